@@ -1,0 +1,192 @@
+//! Certificate facts the scanner needs, decoded once and owned, so that
+//! findings, chains and reports never hold borrows into file buffers.
+
+pub mod names;
+
+use sha2::{Digest, Sha256};
+use ::time::OffsetDateTime;
+use x509_parser::prelude::{FromDer, GeneralName, ParsedExtension, X509Certificate, X509Name};
+
+use crate::signature::ber::{Tlv, oid_string, tag};
+
+pub use names::{Name, fold};
+
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("not a readable X.509 certificate: {0}")]
+pub struct CertError(pub String);
+
+/// A parsed certificate. Cheap to clone behind an `Arc`.
+#[derive(Debug, Clone)]
+pub struct Cert {
+    pub der: Vec<u8>,
+    pub sha256: [u8; 32],
+    pub subject: Name,
+    pub issuer: Name,
+    /// Raw DER of the subject and issuer names (exact matching first).
+    pub subject_raw: Vec<u8>,
+    pub issuer_raw: Vec<u8>,
+    /// Serial number as written (big-endian two's complement octets).
+    pub serial: Vec<u8>,
+    pub not_before: OffsetDateTime,
+    pub not_after: OffsetDateTime,
+    pub ski: Option<Vec<u8>>,
+    pub aki: Option<Vec<u8>>,
+    pub is_ca: bool,
+    /// Key usage bits that matter for signing, when the extension is present.
+    pub key_usage: Option<KeyUsageFacts>,
+    pub emails: Vec<String>,
+    /// Raw SubjectPublicKeyInfo DER.
+    pub spki: Vec<u8>,
+    /// What the issuer signed: raw TBSCertificate DER.
+    pub tbs: Vec<u8>,
+    /// Signature algorithm OID (dotted) and its raw parameters, if any.
+    pub sig_alg: String,
+    pub sig_alg_params: Option<Vec<u8>>,
+    pub signature: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyUsageFacts {
+    pub digital_signature: bool,
+    pub non_repudiation: bool,
+    pub key_cert_sign: bool,
+}
+
+impl Cert {
+    pub fn from_der(der: &[u8]) -> Result<Cert, CertError> {
+        let (rest, x) = X509Certificate::from_der(der).map_err(|e| CertError(e.to_string()))?;
+        let used = &der[..der.len() - rest.len()];
+        let (sig_alg, sig_alg_params, signature) = outer_signature(used).map_err(CertError)?;
+        let tbs = &x.tbs_certificate;
+        let mut ski = None;
+        let mut aki = None;
+        let mut is_ca = false;
+        let mut key_usage = None;
+        let mut emails: Vec<String> = tbs.subject().iter_email().filter_map(|a| a.as_str().ok()).map(str::to_owned).collect();
+        for ext in tbs.extensions() {
+            match ext.parsed_extension() {
+                ParsedExtension::SubjectKeyIdentifier(k) => ski = Some(k.0.to_vec()),
+                ParsedExtension::AuthorityKeyIdentifier(a) => aki = a.key_identifier.as_ref().map(|k| k.0.to_vec()),
+                ParsedExtension::BasicConstraints(bc) => is_ca = bc.ca,
+                ParsedExtension::KeyUsage(ku) => {
+                    key_usage = Some(KeyUsageFacts {
+                        digital_signature: ku.digital_signature(),
+                        non_repudiation: ku.non_repudiation(),
+                        key_cert_sign: ku.key_cert_sign(),
+                    })
+                }
+                ParsedExtension::SubjectAlternativeName(san) => {
+                    for gn in &san.general_names {
+                        if let GeneralName::RFC822Name(m) = gn {
+                            emails.push((*m).to_owned());
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(Cert {
+            der: used.to_vec(),
+            sha256: Sha256::digest(used).into(),
+            subject: decode_name(tbs.subject()),
+            issuer: decode_name(tbs.issuer()),
+            subject_raw: tbs.subject().as_raw().to_vec(),
+            issuer_raw: tbs.issuer().as_raw().to_vec(),
+            serial: tbs.raw_serial().to_vec(),
+            not_before: tbs.validity().not_before.to_datetime(),
+            not_after: tbs.validity().not_after.to_datetime(),
+            ski,
+            aki,
+            is_ca,
+            key_usage,
+            emails,
+            spki: tbs.subject_pki.raw.to_vec(),
+            tbs: tbs.as_ref().to_vec(),
+            sig_alg,
+            sig_alg_params,
+            signature,
+        })
+    }
+
+    pub fn sha256_hex(&self) -> String {
+        crate::signature::ber::hex(&self.sha256)
+    }
+
+    /// Serial as lower-case hex without leading zero octets.
+    pub fn serial_hex(&self) -> String {
+        let trimmed: &[u8] = match self.serial.iter().position(|&b| b != 0) {
+            Some(p) => &self.serial[p..],
+            None => &[0],
+        };
+        crate::signature::ber::hex(trimmed)
+    }
+
+    /// Subject and issuer names are the same (a root or a self-issued leaf).
+    pub fn is_self_issued(&self) -> bool {
+        self.subject_raw == self.issuer_raw || self.subject.folded_key() == self.issuer.folded_key()
+    }
+
+    pub fn cn(&self) -> String {
+        self.subject.cn_or_dn()
+    }
+
+    /// Organisation values, joined: the agency signals used for attribution.
+    pub fn org(&self) -> String {
+        self.subject.values("O").join("; ")
+    }
+
+    pub fn valid_at(&self, t: OffsetDateTime) -> bool {
+        self.not_before <= t && t <= self.not_after
+    }
+}
+
+/// signatureAlgorithm and signatureValue of a Certificate, read from the
+/// outer SEQUENCE so the parameters keep their exact encoding (RSA-PSS).
+fn outer_signature(der: &[u8]) -> Result<(String, Option<Vec<u8>>, Vec<u8>), String> {
+    let cert = Tlv::parse(der).map_err(|e| e.to_string())?;
+    let mut parts = cert.children();
+    let err = |e: crate::signature::ber::BerError| e.to_string();
+    parts.need("tbsCertificate").map_err(err)?;
+    let alg = parts.need("signatureAlgorithm").map_err(err)?.expect(tag::SEQUENCE, "AlgorithmIdentifier").map_err(err)?;
+    let mut a = alg.children();
+    let oid = oid_string(a.need("algorithm").map_err(err)?.body);
+    let params = a.next().transpose().map_err(err)?.filter(|p| p.tag != tag::NULL).map(|p| p.raw.to_vec());
+    let bits = parts.need("signatureValue").map_err(err)?.expect(tag::BIT_STRING, "signatureValue BIT STRING").map_err(err)?;
+    let value = bits.body.get(1..).ok_or("empty signature BIT STRING")?.to_vec();
+    Ok((oid, params, value))
+}
+
+fn decode_name(name: &X509Name<'_>) -> Name {
+    let attrs = name
+        .iter_attributes()
+        .map(|a| names::NameAttr {
+            label: names::label_for_oid(&a.attr_type().to_id_string()),
+            value: names::decode_directory_string(a.attr_value().tag().0, a.attr_value().data),
+        })
+        .collect();
+    Name { attrs }
+}
+
+/// Certificates from a file: PEM (one or many) or a single DER certificate.
+pub fn load_cert_file(bytes: &[u8]) -> Vec<Result<Cert, CertError>> {
+    if bytes.starts_with(&[0x30]) {
+        return vec![Cert::from_der(bytes)];
+    }
+    let text = String::from_utf8_lossy(bytes);
+    let mut out = Vec::new();
+    let mut rest = text.as_ref();
+    while let Some(start) = rest.find("-----BEGIN CERTIFICATE-----") {
+        let body_start = start + "-----BEGIN CERTIFICATE-----".len();
+        let Some(end) = rest[body_start..].find("-----END CERTIFICATE-----") else {
+            out.push(Err(CertError("PEM block without END line".into())));
+            break;
+        };
+        let b64: String = rest[body_start..body_start + end].chars().filter(|c| !c.is_whitespace()).collect();
+        out.push(match base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b64) {
+            Ok(der) => Cert::from_der(&der),
+            Err(e) => Err(CertError(format!("bad base64 in PEM: {e}"))),
+        });
+        rest = &rest[body_start + end..];
+    }
+    out
+}

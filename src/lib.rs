@@ -1,0 +1,4 @@
+pub mod cert;
+pub mod signature;
+pub mod trust;
+pub mod rules;

@@ -1,0 +1,119 @@
+//! The rules files as written: TOML structures with source spans, so every
+//! mistake can be reported as `file:line:column: message`.
+
+use serde::Deserialize;
+use toml::Spanned;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl std::fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.message)
+    }
+}
+
+/// One rules file being read: its name and text, to turn spans into lines.
+pub struct Source<'a> {
+    pub name: String,
+    pub text: &'a str,
+}
+
+impl Source<'_> {
+    pub fn at(&self, span: std::ops::Range<usize>, message: impl Into<String>) -> Diagnostic {
+        let start = span.start.min(self.text.len());
+        let before = &self.text[..start];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rfind('\n').map_or(start, |p| start - p - 1) + 1;
+        Diagnostic { file: self.name.clone(), line, column, message: message.into() }
+    }
+
+    pub fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T, Diagnostic> {
+        toml::from_str(self.text).map_err(|e| {
+            let span = e.span().unwrap_or(0..0);
+            self.at(span, e.message().trim().to_owned())
+        })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaFile {
+    pub schema: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub ca: Vec<CaCfg>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaCfg {
+    pub id: Spanned<String>,
+    pub name: Spanned<String>,
+    pub class: Spanned<String>,
+    #[serde(default)]
+    pub operator: String,
+    #[serde(default)]
+    pub website: String,
+    #[serde(default)]
+    pub note: String,
+    #[serde(default)]
+    pub issuer_patterns: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub cert: Vec<PinCfg>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PinCfg {
+    pub subject: Spanned<String>,
+    pub issuer: Option<Spanned<String>>,
+    pub sha256: Spanned<String>,
+    pub ski: Option<Spanned<String>>,
+    pub aki: Option<Spanned<String>>,
+    pub not_before: Option<Spanned<String>>,
+    pub not_after: Option<Spanned<String>>,
+    pub role: Option<Spanned<String>>,
+    pub download: Option<Spanned<String>>,
+    #[serde(default)]
+    pub source: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgencyFile {
+    pub schema: Option<Spanned<u32>>,
+    pub unassigned_name: Option<String>,
+    #[serde(default)]
+    pub agency: Vec<AgencyCfg>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgencyCfg {
+    pub id: Spanned<String>,
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub paths: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub cert_subject: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub mail_domains: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LegalFile {
+    pub basis: String,
+    pub summary: String,
+    #[serde(default)]
+    pub summary_en: String,
+    #[serde(default)]
+    pub history: String,
+    #[serde(default)]
+    pub in_force: String,
+}

@@ -1,0 +1,90 @@
+//! Patterns users write in the rules: DN terms (`O=*Thanh Hoa* & OU=So Y te`)
+//! and path globs, both compared after folding case and diacritics.
+
+use globset::{Glob, GlobBuilder, GlobMatcher};
+
+use crate::cert::{Name, fold};
+
+/// Folding for paths: like [`fold`], and `-`, `_` count as spaces, `\` as `/`.
+pub fn fold_path(path: &str) -> String {
+    fold(&path.replace(['-', '_'], " ").replace('\\', "/"))
+}
+
+/// `LABEL=glob` terms joined by ` & `; all terms must match some attribute
+/// value with that label.
+#[derive(Debug, Clone)]
+pub struct DnPattern {
+    pub text: String,
+    terms: Vec<(String, GlobMatcher)>,
+}
+
+impl DnPattern {
+    pub fn parse(text: &str) -> Result<DnPattern, String> {
+        let mut terms = Vec::new();
+        for term in text.split(" & ") {
+            let (label, glob) = term.trim().split_once('=').ok_or_else(|| format!("`{term}` is not LABEL=glob"))?;
+            let label = crate::cert::names::parse_dn(&format!("{}=x", label.trim()))?.attrs.remove(0).label;
+            let matcher = GlobBuilder::new(&fold(glob.trim()))
+                .literal_separator(false)
+                .build()
+                .map_err(|e| format!("bad glob `{glob}`: {e}"))?
+                .compile_matcher();
+            terms.push((label, matcher));
+        }
+        Ok(DnPattern { text: text.to_owned(), terms })
+    }
+
+    /// Number of terms: a pattern with more terms is more specific.
+    pub fn specificity(&self) -> usize {
+        self.terms.len()
+    }
+
+    pub fn matches(&self, name: &Name) -> bool {
+        self.terms.iter().all(|(label, m)| name.values(label).iter().any(|v| m.is_match(fold(v))))
+    }
+}
+
+/// A path glob over folded paths.
+#[derive(Debug, Clone)]
+pub struct PathPattern {
+    pub text: String,
+    matcher: GlobMatcher,
+}
+
+impl PathPattern {
+    pub fn parse(text: &str) -> Result<PathPattern, String> {
+        let matcher = Glob::new(&fold_path(text)).map_err(|e| format!("bad glob `{text}`: {e}"))?.compile_matcher();
+        Ok(PathPattern { text: text.to_owned(), matcher })
+    }
+
+    /// `folded` must come from [`fold_path`].
+    pub fn matches_folded(&self, folded: &str) -> bool {
+        self.matcher.is_match(folded)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cert::names::parse_dn;
+
+    #[test]
+    fn dn_patterns_fold_and_combine() {
+        let p = DnPattern::parse("O=*Thanh Hoa* & OU=So Y te*").unwrap();
+        let yes = parse_dn("C=VN, O=ỦY BAN NHÂN DÂN TỈNH THANH HÓA, OU=Sở Y tế, CN=Nguyễn Văn A").unwrap();
+        let no = parse_dn("C=VN, O=ỦY BAN NHÂN DÂN TỈNH NGHỆ AN, OU=Sở Y tế, CN=B").unwrap();
+        assert!(p.matches(&yes));
+        assert!(!p.matches(&no));
+        assert_eq!(p.specificity(), 2);
+        assert!(DnPattern::parse("nothing").is_err());
+        assert!(DnPattern::parse("CN=[").is_err());
+    }
+
+    #[test]
+    fn path_patterns_ignore_diacritics_and_separators() {
+        let p = PathPattern::parse("**/so y te/**").unwrap();
+        assert!(p.matches_folded(&fold_path("share/Sở Y tế/2024/a.pdf")));
+        assert!(p.matches_folded(&fold_path("share/SO-Y-TE/a.pdf")));
+        assert!(!p.matches_folded(&fold_path("share/so tai chinh/a.pdf")));
+    }
+}

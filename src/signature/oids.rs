@@ -1,0 +1,57 @@
+//! Object identifiers, as content octets, so they compare against raw BER.
+//! Written in dotted form beside each for the reader.
+
+use der::asn1::ObjectIdentifier as Oid;
+
+macro_rules! oids {
+    ($($name:ident = $dotted:literal;)*) => {
+        $(pub const $name: Oid = Oid::new_unwrap($dotted);)*
+    };
+}
+
+oids! {
+    SIGNED_DATA = "1.2.840.113549.1.7.2";
+    DATA = "1.2.840.113549.1.7.1";
+    TST_INFO = "1.2.840.113549.1.9.16.1.4";
+    CONTENT_TYPE = "1.2.840.113549.1.9.3";
+    MESSAGE_DIGEST = "1.2.840.113549.1.9.4";
+    SIGNING_TIME = "1.2.840.113549.1.9.5";
+    COUNTER_SIGNATURE = "1.2.840.113549.1.9.6";
+    SIGNATURE_TIMESTAMP = "1.2.840.113549.1.9.16.2.14";
+    SIGNING_CERTIFICATE = "1.2.840.113549.1.9.16.2.12";
+    SIGNING_CERTIFICATE_V2 = "1.2.840.113549.1.9.16.2.47";
+}
+
+/// True when the OBJECT IDENTIFIER content octets `body` are `oid`.
+pub fn is(body: &[u8], oid: &Oid) -> bool {
+    body == oid.as_bytes()
+}
+
+/// A readable name for digest and signature algorithms, for notes and inspect.
+pub fn algorithm_name(dotted: &str) -> &str {
+    match dotted {
+        "1.3.14.3.2.26" => "SHA-1",
+        "2.16.840.1.101.3.4.2.1" => "SHA-256",
+        "2.16.840.1.101.3.4.2.2" => "SHA-384",
+        "2.16.840.1.101.3.4.2.3" => "SHA-512",
+        "2.16.840.1.101.3.4.2.4" => "SHA-224",
+        "1.2.840.113549.2.5" => "MD5",
+        "1.2.840.113549.1.1.1" => "RSA",
+        "1.2.840.113549.1.1.4" => "MD5 with RSA",
+        "1.2.840.113549.1.1.5" => "SHA-1 with RSA",
+        "1.2.840.113549.1.1.10" => "RSA-PSS",
+        "1.2.840.113549.1.1.11" => "SHA-256 with RSA",
+        "1.2.840.113549.1.1.12" => "SHA-384 with RSA",
+        "1.2.840.113549.1.1.13" => "SHA-512 with RSA",
+        "1.2.840.113549.1.1.14" => "SHA-224 with RSA",
+        "1.2.840.10045.2.1" => "ECDSA",
+        "1.2.840.10045.4.1" => "ECDSA with SHA-1",
+        "1.2.840.10045.4.3.2" => "ECDSA with SHA-256",
+        "1.2.840.10045.4.3.3" => "ECDSA with SHA-384",
+        "1.2.840.10045.4.3.4" => "ECDSA with SHA-512",
+        "1.3.101.112" => "Ed25519",
+        "1.3.101.113" => "Ed448",
+        "2.16.840.1.101.3.4.2.12" => "SHAKE256",
+        other => other,
+    }
+}

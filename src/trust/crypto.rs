@@ -1,0 +1,285 @@
+//! Public-key signature verification, pure Rust (RustCrypto).
+//!
+//! One entry point serves certificate links now and CMS signer signatures
+//! later: a signature algorithm (plus, for CMS, the digest algorithm), the
+//! signer's SubjectPublicKeyInfo, a digest of the message and the signature.
+
+use rsa::{BoxedUint, Pkcs1v15Sign};
+use sha2::Digest;
+use signature::hazmat::PrehashVerifier;
+use x509_parser::prelude::FromDer;
+use x509_parser::public_key::PublicKey as ParsedKey;
+use x509_parser::x509::SubjectPublicKeyInfo;
+
+use crate::signature::ber::{Tlv, oid_string, tag};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VerifyError {
+    #[error("unsupported algorithm {0}")]
+    Unsupported(String),
+    #[error("unusable public key: {0}")]
+    BadKey(String),
+    #[error("signature does not verify")]
+    Mismatch,
+}
+
+impl VerifyError {
+    /// A mismatch is evidence against the signature; the others only mean
+    /// it could not be checked.
+    pub fn is_mismatch(&self) -> bool {
+        matches!(self, VerifyError::Mismatch)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hash {
+    Sha1,
+    Sha224,
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+impl Hash {
+    pub fn from_oid(dotted: &str) -> Option<Hash> {
+        Some(match dotted {
+            "1.3.14.3.2.26" => Hash::Sha1,
+            "2.16.840.1.101.3.4.2.4" => Hash::Sha224,
+            "2.16.840.1.101.3.4.2.1" => Hash::Sha256,
+            "2.16.840.1.101.3.4.2.2" => Hash::Sha384,
+            "2.16.840.1.101.3.4.2.3" => Hash::Sha512,
+            _ => return None,
+        })
+    }
+
+    pub fn digest(self, data: &[&[u8]]) -> Vec<u8> {
+        fn run<D: Digest>(data: &[&[u8]]) -> Vec<u8> {
+            let mut h = D::new();
+            for d in data {
+                h.update(d);
+            }
+            h.finalize().to_vec()
+        }
+        match self {
+            Hash::Sha1 => run::<sha1::Sha1>(data),
+            Hash::Sha224 => run::<sha2::Sha224>(data),
+            Hash::Sha256 => run::<sha2::Sha256>(data),
+            Hash::Sha384 => run::<sha2::Sha384>(data),
+            Hash::Sha512 => run::<sha2::Sha512>(data),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Hash::Sha1 => "SHA-1",
+            Hash::Sha224 => "SHA-224",
+            Hash::Sha256 => "SHA-256",
+            Hash::Sha384 => "SHA-384",
+            Hash::Sha512 => "SHA-512",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    RsaPkcs1,
+    RsaPss,
+    Ecdsa,
+}
+
+/// A resolved signature algorithm: scheme and hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Algorithm {
+    pub scheme: Scheme,
+    pub hash: Hash,
+}
+
+impl Algorithm {
+    /// From a signature algorithm OID and its parameters. `digest_hint` is
+    /// the CMS digestAlgorithm, needed when the signature algorithm names
+    /// only the key type (`rsaEncryption`, `ecPublicKey`).
+    pub fn resolve(sig_alg: &str, params: Option<&[u8]>, digest_hint: Option<&str>) -> Result<Algorithm, VerifyError> {
+        let hint = || digest_hint.and_then(Hash::from_oid).ok_or_else(|| VerifyError::Unsupported(format!("{sig_alg} without a usable digest algorithm")));
+        let (scheme, hash) = match sig_alg {
+            "1.2.840.113549.1.1.1" => (Scheme::RsaPkcs1, hint()?),
+            "1.2.840.113549.1.1.5" | "1.3.14.3.2.29" => (Scheme::RsaPkcs1, Hash::Sha1),
+            "1.2.840.113549.1.1.14" => (Scheme::RsaPkcs1, Hash::Sha224),
+            "1.2.840.113549.1.1.11" => (Scheme::RsaPkcs1, Hash::Sha256),
+            "1.2.840.113549.1.1.12" => (Scheme::RsaPkcs1, Hash::Sha384),
+            "1.2.840.113549.1.1.13" => (Scheme::RsaPkcs1, Hash::Sha512),
+            "1.2.840.113549.1.1.10" => (Scheme::RsaPss, pss_hash(params)?),
+            "1.2.840.10045.2.1" => (Scheme::Ecdsa, hint()?),
+            "1.2.840.10045.4.1" => (Scheme::Ecdsa, Hash::Sha1),
+            "1.2.840.10045.4.3.1" => (Scheme::Ecdsa, Hash::Sha224),
+            "1.2.840.10045.4.3.2" => (Scheme::Ecdsa, Hash::Sha256),
+            "1.2.840.10045.4.3.3" => (Scheme::Ecdsa, Hash::Sha384),
+            "1.2.840.10045.4.3.4" => (Scheme::Ecdsa, Hash::Sha512),
+            // BSI plain-ECDSA (r||s), used by German signature cards.
+            "0.4.0.127.0.7.1.1.4.1.1" => (Scheme::Ecdsa, Hash::Sha1),
+            "0.4.0.127.0.7.1.1.4.1.3" => (Scheme::Ecdsa, Hash::Sha256),
+            "0.4.0.127.0.7.1.1.4.1.4" => (Scheme::Ecdsa, Hash::Sha384),
+            "0.4.0.127.0.7.1.1.4.1.5" => (Scheme::Ecdsa, Hash::Sha512),
+            other => return Err(VerifyError::Unsupported(crate::signature::oids::algorithm_name(other).to_owned())),
+        };
+        Ok(Algorithm { scheme, hash })
+    }
+}
+
+/// RSASSA-PSS-params: `[0] hashAlgorithm` (default SHA-1).
+fn pss_hash(params: Option<&[u8]>) -> Result<Hash, VerifyError> {
+    let Some(params) = params else { return Ok(Hash::Sha1) };
+    let bad = |_| VerifyError::Unsupported("malformed RSA-PSS parameters".into());
+    let seq = Tlv::parse(params).map_err(bad)?;
+    for field in seq.children() {
+        let field = field.map_err(bad)?;
+        if field.tag == tag::context(0) {
+            let alg = field.children().need("hashAlgorithm").map_err(bad)?;
+            let oid = alg.children().need("algorithm").map_err(bad)?;
+            let dotted = oid_string(oid.body);
+            return Hash::from_oid(&dotted).ok_or(VerifyError::Unsupported(format!("RSA-PSS with {dotted}")));
+        }
+    }
+    Ok(Hash::Sha1)
+}
+
+/// Verifies `signature` over a message whose digest (with `alg.hash`) is
+/// `digest`, with the key in `spki_der`.
+pub fn verify_prehashed(alg: Algorithm, spki_der: &[u8], digest: &[u8], signature: &[u8]) -> Result<(), VerifyError> {
+    let (_, spki) = SubjectPublicKeyInfo::from_der(spki_der).map_err(|e| VerifyError::BadKey(e.to_string()))?;
+    let key = spki.parsed().map_err(|e| VerifyError::BadKey(e.to_string()))?;
+    match (alg.scheme, key) {
+        (Scheme::RsaPkcs1 | Scheme::RsaPss, ParsedKey::RSA(rsa_key)) => {
+            let key = rsa_public_key(rsa_key.modulus, rsa_key.exponent)?;
+            if alg.scheme == Scheme::RsaPss {
+                return verify_pss(&key, alg.hash, digest, signature);
+            }
+            let with_null = pkcs1_padding(alg.hash);
+            if key.verify(with_null.clone(), digest, signature).is_ok() {
+                return Ok(());
+            }
+            // Some signers omit the NULL in DigestInfo (RFC 4055 style).
+            let without_null = Pkcs1v15Sign { hash_len: with_null.hash_len, prefix: digest_info_prefix(alg.hash, false).into() };
+            key.verify(without_null, digest, signature).map_err(|_| VerifyError::Mismatch)
+        }
+        (Scheme::Ecdsa, ParsedKey::EC(point)) => {
+            let curve = spki
+                .algorithm
+                .parameters
+                .as_ref()
+                .and_then(|p| p.as_oid().ok())
+                .map(|o| o.to_id_string())
+                .ok_or_else(|| VerifyError::BadKey("EC key without named curve".into()))?;
+            verify_ecdsa(&curve, point.data(), digest, signature)
+        }
+        (scheme, other) => Err(VerifyError::BadKey(format!("{scheme:?} signature with a {} key", key_kind(&other)))),
+    }
+}
+
+/// Convenience: hash `message` and verify.
+pub fn verify_message(alg: Algorithm, spki_der: &[u8], message: &[u8], signature: &[u8]) -> Result<(), VerifyError> {
+    verify_prehashed(alg, spki_der, &alg.hash.digest(&[message]), signature)
+}
+
+fn key_kind(k: &ParsedKey<'_>) -> &'static str {
+    match k {
+        ParsedKey::RSA(_) => "RSA",
+        ParsedKey::EC(_) => "EC",
+        ParsedKey::DSA(_) => "DSA",
+        ParsedKey::GostR3410(_) | ParsedKey::GostR3410_2012(_) => "GOST",
+        ParsedKey::Unknown(_) => "unknown",
+    }
+}
+
+fn rsa_public_key(modulus: &[u8], exponent: &[u8]) -> Result<rsa::PublicKey, VerifyError> {
+    let strip = |b: &[u8]| -> Vec<u8> { b.iter().skip_while(|&&x| x == 0).copied().collect() };
+    let (n, e) = (strip(modulus), strip(exponent));
+    let bits = |v: &[u8]| (v.len().max(1) * 8) as u32;
+    let n = BoxedUint::from_be_slice(&n, bits(&n)).map_err(|e| VerifyError::BadKey(format!("{e:?}")))?;
+    let e = BoxedUint::from_be_slice(&e, bits(&e)).map_err(|e| VerifyError::BadKey(format!("{e:?}")))?;
+    // Legacy documents carry 512/768-bit keys: verify them, the report flags them.
+    rsa::PublicKey::new_with_size_limits(n, e, 512..=16384).map_err(|e| VerifyError::BadKey(e.to_string()))
+}
+
+fn pkcs1_padding(hash: Hash) -> Pkcs1v15Sign {
+    match hash {
+        Hash::Sha1 => Pkcs1v15Sign::new::<sha1::Sha1>(),
+        Hash::Sha224 => Pkcs1v15Sign::new::<sha2::Sha224>(),
+        Hash::Sha256 => Pkcs1v15Sign::new::<sha2::Sha256>(),
+        Hash::Sha384 => Pkcs1v15Sign::new::<sha2::Sha384>(),
+        Hash::Sha512 => Pkcs1v15Sign::new::<sha2::Sha512>(),
+    }
+}
+
+/// DigestInfo prefix, optionally without the NULL parameters.
+fn digest_info_prefix(hash: Hash, with_null: bool) -> Vec<u8> {
+    let oid: &[u8] = match hash {
+        Hash::Sha1 => &[0x2b, 0x0e, 0x03, 0x02, 0x1a],
+        Hash::Sha224 => &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x04],
+        Hash::Sha256 => &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01],
+        Hash::Sha384 => &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02],
+        Hash::Sha512 => &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03],
+    };
+    let hash_len = hash.digest(&[]).len();
+    let mut alg = vec![0x06, oid.len() as u8];
+    alg.extend_from_slice(oid);
+    if with_null {
+        alg.extend_from_slice(&[0x05, 0x00]);
+    }
+    let mut out = vec![0x30, (alg.len() + 2 + 2 + hash_len) as u8, 0x30, alg.len() as u8];
+    out.extend(alg);
+    out.extend([0x04, hash_len as u8]);
+    out
+}
+
+fn verify_pss(key: &rsa::PublicKey, hash: Hash, digest: &[u8], signature: &[u8]) -> Result<(), VerifyError> {
+    fn run<D: Digest + sha2::digest::FixedOutputReset + 'static>(key: &rsa::PublicKey, digest: &[u8], signature: &[u8]) -> bool {
+        let pss = rsa::Pss::<D> { blinded: false, digest: D::new(), salt_len: None };
+        key.verify(pss, digest, signature).is_ok()
+    }
+    let ok = match hash {
+        Hash::Sha1 => run::<sha1::Sha1>(key, digest, signature),
+        Hash::Sha224 => run::<sha2::Sha224>(key, digest, signature),
+        Hash::Sha256 => run::<sha2::Sha256>(key, digest, signature),
+        Hash::Sha384 => run::<sha2::Sha384>(key, digest, signature),
+        Hash::Sha512 => run::<sha2::Sha512>(key, digest, signature),
+    };
+    if ok { Ok(()) } else { Err(VerifyError::Mismatch) }
+}
+
+fn verify_ecdsa(curve: &str, point: &[u8], digest: &[u8], signature: &[u8]) -> Result<(), VerifyError> {
+    macro_rules! check {
+        ($c:ident) => {{
+            let key = $c::ecdsa::VerifyingKey::from_sec1_bytes(point).map_err(|e| VerifyError::BadKey(e.to_string()))?;
+            let sig = $c::ecdsa::Signature::from_der(signature)
+                .or_else(|_| $c::ecdsa::Signature::from_slice(signature))
+                .map_err(|_| VerifyError::Mismatch)?;
+            key.verify_prehash(digest, &sig).map_err(|_| VerifyError::Mismatch)
+        }};
+    }
+    match curve {
+        "1.2.840.10045.3.1.7" => check!(p256),
+        "1.3.132.0.34" => check!(p384),
+        other => Err(VerifyError::Unsupported(format!("ECDSA on curve {other}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digest_info_prefix_matches_the_crate() {
+        for h in [Hash::Sha1, Hash::Sha256, Hash::Sha384, Hash::Sha512, Hash::Sha224] {
+            assert_eq!(&*pkcs1_padding(h).prefix, digest_info_prefix(h, true).as_slice(), "{h:?}");
+        }
+    }
+
+    #[test]
+    fn resolves_algorithms() {
+        assert_eq!(Algorithm::resolve("1.2.840.113549.1.1.11", None, None).unwrap().hash, Hash::Sha256);
+        let a = Algorithm::resolve("1.2.840.113549.1.1.1", None, Some("2.16.840.1.101.3.4.2.3")).unwrap();
+        assert_eq!((a.scheme, a.hash), (Scheme::RsaPkcs1, Hash::Sha512));
+        assert!(Algorithm::resolve("1.3.101.113", None, None).is_err());
+        assert!(Algorithm::resolve("1.2.840.113549.1.1.1", None, None).is_err());
+    }
+}
