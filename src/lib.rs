@@ -1,4 +1,15 @@
+pub mod agency;
 pub mod cert;
+pub mod classify;
 pub mod signature;
 pub mod trust;
 pub mod rules;
+pub mod messages;
+pub mod source;
+pub mod extract;
+pub mod finding;
+pub mod scan;
+pub mod aggregate;
+pub mod report;
+pub mod inspect;
+pub mod cli;

@@ -1,1 +1,156 @@
-fn main() {}
+//! sigaudit: dispatch the subcommands. The work lives in the library.
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+use sigaudit::cli::{self, Cli, Command, RulesCommand, ScanArgs};
+use sigaudit::{inspect, report, scan};
+
+/// Exit codes from SPEC.md.
+const EXIT_USAGE: u8 = 1;
+const EXIT_INPUT_ERRORS: u8 = 2;
+const EXIT_BELOW_THRESHOLD: u8 = 3;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_USAGE } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result = match cli.command {
+        Command::Scan(args) => run_scan(&args),
+        Command::Inspect(args) => run_inspect(&args),
+        Command::Rules(RulesCommand::Check { dir }) => run_rules_check(dir.as_deref()),
+        Command::Rules(RulesCommand::FetchAnchors { rules, out }) => run_fetch(rules.as_deref(), out),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(msg) => {
+            eprintln!("sigaudit: {msg}");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
+fn run_scan(args: &ScanArgs) -> Result<u8, String> {
+    let opts = args.options()?;
+    let (rules, anchors) = cli::load_trust(&args.trust)?;
+    if let Some(n) = args.jobs {
+        rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global().map_err(|e| e.to_string())?;
+    }
+    let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
+        let b = indicatif::ProgressBar::new_spinner();
+        b.set_style(indicatif::ProgressStyle::with_template("{spinner} {pos} files  {elapsed}  {msg}").expect("valid template"));
+        b.enable_steady_tick(std::time::Duration::from_millis(120));
+        b
+    });
+    let progress = |n: usize| {
+        if let Some(b) = &bar {
+            b.set_position(n as u64);
+        }
+    };
+    let result = scan::run(&opts, &rules, &anchors, &progress);
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let tables = report::write(&args.out, &report::ReportInput { scan: &result, rules: &rules, anchors: anchors.len() }).map_err(|e| format!("{e:#}"))?;
+    if args.json {
+        let mut stdout = std::io::stdout().lock();
+        for f in &result.findings {
+            let _ = writeln!(stdout, "{}", serde_json::to_string(f).unwrap_or_default());
+        }
+    }
+    let t = &tables.totals;
+    let pct = t.migration_pct.map(|p| format!("{p:.1}%")).unwrap_or_else(|| "n/a".into());
+    if !args.quiet && !args.json {
+        println!(
+            "sigaudit: {} files, {} signatures ({} government, {} commercial, {} other), migration {pct}, {} errors; report in {}",
+            t.files_scanned,
+            t.signatures,
+            t.government,
+            t.commercial,
+            t.other,
+            t.errors,
+            args.out.display()
+        );
+    }
+    if let Some(min) = args.fail_under {
+        if t.migration_pct.unwrap_or(0.0) < min {
+            eprintln!("sigaudit: migration {pct} is below --fail-under {min}%");
+            return Ok(EXIT_BELOW_THRESHOLD);
+        }
+    }
+    if !result.errors.is_empty() {
+        eprintln!("sigaudit: {} input(s) could not be read or parsed: see {}", result.errors.len(), args.out.join("errors.csv").display());
+        return Ok(EXIT_INPUT_ERRORS);
+    }
+    Ok(0)
+}
+
+fn run_inspect(args: &cli::InspectArgs) -> Result<u8, String> {
+    let (rules, anchors) = cli::load_trust(&args.trust)?;
+    let input = sigaudit::source::Input { path: args.file.clone(), display: args.file.display().to_string(), relative: String::new() };
+    match scan::read_and_extract(&input, sigaudit::source::ReadLimits::default()) {
+        Ok(extraction) => {
+            let extraction = extraction.unwrap_or_default();
+            print!("{}", inspect::render(&input.display, &extraction, &rules, &anchors));
+            Ok(if extraction.problems.is_empty() { 0 } else { EXIT_INPUT_ERRORS })
+        }
+        Err((stage, msg)) => {
+            eprintln!("sigaudit: {} ({}): {msg}", input.display, stage.as_str());
+            Ok(EXIT_INPUT_ERRORS)
+        }
+    }
+}
+
+fn run_rules_check(dir: Option<&std::path::Path>) -> Result<u8, String> {
+    let rules = match sigaudit::rules::Rules::load(dir) {
+        Ok(r) => r,
+        Err(diags) => {
+            for d in &diags {
+                eprintln!("{d}");
+            }
+            eprintln!("sigaudit: {} problem(s) in the rules", diags.len());
+            return Ok(EXIT_USAGE);
+        }
+    };
+    let anchors = sigaudit::trust::AnchorStore::load(&rules.anchor_dirs);
+    for (path, problem) in &anchors.problems {
+        eprintln!("{}: {problem}", path.display());
+    }
+    let pinned = anchors.iter().filter(|c| rules.catalogue.by_sha256(&c.sha256).is_some()).count();
+    println!(
+        "rules ok: {} CAs, {} pinned certificates, {} agencies; anchors folder: {} certificates ({} pinned); from {}",
+        rules.catalogue.cas.len(),
+        rules.catalogue.pins().count(),
+        rules.agencies.agencies.len(),
+        anchors.len(),
+        pinned,
+        rules.origin.join(", ")
+    );
+    Ok(if anchors.problems.is_empty() { 0 } else { EXIT_USAGE })
+}
+
+fn run_fetch(rules_dir: Option<&std::path::Path>, out: Option<std::path::PathBuf>) -> Result<u8, String> {
+    let rules = sigaudit::rules::Rules::load(rules_dir).map_err(|d| d.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n"))?;
+    let out = out.or_else(cli::default_anchor_dir).ok_or("no --out given and no home folder to default to")?;
+    let report = sigaudit::rules::fetch::fetch_anchors(&rules, &out).map_err(|e| format!("{e:#}"))?;
+    for (file, ca) in &report.saved {
+        println!("saved {} ({ca})", out.join(file).display());
+    }
+    for (url, why) in &report.failed {
+        eprintln!("{url}: {why}");
+    }
+    println!(
+        "{} pinned certificates saved in {}; {} URLs failed; {} pins have no official download URL (put those certificates in the folder by hand)",
+        report.saved.len(),
+        out.display(),
+        report.failed.len(),
+        report.no_url.len()
+    );
+    Ok(if report.failed.is_empty() { 0 } else { EXIT_INPUT_ERRORS })
+}

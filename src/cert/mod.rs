@@ -135,6 +135,18 @@ impl Cert {
         self.subject.values("O").join("; ")
     }
 
+    /// RFC 5280 method 1 key identifier: SHA-1 of the subjectPublicKey
+    /// bits, for certificates without a subjectKeyIdentifier extension.
+    pub fn computed_key_id(&self) -> Vec<u8> {
+        let bits = Tlv::parse(&self.spki)
+            .ok()
+            .and_then(|spki| spki.children().nth(1))
+            .and_then(Result::ok)
+            .map(|b| b.body.get(1..).unwrap_or_default().to_vec())
+            .unwrap_or_default();
+        sha1::Sha1::digest(&bits).to_vec()
+    }
+
     pub fn valid_at(&self, t: OffsetDateTime) -> bool {
         self.not_before <= t && t <= self.not_after
     }

@@ -3,6 +3,7 @@
 //! `--rules DIR`.
 
 pub mod cfg;
+pub mod fetch;
 pub mod patterns;
 
 use std::collections::{HashMap, HashSet};

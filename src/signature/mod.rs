@@ -1,6 +1,205 @@
 //! What was found: one signature with its certificates and signed facts,
-//! whatever container it came from.
+//! whatever container it came from. Extractors produce these; the
+//! classifier and the reports consume them.
 
 pub mod ber;
 pub mod cms;
 pub mod oids;
+
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+
+use crate::cert::Cert;
+use cms::{SignedData, SignerId, SignerInfo};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Pdf,
+    Cms,
+    Smime,
+    Xml,
+    Ooxml,
+    Odf,
+}
+
+impl Format {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Pdf => "pdf",
+            Format::Cms => "cms",
+            Format::Smime => "smime",
+            Format::Xml => "xml",
+            Format::Ooxml => "ooxml",
+            Format::Odf => "odf",
+        }
+    }
+}
+
+/// A signer's signature, or a document timestamp (shown by `inspect`,
+/// counted in summary.json, never a signer row).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Signer,
+    DocTimestamp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Integrity {
+    Valid,
+    Invalid,
+    Unknown,
+}
+
+impl Integrity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Integrity::Valid => "valid",
+            Integrity::Invalid => "invalid",
+            Integrity::Unknown => "unknown",
+        }
+    }
+}
+
+/// Where `signed_at` came from: they are not equally trustworthy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeSource {
+    /// The CMS signing-time attribute: claimed by the signer, signed.
+    SigningTime,
+    /// An RFC 3161 timestamp token's genTime: vouched for by a TSA.
+    Timestamp,
+    /// The PDF signature dictionary's /M: claimed, not signed.
+    PdfM,
+}
+
+#[derive(Debug, Clone)]
+pub struct Signature {
+    pub format: Format,
+    pub kind: Kind,
+    /// Where inside the file: PDF field name, archive member, mail part.
+    pub member: String,
+    /// Every certificate that came with the signature.
+    pub certs: Vec<Arc<Cert>>,
+    /// The signer's certificate, when it could be identified.
+    pub signer: Option<Arc<Cert>>,
+    /// How the signer was named when its certificate is missing.
+    pub signer_ref: String,
+    pub signed_at: Option<(OffsetDateTime, TimeSource)>,
+    pub subfilter: Option<String>,
+    pub digest_algorithm: Option<String>,
+    pub signature_algorithm: Option<String>,
+    pub integrity: Integrity,
+    pub modified_after_signing: Option<bool>,
+    pub cert_valid_at_signing: Option<bool>,
+    pub notes: Vec<String>,
+}
+
+impl Signature {
+    pub fn new(format: Format, kind: Kind, member: String) -> Signature {
+        Signature {
+            format,
+            kind,
+            member,
+            certs: Vec::new(),
+            signer: None,
+            signer_ref: String::new(),
+            signed_at: None,
+            subfilter: None,
+            digest_algorithm: None,
+            signature_algorithm: None,
+            integrity: Integrity::Unknown,
+            modified_after_signing: None,
+            cert_valid_at_signing: None,
+            notes: Vec::new(),
+        }
+    }
+}
+
+/// One Signature per SignerInfo of a parsed SignedData. Certificates that
+/// fail to parse are noted, not fatal: the others still classify.
+pub fn from_signed_data(sd: &SignedData<'_>, format: Format, member: &str) -> Vec<Signature> {
+    let mut certs = Vec::new();
+    let mut cert_notes = Vec::new();
+    for (i, der) in sd.certificates.iter().enumerate() {
+        match Cert::from_der(der) {
+            Ok(c) => certs.push(Arc::new(c)),
+            Err(e) => cert_notes.push(format!("embedded certificate #{} unreadable: {e}", i + 1)),
+        }
+    }
+    let kind = if sd.is_timestamp_token() { Kind::DocTimestamp } else { Kind::Signer };
+    let many = sd.signer_infos.len() > 1;
+    sd.signer_infos
+        .iter()
+        .enumerate()
+        .map(|(i, si)| {
+            let member = match (many, member.is_empty()) {
+                (false, _) => member.to_owned(),
+                (true, true) => format!("signer {}", i + 1),
+                (true, false) => format!("{member} / signer {}", i + 1),
+            };
+            let mut sig = Signature::new(format, kind, member);
+            sig.certs = certs.clone();
+            sig.notes = cert_notes.clone();
+            sig.signer = find_signer(&si.sid, &certs);
+            sig.signer_ref = describe_sid(&si.sid);
+            sig.digest_algorithm = Some(oids::algorithm_name(&si.digest_algorithm).to_owned());
+            sig.signature_algorithm = Some(oids::algorithm_name(&si.signature_algorithm).to_owned());
+            sig.signed_at = signing_time(si, sd, kind);
+            let counter = si.countersignature_count();
+            if counter > 0 {
+                sig.notes.push(format!("{counter} counter-signature(s) attached (not counted as signers)"));
+            }
+            sig
+        })
+        .collect()
+}
+
+fn signing_time(si: &SignerInfo<'_>, sd: &SignedData<'_>, kind: Kind) -> Option<(OffsetDateTime, TimeSource)> {
+    if kind == Kind::DocTimestamp {
+        return cms::tst_gen_time(sd).map(|t| (t, TimeSource::Timestamp));
+    }
+    si.signing_time()
+        .map(|t| (t, TimeSource::SigningTime))
+        .or_else(|| si.timestamp_time().map(|t| (t, TimeSource::Timestamp)))
+}
+
+/// The certificate a SignerInfo names, by issuer and serial or by key id.
+pub fn find_signer(sid: &SignerId<'_>, certs: &[Arc<Cert>]) -> Option<Arc<Cert>> {
+    let strip = |s: &[u8]| -> Vec<u8> { s.iter().skip_while(|&&b| b == 0).copied().collect() };
+    match sid {
+        SignerId::IssuerSerial { issuer, serial } => {
+            let serial = strip(serial);
+            let by_raw = certs.iter().find(|c| c.issuer_raw == *issuer && strip(&c.serial) == serial);
+            by_raw
+                .or_else(|| {
+                    // Same name, different string encoding (PrintableString vs UTF8String).
+                    let parsed = x509_parser::x509::X509Name::from_der(issuer).ok()?.1;
+                    let name = crate::cert::Name {
+                        attrs: parsed
+                            .iter_attributes()
+                            .map(|a| crate::cert::names::NameAttr {
+                                label: crate::cert::names::label_for_oid(&a.attr_type().to_id_string()),
+                                value: crate::cert::names::decode_directory_string(a.attr_value().tag().0, a.attr_value().data),
+                            })
+                            .collect(),
+                    };
+                    let key = name.folded_key();
+                    certs.iter().find(|c| c.issuer.folded_key() == key && strip(&c.serial) == serial)
+                })
+                .cloned()
+        }
+        SignerId::KeyId(id) => certs.iter().find(|c| c.ski.as_deref() == Some(id) || c.computed_key_id() == *id).cloned(),
+    }
+}
+
+fn describe_sid(sid: &SignerId<'_>) -> String {
+    match sid {
+        SignerId::IssuerSerial { serial, .. } => format!("serial {}", ber::hex(serial)),
+        SignerId::KeyId([]) => "identified by an empty key id".into(),
+        SignerId::KeyId(id) => format!("key id {}", ber::hex(id)),
+    }
+}
+
+use x509_parser::prelude::FromDer;

@@ -1,3 +1,7 @@
 //! Who vouches for a signer: certificate chains and their cryptographic links.
 
+pub mod anchors;
+pub mod chain;
 pub mod crypto;
+
+pub use anchors::AnchorStore;

@@ -1,0 +1,378 @@
+#!/usr/bin/env python3
+"""Build samples/: TEST PKIs, signed documents and the rules that make the
+TEST CAs anchors. Everything here is marked TEST and never collides with
+the real pins (other keys, "TEST" in every CA name).
+
+Tools (real third-party signers, not sigaudit):
+  openssl (certificates, CMS .p7s/.p7m), pyHanko (PDF signatures),
+  reportlab (the PDFs before signing).
+
+    pip install pyhanko reportlab
+    python3 samples/make-samples.py        # rewrites samples/{pki,rules,share}
+
+Re-running makes new keys, so every fingerprint changes; tests read the
+pins from samples/rules, never hard-coded fingerprints.
+"""
+import base64
+import datetime
+import hashlib
+import os
+import random
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PKI, RULES, SHARE = HERE / "pki", HERE / "rules", HERE / "share"
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+
+
+def run(*args):
+    r = subprocess.run([str(a) for a in args], capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit(f"failed: {' '.join(map(str, args))}\n{r.stdout}{r.stderr}")
+
+
+# ---------------------------------------------------------------- PKI ----
+
+EXT = """
+[ca]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+[ca_path0]
+basicConstraints = critical, CA:TRUE, pathlen:0
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+[leaf]
+basicConstraints = CA:FALSE
+keyUsage = critical, digitalSignature, nonRepudiation
+extendedKeyUsage = emailProtection, clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+[leaf_email]
+basicConstraints = CA:FALSE
+keyUsage = critical, digitalSignature, nonRepudiation
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+subjectAltName = email:copy
+"""
+
+
+def dn_args(dn):
+    # openssl -subj wants /C=VN/O=.../CN=...
+    return "/" + "/".join(p.replace("/", "\\/") for p in dn)
+
+
+def make_key(name, kind="rsa"):
+    key = PKI / f"{name}.key"
+    if kind == "ec":
+        run("openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key)
+    else:
+        run("openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", key)
+    return key
+
+
+def make_cert(name, dn, issuer=None, ext="ca", days=3650, start="20200101000000Z", kind="rsa", string_mask="utf8only"):
+    """Self-signed when issuer is None; issuer is the name of a CA made here.
+    `openssl ca` because OpenSSL 3.0's `x509 -req` cannot back-date."""
+    key = make_key(name, kind)
+    cert = PKI / f"{name}.pem"
+    db = PKI / "db"
+    db.mkdir(exist_ok=True)
+    (db / "index.txt").write_text("")
+    cfg = PKI / "openssl.cnf"
+    cfg.write_text(f"""[req]
+distinguished_name = dn
+string_mask = {string_mask}
+utf8 = yes
+[dn]
+[ca]
+default_ca = test
+[test]
+database = {db}/index.txt
+new_certs_dir = {db}
+serial = {db}/serial
+default_md = sha256
+policy = any
+unique_subject = no
+email_in_dn = yes
+preserve = yes
+string_mask = {string_mask}
+utf8 = yes
+[any]
+countryName = optional
+stateOrProvinceName = optional
+localityName = optional
+organizationName = optional
+organizationalUnitName = optional
+commonName = supplied
+emailAddress = optional
+""" + EXT.replace("[ca]", "[ca_ext]"))
+    csr = PKI / f"{name}.csr"
+    run("openssl", "req", "-new", "-utf8", "-config", cfg, "-key", key, "-subj", dn_args(dn), "-out", csr)
+    end = (datetime.datetime.strptime(start, "%Y%m%d%H%M%SZ") + datetime.timedelta(days=days)).strftime("%Y%m%d%H%M%SZ")
+    ca_args = ["-selfsign", "-keyfile", key] if issuer is None else ["-cert", PKI / f"{issuer}.pem", "-keyfile", PKI / f"{issuer}.key"]
+    ext_section = "ca_ext" if ext == "ca" else ext
+    (db / "serial").write_text("%016X\n" % random.getrandbits(63))
+    run("openssl", "ca", "-batch", "-utf8", "-config", cfg, "-in", csr, *ca_args, "-extensions", ext_section, "-extfile", cfg,
+        "-startdate", start, "-enddate", end, "-notext", "-out", cert)
+    csr.unlink()
+    shutil.rmtree(db)
+    return cert
+
+
+def fingerprint(cert):
+    der = subprocess.run(["openssl", "x509", "-in", cert, "-outform", "DER"], check=True, capture_output=True).stdout
+    return hashlib.sha256(der).hexdigest()
+
+
+def openssl_field(cert, *args):
+    return subprocess.run(["openssl", "x509", "-in", cert, "-noout", *args, "-nameopt", "utf8,sep_comma_plus_space"],
+                          check=True, capture_output=True, text=True).stdout.strip()
+
+
+def ski(cert):
+    out = openssl_field(cert, "-ext", "subjectKeyIdentifier")
+    return out.splitlines()[-1].strip().replace(":", "")
+
+
+GOV2_O = "O=Ban Cơ yếu Chính phủ (TEST)"
+GOV1_O = "O=Ban Co yeu Chinh phu (TEST)"
+NEAC_O = "O=Ministry of Information and Communications (TEST)"
+
+
+def build_pki():
+    shutil.rmtree(PKI, ignore_errors=True)
+    PKI.mkdir()
+    # Government specialized CA, G2 style (Vietnamese names) and G1 style (ASCII).
+    make_cert("gov-g2-root", ["C=VN", GOV2_O, "CN=TEST RootCA chuyên dùng Chính phủ G2"], days=9000, start="20180822000000Z")
+    make_cert("gov-g2-nn", ["C=VN", GOV2_O, "CN=TEST CA phục vụ các cơ quan Nhà nước G2"], "gov-g2-root", "ca_path0", days=8000, start="20180823000000Z")
+    make_cert("gov-g1-root", ["C=VN", GOV1_O, "CN=TEST Co quan chung thuc so chuyen dung Chinh phu (RootCA)"], days=7300, start="20100310000000Z")
+    make_cert("gov-g1-cp", ["C=VN", GOV1_O, "CN=TEST Co quan chung thuc so Chinh phu"], "gov-g1-root", days=7200, start="20100325000000Z")
+    # NEAC-style national root and licensed commercial CAs.
+    make_cert("neac-root", ["C=VN", NEAC_O, "OU=National Centre of Digital Signature Authentication", "CN=TEST Vietnam National Root CA"], days=9000, start="20140415000000Z")
+    make_cert("vnpt-ca", ["C=VN", "O=VIETNAM POSTS AND TELECOMMUNICATIONS GROUP (TEST)", "CN=TEST VNPT-CA SHA2"], "neac-root", "ca_path0", days=3000, start="20190830000000Z")
+    make_cert("viettel-ca", ["C=VN", "O=Viettel Group (TEST)", "CN=TEST Viettel-CA SHA2"], "neac-root", "ca_path0", days=3000, start="20190417000000Z")
+    # A foreign CA the rules list, and one nobody lists.
+    make_cert("foreign-ca", ["C=FR", "O=Autorité Exemple (TEST)", "CN=TEST Foreign Qualified CA"], days=5000, start="20150101000000Z")
+    make_cert("unknown-ca", ["C=VN", "O=Công ty Chứng thực Không Rõ (TEST)", "CN=TEST Unknown CA"], days=5000, start="20150101000000Z")
+    # The forgery: an attacker's root and intermediate copying the TEST
+    # government names, with their own keys.
+    make_cert("forged-g2-root", ["C=VN", GOV2_O, "CN=TEST RootCA chuyên dùng Chính phủ G2"], days=9000, start="20180822000000Z")
+    make_cert("forged-g2-nn", ["C=VN", GOV2_O, "CN=TEST CA phục vụ các cơ quan Nhà nước G2"], "forged-g2-root", "ca_path0", days=8000, start="20180823000000Z")
+
+    # Signers.
+    S = "20230101000000Z"
+    make_cert("signer-syt", ["C=VN", "L=Thanh Hóa", "O=ỦY BAN NHÂN DÂN TỈNH THANH HÓA", "OU=Sở Y tế", "CN=Lê Văn Minh",
+                             "emailAddress=lvminh@syt.thanhhoa.gov.vn"], "gov-g2-nn", "leaf", days=1825, start=S)
+    make_cert("signer-vp", ["C=VN", "O=UBND tinh Thanh Hoa", "OU=Van phong UBND tinh", "CN=Tran Thi Lan"], "gov-g1-cp", "leaf", days=1825, start="20210101000000Z")
+    make_cert("signer-syt-vnpt", ["C=VN", "ST=Thanh Hóa", "O=Sở Y tế tỉnh Thanh Hóa", "CN=Hoàng Đức Thắng"], "vnpt-ca", "leaf", days=1095, start="20220301000000Z")
+    # BMPString names, as older tools write them (openssl string_mask=default).
+    make_cert("signer-stc", ["C=VN", "ST=Thanh Hóa", "O=Sở Tài chính tỉnh Thanh Hóa", "CN=Phạm Quốc Hùng"], "vnpt-ca", "leaf",
+              days=1095, start="20220601000000Z", string_mask="default")
+    make_cert("signer-hh", ["C=VN", "O=UBND huyện Hoằng Hóa", "CN=Nguyễn Thị Hoa"], "viettel-ca", "leaf", days=1095, start="20230201000000Z", kind="ec")
+    make_cert("signer-hh-email", ["C=VN", "O=Hộ kinh doanh (TEST)", "CN=Đỗ Văn Nam", "emailAddress=dvnam@hoanghoa.thanhhoa.gov.vn"],
+              "viettel-ca", "leaf_email", days=1095, start="20230201000000Z")
+    make_cert("signer-forged", ["C=VN", "O=Sở Giáo dục và Đào tạo tỉnh Thanh Hóa", "CN=Nguyễn Giả Mạo"], "forged-g2-nn", "leaf", days=1825, start=S)
+    make_cert("signer-foreign", ["C=FR", "O=Cabinet Conseil Exemple", "CN=Jean Dupont"], "foreign-ca", "leaf", days=1825, start=S)
+    make_cert("signer-unknown", ["C=VN", "O=Công ty TNHH Thương mại ABC", "CN=Vũ Thị Thu"], "unknown-ca", "leaf", days=1825, start=S)
+    make_cert("signer-self", ["C=VN", "O=UBND huyện Hoằng Hóa", "CN=Bùi Văn Tự Ký"], None, "leaf", days=1825, start=S)
+    (PKI / "openssl.cnf").unlink()
+
+
+# -------------------------------------------------------------- rules ----
+
+TEST_CAS = [
+    # id, name, class, cert names
+    ("test-vgca-g2-root", "TEST RootCA chuyên dùng Chính phủ G2", "government", ["gov-g2-root"]),
+    ("test-vgca-g2-nha-nuoc", "TEST CA phục vụ các cơ quan Nhà nước G2", "government", ["gov-g2-nn"]),
+    ("test-vgca-g1-root", "TEST Co quan chung thuc so chuyen dung Chinh phu (RootCA)", "government", ["gov-g1-root"]),
+    ("test-vgca-g1-chinh-phu", "TEST Co quan chung thuc so Chinh phu (G1)", "government", ["gov-g1-cp"]),
+    ("test-neac-root", "TEST Vietnam National Root CA", "commercial", ["neac-root"]),
+    ("test-vnpt-ca", "TEST VNPT-CA", "commercial", ["vnpt-ca"]),
+    ("test-viettel-ca", "TEST Viettel-CA", "commercial", ["viettel-ca"]),
+    ("test-foreign-ca", "TEST Foreign Qualified CA", "foreign", ["foreign-ca"]),
+]
+ANCHORS = ["gov-g2-root", "gov-g2-nn", "gov-g1-root", "gov-g1-cp", "neac-root", "vnpt-ca", "viettel-ca", "foreign-ca"]
+
+
+def q(s):
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def rfc3339(openssl_date):
+    return datetime.datetime.strptime(" ".join(openssl_date.split()), "%b %d %H:%M:%S %Y GMT").strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def build_rules():
+    shutil.rmtree(RULES, ignore_errors=True)
+    (RULES / "ca.d").mkdir(parents=True)
+    (RULES / "anchors").mkdir()
+    lines = ["# TEST certification authorities of the samples (made by samples/make-samples.py).",
+             "# Added on top of the built-in catalogue: never use these outside tests.", "schema = 1"]
+    for cid, name, klass, certs in TEST_CAS:
+        lines += ["", "[[ca]]", f"id = {q(cid)}", f"name = {q(name)}", f"class = {q(klass)}", 'operator = "TEST"']
+        for c in certs:
+            pem = PKI / f"{c}.pem"
+            lines += ["", "  [[ca.cert]]",
+                      f"  subject = {q(openssl_field(pem, '-subject').removeprefix('subject='))}",
+                      f"  issuer = {q(openssl_field(pem, '-issuer').removeprefix('issuer='))}",
+                      f"  sha256 = {q(fingerprint(pem))}",
+                      f"  ski = {q(ski(pem))}",
+                      f"  not_before = {q(rfc3339(openssl_field(pem, '-startdate').split('=', 1)[1]))}",
+                      f"  not_after = {q(rfc3339(openssl_field(pem, '-enddate').split('=', 1)[1]))}"]
+    (RULES / "ca.d" / "test-pki.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for c in ANCHORS:
+        shutil.copy(PKI / f"{c}.pem", RULES / "anchors" / f"{c}.pem")
+
+
+# ---------------------------------------------------------- documents ----
+
+def make_pdf(path, title, lines):
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+    from reportlab.pdfgen import canvas
+
+    if "DejaVu" not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(TTFont("DejaVu", FONT))
+    c = canvas.Canvas(str(path), pagesize=A4, invariant=1)
+    c.setTitle(title)
+    c.setFont("DejaVu", 14)
+    c.drawString(72, 780, title)
+    c.setFont("DejaVu", 11)
+    for i, line in enumerate(lines):
+        c.drawString(72, 750 - 18 * i, line)
+    c.showPage()
+    c.save()
+
+
+def pdf_sign(src, dst, signer, chain=(), field="Signature1", when=None, subfilter="adbe", incremental=False):
+    """Sign with pyHanko; `when` fixes the signing time (trend samples)."""
+    from pyhanko.sign import fields, signers
+    from pyhanko.sign.signers import pdf_signer
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    if when is not None:
+        class Fixed(datetime.datetime):
+            @classmethod
+            def now(cls, tz=None):
+                return when
+        pdf_signer.datetime = Fixed
+    s = signers.SimpleSigner.load(str(PKI / f"{signer}.key"), str(PKI / f"{signer}.pem"),
+                                  ca_chain_files=[str(PKI / f"{c}.pem") for c in chain])
+    sub = fields.SigSeedSubFilter.ADOBE_PKCS7_DETACHED if subfilter == "adbe" else fields.SigSeedSubFilter.PADES
+    meta = signers.PdfSignatureMetadata(field_name=field, subfilter=sub, md_algorithm="sha256")
+    with open(src, "rb") as inf:
+        w = IncrementalPdfFileWriter(inf)
+        with open(dst, "wb") as out:
+            signers.sign_pdf(w, meta, signer=s, output=out)
+    pdf_signer.datetime = datetime.datetime
+
+
+def cms_sign(data, dst, signer, chain=(), attached=False, outform="DER"):
+    certfile = []
+    if chain:
+        bundle = PKI / "chain.tmp.pem"
+        bundle.write_text("".join((PKI / f"{c}.pem").read_text() for c in chain))
+        certfile = ["-certfile", bundle]
+    run("openssl", "cms", "-sign", "-binary", "-in", data, "-signer", PKI / f"{signer}.pem", "-inkey", PKI / f"{signer}.key",
+        *certfile, *([] if attached else []), *(["-nodetach"] if attached else []), "-md", "sha256",
+        "-outform", outform, "-out", dst)
+    if chain:
+        bundle.unlink()
+
+
+def tz7(y, m, d, h=9):
+    return datetime.datetime(y, m, d, h, 0, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=7)))
+
+
+def build_share():
+    shutil.rmtree(SHARE, ignore_errors=True)
+    tmp = HERE / ".tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+
+    def doc(rel, title, signer=None, chain=(), when=None, subfilter="adbe"):
+        dst = SHARE / rel
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        base = tmp / "base.pdf"
+        make_pdf(base, title, ["TÀI LIỆU MẪU (TEST) — sinh bởi samples/make-samples.py", f"Tệp: {rel}"])
+        if signer is None:
+            shutil.copy(base, dst)
+        else:
+            pdf_sign(base, dst, signer, chain, when=when, subfilter=subfilter)
+        return dst
+
+    # UBND tỉnh: G1-style government, issuer from the anchors only.
+    doc("UBND tỉnh Thanh Hóa/Văn phòng/Quyết định 1234-QĐ-UBND.pdf", "QUYẾT ĐỊNH số 1234/QĐ-UBND", "signer-vp", when=tz7(2024, 3, 12))
+    doc("UBND tỉnh Thanh Hóa/Văn phòng/Thông báo 15-TB-UBND.pdf", "THÔNG BÁO số 15/TB-UBND", "signer-vp", ["gov-g1-cp"], when=tz7(2025, 1, 8), subfilter="pades")
+    # Sở Y tế: migrated from VNPT (commercial) to the government CA.
+    doc("Sở Y tế/2024/Báo cáo quý 4-2024.pdf", "BÁO CÁO quý IV năm 2024", "signer-syt-vnpt", ["vnpt-ca"], when=tz7(2024, 12, 20))
+    doc("Sở Y tế/2025/Công văn 56-SYT.pdf", "CÔNG VĂN số 56/SYT", "signer-syt", ["gov-g2-nn"], when=tz7(2025, 2, 14))
+    doc("Sở Y tế/2025/Kế hoạch tiêm chủng.pdf", "KẾ HOẠCH tiêm chủng mở rộng", "signer-syt", when=tz7(2025, 3, 3), subfilter="pades")
+    # Signed twice: commercial first, then the government signer, as two revisions.
+    twice = doc("Sở Y tế/2025/Tờ trình (ký 2 lần).pdf", "TỜ TRÌNH (hai chữ ký)", "signer-syt-vnpt", ["vnpt-ca"], when=tz7(2025, 1, 20))
+    tmp_twice = tmp / "twice.pdf"
+    shutil.copy(twice, tmp_twice)
+    pdf_sign(tmp_twice, twice, "signer-syt", ["gov-g2-nn"], field="Signature2", when=tz7(2025, 1, 21))
+    # Sở Tài chính: commercial PDF and CMS files (BMPString subject names).
+    doc("Sở Tài chính/Tờ trình 12-STC.pdf", "TỜ TRÌNH số 12/STC", "signer-stc", ["vnpt-ca"], when=tz7(2024, 11, 5))
+    data = SHARE / "Sở Tài chính/Hợp đồng mua sắm.pdf"
+    make_pdf(data, "HỢP ĐỒNG mua sắm thiết bị", ["Ký tách rời (.p7s PEM) bằng openssl cms"])
+    cms_sign(data, SHARE / "Sở Tài chính/Hợp đồng mua sắm.pdf.p7s", "signer-stc", ["vnpt-ca"], outform="PEM")
+    xlsx = tmp / "du-toan.csv"
+    xlsx.write_text("Hạng mục,Số tiền\nThiết bị,120000000\n", encoding="utf-8")
+    cms_sign(xlsx, SHARE / "Sở Tài chính/Dự toán 2025.csv.p7m", "signer-stc", ["vnpt-ca"], attached=True)
+    # Sở Giáo dục: a forged "government" chain.
+    doc("Sở Giáo dục và Đào tạo/Kết quả thi (giả mạo).pdf", "KẾT QUẢ THI (chữ ký giả mạo Ban Cơ yếu)", "signer-forged", ["forged-g2-nn", "forged-g2-root"], when=tz7(2025, 4, 2))
+    # Sở Nội vụ: signed under a foreign CA.
+    doc("Sở Nội vụ/Thỏa thuận hợp tác.pdf", "THỎA THUẬN hợp tác quốc tế", "signer-foreign", ["foreign-ca"], when=tz7(2024, 9, 9))
+    # UBND huyện Hoằng Hóa: Viettel (ECDSA), self-signed, and unsigned files.
+    doc("UBND huyện Hoằng Hóa/Quyết định 45-QĐ-UBND.pdf", "QUYẾT ĐỊNH số 45/QĐ-UBND", "signer-hh", ["viettel-ca"], when=tz7(2024, 6, 17))
+    doc("UBND huyện Hoằng Hóa/Biên bản (tự ký).pdf", "BIÊN BẢN họp (chứng thư tự ký)", "signer-self", when=tz7(2025, 5, 6))
+    doc("UBND huyện Hoằng Hóa/Giấy mời.pdf", "GIẤY MỜI (không ký)")
+    (SHARE / "UBND huyện Hoằng Hóa/Ghi chú.txt").write_text("Tệp văn bản không ký.\n", encoding="utf-8")
+    # A shared folder no path rule covers: agency from the signer certificate.
+    doc("Tài liệu chung/Công văn Hoằng Hóa gửi tỉnh.pdf", "CÔNG VĂN (lưu ở thư mục chung)", "signer-hh", ["viettel-ca"], when=tz7(2025, 2, 25))
+    inv = tmp / "hoadon.xml"
+    inv.write_text("<HDon><TTChung><SHDon>123</SHDon></TTChung></HDon>\n", encoding="utf-8")
+    cms_sign(inv, tmp / "hoadon.p7m", "signer-hh-email", ["viettel-ca"], attached=True)
+    (SHARE / "Tài liệu chung/Hóa đơn 123.xml.p7m").write_text(
+        base64.encodebytes((tmp / "hoadon.p7m").read_bytes()).decode(), encoding="ascii")
+    doc("Tài liệu chung/Hợp đồng ABC.pdf", "HỢP ĐỒNG với Công ty ABC (CA không rõ)", "signer-unknown", ["unknown-ca"], when=tz7(2024, 10, 1))
+
+    # Malformed inputs: each must become an errors.csv row, the rest of the scan goes on.
+    bad = SHARE / "Tài liệu lỗi"
+    bad.mkdir()
+    good = (SHARE / "Sở Y tế/2025/Công văn 56-SYT.pdf").read_bytes()
+    contents = good.index(b"/Contents <") + len(b"/Contents ")
+    end = good.index(b">", contents)
+    # Cut in the middle of the signature value.
+    (bad / "Cắt cụt giữa chữ ký.pdf").write_bytes(good[: contents + (end - contents) // 2])
+    # Same length, so the /ByteRange still brackets it, but not DER.
+    garbage_hex = (b"DEADBEEF" * ((end - contents) // 8 + 1))[: end - contents - 1]
+    (bad / "Contents không phải DER.pdf").write_bytes(good[: contents + 1] + garbage_hex + good[end:])
+    random.seed(7)
+    (bad / "Rác.pdf").write_bytes(bytes(random.getrandbits(8) for _ in range(4096)))
+    (bad / "Hỏng.p7s").write_bytes(b"\x30\x82\x10\x00" + bytes(random.getrandbits(8) for _ in range(300)))
+    # Trailer and xref lost after the signature: the object parser gives up,
+    # the raw scan still finds the signer.
+    (bad / "Mất trailer.pdf").write_bytes(good[: good.rindex(b"xref")])
+    shutil.rmtree(tmp)
+
+
+def main():
+    random.seed(int.from_bytes(os.urandom(4), "big"))
+    build_pki()
+    build_rules()
+    build_share()
+    print("samples rebuilt:", sum(1 for _ in SHARE.rglob("*") if _.is_file()), "files")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

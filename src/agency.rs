@@ -1,0 +1,67 @@
+//! Which agency a finding belongs to: path rules first, then the signer
+//! certificate's subject, then its e-mail domain, else `unassigned`.
+
+use crate::cert::Cert;
+use crate::rules::{AgencyMap, UNASSIGNED_ID, fold_path};
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AgencyRef {
+    pub id: String,
+    pub name: String,
+}
+
+impl AgencyMap {
+    pub fn unassigned(&self) -> AgencyRef {
+        AgencyRef { id: UNASSIGNED_ID.into(), name: self.unassigned_name.clone() }
+    }
+
+    /// By path: `relative` is the path under the SOURCE root, `full` the
+    /// path as given.
+    pub fn by_path(&self, relative: &str, full: &str) -> Option<AgencyRef> {
+        let (rel, full) = (fold_path(relative), fold_path(full));
+        self.agencies
+            .iter()
+            .find(|a| a.paths.iter().any(|p| p.matches_folded(&rel) || p.matches_folded(&full)))
+            .map(|a| AgencyRef { id: a.id.clone(), name: a.name.clone() })
+    }
+
+    /// By the signer certificate: the most specific subject pattern wins
+    /// (then file order); else the longest matching mail domain.
+    pub fn by_cert(&self, cert: &Cert) -> Option<AgencyRef> {
+        let by_subject = self
+            .agencies
+            .iter()
+            .enumerate()
+            .flat_map(|(i, a)| a.cert_subject.iter().filter(|p| p.matches(&cert.subject)).map(move |p| (p.specificity(), std::cmp::Reverse(i), a)))
+            .max_by_key(|(spec, order, _)| (*spec, *order))
+            .map(|(_, _, a)| a);
+        let agency = by_subject.or_else(|| {
+            cert.emails.iter().filter_map(|e| e.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase())).find_map(|domain| self.by_domain(&domain))
+        })?;
+        Some(AgencyRef { id: agency.id.clone(), name: agency.name.clone() })
+    }
+
+    fn by_domain(&self, domain: &str) -> Option<&crate::rules::Agency> {
+        self.agencies
+            .iter()
+            .flat_map(|a| a.mail_domains.iter().map(move |d| (d, a)))
+            .filter(|(d, _)| domain == d.as_str() || domain.ends_with(&format!(".{d}")))
+            .max_by_key(|(d, _)| d.len())
+            .map(|(_, a)| a)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::Rules;
+
+    #[test]
+    fn paths_and_domains_in_the_builtin_map() {
+        let map = Rules::builtin().agencies;
+        assert_eq!(map.by_path("Sở Y tế/2024/QĐ 12.pdf", "share/Sở Y tế/2024/QĐ 12.pdf").unwrap().id, "000.00.09.H56");
+        assert_eq!(map.by_path("misc/x.pdf", "share/misc/x.pdf"), None);
+        assert_eq!(map.by_domain("syt.thanhhoa.gov.vn").unwrap().id, "000.00.09.H56");
+        assert_eq!(map.by_domain("abc.thanhhoa.gov.vn").unwrap().id, "000.00.00.H56");
+        assert!(map.by_domain("thanhhoa.gov.vn.evil.com").is_none());
+    }
+}

@@ -1,0 +1,200 @@
+//! From a signer certificate to the SPEC's verdict columns: `ca_class`,
+//! `classified_by`, `chain`, the CA, and the notes that explain them.
+
+use std::sync::Arc;
+
+use crate::cert::Cert;
+use crate::rules::{CaClass, CaEntry, Catalogue, PinRef};
+use crate::trust::AnchorStore;
+use crate::trust::chain::{self, Link, PathEnd};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClassifiedBy {
+    Chain,
+    Dn,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChainStatus {
+    Verified,
+    Incomplete,
+    DnOnly,
+    Broken,
+}
+
+impl ClassifiedBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClassifiedBy::Chain => "chain",
+            ClassifiedBy::Dn => "dn",
+        }
+    }
+}
+
+impl ChainStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChainStatus::Verified => "verified",
+            ChainStatus::Incomplete => "incomplete",
+            ChainStatus::DnOnly => "dn-only",
+            ChainStatus::Broken => "broken",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Classification {
+    pub class: CaClass,
+    pub by: ClassifiedBy,
+    pub chain: ChainStatus,
+    /// The CA (catalogue id and name) for government / commercial / foreign.
+    pub ca: Option<(String, String)>,
+    pub issuer_cn: String,
+    pub root_cn: String,
+    /// The certificates followed, signer first.
+    pub path: Vec<Link>,
+    pub notes: Vec<String>,
+}
+
+const HOW_TO_VERIFY: &str = "to verify it, run `sigaudit rules fetch-anchors` or put the issuing CA certificate in an --anchors folder";
+
+pub fn classify(leaf: Arc<Cert>, embedded: &[Arc<Cert>], anchors: &AnchorStore, catalogue: &Catalogue) -> Classification {
+    let issuer_cn = leaf.issuer.cn_or_dn();
+    let path = chain::build(leaf.clone(), embedded, anchors, catalogue);
+    let mut notes = Vec::new();
+    let top = path.last().clone();
+    let verdict = |class, by, chain, ca: Option<&CaEntry>, pin| -> Verdict<'_> { (class, by, chain, ca.map(|c| (c.id.clone(), c.name.clone())), pin) };
+    let (class, by, status, ca, anchor_pin) = match &path.end {
+        PathEnd::Pinned(p) | PathEnd::SameKeyAsPinned(p) => {
+            if matches!(path.end, PathEnd::SameKeyAsPinned(_)) {
+                notes.push(format!("{} is a re-issued certificate of pinned CA {} (same key)", top.cn(), p.ca.name));
+            }
+            if path.links.len() == 1 {
+                notes.push("the signer certificate is itself a pinned CA certificate".into());
+            }
+            // Name the issuing CA when it is unpinned but named in the rules
+            // (an older generation chained to a pinned root).
+            let named = (path.links.len() > 2)
+                .then(|| catalogue.by_pattern(&leaf.issuer))
+                .flatten()
+                .map(|(ca, _)| ca)
+                .filter(|ca| ca.class == p.ca.class);
+            if named.is_some() {
+                notes.push(format!("issuing CA {} is not pinned; chain verified up to pinned {}", issuer_cn, p.ca.name));
+            }
+            verdict(p.ca.class, ClassifiedBy::Chain, ChainStatus::Verified, Some(named.unwrap_or(p.ca)), Some(*p))
+        }
+        PathEnd::ClaimsPinned(p) => {
+            let who = path.links.iter().find(|l| catalogue.by_sha256(&l.cert.sha256).is_none() && claims(&l.cert, *p)).map(|l| l.cert.cn()).unwrap_or_else(|| top.cn());
+            notes.push(format!(
+                "FORGERY: certificate \"{who}\" claims the name or key identifier of pinned CA {} ({}) but is not that certificate and does not chain to any pinned CA",
+                p.ca.name, p.ca.id
+            ));
+            explain_link_failures(&path.end, &mut notes, catalogue);
+            verdict(CaClass::Untrusted, ClassifiedBy::Chain, ChainStatus::Broken, None, None)
+        }
+        PathEnd::LinkFails(_) => {
+            let mismatch = explain_link_failures(&path.end, &mut notes, catalogue);
+            if mismatch {
+                verdict(CaClass::Untrusted, ClassifiedBy::Chain, ChainStatus::Broken, None, None)
+            } else {
+                // Could not check (unsupported algorithm): only the name speaks.
+                by_issuer_name(&top, catalogue, &mut notes)
+            }
+        }
+        PathEnd::SelfIssued { self_signature } => {
+            // Only a signature that fails is evidence; an unsupported
+            // algorithm (MD5 in old roots) just could not be checked.
+            let ok = !self_signature.as_ref().is_err_and(|e| e.is_mismatch());
+            if let Err(e) = self_signature {
+                notes.push(format!("self-signature of {} could not be confirmed: {e}", top.cn()));
+            }
+            if path.links.len() == 1 {
+                notes.push("self-signed signer certificate: no CA vouches for it".into());
+                (CaClass::SelfSigned, ClassifiedBy::Chain, if ok { ChainStatus::Verified } else { ChainStatus::Broken }, None, None)
+            } else {
+                notes.push(format!("chain ends at root \"{}\", which the rules do not know", top.cn()));
+                (CaClass::Untrusted, ClassifiedBy::Chain, if ok { ChainStatus::Incomplete } else { ChainStatus::Broken }, None, None)
+            }
+        }
+        PathEnd::MissingIssuer => by_issuer_name(&top, catalogue, &mut notes),
+        PathEnd::TooLong => {
+            notes.push(format!("chain longer than {} certificates: not followed", chain::MAX_PATH));
+            (CaClass::Untrusted, ClassifiedBy::Chain, ChainStatus::Incomplete, None, None)
+        }
+    };
+    let root_cn = root_cn(&path.links, anchor_pin, catalogue);
+    Classification { class, by, chain: status, ca, issuer_cn, root_cn, path: path.links, notes }
+}
+
+fn claims(cert: &Cert, p: PinRef<'_>) -> bool {
+    cert.subject.folded_key() == p.pin.subject.folded_key() || (cert.ski.is_some() && cert.ski == p.pin.ski)
+}
+
+/// Notes for links whose signature failed; true when any was a mismatch.
+fn explain_link_failures(end: &PathEnd<'_>, notes: &mut Vec<String>, catalogue: &Catalogue) -> bool {
+    let PathEnd::LinkFails(fails) = end else { return false };
+    let mut mismatch = false;
+    for (cand, err) in fails {
+        let pinned = catalogue.by_sha256(&cand.sha256).map(|p| format!(" (pinned {})", p.ca.name)).unwrap_or_default();
+        mismatch |= err.is_mismatch();
+        notes.push(format!("signature does not verify with the key of \"{}\"{pinned}: {err}", cand.cn()));
+    }
+    mismatch
+}
+
+/// No issuer certificate: classify by the issuer's key identifier and name.
+fn by_issuer_name<'r>(cert: &Cert, catalogue: &'r Catalogue, notes: &mut Vec<String>) -> Verdict<'r> {
+    let by_aki = cert.aki.as_deref().map(|a| catalogue.by_ski(a)).unwrap_or_default();
+    let by_dn = catalogue.by_subject(&cert.issuer);
+    // The issuer's name is a pinned CA's, but the key identifiers disagree:
+    // whoever signed this is not that CA.
+    if let (Some(aki), Some(named)) = (&cert.aki, by_dn.first()) {
+        if let Some(ski) = &named.pin.ski {
+            if by_aki.is_empty() && ski != aki {
+                notes.push(format!(
+                    "FORGERY: issuer name copies pinned CA {} but the authority key identifier {} is not its key identifier {}",
+                    named.ca.name,
+                    crate::signature::ber::hex(aki),
+                    crate::signature::ber::hex(ski)
+                ));
+                return (CaClass::Untrusted, ClassifiedBy::Dn, ChainStatus::Broken, None, None);
+            }
+        }
+    }
+    if let Some(p) = by_aki.first().or(by_dn.first()) {
+        let how = if by_aki.is_empty() { "issuer DN" } else { "authority key identifier" };
+        notes.push(format!("issuer certificate \"{}\" is neither embedded nor in the anchor folder; classified by {how} as {}: {HOW_TO_VERIFY}", cert.issuer.cn_or_dn(), p.ca.name));
+        return (p.ca.class, ClassifiedBy::Dn, ChainStatus::Incomplete, Some((p.ca.id.clone(), p.ca.name.clone())), Some(*p));
+    }
+    if let Some((ca, pattern)) = catalogue.by_pattern(&cert.issuer) {
+        notes.push(format!("issuer \"{}\" matched only by the DN pattern `{}` of {}: no certificate pinned for it", cert.issuer.cn_or_dn(), pattern.text, ca.name));
+        return (ca.class, ClassifiedBy::Dn, ChainStatus::DnOnly, Some((ca.id.clone(), ca.name.clone())), None);
+    }
+    notes.push(format!("issuer \"{}\" is not in the rules", cert.issuer));
+    (CaClass::Untrusted, ClassifiedBy::Dn, ChainStatus::Incomplete, None, None)
+}
+
+/// class, classified_by, chain, CA (id, name), and the pin the verdict rests on.
+type Verdict<'r> = (CaClass, ClassifiedBy, ChainStatus, Option<(String, String)>, Option<PinRef<'r>>);
+
+/// The root's CN: the path's self-issued top, else from the pins' facts.
+fn root_cn(links: &[Link], anchor_pin: Option<PinRef<'_>>, catalogue: &Catalogue) -> String {
+    let top = &links.last().expect("non-empty").cert;
+    if links.len() > 1 && top.is_self_issued() {
+        return top.cn();
+    }
+    let Some(PinRef { mut pin, .. }) = anchor_pin else { return String::new() };
+    for _ in 0..chain::MAX_PATH {
+        match &pin.issuer {
+            Some(issuer) if issuer.folded_key() != pin.subject.folded_key() => match catalogue.by_subject(issuer).first() {
+                Some(up) => pin = up.pin,
+                None => return issuer.cn_or_dn(),
+            },
+            _ => break,
+        }
+    }
+    pin.subject.cn_or_dn()
+}

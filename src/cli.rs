@@ -1,0 +1,177 @@
+//! Command-line flags (clap), turned into the high-level configuration
+//! the rest of the program uses. Usage mistakes exit with code 1.
+
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Parser, Subcommand};
+use globset::{Glob, GlobSetBuilder};
+
+use crate::rules::Rules;
+use crate::scan::ScanOptions;
+use crate::source::{ReadLimits, WalkOptions};
+use crate::trust::AnchorStore;
+
+#[derive(Debug, Parser)]
+#[command(name = "sigaudit", version, about = "Audit which CA signs government documents: Government specialized CA (Ban Cơ yếu Chính phủ) or commercial CAs")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Crawl files and folders, find every signature, write the reports.
+    Scan(ScanArgs),
+    /// Every signature in one file, human-readable (like pdfsig).
+    Inspect(InspectArgs),
+    /// Check or maintain a rules folder.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct TrustArgs {
+    /// Rules folder (files in it replace the built-in ones; ca.d/*.toml add CAs).
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
+    /// Folder of CA certificates for chain building (repeatable). Trust
+    /// still comes only from the rules' pins.
+    #[arg(long, value_name = "DIR")]
+    pub anchors: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Directories (crawled recursively) and files.
+    #[arg(required = true, value_name = "SOURCE")]
+    pub sources: Vec<PathBuf>,
+    #[command(flatten)]
+    pub trust: TrustArgs,
+    /// Report folder (replaced atomically).
+    #[arg(long, value_name = "DIR", default_value = "report")]
+    pub out: PathBuf,
+    /// Worker threads (default: one per core).
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Skip paths matching this glob (repeatable), e.g. '**/Thùng rác/**'.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Follow symbolic links (loops are detected and reported).
+    #[arg(long)]
+    pub follow_symlinks: bool,
+    /// Files larger than this are not parsed (an errors.csv row if they look signed).
+    #[arg(long, value_name = "BYTES", default_value_t = ReadLimits::default().max_file_bytes)]
+    pub max_file_size: u64,
+    /// Exit with code 3 when overall migration is below PCT percent.
+    #[arg(long, value_name = "PCT")]
+    pub fail_under: Option<f64>,
+    /// One JSON object per signature on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Nothing on stdout; only problems on stderr.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub trust: TrustArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Validate a rules folder (default: the built-in rules).
+    Check {
+        #[arg(value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+    /// Download the pinned CA certificates from their official URLs.
+    FetchAnchors {
+        #[arg(long, value_name = "DIR")]
+        rules: Option<PathBuf>,
+        /// Where to save them (default: the user's anchors folder).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+}
+
+/// Where `fetch-anchors` saves and `scan` looks by default.
+pub fn default_anchor_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("SIGAUDIT_ANCHORS") {
+        return Some(PathBuf::from(dir));
+    }
+    let data = std::env::var_os("XDG_DATA_HOME").map(PathBuf::from).or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))?;
+    Some(data.join("sigaudit/anchors"))
+}
+
+/// Rules and anchor store from the flags. Errors are user mistakes.
+pub fn load_trust(args: &TrustArgs) -> Result<(Rules, AnchorStore), String> {
+    let rules = Rules::load(args.rules.as_deref()).map_err(|diags| diags.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n"))?;
+    let mut dirs = rules.anchor_dirs.clone();
+    for d in &args.anchors {
+        if !d.is_dir() {
+            return Err(format!("--anchors {}: not a folder", d.display()));
+        }
+        dirs.push(d.clone());
+    }
+    if let Some(d) = default_anchor_dir().filter(|d| d.is_dir()) {
+        dirs.push(d);
+    }
+    let anchors = AnchorStore::load(&dirs);
+    Ok((rules, anchors))
+}
+
+impl ScanArgs {
+    pub fn options(&self) -> Result<ScanOptions, String> {
+        for s in &self.sources {
+            if std::fs::symlink_metadata(s).is_err() {
+                return Err(format!("{}: no such file or folder", s.display()));
+            }
+            if let Some(inside) = is_inside(&self.out, s) {
+                return Err(format!("--out {} is inside the scanned source {}: sigaudit never writes into what it scans; choose another folder", self.out.display(), inside));
+            }
+        }
+        let exclude = if self.exclude.is_empty() {
+            None
+        } else {
+            let mut b = GlobSetBuilder::new();
+            for g in &self.exclude {
+                b.add(Glob::new(g).map_err(|e| format!("--exclude {g}: {e}"))?);
+            }
+            Some(b.build().map_err(|e| e.to_string())?)
+        };
+        if let Some(p) = self.fail_under {
+            if !(0.0..=100.0).contains(&p) {
+                return Err(format!("--fail-under {p}: must be a percentage between 0 and 100"));
+            }
+        }
+        Ok(ScanOptions {
+            sources: self.sources.clone(),
+            walk: WalkOptions { follow_symlinks: self.follow_symlinks, exclude },
+            limits: ReadLimits { max_file_bytes: self.max_file_size, ..ReadLimits::default() },
+        })
+    }
+}
+
+/// `Some(source)` when `out` would be written inside the folder `source`.
+fn is_inside(out: &Path, source: &Path) -> Option<String> {
+    let source_abs = source.canonicalize().ok()?;
+    if !source_abs.is_dir() {
+        return None;
+    }
+    // `out` may not exist yet: resolve its nearest existing ancestor.
+    let abs = if out.is_absolute() { out.to_path_buf() } else { std::env::current_dir().ok()?.join(out) };
+    let mut existing = abs.as_path();
+    let mut rest = Vec::new();
+    while !existing.exists() {
+        rest.push(existing.file_name()?.to_owned());
+        existing = existing.parent()?;
+    }
+    let mut resolved = existing.canonicalize().ok()?;
+    for part in rest.iter().rev() {
+        resolved.push(part);
+    }
+    resolved.starts_with(&source_abs).then(|| source.display().to_string())
+}

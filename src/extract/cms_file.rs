@@ -1,0 +1,80 @@
+//! CMS / PKCS#7 files: `.p7s` (detached), `.p7m` (attached), DER or BER,
+//! PEM-armoured or bare base64; nested `.p7m` inside `.p7m` unwrapped.
+
+use std::borrow::Cow;
+
+use super::{CmsEncoding, Extraction};
+use crate::messages::Stage;
+use crate::signature::cms::{CmsError, SignedData};
+use crate::signature::{Format, Signature, from_signed_data};
+
+/// Nested signed-data deeper than this is not unwrapped.
+const MAX_NESTING: usize = 4;
+
+pub fn extract(bytes: &[u8], encoding: CmsEncoding) -> Extraction {
+    let mut out = Extraction::default();
+    let der: Cow<'_, [u8]> = match encoding {
+        CmsEncoding::Binary => Cow::Borrowed(bytes),
+        CmsEncoding::Pem | CmsEncoding::Base64 => match decode_text(bytes) {
+            Ok(d) => Cow::Owned(d),
+            Err(e) => {
+                out.problem("", Stage::Cms, e);
+                return out;
+            }
+        },
+    };
+    unwrap(&der, "", 0, &mut out);
+    out
+}
+
+fn unwrap(bytes: &[u8], member: &str, depth: usize, out: &mut Extraction) {
+    let sd = match SignedData::parse(bytes) {
+        Ok(sd) => sd,
+        Err(e) => return out.problem(member, Stage::Cms, format!("not a readable CMS signed-data: {e}")),
+    };
+    let trailing = &bytes[sd.consumed.min(bytes.len())..];
+    let mut sigs = from_signed_data(&sd, Format::Cms, member);
+    for s in &mut sigs {
+        s.notes.push(match &sd.econtent {
+            Some(c) => format!("attached content ({} bytes)", c.len()),
+            None => "detached signature: the signed data is a separate file".into(),
+        });
+        if trailing.iter().any(|&b| b != 0) {
+            s.notes.push(format!("{} bytes after the CMS structure ignored", trailing.len()));
+        }
+    }
+    out.signatures.extend(sigs);
+    // A signed .p7m whose content is itself signed-data (double signing).
+    if let Some(content) = &sd.econtent {
+        if super::sniff(content, "") == Some(super::DocKind::Cms(CmsEncoding::Binary)) {
+            let inner = if member.is_empty() { "inner".to_owned() } else { format!("{member}/inner") };
+            if depth + 1 >= MAX_NESTING {
+                out.problem(inner, Stage::Limit, format!("signed-data nested more than {MAX_NESTING} deep: not unwrapped"));
+            } else {
+                unwrap(content, &inner, depth + 1, out);
+            }
+        }
+    }
+}
+
+/// PEM armour or bare base64 to DER.
+fn decode_text(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    let text = String::from_utf8_lossy(bytes);
+    let body = match text.find("-----BEGIN") {
+        Some(start) => {
+            let after = text[start..].find('\n').map(|n| start + n + 1).ok_or("PEM armour without a body")?;
+            let end = text[after..].find("-----END").map(|e| after + e).ok_or("PEM armour without an END line")?;
+            &text[after..end]
+        }
+        None => text.as_ref(),
+    };
+    let clean: String = body.chars().filter(|c| !c.is_whitespace()).collect();
+    base64::Engine::decode(&base64::engine::general_purpose::STANDARD, clean.trim_end_matches('=').to_owned() + &"=".repeat((4 - clean.trim_end_matches('=').len() % 4) % 4))
+        .map_err(|e| format!("base64 text does not decode: {e}"))
+}
+
+/// CMS bytes embedded in another container (PDF /Contents, mail part).
+pub fn signatures_in(blob: &[u8], format: Format, member: &str) -> Result<(Vec<Signature>, usize), CmsError> {
+    let sd = SignedData::parse(blob)?;
+    Ok((from_signed_data(&sd, format, member), sd.consumed))
+}

@@ -1,0 +1,121 @@
+//! Extractors: from an item's bytes to the signatures inside, per format.
+//! Each extractor is lenient (real files are messy) and reports what it
+//! could not read as problems, never by failing the whole item.
+
+pub mod cms_file;
+pub mod pdf;
+pub mod pdf_raw;
+
+use crate::messages::Stage;
+use crate::signature::Signature;
+use crate::signature::oids;
+
+/// What a file looks like, decided from its first bytes (and name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocKind {
+    Pdf,
+    Cms(CmsEncoding),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CmsEncoding {
+    /// BER or DER bytes.
+    Binary,
+    /// `-----BEGIN PKCS7-----` (or CMS) armour.
+    Pem,
+    /// Bare base64 of the DER, as Italian e-invoice tools write it.
+    Base64,
+}
+
+/// Marker every signed PDF carries uncompressed: `/ByteRange` offsets must
+/// point at raw file bytes, so the signature dictionary is never inside an
+/// object stream.
+pub const PDF_SIGNED_MARKER: &[u8] = b"/ByteRange";
+
+/// Further markers, looked for only when the first is absent: a signature
+/// dictionary cut before its /ByteRange (truncated download) still has a
+/// /SubFilter or a CMS value (hex `30...`) in /Contents.
+const PDF_DAMAGED_SIGNATURE_MARKERS: [&[u8]; 3] = [b"/SubFilter", b"/Contents <30", b"/Contents<30"];
+
+/// Could this PDF hold a signature? The cheap test that lets unsigned
+/// PDFs skip parsing.
+pub fn pdf_may_be_signed(bytes: &[u8]) -> bool {
+    memchr::memmem::find(bytes, PDF_SIGNED_MARKER).is_some() || PDF_DAMAGED_SIGNATURE_MARKERS.iter().any(|m| memchr::memmem::find(bytes, m).is_some())
+}
+
+/// Recognises a document by content first, then by extension.
+pub fn sniff(head: &[u8], file_name: &str) -> Option<DocKind> {
+    let lower = file_name.to_ascii_lowercase();
+    // CMS first: an attached .p7m carries its PDF's header in its first bytes.
+    if looks_like_signed_data(head) {
+        return Some(DocKind::Cms(CmsEncoding::Binary));
+    }
+    if memchr::memmem::find(&head[..head.len().min(1024)], b"%PDF-").is_some() || lower.ends_with(".pdf") {
+        return Some(DocKind::Pdf);
+    }
+    let text_start = head.iter().position(|b| !b.is_ascii_whitespace()).map_or(&[][..], |p| &head[p..]);
+    for armour in [&b"-----BEGIN PKCS7-----"[..], b"-----BEGIN CMS-----", b"-----BEGIN PKCS #7 SIGNED DATA-----"] {
+        if memchr::memmem::find(&head[..head.len().min(4096)], armour).is_some() {
+            return Some(DocKind::Cms(CmsEncoding::Pem));
+        }
+    }
+    if [".p7m", ".p7s", ".csig"].iter().any(|e| lower.ends_with(e)) && head.first() != Some(&b'M') {
+        // Named as CMS but not recognisable: parse anyway, so a damaged
+        // signature file becomes an error row rather than disappearing.
+        return Some(DocKind::Cms(CmsEncoding::Binary));
+    }
+    if text_start.starts_with(b"MI") {
+        let sample: Vec<u8> = text_start.iter().copied().filter(|b| !b.is_ascii_whitespace()).take(64).collect();
+        if let Ok(decoded) = base64::Engine::decode(&base64::engine::general_purpose::STANDARD_NO_PAD, &sample[..sample.len() / 4 * 4]) {
+            if looks_like_signed_data(&decoded) {
+                return Some(DocKind::Cms(CmsEncoding::Base64));
+            }
+        }
+    }
+    None
+}
+
+/// A SEQUENCE whose first element is the signed-data OID.
+fn looks_like_signed_data(head: &[u8]) -> bool {
+    let mut oid = vec![0x06, oids::SIGNED_DATA.as_bytes().len() as u8];
+    oid.extend_from_slice(oids::SIGNED_DATA.as_bytes());
+    head.first() == Some(&0x30) && memchr::memmem::find(&head[..head.len().min(24)], &oid).is_some()
+}
+
+/// Signatures found in one item, and what could not be read.
+#[derive(Debug, Default)]
+pub struct Extraction {
+    pub signatures: Vec<Signature>,
+    pub problems: Vec<Problem>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Problem {
+    pub member: String,
+    pub stage: Stage,
+    pub error: String,
+}
+
+impl Extraction {
+    pub fn problem(&mut self, member: impl Into<String>, stage: Stage, error: impl Into<String>) {
+        self.problems.push(Problem { member: member.into(), stage, error: error.into() });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffs_by_content_not_name() {
+        assert_eq!(sniff(b"%PDF-1.7\n", "x.bin"), Some(DocKind::Pdf));
+        assert_eq!(sniff(b"garbage", "broken.pdf"), Some(DocKind::Pdf));
+        let der = [0x30, 0x80, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02, 0xa0];
+        assert_eq!(sniff(&der, "noext"), Some(DocKind::Cms(CmsEncoding::Binary)));
+        let b64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, [der.as_slice(), &[0u8; 40]].concat());
+        assert_eq!(sniff(b64.as_bytes(), "invoice.txt"), Some(DocKind::Cms(CmsEncoding::Base64)));
+        assert_eq!(sniff(b"\n-----BEGIN PKCS7-----\nMIIB", "a"), Some(DocKind::Cms(CmsEncoding::Pem)));
+        assert_eq!(sniff(b"MIT License", "LICENSE"), None);
+        assert_eq!(sniff(b"hello", "a.txt"), None);
+    }
+}

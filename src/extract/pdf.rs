@@ -1,0 +1,338 @@
+//! PDF signatures: every signature dictionary in every revision.
+//!
+//! Two passes that complement each other: the object structure (lopdf:
+//! field names, object streams, xref streams, encrypted files) and the raw
+//! byte scan (older revisions, damaged files). Results are merged by the
+//! signature value, so one value referenced twice counts once.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use lopdf::{Dictionary, Document, Object, ObjectId};
+use time::OffsetDateTime;
+
+use super::Extraction;
+use super::cms_file::signatures_in;
+use super::pdf_raw::{self, SigDict};
+use crate::cert::Cert;
+use crate::messages::Stage;
+use crate::signature::{Format, Kind, Signature, TimeSource};
+
+/// Parent chains longer than this are treated as cycles (E3).
+const MAX_FIELD_DEPTH: usize = 32;
+
+pub fn extract(bytes: &[u8]) -> Extraction {
+    let mut out = Extraction::default();
+    let (mut dicts, structure_error) = match Document::load_mem(bytes) {
+        Ok(doc) => (from_structure(&doc), None),
+        Err(e) => (Vec::new(), Some(e.to_string())),
+    };
+    let structural: HashSet<Vec<u8>> = dicts.iter().map(|d| d.contents.clone()).collect();
+    let raw = pdf_raw::scan(bytes);
+    let mut raw_only = 0;
+    if raw.unreadable > 0 {
+        out.problem("", Stage::Pdf, format!("{} signature dictionar{} without a readable /Contents value (truncated or damaged file)", raw.unreadable, if raw.unreadable == 1 { "y" } else { "ies" }));
+    }
+    for mut d in raw.dicts {
+        if let Some(known) = dicts.iter_mut().find(|k| k.contents == d.contents) {
+            // Fill what the structure pass could not read (e.g. encrypted /M).
+            known.offset = d.offset;
+            continue;
+        }
+        d.field = String::new();
+        raw_only += 1;
+        dicts.push(d);
+    }
+    let mut unnamed = 0;
+    for d in dicts {
+        let from_raw = !structural.contains(&d.contents);
+        let member = if d.field.is_empty() {
+            unnamed += 1;
+            format!("signature {unnamed}")
+        } else {
+            d.field.clone()
+        };
+        let mut sigs = signatures_of(&d, &member, &mut out);
+        for s in &mut sigs {
+            if from_raw {
+                s.notes.push(match &structure_error {
+                    Some(e) => format!("PDF object structure unreadable ({e}): signature found by raw byte scan"),
+                    None => "signature not reachable through the PDF object structure (earlier revision or orphaned): found by raw byte scan".into(),
+                });
+            }
+        }
+        out.signatures.extend(sigs);
+    }
+    if out.signatures.is_empty() && out.problems.is_empty() {
+        if let Some(e) = structure_error {
+            if raw_only == 0 && raw.unreadable == 0 && memchr::memmem::find(bytes, super::PDF_SIGNED_MARKER).is_some() {
+                out.problem("", Stage::Pdf, format!("PDF structure unreadable ({e}) and no signature value found in the bytes"));
+            }
+        }
+    }
+    out
+}
+
+/// Signature dictionaries reached through the objects, with field names.
+fn from_structure(doc: &Document) -> Vec<SigDict> {
+    // Field name of each signature value, via /FT /Sig fields and widgets
+    // (AcroForm or page annotations alike: both are objects here).
+    let mut field_of: HashMap<ObjectId, String> = HashMap::new();
+    let mut inline: Vec<(String, &Dictionary)> = Vec::new();
+    for (_, obj) in doc.objects.iter() {
+        let Ok(dict) = as_dict(obj) else { continue };
+        if !is_sig_field(doc, dict) {
+            continue;
+        }
+        match dict.get(b"V") {
+            Ok(Object::Reference(id)) => {
+                field_of.entry(*id).or_insert_with(|| qualified_name(doc, dict));
+            }
+            Ok(Object::Dictionary(v)) => inline.push((qualified_name(doc, dict), v)),
+            _ => {}
+        }
+    }
+    let mut out: Vec<SigDict> = Vec::new();
+    let push = |d: SigDict, out: &mut Vec<SigDict>| {
+        if let Some(prev) = out.iter_mut().find(|p| p.contents == d.contents) {
+            if prev.field.is_empty() {
+                prev.field = d.field;
+            }
+        } else {
+            out.push(d);
+        }
+    };
+    for (id, obj) in doc.objects.iter() {
+        let Ok(dict) = as_dict(obj) else { continue };
+        if let Some(mut d) = sig_dict(doc, dict) {
+            d.field = field_of.get(id).cloned().unwrap_or_default();
+            push(d, &mut out);
+        }
+    }
+    for (name, dict) in inline {
+        if let Some(mut d) = sig_dict(doc, dict) {
+            d.field = name;
+            push(d, &mut out);
+        }
+    }
+    out
+}
+
+fn as_dict(obj: &Object) -> lopdf::Result<&Dictionary> {
+    match obj {
+        Object::Dictionary(d) => Ok(d),
+        Object::Stream(s) => Ok(&s.dict),
+        _ => Err(lopdf::Error::ObjectType { expected: "Dictionary", found: "other" }),
+    }
+}
+
+/// A signature dictionary: /Type /Sig or /DocTimeStamp, or (for writers
+/// that omit /Type) a /ByteRange with /Contents.
+fn sig_dict(doc: &Document, dict: &Dictionary) -> Option<SigDict> {
+    let dict_type = name(doc, dict, b"Type");
+    let has_range = dict.has(b"ByteRange");
+    let is_sig = matches!(dict_type.as_deref(), Some("Sig" | "DocTimeStamp")) || (has_range && dict.has(b"Contents"));
+    if !is_sig {
+        return None;
+    }
+    let contents = match deref(doc, dict.get(b"Contents").ok()?) {
+        Object::String(bytes, _) => bytes.clone(),
+        _ => return None,
+    };
+    let byte_range = match deref(doc, dict.get(b"ByteRange").ok().unwrap_or(&Object::Null)) {
+        Object::Array(a) => a.iter().filter_map(|o| deref(doc, o).as_i64().ok()).collect(),
+        _ => Vec::new(),
+    };
+    let cert = match dict.get(b"Cert").map(|o| deref(doc, o)) {
+        Ok(Object::String(s, _)) => vec![s.clone()],
+        Ok(Object::Array(a)) => a
+            .iter()
+            .filter_map(|o| match deref(doc, o) {
+                Object::String(s, _) => Some(s.clone()),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let m = match dict.get(b"M").map(|o| deref(doc, o)) {
+        Ok(Object::String(s, _)) => Some(String::from_utf8_lossy(s).into_owned()),
+        _ => None,
+    };
+    Some(SigDict { contents, byte_range, sub_filter: name(doc, dict, b"SubFilter"), dict_type, m, cert, field: String::new(), offset: None })
+}
+
+fn deref<'a>(doc: &'a Document, obj: &'a Object) -> &'a Object {
+    match obj {
+        Object::Reference(id) => doc.get_object(*id).unwrap_or(&Object::Null),
+        other => other,
+    }
+}
+
+fn name(doc: &Document, dict: &Dictionary, key: &[u8]) -> Option<String> {
+    match deref(doc, dict.get(key).ok()?) {
+        Object::Name(n) => Some(String::from_utf8_lossy(n).into_owned()),
+        _ => None,
+    }
+}
+
+/// /FT /Sig on the dictionary or inherited through /Parent.
+fn is_sig_field(doc: &Document, dict: &Dictionary) -> bool {
+    let mut current = dict;
+    for _ in 0..MAX_FIELD_DEPTH {
+        if let Some(ft) = name(doc, current, b"FT") {
+            return ft == "Sig";
+        }
+        match current.get(b"Parent").map(|p| deref(doc, p)) {
+            Ok(Object::Dictionary(parent)) => current = parent,
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// The fully qualified field name: /T of the field and its parents.
+fn qualified_name(doc: &Document, dict: &Dictionary) -> String {
+    let mut parts = Vec::new();
+    let mut current = dict;
+    for _ in 0..MAX_FIELD_DEPTH {
+        if let Ok(Object::String(t, _)) = current.get(b"T").map(|o| deref(doc, o)) {
+            parts.push(pdf_text(t));
+        }
+        match current.get(b"Parent").map(|p| deref(doc, p)) {
+            Ok(Object::Dictionary(parent)) => current = parent,
+            _ => break,
+        }
+    }
+    parts.reverse();
+    parts.join(".")
+}
+
+/// PDF text strings: UTF-16BE with a BOM, UTF-8 with a BOM, else
+/// PDFDocEncoding (Latin-1 is close enough for field names).
+pub fn pdf_text(bytes: &[u8]) -> String {
+    if let Some(rest) = bytes.strip_prefix(&[0xfe, 0xff]) {
+        let units: Vec<u16> = rest.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
+        return String::from_utf16_lossy(&units);
+    }
+    if let Some(rest) = bytes.strip_prefix(&[0xef, 0xbb, 0xbf]) {
+        return String::from_utf8_lossy(rest).into_owned();
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_owned(),
+        Err(_) => bytes.iter().map(|&b| b as char).collect(),
+    }
+}
+
+/// Turns one signature dictionary into signature rows (or a problem).
+fn signatures_of(d: &SigDict, member: &str, out: &mut Extraction) -> Vec<Signature> {
+    if d.contents.iter().all(|&b| b == 0) {
+        // An empty placeholder: the field was never signed.
+        return Vec::new();
+    }
+    let sub_filter = d.sub_filter.clone().unwrap_or_default();
+    let claimed = d.m.as_deref().and_then(parse_pdf_date);
+    let mut sigs = if sub_filter == "adbe.x509.rsa_sha1" {
+        match x509_rsa_sha1(d, member) {
+            Ok(s) => vec![s],
+            Err(e) => {
+                out.problem(member, Stage::Pdf, e);
+                return Vec::new();
+            }
+        }
+    } else {
+        match signatures_in(&d.contents, Format::Pdf, member) {
+            Ok((sigs, consumed)) => {
+                let padding = &d.contents[consumed.min(d.contents.len())..];
+                let mut sigs = sigs;
+                if padding.iter().any(|&b| b != 0) {
+                    for s in &mut sigs {
+                        s.notes.push(format!("/Contents padded with {} non-zero bytes after the CMS (ignored)", padding.len()));
+                    }
+                }
+                sigs
+            }
+            Err(e) => {
+                let what = if sub_filter.is_empty() { "signature".to_owned() } else { format!("{sub_filter} signature") };
+                out.problem(member, Stage::Cms, format!("{what}: /Contents is not a CMS signature: {e}"));
+                return Vec::new();
+            }
+        }
+    };
+    let known = matches!(sub_filter.as_str(), "adbe.pkcs7.detached" | "adbe.pkcs7.sha1" | "ETSI.CAdES.detached" | "ETSI.RFC3161" | "adbe.x509.rsa_sha1");
+    for s in &mut sigs {
+        if d.dict_type.as_deref() == Some("DocTimeStamp") || sub_filter == "ETSI.RFC3161" {
+            s.kind = Kind::DocTimestamp;
+        }
+        s.subfilter = d.sub_filter.clone();
+        if !known {
+            s.notes.push(if sub_filter.is_empty() {
+                "signature dictionary has no /SubFilter; /Contents read as CMS".into()
+            } else {
+                format!("unknown SubFilter /{sub_filter}; /Contents read as CMS")
+            });
+        }
+        if s.signed_at.is_none() {
+            if let Some(t) = claimed {
+                s.signed_at = Some((t, TimeSource::PdfM));
+                s.notes.push("signing time from /M (claimed by the PDF, not signed)".into());
+            }
+        }
+    }
+    sigs
+}
+
+/// adbe.x509.rsa_sha1: /Contents is a bare PKCS#1 value, certificates are in /Cert.
+fn x509_rsa_sha1(d: &SigDict, member: &str) -> Result<Signature, String> {
+    let certs: Vec<Arc<Cert>> = d.cert.iter().filter_map(|c| Cert::from_der(c).ok().map(Arc::new)).collect();
+    let signer = certs.first().cloned().ok_or("adbe.x509.rsa_sha1 signature without a readable /Cert certificate")?;
+    let mut s = Signature::new(Format::Pdf, Kind::Signer, member.to_owned());
+    s.signer = Some(signer);
+    s.certs = certs;
+    s.digest_algorithm = Some("SHA-1".into());
+    s.signature_algorithm = Some("RSA".into());
+    s.notes.push("adbe.x509.rsa_sha1: PKCS#1 signature, certificates from /Cert".into());
+    Ok(s)
+}
+
+/// `D:YYYYMMDDHHmmSSOHH'mm'` with every part after the year optional.
+pub fn parse_pdf_date(text: &str) -> Option<OffsetDateTime> {
+    let s = text.trim().strip_prefix("D:").unwrap_or(text.trim());
+    let digits: String = s.chars().take_while(|c| c.is_ascii_digit()).collect();
+    let part = |r: std::ops::Range<usize>, default: u32| -> Option<u32> { digits.get(r).map_or(Some(default), |v| v.parse().ok()) };
+    let year = digits.get(0..4)?.parse::<i32>().ok()?;
+    let (month, day) = (part(4..6, 1)?, part(6..8, 1)?);
+    let (hour, minute, second) = (part(8..10, 0)?, part(10..12, 0)?, part(12..14, 0)?);
+    let tz = &s[digits.len()..];
+    let offset = match tz.chars().next() {
+        Some(sign @ ('+' | '-')) => {
+            let nums: Vec<i8> = tz[1..].split(|c: char| !c.is_ascii_digit()).filter(|p| !p.is_empty()).filter_map(|p| p.parse().ok()).collect();
+            let (h, m) = (*nums.first().unwrap_or(&0), *nums.get(1).unwrap_or(&0));
+            let k = if sign == '-' { -1 } else { 1 };
+            time::UtcOffset::from_hms(k * h, k * m, 0).ok()?
+        }
+        _ => time::UtcOffset::UTC,
+    };
+    let date = time::Date::from_calendar_date(year, time::Month::try_from(month as u8).ok()?, day as u8).ok()?;
+    let t = time::Time::from_hms(hour as u8, minute as u8, second as u8).ok()?;
+    Some(time::PrimitiveDateTime::new(date, t).assume_offset(offset).to_offset(time::UtcOffset::UTC))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pdf_dates() {
+        let t = parse_pdf_date("D:20240615103000+07'00'").unwrap();
+        assert_eq!((t.year(), t.hour(), t.minute()), (2024, 3, 30));
+        assert_eq!(parse_pdf_date("D:2023").unwrap().month(), time::Month::January);
+        assert!(parse_pdf_date("D:20241340").is_none());
+        assert!(parse_pdf_date("garbage").is_none());
+    }
+
+    #[test]
+    fn text_strings() {
+        assert_eq!(pdf_text(&[0xfe, 0xff, 0x00, b'C', 0x01, 0xa1]), "Cơ");
+        assert_eq!(pdf_text(b"Signature1"), "Signature1");
+    }
+}

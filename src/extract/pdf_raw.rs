@@ -1,0 +1,291 @@
+//! The raw byte scan for PDF signatures: every `/ByteRange` in the file,
+//! with the `/Contents` hex string it brackets. It finds signatures that
+//! the object structure no longer reaches (older revisions, damaged files,
+//! public-key encrypted files), because the signature value itself is
+//! always written in clear, uncompressed bytes.
+
+use memchr::memmem;
+
+/// A signature dictionary as found in the bytes (or read from objects).
+#[derive(Debug, Clone, Default)]
+pub struct SigDict {
+    pub contents: Vec<u8>,
+    pub byte_range: Vec<i64>,
+    pub sub_filter: Option<String>,
+    pub dict_type: Option<String>,
+    /// `/M`, raw PDF date text.
+    pub m: Option<String>,
+    /// `/Cert` strings (adbe.x509.rsa_sha1).
+    pub cert: Vec<Vec<u8>>,
+    /// Fully qualified field name, when known.
+    pub field: String,
+    /// Byte offset of the dictionary, when found by the raw scan.
+    pub offset: Option<usize>,
+}
+
+/// What the byte scan found.
+#[derive(Debug, Default)]
+pub struct RawScan {
+    pub dicts: Vec<SigDict>,
+    /// Signature dictionaries whose `/Contents` value could not be read
+    /// (truncated or damaged file).
+    pub unreadable: usize,
+}
+
+/// Every distinct signature dictionary found by scanning the bytes.
+pub fn scan(bytes: &[u8]) -> RawScan {
+    let mut out: Vec<SigDict> = Vec::new();
+    let mut unreadable = 0;
+    for pos in memmem::find_iter(bytes, b"/ByteRange") {
+        let Some(byte_range) = parse_int_array(&bytes[pos + 10..]) else { continue };
+        let (start, end) = object_region(bytes, pos);
+        let region = &bytes[start..end];
+        let contents = contents_from_range(bytes, &byte_range).or_else(|| hex_after_key(region, b"/Contents"));
+        let Some(contents) = contents else {
+            unreadable += usize::from(key_positions(region, b"/Contents").next().is_some());
+            continue;
+        };
+        if out.iter().any(|d| d.contents == contents) {
+            continue;
+        }
+        out.push(SigDict {
+            contents,
+            byte_range,
+            sub_filter: name_after_key(region, b"/SubFilter"),
+            dict_type: name_after_key(region, b"/Type"),
+            m: literal_after_key(region, b"/M").map(|b| String::from_utf8_lossy(&b).into_owned()),
+            cert: cert_strings(region),
+            field: String::new(),
+            offset: Some(start),
+        });
+    }
+    if out.is_empty() && unreadable == 0 && cut_inside_signature(bytes) {
+        unreadable = 1;
+    }
+    RawScan { dicts: out, unreadable }
+}
+
+/// A file that ends inside a signature value: `/Contents <30...` (a CMS
+/// value) with no closing `>`. Writers that put /ByteRange after /Contents
+/// lose it when the file is cut there.
+fn cut_inside_signature(bytes: &[u8]) -> bool {
+    let Some(p) = memmem::rfind(bytes, b"/Contents") else { return false };
+    let tail = skip_ws(&bytes[p + 9..]);
+    let Some(hex) = tail.strip_prefix(b"<") else { return false };
+    hex.starts_with(b"30") && hex.iter().all(|b| b.is_ascii_hexdigit() || b.is_ascii_whitespace())
+}
+
+/// The dictionary's object: from the preceding `obj` keyword to the next
+/// `endobj`, bounded so a damaged file cannot make this quadratic.
+fn object_region(bytes: &[u8], pos: usize) -> (usize, usize) {
+    const BEFORE: usize = 16 << 10;
+    const AFTER: usize = 2 << 20;
+    let lo = pos.saturating_sub(BEFORE);
+    let start = memmem::rfind(&bytes[lo..pos], b"obj").map_or(lo, |p| lo + p + 3);
+    let hi = (pos + AFTER).min(bytes.len());
+    let end = memmem::find(&bytes[pos..hi], b"endobj").map_or(hi, |p| pos + p);
+    (start, end)
+}
+
+/// The gap between the two byte ranges is exactly the `<hex>` string.
+fn contents_from_range(bytes: &[u8], br: &[i64]) -> Option<Vec<u8>> {
+    if br.len() != 4 {
+        return None;
+    }
+    let gap_start = usize::try_from(br[0].checked_add(br[1])?).ok()?;
+    let gap_end = usize::try_from(br[2]).ok()?;
+    let gap = bytes.get(gap_start..gap_end)?;
+    let trimmed = gap.strip_prefix(b"<")?.strip_suffix(b">")?;
+    decode_hex(trimmed)
+}
+
+pub fn parse_int_array(after: &[u8]) -> Option<Vec<i64>> {
+    let text = &after[..after.len().min(200)];
+    let open = text.iter().position(|&b| !b.is_ascii_whitespace())?;
+    if text[open] != b'[' {
+        return None;
+    }
+    let close = text[open..].iter().position(|&b| b == b']')? + open;
+    let inner = std::str::from_utf8(&text[open + 1..close]).ok()?;
+    inner.split_ascii_whitespace().map(|n| n.parse().ok()).collect()
+}
+
+pub fn decode_hex(text: &[u8]) -> Option<Vec<u8>> {
+    let digits: Vec<u8> = text.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
+    let mut out = Vec::with_capacity(digits.len() / 2 + 1);
+    for pair in digits.chunks(2) {
+        let hi = (pair[0] as char).to_digit(16)?;
+        let lo = pair.get(1).map_or(Some(0), |&b| (b as char).to_digit(16))?;
+        out.push((hi * 16 + lo) as u8);
+    }
+    Some(out)
+}
+
+fn key_positions<'a>(region: &'a [u8], key: &'a [u8]) -> impl Iterator<Item = usize> + 'a {
+    // A key must not be a prefix of a longer name (/Contents vs /ContentsX).
+    memmem::find_iter(region, key).filter(move |&p| region.get(p + key.len()).is_none_or(|&b| !b.is_ascii_alphanumeric()))
+}
+
+fn hex_after_key(region: &[u8], key: &[u8]) -> Option<Vec<u8>> {
+    for p in key_positions(region, key) {
+        let rest = skip_ws(&region[p + key.len()..]);
+        if let Some(body) = rest.strip_prefix(b"<") {
+            if body.first() == Some(&b'<') {
+                continue;
+            }
+            let end = body.iter().position(|&b| b == b'>')?;
+            return decode_hex(&body[..end]);
+        }
+    }
+    None
+}
+
+fn name_after_key(region: &[u8], key: &[u8]) -> Option<String> {
+    let p = key_positions(region, key).next()?;
+    let rest = skip_ws(&region[p + key.len()..]).strip_prefix(b"/")?;
+    let end = rest.iter().position(|&b| b.is_ascii_whitespace() || b"/<>[]()".contains(&b)).unwrap_or(rest.len());
+    Some(String::from_utf8_lossy(&rest[..end]).into_owned())
+}
+
+fn literal_after_key(region: &[u8], key: &[u8]) -> Option<Vec<u8>> {
+    let p = key_positions(region, key).next()?;
+    let rest = skip_ws(&region[p + key.len()..]);
+    match rest.first()? {
+        b'(' => parse_literal(rest).map(|(s, _)| s),
+        b'<' => {
+            let end = rest.iter().position(|&b| b == b'>')?;
+            decode_hex(&rest[1..end])
+        }
+        _ => None,
+    }
+}
+
+/// `/Cert` is a string or an array of strings.
+fn cert_strings(region: &[u8]) -> Vec<Vec<u8>> {
+    let Some(p) = key_positions(region, b"/Cert").next() else { return Vec::new() };
+    let mut rest = skip_ws(&region[p + 5..]);
+    let array = rest.first() == Some(&b'[');
+    if array {
+        rest = &rest[1..];
+    }
+    let mut out = Vec::new();
+    loop {
+        rest = skip_ws(rest);
+        match rest.first() {
+            Some(b'<') => {
+                let Some(end) = rest.iter().position(|&b| b == b'>') else { break };
+                out.extend(decode_hex(&rest[1..end]));
+                rest = &rest[end + 1..];
+            }
+            Some(b'(') => {
+                let Some((s, used)) = parse_literal(rest) else { break };
+                out.push(s);
+                rest = &rest[used..];
+            }
+            _ => break,
+        }
+        if !array {
+            break;
+        }
+    }
+    out
+}
+
+fn skip_ws(b: &[u8]) -> &[u8] {
+    let n = b.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(b.len());
+    &b[n..]
+}
+
+/// A PDF literal string `( ... )` with escapes and balanced parentheses;
+/// returns the bytes and how much input was used.
+pub fn parse_literal(input: &[u8]) -> Option<(Vec<u8>, usize)> {
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < input.len() {
+        let c = input[i];
+        match c {
+            b'(' => {
+                if depth > 0 {
+                    out.push(c);
+                }
+                depth += 1;
+            }
+            b')' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some((out, i + 1));
+                }
+                out.push(c);
+            }
+            b'\\' => {
+                i += 1;
+                let e = *input.get(i)?;
+                match e {
+                    b'n' => out.push(b'\n'),
+                    b'r' => out.push(b'\r'),
+                    b't' => out.push(b'\t'),
+                    b'b' => out.push(8),
+                    b'f' => out.push(12),
+                    b'0'..=b'7' => {
+                        let mut v = 0u32;
+                        let mut n = 0;
+                        while n < 3 && i < input.len() && (b'0'..=b'7').contains(&input[i]) {
+                            v = v * 8 + (input[i] - b'0') as u32;
+                            i += 1;
+                            n += 1;
+                        }
+                        out.push(v as u8);
+                        continue;
+                    }
+                    b'\r' | b'\n' => {}
+                    other => out.push(other),
+                }
+            }
+            _ => out.push(c),
+        }
+        i += 1;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_contents_through_byte_range_gap() {
+        let mut pdf = b"%PDF-1.7\n1 0 obj\n<</Type/Sig/SubFilter/adbe.pkcs7.detached/M(D:20240101)/ByteRange [0 AAAA BBBB 10]/Contents ".to_vec();
+        let gap_start = pdf.len();
+        pdf.extend_from_slice(b"<3082000100>");
+        let gap_end = pdf.len();
+        pdf.extend_from_slice(b">>\nendobj\n%%EOF\n");
+        let text = String::from_utf8(pdf).unwrap().replace("AAAA", &format!("{gap_start:4}")).replace("BBBB", &format!("{gap_end:4}"));
+        let found = scan(text.as_bytes()).dicts;
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].contents, vec![0x30, 0x82, 0x00, 0x01, 0x00]);
+        assert_eq!(found[0].sub_filter.as_deref(), Some("adbe.pkcs7.detached"));
+        assert_eq!(found[0].dict_type.as_deref(), Some("Sig"));
+        assert_eq!(found[0].m.as_deref(), Some("D:20240101"));
+    }
+
+    #[test]
+    fn tampered_byte_range_falls_back_to_nearby_contents() {
+        let pdf = b"1 0 obj <</ByteRange [0 5 999999 3] /Contents <ABCD> /Cert [<01><02>]>> endobj";
+        let found = scan(pdf).dicts;
+        assert_eq!(found[0].contents, vec![0xab, 0xcd]);
+        assert_eq!(found[0].cert, vec![vec![1], vec![2]]);
+    }
+
+    #[test]
+    fn literal_strings_and_garbage() {
+        assert_eq!(parse_literal(br"(a\(b\)c\101(d))x").unwrap(), (b"a(b)cA(d)".to_vec(), 16));
+        assert!(parse_literal(b"(unterminated").is_none());
+        assert!(scan(b"/ByteRange /ByteRange [1 2").dicts.is_empty());
+        assert_eq!(scan(b"obj <</ByteRange [0 10 20 30] /Contents <0102").unreadable, 1);
+        assert_eq!(scan(b"obj <</Contents <308203").unreadable, 1);
+        assert_eq!(scan(b"obj <</Contents 5 0 R>>").unreadable, 0);
+        assert_eq!(decode_hex(b"a 1 b"), Some(vec![0xa1, 0xb0]));
+        assert_eq!(decode_hex(b"zz"), None);
+    }
+}

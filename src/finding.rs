@@ -1,0 +1,80 @@
+//! A finding: one signer signature, classified and attributed, holding
+//! exactly what a row of signatures.csv says.
+
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::agency::AgencyRef;
+use crate::classify::Classification;
+use crate::rules::CaClass;
+use crate::signature::{Format, Integrity, Signature};
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Finding {
+    pub agency_id: String,
+    pub agency_name: String,
+    pub file: String,
+    pub member: String,
+    pub format: Format,
+    pub signed_at: Option<String>,
+    pub signer_cn: String,
+    pub signer_org: String,
+    pub signer_serial: String,
+    pub signer_sha256: String,
+    pub signer_not_before: String,
+    pub signer_not_after: String,
+    pub issuer_cn: String,
+    pub root_cn: String,
+    pub ca_id: String,
+    pub ca_name: String,
+    pub ca_class: CaClass,
+    pub classified_by: &'static str,
+    pub chain: &'static str,
+    pub integrity: Integrity,
+    pub modified_after_signing: Option<bool>,
+    pub cert_valid_at_signing: Option<bool>,
+    pub notes: String,
+}
+
+pub fn rfc3339(t: OffsetDateTime) -> String {
+    t.to_offset(time::UtcOffset::UTC).replace_nanosecond(0).unwrap_or(t).format(&Rfc3339).unwrap_or_default()
+}
+
+impl Finding {
+    /// `sig` must have a signer certificate (the caller checked).
+    pub fn new(file: &str, sig: &Signature, class: &Classification, agency: &AgencyRef) -> Finding {
+        let signer = sig.signer.as_ref().expect("findings are made for signatures with a signer certificate");
+        let mut notes: Vec<&str> = sig.notes.iter().map(String::as_str).collect();
+        notes.extend(class.notes.iter().map(String::as_str));
+        Finding {
+            agency_id: agency.id.clone(),
+            agency_name: agency.name.clone(),
+            file: file.to_owned(),
+            member: sig.member.clone(),
+            format: sig.format,
+            signed_at: sig.signed_at.map(|(t, _)| rfc3339(t)),
+            signer_cn: signer.cn(),
+            signer_org: signer.org(),
+            signer_serial: signer.serial_hex(),
+            signer_sha256: signer.sha256_hex(),
+            signer_not_before: rfc3339(signer.not_before),
+            signer_not_after: rfc3339(signer.not_after),
+            issuer_cn: class.issuer_cn.clone(),
+            root_cn: class.root_cn.clone(),
+            ca_id: class.ca.as_ref().map(|(id, _)| id.clone()).unwrap_or_default(),
+            ca_name: class.ca.as_ref().map(|(_, n)| n.clone()).unwrap_or_default(),
+            ca_class: class.class,
+            classified_by: class.by.as_str(),
+            chain: class.chain.as_str(),
+            integrity: sig.integrity,
+            modified_after_signing: sig.modified_after_signing,
+            cert_valid_at_signing: sig.cert_valid_at_signing,
+            notes: notes.join("; "),
+        }
+    }
+
+    /// `YYYY-MM` of the signing time, for trends.
+    pub fn month(&self) -> Option<&str> {
+        self.signed_at.as_deref().and_then(|s| s.get(..7))
+    }
+}

@@ -1,0 +1,174 @@
+//! CSV as SPEC.md wants it: RFC 4180, UTF-8 with BOM (Excel reads
+//! Vietnamese), and no cell a spreadsheet would run as a formula.
+
+use std::borrow::Cow;
+use std::io::Write;
+use std::path::Path;
+
+use crate::aggregate::{AgencyRow, SignerRow, TrendRow};
+use crate::finding::Finding;
+use crate::messages::ErrorRow;
+
+pub const SIGNATURES_HEADER: [&str; 23] = [
+    "agency_id",
+    "agency_name",
+    "file",
+    "member",
+    "format",
+    "signed_at",
+    "signer_cn",
+    "signer_org",
+    "signer_serial",
+    "signer_sha256",
+    "signer_not_before",
+    "signer_not_after",
+    "issuer_cn",
+    "root_cn",
+    "ca_id",
+    "ca_name",
+    "ca_class",
+    "classified_by",
+    "chain",
+    "integrity",
+    "modified_after_signing",
+    "cert_valid_at_signing",
+    "notes",
+];
+pub const SIGNERS_HEADER: [&str; 11] =
+    ["agency_id", "agency_name", "signer_cn", "signer_org", "signer_sha256", "ca_name", "ca_class", "signer_not_after", "documents", "first_signed_at", "last_signed_at"];
+pub const AGENCIES_HEADER: [&str; 13] = [
+    "agency_id",
+    "agency_name",
+    "files_scanned",
+    "signed_files",
+    "signatures",
+    "government",
+    "commercial",
+    "other",
+    "migration_pct",
+    "signers",
+    "signers_commercial",
+    "invalid_signatures",
+    "errors",
+];
+pub const ERRORS_HEADER: [&str; 4] = ["file", "member", "stage", "error"];
+pub const TREND_HEADER: [&str; 6] = ["agency_id", "month", "government", "commercial", "other", "migration_pct"];
+
+/// A cell starting with `= + - @`, tab or CR is prefixed with `'` so that
+/// Excel and LibreOffice show it as text instead of evaluating it.
+pub fn safe_cell(value: &str) -> Cow<'_, str> {
+    match value.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => Cow::Owned(format!("'{value}")),
+        _ => Cow::Borrowed(value),
+    }
+}
+
+pub fn opt_bool(v: Option<bool>) -> &'static str {
+    match v {
+        Some(true) => "true",
+        Some(false) => "false",
+        None => "",
+    }
+}
+
+pub fn pct(v: Option<f64>) -> String {
+    v.map(|p| format!("{p:.1}")).unwrap_or_default()
+}
+
+pub fn signature_record(f: &Finding) -> [String; 23] {
+    [
+        f.agency_id.clone(),
+        f.agency_name.clone(),
+        f.file.clone(),
+        f.member.clone(),
+        f.format.as_str().into(),
+        f.signed_at.clone().unwrap_or_default(),
+        f.signer_cn.clone(),
+        f.signer_org.clone(),
+        f.signer_serial.clone(),
+        f.signer_sha256.clone(),
+        f.signer_not_before.clone(),
+        f.signer_not_after.clone(),
+        f.issuer_cn.clone(),
+        f.root_cn.clone(),
+        f.ca_id.clone(),
+        f.ca_name.clone(),
+        f.ca_class.as_str().into(),
+        f.classified_by.into(),
+        f.chain.into(),
+        f.integrity.as_str().into(),
+        opt_bool(f.modified_after_signing).into(),
+        opt_bool(f.cert_valid_at_signing).into(),
+        f.notes.clone(),
+    ]
+}
+
+pub fn signer_record(s: &SignerRow) -> [String; 11] {
+    [
+        s.agency_id.clone(),
+        s.agency_name.clone(),
+        s.signer_cn.clone(),
+        s.signer_org.clone(),
+        s.signer_sha256.clone(),
+        s.ca_name.clone(),
+        s.ca_class.as_str().into(),
+        s.signer_not_after.clone(),
+        s.documents.to_string(),
+        s.first_signed_at.clone(),
+        s.last_signed_at.clone(),
+    ]
+}
+
+pub fn agency_record(a: &AgencyRow) -> [String; 13] {
+    [
+        a.agency_id.clone(),
+        a.agency_name.clone(),
+        a.files_scanned.to_string(),
+        a.signed_files.to_string(),
+        a.signatures.to_string(),
+        a.government.to_string(),
+        a.commercial.to_string(),
+        a.other.to_string(),
+        pct(a.migration_pct),
+        a.signers.to_string(),
+        a.signers_commercial.to_string(),
+        a.invalid_signatures.to_string(),
+        a.errors.to_string(),
+    ]
+}
+
+pub fn error_record(e: &ErrorRow) -> [String; 4] {
+    [e.file.clone(), e.member.clone(), e.stage.as_str().into(), e.error.clone()]
+}
+
+pub fn trend_record(t: &TrendRow) -> [String; 6] {
+    [t.agency_id.clone(), t.month.clone(), t.government.to_string(), t.commercial.to_string(), t.other.to_string(), pct(t.migration_pct)]
+}
+
+/// Writes one CSV file: BOM, header, rows with every cell made safe.
+pub fn write<const N: usize>(path: &Path, header: &[&str; N], rows: impl IntoIterator<Item = [String; N]>) -> std::io::Result<()> {
+    let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
+    file.write_all(b"\xef\xbb\xbf")?;
+    let mut w = ::csv::WriterBuilder::new().terminator(::csv::Terminator::CRLF).from_writer(file);
+    w.write_record(header)?;
+    for row in rows {
+        w.write_record(row.iter().map(|c| safe_cell(c).into_owned()))?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_neutralised() {
+        assert_eq!(safe_cell("=HYPERLINK(\"http://x\")"), "'=HYPERLINK(\"http://x\")");
+        assert_eq!(safe_cell("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(safe_cell("-2+3"), "'-2+3");
+        assert_eq!(safe_cell("Nguyễn Văn A"), "Nguyễn Văn A");
+        assert_eq!(pct(Some(33.333)), "33.3");
+        assert_eq!(pct(None), "");
+    }
+}

@@ -1,0 +1,119 @@
+//! HTML pages (askama templates: every value is HTML-escaped unless it is
+//! one of our own SVG charts).
+
+use askama::Template;
+
+use crate::aggregate::{AgencyRow, SignerRow, Tables};
+use crate::finding::Finding;
+use crate::messages::ErrorRow;
+use crate::rules::{CaClass, Legal};
+
+use super::chart;
+use super::csv::pct;
+
+pub struct AgencyLink<'a> {
+    pub row: &'a AgencyRow,
+    pub href: String,
+    pub pct_text: String,
+    pub bar_width: String,
+}
+
+#[derive(Template)]
+#[template(path = "index.html")]
+pub struct IndexPage<'a> {
+    pub version: &'a str,
+    pub generated: String,
+    pub legal: &'a Legal,
+    pub totals: &'a AgencyRow,
+    pub pct_text: String,
+    pub agencies: Vec<AgencyLink<'a>>,
+    pub month_chart: String,
+    pub audit_chart: String,
+    pub by_class: Vec<(&'a str, usize)>,
+    pub by_chain: Vec<(&'a str, usize)>,
+    pub sources: &'a [String],
+    pub doc_timestamps: usize,
+    pub unverified_government: usize,
+}
+
+#[derive(Template)]
+#[template(path = "agency.html")]
+pub struct AgencyPage<'a> {
+    pub generated: String,
+    pub legal: &'a Legal,
+    pub row: &'a AgencyRow,
+    pub pct_text: String,
+    pub month_chart: String,
+    pub to_migrate: Vec<&'a SignerRow>,
+    pub other_signers: Vec<&'a SignerRow>,
+    pub findings: Vec<&'a Finding>,
+    pub errors: Vec<&'a ErrorRow>,
+}
+
+/// Path segment for an agency folder, percent-encoded for an href.
+pub fn href_segment(id: &str) -> String {
+    id.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b"._-".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
+
+pub struct IndexInput<'a> {
+    pub version: &'a str,
+    pub generated: String,
+    pub legal: &'a Legal,
+    pub tables: &'a Tables,
+    pub findings: &'a [Finding],
+    pub sources: &'a [String],
+    pub doc_timestamps: usize,
+    /// Past audits: (date label, migration %), oldest first, this one last.
+    pub audits: Vec<(String, Option<f64>)>,
+}
+
+pub fn index(input: IndexInput<'_>) -> Result<String, askama::Error> {
+    let t = input.tables;
+    IndexPage {
+        version: input.version,
+        generated: input.generated,
+        legal: input.legal,
+        totals: &t.totals,
+        pct_text: pct_or_dash(t.totals.migration_pct),
+        agencies: t
+            .agencies
+            .iter()
+            .map(|row| AgencyLink {
+                row,
+                href: format!("agencies/{}/report.html", href_segment(&row.agency_id)),
+                pct_text: pct_or_dash(row.migration_pct),
+                bar_width: format!("{:.1}", row.migration_pct.unwrap_or(0.0)),
+            })
+            .collect(),
+        month_chart: chart::months(&t.trend_total),
+        audit_chart: chart::audits(&input.audits),
+        by_class: t.by_class.iter().map(|(k, v)| (*k, *v)).collect(),
+        by_chain: t.by_chain.iter().map(|(k, v)| (*k, *v)).collect(),
+        sources: input.sources,
+        doc_timestamps: input.doc_timestamps,
+        unverified_government: input.findings.iter().filter(|f| f.ca_class == CaClass::Government && f.classified_by == "dn").count(),
+    }
+    .render()
+}
+
+pub fn agency<'a>(
+    generated: String,
+    legal: &'a Legal,
+    row: &'a AgencyRow,
+    tables: &'a Tables,
+    findings: Vec<&'a Finding>,
+    errors: Vec<&'a ErrorRow>,
+) -> Result<String, askama::Error> {
+    let trend: Vec<_> = tables.trend.iter().filter(|t| t.agency_id == row.agency_id).cloned().collect();
+    let (to_migrate, other_signers) = tables.signers.iter().filter(|s| s.agency_id == row.agency_id).partition(|s| s.ca_class == CaClass::Commercial);
+    AgencyPage { generated, legal, row, pct_text: pct_or_dash(row.migration_pct), month_chart: chart::months(&trend), to_migrate, other_signers, findings, errors }.render()
+}
+
+fn pct_or_dash(p: Option<f64>) -> String {
+    match p {
+        Some(_) => format!("{}%", pct(p)),
+        None => "—".into(),
+    }
+}

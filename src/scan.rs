@@ -1,0 +1,178 @@
+//! The scan: sources -> items -> extractors -> signatures -> classifier ->
+//! findings. The crawl feeds a rayon pool; each file is one unit of work
+//! and never affects another.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use rayon::prelude::*;
+use time::OffsetDateTime;
+
+use crate::agency::AgencyRef;
+use crate::classify::classify;
+use crate::extract::{self, DocKind, Extraction};
+use crate::finding::Finding;
+use crate::messages::{ErrorRow, Stage};
+use crate::rules::Rules;
+use crate::signature::Kind;
+use crate::source::read::{read_head, read_rest, stream_contains};
+use crate::source::{Input, ReadLimits, WalkOptions, open_noatime, walk};
+use crate::trust::AnchorStore;
+
+#[derive(Debug, Clone, Default)]
+pub struct ScanOptions {
+    pub sources: Vec<PathBuf>,
+    pub walk: WalkOptions,
+    pub limits: ReadLimits,
+}
+
+/// What the scan learnt about one file.
+#[derive(Debug, Clone)]
+pub struct FileRecord {
+    pub file: String,
+    pub agency: AgencyRef,
+    pub signatures: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct ScanResult {
+    pub files: Vec<FileRecord>,
+    pub findings: Vec<Finding>,
+    /// Each error with the agency its file belongs to.
+    pub errors: Vec<(ErrorRow, AgencyRef)>,
+    pub doc_timestamps: usize,
+    pub started: OffsetDateTime,
+    pub finished: OffsetDateTime,
+    pub sources: Vec<String>,
+}
+
+/// Shared, read-only context of a scan.
+pub struct Context<'a> {
+    pub rules: &'a Rules,
+    pub anchors: &'a AnchorStore,
+    pub limits: ReadLimits,
+}
+
+struct FileOutcome {
+    record: Option<FileRecord>,
+    findings: Vec<Finding>,
+    errors: Vec<(ErrorRow, AgencyRef)>,
+    doc_timestamps: usize,
+}
+
+/// Runs a scan. `on_file` is called once per file done (progress).
+pub fn run(opts: &ScanOptions, rules: &Rules, anchors: &AnchorStore, on_file: &(dyn Fn(usize) + Sync)) -> ScanResult {
+    let started = OffsetDateTime::now_utc();
+    let ctx = Context { rules, anchors, limits: opts.limits };
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Input, ErrorRow>>(1024);
+    let walk_opts = opts.walk.clone();
+    let sources = opts.sources.clone();
+    let walker = std::thread::spawn(move || walk(&sources, &walk_opts, |item| drop(tx.send(item))));
+    let done = AtomicUsize::new(0);
+    let outcomes: Vec<FileOutcome> = rx
+        .into_iter()
+        .par_bridge()
+        .map(|item| {
+            let out = match item {
+                Ok(input) => scan_file(&input, &ctx),
+                Err(row) => {
+                    let agency = rules.agencies.by_path(&row.file, &row.file).unwrap_or_else(|| rules.agencies.unassigned());
+                    FileOutcome { record: None, findings: Vec::new(), errors: vec![(row, agency)], doc_timestamps: 0 }
+                }
+            };
+            on_file(done.fetch_add(1, Ordering::Relaxed) + 1);
+            out
+        })
+        .collect();
+    walker.join().expect("the walker thread does not panic");
+    let mut result = ScanResult {
+        files: Vec::new(),
+        findings: Vec::new(),
+        errors: Vec::new(),
+        doc_timestamps: 0,
+        started,
+        finished: started,
+        sources: opts.sources.iter().map(|s| s.to_string_lossy().into_owned()).collect(),
+    };
+    for o in outcomes {
+        result.files.extend(o.record);
+        result.findings.extend(o.findings);
+        result.errors.extend(o.errors);
+        result.doc_timestamps += o.doc_timestamps;
+    }
+    // Deterministic reports whatever the thread interleaving.
+    result.files.sort_by(|a, b| a.file.cmp(&b.file));
+    result.findings.sort_by(|a, b| (&a.file, &a.member).cmp(&(&b.file, &b.member)));
+    result.errors.sort();
+    result.finished = OffsetDateTime::now_utc();
+    result
+}
+
+fn scan_file(input: &Input, ctx: &Context<'_>) -> FileOutcome {
+    let agencies = &ctx.rules.agencies;
+    let path_agency = agencies.by_path(&input.relative, &input.display);
+    let file_agency = || path_agency.clone().unwrap_or_else(|| agencies.unassigned());
+    let mut out = FileOutcome { record: None, findings: Vec::new(), errors: Vec::new(), doc_timestamps: 0 };
+    let fail = |out: &mut FileOutcome, stage: Stage, msg: String| out.errors.push((ErrorRow::new(&input.display, "", stage, msg), file_agency()));
+    let extraction = match read_and_extract(input, ctx.limits) {
+        Ok(Some(e)) => e,
+        Ok(None) => {
+            out.record = Some(FileRecord { file: input.display.clone(), agency: file_agency(), signatures: 0 });
+            return out;
+        }
+        Err((stage, msg)) => {
+            fail(&mut out, stage, msg);
+            out.record = Some(FileRecord { file: input.display.clone(), agency: file_agency(), signatures: 0 });
+            return out;
+        }
+    };
+    for p in extraction.problems {
+        out.errors.push((ErrorRow::new(&input.display, p.member, p.stage, p.error), file_agency()));
+    }
+    for sig in extraction.signatures {
+        if sig.kind == Kind::DocTimestamp {
+            out.doc_timestamps += 1;
+            continue;
+        }
+        let Some(signer) = sig.signer.clone() else {
+            let msg = format!("signature found (signer {}), but the signer's certificate is not embedded: signer unknown", sig.signer_ref);
+            out.errors.push((ErrorRow::new(&input.display, &sig.member, Stage::Signer, msg), file_agency()));
+            continue;
+        };
+        let class = classify(signer.clone(), &sig.certs, ctx.anchors, &ctx.rules.catalogue);
+        let agency = path_agency.clone().or_else(|| agencies.by_cert(&signer)).unwrap_or_else(|| agencies.unassigned());
+        out.findings.push(Finding::new(&input.display, &sig, &class, &agency));
+    }
+    let agency = path_agency.clone().or_else(|| out.findings.first().map(|f| AgencyRef { id: f.agency_id.clone(), name: f.agency_name.clone() }));
+    out.record = Some(FileRecord { file: input.display.clone(), agency: agency.unwrap_or_else(|| agencies.unassigned()), signatures: out.findings.len() });
+    out
+}
+
+/// Reads only what is needed: the head to decide what the file is, the
+/// whole file only if it may be signed. `Ok(None)`: not signed.
+pub fn read_and_extract(input: &Input, limits: ReadLimits) -> Result<Option<Extraction>, (Stage, String)> {
+    let read_err = |e: std::io::Error| (Stage::Read, format!("cannot read: {e}"));
+    let mut file = open_noatime(&input.path).map_err(read_err)?;
+    let size = file.metadata().map_err(read_err)?.len();
+    let head = read_head(&mut file, limits.sniff_bytes).map_err(read_err)?;
+    let name = input.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let Some(kind) = extract::sniff(&head, &name) else { return Ok(None) };
+    if size > limits.max_file_bytes {
+        let looks_signed = kind != DocKind::Pdf || stream_contains(&mut file, &head, extract::PDF_SIGNED_MARKER).map_err(read_err)?;
+        if !looks_signed {
+            return Ok(None);
+        }
+        return Err((Stage::Limit, format!("{size} bytes: larger than the {} byte limit for signed files (--max-file-size)", limits.max_file_bytes)));
+    }
+    let bytes = read_rest(&mut file, head, limits.max_file_bytes).map_err(read_err)?;
+    Ok(match kind {
+        DocKind::Pdf if !extract::pdf_may_be_signed(&bytes) => {
+            if memchr::memmem::find(&bytes[..bytes.len().min(1024)], b"%PDF-").is_none() {
+                return Err((Stage::Pdf, "named .pdf but not a PDF: no %PDF- header and no signature".into()));
+            }
+            None
+        }
+        DocKind::Pdf => Some(extract::pdf::extract(&bytes)),
+        DocKind::Cms(enc) => Some(extract::cms_file::extract(&bytes, enc)),
+    })
+}

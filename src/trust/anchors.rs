@@ -1,0 +1,104 @@
+//! The anchor folder: CA certificates available for chain building.
+//!
+//! A certificate here is only a *helper* for finding issuers. Trust comes
+//! from the rules' pins (SHA-256), never from merely being in this folder.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::cert::{Cert, load_cert_file};
+use crate::signature::cms::SignedData;
+
+#[derive(Debug, Default)]
+pub struct AnchorStore {
+    certs: Vec<Arc<Cert>>,
+    by_subject: HashMap<Vec<(String, String)>, Vec<usize>>,
+    by_ski: HashMap<Vec<u8>, Vec<usize>>,
+    /// Files that could not be read, with the reason (shown by `rules check`).
+    pub problems: Vec<(PathBuf, String)>,
+}
+
+impl AnchorStore {
+    pub fn load(dirs: &[PathBuf]) -> AnchorStore {
+        let mut store = AnchorStore::default();
+        for dir in dirs {
+            for entry in walkdir::WalkDir::new(dir).max_depth(4).sort_by_file_name() {
+                match entry {
+                    Ok(e) if e.file_type().is_file() => store.add_file(e.path()),
+                    Ok(_) => {}
+                    Err(e) => store.problems.push((dir.clone(), e.to_string())),
+                }
+            }
+        }
+        store
+    }
+
+    fn add_file(&mut self, path: &Path) {
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) => return self.problems.push((path.to_owned(), e.to_string())),
+        };
+        let certs = certificates_in(&bytes);
+        if certs.is_empty() {
+            self.problems.push((path.to_owned(), "no certificate found (expected PEM, DER or a .p7b bundle)".into()));
+        }
+        for c in certs {
+            match c {
+                Ok(c) => self.add(Arc::new(c)),
+                Err(e) => self.problems.push((path.to_owned(), e.to_string())),
+            }
+        }
+    }
+
+    pub fn add(&mut self, cert: Arc<Cert>) {
+        if self.certs.iter().any(|c| c.sha256 == cert.sha256) {
+            return;
+        }
+        let i = self.certs.len();
+        self.by_subject.entry(cert.subject.folded_key()).or_default().push(i);
+        if let Some(ski) = &cert.ski {
+            self.by_ski.entry(ski.clone()).or_default().push(i);
+        }
+        self.certs.push(cert);
+    }
+
+    pub fn len(&self) -> usize {
+        self.certs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.certs.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<Cert>> {
+        self.certs.iter()
+    }
+
+    /// Certificates that could have issued `child`: same subject as its
+    /// issuer, or subject key identifier equal to its authority key identifier.
+    pub fn issuer_candidates(&self, child: &Cert) -> Vec<Arc<Cert>> {
+        let mut idx: Vec<usize> = self.by_subject.get(&child.issuer.folded_key()).cloned().unwrap_or_default();
+        if let Some(aki) = &child.aki {
+            idx.extend(self.by_ski.get(aki).into_iter().flatten());
+        }
+        idx.sort_unstable();
+        idx.dedup();
+        idx.into_iter().map(|i| self.certs[i].clone()).collect()
+    }
+}
+
+/// Certificates in a file: PEM, DER, or a PKCS#7 certs-only bundle (.p7b/.p7c).
+pub fn certificates_in(bytes: &[u8]) -> Vec<Result<Cert, crate::cert::CertError>> {
+    if let Ok(sd) = SignedData::parse(bytes) {
+        return sd.certificates.iter().map(|c| Cert::from_der(c)).collect();
+    }
+    let text = String::from_utf8_lossy(bytes);
+    if let Some(start) = text.find("-----BEGIN PKCS7-----") {
+        let body: String = text[start + 21..].split("-----END").next().unwrap_or("").chars().filter(|c| !c.is_whitespace()).collect();
+        if let Ok(der) = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, body) {
+            return certificates_in(&der);
+        }
+    }
+    load_cert_file(bytes)
+}
