@@ -125,7 +125,8 @@ pub fn classify(leaf: Arc<Cert>, embedded: &[Arc<Cert>], anchors: &AnchorStore, 
             (CaClass::Untrusted, ClassifiedBy::Chain, ChainStatus::Incomplete, None, None)
         }
     };
-    let root_cn = root_cn(&path.links, anchor_pin, catalogue);
+    // A forged chain's "root" is the forger's: do not print it as a root.
+    let root_cn = if status == ChainStatus::Broken { String::new() } else { root_cn(&path.links, anchor_pin, catalogue) };
     Classification { class, by, chain: status, ca, issuer_cn, root_cn, path: path.links, notes }
 }
 
@@ -138,9 +139,11 @@ fn explain_link_failures(end: &PathEnd<'_>, notes: &mut Vec<String>, catalogue: 
     let PathEnd::LinkFails(fails) = end else { return false };
     let mut mismatch = false;
     for (cand, err) in fails {
-        let pinned = catalogue.by_sha256(&cand.sha256).map(|p| format!(" (pinned {})", p.ca.name)).unwrap_or_default();
         mismatch |= err.is_mismatch();
-        notes.push(format!("signature does not verify with the key of \"{}\"{pinned}: {err}", cand.cn()));
+        notes.push(match catalogue.by_sha256(&cand.sha256) {
+            Some(p) if err.is_mismatch() => format!("FORGERY: names pinned CA {} ({}) as issuer, but its signature does not verify with that CA's key", p.ca.name, p.ca.id),
+            _ => format!("signature does not verify with the key of \"{}\": {err}", cand.cn()),
+        });
     }
     mismatch
 }

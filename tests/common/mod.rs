@@ -1,0 +1,72 @@
+//! Helpers for the integration tests: run the real binary, read the real
+//! report files, call the shared report checker.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The binary, isolated from any anchors folder of the machine's user.
+pub fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_sigaudit"));
+    c.env("SIGAUDIT_ANCHORS", "/nonexistent/sigaudit-test-anchors");
+    c
+}
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `../shared`, which CI provides beside the repository.
+pub fn shared() -> PathBuf {
+    let p = root().join("../shared");
+    assert!(p.is_dir(), "../shared is missing: the tests read the CA certificates and corpus from it");
+    p
+}
+
+pub fn run(cmd: &mut Command) -> Output {
+    let out = cmd.output().expect("sigaudit runs");
+    out
+}
+
+pub fn code(out: &Output) -> i32 {
+    out.status.code().expect("exited normally, not by a signal")
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A CSV report file as a list of column -> value maps (BOM checked).
+pub fn read_csv(path: &Path) -> Vec<HashMap<String, String>> {
+    let raw = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert!(raw.starts_with(b"\xef\xbb\xbf"), "{} has no UTF-8 BOM", path.display());
+    let mut r = csv::Reader::from_reader(&raw[3..]);
+    let header: Vec<String> = r.headers().unwrap().iter().map(str::to_owned).collect();
+    r.records().map(|rec| header.iter().cloned().zip(rec.unwrap().iter().map(str::to_owned)).collect()).collect()
+}
+
+/// Runs ../shared/tools/check-report and asserts it passes.
+pub fn check_report(dir: &Path) {
+    let out = Command::new("python3").arg(shared().join("tools/check-report")).arg(dir).output().expect("python3 runs check-report");
+    assert!(out.status.success(), "check-report failed on {}:\n{}{}", dir.display(), text(&out.stdout), text(&out.stderr));
+}
+
+/// Scans `sources` into a fresh report folder; returns (output, report dir).
+pub fn scan(sources: &[&Path], extra: &[&str]) -> (Output, tempfile::TempDir) {
+    let out_dir = tempfile::tempdir().unwrap();
+    let report = out_dir.path().join("report");
+    let mut cmd = bin();
+    cmd.arg("scan").args(sources).arg("--out").arg(&report).args(extra);
+    let out = run(&mut cmd);
+    (out, out_dir)
+}
+
+pub fn report_dir(t: &tempfile::TempDir) -> PathBuf {
+    t.path().join("report")
+}
+
+/// Rows of signatures.csv whose file ends with `suffix`.
+pub fn rows_for<'a>(rows: &'a [HashMap<String, String>], suffix: &str) -> Vec<&'a HashMap<String, String>> {
+    rows.iter().filter(|r| r["file"].ends_with(suffix)).collect()
+}

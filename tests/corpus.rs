@@ -1,0 +1,91 @@
+//! Real-world signed files from other projects (../shared/corpus): every
+//! PDF and CMS file must yield exactly the signatures independent tools
+//! see, as MANIFEST.jsonl records them.
+
+mod common;
+
+use common::*;
+
+struct Entry {
+    file: String,
+    expected: usize,
+    doc_timestamps: usize,
+    signers: Vec<String>,
+    damaged: bool,
+}
+
+fn manifest(formats: &[&str]) -> Vec<Entry> {
+    let text = std::fs::read_to_string(shared().join("corpus/MANIFEST.jsonl")).unwrap();
+    text.lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| formats.contains(&v["format"].as_str().unwrap()))
+        .map(|v| Entry {
+            file: v["file"].as_str().unwrap().to_owned(),
+            expected: v["expected_signatures"].as_u64().unwrap() as usize,
+            doc_timestamps: v["doc_timestamps"].as_u64().unwrap() as usize,
+            signers: v["signer_cert_sha256"].as_array().unwrap().iter().filter_map(|s| s.as_str().map(str::to_owned)).collect(),
+            damaged: v["damaged"].as_bool().unwrap_or(false),
+        })
+        .collect()
+}
+
+#[test]
+fn every_pdf_and_cms_file_yields_exactly_its_signatures() {
+    let corpus = shared().join("corpus");
+    let entries = manifest(&["pdf", "cms"]);
+    assert!(entries.len() >= 40, "manifest lists the PDF and CMS files");
+    let (out, dir) = scan(&[&corpus.join("pdf"), &corpus.join("cms")], &[]);
+    assert!(matches!(code(&out), 0 | 2), "{}", text(&out.stderr));
+    let report = report_dir(&dir);
+    check_report(&report);
+    let rows = read_csv(&report.join("signatures.csv"));
+    let errors = read_csv(&report.join("errors.csv"));
+    let mut problems = Vec::new();
+    for e in &entries {
+        let suffix = format!("/{}", e.file);
+        let mine = rows_for(&rows, &suffix);
+        // A signature whose signer certificate is not embedded cannot be a
+        // row (signer_sha256 is required): it is an errors.csv row instead.
+        let unresolved = errors.iter().filter(|r| r["file"].ends_with(&suffix) && r["stage"] == "signer").count();
+        let any_error = errors.iter().any(|r| r["file"].ends_with(&suffix));
+        let found = mine.len() + unresolved;
+        if found != e.expected && !(e.damaged && found == 0 && any_error) {
+            problems.push(format!("{}: {} signatures found, manifest says {}", e.file, found, e.expected));
+        }
+        let mut got: Vec<&str> = mine.iter().map(|r| r["signer_sha256"].as_str()).collect();
+        let mut want: Vec<&str> = e.signers.iter().map(String::as_str).collect();
+        got.sort();
+        want.sort();
+        if got != want && !(e.damaged && found == 0) {
+            problems.push(format!("{}: signer certificates {got:?}, manifest says {want:?}", e.file));
+        }
+        if e.expected == 0 && !e.damaged && !mine.is_empty() {
+            problems.push(format!("{}: an unsigned file produced rows", e.file));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(report.join("summary.json")).unwrap()).unwrap();
+    let want_ts: usize = entries.iter().map(|e| e.doc_timestamps).sum();
+    assert_eq!(summary["doc_timestamps"].as_u64().unwrap() as usize, want_ts, "document timestamps are counted, never signer rows");
+}
+
+#[test]
+fn inspect_lists_document_timestamps_per_file() {
+    let corpus = shared().join("corpus");
+    for e in manifest(&["pdf"]).iter().filter(|e| e.doc_timestamps > 0) {
+        let out = run(bin().arg("inspect").arg(corpus.join(&e.file)));
+        let listing = text(&out.stdout);
+        assert_eq!(listing.matches("Document timestamp #").count(), e.doc_timestamps, "{}:\n{listing}", e.file);
+        assert_eq!(listing.matches("\nSignature #").count(), e.expected, "{}:\n{listing}", e.file);
+    }
+}
+
+#[test]
+fn hostile_pdfs_do_not_hang() {
+    // A crafted xref loop: parsed within the test's time, signer still found.
+    let file = shared().join("corpus/pdf/dss_pades_infinite_loop.pdf");
+    let start = std::time::Instant::now();
+    let out = run(bin().arg("inspect").arg(&file));
+    assert!(start.elapsed().as_secs() < 10);
+    assert!(text(&out.stdout).contains("Signature #1"), "{}", text(&out.stdout));
+}

@@ -1,0 +1,99 @@
+//! `sigaudit rules check` and `sigaudit rules fetch-anchors` (against a
+//! real HTTP server on loopback).
+
+mod common;
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+
+use common::*;
+
+#[test]
+fn builtin_and_sample_rules_check_clean() {
+    let out = run(bin().args(["rules", "check"]));
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("74 pinned certificates"), "{}", text(&out.stdout));
+    let out = run(bin().args(["rules", "check"]).arg(root().join("samples/rules")));
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("82 pinned certificates"), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("anchors folder: 8 certificates (8 pinned)"), "{}", text(&out.stdout));
+}
+
+#[test]
+fn mistakes_are_reported_with_file_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("ca.d")).unwrap();
+    std::fs::write(
+        dir.path().join("ca.d/local.toml"),
+        "[[ca]]\nid = \"vnpt-ca\"\nname = \"Dup\"\nclass = \"commercial\"\n\n  [[ca.cert]]\n  subject = \"CN=X\"\n  sha256 = \"abc\"\n",
+    )
+    .unwrap();
+    let out = run(bin().args(["rules", "check"]).arg(dir.path()));
+    assert_eq!(code(&out), 1);
+    let err = text(&out.stderr);
+    assert!(err.contains("local.toml:2:6: CA id `vnpt-ca` is already defined in ca.toml (built-in)"), "{err}");
+    assert!(err.contains("local.toml:8:12: sha256 must be 64 hex digits, got `abc`"), "{err}");
+    // A broken rules folder stops a scan before it starts (exit 1).
+    let out = run(bin().arg("scan").arg(root().join("samples/share")).arg("--rules").arg(dir.path()).arg("--out").arg(dir.path().join("r")));
+    assert_eq!(code(&out), 1);
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Python's http.server on a free loopback port, serving `dir`.
+fn http_server(dir: &std::path::Path) -> (Server, u16) {
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = Command::new("python3")
+        .args(["-m", "http.server", &port.to_string(), "--bind", "127.0.0.1", "--directory"])
+        .arg(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python3 http.server starts");
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return (Server(child), port);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("http.server did not start");
+}
+
+#[test]
+fn fetch_anchors_keeps_only_pinned_downloads() {
+    let www = tempfile::tempdir().unwrap();
+    let g2 = shared().join("ca-certs/government-vgca/RootCA-chuyen-dung-Chinh-phu-G2__2018__f04ba4b4.pem");
+    std::fs::create_dir_all(www.path().join("pki/pub/crt")).unwrap();
+    std::fs::copy(&g2, www.path().join("pki/pub/crt/rootcag2.crt")).unwrap();
+    // A "cp.crt" that is really another certificate: must be refused.
+    std::fs::create_dir_all(www.path().join("pki/pub/cert")).unwrap();
+    std::fs::copy(&g2, www.path().join("pki/pub/cert/cp.crt")).unwrap();
+    let (_server, port) = http_server(www.path());
+    // The built-in catalogue, with its official URLs pointed at the mirror.
+    let builtin = std::fs::read_to_string(root().join("rules/ca.toml")).unwrap();
+    let mirrored = builtin
+        .replace("http://ca.gov.vn/", &format!("http://127.0.0.1:{port}/"))
+        .replace("https://rootca.gov.vn/", &format!("http://127.0.0.1:{port}/missing/"))
+        .replace("http://public.rootca.gov.vn/", &format!("http://127.0.0.1:{port}/missing/"));
+    let rules = tempfile::tempdir().unwrap();
+    std::fs::write(rules.path().join("ca.toml"), mirrored).unwrap();
+    let anchors = tempfile::tempdir().unwrap();
+    let out = run(bin().args(["rules", "fetch-anchors", "--rules"]).arg(rules.path()).arg("--out").arg(anchors.path()));
+    assert_eq!(code(&out), 2, "some URLs fail: {}", text(&out.stderr));
+    let saved: Vec<String> = std::fs::read_dir(anchors.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert_eq!(saved.len(), 1, "{saved:?}");
+    assert!(saved[0].starts_with("vgca-g2-root__f04ba4b459a7c9a1"), "{saved:?}");
+    let err = text(&out.stderr);
+    assert!(err.contains("cp.crt: no certificate in the download"), "{err}");
+    assert!(err.contains("refused"), "{err}");
+    // The saved file is the real DER: its SHA-256 is the pin.
+    let sha = Command::new("sha256sum").arg(anchors.path().join(&saved[0])).output().unwrap();
+    assert!(text(&sha.stdout).starts_with("f04ba4b459a7c9a1b971ad9b1cb833e695a80c79aea63b174b66a70edfe2fdb8"));
+}

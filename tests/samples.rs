@@ -1,0 +1,150 @@
+//! The committed samples/ tree (TEST PKIs, real pyHanko and openssl
+//! signatures): README's main command, end to end.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use common::*;
+
+fn samples_scan() -> (std::process::Output, tempfile::TempDir) {
+    let root = root();
+    scan(&[&root.join("samples/share")], &["--rules", root.join("samples/rules").to_str().unwrap()])
+}
+
+/// (size, mtime) of every file under `dir`, to prove nothing was changed.
+fn snapshot(dir: &Path) -> BTreeMap<String, (u64, std::time::SystemTime)> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .map(|e| e.unwrap())
+        .map(|e| {
+            let m = std::fs::symlink_metadata(e.path()).unwrap();
+            (e.path().display().to_string(), (m.len(), m.modified().unwrap()))
+        })
+        .collect()
+}
+
+#[test]
+fn classifies_every_sample_signature() {
+    let share = root().join("samples/share");
+    let before = snapshot(&share);
+    let (out, dir) = samples_scan();
+    assert_eq!(code(&out), 2, "malformed samples make exit code 2\n{}", text(&out.stderr));
+    assert_eq!(before, snapshot(&share), "the scanned tree must not change");
+    let report = report_dir(&dir);
+    check_report(&report);
+    let rows = read_csv(&report.join("signatures.csv"));
+    let class_of = |suffix: &str| -> Vec<(String, String, String, String)> {
+        rows_for(&rows, suffix).iter().map(|r| (r["ca_class"].clone(), r["classified_by"].clone(), r["chain"].clone(), r["ca_id"].clone())).collect()
+    };
+    let gov = |ca: &str| ("government".to_string(), "chain".to_string(), "verified".to_string(), ca.to_string());
+    let com = |ca: &str| ("commercial".to_string(), "chain".to_string(), "verified".to_string(), ca.to_string());
+    // TEST government chains, G2 (Vietnamese names) and G1 (ASCII names),
+    // with the issuer embedded or only in the anchors folder.
+    assert_eq!(class_of("Công văn 56-SYT.pdf"), vec![gov("test-vgca-g2-nha-nuoc")]);
+    assert_eq!(class_of("Kế hoạch tiêm chủng.pdf"), vec![gov("test-vgca-g2-nha-nuoc")]);
+    assert_eq!(class_of("Quyết định 1234-QĐ-UBND.pdf"), vec![gov("test-vgca-g1-chinh-phu")]);
+    assert_eq!(class_of("Thông báo 15-TB-UBND.pdf"), vec![gov("test-vgca-g1-chinh-phu")]);
+    // TEST commercial chains: PDF, detached PEM .p7s, attached DER .p7m, bare base64 .p7m.
+    assert_eq!(class_of("Báo cáo quý 4-2024.pdf"), vec![com("test-vnpt-ca")]);
+    assert_eq!(class_of("Tờ trình 12-STC.pdf"), vec![com("test-vnpt-ca")]);
+    assert_eq!(class_of("Hợp đồng mua sắm.pdf.p7s"), vec![com("test-vnpt-ca")]);
+    assert_eq!(class_of("Dự toán 2025.csv.p7m"), vec![com("test-vnpt-ca")]);
+    assert_eq!(class_of("Hóa đơn 123.xml.p7m"), vec![com("test-viettel-ca")]);
+    assert_eq!(class_of("Quyết định 45-QĐ-UBND.pdf"), vec![com("test-viettel-ca")]);
+    // Two signatures in two revisions: commercial first, then government.
+    let twice = rows_for(&rows, "Tờ trình (ký 2 lần).pdf");
+    let fields: Vec<_> = twice.iter().map(|r| (r["member"].as_str(), r["ca_class"].as_str())).collect();
+    assert_eq!(fields, vec![("Signature1", "commercial"), ("Signature2", "government")]);
+    // The forged "government" chain is never government.
+    let forged = rows_for(&rows, "Kết quả thi (giả mạo).pdf");
+    assert_eq!(forged.len(), 1);
+    assert_eq!((forged[0]["ca_class"].as_str(), forged[0]["chain"].as_str(), forged[0]["ca_id"].as_str()), ("untrusted", "broken", ""));
+    assert!(forged[0]["notes"].contains("FORGERY"), "{}", forged[0]["notes"]);
+    assert_eq!(forged[0]["root_cn"], "", "a forger's root is not reported as a root");
+    assert_eq!(class_of("Thỏa thuận hợp tác.pdf")[0].0, "foreign");
+    assert_eq!(class_of("Biên bản (tự ký).pdf")[0].0, "self-signed");
+    let unknown = rows_for(&rows, "Hợp đồng ABC.pdf");
+    assert_eq!((unknown[0]["ca_class"].as_str(), unknown[0]["chain"].as_str()), ("untrusted", "incomplete"));
+    // The raw byte scan recovers the signer of a file whose xref is gone.
+    assert_eq!(class_of("Mất trailer.pdf"), vec![gov("test-vgca-g2-nha-nuoc")]);
+    // BMPString subject names decode to Vietnamese text.
+    assert_eq!(rows_for(&rows, "Tờ trình 12-STC.pdf")[0]["signer_cn"], "Phạm Quốc Hùng");
+    assert_eq!(rows.len(), 18);
+}
+
+#[test]
+fn attributes_agencies_by_path_then_certificate() {
+    let (_, dir) = samples_scan();
+    let rows = read_csv(&report_dir(&dir).join("signatures.csv"));
+    let agency = |suffix: &str| rows_for(&rows, suffix)[0]["agency_id"].clone();
+    assert_eq!(agency("Công văn 56-SYT.pdf"), "000.00.09.H56", "folder Sở Y tế");
+    assert_eq!(agency("Quyết định 1234-QĐ-UBND.pdf"), "000.00.00.H56", "folder UBND tỉnh Thanh Hóa");
+    // A shared folder no path rule covers: the signer's O= names the agency.
+    assert_eq!(agency("Công văn Hoằng Hóa gửi tỉnh.pdf"), "000.00.35.H56");
+    // ... or the e-mail domain in the signer certificate.
+    assert_eq!(agency("Hóa đơn 123.xml.p7m"), "000.00.35.H56");
+    assert_eq!(agency("Hợp đồng ABC.pdf"), "unassigned");
+    let agencies = read_csv(&report_dir(&dir).join("agencies.csv"));
+    let syt = agencies.iter().find(|a| a["agency_id"] == "000.00.09.H56").unwrap();
+    // Five in the Sở Y tế folder, one recovered from a damaged file in
+    // another folder whose signer certificate names Sở Y tế.
+    assert_eq!((syt["signatures"].as_str(), syt["government"].as_str(), syt["commercial"].as_str()), ("6", "4", "2"));
+    assert_eq!(syt["migration_pct"], "66.7");
+    assert_eq!(syt["signers_commercial"], "1");
+    for a in &agencies {
+        let d = report_dir(&dir).join("agencies").join(&a["agency_id"]);
+        assert!(d.join("report.html").is_file() && d.join("signatures.csv").is_file() && d.join("signers.csv").is_file(), "{}", d.display());
+    }
+    let signers = read_csv(&report_dir(&dir).join("signers.csv"));
+    let hung = signers.iter().find(|s| s["signer_cn"] == "Phạm Quốc Hùng").unwrap();
+    assert_eq!((hung["ca_class"].as_str(), hung["documents"].as_str()), ("commercial", "3"));
+    let trend = read_csv(&report_dir(&dir).join("trend.csv"));
+    let syt_2025_02 = trend.iter().find(|t| t["agency_id"] == "000.00.09.H56" && t["month"] == "2025-02").unwrap();
+    assert_eq!((syt_2025_02["government"].as_str(), syt_2025_02["migration_pct"].as_str()), ("2", "100.0"));
+}
+
+#[test]
+fn malformed_samples_become_error_rows() {
+    let (_, dir) = samples_scan();
+    let errors = read_csv(&report_dir(&dir).join("errors.csv"));
+    let reason = |suffix: &str| errors.iter().find(|e| e["file"].ends_with(suffix)).map(|e| (e["stage"].clone(), e["error"].clone()));
+    let (stage, msg) = reason("Contents không phải DER.pdf").expect("a /Contents that is not DER");
+    assert_eq!(stage, "cms");
+    assert!(msg.contains("not a CMS signature"), "{msg}");
+    assert!(reason("Cắt cụt giữa chữ ký.pdf").unwrap().1.contains("truncated"));
+    assert!(reason("Rác.pdf").unwrap().1.contains("not a PDF"));
+    assert_eq!(reason("Hỏng.p7s").unwrap().0, "cms");
+    assert_eq!(errors.len(), 4);
+    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(report_dir(&dir).join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["totals"]["errors"], 4);
+    assert_eq!(summary["totals"]["signatures"], 18);
+}
+
+#[test]
+fn json_lines_and_fail_under() {
+    let root = root();
+    let (out, _dir) = scan(&[&root.join("samples/share/Sở Y tế")], &["--rules", root.join("samples/rules").to_str().unwrap(), "--json", "--fail-under", "90"]);
+    assert_eq!(code(&out), 3, "60% is below 90%: {}", text(&out.stderr));
+    let lines: Vec<serde_json::Value> = text(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 5);
+    assert!(lines.iter().all(|l| l["signer_sha256"].as_str().unwrap().len() == 64));
+    assert_eq!(lines.iter().filter(|l| l["ca_class"] == "government").count(), 3);
+    let (ok, _d) = scan(&[&root.join("samples/share/Sở Y tế")], &["--rules", root.join("samples/rules").to_str().unwrap(), "--fail-under", "60", "--quiet"]);
+    assert_eq!(code(&ok), 0);
+    assert!(ok.stdout.is_empty(), "--quiet prints nothing on success");
+}
+
+#[test]
+fn html_reports_escape_and_stay_offline() {
+    let (_, dir) = samples_scan();
+    let index = std::fs::read_to_string(report_dir(&dir).join("index.html")).unwrap();
+    assert!(index.contains("Nghị định 68/2024/NĐ-CP"), "legal basis from the rules");
+    assert!(index.contains("agencies/000.00.09.H56/report.html"));
+    let syt = std::fs::read_to_string(report_dir(&dir).join("agencies/000.00.09.H56/report.html")).unwrap();
+    assert!(syt.contains("Hoàng Đức Thắng"), "the commercial signer to migrate is listed");
+    assert!(syt.contains("<svg"), "a chart of migration by signing month");
+    // File names with parentheses and quotes come out escaped, never as markup.
+    assert!(syt.contains("Tờ trình (ký 2 lần).pdf"));
+}
