@@ -30,6 +30,9 @@ pub fn extract(bytes: &[u8]) -> Extraction {
     let structural: HashSet<Vec<u8>> = dicts.iter().map(|d| d.contents.clone()).collect();
     let raw = pdf_raw::scan(bytes);
     let mut raw_only = 0;
+    if raw.skipped_markers > 0 {
+        out.problem("", Stage::Limit, format!("{} more /ByteRange markers than the {} read: file looks crafted", raw.skipped_markers, pdf_raw::MAX_MARKERS));
+    }
     if raw.unreadable > 0 {
         out.problem("", Stage::Pdf, format!("{} signature dictionar{} without a readable /Contents value (truncated or damaged file)", raw.unreadable, if raw.unreadable == 1 { "y" } else { "ies" }));
     }

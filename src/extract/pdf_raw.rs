@@ -30,15 +30,26 @@ pub struct RawScan {
     /// Signature dictionaries whose `/Contents` value could not be read
     /// (truncated or damaged file).
     pub unreadable: usize,
+    /// More `/ByteRange` markers than [`MAX_MARKERS`]: the rest were not read.
+    pub skipped_markers: usize,
 }
 
-/// Every distinct signature dictionary found by scanning the bytes.
+/// A hostile file can hold millions of markers; real ones hold dozens.
+pub const MAX_MARKERS: usize = 4096;
+
+/// Every distinct signature dictionary found by scanning the bytes. Linear
+/// in the file size: each marker's object region ends at the next
+/// `endobj` or the next marker, whichever comes first.
 pub fn scan(bytes: &[u8]) -> RawScan {
+    let markers: Vec<usize> = memmem::find_iter(bytes, b"/ByteRange").collect();
+    let endobjs: Vec<usize> = memmem::find_iter(bytes, b"endobj").collect();
     let mut out: Vec<SigDict> = Vec::new();
     let mut unreadable = 0;
-    for pos in memmem::find_iter(bytes, b"/ByteRange") {
+    for (i, &pos) in markers.iter().take(MAX_MARKERS).enumerate() {
         let Some(byte_range) = parse_int_array(&bytes[pos + 10..]) else { continue };
-        let (start, end) = object_region(bytes, pos);
+        let next_endobj = endobjs.get(endobjs.partition_point(|&e| e < pos)).copied();
+        let next_marker = markers.get(i + 1).copied();
+        let (start, end) = object_region(bytes, pos, [next_endobj, next_marker].into_iter().flatten().min());
         let region = &bytes[start..end];
         let contents = contents_from_range(bytes, &byte_range).or_else(|| hex_after_key(region, b"/Contents"));
         let Some(contents) = contents else {
@@ -62,7 +73,18 @@ pub fn scan(bytes: &[u8]) -> RawScan {
     if out.is_empty() && unreadable == 0 && cut_inside_signature(bytes) {
         unreadable = 1;
     }
-    RawScan { dicts: out, unreadable }
+    RawScan { dicts: out, unreadable, skipped_markers: markers.len().saturating_sub(MAX_MARKERS) }
+}
+
+/// The dictionary's object: from the preceding `obj` keyword (within a
+/// bounded window) to `limit`, or a bounded window when there is none.
+fn object_region(bytes: &[u8], pos: usize, limit: Option<usize>) -> (usize, usize) {
+    const BEFORE: usize = 16 << 10;
+    const AFTER: usize = 4 << 20;
+    let lo = pos.saturating_sub(BEFORE);
+    let start = memmem::rfind(&bytes[lo..pos], b"obj").map_or(lo, |p| lo + p + 3);
+    let end = limit.unwrap_or(bytes.len()).min(pos + AFTER).min(bytes.len());
+    (start, end)
 }
 
 /// A file that ends inside a signature value: `/Contents <30...` (a CMS
@@ -73,18 +95,6 @@ fn cut_inside_signature(bytes: &[u8]) -> bool {
     let tail = skip_ws(&bytes[p + 9..]);
     let Some(hex) = tail.strip_prefix(b"<") else { return false };
     hex.starts_with(b"30") && hex.iter().all(|b| b.is_ascii_hexdigit() || b.is_ascii_whitespace())
-}
-
-/// The dictionary's object: from the preceding `obj` keyword to the next
-/// `endobj`, bounded so a damaged file cannot make this quadratic.
-fn object_region(bytes: &[u8], pos: usize) -> (usize, usize) {
-    const BEFORE: usize = 16 << 10;
-    const AFTER: usize = 2 << 20;
-    let lo = pos.saturating_sub(BEFORE);
-    let start = memmem::rfind(&bytes[lo..pos], b"obj").map_or(lo, |p| lo + p + 3);
-    let hi = (pos + AFTER).min(bytes.len());
-    let end = memmem::find(&bytes[pos..hi], b"endobj").map_or(hi, |p| pos + p);
-    (start, end)
 }
 
 /// The gap between the two byte ranges is exactly the `<hex>` string.
