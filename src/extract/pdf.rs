@@ -269,7 +269,7 @@ fn signatures_of(d: &SigDict, member: &str, out: &mut Extraction) -> Vec<Signatu
         s.subfilter = d.sub_filter.clone();
         if !known {
             s.notes.push(if sub_filter.is_empty() {
-                "signature dictionary has no /SubFilter; /Contents read as CMS".into()
+                "no /SubFilter found for this signature; /Contents read as CMS".into()
             } else {
                 format!("unknown SubFilter /{sub_filter}; /Contents read as CMS")
             });

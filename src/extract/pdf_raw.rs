@@ -49,7 +49,10 @@ pub fn scan(bytes: &[u8]) -> RawScan {
         let Some(byte_range) = parse_int_array(&bytes[pos + 10..]) else { continue };
         let next_endobj = endobjs.get(endobjs.partition_point(|&e| e < pos)).copied();
         let next_marker = markers.get(i + 1).copied();
-        let (start, end) = object_region(bytes, pos, [next_endobj, next_marker].into_iter().flatten().min());
+        // The dictionary starts before its /Contents value, which may come
+        // before /ByteRange and be far larger than the search window.
+        let gap_start = gap(&byte_range).map(|(s, _)| s).filter(|&s| s < pos);
+        let (start, end) = object_region(bytes, gap_start.unwrap_or(pos), pos, [next_endobj, next_marker].into_iter().flatten().min());
         let region = &bytes[start..end];
         let contents = contents_from_range(bytes, &byte_range).or_else(|| hex_after_key(region, b"/Contents"));
         let Some(contents) = contents else {
@@ -76,17 +79,6 @@ pub fn scan(bytes: &[u8]) -> RawScan {
     RawScan { dicts: out, unreadable, skipped_markers: markers.len().saturating_sub(MAX_MARKERS) }
 }
 
-/// The dictionary's object: from the preceding `obj` keyword (within a
-/// bounded window) to `limit`, or a bounded window when there is none.
-fn object_region(bytes: &[u8], pos: usize, limit: Option<usize>) -> (usize, usize) {
-    const BEFORE: usize = 16 << 10;
-    const AFTER: usize = 4 << 20;
-    let lo = pos.saturating_sub(BEFORE);
-    let start = memmem::rfind(&bytes[lo..pos], b"obj").map_or(lo, |p| lo + p + 3);
-    let end = limit.unwrap_or(bytes.len()).min(pos + AFTER).min(bytes.len());
-    (start, end)
-}
-
 /// A file that ends inside a signature value: `/Contents <30...` (a CMS
 /// value) with no closing `>`. Writers that put /ByteRange after /Contents
 /// lose it when the file is cut there.
@@ -97,15 +89,29 @@ fn cut_inside_signature(bytes: &[u8]) -> bool {
     hex.starts_with(b"30") && hex.iter().all(|b| b.is_ascii_hexdigit() || b.is_ascii_whitespace())
 }
 
-/// The gap between the two byte ranges is exactly the `<hex>` string.
-fn contents_from_range(bytes: &[u8], br: &[i64]) -> Option<Vec<u8>> {
+/// The dictionary's object: from the `obj` keyword preceding `first`
+/// (within a bounded window) to `limit`, or a bounded window after `pos`.
+fn object_region(bytes: &[u8], first: usize, pos: usize, limit: Option<usize>) -> (usize, usize) {
+    const BEFORE: usize = 16 << 10;
+    const AFTER: usize = 4 << 20;
+    let lo = first.saturating_sub(BEFORE);
+    let start = memmem::rfind(&bytes[lo..first], b"obj").map_or(lo, |p| lo + p + 3);
+    let end = limit.unwrap_or(bytes.len()).min(pos + AFTER).min(bytes.len());
+    (start, end)
+}
+
+/// Start and end of the gap between the two ranges of a /ByteRange.
+fn gap(br: &[i64]) -> Option<(usize, usize)> {
     if br.len() != 4 {
         return None;
     }
-    let gap_start = usize::try_from(br[0].checked_add(br[1])?).ok()?;
-    let gap_end = usize::try_from(br[2]).ok()?;
-    let gap = bytes.get(gap_start..gap_end)?;
-    let trimmed = gap.strip_prefix(b"<")?.strip_suffix(b">")?;
+    Some((usize::try_from(br[0].checked_add(br[1])?).ok()?, usize::try_from(br[2]).ok()?))
+}
+
+/// The gap between the two byte ranges is exactly the `<hex>` string.
+fn contents_from_range(bytes: &[u8], br: &[i64]) -> Option<Vec<u8>> {
+    let (gap_start, gap_end) = gap(br)?;
+    let trimmed = bytes.get(gap_start..gap_end)?.strip_prefix(b"<")?.strip_suffix(b">")?;
     decode_hex(trimmed)
 }
 

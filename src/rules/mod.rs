@@ -503,6 +503,20 @@ mod tests {
     }
 
     #[test]
+    fn issuer_names_match_across_ascii_and_diacritic_spellings() {
+        let r = Rules::builtin();
+        // The G1 pins are ASCII; a certificate may spell the issuer with diacritics.
+        let spelled = parse_dn("C=VN, O=Ban Cơ yếu Chính phủ, CN=Cơ quan chứng thực số Chính phủ").unwrap();
+        assert_eq!(r.catalogue.by_subject(&spelled).first().map(|p| p.ca.id.as_str()), Some("vgca-g1-chinh-phu"));
+        // ...and the other way round for the G2 pins.
+        let ascii = parse_dn("CN=CA phuc vu cac co quan Dang G2, O=Ban Co yeu Chinh phu, C=VN").unwrap();
+        assert_eq!(r.catalogue.by_subject(&ascii).first().map(|p| p.ca.id.as_str()), Some("vgca-g2-dang"));
+        let other = parse_dn("C=VN, O=Ban Cơ yếu Chính phủ, CN=CA phục vụ cho dịch vụ phần mềm").unwrap();
+        assert!(r.catalogue.by_subject(&other).is_empty());
+        assert_eq!(r.catalogue.by_pattern(&other).map(|(ca, _)| ca.id.as_str()), Some("vgca-other"), "known only by name");
+    }
+
+    #[test]
     fn diagnostics_name_file_line_and_column() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(
