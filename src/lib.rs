@@ -1,15 +1,32 @@
+//! sigaudit: which CA signs a province's documents.
+//!
+//! The data flows one way, and the modules follow it:
+//!
+//! ```text
+//! source   (crawl, read without touching)          -> files
+//! extract  (pdf, pdf_raw, cms_file)                -> signature::Signature
+//! trust + classify (chains, pins, rules)           -> classify::Classification
+//! agency + finding                                 -> finding::Finding
+//! aggregate                                        -> per agency / signer / month
+//! report   (CSV, JSON, HTML)
+//! ```
+//!
+//! `rules` holds the data that drives classification and attribution;
+//! `messages` the non-fatal problems that become errors.csv rows; `scan`
+//! runs the pipeline in parallel; `cli` turns flags into its options.
+
 pub mod agency;
+pub mod aggregate;
 pub mod cert;
 pub mod classify;
-pub mod signature;
-pub mod trust;
-pub mod rules;
-pub mod messages;
-pub mod source;
+pub mod cli;
 pub mod extract;
 pub mod finding;
-pub mod scan;
-pub mod aggregate;
-pub mod report;
 pub mod inspect;
-pub mod cli;
+pub mod messages;
+pub mod report;
+pub mod rules;
+pub mod scan;
+pub mod signature;
+pub mod source;
+pub mod trust;
