@@ -154,9 +154,9 @@ fn by_issuer_name<'r>(cert: &Cert, catalogue: &'r Catalogue, notes: &mut Vec<Str
     let by_dn = catalogue.by_subject(&cert.issuer);
     // The issuer's name is a pinned CA's, but the key identifiers disagree:
     // whoever signed this is not that CA.
-    if let (Some(aki), Some(named)) = (&cert.aki, by_dn.first()) {
-        if let Some(ski) = &named.pin.ski {
-            if by_aki.is_empty() && ski != aki {
+    if let (Some(aki), Some(named)) = (&cert.aki, by_dn.first())
+        && let Some(ski) = &named.pin.ski
+            && by_aki.is_empty() && ski != aki {
                 notes.push(format!(
                     "FORGERY: issuer name copies pinned CA {} but the authority key identifier {} is not its key identifier {}",
                     named.ca.name,
@@ -165,8 +165,6 @@ fn by_issuer_name<'r>(cert: &Cert, catalogue: &'r Catalogue, notes: &mut Vec<Str
                 ));
                 return (CaClass::Untrusted, ClassifiedBy::Dn, ChainStatus::Broken, None, None);
             }
-        }
-    }
     if let Some(p) = by_aki.first().or(by_dn.first()) {
         let how = if by_aki.is_empty() { "issuer DN" } else { "authority key identifier" };
         notes.push(format!("issuer certificate \"{}\" is neither embedded nor in the anchor folder; classified by {how} as {}: {HOW_TO_VERIFY}", cert.issuer.cn_or_dn(), p.ca.name));

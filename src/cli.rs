@@ -142,11 +142,10 @@ impl ScanArgs {
             }
             Some(b.build().map_err(|e| e.to_string())?)
         };
-        if let Some(p) = self.fail_under {
-            if !(0.0..=100.0).contains(&p) {
+        if let Some(p) = self.fail_under
+            && !(0.0..=100.0).contains(&p) {
                 return Err(format!("--fail-under {p}: must be a percentage between 0 and 100"));
             }
-        }
         Ok(ScanOptions {
             sources: self.sources.clone(),
             walk: WalkOptions { follow_symlinks: self.follow_symlinks, exclude },

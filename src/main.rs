@@ -78,12 +78,11 @@ fn run_scan(args: &ScanArgs) -> Result<u8, String> {
             args.out.display()
         );
     }
-    if let Some(min) = args.fail_under {
-        if t.migration_pct.unwrap_or(0.0) < min {
+    if let Some(min) = args.fail_under
+        && t.migration_pct.unwrap_or(0.0) < min {
             eprintln!("sigaudit: migration {pct} is below --fail-under {min}%");
             return Ok(EXIT_BELOW_THRESHOLD);
         }
-    }
     if !result.errors.is_empty() {
         eprintln!("sigaudit: {} input(s) could not be read or parsed: see {}", result.errors.len(), args.out.join("errors.csv").display());
         return Ok(EXIT_INPUT_ERRORS);

@@ -50,16 +50,16 @@ impl Drop for Server {
 /// Python's http.server on a free loopback port, serving `dir`.
 fn http_server(dir: &std::path::Path) -> (Server, u16) {
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = Command::new("python3")
+    let server = Server(Command::new("python3")
         .args(["-m", "http.server", &port.to_string(), "--bind", "127.0.0.1", "--directory"])
         .arg(dir)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("python3 http.server starts");
+        .expect("python3 http.server starts"));
     for _ in 0..100 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return (Server(child), port);
+            return (server, port);
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }

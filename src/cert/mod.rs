@@ -152,9 +152,12 @@ impl Cert {
     }
 }
 
+/// Signature algorithm (dotted OID), its raw parameters, and the value.
+type OuterSignature = (String, Option<Vec<u8>>, Vec<u8>);
+
 /// signatureAlgorithm and signatureValue of a Certificate, read from the
 /// outer SEQUENCE so the parameters keep their exact encoding (RSA-PSS).
-fn outer_signature(der: &[u8]) -> Result<(String, Option<Vec<u8>>, Vec<u8>), String> {
+fn outer_signature(der: &[u8]) -> Result<OuterSignature, String> {
     let cert = Tlv::parse(der).map_err(|e| e.to_string())?;
     let mut parts = cert.children();
     let err = |e: crate::signature::ber::BerError| e.to_string();

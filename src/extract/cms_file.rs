@@ -45,8 +45,8 @@ fn unwrap(bytes: &[u8], member: &str, depth: usize, out: &mut Extraction) {
     }
     out.signatures.extend(sigs);
     // A signed .p7m whose content is itself signed-data (double signing).
-    if let Some(content) = &sd.econtent {
-        if super::sniff(content, "") == Some(super::DocKind::Cms(CmsEncoding::Binary)) {
+    if let Some(content) = &sd.econtent
+        && super::sniff(content, "") == Some(super::DocKind::Cms(CmsEncoding::Binary)) {
             let inner = if member.is_empty() { "inner".to_owned() } else { format!("{member}/inner") };
             if depth + 1 >= MAX_NESTING {
                 out.problem(inner, Stage::Limit, format!("signed-data nested more than {MAX_NESTING} deep: not unwrapped"));
@@ -54,7 +54,6 @@ fn unwrap(bytes: &[u8], member: &str, depth: usize, out: &mut Extraction) {
                 unwrap(content, &inner, depth + 1, out);
             }
         }
-    }
 }
 
 /// PEM armour or bare base64 to DER.

@@ -66,13 +66,11 @@ pub fn extract(bytes: &[u8]) -> Extraction {
         }
         out.signatures.extend(sigs);
     }
-    if out.signatures.is_empty() && out.problems.is_empty() {
-        if let Some(e) = structure_error {
-            if raw_only == 0 && raw.unreadable == 0 && memchr::memmem::find(bytes, super::PDF_SIGNED_MARKER).is_some() {
+    if out.signatures.is_empty() && out.problems.is_empty()
+        && let Some(e) = structure_error
+            && raw_only == 0 && raw.unreadable == 0 && memchr::memmem::find(bytes, super::PDF_SIGNED_MARKER).is_some() {
                 out.problem("", Stage::Pdf, format!("PDF structure unreadable ({e}) and no signature value found in the bytes"));
             }
-        }
-    }
     out
 }
 
@@ -274,12 +272,11 @@ fn signatures_of(d: &SigDict, member: &str, out: &mut Extraction) -> Vec<Signatu
                 format!("unknown SubFilter /{sub_filter}; /Contents read as CMS")
             });
         }
-        if s.signed_at.is_none() {
-            if let Some(t) = claimed {
+        if s.signed_at.is_none()
+            && let Some(t) = claimed {
                 s.signed_at = Some((t, TimeSource::PdfM));
                 s.notes.push("signing time from /M (claimed by the PDF, not signed)".into());
             }
-        }
     }
     sigs
 }

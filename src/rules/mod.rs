@@ -291,16 +291,15 @@ fn collect_folder(dir: &Path, texts: &mut Vec<(String, String)>, diags: &mut Vec
 }
 
 fn check_schema(src: &Source<'_>, schema: &Option<Spanned<u32>>, diags: &mut Vec<Diagnostic>) {
-    if let Some(s) = schema {
-        if *s.get_ref() != 1 {
+    if let Some(s) = schema
+        && *s.get_ref() != 1 {
             diags.push(src.at(s.span(), format!("schema {} is not supported by this sigaudit (expected 1)", s.get_ref())));
         }
-    }
 }
 
 fn hex_field(src: &Source<'_>, f: &Spanned<String>, what: &str, want_len: Option<usize>, diags: &mut Vec<Diagnostic>) -> Option<Vec<u8>> {
     let text: String = f.get_ref().chars().filter(|c| *c != ':' && !c.is_whitespace()).collect();
-    let bytes = (text.len() % 2 == 0)
+    let bytes = text.len().is_multiple_of(2)
         .then(|| (0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok()).collect::<Option<Vec<u8>>>())
         .flatten();
     match bytes {
@@ -370,11 +369,10 @@ fn compile_cas(
         let mut pins = Vec::new();
         for pin in &ca.cert {
             let sha256 = hex_field(src, &pin.sha256, "sha256", Some(32), diags).map(|b| <[u8; 32]>::try_from(b.as_slice()).expect("length checked"));
-            if let Some(h) = sha256 {
-                if let Some(prev) = seen_pins.insert(h, id.clone()) {
+            if let Some(h) = sha256
+                && let Some(prev) = seen_pins.insert(h, id.clone()) {
                     diags.push(src.at(pin.sha256.span(), format!("this SHA-256 is already pinned by CA `{prev}`")));
                 }
-            }
             let subject = dn_field(src, &pin.subject, diags);
             let issuer = pin.issuer.as_ref().and_then(|i| dn_field(src, i, diags));
             let ski = pin.ski.as_ref().and_then(|s| hex_field(src, s, "ski", None, diags));
@@ -393,11 +391,10 @@ fn compile_cas(
                     PinRole::Issuing
                 }
             };
-            if let Some(d) = &pin.download {
-                if !(d.get_ref().starts_with("http://") || d.get_ref().starts_with("https://")) {
+            if let Some(d) = &pin.download
+                && !(d.get_ref().starts_with("http://") || d.get_ref().starts_with("https://")) {
                     diags.push(src.at(d.span(), "download must be an http:// or https:// URL"));
                 }
-            }
             if let (Some(sha256), Some(subject)) = (sha256, subject) {
                 pins.push(Pin {
                     subject,

@@ -344,7 +344,7 @@ mod tests {
     fn truncation_and_depth_are_errors_not_panics() {
         assert!(matches!(Tlv::parse(&[0x30, 0x05, 0x02]), Err(BerError::Truncated(_))));
         assert!(Tlv::parse(&[0x04, 0x80, 0, 0]).is_err());
-        let deep: Vec<u8> = std::iter::repeat([0x30u8, 0x80]).take(200).flatten().collect();
+        let deep: Vec<u8> = std::iter::repeat_n([0x30u8, 0x80], 200).flatten().collect();
         assert!(matches!(Tlv::parse(&deep), Err(BerError::TooDeep) | Err(BerError::Truncated(_))));
         assert!(Tlv::parse(&[0x30, 0x89, 1, 2, 3, 4, 5, 6, 7, 8, 9]).is_err());
     }
@@ -355,7 +355,7 @@ mod tests {
         push_len(&mut out, 300);
         assert_eq!(out, vec![0x82, 0x01, 0x2c]);
         let mut data = vec![0x04, 0x82, 0x01, 0x2c];
-        data.extend(std::iter::repeat(7).take(300));
+        data.extend(std::iter::repeat_n(7, 300));
         let t = Tlv::parse(&data).unwrap();
         assert_eq!(t.body.len(), 300);
         assert_eq!(t.to_der().unwrap(), data);

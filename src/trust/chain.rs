@@ -136,10 +136,9 @@ fn could_issue(candidate: &Cert, child: &Cert) -> bool {
 /// A pinned CA whose subject DN or subject key identifier this certificate
 /// copies (it is not the pinned certificate itself: that was checked first).
 fn claimed_pin<'r>(cert: &Cert, catalogue: &'r Catalogue) -> Option<PinRef<'r>> {
-    if let Some(ski) = &cert.ski {
-        if let Some(p) = catalogue.by_ski(ski).into_iter().next() {
+    if let Some(ski) = &cert.ski
+        && let Some(p) = catalogue.by_ski(ski).into_iter().next() {
             return Some(p);
         }
-    }
     catalogue.by_subject(&cert.subject).into_iter().next()
 }

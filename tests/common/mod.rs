@@ -25,8 +25,8 @@ pub fn shared() -> PathBuf {
 }
 
 pub fn run(cmd: &mut Command) -> Output {
-    let out = cmd.output().expect("sigaudit runs");
-    out
+    
+    cmd.output().expect("sigaudit runs")
 }
 
 pub fn code(out: &Output) -> i32 {
