@@ -30,3 +30,4 @@ pub mod scan;
 pub mod signature;
 pub mod source;
 pub mod trust;
+pub mod verify;

@@ -2,7 +2,7 @@
 //! findings. The crawl feeds a rayon pool; each file is one unit of work
 //! and never affects another.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 
 use crate::agency::AgencyRef;
 use crate::classify::classify;
+use crate::extract::cms_file::Detached;
 use crate::extract::{self, DocKind, Extraction};
 use crate::finding::Finding;
 use crate::messages::{ErrorRow, Stage};
@@ -140,12 +141,26 @@ fn scan_file(input: &Input, ctx: &Context<'_>) -> FileOutcome {
             continue;
         };
         let class = classify(signer.clone(), &sig.certs, ctx.anchors, &ctx.rules.catalogue);
+        let mut sig = sig;
+        judge_certificate(&mut sig, &class);
         let agency = path_agency.clone().or_else(|| agencies.by_cert(&signer)).unwrap_or_else(|| agencies.unassigned());
         out.findings.push(Finding::new(&input.display, &sig, &class, &agency));
     }
     let agency = path_agency.clone().or_else(|| out.findings.first().map(|f| AgencyRef { id: f.agency_id.clone(), name: f.agency_name.clone() }));
     out.record = Some(FileRecord { file: input.display.clone(), agency: agency.unwrap_or_else(|| agencies.unassigned()), signatures: out.findings.len() });
     out
+}
+
+/// `cert_valid_at_signing` over the whole chain, and key-usage notes.
+pub fn judge_certificate(sig: &mut crate::signature::Signature, class: &crate::classify::Classification) {
+    if let Some(when) = sig.judged_at() {
+        let (ok, why) = crate::verify::validity::valid_at_signing(&class.path, when);
+        sig.cert_valid_at_signing = Some(ok);
+        sig.notes.extend(why);
+    }
+    if let Some(signer) = &sig.signer {
+        sig.notes.extend(crate::verify::validity::usage_notes(signer));
+    }
 }
 
 /// Reads only what is needed: the head to decide what the file is, the
@@ -173,6 +188,35 @@ pub fn read_and_extract(input: &Input, limits: ReadLimits) -> Result<Option<Extr
             None
         }
         DocKind::Pdf => Some(extract::pdf::extract(&bytes)),
-        DocKind::Cms(enc) => Some(extract::cms_file::extract(&bytes, enc)),
+        DocKind::Cms(enc) => Some(extract::cms_file::extract(&bytes, enc, &|| detached_data(&input.path, limits))),
     })
+}
+
+/// The data file a detached signature signs: `x.pdf` beside `x.pdf.p7s`
+/// (also `.sig`, `.csig`); else the one sibling with the same stem.
+fn detached_data(sig_path: &Path, limits: ReadLimits) -> Detached {
+    let name = sig_path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let dir = sig_path.parent().unwrap_or(Path::new("."));
+    let stem = [".p7s", ".sig", ".csig", ".p7m", ".P7S", ".SIG"].iter().find_map(|ext| name.strip_suffix(ext)).unwrap_or(&name);
+    let mut candidate = dir.join(stem);
+    if stem == name || !candidate.is_file() {
+        let siblings: Vec<PathBuf> = std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p != sig_path && p.is_file() && p.file_stem().is_some_and(|s| s.to_string_lossy() == stem))
+            .collect();
+        match siblings.as_slice() {
+            [one] => candidate = one.clone(),
+            [] => return Detached::NotFound(format!("the signed file ({stem}) is not beside the signature")),
+            _ => return Detached::NotFound(format!("several files named {stem}.* are beside the signature: which one was signed is ambiguous")),
+        }
+    }
+    let shown = candidate.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let read = open_noatime(&candidate).and_then(|mut f| read_rest(&mut f, Vec::new(), limits.max_file_bytes));
+    match read {
+        Ok(bytes) => Detached::Found { name: shown, bytes },
+        Err(e) => Detached::NotFound(format!("the signed file {shown} cannot be read: {e}")),
+    }
 }

@@ -51,12 +51,16 @@ fn mutate(rng: &mut Rng, input: &[u8]) -> Vec<u8> {
     b
 }
 
+fn no_data() -> extract::cms_file::Detached {
+    extract::cms_file::Detached::NotFound("no data file in this test".into())
+}
+
 fn extract_any(bytes: &[u8]) {
     match extract::sniff(&bytes[..bytes.len().min(8192)], "x.pdf") {
-        Some(DocKind::Cms(enc)) => drop(extract::cms_file::extract(bytes, enc)),
+        Some(DocKind::Cms(enc)) => drop(extract::cms_file::extract(bytes, enc, &no_data)),
         _ => drop(extract::pdf::extract(bytes)),
     }
-    drop(extract::cms_file::extract(bytes, extract::CmsEncoding::Binary));
+    drop(extract::cms_file::extract(bytes, extract::CmsEncoding::Binary, &|| extract::cms_file::Detached::Found { name: "data".into(), bytes: bytes.to_vec() }));
     drop(sigaudit::signature::cms::SignedData::parse(bytes));
 }
 

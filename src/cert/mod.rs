@@ -34,6 +34,8 @@ pub struct Cert {
     pub is_ca: bool,
     /// Key usage bits that matter for signing, when the extension is present.
     pub key_usage: Option<KeyUsageFacts>,
+    /// Extended key usage OIDs (dotted), when the extension is present.
+    pub ext_key_usage: Option<Vec<String>>,
     pub emails: Vec<String>,
     /// Raw SubjectPublicKeyInfo DER.
     pub spki: Vec<u8>,
@@ -62,6 +64,7 @@ impl Cert {
         let mut aki = None;
         let mut is_ca = false;
         let mut key_usage = None;
+        let mut ext_key_usage = None;
         let mut emails: Vec<String> = tbs.subject().iter_email().filter_map(|a| a.as_str().ok()).map(str::to_owned).collect();
         for ext in tbs.extensions() {
             match ext.parsed_extension() {
@@ -74,6 +77,23 @@ impl Cert {
                         non_repudiation: ku.non_repudiation(),
                         key_cert_sign: ku.key_cert_sign(),
                     })
+                }
+                ParsedExtension::ExtendedKeyUsage(eku) => {
+                    let mut oids: Vec<String> = eku.other.iter().map(|o| o.to_id_string()).collect();
+                    for (set, oid) in [
+                        (eku.any, "2.5.29.37.0"),
+                        (eku.server_auth, "1.3.6.1.5.5.7.3.1"),
+                        (eku.client_auth, "1.3.6.1.5.5.7.3.2"),
+                        (eku.code_signing, "1.3.6.1.5.5.7.3.3"),
+                        (eku.email_protection, "1.3.6.1.5.5.7.3.4"),
+                        (eku.time_stamping, "1.3.6.1.5.5.7.3.8"),
+                        (eku.ocsp_signing, "1.3.6.1.5.5.7.3.9"),
+                    ] {
+                        if set {
+                            oids.push(oid.to_owned());
+                        }
+                    }
+                    ext_key_usage = Some(oids);
                 }
                 ParsedExtension::SubjectAlternativeName(san) => {
                     for gn in &san.general_names {
@@ -99,6 +119,7 @@ impl Cert {
             aki,
             is_ca,
             key_usage,
+            ext_key_usage,
             emails,
             spki: tbs.subject_pki.raw.to_vec(),
             tbs: tbs.as_ref().to_vec(),

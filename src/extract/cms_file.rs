@@ -6,12 +6,19 @@ use std::borrow::Cow;
 use super::{CmsEncoding, Extraction};
 use crate::messages::Stage;
 use crate::signature::cms::{CmsError, SignedData};
-use crate::signature::{Format, Signature, from_signed_data};
+use crate::signature::{Content, Format, Signature, from_signed_data};
+
+/// The data a detached signature signs, as the caller found it (the file
+/// beside `x.pdf.p7s` is `x.pdf`).
+pub enum Detached {
+    Found { name: String, bytes: Vec<u8> },
+    NotFound(String),
+}
 
 /// Nested signed-data deeper than this is not unwrapped.
 const MAX_NESTING: usize = 4;
 
-pub fn extract(bytes: &[u8], encoding: CmsEncoding) -> Extraction {
+pub fn extract(bytes: &[u8], encoding: CmsEncoding, detached: &dyn Fn() -> Detached) -> Extraction {
     let mut out = Extraction::default();
     let der: Cow<'_, [u8]> = match encoding {
         CmsEncoding::Binary => Cow::Borrowed(bytes),
@@ -23,22 +30,29 @@ pub fn extract(bytes: &[u8], encoding: CmsEncoding) -> Extraction {
             }
         },
     };
-    unwrap(&der, "", 0, &mut out);
+    unwrap(&der, "", 0, detached, &mut out);
     out
 }
 
-fn unwrap(bytes: &[u8], member: &str, depth: usize, out: &mut Extraction) {
+fn unwrap(bytes: &[u8], member: &str, depth: usize, detached: &dyn Fn() -> Detached, out: &mut Extraction) {
     let sd = match SignedData::parse(bytes) {
         Ok(sd) => sd,
         Err(e) => return out.problem(member, Stage::Cms, format!("not a readable CMS signed-data: {e}")),
     };
     let trailing = &bytes[sd.consumed.min(bytes.len())..];
-    let mut sigs = from_signed_data(&sd, Format::Cms, member);
+    let data = if sd.econtent.is_none() { Some(detached()) } else { None };
+    let parts: [&[u8]; 1] = match &data {
+        Some(Detached::Found { bytes, .. }) => [bytes.as_slice()],
+        _ => [&[]],
+    };
+    let (content, about) = match &data {
+        None => (Content::Bytes(&[]), format!("attached content ({} bytes)", sd.econtent.as_ref().map_or(0, |c| c.len()))),
+        Some(Detached::Found { name, .. }) => (Content::Bytes(&parts), format!("detached signature over {name}")),
+        Some(Detached::NotFound(why)) => (Content::Missing(why), format!("detached signature: {why}")),
+    };
+    let mut sigs = from_signed_data(&sd, Format::Cms, member, content);
     for s in &mut sigs {
-        s.notes.push(match &sd.econtent {
-            Some(c) => format!("attached content ({} bytes)", c.len()),
-            None => "detached signature: the signed data is a separate file".into(),
-        });
+        s.notes.push(about.clone());
         if trailing.iter().any(|&b| b != 0) {
             s.notes.push(format!("{} bytes after the CMS structure ignored", trailing.len()));
         }
@@ -51,7 +65,7 @@ fn unwrap(bytes: &[u8], member: &str, depth: usize, out: &mut Extraction) {
             if depth + 1 >= MAX_NESTING {
                 out.problem(inner, Stage::Limit, format!("signed-data nested more than {MAX_NESTING} deep: not unwrapped"));
             } else {
-                unwrap(content, &inner, depth + 1, out);
+                unwrap(content, &inner, depth + 1, detached, out);
             }
         }
 }
@@ -72,8 +86,10 @@ fn decode_text(bytes: &[u8]) -> Result<Vec<u8>, String> {
         .map_err(|e| format!("base64 text does not decode: {e}"))
 }
 
-/// CMS bytes embedded in another container (PDF /Contents, mail part).
-pub fn signatures_in(blob: &[u8], format: Format, member: &str) -> Result<(Vec<Signature>, usize), CmsError> {
+/// CMS bytes embedded in another container (PDF /Contents, mail part),
+/// verified against the `content` the container says was signed.
+pub fn signatures_in(blob: &[u8], format: Format, member: &str, content: Content<'_>) -> Result<(Vec<Signature>, usize, Option<Vec<u8>>), CmsError> {
     let sd = SignedData::parse(blob)?;
-    Ok((from_signed_data(&sd, format, member), sd.consumed))
+    let econtent = sd.econtent.as_ref().map(|c| c.to_vec());
+    Ok((from_signed_data(&sd, format, member, content), sd.consumed, econtent))
 }

@@ -16,17 +16,21 @@ use super::cms_file::signatures_in;
 use super::pdf_raw::{self, SigDict};
 use crate::cert::Cert;
 use crate::messages::Stage;
-use crate::signature::{Format, Kind, Signature, TimeSource};
+use crate::signature::ber::{self, Tlv};
+use crate::signature::{Content, Format, Integrity, Kind, Signature, TimeSource};
+use crate::trust::crypto::{Algorithm, Hash, Scheme, VerifyError, verify_prehashed};
+use crate::verify::{self, pdf::{SignedRanges, signed_ranges}};
 
 /// Parent chains longer than this are treated as cycles (E3).
 const MAX_FIELD_DEPTH: usize = 32;
 
 pub fn extract(bytes: &[u8]) -> Extraction {
     let mut out = Extraction::default();
-    let (mut dicts, structure_error) = match Document::load_mem(bytes) {
-        Ok(doc) => (from_structure(&doc), None),
-        Err(e) => (Vec::new(), Some(e.to_string())),
+    let (doc, structure_error) = match Document::load_mem(bytes) {
+        Ok(doc) => (Some(doc), None),
+        Err(e) => (None, Some(e.to_string())),
     };
+    let mut dicts = doc.as_ref().map(from_structure).unwrap_or_default();
     let structural: HashSet<Vec<u8>> = dicts.iter().map(|d| d.contents.clone()).collect();
     let raw = pdf_raw::scan(bytes);
     let mut raw_only = 0;
@@ -55,8 +59,15 @@ pub fn extract(bytes: &[u8]) -> Extraction {
         } else {
             d.field.clone()
         };
-        let mut sigs = signatures_of(&d, &member, &mut out);
+        let mut sigs = signatures_of(bytes, doc.as_ref(), &d, &member, &mut out);
         for s in &mut sigs {
+            if from_raw && doc.is_some() && s.modified_after_signing.is_some() {
+                // The final document parses but no longer refers to this
+                // signature: a later update took it out (or hid it).
+                s.modified_after_signing = Some(true);
+                s.notes.retain(|n| !n.starts_with("signature covers the entire revision"));
+                s.notes.push("MODIFIED AFTER SIGNING: a later update took this signature out of the document (the final document no longer refers to it)".into());
+            }
             if from_raw {
                 s.notes.push(match &structure_error {
                     Some(e) => format!("PDF object structure unreadable ({e}): signature found by raw byte scan"),
@@ -224,16 +235,21 @@ pub fn pdf_text(bytes: &[u8]) -> String {
     }
 }
 
-/// Turns one signature dictionary into signature rows (or a problem).
-fn signatures_of(d: &SigDict, member: &str, out: &mut Extraction) -> Vec<Signature> {
+/// Turns one signature dictionary into verified signature rows (or a problem).
+fn signatures_of(bytes: &[u8], doc: Option<&Document>, d: &SigDict, member: &str, out: &mut Extraction) -> Vec<Signature> {
     if d.contents.iter().all(|&b| b == 0) {
         // An empty placeholder: the field was never signed.
         return Vec::new();
     }
     let sub_filter = d.sub_filter.clone().unwrap_or_default();
     let claimed = d.m.as_deref().and_then(parse_pdf_date);
+    let ranges = signed_ranges(bytes, &d.byte_range, &d.contents);
+    let content = match &ranges {
+        Ok(r) => Content::Bytes(&r.parts),
+        Err(_) => Content::Missing("the /ByteRange is not usable"),
+    };
     let mut sigs = if sub_filter == "adbe.x509.rsa_sha1" {
-        match x509_rsa_sha1(d, member) {
+        match x509_rsa_sha1(d, member, content) {
             Ok(s) => vec![s],
             Err(e) => {
                 out.problem(member, Stage::Pdf, e);
@@ -241,14 +257,17 @@ fn signatures_of(d: &SigDict, member: &str, out: &mut Extraction) -> Vec<Signatu
             }
         }
     } else {
-        match signatures_in(&d.contents, Format::Pdf, member) {
-            Ok((sigs, consumed)) => {
+        match signatures_in(&d.contents, Format::Pdf, member, content) {
+            Ok((sigs, consumed, econtent)) => {
                 let padding = &d.contents[consumed.min(d.contents.len())..];
                 let mut sigs = sigs;
                 if padding.iter().any(|&b| b != 0) {
                     for s in &mut sigs {
                         s.notes.push(format!("/Contents padded with {} non-zero bytes after the CMS (ignored)", padding.len()));
                     }
+                }
+                if sub_filter == "adbe.pkcs7.sha1" {
+                    check_sha1_content(&mut sigs, econtent.as_deref(), &ranges);
                 }
                 sigs
             }
@@ -260,6 +279,7 @@ fn signatures_of(d: &SigDict, member: &str, out: &mut Extraction) -> Vec<Signatu
         }
     };
     let known = matches!(sub_filter.as_str(), "adbe.pkcs7.detached" | "adbe.pkcs7.sha1" | "ETSI.CAdES.detached" | "ETSI.RFC3161" | "adbe.x509.rsa_sha1");
+    let after = ranges.as_ref().ok().map(|r| (r.end, verify::pdf::after_signing(bytes, r.end, doc)));
     for s in &mut sigs {
         if d.dict_type.as_deref() == Some("DocTimeStamp") || sub_filter == "ETSI.RFC3161" {
             s.kind = Kind::DocTimestamp;
@@ -272,25 +292,60 @@ fn signatures_of(d: &SigDict, member: &str, out: &mut Extraction) -> Vec<Signatu
                 format!("unknown SubFilter /{sub_filter}; /Contents read as CMS")
             });
         }
-        if s.signed_at.is_none()
-            && let Some(t) = claimed {
-                s.signed_at = Some((t, TimeSource::PdfM));
-                s.notes.push("signing time from /M (claimed by the PDF, not signed)".into());
+        if let (None, Some(t)) = (s.signed_at, claimed) {
+            s.signed_at = Some((t, TimeSource::PdfM));
+            s.notes.push("signing time from /M (claimed by the PDF, not signed)".into());
+        }
+        match (&ranges, &after) {
+            (Err(e), _) => s.set_integrity(Integrity::Invalid, e.clone()),
+            (Ok(_), Some((end, a))) => {
+                s.covers_whole_file = Some(bytes[*end..].iter().all(|b| b.is_ascii_whitespace() || *b == 0));
+                s.modified_after_signing = a.modified;
+                s.notes.push(a.note.clone());
             }
+            (Ok(_), None) => {}
+        }
     }
     sigs
 }
 
-/// adbe.x509.rsa_sha1: /Contents is a bare PKCS#1 value, certificates are in /Cert.
-fn x509_rsa_sha1(d: &SigDict, member: &str) -> Result<Signature, String> {
+/// adbe.pkcs7.sha1 signs the SHA-1 of the byte ranges as encapsulated content.
+fn check_sha1_content(sigs: &mut [Signature], econtent: Option<&[u8]>, ranges: &Result<SignedRanges<'_>, String>) {
+    let Ok(r) = ranges else { return };
+    let expected = Hash::Sha1.digest(&r.parts);
+    if econtent != Some(expected.as_slice()) {
+        for s in sigs.iter_mut().filter(|s| s.integrity == Integrity::Valid) {
+            s.set_integrity(Integrity::Invalid, "adbe.pkcs7.sha1: the signed SHA-1 is not the SHA-1 of the signed byte ranges".into());
+        }
+    }
+}
+
+/// adbe.x509.rsa_sha1: /Contents is a bare PKCS#1 value (in an OCTET
+/// STRING) over the SHA-1 of the byte ranges; certificates are in /Cert.
+fn x509_rsa_sha1(d: &SigDict, member: &str, content: Content<'_>) -> Result<Signature, String> {
     let certs: Vec<Arc<Cert>> = d.cert.iter().filter_map(|c| Cert::from_der(c).ok().map(Arc::new)).collect();
     let signer = certs.first().cloned().ok_or("adbe.x509.rsa_sha1 signature without a readable /Cert certificate")?;
     let mut s = Signature::new(Format::Pdf, Kind::Signer, member.to_owned());
-    s.signer = Some(signer);
+    s.signer = Some(signer.clone());
     s.certs = certs;
     s.digest_algorithm = Some("SHA-1".into());
     s.signature_algorithm = Some("RSA".into());
     s.notes.push("adbe.x509.rsa_sha1: PKCS#1 signature, certificates from /Cert".into());
+    let value = match Tlv::parse(&d.contents) {
+        Ok(t) if t.tag == ber::tag::OCTET_STRING => t.body.to_vec(),
+        _ => d.contents.clone(),
+    };
+    match content {
+        Content::Bytes(parts) => {
+            let alg = Algorithm { scheme: Scheme::RsaPkcs1, hash: Hash::Sha1 };
+            match verify_prehashed(alg, &signer.spki, &Hash::Sha1.digest(parts), &value) {
+                Ok(()) => s.set_integrity(Integrity::Valid, "SHA-1 digest and PKCS#1 signature verified".into()),
+                Err(VerifyError::Mismatch) => s.set_integrity(Integrity::Invalid, "the PKCS#1 signature does not verify over the signed byte ranges".into()),
+                Err(e) => s.set_integrity(Integrity::Unknown, format!("{e}: not verified")),
+            }
+        }
+        Content::Missing(_) => {}
+    }
     Ok(s)
 }
 

@@ -12,6 +12,7 @@ use time::OffsetDateTime;
 
 use crate::cert::Cert;
 use cms::{SignedData, SignerId, SignerInfo};
+pub use crate::verify::cms::Content;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -91,6 +92,13 @@ pub struct Signature {
     pub digest_algorithm: Option<String>,
     pub signature_algorithm: Option<String>,
     pub integrity: Integrity,
+    /// What the integrity verdict rests on, in a sentence.
+    pub integrity_reason: String,
+    /// genTime of the signature's RFC 3161 timestamp when its imprint and
+    /// signature verified, or why not.
+    pub timestamp: Option<Result<OffsetDateTime, String>>,
+    /// PDF: does the signature cover the whole file (pdfsig's "total document signed")?
+    pub covers_whole_file: Option<bool>,
     pub modified_after_signing: Option<bool>,
     pub cert_valid_at_signing: Option<bool>,
     pub notes: Vec<String>,
@@ -110,6 +118,9 @@ impl Signature {
             digest_algorithm: None,
             signature_algorithm: None,
             integrity: Integrity::Unknown,
+            integrity_reason: "not verified".into(),
+            timestamp: None,
+            covers_whole_file: None,
             modified_after_signing: None,
             cert_valid_at_signing: None,
             notes: Vec::new(),
@@ -117,9 +128,32 @@ impl Signature {
     }
 }
 
-/// One Signature per SignerInfo of a parsed SignedData. Certificates that
-/// fail to parse are noted, not fatal: the others still classify.
-pub fn from_signed_data(sd: &SignedData<'_>, format: Format, member: &str) -> Vec<Signature> {
+impl Signature {
+    /// The time to judge the signer's certificate at: a verified timestamp,
+    /// else the claimed signing time.
+    pub fn judged_at(&self) -> Option<OffsetDateTime> {
+        match &self.timestamp {
+            Some(Ok(t)) => Some(*t),
+            _ => self.signed_at.map(|(t, _)| t),
+        }
+    }
+
+    /// Records an integrity verdict; anything but valid is explained in the notes.
+    pub fn set_integrity(&mut self, integrity: Integrity, reason: String) {
+        // A later, better-informed verdict replaces the earlier one.
+        self.notes.retain(|n| !n.starts_with("integrity "));
+        if integrity != Integrity::Valid {
+            self.notes.push(format!("integrity {}: {reason}", integrity.as_str()));
+        }
+        self.integrity = integrity;
+        self.integrity_reason = reason;
+    }
+}
+
+/// One Signature per SignerInfo of a parsed SignedData, each verified
+/// against `content`. Certificates that fail to parse are noted, not
+/// fatal: the others still classify.
+pub fn from_signed_data(sd: &SignedData<'_>, format: Format, member: &str, content: Content<'_>) -> Vec<Signature> {
     let mut certs = Vec::new();
     let mut cert_notes = Vec::new();
     for (i, der) in sd.certificates.iter().enumerate() {
@@ -147,6 +181,26 @@ pub fn from_signed_data(sd: &SignedData<'_>, format: Format, member: &str) -> Ve
             sig.digest_algorithm = Some(oids::algorithm_name(&si.digest_algorithm).to_owned());
             sig.signature_algorithm = Some(oids::algorithm_name(&si.signature_algorithm).to_owned());
             sig.signed_at = signing_time(si, sd, kind);
+            if kind == Kind::Signer {
+                sig.timestamp = signature_timestamp(si);
+                if let Some(Err(e)) = &sig.timestamp {
+                    sig.notes.push(format!("signature timestamp not usable: {e}"));
+                }
+            }
+            match (&sig.signer, kind) {
+                (Some(signer), Kind::Signer) => {
+                    let v = crate::verify::cms::verify_signer(sd, si, signer, content);
+                    sig.set_integrity(v.integrity, v.reason);
+                }
+                (Some(_), Kind::DocTimestamp) => match content {
+                    Content::Bytes(parts) => match crate::verify::cms::verify_timestamp_token(sd, parts) {
+                        Ok(_) => sig.set_integrity(Integrity::Valid, "timestamp imprint and token signature verified".into()),
+                        Err(e) => sig.set_integrity(Integrity::Invalid, e),
+                    },
+                    Content::Missing(why) => sig.set_integrity(Integrity::Unknown, why.to_owned()),
+                },
+                (None, _) => {}
+            }
             let counter = si.countersignature_count();
             if counter > 0 {
                 sig.notes.push(format!("{counter} counter-signature(s) attached (not counted as signers)"));
@@ -154,6 +208,13 @@ pub fn from_signed_data(sd: &SignedData<'_>, format: Format, member: &str) -> Ve
             sig
         })
         .collect()
+}
+
+/// The signature timestamp (unsigned attribute), checked against this
+/// signature value.
+fn signature_timestamp(si: &SignerInfo<'_>) -> Option<Result<OffsetDateTime, String>> {
+    let token = si.unsigned_attr(&oids::SIGNATURE_TIMESTAMP).into_iter().next()?;
+    Some(SignedData::parse(token.raw).map_err(|e| e.to_string()).and_then(|t| crate::verify::cms::verify_timestamp_token(&t, &[&si.signature])))
 }
 
 fn signing_time(si: &SignerInfo<'_>, sd: &SignedData<'_>, kind: Kind) -> Option<(OffsetDateTime, TimeSource)> {
