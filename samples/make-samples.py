@@ -53,6 +53,11 @@ keyUsage = critical, digitalSignature, nonRepudiation
 extendedKeyUsage = emailProtection, clientAuth
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
+[leaf_noku]
+basicConstraints = CA:FALSE
+keyUsage = critical, keyEncipherment, dataEncipherment
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
 [leaf_email]
 basicConstraints = CA:FALSE
 keyUsage = critical, digitalSignature, nonRepudiation
@@ -69,8 +74,9 @@ def dn_args(dn):
 
 def make_key(name, kind="rsa"):
     key = PKI / f"{name}.key"
-    if kind == "ec":
-        run("openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key)
+    if kind in ("ec", "ec384"):
+        curve = "P-384" if kind == "ec384" else "P-256"
+        run("openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", f"ec_paramgen_curve:{curve}", "-out", key)
     else:
         run("openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", key)
     return key
@@ -173,14 +179,21 @@ def build_pki():
     make_cert("signer-syt-vnpt", ["C=VN", "ST=Thanh Hóa", "O=Sở Y tế tỉnh Thanh Hóa", "CN=Hoàng Đức Thắng"], "vnpt-ca", "leaf", days=1095, start="20220301000000Z")
     # BMPString names, as older tools write them (openssl string_mask=default).
     make_cert("signer-stc", ["C=VN", "ST=Thanh Hóa", "O=Sở Tài chính tỉnh Thanh Hóa", "CN=Phạm Quốc Hùng"], "vnpt-ca", "leaf",
-              days=1095, start="20220601000000Z", string_mask="default")
+              days=2190, start="20220601000000Z", string_mask="default")
     make_cert("signer-hh", ["C=VN", "O=UBND huyện Hoằng Hóa", "CN=Nguyễn Thị Hoa"], "viettel-ca", "leaf", days=1095, start="20230201000000Z", kind="ec")
     make_cert("signer-hh-email", ["C=VN", "O=Hộ kinh doanh (TEST)", "CN=Đỗ Văn Nam", "emailAddress=dvnam@hoanghoa.thanhhoa.gov.vn"],
-              "viettel-ca", "leaf_email", days=1095, start="20230201000000Z")
+              "viettel-ca", "leaf_email", days=2190, start="20230201000000Z")
     make_cert("signer-forged", ["C=VN", "O=Sở Giáo dục và Đào tạo tỉnh Thanh Hóa", "CN=Nguyễn Giả Mạo"], "forged-g2-nn", "leaf", days=1825, start=S)
     make_cert("signer-foreign", ["C=FR", "O=Cabinet Conseil Exemple", "CN=Jean Dupont"], "foreign-ca", "leaf", days=1825, start=S)
     make_cert("signer-unknown", ["C=VN", "O=Công ty TNHH Thương mại ABC", "CN=Vũ Thị Thu"], "unknown-ca", "leaf", days=1825, start=S)
     make_cert("signer-self", ["C=VN", "O=UBND huyện Hoằng Hóa", "CN=Bùi Văn Tự Ký"], None, "leaf", days=1825, start=S)
+    # Verification cases: a pinned intermediate nobody ships, an expired
+    # signer, a key not meant for signing, ECDSA P-384.
+    make_cert("gov-g2-dang", ["C=VN", GOV2_O, "CN=TEST CA phục vụ các cơ quan Đảng G2"], "gov-g2-root", "ca_path0", days=8000, start="20180823000000Z")
+    make_cert("signer-dang", ["C=VN", "O=Sở Công Thương tỉnh Thanh Hóa", "CN=Lương Thị Mai"], "gov-g2-dang", "leaf", days=1825, start=S)
+    make_cert("signer-expired", ["C=VN", "O=Sở Xây dựng tỉnh Thanh Hóa", "CN=Trịnh Văn Cũ"], "vnpt-ca", "leaf", days=365, start="20200101000000Z")
+    make_cert("signer-noku", ["C=VN", "O=Sở Xây dựng tỉnh Thanh Hóa", "CN=Ngô Thị Khóa"], "gov-g2-nn", "leaf_noku", days=1825, start=S)
+    make_cert("signer-p384", ["C=VN", "O=Sở Xây dựng tỉnh Thanh Hóa", "CN=Đinh Công P384"], "viettel-ca", "leaf", days=1825, start=S, kind="ec384")
     (PKI / "openssl.cnf").unlink()
 
 
@@ -196,6 +209,9 @@ TEST_CAS = [
     ("test-vnpt-ca", "TEST VNPT-CA", "commercial", ["vnpt-ca"]),
     ("test-viettel-ca", "TEST Viettel-CA", "commercial", ["viettel-ca"]),
     ("test-foreign-ca", "TEST Foreign Qualified CA", "foreign", ["foreign-ca"]),
+    # Pinned, but its certificate is deliberately NOT in anchors/: signers
+    # that embed only their leaf cannot be chained (chain=incomplete).
+    ("test-vgca-g2-dang", "TEST CA phục vụ các cơ quan Đảng G2", "government", ["gov-g2-dang"]),
 ]
 ANCHORS = ["gov-g2-root", "gov-g2-nn", "gov-g1-root", "gov-g1-cp", "neac-root", "vnpt-ca", "viettel-ca", "foreign-ca"]
 
@@ -251,7 +267,7 @@ def make_pdf(path, title, lines):
     c.save()
 
 
-def pdf_sign(src, dst, signer, chain=(), field="Signature1", when=None, subfilter="adbe", incremental=False):
+def pdf_sign(src, dst, signer, chain=(), field="Signature1", when=None, subfilter="adbe", md="sha256", pss=False):
     """Sign with pyHanko; `when` fixes the signing time (trend samples)."""
     from pyhanko.sign import fields, signers
     from pyhanko.sign.signers import pdf_signer
@@ -264,14 +280,42 @@ def pdf_sign(src, dst, signer, chain=(), field="Signature1", when=None, subfilte
                 return when
         pdf_signer.datetime = Fixed
     s = signers.SimpleSigner.load(str(PKI / f"{signer}.key"), str(PKI / f"{signer}.pem"),
-                                  ca_chain_files=[str(PKI / f"{c}.pem") for c in chain])
+                                  ca_chain_files=[str(PKI / f"{c}.pem") for c in chain], prefer_pss=pss)
     sub = fields.SigSeedSubFilter.ADOBE_PKCS7_DETACHED if subfilter == "adbe" else fields.SigSeedSubFilter.PADES
-    meta = signers.PdfSignatureMetadata(field_name=field, subfilter=sub, md_algorithm="sha256")
+    meta = signers.PdfSignatureMetadata(field_name=field, subfilter=sub, md_algorithm=md)
     with open(src, "rb") as inf:
         w = IncrementalPdfFileWriter(inf)
         with open(dst, "wb") as out:
             signers.sign_pdf(w, meta, signer=s, output=out)
     pdf_signer.datetime = datetime.datetime
+
+
+def append_content_update(path):
+    """An incremental update after signing that adds text to the page: what
+    a forger (or a careless editor) does to a signed PDF."""
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    with open(path, "rb") as f:
+        w = IncrementalPdfFileWriter(f)
+        page = w.root["/Pages"]["/Kids"][0]
+        extra = generic.StreamObject(stream_data=b"BT /F1 20 Tf 72 500 Td (DA SUA SAU KHI KY) Tj ET")
+        ref = w.add_object(extra)
+        page["/Contents"] = generic.ArrayObject([page.raw_get("/Contents"), ref])
+        w.update_container(page)
+        out = path.with_suffix(".tmp")
+        with open(out, "wb") as o:
+            w.write(o)
+    out.replace(path)
+
+
+def flip_signed_byte(path):
+    """One byte changed inside the signed range (a letter of the title)."""
+    b = bytearray(path.read_bytes())
+    i = b.index(b"/Title")
+    i = b.index(b"(", i) + 5
+    b[i] ^= 0x01
+    path.write_bytes(bytes(b))
 
 
 def cms_sign(data, dst, signer, chain=(), attached=False, outform="DER"):
@@ -297,7 +341,7 @@ def build_share():
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
 
-    def doc(rel, title, signer=None, chain=(), when=None, subfilter="adbe"):
+    def doc(rel, title, signer=None, chain=(), when=None, subfilter="adbe", **kw):
         dst = SHARE / rel
         dst.parent.mkdir(parents=True, exist_ok=True)
         base = tmp / "base.pdf"
@@ -305,7 +349,7 @@ def build_share():
         if signer is None:
             shutil.copy(base, dst)
         else:
-            pdf_sign(base, dst, signer, chain, when=when, subfilter=subfilter)
+            pdf_sign(base, dst, signer, chain, when=when, subfilter=subfilter, **kw)
         return dst
 
     # UBND tỉnh: G1-style government, issuer from the anchors only.
@@ -345,6 +389,22 @@ def build_share():
     (SHARE / "Tài liệu chung/Hóa đơn 123.xml.p7m").write_text(
         base64.encodebytes((tmp / "hoadon.p7m").read_bytes()).decode(), encoding="ascii")
     doc("Tài liệu chung/Hợp đồng ABC.pdf", "HỢP ĐỒNG với Công ty ABC (CA không rõ)", "signer-unknown", ["unknown-ca"], when=tz7(2024, 10, 1))
+
+    # Verification verdicts (issue: integrity, modification, validity).
+    tampered = doc("Sở Tư pháp/Quyết định 77 (sửa sau khi ký).pdf", "QUYẾT ĐỊNH số 77 (nội dung bị thêm sau khi ký)", "signer-syt", ["gov-g2-nn"], when=tz7(2025, 6, 2))
+    append_content_update(tampered)
+    flipped = doc("Sở Tư pháp/Công văn 78 (sửa 1 byte).pdf", "CÔNG VĂN số 78 (một byte bị sửa)", "signer-syt", ["gov-g2-nn"], when=tz7(2025, 6, 3))
+    flip_signed_byte(flipped)
+    doc("Sở Xây dựng/Hợp đồng (RSA-PSS).pdf", "HỢP ĐỒNG (chữ ký RSA-PSS)", "signer-syt", ["gov-g2-nn"], when=tz7(2025, 7, 1), pss=True)
+    doc("Sở Xây dựng/Quyết định cũ (SHA-1).pdf", "QUYẾT ĐỊNH (băm SHA-1)", "signer-vp", ["gov-g1-cp"], when=tz7(2023, 5, 5), md="sha1")
+    doc("Sở Xây dựng/Biên bản (ECDSA P-384).pdf", "BIÊN BẢN (ECDSA P-384)", "signer-p384", ["viettel-ca"], when=tz7(2025, 7, 2), md="sha384")
+    doc("Sở Xây dựng/Tờ trình (chứng thư hết hạn).pdf", "TỜ TRÌNH (ký khi chứng thư đã hết hạn)", "signer-expired", ["vnpt-ca"], when=tz7(2023, 3, 1))
+    doc("Sở Xây dựng/Thông báo (khóa không dùng để ký).pdf", "THÔNG BÁO (khóa chỉ để mã hóa)", "signer-noku", ["gov-g2-nn"], when=tz7(2025, 7, 3))
+    doc("Sở Công Thương/Công văn 9 (thiếu CA trung gian).pdf", "CÔNG VĂN số 9 (chỉ kèm chứng thư người ký)", "signer-dang", when=tz7(2025, 8, 1))
+    # A detached signature whose data file was not copied with it.
+    orphan = tmp / "bao-cao.csv"
+    orphan.write_text("Chỉ tiêu,Giá trị\n", encoding="utf-8")
+    cms_sign(orphan, SHARE / "Sở Tài chính/Báo cáo tài chính 2024.csv.p7s", "signer-stc", ["vnpt-ca"])
 
     # Malformed inputs: each must become an errors.csv row, the rest of the scan goes on.
     bad = SHARE / "Tài liệu lỗi"

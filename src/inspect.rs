@@ -61,9 +61,34 @@ fn render_one(out: &mut String, n: usize, sig: &Signature, rules: &Rules, anchor
     if let Some(sf) = &sig.subfilter {
         let _ = writeln!(out, "  - SubFilter: {sf}");
     }
-    let _ = writeln!(out, "  - Integrity: {}", sig.integrity.as_str());
+    match sig.covers_whole_file {
+        Some(true) => {
+            let _ = writeln!(out, "  - Total document signed");
+        }
+        Some(false) => {
+            let _ = writeln!(out, "  - Not total document signed");
+        }
+        None => {}
+    }
+    let _ = writeln!(out, "  - Signature Validation: {} ({})", sig.integrity.as_str(), sig.integrity_reason);
+    if let Some(m) = sig.modified_after_signing {
+        let _ = writeln!(out, "  - Modified after signing: {}", if m { "yes" } else { "no" });
+    }
+    if let Some(ts) = &sig.timestamp {
+        let _ = writeln!(out, "  - Signature timestamp: {}", match ts {
+            Ok(t) => format!("{} (imprint and token signature verified)", rfc3339(*t)),
+            Err(e) => format!("not usable: {e}"),
+        });
+    }
     if let Some(signer) = &sig.signer {
         let c = classify(signer.clone(), &sig.certs, anchors, &rules.catalogue);
+        let mut sig = sig.clone();
+        if sig.kind == Kind::Signer {
+            crate::scan::judge_certificate(&mut sig, &c);
+        }
+        if let Some(v) = sig.cert_valid_at_signing {
+            let _ = writeln!(out, "  - Certificate valid at signing time: {}", if v { "yes" } else { "no" });
+        }
         let _ = writeln!(out, "  - Chain ({}):", c.chain.as_str());
         for (depth, link) in c.path.iter().enumerate() {
             let from = match link.origin {

@@ -1,0 +1,146 @@
+//! Verification verdicts on signatures made by real tools (pyHanko, openssl;
+//! samples/make-samples.py): integrity, modification after signing,
+//! certificate validity at signing time, key usage, chain exactness.
+
+mod common;
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use common::*;
+
+type Row = HashMap<String, String>;
+
+fn sample_rows() -> &'static (Vec<Row>, tempfile::TempDir) {
+    static ROWS: OnceLock<(Vec<Row>, tempfile::TempDir)> = OnceLock::new();
+    ROWS.get_or_init(|| {
+        let root = root();
+        let (out, dir) = scan(&[&root.join("samples/share")], &["--rules", root.join("samples/rules").to_str().unwrap()]);
+        assert_eq!(code(&out), 2, "{}", text(&out.stderr));
+        check_report(&report_dir(&dir));
+        (read_csv(&report_dir(&dir).join("signatures.csv")), dir)
+    })
+}
+
+fn one(suffix: &str) -> &'static Row {
+    let rows = rows_for(&sample_rows().0, suffix);
+    assert_eq!(rows.len(), 1, "{suffix}");
+    rows[0]
+}
+
+fn verdict(r: &Row) -> (&str, &str, &str) {
+    (r["integrity"].as_str(), r["modified_after_signing"].as_str(), r["cert_valid_at_signing"].as_str())
+}
+
+#[test]
+fn a_valid_signature_is_valid() {
+    let r = one("Công văn 56-SYT.pdf");
+    assert_eq!(verdict(r), ("valid", "false", "true"));
+    assert!(r["notes"].contains("signature covers the entire file"), "{}", r["notes"]);
+}
+
+#[test]
+fn one_flipped_byte_in_the_signed_range_is_invalid() {
+    let r = one("Công văn 78 (sửa 1 byte).pdf");
+    assert_eq!(r["integrity"], "invalid");
+    assert!(r["notes"].contains("does not match messageDigest"), "{}", r["notes"]);
+    assert_eq!(r["ca_class"], "government", "the chain is fine; the document is not");
+}
+
+#[test]
+fn content_appended_after_signing_is_a_modification() {
+    let r = one("Quyết định 77 (sửa sau khi ký).pdf");
+    assert_eq!(verdict(r), ("valid", "true", "true"), "the signed revision itself is intact");
+    assert!(r["notes"].contains("MODIFIED AFTER SIGNING: signature covers revision 2 of 3"), "{}", r["notes"]);
+    assert!(r["notes"].contains("Page"), "{}", r["notes"]);
+}
+
+#[test]
+fn a_later_signature_is_not_a_modification_of_the_earlier_one() {
+    let rows = rows_for(&sample_rows().0, "Tờ trình (ký 2 lần).pdf");
+    let first = rows.iter().find(|r| r["member"] == "Signature1").unwrap();
+    let second = rows.iter().find(|r| r["member"] == "Signature2").unwrap();
+    assert_eq!(verdict(first), ("valid", "false", "true"));
+    assert!(first["notes"].contains("later update(s) add only") && first["notes"].contains("signatures"), "{}", first["notes"]);
+    assert_eq!(verdict(second), ("valid", "false", "true"));
+    assert!(second["notes"].contains("covers the entire file"));
+}
+
+#[test]
+fn algorithms_rsa_pss_ecdsa_p384_and_sha1_verify() {
+    for suffix in ["Hợp đồng (RSA-PSS).pdf", "Biên bản (ECDSA P-384).pdf", "Quyết định cũ (SHA-1).pdf", "Quyết định 45-QĐ-UBND.pdf"] {
+        assert_eq!(one(suffix)["integrity"], "valid", "{suffix}: {}", one(suffix)["notes"]);
+    }
+    let inspect = run(bin().arg("inspect").arg(root().join("samples/share/Sở Xây dựng/Hợp đồng (RSA-PSS).pdf")));
+    assert!(text(&inspect.stdout).contains("signature algorithm: RSA-PSS"), "{}", text(&inspect.stdout));
+    let inspect = run(bin().arg("inspect").arg(root().join("samples/share/Sở Xây dựng/Quyết định cũ (SHA-1).pdf")));
+    assert!(text(&inspect.stdout).contains("Hash algorithm: SHA-1"), "{}", text(&inspect.stdout));
+}
+
+#[test]
+fn a_certificate_expired_at_signing_time_is_reported() {
+    let r = one("Tờ trình (chứng thư hết hạn).pdf");
+    assert_eq!(verdict(r), ("valid", "false", "false"));
+    assert!(r["notes"].contains("was expired at signing time"), "{}", r["notes"]);
+}
+
+#[test]
+fn a_key_not_meant_for_signing_is_noted() {
+    let r = one("Thông báo (khóa không dùng để ký).pdf");
+    assert!(r["notes"].contains("neither digitalSignature nor nonRepudiation"), "{}", r["notes"]);
+}
+
+#[test]
+fn a_missing_intermediate_leaves_the_chain_incomplete() {
+    let r = one("Công văn 9 (thiếu CA trung gian).pdf");
+    assert_eq!((r["ca_class"].as_str(), r["classified_by"].as_str(), r["chain"].as_str()), ("government", "dn", "incomplete"));
+    assert_eq!(r["integrity"], "valid");
+}
+
+#[test]
+fn a_forged_chain_is_broken() {
+    let r = one("Kết quả thi (giả mạo).pdf");
+    assert_eq!((r["ca_class"].as_str(), r["chain"].as_str()), ("untrusted", "broken"));
+}
+
+#[test]
+fn detached_cms_is_checked_against_the_file_beside_it() {
+    assert_eq!(one("Hợp đồng mua sắm.pdf.p7s")["integrity"], "valid");
+    let r = one("Báo cáo tài chính 2024.csv.p7s");
+    assert_eq!(r["integrity"], "unknown");
+    assert!(r["notes"].contains("not beside the signature"), "{}", r["notes"]);
+    assert_eq!(one("Dự toán 2025.csv.p7m")["integrity"], "valid");
+    assert_eq!(one("Hóa đơn 123.xml.p7m")["integrity"], "valid");
+}
+
+#[test]
+fn samples_show_every_verdict() {
+    let rows = &sample_rows().0;
+    for (col, values) in [
+        ("integrity", &["valid", "invalid", "unknown"][..]),
+        ("modified_after_signing", &["true", "false"][..]),
+        ("cert_valid_at_signing", &["true", "false"][..]),
+        ("chain", &["verified", "incomplete", "broken"][..]),
+    ] {
+        for v in values {
+            assert!(rows.iter().any(|r| r[col] == *v), "no sample with {col}={v}");
+        }
+    }
+}
+
+#[test]
+fn a_tampered_cms_file_is_invalid() {
+    // The attached content of a real .p7m edited after signing: same length,
+    // so the structure still parses.
+    let tmp = tempfile::tempdir().unwrap();
+    let mut bytes = std::fs::read(root().join("samples/share/Sở Tài chính/Dự toán 2025.csv.p7m")).unwrap();
+    let at = bytes.windows(9).position(|w| w == b"120000000").unwrap();
+    bytes[at] = b'9';
+    std::fs::write(tmp.path().join("sửa.p7m"), &bytes).unwrap();
+    let (out, dir) = scan(&[tmp.path()], &["--rules", root().join("samples/rules").to_str().unwrap()]);
+    assert_eq!(code(&out), 0);
+    let rows = read_csv(&report_dir(&dir).join("signatures.csv"));
+    assert_eq!(rows[0]["integrity"], "invalid", "{}", rows[0]["notes"]);
+    let agencies = read_csv(&report_dir(&dir).join("agencies.csv"));
+    assert_eq!(agencies.iter().map(|a| a["invalid_signatures"].parse::<usize>().unwrap()).sum::<usize>(), 1);
+}
