@@ -46,7 +46,6 @@ pub fn extract(bytes: &[u8]) -> Extraction {
             known.offset = d.offset;
             continue;
         }
-        d.field = String::new();
         raw_only += 1;
         dicts.push(d);
     }

@@ -69,7 +69,7 @@ pub fn scan(bytes: &[u8]) -> RawScan {
             dict_type: name_after_key(region, b"/Type"),
             m: literal_after_key(region, b"/M").map(|b| String::from_utf8_lossy(&b).into_owned()),
             cert: cert_strings(region),
-            field: String::new(),
+            field: object_number(bytes, start).and_then(|n| field_name_of(bytes, n)).unwrap_or_default(),
             offset: Some(start),
         });
     }
@@ -77,6 +77,34 @@ pub fn scan(bytes: &[u8]) -> RawScan {
         unreadable = 1;
     }
     RawScan { dicts: out, unreadable, skipped_markers: markers.len().saturating_sub(MAX_MARKERS) }
+}
+
+/// `N G` of the `N G obj` header that ends at `after_obj`.
+fn object_number(bytes: &[u8], after_obj: usize) -> Option<(u32, u16)> {
+    let head = &bytes[after_obj.saturating_sub(40)..after_obj.saturating_sub(3)];
+    let text = std::str::from_utf8(head).ok()?;
+    let mut nums = text.split_ascii_whitespace().rev();
+    let generation = nums.next()?.parse().ok()?;
+    let number = nums.next()?.trim_start_matches(|c: char| !c.is_ascii_digit()).parse().ok()?;
+    Some((number, generation))
+}
+
+/// The /T of the field whose /V is object `n`, read from the bytes (for
+/// damaged files the object parser could not load).
+fn field_name_of(bytes: &[u8], (n, g): (u32, u16)) -> Option<String> {
+    let needle = format!("/V {n} {g} R");
+    for pos in memmem::find_iter(bytes, needle.as_bytes()) {
+        if bytes.get(pos + needle.len()).is_some_and(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        let lo = pos.saturating_sub(2048);
+        let start = memmem::rfind(&bytes[lo..pos], b"obj").map_or(lo, |p| lo + p + 3);
+        let end = memmem::find(&bytes[pos..(pos + 2048).min(bytes.len())], b"endobj").map_or((pos + 2048).min(bytes.len()), |p| pos + p);
+        if let Some(t) = literal_after_key(&bytes[start..end], b"/T") {
+            return Some(crate::extract::pdf::pdf_text(&t));
+        }
+    }
+    None
 }
 
 /// A file that ends inside a signature value: `/Contents <30...` (a CMS
