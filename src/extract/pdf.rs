@@ -40,7 +40,7 @@ pub fn extract(bytes: &[u8]) -> Extraction {
     if raw.unreadable > 0 {
         out.problem("", Stage::Pdf, format!("{} signature dictionar{} without a readable /Contents value (truncated or damaged file)", raw.unreadable, if raw.unreadable == 1 { "y" } else { "ies" }));
     }
-    for mut d in raw.dicts {
+    for d in raw.dicts {
         if let Some(known) = dicts.iter_mut().find(|k| k.contents == d.contents) {
             // Fill what the structure pass could not read (e.g. encrypted /M).
             known.offset = d.offset;

@@ -7,7 +7,7 @@ use crate::aggregate::TrendRow;
 const HEIGHT: f64 = 180.0;
 const BAR: f64 = 26.0;
 const GAP: f64 = 10.0;
-const LEFT: f64 = 40.0;
+const LEFT: f64 = 60.0;
 
 /// Stacked bars per month: government, commercial, other; with the
 /// migration percentage above each bar.
@@ -15,15 +15,20 @@ pub fn months(rows: &[TrendRow]) -> String {
     if rows.is_empty() {
         return "<p class=\"muted\">Không có chữ ký nào có thời điểm ký (no signing times).</p>".into();
     }
-    let max = rows.iter().map(|r| r.government + r.commercial + r.other).max().unwrap_or(1).max(1) as f64;
+    let max = rows.iter().map(|r| r.government + r.commercial + r.other).max().unwrap_or(1).max(1);
+    bars(rows, max, &max.to_string())
+}
+
+fn bars(rows: &[TrendRow], max: usize, axis_label: &str) -> String {
+    let max = max.max(1) as f64;
     let width = LEFT + rows.len() as f64 * (BAR + GAP) + GAP;
     let mut svg = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" width=\"{width:.0}\" height=\"{:.0}\" viewBox=\"0 0 {width:.0} {:.0}\" font-size=\"10\" font-family=\"sans-serif\">",
-        HEIGHT + 50.0,
-        HEIGHT + 50.0
+        HEIGHT + 65.0,
+        HEIGHT + 65.0
     );
     svg += &format!("<line x1=\"{LEFT}\" y1=\"{:.0}\" x2=\"{width:.0}\" y2=\"{:.0}\" stroke=\"#999\"/>", HEIGHT + 15.0, HEIGHT + 15.0);
-    svg += &format!("<text x=\"2\" y=\"20\">{}</text>", max as usize);
+    svg += &format!("<text x=\"2\" y=\"20\">{}</text>", digits(axis_label));
     for (i, r) in rows.iter().enumerate() {
         let x = LEFT + GAP + i as f64 * (BAR + GAP);
         let mut y = HEIGHT + 15.0;
@@ -59,10 +64,10 @@ pub fn audits(points: &[(String, Option<f64>)]) -> String {
             TrendRow { month: label.clone(), government: g, commercial: 1000 - g.min(1000), migration_pct: *pct, ..Default::default() }
         })
         .collect();
-    months(&rows)
+    bars(&rows, 1000, "100%")
 }
 
 /// Labels are dates sigaudit formatted; keep only safe characters anyway.
 fn digits(s: &str) -> String {
-    s.chars().filter(|c| c.is_ascii_alphanumeric() || "-:T ".contains(*c)).collect()
+    s.chars().filter(|c| c.is_ascii_alphanumeric() || "-:T %".contains(*c)).collect()
 }
