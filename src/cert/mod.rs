@@ -192,6 +192,12 @@ fn outer_signature(der: &[u8]) -> Result<OuterSignature, String> {
     Ok((oid, params, value))
 }
 
+/// The folded comparison key of a DER Name (e.g. the issuer in a CMS
+/// SignerIdentifier).
+pub fn names_key(der: &[u8]) -> Option<Vec<(String, String)>> {
+    X509Name::from_der(der).ok().map(|(_, n)| decode_name(&n).folded_key())
+}
+
 fn decode_name(name: &X509Name<'_>) -> Name {
     let attrs = name
         .iter_attributes()

@@ -91,7 +91,7 @@ fn from_structure(doc: &Document) -> Vec<SigDict> {
     let mut field_of: HashMap<ObjectId, String> = HashMap::new();
     let mut inline: Vec<(String, &Dictionary)> = Vec::new();
     for (_, obj) in doc.objects.iter() {
-        let Ok(dict) = as_dict(obj) else { continue };
+        let Some(dict) = dict_of(obj) else { continue };
         if !is_sig_field(doc, dict) {
             continue;
         }
@@ -114,7 +114,7 @@ fn from_structure(doc: &Document) -> Vec<SigDict> {
         }
     };
     for (id, obj) in doc.objects.iter() {
-        let Ok(dict) = as_dict(obj) else { continue };
+        let Some(dict) = dict_of(obj) else { continue };
         if let Some(mut d) = sig_dict(doc, dict) {
             d.field = field_of.get(id).cloned().unwrap_or_default();
             push(d, &mut out);
@@ -129,11 +129,12 @@ fn from_structure(doc: &Document) -> Vec<SigDict> {
     out
 }
 
-fn as_dict(obj: &Object) -> lopdf::Result<&Dictionary> {
+/// The dictionary of a dictionary or stream object.
+pub(crate) fn dict_of(obj: &Object) -> Option<&Dictionary> {
     match obj {
-        Object::Dictionary(d) => Ok(d),
-        Object::Stream(s) => Ok(&s.dict),
-        _ => Err(lopdf::Error::ObjectType { expected: "Dictionary", found: "other" }),
+        Object::Dictionary(d) => Some(d),
+        Object::Stream(s) => Some(&s.dict),
+        _ => None,
     }
 }
 
@@ -172,14 +173,15 @@ fn sig_dict(doc: &Document, dict: &Dictionary) -> Option<SigDict> {
     Some(SigDict { contents, byte_range, sub_filter: name(doc, dict, b"SubFilter"), dict_type, m, cert, field: String::new(), offset: None })
 }
 
-fn deref<'a>(doc: &'a Document, obj: &'a Object) -> &'a Object {
+pub(crate) fn deref<'a>(doc: &'a Document, obj: &'a Object) -> &'a Object {
     match obj {
         Object::Reference(id) => doc.get_object(*id).unwrap_or(&Object::Null),
         other => other,
     }
 }
 
-fn name(doc: &Document, dict: &Dictionary, key: &[u8]) -> Option<String> {
+/// A name value (following a reference), as text.
+pub(crate) fn name(doc: &Document, dict: &Dictionary, key: &[u8]) -> Option<String> {
     match deref(doc, dict.get(key).ok()?) {
         Object::Name(n) => Some(String::from_utf8_lossy(n).into_owned()),
         _ => None,
@@ -187,7 +189,7 @@ fn name(doc: &Document, dict: &Dictionary, key: &[u8]) -> Option<String> {
 }
 
 /// /FT /Sig on the dictionary or inherited through /Parent.
-fn is_sig_field(doc: &Document, dict: &Dictionary) -> bool {
+pub(crate) fn is_sig_field(doc: &Document, dict: &Dictionary) -> bool {
     let mut current = dict;
     for _ in 0..MAX_FIELD_DEPTH {
         if let Some(ft) = name(doc, current, b"FT") {

@@ -236,17 +236,7 @@ pub fn find_signer(sid: &SignerId<'_>, certs: &[Arc<Cert>]) -> Option<Arc<Cert>>
             by_raw
                 .or_else(|| {
                     // Same name, different string encoding (PrintableString vs UTF8String).
-                    let parsed = x509_parser::x509::X509Name::from_der(issuer).ok()?.1;
-                    let name = crate::cert::Name {
-                        attrs: parsed
-                            .iter_attributes()
-                            .map(|a| crate::cert::names::NameAttr {
-                                label: crate::cert::names::label_for_oid(&a.attr_type().to_id_string()),
-                                value: crate::cert::names::decode_directory_string(a.attr_value().tag().0, a.attr_value().data),
-                            })
-                            .collect(),
-                    };
-                    let key = name.folded_key();
+                    let key = crate::cert::names_key(issuer)?;
                     certs.iter().find(|c| c.issuer.folded_key() == key && strip(&c.serial) == serial)
                 })
                 .cloned()
@@ -262,5 +252,3 @@ fn describe_sid(sid: &SignerId<'_>) -> String {
         SignerId::KeyId(id) => format!("key id {}", ber::hex(id)),
     }
 }
-
-use x509_parser::prelude::FromDer;

@@ -11,6 +11,8 @@ use std::collections::{BTreeSet, HashSet};
 
 use lopdf::{Dictionary, Document, Object, ObjectId};
 
+use crate::extract::pdf::{dict_of, is_sig_field, name};
+
 /// The two signed byte ranges of a well-formed /ByteRange.
 #[derive(Debug)]
 pub struct SignedRanges<'a> {
@@ -131,7 +133,7 @@ fn classify_changes(old: &Document, new: &Document) -> Changes {
             Some(kind) => {
                 changes.benign.insert(kind.to_owned());
             }
-            None => changes.other.push(format!("object {} {} ({})", id.0, id.1, describe(obj))),
+            None => changes.other.push(format!("object {} {} ({})", id.0, id.1, describe(new, obj))),
         }
     }
     for id in old.objects.keys() {
@@ -176,8 +178,8 @@ impl AllowedRefs {
             }
         }
         for (id, obj) in &doc.objects {
-            let Ok(dict) = dict_of(obj) else { continue };
-            if name_of(dict, b"Type") == Some(b"DSS") || (dict.has(b"VRI") || dict.has(b"Certs") || dict.has(b"OCSPs") || dict.has(b"CRLs")) {
+            let Some(dict) = dict_of(obj) else { continue };
+            if name(doc, dict, b"Type").as_deref() == Some("DSS") || (dict.has(b"VRI") || dict.has(b"Certs") || dict.has(b"OCSPs") || dict.has(b"CRLs")) {
                 reach(doc, *id, &mut a.dss, 5);
             }
             if is_sig_field(doc, dict) {
@@ -221,38 +223,9 @@ fn reach_obj(doc: &Document, start: &Object, seen: &mut HashSet<ObjectId>, depth
     }
 }
 
-fn dict_of(obj: &Object) -> Result<&Dictionary, ()> {
-    match obj {
-        Object::Dictionary(d) => Ok(d),
-        Object::Stream(s) => Ok(&s.dict),
-        _ => Err(()),
-    }
-}
-
-fn name_of<'a>(d: &'a Dictionary, key: &[u8]) -> Option<&'a [u8]> {
-    match d.get(key) {
-        Ok(Object::Name(n)) => Some(n),
-        _ => None,
-    }
-}
-
-fn is_sig_field(doc: &Document, dict: &Dictionary) -> bool {
-    let mut d = dict;
-    for _ in 0..32 {
-        if let Some(ft) = name_of(d, b"FT") {
-            return ft == b"Sig";
-        }
-        match d.get(b"Parent").ok().and_then(|p| doc.dereference(p).ok()).map(|(_, o)| o) {
-            Some(Object::Dictionary(p)) => d = p,
-            _ => return false,
-        }
-    }
-    false
-}
-
 /// Keys whose change a signing or LTV update may make in a dictionary.
 fn only_keys_changed(old: Option<&Object>, new: &Dictionary, allowed: &[&[u8]]) -> bool {
-    let Some(Ok(old)) = old.map(dict_of) else { return false };
+    let Some(old) = old.and_then(dict_of) else { return false };
     let keys: BTreeSet<&[u8]> = old.iter().map(|(k, _)| k.as_slice()).chain(new.iter().map(|(k, _)| k.as_slice())).collect();
     keys.into_iter().all(|k| allowed.contains(&k) || old.get(k).ok() == new.get(k).ok())
 }
@@ -270,14 +243,14 @@ fn benign_kind(doc: &Document, id: ObjectId, obj: &Object, old: Option<&Object>,
     if allowed.arrays.contains(&id) {
         return Some("signature fields");
     }
-    let Ok(dict) = dict_of(obj) else { return None };
-    let ty = name_of(dict, b"Type");
-    match ty {
-        Some(b"Sig") => return Some("signatures"),
-        Some(b"DocTimeStamp") => return Some("document timestamps"),
-        Some(b"XRef" | b"ObjStm") => return Some("cross-reference data"),
-        Some(b"DSS" | b"VRI") => return Some("DSS (LTV) data"),
-        Some(b"Metadata") => return Some("metadata"),
+    let dict = dict_of(obj)?;
+    let ty = name(doc, dict, b"Type");
+    match ty.as_deref() {
+        Some("Sig") => return Some("signatures"),
+        Some("DocTimeStamp") => return Some("document timestamps"),
+        Some("XRef" | "ObjStm") => return Some("cross-reference data"),
+        Some("DSS" | "VRI") => return Some("DSS (LTV) data"),
+        Some("Metadata") => return Some("metadata"),
         _ => {}
     }
     if dict.has(b"ByteRange") && dict.has(b"Contents") {
@@ -286,13 +259,13 @@ fn benign_kind(doc: &Document, id: ObjectId, obj: &Object, old: Option<&Object>,
     if is_sig_field(doc, dict) {
         return Some("signature fields");
     }
-    if ty == Some(b"Catalog") && only_keys_changed(old, dict, &[b"AcroForm", b"DSS", b"Perms", b"Extensions", b"Version", b"Metadata"]) {
+    if ty.as_deref() == Some("Catalog") && only_keys_changed(old, dict, &[b"AcroForm", b"DSS", b"Perms", b"Extensions", b"Version", b"Metadata"]) {
         return Some("document catalog entries for signatures");
     }
     if dict.has(b"Fields") && only_keys_changed(old, dict, &[b"Fields", b"SigFlags", b"DA", b"DR", b"NeedAppearances"]) {
         return Some("signature fields");
     }
-    if ty == Some(b"Page") && only_keys_changed(old, dict, &[b"Annots"]) {
+    if ty.as_deref() == Some("Page") && only_keys_changed(old, dict, &[b"Annots"]) {
         return Some("signature widgets on pages");
     }
     if doc.trailer.get(b"Info").ok() == Some(&Object::Reference(id)) {
@@ -304,16 +277,16 @@ fn benign_kind(doc: &Document, id: ObjectId, obj: &Object, old: Option<&Object>,
     None
 }
 
-fn describe(obj: &Object) -> String {
+fn describe(doc: &Document, obj: &Object) -> String {
     match dict_of(obj) {
-        Ok(d) => match (name_of(d, b"Type"), name_of(d, b"Subtype")) {
-            (Some(t), Some(s)) => format!("{} {}", String::from_utf8_lossy(t), String::from_utf8_lossy(s)),
-            (Some(t), None) => String::from_utf8_lossy(t).into_owned(),
-            (None, Some(s)) => String::from_utf8_lossy(s).into_owned(),
+        Some(d) => match (name(doc, d, b"Type"), name(doc, d, b"Subtype")) {
+            (Some(t), Some(s)) => format!("{t} {s}"),
+            (Some(t), None) => t,
+            (None, Some(s)) => s,
             (None, None) if matches!(obj, Object::Stream(_)) => "stream, e.g. page content".into(),
             (None, None) => "dictionary".into(),
         },
-        Err(()) => "value".into(),
+        None => "value".into(),
     }
 }
 
