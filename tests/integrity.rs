@@ -144,3 +144,64 @@ fn a_tampered_cms_file_is_invalid() {
     let agencies = read_csv(&report_dir(&dir).join("agencies.csv"));
     assert_eq!(agencies.iter().map(|a| a["invalid_signatures"].parse::<usize>().unwrap()).sum::<usize>(), 1);
 }
+
+fn corpus_rows() -> &'static Vec<Row> {
+    static ROWS: OnceLock<(Vec<Row>, tempfile::TempDir)> = OnceLock::new();
+    &ROWS
+        .get_or_init(|| {
+            let (_, dir) = scan(&[&shared().join("corpus/pdf")], &[]);
+            (read_csv(&report_dir(&dir).join("signatures.csv")), dir)
+        })
+        .0
+}
+
+fn corpus(file: &str, member: &str) -> &'static Row {
+    corpus_rows().iter().find(|r| r["file"].ends_with(file) && r["member"] == member).unwrap_or_else(|| panic!("{file} [{member}]"))
+}
+
+#[test]
+fn byte_ranges_that_do_not_bracket_the_contents_are_invalid() {
+    // The second /ByteRange overlaps the first signature's gap.
+    let r = corpus("dss_pdf-byterange-overlap.pdf", "Signature2");
+    assert_eq!(r["integrity"], "invalid");
+    assert!(r["notes"].contains("more than the /Contents hex string"), "{}", r["notes"]);
+    // The second /ByteRange edited to point at the first signature's value.
+    let r = corpus("dss_hello_signed_INCSAVE_signed_EDITED.pdf", "Signature2");
+    assert!(r["notes"].contains("another signature value"), "{}", r["notes"]);
+    // A /ByteRange reaching past the end of the file.
+    let r = corpus("dss_pades_infinite_loop.pdf", "CSGN_Signature: D:20191031184401");
+    assert!(r["notes"].contains("past the end of the file"), "{}", r["notes"]);
+    assert_eq!(r["integrity"], "invalid");
+}
+
+#[test]
+fn legacy_subfilters_and_sha512_verify() {
+    // adbe.pkcs7.sha1 (the signed content is the SHA-1 of the byte ranges).
+    assert_eq!(corpus("dss_pkcs7_sha1.pdf", "Signature1")["integrity"], "valid");
+    // adbe.x509.rsa_sha1 (a bare PKCS#1 value, certificate in /Cert).
+    assert_eq!(corpus("endesive_pdf-adobe-webcapture-x509.rsa_sha1.pdf", "Alice-1-1096825554")["integrity"], "valid");
+    // SHA-512 with RSA.
+    assert_eq!(corpus("dss_Signature-P-BG_BOR-1.pdf", "Signature1")["integrity"], "valid");
+    // BER CMS that pdfsig cannot read.
+    assert_eq!(corpus("dss_BadEncodedCMS.pdf", "Test Signature")["integrity"], "valid");
+    // What cannot be checked is unknown, never valid: Ed448/SHAKE256.
+    assert_eq!(corpus("pyhanko_ed448-shake256-nolen.pdf", "Sig1")["integrity"], "unknown");
+}
+
+#[test]
+fn ltv_updates_after_a_signature_are_not_modifications() {
+    // Signature, then document timestamps and DSS (LTV) data in later revisions.
+    let r = corpus("dss_Signature-P-SK-6.pdf", "Signature1");
+    assert_eq!((r["integrity"].as_str(), r["modified_after_signing"].as_str()), ("valid", "false"));
+    assert!(r["notes"].contains("covers the entire revision 3 of 6") && r["notes"].contains("DSS (LTV) data"), "{}", r["notes"]);
+}
+
+#[test]
+fn signature_timestamps_are_verified_and_used_for_validity() {
+    let out = run(bin().arg("inspect").arg(shared().join("corpus/pdf/dss_Signature-P-SK-6.pdf")));
+    let text = text(&out.stdout);
+    assert!(text.contains("Signature timestamp: 2013-04-03T08:07:27Z (imprint and token signature verified)"), "{text}");
+    assert!(text.contains("Certificate valid at signing time: yes"), "{text}");
+    // A document timestamp's own imprint over the byte ranges.
+    assert!(text.contains("Signature Validation: valid (timestamp imprint and token signature verified)"), "{text}");
+}
