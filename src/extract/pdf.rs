@@ -31,6 +31,9 @@ pub fn extract(bytes: &[u8]) -> Extraction {
         Err(e) => (None, Some(e.to_string())),
     };
     let mut dicts = doc.as_ref().map(from_structure).unwrap_or_default();
+    // Objects of an encrypted file that could not be decrypted (public-key
+    // encryption) cannot be compared between revisions.
+    let comparable = doc.as_ref().filter(|d| !d.trailer.has(b"Encrypt") || d.encryption_state.is_some());
     let structural: HashSet<Vec<u8>> = dicts.iter().map(|d| d.contents.clone()).collect();
     let raw = pdf_raw::scan(bytes);
     let mut raw_only = 0;
@@ -58,9 +61,9 @@ pub fn extract(bytes: &[u8]) -> Extraction {
         } else {
             d.field.clone()
         };
-        let mut sigs = signatures_of(bytes, doc.as_ref(), &d, &member, &mut out);
+        let mut sigs = signatures_of(bytes, comparable, &d, &member, &mut out);
         for s in &mut sigs {
-            if from_raw && doc.is_some() && s.modified_after_signing.is_some() {
+            if from_raw && comparable.is_some() && s.modified_after_signing.is_some() {
                 // The final document parses but no longer refers to this
                 // signature: a later update took it out (or hid it).
                 s.modified_after_signing = Some(true);
@@ -68,9 +71,10 @@ pub fn extract(bytes: &[u8]) -> Extraction {
                 s.notes.push("MODIFIED AFTER SIGNING: a later update took this signature out of the document (the final document no longer refers to it)".into());
             }
             if from_raw {
-                s.notes.push(match &structure_error {
-                    Some(e) => format!("PDF object structure unreadable ({e}): signature found by raw byte scan"),
-                    None => "signature not reachable through the PDF object structure (earlier revision or orphaned): found by raw byte scan".into(),
+                s.notes.push(match (&structure_error, comparable) {
+                    (Some(e), _) => format!("PDF object structure unreadable ({e}): signature found by raw byte scan"),
+                    (None, None) => "PDF objects are encrypted and could not be decrypted: signature found by raw byte scan".into(),
+                    (None, Some(_)) => "signature not reachable through the PDF object structure (earlier revision or orphaned): found by raw byte scan".into(),
                 });
             }
         }
