@@ -205,3 +205,15 @@ fn signature_timestamps_are_verified_and_used_for_validity() {
     // A document timestamp's own imprint over the byte ranges.
     assert!(text.contains("Signature Validation: valid (timestamp imprint and token signature verified)"), "{text}");
 }
+
+#[test]
+fn encrypted_pdfs_are_verified_from_their_clear_signature_bytes() {
+    // Public-key encryption: no password, yet /Contents and the byte ranges are clear.
+    let r = corpus("pyhanko_signed-encrypted-pubkey-with-catalog-ref.pdf", "signature 1");
+    assert_eq!((r["integrity"].as_str(), r["modified_after_signing"].as_str()), ("valid", "false"));
+    assert!(r["notes"].contains("could not be decrypted"), "{}", r["notes"]);
+    // `/Encrypt null` in a later trailer (a spoofing trick) is not encryption:
+    // the later update that dropped the signature is a modification.
+    let r = corpus("dss_pdf-spoofing-attack.pdf", "Sig1");
+    assert_eq!(r["modified_after_signing"], "true", "{}", r["notes"]);
+}

@@ -33,7 +33,8 @@ pub fn extract(bytes: &[u8]) -> Extraction {
     let mut dicts = doc.as_ref().map(from_structure).unwrap_or_default();
     // Objects of an encrypted file that could not be decrypted (public-key
     // encryption) cannot be compared between revisions.
-    let comparable = doc.as_ref().filter(|d| !d.trailer.has(b"Encrypt") || d.encryption_state.is_some());
+    // (`/Encrypt null`, a spoofing trick, is not encryption.)
+    let comparable = doc.as_ref().filter(|d| matches!(d.trailer.get(b"Encrypt"), Err(_) | Ok(Object::Null)) || d.encryption_state.is_some());
     let structural: HashSet<Vec<u8>> = dicts.iter().map(|d| d.contents.clone()).collect();
     let raw = pdf_raw::scan(bytes);
     let mut raw_only = 0;
