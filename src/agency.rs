@@ -35,19 +35,26 @@ impl AgencyMap {
             .flat_map(|(i, a)| a.cert_subject.iter().filter(|p| p.matches(&cert.subject)).map(move |p| (p.specificity(), std::cmp::Reverse(i), a)))
             .max_by_key(|(spec, order, _)| (*spec, *order))
             .map(|(_, _, a)| a);
-        let agency = by_subject.or_else(|| {
-            cert.emails.iter().filter_map(|e| e.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase())).find_map(|domain| self.by_domain(&domain))
-        })?;
-        Some(AgencyRef { id: agency.id.clone(), name: agency.name.clone() })
+        if let Some(a) = by_subject {
+            return Some(AgencyRef { id: a.id.clone(), name: a.name.clone() });
+        }
+        cert.emails.iter().find_map(|e| self.by_mail(e))
     }
 
-    fn by_domain(&self, domain: &str) -> Option<&crate::rules::Agency> {
-        self.agencies
-            .iter()
-            .flat_map(|a| a.mail_domains.iter().map(move |d| (d, a)))
-            .filter(|(d, _)| domain == d.as_str() || domain.ends_with(&format!(".{d}")))
-            .max_by_key(|(d, _)| d.len())
-            .map(|(_, a)| a)
+    /// By a mail address (a message's sender, a certificate's e-mail): an
+    /// exact address in `mail_domains` first, else the longest matching
+    /// domain (subdomains included).
+    pub fn by_mail(&self, address: &str) -> Option<AgencyRef> {
+        let address = address.trim().to_ascii_lowercase();
+        let domain = address.rsplit_once('@').map(|(_, d)| d)?;
+        let entries = || self.agencies.iter().flat_map(|a| a.mail_domains.iter().map(move |d| (d, a)));
+        let exact = entries().find(|(d, _)| d.contains('@') && **d == address);
+        let by_domain = || {
+            entries()
+                .filter(|(d, _)| !d.contains('@') && (domain == d.as_str() || domain.ends_with(&format!(".{d}"))))
+                .max_by_key(|(d, _)| d.len())
+        };
+        exact.or_else(by_domain).map(|(_, a)| AgencyRef { id: a.id.clone(), name: a.name.clone() })
     }
 }
 
@@ -60,8 +67,9 @@ mod tests {
         let map = Rules::builtin().agencies;
         assert_eq!(map.by_path("Sở Y tế/2024/QĐ 12.pdf", "share/Sở Y tế/2024/QĐ 12.pdf").unwrap().id, "000.00.09.H56");
         assert_eq!(map.by_path("misc/x.pdf", "share/misc/x.pdf"), None);
-        assert_eq!(map.by_domain("syt.thanhhoa.gov.vn").unwrap().id, "000.00.09.H56");
-        assert_eq!(map.by_domain("abc.thanhhoa.gov.vn").unwrap().id, "000.00.00.H56");
-        assert!(map.by_domain("thanhhoa.gov.vn.evil.com").is_none());
+        assert_eq!(map.by_mail("VanThu@syt.thanhhoa.gov.vn").unwrap().id, "000.00.09.H56");
+        assert_eq!(map.by_mail("a@abc.thanhhoa.gov.vn").unwrap().id, "000.00.00.H56");
+        assert!(map.by_mail("a@thanhhoa.gov.vn.evil.com").is_none());
+        assert!(map.by_mail("not an address").is_none());
     }
 }

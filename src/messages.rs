@@ -18,6 +18,12 @@ pub enum Stage {
     Pdf,
     /// CMS / PKCS#7 structure.
     Cms,
+    /// MIME messages and mailboxes.
+    Mail,
+    /// ZIP archives, Outlook .msg and TNEF containers.
+    Archive,
+    /// An IMAP server.
+    Imap,
     /// A signature whose signer certificate cannot be identified.
     Signer,
     /// Size or nesting limits.
@@ -32,6 +38,9 @@ impl Stage {
             Stage::Read => "read",
             Stage::Pdf => "pdf",
             Stage::Cms => "cms",
+            Stage::Mail => "mail",
+            Stage::Archive => "archive",
+            Stage::Imap => "imap",
             Stage::Signer => "signer",
             Stage::Limit => "limit",
         }

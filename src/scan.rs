@@ -2,6 +2,7 @@
 //! findings. The crawl feeds a rayon pool; each file is one unit of work
 //! and never affects another.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -143,7 +144,11 @@ fn scan_file(input: &Input, ctx: &Context<'_>) -> FileOutcome {
         let class = classify(signer.clone(), &sig.certs, ctx.anchors, &ctx.rules.catalogue);
         let mut sig = sig;
         judge_certificate(&mut sig, &class);
-        let agency = path_agency.clone().or_else(|| agencies.by_cert(&signer)).unwrap_or_else(|| agencies.unassigned());
+        let agency = path_agency
+            .clone()
+            .or_else(|| sig.mail_from.as_deref().and_then(|a| agencies.by_mail(a)))
+            .or_else(|| agencies.by_cert(&signer))
+            .unwrap_or_else(|| agencies.unassigned());
         out.findings.push(Finding::new(&input.display, &sig, &class, &agency));
     }
     let agency = path_agency.clone().or_else(|| out.findings.first().map(|f| AgencyRef { id: f.agency_id.clone(), name: f.agency_name.clone() }));
@@ -172,24 +177,22 @@ pub fn read_and_extract(input: &Input, limits: ReadLimits) -> Result<Option<Extr
     let head = read_head(&mut file, limits.sniff_bytes).map_err(read_err)?;
     let name = input.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let Some(kind) = extract::sniff(&head, &name) else { return Ok(None) };
-    if size > limits.max_file_bytes {
+    if size > limits.max_file_bytes && kind != DocKind::Mbox {
         let looks_signed = kind != DocKind::Pdf || stream_contains(&mut file, &head, extract::PDF_SIGNED_MARKER).map_err(read_err)?;
         if !looks_signed {
             return Ok(None);
         }
         return Err((Stage::Limit, format!("{size} bytes: larger than the {} byte limit for signed files (--max-file-size)", limits.max_file_bytes)));
     }
+    let detached = || detached_data(&input.path, limits);
+    let env = extract::Env::new(extract::Limits::default(), Some(&detached));
+    if kind == DocKind::Mbox {
+        // Streamed message by message: a mailbox is never read whole.
+        let stream = std::io::Cursor::new(head).chain(file);
+        return Ok(Some(extract::mail::extract_mbox(stream, 0, &env)));
+    }
     let bytes = read_rest(&mut file, head, limits.max_file_bytes).map_err(read_err)?;
-    Ok(match kind {
-        DocKind::Pdf if !extract::pdf_may_be_signed(&bytes) => {
-            if memchr::memmem::find(&bytes[..bytes.len().min(1024)], b"%PDF-").is_none() {
-                return Err((Stage::Pdf, "named .pdf but not a PDF: no %PDF- header and no signature".into()));
-            }
-            None
-        }
-        DocKind::Pdf => Some(extract::pdf::extract(&bytes)),
-        DocKind::Cms(enc) => Some(extract::cms_file::extract(&bytes, enc, &|| detached_data(&input.path, limits))),
-    })
+    Ok(Some(extract::extract_bytes(&bytes, &name, "", 0, &env)))
 }
 
 /// The data file a detached signature signs: `x.pdf` beside `x.pdf.p7s`

@@ -3,8 +3,13 @@
 //! could not read as problems, never by failing the whole item.
 
 pub mod cms_file;
+pub mod mail;
+pub mod msg;
 pub mod pdf;
 pub mod pdf_raw;
+pub mod zip;
+
+use std::cell::Cell;
 
 use crate::messages::Stage;
 use crate::signature::Signature;
@@ -15,6 +20,16 @@ use crate::signature::oids;
 pub enum DocKind {
     Pdf,
     Cms(CmsEncoding),
+    /// One RFC 5322 message (.eml, a Maildir file).
+    Mail,
+    /// An mbox mailbox: many messages behind `From ` lines.
+    Mbox,
+    /// An Outlook .msg (OLE compound file).
+    Msg,
+    /// A TNEF `winmail.dat` attachment.
+    Tnef,
+    /// A ZIP archive (also .docx/.odt and other packages).
+    Zip,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +64,21 @@ pub fn sniff(head: &[u8], file_name: &str) -> Option<DocKind> {
     // CMS first: an attached .p7m carries its PDF's header in its first bytes.
     if looks_like_signed_data(head) {
         return Some(DocKind::Cms(CmsEncoding::Binary));
+    }
+    if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
+        return Some(DocKind::Zip);
+    }
+    if head.starts_with(&[0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]) {
+        return Some(DocKind::Msg);
+    }
+    if head.starts_with(&msg::TNEF_SIGNATURE) {
+        return Some(DocKind::Tnef);
+    }
+    if mail::looks_like_mbox(head) {
+        return Some(DocKind::Mbox);
+    }
+    if mail::looks_like_message(head) {
+        return Some(DocKind::Mail);
     }
     if memchr::memmem::find(&head[..head.len().min(1024)], b"%PDF-").is_some() || lower.ends_with(".pdf") {
         return Some(DocKind::Pdf);
@@ -88,6 +118,94 @@ pub struct Extraction {
     pub problems: Vec<Problem>,
 }
 
+/// Bounds on what one top-level file may unfold into (archives inside
+/// mail inside archives...): hostile input must not exhaust the machine.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Containers nested deeper than this are not opened.
+    pub max_depth: usize,
+    /// Bytes that decoding and decompression may produce per top-level file.
+    pub max_unpacked_bytes: u64,
+    /// Members read from one archive.
+    pub max_members: usize,
+    /// Largest compression ratio accepted for one archive member.
+    pub max_ratio: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_depth: 8, max_unpacked_bytes: 1 << 30, max_members: 10_000, max_ratio: 200 }
+    }
+}
+
+/// The state of one top-level file's unfolding.
+pub struct Env<'a> {
+    pub limits: Limits,
+    /// Bytes still allowed to be unpacked for this top-level file.
+    pub budget: Cell<u64>,
+    /// Finds the data of a detached signature given as the top-level file.
+    pub detached: Option<&'a dyn Fn() -> cms_file::Detached>,
+}
+
+impl<'a> Env<'a> {
+    pub fn new(limits: Limits, detached: Option<&'a dyn Fn() -> cms_file::Detached>) -> Env<'a> {
+        Env { limits, budget: Cell::new(limits.max_unpacked_bytes), detached }
+    }
+
+    /// Takes `n` bytes from the unpacking budget; false when exhausted.
+    pub fn spend(&self, n: u64) -> bool {
+        let left = self.budget.get();
+        if n > left {
+            self.budget.set(0);
+            return false;
+        }
+        self.budget.set(left - n);
+        true
+    }
+}
+
+/// Joins member paths: `message 3 / Báo cáo.pdf / Signature1`.
+pub fn join_member(outer: &str, inner: &str) -> String {
+    match (outer.is_empty(), inner.is_empty()) {
+        (true, _) => inner.to_owned(),
+        (false, true) => outer.to_owned(),
+        (false, false) => format!("{outer} / {inner}"),
+    }
+}
+
+/// Extracts every signature from `bytes`, opening containers recursively.
+/// `name` helps recognise the format; `member` is where the bytes sit in
+/// the top-level file; `depth` is the container nesting so far.
+pub fn extract_bytes(bytes: &[u8], name: &str, member: &str, depth: usize, env: &Env<'_>) -> Extraction {
+    let mut out = Extraction::default();
+    let Some(kind) = sniff(&bytes[..bytes.len().min(8192)], name) else { return out };
+    let opens_container = matches!(kind, DocKind::Mail | DocKind::Mbox | DocKind::Msg | DocKind::Tnef | DocKind::Zip);
+    if opens_container && depth >= env.limits.max_depth {
+        out.problem(member, Stage::Limit, format!("nested more than {} containers deep: not opened", env.limits.max_depth));
+        return out;
+    }
+    let inner = match kind {
+        DocKind::Pdf if !pdf_may_be_signed(bytes) => {
+            if name.to_ascii_lowercase().ends_with(".pdf") && memchr::memmem::find(&bytes[..bytes.len().min(1024)], b"%PDF-").is_none() {
+                out.problem(member, Stage::Pdf, "named .pdf but not a PDF: no %PDF- header and no signature");
+            }
+            return out;
+        }
+        DocKind::Pdf => pdf::extract(bytes),
+        DocKind::Cms(enc) => {
+            let missing = || cms_file::Detached::NotFound("detached signature inside a container: its signed data is not identified".into());
+            cms_file::extract(bytes, enc, if depth == 0 { env.detached.unwrap_or(&missing) } else { &missing })
+        }
+        DocKind::Mail => mail::extract_message(bytes, depth, env),
+        DocKind::Mbox => mail::extract_mbox(std::io::Cursor::new(bytes), depth, env),
+        DocKind::Msg => msg::extract_msg(bytes, depth, env),
+        DocKind::Tnef => msg::extract_tnef(bytes, depth, env),
+        DocKind::Zip => zip::extract(bytes, depth, env),
+    };
+    out.absorb(member, inner);
+    out
+}
+
 #[derive(Debug, Clone)]
 pub struct Problem {
     pub member: String,
@@ -98,6 +216,18 @@ pub struct Problem {
 impl Extraction {
     pub fn problem(&mut self, member: impl Into<String>, stage: Stage, error: impl Into<String>) {
         self.problems.push(Problem { member: member.into(), stage, error: error.into() });
+    }
+
+    /// Takes in what was found inside `member`, with member paths prefixed.
+    pub fn absorb(&mut self, member: &str, inner: Extraction) {
+        for mut s in inner.signatures {
+            s.member = join_member(member, &s.member);
+            self.signatures.push(s);
+        }
+        for mut p in inner.problems {
+            p.member = join_member(member, &p.member);
+            self.problems.push(p);
+        }
     }
 }
 

@@ -453,8 +453,9 @@ fn compile_agencies(src: &Source<'_>, diags: &mut Vec<Diagnostic>) -> Option<Age
         let mut mail_domains = Vec::new();
         for d in &a.mail_domains {
             let dom = d.get_ref().trim().to_ascii_lowercase();
-            if dom.is_empty() || dom.contains(['@', '/', ' ']) || !dom.contains('.') {
-                diags.push(src.at(d.span(), format!("`{}` is not a mail domain such as syt.thanhhoa.gov.vn", d.get_ref())));
+            let (local, domain) = dom.rsplit_once('@').unwrap_or(("", &dom));
+            if domain.is_empty() || domain.contains(['@', '/', ' ']) || !domain.contains('.') || (dom.contains('@') && local.is_empty()) {
+                diags.push(src.at(d.span(), format!("`{}` is not a mail domain (syt.thanhhoa.gov.vn) or address (vanthu@syt.thanhhoa.gov.vn)", d.get_ref())));
             } else {
                 mail_domains.push(dom);
             }

@@ -101,6 +101,8 @@ pub struct Signature {
     pub covers_whole_file: Option<bool>,
     pub modified_after_signing: Option<bool>,
     pub cert_valid_at_signing: Option<bool>,
+    /// The sender of the message the signature travelled in (mail only).
+    pub mail_from: Option<String>,
     pub notes: Vec<String>,
 }
 
@@ -123,6 +125,7 @@ impl Signature {
             covers_whole_file: None,
             modified_after_signing: None,
             cert_valid_at_signing: None,
+            mail_from: None,
             notes: Vec::new(),
         }
     }

@@ -1,0 +1,487 @@
+//! Mail: S/MIME signatures (multipart/signed and opaque signed-data) and
+//! every attachment, inline part and forwarded message, fed back through
+//! the same extractors as files. MIME is parsed by mail-parser; the signed
+//! bytes are taken from the raw message, never re-serialised.
+
+use std::borrow::Cow;
+use std::io::{BufRead, BufReader, Read};
+
+use mail_parser::{Message, MessageParser, MimeHeaders, PartType};
+use rayon::prelude::*;
+
+use super::{Env, Extraction, extract_bytes, join_member};
+use crate::messages::Stage;
+use crate::signature::cms::SignedData;
+use crate::signature::{Content, Format, from_signed_data};
+
+/// Header names that start a message file (.eml, Maildir).
+const HEADER_NAMES: [&str; 22] = [
+    "return-path", "received", "from", "to", "subject", "date", "message-id", "mime-version", "content-type",
+    "delivered-to", "x-", "dkim-signature", "authentication-results", "arc-", "sender", "reply-to", "cc",
+    "in-reply-to", "references", "thread-topic", "content-transfer-encoding", "user-agent",
+];
+
+/// Does `head` start with RFC 5322 header fields that a message has?
+pub fn looks_like_message(head: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(&head[..head.len().min(8192)]).to_ascii_lowercase();
+    let first = text.lines().next().unwrap_or("");
+    let Some((name, _)) = first.split_once(':') else { return false };
+    if name.is_empty() || name.contains(' ') || !HEADER_NAMES.iter().any(|h| name.starts_with(h)) {
+        return false;
+    }
+    let known = ["\nfrom:", "\ndate:", "\nsubject:", "\nmessage-id:", "\nmime-version:", "\ncontent-type:", "\nto:"];
+    let header_end = text.find("\n\n").or_else(|| text.find("\r\n\r\n")).unwrap_or(text.len());
+    let headers = format!("\n{}", &text[..header_end]);
+    known.iter().filter(|k| headers.contains(*k)).count() >= 2
+}
+
+/// An mbox starts with a `From ` separator line followed by headers.
+pub fn looks_like_mbox(head: &[u8]) -> bool {
+    head.starts_with(b"From ") && head.iter().position(|&b| b == b'\n').is_some_and(|nl| looks_like_message(&head[nl + 1..]))
+}
+
+/// One message file.
+pub fn extract_message(bytes: &[u8], depth: usize, env: &Env<'_>) -> Extraction {
+    let mut out = Extraction::default();
+    let bytes = unfold_parameters(bytes);
+    match MessageParser::default().parse(&bytes[..]) {
+        Some(msg) => {
+            let ident = identity(&msg, None);
+            walk_message(&msg, &ident, depth, env, &mut out);
+        }
+        None => out.problem("", Stage::Mail, "not a readable MIME message"),
+    }
+    out
+}
+
+/// Every message of an mbox, read as a stream: one message in memory per
+/// worker, never the whole mailbox.
+pub fn extract_mbox<R: Read + Send>(reader: R, depth: usize, env: &Env<'_>) -> Extraction {
+    let max_message = env.limits.max_unpacked_bytes.min(u64::from(u32::MAX)) as usize;
+    let messages = MboxReader::new(BufReader::with_capacity(1 << 16, reader), max_message);
+    let limits = env.limits;
+    let mut results: Vec<(usize, Extraction)> = messages
+        .par_bridge()
+        .map(|item| {
+            let mut out = Extraction::default();
+            match item {
+                MboxItem::Message { index, bytes } => {
+                    // Each message gets its own budget: the mailbox as a whole
+                    // is streamed, not unpacked.
+                    let env = Env::new(limits, None);
+                    let bytes = unfold_parameters(&bytes);
+                    match MessageParser::default().parse(&bytes[..]) {
+                        Some(msg) => {
+                            let ident = identity(&msg, Some(index));
+                            walk_message(&msg, &ident, depth, &env, &mut out);
+                        }
+                        None => out.problem(format!("message {index}"), Stage::Mail, "not a readable MIME message"),
+                    }
+                    (index, out)
+                }
+                MboxItem::TooLarge { index, size } => {
+                    out.problem(format!("message {index}"), Stage::Limit, format!("message larger than {max_message} bytes ({size}+): not read"));
+                    (index, out)
+                }
+                MboxItem::Error { index, error } => {
+                    out.problem(format!("message {index}"), Stage::Read, format!("mailbox read failed: {error}"));
+                    (index, out)
+                }
+            }
+        })
+        .collect();
+    results.sort_by_key(|(i, _)| *i);
+    let mut out = Extraction::default();
+    for (_, e) in results {
+        out.absorb("", e);
+    }
+    out
+}
+
+/// The S/MIME payload of an Outlook `smime.p7m`: a MIME entity
+/// (multipart/signed) or a CMS signed-data (opaque).
+pub fn extract_smime_blob(bytes: &[u8], depth: usize, env: &Env<'_>) -> Extraction {
+    let mut out = Extraction::default();
+    if super::sniff(&bytes[..bytes.len().min(64)], "") == Some(super::DocKind::Cms(super::CmsEncoding::Binary)) {
+        match SignedData::parse(bytes) {
+            Ok(sd) => opaque_signed_data(&sd, "smime.p7m", depth, env, &mut out),
+            Err(e) => out.problem("smime.p7m", Stage::Cms, format!("not a readable signed-data: {e}")),
+        }
+        return out;
+    }
+    match MessageParser::default().parse(bytes) {
+        Some(entity) => {
+            let mut found = Extraction::default();
+            visit(&entity, 0, "1", depth, env, &mut found);
+            out.absorb("smime.p7m", found);
+        }
+        None => out.problem("smime.p7m", Stage::Mail, "not a readable MIME entity"),
+    }
+    out
+}
+
+/// Old mailers fold a header right after `=`, before a quoted parameter
+/// value (`boundary=\n "---=_ x _=---"`), which the MIME parser then misses.
+/// Joining such folds in the top-level header block changes no byte of
+/// any body part, so signed content stays exactly as sent.
+fn unfold_parameters(bytes: &[u8]) -> Cow<'_, [u8]> {
+    let header_end = memchr::memmem::find(bytes, b"\n\n").or_else(|| memchr::memmem::find(bytes, b"\r\n\r\n")).unwrap_or(0);
+    let header = &bytes[..header_end];
+    let folded = |i: usize| -> Option<usize> {
+        // `=` then CRLF or LF, then spaces/tabs, then `"`: returns the length to drop.
+        let rest = &header[i + 1..];
+        let eol = if rest.starts_with(b"\r\n") { 2 } else if rest.starts_with(b"\n") { 1 } else { return None };
+        let ws = rest[eol..].iter().take_while(|b| **b == b' ' || **b == b'\t').count();
+        (ws > 0 && rest.get(eol + ws) == Some(&b'"')).then_some(eol + ws)
+    };
+    if !header.iter().enumerate().any(|(i, &b)| b == b'=' && folded(i).is_some()) {
+        return Cow::Borrowed(bytes);
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < header.len() {
+        out.push(header[i]);
+        if header[i] == b'=' {
+            if let Some(skip) = folded(i) {
+                i += skip;
+            }
+        }
+        i += 1;
+    }
+    out.extend_from_slice(&bytes[header.len()..]);
+    Cow::Owned(out)
+}
+
+/// `<message-id>`, else the position in the mailbox.
+fn identity(msg: &Message<'_>, index: Option<usize>) -> String {
+    match (msg.message_id(), index) {
+        (Some(id), Some(i)) => format!("message {i} <{id}>"),
+        (Some(id), None) => format!("<{id}>"),
+        (None, Some(i)) => format!("message {i}"),
+        (None, None) => "message".into(),
+    }
+}
+
+fn sender(msg: &Message<'_>) -> Option<String> {
+    msg.from().and_then(|a| a.first()).and_then(|a| a.address()).map(|a| a.to_ascii_lowercase())
+}
+
+fn walk_message(msg: &Message<'_>, ident: &str, depth: usize, env: &Env<'_>, out: &mut Extraction) {
+    let mut found = Extraction::default();
+    visit(msg, 0, "1", depth, env, &mut found);
+    let from = sender(msg);
+    for s in &mut found.signatures {
+        if s.mail_from.is_none() {
+            s.mail_from = from.clone();
+        }
+    }
+    out.absorb(ident, found);
+}
+
+fn content_type(part: &mail_parser::MessagePart<'_>) -> (String, String) {
+    part.content_type()
+        .map(|c| (c.ctype().to_ascii_lowercase(), c.subtype().unwrap_or("").to_ascii_lowercase()))
+        .unwrap_or_else(|| ("text".into(), "plain".into()))
+}
+
+/// Visits part `id` (IMAP-style section `path`).
+fn visit(msg: &Message<'_>, id: u32, path: &str, depth: usize, env: &Env<'_>, out: &mut Extraction) {
+    let Some(part) = msg.part(id) else { return };
+    let (ctype, subtype) = content_type(part);
+    let label = part.attachment_name().map(str::to_owned).unwrap_or_else(|| format!("part {path}"));
+    match &part.body {
+        PartType::Multipart(children) => {
+            if ctype == "multipart" && subtype == "signed" && children.len() >= 2 {
+                multipart_signed(msg, children[0], children[1], path, env, out);
+                visit(msg, children[0], &format!("{path}.1"), depth, env, out);
+                return;
+            }
+            for (i, child) in children.iter().enumerate() {
+                visit(msg, *child, &format!("{path}.{}", i + 1), depth, env, out);
+            }
+        }
+        PartType::Message(inner) => {
+            if depth + 1 >= env.limits.max_depth {
+                return out.problem(&label, Stage::Limit, format!("forwarded messages nested more than {} deep: not opened", env.limits.max_depth));
+            }
+            let ident = join_member(&format!("forwarded {label}"), &identity(inner, None));
+            walk_message(inner, &ident, depth + 1, env, out);
+        }
+        PartType::Text(_) | PartType::Html(_) if part.attachment_name().is_none() => {}
+        _ => {
+            let bytes = part.contents();
+            if !env.spend(bytes.len() as u64) {
+                return out.problem(&label, Stage::Limit, "decoded attachments exceed the unpacking limit for this file: not read");
+            }
+            let is_smime = (subtype == "pkcs7-mime" || subtype == "x-pkcs7-mime") && is_smime_name(part.attachment_name());
+            if is_smime {
+                opaque(part, bytes, &label, depth, env, out);
+            } else if (subtype == "pkcs7-signature" || subtype == "x-pkcs7-signature") && is_smime_name(part.attachment_name()) {
+                // A detached S/MIME signature outside multipart/signed: the
+                // signed part is not identified.
+                smime_cms(bytes, "S/MIME signature", Content::Missing("S/MIME signature outside multipart/signed: the signed part is unknown"), out);
+            } else {
+                out.absorb(&label, extract_bytes(bytes, part.attachment_name().unwrap_or(""), "", depth + 1, env));
+            }
+        }
+    }
+}
+
+/// `smime.p7m`/`smime.p7s` or unnamed parts are S/MIME structure; a named
+/// `.p7m` attachment (an e-invoice, say) is a CMS file.
+fn is_smime_name(name: Option<&str>) -> bool {
+    name.is_none_or(|n| n.eq_ignore_ascii_case("smime.p7m") || n.eq_ignore_ascii_case("smime.p7s"))
+}
+
+/// multipart/signed: the signature covers the first part, header and body,
+/// canonicalised to CRLF line ends as sent.
+fn multipart_signed(msg: &Message<'_>, content_id: u32, signature_id: u32, path: &str, env: &Env<'_>, out: &mut Extraction) {
+    let (Some(content), Some(sig)) = (msg.part(content_id), msg.part(signature_id)) else { return };
+    let raw = msg.raw_message();
+    let start = (content.raw_header_offset() as usize).min(raw.len());
+    let end = (content.raw_end_offset() as usize).clamp(start, raw.len());
+    let signed = crlf(&raw[start..end]);
+    let blob = sig.contents();
+    if !env.spend(blob.len() as u64) {
+        return out.problem(format!("part {path}"), Stage::Limit, "decoded attachments exceed the unpacking limit for this file: not read");
+    }
+    smime_cms(blob, &format!("S/MIME signature (part {path})"), Content::Bytes(&[&signed]), out);
+}
+
+/// application/pkcs7-mime: signed-data carries its MIME entity inside;
+/// enveloped-data cannot be read without the recipient's key.
+fn opaque(part: &mail_parser::MessagePart<'_>, bytes: &[u8], label: &str, depth: usize, env: &Env<'_>, out: &mut Extraction) {
+    let smime_type = part.content_type().and_then(|c| c.attribute("smime-type")).unwrap_or("").to_ascii_lowercase();
+    if smime_type.contains("enveloped") || smime_type.contains("authenveloped") {
+        return out.problem(label, Stage::Mail, "S/MIME encrypted part (enveloped-data): its content and any signature inside cannot be read without the recipient's key");
+    }
+    let bytes = unarmoured(bytes);
+    match SignedData::parse(&bytes) {
+        Ok(sd) => opaque_signed_data(&sd, label, depth, env, out),
+        Err(crate::signature::cms::CmsError::NotSignedData(oid)) if oid.starts_with("1.2.840.113549.1.7.3") => {
+            out.problem(label, Stage::Mail, "S/MIME encrypted part (enveloped-data): its content and any signature inside cannot be read without the recipient's key")
+        }
+        Err(e) => out.problem(label, Stage::Cms, format!("application/pkcs7-mime part is not a readable signed-data: {e}")),
+    }
+}
+
+/// Old mailers (Netscape 3, 1996) sent S/MIME parts as base64 text without
+/// a Content-Transfer-Encoding header: decode such a body ourselves.
+fn unarmoured(bytes: &[u8]) -> Cow<'_, [u8]> {
+    if bytes.first() == Some(&0x30) {
+        return Cow::Borrowed(bytes);
+    }
+    let text: Vec<u8> = bytes.iter().copied().filter(|b| b.is_ascii_alphanumeric() || b"+/".contains(b)).collect();
+    let lenient = base64::engine::GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        base64::engine::GeneralPurposeConfig::new()
+            .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent)
+            .with_decode_allow_trailing_bits(true),
+    );
+    match base64::Engine::decode(&lenient, &text[..text.len() / 4 * 4]) {
+        Ok(d) if d.first() == Some(&0x30) => Cow::Owned(d),
+        _ => Cow::Borrowed(bytes),
+    }
+}
+
+/// Opaque signed-data: the signature, then what the signed MIME entity holds.
+fn opaque_signed_data(sd: &SignedData<'_>, label: &str, depth: usize, env: &Env<'_>, out: &mut Extraction) {
+    if sd.signer_infos.is_empty() {
+        return; // certs-only (.p7c): no signature
+    }
+    for s in from_signed_data(sd, Format::Smime, "S/MIME signature (opaque)", Content::Bytes(&[])) {
+        out.signatures.push(s);
+    }
+    if let Some(inner) = &sd.econtent {
+        if depth + 1 < env.limits.max_depth {
+            match MessageParser::default().parse(inner.as_ref()) {
+                Some(entity) => {
+                    let mut found = Extraction::default();
+                    visit(&entity, 0, "1", depth + 1, env, &mut found);
+                    out.absorb("signed content", found);
+                }
+                None => out.problem(label, Stage::Mail, "signed content is not a MIME entity"),
+            }
+        }
+    }
+}
+
+fn smime_cms(blob: &[u8], member: &str, content: Content<'_>, out: &mut Extraction) {
+    let blob = unarmoured(blob);
+    match SignedData::parse(&blob) {
+        Ok(sd) => out.signatures.extend(from_signed_data(&sd, Format::Smime, member, content)),
+        Err(e) => out.problem(member, Stage::Cms, format!("S/MIME signature part is not a readable CMS signature: {e}")),
+    }
+}
+
+/// Bare LF line ends to CRLF (the canonical form S/MIME signs); CRLF kept.
+pub fn crlf(bytes: &[u8]) -> Cow<'_, [u8]> {
+    if !bytes.iter().enumerate().any(|(i, &b)| b == b'\n' && (i == 0 || bytes[i - 1] != b'\r')) {
+        return Cow::Borrowed(bytes);
+    }
+    let mut out = Vec::with_capacity(bytes.len() + bytes.len() / 40);
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'\n' && (i == 0 || bytes[i - 1] != b'\r') {
+            out.push(b'\r');
+        }
+        out.push(b);
+    }
+    Cow::Owned(out)
+}
+
+/// `From sender Www Mmm dd hh:mm:ss yyyy`: a separator even without the
+/// blank line before it (writers that rely on Content-Length omit it).
+fn is_separator_line(line: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(line);
+    if text.trim_end() == "From -" {
+        return true; // Netscape's separator without a date
+    }
+    let tokens: Vec<&str> = text.split_whitespace().collect();
+    tokens.len() >= 5
+        && tokens.iter().skip(2).any(|t| {
+            let parts: Vec<&str> = t.split(':').collect();
+            parts.len() >= 2 && parts.iter().all(|p| !p.is_empty() && p.len() <= 2 && p.bytes().all(|b| b.is_ascii_digit()))
+        })
+}
+
+enum MboxItem {
+    Message { index: usize, bytes: Vec<u8> },
+    TooLarge { index: usize, size: usize },
+    Error { index: usize, error: String },
+}
+
+/// Splits an mbox stream at `From ` separator lines (a `From ` line after
+/// an empty line, or the first line), undoing `>From ` quoting (mboxrd and
+/// mboxo alike). A message over `max` bytes is skipped, not buffered.
+struct MboxReader<R> {
+    reader: R,
+    index: usize,
+    pending: Option<Vec<u8>>,
+    done: bool,
+    max: usize,
+}
+
+impl<R: BufRead> MboxReader<R> {
+    fn new(reader: R, max: usize) -> Self {
+        MboxReader { reader, index: 0, pending: None, done: false, max }
+    }
+}
+
+impl<R: BufRead> Iterator for MboxReader<R> {
+    type Item = MboxItem;
+    fn next(&mut self) -> Option<MboxItem> {
+        if self.done {
+            return None;
+        }
+        let mut message: Vec<u8> = Vec::new();
+        let mut started = self.pending.take().is_some();
+        let mut oversize = 0usize;
+        let mut line = Vec::with_capacity(256);
+        let mut prev_blank = true;
+        loop {
+            line.clear();
+            match self.reader.read_until(b'\n', &mut line) {
+                Ok(0) => {
+                    self.done = true;
+                    break;
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    self.done = true;
+                    self.index += 1;
+                    return Some(MboxItem::Error { index: self.index, error: e.to_string() });
+                }
+            }
+            if line.starts_with(b"From ") && (prev_blank || is_separator_line(&line)) {
+                if started {
+                    self.pending = Some(Vec::new());
+                    break;
+                }
+                started = true;
+                prev_blank = false;
+                continue;
+            }
+            prev_blank = line == b"\n" || line == b"\r\n";
+            if !started {
+                continue;
+            }
+            let unquoted: &[u8] = match line.iter().position(|&b| b != b'>') {
+                Some(n) if n > 0 && line[n..].starts_with(b"From ") => &line[1..],
+                _ => &line,
+            };
+            if oversize > 0 || message.len() + unquoted.len() > self.max {
+                oversize += unquoted.len() + message.len();
+                message = Vec::new();
+                continue;
+            }
+            message.extend_from_slice(unquoted);
+        }
+        if !started {
+            return None;
+        }
+        self.index += 1;
+        if oversize > 0 {
+            return Some(MboxItem::TooLarge { index: self.index, size: oversize });
+        }
+        // The blank line before the next separator belongs to the mbox, not the message.
+        if message.ends_with(b"\r\n\r\n") {
+            message.truncate(message.len() - 2);
+        } else if message.ends_with(b"\n\n") {
+            message.truncate(message.len() - 1);
+        }
+        Some(MboxItem::Message { index: self.index, bytes: message })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_messages_and_mailboxes() {
+        assert!(looks_like_message(b"Return-Path: <a@b>\nFrom: a@b\nSubject: x\n\nbody"));
+        assert!(looks_like_message(b"MIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\nx"));
+        assert!(!looks_like_message(b"Note: this is a text file\nwith lines\n"));
+        assert!(looks_like_mbox(b"From a@b Mon Jan  1 00:00:00 2024\nFrom: a@b\nDate: x\n\nbody\n"));
+        assert!(!looks_like_mbox(b"From here on, a story.\nOnce upon a time\n"));
+    }
+
+    #[test]
+    fn splits_mbox_and_unquotes_from_lines() {
+        let mbox = b"From a Mon Jan 1 00:00:00 2024\nSubject: one\n\n>From the start\n>>From kept one level\n\nFrom b Tue Jan 2 00:00:00 2024\nSubject: two\n\nline\nFrom inside a paragraph\n";
+        let items: Vec<_> = MboxReader::new(&mbox[..], 1 << 20).collect();
+        let msgs: Vec<Vec<u8>> = items
+            .into_iter()
+            .map(|i| match i {
+                MboxItem::Message { bytes, .. } => bytes,
+                _ => panic!("not a message"),
+            })
+            .collect();
+        assert_eq!(msgs.len(), 2);
+        assert_eq!(msgs[0], b"Subject: one\n\nFrom the start\n>From kept one level\n");
+        assert_eq!(msgs[1], b"Subject: two\n\nline\nFrom inside a paragraph\n");
+    }
+
+    #[test]
+    fn oversized_messages_are_skipped_not_buffered() {
+        let mut mbox = b"From a Mon Jan 1 00:00:00 2024\nSubject: big\n\n".to_vec();
+        mbox.extend(std::iter::repeat_n(b'x', 5000));
+        mbox.extend_from_slice(b"\n\nFrom b Tue\nSubject: small\n\nok\n");
+        let items: Vec<_> = MboxReader::new(&mbox[..], 1000).collect();
+        assert!(matches!(items[0], MboxItem::TooLarge { index: 1, .. }));
+        assert!(matches!(&items[1], MboxItem::Message { index: 2, bytes } if bytes.ends_with(b"ok\n")));
+    }
+
+    #[test]
+    fn folded_parameters_are_joined_in_the_header_only() {
+        let m = b"Content-Type: multipart/signed; boundary=\n \"--x y--\"\n\nbody=\n \"kept\"";
+        assert_eq!(&*unfold_parameters(m), b"Content-Type: multipart/signed; boundary=\"--x y--\"\n\nbody=\n \"kept\"");
+        assert!(matches!(unfold_parameters(b"A: b=c\n\nx"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn crlf_canonicalisation() {
+        assert_eq!(&*crlf(b"a\nb\r\nc\n"), b"a\r\nb\r\nc\r\n");
+        assert!(matches!(crlf(b"a\r\nb"), Cow::Borrowed(_)));
+    }
+}
