@@ -116,7 +116,11 @@ fn scan_file(input: &Input, ctx: &Context<'_>) -> FileOutcome {
     let file_agency = || path_agency.clone().unwrap_or_else(|| agencies.unassigned());
     let mut out = FileOutcome { record: None, findings: Vec::new(), errors: Vec::new(), doc_timestamps: 0 };
     let fail = |out: &mut FileOutcome, stage: Stage, msg: String| out.errors.push((ErrorRow::new(&input.display, "", stage, msg), file_agency()));
-    let extraction = match read_and_extract(input, ctx.limits) {
+    // A panic in a parser on one hostile file becomes an error row for that
+    // file; the scan and every other finding go on.
+    let extracted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_and_extract(input, ctx.limits)))
+        .unwrap_or_else(|_| Err((Stage::Read, "internal error while reading this file (a parser panicked): please report it".into())));
+    let extraction = match extracted {
         Ok(Some(e)) => e,
         Ok(None) => {
             out.record = Some(FileRecord { file: input.display.clone(), agency: file_agency(), signatures: 0 });

@@ -12,6 +12,7 @@ struct Entry {
     doc_timestamps: usize,
     signers: Vec<String>,
     damaged: bool,
+    encrypted: bool,
 }
 
 fn manifest(formats: &[&str]) -> Vec<Entry> {
@@ -25,16 +26,17 @@ fn manifest(formats: &[&str]) -> Vec<Entry> {
             doc_timestamps: v["doc_timestamps"].as_u64().unwrap() as usize,
             signers: v["signer_cert_sha256"].as_array().unwrap().iter().filter_map(|s| s.as_str().map(str::to_owned)).collect(),
             damaged: v["damaged"].as_bool().unwrap_or(false),
+            encrypted: v["encrypted"].as_bool().unwrap_or(false),
         })
         .collect()
 }
 
 #[test]
-fn every_pdf_and_cms_file_yields_exactly_its_signatures() {
+fn every_pdf_cms_and_mail_file_yields_exactly_its_signatures() {
     let corpus = shared().join("corpus");
-    let entries = manifest(&["pdf", "cms"]);
-    assert!(entries.len() >= 40, "manifest lists the PDF and CMS files");
-    let (out, dir) = scan(&[&corpus.join("pdf"), &corpus.join("cms")], &[]);
+    let entries = manifest(&["pdf", "cms", "smime"]);
+    assert!(entries.len() >= 50, "manifest lists the PDF, CMS and mail files");
+    let (out, dir) = scan(&[&corpus.join("pdf"), &corpus.join("cms"), &corpus.join("smime")], &[]);
     assert!(matches!(code(&out), 0 | 2), "{}", text(&out.stderr));
     let report = report_dir(&dir);
     check_report(&report);
@@ -61,6 +63,9 @@ fn every_pdf_and_cms_file_yields_exactly_its_signatures() {
         }
         if e.expected == 0 && !e.damaged && !mine.is_empty() {
             problems.push(format!("{}: an unsigned file produced rows", e.file));
+        }
+        if e.encrypted && e.file.starts_with("smime/") && !errors.iter().any(|r| r["file"].ends_with(&suffix) && r["error"].contains("encrypted")) {
+            problems.push(format!("{}: an encrypted message must say so in errors.csv", e.file));
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));

@@ -44,7 +44,7 @@ pub fn looks_like_mbox(head: &[u8]) -> bool {
 pub fn extract_message(bytes: &[u8], depth: usize, env: &Env<'_>) -> Extraction {
     let mut out = Extraction::default();
     let bytes = unfold_parameters(bytes);
-    match MessageParser::default().parse(&bytes[..]) {
+    match parse_mime(&bytes[..]) {
         Some(msg) => {
             let ident = identity(&msg, None);
             walk_message(&msg, &ident, depth, env, &mut out);
@@ -70,7 +70,7 @@ pub fn extract_mbox<R: Read + Send>(reader: R, depth: usize, env: &Env<'_>) -> E
                     // is streamed, not unpacked.
                     let env = Env::new(limits, None);
                     let bytes = unfold_parameters(&bytes);
-                    match MessageParser::default().parse(&bytes[..]) {
+                    match parse_mime(&bytes[..]) {
                         Some(msg) => {
                             let ident = identity(&msg, Some(index));
                             walk_message(&msg, &ident, depth, &env, &mut out);
@@ -109,7 +109,7 @@ pub fn extract_smime_blob(bytes: &[u8], depth: usize, env: &Env<'_>) -> Extracti
         }
         return out;
     }
-    match MessageParser::default().parse(bytes) {
+    match parse_mime(bytes) {
         Some(entity) => {
             let mut found = Extraction::default();
             visit(&entity, 0, "1", depth, env, &mut found);
@@ -118,6 +118,12 @@ pub fn extract_smime_blob(bytes: &[u8], depth: usize, env: &Env<'_>) -> Extracti
         None => out.problem("smime.p7m", Stage::Mail, "not a readable MIME entity"),
     }
     out
+}
+
+/// Parses a MIME message; a panic inside the parser (a bug triggered by
+/// hostile input) becomes "unreadable", never a crashed scan.
+fn parse_mime(bytes: &[u8]) -> Option<Message<'_>> {
+    std::panic::catch_unwind(|| MessageParser::default().parse(bytes)).ok().flatten()
 }
 
 /// Old mailers fold a header right after `=`, before a quoted parameter
@@ -294,7 +300,7 @@ fn opaque_signed_data(sd: &SignedData<'_>, label: &str, depth: usize, env: &Env<
     }
     if let Some(inner) = &sd.econtent {
         if depth + 1 < env.limits.max_depth {
-            match MessageParser::default().parse(inner.as_ref()) {
+            match parse_mime(inner.as_ref()) {
                 Some(entity) => {
                     let mut found = Extraction::default();
                     visit(&entity, 0, "1", depth + 1, env, &mut found);
