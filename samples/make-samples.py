@@ -406,6 +406,8 @@ def build_share():
     orphan.write_text("Chỉ tiêu,Giá trị\n", encoding="utf-8")
     cms_sign(orphan, SHARE / "Sở Tài chính/Báo cáo tài chính 2024.csv.p7s", "signer-stc", ["vnpt-ca"])
 
+    build_mail(tmp)
+
     # Malformed inputs: each must become an errors.csv row, the rest of the scan goes on.
     bad = SHARE / "Tài liệu lỗi"
     bad.mkdir()
@@ -424,6 +426,123 @@ def build_share():
     # the raw scan still finds the signer.
     (bad / "Mất trailer.pdf").write_bytes(good[: good.rindex(b"xref")])
     shutil.rmtree(tmp)
+
+
+def smime_sign(entity_bytes, signer, chain=(), opaque=False):
+    """openssl smime: a signed MIME message (multipart/signed, or opaque
+    application/pkcs7-mime), CRLF canonical as it travels."""
+    tmp = PKI / "entity.tmp"
+    tmp.write_bytes(entity_bytes)
+    out = PKI / "signed.tmp"
+    args = ["openssl", "smime", "-sign", "-in", tmp, "-signer", PKI / f"{signer}.pem", "-inkey", PKI / f"{signer}.key", "-md", "sha256", "-out", out]
+    if chain:
+        bundle = PKI / "chain.tmp.pem"
+        bundle.write_text("".join((PKI / f"{c}.pem").read_text() for c in chain))
+        args += ["-certfile", bundle]
+    if opaque:
+        args += ["-nodetach"]
+    run(*args)
+    data = out.read_bytes()
+    for p in (tmp, out, PKI / "chain.tmp.pem"):
+        p.unlink(missing_ok=True)
+    return data
+
+
+def build_mail(tmp):
+    """Mailboxes made with Python's email package and openssl smime."""
+    import email.policy
+    import io
+    import zipfile
+    from email.message import EmailMessage
+    from email.generator import BytesGenerator
+    from email.utils import format_datetime, make_msgid
+
+    def headers(msg, sender, to, subject, when):
+        msg["From"] = sender
+        msg["To"] = to
+        msg["Subject"] = subject
+        msg["Date"] = format_datetime(when)
+        msg["Message-ID"] = make_msgid(domain=sender.split("@")[1].rstrip(">"))
+
+    def as_bytes(msg):
+        buf = io.BytesIO()
+        BytesGenerator(buf, policy=email.policy.SMTP).flatten(msg)
+        return buf.getvalue()
+
+    def signed_mail(sender, to, subject, when, body, signer, chain=(), opaque=False, attach=None):
+        entity = EmailMessage(policy=email.policy.SMTP)
+        entity.set_content(body, cte="quoted-printable")
+        if attach:
+            entity.add_attachment(attach[1], maintype="application", subtype=attach[2], filename=attach[0])
+        # openssl signs the entity as given; the outer headers come first.
+        entity_bytes = as_bytes(entity).split(b"\r\n", 1)[1] if False else as_bytes(entity)
+        signed = smime_sign(entity_bytes, signer, chain, opaque)
+        head = (f"From: {sender}\r\nTo: {to}\r\nSubject: =?utf-8?b?{base64.b64encode(subject.encode()).decode()}?=\r\n"
+                f"Date: {format_datetime(when)}\r\nMessage-ID: {make_msgid(domain=sender.split('@')[1])}\r\n").encode()
+        return head + signed
+
+    def plain_mail(sender, to, subject, when, body, attachments=()):
+        msg = EmailMessage(policy=email.policy.SMTP)
+        headers(msg, sender, to, subject, when)
+        msg.set_content(body)
+        for name, data, subtype in attachments:
+            msg.add_attachment(data, maintype="application", subtype=subtype, filename=name)
+        return as_bytes(msg)
+
+    def forward(sender, to, subject, when, inner):
+        """Forward as attachment, the original bytes kept verbatim (as mail
+        clients do), so its signature still verifies."""
+        b = "----=_fwd_" + make_msgid(domain="x").strip("<>").split("@")[0]
+        head = (f"From: {sender}\r\nTo: {to}\r\nSubject: =?utf-8?b?{base64.b64encode(subject.encode()).decode()}?=\r\n"
+                f"Date: {format_datetime(when)}\r\nMessage-ID: {make_msgid(domain=sender.split('@')[1])}\r\nMIME-Version: 1.0\r\n"
+                f"Content-Type: multipart/mixed; boundary=\"{b}\"\r\n\r\n"
+                f"--{b}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\nChuyển tiếp thư có chữ ký số.\r\n"
+                f"--{b}\r\nContent-Type: message/rfc822\r\nContent-Disposition: attachment; filename=\"thu-goc.eml\"\r\n\r\n").encode()
+        return head + inner + f"\r\n--{b}--\r\n".encode()
+
+    syt = "Văn thư Sở Y tế <vanthu@syt.thanhhoa.gov.vn>".encode("utf-8").decode()
+    signed_pdf = (SHARE / "Sở Y tế/2025/Công văn 56-SYT.pdf").read_bytes()
+    vnpt_pdf = (SHARE / "Sở Y tế/2024/Báo cáo quý 4-2024.pdf").read_bytes()
+    zipped = io.BytesIO()
+    with zipfile.ZipFile(zipped, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("Hồ sơ/Công văn 56-SYT.pdf", signed_pdf)
+        z.writestr("Hồ sơ/ghi chú.txt", "Không ký.")
+    s1 = signed_mail("vanthu@syt.thanhhoa.gov.vn", "vanphong@thanhhoa.gov.vn", "Công văn về tiêm chủng (ký S/MIME)", tz7(2025, 3, 10),
+                     "Kính gửi Văn phòng UBND tỉnh,\nSở Y tế gửi công văn về tiêm chủng.\nFrom đầu dòng trong nội dung thư.\n", "signer-syt", ["gov-g2-nn"])
+    s2 = signed_mail("ketoan@stc.thanhhoa.gov.vn", "vanthu@syt.thanhhoa.gov.vn", "Dự toán (ký S/MIME dạng opaque)", tz7(2025, 4, 1),
+                     "Gửi kèm dự toán.\n", "signer-stc", ["vnpt-ca"], opaque=True)
+    m3 = plain_mail("vanthu@syt.thanhhoa.gov.vn", "vanphong@thanhhoa.gov.vn", "Báo cáo quý 4 (đính kèm PDF đã ký)", tz7(2025, 1, 5),
+                    "Đính kèm báo cáo.", [("Báo cáo quý 4-2024.pdf", vnpt_pdf, "pdf")])
+    m4 = plain_mail("vanthu@syt.thanhhoa.gov.vn", "vanphong@thanhhoa.gov.vn", "Hồ sơ nén (ZIP)", tz7(2025, 3, 12),
+                    "Hồ sơ nén kèm theo.", [("Hồ sơ tiêm chủng.zip", zipped.getvalue(), "zip")])
+    m5 = forward("vanphong@thanhhoa.gov.vn", "lanhdao@thanhhoa.gov.vn", "Fwd: Công văn về tiêm chủng", tz7(2025, 3, 11), s1)
+    broken = (b"From: loi@example.vn\r\nSubject: thu loi\r\nMIME-Version: 1.0\r\n"
+              b"Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; micalg=sha-256; boundary=\"b1\"\r\n\r\n"
+              b"--b1\r\nContent-Type: text/plain\r\n\r\nnoi dung\r\n--b1\r\nContent-Type: application/pkcs7-signature; name=smime.p7s\r\n"
+              b"Content-Transfer-Encoding: base64\r\n\r\nTUlJQkFBQUFCQkJC\r\n--b1--\r\n")
+
+    def mbox(path, messages):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "wb") as f:
+            for m in messages:
+                f.write(b"From MAILER-DAEMON Mon Mar 10 09:00:00 2025\n")
+                for line in m.replace(b"\r\n", b"\n").split(b"\n"):
+                    f.write((b">" + line if line.lstrip(b">").startswith(b"From ") else line) + b"\n")
+                f.write(b"\n")
+
+    mbox(SHARE / "Sở Y tế/Hộp thư/vanthu.mbox", [s1, s2, m3, m4, m5, broken])
+    maildir = SHARE / "Sở Tài chính/Maildir"
+    for sub in ("cur", "new", "tmp", ".Sent/cur", ".Sent/new", ".Sent/tmp"):
+        (maildir / sub).mkdir(parents=True, exist_ok=True)
+    (maildir / "cur/1741570000.M1P1.stc:2,S").write_bytes(s2)
+    (maildir / "new/1741570001.M2P1.stc").write_bytes(m3)
+    (maildir / ".Sent/cur/1741570002.M3P1.stc:2,S").write_bytes(
+        signed_mail("ketoan@stc.thanhhoa.gov.vn", "vanphong@thanhhoa.gov.vn", "Đã gửi: báo cáo tài chính", tz7(2025, 5, 2),
+                    "Báo cáo tài chính (thư đã gửi).\n", "signer-stc", ["vnpt-ca"]))
+    eml = SHARE / "Tài liệu chung/Thư đến"
+    eml.mkdir(parents=True, exist_ok=True)
+    # No path rule covers this folder: the sender's domain names the agency.
+    (eml / "Công văn Sở Y tế.eml").write_bytes(s1)
 
 
 def main():

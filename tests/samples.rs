@@ -71,7 +71,7 @@ fn classifies_every_sample_signature() {
     assert_eq!(class_of("Mất trailer.pdf"), vec![gov("test-vgca-g2-nha-nuoc")]);
     // BMPString subject names decode to Vietnamese text.
     assert_eq!(rows_for(&rows, "Tờ trình 12-STC.pdf")[0]["signer_cn"], "Phạm Quốc Hùng");
-    assert_eq!(rows.len(), 27);
+    assert_eq!(rows.len(), 36);
 }
 
 #[test]
@@ -88,22 +88,25 @@ fn attributes_agencies_by_path_then_certificate() {
     assert_eq!(agency("Hợp đồng ABC.pdf"), "unassigned");
     let agencies = read_csv(&report_dir(&dir).join("agencies.csv"));
     let syt = agencies.iter().find(|a| a["agency_id"] == "000.00.09.H56").unwrap();
-    // Five in the Sở Y tế folder, one recovered from a damaged file in
-    // another folder whose signer certificate names Sở Y tế.
-    assert_eq!((syt["signatures"].as_str(), syt["government"].as_str(), syt["commercial"].as_str()), ("6", "4", "2"));
+    // Five PDFs and five signatures in the mailbox of the Sở Y tế folder, one
+    // recovered from a damaged file elsewhere whose signer certificate names
+    // Sở Y tế, and one .eml in a shared folder whose sender is Sở Y tế.
+    assert_eq!((syt["signatures"].as_str(), syt["government"].as_str(), syt["commercial"].as_str()), ("12", "8", "4"));
     assert_eq!(syt["migration_pct"], "66.7");
-    assert_eq!(syt["signers_commercial"], "1");
+    assert_eq!(syt["signers_commercial"], "2");
     for a in &agencies {
         let d = report_dir(&dir).join("agencies").join(&a["agency_id"]);
         assert!(d.join("report.html").is_file() && d.join("signatures.csv").is_file() && d.join("signers.csv").is_file(), "{}", d.display());
     }
     let signers = read_csv(&report_dir(&dir).join("signers.csv"));
     let hung = signers.iter().find(|s| s["signer_cn"] == "Phạm Quốc Hùng").unwrap();
-    // Tờ trình 12, the detached .p7s with and the one without its data, the .p7m.
-    assert_eq!((hung["ca_class"].as_str(), hung["documents"].as_str()), ("commercial", "4"));
+    // Tờ trình 12, the detached .p7s with and the one without its data, the
+    // .p7m, and two messages in the Sở Tài chính Maildir.
+    assert_eq!((hung["ca_class"].as_str(), hung["documents"].as_str()), ("commercial", "6"));
     let trend = read_csv(&report_dir(&dir).join("trend.csv"));
     let syt_2025_02 = trend.iter().find(|t| t["agency_id"] == "000.00.09.H56" && t["month"] == "2025-02").unwrap();
-    assert_eq!((syt_2025_02["government"].as_str(), syt_2025_02["migration_pct"].as_str()), ("2", "100.0"));
+    // Công văn 56, its copy in the ZIP mailed on, and the damaged copy.
+    assert_eq!((syt_2025_02["government"].as_str(), syt_2025_02["migration_pct"].as_str()), ("3", "100.0"));
 }
 
 #[test]
@@ -117,10 +120,13 @@ fn malformed_samples_become_error_rows() {
     assert!(reason("Cắt cụt giữa chữ ký.pdf").unwrap().1.contains("truncated"));
     assert!(reason("Rác.pdf").unwrap().1.contains("not a PDF"));
     assert_eq!(reason("Hỏng.p7s").unwrap().0, "cms");
-    assert_eq!(errors.len(), 4);
+    let (stage, msg) = reason("vanthu.mbox").expect("the malformed message in the mailbox");
+    assert_eq!(stage, "cms");
+    assert!(msg.contains("not a readable CMS signature"), "{msg}");
+    assert_eq!(errors.len(), 5);
     let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(report_dir(&dir).join("summary.json")).unwrap()).unwrap();
-    assert_eq!(summary["totals"]["errors"], 4);
-    assert_eq!(summary["totals"]["signatures"], 27);
+    assert_eq!(summary["totals"]["errors"], 5);
+    assert_eq!(summary["totals"]["signatures"], 36);
 }
 
 #[test]
@@ -129,10 +135,11 @@ fn json_lines_and_fail_under() {
     let (out, _dir) = scan(&[&root.join("samples/share/Sở Y tế")], &["--rules", root.join("samples/rules").to_str().unwrap(), "--json", "--fail-under", "90"]);
     assert_eq!(code(&out), 3, "60% is below 90%: {}", text(&out.stderr));
     let lines: Vec<serde_json::Value> = text(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert_eq!(lines.len(), 5);
+    assert_eq!(lines.len(), 10, "five PDFs and five signatures in the mailbox");
     assert!(lines.iter().all(|l| l["signer_sha256"].as_str().unwrap().len() == 64));
-    assert_eq!(lines.iter().filter(|l| l["ca_class"] == "government").count(), 3);
-    let (ok, _d) = scan(&[&root.join("samples/share/Sở Y tế")], &["--rules", root.join("samples/rules").to_str().unwrap(), "--fail-under", "60", "--quiet"]);
+    assert_eq!(lines.iter().filter(|l| l["ca_class"] == "government").count(), 6);
+    // 2025 documents: three of four signatures government (75%).
+    let (ok, _d) = scan(&[&root.join("samples/share/Sở Y tế/2025")], &["--rules", root.join("samples/rules").to_str().unwrap(), "--fail-under", "70", "--quiet"]);
     assert_eq!(code(&ok), 0);
     assert!(ok.stdout.is_empty(), "--quiet prints nothing on success");
 }

@@ -47,7 +47,7 @@ pub fn extract_message(bytes: &[u8], depth: usize, env: &Env<'_>) -> Extraction 
     match parse_mime(&bytes[..]) {
         Some(msg) => {
             let ident = identity(&msg, None);
-            walk_message(&msg, &ident, depth, env, &mut out);
+            walk_message(&msg, msg.raw_message(), &ident, depth, env, &mut out);
         }
         None => out.problem("", Stage::Mail, "not a readable MIME message"),
     }
@@ -73,7 +73,7 @@ pub fn extract_mbox<R: Read + Send>(reader: R, depth: usize, env: &Env<'_>) -> E
                     match parse_mime(&bytes[..]) {
                         Some(msg) => {
                             let ident = identity(&msg, Some(index));
-                            walk_message(&msg, &ident, depth, &env, &mut out);
+                            walk_message(&msg, msg.raw_message(), &ident, depth, &env, &mut out);
                         }
                         None => out.problem(format!("message {index}"), Stage::Mail, "not a readable MIME message"),
                     }
@@ -112,7 +112,7 @@ pub fn extract_smime_blob(bytes: &[u8], depth: usize, env: &Env<'_>) -> Extracti
     match parse_mime(bytes) {
         Some(entity) => {
             let mut found = Extraction::default();
-            visit(&entity, 0, "1", depth, env, &mut found);
+            visit(&entity, entity.raw_message(), 0, "1", depth, env, &mut found);
             out.absorb("smime.p7m", found);
         }
         None => out.problem("smime.p7m", Stage::Mail, "not a readable MIME entity"),
@@ -172,9 +172,12 @@ fn sender(msg: &Message<'_>) -> Option<String> {
     msg.from().and_then(|a| a.first()).and_then(|a| a.address()).map(|a| a.to_ascii_lowercase())
 }
 
-fn walk_message(msg: &Message<'_>, ident: &str, depth: usize, env: &Env<'_>, out: &mut Extraction) {
+/// `raw` is the buffer the part offsets of `msg` refer to: mail-parser
+/// keeps the offsets of a forwarded message's parts relative to the
+/// outermost message, not to the forwarded one.
+fn walk_message(msg: &Message<'_>, raw: &[u8], ident: &str, depth: usize, env: &Env<'_>, out: &mut Extraction) {
     let mut found = Extraction::default();
-    visit(msg, 0, "1", depth, env, &mut found);
+    visit(msg, raw, 0, "1", depth, env, &mut found);
     let from = sender(msg);
     for s in &mut found.signatures {
         if s.mail_from.is_none() {
@@ -191,19 +194,19 @@ fn content_type(part: &mail_parser::MessagePart<'_>) -> (String, String) {
 }
 
 /// Visits part `id` (IMAP-style section `path`).
-fn visit(msg: &Message<'_>, id: u32, path: &str, depth: usize, env: &Env<'_>, out: &mut Extraction) {
+fn visit(msg: &Message<'_>, raw: &[u8], id: u32, path: &str, depth: usize, env: &Env<'_>, out: &mut Extraction) {
     let Some(part) = msg.part(id) else { return };
     let (ctype, subtype) = content_type(part);
     let label = part.attachment_name().map(str::to_owned).unwrap_or_else(|| format!("part {path}"));
     match &part.body {
         PartType::Multipart(children) => {
             if ctype == "multipart" && subtype == "signed" && children.len() >= 2 {
-                multipart_signed(msg, children[0], children[1], path, env, out);
-                visit(msg, children[0], &format!("{path}.1"), depth, env, out);
+                multipart_signed(msg, raw, children[0], children[1], path, env, out);
+                visit(msg, raw, children[0], &format!("{path}.1"), depth, env, out);
                 return;
             }
             for (i, child) in children.iter().enumerate() {
-                visit(msg, *child, &format!("{path}.{}", i + 1), depth, env, out);
+                visit(msg, raw, *child, &format!("{path}.{}", i + 1), depth, env, out);
             }
         }
         PartType::Message(inner) => {
@@ -211,7 +214,7 @@ fn visit(msg: &Message<'_>, id: u32, path: &str, depth: usize, env: &Env<'_>, ou
                 return out.problem(&label, Stage::Limit, format!("forwarded messages nested more than {} deep: not opened", env.limits.max_depth));
             }
             let ident = join_member(&format!("forwarded {label}"), &identity(inner, None));
-            walk_message(inner, &ident, depth + 1, env, out);
+            walk_message(inner, raw, &ident, depth + 1, env, out);
         }
         PartType::Text(_) | PartType::Html(_) if part.attachment_name().is_none() => {}
         _ => {
@@ -241,9 +244,8 @@ fn is_smime_name(name: Option<&str>) -> bool {
 
 /// multipart/signed: the signature covers the first part, header and body,
 /// canonicalised to CRLF line ends as sent.
-fn multipart_signed(msg: &Message<'_>, content_id: u32, signature_id: u32, path: &str, env: &Env<'_>, out: &mut Extraction) {
+fn multipart_signed(msg: &Message<'_>, raw: &[u8], content_id: u32, signature_id: u32, path: &str, env: &Env<'_>, out: &mut Extraction) {
     let (Some(content), Some(sig)) = (msg.part(content_id), msg.part(signature_id)) else { return };
-    let raw = msg.raw_message();
     let start = (content.raw_header_offset() as usize).min(raw.len());
     let end = (content.raw_end_offset() as usize).clamp(start, raw.len());
     let signed = crlf(&raw[start..end]);
@@ -303,7 +305,7 @@ fn opaque_signed_data(sd: &SignedData<'_>, label: &str, depth: usize, env: &Env<
             match parse_mime(inner.as_ref()) {
                 Some(entity) => {
                     let mut found = Extraction::default();
-                    visit(&entity, 0, "1", depth + 1, env, &mut found);
+                    visit(&entity, entity.raw_message(), 0, "1", depth + 1, env, &mut found);
                     out.absorb("signed content", found);
                 }
                 None => out.problem(label, Stage::Mail, "signed content is not a MIME entity"),
