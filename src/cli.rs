@@ -8,6 +8,7 @@ use globset::{Glob, GlobSetBuilder};
 
 use crate::rules::Rules;
 use crate::scan::ScanOptions;
+use crate::source::imap::{ImapAuth, ImapSource};
 use crate::source::{ReadLimits, WalkOptions};
 use crate::trust::AnchorStore;
 
@@ -42,7 +43,8 @@ pub struct TrustArgs {
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// Directories (crawled recursively) and files.
+    /// Directories (crawled recursively), files, and IMAP URLs
+    /// (imaps://user@host/INBOX; imaps://user@host/ for every folder).
     #[arg(required = true, value_name = "SOURCE")]
     pub sources: Vec<PathBuf>,
     #[command(flatten)]
@@ -68,6 +70,15 @@ pub struct ScanArgs {
     /// One JSON object per signature on stdout.
     #[arg(long)]
     pub json: bool,
+    /// File holding the IMAP password (else SIGAUDIT_IMAP_PASSWORD).
+    #[arg(long, value_name = "FILE")]
+    pub imap_password_file: Option<PathBuf>,
+    /// Extra CA certificate(s) (PEM) to trust for IMAP over TLS.
+    #[arg(long, value_name = "FILE")]
+    pub imap_ca: Option<PathBuf>,
+    /// Allow imap:// without TLS (a trusted loopback only).
+    #[arg(long)]
+    pub imap_allow_plain: bool,
     /// Nothing on stdout; only problems on stderr.
     #[arg(long)]
     pub quiet: bool,
@@ -125,7 +136,21 @@ pub fn load_trust(args: &TrustArgs) -> Result<(Rules, AnchorStore), String> {
 
 impl ScanArgs {
     pub fn options(&self) -> Result<ScanOptions, String> {
-        for s in &self.sources {
+        let (urls, paths): (Vec<&PathBuf>, Vec<&PathBuf>) = self.sources.iter().partition(|s| {
+            let s = s.to_string_lossy().to_ascii_lowercase();
+            s.starts_with("imap://") || s.starts_with("imaps://")
+        });
+        let imap = urls.iter().map(|u| ImapSource::parse(&u.to_string_lossy(), self.imap_allow_plain)).collect::<Result<Vec<_>, _>>()?;
+        let imap_auth = if imap.is_empty() {
+            None
+        } else {
+            let password = match &self.imap_password_file {
+                Some(f) => std::fs::read_to_string(f).map_err(|e| format!("--imap-password-file {}: {e}", f.display()))?.lines().next().unwrap_or("").to_owned(),
+                None => std::env::var("SIGAUDIT_IMAP_PASSWORD").map_err(|_| "an IMAP source needs a password: set SIGAUDIT_IMAP_PASSWORD or use --imap-password-file".to_string())?,
+            };
+            Some(ImapAuth { password, extra_ca: self.imap_ca.clone() })
+        };
+        for s in &paths {
             if std::fs::symlink_metadata(s).is_err() {
                 return Err(format!("{}: no such file or folder", s.display()));
             }
@@ -147,7 +172,9 @@ impl ScanArgs {
                 return Err(format!("--fail-under {p}: must be a percentage between 0 and 100"));
             }
         Ok(ScanOptions {
-            sources: self.sources.clone(),
+            sources: paths.into_iter().cloned().collect(),
+            imap,
+            imap_auth,
             walk: WalkOptions { follow_symlinks: self.follow_symlinks, exclude },
             limits: ReadLimits { max_file_bytes: self.max_file_size, ..ReadLimits::default() },
         })

@@ -18,12 +18,15 @@ use crate::messages::{ErrorRow, Stage};
 use crate::rules::Rules;
 use crate::signature::Kind;
 use crate::source::read::{read_head, read_rest, stream_contains};
+use crate::source::imap::{ImapAuth, ImapEvent, ImapSource};
 use crate::source::{Input, ReadLimits, WalkOptions, open_noatime, walk};
 use crate::trust::AnchorStore;
 
 #[derive(Debug, Clone, Default)]
 pub struct ScanOptions {
     pub sources: Vec<PathBuf>,
+    pub imap: Vec<ImapSource>,
+    pub imap_auth: Option<ImapAuth>,
     pub walk: WalkOptions,
     pub limits: ReadLimits,
 }
@@ -87,6 +90,8 @@ pub fn run(opts: &ScanOptions, rules: &Rules, anchors: &AnchorStore, on_file: &(
         })
         .collect();
     walker.join().expect("the walker thread does not panic");
+    let mut outcomes = outcomes;
+    outcomes.extend(scan_imap(opts, &ctx, on_file, &done));
     let mut result = ScanResult {
         files: Vec::new(),
         findings: Vec::new(),
@@ -94,7 +99,7 @@ pub fn run(opts: &ScanOptions, rules: &Rules, anchors: &AnchorStore, on_file: &(
         doc_timestamps: 0,
         started,
         finished: started,
-        sources: opts.sources.iter().map(|s| s.to_string_lossy().into_owned()).collect(),
+        sources: opts.sources.iter().map(|s| s.to_string_lossy().into_owned()).chain(opts.imap.iter().map(ImapSource::display)).collect(),
     };
     for o in outcomes {
         result.files.extend(o.record);
@@ -113,27 +118,34 @@ pub fn run(opts: &ScanOptions, rules: &Rules, anchors: &AnchorStore, on_file: &(
 fn scan_file(input: &Input, ctx: &Context<'_>) -> FileOutcome {
     let agencies = &ctx.rules.agencies;
     let path_agency = agencies.by_path(&input.relative, &input.display);
-    let file_agency = || path_agency.clone().unwrap_or_else(|| agencies.unassigned());
-    let mut out = FileOutcome { record: None, findings: Vec::new(), errors: Vec::new(), doc_timestamps: 0 };
-    let fail = |out: &mut FileOutcome, stage: Stage, msg: String| out.errors.push((ErrorRow::new(&input.display, "", stage, msg), file_agency()));
     // A panic in a parser on one hostile file becomes an error row for that
     // file; the scan and every other finding go on.
     let extracted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_and_extract(input, ctx.limits)))
         .unwrap_or_else(|_| Err((Stage::Read, "internal error while reading this file (a parser panicked): please report it".into())));
-    let extraction = match extracted {
-        Ok(Some(e)) => e,
-        Ok(None) => {
-            out.record = Some(FileRecord { file: input.display.clone(), agency: file_agency(), signatures: 0 });
-            return out;
-        }
+    match extracted {
+        Ok(e) => outcome(&input.display, path_agency, e.unwrap_or_default(), ctx),
         Err((stage, msg)) => {
-            fail(&mut out, stage, msg);
-            out.record = Some(FileRecord { file: input.display.clone(), agency: file_agency(), signatures: 0 });
-            return out;
+            let agency = path_agency.unwrap_or_else(|| agencies.unassigned());
+            FileOutcome {
+                record: Some(FileRecord { file: input.display.clone(), agency: agency.clone(), signatures: 0 }),
+                findings: Vec::new(),
+                errors: vec![(ErrorRow::new(&input.display, "", stage, msg), agency)],
+                doc_timestamps: 0,
+            }
         }
-    };
+    }
+}
+
+/// From what was extracted from one file (or one IMAP message) to
+/// findings and error rows. The agency: `known` (path rules, mailbox
+/// owner) first, then the sender of the message the signature came in,
+/// then the signer certificate.
+fn outcome(file: &str, known: Option<AgencyRef>, extraction: Extraction, ctx: &Context<'_>) -> FileOutcome {
+    let agencies = &ctx.rules.agencies;
+    let file_agency = || known.clone().unwrap_or_else(|| agencies.unassigned());
+    let mut out = FileOutcome { record: None, findings: Vec::new(), errors: Vec::new(), doc_timestamps: 0 };
     for p in extraction.problems {
-        out.errors.push((ErrorRow::new(&input.display, p.member, p.stage, p.error), file_agency()));
+        out.errors.push((ErrorRow::new(file, p.member, p.stage, p.error), file_agency()));
     }
     for sig in extraction.signatures {
         if sig.kind == Kind::DocTimestamp {
@@ -142,22 +154,56 @@ fn scan_file(input: &Input, ctx: &Context<'_>) -> FileOutcome {
         }
         let Some(signer) = sig.signer.clone() else {
             let msg = format!("signature found (signer {}), but the signer's certificate is not embedded: signer unknown", sig.signer_ref);
-            out.errors.push((ErrorRow::new(&input.display, &sig.member, Stage::Signer, msg), file_agency()));
+            out.errors.push((ErrorRow::new(file, &sig.member, Stage::Signer, msg), file_agency()));
             continue;
         };
         let class = classify(signer.clone(), &sig.certs, ctx.anchors, &ctx.rules.catalogue);
         let mut sig = sig;
         judge_certificate(&mut sig, &class);
-        let agency = path_agency
+        let agency = known
             .clone()
             .or_else(|| sig.mail_from.as_deref().and_then(|a| agencies.by_mail(a)))
             .or_else(|| agencies.by_cert(&signer))
             .unwrap_or_else(|| agencies.unassigned());
-        out.findings.push(Finding::new(&input.display, &sig, &class, &agency));
+        out.findings.push(Finding::new(file, &sig, &class, &agency));
     }
-    let agency = path_agency.clone().or_else(|| out.findings.first().map(|f| AgencyRef { id: f.agency_id.clone(), name: f.agency_name.clone() }));
-    out.record = Some(FileRecord { file: input.display.clone(), agency: agency.unwrap_or_else(|| agencies.unassigned()), signatures: out.findings.len() });
+    let agency = known.clone().or_else(|| out.findings.first().map(|f| AgencyRef { id: f.agency_id.clone(), name: f.agency_name.clone() }));
+    out.record = Some(FileRecord { file: file.to_owned(), agency: agency.unwrap_or_else(|| agencies.unassigned()), signatures: out.findings.len() });
     out
+}
+
+/// Every message of the IMAP sources. Fetching is sequential per account;
+/// each fetched batch is checked before the next one is fetched.
+fn scan_imap(opts: &ScanOptions, ctx: &Context<'_>, on_file: &(dyn Fn(usize) + Sync), done: &AtomicUsize) -> Vec<FileOutcome> {
+    let Some(auth) = &opts.imap_auth else { return Vec::new() };
+    let agencies = &ctx.rules.agencies;
+    let mut outcomes = Vec::new();
+    for source in &opts.imap {
+        let owner = agencies.by_mail(&source.user);
+        crate::source::imap::read_all(source, auth, ctx.limits.max_file_bytes, &mut |event| {
+            let o = match event {
+                ImapEvent::Message { url, mailbox, bytes } => {
+                    let place = format!("{}@{}/{}", source.user, source.host, mailbox);
+                    let known = agencies.by_path(&place, &url).or_else(|| owner.clone());
+                    let env = extract::Env::new(extract::Limits::default(), None);
+                    let extraction = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| extract::mail::extract_message(&bytes, 0, &env)))
+                        .unwrap_or_else(|_| {
+                            let mut e = Extraction::default();
+                            e.problem("", Stage::Mail, "internal error while reading this message (a parser panicked)");
+                            e
+                        });
+                    outcome(&url, known, extraction, ctx)
+                }
+                ImapEvent::Problem { place, error } => {
+                    let agency = owner.clone().unwrap_or_else(|| agencies.unassigned());
+                    FileOutcome { record: None, findings: Vec::new(), errors: vec![(ErrorRow::new(place, "", Stage::Imap, error), agency)], doc_timestamps: 0 }
+                }
+            };
+            on_file(done.fetch_add(1, Ordering::Relaxed) + 1);
+            outcomes.push(o);
+        });
+    }
+    outcomes
 }
 
 /// `cert_valid_at_signing` over the whole chain, and key-usage notes.

@@ -1,6 +1,7 @@
 //! Where bytes come from: the crawl of directories and files given as
 //! SOURCE arguments, and reading them without touching them.
 
+pub mod imap;
 pub mod read;
 pub mod walk;
 

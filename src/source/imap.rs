@@ -1,0 +1,303 @@
+//! IMAP sources: `imaps://user@host[:port]/[MAILBOX]` (all folders when no
+//! mailbox is given), and `imap://` with STARTTLS, or in plain text only
+//! when the user explicitly allows it. Strictly read-only: EXAMINE and
+//! BODY.PEEK, so no message is ever marked as read. Messages are fetched
+//! in batches bounded in bytes, so memory stays small whatever the mailbox.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_imap::Client;
+use futures_util::StreamExt;
+use tokio::net::TcpStream;
+use tokio_rustls::rustls;
+
+/// How the connection is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// imaps:// (TLS from the first byte, port 993).
+    Tls,
+    /// imap:// upgraded with STARTTLS (port 143).
+    StartTls,
+    /// imap:// in clear text (only with --imap-allow-plain).
+    Plain,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImapSource {
+    pub transport: Transport,
+    pub user: String,
+    pub host: String,
+    pub port: u16,
+    /// None: every selectable folder.
+    pub mailbox: Option<String>,
+}
+
+impl ImapSource {
+    /// Parses `imaps://user@host[:port]/[mailbox]` (user and mailbox may be
+    /// percent-encoded). A password in the URL is refused: it would end up
+    /// in shell history and process lists.
+    pub fn parse(url: &str, allow_plain: bool) -> Result<ImapSource, String> {
+        let (scheme, rest) = url.split_once("://").ok_or_else(|| format!("{url}: not an IMAP URL"))?;
+        let transport = match scheme.to_ascii_lowercase().as_str() {
+            "imaps" => Transport::Tls,
+            "imap" if allow_plain => Transport::Plain,
+            "imap" => Transport::StartTls,
+            other => return Err(format!("{url}: unknown scheme {other}://")),
+        };
+        let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+        let (userinfo, hostport) = authority.rsplit_once('@').ok_or_else(|| format!("{url}: the user is missing (imaps://user@host/INBOX)"))?;
+        if userinfo.contains(':') {
+            return Err(format!("{}: never put the password in the URL; use SIGAUDIT_IMAP_PASSWORD or --imap-password-file", redact(url)));
+        }
+        let (host, port) = match hostport.rsplit_once(':') {
+            Some((h, p)) if !h.ends_with(']') || hostport.starts_with('[') => (h, p.parse().map_err(|_| format!("{url}: bad port {p}"))?),
+            _ => (hostport, if transport == Transport::Tls { 993 } else { 143 }),
+        };
+        if host.is_empty() {
+            return Err(format!("{url}: the host is missing"));
+        }
+        let mailbox = percent_decode(path.trim_end_matches('/'));
+        Ok(ImapSource {
+            transport,
+            user: percent_decode(userinfo),
+            host: host.trim_matches(['[', ']']).to_owned(),
+            port,
+            mailbox: (!mailbox.is_empty()).then_some(mailbox),
+        })
+    }
+
+    fn scheme(&self) -> &'static str {
+        if self.transport == Transport::Tls { "imaps" } else { "imap" }
+    }
+
+    /// The URL of the source, as shown in reports.
+    pub fn display(&self) -> String {
+        let port = match (self.transport, self.port) {
+            (Transport::Tls, 993) | (Transport::StartTls | Transport::Plain, 143) => String::new(),
+            (_, p) => format!(":{p}"),
+        };
+        format!("{}://{}@{}{port}/{}", self.scheme(), percent_encode(&self.user), self.host, self.mailbox.as_deref().map(percent_encode).unwrap_or_default())
+    }
+
+    /// RFC 5092 URL of one message: mailbox, UIDVALIDITY and UID.
+    pub fn message_url(&self, mailbox: &str, uid_validity: u32, uid: u32) -> String {
+        let base = ImapSource { mailbox: None, ..self.clone() }.display();
+        format!("{base}{};UIDVALIDITY={uid_validity}/;UID={uid}", percent_encode(mailbox))
+    }
+}
+
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://***@{}", &url[..s], &url[at + 1..]),
+        _ => url.to_owned(),
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b"-._~@!$&'()*+,=:".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
+
+/// Credentials and trust for the connection.
+#[derive(Clone)]
+pub struct ImapAuth {
+    pub password: String,
+    /// Extra CA certificates (PEM) to trust, e.g. a province's own mail CA.
+    pub extra_ca: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for ImapAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ImapAuth { password: *** }")
+    }
+}
+
+/// One fetched message, or a problem at some place in the account.
+pub enum ImapEvent {
+    Message { url: String, mailbox: String, bytes: Vec<u8> },
+    Problem { place: String, error: String },
+}
+
+/// Bytes fetched per batch (messages are processed before the next batch).
+const BATCH_BYTES: u64 = 32 << 20;
+const BATCH_COUNT: usize = 200;
+
+trait Stream: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + std::fmt::Debug {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + std::fmt::Debug> Stream for T {}
+
+type Session = async_imap::Session<Box<dyn Stream>>;
+
+/// Reads every message of `source`, calling `sink` for each (and for each
+/// problem). Messages larger than `max_message` bytes are reported, not read.
+pub fn read_all(source: &ImapSource, auth: &ImapAuth, max_message: u64, sink: &mut dyn FnMut(ImapEvent)) {
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_io().enable_time().build() {
+        Ok(r) => r,
+        Err(e) => return sink(ImapEvent::Problem { place: source.display(), error: format!("cannot start the network runtime: {e}") }),
+    };
+    runtime.block_on(async {
+        let mut session = match tokio::time::timeout(Duration::from_secs(60), connect(source, auth)).await {
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => return sink(ImapEvent::Problem { place: source.display(), error: e }),
+            Err(_) => return sink(ImapEvent::Problem { place: source.display(), error: "connection timed out".into() }),
+        };
+        let mailboxes = match &source.mailbox {
+            Some(m) => vec![m.clone()],
+            None => match list_mailboxes(&mut session).await {
+                Ok(m) => m,
+                Err(e) => return sink(ImapEvent::Problem { place: source.display(), error: format!("LIST failed: {e}") }),
+            },
+        };
+        for mailbox in mailboxes {
+            if let Err(e) = read_mailbox(&mut session, source, &mailbox, max_message, sink).await {
+                sink(ImapEvent::Problem { place: format!("{}{}", source.display(), percent_encode(&mailbox)), error: e });
+            }
+        }
+        let _ = session.logout().await;
+    });
+}
+
+async fn connect(source: &ImapSource, auth: &ImapAuth) -> Result<Session, String> {
+    let tcp = TcpStream::connect((source.host.as_str(), source.port)).await.map_err(|e| format!("cannot connect to {}:{}: {e}", source.host, source.port))?;
+    let stream: Box<dyn Stream> = match source.transport {
+        Transport::Tls => Box::new(tls(tcp, source, auth).await?),
+        Transport::Plain => Box::new(tcp),
+        Transport::StartTls => {
+            let mut client = Client::new(tcp);
+            client.read_response().await.map_err(|e| format!("no greeting: {e}"))?;
+            client.run_command_and_check_ok("STARTTLS", None).await.map_err(|e| format!("STARTTLS refused ({e}); use imaps:// or, on a trusted loopback only, --imap-allow-plain"))?;
+            Box::new(tls(client.into_inner(), source, auth).await?)
+        }
+    };
+    let mut client = Client::new(stream);
+    if source.transport != Transport::StartTls {
+        client.read_response().await.map_err(|e| format!("no greeting: {e}"))?;
+    }
+    client.login(&source.user, &auth.password).await.map_err(|(e, _)| format!("login as {} failed: {e}", source.user))
+}
+
+async fn tls(tcp: TcpStream, source: &ImapSource, auth: &ImapAuth) -> Result<tokio_rustls::client::TlsStream<TcpStream>, String> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    if let Some(path) = &auth.extra_ca {
+        let pem = std::fs::read(path).map_err(|e| format!("--imap-ca {}: {e}", path.display()))?;
+        for cert in crate::trust::anchors::certificates_in(&pem).into_iter().flatten() {
+            roots.add(rustls_pki_types::CertificateDer::from(cert.der)).map_err(|e| format!("--imap-ca {}: {e}", path.display()))?;
+        }
+    }
+    let config = rustls::ClientConfig::builder().with_root_certificates(roots).with_no_client_auth();
+    let name = rustls_pki_types::ServerName::try_from(source.host.clone()).map_err(|e| format!("{}: {e}", source.host))?;
+    tokio_rustls::TlsConnector::from(Arc::new(config)).connect(name, tcp).await.map_err(|e| format!("TLS with {} failed: {e}", source.host))
+}
+
+async fn list_mailboxes(session: &mut Session) -> Result<Vec<String>, String> {
+    let mut names = Vec::new();
+    let mut list = session.list(Some(""), Some("*")).await.map_err(|e| e.to_string())?;
+    while let Some(n) = list.next().await {
+        let n = n.map_err(|e| e.to_string())?;
+        if !n.attributes().iter().any(|a| matches!(a, async_imap::types::NameAttribute::NoSelect)) {
+            names.push(n.name().to_owned());
+        }
+    }
+    names.sort();
+    if names.is_empty() {
+        // Every account has INBOX: an empty list means the server failed.
+        return Err("the server listed no mailbox (see its log)".into());
+    }
+    Ok(names)
+}
+
+async fn read_mailbox(session: &mut Session, source: &ImapSource, mailbox: &str, max_message: u64, sink: &mut dyn FnMut(ImapEvent)) -> Result<(), String> {
+    // EXAMINE: read-only, so neither \Seen nor \Recent change.
+    let info = session.examine(mailbox).await.map_err(|e| format!("EXAMINE failed: {e}"))?;
+    let validity = info.uid_validity.unwrap_or(0);
+    if info.exists == 0 {
+        return Ok(());
+    }
+    let mut sizes: Vec<(u32, u64)> = Vec::new();
+    {
+        let mut fetches = session.uid_fetch("1:*", "(UID RFC822.SIZE)").await.map_err(|e| format!("FETCH sizes failed: {e}"))?;
+        while let Some(f) = fetches.next().await {
+            let f = f.map_err(|e| e.to_string())?;
+            if let Some(uid) = f.uid {
+                sizes.push((uid, f.size.map(u64::from).unwrap_or(0)));
+            }
+        }
+    }
+    sizes.sort();
+    let mut batch: Vec<u32> = Vec::new();
+    let mut batch_bytes = 0;
+    let mut batches = Vec::new();
+    for (uid, size) in sizes {
+        if size > max_message {
+            sink(ImapEvent::Problem { place: source.message_url(mailbox, validity, uid), error: format!("message of {size} bytes is over the size limit: not fetched") });
+            continue;
+        }
+        if !batch.is_empty() && (batch_bytes + size > BATCH_BYTES || batch.len() >= BATCH_COUNT) {
+            batches.push(std::mem::take(&mut batch));
+            batch_bytes = 0;
+        }
+        batch.push(uid);
+        batch_bytes += size;
+    }
+    if !batch.is_empty() {
+        batches.push(batch);
+    }
+    for uids in batches {
+        let set = uids.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
+        let mut fetched = Vec::new();
+        {
+            // BODY.PEEK[]: the whole message without setting \Seen.
+            let mut fetches = session.uid_fetch(&set, "(UID BODY.PEEK[])").await.map_err(|e| format!("FETCH failed: {e}"))?;
+            while let Some(f) = fetches.next().await {
+                let f = f.map_err(|e| e.to_string())?;
+                if let (Some(uid), Some(body)) = (f.uid, f.body()) {
+                    fetched.push((uid, body.to_vec()));
+                }
+            }
+        }
+        for (uid, bytes) in fetched {
+            sink(ImapEvent::Message { url: source.message_url(mailbox, validity, uid), mailbox: mailbox.to_owned(), bytes });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_imap_urls() {
+        let s = ImapSource::parse("imaps://vanthu%40syt.thanhhoa.gov.vn@mail.thanhhoa.gov.vn/INBOX", false).unwrap();
+        assert_eq!((s.user.as_str(), s.host.as_str(), s.port, s.mailbox.as_deref()), ("vanthu@syt.thanhhoa.gov.vn", "mail.thanhhoa.gov.vn", 993, Some("INBOX")));
+        assert_eq!(s.message_url("INBOX", 7, 42), "imaps://vanthu@syt.thanhhoa.gov.vn@mail.thanhhoa.gov.vn/INBOX;UIDVALIDITY=7/;UID=42");
+        let all = ImapSource::parse("imap://u@127.0.0.1:1143/", true).unwrap();
+        assert_eq!((all.transport, all.port, all.mailbox), (Transport::Plain, 1143, None));
+        assert_eq!(ImapSource::parse("imap://u@h/Sent%20Items", false).unwrap().mailbox.as_deref(), Some("Sent Items"));
+        assert_eq!(ImapSource::parse("imap://u@h/", false).unwrap().transport, Transport::StartTls);
+        let err = ImapSource::parse("imaps://u:secret@h/INBOX", false).unwrap_err();
+        assert!(err.contains("never put the password") && !err.contains("secret"), "{err}");
+        assert!(ImapSource::parse("imaps://h/INBOX", false).is_err());
+    }
+}
