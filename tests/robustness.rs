@@ -60,6 +60,10 @@ fn extract_any(bytes: &[u8]) {
         Some(DocKind::Cms(enc)) => drop(extract::cms_file::extract(bytes, enc, &no_data)),
         _ => drop(extract::pdf::extract(bytes)),
     }
+    // The generic dispatcher: mail, mbox, ZIP, .msg, TNEF by content.
+    let env = extract::Env::new(extract::Limits::default(), None);
+    drop(extract::extract_bytes(bytes, "x", "", 0, &env));
+    drop(extract::mail::extract_message(bytes, 0, &env));
     drop(extract::cms_file::extract(bytes, extract::CmsEncoding::Binary, &|| extract::cms_file::Detached::Found { name: "data".into(), bytes: bytes.to_vec() }));
     drop(sigaudit::signature::cms::SignedData::parse(bytes));
 }
@@ -67,7 +71,7 @@ fn extract_any(bytes: &[u8]) {
 #[test]
 fn mutated_real_files_never_panic() {
     let mut seeds: Vec<Vec<u8>> = Vec::new();
-    for dir in ["pdf", "cms"] {
+    for dir in ["pdf", "cms", "smime", "ooxml", "odf"] {
         for e in std::fs::read_dir(common::shared().join("corpus").join(dir)).unwrap() {
             let p = e.unwrap().path();
             let b = std::fs::read(&p).unwrap();

@@ -86,10 +86,18 @@ fn decode_text(bytes: &[u8]) -> Result<Vec<u8>, String> {
         .map_err(|e| format!("base64 text does not decode: {e}"))
 }
 
+/// What a CMS blob embedded in a container yields.
+pub struct Embedded {
+    pub signatures: Vec<Signature>,
+    /// Bytes the CMS took (the rest of the blob is padding).
+    pub consumed: usize,
+    /// Encapsulated content, when attached.
+    pub econtent: Option<Vec<u8>>,
+}
+
 /// CMS bytes embedded in another container (PDF /Contents, mail part),
 /// verified against the `content` the container says was signed.
-pub fn signatures_in(blob: &[u8], format: Format, member: &str, content: Content<'_>) -> Result<(Vec<Signature>, usize, Option<Vec<u8>>), CmsError> {
+pub fn signatures_in(blob: &[u8], format: Format, member: &str, content: Content<'_>) -> Result<Embedded, CmsError> {
     let sd = SignedData::parse(blob)?;
-    let econtent = sd.econtent.as_ref().map(|c| c.to_vec());
-    Ok((from_signed_data(&sd, format, member, content), sd.consumed, econtent))
+    Ok(Embedded { signatures: from_signed_data(&sd, format, member, content), consumed: sd.consumed, econtent: sd.econtent.as_ref().map(|c| c.to_vec()) })
 }

@@ -147,11 +147,10 @@ fn unfold_parameters(bytes: &[u8]) -> Cow<'_, [u8]> {
     let mut i = 0;
     while i < header.len() {
         out.push(header[i]);
-        if header[i] == b'=' {
-            if let Some(skip) = folded(i) {
+        if header[i] == b'='
+            && let Some(skip) = folded(i) {
                 i += skip;
             }
-        }
         i += 1;
     }
     out.extend_from_slice(&bytes[header.len()..]);
@@ -300,8 +299,8 @@ fn opaque_signed_data(sd: &SignedData<'_>, label: &str, depth: usize, env: &Env<
     for s in from_signed_data(sd, Format::Smime, "S/MIME signature (opaque)", Content::Bytes(&[])) {
         out.signatures.push(s);
     }
-    if let Some(inner) = &sd.econtent {
-        if depth + 1 < env.limits.max_depth {
+    if let Some(inner) = &sd.econtent
+        && depth + 1 < env.limits.max_depth {
             match parse_mime(inner.as_ref()) {
                 Some(entity) => {
                     let mut found = Extraction::default();
@@ -311,7 +310,6 @@ fn opaque_signed_data(sd: &SignedData<'_>, label: &str, depth: usize, env: &Env<
                 None => out.problem(label, Stage::Mail, "signed content is not a MIME entity"),
             }
         }
-    }
 }
 
 fn smime_cms(blob: &[u8], member: &str, content: Content<'_>, out: &mut Extraction) {

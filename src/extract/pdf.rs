@@ -264,9 +264,8 @@ fn signatures_of(bytes: &[u8], doc: Option<&Document>, d: &SigDict, member: &str
         }
     } else {
         match signatures_in(&d.contents, Format::Pdf, member, content) {
-            Ok((sigs, consumed, econtent)) => {
+            Ok(super::cms_file::Embedded { signatures: mut sigs, consumed, econtent }) => {
                 let padding = &d.contents[consumed.min(d.contents.len())..];
-                let mut sigs = sigs;
                 if padding.iter().any(|&b| b != 0) {
                     for s in &mut sigs {
                         s.notes.push(format!("/Contents padded with {} non-zero bytes after the CMS (ignored)", padding.len()));

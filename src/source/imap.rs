@@ -100,13 +100,13 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(v);
+        let hex = |c: u8| (c as char).to_digit(16);
+        if b[i] == b'%' && i + 2 < b.len()
+            && let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                out.push((h * 16 + l) as u8);
                 i += 3;
                 continue;
             }
-        }
         out.push(b[i]);
         i += 1;
     }
@@ -299,5 +299,7 @@ mod tests {
         let err = ImapSource::parse("imaps://u:secret@h/INBOX", false).unwrap_err();
         assert!(err.contains("never put the password") && !err.contains("secret"), "{err}");
         assert!(ImapSource::parse("imaps://h/INBOX", false).is_err());
+        // A '%' before a multi-byte character is not an escape (and no panic).
+        assert_eq!(ImapSource::parse("imap://u@h/Th%ư", false).unwrap().mailbox.as_deref(), Some("Th%ư"));
     }
 }

@@ -79,11 +79,10 @@ pub fn verify_signer(sd: &SignedData<'_>, si: &SignerInfo<'_>, signer: &Cert, co
     if signature_check == Err(VerifyError::Mismatch) {
         // RFC 5652 signs the DER encoding; a file whose attributes are not
         // in DER (SET OF) order may have been signed over the sorted form.
-        if let Some(sorted) = der_sorted_set(&signed) {
-            if sorted != signed && verify_message(alg, &signer.spki, &sorted, &si.signature).is_ok() {
+        if let Some(sorted) = der_sorted_set(&signed)
+            && sorted != signed && verify_message(alg, &signer.spki, &sorted, &si.signature).is_ok() {
                 signature_check = Ok(());
             }
-        }
     }
     let content_type_ok = si.signed_attr(&oids::CONTENT_TYPE).first().is_none_or(|t| crate::signature::ber::oid_string(t.body) == sd.econtent_type);
     let Some(message_digest) = si.signed_attr(&oids::MESSAGE_DIGEST).into_iter().next() else {

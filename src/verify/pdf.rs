@@ -165,9 +165,9 @@ impl AllowedRefs {
     fn collect(doc: &Document) -> AllowedRefs {
         let mut a = AllowedRefs::default();
         reach_obj(doc, &Object::Dictionary(doc.trailer.clone()), &mut a.in_use, usize::MAX);
-        if let Ok(cat) = doc.catalog() {
-            if let Ok(form) = cat.get(b"AcroForm").and_then(|f| doc.dereference(f)).map(|(_, o)| o) {
-                if let Ok(form) = form.as_dict() {
+        if let Ok(cat) = doc.catalog()
+            && let Ok(form) = cat.get(b"AcroForm").and_then(|f| doc.dereference(f)).map(|(_, o)| o)
+                && let Ok(form) = form.as_dict() {
                     if let Ok(Object::Reference(id)) = form.get(b"Fields") {
                         a.arrays.insert(*id);
                     }
@@ -175,18 +175,15 @@ impl AllowedRefs {
                         reach_obj(doc, dr, &mut a.appearance, 6);
                     }
                 }
-            }
-        }
         for (id, obj) in &doc.objects {
             let Some(dict) = dict_of(obj) else { continue };
             if name(doc, dict, b"Type").as_deref() == Some("DSS") || (dict.has(b"VRI") || dict.has(b"Certs") || dict.has(b"OCSPs") || dict.has(b"CRLs")) {
                 reach(doc, *id, &mut a.dss, 5);
             }
-            if is_sig_field(doc, dict) {
-                if let Ok(ap) = dict.get(b"AP") {
+            if is_sig_field(doc, dict)
+                && let Ok(ap) = dict.get(b"AP") {
                     reach_obj(doc, ap, &mut a.appearance, 6);
                 }
-            }
             if let Ok(Object::Reference(id)) = dict.get(b"Annots") {
                 a.arrays.insert(*id);
             }

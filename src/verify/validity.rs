@@ -44,15 +44,13 @@ const SIGNING_EKUS: [&str; 7] = [
 /// users ask: an inventory records, it does not refuse).
 pub fn usage_notes(signer: &Cert) -> Vec<String> {
     let mut notes = Vec::new();
-    if let Some(ku) = signer.key_usage {
-        if !ku.digital_signature && !ku.non_repudiation {
+    if let Some(ku) = signer.key_usage
+        && !ku.digital_signature && !ku.non_repudiation {
             notes.push("signer certificate's key usage has neither digitalSignature nor nonRepudiation: its key is not meant to sign documents".into());
         }
-    }
-    if let Some(ekus) = &signer.ext_key_usage {
-        if !ekus.iter().any(|e| SIGNING_EKUS.contains(&e.as_str())) {
+    if let Some(ekus) = &signer.ext_key_usage
+        && !ekus.iter().any(|e| SIGNING_EKUS.contains(&e.as_str())) {
             notes.push(format!("signer certificate's extended key usage ({}) does not include document or e-mail signing", ekus.join(", ")));
         }
-    }
     notes
 }
