@@ -39,9 +39,13 @@ fn main() -> ExitCode {
 fn run_scan(args: &ScanArgs) -> Result<u8, String> {
     let opts = args.options()?;
     let (rules, anchors) = cli::load_trust(&args.trust)?;
+    // Parsers of hostile input recurse: give workers room (every recursion
+    // is also bounded in depth).
+    let mut pool = rayon::ThreadPoolBuilder::new().stack_size(16 << 20);
     if let Some(n) = args.jobs {
-        rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global().map_err(|e| e.to_string())?;
+        pool = pool.num_threads(n.max(1));
     }
+    pool.build_global().map_err(|e| e.to_string())?;
     let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
         let b = indicatif::ProgressBar::new_spinner();
         b.set_style(indicatif::ProgressStyle::with_template("{spinner} {pos} files  {elapsed}  {msg}").expect("valid template"));

@@ -192,9 +192,16 @@ fn content_type(part: &mail_parser::MessagePart<'_>) -> (String, String) {
         .unwrap_or_else(|| ("text".into(), "plain".into()))
 }
 
+/// MIME parts nested deeper than this are hostile (and would exhaust the
+/// stack of a worker thread).
+const MAX_MIME_NESTING: usize = 100;
+
 /// Visits part `id` (IMAP-style section `path`).
 fn visit(msg: &Message<'_>, raw: &[u8], id: u32, path: &str, depth: usize, env: &Env<'_>, out: &mut Extraction) {
     let Some(part) = msg.part(id) else { return };
+    if path.bytes().filter(|&b| b == b'.').count() >= MAX_MIME_NESTING {
+        return out.problem(format!("part {path}"), Stage::Limit, format!("MIME parts nested more than {MAX_MIME_NESTING} deep: not read"));
+    }
     let (ctype, subtype) = content_type(part);
     let label = part.attachment_name().map(str::to_owned).unwrap_or_else(|| format!("part {path}"));
     match &part.body {
@@ -483,6 +490,22 @@ mod tests {
         let m = b"Content-Type: multipart/signed; boundary=\n \"--x y--\"\n\nbody=\n \"kept\"";
         assert_eq!(&*unfold_parameters(m), b"Content-Type: multipart/signed; boundary=\"--x y--\"\n\nbody=\n \"kept\"");
         assert!(matches!(unfold_parameters(b"A: b=c\n\nx"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn deeply_nested_parts_stop_with_an_error_not_a_crash() {
+        let mut m = String::from("From: a@b\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"b0\"\n\n");
+        for i in 1..50_000 {
+            m.push_str(&format!("--b{}\nContent-Type: multipart/mixed; boundary=\"b{}\"\n\n", i - 1, i));
+        }
+        let handle = std::thread::Builder::new()
+            .stack_size(2 << 20) // a rayon worker's stack
+            .spawn(move || {
+                let env = Env::new(super::super::Limits::default(), None);
+                extract_message(m.as_bytes(), 0, &env).problems.len()
+            })
+            .unwrap();
+        assert_eq!(handle.join().unwrap(), 1);
     }
 
     #[test]
