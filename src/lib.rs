@@ -31,3 +31,4 @@ pub mod signature;
 pub mod source;
 pub mod trust;
 pub mod verify;
+pub mod xml;

@@ -1,0 +1,308 @@
+//! A small, hostile-input-proof XML tree for signature work, built from
+//! quick-xml events: namespaces resolved, text and attribute values decoded,
+//! entities never expanded beyond the predefined ones and character
+//! references (no DTD processing, so no XXE and no entity bombs).
+
+pub mod c14n;
+
+use quick_xml::events::Event;
+
+pub const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
+
+/// Elements nested deeper than this make the document unreadable.
+const MAX_DEPTH: usize = 512;
+/// Element count bound (a 1 GB XML file holds far fewer signatures).
+const MAX_NODES: usize = 2_000_000;
+
+#[derive(Debug, Clone)]
+pub struct Attr {
+    pub prefix: String,
+    pub local: String,
+    /// Namespace URI ("" for unprefixed attributes).
+    pub ns: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone)]
+pub enum Child {
+    Elem(usize),
+    Text(String),
+    Comment(String),
+    Pi(String, String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub parent: Option<usize>,
+    pub prefix: String,
+    pub local: String,
+    pub ns: String,
+    pub attrs: Vec<Attr>,
+    /// Namespace declarations written on this element: (prefix, URI).
+    pub ns_decls: Vec<(String, String)>,
+    pub children: Vec<Child>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Doc {
+    pub nodes: Vec<Node>,
+    pub root: usize,
+    /// Comments and processing instructions before / after the root element.
+    pub prolog: Vec<Child>,
+    pub epilog: Vec<Child>,
+    /// An entity reference other than the predefined ones was met (its
+    /// value is unknown to us: canonical forms would be wrong).
+    pub unresolved_entities: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("XML not readable: {0}")]
+pub struct XmlError(pub String);
+
+impl Doc {
+    pub fn parse(bytes: &[u8]) -> Result<Doc, XmlError> {
+        let text = std::str::from_utf8(bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes)).map_err(|e| XmlError(format!("not UTF-8: {e}")))?;
+        let mut reader = quick_xml::Reader::from_str(text);
+        reader.config_mut().check_end_names = true;
+        let mut doc = Doc::default();
+        let mut stack: Vec<usize> = Vec::new();
+        let mut scopes: Vec<Vec<(String, String)>> = vec![vec![("xml".into(), XML_NS.into())]];
+        let mut seen_root = false;
+        loop {
+            let event = reader.read_event().map_err(|e| XmlError(format!("{e} at byte {}", reader.buffer_position())))?;
+            match event {
+                Event::Start(e) | Event::Empty(e) if stack.len() >= MAX_DEPTH => {
+                    let _ = e;
+                    return Err(XmlError(format!("elements nested more than {MAX_DEPTH} deep")));
+                }
+                Event::Start(ref e) | Event::Empty(ref e) => {
+                    if doc.nodes.len() >= MAX_NODES {
+                        return Err(XmlError(format!("more than {MAX_NODES} elements")));
+                    }
+                    if stack.is_empty() && seen_root {
+                        return Err(XmlError("more than one document element".into()));
+                    }
+                    let mut decls = Vec::new();
+                    let mut raw_attrs = Vec::new();
+                    for a in e.attributes() {
+                        let a = a.map_err(|e| XmlError(e.to_string()))?;
+                        let key = a.key.as_ref().to_owned();
+                        let value = a.normalized_value(quick_xml::XmlVersion::Implicit1_0).map_err(|e| XmlError(e.to_string()))?.into_owned();
+                        if key == "xmlns" {
+                            decls.push((String::new(), value));
+                        } else if let Some(p) = key.strip_prefix("xmlns:") {
+                            decls.push((p.to_owned(), value));
+                        } else {
+                            raw_attrs.push((key, value));
+                        }
+                    }
+                    let mut scope = scopes.last().expect("root scope").clone();
+                    for (p, u) in &decls {
+                        scope.retain(|(q, _)| q != p);
+                        scope.push((p.clone(), u.clone()));
+                    }
+                    let resolve = |prefix: &str| scope.iter().rev().find(|(p, _)| p == prefix).map(|(_, u)| u.clone());
+                    let qname = e.name().as_ref().to_owned();
+                    let (prefix, local) = split_qname(&qname);
+                    let ns = resolve(&prefix).unwrap_or_default();
+                    let attrs = raw_attrs
+                        .into_iter()
+                        .map(|(k, value)| {
+                            let (p, l) = split_qname(&k);
+                            let ns = if p.is_empty() { String::new() } else { resolve(&p).unwrap_or_default() };
+                            Attr { prefix: p, local: l, ns, value }
+                        })
+                        .collect();
+                    let id = doc.nodes.len();
+                    doc.nodes.push(Node { parent: stack.last().copied(), prefix, local, ns, attrs, ns_decls: decls, children: Vec::new() });
+                    match stack.last() {
+                        Some(&p) => doc.nodes[p].children.push(Child::Elem(id)),
+                        None => {
+                            doc.root = id;
+                            seen_root = true;
+                        }
+                    }
+                    if matches!(event, Event::Start(_)) {
+                        stack.push(id);
+                        scopes.push(scope);
+                    }
+                }
+                Event::End(_) => {
+                    stack.pop();
+                    scopes.pop();
+                }
+                Event::Text(t) => {
+                    if let Some(&p) = stack.last() {
+                        push_text(&mut doc.nodes[p].children, &t.xml10_content());
+                    }
+                }
+                Event::CData(t) => {
+                    if let Some(&p) = stack.last() {
+                        push_text(&mut doc.nodes[p].children, &t.xml10_content());
+                    }
+                }
+                Event::GeneralRef(r) => {
+                    let name = r.as_ref().to_owned();
+                    let value = match r.resolve_char_ref() {
+                        Ok(Some(c)) => Some(c.to_string()),
+                        _ => quick_xml::escape::resolve_predefined_entity(&name).map(str::to_owned),
+                    };
+                    let value = value.unwrap_or_else(|| {
+                        doc.unresolved_entities.push(name.clone());
+                        format!("&{name};")
+                    });
+                    if let Some(&p) = stack.last() {
+                        push_text(&mut doc.nodes[p].children, &value);
+                    }
+                }
+                Event::Comment(c) => {
+                    let c = Child::Comment(c.xml10_content().into_owned());
+                    match stack.last() {
+                        Some(&p) => doc.nodes[p].children.push(c),
+                        None if seen_root => doc.epilog.push(c),
+                        None => doc.prolog.push(c),
+                    }
+                }
+                Event::PI(pi) => {
+                    let c = Child::Pi(pi.target().to_owned(), pi.content().trim_start().to_owned());
+                    match stack.last() {
+                        Some(&p) => doc.nodes[p].children.push(c),
+                        None if seen_root => doc.epilog.push(c),
+                        None => doc.prolog.push(c),
+                    }
+                }
+                Event::Decl(_) | Event::DocType(_) => {}
+                Event::Eof => break,
+            }
+        }
+        if !seen_root {
+            return Err(XmlError("no document element".into()));
+        }
+        if !stack.is_empty() {
+            return Err(XmlError("document ends inside an element".into()));
+        }
+        Ok(doc)
+    }
+
+    pub fn node(&self, id: usize) -> &Node {
+        &self.nodes[id]
+    }
+
+    /// Elements named `{ns}local` in document order.
+    pub fn find_all(&self, ns: &str, local: &str) -> Vec<usize> {
+        (0..self.nodes.len()).filter(|&i| self.nodes[i].ns == ns && self.nodes[i].local == local).collect()
+    }
+
+    /// Child elements of `id` named `{ns}local`.
+    pub fn children(&self, id: usize, ns: &str, local: &str) -> Vec<usize> {
+        self.nodes[id]
+            .children
+            .iter()
+            .filter_map(|c| match c {
+                Child::Elem(e) if self.nodes[*e].ns == ns && self.nodes[*e].local == local => Some(*e),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub fn child(&self, id: usize, ns: &str, local: &str) -> Option<usize> {
+        self.children(id, ns, local).into_iter().next()
+    }
+
+    /// Descendants of `id` (not `id` itself) named `{ns}local`, in order.
+    pub fn descendants(&self, id: usize, ns: &str, local: &str) -> Vec<usize> {
+        let mut out = Vec::new();
+        let mut stack: Vec<usize> = self.child_ids(id).into_iter().rev().collect();
+        while let Some(n) = stack.pop() {
+            if self.nodes[n].ns == ns && self.nodes[n].local == local {
+                out.push(n);
+            }
+            stack.extend(self.child_ids(n).into_iter().rev());
+        }
+        out
+    }
+
+    pub fn child_ids(&self, id: usize) -> Vec<usize> {
+        self.nodes[id].children.iter().filter_map(|c| if let Child::Elem(e) = c { Some(*e) } else { None }).collect()
+    }
+
+    /// Concatenated text of the element's direct text children.
+    pub fn text(&self, id: usize) -> String {
+        self.nodes[id].children.iter().filter_map(|c| if let Child::Text(t) = c { Some(t.as_str()) } else { None }).collect()
+    }
+
+    /// An unprefixed attribute's value.
+    pub fn attr(&self, id: usize, local: &str) -> Option<&str> {
+        self.nodes[id].attrs.iter().find(|a| a.ns.is_empty() && a.local == local).map(|a| a.value.as_str())
+    }
+
+    /// Is `ancestor` an ancestor of `id` (or `id` itself)?
+    pub fn is_within(&self, id: usize, ancestor: usize) -> bool {
+        let mut cur = Some(id);
+        while let Some(c) = cur {
+            if c == ancestor {
+                return true;
+            }
+            cur = self.nodes[c].parent;
+        }
+        false
+    }
+
+    /// The element whose Id / ID / id attribute is `value` (XMLDSig
+    /// same-document references; no DTD, so by name).
+    pub fn by_id(&self, value: &str) -> Option<usize> {
+        (0..self.nodes.len()).find(|&i| self.nodes[i].attrs.iter().any(|a| matches!(a.local.as_str(), "Id" | "ID" | "id") && a.value == value))
+    }
+
+    /// Namespaces in scope at `id`: prefix -> URI, innermost declaration wins.
+    pub fn in_scope(&self, id: usize) -> Vec<(String, String)> {
+        let mut chain = Vec::new();
+        let mut cur = Some(id);
+        while let Some(c) = cur {
+            chain.push(c);
+            cur = self.nodes[c].parent;
+        }
+        let mut scope: Vec<(String, String)> = Vec::new();
+        for &n in chain.iter().rev() {
+            for (p, u) in &self.nodes[n].ns_decls {
+                scope.retain(|(q, _)| q != p);
+                scope.push((p.clone(), u.clone()));
+            }
+        }
+        scope
+    }
+}
+
+fn split_qname(q: &str) -> (String, String) {
+    match q.split_once(':') {
+        Some((p, l)) => (p.to_owned(), l.to_owned()),
+        None => (String::new(), q.to_owned()),
+    }
+}
+
+fn push_text(children: &mut Vec<Child>, t: &str) {
+    if let Some(Child::Text(prev)) = children.last_mut() {
+        prev.push_str(t);
+    } else {
+        children.push(Child::Text(t.to_owned()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn namespaces_text_and_entities() {
+        let d = Doc::parse(b"<?xml version=\"1.0\"?><!DOCTYPE a [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><a xmlns=\"urn:a\" xmlns:b=\"urn:b\"><b:c b:k=\"1 &amp; 2\">t&lt;&#x41;&x;</b:c></a>").unwrap();
+        let c = d.find_all("urn:b", "c")[0];
+        assert_eq!(d.text(c), "t<A&x;");
+        assert_eq!(d.unresolved_entities, vec!["x".to_string()]);
+        assert_eq!(d.node(c).attrs[0].value, "1 & 2");
+        assert_eq!(d.node(c).attrs[0].ns, "urn:b");
+        assert_eq!(d.node(d.root).ns, "urn:a");
+        assert!(Doc::parse(b"<a><b></a>").is_err());
+        let deep = "<a>".repeat(1000);
+        assert!(Doc::parse(deep.as_bytes()).is_err());
+    }
+}
