@@ -110,3 +110,23 @@ fn deep_and_huge_ber_is_refused_quickly() {
     assert!(out.signatures.is_empty());
     assert!(start.elapsed().as_secs() < 10, "took {:?}", start.elapsed());
 }
+
+#[test]
+fn fuzzer_findings_stay_fixed() {
+    let dir = common::root().join("tests/fixtures/fuzz");
+    let mut n = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let path = e.unwrap().path();
+        if path.extension().is_some_and(|x| x == "md") {
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        let start = std::time::Instant::now();
+        extract_any(&bytes);
+        let env = extract::Env::new(extract::Limits::default(), None);
+        drop(extract::mail::extract_mbox(std::io::Cursor::new(&bytes[..]), 0, &env));
+        assert!(start.elapsed().as_secs() < 20, "{} took {:?}", path.display(), start.elapsed());
+        n += 1;
+    }
+    assert!(n >= 1);
+}

@@ -112,7 +112,7 @@ pub fn extract_smime_blob(bytes: &[u8], depth: usize, env: &Env<'_>) -> Extracti
     match parse_mime(bytes) {
         Some(entity) => {
             let mut found = Extraction::default();
-            visit(&entity, entity.raw_message(), 0, "1", depth, env, &mut found);
+            visit(&entity, entity.raw_message(), 0, "1", depth, env, &mut Visited::default(), &mut found);
             out.absorb("smime.p7m", found);
         }
         None => out.problem("smime.p7m", Stage::Mail, "not a readable MIME entity"),
@@ -176,7 +176,7 @@ fn sender(msg: &Message<'_>) -> Option<String> {
 /// outermost message, not to the forwarded one.
 fn walk_message(msg: &Message<'_>, raw: &[u8], ident: &str, depth: usize, env: &Env<'_>, out: &mut Extraction) {
     let mut found = Extraction::default();
-    visit(msg, raw, 0, "1", depth, env, &mut found);
+    visit(msg, raw, 0, "1", depth, env, &mut Visited::default(), &mut found);
     let from = sender(msg);
     for s in &mut found.signatures {
         if s.mail_from.is_none() {
@@ -196,8 +196,17 @@ fn content_type(part: &mail_parser::MessagePart<'_>) -> (String, String) {
 /// stack of a worker thread).
 const MAX_MIME_NESTING: usize = 100;
 
+/// Parts of one message already visited: a malformed message can make
+/// the parser list a part among its own descendants (found by fuzzing:
+/// without this, a cycle fans out exponentially).
+type Visited = std::collections::HashSet<u32>;
+
 /// Visits part `id` (IMAP-style section `path`).
-fn visit(msg: &Message<'_>, raw: &[u8], id: u32, path: &str, depth: usize, env: &Env<'_>, out: &mut Extraction) {
+#[allow(clippy::too_many_arguments)]
+fn visit(msg: &Message<'_>, raw: &[u8], id: u32, path: &str, depth: usize, env: &Env<'_>, seen: &mut Visited, out: &mut Extraction) {
+    if !seen.insert(id) {
+        return;
+    }
     let Some(part) = msg.part(id) else { return };
     if path.bytes().filter(|&b| b == b'.').count() >= MAX_MIME_NESTING {
         return out.problem(format!("part {path}"), Stage::Limit, format!("MIME parts nested more than {MAX_MIME_NESTING} deep: not read"));
@@ -208,11 +217,11 @@ fn visit(msg: &Message<'_>, raw: &[u8], id: u32, path: &str, depth: usize, env: 
         PartType::Multipart(children) => {
             if ctype == "multipart" && subtype == "signed" && children.len() >= 2 {
                 multipart_signed(msg, raw, children[0], children[1], path, env, out);
-                visit(msg, raw, children[0], &format!("{path}.1"), depth, env, out);
+                visit(msg, raw, children[0], &format!("{path}.1"), depth, env, seen, out);
                 return;
             }
             for (i, child) in children.iter().enumerate() {
-                visit(msg, raw, *child, &format!("{path}.{}", i + 1), depth, env, out);
+                visit(msg, raw, *child, &format!("{path}.{}", i + 1), depth, env, seen, out);
             }
         }
         PartType::Message(inner) => {
@@ -311,7 +320,7 @@ fn opaque_signed_data(sd: &SignedData<'_>, label: &str, depth: usize, env: &Env<
             match parse_mime(inner.as_ref()) {
                 Some(entity) => {
                     let mut found = Extraction::default();
-                    visit(&entity, entity.raw_message(), 0, "1", depth + 1, env, &mut found);
+                    visit(&entity, entity.raw_message(), 0, "1", depth + 1, env, &mut Visited::default(), &mut found);
                     out.absorb("signed content", found);
                 }
                 None => out.problem(label, Stage::Mail, "signed content is not a MIME entity"),
