@@ -20,6 +20,8 @@ pub enum Stage {
     Cms,
     /// MIME messages and mailboxes.
     Mail,
+    /// XML documents (XMLDSig, XAdES, packages).
+    Xml,
     /// ZIP archives, Outlook .msg and TNEF containers.
     Archive,
     /// An IMAP server.
@@ -39,6 +41,7 @@ impl Stage {
             Stage::Pdf => "pdf",
             Stage::Cms => "cms",
             Stage::Mail => "mail",
+            Stage::Xml => "xml",
             Stage::Archive => "archive",
             Stage::Imap => "imap",
             Stage::Signer => "signer",

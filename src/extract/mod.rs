@@ -7,13 +7,14 @@ pub mod mail;
 pub mod msg;
 pub mod pdf;
 pub mod pdf_raw;
+pub mod xmldsig;
 pub mod zip;
 
 use std::cell::Cell;
 
 use crate::messages::Stage;
-use crate::signature::Signature;
 use crate::signature::oids;
+use crate::signature::{Format, Signature};
 
 /// What a file looks like, decided from its first bytes (and name).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +31,8 @@ pub enum DocKind {
     Tnef,
     /// A ZIP archive (also .docx/.odt and other packages).
     Zip,
+    /// An XML document (signed ones carry XMLDSig).
+    Xml,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +82,11 @@ pub fn sniff(head: &[u8], file_name: &str) -> Option<DocKind> {
     }
     if mail::looks_like_message(head) {
         return Some(DocKind::Mail);
+    }
+    let text = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+    let text = &text[text.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(text.len())..];
+    if text.starts_with(b"<?xml") || (text.first() == Some(&b'<') && text.get(1).is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')) {
+        return Some(DocKind::Xml);
     }
     if memchr::memmem::find(&head[..head.len().min(1024)], b"%PDF-").is_some() || lower.ends_with(".pdf") {
         return Some(DocKind::Pdf);
@@ -201,6 +209,9 @@ pub fn extract_bytes(bytes: &[u8], name: &str, member: &str, depth: usize, env: 
         DocKind::Msg => msg::extract_msg(bytes, depth, env),
         DocKind::Tnef => msg::extract_tnef(bytes, depth, env),
         DocKind::Zip => zip::extract(bytes, depth, env),
+        // The cheap test: no XMLDSig namespace, no signature.
+        DocKind::Xml if memchr::memmem::find(bytes, xmldsig::MARKER).is_none() => return out,
+        DocKind::Xml => xmldsig::extract(bytes, Format::Xml, None),
     };
     out.absorb(member, inner);
     out

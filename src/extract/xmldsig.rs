@@ -1,0 +1,374 @@
+//! XML signatures (XMLDSig, XAdES): every top-level ds:Signature of an XML
+//! document (enveloped or enveloping, any prefix), its certificates, signer
+//! (XAdES SigningCertificate when present) and signing time, and core
+//! validation: each Reference digest after its transforms, and the
+//! SignatureValue over the canonical SignedInfo. What cannot be checked is
+//! `unknown` with the reason, never `valid`. OOXML and ODF packages resolve
+//! their part references through a [`Parts`] lookup.
+
+use std::sync::Arc;
+
+use base64::Engine;
+use time::OffsetDateTime;
+
+use super::Extraction;
+use crate::cert::Cert;
+use crate::messages::Stage;
+use crate::signature::{Format, Integrity, Kind, Signature, TimeSource};
+use crate::trust::crypto::{Algorithm, Hash, Scheme, VerifyError, verify_message};
+use crate::xml::c14n::{self, Method, Options};
+use crate::xml::Doc;
+
+pub const DSIG: &str = "http://www.w3.org/2000/09/xmldsig#";
+const XADES: [&str; 3] = ["http://uri.etsi.org/01903/v1.3.2#", "http://uri.etsi.org/01903/v1.1.1#", "http://uri.etsi.org/01903/v1.4.1#"];
+const EXC_C14N: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
+const ENVELOPED: &str = "http://www.w3.org/2000/09/xmldsig#enveloped-signature";
+const BASE64: &str = "http://www.w3.org/2000/09/xmldsig#base64";
+const RELATIONSHIP_TRANSFORM: &str = "http://schemas.openxmlformats.org/package/2006/RelationshipTransform";
+const OPC_REL_NS: &str = "http://schemas.openxmlformats.org/package/2006/relationships";
+const OPC_DSIG_NS: &str = "http://schemas.openxmlformats.org/package/2006/digital-signature";
+
+/// Marker of a signed XML document, for the cheap test.
+pub const MARKER: &[u8] = b"http://www.w3.org/2000/09/xmldsig#";
+
+/// Parts of the package an XML signature lives in (OOXML, ODF): the bytes
+/// of a part by its name.
+pub trait Parts {
+    fn part(&self, name: &str) -> Option<Vec<u8>>;
+}
+
+/// Every top-level signature of `bytes` (counter-signatures nested inside
+/// another signature are not signers of the document).
+pub fn extract(bytes: &[u8], format: Format, parts: Option<&dyn Parts>) -> Extraction {
+    let mut out = Extraction::default();
+    let doc = match Doc::parse(bytes) {
+        Ok(d) => d,
+        Err(e) => {
+            out.problem("", Stage::Xml, e.to_string());
+            return out;
+        }
+    };
+    let all = doc.find_all(DSIG, "Signature");
+    let top: Vec<usize> = all.iter().copied().filter(|&s| !all.iter().any(|&o| o != s && doc.is_within(s, o))).collect();
+    for sig in top {
+        let member = element_path(&doc, sig);
+        match signature_of(&doc, sig, format, &member, parts) {
+            Ok(s) => out.signatures.push(s),
+            Err(e) => out.problem(member, Stage::Signer, e),
+        }
+    }
+    out
+}
+
+/// `HDon/DSCKS/NBan/Signature` (and the Id, when there is one).
+fn element_path(doc: &Doc, id: usize) -> String {
+    let mut names = Vec::new();
+    let mut cur = Some(id);
+    while let Some(c) = cur {
+        names.push(doc.node(c).local.clone());
+        cur = doc.node(c).parent;
+    }
+    names.reverse();
+    let path = names.join("/");
+    match doc.attr(id, "Id") {
+        Some(i) => format!("{path} (Id={i})"),
+        None => path,
+    }
+}
+
+fn b64(text: &str) -> Option<Vec<u8>> {
+    let clean: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD.decode(clean).ok()
+}
+
+fn signature_of(doc: &Doc, sig: usize, format: Format, member: &str, parts: Option<&dyn Parts>) -> Result<Signature, String> {
+    let signed_info = doc.child(sig, DSIG, "SignedInfo").ok_or("ds:Signature without SignedInfo")?;
+    let mut certs: Vec<Arc<Cert>> = Vec::new();
+    let mut cert_notes = Vec::new();
+    if let Some(key_info) = doc.child(sig, DSIG, "KeyInfo") {
+        for x509 in doc.children(key_info, DSIG, "X509Data") {
+            for c in doc.children(x509, DSIG, "X509Certificate") {
+                match b64(&doc.text(c)).map(|der| Cert::from_der(&der)) {
+                    Some(Ok(cert)) => certs.push(Arc::new(cert)),
+                    Some(Err(e)) => cert_notes.push(format!("KeyInfo certificate unreadable: {e}")),
+                    None => cert_notes.push("KeyInfo certificate is not base64".into()),
+                }
+            }
+        }
+    }
+    let method = doc.child(signed_info, DSIG, "SignatureMethod").and_then(|m| doc.attr(m, "Algorithm")).unwrap_or("").to_owned();
+    let signer = signing_certificate(doc, sig, &certs).or_else(|| leaf(&certs)).ok_or_else(|| {
+        if method.contains("hmac") {
+            "HMAC signature: a shared secret, no certificate and no signer identity".to_owned()
+        } else {
+            "signature found, but no signer certificate is embedded (KeyInfo/X509Data): signer unknown".to_owned()
+        }
+    })?;
+    let mut s = Signature::new(format, Kind::Signer, member.to_owned());
+    s.signer = Some(signer.clone());
+    s.certs = certs;
+    s.notes = cert_notes;
+    s.signature_algorithm = Some(method.rsplit(['#', '/']).next().unwrap_or(&method).to_owned());
+    if let Some(t) = signing_time(doc, sig) {
+        s.signed_at = Some((t, TimeSource::SigningTime));
+    }
+    let (integrity, reason, hash) = verify(doc, sig, signed_info, &method, &signer, parts);
+    s.digest_algorithm = hash.map(|h| h.name().to_owned());
+    s.set_integrity(integrity, reason);
+    if !doc.unresolved_entities.is_empty() {
+        s.notes.push(format!("the document uses entities that are not expanded ({}): possible XXE, never resolved", doc.unresolved_entities.join(", ")));
+    }
+    Ok(s)
+}
+
+/// The certificate named by XAdES SigningCertificate(V2) by its digest.
+fn signing_certificate(doc: &Doc, sig: usize, certs: &[Arc<Cert>]) -> Option<Arc<Cert>> {
+    for ns in XADES {
+        for sc in doc.descendants(sig, ns, "SigningCertificate").into_iter().chain(doc.descendants(sig, ns, "SigningCertificateV2")) {
+            for digest in doc.descendants(sc, ns, "CertDigest") {
+                let alg = doc.child(digest, DSIG, "DigestMethod").and_then(|m| doc.attr(m, "Algorithm")).and_then(digest_hash)?;
+                let value = doc.child(digest, DSIG, "DigestValue").and_then(|v| b64(&doc.text(v)))?;
+                if let Some(c) = certs.iter().find(|c| alg.digest(&[&c.der]) == value) {
+                    return Some(c.clone());
+                }
+            }
+        }
+    }
+    None
+}
+
+/// The certificate that issued no other one (the end of the chain).
+fn leaf(certs: &[Arc<Cert>]) -> Option<Arc<Cert>> {
+    certs.iter().find(|c| !certs.iter().any(|o| o.sha256 != c.sha256 && o.issuer_raw == c.subject_raw)).or(certs.first()).cloned()
+}
+
+fn signing_time(doc: &Doc, sig: usize) -> Option<OffsetDateTime> {
+    let t = XADES.iter().flat_map(|ns| doc.descendants(sig, ns, "SigningTime")).next()?;
+    parse_datetime(doc.text(t).trim())
+}
+
+/// xs:dateTime; a missing zone is taken as UTC.
+fn parse_datetime(s: &str) -> Option<OffsetDateTime> {
+    use time::format_description::well_known::Rfc3339;
+    OffsetDateTime::parse(s, &Rfc3339).ok().or_else(|| OffsetDateTime::parse(&format!("{s}Z"), &Rfc3339).ok())
+}
+
+fn digest_hash(uri: &str) -> Option<Hash> {
+    Some(match uri {
+        "http://www.w3.org/2000/09/xmldsig#sha1" => Hash::Sha1,
+        "http://www.w3.org/2001/04/xmldsig-more#sha224" => Hash::Sha224,
+        "http://www.w3.org/2001/04/xmlenc#sha256" => Hash::Sha256,
+        "http://www.w3.org/2001/04/xmldsig-more#sha384" => Hash::Sha384,
+        "http://www.w3.org/2001/04/xmlenc#sha512" => Hash::Sha512,
+        _ => return None,
+    })
+}
+
+fn signature_algorithm(uri: &str) -> Option<Algorithm> {
+    let (scheme, hash) = match uri {
+        "http://www.w3.org/2000/09/xmldsig#rsa-sha1" => (Scheme::RsaPkcs1, Hash::Sha1),
+        "http://www.w3.org/2001/04/xmldsig-more#rsa-sha224" => (Scheme::RsaPkcs1, Hash::Sha224),
+        "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256" => (Scheme::RsaPkcs1, Hash::Sha256),
+        "http://www.w3.org/2001/04/xmldsig-more#rsa-sha384" => (Scheme::RsaPkcs1, Hash::Sha384),
+        "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512" => (Scheme::RsaPkcs1, Hash::Sha512),
+        "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha1" => (Scheme::Ecdsa, Hash::Sha1),
+        "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha224" => (Scheme::Ecdsa, Hash::Sha224),
+        "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256" => (Scheme::Ecdsa, Hash::Sha256),
+        "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384" => (Scheme::Ecdsa, Hash::Sha384),
+        "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512" => (Scheme::Ecdsa, Hash::Sha512),
+        "http://www.w3.org/2007/05/xmldsig-more#sha256-rsa-MGF1" => (Scheme::RsaPss, Hash::Sha256),
+        "http://www.w3.org/2007/05/xmldsig-more#sha384-rsa-MGF1" => (Scheme::RsaPss, Hash::Sha384),
+        "http://www.w3.org/2007/05/xmldsig-more#sha512-rsa-MGF1" => (Scheme::RsaPss, Hash::Sha512),
+        _ => return None,
+    };
+    Some(Algorithm { scheme, hash })
+}
+
+/// C14N options of a CanonicalizationMethod or Transform element.
+fn c14n_options(doc: &Doc, el: usize) -> Option<Options> {
+    let uri = doc.attr(el, "Algorithm")?;
+    let prefixes = doc
+        .child(el, EXC_C14N, "InclusiveNamespaces")
+        .and_then(|n| doc.attr(n, "PrefixList"))
+        .map(|l| l.split_whitespace().map(str::to_owned).collect())
+        .unwrap_or_default();
+    Options::from_uri(uri, prefixes)
+}
+
+/// Core validation. Returns the verdict, its reason and the digest used.
+fn verify(doc: &Doc, sig: usize, signed_info: usize, method: &str, signer: &Cert, parts: Option<&dyn Parts>) -> (Integrity, String, Option<Hash>) {
+    let Some(alg) = signature_algorithm(method) else {
+        return (Integrity::Unknown, format!("signature method {method} is not supported: not verified"), None);
+    };
+    let Some(c14n_el) = doc.child(signed_info, DSIG, "CanonicalizationMethod") else {
+        return (Integrity::Invalid, "SignedInfo without CanonicalizationMethod".into(), Some(alg.hash));
+    };
+    let Some(opts) = c14n_options(doc, c14n_el) else {
+        let uri = doc.attr(c14n_el, "Algorithm").unwrap_or("");
+        return (Integrity::Unknown, format!("canonicalization {uri} is not supported: not verified"), Some(alg.hash));
+    };
+    let mut unknown = Vec::new();
+    let mut checked = 0;
+    let mut refs = doc.children(signed_info, DSIG, "Reference");
+    // OOXML: the package parts are listed in a Manifest inside a ds:Object.
+    if parts.is_some() {
+        for object in doc.children(sig, DSIG, "Object") {
+            for manifest in doc.children(object, DSIG, "Manifest") {
+                refs.extend(doc.children(manifest, DSIG, "Reference"));
+            }
+        }
+    }
+    for r in refs {
+        let uri = doc.attr(r, "URI").unwrap_or("").to_owned();
+        match reference(doc, sig, r, parts) {
+            Ok(true) => checked += 1,
+            Ok(false) => return (Integrity::Invalid, format!("the digest of reference \"{uri}\" does not match: the signed content was changed"), Some(alg.hash)),
+            Err(why) => unknown.push(format!("\"{uri}\": {why}")),
+        }
+    }
+    if !doc.unresolved_entities.is_empty() {
+        unknown.push("entities are not expanded, so canonical forms are unknown".into());
+    }
+    let canonical = c14n::canonicalize(doc, Some(signed_info), None, &opts);
+    let Some(value) = doc.child(sig, DSIG, "SignatureValue").and_then(|v| b64(&doc.text(v))) else {
+        return (Integrity::Invalid, "SignatureValue missing or not base64".into(), Some(alg.hash));
+    };
+    match verify_message(alg, &signer.spki, &canonical, &value) {
+        Ok(()) if unknown.is_empty() => (Integrity::Valid, format!("SignatureValue and {checked} reference digest(s) verified"), Some(alg.hash)),
+        Ok(()) => (Integrity::Unknown, format!("SignatureValue verified, {checked} reference(s) verified, but not: {}", unknown.join("; ")), Some(alg.hash)),
+        Err(VerifyError::Mismatch) => (Integrity::Invalid, "the SignatureValue does not verify with the signer certificate's key".into(), Some(alg.hash)),
+        Err(e) => (Integrity::Unknown, format!("{e}: not verified"), Some(alg.hash)),
+    }
+}
+
+/// What a reference points at, on its way through the transforms.
+enum Data {
+    /// A node-set: a subtree (or the whole document) minus an excluded subtree.
+    Nodes { apex: Option<usize>, exclude: Option<usize>, comments: bool },
+    /// Octets of a package part.
+    Octets(Vec<u8>),
+}
+
+/// Ok(true): digest matches; Ok(false): it does not; Err: cannot check.
+fn reference(doc: &Doc, sig: usize, r: usize, parts: Option<&dyn Parts>) -> Result<bool, String> {
+    let uri = doc.attr(r, "URI").unwrap_or("");
+    let hash_uri = doc.child(r, DSIG, "DigestMethod").and_then(|m| doc.attr(m, "Algorithm")).unwrap_or("");
+    let hash = digest_hash(hash_uri).ok_or_else(|| format!("digest {hash_uri} not supported"))?;
+    let expected = doc.child(r, DSIG, "DigestValue").and_then(|v| b64(&doc.text(v))).ok_or("DigestValue missing or not base64")?;
+    let mut data = if uri.is_empty() {
+        Data::Nodes { apex: None, exclude: None, comments: false }
+    } else if uri == "#xpointer(/)" {
+        Data::Nodes { apex: None, exclude: None, comments: true }
+    } else if let Some(frag) = uri.strip_prefix('#') {
+        let id = frag.strip_prefix("xpointer(id('").and_then(|f| f.strip_suffix("'))")).unwrap_or(frag);
+        let el = doc.by_id(id).ok_or_else(|| format!("no element with Id {id}"))?;
+        Data::Nodes { apex: Some(el), exclude: None, comments: frag.starts_with("xpointer") }
+    } else {
+        let parts = parts.ok_or("an external reference (not in this document): not resolvable from here")?;
+        let name = uri.split('?').next().unwrap_or(uri).trim_start_matches('/');
+        let name = percent_decode(name);
+        Data::Octets(parts.part(&name).ok_or_else(|| format!("package part {name} not found"))?)
+    };
+    if let Some(transforms) = doc.child(r, DSIG, "Transforms") {
+        for t in doc.children(transforms, DSIG, "Transform") {
+            let alg = doc.attr(t, "Algorithm").unwrap_or("");
+            if alg == ENVELOPED {
+                if let Data::Nodes { exclude, .. } = &mut data {
+                    *exclude = Some(sig);
+                }
+            } else if let Some(o) = c14n_options(doc, t) {
+                data = Data::Octets(canonical(doc, data, Some(o))?);
+            } else if alg == BASE64 {
+                let octets = match data {
+                    Data::Octets(o) => o,
+                    Data::Nodes { apex, .. } => text_of(doc, apex).into_bytes(),
+                };
+                data = Data::Octets(b64(&String::from_utf8_lossy(&octets)).ok_or("base64 transform input is not base64")?);
+            } else if alg == RELATIONSHIP_TRANSFORM {
+                let Data::Octets(rels) = &data else { return Err("RelationshipTransform on a node-set".into()) };
+                data = Data::Octets(relationship_transform(doc, t, rels)?);
+            } else {
+                return Err(format!("transform {alg} not supported"));
+            }
+        }
+    }
+    let octets = match data {
+        Data::Octets(o) => o,
+        nodes => canonical(doc, nodes, None)?,
+    };
+    Ok(hash.digest(&[&octets]) == expected)
+}
+
+/// Node-set to octets (C14N 1.0 by default); octets that are XML (a
+/// package part) are parsed first.
+fn canonical(doc: &Doc, data: Data, opts: Option<Options>) -> Result<Vec<u8>, String> {
+    match data {
+        Data::Nodes { apex, exclude, comments } => {
+            let o = opts.unwrap_or(Options { method: Method::Inclusive, comments });
+            Ok(c14n::canonicalize(doc, apex, exclude, &o))
+        }
+        Data::Octets(bytes) => {
+            let part = Doc::parse(&bytes).map_err(|e| format!("part is not XML: {e}"))?;
+            if !part.unresolved_entities.is_empty() {
+                return Err("part uses entities that are not expanded".into());
+            }
+            let o = opts.unwrap_or(Options { method: Method::Inclusive, comments: false });
+            Ok(c14n::canonicalize(&part, None, None, &o))
+        }
+    }
+}
+
+fn text_of(doc: &Doc, apex: Option<usize>) -> String {
+    let root = apex.unwrap_or(doc.root);
+    let mut out = doc.text(root);
+    for d in doc.child_ids(root) {
+        out.push_str(&text_of(doc, Some(d)));
+    }
+    out
+}
+
+/// OPC RelationshipTransform (ECMA-376 Part 2, 13.2.4.24): keep the
+/// Relationship elements named by SourceId / SourceType, in Id order, with
+/// TargetMode made explicit; the result goes on to C14N.
+fn relationship_transform(doc: &Doc, transform: usize, rels: &[u8]) -> Result<Vec<u8>, String> {
+    let ids: Vec<&str> = doc.children(transform, OPC_DSIG_NS, "RelationshipReference").iter().filter_map(|&r| doc.attr(r, "SourceId")).collect();
+    let types: Vec<&str> = doc.children(transform, OPC_DSIG_NS, "RelationshipsGroupReference").iter().filter_map(|&r| doc.attr(r, "SourceType")).collect();
+    let part = Doc::parse(rels).map_err(|e| format!(".rels part is not XML: {e}"))?;
+    let mut kept: Vec<(String, String, String, String)> = part
+        .children(part.root, OPC_REL_NS, "Relationship")
+        .into_iter()
+        .filter(|&r| part.attr(r, "Id").is_some_and(|i| ids.contains(&i)) || part.attr(r, "Type").is_some_and(|t| types.contains(&t)))
+        .map(|r| {
+            let a = |k: &str| part.attr(r, k).unwrap_or("").to_owned();
+            let mode = part.attr(r, "TargetMode").unwrap_or("Internal").to_owned();
+            (a("Id"), a("Target"), mode, a("Type"))
+        })
+        .collect();
+    kept.sort();
+    let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('"', "&quot;");
+    let mut xml = format!("<Relationships xmlns=\"{OPC_REL_NS}\">");
+    for (id, target, mode, ty) in kept {
+        xml.push_str(&format!("<Relationship Id=\"{}\" Target=\"{}\" TargetMode=\"{}\" Type=\"{}\"></Relationship>", esc(&id), esc(&target), esc(&mode), esc(&ty)));
+    }
+    xml.push_str("</Relationships>");
+    Ok(xml.into_bytes())
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
