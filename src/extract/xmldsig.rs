@@ -23,6 +23,8 @@ pub const DSIG: &str = "http://www.w3.org/2000/09/xmldsig#";
 const XADES: [&str; 3] = ["http://uri.etsi.org/01903/v1.3.2#", "http://uri.etsi.org/01903/v1.1.1#", "http://uri.etsi.org/01903/v1.4.1#"];
 const EXC_C14N: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
 const ENVELOPED: &str = "http://www.w3.org/2000/09/xmldsig#enveloped-signature";
+const XPATH: &str = "http://www.w3.org/TR/1999/REC-xpath-19991116";
+const XPATH_FILTER2: &str = "http://www.w3.org/2002/06/xmldsig-filter2";
 const BASE64: &str = "http://www.w3.org/2000/09/xmldsig#base64";
 const RELATIONSHIP_TRANSFORM: &str = "http://schemas.openxmlformats.org/package/2006/RelationshipTransform";
 const OPC_REL_NS: &str = "http://schemas.openxmlformats.org/package/2006/relationships";
@@ -34,7 +36,7 @@ pub const MARKER: &[u8] = b"http://www.w3.org/2000/09/xmldsig#";
 /// Parts of the package an XML signature lives in (OOXML, ODF): the bytes
 /// of a part by its name.
 pub trait Parts {
-    fn part(&self, name: &str) -> Option<Vec<u8>>;
+    fn part(&self, name: &str) -> Result<Vec<u8>, String>;
 }
 
 /// Every top-level signature of `bytes` (counter-signatures nested inside
@@ -229,7 +231,7 @@ fn verify(doc: &Doc, sig: usize, signed_info: usize, method: &str, signer: &Cert
     if !doc.unresolved_entities.is_empty() {
         unknown.push("entities are not expanded, so canonical forms are unknown".into());
     }
-    let canonical = c14n::canonicalize(doc, Some(signed_info), None, &opts);
+    let canonical = c14n::canonicalize(doc, Some(signed_info), &[], &opts);
     let Some(value) = doc.child(sig, DSIG, "SignatureValue").and_then(|v| b64(&doc.text(v))) else {
         return (Integrity::Invalid, "SignatureValue missing or not base64".into(), Some(alg.hash));
     };
@@ -243,8 +245,8 @@ fn verify(doc: &Doc, sig: usize, signed_info: usize, method: &str, signer: &Cert
 
 /// What a reference points at, on its way through the transforms.
 enum Data {
-    /// A node-set: a subtree (or the whole document) minus an excluded subtree.
-    Nodes { apex: Option<usize>, exclude: Option<usize>, comments: bool },
+    /// A node-set: a subtree (or the whole document) minus excluded subtrees.
+    Nodes { apex: Option<usize>, exclude: Vec<usize>, comments: bool },
     /// Octets of a package part.
     Octets(Vec<u8>),
 }
@@ -256,25 +258,31 @@ fn reference(doc: &Doc, sig: usize, r: usize, parts: Option<&dyn Parts>) -> Resu
     let hash = digest_hash(hash_uri).ok_or_else(|| format!("digest {hash_uri} not supported"))?;
     let expected = doc.child(r, DSIG, "DigestValue").and_then(|v| b64(&doc.text(v))).ok_or("DigestValue missing or not base64")?;
     let mut data = if uri.is_empty() {
-        Data::Nodes { apex: None, exclude: None, comments: false }
+        Data::Nodes { apex: None, exclude: Vec::new(), comments: false }
     } else if uri == "#xpointer(/)" {
-        Data::Nodes { apex: None, exclude: None, comments: true }
+        Data::Nodes { apex: None, exclude: Vec::new(), comments: true }
     } else if let Some(frag) = uri.strip_prefix('#') {
         let id = frag.strip_prefix("xpointer(id('").and_then(|f| f.strip_suffix("'))")).unwrap_or(frag);
         let el = doc.by_id(id).ok_or_else(|| format!("no element with Id {id}"))?;
-        Data::Nodes { apex: Some(el), exclude: None, comments: frag.starts_with("xpointer") }
+        Data::Nodes { apex: Some(el), exclude: Vec::new(), comments: frag.starts_with("xpointer") }
     } else {
         let parts = parts.ok_or("an external reference (not in this document): not resolvable from here")?;
         let name = uri.split('?').next().unwrap_or(uri).trim_start_matches('/');
         let name = percent_decode(name);
-        Data::Octets(parts.part(&name).ok_or_else(|| format!("package part {name} not found"))?)
+        Data::Octets(parts.part(&name)?)
     };
     if let Some(transforms) = doc.child(r, DSIG, "Transforms") {
         for t in doc.children(transforms, DSIG, "Transform") {
             let alg = doc.attr(t, "Algorithm").unwrap_or("");
             if alg == ENVELOPED {
                 if let Data::Nodes { exclude, .. } = &mut data {
-                    *exclude = Some(sig);
+                    exclude.push(sig);
+                }
+            } else if let Some(signatures) = xpath_signature_exclusion(doc, t, alg) {
+                if let Data::Nodes { exclude, .. } = &mut data {
+                    exclude.extend(signatures);
+                } else {
+                    return Err("XPath transform on octets".into());
                 }
             } else if let Some(o) = c14n_options(doc, t) {
                 data = Data::Octets(canonical(doc, data, Some(o))?);
@@ -299,13 +307,44 @@ fn reference(doc: &Doc, sig: usize, r: usize, parts: Option<&dyn Parts>) -> Resu
     Ok(hash.digest(&[&octets]) == expected)
 }
 
+/// The elements removed by the XPath transforms that XAdES signers write
+/// instead of the enveloped transform: XPath 1.0
+/// `not(ancestor-or-self::ds:Signature)` and XPath Filter 2.0 subtracting
+/// `/descendant::ds:Signature` (ds bound to XMLDSig where the expression
+/// is written) or `/descendant::*[name()='ds:Signature']` (by the name in
+/// the document). None for any other expression: no general XPath here.
+fn xpath_signature_exclusion(doc: &Doc, transform: usize, alg: &str) -> Option<Vec<usize>> {
+    let (ns, filter) = match alg {
+        XPATH => (DSIG, None),
+        XPATH_FILTER2 => (XPATH_FILTER2, Some("subtract")),
+        _ => return None,
+    };
+    let xpath = doc.child(transform, ns, "XPath")?;
+    if filter.is_some() && doc.attr(xpath, "Filter") != filter {
+        return None;
+    }
+    let expr: String = doc.text(xpath).chars().filter(|c| !c.is_whitespace()).collect();
+    let is_prefix = |p: &&str| !p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-' || c == '.');
+    let by_binding = match filter {
+        None => expr.strip_prefix("not(ancestor-or-self::").and_then(|e| e.strip_suffix(":Signature)")),
+        Some(_) => expr.strip_prefix("/descendant::").and_then(|e| e.strip_suffix(":Signature")),
+    };
+    if let Some(prefix) = by_binding.filter(is_prefix) {
+        let bound = doc.in_scope(xpath).iter().any(|(p, uri)| p == prefix && uri == DSIG);
+        return bound.then(|| doc.find_all(DSIG, "Signature"));
+    }
+    let by_name = filter.and(expr.strip_prefix("/descendant::*[name()='").and_then(|e| e.strip_suffix(":Signature']")));
+    let prefix = by_name.filter(is_prefix)?;
+    Some((0..doc.nodes.len()).filter(|&i| doc.nodes[i].prefix == prefix && doc.nodes[i].local == "Signature").collect())
+}
+
 /// Node-set to octets (C14N 1.0 by default); octets that are XML (a
 /// package part) are parsed first.
 fn canonical(doc: &Doc, data: Data, opts: Option<Options>) -> Result<Vec<u8>, String> {
     match data {
         Data::Nodes { apex, exclude, comments } => {
             let o = opts.unwrap_or(Options { method: Method::Inclusive, comments });
-            Ok(c14n::canonicalize(doc, apex, exclude, &o))
+            Ok(c14n::canonicalize(doc, apex, &exclude, &o))
         }
         Data::Octets(bytes) => {
             let part = Doc::parse(&bytes).map_err(|e| format!("part is not XML: {e}"))?;
@@ -313,7 +352,7 @@ fn canonical(doc: &Doc, data: Data, opts: Option<Options>) -> Result<Vec<u8>, St
                 return Err("part uses entities that are not expanded".into());
             }
             let o = opts.unwrap_or(Options { method: Method::Inclusive, comments: false });
-            Ok(c14n::canonicalize(&part, None, None, &o))
+            Ok(c14n::canonicalize(&part, None, &[], &o))
         }
     }
 }

@@ -1,15 +1,33 @@
 //! ZIP archives (and the packages built on ZIP): every member goes back
 //! through the extractors, with hard limits on members, sizes, ratios and
 //! nesting so that a ZIP bomb costs an error row, not the machine.
+//!
+//! OOXML (.docx/.xlsx/.pptx) and ODF (.odt/.ods/.odp) are ZIPs whose XML
+//! signatures reference other members of the same package; ASiC containers
+//! and plain ZIPs can do the same. Every signed XML member is therefore
+//! verified against its archive through [`Package`].
 
+use std::cell::RefCell;
+use std::collections::BTreeSet;
 use std::io::{Cursor, Read};
 
-use super::{Env, Extraction, extract_bytes};
+use ::zip::ZipArchive;
+
+use super::xmldsig::{self, Parts};
+use super::{DocKind, Env, Extraction, extract_bytes, sniff};
 use crate::messages::Stage;
+use crate::signature::Format;
+use crate::xml::Doc;
+
+type Archive<'a> = ZipArchive<Cursor<&'a [u8]>>;
+
+const OPC_ORIGIN: &str = "http://schemas.openxmlformats.org/package/2006/relationships/digital-signature/origin";
+const OPC_SIGNATURE: &str = "http://schemas.openxmlformats.org/package/2006/relationships/digital-signature/signature";
+const OPC_REL_NS: &str = "http://schemas.openxmlformats.org/package/2006/relationships";
 
 pub fn extract(bytes: &[u8], depth: usize, env: &Env<'_>) -> Extraction {
     let mut out = Extraction::default();
-    let mut archive = match ::zip::ZipArchive::new(Cursor::new(bytes)) {
+    let archive = match ZipArchive::new(Cursor::new(bytes)) {
         Ok(a) => a,
         Err(e) => {
             out.problem("", Stage::Archive, format!("not a readable ZIP archive: {e}"));
@@ -20,48 +38,211 @@ pub fn extract(bytes: &[u8], depth: usize, env: &Env<'_>) -> Extraction {
     if archive.len() > limits.max_members {
         out.problem("", Stage::Limit, format!("{} members, more than the {} read per archive: the rest are not read", archive.len(), limits.max_members));
     }
-    for i in 0..archive.len().min(limits.max_members) {
-        // Metadata first, from the raw entry: nothing is decompressed yet.
-        let (name, size, compressed, encrypted, is_file) = match archive.by_index_raw(i) {
-            Ok(f) => (f.name().map(|n| n.into_owned()).unwrap_or_else(|_| format!("member {i}")), f.size(), f.compressed_size(), f.encrypted(), f.is_file()),
+    let package = Package::open(archive, env);
+    for i in 0..package.len().min(limits.max_members) {
+        let name = match package.entry_name(i) {
+            Ok(Some(n)) => n,
+            Ok(None) => continue,
             Err(e) => {
-                out.problem(format!("member {i}"), Stage::Archive, format!("unreadable entry: {e}"));
+                out.problem(format!("member {i}"), Stage::Archive, e);
                 continue;
             }
         };
-        if !is_file {
-            continue;
-        }
-        if encrypted {
-            out.problem(&name, Stage::Archive, "encrypted member: cannot be read without the password");
-            continue;
-        }
-        if compressed > 0 && size / compressed > limits.max_ratio {
-            out.problem(&name, Stage::Limit, format!("compression ratio {}:1 is above {}:1 (a ZIP bomb?): not unpacked", size / compressed, limits.max_ratio));
-            continue;
-        }
-        if !env.spend(size) {
-            out.problem(&name, Stage::Limit, format!("{size} bytes would exceed the {} bytes that one file may unpack into: not unpacked", limits.max_unpacked_bytes));
-            continue;
-        }
-        let mut data = Vec::with_capacity(size.min(64 << 20) as usize);
-        let read = archive.by_index(i).and_then(|f| {
-            // Never trust the declared size: read at most one byte more.
-            f.take(size + 1).read_to_end(&mut data).map_err(::zip::result::ZipError::Io)
-        });
-        match read {
-            Ok(_) if data.len() as u64 > size => {
-                out.problem(&name, Stage::Limit, "member is larger than its declared size: not read");
+        let data = match package.read(i, &name) {
+            Ok(d) => d,
+            Err((stage, why)) => {
+                out.problem(&name, stage, why);
                 continue;
             }
-            Ok(_) => {}
-            Err(e) => {
-                out.problem(&name, Stage::Archive, format!("member cannot be unpacked: {e}"));
-                continue;
-            }
-        }
+        };
         let file_name = name.rsplit('/').next().unwrap_or(&name).to_owned();
-        out.absorb(&name, extract_bytes(&data, &file_name, "", depth + 1, env));
+        let signed_xml = sniff(&data[..data.len().min(8192)], &file_name) == Some(DocKind::Xml) && memchr::memmem::find(&data, xmldsig::MARKER).is_some();
+        if signed_xml {
+            out.absorb(&name, package.verify_signature_part(&name, &data));
+        } else {
+            out.absorb(&name, extract_bytes(&data, &file_name, "", depth + 1, env));
+        }
     }
     out
+}
+
+/// What kind of package a ZIP is, by the members that define each kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Open Packaging Conventions: Office documents.
+    Ooxml,
+    /// OpenDocument: LibreOffice documents.
+    Odf,
+    /// Any other ZIP (ASiC containers included): signed XML members are
+    /// XML signatures whose relative references name other members.
+    Plain,
+}
+
+/// An open archive: members are read by index or name under the limits,
+/// and signature parts resolve their references against it.
+struct Package<'a, 'e> {
+    archive: RefCell<Archive<'a>>,
+    env: &'e Env<'e>,
+    kind: Kind,
+    /// OOXML: signature parts named by the package's digital-signature
+    /// origin relationships (the ones Office shows).
+    linked_signatures: BTreeSet<String>,
+}
+
+impl<'a, 'e> Package<'a, 'e> {
+    fn open(archive: Archive<'a>, env: &'e Env<'e>) -> Package<'a, 'e> {
+        let has = |n: &str| archive.index_for_name(n).is_some();
+        let kind = if has("[Content_Types].xml") {
+            Kind::Ooxml
+        } else if has("META-INF/manifest.xml") && has("mimetype") {
+            Kind::Odf
+        } else {
+            Kind::Plain
+        };
+        let mut package = Package { archive: RefCell::new(archive), env, kind, linked_signatures: BTreeSet::new() };
+        if kind == Kind::Ooxml {
+            package.linked_signatures = package.opc_signature_parts();
+        }
+        package
+    }
+
+    fn len(&self) -> usize {
+        self.archive.borrow().len()
+    }
+
+    /// The member's name, or None for directories. Reads only the central
+    /// directory entry: nothing is decompressed.
+    fn entry_name(&self, i: usize) -> Result<Option<String>, String> {
+        let mut archive = self.archive.borrow_mut();
+        let f = archive.by_index_raw(i).map_err(|e| format!("unreadable entry: {e}"))?;
+        Ok(f.is_file().then(|| f.name().map(|n| n.into_owned()).unwrap_or_else(|_| format!("member {i}"))))
+    }
+
+    /// One member's bytes, refused when encrypted, over the ratio or size
+    /// limits, or larger than it claims.
+    fn read(&self, i: usize, name: &str) -> Result<Vec<u8>, (Stage, String)> {
+        let limits = self.env.limits;
+        let mut archive = self.archive.borrow_mut();
+        let (size, compressed, encrypted) = {
+            let f = archive.by_index_raw(i).map_err(|e| (Stage::Archive, format!("unreadable entry: {e}")))?;
+            (f.size(), f.compressed_size(), f.encrypted())
+        };
+        if encrypted {
+            return Err((Stage::Archive, "encrypted member: cannot be read without the password".into()));
+        }
+        if compressed > 0 && size / compressed > limits.max_ratio {
+            return Err((Stage::Limit, format!("compression ratio {}:1 is above {}:1 (a ZIP bomb?): not unpacked", size / compressed, limits.max_ratio)));
+        }
+        if !self.env.spend(size) {
+            return Err((Stage::Limit, format!("{size} bytes would exceed the {} bytes that one file may unpack into: not unpacked", limits.max_unpacked_bytes)));
+        }
+        let mut data = Vec::with_capacity(size.min(64 << 20) as usize);
+        let f = archive.by_index(i).map_err(|e| (Stage::Archive, format!("member cannot be unpacked: {e}")))?;
+        // Never trust the declared size: read at most one byte more.
+        f.take(size + 1).read_to_end(&mut data).map_err(|e| (Stage::Archive, format!("member cannot be unpacked: {e}")))?;
+        if data.len() as u64 > size {
+            return Err((Stage::Limit, format!("member {name} is larger than its declared size: not read")));
+        }
+        Ok(data)
+    }
+
+    fn read_by_name(&self, name: &str) -> Result<Vec<u8>, String> {
+        let i = self.archive.borrow().index_for_name(name).ok_or_else(|| format!("package part {name} not found"))?;
+        self.read(i, name).map_err(|(_, why)| why)
+    }
+
+    /// Signatures of one signed XML member, verified against this package.
+    fn verify_signature_part(&self, name: &str, data: &[u8]) -> Extraction {
+        let format = match self.kind {
+            Kind::Ooxml => Format::Ooxml,
+            Kind::Odf => Format::Odf,
+            Kind::Plain => Format::Xml,
+        };
+        let parts = PartsOf { package: self, base: parent(name).to_owned() };
+        let mut found = xmldsig::extract(data, format, Some(&parts));
+        if self.kind == Kind::Ooxml && !self.linked_signatures.contains(name) {
+            for s in &mut found.signatures {
+                s.notes.push("this signature part is not linked from the package's digital-signature origin: Office does not show it".into());
+            }
+        }
+        found
+    }
+
+    /// OPC: `_rels/.rels` names the signature origin part, whose own
+    /// relationships name the signature parts (ECMA-376 Part 2, 13.2).
+    fn opc_signature_parts(&self) -> BTreeSet<String> {
+        let mut found = BTreeSet::new();
+        for origin in self.relationship_targets_in("_rels/.rels", "", OPC_ORIGIN) {
+            let (dir, file) = (parent(&origin), origin.rsplit('/').next().unwrap_or(&origin));
+            let rels = if dir.is_empty() { format!("_rels/{file}.rels") } else { format!("{dir}/_rels/{file}.rels") };
+            found.extend(self.relationship_targets_in(&rels, dir, OPC_SIGNATURE));
+        }
+        found
+    }
+
+    /// Targets of relationships of `rel_type` in the `.rels` part, as
+    /// package member names.
+    fn relationship_targets_in(&self, rels_part: &str, source_dir: &str, rel_type: &str) -> Vec<String> {
+        let Ok(bytes) = self.read_by_name(rels_part) else { return Vec::new() };
+        let Ok(doc) = Doc::parse(&bytes) else { return Vec::new() };
+        doc.children(doc.root, OPC_REL_NS, "Relationship")
+            .into_iter()
+            .filter(|&r| doc.attr(r, "Type") == Some(rel_type) && doc.attr(r, "TargetMode") != Some("External"))
+            .filter_map(|r| doc.attr(r, "Target"))
+            .map(|t| resolve(source_dir, t))
+            .collect()
+    }
+}
+
+/// The package seen from one signature part: references are package
+/// names (`/word/document.xml`), or relative names (ODF `content.xml`,
+/// ASiC `document.pdf`) taken from the package root, then from the
+/// signature part's folder.
+struct PartsOf<'p, 'a, 'e> {
+    package: &'p Package<'a, 'e>,
+    base: String,
+}
+
+impl Parts for PartsOf<'_, '_, '_> {
+    fn part(&self, name: &str) -> Result<Vec<u8>, String> {
+        let from_root = resolve("", name);
+        if self.package.archive.borrow().index_for_name(&from_root).is_some() || name.starts_with('/') {
+            return self.package.read_by_name(&from_root);
+        }
+        self.package.read_by_name(&resolve(&self.base, name))
+    }
+}
+
+fn parent(name: &str) -> &str {
+    name.rfind('/').map_or("", |i| &name[..i])
+}
+
+/// `target` relative to the folder `dir`, with `.` and `..` folded; a
+/// leading `/` means the package root.
+fn resolve(dir: &str, target: &str) -> String {
+    let mut segments: Vec<&str> = if target.starts_with('/') { Vec::new() } else { dir.split('/').filter(|s| !s.is_empty()).collect() };
+    for s in target.split('/') {
+        match s {
+            "" | "." => {}
+            ".." => {
+                segments.pop();
+            }
+            s => segments.push(s),
+        }
+    }
+    segments.join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::resolve;
+
+    #[test]
+    fn resolves_package_names() {
+        assert_eq!(resolve("", "/word/document.xml"), "word/document.xml");
+        assert_eq!(resolve("_xmlsignatures", "sig1.xml"), "_xmlsignatures/sig1.xml");
+        assert_eq!(resolve("package/services/digital-signature", "xml-signature/a.psdsxs"), "package/services/digital-signature/xml-signature/a.psdsxs");
+        assert_eq!(resolve("META-INF", "../content.xml"), "content.xml");
+        assert_eq!(resolve("a/b", "/c"), "c");
+    }
 }
