@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Parser, Subcommand};
 use globset::{Glob, GlobSetBuilder};
 
+use crate::extract::Limits;
 use crate::rules::Rules;
 use crate::scan::ScanOptions;
 use crate::source::imap::{ImapAuth, ImapSource};
@@ -64,6 +65,18 @@ pub struct ScanArgs {
     /// Files larger than this are not parsed (an errors.csv row if they look signed).
     #[arg(long, value_name = "BYTES", default_value_t = ReadLimits::default().max_file_bytes)]
     pub max_file_size: u64,
+    /// Containers (ZIP, mail, attachments) nested deeper than this are not opened.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_depth)]
+    pub max_depth: usize,
+    /// Bytes one file may unpack into, over all its archives and attachments.
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_unpacked_bytes)]
+    pub max_unpacked: u64,
+    /// Members read from one archive.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_members)]
+    pub max_members: usize,
+    /// Largest compression ratio accepted for an archive member (ZIP bombs).
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_ratio)]
+    pub max_ratio: u64,
     /// Exit with code 3 when overall migration is below PCT percent.
     #[arg(long, value_name = "PCT")]
     pub fail_under: Option<f64>,
@@ -177,6 +190,7 @@ impl ScanArgs {
             imap_auth,
             walk: WalkOptions { follow_symlinks: self.follow_symlinks, exclude },
             limits: ReadLimits { max_file_bytes: self.max_file_size, ..ReadLimits::default() },
+            unpack: Limits { max_depth: self.max_depth, max_unpacked_bytes: self.max_unpacked, max_members: self.max_members, max_ratio: self.max_ratio },
         })
     }
 }

@@ -72,14 +72,16 @@ fn run_scan(args: &ScanArgs) -> Result<u8, String> {
     let pct = t.migration_pct.map(|p| format!("{p:.1}%")).unwrap_or_else(|| "n/a".into());
     if !args.quiet && !args.json {
         println!(
-            "sigaudit: {} files, {} signatures ({} government, {} commercial, {} other), migration {pct}, {} errors; report in {}",
+            "sigaudit: {} files, {} signatures ({} government, {} commercial, {} other), migration {pct}, {} errors; report in {} ({:.2} s, peak memory {} MiB)",
             t.files_scanned,
             t.signatures,
             t.government,
             t.commercial,
             t.other,
             t.errors,
-            args.out.display()
+            args.out.display(),
+            (result.finished - result.started).as_seconds_f64(),
+            peak_memory_bytes().map_or_else(|| "?".into(), |b| (b >> 20).to_string()),
         );
     }
     if let Some(min) = args.fail_under
@@ -97,7 +99,7 @@ fn run_scan(args: &ScanArgs) -> Result<u8, String> {
 fn run_inspect(args: &cli::InspectArgs) -> Result<u8, String> {
     let (rules, anchors) = cli::load_trust(&args.trust)?;
     let input = sigaudit::source::Input { path: args.file.clone(), display: args.file.display().to_string(), relative: String::new() };
-    match scan::read_and_extract(&input, sigaudit::source::ReadLimits::default()) {
+    match scan::read_and_extract(&input, sigaudit::source::ReadLimits::default(), sigaudit::extract::Limits::default()) {
         Ok(extraction) => {
             let extraction = extraction.unwrap_or_default();
             print!("{}", inspect::render(&input.display, &extraction, &rules, &anchors));
@@ -156,4 +158,13 @@ fn run_fetch(rules_dir: Option<&std::path::Path>, out: Option<std::path::PathBuf
         report.no_url.len()
     );
     Ok(if report.failed.is_empty() { 0 } else { EXIT_INPUT_ERRORS })
+}
+
+/// This process's peak resident memory (VmHWM): the figure the benchmarks
+/// and the ZIP-bomb test report. Unlike getrusage, it ignores the memory
+/// of the parent the process was forked from.
+fn peak_memory_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kib = status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?.trim().trim_end_matches("kB").trim().parse::<u64>().ok()?;
+    Some(kib << 10)
 }

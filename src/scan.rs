@@ -29,6 +29,8 @@ pub struct ScanOptions {
     pub imap_auth: Option<ImapAuth>,
     pub walk: WalkOptions,
     pub limits: ReadLimits,
+    /// Bounds on unpacking archives and attachments.
+    pub unpack: extract::Limits,
 }
 
 /// What the scan learnt about one file.
@@ -56,6 +58,7 @@ pub struct Context<'a> {
     pub rules: &'a Rules,
     pub anchors: &'a AnchorStore,
     pub limits: ReadLimits,
+    pub unpack: extract::Limits,
 }
 
 struct FileOutcome {
@@ -68,7 +71,7 @@ struct FileOutcome {
 /// Runs a scan. `on_file` is called once per file done (progress).
 pub fn run(opts: &ScanOptions, rules: &Rules, anchors: &AnchorStore, on_file: &(dyn Fn(usize) + Sync)) -> ScanResult {
     let started = OffsetDateTime::now_utc();
-    let ctx = Context { rules, anchors, limits: opts.limits };
+    let ctx = Context { rules, anchors, limits: opts.limits, unpack: opts.unpack };
     let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Input, ErrorRow>>(1024);
     let walk_opts = opts.walk.clone();
     let sources = opts.sources.clone();
@@ -120,7 +123,7 @@ fn scan_file(input: &Input, ctx: &Context<'_>) -> FileOutcome {
     let path_agency = agencies.by_path(&input.relative, &input.display);
     // A panic in a parser on one hostile file becomes an error row for that
     // file; the scan and every other finding go on.
-    let extracted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_and_extract(input, ctx.limits)))
+    let extracted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_and_extract(input, ctx.limits, ctx.unpack)))
         .unwrap_or_else(|_| Err((Stage::Read, "internal error while reading this file (a parser panicked): please report it".into())));
     match extracted {
         Ok(e) => outcome(&input.display, path_agency, e.unwrap_or_default(), ctx),
@@ -185,7 +188,7 @@ fn scan_imap(opts: &ScanOptions, ctx: &Context<'_>, on_file: &(dyn Fn(usize) + S
                 ImapEvent::Message { url, mailbox, bytes } => {
                     let place = format!("{}@{}/{}", source.user, source.host, mailbox);
                     let known = agencies.by_path(&place, &url).or_else(|| owner.clone());
-                    let env = extract::Env::new(extract::Limits::default(), None);
+                    let env = extract::Env::new(ctx.unpack, None);
                     let extraction = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| extract::mail::extract_message(&bytes, 0, &env)))
                         .unwrap_or_else(|_| {
                             let mut e = Extraction::default();
@@ -220,7 +223,7 @@ pub fn judge_certificate(sig: &mut crate::signature::Signature, class: &crate::c
 
 /// Reads only what is needed: the head to decide what the file is, the
 /// whole file only if it may be signed. `Ok(None)`: not signed.
-pub fn read_and_extract(input: &Input, limits: ReadLimits) -> Result<Option<Extraction>, (Stage, String)> {
+pub fn read_and_extract(input: &Input, limits: ReadLimits, unpack: extract::Limits) -> Result<Option<Extraction>, (Stage, String)> {
     let read_err = |e: std::io::Error| (Stage::Read, format!("cannot read: {e}"));
     let mut file = open_noatime(&input.path).map_err(read_err)?;
     let size = file.metadata().map_err(read_err)?.len();
@@ -235,7 +238,7 @@ pub fn read_and_extract(input: &Input, limits: ReadLimits) -> Result<Option<Extr
         return Err((Stage::Limit, format!("{size} bytes: larger than the {} byte limit for signed files (--max-file-size)", limits.max_file_bytes)));
     }
     let detached = || detached_data(&input.path, limits);
-    let env = extract::Env::new(extract::Limits::default(), Some(&detached));
+    let env = extract::Env::new(unpack, Some(&detached));
     if kind == DocKind::Mbox {
         // Streamed message by message: a mailbox is never read whole.
         let stream = std::io::Cursor::new(head).chain(file);

@@ -71,7 +71,15 @@ fn classifies_every_sample_signature() {
     assert_eq!(class_of("Mất trailer.pdf"), vec![gov("test-vgca-g2-nha-nuoc")]);
     // BMPString subject names decode to Vietnamese text.
     assert_eq!(rows_for(&rows, "Tờ trình 12-STC.pdf")[0]["signer_cn"], "Phạm Quốc Hùng");
-    assert_eq!(rows.len(), 36);
+    // XML e-invoices, LibreOffice documents and a nested ZIP.
+    assert_eq!(class_of("Hóa đơn 0000456.xml"), vec![gov("test-vgca-g2-nha-nuoc")]);
+    assert_eq!(class_of("Công văn 20-SYT.odt"), vec![gov("test-vgca-g2-nha-nuoc")]);
+    assert_eq!(class_of("Báo cáo tài chính 2024.docx"), vec![com("test-vnpt-ca")]);
+    assert_eq!(class_of("Dự toán 2025.ods"), vec![com("test-vnpt-ca")]);
+    assert_eq!(class_of("Thông điệp hóa đơn (2 chữ ký).xml"), vec![gov("test-vgca-g2-nha-nuoc"), com("test-vnpt-ca")]);
+    let formats: Vec<&str> = rows_for(&rows, "Hồ sơ dự án.zip").iter().map(|r| r["format"].as_str()).collect();
+    assert_eq!(formats.len(), 3, "a PDF, and an XML and an ODT in the inner ZIP");
+    assert_eq!(rows.len(), 45);
 }
 
 #[test]
@@ -88,11 +96,12 @@ fn attributes_agencies_by_path_then_certificate() {
     assert_eq!(agency("Hợp đồng ABC.pdf"), "unassigned");
     let agencies = read_csv(&report_dir(&dir).join("agencies.csv"));
     let syt = agencies.iter().find(|a| a["agency_id"] == "000.00.09.H56").unwrap();
-    // Five PDFs and five signatures in the mailbox of the Sở Y tế folder, one
-    // recovered from a damaged file elsewhere whose signer certificate names
-    // Sở Y tế, and one .eml in a shared folder whose sender is Sở Y tế.
-    assert_eq!((syt["signatures"].as_str(), syt["government"].as_str(), syt["commercial"].as_str()), ("12", "8", "4"));
-    assert_eq!(syt["migration_pct"], "66.7");
+    // Five PDFs, an .odt, an e-invoice and five signatures in the mailbox of
+    // the Sở Y tế folder, one recovered from a damaged file elsewhere whose
+    // signer certificate names Sở Y tế, one .eml in a shared folder whose
+    // sender is Sở Y tế, and the Sở Y tế signature of a shared e-invoice.
+    assert_eq!((syt["signatures"].as_str(), syt["government"].as_str(), syt["commercial"].as_str()), ("15", "11", "4"));
+    assert_eq!(syt["migration_pct"], "73.3");
     assert_eq!(syt["signers_commercial"], "2");
     for a in &agencies {
         let d = report_dir(&dir).join("agencies").join(&a["agency_id"]);
@@ -101,8 +110,9 @@ fn attributes_agencies_by_path_then_certificate() {
     let signers = read_csv(&report_dir(&dir).join("signers.csv"));
     let hung = signers.iter().find(|s| s["signer_cn"] == "Phạm Quốc Hùng").unwrap();
     // Tờ trình 12, the detached .p7s with and the one without its data, the
-    // .p7m, and two messages in the Sở Tài chính Maildir.
-    assert_eq!((hung["ca_class"].as_str(), hung["documents"].as_str()), ("commercial", "6"));
+    // .p7m, two messages in the Sở Tài chính Maildir, the .docx, the .ods and
+    // the seller's signature of the shared e-invoice.
+    assert_eq!((hung["ca_class"].as_str(), hung["documents"].as_str()), ("commercial", "9"));
     let trend = read_csv(&report_dir(&dir).join("trend.csv"));
     let syt_2025_02 = trend.iter().find(|t| t["agency_id"] == "000.00.09.H56" && t["month"] == "2025-02").unwrap();
     // Công văn 56, its copy in the ZIP mailed on, and the damaged copy.
@@ -123,22 +133,26 @@ fn malformed_samples_become_error_rows() {
     let (stage, msg) = reason("vanthu.mbox").expect("the malformed message in the mailbox");
     assert_eq!(stage, "cms");
     assert!(msg.contains("not a readable CMS signature"), "{msg}");
-    assert_eq!(errors.len(), 5);
+    // The ZIP bomb, the truncated ZIP and the encrypted one: one row each.
+    for zip in ["Bom nén 10 GB.zip", "Nén hỏng.zip", "Có mật khẩu.zip"] {
+        assert_eq!(errors.iter().filter(|e| e["file"].ends_with(zip)).count(), 1, "{zip}: {errors:?}");
+    }
+    assert_eq!(errors.len(), 8);
     let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(report_dir(&dir).join("summary.json")).unwrap()).unwrap();
-    assert_eq!(summary["totals"]["errors"], 5);
-    assert_eq!(summary["totals"]["signatures"], 36);
+    assert_eq!(summary["totals"]["errors"], 8);
+    assert_eq!(summary["totals"]["signatures"], 45);
 }
 
 #[test]
 fn json_lines_and_fail_under() {
     let root = root();
     let (out, _dir) = scan(&[&root.join("samples/share/Sở Y tế")], &["--rules", root.join("samples/rules").to_str().unwrap(), "--json", "--fail-under", "90"]);
-    assert_eq!(code(&out), 3, "60% is below 90%: {}", text(&out.stderr));
+    assert_eq!(code(&out), 3, "66.7% is below 90%: {}", text(&out.stderr));
     let lines: Vec<serde_json::Value> = text(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert_eq!(lines.len(), 10, "five PDFs and five signatures in the mailbox");
+    assert_eq!(lines.len(), 12, "five PDFs, an .odt, an e-invoice and five signatures in the mailbox");
     assert!(lines.iter().all(|l| l["signer_sha256"].as_str().unwrap().len() == 64));
-    assert_eq!(lines.iter().filter(|l| l["ca_class"] == "government").count(), 6);
-    // 2025 documents: three of four signatures government (75%).
+    assert_eq!(lines.iter().filter(|l| l["ca_class"] == "government").count(), 8);
+    // 2025 documents: five of six signatures government (83%).
     let (ok, _d) = scan(&[&root.join("samples/share/Sở Y tế/2025")], &["--rules", root.join("samples/rules").to_str().unwrap(), "--fail-under", "70", "--quiet"]);
     assert_eq!(code(&ok), 0);
     assert!(ok.stdout.is_empty(), "--quiet prints nothing on success");

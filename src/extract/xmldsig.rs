@@ -17,7 +17,7 @@ use crate::messages::Stage;
 use crate::signature::{Format, Integrity, Kind, Signature, TimeSource};
 use crate::trust::crypto::{Algorithm, Hash, Scheme, VerifyError, verify_message};
 use crate::xml::c14n::{self, Method, Options};
-use crate::xml::Doc;
+use crate::xml::{Child, Doc};
 
 pub const DSIG: &str = "http://www.w3.org/2000/09/xmldsig#";
 const XADES: [&str; 3] = ["http://uri.etsi.org/01903/v1.3.2#", "http://uri.etsi.org/01903/v1.1.1#", "http://uri.etsi.org/01903/v1.4.1#"];
@@ -211,6 +211,7 @@ fn verify(doc: &Doc, sig: usize, signed_info: usize, method: &str, signer: &Cert
     };
     let mut unknown = Vec::new();
     let mut checked = 0;
+    let mut legacy_rels = 0;
     let mut refs = doc.children(signed_info, DSIG, "Reference");
     // OOXML: the package parts are listed in a Manifest inside a ds:Object.
     if parts.is_some() {
@@ -222,8 +223,16 @@ fn verify(doc: &Doc, sig: usize, signed_info: usize, method: &str, signer: &Cert
     }
     for r in refs {
         let uri = doc.attr(r, "URI").unwrap_or("").to_owned();
-        match reference(doc, sig, r, parts) {
+        let mut outcome = reference(doc, sig, r, parts, RelsForm::Standard);
+        if outcome == Ok(false) && uses_relationship_transform(doc, r) && reference(doc, sig, r, parts, RelsForm::LegacyXmlsec) == Ok(true) {
+            legacy_rels += 1;
+            outcome = Ok(true);
+        }
+        match outcome {
             Ok(true) => checked += 1,
+            // With entities left unexpanded our canonical form is not the
+            // signer's: a mismatch proves nothing either way.
+            Ok(false) if !doc.unresolved_entities.is_empty() => unknown.push(format!("\"{uri}\": digest differs, but the document's entities are not expanded")),
             Ok(false) => return (Integrity::Invalid, format!("the digest of reference \"{uri}\" does not match: the signed content was changed"), Some(alg.hash)),
             Err(why) => unknown.push(format!("\"{uri}\": {why}")),
         }
@@ -236,6 +245,11 @@ fn verify(doc: &Doc, sig: usize, signed_info: usize, method: &str, signer: &Cert
         return (Integrity::Invalid, "SignatureValue missing or not base64".into(), Some(alg.hash));
     };
     match verify_message(alg, &signer.spki, &canonical, &value) {
+        Ok(()) if unknown.is_empty() && legacy_rels > 0 => (
+            Integrity::Valid,
+            format!("SignatureValue and {checked} reference digest(s) verified; {legacy_rels} relationship part(s) in the legacy xmlsec form LibreOffice writes (text nodes as <text/>)"),
+            Some(alg.hash),
+        ),
         Ok(()) if unknown.is_empty() => (Integrity::Valid, format!("SignatureValue and {checked} reference digest(s) verified"), Some(alg.hash)),
         Ok(()) => (Integrity::Unknown, format!("SignatureValue verified, {checked} reference(s) verified, but not: {}", unknown.join("; ")), Some(alg.hash)),
         Err(VerifyError::Mismatch) => (Integrity::Invalid, "the SignatureValue does not verify with the signer certificate's key".into(), Some(alg.hash)),
@@ -252,7 +266,7 @@ enum Data {
 }
 
 /// Ok(true): digest matches; Ok(false): it does not; Err: cannot check.
-fn reference(doc: &Doc, sig: usize, r: usize, parts: Option<&dyn Parts>) -> Result<bool, String> {
+fn reference(doc: &Doc, sig: usize, r: usize, parts: Option<&dyn Parts>, rels_form: RelsForm) -> Result<bool, String> {
     let uri = doc.attr(r, "URI").unwrap_or("");
     let hash_uri = doc.child(r, DSIG, "DigestMethod").and_then(|m| doc.attr(m, "Algorithm")).unwrap_or("");
     let hash = digest_hash(hash_uri).ok_or_else(|| format!("digest {hash_uri} not supported"))?;
@@ -294,7 +308,7 @@ fn reference(doc: &Doc, sig: usize, r: usize, parts: Option<&dyn Parts>) -> Resu
                 data = Data::Octets(b64(&String::from_utf8_lossy(&octets)).ok_or("base64 transform input is not base64")?);
             } else if alg == RELATIONSHIP_TRANSFORM {
                 let Data::Octets(rels) = &data else { return Err("RelationshipTransform on a node-set".into()) };
-                data = Data::Octets(relationship_transform(doc, t, rels)?);
+                data = Data::Octets(relationship_transform(doc, t, rels, rels_form)?);
             } else {
                 return Err(format!("transform {alg} not supported"));
             }
@@ -366,10 +380,26 @@ fn text_of(doc: &Doc, apex: Option<usize>) -> String {
     out
 }
 
+/// How a RelationshipTransform output is formed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RelsForm {
+    /// As ECMA-376 specifies it.
+    Standard,
+    /// As xmlsec before 1.3.8 wrote it, and LibreOffice with it signs:
+    /// every text or comment child of Relationships becomes an empty
+    /// `<text/>` / `<comment/>` element ahead of the relationships.
+    /// xmlsec keeps this form as an option to verify those files.
+    LegacyXmlsec,
+}
+
+fn uses_relationship_transform(doc: &Doc, r: usize) -> bool {
+    doc.child(r, DSIG, "Transforms").is_some_and(|ts| doc.children(ts, DSIG, "Transform").iter().any(|&t| doc.attr(t, "Algorithm") == Some(RELATIONSHIP_TRANSFORM)))
+}
+
 /// OPC RelationshipTransform (ECMA-376 Part 2, 13.2.4.24): keep the
 /// Relationship elements named by SourceId / SourceType, in Id order, with
 /// TargetMode made explicit; the result goes on to C14N.
-fn relationship_transform(doc: &Doc, transform: usize, rels: &[u8]) -> Result<Vec<u8>, String> {
+fn relationship_transform(doc: &Doc, transform: usize, rels: &[u8], form: RelsForm) -> Result<Vec<u8>, String> {
     let ids: Vec<&str> = doc.children(transform, OPC_DSIG_NS, "RelationshipReference").iter().filter_map(|&r| doc.attr(r, "SourceId")).collect();
     let types: Vec<&str> = doc.children(transform, OPC_DSIG_NS, "RelationshipsGroupReference").iter().filter_map(|&r| doc.attr(r, "SourceType")).collect();
     let part = Doc::parse(rels).map_err(|e| format!(".rels part is not XML: {e}"))?;
@@ -386,6 +416,15 @@ fn relationship_transform(doc: &Doc, transform: usize, rels: &[u8]) -> Result<Ve
     kept.sort();
     let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('"', "&quot;");
     let mut xml = format!("<Relationships xmlns=\"{OPC_REL_NS}\">");
+    if form == RelsForm::LegacyXmlsec {
+        for c in &part.node(part.root).children {
+            match c {
+                Child::Text(_) => xml.push_str("<text></text>"),
+                Child::Comment(_) => xml.push_str("<comment></comment>"),
+                _ => {}
+            }
+        }
+    }
     for (id, target, mode, ty) in kept {
         xml.push_str(&format!("<Relationship Id=\"{}\" Target=\"{}\" TargetMode=\"{}\" Type=\"{}\"></Relationship>", esc(&id), esc(&target), esc(&mode), esc(&ty)));
     }

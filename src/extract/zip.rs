@@ -27,7 +27,7 @@ const OPC_REL_NS: &str = "http://schemas.openxmlformats.org/package/2006/relatio
 
 pub fn extract(bytes: &[u8], depth: usize, env: &Env<'_>) -> Extraction {
     let mut out = Extraction::default();
-    let archive = match ZipArchive::new(Cursor::new(bytes)) {
+    let mut archive = match ZipArchive::new(Cursor::new(bytes)) {
         Ok(a) => a,
         Err(e) => {
             out.problem("", Stage::Archive, format!("not a readable ZIP archive: {e}"));
@@ -38,8 +38,19 @@ pub fn extract(bytes: &[u8], depth: usize, env: &Env<'_>) -> Extraction {
     if archive.len() > limits.max_members {
         out.problem("", Stage::Limit, format!("{} members, more than the {} read per archive: the rest are not read", archive.len(), limits.max_members));
     }
+    if let Some(why) = overlapping_members(&mut archive) {
+        out.problem("", Stage::Limit, why);
+        return out;
+    }
     let package = Package::open(archive, env);
-    for i in 0..package.len().min(limits.max_members) {
+    let members = package.len().min(limits.max_members);
+    // A bomb has thousands of members over the limits: a few rows say so.
+    let mut refused = 0;
+    for i in 0..members {
+        if env.budget.get() == 0 {
+            out.problem("", Stage::Limit, format!("the {} bytes this file may unpack into are used up: the remaining {} members are not read", limits.max_unpacked_bytes, members - i));
+            break;
+        }
         let name = match package.entry_name(i) {
             Ok(Some(n)) => n,
             Ok(None) => continue,
@@ -50,7 +61,12 @@ pub fn extract(bytes: &[u8], depth: usize, env: &Env<'_>) -> Extraction {
         };
         let data = match package.read(i, &name) {
             Ok(d) => d,
+            Err((Stage::Limit, _)) if refused >= MAX_LIMIT_ROWS => {
+                refused += 1;
+                continue;
+            }
             Err((stage, why)) => {
+                refused += usize::from(stage == Stage::Limit);
                 out.problem(&name, stage, why);
                 continue;
             }
@@ -63,8 +79,30 @@ pub fn extract(bytes: &[u8], depth: usize, env: &Env<'_>) -> Extraction {
             out.absorb(&name, extract_bytes(&data, &file_name, "", depth + 1, env));
         }
     }
+    if refused > MAX_LIMIT_ROWS {
+        out.problem("", Stage::Limit, format!("{} more members refused by the same limits (a ZIP bomb?)", refused - MAX_LIMIT_ROWS));
+    }
     out
 }
+
+/// Members whose stored data overlap: no archiver writes that, but the
+/// "overlapping files" ZIP bomb does, so that a 100 KB file unpacks into
+/// gigabytes. The whole archive is refused with one row.
+fn overlapping_members(archive: &mut Archive<'_>) -> Option<String> {
+    let mut spans: Vec<(u64, u64, u64)> = (0..archive.len())
+        .filter_map(|i| archive.by_index_raw(i).ok().map(|f| (f.header_start(), f.compressed_size(), f.size())))
+        .collect();
+    spans.sort_unstable();
+    let overlaps = spans.windows(2).filter(|w| w[1].0 < w[0].0.saturating_add(w[0].1.max(1))).count();
+    if overlaps == 0 {
+        return None;
+    }
+    let declared: u128 = spans.iter().map(|s| s.2 as u128).sum();
+    Some(format!("{overlaps} members overlap each other's data, declaring {declared} bytes in all: an overlapping-files ZIP bomb, not unpacked"))
+}
+
+/// Limit rows written per archive before the rest are counted in one.
+const MAX_LIMIT_ROWS: usize = 10;
 
 /// What kind of package a ZIP is, by the members that define each kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,0 +1,300 @@
+//! XML signatures, Office and OpenDocument packages, and ZIP archives:
+//! files signed by real tools (xmlsec1, signxml, LibreOffice; see
+//! tests/fixtures/make-xml-fixtures.sh and samples/make-packages.py),
+//! canonical forms checked against libxml2's xmllint, and hostile archives.
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use common::*;
+
+fn samples_rules() -> String {
+    root().join("samples/rules").display().to_string()
+}
+
+fn scan_with_samples_rules(sources: &[&Path], extra: &[&str]) -> (Vec<HashMap<String, String>>, Vec<HashMap<String, String>>, i32) {
+    let rules = samples_rules();
+    let mut args = vec!["--rules", rules.as_str()];
+    args.extend_from_slice(extra);
+    let (out, dir) = scan(sources, &args);
+    let report = report_dir(&dir);
+    check_report(&report);
+    (read_csv(&report.join("signatures.csv")), read_csv(&report.join("errors.csv")), code(&out))
+}
+
+/// (format, member, ca_class, ca_id, integrity) of the rows of one file.
+fn summary(rows: &[HashMap<String, String>], suffix: &str) -> Vec<(String, String, String, String, String)> {
+    let mut v: Vec<_> = rows_for(rows, suffix)
+        .iter()
+        .map(|r| (r["format"].clone(), r["member"].clone(), r["ca_class"].clone(), r["ca_id"].clone(), r["integrity"].clone()))
+        .collect();
+    v.sort();
+    v
+}
+
+fn row(format: &str, member: &str, class: &str, ca: &str, integrity: &str) -> (String, String, String, String, String) {
+    (format.into(), member.into(), class.into(), ca.into(), integrity.into())
+}
+
+fn fixture(dir: &str) -> PathBuf {
+    root().join("tests/fixtures").join(dir)
+}
+
+#[test]
+fn xmlsec1_and_signxml_signatures_are_found_classified_and_verified() {
+    let (rows, errors, code) = scan_with_samples_rules(&[&fixture("xml")], &[]);
+    assert_eq!(code, 0, "{errors:?}");
+    let invoice = "HDon/DSCKS/NBan/Signature";
+    assert_eq!(summary(&rows, "/hoa-don-inclusive.xml"), vec![row("xml", invoice, "commercial", "test-vnpt-ca", "valid")]);
+    assert_eq!(summary(&rows, "/hoa-don-exclusive.xml"), vec![row("xml", invoice, "government", "test-vgca-g2-nha-nuoc", "valid")]);
+    assert_eq!(summary(&rows, "/hoa-don-ecdsa.xml"), vec![row("xml", invoice, "commercial", "test-viettel-ca", "valid")]);
+    assert_eq!(summary(&rows, "/hoa-don-sua.xml"), vec![row("xml", invoice, "commercial", "test-vnpt-ca", "invalid")]);
+    // The e-invoice message: the seller's and the tax authority's signatures.
+    assert_eq!(
+        summary(&rows, "/thong-diep-2-chu-ky.xml"),
+        vec![
+            row("xml", "TDiep/DLieu/HDon/DSCKS/CQT/Signature", "government", "test-vgca-g2-nha-nuoc", "valid"),
+            row("xml", "TDiep/DLieu/HDon/DSCKS/NBan/Signature", "commercial", "test-vnpt-ca", "valid"),
+        ]
+    );
+    let tampered = &rows_for(&rows, "/hoa-don-sua.xml")[0];
+    assert!(tampered["notes"].contains("does not match"), "{tampered:?}");
+    // XAdES-BES: signer by SigningCertificateV2, time from SigningTime.
+    let xades = rows_for(&rows, "/xades-bes.xml");
+    assert_eq!(xades.len(), 1);
+    assert_eq!((xades[0]["ca_class"].as_str(), xades[0]["integrity"].as_str()), ("government", "valid"));
+    let file = std::fs::read_to_string(fixture("xml/xades-bes.xml")).unwrap();
+    let time = file.split("SigningTime>").nth(1).unwrap().trim_end_matches("</xades:").trim_end_matches('<');
+    let time = &time[..time.find('<').unwrap_or(time.len())];
+    assert_eq!(&xades[0]["signed_at"][..19], &time[..19], "signed_at is XAdES SigningTime");
+    assert_eq!(xades[0]["signer_sha256"], cert_sha256(&root().join("samples/pki/signer-syt.pem")));
+}
+
+/// Our verdict agrees with xmlsec1's, file by file.
+#[test]
+fn integrity_agrees_with_xmlsec1() {
+    let (rows, _, _) = scan_with_samples_rules(&[&fixture("xml")], &[]);
+    for entry in std::fs::read_dir(fixture("xml")).unwrap() {
+        let path = entry.unwrap().path();
+        let xmlsec = Command::new("xmlsec1")
+            .args(["--verify", "--insecure", "--id-attr:Id", "DLHDon", "--id-attr:Id", "MCCQT", "--id-attr:Id", "http://uri.etsi.org/01903/v1.3.2#:SignedProperties"])
+            .arg(&path)
+            .output()
+            .expect("xmlsec1 (Debian's xmlsec1) is installed by scripts/test");
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        // xmlsec1 checks the first signature of a file: so do we here.
+        let ours = rows_for(&rows, &format!("/{name}"));
+        let first = ours.iter().find(|r| !r["member"].contains("CQT")).unwrap();
+        assert_eq!(first["integrity"] == "valid", xmlsec.status.success(), "{name}: ours {}, xmlsec1 {}", first["integrity"], text(&xmlsec.stderr));
+    }
+}
+
+fn cert_sha256(pem: &Path) -> String {
+    let out = Command::new("openssl").args(["x509", "-outform", "DER", "-in"]).arg(pem).output().unwrap();
+    let digest = Command::new("openssl").args(["dgst", "-sha256", "-r"]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().and_then(|mut c| {
+        use std::io::Write;
+        c.stdin.take().unwrap().write_all(&out.stdout)?;
+        c.wait_with_output()
+    });
+    text(&digest.unwrap().stdout).split_whitespace().next().unwrap().to_owned()
+}
+
+#[test]
+fn canonical_forms_match_xmllint() {
+    use sigaudit::xml::c14n::{Method, Options, canonicalize};
+    use sigaudit::xml::Doc;
+    let docs = [
+        // Namespace declarations: redundant, overridden, unused, default undeclared.
+        r#"<a:r xmlns:a="urn:a" xmlns:b="urn:b" xmlns="urn:d"><a:x xmlns:a="urn:a" b:at="1" a:at="2" z="3" y="4"><e xmlns=""><f xmlns="urn:d"/></e></a:x><b:y xmlns:c="urn:c"/></a:r>"#,
+        // Text, attribute and whitespace escaping; character references; CDATA.
+        "<doc a=\"tab&#9;nl&#10;cr&#13;q&quot;lt&lt;gt>amp&amp;\">x &amp; y &lt; z &gt; w\r\n<![CDATA[<raw> & ]]>&#x1F600;&#169;</doc>",
+        // Comments and processing instructions around and inside the root.
+        "<?xml version=\"1.0\"?>\n<!-- before -->\n<?pi data?>\n<doc><!-- in --><?p  x ?><e   /></doc>\n<!-- after -->\n",
+        // Vietnamese text, xml:lang and attribute order by namespace URI.
+        r#"<HDon xmlns:z="urn:a" xmlns:y="urn:b" xml:lang="vi" y:k="1" z:k="2" k="0"><Ten>Sở Tài chính tỉnh Thanh Hóa</Ten></HDon>"#,
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (i, xml) in docs.iter().enumerate() {
+        let path = dir.path().join(format!("d{i}.xml"));
+        std::fs::write(&path, xml).unwrap();
+        let doc = Doc::parse(xml.as_bytes()).unwrap();
+        for (flag, method) in [("--c14n", Method::Inclusive), ("--exc-c14n", Method::Exclusive(Vec::new()))] {
+            let want = Command::new("xmllint").arg(flag).arg(&path).output().expect("xmllint (libxml2-utils) is installed by scripts/test");
+            assert!(want.status.success(), "{}", text(&want.stderr));
+            // xmllint's canonical output keeps comments.
+            let ours = canonicalize(&doc, None, &[], &Options { method, comments: true });
+            assert_eq!(text(&ours), text(&want.stdout), "document {i} with {flag}");
+        }
+    }
+}
+
+#[test]
+fn libreoffice_signed_documents_verify_and_tampering_is_caught() {
+    let (rows, errors, code) = scan_with_samples_rules(&[&fixture("office")], &[]);
+    assert_eq!(code, 0, "{errors:?}");
+    let one = |suffix: &str| {
+        let r = rows_for(&rows, suffix);
+        assert_eq!(r.len(), 1, "{suffix}: {r:?}");
+        let r = r[0];
+        (r["format"].clone(), r["ca_class"].clone(), r["ca_id"].clone(), r["integrity"].clone(), r["member"].clone(), r["notes"].clone())
+    };
+    let (format, class, ca, integrity, member, _) = one("/cong-van.odt");
+    assert_eq!((format.as_str(), class.as_str(), ca.as_str(), integrity.as_str()), ("odf", "government", "test-vgca-g2-nha-nuoc", "valid"));
+    assert!(member.starts_with("META-INF/documentsignatures.xml / "), "{member}");
+    let (format, class, _, integrity, _, _) = one("/du-toan.ods");
+    assert_eq!((format.as_str(), class.as_str(), integrity.as_str()), ("odf", "commercial", "valid"));
+    let (format, class, ca, integrity, member, notes) = one("/bao-cao.docx");
+    assert_eq!((format.as_str(), class.as_str(), ca.as_str(), integrity.as_str()), ("ooxml", "commercial", "test-vnpt-ca", "valid"));
+    assert!(member.starts_with("_xmlsignatures/sig1.xml / "), "{member}");
+    assert!(!notes.contains("not linked"), "LibreOffice links its signature part from the origin: {notes}");
+    // A content part changed after signing.
+    let (_, _, _, integrity, _, notes) = one("/cong-van-sua.odt");
+    assert_eq!(integrity, "invalid", "{notes}");
+    assert!(notes.contains("\"content.xml\""), "{notes}");
+    let (_, _, _, integrity, _, notes) = one("/bao-cao-sua.docx");
+    assert_eq!(integrity, "invalid", "{notes}");
+    assert!(notes.contains("/word/document.xml"), "{notes}");
+}
+
+/// Office 2007-2016 documents from the corpus, with one part changed:
+/// the package references are really checked, not only SignedInfo.
+#[test]
+fn office_made_documents_catch_a_changed_part() {
+    let src = shared().join("corpus/ooxml/poi_ms-office-2010-signed.docx");
+    let dir = tempfile::tempdir().unwrap();
+    let changed = dir.path().join("changed.docx");
+    let script = r#"
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as zin, zipfile.ZipFile(sys.argv[2], "w") as zout:
+    for info in zin.infolist():
+        data = zin.read(info)
+        if info.filename == "word/document.xml":
+            data = data.replace(b"</w:body>", b"<w:p><w:r><w:t>added</w:t></w:r></w:p></w:body>")
+        zout.writestr(info, data)
+"#;
+    let status = Command::new("python3").arg("-c").arg(script).arg(&src).arg(&changed).status().unwrap();
+    assert!(status.success());
+    let (rows, _, _) = scan_with_samples_rules(&[&src, &changed], &[]);
+    assert_eq!(rows_for(&rows, "/poi_ms-office-2010-signed.docx")[0]["integrity"], "valid");
+    let bad = rows_for(&rows, "/changed.docx");
+    assert_eq!(bad[0]["integrity"], "invalid", "{:?}", bad[0]);
+    assert!(bad[0]["notes"].contains("/word/document.xml"), "{:?}", bad[0]);
+}
+
+#[test]
+fn nested_zips_are_opened_with_member_paths() {
+    let file = root().join("samples/share/Sở Xây dựng/Hồ sơ dự án.zip");
+    let (rows, errors, _) = scan_with_samples_rules(&[&file], &[]);
+    assert!(errors.is_empty(), "{errors:?}");
+    let mut got: Vec<(String, String, String)> = rows.iter().map(|r| (r["member"].rsplit_once("/Signature").map_or(r["member"].as_str(), |(head, _)| head).to_owned(), r["format"].clone(), r["ca_class"].clone())).collect();
+    got.sort();
+    let odt_member = "Phụ lục/Phụ lục.zip / Công văn 20-SYT.odt / META-INF/documentsignatures.xml / document-signatures";
+    assert_eq!(
+        got,
+        vec![
+            (odt_member.to_owned(), "odf".to_owned(), "government".to_owned()),
+            ("Phụ lục/Phụ lục.zip / Hóa đơn 0000123.xml / HDon/DSCKS/NBan".to_owned(), "xml".to_owned(), "commercial".to_owned()),
+            ("Tờ trình/Công văn 56-SYT.pdf / Signature1".to_owned(), "pdf".to_owned(), "government".to_owned()),
+        ]
+    );
+    assert!(rows.iter().all(|r| r["integrity"] == "valid"), "{rows:?}");
+}
+
+/// Runs the scanner and measures it: wall time, and its own peak memory
+/// as it reports it (VmHWM; getrusage would count the forking test
+/// process too).
+fn measured_scan(source: &Path, extra: &[&str]) -> (std::time::Duration, u64, tempfile::TempDir) {
+    let out = tempfile::tempdir().unwrap();
+    let rules = samples_rules();
+    let start = std::time::Instant::now();
+    let output = run(bin().arg("scan").arg(source).args(["--rules", &rules, "--jobs", "1", "--out"]).arg(out.path().join("report")).args(extra));
+    let elapsed = start.elapsed();
+    assert!([0, 2].contains(&code(&output)), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    let mib: u64 = stdout.split("peak memory ").nth(1).and_then(|s| s.split(' ').next()).and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("{stdout}"));
+    (elapsed, mib << 20, out)
+}
+
+#[test]
+fn a_10_gb_zip_bomb_is_rejected_in_under_a_second_and_64_mib() {
+    let bomb = root().join("samples/share/Tài liệu lỗi/Bom nén 10 GB.zip");
+    let declared: u64 = {
+        let listing = Command::new("unzip").arg("-l").arg(&bomb).output().unwrap();
+        text(&listing.stdout).lines().last().unwrap().split_whitespace().next().unwrap().parse().unwrap()
+    };
+    assert!(declared >= 10_000_000_000, "the bomb declares {declared} bytes");
+    let (elapsed, rss, out) = measured_scan(&bomb, &[]);
+    eprintln!("10 GB ZIP bomb: {elapsed:?}, peak RSS {} KiB", rss / 1024);
+    assert!(elapsed.as_secs_f64() < 1.0, "{elapsed:?}");
+    assert!(rss < 64 << 20, "{rss} bytes");
+    let errors = read_csv(&out.path().join("report/errors.csv"));
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0]["error"].contains("ZIP bomb") && errors[0]["stage"] == "limit", "{errors:?}");
+}
+
+/// A plain (non-overlapping) bomb: one member of 200 MB of zeros. The
+/// ratio limit stops it; with the ratio raised, the unpack budget does;
+/// each limit is a flag.
+#[test]
+fn ratio_and_unpack_budget_limits_are_configurable() {
+    let dir = tempfile::tempdir().unwrap();
+    let bomb = dir.path().join("zeros.zip");
+    let script = "import sys, zipfile\nwith zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED) as z:\n    with z.open('zeros.bin', 'w') as f:\n        for _ in range(200): f.write(bytes(1 << 20))\n";
+    assert!(Command::new("python3").arg("-c").arg(script).arg(&bomb).status().unwrap().success());
+    let (elapsed, rss, out) = measured_scan(&bomb, &[]);
+    let errors = read_csv(&out.path().join("report/errors.csv"));
+    assert!(errors[0]["error"].contains("compression ratio"), "{errors:?}");
+    assert!(rss < 64 << 20, "refused before unpacking: {rss} bytes peak ({elapsed:?})");
+    let (_, _, out) = measured_scan(&bomb, &["--max-ratio", "100000", "--max-unpacked", "50000000"]);
+    let errors = read_csv(&out.path().join("report/errors.csv"));
+    assert!(errors[0]["error"].contains("would exceed the 50000000 bytes"), "{errors:?}");
+    // Raised far enough, the member is read (and is simply unsigned).
+    let (_, rss, out) = measured_scan(&bomb, &["--max-ratio", "100000"]);
+    assert!(read_csv(&out.path().join("report/errors.csv")).is_empty());
+    assert!(rss >= 200 << 20, "the member was really unpacked ({rss} bytes peak)");
+    // Nesting depth: the samples' nested ZIP with depth 1 stops at the inner ZIP.
+    let nested = root().join("samples/share/Sở Xây dựng/Hồ sơ dự án.zip");
+    let (rows, errors, _) = scan_with_samples_rules(&[&nested], &["--max-depth", "1"]);
+    assert_eq!(rows.len(), 1, "only the PDF at the first level: {rows:?}");
+    assert!(errors.iter().any(|e| e["member"] == "Phụ lục/Phụ lục.zip" && e["stage"] == "limit"), "{errors:?}");
+}
+
+#[test]
+fn corrupt_and_encrypted_archives_are_error_rows_and_the_scan_goes_on() {
+    let bad = root().join("samples/share/Tài liệu lỗi");
+    let good = root().join("samples/share/Sở Xây dựng/Hồ sơ dự án.zip");
+    let (rows, errors, code) = scan_with_samples_rules(&[&bad, &good], &[]);
+    assert_eq!(code, 2);
+    assert_eq!(rows_for(&rows, "Hồ sơ dự án.zip").len(), 3, "other files' signatures are all still found");
+    let error_of = |name: &str| errors.iter().filter(|e| e["file"].ends_with(name)).map(|e| (e["member"].clone(), e["stage"].clone(), e["error"].clone())).collect::<Vec<_>>();
+    let corrupt = error_of("Nén hỏng.zip");
+    assert_eq!(corrupt.len(), 1);
+    assert_eq!(corrupt[0].1, "archive");
+    assert!(corrupt[0].2.contains("not a readable ZIP archive"), "{corrupt:?}");
+    let encrypted = error_of("Có mật khẩu.zip");
+    assert_eq!(encrypted, vec![("to-trinh.pdf".to_owned(), "archive".to_owned(), "encrypted member: cannot be read without the password".to_owned())]);
+}
+
+/// A signed XML whose content uses an external entity: never resolved,
+/// so the file's bytes stay in the report and the verdict is unknown.
+#[test]
+fn external_entities_are_never_resolved() {
+    let dir = tempfile::tempdir().unwrap();
+    let signed = std::fs::read_to_string(fixture("xml/hoa-don-inclusive.xml")).unwrap();
+    let hostile = signed
+        .replacen("<HDon", "<!DOCTYPE HDon [<!ENTITY secret SYSTEM \"file:///etc/hostname\">]>\n<HDon", 1)
+        .replacen("<SHDon>123</SHDon>", "<SHDon>&secret;</SHDon>", 1);
+    std::fs::write(dir.path().join("xxe.xml"), hostile).unwrap();
+    let (rows, _, _) = scan_with_samples_rules(&[dir.path()], &[]);
+    let r = rows_for(&rows, "/xxe.xml");
+    assert_eq!(r.len(), 1, "the signature is still found");
+    assert_eq!(r[0]["integrity"], "unknown", "{:?}", r[0]);
+    assert!(r[0]["notes"].contains("XXE"), "{:?}", r[0]);
+    let hostname = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
+    if !hostname.trim().is_empty() {
+        assert!(!r[0]["notes"].contains(hostname.trim()));
+    }
+}
