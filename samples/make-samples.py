@@ -5,7 +5,8 @@ the real pins (other keys, "TEST" in every CA name).
 
 Tools (real third-party signers, not sigaudit):
   openssl (certificates, CMS .p7s/.p7m), pyHanko (PDF signatures),
-  reportlab (the PDFs before signing).
+  reportlab (the PDFs before signing); then make-packages.py (LibreOffice,
+  xmlsec1, zip) for the XML, Office, OpenDocument and ZIP samples.
 
     pip install pyhanko reportlab
     python3 samples/make-samples.py        # rewrites samples/{pki,rules,share}
@@ -550,6 +551,9 @@ def main():
     build_pki()
     build_rules()
     build_share()
+    # XML, Office, OpenDocument and ZIP samples: LibreOffice needs Debian's
+    # python3 (python3-uno), so that part is its own script.
+    subprocess.run(["/usr/bin/python3", str(HERE / "make-packages.py")], check=True)
     print("samples rebuilt:", sum(1 for _ in SHARE.rglob("*") if _.is_file()), "files")
 
 
