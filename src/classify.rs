@@ -8,14 +8,14 @@ use crate::rules::{CaClass, CaEntry, Catalogue, PinRef};
 use crate::trust::AnchorStore;
 use crate::trust::chain::{self, Link, PathEnd};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ClassifiedBy {
     Chain,
     Dn,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ChainStatus {
     Verified,

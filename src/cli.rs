@@ -24,6 +24,8 @@ pub struct Cli {
 pub enum Command {
     /// Crawl files and folders, find every signature, write the reports.
     Scan(ScanArgs),
+    /// Rebuild the reports from the scan history, without the sources.
+    Report(ReportArgs),
     /// Every signature in one file, human-readable (like pdfsig).
     Inspect(InspectArgs),
     /// Check or maintain a rules folder.
@@ -92,9 +94,58 @@ pub struct ScanArgs {
     /// Allow imap:// without TLS (a trusted loopback only).
     #[arg(long)]
     pub imap_allow_plain: bool,
+    /// Scan history (SQLite): default sigaudit.db beside the report folder.
+    #[arg(long, value_name = "FILE")]
+    pub db: Option<PathBuf>,
+    /// Keep no history: no database, every file read.
+    #[arg(long, conflicts_with = "db")]
+    pub no_db: bool,
+    /// Read every file again, ignoring the incremental cache.
+    #[arg(long)]
+    pub full: bool,
+    /// When another run holds the database, wait up to SECONDS for it.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    pub wait: u64,
     /// Nothing on stdout; only problems on stderr.
     #[arg(long)]
     pub quiet: bool,
+}
+
+impl ScanArgs {
+    /// The history database, unless `--no-db`.
+    pub fn db_path(&self) -> Option<PathBuf> {
+        if self.no_db {
+            return None;
+        }
+        Some(self.db.clone().unwrap_or_else(|| beside(&self.out, "sigaudit.db")))
+    }
+}
+
+/// `name` in the folder that holds `dir` (the report folder is replaced
+/// whole, so the database cannot live inside it).
+fn beside(dir: &Path, name: &str) -> PathBuf {
+    dir.parent().filter(|p| !p.as_os_str().is_empty()).map_or_else(|| PathBuf::from(name), |p| p.join(name))
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The scan history to report from.
+    #[arg(long, value_name = "FILE", required = true)]
+    pub db: PathBuf,
+    /// Report folder (replaced atomically).
+    #[arg(long, value_name = "DIR", default_value = "report")]
+    pub out: PathBuf,
+    /// The run to report (default: the latest completed one); `--list` shows them.
+    #[arg(long, value_name = "ID")]
+    pub run: Option<i64>,
+    /// The run to compare with (default: the one before).
+    #[arg(long, value_name = "ID")]
+    pub compare: Option<i64>,
+    /// List the completed runs and exit.
+    #[arg(long)]
+    pub list: bool,
+    #[command(flatten)]
+    pub trust: TrustArgs,
 }
 
 #[derive(Debug, Args)]
@@ -169,6 +220,11 @@ impl ScanArgs {
             }
             if let Some(inside) = is_inside(&self.out, s) {
                 return Err(format!("--out {} is inside the scanned source {}: sigaudit never writes into what it scans; choose another folder", self.out.display(), inside));
+            }
+            if let Some(db) = self.db_path()
+                && let Some(inside) = is_inside(&db, s)
+            {
+                return Err(format!("the history database {} is inside the scanned source {}: sigaudit never writes into what it scans; use --db elsewhere", db.display(), inside));
             }
         }
         let exclude = if self.exclude.is_empty() {

@@ -78,3 +78,50 @@ impl Finding {
         self.signed_at.as_deref().and_then(|s| s.get(..7))
     }
 }
+
+/// A value of an enumerated column, parsed by its serde name.
+fn parse<T: serde::de::DeserializeOwned>(column: &str, value: &str) -> Result<T, String> {
+    serde_json::from_value(serde_json::Value::String(value.to_owned())).map_err(|_| format!("{column} {value:?}"))
+}
+
+fn parse_bool(column: &str, value: &str) -> Result<Option<bool>, String> {
+    match value {
+        "" => Ok(None),
+        "true" => Ok(Some(true)),
+        "false" => Ok(Some(false)),
+        _ => Err(format!("{column} {value:?}")),
+    }
+}
+
+impl Finding {
+    /// The inverse of a signatures.csv row ([`crate::report::csv::signature_record`]),
+    /// for findings kept in the scan history.
+    pub fn from_record(r: &[String; 23]) -> Result<Finding, String> {
+        let s = |i: usize| r[i].clone();
+        Ok(Finding {
+            agency_id: s(0),
+            agency_name: s(1),
+            file: s(2),
+            member: s(3),
+            format: parse("format", &r[4])?,
+            signed_at: (!r[5].is_empty()).then(|| s(5)),
+            signer_cn: s(6),
+            signer_org: s(7),
+            signer_serial: s(8),
+            signer_sha256: s(9),
+            signer_not_before: s(10),
+            signer_not_after: s(11),
+            issuer_cn: s(12),
+            root_cn: s(13),
+            ca_id: s(14),
+            ca_name: s(15),
+            ca_class: parse("ca_class", &r[16])?,
+            classified_by: parse::<crate::classify::ClassifiedBy>("classified_by", &r[17])?.as_str(),
+            chain: parse::<crate::classify::ChainStatus>("chain", &r[18])?.as_str(),
+            integrity: parse("integrity", &r[19])?,
+            modified_after_signing: parse_bool("modified_after_signing", &r[20])?,
+            cert_valid_at_signing: parse_bool("cert_valid_at_signing", &r[21])?,
+            notes: s(22),
+        })
+    }
+}

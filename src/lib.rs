@@ -22,6 +22,7 @@ pub mod classify;
 pub mod cli;
 pub mod extract;
 pub mod finding;
+pub mod history;
 pub mod inspect;
 pub mod messages;
 pub mod report;

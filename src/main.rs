@@ -5,6 +5,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use sigaudit::cli::{self, Cli, Command, RulesCommand, ScanArgs};
+use sigaudit::history::session::Session;
+use sigaudit::history::{self, SqliteStore, Store};
 use sigaudit::{inspect, report, scan};
 
 /// Exit codes from SPEC.md.
@@ -23,6 +25,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Scan(args) => run_scan(&args),
+        Command::Report(args) => run_report(&args),
         Command::Inspect(args) => run_inspect(&args),
         Command::Rules(RulesCommand::Check { dir }) => run_rules_check(dir.as_deref()),
         Command::Rules(RulesCommand::FetchAnchors { rules, out }) => run_fetch(rules.as_deref(), out),
@@ -57,11 +60,28 @@ fn run_scan(args: &ScanArgs) -> Result<u8, String> {
             b.set_position(n as u64);
         }
     };
-    let result = scan::run(&opts, &rules, &anchors, &progress);
+    let mut session = match args.db_path() {
+        Some(db) => {
+            let sources: Vec<String> = args.sources.iter().map(|s| s.to_string_lossy().into_owned()).collect();
+            let key = format!("sigaudit {} stored {} {:?} {:?}", report::VERSION, history::stored::VERSION, opts.limits, opts.unpack);
+            Some(Session::open(&db, std::time::Duration::from_secs(args.wait), &sources, &rules.digest, key)?)
+        }
+        None => None,
+    };
+    let cache = match &mut session {
+        Some(s) => Some(s.cache(args.full).map_err(|e| e.to_string())?),
+        None => None,
+    };
+    let (result, visited) = scan::run(&opts, &rules, &anchors, &progress, cache.as_ref());
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    let tables = report::write(&args.out, &report::ReportInput { scan: &result, rules: &rules, anchors: anchors.len() }).map_err(|e| format!("{e:#}"))?;
+    let history = match (session, cache) {
+        (Some(s), Some(c)) => Some(s.finish(c, &result, &visited, &opts.sources).map_err(|e| e.to_string())?),
+        _ => None,
+    };
+    let input = report::ReportInput { scan: &result, rules: &rules, anchors: anchors.len(), history: history.as_ref() };
+    let tables = report::write(&args.out, &input).map_err(|e| format!("{e:#}"))?;
     if args.json {
         let mut stdout = std::io::stdout().lock();
         for f in &result.findings {
@@ -72,8 +92,9 @@ fn run_scan(args: &ScanArgs) -> Result<u8, String> {
     let pct = t.migration_pct.map(|p| format!("{p:.1}%")).unwrap_or_else(|| "n/a".into());
     if !args.quiet && !args.json {
         println!(
-            "sigaudit: {} files, {} signatures ({} government, {} commercial, {} other), migration {pct}, {} errors; report in {} ({:.2} s, peak memory {} MiB)",
+            "sigaudit: {} files ({} read), {} signatures ({} government, {} commercial, {} other), migration {pct}, {} errors; report in {} ({:.2} s, peak memory {} MiB)",
             t.files_scanned,
+            visited.files_read,
             t.signatures,
             t.government,
             t.commercial,
@@ -93,6 +114,30 @@ fn run_scan(args: &ScanArgs) -> Result<u8, String> {
         eprintln!("sigaudit: {} input(s) could not be read or parsed: see {}", result.errors.len(), args.out.join("errors.csv").display());
         return Ok(EXIT_INPUT_ERRORS);
     }
+    Ok(0)
+}
+
+fn run_report(args: &cli::ReportArgs) -> Result<u8, String> {
+    let (rules, anchors) = cli::load_trust(&args.trust)?;
+    if !args.db.is_file() {
+        return Err(format!("{}: no such database", args.db.display()));
+    }
+    let db_err = |e: history::HistoryError| format!("{}: {e}", args.db.display());
+    let store = SqliteStore::open(&args.db).map_err(db_err)?;
+    if args.list {
+        for r in store.runs().map_err(db_err)? {
+            let finished = r.finished.map(sigaudit::finding::rfc3339).unwrap_or_default();
+            println!("{}\t{finished}\t{} files ({} read, {} removed)\t{} signatures\t{}", r.id, r.files, r.files_read, r.files_removed, r.signatures, r.sources.join(" "));
+        }
+        return Ok(0);
+    }
+    let run = history::pick_run(&store, args.run).map_err(db_err)?;
+    let result = store.load_run(run.id).map_err(db_err)?;
+    let view = history::session::view(&store, run.id, &result, args.compare).map_err(db_err)?;
+    let input = report::ReportInput { scan: &result, rules: &rules, anchors: anchors.len(), history: Some(&view) };
+    let tables = report::write(&args.out, &input).map_err(|e| format!("{e:#}"))?;
+    let pct = tables.totals.migration_pct.map(|p| format!("{p:.1}%")).unwrap_or_else(|| "n/a".into());
+    println!("sigaudit: run {} ({} signatures, migration {pct}) reported in {}", run.id, tables.totals.signatures, args.out.display());
     Ok(0)
 }
 

@@ -2,10 +2,10 @@
 //! becomes one of these, and one row of errors.csv. Nothing is skipped
 //! silently, and nothing here stops a scan.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The step at which an input failed, for the `stage` column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Stage {
     /// Listing a directory or following a link.

@@ -2,15 +2,18 @@
 //! findings. The crawl feeds a rayon pool; each file is one unit of work
 //! and never affects another.
 
+use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 use time::OffsetDateTime;
 
 use crate::agency::AgencyRef;
-use crate::classify::classify;
+use crate::cert::Cert;
+use crate::classify::{Classification, classify};
 use crate::extract::cms_file::Detached;
 use crate::extract::{self, DocKind, Extraction};
 use crate::finding::Finding;
@@ -21,6 +24,7 @@ use crate::source::read::{read_head, read_rest, stream_contains};
 use crate::source::imap::{ImapAuth, ImapEvent, ImapSource};
 use crate::source::{Input, ReadLimits, WalkOptions, open_noatime, walk};
 use crate::trust::AnchorStore;
+use crate::history::{CachedFile, SavedFile, stored};
 
 #[derive(Debug, Clone, Default)]
 pub struct ScanOptions {
@@ -59,19 +63,42 @@ pub struct Context<'a> {
     pub anchors: &'a AnchorStore,
     pub limits: ReadLimits,
     pub unpack: extract::Limits,
+    cache: Option<&'a FileCache>,
+    /// Classification by signer and certificates: documents share signers,
+    /// and a chain is verified once per run, not once per document.
+    classified: Mutex<HashMap<Vec<[u8; 32]>, Classification>>,
+}
+
+/// The incremental cache as the scan sees it: what earlier runs extracted
+/// from each file (by absolute path), and where to send what this run reads.
+pub struct FileCache {
+    pub entries: HashMap<String, CachedFile>,
+    pub save: std::sync::mpsc::Sender<SavedFile>,
+}
+
+/// What the scan did besides its findings (for the history).
+#[derive(Debug, Default)]
+pub struct Visited {
+    /// Absolute paths of every file met, read or not.
+    pub paths: HashSet<String>,
+    /// Files actually read (not served from the cache).
+    pub files_read: u64,
 }
 
 struct FileOutcome {
+    /// The file's absolute path, and whether it was read (not cached).
+    visited: Option<(String, bool)>,
     record: Option<FileRecord>,
     findings: Vec<Finding>,
     errors: Vec<(ErrorRow, AgencyRef)>,
     doc_timestamps: usize,
 }
 
-/// Runs a scan. `on_file` is called once per file done (progress).
-pub fn run(opts: &ScanOptions, rules: &Rules, anchors: &AnchorStore, on_file: &(dyn Fn(usize) + Sync)) -> ScanResult {
+/// Runs a scan. `on_file` is called once per file done (progress). With
+/// a `cache`, files unchanged since it was made are not read again.
+pub fn run(opts: &ScanOptions, rules: &Rules, anchors: &AnchorStore, on_file: &(dyn Fn(usize) + Sync), cache: Option<&FileCache>) -> (ScanResult, Visited) {
     let started = OffsetDateTime::now_utc();
-    let ctx = Context { rules, anchors, limits: opts.limits, unpack: opts.unpack };
+    let ctx = Context { rules, anchors, limits: opts.limits, unpack: opts.unpack, cache, classified: Mutex::default() };
     let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Input, ErrorRow>>(1024);
     let walk_opts = opts.walk.clone();
     let sources = opts.sources.clone();
@@ -85,7 +112,7 @@ pub fn run(opts: &ScanOptions, rules: &Rules, anchors: &AnchorStore, on_file: &(
                 Ok(input) => scan_file(&input, &ctx),
                 Err(row) => {
                     let agency = rules.agencies.by_path(&row.file, &row.file).unwrap_or_else(|| rules.agencies.unassigned());
-                    FileOutcome { record: None, findings: Vec::new(), errors: vec![(row, agency)], doc_timestamps: 0 }
+                    FileOutcome { visited: None, record: None, findings: Vec::new(), errors: vec![(row, agency)], doc_timestamps: 0 }
                 }
             };
             on_file(done.fetch_add(1, Ordering::Relaxed) + 1);
@@ -104,7 +131,12 @@ pub fn run(opts: &ScanOptions, rules: &Rules, anchors: &AnchorStore, on_file: &(
         finished: started,
         sources: opts.sources.iter().map(|s| s.to_string_lossy().into_owned()).chain(opts.imap.iter().map(ImapSource::display)).collect(),
     };
+    let mut visited = Visited::default();
     for o in outcomes {
+        if let Some((path, read)) = o.visited {
+            visited.files_read += u64::from(read);
+            visited.paths.insert(path);
+        }
         result.files.extend(o.record);
         result.findings.extend(o.findings);
         result.errors.extend(o.errors);
@@ -115,21 +147,45 @@ pub fn run(opts: &ScanOptions, rules: &Rules, anchors: &AnchorStore, on_file: &(
     result.findings.sort_by(|a, b| (&a.file, &a.member).cmp(&(&b.file, &b.member)));
     result.errors.sort();
     result.finished = OffsetDateTime::now_utc();
-    result
+    (result, visited)
 }
 
 fn scan_file(input: &Input, ctx: &Context<'_>) -> FileOutcome {
     let agencies = &ctx.rules.agencies;
     let path_agency = agencies.by_path(&input.relative, &input.display);
+    let key = std::path::absolute(&input.path).unwrap_or_else(|_| input.path.clone()).to_string_lossy().into_owned();
+    let stamp = std::fs::metadata(&input.path).ok().map(|m| (m.len(), mtime_ns(&m)));
+    if let (Some(cache), Some((size, mtime))) = (ctx.cache, stamp)
+        && let Some(hit) = cache.entries.get(&key).filter(|c| c.size == size && c.mtime_ns == mtime)
+        && let Ok(extraction) = stored::decode(hit.extraction.as_deref())
+    {
+        let mut o = outcome(&input.display, path_agency, extraction, ctx);
+        o.visited = Some((key, false));
+        return o;
+    }
     // A panic in a parser on one hostile file becomes an error row for that
     // file; the scan and every other finding go on.
     let extracted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_and_extract(input, ctx.limits, ctx.unpack)))
         .unwrap_or_else(|_| Err((Stage::Read, "internal error while reading this file (a parser panicked): please report it".into())));
     match extracted {
-        Ok(e) => outcome(&input.display, path_agency, e.unwrap_or_default(), ctx),
+        Ok(e) => {
+            let e = e.unwrap_or_default();
+            // Remember it, unless it depends on another file (a detached
+            // signature's data) or the file changed while being read.
+            if let (Some(cache), Some((size, mtime))) = (ctx.cache, stamp)
+                && !e.uses_other_files
+                && std::fs::metadata(&input.path).is_ok_and(|m| m.len() == size && mtime_ns(&m) == mtime)
+            {
+                let _ = cache.save.send(SavedFile { path: key.clone(), size, mtime_ns: mtime, sha256: e.content_sha256.clone(), extraction: stored::encode(&e) });
+            }
+            let mut o = outcome(&input.display, path_agency, e, ctx);
+            o.visited = Some((key, true));
+            o
+        }
         Err((stage, msg)) => {
             let agency = path_agency.unwrap_or_else(|| agencies.unassigned());
             FileOutcome {
+                visited: Some((key, true)),
                 record: Some(FileRecord { file: input.display.clone(), agency: agency.clone(), signatures: 0 }),
                 findings: Vec::new(),
                 errors: vec![(ErrorRow::new(&input.display, "", stage, msg), agency)],
@@ -146,7 +202,7 @@ fn scan_file(input: &Input, ctx: &Context<'_>) -> FileOutcome {
 fn outcome(file: &str, known: Option<AgencyRef>, extraction: Extraction, ctx: &Context<'_>) -> FileOutcome {
     let agencies = &ctx.rules.agencies;
     let file_agency = || known.clone().unwrap_or_else(|| agencies.unassigned());
-    let mut out = FileOutcome { record: None, findings: Vec::new(), errors: Vec::new(), doc_timestamps: 0 };
+    let mut out = FileOutcome { visited: None, record: None, findings: Vec::new(), errors: Vec::new(), doc_timestamps: 0 };
     for p in extraction.problems {
         out.errors.push((ErrorRow::new(file, p.member, p.stage, p.error), file_agency()));
     }
@@ -160,7 +216,7 @@ fn outcome(file: &str, known: Option<AgencyRef>, extraction: Extraction, ctx: &C
             out.errors.push((ErrorRow::new(file, &sig.member, Stage::Signer, msg), file_agency()));
             continue;
         };
-        let class = classify(signer.clone(), &sig.certs, ctx.anchors, &ctx.rules.catalogue);
+        let class = ctx.classify(&signer, &sig.certs);
         let mut sig = sig;
         judge_certificate(&mut sig, &class);
         let agency = known
@@ -199,7 +255,7 @@ fn scan_imap(opts: &ScanOptions, ctx: &Context<'_>, on_file: &(dyn Fn(usize) + S
                 }
                 ImapEvent::Problem { place, error } => {
                     let agency = owner.clone().unwrap_or_else(|| agencies.unassigned());
-                    FileOutcome { record: None, findings: Vec::new(), errors: vec![(ErrorRow::new(place, "", Stage::Imap, error), agency)], doc_timestamps: 0 }
+                    FileOutcome { visited: None, record: None, findings: Vec::new(), errors: vec![(ErrorRow::new(place, "", Stage::Imap, error), agency)], doc_timestamps: 0 }
                 }
             };
             on_file(done.fetch_add(1, Ordering::Relaxed) + 1);
@@ -207,6 +263,25 @@ fn scan_imap(opts: &ScanOptions, ctx: &Context<'_>, on_file: &(dyn Fn(usize) + S
         });
     }
     outcomes
+}
+
+impl Context<'_> {
+    fn classify(&self, signer: &Arc<Cert>, certs: &[Arc<Cert>]) -> Classification {
+        let key: Vec<[u8; 32]> = std::iter::once(signer.sha256).chain(certs.iter().map(|c| c.sha256)).collect();
+        if let Some(c) = self.classified.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return c;
+        }
+        let c = classify(signer.clone(), certs, self.anchors, &self.rules.catalogue);
+        if let Ok(mut m) = self.classified.lock() {
+            m.insert(key, c.clone());
+        }
+        c
+    }
+}
+
+fn mtime_ns(m: &std::fs::Metadata) -> i128 {
+    use std::os::unix::fs::MetadataExt;
+    m.mtime() as i128 * 1_000_000_000 + m.mtime_nsec() as i128
 }
 
 /// `cert_valid_at_signing` over the whole chain, and key-usage notes.
@@ -237,15 +312,24 @@ pub fn read_and_extract(input: &Input, limits: ReadLimits, unpack: extract::Limi
         }
         return Err((Stage::Limit, format!("{size} bytes: larger than the {} byte limit for signed files (--max-file-size)", limits.max_file_bytes)));
     }
-    let detached = || detached_data(&input.path, limits);
+    let used_sibling = std::cell::Cell::new(false);
+    let detached = || {
+        used_sibling.set(true);
+        detached_data(&input.path, limits)
+    };
     let env = extract::Env::new(unpack, Some(&detached));
-    if kind == DocKind::Mbox {
+    let mut extraction = if kind == DocKind::Mbox {
         // Streamed message by message: a mailbox is never read whole.
         let stream = std::io::Cursor::new(head).chain(file);
-        return Ok(Some(extract::mail::extract_mbox(stream, 0, &env)));
-    }
-    let bytes = read_rest(&mut file, head, limits.max_file_bytes).map_err(read_err)?;
-    Ok(Some(extract::extract_bytes(&bytes, &name, "", 0, &env)))
+        extract::mail::extract_mbox(stream, 0, &env)
+    } else {
+        let bytes = read_rest(&mut file, head, limits.max_file_bytes).map_err(read_err)?;
+        let mut e = extract::extract_bytes(&bytes, &name, "", 0, &env);
+        e.content_sha256 = Some(crate::signature::ber::hex(&crate::trust::crypto::Hash::Sha256.digest(&[&bytes])));
+        e
+    };
+    extraction.uses_other_files = used_sibling.get();
+    Ok(Some(extraction))
 }
 
 /// The data file a detached signature signs: `x.pdf` beside `x.pdf.p7s`

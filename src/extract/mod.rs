@@ -124,6 +124,10 @@ fn looks_like_signed_data(head: &[u8]) -> bool {
 pub struct Extraction {
     pub signatures: Vec<Signature>,
     pub problems: Vec<Problem>,
+    /// The result depends on another file too (a detached signature's data).
+    pub uses_other_files: bool,
+    /// SHA-256 (hex) of the file, when it was read whole.
+    pub content_sha256: Option<String>,
 }
 
 /// Bounds on what one top-level file may unfold into (archives inside

@@ -53,6 +53,10 @@ pub const AGENCIES_HEADER: [&str; 13] = [
 ];
 pub const ERRORS_HEADER: [&str; 4] = ["file", "member", "stage", "error"];
 pub const TREND_HEADER: [&str; 6] = ["agency_id", "month", "government", "commercial", "other", "migration_pct"];
+/// Migration at each past audit (scan run), per agency: from the history.
+pub const AUDITS_HEADER: [&str; 7] = ["agency_id", "run", "finished", "government", "commercial", "other", "migration_pct"];
+/// Signers' changes since the previous audit.
+pub const CHANGES_HEADER: [&str; 7] = ["agency_id", "agency_name", "signer_cn", "change", "previous_ca", "current_ca", "last_signed_at"];
 
 /// A cell starting with `= + - @`, tab or CR is prefixed with `'` so that
 /// Excel and LibreOffice show it as text instead of evaluating it.
@@ -143,6 +147,22 @@ pub fn error_record(e: &ErrorRow) -> [String; 4] {
 
 pub fn trend_record(t: &TrendRow) -> [String; 6] {
     [t.agency_id.clone(), t.month.clone(), t.government.to_string(), t.commercial.to_string(), t.other.to_string(), pct(t.migration_pct)]
+}
+
+pub fn audit_record(a: &crate::history::AuditPoint) -> [String; 7] {
+    [
+        a.agency_id.clone(),
+        a.run.to_string(),
+        crate::finding::rfc3339(a.finished),
+        a.government.to_string(),
+        a.commercial.to_string(),
+        a.other.to_string(),
+        pct(crate::aggregate::migration_pct(a.government, a.government + a.commercial + a.other)),
+    ]
+}
+
+pub fn change_record(c: &crate::history::compare::ChangeRow) -> [String; 7] {
+    [c.agency_id.clone(), c.agency_name.clone(), c.signer_cn.clone(), c.change.as_str().into(), c.previous_ca.clone(), c.current_ca.clone(), c.last_signed_at.clone()]
 }
 
 /// Writes one CSV file: BOM, header, rows with every cell made safe.

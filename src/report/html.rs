@@ -5,6 +5,8 @@ use askama::Template;
 
 use crate::aggregate::{AgencyRow, SignerRow, Tables};
 use crate::finding::Finding;
+use crate::history::compare::ChangeRow;
+use crate::history::session::HistoryView;
 use crate::messages::ErrorRow;
 use crate::rules::{CaClass, Legal};
 
@@ -34,6 +36,9 @@ pub struct IndexPage<'a> {
     pub sources: &'a [String],
     pub doc_timestamps: usize,
     pub unverified_government: usize,
+    /// Changes since the previous audit, and when that audit finished.
+    pub changes: Vec<&'a ChangeRow>,
+    pub previous: Option<String>,
 }
 
 #[derive(Template)]
@@ -48,6 +53,9 @@ pub struct AgencyPage<'a> {
     pub other_signers: Vec<&'a SignerRow>,
     pub findings: Vec<&'a Finding>,
     pub errors: Vec<&'a ErrorRow>,
+    pub audit_chart: String,
+    pub changes: Vec<&'a ChangeRow>,
+    pub previous: Option<String>,
 }
 
 /// Path segment for an agency folder, percent-encoded for an href.
@@ -67,6 +75,15 @@ pub struct IndexInput<'a> {
     pub doc_timestamps: usize,
     /// Past audits: (date label, migration %), oldest first, this one last.
     pub audits: Vec<(String, Option<f64>)>,
+    pub history: Option<&'a HistoryView>,
+}
+
+/// One agency's audits and changes since the previous audit.
+pub struct AgencyHistory<'a> {
+    pub audits: Vec<(String, Option<f64>)>,
+    pub changes: Vec<&'a ChangeRow>,
+    /// When the previous audit finished, if there was one.
+    pub previous: Option<String>,
 }
 
 pub fn index(input: IndexInput<'_>) -> Result<String, askama::Error> {
@@ -94,6 +111,8 @@ pub fn index(input: IndexInput<'_>) -> Result<String, askama::Error> {
         sources: input.sources,
         doc_timestamps: input.doc_timestamps,
         unverified_government: input.findings.iter().filter(|f| f.ca_class == CaClass::Government && f.classified_by == "dn").count(),
+        changes: input.history.map(|h| h.changes.iter().collect()).unwrap_or_default(),
+        previous: input.history.and_then(|h| h.previous.as_ref()).map(|p| p.finished.map(crate::finding::rfc3339).unwrap_or_default()),
     }
     .render()
 }
@@ -105,10 +124,25 @@ pub fn agency<'a>(
     tables: &'a Tables,
     findings: Vec<&'a Finding>,
     errors: Vec<&'a ErrorRow>,
+    history: AgencyHistory<'a>,
 ) -> Result<String, askama::Error> {
     let trend: Vec<_> = tables.trend.iter().filter(|t| t.agency_id == row.agency_id).cloned().collect();
     let (to_migrate, other_signers) = tables.signers.iter().filter(|s| s.agency_id == row.agency_id).partition(|s| s.ca_class == CaClass::Commercial);
-    AgencyPage { generated, legal, row, pct_text: pct_or_dash(row.migration_pct), month_chart: chart::months(&trend), to_migrate, other_signers, findings, errors }.render()
+    AgencyPage {
+        generated,
+        legal,
+        row,
+        pct_text: pct_or_dash(row.migration_pct),
+        month_chart: chart::months(&trend),
+        to_migrate,
+        other_signers,
+        findings,
+        errors,
+        audit_chart: chart::audits(&history.audits),
+        changes: history.changes,
+        previous: history.previous,
+    }
+    .render()
 }
 
 fn pct_or_dash(p: Option<f64>) -> String {

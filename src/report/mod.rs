@@ -13,6 +13,7 @@ use serde_json::json;
 
 use crate::aggregate::{self, Tables};
 use crate::finding::rfc3339;
+use crate::history::session::HistoryView;
 use crate::rules::Rules;
 use crate::scan::ScanResult;
 
@@ -22,6 +23,8 @@ pub struct ReportInput<'a> {
     pub scan: &'a ScanResult,
     pub rules: &'a Rules,
     pub anchors: usize,
+    /// Past audits and changes since the previous one, when there is a history.
+    pub history: Option<&'a HistoryView>,
 }
 
 /// Builds every report file and moves the folder into place at `out`.
@@ -71,6 +74,10 @@ fn write_into(dir: &Path, input: &ReportInput<'_>, t: &Tables) -> anyhow::Result
     csv::write(&dir.join("errors.csv"), &csv::ERRORS_HEADER, errors.iter().map(|e| csv::error_record(e)))?;
     csv::write(&dir.join("trend.csv"), &csv::TREND_HEADER, t.trend.iter().map(csv::trend_record))?;
     std::fs::write(dir.join("summary.json"), serde_json::to_string_pretty(&summary(input, t))?)?;
+    if let Some(h) = input.history {
+        csv::write(&dir.join("audits.csv"), &csv::AUDITS_HEADER, h.audits.iter().map(csv::audit_record))?;
+        csv::write(&dir.join("changes.csv"), &csv::CHANGES_HEADER, h.changes.iter().map(csv::change_record))?;
+    }
     let generated = rfc3339(scan.finished);
     let index = html::index(html::IndexInput {
         version: VERSION,
@@ -80,7 +87,8 @@ fn write_into(dir: &Path, input: &ReportInput<'_>, t: &Tables) -> anyhow::Result
         findings,
         sources: &scan.sources,
         doc_timestamps: scan.doc_timestamps,
-        audits: vec![(generated.get(..10).unwrap_or_default().to_owned(), t.totals.migration_pct)],
+        audits: audit_series(input, t, None),
+        history: input.history,
     })?;
     std::fs::write(dir.join("index.html"), index)?;
     for row in &t.agencies {
@@ -90,9 +98,38 @@ fn write_into(dir: &Path, input: &ReportInput<'_>, t: &Tables) -> anyhow::Result
         csv::write(&adir.join("signatures.csv"), &csv::SIGNATURES_HEADER, mine.iter().map(|f| csv::signature_record(f)))?;
         csv::write(&adir.join("signers.csv"), &csv::SIGNERS_HEADER, t.signers.iter().filter(|s| s.agency_id == row.agency_id).map(csv::signer_record))?;
         let errs = scan.errors.iter().filter(|(_, a)| a.id == row.agency_id).map(|(e, _)| e).collect();
-        std::fs::write(adir.join("report.html"), html::agency(generated.clone(), &input.rules.legal, row, t, mine, errs)?)?;
+        let history = html::AgencyHistory {
+            audits: audit_series(input, t, Some(&row.agency_id)),
+            changes: input.history.map(|h| h.changes.iter().filter(|c| c.agency_id == row.agency_id).collect()).unwrap_or_default(),
+            previous: input.history.and_then(|h| h.previous.as_ref()).map(|p| p.finished.map(rfc3339).unwrap_or_default()),
+        };
+        std::fs::write(adir.join("report.html"), html::agency(generated.clone(), &input.rules.legal, row, t, mine, errs, history)?)?;
     }
     Ok(())
+}
+
+/// Migration at each audit, oldest first: the history's runs, or only
+/// this scan without a history. One agency's, or the province's.
+fn audit_series(input: &ReportInput<'_>, t: &Tables, agency: Option<&str>) -> Vec<(String, Option<f64>)> {
+    let Some(h) = input.history else {
+        let pct = match agency {
+            Some(id) => t.agencies.iter().find(|a| a.agency_id == id).and_then(|a| a.migration_pct),
+            None => t.totals.migration_pct,
+        };
+        return vec![(rfc3339(input.scan.finished).get(..10).unwrap_or_default().to_owned(), pct)];
+    };
+    h.runs
+        .iter()
+        .map(|run| {
+            let (mut gov, mut all) = (0, 0);
+            for a in h.audits.iter().filter(|a| a.run == run.id && agency.is_none_or(|id| a.agency_id == id)) {
+                gov += a.government;
+                all += a.government + a.commercial + a.other;
+            }
+            let date = run.finished.map(rfc3339).unwrap_or_default();
+            (format!("{} #{}", date.get(..10).unwrap_or_default(), run.id), aggregate::migration_pct(gov, all))
+        })
+        .collect()
 }
 
 fn summary(input: &ReportInput<'_>, t: &Tables) -> serde_json::Value {

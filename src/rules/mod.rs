@@ -34,7 +34,7 @@ pub const ANCHORS_DIR: &str = "anchors";
 pub const UNASSIGNED_ID: &str = "unassigned";
 
 /// The class of a signer's CA, as reported in `ca_class`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum CaClass {
     Government,

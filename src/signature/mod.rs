@@ -14,7 +14,7 @@ use crate::cert::Cert;
 use cms::{SignedData, SignerId, SignerInfo};
 pub use crate::verify::cms::Content;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
     Pdf,
@@ -40,13 +40,13 @@ impl Format {
 
 /// A signer's signature, or a document timestamp (shown by `inspect`,
 /// counted in summary.json, never a signer row).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Kind {
     Signer,
     DocTimestamp,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Integrity {
     Valid,
@@ -65,7 +65,7 @@ impl Integrity {
 }
 
 /// Where `signed_at` came from: they are not equally trustworthy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum TimeSource {
     /// The CMS signing-time attribute: claimed by the signer, signed.
     SigningTime,

@@ -1,0 +1,96 @@
+//! Audit over audit: who moved to the government CA since the previous
+//! run, who is still on a commercial CA, and who newly signs with one.
+//! A person is followed across certificates (a migrated signer has a new
+//! certificate from another CA) by agency and normalised common name, and
+//! judged by the CA of their latest signature.
+
+use std::collections::BTreeMap;
+
+use unicode_normalization::UnicodeNormalization;
+
+use crate::finding::Finding;
+use crate::rules::CaClass;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Change {
+    /// Latest signature was commercial before, government now.
+    Migrated,
+    /// Commercial before and still commercial.
+    StillCommercial,
+    /// Commercial now, and not before (new signer, or back from government).
+    NewCommercial,
+}
+
+impl Change {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Change::Migrated => "migrated",
+            Change::StillCommercial => "still-commercial",
+            Change::NewCommercial => "new-commercial",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeRow {
+    pub agency_id: String,
+    pub agency_name: String,
+    pub signer_cn: String,
+    pub change: Change,
+    pub previous_ca: String,
+    pub current_ca: String,
+    pub last_signed_at: String,
+}
+
+type Identity = (String, String);
+
+fn identity(f: &Finding) -> Identity {
+    (f.agency_id.clone(), f.signer_cn.nfc().collect::<String>().to_lowercase().split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+/// Each person's latest signature (by signing time, then file, for a
+/// deterministic choice when times are missing).
+fn latest(findings: &[Finding]) -> BTreeMap<Identity, &Finding> {
+    let mut out: BTreeMap<Identity, &Finding> = BTreeMap::new();
+    for f in findings {
+        let key = (f.signed_at.as_deref().unwrap_or(""), f.file.as_str(), f.member.as_str());
+        out.entry(identity(f))
+            .and_modify(|cur| {
+                if key > (cur.signed_at.as_deref().unwrap_or(""), cur.file.as_str(), cur.member.as_str()) {
+                    *cur = f;
+                }
+            })
+            .or_insert(f);
+    }
+    out
+}
+
+fn ca(f: &Finding) -> String {
+    if f.ca_name.is_empty() { f.ca_class.as_str().to_owned() } else { f.ca_name.clone() }
+}
+
+pub fn compare(previous: &[Finding], current: &[Finding]) -> Vec<ChangeRow> {
+    let before = latest(previous);
+    let mut rows = Vec::new();
+    for (id, now) in latest(current) {
+        let was = before.get(&id);
+        let was_commercial = was.is_some_and(|w| w.ca_class == CaClass::Commercial);
+        let change = match now.ca_class {
+            CaClass::Government if was_commercial => Change::Migrated,
+            CaClass::Commercial if was_commercial => Change::StillCommercial,
+            CaClass::Commercial => Change::NewCommercial,
+            _ => continue,
+        };
+        rows.push(ChangeRow {
+            agency_id: now.agency_id.clone(),
+            agency_name: now.agency_name.clone(),
+            signer_cn: now.signer_cn.clone(),
+            change,
+            previous_ca: was.map(|w| ca(w)).unwrap_or_default(),
+            current_ca: ca(now),
+            last_signed_at: now.signed_at.clone().unwrap_or_default(),
+        });
+    }
+    rows.sort_by(|a, b| (&a.agency_id, a.change, &a.signer_cn).cmp(&(&b.agency_id, b.change, &b.signer_cn)));
+    rows
+}

@@ -1,0 +1,126 @@
+//! Scan history: every run, every file seen and every finding, kept in an
+//! embedded SQLite database (`--db`). It serves three things: incremental
+//! rescans (files whose size and mtime did not change are not read again;
+//! their stored extraction is classified anew), reports rebuilt without
+//! the sources (`sigaudit report --db`), and trends across audits.
+//!
+//! Everything goes through [`Store`], so another backend (PostgreSQL for a
+//! province-wide, many-host deployment) is one more implementation.
+
+pub mod compare;
+pub mod lock;
+pub mod session;
+pub mod sqlite;
+pub mod stored;
+
+use std::collections::HashMap;
+
+use time::OffsetDateTime;
+
+use crate::scan::ScanResult;
+
+pub use sqlite::SqliteStore;
+
+pub type RunId = i64;
+
+/// A file's entry in the incremental cache.
+#[derive(Debug, Clone)]
+pub struct CachedFile {
+    pub size: u64,
+    pub mtime_ns: i128,
+    /// JSON of the extraction (see [`stored`]); None when nothing was found.
+    pub extraction: Option<String>,
+}
+
+/// A file read in this run, to be remembered.
+#[derive(Debug, Clone)]
+pub struct SavedFile {
+    /// Absolute path: the cache key.
+    pub path: String,
+    pub size: u64,
+    pub mtime_ns: i128,
+    /// SHA-256 of the content when the whole file was read (signed files).
+    pub sha256: Option<String>,
+    pub extraction: Option<String>,
+}
+
+/// One past run, as listed by `sigaudit report --db` and the trends.
+#[derive(Debug, Clone)]
+pub struct RunInfo {
+    pub id: RunId,
+    pub started: OffsetDateTime,
+    pub finished: Option<OffsetDateTime>,
+    pub sources: Vec<String>,
+    pub rules_digest: String,
+    pub tool_version: String,
+    pub files: u64,
+    pub signatures: u64,
+    pub files_read: u64,
+    pub files_removed: u64,
+}
+
+/// What a run did beyond its findings.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunStats {
+    /// Files actually read (the rest came from the cache).
+    pub files_read: u64,
+    /// Files of the cache under the scanned folders that are gone.
+    pub files_removed: u64,
+}
+
+/// Government / commercial / other signatures of one agency at one run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditPoint {
+    pub run: RunId,
+    pub finished: OffsetDateTime,
+    pub agency_id: String,
+    pub government: usize,
+    pub commercial: usize,
+    pub other: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HistoryError {
+    #[error("{0}")]
+    Db(#[from] rusqlite::Error),
+    #[error("the database was written by a newer sigaudit (schema {found}, this one knows {known}): upgrade sigaudit")]
+    TooNew { found: i64, known: i64 },
+    #[error("run {0} is not in the database")]
+    NoSuchRun(RunId),
+    #[error("the database holds no completed scan yet")]
+    NoRuns,
+    #[error("stored data is damaged: {0}")]
+    Damaged(String),
+}
+
+pub type Result<T> = std::result::Result<T, HistoryError>;
+
+/// The history interface the scan and the reports use.
+pub trait Store {
+    /// Records that a run started; it stays incomplete until [`Store::finish_run`].
+    fn begin_run(&mut self, sources: &[String], rules_digest: &str) -> Result<RunId>;
+    /// The cache entries made under `cache_key` (tool version and limits).
+    fn cached_files(&self, cache_key: &str) -> Result<HashMap<String, CachedFile>>;
+    /// Every path in the cache, whatever its key (to notice deletions).
+    fn cached_paths(&self) -> Result<Vec<String>>;
+    fn save_files(&mut self, run: RunId, cache_key: &str, files: &[SavedFile]) -> Result<()>;
+    fn forget_files(&mut self, paths: &[String]) -> Result<()>;
+    /// Stores the run's findings, files and errors, and marks it complete:
+    /// all in one transaction.
+    fn finish_run(&mut self, run: RunId, result: &ScanResult, stats: RunStats) -> Result<()>;
+    /// Completed runs, oldest first.
+    fn runs(&self) -> Result<Vec<RunInfo>>;
+    /// A completed run as the scan produced it.
+    fn load_run(&self, run: RunId) -> Result<ScanResult>;
+    /// Per agency, the classes of the signatures of every completed run.
+    fn audit_points(&self) -> Result<Vec<AuditPoint>>;
+}
+
+/// The latest completed run, or `id` when given.
+pub fn pick_run(store: &dyn Store, id: Option<RunId>) -> Result<RunInfo> {
+    let runs = store.runs()?;
+    match id {
+        Some(id) => runs.into_iter().find(|r| r.id == id).ok_or(HistoryError::NoSuchRun(id)),
+        None => runs.into_iter().last().ok_or(HistoryError::NoRuns),
+    }
+}

@@ -1,0 +1,120 @@
+//! One scan's use of the history: lock the database, open a run, serve
+//! the incremental cache, store what is read as it is read (so a killed
+//! scan keeps its progress), then store the run and notice deletions.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use super::compare::{ChangeRow, compare};
+use super::lock::{Lock, acquire};
+use super::{AuditPoint, Result, RunId, RunInfo, RunStats, SavedFile, SqliteStore, Store};
+use crate::scan::{FileCache, ScanResult, Visited};
+
+/// What the reports show from the history.
+#[derive(Debug, Clone, Default)]
+pub struct HistoryView {
+    /// Completed runs up to the reported one, oldest first.
+    pub runs: Vec<RunInfo>,
+    /// Per agency and run: classes of signatures.
+    pub audits: Vec<AuditPoint>,
+    /// The run compared against, and what changed since.
+    pub previous: Option<RunInfo>,
+    pub changes: Vec<ChangeRow>,
+}
+
+/// The history as reports see it when run `id` is the one reported.
+pub fn view(store: &dyn Store, id: RunId, current: &ScanResult, compare_with: Option<RunId>) -> Result<HistoryView> {
+    let runs: Vec<RunInfo> = store.runs()?.into_iter().filter(|r| r.id <= id).collect();
+    let audits = store.audit_points()?.into_iter().filter(|a| a.run <= id).collect();
+    let previous = match compare_with {
+        Some(other) => Some(super::pick_run(store, Some(other))?),
+        None => runs.iter().rev().find(|r| r.id < id).cloned(),
+    };
+    let changes = match &previous {
+        Some(p) => compare(&store.load_run(p.id)?.findings, &current.findings),
+        None => Vec::new(),
+    };
+    Ok(HistoryView { runs, audits, previous, changes })
+}
+
+pub struct Session {
+    db: PathBuf,
+    store: SqliteStore,
+    run: RunId,
+    cache_key: String,
+    writer: Option<JoinHandle<Result<()>>>,
+    _lock: Lock,
+}
+
+impl Session {
+    /// Locks `db` (waiting up to `wait`) and starts a run.
+    pub fn open(db: &Path, wait: Duration, sources: &[String], rules_digest: &str, cache_key: String) -> std::result::Result<Session, String> {
+        if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        }
+        let lock = acquire(db, wait)?;
+        let mut store = SqliteStore::open(db).map_err(|e| format!("{}: {e}", db.display()))?;
+        let run = store.begin_run(sources, rules_digest).map_err(|e| format!("{}: {e}", db.display()))?;
+        Ok(Session { db: db.to_path_buf(), store, run, cache_key, writer: None, _lock: lock })
+    }
+
+    pub fn run_id(&self) -> RunId {
+        self.run
+    }
+
+    /// The cache entries this run may use (none with `--full`), and the
+    /// channel that stores what it reads, in batches, from another thread.
+    pub fn cache(&mut self, full: bool) -> Result<FileCache> {
+        let entries = if full { HashMap::new() } else { self.store.cached_files(&self.cache_key)? };
+        let (save, rx) = std::sync::mpsc::channel();
+        let mut writer = SqliteStore::open(&self.db)?;
+        let (run, key) = (self.run, self.cache_key.clone());
+        self.writer = Some(std::thread::spawn(move || write_batches(&mut writer, run, &key, rx)));
+        Ok(FileCache { entries, save })
+    }
+
+    /// Stores the run, forgets files gone from the scanned `roots`, and
+    /// returns what the reports show from the history.
+    pub fn finish(mut self, cache: FileCache, result: &ScanResult, visited: &Visited, roots: &[PathBuf]) -> Result<HistoryView> {
+        // The writer ends when the scan's sender is gone.
+        drop(cache);
+        if let Some(handle) = self.writer.take() {
+            handle.join().unwrap_or(Ok(()))?;
+        }
+        let roots: Vec<String> = roots.iter().map(|r| std::path::absolute(r).unwrap_or_else(|_| r.clone()).to_string_lossy().into_owned()).collect();
+        let under_roots = |p: &str| roots.iter().any(|r| p == r || p.strip_prefix(r.as_str()).is_some_and(|rest| rest.starts_with('/') || r.ends_with('/')));
+        let gone: Vec<String> = self.store.cached_paths()?.into_iter().filter(|p| under_roots(p) && !visited.paths.contains(p)).collect();
+        self.store.forget_files(&gone)?;
+        let stats = RunStats { files_read: visited.files_read, files_removed: gone.len() as u64 };
+        self.store.finish_run(self.run, result, stats)?;
+        view(&self.store, self.run, result, None)
+    }
+}
+
+/// Commits what the scan reads every 2,000 files or every second, so a
+/// killed scan loses at most a second of work.
+fn write_batches(store: &mut SqliteStore, run: RunId, key: &str, rx: Receiver<SavedFile>) -> Result<()> {
+    let mut batch = Vec::new();
+    let mut since = Instant::now();
+    loop {
+        let done = match rx.recv_timeout(Duration::from_millis(200)) {
+            Ok(f) => {
+                batch.push(f);
+                false
+            }
+            Err(RecvTimeoutError::Timeout) => false,
+            Err(RecvTimeoutError::Disconnected) => true,
+        };
+        if !batch.is_empty() && (done || batch.len() >= 2000 || since.elapsed() >= Duration::from_secs(1)) {
+            store.save_files(run, key, &batch)?;
+            batch.clear();
+            since = Instant::now();
+        }
+        if done {
+            return Ok(());
+        }
+    }
+}

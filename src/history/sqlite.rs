@@ -1,0 +1,309 @@
+//! The SQLite store: one file, WAL journal, every write in a transaction,
+//! so that a process killed at any moment leaves a valid database (an
+//! interrupted run simply stays incomplete). The schema is versioned with
+//! `PRAGMA user_version` and upgraded by the migrations below, in order.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, params};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::{AuditPoint, CachedFile, HistoryError, Result, RunId, RunInfo, RunStats, SavedFile, Store};
+use crate::agency::AgencyRef;
+use crate::finding::Finding;
+use crate::messages::{ErrorRow, Stage};
+use crate::report::VERSION;
+use crate::rules::CaClass;
+use crate::scan::{FileRecord, ScanResult};
+
+/// Schema migrations; index + 1 is the version each one leads to.
+const MIGRATIONS: &[&str] = &[
+    // 1: runs, the incremental file cache, and each run's results.
+    "CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        started TEXT NOT NULL,
+        finished TEXT,
+        sources TEXT NOT NULL,
+        rules_digest TEXT NOT NULL,
+        tool_version TEXT NOT NULL,
+        files INTEGER NOT NULL DEFAULT 0,
+        signatures INTEGER NOT NULL DEFAULT 0,
+        government INTEGER NOT NULL DEFAULT 0,
+        commercial INTEGER NOT NULL DEFAULT 0,
+        other INTEGER NOT NULL DEFAULT 0,
+        errors INTEGER NOT NULL DEFAULT 0,
+        doc_timestamps INTEGER NOT NULL DEFAULT 0,
+        files_read INTEGER NOT NULL DEFAULT 0,
+        files_removed INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE files (
+        path TEXT PRIMARY KEY,
+        size INTEGER NOT NULL,
+        mtime_ns TEXT NOT NULL,
+        sha256 TEXT,
+        cache_key TEXT NOT NULL,
+        extraction TEXT,
+        run_id INTEGER NOT NULL
+    );
+    CREATE TABLE run_files (
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        file TEXT NOT NULL,
+        agency_id TEXT NOT NULL,
+        agency_name TEXT NOT NULL,
+        signatures INTEGER NOT NULL
+    );
+    CREATE INDEX run_files_run ON run_files(run_id);
+    CREATE TABLE signatures (
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        agency_id TEXT NOT NULL, agency_name TEXT NOT NULL, file TEXT NOT NULL, member TEXT NOT NULL,
+        format TEXT NOT NULL, signed_at TEXT NOT NULL, signer_cn TEXT NOT NULL, signer_org TEXT NOT NULL,
+        signer_serial TEXT NOT NULL, signer_sha256 TEXT NOT NULL, signer_not_before TEXT NOT NULL,
+        signer_not_after TEXT NOT NULL, issuer_cn TEXT NOT NULL, root_cn TEXT NOT NULL, ca_id TEXT NOT NULL,
+        ca_name TEXT NOT NULL, ca_class TEXT NOT NULL, classified_by TEXT NOT NULL, chain TEXT NOT NULL,
+        integrity TEXT NOT NULL, modified_after_signing TEXT NOT NULL, cert_valid_at_signing TEXT NOT NULL,
+        notes TEXT NOT NULL
+    );
+    CREATE INDEX signatures_run ON signatures(run_id);
+    CREATE TABLE errors (
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        file TEXT NOT NULL, member TEXT NOT NULL, stage TEXT NOT NULL, error TEXT NOT NULL,
+        agency_id TEXT NOT NULL, agency_name TEXT NOT NULL
+    );
+    CREATE INDEX errors_run ON errors(run_id);",
+];
+
+pub struct SqliteStore {
+    conn: Connection,
+}
+
+impl SqliteStore {
+    pub fn open(path: &Path) -> Result<SqliteStore> {
+        let mut conn = Connection::open(path)?;
+        // Another process holding a write transaction: wait, do not fail.
+        conn.busy_timeout(Duration::from_secs(60))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // WAL + NORMAL: a killed process loses nothing committed; only a
+        // power cut may lose the last transactions, never consistency.
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        migrate(&mut conn)?;
+        Ok(SqliteStore { conn })
+    }
+
+    pub fn schema_version(&self) -> Result<i64> {
+        Ok(self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
+    }
+}
+
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let known = MIGRATIONS.len() as i64;
+    if version > known {
+        return Err(HistoryError::TooNew { found: version, known });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+fn time_text(t: OffsetDateTime) -> String {
+    t.format(&Rfc3339).unwrap_or_default()
+}
+
+fn parse_time(s: &str) -> Result<OffsetDateTime> {
+    OffsetDateTime::parse(s, &Rfc3339).map_err(|e| HistoryError::Damaged(format!("time {s:?}: {e}")))
+}
+
+impl Store for SqliteStore {
+    fn begin_run(&mut self, sources: &[String], rules_digest: &str) -> Result<RunId> {
+        self.conn.execute(
+            "INSERT INTO runs (started, sources, rules_digest, tool_version) VALUES (?1, ?2, ?3, ?4)",
+            params![time_text(OffsetDateTime::now_utc()), serde_json::to_string(sources).unwrap_or_default(), rules_digest, VERSION],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    fn cached_files(&self, cache_key: &str) -> Result<HashMap<String, CachedFile>> {
+        let mut stmt = self.conn.prepare("SELECT path, size, mtime_ns, extraction FROM files WHERE cache_key = ?1")?;
+        let rows = stmt.query_map([cache_key], |r| {
+            let mtime: String = r.get(2)?;
+            Ok((r.get::<_, String>(0)?, CachedFile { size: r.get::<_, i64>(1)? as u64, mtime_ns: mtime.parse().unwrap_or(i128::MIN), extraction: r.get(3)? }))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn cached_paths(&self) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare("SELECT path FROM files")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn save_files(&mut self, run: RunId, cache_key: &str, files: &[SavedFile]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT OR REPLACE INTO files (path, size, mtime_ns, sha256, cache_key, extraction, run_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
+            for f in files {
+                stmt.execute(params![f.path, f.size as i64, f.mtime_ns.to_string(), f.sha256, cache_key, f.extraction, run])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn forget_files(&mut self, paths: &[String]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached("DELETE FROM files WHERE path = ?1")?;
+            for p in paths {
+                stmt.execute([p])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn finish_run(&mut self, run: RunId, result: &ScanResult, stats: RunStats) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut file_stmt = tx.prepare("INSERT INTO run_files (run_id, file, agency_id, agency_name, signatures) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+            for f in &result.files {
+                file_stmt.execute(params![run, f.file, f.agency.id, f.agency.name, f.signatures as i64])?;
+            }
+            let mut sig_stmt = tx.prepare(&format!("INSERT INTO signatures VALUES (?1, {})", (2..=24).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ")))?;
+            for f in &result.findings {
+                let record = crate::report::csv::signature_record(f);
+                let mut values: Vec<&dyn rusqlite::ToSql> = vec![&run];
+                values.extend(record.iter().map(|v| v as &dyn rusqlite::ToSql));
+                sig_stmt.execute(values.as_slice())?;
+            }
+            let mut err_stmt = tx.prepare("INSERT INTO errors (run_id, file, member, stage, error, agency_id, agency_name) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?;
+            for (e, a) in &result.errors {
+                err_stmt.execute(params![run, e.file, e.member, e.stage.as_str(), e.error, a.id, a.name])?;
+            }
+        }
+        let count = |class: CaClass| result.findings.iter().filter(|f| f.ca_class == class).count() as i64;
+        let (government, commercial) = (count(CaClass::Government), count(CaClass::Commercial));
+        tx.execute(
+            "UPDATE runs SET started = ?2, finished = ?3, sources = ?4, files = ?5, signatures = ?6, government = ?7, commercial = ?8,
+                 other = ?9, errors = ?10, doc_timestamps = ?11, files_read = ?12, files_removed = ?13 WHERE id = ?1",
+            params![
+                run,
+                time_text(result.started),
+                time_text(result.finished),
+                serde_json::to_string(&result.sources).unwrap_or_default(),
+                result.files.len() as i64,
+                result.findings.len() as i64,
+                government,
+                commercial,
+                result.findings.len() as i64 - government - commercial,
+                result.errors.len() as i64,
+                result.doc_timestamps as i64,
+                stats.files_read as i64,
+                stats.files_removed as i64,
+            ],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn runs(&self) -> Result<Vec<RunInfo>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, started, finished, sources, rules_digest, tool_version, files, signatures, files_read, files_removed
+             FROM runs WHERE finished IS NOT NULL ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+                [r.get::<_, i64>(6)?, r.get(7)?, r.get(8)?, r.get(9)?],
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, started, finished, sources, rules_digest, tool_version, n) = row?;
+            out.push(RunInfo {
+                id,
+                started: parse_time(&started)?,
+                finished: finished.as_deref().map(parse_time).transpose()?,
+                sources: serde_json::from_str(&sources).unwrap_or_default(),
+                rules_digest,
+                tool_version,
+                files: n[0] as u64,
+                signatures: n[1] as u64,
+                files_read: n[2] as u64,
+                files_removed: n[3] as u64,
+            });
+        }
+        Ok(out)
+    }
+
+    fn load_run(&self, run: RunId) -> Result<ScanResult> {
+        let info = self.runs()?.into_iter().find(|r| r.id == run).ok_or(HistoryError::NoSuchRun(run))?;
+        let doc_timestamps: i64 = self.conn.query_row("SELECT doc_timestamps FROM runs WHERE id = ?1", [run], |r| r.get(0))?;
+        let mut stmt = self.conn.prepare("SELECT file, agency_id, agency_name, signatures FROM run_files WHERE run_id = ?1 ORDER BY rowid")?;
+        let files = stmt
+            .query_map([run], |r| Ok(FileRecord { file: r.get(0)?, agency: AgencyRef { id: r.get(1)?, name: r.get(2)? }, signatures: r.get::<_, i64>(3)? as usize }))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut stmt = self.conn.prepare("SELECT * FROM signatures WHERE run_id = ?1 ORDER BY rowid")?;
+        let records = stmt
+            .query_map([run], |r| {
+                let mut record: [String; 23] = Default::default();
+                for (i, v) in record.iter_mut().enumerate() {
+                    *v = r.get(i + 1)?;
+                }
+                Ok(record)
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let findings = records.iter().map(Finding::from_record).collect::<std::result::Result<Vec<_>, _>>().map_err(HistoryError::Damaged)?;
+        let mut stmt = self.conn.prepare("SELECT file, member, stage, error, agency_id, agency_name FROM errors WHERE run_id = ?1 ORDER BY rowid")?;
+        let errors = stmt
+            .query_map([run], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get::<_, String>(4)?, r.get::<_, String>(5)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?
+            .into_iter()
+            .map(|(file, member, stage, error, id, name)| {
+                let stage: Stage = serde_json::from_value(serde_json::Value::String(stage.clone())).map_err(|_| HistoryError::Damaged(format!("stage {stage:?}")))?;
+                Ok((ErrorRow::new(file, member, stage, error), AgencyRef { id, name }))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(ScanResult {
+            files,
+            findings,
+            errors,
+            doc_timestamps: doc_timestamps as usize,
+            started: info.started,
+            finished: info.finished.unwrap_or(info.started),
+            sources: info.sources,
+        })
+    }
+
+    fn audit_points(&self) -> Result<Vec<AuditPoint>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT r.id, r.finished, s.agency_id,
+                    SUM(s.ca_class = 'government'), SUM(s.ca_class = 'commercial'), SUM(s.ca_class NOT IN ('government', 'commercial'))
+             FROM runs r JOIN signatures s ON s.run_id = r.id
+             WHERE r.finished IS NOT NULL GROUP BY r.id, s.agency_id ORDER BY r.id, s.agency_id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?, r.get::<_, i64>(4)?, r.get::<_, i64>(5)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (run, finished, agency_id, government, commercial, other) = row?;
+            out.push(AuditPoint { run, finished: parse_time(&finished)?, agency_id, government: government as usize, commercial: commercial as usize, other: other as usize });
+        }
+        Ok(out)
+    }
+}

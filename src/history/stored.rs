@@ -1,0 +1,155 @@
+//! The stored form of what was extracted from one file: enough to classify
+//! its signatures again (under other rules) without reading the file. It
+//! round-trips exactly, so an incremental scan reports what a full one does.
+
+use std::sync::Arc;
+
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::cert::Cert;
+use crate::extract::{Extraction, Problem};
+use crate::messages::Stage;
+use crate::signature::{Format, Integrity, Kind, Signature, TimeSource};
+
+/// Bumped whenever the shape below changes: older entries are re-read.
+pub const VERSION: u32 = 1;
+
+#[derive(Serialize, Deserialize)]
+struct StoredExtraction {
+    signatures: Vec<StoredSignature>,
+    problems: Vec<StoredProblem>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredProblem {
+    member: String,
+    stage: Stage,
+    error: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredSignature {
+    format: Format,
+    kind: Kind,
+    member: String,
+    /// DER, base64.
+    certs: Vec<String>,
+    /// Index into `certs`, or the DER when the signer came apart from them.
+    signer: Option<SignerRef>,
+    signer_ref: String,
+    signed_at: Option<(i128, TimeSource)>,
+    subfilter: Option<String>,
+    digest_algorithm: Option<String>,
+    signature_algorithm: Option<String>,
+    integrity: Integrity,
+    integrity_reason: String,
+    timestamp: Option<Result<i128, String>>,
+    covers_whole_file: Option<bool>,
+    modified_after_signing: Option<bool>,
+    cert_valid_at_signing: Option<bool>,
+    mail_from: Option<String>,
+    notes: Vec<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+enum SignerRef {
+    Index(usize),
+    Der(String),
+}
+
+fn b64(der: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(der)
+}
+
+fn cert(text: &str) -> Result<Arc<Cert>, String> {
+    let der = base64::engine::general_purpose::STANDARD.decode(text).map_err(|e| e.to_string())?;
+    Cert::from_der(&der).map(Arc::new).map_err(|e| e.to_string())
+}
+
+fn nanos(t: OffsetDateTime) -> i128 {
+    t.unix_timestamp_nanos()
+}
+
+fn at(n: i128) -> Result<OffsetDateTime, String> {
+    OffsetDateTime::from_unix_timestamp_nanos(n).map_err(|e| e.to_string())
+}
+
+/// JSON of an extraction; None when nothing was found (most files).
+pub fn encode(e: &Extraction) -> Option<String> {
+    if e.signatures.is_empty() && e.problems.is_empty() {
+        return None;
+    }
+    let stored = StoredExtraction {
+        signatures: e.signatures.iter().map(store_signature).collect(),
+        problems: e.problems.iter().map(|p| StoredProblem { member: p.member.clone(), stage: p.stage, error: p.error.clone() }).collect(),
+    };
+    serde_json::to_string(&stored).ok()
+}
+
+pub fn decode(json: Option<&str>) -> Result<Extraction, String> {
+    let Some(json) = json else { return Ok(Extraction::default()) };
+    let stored: StoredExtraction = serde_json::from_str(json).map_err(|e| e.to_string())?;
+    Ok(Extraction {
+        signatures: stored.signatures.into_iter().map(load_signature).collect::<Result<_, _>>()?,
+        problems: stored.problems.into_iter().map(|p| Problem { member: p.member, stage: p.stage, error: p.error }).collect(),
+        ..Extraction::default()
+    })
+}
+
+fn store_signature(s: &Signature) -> StoredSignature {
+    let signer = s.signer.as_ref().map(|signer| match s.certs.iter().position(|c| c.sha256 == signer.sha256) {
+        Some(i) => SignerRef::Index(i),
+        None => SignerRef::Der(b64(&signer.der)),
+    });
+    StoredSignature {
+        format: s.format,
+        kind: s.kind,
+        member: s.member.clone(),
+        certs: s.certs.iter().map(|c| b64(&c.der)).collect(),
+        signer,
+        signer_ref: s.signer_ref.clone(),
+        signed_at: s.signed_at.map(|(t, src)| (nanos(t), src)),
+        subfilter: s.subfilter.clone(),
+        digest_algorithm: s.digest_algorithm.clone(),
+        signature_algorithm: s.signature_algorithm.clone(),
+        integrity: s.integrity,
+        integrity_reason: s.integrity_reason.clone(),
+        timestamp: s.timestamp.clone().map(|t| t.map(nanos)),
+        covers_whole_file: s.covers_whole_file,
+        modified_after_signing: s.modified_after_signing,
+        cert_valid_at_signing: s.cert_valid_at_signing,
+        mail_from: s.mail_from.clone(),
+        notes: s.notes.clone(),
+    }
+}
+
+fn load_signature(s: StoredSignature) -> Result<Signature, String> {
+    let certs: Vec<Arc<Cert>> = s.certs.iter().map(|c| cert(c)).collect::<Result<_, _>>()?;
+    let signer = match s.signer {
+        None => None,
+        Some(SignerRef::Index(i)) => Some(certs.get(i).cloned().ok_or("stored signer index out of range")?),
+        Some(SignerRef::Der(d)) => Some(cert(&d)?),
+    };
+    Ok(Signature {
+        format: s.format,
+        kind: s.kind,
+        member: s.member,
+        certs,
+        signer,
+        signer_ref: s.signer_ref,
+        signed_at: s.signed_at.map(|(n, src)| at(n).map(|t| (t, src))).transpose()?,
+        subfilter: s.subfilter,
+        digest_algorithm: s.digest_algorithm,
+        signature_algorithm: s.signature_algorithm,
+        integrity: s.integrity,
+        integrity_reason: s.integrity_reason,
+        timestamp: s.timestamp.map(|t| t.and_then(at)),
+        covers_whole_file: s.covers_whole_file,
+        modified_after_signing: s.modified_after_signing,
+        cert_valid_at_signing: s.cert_valid_at_signing,
+        mail_from: s.mail_from,
+        notes: s.notes,
+    })
+}
