@@ -18,11 +18,15 @@ impl AgencyMap {
     /// By path: `relative` is the path under the SOURCE root, `full` the
     /// path as given.
     pub fn by_path(&self, relative: &str, full: &str) -> Option<AgencyRef> {
+        let (set, owner_of) = &self.path_index;
+        if set.is_empty() {
+            return None;
+        }
         let (rel, full) = (fold_path(relative), fold_path(full));
-        self.agencies
-            .iter()
-            .find(|a| a.paths.iter().any(|p| p.matches_folded(&rel) || p.matches_folded(&full)))
-            .map(|a| AgencyRef { id: a.id.clone(), name: a.name.clone() })
+        // The first agency in map order with a glob matching either form.
+        let first = set.matches(&rel).into_iter().chain(set.matches(&full)).map(|g| owner_of[g]).min()?;
+        let a = &self.agencies[first];
+        Some(AgencyRef { id: a.id.clone(), name: a.name.clone() })
     }
 
     /// By the signer certificate: the most specific subject pattern wins

@@ -24,7 +24,7 @@ use crate::source::read::{read_head, read_rest, stream_contains};
 use crate::source::imap::{ImapAuth, ImapEvent, ImapSource};
 use crate::source::{Input, ReadLimits, WalkOptions, open_noatime, walk};
 use crate::trust::AnchorStore;
-use crate::history::{CachedFile, SavedFile, stored};
+use crate::history::{CachedFile, Dependency, SavedFile, stored};
 
 #[derive(Debug, Clone, Default)]
 pub struct ScanOptions {
@@ -64,9 +64,12 @@ pub struct Context<'a> {
     pub limits: ReadLimits,
     pub unpack: extract::Limits,
     cache: Option<&'a FileCache>,
+    /// For the cache's absolute paths, without a getcwd per file.
+    cwd: PathBuf,
     /// Classification by signer and certificates: documents share signers,
     /// and a chain is verified once per run, not once per document.
     classified: Mutex<HashMap<Vec<[u8; 32]>, Classification>>,
+    certs: stored::CertCache,
 }
 
 /// The incremental cache as the scan sees it: what earlier runs extracted
@@ -94,19 +97,34 @@ struct FileOutcome {
     doc_timestamps: usize,
 }
 
+const WALK_BATCH: usize = 32;
+
 /// Runs a scan. `on_file` is called once per file done (progress). With
 /// a `cache`, files unchanged since it was made are not read again.
 pub fn run(opts: &ScanOptions, rules: &Rules, anchors: &AnchorStore, on_file: &(dyn Fn(usize) + Sync), cache: Option<&FileCache>) -> (ScanResult, Visited) {
     let started = OffsetDateTime::now_utc();
-    let ctx = Context { rules, anchors, limits: opts.limits, unpack: opts.unpack, cache, classified: Mutex::default() };
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Input, ErrorRow>>(1024);
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let ctx = Context { rules, anchors, limits: opts.limits, unpack: opts.unpack, cache, cwd, classified: Mutex::default(), certs: stored::CertCache::default() };
+    // The walk streams files in small batches: a channel message per file
+    // costs more than an unchanged file does on a rescan.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Result<Input, ErrorRow>>>(64);
     let walk_opts = opts.walk.clone();
     let sources = opts.sources.clone();
-    let walker = std::thread::spawn(move || walk(&sources, &walk_opts, |item| drop(tx.send(item))));
+    let walker = std::thread::spawn(move || {
+        let mut batch = Vec::with_capacity(WALK_BATCH);
+        walk(&sources, &walk_opts, |item| {
+            batch.push(item);
+            if batch.len() == WALK_BATCH {
+                let _ = tx.send(std::mem::replace(&mut batch, Vec::with_capacity(WALK_BATCH)));
+            }
+        });
+        let _ = tx.send(batch);
+    });
     let done = AtomicUsize::new(0);
     let outcomes: Vec<FileOutcome> = rx
         .into_iter()
         .par_bridge()
+        .flat_map_iter(|batch| batch.into_iter())
         .map(|item| {
             let out = match item {
                 Ok(input) => scan_file(&input, &ctx),
@@ -153,11 +171,12 @@ pub fn run(opts: &ScanOptions, rules: &Rules, anchors: &AnchorStore, on_file: &(
 fn scan_file(input: &Input, ctx: &Context<'_>) -> FileOutcome {
     let agencies = &ctx.rules.agencies;
     let path_agency = agencies.by_path(&input.relative, &input.display);
-    let key = std::path::absolute(&input.path).unwrap_or_else(|_| input.path.clone()).to_string_lossy().into_owned();
-    let stamp = std::fs::metadata(&input.path).ok().map(|m| (m.len(), mtime_ns(&m)));
+    let key = ctx.key(&input.path);
+    let stamp = stamp_of(&input.path);
     if let (Some(cache), Some((size, mtime))) = (ctx.cache, stamp)
         && let Some(hit) = cache.entries.get(&key).filter(|c| c.size == size && c.mtime_ns == mtime)
-        && let Ok(extraction) = stored::decode(hit.extraction.as_deref())
+        && hit.deps.iter().all(|d| stamp_of(Path::new(&d.path)) == Some((d.size, d.mtime_ns)))
+        && let Ok(extraction) = stored::decode(hit.extraction.as_deref(), &ctx.certs)
     {
         let mut o = outcome(&input.display, path_agency, extraction, ctx);
         o.visited = Some((key, false));
@@ -170,13 +189,13 @@ fn scan_file(input: &Input, ctx: &Context<'_>) -> FileOutcome {
     match extracted {
         Ok(e) => {
             let e = e.unwrap_or_default();
-            // Remember it, unless it depends on another file (a detached
-            // signature's data) or the file changed while being read.
+            // Remember it, with the other files it depends on (a detached
+            // signature's data), unless the file changed while being read.
             if let (Some(cache), Some((size, mtime))) = (ctx.cache, stamp)
-                && !e.uses_other_files
                 && std::fs::metadata(&input.path).is_ok_and(|m| m.len() == size && mtime_ns(&m) == mtime)
+                && let Some(deps) = e.depends_on.iter().map(|p| stamp_of(p).map(|(s, m)| Dependency { path: ctx.key(p), size: s, mtime_ns: m })).collect::<Option<Vec<_>>>()
             {
-                let _ = cache.save.send(SavedFile { path: key.clone(), size, mtime_ns: mtime, sha256: e.content_sha256.clone(), extraction: stored::encode(&e) });
+                let _ = cache.save.send(SavedFile { path: key.clone(), size, mtime_ns: mtime, sha256: e.content_sha256.clone(), extraction: stored::encode(&e), deps });
             }
             let mut o = outcome(&input.display, path_agency, e, ctx);
             o.visited = Some((key, true));
@@ -279,6 +298,18 @@ impl Context<'_> {
     }
 }
 
+impl Context<'_> {
+    /// A file's key in the cache: its absolute path.
+    fn key(&self, path: &Path) -> String {
+        self.cwd.join(path).components().collect::<PathBuf>().to_string_lossy().into_owned()
+    }
+}
+
+/// (size, mtime) of a file or folder: what says it changed.
+fn stamp_of(path: &Path) -> Option<(u64, i128)> {
+    std::fs::metadata(path).ok().map(|m| (m.len(), mtime_ns(&m)))
+}
+
 fn mtime_ns(m: &std::fs::Metadata) -> i128 {
     use std::os::unix::fs::MetadataExt;
     m.mtime() as i128 * 1_000_000_000 + m.mtime_nsec() as i128
@@ -312,10 +343,11 @@ pub fn read_and_extract(input: &Input, limits: ReadLimits, unpack: extract::Limi
         }
         return Err((Stage::Limit, format!("{size} bytes: larger than the {} byte limit for signed files (--max-file-size)", limits.max_file_bytes)));
     }
-    let used_sibling = std::cell::Cell::new(false);
+    let depends_on = std::cell::RefCell::new(Vec::new());
     let detached = || {
-        used_sibling.set(true);
-        detached_data(&input.path, limits)
+        let (found, used) = detached_data(&input.path, limits);
+        depends_on.borrow_mut().extend(used);
+        found
     };
     let env = extract::Env::new(unpack, Some(&detached));
     let mut extraction = if kind == DocKind::Mbox {
@@ -328,15 +360,26 @@ pub fn read_and_extract(input: &Input, limits: ReadLimits, unpack: extract::Limi
         e.content_sha256 = Some(crate::signature::ber::hex(&crate::trust::crypto::Hash::Sha256.digest(&[&bytes])));
         e
     };
-    extraction.uses_other_files = used_sibling.get();
+    extraction.depends_on = depends_on.into_inner();
     Ok(Some(extraction))
 }
 
 /// The data file a detached signature signs: `x.pdf` beside `x.pdf.p7s`
 /// (also `.sig`, `.csig`); else the one sibling with the same stem.
-fn detached_data(sig_path: &Path, limits: ReadLimits) -> Detached {
+/// Also returns what the answer depends on: the folder (its listing
+/// decides which sibling is the data) and the data file.
+fn detached_data(sig_path: &Path, limits: ReadLimits) -> (Detached, Vec<PathBuf>) {
+    let dir = sig_path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let found = find_detached_data(sig_path, dir, limits);
+    let mut used = vec![dir.to_path_buf()];
+    if let Detached::Found { name, .. } = &found {
+        used.push(dir.join(name));
+    }
+    (found, used)
+}
+
+fn find_detached_data(sig_path: &Path, dir: &Path, limits: ReadLimits) -> Detached {
     let name = sig_path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let dir = sig_path.parent().unwrap_or(Path::new("."));
     let stem = [".p7s", ".sig", ".csig", ".p7m", ".P7S", ".SIG"].iter().find_map(|ext| name.strip_suffix(ext)).unwrap_or(&name);
     let mut candidate = dir.join(stem);
     if stem == name || !candidate.is_file() {

@@ -1,7 +1,6 @@
 //! Distinguished names as people read them, and the folding that lets
 //! "Ban Co yeu Chinh phu" (G1, ASCII) match "Ban Cơ yếu Chính phủ" (G2).
 
-use unicode_normalization::UnicodeNormalization;
 
 /// One attribute of a name, in certificate order.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -130,9 +129,9 @@ pub fn label_for_oid(oid: &str) -> String {
 pub fn fold(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut space = false;
-    for c in text.nfd() {
+    let mut push = |c: char, out: &mut String| {
         if unicode_normalization::char::is_combining_mark(c) {
-            continue;
+            return;
         }
         let c = match c {
             'đ' | 'Đ' => 'd',
@@ -140,13 +139,26 @@ pub fn fold(text: &str) -> String {
         };
         if c.is_whitespace() {
             space = !out.is_empty();
-            continue;
+            return;
         }
         if space {
             out.push(' ');
             space = false;
         }
-        out.extend(c.to_lowercase());
+        if c.is_ascii() {
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.extend(c.to_lowercase());
+        }
+    };
+    // Char by char: ASCII needs no decomposition (paths are mostly ASCII;
+    // this runs for every file of a scan).
+    for c in text.chars() {
+        if c.is_ascii() {
+            push(c, &mut out);
+        } else {
+            unicode_normalization::char::decompose_canonical(c, |d| push(d, &mut out));
+        }
     }
     out
 }

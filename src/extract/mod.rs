@@ -124,8 +124,9 @@ fn looks_like_signed_data(head: &[u8]) -> bool {
 pub struct Extraction {
     pub signatures: Vec<Signature>,
     pub problems: Vec<Problem>,
-    /// The result depends on another file too (a detached signature's data).
-    pub uses_other_files: bool,
+    /// Other files the result depends on (a detached signature's data and
+    /// the folder it was looked up in).
+    pub depends_on: Vec<std::path::PathBuf>,
     /// SHA-256 (hex) of the file, when it was read whole.
     pub content_sha256: Option<String>,
 }

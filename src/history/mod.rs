@@ -30,6 +30,16 @@ pub struct CachedFile {
     pub mtime_ns: i128,
     /// JSON of the extraction (see [`stored`]); None when nothing was found.
     pub extraction: Option<String>,
+    /// Other files (and folders) that must be unchanged too.
+    pub deps: Vec<Dependency>,
+}
+
+/// Another file an entry depends on, as it was when the entry was made.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Dependency {
+    pub path: String,
+    pub size: u64,
+    pub mtime_ns: i128,
 }
 
 /// A file read in this run, to be remembered.
@@ -42,6 +52,7 @@ pub struct SavedFile {
     /// SHA-256 of the content when the whole file was read (signed files).
     pub sha256: Option<String>,
     pub extraction: Option<String>,
+    pub deps: Vec<Dependency>,
 }
 
 /// One past run, as listed by `sigaudit report --db` and the trends.
@@ -112,6 +123,8 @@ pub trait Store {
     fn runs(&self) -> Result<Vec<RunInfo>>;
     /// A completed run as the scan produced it.
     fn load_run(&self, run: RunId) -> Result<ScanResult>;
+    /// Only the findings of a run (for comparisons).
+    fn load_findings(&self, run: RunId) -> Result<Vec<crate::finding::Finding>>;
     /// Per agency, the classes of the signatures of every completed run.
     fn audit_points(&self) -> Result<Vec<AuditPoint>>;
 }

@@ -34,7 +34,7 @@ pub fn view(store: &dyn Store, id: RunId, current: &ScanResult, compare_with: Op
         None => runs.iter().rev().find(|r| r.id < id).cloned(),
     };
     let changes = match &previous {
-        Some(p) => compare(&store.load_run(p.id)?.findings, &current.findings),
+        Some(p) => compare(&store.load_findings(p.id)?, &current.findings),
         None => Vec::new(),
     };
     Ok(HistoryView { runs, audits, previous, changes })
@@ -84,7 +84,8 @@ impl Session {
         if let Some(handle) = self.writer.take() {
             handle.join().unwrap_or(Ok(()))?;
         }
-        let roots: Vec<String> = roots.iter().map(|r| std::path::absolute(r).unwrap_or_else(|_| r.clone()).to_string_lossy().into_owned()).collect();
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let roots: Vec<String> = roots.iter().map(|r| cwd.join(r).components().collect::<PathBuf>().to_string_lossy().into_owned()).collect();
         let under_roots = |p: &str| roots.iter().any(|r| p == r || p.strip_prefix(r.as_str()).is_some_and(|rest| rest.starts_with('/') || r.ends_with('/')));
         let gone: Vec<String> = self.store.cached_paths()?.into_iter().filter(|p| under_roots(p) && !visited.paths.contains(p)).collect();
         self.store.forget_files(&gone)?;

@@ -11,7 +11,7 @@ use rusqlite::{Connection, params};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::{AuditPoint, CachedFile, HistoryError, Result, RunId, RunInfo, RunStats, SavedFile, Store};
+use super::{AuditPoint, CachedFile, Dependency, HistoryError, Result, RunId, RunInfo, RunStats, SavedFile, Store};
 use crate::agency::AgencyRef;
 use crate::finding::Finding;
 use crate::messages::{ErrorRow, Stage};
@@ -46,6 +46,7 @@ const MIGRATIONS: &[&str] = &[
         sha256 TEXT,
         cache_key TEXT NOT NULL,
         extraction TEXT,
+        deps TEXT,
         run_id INTEGER NOT NULL
     );
     CREATE TABLE run_files (
@@ -72,7 +73,13 @@ const MIGRATIONS: &[&str] = &[
         file TEXT NOT NULL, member TEXT NOT NULL, stage TEXT NOT NULL, error TEXT NOT NULL,
         agency_id TEXT NOT NULL, agency_name TEXT NOT NULL
     );
-    CREATE INDEX errors_run ON errors(run_id);",
+    CREATE INDEX errors_run ON errors(run_id);
+    CREATE TABLE run_agencies (
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        agency_id TEXT NOT NULL,
+        government INTEGER NOT NULL, commercial INTEGER NOT NULL, other INTEGER NOT NULL,
+        PRIMARY KEY (run_id, agency_id)
+    );",
 ];
 
 pub struct SqliteStore {
@@ -131,10 +138,16 @@ impl Store for SqliteStore {
     }
 
     fn cached_files(&self, cache_key: &str) -> Result<HashMap<String, CachedFile>> {
-        let mut stmt = self.conn.prepare("SELECT path, size, mtime_ns, extraction FROM files WHERE cache_key = ?1")?;
+        let mut stmt = self.conn.prepare("SELECT path, size, mtime_ns, extraction, deps FROM files WHERE cache_key = ?1")?;
         let rows = stmt.query_map([cache_key], |r| {
             let mtime: String = r.get(2)?;
-            Ok((r.get::<_, String>(0)?, CachedFile { size: r.get::<_, i64>(1)? as u64, mtime_ns: mtime.parse().unwrap_or(i128::MIN), extraction: r.get(3)? }))
+            let deps: Option<String> = r.get(4)?;
+            let deps = match deps {
+                // An entry whose dependencies cannot be read is never a hit.
+                Some(d) => serde_json::from_str(&d).unwrap_or_else(|_| vec![Dependency { path: String::new(), size: 0, mtime_ns: 0 }]),
+                None => Vec::new(),
+            };
+            Ok((r.get::<_, String>(0)?, CachedFile { size: r.get::<_, i64>(1)? as u64, mtime_ns: mtime.parse().unwrap_or(i128::MIN), extraction: r.get(3)?, deps }))
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -149,10 +162,11 @@ impl Store for SqliteStore {
         let tx = self.conn.transaction()?;
         {
             let mut stmt = tx.prepare_cached(
-                "INSERT OR REPLACE INTO files (path, size, mtime_ns, sha256, cache_key, extraction, run_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT OR REPLACE INTO files (path, size, mtime_ns, sha256, cache_key, extraction, deps, run_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?;
             for f in files {
-                stmt.execute(params![f.path, f.size as i64, f.mtime_ns.to_string(), f.sha256, cache_key, f.extraction, run])?;
+                let deps = (!f.deps.is_empty()).then(|| serde_json::to_string(&f.deps).unwrap_or_default());
+                stmt.execute(params![f.path, f.size as i64, f.mtime_ns.to_string(), f.sha256, cache_key, f.extraction, deps, run])?;
             }
         }
         tx.commit()?;
@@ -188,6 +202,22 @@ impl Store for SqliteStore {
             let mut err_stmt = tx.prepare("INSERT INTO errors (run_id, file, member, stage, error, agency_id, agency_name) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?;
             for (e, a) in &result.errors {
                 err_stmt.execute(params![run, e.file, e.member, e.stage.as_str(), e.error, a.id, a.name])?;
+            }
+        }
+        {
+            // Per agency, for the trend across audits without rereading every run.
+            let mut per_agency: std::collections::BTreeMap<&str, [i64; 3]> = std::collections::BTreeMap::new();
+            for f in &result.findings {
+                let slot = match f.ca_class {
+                    CaClass::Government => 0,
+                    CaClass::Commercial => 1,
+                    _ => 2,
+                };
+                per_agency.entry(f.agency_id.as_str()).or_default()[slot] += 1;
+            }
+            let mut stmt = tx.prepare("INSERT INTO run_agencies (run_id, agency_id, government, commercial, other) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+            for (agency, [g, c, o]) in per_agency {
+                stmt.execute(params![run, agency, g, c, o])?;
             }
         }
         let count = |class: CaClass| result.findings.iter().filter(|f| f.ca_class == class).count() as i64;
@@ -257,17 +287,7 @@ impl Store for SqliteStore {
         let files = stmt
             .query_map([run], |r| Ok(FileRecord { file: r.get(0)?, agency: AgencyRef { id: r.get(1)?, name: r.get(2)? }, signatures: r.get::<_, i64>(3)? as usize }))?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        let mut stmt = self.conn.prepare("SELECT * FROM signatures WHERE run_id = ?1 ORDER BY rowid")?;
-        let records = stmt
-            .query_map([run], |r| {
-                let mut record: [String; 23] = Default::default();
-                for (i, v) in record.iter_mut().enumerate() {
-                    *v = r.get(i + 1)?;
-                }
-                Ok(record)
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        let findings = records.iter().map(Finding::from_record).collect::<std::result::Result<Vec<_>, _>>().map_err(HistoryError::Damaged)?;
+        let findings = self.load_findings(run)?;
         let mut stmt = self.conn.prepare("SELECT file, member, stage, error, agency_id, agency_name FROM errors WHERE run_id = ?1 ORDER BY rowid")?;
         let errors = stmt
             .query_map([run], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get::<_, String>(4)?, r.get::<_, String>(5)?)))?
@@ -289,12 +309,15 @@ impl Store for SqliteStore {
         })
     }
 
+    fn load_findings(&self, run: RunId) -> Result<Vec<Finding>> {
+        self.load_findings_of(run)
+    }
+
     fn audit_points(&self) -> Result<Vec<AuditPoint>> {
         let mut stmt = self.conn.prepare(
-            "SELECT r.id, r.finished, s.agency_id,
-                    SUM(s.ca_class = 'government'), SUM(s.ca_class = 'commercial'), SUM(s.ca_class NOT IN ('government', 'commercial'))
-             FROM runs r JOIN signatures s ON s.run_id = r.id
-             WHERE r.finished IS NOT NULL GROUP BY r.id, s.agency_id ORDER BY r.id, s.agency_id",
+            "SELECT r.id, r.finished, a.agency_id, a.government, a.commercial, a.other
+             FROM runs r JOIN run_agencies a ON a.run_id = r.id
+             WHERE r.finished IS NOT NULL ORDER BY r.id, a.agency_id",
         )?;
         let rows = stmt.query_map([], |r| {
             Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?, r.get::<_, i64>(4)?, r.get::<_, i64>(5)?))
@@ -305,5 +328,21 @@ impl Store for SqliteStore {
             out.push(AuditPoint { run, finished: parse_time(&finished)?, agency_id, government: government as usize, commercial: commercial as usize, other: other as usize });
         }
         Ok(out)
+    }
+}
+
+impl SqliteStore {
+    fn load_findings_of(&self, run: RunId) -> Result<Vec<Finding>> {
+        let mut stmt = self.conn.prepare("SELECT * FROM signatures WHERE run_id = ?1 ORDER BY rowid")?;
+        let records = stmt
+            .query_map([run], |r| {
+                let mut record: [String; 23] = Default::default();
+                for (i, v) in record.iter_mut().enumerate() {
+                    *v = r.get(i + 1)?;
+                }
+                Ok(record)
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        records.iter().map(Finding::from_record).collect::<std::result::Result<Vec<_>, _>>().map_err(HistoryError::Damaged)
     }
 }

@@ -2,7 +2,8 @@
 //! its signatures again (under other rules) without reading the file. It
 //! round-trips exactly, so an incremental scan reports what a full one does.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use base64::Engine;
 use serde::{Deserialize, Serialize};
@@ -63,9 +64,23 @@ fn b64(der: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(der)
 }
 
-fn cert(text: &str) -> Result<Arc<Cert>, String> {
-    let der = base64::engine::general_purpose::STANDARD.decode(text).map_err(|e| e.to_string())?;
-    Cert::from_der(&der).map(Arc::new).map_err(|e| e.to_string())
+/// Certificates already decoded in this run, by their stored text:
+/// thousands of documents share a handful of signers and CAs.
+#[derive(Default)]
+pub struct CertCache(Mutex<HashMap<String, Arc<Cert>>>);
+
+impl CertCache {
+    fn get(&self, text: &str) -> Result<Arc<Cert>, String> {
+        if let Some(c) = self.0.lock().ok().and_then(|m| m.get(text).cloned()) {
+            return Ok(c);
+        }
+        let der = base64::engine::general_purpose::STANDARD.decode(text).map_err(|e| e.to_string())?;
+        let cert = Arc::new(Cert::from_der(&der).map_err(|e| e.to_string())?);
+        if let Ok(mut m) = self.0.lock() {
+            m.insert(text.to_owned(), cert.clone());
+        }
+        Ok(cert)
+    }
 }
 
 fn nanos(t: OffsetDateTime) -> i128 {
@@ -88,11 +103,11 @@ pub fn encode(e: &Extraction) -> Option<String> {
     serde_json::to_string(&stored).ok()
 }
 
-pub fn decode(json: Option<&str>) -> Result<Extraction, String> {
+pub fn decode(json: Option<&str>, certs: &CertCache) -> Result<Extraction, String> {
     let Some(json) = json else { return Ok(Extraction::default()) };
     let stored: StoredExtraction = serde_json::from_str(json).map_err(|e| e.to_string())?;
     Ok(Extraction {
-        signatures: stored.signatures.into_iter().map(load_signature).collect::<Result<_, _>>()?,
+        signatures: stored.signatures.into_iter().map(|s| load_signature(s, certs)).collect::<Result<_, _>>()?,
         problems: stored.problems.into_iter().map(|p| Problem { member: p.member, stage: p.stage, error: p.error }).collect(),
         ..Extraction::default()
     })
@@ -125,12 +140,12 @@ fn store_signature(s: &Signature) -> StoredSignature {
     }
 }
 
-fn load_signature(s: StoredSignature) -> Result<Signature, String> {
-    let certs: Vec<Arc<Cert>> = s.certs.iter().map(|c| cert(c)).collect::<Result<_, _>>()?;
+fn load_signature(s: StoredSignature, cache: &CertCache) -> Result<Signature, String> {
+    let certs: Vec<Arc<Cert>> = s.certs.iter().map(|c| cache.get(c)).collect::<Result<_, _>>()?;
     let signer = match s.signer {
         None => None,
         Some(SignerRef::Index(i)) => Some(certs.get(i).cloned().ok_or("stored signer index out of range")?),
-        Some(SignerRef::Der(d)) => Some(cert(&d)?),
+        Some(SignerRef::Der(d)) => Some(cache.get(&d)?),
     };
     Ok(Signature {
         format: s.format,

@@ -163,6 +163,9 @@ pub struct Agency {
 pub struct AgencyMap {
     pub agencies: Vec<Agency>,
     pub unassigned_name: String,
+    /// Every agency's path globs in one set (one pass per file instead of
+    /// one regex per glob), with the agency index of each glob.
+    pub path_index: (globset::GlobSet, Vec<usize>),
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -462,7 +465,8 @@ fn compile_agencies(src: &Source<'_>, diags: &mut Vec<Diagnostic>) -> Option<Age
         }
         agencies.push(Agency { id, name: a.name.into_inner(), paths, cert_subject, mail_domains });
     }
-    Some(AgencyMap { agencies, unassigned_name: file.unassigned_name.unwrap_or_else(|| "Chưa xác định cơ quan (unassigned)".into()) })
+    let path_index = patterns::path_index(agencies.iter().map(|a: &Agency| a.paths.as_slice()));
+    Some(AgencyMap { agencies, unassigned_name: file.unassigned_name.unwrap_or_else(|| "Chưa xác định cơ quan (unassigned)".into()), path_index })
 }
 
 fn compile_legal(src: &Source<'_>, diags: &mut Vec<Diagnostic>) -> Option<Legal> {

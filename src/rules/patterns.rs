@@ -1,7 +1,7 @@
 //! Patterns users write in the rules: DN terms (`O=*Thanh Hoa* & OU=So Y te`)
 //! and path globs, both compared after folding case and diacritics.
 
-use globset::{Glob, GlobBuilder, GlobMatcher};
+use globset::{Glob, GlobBuilder, GlobMatcher, GlobSet, GlobSetBuilder};
 
 use crate::cert::{Name, fold};
 
@@ -48,19 +48,32 @@ impl DnPattern {
 #[derive(Debug, Clone)]
 pub struct PathPattern {
     pub text: String,
-    matcher: GlobMatcher,
+    glob: Glob,
 }
 
 impl PathPattern {
     pub fn parse(text: &str) -> Result<PathPattern, String> {
-        let matcher = Glob::new(&fold_path(text)).map_err(|e| format!("bad glob `{text}`: {e}"))?.compile_matcher();
-        Ok(PathPattern { text: text.to_owned(), matcher })
+        let glob = Glob::new(&fold_path(text)).map_err(|e| format!("bad glob `{text}`: {e}"))?;
+        Ok(PathPattern { text: text.to_owned(), glob })
     }
 
     /// `folded` must come from [`fold_path`].
     pub fn matches_folded(&self, folded: &str) -> bool {
-        self.matcher.is_match(folded)
+        self.glob.compile_matcher().is_match(folded)
     }
+}
+
+/// The globs of every owner (agency) in one set, with each glob's owner.
+pub fn path_index<'a>(owners: impl Iterator<Item = &'a [PathPattern]>) -> (GlobSet, Vec<usize>) {
+    let mut builder = GlobSetBuilder::new();
+    let mut owner_of = Vec::new();
+    for (i, patterns) in owners.enumerate() {
+        for p in patterns {
+            builder.add(p.glob.clone());
+            owner_of.push(i);
+        }
+    }
+    (builder.build().unwrap_or_else(|_| GlobSet::empty()), owner_of)
 }
 
 #[cfg(test)]
