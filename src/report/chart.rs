@@ -69,5 +69,5 @@ pub fn audits(points: &[(String, Option<f64>)]) -> String {
 
 /// Labels are dates sigaudit formatted; keep only safe characters anyway.
 fn digits(s: &str) -> String {
-    s.chars().filter(|c| c.is_ascii_alphanumeric() || "-:T %".contains(*c)).collect()
+    s.chars().filter(|c| c.is_ascii_alphanumeric() || "-:T %#".contains(*c)).collect()
 }

@@ -1,0 +1,300 @@
+//! Scan history on a real SQLite file: incremental rescans report exactly
+//! what full scans do, a killed scan corrupts nothing and loses nothing,
+//! concurrent runs are refused or wait, a rules change re-classifies
+//! without re-reading, and three monthly audits give the trends.
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+const TABLES: [&str; 5] = ["signatures.csv", "signers.csv", "agencies.csv", "errors.csv", "trend.csv"];
+
+fn samples_rules() -> String {
+    root().join("samples/rules").display().to_string()
+}
+
+/// `sigaudit scan SOURCE --out OUT` with the samples' rules and `extra`.
+fn scan_to(source: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
+    run(bin().arg("scan").arg(source).args(["--rules", &samples_rules(), "--out"]).arg(out).args(extra))
+}
+
+/// How many files the scan says it read (the rest came from the history).
+fn files_read(out: &std::process::Output) -> usize {
+    let stdout = text(&out.stdout);
+    stdout.split(" files (").nth(1).and_then(|s| s.split(" read)").next()).and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("{stdout}\n{}", text(&out.stderr)))
+}
+
+fn assert_same_reports(a: &Path, b: &Path) {
+    for t in TABLES {
+        let (x, y) = (std::fs::read(a.join(t)).unwrap(), std::fs::read(b.join(t)).unwrap());
+        assert!(x == y, "{t} differs:\n--- {}\n{}\n--- {}\n{}", a.display(), text(&x), b.display(), text(&y));
+    }
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    let status = Command::new("cp").arg("-a").arg(from).arg(to).status().unwrap();
+    assert!(status.success());
+}
+
+fn db(path: &Path) -> rusqlite::Connection {
+    rusqlite::Connection::open(path).unwrap()
+}
+
+#[test]
+fn an_incremental_rescan_reports_exactly_what_a_full_scan_does() {
+    let t = tempfile::tempdir().unwrap();
+    let share = t.path().join("share");
+    copy_tree(&root().join("samples/share"), &share);
+    let history = t.path().join("h.db");
+    let h = history.to_str().unwrap();
+    let first = scan_to(&share, &t.path().join("r1"), &["--db", h]);
+    assert_eq!(code(&first), 2, "{}", text(&first.stderr));
+    let total = files_read(&first);
+
+    // A month later: a file touched but unchanged, one deleted, one added,
+    // and the data of a detached signature changed (its .p7s is not).
+    let touched = share.join("Sở Y tế/2025/Công văn 56-SYT.pdf");
+    let f = std::fs::File::options().append(true).open(&touched).unwrap();
+    f.set_modified(std::time::SystemTime::now() + Duration::from_secs(60)).unwrap();
+    std::fs::remove_file(share.join("Sở Tư pháp/Quyết định 77 (sửa sau khi ký).pdf")).unwrap();
+    std::fs::copy(share.join("Sở Y tế/2025/Kế hoạch tiêm chủng.pdf"), share.join("Sở Nội vụ/Bản sao kế hoạch.pdf")).unwrap();
+    let data = share.join("Sở Tài chính/Hợp đồng mua sắm.pdf");
+    let mut bytes = std::fs::read(&data).unwrap();
+    bytes.extend_from_slice(b"\n% changed after signing\n");
+    std::fs::write(&data, bytes).unwrap();
+
+    let incremental = scan_to(&share, &t.path().join("incremental"), &["--db", h]);
+    let full = scan_to(&share, &t.path().join("full"), &["--no-db"]);
+    assert_same_reports(&t.path().join("incremental"), &t.path().join("full"));
+    // Only what changed was read: the touched file, the new one, the changed
+    // data file, and the detached signature that depends on it.
+    assert_eq!(files_read(&incremental), 4, "of {total}: {}", text(&incremental.stdout));
+    let rows = read_csv(&t.path().join("incremental/signatures.csv"));
+    let detached = rows_for(&rows, "Hợp đồng mua sắm.pdf.p7s");
+    assert_eq!(detached[0]["integrity"], "invalid", "the changed data is noticed through the cached signature");
+    assert_eq!(code(&full), code(&incremental));
+
+    let conn = db(&history);
+    let removed: i64 = conn.query_row("SELECT files_removed FROM runs ORDER BY id DESC LIMIT 1", [], |r| r.get(0)).unwrap();
+    assert_eq!(removed, 1, "the deleted file is noticed");
+    let gone: i64 = conn.query_row("SELECT count(*) FROM files WHERE path LIKE '%Quyết định 77%'", [], |r| r.get(0)).unwrap();
+    assert_eq!(gone, 0);
+    let hashed: i64 = conn.query_row("SELECT count(*) FROM files WHERE sha256 IS NOT NULL", [], |r| r.get(0)).unwrap();
+    assert!(hashed > 10, "content hashes of the files read whole");
+
+    // --full reads everything again and reports the same.
+    let again = scan_to(&share, &t.path().join("again"), &["--db", h, "--full"]);
+    assert_eq!(files_read(&again), total);
+    assert_same_reports(&t.path().join("again"), &t.path().join("full"));
+}
+
+/// A tree big enough that a scan takes a while in a debug build: copies
+/// (hard links) of the samples' signed PDFs, in agency folders.
+fn big_tree(root_dir: &Path, copies: usize) -> PathBuf {
+    let share = root_dir.join("big");
+    let sources: Vec<PathBuf> = ["Sở Y tế/2025/Công văn 56-SYT.pdf", "Sở Tài chính/Tờ trình 12-STC.pdf", "UBND huyện Hoằng Hóa/Quyết định 45-QĐ-UBND.pdf"]
+        .iter()
+        .map(|p| root().join("samples/share").join(p))
+        .collect();
+    for i in 0..copies {
+        let dir = share.join(["Sở Y tế", "Sở Tài chính", "UBND huyện Hoằng Hóa"][i % 3]).join(format!("{:03}", i / 100));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::hard_link(&sources[i % 3], dir.join(format!("văn bản {i}.pdf"))).unwrap();
+    }
+    share
+}
+
+fn spawn_scan(source: &Path, out: &Path, extra: &[&str]) -> Child {
+    bin().arg("scan").arg(source).args(["--rules", &samples_rules(), "--jobs", "1", "--out"]).arg(out).args(extra).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()
+}
+
+/// Waits until `cond` holds (polling), failing after `limit`.
+fn wait_until(limit: Duration, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(start.elapsed() < limit, "timed out");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn cached_files(history: &Path) -> i64 {
+    let Ok(conn) = rusqlite::Connection::open_with_flags(history, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY) else { return 0 };
+    conn.query_row("SELECT count(*) FROM files", [], |r| r.get(0)).unwrap_or(0)
+}
+
+#[test]
+fn a_scan_killed_midway_corrupts_nothing_and_its_work_is_kept() {
+    let t = tempfile::tempdir().unwrap();
+    let share = big_tree(t.path(), 1500);
+    let history = t.path().join("h.db");
+    let h = history.to_str().unwrap();
+    let mut child = spawn_scan(&share, &t.path().join("r"), &["--db", h]);
+    // Kill it once some files are stored, well before it ends.
+    wait_until(Duration::from_secs(120), || cached_files(&history) > 0);
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGKILL) };
+    child.wait().unwrap();
+    let kept = cached_files(&history);
+    assert!(kept > 0 && kept < 1500, "killed midway: {kept} files stored");
+
+    let conn = db(&history);
+    let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(check, "ok");
+    let (all, complete): (i64, i64) = conn.query_row("SELECT count(*), count(finished) FROM runs", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+    assert_eq!((all, complete), (1, 0), "the killed run stays incomplete");
+    let listed = run(bin().args(["report", "--list", "--db", h]));
+    assert!(text(&listed.stdout).trim().is_empty(), "an incomplete run is never reported: {}", text(&listed.stdout));
+    drop(conn);
+
+    // The next scan finishes the work, reusing what was stored.
+    let rescan = scan_to(&share, &t.path().join("r"), &["--db", h]);
+    assert_eq!(code(&rescan), 0, "{}", text(&rescan.stderr));
+    assert_eq!(files_read(&rescan) as i64, 1500 - kept);
+    let full = scan_to(&share, &t.path().join("full"), &["--no-db"]);
+    assert_eq!(code(&full), 0);
+    assert_same_reports(&t.path().join("r"), &t.path().join("full"));
+    let rows = read_csv(&t.path().join("r/signatures.csv"));
+    assert_eq!(rows.len(), 1500, "nothing lost");
+}
+
+#[test]
+fn a_second_run_on_the_same_database_is_refused_or_waits() {
+    let t = tempfile::tempdir().unwrap();
+    let share = big_tree(t.path(), 900);
+    let history = t.path().join("h.db");
+    let h = history.to_str().unwrap();
+    let first = spawn_scan(&share, &t.path().join("r1"), &["--db", h]);
+    wait_until(Duration::from_secs(60), || std::fs::read_to_string(t.path().join("h.db.lock")).is_ok_and(|s| s.starts_with("pid")));
+    let refused = scan_to(&share, &t.path().join("r2"), &["--db", h]);
+    assert_eq!(code(&refused), 1, "{}", text(&refused.stdout));
+    let msg = text(&refused.stderr);
+    assert!(msg.contains("another sigaudit run (pid") && msg.contains("--wait"), "{msg}");
+    assert!(!t.path().join("r2").exists(), "the refused run wrote nothing");
+    let waiting = spawn_scan(&share, &t.path().join("r3"), &["--db", h, "--wait", "300"]);
+    let first = first.wait_with_output().unwrap();
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    let waited = waiting.wait_with_output().unwrap();
+    assert_eq!(waited.status.code(), Some(0), "{}", text(&waited.stderr));
+    assert_eq!(files_read(&waited), 0, "the waiting run used the first one's work");
+    let complete: i64 = db(&history).query_row("SELECT count(*) FROM runs WHERE finished IS NOT NULL", [], |r| r.get(0)).unwrap();
+    assert_eq!(complete, 2);
+}
+
+#[test]
+fn a_rules_change_reclassifies_stored_signatures_without_reading_files() {
+    let t = tempfile::tempdir().unwrap();
+    let history = t.path().join("h.db");
+    let h = history.to_str().unwrap();
+    let share = root().join("samples/share");
+    let first = scan_to(&share, &t.path().join("r1"), &["--db", h]);
+    let before = read_csv(&t.path().join("r1/signatures.csv"));
+    assert!(before.iter().any(|r| r["ca_id"] == "test-vnpt-ca" && r["ca_class"] == "commercial"));
+    assert!(files_read(&first) > 40);
+
+    // The province re-files the TEST VNPT CA as foreign (a rules edit).
+    let rules = t.path().join("rules");
+    copy_tree(&root().join("samples/rules"), &rules);
+    let ca_file = rules.join("ca.d/test-pki.toml");
+    let toml = std::fs::read_to_string(&ca_file).unwrap();
+    let start = toml.find("id = \"test-vnpt-ca\"").expect("the TEST VNPT entry");
+    let class_at = start + toml[start..].find("class = \"commercial\"").unwrap();
+    let edited = format!("{}class = \"foreign\"{}", &toml[..class_at], &toml[class_at + "class = \"commercial\"".len()..]);
+    std::fs::write(&ca_file, edited).unwrap();
+
+    let rules_arg = rules.to_str().unwrap();
+    let second = run(bin().arg("scan").arg(&share).args(["--rules", rules_arg, "--db", h, "--out"]).arg(t.path().join("r2")));
+    assert_eq!(files_read(&second), 0, "no file is read again: {}", text(&second.stdout));
+    let after = read_csv(&t.path().join("r2/signatures.csv"));
+    assert!(after.iter().filter(|r| r["ca_id"] == "test-vnpt-ca").all(|r| r["ca_class"] == "foreign"));
+    let full = run(bin().arg("scan").arg(&share).args(["--rules", rules_arg, "--no-db", "--out"]).arg(t.path().join("full")));
+    assert_eq!(code(&full), code(&second));
+    assert_same_reports(&t.path().join("r2"), &t.path().join("full"));
+}
+
+#[test]
+fn three_monthly_audits_give_trends_changes_and_rebuildable_reports() {
+    let t = tempfile::tempdir().unwrap();
+    let share = t.path().join("share");
+    std::fs::create_dir(&share).unwrap();
+    let history = t.path().join("h.db");
+    let h = history.to_str().unwrap();
+    let months = ["2025-01", "2025-02", "2025-03"];
+    for (i, month) in months.iter().enumerate() {
+        copy_tree(&root().join("tests/fixtures/history").join(month), &share.join(month));
+        let out = scan_to(&share, &t.path().join(format!("r{}", i + 1)), &["--db", h]);
+        assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+        assert_eq!(files_read(&out), [2, 2, 3][i], "only the new month's documents are read");
+        check_report(&t.path().join(format!("r{}", i + 1)));
+    }
+    let r3 = t.path().join("r3");
+    let by = |rows: &[HashMap<String, String>], k1: &str, v1: &str, k2: &str, v2: &str| -> HashMap<String, String> {
+        rows.iter().find(|r| r[k1] == v1 && r[k2] == v2).cloned().unwrap_or_else(|| panic!("no {k1}={v1} {k2}={v2} in {rows:?}"))
+    };
+    // By signing month: what each month's documents used.
+    let trend = read_csv(&r3.join("trend.csv"));
+    let syt = "000.00.09.H56";
+    let counts = |r: &HashMap<String, String>| (r["government"].clone(), r["commercial"].clone(), r["migration_pct"].clone());
+    assert_eq!(counts(&by(&trend, "agency_id", syt, "month", "2025-01")), ("0".into(), "1".into(), "0.0".into()));
+    assert_eq!(counts(&by(&trend, "agency_id", syt, "month", "2025-02")), ("1".into(), "1".into(), "50.0".into()));
+    assert_eq!(counts(&by(&trend, "agency_id", syt, "month", "2025-03")), ("1".into(), "1".into(), "50.0".into()));
+    // By audit: the state at each run.
+    let audits = read_csv(&r3.join("audits.csv"));
+    let at_run = |run: &str| counts(&by(&audits, "agency_id", syt, "run", run));
+    assert_eq!(at_run("1"), ("0".into(), "1".into(), "0.0".into()));
+    assert_eq!(at_run("2"), ("1".into(), "2".into(), "33.3".into()));
+    assert_eq!(at_run("3"), ("2".into(), "3".into(), "40.0".into()));
+    // Since the previous audit, person by person.
+    let changes = read_csv(&r3.join("changes.csv"));
+    let change_of = |who: &str| by(&changes, "signer_cn", who, "signer_cn", who)["change"].clone();
+    assert_eq!(change_of("Hoàng Đức Thắng"), "migrated");
+    assert_eq!(change_of("Phạm Quốc Hùng"), "still-commercial");
+    assert_eq!(change_of("Vũ Văn Mới"), "new-commercial");
+    assert!(!changes.iter().any(|c| c["signer_cn"] == "Lê Văn Minh"), "always on the government CA: no change");
+    let thang = by(&changes, "signer_cn", "Hoàng Đức Thắng", "signer_cn", "Hoàng Đức Thắng");
+    let signatures = read_csv(&r3.join("signatures.csv"));
+    let ca_of = |class: &str| by(&signatures, "signer_cn", "Hoàng Đức Thắng", "ca_class", class)["ca_name"].clone();
+    assert_eq!((thang["previous_ca"].clone(), thang["current_ca"].clone()), (ca_of("commercial"), ca_of("government")));
+    // The HTML shows both trends and the changes.
+    let index = std::fs::read_to_string(r3.join("index.html")).unwrap();
+    assert!(index.contains("#1") && index.contains("#2") && index.contains("#3"), "the audit chart labels every run");
+    assert!(index.contains("đã chuyển đổi (migrated)"));
+    let agency_page = std::fs::read_to_string(r3.join(format!("agencies/{syt}/report.html"))).unwrap();
+    assert!(agency_page.contains("Hoàng Đức Thắng") && agency_page.contains("mới dùng CA công cộng"));
+
+    // Reports rebuilt from the database alone equal the ones the scans wrote.
+    std::fs::remove_dir_all(&share).unwrap();
+    for (run_id, dir) in [("2", "r2"), ("3", "r3")] {
+        let rebuilt = t.path().join(format!("rebuilt{run_id}"));
+        let out = run(bin().args(["report", "--db", h, "--rules", &samples_rules(), "--run", run_id, "--out"]).arg(&rebuilt));
+        assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+        assert_same_reports(&rebuilt, &t.path().join(dir));
+        for extra in ["audits.csv", "changes.csv"] {
+            assert_eq!(std::fs::read(rebuilt.join(extra)).unwrap(), std::fs::read(t.path().join(dir).join(extra)).unwrap(), "run {run_id}: {extra}");
+        }
+        check_report(&rebuilt);
+    }
+    let listed = text(&run(bin().args(["report", "--list", "--db", h])).stdout);
+    assert_eq!(listed.lines().count(), 3, "{listed}");
+}
+
+#[test]
+fn the_schema_is_versioned_and_a_newer_database_is_refused() {
+    let t = tempfile::tempdir().unwrap();
+    let history = t.path().join("h.db");
+    let out = scan_to(&root().join("tests/fixtures/history/2025-01"), &t.path().join("r"), &["--db", history.to_str().unwrap()]);
+    assert_eq!(code(&out), 0);
+    let conn = db(&history);
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    assert!(version >= 1);
+    let journal: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    assert_eq!(journal, "wal");
+    conn.pragma_update(None, "user_version", version + 1).unwrap();
+    drop(conn);
+    let refused = scan_to(&root().join("tests/fixtures/history/2025-01"), &t.path().join("r"), &["--db", history.to_str().unwrap()]);
+    assert_eq!(code(&refused), 1);
+    assert!(text(&refused.stderr).contains("newer sigaudit"), "{}", text(&refused.stderr));
+}
