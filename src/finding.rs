@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::agency::AgencyRef;
-use crate::classify::Classification;
+use crate::classify::{ChainStatus, Classification, ClassifiedBy};
 use crate::rules::CaClass;
 use crate::signature::{Format, Integrity, Signature};
 
@@ -79,9 +79,9 @@ impl Finding {
     }
 }
 
-/// A value of an enumerated column, parsed by its serde name.
-fn parse<T: serde::de::DeserializeOwned>(column: &str, value: &str) -> Result<T, String> {
-    serde_json::from_value(serde_json::Value::String(value.to_owned())).map_err(|_| format!("{column} {value:?}"))
+/// A value of an enumerated column, by its name as the reports write it.
+fn parse<T: Copy>(column: &str, value: &str, names: &[(T, &str)]) -> Result<T, String> {
+    names.iter().find(|(_, n)| *n == value).map(|(v, _)| *v).ok_or_else(|| format!("{column} {value:?}"))
 }
 
 fn parse_bool(column: &str, value: &str) -> Result<Option<bool>, String> {
@@ -103,7 +103,7 @@ impl Finding {
             agency_name: s(1),
             file: s(2),
             member: s(3),
-            format: parse("format", &r[4])?,
+            format: parse("format", &r[4], &[Format::Pdf, Format::Cms, Format::Smime, Format::Xml, Format::Ooxml, Format::Odf].map(|f| (f, f.as_str())))?,
             signed_at: (!r[5].is_empty()).then(|| s(5)),
             signer_cn: s(6),
             signer_org: s(7),
@@ -115,10 +115,10 @@ impl Finding {
             root_cn: s(13),
             ca_id: s(14),
             ca_name: s(15),
-            ca_class: parse("ca_class", &r[16])?,
-            classified_by: parse::<crate::classify::ClassifiedBy>("classified_by", &r[17])?.as_str(),
-            chain: parse::<crate::classify::ChainStatus>("chain", &r[18])?.as_str(),
-            integrity: parse("integrity", &r[19])?,
+            ca_class: parse("ca_class", &r[16], &[CaClass::Government, CaClass::Commercial, CaClass::Foreign, CaClass::SelfSigned, CaClass::Untrusted].map(|c| (c, c.as_str())))?,
+            classified_by: parse("classified_by", &r[17], &[ClassifiedBy::Chain, ClassifiedBy::Dn].map(|c| (c, c.as_str())))?.as_str(),
+            chain: parse("chain", &r[18], &[ChainStatus::Verified, ChainStatus::Incomplete, ChainStatus::DnOnly, ChainStatus::Broken].map(|c| (c, c.as_str())))?.as_str(),
+            integrity: parse("integrity", &r[19], &[Integrity::Valid, Integrity::Invalid, Integrity::Unknown].map(|i| (i, i.as_str())))?,
             modified_after_signing: parse_bool("modified_after_signing", &r[20])?,
             cert_valid_at_signing: parse_bool("cert_valid_at_signing", &r[21])?,
             notes: s(22),

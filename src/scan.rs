@@ -2,7 +2,7 @@
 //! findings. The crawl feeds a rayon pool; each file is one unit of work
 //! and never affects another.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -37,6 +37,12 @@ pub struct ScanOptions {
     pub unpack: extract::Limits,
 }
 
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FileTally {
+    pub scanned: usize,
+    pub signed: usize,
+}
+
 /// What the scan learnt about one file.
 #[derive(Debug, Clone)]
 pub struct FileRecord {
@@ -47,7 +53,8 @@ pub struct FileRecord {
 
 #[derive(Debug, Clone)]
 pub struct ScanResult {
-    pub files: Vec<FileRecord>,
+    /// Files scanned and files with signatures, per agency.
+    pub files: BTreeMap<AgencyRef, FileTally>,
     pub findings: Vec<Finding>,
     /// Each error with the agency its file belongs to.
     pub errors: Vec<(ErrorRow, AgencyRef)>,
@@ -69,13 +76,13 @@ pub struct Context<'a> {
     /// Classification by signer and certificates: documents share signers,
     /// and a chain is verified once per run, not once per document.
     classified: Mutex<HashMap<Vec<[u8; 32]>, Classification>>,
-    certs: stored::CertCache,
 }
 
 /// The incremental cache as the scan sees it: what earlier runs extracted
 /// from each file (by absolute path), and where to send what this run reads.
 pub struct FileCache {
     pub entries: HashMap<String, CachedFile>,
+    pub certs: stored::CertCache,
     pub save: std::sync::mpsc::Sender<SavedFile>,
 }
 
@@ -104,7 +111,7 @@ const WALK_BATCH: usize = 32;
 pub fn run(opts: &ScanOptions, rules: &Rules, anchors: &AnchorStore, on_file: &(dyn Fn(usize) + Sync), cache: Option<&FileCache>) -> (ScanResult, Visited) {
     let started = OffsetDateTime::now_utc();
     let cwd = std::env::current_dir().unwrap_or_default();
-    let ctx = Context { rules, anchors, limits: opts.limits, unpack: opts.unpack, cache, cwd, classified: Mutex::default(), certs: stored::CertCache::default() };
+    let ctx = Context { rules, anchors, limits: opts.limits, unpack: opts.unpack, cache, cwd, classified: Mutex::default() };
     // The walk streams files in small batches: a channel message per file
     // costs more than an unchanged file does on a rescan.
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Result<Input, ErrorRow>>>(64);
@@ -141,7 +148,7 @@ pub fn run(opts: &ScanOptions, rules: &Rules, anchors: &AnchorStore, on_file: &(
     let mut outcomes = outcomes;
     outcomes.extend(scan_imap(opts, &ctx, on_file, &done));
     let mut result = ScanResult {
-        files: Vec::new(),
+        files: BTreeMap::new(),
         findings: Vec::new(),
         errors: Vec::new(),
         doc_timestamps: 0,
@@ -155,13 +162,16 @@ pub fn run(opts: &ScanOptions, rules: &Rules, anchors: &AnchorStore, on_file: &(
             visited.files_read += u64::from(read);
             visited.paths.insert(path);
         }
-        result.files.extend(o.record);
+        if let Some(r) = o.record {
+            let tally = result.files.entry(r.agency).or_default();
+            tally.scanned += 1;
+            tally.signed += usize::from(r.signatures > 0);
+        }
         result.findings.extend(o.findings);
         result.errors.extend(o.errors);
         result.doc_timestamps += o.doc_timestamps;
     }
     // Deterministic reports whatever the thread interleaving.
-    result.files.sort_by(|a, b| a.file.cmp(&b.file));
     result.findings.sort_by(|a, b| (&a.file, &a.member).cmp(&(&b.file, &b.member)));
     result.errors.sort();
     result.finished = OffsetDateTime::now_utc();
@@ -176,7 +186,7 @@ fn scan_file(input: &Input, ctx: &Context<'_>) -> FileOutcome {
     if let (Some(cache), Some((size, mtime))) = (ctx.cache, stamp)
         && let Some(hit) = cache.entries.get(&key).filter(|c| c.size == size && c.mtime_ns == mtime)
         && hit.deps.iter().all(|d| stamp_of(Path::new(&d.path)) == Some((d.size, d.mtime_ns)))
-        && let Ok(extraction) = stored::decode(hit.extraction.as_deref(), &ctx.certs)
+        && let Ok(extraction) = stored::decode(hit.extraction.as_deref(), &cache.certs)
     {
         let mut o = outcome(&input.display, path_agency, extraction, ctx);
         o.visited = Some((key, false));
@@ -195,7 +205,8 @@ fn scan_file(input: &Input, ctx: &Context<'_>) -> FileOutcome {
                 && std::fs::metadata(&input.path).is_ok_and(|m| m.len() == size && mtime_ns(&m) == mtime)
                 && let Some(deps) = e.depends_on.iter().map(|p| stamp_of(p).map(|(s, m)| Dependency { path: ctx.key(p), size: s, mtime_ns: m })).collect::<Option<Vec<_>>>()
             {
-                let _ = cache.save.send(SavedFile { path: key.clone(), size, mtime_ns: mtime, sha256: e.content_sha256.clone(), extraction: stored::encode(&e), deps });
+                let (extraction, certs) = stored::encode(&e);
+                let _ = cache.save.send(SavedFile { path: key.clone(), size, mtime_ns: mtime, sha256: e.content_sha256.clone(), extraction, deps, certs });
             }
             let mut o = outcome(&input.display, path_agency, e, ctx);
             o.visited = Some((key, true));
@@ -301,7 +312,14 @@ impl Context<'_> {
 impl Context<'_> {
     /// A file's key in the cache: its absolute path.
     fn key(&self, path: &Path) -> String {
-        self.cwd.join(path).components().collect::<PathBuf>().to_string_lossy().into_owned()
+        let joined = self.cwd.join(path);
+        let text = joined.to_string_lossy();
+        // Fold `.` components (`./share`), as std::path::absolute does.
+        if text.contains("/./") || text.ends_with("/.") {
+            joined.components().collect::<PathBuf>().to_string_lossy().into_owned()
+        } else {
+            text.into_owned()
+        }
     }
 }
 

@@ -80,11 +80,11 @@ pub fn tables(scan: &ScanResult, rules: &Rules) -> Tables {
     for (id, name) in &order {
         ensure(id, name, &mut rows);
     }
-    for f in &scan.files {
-        ensure(&f.agency.id, &f.agency.name, &mut rows);
-        let row = rows.get_mut(&f.agency.id).expect("ensured");
-        row.files_scanned += 1;
-        row.signed_files += usize::from(f.signatures > 0);
+    for (agency, tally) in &scan.files {
+        ensure(&agency.id, &agency.name, &mut rows);
+        let row = rows.get_mut(&agency.id).expect("ensured");
+        row.files_scanned += tally.scanned;
+        row.signed_files += tally.signed;
     }
     for (_, agency) in &scan.errors {
         ensure(&agency.id, &agency.name, &mut rows);

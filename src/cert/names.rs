@@ -130,7 +130,7 @@ pub fn fold(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut space = false;
     let mut push = |c: char, out: &mut String| {
-        if unicode_normalization::char::is_combining_mark(c) {
+        if !c.is_ascii() && unicode_normalization::char::is_combining_mark(c) {
             return;
         }
         let c = match c {

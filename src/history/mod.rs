@@ -53,6 +53,8 @@ pub struct SavedFile {
     pub sha256: Option<String>,
     pub extraction: Option<String>,
     pub deps: Vec<Dependency>,
+    /// The certificates the extraction refers to: (SHA-256 hex, DER).
+    pub certs: Vec<(String, Vec<u8>)>,
 }
 
 /// One past run, as listed by `sigaudit report --db` and the trends.
@@ -112,6 +114,8 @@ pub trait Store {
     fn begin_run(&mut self, sources: &[String], rules_digest: &str) -> Result<RunId>;
     /// The cache entries made under `cache_key` (tool version and limits).
     fn cached_files(&self, cache_key: &str) -> Result<HashMap<String, CachedFile>>;
+    /// Every certificate the cache refers to: SHA-256 (hex) to DER.
+    fn cached_certs(&self) -> Result<HashMap<String, Vec<u8>>>;
     /// Every path in the cache, whatever its key (to notice deletions).
     fn cached_paths(&self) -> Result<Vec<String>>;
     fn save_files(&mut self, run: RunId, cache_key: &str, files: &[SavedFile]) -> Result<()>;

@@ -69,11 +69,12 @@ impl Session {
     /// channel that stores what it reads, in batches, from another thread.
     pub fn cache(&mut self, full: bool) -> Result<FileCache> {
         let entries = if full { HashMap::new() } else { self.store.cached_files(&self.cache_key)? };
+        let certs = crate::history::stored::CertCache::new(if full { HashMap::new() } else { self.store.cached_certs()? });
         let (save, rx) = std::sync::mpsc::channel();
         let mut writer = SqliteStore::open(&self.db)?;
         let (run, key) = (self.run, self.cache_key.clone());
         self.writer = Some(std::thread::spawn(move || write_batches(&mut writer, run, &key, rx)));
-        Ok(FileCache { entries, save })
+        Ok(FileCache { entries, certs, save })
     }
 
     /// Stores the run, forgets files gone from the scanned `roots`, and

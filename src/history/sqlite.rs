@@ -17,7 +17,7 @@ use crate::finding::Finding;
 use crate::messages::{ErrorRow, Stage};
 use crate::report::VERSION;
 use crate::rules::CaClass;
-use crate::scan::{FileRecord, ScanResult};
+use crate::scan::{FileTally, ScanResult};
 
 /// Schema migrations; index + 1 is the version each one leads to.
 const MIGRATIONS: &[&str] = &[
@@ -49,14 +49,10 @@ const MIGRATIONS: &[&str] = &[
         deps TEXT,
         run_id INTEGER NOT NULL
     );
-    CREATE TABLE run_files (
-        run_id INTEGER NOT NULL REFERENCES runs(id),
-        file TEXT NOT NULL,
-        agency_id TEXT NOT NULL,
-        agency_name TEXT NOT NULL,
-        signatures INTEGER NOT NULL
+    CREATE TABLE certs (
+        sha256 TEXT PRIMARY KEY,
+        der BLOB NOT NULL
     );
-    CREATE INDEX run_files_run ON run_files(run_id);
     CREATE TABLE signatures (
         run_id INTEGER NOT NULL REFERENCES runs(id),
         agency_id TEXT NOT NULL, agency_name TEXT NOT NULL, file TEXT NOT NULL, member TEXT NOT NULL,
@@ -77,6 +73,8 @@ const MIGRATIONS: &[&str] = &[
     CREATE TABLE run_agencies (
         run_id INTEGER NOT NULL REFERENCES runs(id),
         agency_id TEXT NOT NULL,
+        agency_name TEXT NOT NULL,
+        files INTEGER NOT NULL, signed_files INTEGER NOT NULL,
         government INTEGER NOT NULL, commercial INTEGER NOT NULL, other INTEGER NOT NULL,
         PRIMARY KEY (run_id, agency_id)
     );",
@@ -152,6 +150,12 @@ impl Store for SqliteStore {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    fn cached_certs(&self) -> Result<HashMap<String, Vec<u8>>> {
+        let mut stmt = self.conn.prepare("SELECT sha256, der FROM certs")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     fn cached_paths(&self) -> Result<Vec<String>> {
         let mut stmt = self.conn.prepare("SELECT path FROM files")?;
         let rows = stmt.query_map([], |r| r.get(0))?;
@@ -164,9 +168,13 @@ impl Store for SqliteStore {
             let mut stmt = tx.prepare_cached(
                 "INSERT OR REPLACE INTO files (path, size, mtime_ns, sha256, cache_key, extraction, deps, run_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?;
+            let mut cert_stmt = tx.prepare_cached("INSERT OR IGNORE INTO certs (sha256, der) VALUES (?1, ?2)")?;
             for f in files {
                 let deps = (!f.deps.is_empty()).then(|| serde_json::to_string(&f.deps).unwrap_or_default());
                 stmt.execute(params![f.path, f.size as i64, f.mtime_ns.to_string(), f.sha256, cache_key, f.extraction, deps, run])?;
+                for (sha, der) in &f.certs {
+                    cert_stmt.execute(params![sha, der])?;
+                }
             }
         }
         tx.commit()?;
@@ -188,10 +196,6 @@ impl Store for SqliteStore {
     fn finish_run(&mut self, run: RunId, result: &ScanResult, stats: RunStats) -> Result<()> {
         let tx = self.conn.transaction()?;
         {
-            let mut file_stmt = tx.prepare("INSERT INTO run_files (run_id, file, agency_id, agency_name, signatures) VALUES (?1, ?2, ?3, ?4, ?5)")?;
-            for f in &result.files {
-                file_stmt.execute(params![run, f.file, f.agency.id, f.agency.name, f.signatures as i64])?;
-            }
             let mut sig_stmt = tx.prepare(&format!("INSERT INTO signatures VALUES (?1, {})", (2..=24).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ")))?;
             for f in &result.findings {
                 let record = crate::report::csv::signature_record(f);
@@ -205,19 +209,29 @@ impl Store for SqliteStore {
             }
         }
         {
-            // Per agency, for the trend across audits without rereading every run.
-            let mut per_agency: std::collections::BTreeMap<&str, [i64; 3]> = std::collections::BTreeMap::new();
+            // Per agency: files, and classes for the trend across audits.
+            let mut per_agency: std::collections::BTreeMap<AgencyRef, [i64; 5]> = std::collections::BTreeMap::new();
+            for (agency, tally) in &result.files {
+                let row = per_agency.entry(agency.clone()).or_default();
+                row[0] += tally.scanned as i64;
+                row[1] += tally.signed as i64;
+            }
             for f in &result.findings {
                 let slot = match f.ca_class {
-                    CaClass::Government => 0,
-                    CaClass::Commercial => 1,
-                    _ => 2,
+                    CaClass::Government => 2,
+                    CaClass::Commercial => 3,
+                    _ => 4,
                 };
-                per_agency.entry(f.agency_id.as_str()).or_default()[slot] += 1;
+                per_agency.entry(AgencyRef { id: f.agency_id.clone(), name: f.agency_name.clone() }).or_default()[slot] += 1;
             }
-            let mut stmt = tx.prepare("INSERT INTO run_agencies (run_id, agency_id, government, commercial, other) VALUES (?1, ?2, ?3, ?4, ?5)")?;
-            for (agency, [g, c, o]) in per_agency {
-                stmt.execute(params![run, agency, g, c, o])?;
+            let mut stmt = tx.prepare(
+                "INSERT INTO run_agencies (run_id, agency_id, agency_name, files, signed_files, government, commercial, other)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT (run_id, agency_id) DO UPDATE SET files = files + excluded.files, signed_files = signed_files + excluded.signed_files,
+                     government = government + excluded.government, commercial = commercial + excluded.commercial, other = other + excluded.other",
+            )?;
+            for (agency, [files, signed, g, c, o]) in per_agency {
+                stmt.execute(params![run, agency.id, agency.name, files, signed, g, c, o])?;
             }
         }
         let count = |class: CaClass| result.findings.iter().filter(|f| f.ca_class == class).count() as i64;
@@ -230,7 +244,7 @@ impl Store for SqliteStore {
                 time_text(result.started),
                 time_text(result.finished),
                 serde_json::to_string(&result.sources).unwrap_or_default(),
-                result.files.len() as i64,
+                result.files.values().map(|t| t.scanned).sum::<usize>() as i64,
                 result.findings.len() as i64,
                 government,
                 commercial,
@@ -283,10 +297,12 @@ impl Store for SqliteStore {
     fn load_run(&self, run: RunId) -> Result<ScanResult> {
         let info = self.runs()?.into_iter().find(|r| r.id == run).ok_or(HistoryError::NoSuchRun(run))?;
         let doc_timestamps: i64 = self.conn.query_row("SELECT doc_timestamps FROM runs WHERE id = ?1", [run], |r| r.get(0))?;
-        let mut stmt = self.conn.prepare("SELECT file, agency_id, agency_name, signatures FROM run_files WHERE run_id = ?1 ORDER BY rowid")?;
+        let mut stmt = self.conn.prepare("SELECT agency_id, agency_name, files, signed_files FROM run_agencies WHERE run_id = ?1 AND files > 0")?;
         let files = stmt
-            .query_map([run], |r| Ok(FileRecord { file: r.get(0)?, agency: AgencyRef { id: r.get(1)?, name: r.get(2)? }, signatures: r.get::<_, i64>(3)? as usize }))?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .query_map([run], |r| {
+                Ok((AgencyRef { id: r.get(0)?, name: r.get(1)? }, FileTally { scanned: r.get::<_, i64>(2)? as usize, signed: r.get::<_, i64>(3)? as usize }))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
         let findings = self.load_findings(run)?;
         let mut stmt = self.conn.prepare("SELECT file, member, stage, error, agency_id, agency_name FROM errors WHERE run_id = ?1 ORDER BY rowid")?;
         let errors = stmt
@@ -317,7 +333,7 @@ impl Store for SqliteStore {
         let mut stmt = self.conn.prepare(
             "SELECT r.id, r.finished, a.agency_id, a.government, a.commercial, a.other
              FROM runs r JOIN run_agencies a ON a.run_id = r.id
-             WHERE r.finished IS NOT NULL ORDER BY r.id, a.agency_id",
+             WHERE r.finished IS NOT NULL AND a.government + a.commercial + a.other > 0 ORDER BY r.id, a.agency_id",
         )?;
         let rows = stmt.query_map([], |r| {
             Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?, r.get::<_, i64>(4)?, r.get::<_, i64>(5)?))

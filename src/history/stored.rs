@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use base64::Engine;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -15,7 +14,7 @@ use crate::messages::Stage;
 use crate::signature::{Format, Integrity, Kind, Signature, TimeSource};
 
 /// Bumped whenever the shape below changes: older entries are re-read.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 #[derive(Serialize, Deserialize)]
 struct StoredExtraction {
@@ -35,9 +34,9 @@ struct StoredSignature {
     format: Format,
     kind: Kind,
     member: String,
-    /// DER, base64.
+    /// SHA-256 (hex) of each certificate; the DER is stored once apart.
     certs: Vec<String>,
-    /// Index into `certs`, or the DER when the signer came apart from them.
+    /// Index into `certs`, or the signer's SHA-256 when it came apart from them.
     signer: Option<SignerRef>,
     signer_ref: String,
     signed_at: Option<(i128, TimeSource)>,
@@ -57,27 +56,30 @@ struct StoredSignature {
 #[derive(Serialize, Deserialize)]
 enum SignerRef {
     Index(usize),
-    Der(String),
+    Sha256(String),
 }
 
-fn b64(der: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(der)
-}
-
-/// Certificates already decoded in this run, by their stored text:
-/// thousands of documents share a handful of signers and CAs.
+/// The certificates stored entries refer to, by SHA-256 (hex): each is
+/// stored once, and decoded once per run, however many documents carry it.
 #[derive(Default)]
-pub struct CertCache(Mutex<HashMap<String, Arc<Cert>>>);
+pub struct CertCache {
+    der: HashMap<String, Vec<u8>>,
+    decoded: Mutex<HashMap<String, Arc<Cert>>>,
+}
 
 impl CertCache {
-    fn get(&self, text: &str) -> Result<Arc<Cert>, String> {
-        if let Some(c) = self.0.lock().ok().and_then(|m| m.get(text).cloned()) {
+    pub fn new(der: HashMap<String, Vec<u8>>) -> CertCache {
+        CertCache { der, decoded: Mutex::default() }
+    }
+
+    fn get(&self, sha: &str) -> Result<Arc<Cert>, String> {
+        if let Some(c) = self.decoded.lock().ok().and_then(|m| m.get(sha).cloned()) {
             return Ok(c);
         }
-        let der = base64::engine::general_purpose::STANDARD.decode(text).map_err(|e| e.to_string())?;
-        let cert = Arc::new(Cert::from_der(&der).map_err(|e| e.to_string())?);
-        if let Ok(mut m) = self.0.lock() {
-            m.insert(text.to_owned(), cert.clone());
+        let der = self.der.get(sha).ok_or_else(|| format!("stored certificate {sha} is missing"))?;
+        let cert = Arc::new(Cert::from_der(der).map_err(|e| e.to_string())?);
+        if let Ok(mut m) = self.decoded.lock() {
+            m.insert(sha.to_owned(), cert.clone());
         }
         Ok(cert)
     }
@@ -91,16 +93,24 @@ fn at(n: i128) -> Result<OffsetDateTime, String> {
     OffsetDateTime::from_unix_timestamp_nanos(n).map_err(|e| e.to_string())
 }
 
-/// JSON of an extraction; None when nothing was found (most files).
-pub fn encode(e: &Extraction) -> Option<String> {
+/// JSON of an extraction (None when nothing was found: most files), and
+/// the certificates it refers to, as (SHA-256 hex, DER).
+pub fn encode(e: &Extraction) -> (Option<String>, Vec<(String, Vec<u8>)>) {
     if e.signatures.is_empty() && e.problems.is_empty() {
-        return None;
+        return (None, Vec::new());
+    }
+    let mut certs: Vec<(String, Vec<u8>)> = Vec::new();
+    for c in e.signatures.iter().flat_map(|s| s.certs.iter().chain(s.signer.iter())) {
+        let sha = c.sha256_hex();
+        if !certs.iter().any(|(s, _)| *s == sha) {
+            certs.push((sha, c.der.clone()));
+        }
     }
     let stored = StoredExtraction {
         signatures: e.signatures.iter().map(store_signature).collect(),
         problems: e.problems.iter().map(|p| StoredProblem { member: p.member.clone(), stage: p.stage, error: p.error.clone() }).collect(),
     };
-    serde_json::to_string(&stored).ok()
+    (serde_json::to_string(&stored).ok(), certs)
 }
 
 pub fn decode(json: Option<&str>, certs: &CertCache) -> Result<Extraction, String> {
@@ -116,13 +126,13 @@ pub fn decode(json: Option<&str>, certs: &CertCache) -> Result<Extraction, Strin
 fn store_signature(s: &Signature) -> StoredSignature {
     let signer = s.signer.as_ref().map(|signer| match s.certs.iter().position(|c| c.sha256 == signer.sha256) {
         Some(i) => SignerRef::Index(i),
-        None => SignerRef::Der(b64(&signer.der)),
+        None => SignerRef::Sha256(signer.sha256_hex()),
     });
     StoredSignature {
         format: s.format,
         kind: s.kind,
         member: s.member.clone(),
-        certs: s.certs.iter().map(|c| b64(&c.der)).collect(),
+        certs: s.certs.iter().map(|c| c.sha256_hex()).collect(),
         signer,
         signer_ref: s.signer_ref.clone(),
         signed_at: s.signed_at.map(|(t, src)| (nanos(t), src)),
@@ -145,7 +155,7 @@ fn load_signature(s: StoredSignature, cache: &CertCache) -> Result<Signature, St
     let signer = match s.signer {
         None => None,
         Some(SignerRef::Index(i)) => Some(certs.get(i).cloned().ok_or("stored signer index out of range")?),
-        Some(SignerRef::Der(d)) => Some(cache.get(&d)?),
+        Some(SignerRef::Sha256(d)) => Some(cache.get(&d)?),
     };
     Ok(Signature {
         format: s.format,
