@@ -76,12 +76,24 @@ fn run_scan(args: &ScanArgs) -> Result<u8, String> {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    let history = match (session, cache) {
-        (Some(s), Some(c)) => Some(s.finish(c, &result, &visited, &opts.sources).map_err(|e| e.to_string())?),
-        _ => None,
+    let (history, pending) = match (session, cache) {
+        (Some(s), Some(c)) => {
+            let (view, pending) = s.prepare(c, &result, &visited, &opts.sources).map_err(|e| e.to_string())?;
+            (Some(view), Some(pending))
+        }
+        _ => (None, None),
     };
     let input = report::ReportInput { scan: &result, rules: &rules, anchors: anchors.len(), history: history.as_ref() };
-    let tables = report::write(&args.out, &input).map_err(|e| format!("{e:#}"))?;
+    // The run is stored while the reports are written.
+    let (tables, stored) = std::thread::scope(|s| {
+        let storing = pending.map(|p| s.spawn(|| p.store(&result)));
+        let tables = report::write(&args.out, &input);
+        (tables, storing.map(|h| h.join().unwrap_or_else(|_| Err(history::HistoryError::Damaged("the history writer panicked".into())))))
+    });
+    let tables = tables.map_err(|e| format!("{e:#}"))?;
+    if let Some(Err(e)) = stored {
+        return Err(format!("the scan history could not be stored: {e}"));
+    }
     if args.json {
         let mut stdout = std::io::stdout().lock();
         for f in &result.findings {

@@ -133,6 +133,27 @@ pub trait Store {
     fn audit_points(&self) -> Result<Vec<AuditPoint>>;
 }
 
+/// Per agency: files scanned, files signed, and government / commercial /
+/// other signatures of a scan (what `run_agencies` stores and the audit
+/// trend shows).
+pub fn agency_totals(result: &ScanResult) -> std::collections::BTreeMap<crate::agency::AgencyRef, [usize; 5]> {
+    let mut per_agency: std::collections::BTreeMap<crate::agency::AgencyRef, [usize; 5]> = std::collections::BTreeMap::new();
+    for (agency, tally) in &result.files {
+        let row = per_agency.entry(agency.clone()).or_default();
+        row[0] += tally.scanned;
+        row[1] += tally.signed;
+    }
+    for f in &result.findings {
+        let slot = match f.ca_class {
+            crate::rules::CaClass::Government => 2,
+            crate::rules::CaClass::Commercial => 3,
+            _ => 4,
+        };
+        per_agency.entry(crate::agency::AgencyRef { id: f.agency_id.clone(), name: f.agency_name.clone() }).or_default()[slot] += 1;
+    }
+    per_agency
+}
+
 /// The latest completed run, or `id` when given.
 pub fn pick_run(store: &dyn Store, id: Option<RunId>) -> Result<RunInfo> {
     let runs = store.runs()?;

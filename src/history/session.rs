@@ -77,9 +77,11 @@ impl Session {
         Ok(FileCache { entries, certs, save })
     }
 
-    /// Stores the run, forgets files gone from the scanned `roots`, and
-    /// returns what the reports show from the history.
-    pub fn finish(mut self, cache: FileCache, result: &ScanResult, visited: &Visited, roots: &[PathBuf]) -> Result<HistoryView> {
+    /// Forgets files gone from the scanned `roots` and returns what the
+    /// reports show from the history, this run included (from memory), and
+    /// the run still to store: storing it and writing the reports can then
+    /// go side by side.
+    pub fn prepare(mut self, cache: FileCache, result: &ScanResult, visited: &Visited, roots: &[PathBuf]) -> Result<(HistoryView, PendingRun)> {
         // The writer ends when the scan's sender is gone.
         drop(cache);
         if let Some(handle) = self.writer.take() {
@@ -91,8 +93,48 @@ impl Session {
         let gone: Vec<String> = self.store.cached_paths()?.into_iter().filter(|p| under_roots(p) && !visited.paths.contains(p)).collect();
         self.store.forget_files(&gone)?;
         let stats = RunStats { files_read: visited.files_read, files_removed: gone.len() as u64 };
-        self.store.finish_run(self.run, result, stats)?;
-        view(&self.store, self.run, result, None)
+
+        let mut runs = self.store.runs()?;
+        let mut audits = self.store.audit_points()?;
+        let previous = runs.last().cloned();
+        let changes = match &previous {
+            Some(p) => compare(&self.store.load_findings(p.id)?, &result.findings),
+            None => Vec::new(),
+        };
+        runs.push(RunInfo {
+            id: self.run,
+            started: result.started,
+            finished: Some(result.finished),
+            sources: result.sources.clone(),
+            rules_digest: String::new(),
+            tool_version: crate::report::VERSION.into(),
+            files: result.files.values().map(|t| t.scanned as u64).sum(),
+            signatures: result.findings.len() as u64,
+            files_read: stats.files_read,
+            files_removed: stats.files_removed,
+        });
+        audits.extend(super::agency_totals(result).into_iter().filter(|(_, t)| t[2] + t[3] + t[4] > 0).map(|(agency, t)| AuditPoint {
+            run: self.run,
+            finished: result.finished,
+            agency_id: agency.id,
+            government: t[2],
+            commercial: t[3],
+            other: t[4],
+        }));
+        Ok((HistoryView { runs, audits, previous, changes }, PendingRun { session: self, stats }))
+    }
+}
+
+/// A run whose results are known but not yet stored.
+pub struct PendingRun {
+    session: Session,
+    stats: RunStats,
+}
+
+impl PendingRun {
+    /// Stores the run's findings and marks it complete (one transaction).
+    pub fn store(mut self, result: &ScanResult) -> Result<()> {
+        self.session.store.finish_run(self.session.run, result, self.stats)
     }
 }
 

@@ -210,20 +210,7 @@ impl Store for SqliteStore {
         }
         {
             // Per agency: files, and classes for the trend across audits.
-            let mut per_agency: std::collections::BTreeMap<AgencyRef, [i64; 5]> = std::collections::BTreeMap::new();
-            for (agency, tally) in &result.files {
-                let row = per_agency.entry(agency.clone()).or_default();
-                row[0] += tally.scanned as i64;
-                row[1] += tally.signed as i64;
-            }
-            for f in &result.findings {
-                let slot = match f.ca_class {
-                    CaClass::Government => 2,
-                    CaClass::Commercial => 3,
-                    _ => 4,
-                };
-                per_agency.entry(AgencyRef { id: f.agency_id.clone(), name: f.agency_name.clone() }).or_default()[slot] += 1;
-            }
+            let per_agency = super::agency_totals(result);
             let mut stmt = tx.prepare(
                 "INSERT INTO run_agencies (run_id, agency_id, agency_name, files, signed_files, government, commercial, other)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
@@ -231,7 +218,7 @@ impl Store for SqliteStore {
                      government = government + excluded.government, commercial = commercial + excluded.commercial, other = other + excluded.other",
             )?;
             for (agency, [files, signed, g, c, o]) in per_agency {
-                stmt.execute(params![run, agency.id, agency.name, files, signed, g, c, o])?;
+                stmt.execute(params![run, agency.id, agency.name, files as i64, signed as i64, g as i64, c as i64, o as i64])?;
             }
         }
         let count = |class: CaClass| result.findings.iter().filter(|f| f.ca_class == class).count() as i64;

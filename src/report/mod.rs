@@ -39,27 +39,75 @@ pub fn write(out: &Path, input: &ReportInput<'_>) -> anyhow::Result<Tables> {
     Ok(tables)
 }
 
+/// The previous report, kept beside `out` (hidden) to be reused as the
+/// next run's staging folder: rewriting files in place is much cheaper
+/// than creating new ones right after deleting old ones (ext4 searches for
+/// a fresh inode then), and a monthly rescan writes the same files again.
+fn previous_dir(out: &Path) -> PathBuf {
+    let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "report".into());
+    out.with_file_name(format!(".{name}.previous"))
+}
+
 fn staging_dir(out: &Path) -> anyhow::Result<PathBuf> {
     let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
     let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "report".into());
     let staging = parent.join(format!(".{name}.tmp-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&staging);
-    std::fs::create_dir(&staging).with_context(|| format!("cannot create {}", staging.display()))?;
+    if std::fs::rename(previous_dir(out), &staging).is_err() {
+        std::fs::create_dir(&staging).with_context(|| format!("cannot create {}", staging.display()))?;
+    }
     Ok(staging)
 }
 
-/// Replaces `out` by `staging`; the old report is removed only after the
-/// new one is in place.
+/// Puts `staging` at `out` in one step (renameat2 RENAME_EXCHANGE: a
+/// reader sees the old report or the new one, never none), and keeps the
+/// old one for the next run.
 fn swap_into_place(staging: &Path, out: &Path) -> anyhow::Result<()> {
-    if out.exists() {
-        let old = staging.with_extension("old");
-        let _ = std::fs::remove_dir_all(&old);
-        std::fs::rename(out, &old).with_context(|| format!("cannot move the previous report {} aside", out.display()))?;
-        std::fs::rename(staging, out).with_context(|| format!("cannot move the new report into {}", out.display()))?;
-        let _ = std::fs::remove_dir_all(&old);
-    } else {
-        std::fs::rename(staging, out).with_context(|| format!("cannot move the new report into {}", out.display()))?;
+    let moved = || format!("cannot move the new report into {}", out.display());
+    if !out.exists() {
+        return std::fs::rename(staging, out).with_context(moved);
+    }
+    let previous = previous_dir(out);
+    if exchange(staging, out).is_ok() {
+        if std::fs::rename(staging, &previous).is_err() {
+            let _ = std::fs::remove_dir_all(staging);
+        }
+        return Ok(());
+    }
+    // A file system without RENAME_EXCHANGE: two renames.
+    let _ = std::fs::remove_dir_all(&previous);
+    std::fs::rename(out, &previous).with_context(|| format!("cannot move the previous report {} aside", out.display()))?;
+    std::fs::rename(staging, out).with_context(moved)
+}
+
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = |p: &Path| std::ffi::CString::new(p.as_os_str().as_bytes()).map_err(std::io::Error::other);
+    let (a, b) = (c(a)?, c(b)?);
+    // SAFETY: two valid NUL-terminated paths; no memory is shared.
+    let rc = unsafe { libc::renameat2(libc::AT_FDCWD, a.as_ptr(), libc::AT_FDCWD, b.as_ptr(), libc::RENAME_EXCHANGE) };
+    if rc == 0 { Ok(()) } else { Err(std::io::Error::last_os_error()) }
+}
+
+/// Removes what a reused staging folder holds that this report does not
+/// write (an agency gone, the history files of a report without one).
+fn prune(dir: &Path, top: &[&str], agencies: &[&str]) -> std::io::Result<()> {
+    let remove = |p: &Path| if p.is_dir() { std::fs::remove_dir_all(p) } else { std::fs::remove_file(p) };
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name != "agencies" && !top.contains(&name.as_str()) {
+            remove(&entry.path())?;
+        }
+    }
+    if let Ok(list) = std::fs::read_dir(dir.join("agencies")) {
+        for entry in list {
+            let entry = entry?;
+            if !agencies.contains(&entry.file_name().to_string_lossy().as_ref()) {
+                remove(&entry.path())?;
+            }
+        }
     }
     Ok(())
 }
@@ -105,6 +153,12 @@ fn write_into(dir: &Path, input: &ReportInput<'_>, t: &Tables) -> anyhow::Result
         };
         std::fs::write(adir.join("report.html"), html::agency(generated.clone(), &input.rules.legal, row, t, mine, errs, history)?)?;
     }
+    let mut top = vec!["signatures.csv", "signers.csv", "agencies.csv", "errors.csv", "trend.csv", "summary.json", "index.html"];
+    if input.history.is_some() {
+        top.extend(["audits.csv", "changes.csv"]);
+    }
+    let agencies: Vec<&str> = t.agencies.iter().map(|a| a.agency_id.as_str()).collect();
+    prune(dir, &top, &agencies)?;
     Ok(())
 }
 
