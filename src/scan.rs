@@ -184,7 +184,7 @@ fn scan_file(input: &Input, ctx: &Context<'_>) -> FileOutcome {
     let key = ctx.key(&input.path);
     let stamp = stamp_of(&input.path);
     if let (Some(cache), Some((size, mtime))) = (ctx.cache, stamp)
-        && let Some(hit) = cache.entries.get(&key).filter(|c| c.size == size && c.mtime_ns == mtime)
+        && let Some(hit) = cache.entries.get(&key).filter(|c| c.usable && c.size == size && c.mtime_ns == mtime)
         && hit.deps.iter().all(|d| stamp_of(Path::new(&d.path)) == Some((d.size, d.mtime_ns)))
         && let Ok(extraction) = stored::decode(hit.extraction.as_deref(), &cache.certs)
     {

@@ -32,6 +32,9 @@ pub struct CachedFile {
     pub extraction: Option<String>,
     /// Other files (and folders) that must be unchanged too.
     pub deps: Vec<Dependency>,
+    /// Made under this run's cache key (tool version and limits): only
+    /// then may it stand in for reading the file.
+    pub usable: bool,
 }
 
 /// Another file an entry depends on, as it was when the entry was made.
@@ -112,12 +115,11 @@ pub type Result<T> = std::result::Result<T, HistoryError>;
 pub trait Store {
     /// Records that a run started; it stays incomplete until [`Store::finish_run`].
     fn begin_run(&mut self, sources: &[String], rules_digest: &str) -> Result<RunId>;
-    /// The cache entries made under `cache_key` (tool version and limits).
+    /// Every cache entry; `usable` where made under `cache_key` (tool
+    /// version and limits). All paths serve to notice deletions.
     fn cached_files(&self, cache_key: &str) -> Result<HashMap<String, CachedFile>>;
     /// Every certificate the cache refers to: SHA-256 (hex) to DER.
     fn cached_certs(&self) -> Result<HashMap<String, Vec<u8>>>;
-    /// Every path in the cache, whatever its key (to notice deletions).
-    fn cached_paths(&self) -> Result<Vec<String>>;
     fn save_files(&mut self, run: RunId, cache_key: &str, files: &[SavedFile]) -> Result<()>;
     fn forget_files(&mut self, paths: &[String]) -> Result<()>;
     /// Stores the run's findings, files and errors, and marks it complete:

@@ -46,7 +46,28 @@ pub struct Session {
     run: RunId,
     cache_key: String,
     writer: Option<JoinHandle<Result<()>>>,
+    /// The past runs, read while the scan runs.
+    past: Option<JoinHandle<Result<Past>>>,
     _lock: Lock,
+}
+
+/// What the reports need from earlier runs: the runs, their per-agency
+/// totals, and the findings of the latest one (to compare with).
+struct Past {
+    runs: Vec<RunInfo>,
+    audits: Vec<AuditPoint>,
+    previous_findings: Vec<crate::finding::Finding>,
+}
+
+fn read_past(db: &Path) -> Result<Past> {
+    let store = SqliteStore::open(db)?;
+    let runs = store.runs()?;
+    let audits = store.audit_points()?;
+    let previous_findings = match runs.last() {
+        Some(p) => store.load_findings(p.id)?,
+        None => Vec::new(),
+    };
+    Ok(Past { runs, audits, previous_findings })
 }
 
 impl Session {
@@ -58,7 +79,11 @@ impl Session {
         let lock = acquire(db, wait)?;
         let mut store = SqliteStore::open(db).map_err(|e| format!("{}: {e}", db.display()))?;
         let run = store.begin_run(sources, rules_digest).map_err(|e| format!("{}: {e}", db.display()))?;
-        Ok(Session { db: db.to_path_buf(), store, run, cache_key, writer: None, _lock: lock })
+        let past = {
+            let db = db.to_path_buf();
+            Some(std::thread::spawn(move || read_past(&db)))
+        };
+        Ok(Session { db: db.to_path_buf(), store, run, cache_key, writer: None, past, _lock: lock })
     }
 
     pub fn run_id(&self) -> RunId {
@@ -68,7 +93,11 @@ impl Session {
     /// The cache entries this run may use (none with `--full`), and the
     /// channel that stores what it reads, in batches, from another thread.
     pub fn cache(&mut self, full: bool) -> Result<FileCache> {
-        let entries = if full { HashMap::new() } else { self.store.cached_files(&self.cache_key)? };
+        let mut entries = self.store.cached_files(&self.cache_key)?;
+        if full {
+            // Kept to notice deletions; never served.
+            entries.values_mut().for_each(|e| e.usable = false);
+        }
         let certs = crate::history::stored::CertCache::new(if full { HashMap::new() } else { self.store.cached_certs()? });
         let (save, rx) = std::sync::mpsc::channel();
         let mut writer = SqliteStore::open(&self.db)?;
@@ -82,25 +111,25 @@ impl Session {
     /// the run still to store: storing it and writing the reports can then
     /// go side by side.
     pub fn prepare(mut self, cache: FileCache, result: &ScanResult, visited: &Visited, roots: &[PathBuf]) -> Result<(HistoryView, PendingRun)> {
+        let known: Vec<String> = cache.entries.into_keys().collect();
         // The writer ends when the scan's sender is gone.
-        drop(cache);
+        drop(cache.save);
         if let Some(handle) = self.writer.take() {
             handle.join().unwrap_or(Ok(()))?;
         }
         let cwd = std::env::current_dir().unwrap_or_default();
         let roots: Vec<String> = roots.iter().map(|r| cwd.join(r).components().collect::<PathBuf>().to_string_lossy().into_owned()).collect();
         let under_roots = |p: &str| roots.iter().any(|r| p == r || p.strip_prefix(r.as_str()).is_some_and(|rest| rest.starts_with('/') || r.ends_with('/')));
-        let gone: Vec<String> = self.store.cached_paths()?.into_iter().filter(|p| under_roots(p) && !visited.paths.contains(p)).collect();
+        let gone: Vec<String> = known.into_iter().filter(|p| under_roots(p) && !visited.paths.contains(p)).collect();
         self.store.forget_files(&gone)?;
         let stats = RunStats { files_read: visited.files_read, files_removed: gone.len() as u64 };
 
-        let mut runs = self.store.runs()?;
-        let mut audits = self.store.audit_points()?;
-        let previous = runs.last().cloned();
-        let changes = match &previous {
-            Some(p) => compare(&self.store.load_findings(p.id)?, &result.findings),
-            None => Vec::new(),
+        let Past { mut runs, mut audits, previous_findings } = match self.past.take() {
+            Some(handle) => handle.join().unwrap_or_else(|_| Err(super::HistoryError::Damaged("reading the past runs panicked".into())))?,
+            None => read_past(&self.db)?,
         };
+        let previous = runs.last().cloned();
+        let changes = if previous.is_some() { compare(&previous_findings, &result.findings) } else { Vec::new() };
         runs.push(RunInfo {
             id: self.run,
             started: result.started,

@@ -136,7 +136,7 @@ impl Store for SqliteStore {
     }
 
     fn cached_files(&self, cache_key: &str) -> Result<HashMap<String, CachedFile>> {
-        let mut stmt = self.conn.prepare("SELECT path, size, mtime_ns, extraction, deps FROM files WHERE cache_key = ?1")?;
+        let mut stmt = self.conn.prepare("SELECT path, size, mtime_ns, extraction, deps, cache_key = ?1 FROM files")?;
         let rows = stmt.query_map([cache_key], |r| {
             let mtime: String = r.get(2)?;
             let deps: Option<String> = r.get(4)?;
@@ -145,7 +145,9 @@ impl Store for SqliteStore {
                 Some(d) => serde_json::from_str(&d).unwrap_or_else(|_| vec![Dependency { path: String::new(), size: 0, mtime_ns: 0 }]),
                 None => Vec::new(),
             };
-            Ok((r.get::<_, String>(0)?, CachedFile { size: r.get::<_, i64>(1)? as u64, mtime_ns: mtime.parse().unwrap_or(i128::MIN), extraction: r.get(3)?, deps }))
+            let usable: bool = r.get(5)?;
+            let extraction = if usable { r.get(3)? } else { None };
+            Ok((r.get::<_, String>(0)?, CachedFile { size: r.get::<_, i64>(1)? as u64, mtime_ns: mtime.parse().unwrap_or(i128::MIN), extraction, deps, usable }))
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -153,12 +155,6 @@ impl Store for SqliteStore {
     fn cached_certs(&self) -> Result<HashMap<String, Vec<u8>>> {
         let mut stmt = self.conn.prepare("SELECT sha256, der FROM certs")?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
-
-    fn cached_paths(&self) -> Result<Vec<String>> {
-        let mut stmt = self.conn.prepare("SELECT path FROM files")?;
-        let rows = stmt.query_map([], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 

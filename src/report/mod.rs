@@ -9,6 +9,7 @@ pub mod html;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
+use rayon::prelude::*;
 use serde_json::json;
 
 use crate::aggregate::{self, Tables};
@@ -139,7 +140,8 @@ fn write_into(dir: &Path, input: &ReportInput<'_>, t: &Tables) -> anyhow::Result
         history: input.history,
     })?;
     std::fs::write(dir.join("index.html"), index)?;
-    for row in &t.agencies {
+    // Agency pages are independent: written in parallel.
+    t.agencies.par_iter().try_for_each(|row| -> anyhow::Result<()> {
         let adir = dir.join("agencies").join(&row.agency_id);
         std::fs::create_dir_all(&adir)?;
         let mine: Vec<_> = findings.iter().filter(|f| f.agency_id == row.agency_id).collect();
@@ -152,7 +154,8 @@ fn write_into(dir: &Path, input: &ReportInput<'_>, t: &Tables) -> anyhow::Result
             previous: input.history.and_then(|h| h.previous.as_ref()).map(|p| p.finished.map(rfc3339).unwrap_or_default()),
         };
         std::fs::write(adir.join("report.html"), html::agency(generated.clone(), &input.rules.legal, row, t, mine, errs, history)?)?;
-    }
+        Ok(())
+    })?;
     let mut top = vec!["signatures.csv", "signers.csv", "agencies.csv", "errors.csv", "trend.csv", "summary.json", "index.html"];
     if input.history.is_some() {
         top.extend(["audits.csv", "changes.csv"]);
