@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Read;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -131,10 +132,13 @@ pub fn run(opts: &ScanOptions, rules: &Rules, anchors: &AnchorStore, on_file: &(
     let outcomes: Vec<FileOutcome> = rx
         .into_iter()
         .par_bridge()
-        .flat_map_iter(|batch| batch.into_iter())
-        .map(|item| {
+        .flat_map_iter(|batch| {
+            let stamps = stamps_of(&batch);
+            batch.into_iter().zip(stamps)
+        })
+        .map(|(item, stamp)| {
             let out = match item {
-                Ok(input) => scan_file(&input, &ctx),
+                Ok(input) => scan_file(&input, stamp, &ctx),
                 Err(row) => {
                     let agency = rules.agencies.by_path(&row.file, &row.file).unwrap_or_else(|| rules.agencies.unassigned());
                     FileOutcome { visited: None, record: None, findings: Vec::new(), errors: vec![(row, agency)], doc_timestamps: 0 }
@@ -178,11 +182,11 @@ pub fn run(opts: &ScanOptions, rules: &Rules, anchors: &AnchorStore, on_file: &(
     (result, visited)
 }
 
-fn scan_file(input: &Input, ctx: &Context<'_>) -> FileOutcome {
+/// `stamp`: the file's (size, mtime), taken with its batch.
+fn scan_file(input: &Input, stamp: Option<(u64, i128)>, ctx: &Context<'_>) -> FileOutcome {
     let agencies = &ctx.rules.agencies;
     let path_agency = agencies.by_path(&input.relative, &input.display);
     let key = ctx.key(&input.path);
-    let stamp = stamp_of(&input.path);
     if let (Some(cache), Some((size, mtime))) = (ctx.cache, stamp)
         && let Some(hit) = cache.entries.get(&key).filter(|c| c.usable && c.size == size && c.mtime_ns == mtime)
         && hit.deps.iter().all(|d| stamp_of(Path::new(&d.path)) == Some((d.size, d.mtime_ns)))
@@ -321,6 +325,45 @@ impl Context<'_> {
             text.into_owned()
         }
     }
+}
+
+/// (size, mtime) of each walked file. Files of one folder are stat'ed
+/// relative to the folder (fstatat): the kernel resolves the folder's path
+/// once per batch instead of once per file.
+fn stamps_of(batch: &[Result<Input, ErrorRow>]) -> Vec<Option<(u64, i128)>> {
+    use std::os::unix::ffi::OsStrExt;
+    let mut out = Vec::with_capacity(batch.len());
+    let mut dir: Option<(PathBuf, Option<std::fs::File>)> = None;
+    for item in batch {
+        let Ok(input) = item else {
+            out.push(None);
+            continue;
+        };
+        let (Some(parent), Some(name)) = (input.path.parent(), input.path.file_name()) else {
+            out.push(stamp_of(&input.path));
+            continue;
+        };
+        if dir.as_ref().is_none_or(|(p, _)| p != parent) {
+            let handle = std::fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_PATH | libc::O_DIRECTORY)
+                .open(if parent.as_os_str().is_empty() { Path::new(".") } else { parent })
+                .ok();
+            dir = Some((parent.to_path_buf(), handle));
+        }
+        let stamp = match (&dir, std::ffi::CString::new(name.as_bytes())) {
+            (Some((_, Some(fd))), Ok(name)) => {
+                let mut st: libc::stat = unsafe { std::mem::zeroed() };
+                // SAFETY: a valid directory fd, a NUL-terminated name and a
+                // stat buffer we own. Follows symlinks, as fs::metadata does.
+                let rc = unsafe { libc::fstatat(std::os::fd::AsRawFd::as_raw_fd(fd), name.as_ptr(), &mut st, 0) };
+                (rc == 0).then(|| (st.st_size as u64, st.st_mtime as i128 * 1_000_000_000 + st.st_mtime_nsec as i128))
+            }
+            _ => stamp_of(&input.path),
+        };
+        out.push(stamp);
+    }
+    out
 }
 
 /// (size, mtime) of a file or folder: what says it changed.
