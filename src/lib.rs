@@ -31,5 +31,6 @@ pub mod scan;
 pub mod signature;
 pub mod source;
 pub mod trust;
+pub mod uri;
 pub mod verify;
 pub mod xml;

@@ -282,7 +282,7 @@ fn reference(doc: &Doc, sig: usize, r: usize, parts: Option<&dyn Parts>, rels_fo
     } else {
         let parts = parts.ok_or("an external reference (not in this document): not resolvable from here")?;
         let name = uri.split('?').next().unwrap_or(uri).trim_start_matches('/');
-        let name = percent_decode(name);
+        let name = crate::uri::percent_decode(name);
         Data::Octets(parts.part(&name)?)
     };
     if let Some(transforms) = doc.child(r, DSIG, "Transforms") {
@@ -430,23 +430,4 @@ fn relationship_transform(doc: &Doc, transform: usize, rels: &[u8], form: RelsFo
     }
     xml.push_str("</Relationships>");
     Ok(xml.into_bytes())
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = |c: u8| (c as char).to_digit(16);
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }

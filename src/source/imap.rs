@@ -13,6 +13,8 @@ use futures_util::StreamExt;
 use tokio::net::TcpStream;
 use tokio_rustls::rustls;
 
+use crate::uri::{percent_decode, percent_encode};
+
 /// How the connection is protected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transport {
@@ -95,29 +97,6 @@ fn redact(url: &str) -> String {
     }
 }
 
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = |c: u8| (c as char).to_digit(16);
-        if b[i] == b'%' && i + 2 < b.len()
-            && let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn percent_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-._~@!$&'()*+,=:".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
-        .collect()
-}
 
 /// Credentials and trust for the connection.
 #[derive(Clone)]
