@@ -10,6 +10,12 @@ pub struct AgencyRef {
     pub name: String,
 }
 
+/// The last folder's agency, for [`AgencyMap::by_path_memo`].
+#[derive(Debug, Default)]
+pub struct FolderMemo {
+    last: Option<(String, String, Option<AgencyRef>)>,
+}
+
 impl AgencyMap {
     pub fn unassigned(&self) -> AgencyRef {
         AgencyRef { id: UNASSIGNED_ID.into(), name: self.unassigned_name.clone() }
@@ -27,6 +33,27 @@ impl AgencyMap {
         let first = set.matches(&rel).into_iter().chain(set.matches(&full)).map(|g| owner_of[g]).min()?;
         let a = &self.agencies[first];
         Some(AgencyRef { id: a.id.clone(), name: a.name.clone() })
+    }
+
+    /// [`by_path`](Self::by_path) for files that come folder by folder
+    /// (as the walk sends them): when the rules tell only folders apart,
+    /// each folder is matched once.
+    pub fn by_path_memo(&self, relative: &str, full: &str, memo: &mut FolderMemo) -> Option<AgencyRef> {
+        let folder = |p: &str| p.rsplit_once('/').map_or("", |(d, _)| d).len();
+        // A `\\` in a name would become a `/` once folded.
+        let name_of = |p: &str| p.rsplit_once('/').map_or(p, |(_, n)| n).contains('\\');
+        if !self.paths_by_folder || name_of(relative) || name_of(full) {
+            return self.by_path(relative, full);
+        }
+        let key = (&relative[..folder(relative)], &full[..folder(full)]);
+        if let Some((rel, ful, agency)) = &memo.last
+            && (rel.as_str(), ful.as_str()) == key
+        {
+            return agency.clone();
+        }
+        let agency = self.by_path(relative, full);
+        memo.last = Some((key.0.to_owned(), key.1.to_owned(), agency.clone()));
+        agency
     }
 
     /// By the signer certificate: the most specific subject pattern wins
@@ -75,5 +102,32 @@ mod tests {
         assert_eq!(map.by_mail("a@abc.thanhhoa.gov.vn").unwrap().id, "000.00.00.H56");
         assert!(map.by_mail("a@thanhhoa.gov.vn.evil.com").is_none());
         assert!(map.by_mail("not an address").is_none());
+    }
+
+    fn map_with_paths(paths: &[(&str, &str)]) -> crate::rules::AgencyMap {
+        let dir = tempfile::tempdir().unwrap();
+        let toml: String = paths.iter().map(|(id, glob)| format!("[[agency]]\nid = \"{id}\"\nname = \"{id}\"\npaths = [\"{glob}\"]\n")).collect();
+        std::fs::write(dir.path().join("agencies.toml"), format!("schema = 1\n{toml}")).unwrap();
+        Rules::load(Some(dir.path())).unwrap().agencies
+    }
+
+    #[test]
+    fn the_folder_memo_answers_as_matching_each_file_does() {
+        use super::FolderMemo;
+        let files = ["a/Sở Y tế/1.pdf", "a/Sở Y tế/2.eml", "a/Sở Y tế/sub/3.pdf", "a/khác/4.pdf", "a/Sở Y tế/5.pdf", "a/khác/x\\Sở Y tế\\6.pdf"];
+        let folders = map_with_paths(&[("syt", "**/so y te/**")]);
+        let by_name = map_with_paths(&[("syt", "**/so y te/**"), ("mail", "**/*.eml")]);
+        assert!(folders.paths_by_folder && !by_name.paths_by_folder);
+        for map in [&folders, &by_name] {
+            let mut memo = FolderMemo::default();
+            for f in files {
+                let full = format!("share/{f}");
+                assert_eq!(map.by_path_memo(f, &full, &mut memo), map.by_path(f, &full), "{f}");
+            }
+        }
+        let mut memo = FolderMemo::default();
+        assert_eq!(by_name.by_path_memo("a/Sở Y tế/2.eml", "share/a/Sở Y tế/2.eml", &mut memo).unwrap().id, "syt");
+        assert_eq!(by_name.by_path_memo("b/2.eml", "share/b/2.eml", &mut memo).unwrap().id, "mail");
+        assert_eq!(by_name.by_path_memo("b/2.pdf", "share/b/2.pdf", &mut memo), None);
     }
 }

@@ -115,7 +115,7 @@ impl Finding {
             root_cn: s(13),
             ca_id: s(14),
             ca_name: s(15),
-            ca_class: parse("ca_class", &r[16], &[CaClass::Government, CaClass::Commercial, CaClass::Foreign, CaClass::SelfSigned, CaClass::Untrusted].map(|c| (c, c.as_str())))?,
+            ca_class: parse("ca_class", &r[16], &CaClass::ALL.map(|c| (c, c.as_str())))?,
             classified_by: parse("classified_by", &r[17], &[ClassifiedBy::Chain, ClassifiedBy::Dn].map(|c| (c, c.as_str())))?.as_str(),
             chain: parse("chain", &r[18], &[ChainStatus::Verified, ChainStatus::Incomplete, ChainStatus::DnOnly, ChainStatus::Broken].map(|c| (c, c.as_str())))?.as_str(),
             integrity: parse("integrity", &r[19], &[Integrity::Valid, Integrity::Invalid, Integrity::Unknown].map(|i| (i, i.as_str())))?,

@@ -15,6 +15,7 @@ const EXIT_INPUT_ERRORS: u8 = 2;
 const EXIT_BELOW_THRESHOLD: u8 = 3;
 
 fn main() -> ExitCode {
+    grow_heap_in_large_steps();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -41,6 +42,14 @@ fn main() -> ExitCode {
 
 fn run_scan(args: &ScanArgs) -> Result<u8, String> {
     let opts = args.options()?;
+    // The history is locked and its cache read while the rules load.
+    let mut session = match args.db_path() {
+        Some(db) => {
+            let key = format!("sigaudit {} stored {} {:?} {:?}", report::VERSION, history::stored::VERSION, opts.limits, opts.unpack);
+            Some(Session::open(&db, std::time::Duration::from_secs(args.wait), key, args.full)?)
+        }
+        None => None,
+    };
     let (rules, anchors) = cli::load_trust(&args.trust)?;
     // Parsers of hostile input recurse: give workers room (every recursion
     // is also bounded in depth).
@@ -60,16 +69,11 @@ fn run_scan(args: &ScanArgs) -> Result<u8, String> {
             b.set_position(n as u64);
         }
     };
-    let mut session = match args.db_path() {
-        Some(db) => {
-            let sources: Vec<String> = args.sources.iter().map(|s| s.to_string_lossy().into_owned()).collect();
-            let key = format!("sigaudit {} stored {} {:?} {:?}", report::VERSION, history::stored::VERSION, opts.limits, opts.unpack);
-            Some(Session::open(&db, std::time::Duration::from_secs(args.wait), &sources, &rules.digest, key)?)
-        }
-        None => None,
-    };
     let cache = match &mut session {
-        Some(s) => Some(s.cache(args.full).map_err(|e| e.to_string())?),
+        Some(s) => {
+            let sources: Vec<String> = args.sources.iter().map(|s| s.to_string_lossy().into_owned()).collect();
+            s.begin_run(&sources, &rules.digest).and_then(|_| s.cache()).map(Some).map_err(|e| e.to_string())?
+        }
         None => None,
     };
     let (result, visited) = scan::run(&opts, &rules, &anchors, &progress, cache.as_ref());
@@ -117,16 +121,21 @@ fn run_scan(args: &ScanArgs) -> Result<u8, String> {
             peak_memory_bytes().map_or_else(|| "?".into(), |b| (b >> 20).to_string()),
         );
     }
-    if let Some(min) = args.fail_under
-        && t.migration_pct.unwrap_or(0.0) < min {
-            eprintln!("sigaudit: migration {pct} is below --fail-under {min}%");
-            return Ok(EXIT_BELOW_THRESHOLD);
-        }
-    if !result.errors.is_empty() {
+    let code = if let Some(min) = args.fail_under
+        && t.migration_pct.unwrap_or(0.0) < min
+    {
+        eprintln!("sigaudit: migration {pct} is below --fail-under {min}%");
+        EXIT_BELOW_THRESHOLD
+    } else if !result.errors.is_empty() {
         eprintln!("sigaudit: {} input(s) could not be read or parsed: see {}", result.errors.len(), args.out.join("errors.csv").display());
-        return Ok(EXIT_INPUT_ERRORS);
-    }
-    Ok(0)
+        EXIT_INPUT_ERRORS
+    } else {
+        0
+    };
+    // The process ends now: freeing every finding and table one by one
+    // would only delay the exit.
+    std::mem::forget((result, history, tables));
+    Ok(code)
 }
 
 fn run_report(args: &cli::ReportArgs) -> Result<u8, String> {
@@ -224,4 +233,16 @@ fn peak_memory_bytes() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let kib = status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?.trim().trim_end_matches("kB").trim().parse::<u64>().ok()?;
     Some(kib << 10)
+}
+
+/// Every scan thread allocates; glibc grows each thread's heap 128 KiB at a
+/// time (an mprotect and fresh page faults each), thousands of times in a
+/// rescan. 16 MiB steps cost only address space.
+fn grow_heap_in_large_steps() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator tunable; called before any
+    // other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_TOP_PAD, 16 << 20);
+    }
 }

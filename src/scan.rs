@@ -2,17 +2,17 @@
 //! findings. The crawl feeds a rayon pool; each file is one unit of work
 //! and never affects another.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use rayon::prelude::*;
 use time::OffsetDateTime;
 
-use crate::agency::AgencyRef;
+use crate::agency::{AgencyRef, FolderMemo};
 use crate::cert::Cert;
 use crate::classify::{Classification, classify};
 use crate::extract::cms_file::Detached;
@@ -25,7 +25,7 @@ use crate::source::read::{read_head, read_rest, stream_contains};
 use crate::source::imap::{ImapAuth, ImapEvent, ImapSource};
 use crate::source::{Input, ReadLimits, WalkOptions, open_noatime, walk};
 use crate::trust::AnchorStore;
-use crate::history::{CachedFile, Dependency, SavedFile, stored};
+use crate::history::{CachedFile, Dependency, HistoryError, SavedFile, stored};
 
 #[derive(Debug, Clone, Default)]
 pub struct ScanOptions {
@@ -47,7 +47,6 @@ pub struct FileTally {
 /// What the scan learnt about one file.
 #[derive(Debug, Clone)]
 pub struct FileRecord {
-    pub file: String,
     pub agency: AgencyRef,
     pub signatures: usize,
 }
@@ -80,25 +79,56 @@ pub struct Context<'a> {
 }
 
 /// The incremental cache as the scan sees it: what earlier runs extracted
-/// from each file (by absolute path), and where to send what this run reads.
+/// from each file, and where to send what this run reads. The stored part
+/// is loaded in the background: the walk starts meanwhile.
 pub struct FileCache {
-    pub entries: HashMap<String, CachedFile>,
-    pub certs: stored::CertCache,
+    loading: Mutex<Option<std::thread::JoinHandle<crate::history::Result<StoredFiles>>>>,
+    stored: OnceLock<crate::history::Result<StoredFiles>>,
     pub save: std::sync::mpsc::Sender<SavedFile>,
 }
 
-/// What the scan did besides its findings (for the history).
+/// What earlier runs extracted, by absolute path, and their certificates.
+pub struct StoredFiles {
+    pub entries: HashMap<String, CachedFile>,
+    pub certs: stored::CertCache,
+}
+
+impl FileCache {
+    /// `loading`: the thread reading the stored files.
+    pub fn new(loading: std::thread::JoinHandle<crate::history::Result<StoredFiles>>, save: std::sync::mpsc::Sender<SavedFile>) -> FileCache {
+        FileCache { loading: Mutex::new(Some(loading)), stored: OnceLock::new(), save }
+    }
+
+    /// The stored files (waits for the load), or why they could not be read.
+    pub fn stored(&self) -> &crate::history::Result<StoredFiles> {
+        self.stored.get_or_init(|| {
+            let loading = self.loading.lock().ok().and_then(|mut l| l.take());
+            loading
+                .map(|h| h.join().unwrap_or_else(|_| Err(HistoryError::Damaged("loading the file cache panicked".into()))))
+                .unwrap_or_else(|| Err(HistoryError::Damaged("the file cache was not loaded".into())))
+        })
+    }
+
+    /// Stops saving and hands back what was stored before this run.
+    pub fn finish(self) -> crate::history::Result<StoredFiles> {
+        self.stored();
+        let FileCache { stored, save, .. } = self;
+        drop(save);
+        stored.into_inner().unwrap_or_else(|| Err(HistoryError::Damaged("the file cache was not loaded".into())))
+    }
+}
+
+/// What the scan did besides its findings (for the history; the files
+/// met are marked in the cache).
 #[derive(Debug, Default)]
 pub struct Visited {
-    /// Absolute paths of every file met, read or not.
-    pub paths: HashSet<String>,
     /// Files actually read (not served from the cache).
     pub files_read: u64,
 }
 
 struct FileOutcome {
-    /// The file's absolute path, and whether it was read (not cached).
-    visited: Option<(String, bool)>,
+    /// Whether the file was read (not served from the cache).
+    read: bool,
     record: Option<FileRecord>,
     findings: Vec<Finding>,
     errors: Vec<(ErrorRow, AgencyRef)>,
@@ -129,52 +159,40 @@ pub fn run(opts: &ScanOptions, rules: &Rules, anchors: &AnchorStore, on_file: &(
         let _ = tx.send(batch);
     });
     let done = AtomicUsize::new(0);
-    let outcomes: Vec<FileOutcome> = rx
+    let gathered = rx
         .into_iter()
         .par_bridge()
         .flat_map_iter(|batch| {
             let stamps = stamps_of(&batch);
-            batch.into_iter().zip(stamps)
+            let mut memo = FolderMemo::default();
+            let agencies: Vec<_> = batch.iter().map(|item| item.as_ref().ok().and_then(|i| rules.agencies.by_path_memo(&i.relative, &i.display, &mut memo))).collect();
+            batch.into_iter().zip(stamps).zip(agencies)
         })
-        .map(|(item, stamp)| {
+        .map(|((item, stamp), path_agency)| {
             let out = match item {
-                Ok(input) => scan_file(&input, stamp, &ctx),
+                Ok(input) => scan_file(&input, stamp, path_agency, &ctx),
                 Err(row) => {
                     let agency = rules.agencies.by_path(&row.file, &row.file).unwrap_or_else(|| rules.agencies.unassigned());
-                    FileOutcome { visited: None, record: None, findings: Vec::new(), errors: vec![(row, agency)], doc_timestamps: 0 }
+                    FileOutcome { read: false, record: None, findings: Vec::new(), errors: vec![(row, agency)], doc_timestamps: 0 }
                 }
             };
             on_file(done.fetch_add(1, Ordering::Relaxed) + 1);
             out
         })
-        .collect();
+        .fold(Gathered::default, Gathered::add)
+        .reduce(Gathered::default, Gathered::merge);
     walker.join().expect("the walker thread does not panic");
-    let mut outcomes = outcomes;
-    outcomes.extend(scan_imap(opts, &ctx, on_file, &done));
+    let gathered = scan_imap(opts, &ctx, on_file, &done).into_iter().fold(gathered, Gathered::add);
     let mut result = ScanResult {
-        files: BTreeMap::new(),
-        findings: Vec::new(),
-        errors: Vec::new(),
-        doc_timestamps: 0,
+        files: gathered.files,
+        findings: gathered.findings,
+        errors: gathered.errors,
+        doc_timestamps: gathered.doc_timestamps,
         started,
         finished: started,
         sources: opts.sources.iter().map(|s| s.to_string_lossy().into_owned()).chain(opts.imap.iter().map(ImapSource::display)).collect(),
     };
-    let mut visited = Visited::default();
-    for o in outcomes {
-        if let Some((path, read)) = o.visited {
-            visited.files_read += u64::from(read);
-            visited.paths.insert(path);
-        }
-        if let Some(r) = o.record {
-            let tally = result.files.entry(r.agency).or_default();
-            tally.scanned += 1;
-            tally.signed += usize::from(r.signatures > 0);
-        }
-        result.findings.extend(o.findings);
-        result.errors.extend(o.errors);
-        result.doc_timestamps += o.doc_timestamps;
-    }
+    let visited = Visited { files_read: gathered.files_read };
     // Deterministic reports whatever the thread interleaving.
     result.findings.sort_by(|a, b| (&a.file, &a.member).cmp(&(&b.file, &b.member)));
     result.errors.sort();
@@ -182,19 +200,63 @@ pub fn run(opts: &ScanOptions, rules: &Rules, anchors: &AnchorStore, on_file: &(
     (result, visited)
 }
 
-/// `stamp`: the file's (size, mtime), taken with its batch.
-fn scan_file(input: &Input, stamp: Option<(u64, i128)>, ctx: &Context<'_>) -> FileOutcome {
+/// File outcomes summed up by each rayon task, then merged.
+#[derive(Default)]
+struct Gathered {
+    files: BTreeMap<AgencyRef, FileTally>,
+    findings: Vec<Finding>,
+    errors: Vec<(ErrorRow, AgencyRef)>,
+    doc_timestamps: usize,
+    files_read: u64,
+}
+
+impl Gathered {
+    fn add(mut self, o: FileOutcome) -> Gathered {
+        self.files_read += u64::from(o.read);
+        if let Some(r) = o.record {
+            let tally = match self.files.get_mut(&r.agency) {
+                Some(t) => t,
+                None => self.files.entry(r.agency).or_default(),
+            };
+            tally.scanned += 1;
+            tally.signed += usize::from(r.signatures > 0);
+        }
+        self.findings.extend(o.findings);
+        self.errors.extend(o.errors);
+        self.doc_timestamps += o.doc_timestamps;
+        self
+    }
+
+    fn merge(mut self, other: Gathered) -> Gathered {
+        for (agency, t) in other.files {
+            let tally = self.files.entry(agency).or_default();
+            tally.scanned += t.scanned;
+            tally.signed += t.signed;
+        }
+        self.findings.extend(other.findings);
+        self.errors.extend(other.errors);
+        self.doc_timestamps += other.doc_timestamps;
+        self.files_read += other.files_read;
+        self
+    }
+}
+
+/// `stamp`: the file's (size, mtime), and `path_agency` the agency its
+/// path says, both taken with its batch.
+fn scan_file(input: &Input, stamp: Option<(u64, i128)>, path_agency: Option<AgencyRef>, ctx: &Context<'_>) -> FileOutcome {
     let agencies = &ctx.rules.agencies;
-    let path_agency = agencies.by_path(&input.relative, &input.display);
     let key = ctx.key(&input.path);
-    if let (Some(cache), Some((size, mtime))) = (ctx.cache, stamp)
-        && let Some(hit) = cache.entries.get(&key).filter(|c| c.usable && c.size == size && c.mtime_ns == mtime)
+    let stored = ctx.cache.map(FileCache::stored).and_then(|s| s.as_ref().ok()).and_then(|s| Some((s.entries.get(&key)?, &s.certs)));
+    if let Some((entry, _)) = stored {
+        entry.seen.store(true, Ordering::Relaxed);
+    }
+    if let (Some((hit, certs)), Some((size, mtime))) = (stored, stamp)
+        && hit.usable
+        && (hit.size, hit.mtime_ns) == (size, mtime)
         && hit.deps.iter().all(|d| stamp_of(Path::new(&d.path)) == Some((d.size, d.mtime_ns)))
-        && let Ok(extraction) = stored::decode(hit.extraction.as_deref(), &cache.certs)
+        && let Ok(extraction) = stored::decode(hit.extraction.as_deref(), certs)
     {
-        let mut o = outcome(&input.display, path_agency, extraction, ctx);
-        o.visited = Some((key, false));
-        return o;
+        return outcome(&input.display, path_agency, extraction, ctx);
     }
     // A panic in a parser on one hostile file becomes an error row for that
     // file; the scan and every other finding go on.
@@ -210,17 +272,15 @@ fn scan_file(input: &Input, stamp: Option<(u64, i128)>, ctx: &Context<'_>) -> Fi
                 && let Some(deps) = e.depends_on.iter().map(|p| stamp_of(p).map(|(s, m)| Dependency { path: ctx.key(p), size: s, mtime_ns: m })).collect::<Option<Vec<_>>>()
             {
                 let (extraction, certs) = stored::encode(&e);
-                let _ = cache.save.send(SavedFile { path: key.clone(), size, mtime_ns: mtime, sha256: e.content_sha256.clone(), extraction, deps, certs });
+                let _ = cache.save.send(SavedFile { path: key, size, mtime_ns: mtime, sha256: e.content_sha256.clone(), extraction, deps, certs });
             }
-            let mut o = outcome(&input.display, path_agency, e, ctx);
-            o.visited = Some((key, true));
-            o
+            FileOutcome { read: true, ..outcome(&input.display, path_agency, e, ctx) }
         }
         Err((stage, msg)) => {
             let agency = path_agency.unwrap_or_else(|| agencies.unassigned());
             FileOutcome {
-                visited: Some((key, true)),
-                record: Some(FileRecord { file: input.display.clone(), agency: agency.clone(), signatures: 0 }),
+                read: true,
+                record: Some(FileRecord { agency: agency.clone(), signatures: 0 }),
                 findings: Vec::new(),
                 errors: vec![(ErrorRow::new(&input.display, "", stage, msg), agency)],
                 doc_timestamps: 0,
@@ -236,7 +296,7 @@ fn scan_file(input: &Input, stamp: Option<(u64, i128)>, ctx: &Context<'_>) -> Fi
 fn outcome(file: &str, known: Option<AgencyRef>, extraction: Extraction, ctx: &Context<'_>) -> FileOutcome {
     let agencies = &ctx.rules.agencies;
     let file_agency = || known.clone().unwrap_or_else(|| agencies.unassigned());
-    let mut out = FileOutcome { visited: None, record: None, findings: Vec::new(), errors: Vec::new(), doc_timestamps: 0 };
+    let mut out = FileOutcome { read: false, record: None, findings: Vec::new(), errors: Vec::new(), doc_timestamps: 0 };
     for p in extraction.problems {
         out.errors.push((ErrorRow::new(file, p.member, p.stage, p.error), file_agency()));
     }
@@ -261,7 +321,7 @@ fn outcome(file: &str, known: Option<AgencyRef>, extraction: Extraction, ctx: &C
         out.findings.push(Finding::new(file, &sig, &class, &agency));
     }
     let agency = known.clone().or_else(|| out.findings.first().map(|f| AgencyRef { id: f.agency_id.clone(), name: f.agency_name.clone() }));
-    out.record = Some(FileRecord { file: file.to_owned(), agency: agency.unwrap_or_else(|| agencies.unassigned()), signatures: out.findings.len() });
+    out.record = Some(FileRecord { agency: agency.unwrap_or_else(|| agencies.unassigned()), signatures: out.findings.len() });
     out
 }
 
@@ -289,7 +349,7 @@ fn scan_imap(opts: &ScanOptions, ctx: &Context<'_>, on_file: &(dyn Fn(usize) + S
                 }
                 ImapEvent::Problem { place, error } => {
                     let agency = owner.clone().unwrap_or_else(|| agencies.unassigned());
-                    FileOutcome { visited: None, record: None, findings: Vec::new(), errors: vec![(ErrorRow::new(place, "", Stage::Imap, error), agency)], doc_timestamps: 0 }
+                    FileOutcome { read: false, record: None, findings: Vec::new(), errors: vec![(ErrorRow::new(place, "", Stage::Imap, error), agency)], doc_timestamps: 0 }
                 }
             };
             on_file(done.fetch_add(1, Ordering::Relaxed) + 1);

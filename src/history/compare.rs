@@ -42,37 +42,68 @@ pub struct ChangeRow {
     pub last_signed_at: String,
 }
 
+/// What the comparison needs of a signature: far less than a finding, so
+/// that the previous run's signatures load quickly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signing {
+    pub agency_id: String,
+    pub agency_name: String,
+    pub signer_cn: String,
+    /// `signed_at` as reported (RFC 3339), empty when unknown.
+    pub signed_at: String,
+    pub file: String,
+    pub member: String,
+    pub ca_class: CaClass,
+    pub ca_name: String,
+}
+
+impl From<&Finding> for Signing {
+    fn from(f: &Finding) -> Signing {
+        Signing {
+            agency_id: f.agency_id.clone(),
+            agency_name: f.agency_name.clone(),
+            signer_cn: f.signer_cn.clone(),
+            signed_at: f.signed_at.clone().unwrap_or_default(),
+            file: f.file.clone(),
+            member: f.member.clone(),
+            ca_class: f.ca_class,
+            ca_name: f.ca_name.clone(),
+        }
+    }
+}
+
 type Identity = (String, String);
 
-fn identity(f: &Finding) -> Identity {
-    (f.agency_id.clone(), f.signer_cn.nfc().collect::<String>().to_lowercase().split_whitespace().collect::<Vec<_>>().join(" "))
+fn identity(s: &Signing) -> Identity {
+    (s.agency_id.clone(), s.signer_cn.nfc().collect::<String>().to_lowercase().split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
 /// Each person's latest signature (by signing time, then file, for a
 /// deterministic choice when times are missing).
-fn latest(findings: &[Finding]) -> BTreeMap<Identity, &Finding> {
-    let mut out: BTreeMap<Identity, &Finding> = BTreeMap::new();
-    for f in findings {
-        let key = (f.signed_at.as_deref().unwrap_or(""), f.file.as_str(), f.member.as_str());
-        out.entry(identity(f))
+fn latest(signings: &[Signing]) -> BTreeMap<Identity, &Signing> {
+    let mut out: BTreeMap<Identity, &Signing> = BTreeMap::new();
+    for s in signings {
+        let key = (&s.signed_at, &s.file, &s.member);
+        out.entry(identity(s))
             .and_modify(|cur| {
-                if key > (cur.signed_at.as_deref().unwrap_or(""), cur.file.as_str(), cur.member.as_str()) {
-                    *cur = f;
+                if key > (&cur.signed_at, &cur.file, &cur.member) {
+                    *cur = s;
                 }
             })
-            .or_insert(f);
+            .or_insert(s);
     }
     out
 }
 
-fn ca(f: &Finding) -> String {
-    if f.ca_name.is_empty() { f.ca_class.as_str().to_owned() } else { f.ca_name.clone() }
+fn ca(s: &Signing) -> String {
+    if s.ca_name.is_empty() { s.ca_class.as_str().to_owned() } else { s.ca_name.clone() }
 }
 
-pub fn compare(previous: &[Finding], current: &[Finding]) -> Vec<ChangeRow> {
+pub fn compare(previous: &[Signing], current: &[Finding]) -> Vec<ChangeRow> {
     let before = latest(previous);
+    let current: Vec<Signing> = current.iter().map(Signing::from).collect();
     let mut rows = Vec::new();
-    for (id, now) in latest(current) {
+    for (id, now) in latest(&current) {
         let was = before.get(&id);
         let was_commercial = was.is_some_and(|w| w.ca_class == CaClass::Commercial);
         let change = match now.ca_class {
@@ -88,7 +119,7 @@ pub fn compare(previous: &[Finding], current: &[Finding]) -> Vec<ChangeRow> {
             change,
             previous_ca: was.map(|w| ca(w)).unwrap_or_default(),
             current_ca: ca(now),
-            last_signed_at: now.signed_at.clone().unwrap_or_default(),
+            last_signed_at: now.signed_at.clone(),
         });
     }
     rows.sort_by(|a, b| (&a.agency_id, a.change, &a.signer_cn).cmp(&(&b.agency_id, b.change, &b.signer_cn)));

@@ -24,7 +24,7 @@ pub use sqlite::SqliteStore;
 pub type RunId = i64;
 
 /// A file's entry in the incremental cache.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct CachedFile {
     pub size: u64,
     pub mtime_ns: i128,
@@ -35,6 +35,8 @@ pub struct CachedFile {
     /// Made under this run's cache key (tool version and limits): only
     /// then may it stand in for reading the file.
     pub usable: bool,
+    /// Met by this run's walk: entries never met are files deleted since.
+    pub seen: std::sync::atomic::AtomicBool,
 }
 
 /// Another file an entry depends on, as it was when the entry was made.
@@ -121,16 +123,15 @@ pub trait Store {
     /// Every certificate the cache refers to: SHA-256 (hex) to DER.
     fn cached_certs(&self) -> Result<HashMap<String, Vec<u8>>>;
     fn save_files(&mut self, run: RunId, cache_key: &str, files: &[SavedFile]) -> Result<()>;
-    fn forget_files(&mut self, paths: &[String]) -> Result<()>;
-    /// Stores the run's findings, files and errors, and marks it complete:
-    /// all in one transaction.
-    fn finish_run(&mut self, run: RunId, result: &ScanResult, stats: RunStats) -> Result<()>;
+    /// Stores the run's findings and errors, forgets the files `gone`
+    /// since, and marks the run complete: all in one transaction.
+    fn finish_run(&mut self, run: RunId, result: &ScanResult, stats: RunStats, gone: &[String]) -> Result<()>;
     /// Completed runs, oldest first.
     fn runs(&self) -> Result<Vec<RunInfo>>;
     /// A completed run as the scan produced it.
     fn load_run(&self, run: RunId) -> Result<ScanResult>;
-    /// Only the findings of a run (for comparisons).
-    fn load_findings(&self, run: RunId) -> Result<Vec<crate::finding::Finding>>;
+    /// What a comparison needs of a run's signatures.
+    fn load_signings(&self, run: RunId) -> Result<Vec<compare::Signing>>;
     /// Per agency, the classes of the signatures of every completed run.
     fn audit_points(&self) -> Result<Vec<AuditPoint>>;
 }

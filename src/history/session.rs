@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use super::compare::{ChangeRow, compare};
 use super::lock::{Lock, acquire};
 use super::{AuditPoint, Result, RunId, RunInfo, RunStats, SavedFile, SqliteStore, Store};
-use crate::scan::{FileCache, ScanResult, Visited};
+use crate::scan::{FileCache, ScanResult, StoredFiles, Visited};
 
 /// What the reports show from the history.
 #[derive(Debug, Clone, Default)]
@@ -34,7 +34,7 @@ pub fn view(store: &dyn Store, id: RunId, current: &ScanResult, compare_with: Op
         None => runs.iter().rev().find(|r| r.id < id).cloned(),
     };
     let changes = match &previous {
-        Some(p) => compare(&store.load_findings(p.id)?, &current.findings),
+        Some(p) => compare(&store.load_signings(p.id)?, &current.findings),
         None => Vec::new(),
     };
     Ok(HistoryView { runs, audits, previous, changes })
@@ -45,6 +45,8 @@ pub struct Session {
     store: SqliteStore,
     run: RunId,
     cache_key: String,
+    /// The incremental cache, read while the rules load and the walk starts.
+    loading: Option<JoinHandle<Result<StoredFiles>>>,
     writer: Option<JoinHandle<Result<()>>>,
     /// The past runs, read while the scan runs.
     past: Option<JoinHandle<Result<Past>>>,
@@ -56,54 +58,67 @@ pub struct Session {
 struct Past {
     runs: Vec<RunInfo>,
     audits: Vec<AuditPoint>,
-    previous_findings: Vec<crate::finding::Finding>,
+    previous_signings: Vec<super::compare::Signing>,
+}
+
+fn load_files(db: &Path, cache_key: &str, full: bool) -> Result<StoredFiles> {
+    let store = SqliteStore::open(db)?;
+    let mut entries = store.cached_files(cache_key)?;
+    if full {
+        // Kept to notice deletions; never served.
+        entries.values_mut().for_each(|e| e.usable = false);
+    }
+    let certs = crate::history::stored::CertCache::new(if full { HashMap::new() } else { store.cached_certs()? });
+    Ok(StoredFiles { entries, certs })
 }
 
 fn read_past(db: &Path) -> Result<Past> {
     let store = SqliteStore::open(db)?;
     let runs = store.runs()?;
     let audits = store.audit_points()?;
-    let previous_findings = match runs.last() {
-        Some(p) => store.load_findings(p.id)?,
+    let previous_signings = match runs.last() {
+        Some(p) => store.load_signings(p.id)?,
         None => Vec::new(),
     };
-    Ok(Past { runs, audits, previous_findings })
+    Ok(Past { runs, audits, previous_signings })
 }
 
 impl Session {
-    /// Locks `db` (waiting up to `wait`) and starts a run.
-    pub fn open(db: &Path, wait: Duration, sources: &[String], rules_digest: &str, cache_key: String) -> std::result::Result<Session, String> {
+    /// Locks `db` (waiting up to `wait`) and starts reading, in the
+    /// background, what the run needs from the history: the incremental
+    /// cache (kept only to notice deletions with `full`) and the past runs.
+    pub fn open(db: &Path, wait: Duration, cache_key: String, full: bool) -> std::result::Result<Session, String> {
         if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         }
         let lock = acquire(db, wait)?;
-        let mut store = SqliteStore::open(db).map_err(|e| format!("{}: {e}", db.display()))?;
-        let run = store.begin_run(sources, rules_digest).map_err(|e| format!("{}: {e}", db.display()))?;
+        let store = SqliteStore::open(db).map_err(|e| format!("{}: {e}", db.display()))?;
+        let loading = {
+            let (db, key) = (db.to_path_buf(), cache_key.clone());
+            Some(std::thread::spawn(move || load_files(&db, &key, full)))
+        };
         let past = {
             let db = db.to_path_buf();
             Some(std::thread::spawn(move || read_past(&db)))
         };
-        Ok(Session { db: db.to_path_buf(), store, run, cache_key, writer: None, past, _lock: lock })
+        Ok(Session { db: db.to_path_buf(), store, run: 0, cache_key, loading, writer: None, past, _lock: lock })
     }
 
-    pub fn run_id(&self) -> RunId {
-        self.run
+    /// Records the start of this run.
+    pub fn begin_run(&mut self, sources: &[String], rules_digest: &str) -> Result<RunId> {
+        self.run = self.store.begin_run(sources, rules_digest)?;
+        Ok(self.run)
     }
 
-    /// The cache entries this run may use (none with `--full`), and the
-    /// channel that stores what it reads, in batches, from another thread.
-    pub fn cache(&mut self, full: bool) -> Result<FileCache> {
-        let mut entries = self.store.cached_files(&self.cache_key)?;
-        if full {
-            // Kept to notice deletions; never served.
-            entries.values_mut().for_each(|e| e.usable = false);
-        }
-        let certs = crate::history::stored::CertCache::new(if full { HashMap::new() } else { self.store.cached_certs()? });
+    /// The incremental cache, and the channel that stores what this run
+    /// reads, in batches, from another thread.
+    pub fn cache(&mut self) -> Result<FileCache> {
+        let loading = self.loading.take().ok_or_else(|| super::HistoryError::Damaged("the file cache was already handed out".into()))?;
         let (save, rx) = std::sync::mpsc::channel();
         let mut writer = SqliteStore::open(&self.db)?;
         let (run, key) = (self.run, self.cache_key.clone());
         self.writer = Some(std::thread::spawn(move || write_batches(&mut writer, run, &key, rx)));
-        Ok(FileCache { entries, certs, save })
+        Ok(FileCache::new(loading, save))
     }
 
     /// Forgets files gone from the scanned `roots` and returns what the
@@ -111,25 +126,24 @@ impl Session {
     /// the run still to store: storing it and writing the reports can then
     /// go side by side.
     pub fn prepare(mut self, cache: FileCache, result: &ScanResult, visited: &Visited, roots: &[PathBuf]) -> Result<(HistoryView, PendingRun)> {
-        let known: Vec<String> = cache.entries.into_keys().collect();
         // The writer ends when the scan's sender is gone.
-        drop(cache.save);
+        let stored = cache.finish()?;
         if let Some(handle) = self.writer.take() {
             handle.join().unwrap_or(Ok(()))?;
         }
         let cwd = std::env::current_dir().unwrap_or_default();
         let roots: Vec<String> = roots.iter().map(|r| cwd.join(r).components().collect::<PathBuf>().to_string_lossy().into_owned()).collect();
         let under_roots = |p: &str| roots.iter().any(|r| p == r || p.strip_prefix(r.as_str()).is_some_and(|rest| rest.starts_with('/') || r.ends_with('/')));
-        let gone: Vec<String> = known.into_iter().filter(|p| under_roots(p) && !visited.paths.contains(p)).collect();
-        self.store.forget_files(&gone)?;
+        let unseen = stored.entries.iter().filter(|(_, e)| !e.seen.load(std::sync::atomic::Ordering::Relaxed));
+        let gone: Vec<String> = unseen.map(|(path, _)| path).filter(|p| under_roots(p)).cloned().collect();
         let stats = RunStats { files_read: visited.files_read, files_removed: gone.len() as u64 };
 
-        let Past { mut runs, mut audits, previous_findings } = match self.past.take() {
+        let Past { mut runs, mut audits, previous_signings } = match self.past.take() {
             Some(handle) => handle.join().unwrap_or_else(|_| Err(super::HistoryError::Damaged("reading the past runs panicked".into())))?,
             None => read_past(&self.db)?,
         };
         let previous = runs.last().cloned();
-        let changes = if previous.is_some() { compare(&previous_findings, &result.findings) } else { Vec::new() };
+        let changes = if previous.is_some() { compare(&previous_signings, &result.findings) } else { Vec::new() };
         runs.push(RunInfo {
             id: self.run,
             started: result.started,
@@ -150,7 +164,7 @@ impl Session {
             commercial: t[3],
             other: t[4],
         }));
-        Ok((HistoryView { runs, audits, previous, changes }, PendingRun { session: self, stats }))
+        Ok((HistoryView { runs, audits, previous, changes }, PendingRun { session: self, stats, gone, stored }))
     }
 }
 
@@ -158,12 +172,18 @@ impl Session {
 pub struct PendingRun {
     session: Session,
     stats: RunStats,
+    gone: Vec<String>,
+    /// The cache, freed with the run off the main thread (a large map).
+    stored: StoredFiles,
 }
 
 impl PendingRun {
-    /// Stores the run's findings and marks it complete (one transaction).
+    /// Stores the run's findings, forgets deleted files and marks the run
+    /// complete (one transaction).
     pub fn store(mut self, result: &ScanResult) -> Result<()> {
-        self.session.store.finish_run(self.session.run, result, self.stats)
+        let stored = self.session.store.finish_run(self.session.run, result, self.stats, &self.gone);
+        drop(self.stored);
+        stored
     }
 }
 

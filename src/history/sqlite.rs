@@ -11,6 +11,7 @@ use rusqlite::{Connection, params};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use super::compare::Signing;
 use super::{AuditPoint, CachedFile, Dependency, HistoryError, Result, RunId, RunInfo, RunStats, SavedFile, Store};
 use crate::agency::AgencyRef;
 use crate::finding::Finding;
@@ -93,6 +94,8 @@ impl SqliteStore {
         // WAL + NORMAL: a killed process loses nothing committed; only a
         // power cut may lose the last transactions, never consistency.
         conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // Reads straight from the mapped file: a rescan reads every row.
+        conn.pragma_update(None, "mmap_size", 1i64 << 30)?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         migrate(&mut conn)?;
         Ok(SqliteStore { conn })
@@ -136,20 +139,25 @@ impl Store for SqliteStore {
     }
 
     fn cached_files(&self, cache_key: &str) -> Result<HashMap<String, CachedFile>> {
+        // Every file of the last scan is read here on each rescan: no
+        // needless allocation per row.
+        let count: i64 = self.conn.query_row("SELECT count(*) FROM files", [], |r| r.get(0))?;
+        let mut out = HashMap::with_capacity(count.max(0) as usize);
         let mut stmt = self.conn.prepare("SELECT path, size, mtime_ns, extraction, deps, cache_key = ?1 FROM files")?;
-        let rows = stmt.query_map([cache_key], |r| {
-            let mtime: String = r.get(2)?;
-            let deps: Option<String> = r.get(4)?;
-            let deps = match deps {
+        let mut rows = stmt.query([cache_key])?;
+        while let Some(r) = rows.next()? {
+            let mtime_ns = r.get_ref(2)?.as_str().ok().and_then(|m| m.parse().ok()).unwrap_or(i128::MIN);
+            let deps = match r.get_ref(4)? {
+                rusqlite::types::ValueRef::Null => Vec::new(),
                 // An entry whose dependencies cannot be read is never a hit.
-                Some(d) => serde_json::from_str(&d).unwrap_or_else(|_| vec![Dependency { path: String::new(), size: 0, mtime_ns: 0 }]),
-                None => Vec::new(),
+                d => d.as_str().ok().and_then(|d| serde_json::from_str(d).ok()).unwrap_or_else(|| vec![Dependency { path: String::new(), size: 0, mtime_ns: 0 }]),
             };
             let usable: bool = r.get(5)?;
             let extraction = if usable { r.get(3)? } else { None };
-            Ok((r.get::<_, String>(0)?, CachedFile { size: r.get::<_, i64>(1)? as u64, mtime_ns: mtime.parse().unwrap_or(i128::MIN), extraction, deps, usable }))
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+            let entry = CachedFile { size: r.get::<_, i64>(1)? as u64, mtime_ns, extraction, deps, usable, seen: Default::default() };
+            out.insert(r.get(0)?, entry);
+        }
+        Ok(out)
     }
 
     fn cached_certs(&self) -> Result<HashMap<String, Vec<u8>>> {
@@ -177,20 +185,14 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    fn forget_files(&mut self, paths: &[String]) -> Result<()> {
+    fn finish_run(&mut self, run: RunId, result: &ScanResult, stats: RunStats, gone: &[String]) -> Result<()> {
         let tx = self.conn.transaction()?;
         {
             let mut stmt = tx.prepare_cached("DELETE FROM files WHERE path = ?1")?;
-            for p in paths {
+            for p in gone {
                 stmt.execute([p])?;
             }
         }
-        tx.commit()?;
-        Ok(())
-    }
-
-    fn finish_run(&mut self, run: RunId, result: &ScanResult, stats: RunStats) -> Result<()> {
-        let tx = self.conn.transaction()?;
         {
             let mut sig_stmt = tx.prepare(&format!("INSERT INTO signatures VALUES (?1, {})", (2..=24).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ")))?;
             for f in &result.findings {
@@ -286,7 +288,7 @@ impl Store for SqliteStore {
                 Ok((AgencyRef { id: r.get(0)?, name: r.get(1)? }, FileTally { scanned: r.get::<_, i64>(2)? as usize, signed: r.get::<_, i64>(3)? as usize }))
             })?
             .collect::<rusqlite::Result<_>>()?;
-        let findings = self.load_findings(run)?;
+        let findings = self.load_findings_of(run)?;
         let mut stmt = self.conn.prepare("SELECT file, member, stage, error, agency_id, agency_name FROM errors WHERE run_id = ?1 ORDER BY rowid")?;
         let errors = stmt
             .query_map([run], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get::<_, String>(4)?, r.get::<_, String>(5)?)))?
@@ -308,8 +310,29 @@ impl Store for SqliteStore {
         })
     }
 
-    fn load_findings(&self, run: RunId) -> Result<Vec<Finding>> {
-        self.load_findings_of(run)
+    fn load_signings(&self, run: RunId) -> Result<Vec<Signing>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT agency_id, agency_name, signer_cn, signed_at, file, member, ca_class, ca_name FROM signatures WHERE run_id = ?1 ORDER BY rowid",
+        )?;
+        let rows = stmt.query_map([run], |r| {
+            Ok((Signing {
+                agency_id: r.get(0)?,
+                agency_name: r.get(1)?,
+                signer_cn: r.get(2)?,
+                signed_at: r.get(3)?,
+                file: r.get(4)?,
+                member: r.get(5)?,
+                ca_class: CaClass::Untrusted,
+                ca_name: r.get(7)?,
+            }, r.get::<_, String>(6)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (mut signing, class) = row?;
+            signing.ca_class = *CaClass::ALL.iter().find(|c| c.as_str() == class).ok_or_else(|| HistoryError::Damaged(format!("ca_class {class:?}")))?;
+            out.push(signing);
+        }
+        Ok(out)
     }
 
     fn audit_points(&self) -> Result<Vec<AuditPoint>> {

@@ -12,7 +12,7 @@ use anyhow::Context as _;
 use rayon::prelude::*;
 use serde_json::json;
 
-use crate::aggregate::{self, Tables};
+use crate::aggregate::{self, AgencyRow, Tables};
 use crate::finding::rfc3339;
 use crate::history::session::HistoryView;
 use crate::rules::Rules;
@@ -116,32 +116,37 @@ fn prune(dir: &Path, top: &[&str], agencies: &[&str]) -> std::io::Result<()> {
 fn write_into(dir: &Path, input: &ReportInput<'_>, t: &Tables) -> anyhow::Result<()> {
     let scan = input.scan;
     let findings = &scan.findings;
-    let errors: Vec<_> = scan.errors.iter().map(|(e, _)| e).collect();
-    csv::write(&dir.join("signatures.csv"), &csv::SIGNATURES_HEADER, findings.iter().map(csv::signature_record))?;
-    csv::write(&dir.join("signers.csv"), &csv::SIGNERS_HEADER, t.signers.iter().map(csv::signer_record))?;
-    csv::write(&dir.join("agencies.csv"), &csv::AGENCIES_HEADER, t.agencies.iter().map(csv::agency_record))?;
-    csv::write(&dir.join("errors.csv"), &csv::ERRORS_HEADER, errors.iter().map(|e| csv::error_record(e)))?;
-    csv::write(&dir.join("trend.csv"), &csv::TREND_HEADER, t.trend.iter().map(csv::trend_record))?;
-    std::fs::write(dir.join("summary.json"), serde_json::to_string_pretty(&summary(input, t))?)?;
-    if let Some(h) = input.history {
-        csv::write(&dir.join("audits.csv"), &csv::AUDITS_HEADER, h.audits.iter().map(csv::audit_record))?;
-        csv::write(&dir.join("changes.csv"), &csv::CHANGES_HEADER, h.changes.iter().map(csv::change_record))?;
-    }
     let generated = rfc3339(scan.finished);
-    let index = html::index(html::IndexInput {
-        version: VERSION,
-        generated: generated.clone(),
-        legal: &input.rules.legal,
-        tables: t,
-        findings,
-        sources: &scan.sources,
-        doc_timestamps: scan.doc_timestamps,
-        audits: audit_series(input, t, None),
-        history: input.history,
-    })?;
-    std::fs::write(dir.join("index.html"), index)?;
-    // Agency pages are independent: written in parallel.
-    t.agencies.par_iter().try_for_each(|row| -> anyhow::Result<()> {
+    // Every file is independent: written in parallel.
+    let tables = || -> anyhow::Result<()> {
+        let errors: Vec<_> = scan.errors.iter().map(|(e, _)| e).collect();
+        csv::write(&dir.join("signers.csv"), &csv::SIGNERS_HEADER, t.signers.iter().map(csv::signer_record))?;
+        csv::write(&dir.join("agencies.csv"), &csv::AGENCIES_HEADER, t.agencies.iter().map(csv::agency_record))?;
+        csv::write(&dir.join("errors.csv"), &csv::ERRORS_HEADER, errors.iter().map(|e| csv::error_record(e)))?;
+        csv::write(&dir.join("trend.csv"), &csv::TREND_HEADER, t.trend.iter().map(csv::trend_record))?;
+        std::fs::write(dir.join("summary.json"), serde_json::to_string_pretty(&summary(input, t))?)?;
+        if let Some(h) = input.history {
+            csv::write(&dir.join("audits.csv"), &csv::AUDITS_HEADER, h.audits.iter().map(csv::audit_record))?;
+            csv::write(&dir.join("changes.csv"), &csv::CHANGES_HEADER, h.changes.iter().map(csv::change_record))?;
+        }
+        Ok(())
+    };
+    let signatures = || -> anyhow::Result<()> { Ok(csv::write(&dir.join("signatures.csv"), &csv::SIGNATURES_HEADER, findings.iter().map(csv::signature_record))?) };
+    let index = || -> anyhow::Result<()> {
+        let index = html::index(html::IndexInput {
+            version: VERSION,
+            generated: generated.clone(),
+            legal: &input.rules.legal,
+            tables: t,
+            findings,
+            sources: &scan.sources,
+            doc_timestamps: scan.doc_timestamps,
+            audits: audit_series(input, t, None),
+            history: input.history,
+        })?;
+        Ok(std::fs::write(dir.join("index.html"), index)?)
+    };
+    let agency = |row: &AgencyRow| -> anyhow::Result<()> {
         let adir = dir.join("agencies").join(&row.agency_id);
         std::fs::create_dir_all(&adir)?;
         let mine: Vec<_> = findings.iter().filter(|f| f.agency_id == row.agency_id).collect();
@@ -155,7 +160,11 @@ fn write_into(dir: &Path, input: &ReportInput<'_>, t: &Tables) -> anyhow::Result
         };
         std::fs::write(adir.join("report.html"), html::agency(generated.clone(), &input.rules.legal, row, t, mine, errs, history)?)?;
         Ok(())
-    })?;
+    };
+    let whole: [&(dyn Fn() -> anyhow::Result<()> + Sync); 3] = [&tables, &signatures, &index];
+    let (whole, agencies) = rayon::join(|| whole.par_iter().try_for_each(|write| write()), || t.agencies.par_iter().try_for_each(agency));
+    whole?;
+    agencies?;
     let mut top = vec!["signatures.csv", "signers.csv", "agencies.csv", "errors.csv", "trend.csv", "summary.json", "index.html"];
     if input.history.is_some() {
         top.extend(["audits.csv", "changes.csv"]);

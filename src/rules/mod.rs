@@ -45,6 +45,8 @@ pub enum CaClass {
 }
 
 impl CaClass {
+    pub const ALL: [CaClass; 5] = [CaClass::Government, CaClass::Commercial, CaClass::Foreign, CaClass::SelfSigned, CaClass::Untrusted];
+
     pub fn as_str(self) -> &'static str {
         match self {
             CaClass::Government => "government",
@@ -166,6 +168,9 @@ pub struct AgencyMap {
     /// Every agency's path globs in one set (one pass per file instead of
     /// one regex per glob), with the agency index of each glob.
     pub path_index: (globset::GlobSet, Vec<usize>),
+    /// Every path glob ends in `/**`: the rules then tell folders apart,
+    /// never two files of one folder.
+    pub paths_by_folder: bool,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -466,7 +471,9 @@ fn compile_agencies(src: &Source<'_>, diags: &mut Vec<Diagnostic>) -> Option<Age
         agencies.push(Agency { id, name: a.name.into_inner(), paths, cert_subject, mail_domains });
     }
     let path_index = patterns::path_index(agencies.iter().map(|a: &Agency| a.paths.as_slice()));
-    Some(AgencyMap { agencies, unassigned_name: file.unassigned_name.unwrap_or_else(|| "Chưa xác định cơ quan (unassigned)".into()), path_index })
+    let paths_by_folder = agencies.iter().flat_map(|a| &a.paths).all(PathPattern::whole_folders);
+    let unassigned_name = file.unassigned_name.unwrap_or_else(|| "Chưa xác định cơ quan (unassigned)".into());
+    Some(AgencyMap { agencies, unassigned_name, path_index, paths_by_folder })
 }
 
 fn compile_legal(src: &Source<'_>, diags: &mut Vec<Diagnostic>) -> Option<Legal> {

@@ -57,6 +57,14 @@ impl PathPattern {
         Ok(PathPattern { text: text.to_owned(), glob })
     }
 
+    /// Matches whole folders only (`.../**`, `**`): whether `dir/name`
+    /// matches never depends on `name` (the glob must match `dir` or one of
+    /// its parents, since `name` holds no `/`).
+    pub fn whole_folders(&self) -> bool {
+        let g = self.glob.glob();
+        g == "**" || g.ends_with("/**")
+    }
+
     /// `folded` must come from [`fold_path`].
     pub fn matches_folded(&self, folded: &str) -> bool {
         self.glob.compile_matcher().is_match(folded)

@@ -28,7 +28,7 @@ pub struct Input {
 /// sequential (directory listing is cheap); the per-file work is parallel.
 pub fn walk(sources: &[PathBuf], opts: &WalkOptions, mut sink: impl FnMut(Result<Input, ErrorRow>)) {
     for source in sources {
-        let walker = walkdir::WalkDir::new(source).follow_links(opts.follow_symlinks).follow_root_links(true).sort_by_file_name();
+        let walker = walkdir::WalkDir::new(source).follow_links(opts.follow_symlinks).follow_root_links(true);
         let mut it = walker.into_iter();
         while let Some(entry) = it.next() {
             let entry = match entry {
