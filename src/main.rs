@@ -72,7 +72,7 @@ fn run_scan(args: &ScanArgs) -> Result<u8, String> {
     let cache = match &mut session {
         Some(s) => {
             let sources: Vec<String> = args.sources.iter().map(|s| s.to_string_lossy().into_owned()).collect();
-            s.begin_run(&sources, &rules.digest).and_then(|_| s.cache()).map(Some).map_err(|e| e.to_string())?
+            Some(s.cache(&sources, &rules.digest).map_err(|e| e.to_string())?)
         }
         None => None,
     };
@@ -80,24 +80,24 @@ fn run_scan(args: &ScanArgs) -> Result<u8, String> {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    let (history, pending) = match (session, cache) {
+    let (pending, past) = match (session, cache) {
         (Some(s), Some(c)) => {
-            let (view, pending) = s.prepare(c, &result, &visited, &opts.sources).map_err(|e| e.to_string())?;
-            (Some(view), Some(pending))
+            let (pending, past) = s.end_scan(c, &visited, &opts.sources).map_err(|e| e.to_string())?;
+            (Some(pending), Some(past))
         }
         _ => (None, None),
     };
-    let input = report::ReportInput { scan: &result, rules: &rules, anchors: anchors.len(), history: history.as_ref() };
     // The run is stored while the reports are written.
-    let (tables, stored) = std::thread::scope(|s| {
+    let (tables, history) = std::thread::scope(|s| -> Result<_, String> {
         let storing = pending.map(|p| s.spawn(|| p.store(&result)));
-        let tables = report::write(&args.out, &input);
-        (tables, storing.map(|h| h.join().unwrap_or_else(|_| Err(history::HistoryError::Damaged("the history writer panicked".into())))))
-    });
-    let tables = tables.map_err(|e| format!("{e:#}"))?;
-    if let Some(Err(e)) = stored {
-        return Err(format!("the scan history could not be stored: {e}"));
-    }
+        let history = past.map(|p| p.view(&result)).transpose().map_err(|e| e.to_string())?;
+        let input = report::ReportInput { scan: &result, rules: &rules, anchors: anchors.len(), history: history.as_ref() };
+        let tables = report::write(&args.out, &input).map_err(|e| format!("{e:#}"))?;
+        if let Some(Err(e)) = storing.map(|h| h.join().unwrap_or_else(|_| Err(history::HistoryError::Damaged("the history writer panicked".into())))) {
+            return Err(format!("the scan history could not be stored: {e}"));
+        }
+        Ok((tables, history))
+    })?;
     if args.json {
         let mut stdout = std::io::stdout().lock();
         for f in &result.findings {
@@ -164,7 +164,7 @@ fn run_report(args: &cli::ReportArgs) -> Result<u8, String> {
 
 fn run_inspect(args: &cli::InspectArgs) -> Result<u8, String> {
     let (rules, anchors) = cli::load_trust(&args.trust)?;
-    let input = sigaudit::source::Input { path: args.file.clone(), display: args.file.display().to_string(), relative: String::new() };
+    let input = sigaudit::source::Input::file(args.file.clone());
     match scan::read_and_extract(&input, sigaudit::source::ReadLimits::default(), sigaudit::extract::Limits::default()) {
         Ok(extraction) => {
             let extraction = extraction.unwrap_or_default();

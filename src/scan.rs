@@ -72,10 +72,12 @@ pub struct Context<'a> {
     pub unpack: extract::Limits,
     cache: Option<&'a FileCache>,
     /// For the cache's absolute paths, without a getcwd per file.
-    cwd: PathBuf,
+    cwd_text: String,
     /// Classification by signer and certificates: documents share signers,
     /// and a chain is verified once per run, not once per document.
     classified: Mutex<HashMap<Vec<[u8; 32]>, Classification>>,
+    /// The agency a signer certificate's subject names, by certificate.
+    agency_of_signer: Mutex<HashMap<[u8; 32], Option<AgencyRef>>>,
 }
 
 /// The incremental cache as the scan sees it: what earlier runs extracted
@@ -141,8 +143,8 @@ const WALK_BATCH: usize = 32;
 /// a `cache`, files unchanged since it was made are not read again.
 pub fn run(opts: &ScanOptions, rules: &Rules, anchors: &AnchorStore, on_file: &(dyn Fn(usize) + Sync), cache: Option<&FileCache>) -> (ScanResult, Visited) {
     let started = OffsetDateTime::now_utc();
-    let cwd = std::env::current_dir().unwrap_or_default();
-    let ctx = Context { rules, anchors, limits: opts.limits, unpack: opts.unpack, cache, cwd, classified: Mutex::default() };
+    let cwd_text = std::env::current_dir().unwrap_or_default().to_string_lossy().trim_end_matches('/').to_owned();
+    let ctx = Context { rules, anchors, limits: opts.limits, unpack: opts.unpack, cache, cwd_text, classified: Mutex::default(), agency_of_signer: Mutex::default() };
     // The walk streams files in small batches: a channel message per file
     // costs more than an unchanged file does on a rescan.
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Result<Input, ErrorRow>>>(64);
@@ -165,7 +167,7 @@ pub fn run(opts: &ScanOptions, rules: &Rules, anchors: &AnchorStore, on_file: &(
         .flat_map_iter(|batch| {
             let stamps = stamps_of(&batch);
             let mut memo = FolderMemo::default();
-            let agencies: Vec<_> = batch.iter().map(|item| item.as_ref().ok().and_then(|i| rules.agencies.by_path_memo(&i.relative, &i.display, &mut memo))).collect();
+            let agencies: Vec<_> = batch.iter().map(|item| item.as_ref().ok().and_then(|i| rules.agencies.by_path_memo(i.relative(), &i.display, &mut memo))).collect();
             batch.into_iter().zip(stamps).zip(agencies)
         })
         .map(|((item, stamp), path_agency)| {
@@ -316,7 +318,7 @@ fn outcome(file: &str, known: Option<AgencyRef>, extraction: Extraction, ctx: &C
         let agency = known
             .clone()
             .or_else(|| sig.mail_from.as_deref().and_then(|a| agencies.by_mail(a)))
-            .or_else(|| agencies.by_cert(&signer))
+            .or_else(|| ctx.agency_of_signer(&signer))
             .unwrap_or_else(|| agencies.unassigned());
         out.findings.push(Finding::new(file, &sig, &class, &agency));
     }
@@ -374,16 +376,31 @@ impl Context<'_> {
 }
 
 impl Context<'_> {
+    fn agency_of_signer(&self, signer: &Cert) -> Option<AgencyRef> {
+        if let Some(known) = self.agency_of_signer.lock().ok().and_then(|m| m.get(&signer.sha256).cloned()) {
+            return known;
+        }
+        let agency = self.rules.agencies.by_cert(signer);
+        if let Ok(mut m) = self.agency_of_signer.lock() {
+            m.insert(signer.sha256, agency.clone());
+        }
+        agency
+    }
+
     /// A file's key in the cache: its absolute path.
     fn key(&self, path: &Path) -> String {
-        let joined = self.cwd.join(path);
-        let text = joined.to_string_lossy();
-        // Fold `.` components (`./share`), as std::path::absolute does.
-        if text.contains("/./") || text.ends_with("/.") {
-            joined.components().collect::<PathBuf>().to_string_lossy().into_owned()
-        } else {
-            text.into_owned()
+        let text = path.to_string_lossy();
+        let mut key = String::with_capacity(self.cwd_text.len() + 1 + text.len());
+        if !path.is_absolute() {
+            key.push_str(&self.cwd_text);
+            key.push('/');
         }
+        key.push_str(&text);
+        // Fold `.` components (`./share`), as std::path::absolute does.
+        if key.contains("/./") || key.ends_with("/.") {
+            return Path::new(&key).components().collect::<PathBuf>().to_string_lossy().into_owned();
+        }
+        key
     }
 }
 

@@ -47,7 +47,8 @@ pub struct Session {
     cache_key: String,
     /// The incremental cache, read while the rules load and the walk starts.
     loading: Option<JoinHandle<Result<StoredFiles>>>,
-    writer: Option<JoinHandle<Result<()>>>,
+    /// Records the run and stores what it reads; ends with its id.
+    writer: Option<JoinHandle<Result<RunId>>>,
     /// The past runs, read while the scan runs.
     past: Option<JoinHandle<Result<Past>>>,
     _lock: Lock,
@@ -104,41 +105,56 @@ impl Session {
         Ok(Session { db: db.to_path_buf(), store, run: 0, cache_key, loading, writer: None, past, _lock: lock })
     }
 
-    /// Records the start of this run.
-    pub fn begin_run(&mut self, sources: &[String], rules_digest: &str) -> Result<RunId> {
-        self.run = self.store.begin_run(sources, rules_digest)?;
-        Ok(self.run)
-    }
-
-    /// The incremental cache, and the channel that stores what this run
-    /// reads, in batches, from another thread.
-    pub fn cache(&mut self) -> Result<FileCache> {
+    /// Starts the run and returns the incremental cache with the channel
+    /// that stores what this run reads. The run is recorded, and what is
+    /// read stored in batches, by a writer thread: nothing here waits for
+    /// the database.
+    pub fn cache(&mut self, sources: &[String], rules_digest: &str) -> Result<FileCache> {
         let loading = self.loading.take().ok_or_else(|| super::HistoryError::Damaged("the file cache was already handed out".into()))?;
         let (save, rx) = std::sync::mpsc::channel();
-        let mut writer = SqliteStore::open(&self.db)?;
-        let (run, key) = (self.run, self.cache_key.clone());
-        self.writer = Some(std::thread::spawn(move || write_batches(&mut writer, run, &key, rx)));
+        let (db, key, sources, digest) = (self.db.clone(), self.cache_key.clone(), sources.to_vec(), rules_digest.to_owned());
+        self.writer = Some(std::thread::spawn(move || {
+            let mut store = SqliteStore::open(&db)?;
+            let run = store.begin_run(&sources, &digest)?;
+            write_batches(&mut store, run, &key, rx)?;
+            Ok(run)
+        }));
         Ok(FileCache::new(loading, save))
     }
 
-    /// Forgets files gone from the scanned `roots` and returns what the
-    /// reports show from the history, this run included (from memory), and
-    /// the run still to store: storing it and writing the reports can then
-    /// go side by side.
-    pub fn prepare(mut self, cache: FileCache, result: &ScanResult, visited: &Visited, roots: &[PathBuf]) -> Result<(HistoryView, PendingRun)> {
+    /// Ends the scan's use of the history: notes the files gone from the
+    /// scanned `roots`, and returns the run still to store and what the
+    /// reports need from earlier runs. Storing the run and writing the
+    /// reports then go side by side.
+    pub fn end_scan(mut self, cache: FileCache, visited: &Visited, roots: &[PathBuf]) -> Result<(PendingRun, PastRuns)> {
         // The writer ends when the scan's sender is gone.
         let stored = cache.finish()?;
-        if let Some(handle) = self.writer.take() {
-            handle.join().unwrap_or(Ok(()))?;
-        }
+        let writer = self.writer.take().ok_or_else(|| super::HistoryError::Damaged("the run was never started".into()))?;
+        self.run = writer.join().unwrap_or_else(|_| Err(super::HistoryError::Damaged("the history writer panicked".into())))?;
         let cwd = std::env::current_dir().unwrap_or_default();
         let roots: Vec<String> = roots.iter().map(|r| cwd.join(r).components().collect::<PathBuf>().to_string_lossy().into_owned()).collect();
         let under_roots = |p: &str| roots.iter().any(|r| p == r || p.strip_prefix(r.as_str()).is_some_and(|rest| rest.starts_with('/') || r.ends_with('/')));
         let unseen = stored.entries.iter().filter(|(_, e)| !e.seen.load(std::sync::atomic::Ordering::Relaxed));
         let gone: Vec<String> = unseen.map(|(path, _)| path).filter(|p| under_roots(p)).cloned().collect();
         let stats = RunStats { files_read: visited.files_read, files_removed: gone.len() as u64 };
+        let past = PastRuns { run: self.run, stats, db: self.db.clone(), reading: self.past.take() };
+        Ok((PendingRun { session: self, stats, gone, stored }, past))
+    }
+}
 
-        let Past { mut runs, mut audits, previous_signings } = match self.past.take() {
+/// The earlier runs, being read, and this run's place after them.
+pub struct PastRuns {
+    run: RunId,
+    stats: RunStats,
+    db: PathBuf,
+    reading: Option<JoinHandle<Result<Past>>>,
+}
+
+impl PastRuns {
+    /// What the reports show from the history, this run included (from
+    /// memory: it may not be stored yet).
+    pub fn view(self, result: &ScanResult) -> Result<HistoryView> {
+        let Past { mut runs, mut audits, previous_signings } = match self.reading {
             Some(handle) => handle.join().unwrap_or_else(|_| Err(super::HistoryError::Damaged("reading the past runs panicked".into())))?,
             None => read_past(&self.db)?,
         };
@@ -153,8 +169,8 @@ impl Session {
             tool_version: crate::report::VERSION.into(),
             files: result.files.values().map(|t| t.scanned as u64).sum(),
             signatures: result.findings.len() as u64,
-            files_read: stats.files_read,
-            files_removed: stats.files_removed,
+            files_read: self.stats.files_read,
+            files_removed: self.stats.files_removed,
         });
         audits.extend(super::agency_totals(result).into_iter().filter(|(_, t)| t[2] + t[3] + t[4] > 0).map(|(agency, t)| AuditPoint {
             run: self.run,
@@ -164,7 +180,7 @@ impl Session {
             commercial: t[3],
             other: t[4],
         }));
-        Ok((HistoryView { runs, audits, previous, changes }, PendingRun { session: self, stats, gone, stored }))
+        Ok(HistoryView { runs, audits, previous, changes })
     }
 }
 

@@ -2,7 +2,6 @@
 //! Vietnamese), and no cell a spreadsheet would run as a formula.
 
 use std::borrow::Cow;
-use std::io::Write;
 use std::path::Path;
 
 use crate::aggregate::{AgencyRow, SignerRow, TrendRow};
@@ -167,15 +166,18 @@ pub fn change_record(c: &crate::history::compare::ChangeRow) -> [String; 7] {
 
 /// Writes one CSV file: BOM, header, rows with every cell made safe.
 pub fn write<const N: usize>(path: &Path, header: &[&str; N], rows: impl IntoIterator<Item = [String; N]>) -> std::io::Result<()> {
-    let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
-    file.write_all(b"\xef\xbb\xbf")?;
-    let mut w = ::csv::WriterBuilder::new().terminator(::csv::Terminator::CRLF).from_writer(file);
+    let mut text = b"\xef\xbb\xbf".to_vec();
+    let mut w = ::csv::WriterBuilder::new().terminator(::csv::Terminator::CRLF).from_writer(&mut text);
     w.write_record(header)?;
     for row in rows {
-        w.write_record(row.iter().map(|c| safe_cell(c).into_owned()))?;
+        for cell in &row {
+            w.write_field(safe_cell(cell).as_bytes())?;
+        }
+        w.write_record(None::<&[u8]>)?;
     }
     w.flush()?;
-    Ok(())
+    drop(w);
+    super::put(path, &text)
 }
 
 #[cfg(test)]

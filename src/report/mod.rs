@@ -6,6 +6,7 @@ pub mod chart;
 pub mod csv;
 pub mod html;
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
@@ -91,6 +92,15 @@ fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
     if rc == 0 { Ok(()) } else { Err(std::io::Error::last_os_error()) }
 }
 
+/// Writes `bytes` as the whole of `path`. The staging folder is usually
+/// the previous report: overwriting each file in place and cutting it to
+/// length spares the file system freeing and reallocating its blocks.
+fn put(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(false).open(path)?;
+    file.write_all(bytes)?;
+    file.set_len(bytes.len() as u64)
+}
+
 /// Removes what a reused staging folder holds that this report does not
 /// write (an agency gone, the history files of a report without one).
 fn prune(dir: &Path, top: &[&str], agencies: &[&str]) -> std::io::Result<()> {
@@ -124,7 +134,7 @@ fn write_into(dir: &Path, input: &ReportInput<'_>, t: &Tables) -> anyhow::Result
         csv::write(&dir.join("agencies.csv"), &csv::AGENCIES_HEADER, t.agencies.iter().map(csv::agency_record))?;
         csv::write(&dir.join("errors.csv"), &csv::ERRORS_HEADER, errors.iter().map(|e| csv::error_record(e)))?;
         csv::write(&dir.join("trend.csv"), &csv::TREND_HEADER, t.trend.iter().map(csv::trend_record))?;
-        std::fs::write(dir.join("summary.json"), serde_json::to_string_pretty(&summary(input, t))?)?;
+        put(&dir.join("summary.json"), serde_json::to_string_pretty(&summary(input, t))?.as_bytes())?;
         if let Some(h) = input.history {
             csv::write(&dir.join("audits.csv"), &csv::AUDITS_HEADER, h.audits.iter().map(csv::audit_record))?;
             csv::write(&dir.join("changes.csv"), &csv::CHANGES_HEADER, h.changes.iter().map(csv::change_record))?;
@@ -144,7 +154,7 @@ fn write_into(dir: &Path, input: &ReportInput<'_>, t: &Tables) -> anyhow::Result
             audits: audit_series(input, t, None),
             history: input.history,
         })?;
-        Ok(std::fs::write(dir.join("index.html"), index)?)
+        Ok(put(&dir.join("index.html"), index.as_bytes())?)
     };
     let agency = |row: &AgencyRow| -> anyhow::Result<()> {
         let adir = dir.join("agencies").join(&row.agency_id);
@@ -158,7 +168,7 @@ fn write_into(dir: &Path, input: &ReportInput<'_>, t: &Tables) -> anyhow::Result
             changes: input.history.map(|h| h.changes.iter().filter(|c| c.agency_id == row.agency_id).collect()).unwrap_or_default(),
             previous: input.history.and_then(|h| h.previous.as_ref()).map(|p| p.finished.map(rfc3339).unwrap_or_default()),
         };
-        std::fs::write(adir.join("report.html"), html::agency(generated.clone(), &input.rules.legal, row, t, mine, errs, history)?)?;
+        put(&adir.join("report.html"), html::agency(generated.clone(), &input.rules.legal, row, t, mine, errs, history)?.as_bytes())?;
         Ok(())
     };
     let whole: [&(dyn Fn() -> anyhow::Result<()> + Sync); 3] = [&tables, &signatures, &index];

@@ -20,8 +20,21 @@ pub struct Input {
     pub path: PathBuf,
     /// The path as reached from the SOURCE argument (like ripgrep prints it).
     pub display: String,
+    /// Where in `display` the path relative to its SOURCE root starts.
+    relative_start: usize,
+}
+
+impl Input {
+    /// A file given by itself (not found under a SOURCE folder).
+    pub fn file(path: PathBuf) -> Input {
+        let display = display(&path);
+        Input { relative_start: display.len(), display, path }
+    }
+
     /// The path relative to its SOURCE root, for agency path rules.
-    pub relative: String,
+    pub fn relative(&self) -> &str {
+        &self.display[self.relative_start..]
+    }
 }
 
 /// Walks every source, sending each file or error to `sink`. The walk is
@@ -46,10 +59,10 @@ pub fn walk(sources: &[PathBuf], opts: &WalkOptions, mut sink: impl FnMut(Result
                     continue;
                 }
             };
-            let relative = entry.path().strip_prefix(source).map(display).unwrap_or_default();
+            let relative = entry.path().strip_prefix(source).unwrap_or(Path::new("")).to_string_lossy();
             if let Some(ex) = &opts.exclude {
                 let name = entry.file_name().to_string_lossy();
-                if entry.depth() > 0 && (ex.is_match(&relative) || ex.is_match(name.as_ref())) {
+                if entry.depth() > 0 && (ex.is_match(&*relative) || ex.is_match(name.as_ref())) {
                     if entry.file_type().is_dir() {
                         it.skip_current_dir();
                     }
@@ -59,6 +72,8 @@ pub fn walk(sources: &[PathBuf], opts: &WalkOptions, mut sink: impl FnMut(Result
             if !entry.file_type().is_file() {
                 continue;
             }
+            let relative_len = relative.len();
+            drop(relative);
             let path = entry.into_path();
             if path.to_str().is_none() {
                 sink(Err(ErrorRow::new(
@@ -68,7 +83,11 @@ pub fn walk(sources: &[PathBuf], opts: &WalkOptions, mut sink: impl FnMut(Result
                     "file name is not valid UTF-8: shown with U+FFFD in reports (the file itself is still scanned)",
                 )));
             }
-            sink(Ok(Input { display: display(&path), relative, path }));
+            let display = display(&path);
+            // A path's lossy text ends with its relative part's: a `/` never
+            // belongs to an invalid UTF-8 sequence.
+            let relative_start = display.len().saturating_sub(relative_len);
+            sink(Ok(Input { display, relative_start, path }));
         }
     }
 }
