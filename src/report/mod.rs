@@ -95,8 +95,18 @@ fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
 /// Writes `bytes` as the whole of `path`. The staging folder is usually
 /// the previous report: overwriting each file in place and cutting it to
 /// length spares the file system freeing and reallocating its blocks.
+/// A symbolic link planted there is replaced, never followed.
 fn put(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(false).open(path)?;
+    use std::os::unix::fs::OpenOptionsExt;
+    let open = || std::fs::OpenOptions::new().write(true).create(true).truncate(false).custom_flags(libc::O_NOFOLLOW).open(path);
+    let mut file = match open() {
+        Ok(f) => f,
+        Err(_) if path.is_symlink() => {
+            std::fs::remove_file(path)?;
+            open()?
+        }
+        Err(e) => return Err(e),
+    };
     file.write_all(bytes)?;
     file.set_len(bytes.len() as u64)
 }
@@ -226,4 +236,24 @@ fn summary(input: &ReportInput<'_>, t: &Tables) -> serde_json::Value {
         "doc_timestamps": scan.doc_timestamps,
         "agencies": t.agencies,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn put_replaces_the_whole_file_and_never_follows_a_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.csv");
+        super::put(&path, b"a longer first version").unwrap();
+        super::put(&path, b"short").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"short");
+        let elsewhere = dir.path().join("elsewhere.txt");
+        std::fs::write(&elsewhere, b"keep me").unwrap();
+        let link = dir.path().join("b.html");
+        std::os::unix::fs::symlink(&elsewhere, &link).unwrap();
+        super::put(&link, b"report").unwrap();
+        assert_eq!(std::fs::read(&elsewhere).unwrap(), b"keep me");
+        assert!(!link.is_symlink());
+        assert_eq!(std::fs::read(&link).unwrap(), b"report");
+    }
 }
