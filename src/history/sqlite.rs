@@ -7,7 +7,8 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
+use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -20,10 +21,16 @@ use crate::report::VERSION;
 use crate::rules::CaClass;
 use crate::scan::{FileTally, ScanResult};
 
+/// One schema step: SQL, or code where rows must be rewritten.
+enum Migration {
+    Sql(&'static str),
+    Code(fn(&rusqlite::Transaction<'_>) -> Result<()>),
+}
+
 /// Schema migrations; index + 1 is the version each one leads to.
-const MIGRATIONS: &[&str] = &[
+const MIGRATIONS: &[Migration] = &[
     // 1: runs, the incremental file cache, and each run's results.
-    "CREATE TABLE runs (
+    Migration::Sql("CREATE TABLE runs (
         id INTEGER PRIMARY KEY,
         started TEXT NOT NULL,
         finished TEXT,
@@ -78,8 +85,79 @@ const MIGRATIONS: &[&str] = &[
         files INTEGER NOT NULL, signed_files INTEGER NOT NULL,
         government INTEGER NOT NULL, commercial INTEGER NOT NULL, other INTEGER NOT NULL,
         PRIMARY KEY (run_id, agency_id)
-    );",
+    );"),
+    // 2: each distinct finding stored once, runs list theirs: a monthly
+    // rescan adds a row per signature, not every column again.
+    Migration::Code(store_findings_once),
 ];
+
+/// The columns of a finding, as in `signatures.csv`.
+const FINDING_COLUMNS: [&str; 23] = crate::report::csv::SIGNATURES_HEADER;
+
+fn store_findings_once(tx: &rusqlite::Transaction<'_>) -> Result<()> {
+    let columns = FINDING_COLUMNS.map(|c| format!("{c} TEXT NOT NULL")).join(", ");
+    tx.execute_batch(&format!(
+        "CREATE TABLE findings (id INTEGER PRIMARY KEY, digest BLOB NOT NULL UNIQUE, {columns});
+         CREATE TABLE run_findings (
+             run_id INTEGER NOT NULL REFERENCES runs(id),
+             seq INTEGER NOT NULL,
+             finding_id INTEGER NOT NULL REFERENCES findings(id),
+             PRIMARY KEY (run_id, seq)
+         ) WITHOUT ROWID;"
+    ))?;
+    {
+        let mut old = tx.prepare(&format!("SELECT run_id, {} FROM signatures ORDER BY rowid", FINDING_COLUMNS.join(", ")))?;
+        let mut rows = old.query([])?;
+        let mut seq: HashMap<RunId, i64> = HashMap::new();
+        while let Some(r) = rows.next()? {
+            let run: RunId = r.get(0)?;
+            let mut record: [String; 23] = Default::default();
+            for (i, v) in record.iter_mut().enumerate() {
+                *v = r.get(i + 1)?;
+            }
+            let n = seq.entry(run).or_default();
+            put_finding(tx, run, *n, &record)?;
+            *n += 1;
+        }
+    }
+    // The old name stays readable for anyone's own queries.
+    let selected = FINDING_COLUMNS.map(|c| format!("f.{c}")).join(", ");
+    tx.execute_batch(&format!(
+        "DROP TABLE signatures;
+         CREATE VIEW signatures AS SELECT r.run_id, {selected} FROM run_findings r JOIN findings f ON f.id = r.finding_id;"
+    ))?;
+    Ok(())
+}
+
+/// Identifies a finding by every column (length-prefixed, so that no two
+/// different rows share a digest by moving text between columns).
+fn finding_digest(record: &[String; 23]) -> Vec<u8> {
+    let mut h = Sha256::new();
+    for v in record {
+        h.update((v.len() as u64).to_le_bytes());
+        h.update(v.as_bytes());
+    }
+    h.finalize().to_vec()
+}
+
+/// Adds `record` as the `seq`th finding of `run`, storing it only if no
+/// run has had it before.
+fn put_finding(tx: &rusqlite::Transaction<'_>, run: RunId, seq: i64, record: &[String; 23]) -> Result<()> {
+    let digest = finding_digest(record);
+    let known: Option<i64> = tx.prepare_cached("SELECT id FROM findings WHERE digest = ?1")?.query_row([&digest], |r| r.get(0)).optional()?;
+    let id = match known {
+        Some(id) => id,
+        None => {
+            let sql = format!("INSERT INTO findings (digest, {}) VALUES (?1, {})", FINDING_COLUMNS.join(", "), (2..=24).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", "));
+            let mut values: Vec<&dyn rusqlite::ToSql> = vec![&digest];
+            values.extend(record.iter().map(|v| v as &dyn rusqlite::ToSql));
+            tx.prepare_cached(&sql)?.execute(values.as_slice())?;
+            tx.last_insert_rowid()
+        }
+    };
+    tx.prepare_cached("INSERT INTO run_findings (run_id, seq, finding_id) VALUES (?1, ?2, ?3)")?.execute(params![run, seq, id])?;
+    Ok(())
+}
 
 pub struct SqliteStore {
     conn: Connection,
@@ -112,9 +190,12 @@ fn migrate(conn: &mut Connection) -> Result<()> {
     if version > known {
         return Err(HistoryError::TooNew { found: version, known });
     }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+    for (i, step) in MIGRATIONS.iter().enumerate().skip(version as usize) {
         let tx = conn.transaction()?;
-        tx.execute_batch(sql)?;
+        match step {
+            Migration::Sql(sql) => tx.execute_batch(sql)?,
+            Migration::Code(run) => run(&tx)?,
+        }
         tx.pragma_update(None, "user_version", i as i64 + 1)?;
         tx.commit()?;
     }
@@ -194,12 +275,8 @@ impl Store for SqliteStore {
             }
         }
         {
-            let mut sig_stmt = tx.prepare(&format!("INSERT INTO signatures VALUES (?1, {})", (2..=24).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ")))?;
-            for f in &result.findings {
-                let record = crate::report::csv::signature_record(f);
-                let mut values: Vec<&dyn rusqlite::ToSql> = vec![&run];
-                values.extend(record.iter().map(|v| v as &dyn rusqlite::ToSql));
-                sig_stmt.execute(values.as_slice())?;
+            for (seq, f) in result.findings.iter().enumerate() {
+                put_finding(&tx, run, seq as i64, &crate::report::csv::signature_record(f))?;
             }
             let mut err_stmt = tx.prepare("INSERT INTO errors (run_id, file, member, stage, error, agency_id, agency_name) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?;
             for (e, a) in &result.errors {
@@ -312,7 +389,8 @@ impl Store for SqliteStore {
 
     fn load_signings(&self, run: RunId) -> Result<Vec<Signing>> {
         let mut stmt = self.conn.prepare(
-            "SELECT agency_id, agency_name, signer_cn, signed_at, file, member, ca_class, ca_name FROM signatures WHERE run_id = ?1 ORDER BY rowid",
+            "SELECT f.agency_id, f.agency_name, f.signer_cn, f.signed_at, f.file, f.member, f.ca_class, f.ca_name
+             FROM run_findings r JOIN findings f ON f.id = r.finding_id WHERE r.run_id = ?1 ORDER BY r.seq",
         )?;
         let rows = stmt.query_map([run], |r| {
             Ok((Signing {
@@ -355,16 +433,73 @@ impl Store for SqliteStore {
 
 impl SqliteStore {
     fn load_findings_of(&self, run: RunId) -> Result<Vec<Finding>> {
-        let mut stmt = self.conn.prepare("SELECT * FROM signatures WHERE run_id = ?1 ORDER BY rowid")?;
+        let columns = FINDING_COLUMNS.map(|c| format!("f.{c}")).join(", ");
+        let mut stmt = self.conn.prepare(&format!("SELECT {columns} FROM run_findings r JOIN findings f ON f.id = r.finding_id WHERE r.run_id = ?1 ORDER BY r.seq"))?;
         let records = stmt
             .query_map([run], |r| {
                 let mut record: [String; 23] = Default::default();
                 for (i, v) in record.iter_mut().enumerate() {
-                    *v = r.get(i + 1)?;
+                    *v = r.get(i)?;
                 }
                 Ok(record)
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         records.iter().map(Finding::from_record).collect::<std::result::Result<Vec<_>, _>>().map_err(HistoryError::Damaged)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A version-1 history (findings copied into every run) upgrades to
+    /// findings stored once, and reads back the same, in order.
+    #[test]
+    fn a_version_1_history_keeps_every_run_s_findings_when_upgraded() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v1.db");
+        let row = |file: &str, class: &str| -> [String; 23] {
+            let mut r: [String; 23] = Default::default();
+            for (i, v) in r.iter_mut().enumerate() {
+                *v = format!("{}-{i}", FINDING_COLUMNS[i]);
+            }
+            (r[2], r[16]) = (file.into(), class.into());
+            r
+        };
+        let runs = [vec![row("a.pdf", "commercial"), row("b.pdf", "government")], vec![row("a.pdf", "commercial"), row("b.pdf", "government"), row("a.pdf", "commercial")]];
+        {
+            let conn = Connection::open(&path).unwrap();
+            let Migration::Sql(v1) = &MIGRATIONS[0] else { unreachable!() };
+            conn.execute_batch(v1).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+            let insert = format!("INSERT INTO signatures VALUES (?1, {})", (2..=24).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", "));
+            for (i, rows) in runs.iter().enumerate() {
+                conn.execute("INSERT INTO runs (started, sources, rules_digest, tool_version) VALUES ('t', '[]', '', 'v')", []).unwrap();
+                let run = i as i64 + 1;
+                for r in rows {
+                    let mut values: Vec<&dyn rusqlite::ToSql> = vec![&run];
+                    values.extend(r.iter().map(|v| v as &dyn rusqlite::ToSql));
+                    conn.execute(&insert, values.as_slice()).unwrap();
+                }
+            }
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as i64);
+        let distinct: i64 = store.conn.query_row("SELECT count(*) FROM findings", [], |r| r.get(0)).unwrap();
+        assert_eq!(distinct, 2, "each distinct finding once");
+        for (i, rows) in runs.iter().enumerate() {
+            let back: Vec<(String, String)> = store
+                .conn
+                .prepare("SELECT file, ca_class FROM signatures WHERE run_id = ?1")
+                .unwrap()
+                .query_map([i as i64 + 1], |r| Ok((r.get(0)?, r.get(1)?)))
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap();
+            assert_eq!(back.len(), rows.len());
+            let signings = store.load_signings(i as i64 + 1).unwrap();
+            let files: Vec<&str> = signings.iter().map(|s| s.file.as_str()).collect();
+            assert_eq!(files, rows.iter().map(|r| r[2].as_str()).collect::<Vec<_>>(), "run {} in its order", i + 1);
+        }
     }
 }
