@@ -248,16 +248,7 @@ impl Gathered {
 fn scan_file(input: &Input, stamp: Option<(u64, i128)>, path_agency: Option<AgencyRef>, ctx: &Context<'_>) -> FileOutcome {
     let agencies = &ctx.rules.agencies;
     let key = ctx.key(&input.path);
-    let stored = ctx.cache.map(FileCache::stored).and_then(|s| s.as_ref().ok()).and_then(|s| Some((s.entries.get(&key)?, &s.certs)));
-    if let Some((entry, _)) = stored {
-        entry.seen.store(true, Ordering::Relaxed);
-    }
-    if let (Some((hit, certs)), Some((size, mtime))) = (stored, stamp)
-        && hit.usable
-        && (hit.size, hit.mtime_ns) == (size, mtime)
-        && hit.deps.iter().all(|d| stamp_of(Path::new(&d.path)) == Some((d.size, d.mtime_ns)))
-        && let Ok(extraction) = stored::decode(hit.extraction.as_deref(), certs)
-    {
+    if let Some(extraction) = ctx.stored_extraction(&key, stamp) {
         return outcome(&input.display, path_agency, extraction, ctx);
     }
     // A panic in a parser on one hostile file becomes an error row for that
@@ -269,12 +260,12 @@ fn scan_file(input: &Input, stamp: Option<(u64, i128)>, path_agency: Option<Agen
             let e = e.unwrap_or_default();
             // Remember it, with the other files it depends on (a detached
             // signature's data), unless the file changed while being read.
-            if let (Some(cache), Some((size, mtime))) = (ctx.cache, stamp)
+            if let Some((size, mtime)) = stamp
+                && ctx.cache.is_some()
                 && std::fs::metadata(&input.path).is_ok_and(|m| m.len() == size && mtime_ns(&m) == mtime)
                 && let Some(deps) = e.depends_on.iter().map(|p| stamp_of(p).map(|(s, m)| Dependency { path: ctx.key(p), size: s, mtime_ns: m })).collect::<Option<Vec<_>>>()
             {
-                let (extraction, certs) = stored::encode(&e);
-                let _ = cache.save.send(SavedFile { path: key, size, mtime_ns: mtime, sha256: e.content_sha256.clone(), extraction, deps, certs });
+                ctx.remember(key, (size, mtime), &e, deps);
             }
             FileOutcome { read: true, ..outcome(&input.display, path_agency, e, ctx) }
         }
@@ -335,20 +326,32 @@ fn scan_imap(opts: &ScanOptions, ctx: &Context<'_>, on_file: &(dyn Fn(usize) + S
     let mut outcomes = Vec::new();
     for source in &opts.imap {
         let owner = agencies.by_mail(&source.user);
-        crate::source::imap::read_all(source, auth, ctx.limits.max_file_bytes, &mut |event| {
+        let path_agency = |mailbox: &str, url: &str| agencies.by_path(&format!("{}@{}/{}", source.user, source.host, mailbox), url).or_else(|| owner.clone());
+        // A message URL names one message for good (UIDVALIDITY + UID): with
+        // the same size, what an earlier run extracted from it stands.
+        let known = |url: &str, size: u64| ctx.stored_extraction(url, Some((size, 0))).is_some();
+        crate::source::imap::read_all(source, auth, ctx.limits.max_file_bytes, &known, &mut |event| {
             let o = match event {
-                ImapEvent::Message { url, mailbox, bytes } => {
-                    let place = format!("{}@{}/{}", source.user, source.host, mailbox);
-                    let known = agencies.by_path(&place, &url).or_else(|| owner.clone());
+                ImapEvent::Message { url, mailbox, size, bytes } => {
                     let env = extract::Env::new(ctx.unpack, None);
-                    let extraction = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| extract::mail::extract_message(&bytes, 0, &env)))
+                    let mut extraction = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| extract::mail::extract_message(&bytes, 0, &env)))
                         .unwrap_or_else(|_| {
                             let mut e = Extraction::default();
                             e.problem("", Stage::Mail, "internal error while reading this message (a parser panicked)");
                             e
                         });
-                    outcome(&url, known, extraction, ctx)
+                    extraction.content_sha256 = Some(crate::signature::ber::hex(&crate::trust::crypto::Hash::Sha256.digest(&[&bytes])));
+                    ctx.remember(url.clone(), (size, 0), &extraction, Vec::new());
+                    FileOutcome { read: true, ..outcome(&url, path_agency(&mailbox, &url), extraction, ctx) }
                 }
+                ImapEvent::Known { url, mailbox, size } => match ctx.stored_extraction(&url, Some((size, 0))) {
+                    Some(extraction) => outcome(&url, path_agency(&mailbox, &url), extraction, ctx),
+                    None => {
+                        let agency = owner.clone().unwrap_or_else(|| agencies.unassigned());
+                        let error = "the stored result for this message cannot be read: rescan with --full";
+                        FileOutcome { read: false, record: None, findings: Vec::new(), errors: vec![(ErrorRow::new(url, "", Stage::Imap, error), agency)], doc_timestamps: 0 }
+                    }
+                },
                 ImapEvent::Problem { place, error } => {
                     let agency = owner.clone().unwrap_or_else(|| agencies.unassigned());
                     FileOutcome { read: false, record: None, findings: Vec::new(), errors: vec![(ErrorRow::new(place, "", Stage::Imap, error), agency)], doc_timestamps: 0 }
@@ -362,6 +365,30 @@ fn scan_imap(opts: &ScanOptions, ctx: &Context<'_>, on_file: &(dyn Fn(usize) + S
 }
 
 impl Context<'_> {
+    /// What an earlier run extracted from `key` when it was `stamp` (size,
+    /// mtime), if that still stands: dependencies unchanged too. Marks the
+    /// entry as met either way (what is never met was deleted).
+    fn stored_extraction(&self, key: &str, stamp: Option<(u64, i128)>) -> Option<Extraction> {
+        let stored = self.cache.map(FileCache::stored)?.as_ref().ok()?;
+        let hit = stored.entries.get(key)?;
+        hit.seen.store(true, Ordering::Relaxed);
+        let unchanged = hit.usable
+            && stamp == Some((hit.size, hit.mtime_ns))
+            && hit.deps.iter().all(|d| stamp_of(Path::new(&d.path)) == Some((d.size, d.mtime_ns)));
+        if !unchanged {
+            return None;
+        }
+        stored::decode(hit.extraction.as_deref(), &stored.certs).ok()
+    }
+
+    /// Keeps what was extracted from `key` at `stamp` for the next run.
+    fn remember(&self, key: String, (size, mtime_ns): (u64, i128), e: &Extraction, deps: Vec<Dependency>) {
+        if let Some(cache) = self.cache {
+            let (extraction, certs) = stored::encode(e);
+            let _ = cache.save.send(SavedFile { path: key, size, mtime_ns, sha256: e.content_sha256.clone(), extraction, deps, certs });
+        }
+    }
+
     fn classify(&self, signer: &Arc<Cert>, certs: &[Arc<Cert>]) -> Classification {
         let key: Vec<[u8; 32]> = std::iter::once(signer.sha256).chain(certs.iter().map(|c| c.sha256)).collect();
         if let Some(c) = self.classified.lock().ok().and_then(|m| m.get(&key).cloned()) {

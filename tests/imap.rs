@@ -224,3 +224,51 @@ fn starttls_plain_and_bad_passwords() {
     assert_eq!(code(&out), 1);
     assert!(!text(&out.stderr).contains("secret"));
 }
+
+/// `(N read)` from the summary line.
+fn read_count(out: &std::process::Output) -> usize {
+    let s = text(&out.stdout);
+    s.split(" files (").nth(1).and_then(|r| r.split(" read)").next()).and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("no read count in {s:?}"))
+}
+
+#[test]
+fn a_rescan_with_history_fetches_only_new_messages() {
+    let dv = Dovecot::start();
+    let t = tempfile::tempdir().unwrap();
+    let scan = |out: &str| {
+        run(bin()
+            .arg("scan")
+            .arg(dv.url("imaps", dv.imaps_port, ""))
+            .arg("--rules")
+            .arg(root().join("samples/rules"))
+            .arg("--imap-ca")
+            .arg(dv.ca())
+            .arg("--db")
+            .arg(t.path().join("h.db"))
+            .arg("--out")
+            .arg(t.path().join(out))
+            .env("SIGAUDIT_IMAP_PASSWORD", PASSWORD))
+    };
+    let first = scan("r1");
+    assert_eq!(code(&first), 2, "{}", text(&first.stderr));
+    assert!(read_count(&first) > 5, "{}", text(&first.stdout));
+    // Nothing new on the server: every message is known by its URL
+    // (UIDVALIDITY + UID) and size, none is fetched, the report is the same.
+    let second = scan("r2");
+    assert_eq!(code(&second), 2);
+    assert_eq!(read_count(&second), 0, "{}", text(&second.stdout));
+    for table in ["signatures.csv", "errors.csv", "agencies.csv"] {
+        assert_eq!(read_csv(&t.path().join("r1").join(table)), read_csv(&t.path().join("r2").join(table)), "{table}");
+    }
+    check_report(&t.path().join("r2"));
+    // A new signed message arrives: only it is fetched.
+    let (uid, gid) = if unsafe_uid() == 0 { (65534, 65534) } else { (unsafe_uid(), unsafe_gid()) };
+    let new = dv.maildir().join("new/1700000500.M500P1.test");
+    std::fs::copy(root().join("samples/share/Tài liệu chung/Thư đến/Công văn Sở Y tế.eml"), &new).unwrap();
+    sh(Command::new("chown").arg(format!("{uid}:{gid}")).arg(&new));
+    let third = scan("r3");
+    assert_eq!(read_count(&third), 1, "{}", text(&third.stdout));
+    let before = read_csv(&t.path().join("r2/signatures.csv"));
+    let after = read_csv(&t.path().join("r3/signatures.csv"));
+    assert_eq!(after.len(), before.len() + 1);
+}

@@ -114,7 +114,10 @@ impl std::fmt::Debug for ImapAuth {
 
 /// One fetched message, or a problem at some place in the account.
 pub enum ImapEvent {
-    Message { url: String, mailbox: String, bytes: Vec<u8> },
+    /// A fetched message; `size` as the server announced it (RFC822.SIZE).
+    Message { url: String, mailbox: String, size: u64, bytes: Vec<u8> },
+    /// A message the caller already knows (not fetched).
+    Known { url: String, mailbox: String, size: u64 },
     Problem { place: String, error: String },
 }
 
@@ -128,8 +131,9 @@ impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + std::fmt::
 type Session = async_imap::Session<Box<dyn Stream>>;
 
 /// Reads every message of `source`, calling `sink` for each (and for each
-/// problem). Messages larger than `max_message` bytes are reported, not read.
-pub fn read_all(source: &ImapSource, auth: &ImapAuth, max_message: u64, sink: &mut dyn FnMut(ImapEvent)) {
+/// problem). Messages larger than `max_message` bytes are reported, not read;
+/// messages `known(url, size)` are announced, not fetched.
+pub fn read_all(source: &ImapSource, auth: &ImapAuth, max_message: u64, known: &dyn Fn(&str, u64) -> bool, sink: &mut dyn FnMut(ImapEvent)) {
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_io().enable_time().build() {
         Ok(r) => r,
         Err(e) => return sink(ImapEvent::Problem { place: source.display(), error: format!("cannot start the network runtime: {e}") }),
@@ -148,7 +152,7 @@ pub fn read_all(source: &ImapSource, auth: &ImapAuth, max_message: u64, sink: &m
             },
         };
         for mailbox in mailboxes {
-            if let Err(e) = read_mailbox(&mut session, source, &mailbox, max_message, sink).await {
+            if let Err(e) = read_mailbox(&mut session, source, &mailbox, max_message, known, sink).await {
                 sink(ImapEvent::Problem { place: format!("{}{}", source.display(), percent_encode(&mailbox)), error: e });
             }
         }
@@ -206,7 +210,14 @@ async fn list_mailboxes(session: &mut Session) -> Result<Vec<String>, String> {
     Ok(names)
 }
 
-async fn read_mailbox(session: &mut Session, source: &ImapSource, mailbox: &str, max_message: u64, sink: &mut dyn FnMut(ImapEvent)) -> Result<(), String> {
+async fn read_mailbox(
+    session: &mut Session,
+    source: &ImapSource,
+    mailbox: &str,
+    max_message: u64,
+    known: &dyn Fn(&str, u64) -> bool,
+    sink: &mut dyn FnMut(ImapEvent),
+) -> Result<(), String> {
     // EXAMINE: read-only, so neither \Seen nor \Recent change.
     let info = session.examine(mailbox).await.map_err(|e| format!("EXAMINE failed: {e}"))?;
     let validity = info.uid_validity.unwrap_or(0);
@@ -227,9 +238,17 @@ async fn read_mailbox(session: &mut Session, source: &ImapSource, mailbox: &str,
     let mut batch: Vec<u32> = Vec::new();
     let mut batch_bytes = 0;
     let mut batches = Vec::new();
+    let mut size_of = std::collections::HashMap::new();
     for (uid, size) in sizes {
+        let url = source.message_url(mailbox, validity, uid);
+        // Without UIDVALIDITY a UID may name another message later.
+        if info.uid_validity.is_some() && known(&url, size) {
+            sink(ImapEvent::Known { url, mailbox: mailbox.to_owned(), size });
+            continue;
+        }
+        size_of.insert(uid, size);
         if size > max_message {
-            sink(ImapEvent::Problem { place: source.message_url(mailbox, validity, uid), error: format!("message of {size} bytes is over the size limit: not fetched") });
+            sink(ImapEvent::Problem { place: url, error: format!("message of {size} bytes is over the size limit: not fetched") });
             continue;
         }
         if !batch.is_empty() && (batch_bytes + size > BATCH_BYTES || batch.len() >= BATCH_COUNT) {
@@ -256,7 +275,8 @@ async fn read_mailbox(session: &mut Session, source: &ImapSource, mailbox: &str,
             }
         }
         for (uid, bytes) in fetched {
-            sink(ImapEvent::Message { url: source.message_url(mailbox, validity, uid), mailbox: mailbox.to_owned(), bytes });
+            let size = size_of.get(&uid).copied().unwrap_or(bytes.len() as u64);
+            sink(ImapEvent::Message { url: source.message_url(mailbox, validity, uid), mailbox: mailbox.to_owned(), size, bytes });
         }
     }
     Ok(())
