@@ -126,6 +126,8 @@ impl FileCache {
 pub struct Visited {
     /// Files actually read (not served from the cache).
     pub files_read: u64,
+    /// URL prefixes of the IMAP mailboxes listed completely.
+    pub complete_mailboxes: Vec<String>,
 }
 
 struct FileOutcome {
@@ -184,7 +186,8 @@ pub fn run(opts: &ScanOptions, rules: &Rules, anchors: &AnchorStore, on_file: &(
         .fold(Gathered::default, Gathered::add)
         .reduce(Gathered::default, Gathered::merge);
     walker.join().expect("the walker thread does not panic");
-    let gathered = scan_imap(opts, &ctx, on_file, &done).into_iter().fold(gathered, Gathered::add);
+    let (imap, complete_mailboxes) = scan_imap(opts, &ctx, on_file, &done);
+    let gathered = imap.into_iter().fold(gathered, Gathered::add);
     let mut result = ScanResult {
         files: gathered.files,
         findings: gathered.findings,
@@ -194,7 +197,7 @@ pub fn run(opts: &ScanOptions, rules: &Rules, anchors: &AnchorStore, on_file: &(
         finished: started,
         sources: opts.sources.iter().map(|s| s.to_string_lossy().into_owned()).chain(opts.imap.iter().map(ImapSource::display)).collect(),
     };
-    let visited = Visited { files_read: gathered.files_read };
+    let visited = Visited { files_read: gathered.files_read, complete_mailboxes };
     // Deterministic reports whatever the thread interleaving.
     result.findings.sort_by(|a, b| (&a.file, &a.member).cmp(&(&b.file, &b.member)));
     result.errors.sort();
@@ -318,12 +321,14 @@ fn outcome(file: &str, known: Option<AgencyRef>, extraction: Extraction, ctx: &C
     out
 }
 
-/// Every message of the IMAP sources. Fetching is sequential per account;
-/// each fetched batch is checked before the next one is fetched.
-fn scan_imap(opts: &ScanOptions, ctx: &Context<'_>, on_file: &(dyn Fn(usize) + Sync), done: &AtomicUsize) -> Vec<FileOutcome> {
-    let Some(auth) = &opts.imap_auth else { return Vec::new() };
+/// Every message of the IMAP sources, and the mailboxes listed completely.
+/// Fetching is sequential per account; each fetched batch is checked
+/// before the next one is fetched.
+fn scan_imap(opts: &ScanOptions, ctx: &Context<'_>, on_file: &(dyn Fn(usize) + Sync), done: &AtomicUsize) -> (Vec<FileOutcome>, Vec<String>) {
+    let Some(auth) = &opts.imap_auth else { return (Vec::new(), Vec::new()) };
     let agencies = &ctx.rules.agencies;
     let mut outcomes = Vec::new();
+    let mut complete = Vec::new();
     for source in &opts.imap {
         let owner = agencies.by_mail(&source.user);
         let path_agency = |mailbox: &str, url: &str| agencies.by_path(&format!("{}@{}/{}", source.user, source.host, mailbox), url).or_else(|| owner.clone());
@@ -352,6 +357,10 @@ fn scan_imap(opts: &ScanOptions, ctx: &Context<'_>, on_file: &(dyn Fn(usize) + S
                         FileOutcome { read: false, record: None, findings: Vec::new(), errors: vec![(ErrorRow::new(url, "", Stage::Imap, error), agency)], doc_timestamps: 0 }
                     }
                 },
+                ImapEvent::MailboxRead { messages_prefix } => {
+                    complete.push(messages_prefix);
+                    return;
+                }
                 ImapEvent::Problem { place, error } => {
                     let agency = owner.clone().unwrap_or_else(|| agencies.unassigned());
                     FileOutcome { read: false, record: None, findings: Vec::new(), errors: vec![(ErrorRow::new(place, "", Stage::Imap, error), agency)], doc_timestamps: 0 }
@@ -361,7 +370,7 @@ fn scan_imap(opts: &ScanOptions, ctx: &Context<'_>, on_file: &(dyn Fn(usize) + S
             outcomes.push(o);
         });
     }
-    outcomes
+    (outcomes, complete)
 }
 
 impl Context<'_> {

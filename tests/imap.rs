@@ -271,4 +271,15 @@ fn a_rescan_with_history_fetches_only_new_messages() {
     let before = read_csv(&t.path().join("r2/signatures.csv"));
     let after = read_csv(&t.path().join("r3/signatures.csv"));
     assert_eq!(after.len(), before.len() + 1);
+    // That message is deleted on the server (the scan is read-only: it is
+    // still in new/): the history forgets it.
+    std::fs::remove_file(&new).unwrap();
+    let fourth = scan("r4");
+    assert_eq!(read_count(&fourth), 0, "{}", text(&fourth.stdout));
+    assert_eq!(read_csv(&t.path().join("r4/signatures.csv")), before);
+    let history = rusqlite::Connection::open(t.path().join("h.db")).unwrap();
+    let removed: i64 = history.query_row("SELECT files_removed FROM runs ORDER BY id DESC LIMIT 1", [], |r| r.get(0)).unwrap();
+    assert_eq!(removed, 1, "the deleted message is forgotten");
+    let left: i64 = history.query_row("SELECT count(*) FROM files WHERE path LIKE 'imaps://%'", [], |r| r.get(0)).unwrap();
+    assert_eq!(left as usize, read_count(&first), "every message still on the server is remembered, and only those");
 }

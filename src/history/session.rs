@@ -133,7 +133,10 @@ impl Session {
         self.run = writer.join().unwrap_or_else(|_| Err(super::HistoryError::Damaged("the history writer panicked".into())))?;
         let cwd = std::env::current_dir().unwrap_or_default();
         let roots: Vec<String> = roots.iter().map(|r| cwd.join(r).components().collect::<PathBuf>().to_string_lossy().into_owned()).collect();
-        let under_roots = |p: &str| roots.iter().any(|r| p == r || p.strip_prefix(r.as_str()).is_some_and(|rest| rest.starts_with('/') || r.ends_with('/')));
+        let under_roots = |p: &str| {
+            roots.iter().any(|r| p == r || p.strip_prefix(r.as_str()).is_some_and(|rest| rest.starts_with('/') || r.ends_with('/')))
+                || visited.complete_mailboxes.iter().any(|m| p.starts_with(m.as_str()))
+        };
         let unseen = stored.entries.iter().filter(|(_, e)| !e.seen.load(std::sync::atomic::Ordering::Relaxed));
         let gone: Vec<String> = unseen.map(|(path, _)| path).filter(|p| under_roots(p)).cloned().collect();
         let stats = RunStats { files_read: visited.files_read, files_removed: gone.len() as u64 };

@@ -85,8 +85,14 @@ impl ImapSource {
 
     /// RFC 5092 URL of one message: mailbox, UIDVALIDITY and UID.
     pub fn message_url(&self, mailbox: &str, uid_validity: u32, uid: u32) -> String {
+        format!("{}{uid_validity}/;UID={uid}", self.messages_prefix(mailbox))
+    }
+
+    /// What the URL of every message of `mailbox` starts with, whatever its
+    /// UIDVALIDITY.
+    pub fn messages_prefix(&self, mailbox: &str) -> String {
         let base = ImapSource { mailbox: None, ..self.clone() }.display();
-        format!("{base}{};UIDVALIDITY={uid_validity}/;UID={uid}", percent_encode(mailbox))
+        format!("{base}{};UIDVALIDITY=", percent_encode(mailbox))
     }
 }
 
@@ -118,6 +124,9 @@ pub enum ImapEvent {
     Message { url: String, mailbox: String, size: u64, bytes: Vec<u8> },
     /// A message the caller already knows (not fetched).
     Known { url: String, mailbox: String, size: u64 },
+    /// Every message of a mailbox was announced: a known message whose URL
+    /// starts with `messages_prefix` and was not announced is gone.
+    MailboxRead { messages_prefix: String },
     Problem { place: String, error: String },
 }
 
@@ -152,8 +161,9 @@ pub fn read_all(source: &ImapSource, auth: &ImapAuth, max_message: u64, known: &
             },
         };
         for mailbox in mailboxes {
-            if let Err(e) = read_mailbox(&mut session, source, &mailbox, max_message, known, sink).await {
-                sink(ImapEvent::Problem { place: format!("{}{}", source.display(), percent_encode(&mailbox)), error: e });
+            match read_mailbox(&mut session, source, &mailbox, max_message, known, sink).await {
+                Ok(()) => sink(ImapEvent::MailboxRead { messages_prefix: source.messages_prefix(&mailbox) }),
+                Err(e) => sink(ImapEvent::Problem { place: format!("{}{}", source.display(), percent_encode(&mailbox)), error: e }),
             }
         }
         let _ = session.logout().await;
