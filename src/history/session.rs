@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -40,9 +41,13 @@ pub fn view(store: &dyn Store, id: RunId, current: &ScanResult, compare_with: Op
     Ok(HistoryView { runs, audits, previous, changes })
 }
 
+/// Opens a connection to the history, once per thread that needs one. The
+/// session knows the backend only through this and [`Store`].
+pub type Connect = Arc<dyn Fn() -> Result<Box<dyn Store + Send>> + Send + Sync>;
+
 pub struct Session {
-    db: PathBuf,
-    store: SqliteStore,
+    connect: Connect,
+    store: Box<dyn Store + Send>,
     run: RunId,
     cache_key: String,
     /// The incremental cache, read while the rules load and the walk starts.
@@ -62,8 +67,8 @@ struct Past {
     previous_signings: Vec<super::compare::Signing>,
 }
 
-fn load_files(db: &Path, cache_key: &str, full: bool) -> Result<StoredFiles> {
-    let store = SqliteStore::open(db)?;
+fn load_files(connect: &Connect, cache_key: &str, full: bool) -> Result<StoredFiles> {
+    let store = connect()?;
     let mut entries = store.cached_files(cache_key)?;
     if full {
         // Kept to notice deletions; never served.
@@ -73,8 +78,8 @@ fn load_files(db: &Path, cache_key: &str, full: bool) -> Result<StoredFiles> {
     Ok(StoredFiles { entries, certs })
 }
 
-fn read_past(db: &Path) -> Result<Past> {
-    let store = SqliteStore::open(db)?;
+fn read_past(connect: &Connect) -> Result<Past> {
+    let store = connect()?;
     let runs = store.runs()?;
     let audits = store.audit_points()?;
     let previous_signings = match runs.last() {
@@ -93,16 +98,21 @@ impl Session {
             std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         }
         let lock = acquire(db, wait)?;
-        let store = SqliteStore::open(db).map_err(|e| format!("{}: {e}", db.display()))?;
+        let connect: Connect = {
+            let db = db.to_path_buf();
+            Arc::new(move || Ok(Box::new(SqliteStore::open(&db)?) as Box<dyn Store + Send>))
+        };
+        // The first connection creates or upgrades the schema.
+        let store = connect().map_err(|e| format!("{}: {e}", db.display()))?;
         let loading = {
-            let (db, key) = (db.to_path_buf(), cache_key.clone());
-            Some(std::thread::spawn(move || load_files(&db, &key, full)))
+            let (connect, key) = (connect.clone(), cache_key.clone());
+            Some(std::thread::spawn(move || load_files(&connect, &key, full)))
         };
         let past = {
-            let db = db.to_path_buf();
-            Some(std::thread::spawn(move || read_past(&db)))
+            let connect = connect.clone();
+            Some(std::thread::spawn(move || read_past(&connect)))
         };
-        Ok(Session { db: db.to_path_buf(), store, run: 0, cache_key, loading, writer: None, past, _lock: lock })
+        Ok(Session { connect, store, run: 0, cache_key, loading, writer: None, past, _lock: lock })
     }
 
     /// Starts the run and returns the incremental cache with the channel
@@ -112,11 +122,11 @@ impl Session {
     pub fn cache(&mut self, sources: &[String], rules_digest: &str) -> Result<FileCache> {
         let loading = self.loading.take().ok_or_else(|| super::HistoryError::Damaged("the file cache was already handed out".into()))?;
         let (save, rx) = std::sync::mpsc::channel();
-        let (db, key, sources, digest) = (self.db.clone(), self.cache_key.clone(), sources.to_vec(), rules_digest.to_owned());
+        let (connect, key, sources, digest) = (self.connect.clone(), self.cache_key.clone(), sources.to_vec(), rules_digest.to_owned());
         self.writer = Some(std::thread::spawn(move || {
-            let mut store = SqliteStore::open(&db)?;
+            let mut store = connect()?;
             let run = store.begin_run(&sources, &digest)?;
-            write_batches(&mut store, run, &key, rx)?;
+            write_batches(store.as_mut(), run, &key, rx)?;
             Ok(run)
         }));
         Ok(FileCache::new(loading, save))
@@ -140,7 +150,7 @@ impl Session {
         let unseen = stored.entries.iter().filter(|(_, e)| !e.seen.load(std::sync::atomic::Ordering::Relaxed));
         let gone: Vec<String> = unseen.map(|(path, _)| path).filter(|p| under_roots(p)).cloned().collect();
         let stats = RunStats { files_read: visited.files_read, files_removed: gone.len() as u64 };
-        let past = PastRuns { run: self.run, stats, db: self.db.clone(), reading: self.past.take() };
+        let past = PastRuns { run: self.run, stats, connect: self.connect.clone(), reading: self.past.take() };
         Ok((PendingRun { session: self, stats, gone, stored }, past))
     }
 }
@@ -149,7 +159,7 @@ impl Session {
 pub struct PastRuns {
     run: RunId,
     stats: RunStats,
-    db: PathBuf,
+    connect: Connect,
     reading: Option<JoinHandle<Result<Past>>>,
 }
 
@@ -159,7 +169,7 @@ impl PastRuns {
     pub fn view(self, result: &ScanResult) -> Result<HistoryView> {
         let Past { mut runs, mut audits, previous_signings } = match self.reading {
             Some(handle) => handle.join().unwrap_or_else(|_| Err(super::HistoryError::Damaged("reading the past runs panicked".into())))?,
-            None => read_past(&self.db)?,
+            None => read_past(&self.connect)?,
         };
         let previous = runs.last().cloned();
         let changes = if previous.is_some() { compare(&previous_signings, &result.findings) } else { Vec::new() };
@@ -208,7 +218,7 @@ impl PendingRun {
 
 /// Commits what the scan reads every 2,000 files or every second, so a
 /// killed scan loses at most a second of work.
-fn write_batches(store: &mut SqliteStore, run: RunId, key: &str, rx: Receiver<SavedFile>) -> Result<()> {
+fn write_batches(store: &mut dyn Store, run: RunId, key: &str, rx: Receiver<SavedFile>) -> Result<()> {
     let mut batch = Vec::new();
     let mut since = Instant::now();
     loop {
