@@ -86,7 +86,7 @@ pub struct Context<'a> {
 pub struct FileCache {
     loading: Mutex<Option<std::thread::JoinHandle<crate::history::Result<StoredFiles>>>>,
     stored: OnceLock<crate::history::Result<StoredFiles>>,
-    pub save: std::sync::mpsc::Sender<SavedFile>,
+    save: std::sync::mpsc::Sender<SavedFile>,
 }
 
 /// What earlier runs extracted, by absolute path, and their certificates.
