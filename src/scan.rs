@@ -75,9 +75,31 @@ pub struct Context<'a> {
     cwd_text: String,
     /// Classification by signer and certificates: documents share signers,
     /// and a chain is verified once per run, not once per document.
-    classified: Mutex<HashMap<Vec<[u8; 32]>, Classification>>,
+    classified: Memo<Vec<[u8; 32]>, Classification>,
     /// The agency a signer certificate's subject names, by certificate.
-    agency_of_signer: Mutex<HashMap<[u8; 32], Option<AgencyRef>>>,
+    agency_of_signer: Memo<[u8; 32], Option<AgencyRef>>,
+}
+
+/// Answers worked out once per run and shared by the workers.
+struct Memo<K, V>(Mutex<HashMap<K, V>>);
+
+impl<K, V> Default for Memo<K, V> {
+    fn default() -> Self {
+        Memo(Mutex::default())
+    }
+}
+
+impl<K: Eq + std::hash::Hash, V: Clone> Memo<K, V> {
+    fn get_or(&self, key: K, work_out: impl FnOnce() -> V) -> V {
+        if let Some(known) = self.0.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return known;
+        }
+        let value = work_out();
+        if let Ok(mut m) = self.0.lock() {
+            m.insert(key, value.clone());
+        }
+        value
+    }
 }
 
 /// The incremental cache as the scan sees it: what earlier runs extracted
@@ -146,7 +168,7 @@ const WALK_BATCH: usize = 32;
 pub fn run(opts: &ScanOptions, rules: &Rules, anchors: &AnchorStore, on_file: &(dyn Fn(usize) + Sync), cache: Option<&FileCache>) -> (ScanResult, Visited) {
     let started = OffsetDateTime::now_utc();
     let cwd_text = std::env::current_dir().unwrap_or_default().to_string_lossy().trim_end_matches('/').to_owned();
-    let ctx = Context { rules, anchors, limits: opts.limits, unpack: opts.unpack, cache, cwd_text, classified: Mutex::default(), agency_of_signer: Mutex::default() };
+    let ctx = Context { rules, anchors, limits: opts.limits, unpack: opts.unpack, cache, cwd_text, classified: Memo::default(), agency_of_signer: Memo::default() };
     // The walk streams files in small batches: a channel message per file
     // costs more than an unchanged file does on a rescan.
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Result<Input, ErrorRow>>>(64);
@@ -219,10 +241,7 @@ impl Gathered {
     fn add(mut self, o: FileOutcome) -> Gathered {
         self.files_read += u64::from(o.read);
         if let Some(r) = o.record {
-            let tally = match self.files.get_mut(&r.agency) {
-                Some(t) => t,
-                None => self.files.entry(r.agency).or_default(),
-            };
+            let tally = self.files.entry(r.agency).or_default();
             tally.scanned += 1;
             tally.signed += usize::from(r.signatures > 0);
         }
@@ -334,7 +353,14 @@ fn scan_imap(opts: &ScanOptions, ctx: &Context<'_>, on_file: &(dyn Fn(usize) + S
         let path_agency = |mailbox: &str, url: &str| agencies.by_path(&format!("{}@{}/{}", source.user, source.host, mailbox), url).or_else(|| owner.clone());
         // A message URL names one message for good (UIDVALIDITY + UID): with
         // the same size, what an earlier run extracted from it stands.
-        let known = |url: &str, size: u64| ctx.stored_extraction(url, Some((size, 0))).is_some();
+        let answered = std::cell::RefCell::new(HashMap::new());
+        let known = |url: &str, size: u64| match ctx.stored_extraction(url, Some((size, 0))) {
+            Some(extraction) => {
+                answered.borrow_mut().insert(url.to_owned(), extraction);
+                true
+            }
+            None => false,
+        };
         crate::source::imap::read_all(source, auth, ctx.limits.max_file_bytes, &known, &mut |event| {
             let o = match event {
                 ImapEvent::Message { url, mailbox, size, bytes } => {
@@ -349,7 +375,7 @@ fn scan_imap(opts: &ScanOptions, ctx: &Context<'_>, on_file: &(dyn Fn(usize) + S
                     ctx.remember(url.clone(), (size, 0), &extraction, Vec::new());
                     FileOutcome { read: true, ..outcome(&url, path_agency(&mailbox, &url), extraction, ctx) }
                 }
-                ImapEvent::Known { url, mailbox, size } => match ctx.stored_extraction(&url, Some((size, 0))) {
+                ImapEvent::Known { url, mailbox } => match answered.borrow_mut().remove(&url) {
                     Some(extraction) => outcome(&url, path_agency(&mailbox, &url), extraction, ctx),
                     None => {
                         let agency = owner.clone().unwrap_or_else(|| agencies.unassigned());
@@ -400,27 +426,13 @@ impl Context<'_> {
 
     fn classify(&self, signer: &Arc<Cert>, certs: &[Arc<Cert>]) -> Classification {
         let key: Vec<[u8; 32]> = std::iter::once(signer.sha256).chain(certs.iter().map(|c| c.sha256)).collect();
-        if let Some(c) = self.classified.lock().ok().and_then(|m| m.get(&key).cloned()) {
-            return c;
-        }
-        let c = classify(signer.clone(), certs, self.anchors, &self.rules.catalogue);
-        if let Ok(mut m) = self.classified.lock() {
-            m.insert(key, c.clone());
-        }
-        c
+        self.classified.get_or(key, || classify(signer.clone(), certs, self.anchors, &self.rules.catalogue))
     }
 }
 
 impl Context<'_> {
     fn agency_of_signer(&self, signer: &Cert) -> Option<AgencyRef> {
-        if let Some(known) = self.agency_of_signer.lock().ok().and_then(|m| m.get(&signer.sha256).cloned()) {
-            return known;
-        }
-        let agency = self.rules.agencies.by_cert(signer);
-        if let Ok(mut m) = self.agency_of_signer.lock() {
-            m.insert(signer.sha256, agency.clone());
-        }
-        agency
+        self.agency_of_signer.get_or(signer.sha256, || self.rules.agencies.by_cert(signer))
     }
 
     /// A file's key in the cache: its absolute path.

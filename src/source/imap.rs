@@ -123,7 +123,7 @@ pub enum ImapEvent {
     /// A fetched message; `size` as the server announced it (RFC822.SIZE).
     Message { url: String, mailbox: String, size: u64, bytes: Vec<u8> },
     /// A message the caller already knows (not fetched).
-    Known { url: String, mailbox: String, size: u64 },
+    Known { url: String, mailbox: String },
     /// Every message of a mailbox was announced: a known message whose URL
     /// starts with `messages_prefix` and was not announced is gone.
     MailboxRead { messages_prefix: String },
@@ -253,7 +253,7 @@ async fn read_mailbox(
         let url = source.message_url(mailbox, validity, uid);
         // Without UIDVALIDITY a UID may name another message later.
         if info.uid_validity.is_some() && known(&url, size) {
-            sink(ImapEvent::Known { url, mailbox: mailbox.to_owned(), size });
+            sink(ImapEvent::Known { url, mailbox: mailbox.to_owned() });
             continue;
         }
         size_of.insert(uid, size);
