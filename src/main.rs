@@ -93,7 +93,7 @@ fn run_scan(args: &ScanArgs) -> Result<u8, String> {
         let history = past.map(|p| p.view(&result)).transpose().map_err(|e| e.to_string())?;
         let input = report::ReportInput { scan: &result, rules: &rules, anchors: anchors.len(), history: history.as_ref() };
         let tables = report::write(&args.out, &input).map_err(|e| format!("{e:#}"))?;
-        if let Some(Err(e)) = storing.map(|h| h.join().unwrap_or_else(|_| Err(history::HistoryError::Damaged("the history writer panicked".into())))) {
+        if let Some(Err(e)) = storing.map(|h| h.join().unwrap_or_else(|_| Err(history::HistoryError::Damaged("storing the run panicked".into())))) {
             return Err(format!("the scan history could not be stored: {e}"));
         }
         Ok((tables, history))
