@@ -148,10 +148,12 @@ fn put_finding(tx: &rusqlite::Transaction<'_>, run: RunId, seq: i64, record: &[S
     let id = match known {
         Some(id) => id,
         None => {
-            let sql = format!("INSERT INTO findings (digest, {}) VALUES (?1, {})", FINDING_COLUMNS.join(", "), (2..=24).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", "));
+            static INSERT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+                format!("INSERT INTO findings (digest, {}) VALUES (?1, {})", FINDING_COLUMNS.join(", "), (2..=24).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", "))
+            });
             let mut values: Vec<&dyn rusqlite::ToSql> = vec![&digest];
             values.extend(record.iter().map(|v| v as &dyn rusqlite::ToSql));
-            tx.prepare_cached(&sql)?.execute(values.as_slice())?;
+            tx.prepare_cached(&INSERT)?.execute(values.as_slice())?;
             tx.last_insert_rowid()
         }
     };
