@@ -150,7 +150,8 @@ impl Session {
         let unseen = stored.entries.iter().filter(|(_, e)| !e.seen.load(std::sync::atomic::Ordering::Relaxed));
         let gone: Vec<String> = unseen.map(|(path, _)| path).filter(|p| under_roots(p)).cloned().collect();
         let stats = RunStats { files_read: visited.files_read, files_removed: gone.len() as u64 };
-        let past = PastRuns { run: self.run, stats, connect: self.connect.clone(), reading: self.past.take() };
+        let reading = self.past.take().ok_or_else(|| super::HistoryError::Damaged("the past runs were already handed out".into()))?;
+        let past = PastRuns { run: self.run, stats, reading };
         Ok((PendingRun { session: self, stats, gone, stored }, past))
     }
 }
@@ -159,18 +160,15 @@ impl Session {
 pub struct PastRuns {
     run: RunId,
     stats: RunStats,
-    connect: Connect,
-    reading: Option<JoinHandle<Result<Past>>>,
+    reading: JoinHandle<Result<Past>>,
 }
 
 impl PastRuns {
     /// What the reports show from the history, this run included (from
     /// memory: it may not be stored yet).
     pub fn view(self, result: &ScanResult) -> Result<HistoryView> {
-        let Past { mut runs, mut audits, previous_signings } = match self.reading {
-            Some(handle) => handle.join().unwrap_or_else(|_| Err(super::HistoryError::Damaged("reading the past runs panicked".into())))?,
-            None => read_past(&self.connect)?,
-        };
+        let Past { mut runs, mut audits, previous_signings } =
+            self.reading.join().unwrap_or_else(|_| Err(super::HistoryError::Damaged("reading the past runs panicked".into())))?;
         let previous = runs.last().cloned();
         let changes = if previous.is_some() { compare(&previous_signings, &result.findings) } else { Vec::new() };
         runs.push(RunInfo {
