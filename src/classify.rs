@@ -7,6 +7,7 @@ use crate::cert::Cert;
 use crate::rules::{CaClass, CaEntry, Catalogue, PinRef};
 use crate::trust::AnchorStore;
 use crate::trust::chain::{self, Link, PathEnd};
+use crate::trust::rfc5280::LinkError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -96,13 +97,10 @@ pub fn classify(leaf: Arc<Cert>, embedded: &[Arc<Cert>], anchors: &AnchorStore, 
             verdict(CaClass::Untrusted, ClassifiedBy::Chain, ChainStatus::Broken, None, None)
         }
         PathEnd::LinkFails(_) => {
-            let mismatch = explain_link_failures(&path.end, &mut notes, catalogue);
-            if mismatch {
-                verdict(CaClass::Untrusted, ClassifiedBy::Chain, ChainStatus::Broken, None, None)
-            } else {
-                // Could not check (unsupported algorithm): only the name speaks.
-                by_issuer_name(&top, catalogue, &mut notes)
-            }
+            // The issuer's certificate is there and the link does not hold:
+            // whatever the reason, nothing vouches for this signer.
+            explain_link_failures(&path.end, &mut notes, catalogue);
+            verdict(CaClass::Untrusted, ClassifiedBy::Chain, ChainStatus::Broken, None, None)
         }
         PathEnd::SelfIssued { self_signature } => {
             // Only a signature that fails is evidence; an unsupported
@@ -121,7 +119,11 @@ pub fn classify(leaf: Arc<Cert>, embedded: &[Arc<Cert>], anchors: &AnchorStore, 
         }
         PathEnd::MissingIssuer => by_issuer_name(&top, catalogue, &mut notes),
         PathEnd::TooLong => {
-            notes.push(format!("chain longer than {} certificates: not followed", chain::MAX_PATH));
+            notes.push(format!("chain longer than {} certificates: not followed further, so no pinned CA vouches for it", chain::MAX_PATH));
+            (CaClass::Untrusted, ClassifiedBy::Chain, ChainStatus::Incomplete, None, None)
+        }
+        PathEnd::OutOfBudget => {
+            notes.push(format!("{} candidate issuer certificates checked without finding a path to a pinned CA: search stopped", chain::MAX_LINK_CHECKS));
             (CaClass::Untrusted, ClassifiedBy::Chain, ChainStatus::Incomplete, None, None)
         }
     };
@@ -134,18 +136,17 @@ fn claims(cert: &Cert, p: PinRef<'_>) -> bool {
     cert.subject.folded_key() == p.pin.subject.folded_key() || (cert.ski.is_some() && cert.ski == p.pin.ski)
 }
 
-/// Notes for links whose signature failed; true when any was a mismatch.
-fn explain_link_failures(end: &PathEnd<'_>, notes: &mut Vec<String>, catalogue: &Catalogue) -> bool {
-    let PathEnd::LinkFails(fails) = end else { return false };
-    let mut mismatch = false;
+/// Notes for the issuer certificates that could not take the link.
+fn explain_link_failures(end: &PathEnd<'_>, notes: &mut Vec<String>, catalogue: &Catalogue) {
+    let PathEnd::LinkFails(fails) = end else { return };
     for (cand, err) in fails {
-        mismatch |= err.is_mismatch();
         notes.push(match catalogue.by_sha256(&cand.sha256) {
-            Some(p) if err.is_mismatch() => format!("FORGERY: names pinned CA {} ({}) as issuer, but its signature does not verify with that CA's key", p.ca.name, p.ca.id),
-            _ => format!("signature does not verify with the key of \"{}\": {err}", cand.cn()),
+            Some(p) if err.is_signature_mismatch() => format!("FORGERY: names pinned CA {} ({}) as issuer, but its signature does not verify with that CA's key", p.ca.name, p.ca.id),
+            Some(p) => format!("chain broken at pinned CA {} ({}): {err}", p.ca.name, p.ca.id),
+            None if matches!(err, LinkError::Signature(_)) => format!("signature does not verify with the key of \"{}\": {err}", cand.cn()),
+            None => format!("issuer certificate \"{}\" cannot take the link: {err}", cand.cn()),
         });
     }
-    mismatch
 }
 
 /// No issuer certificate: classify by the issuer's key identifier and name.

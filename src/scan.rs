@@ -501,7 +501,8 @@ fn mtime_ns(m: &std::fs::Metadata) -> i128 {
     m.mtime() as i128 * 1_000_000_000 + m.mtime_nsec() as i128
 }
 
-/// `cert_valid_at_signing` over the whole chain, and key-usage notes.
+/// `cert_valid_at_signing`: every certificate of the chain valid at the
+/// signing time, and the signer's key allowed to sign documents at all.
 pub fn judge_certificate(sig: &mut crate::signature::Signature, class: &crate::classify::Classification) {
     if let Some(when) = sig.judged_at() {
         let (ok, why) = crate::verify::validity::valid_at_signing(&class.path, when);
@@ -509,7 +510,11 @@ pub fn judge_certificate(sig: &mut crate::signature::Signature, class: &crate::c
         sig.notes.extend(why);
     }
     if let Some(signer) = &sig.signer {
-        sig.notes.extend(crate::verify::validity::usage_notes(signer));
+        let problems = crate::verify::validity::usage_problems(signer);
+        if !problems.is_empty() {
+            sig.cert_valid_at_signing = Some(false);
+            sig.notes.extend(problems);
+        }
     }
 }
 

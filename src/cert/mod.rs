@@ -32,8 +32,19 @@ pub struct Cert {
     pub ski: Option<Vec<u8>>,
     pub aki: Option<Vec<u8>>,
     pub is_ca: bool,
+    /// 1, 2 or 3 (v1 certificates carry no extensions: trust anchors only).
+    pub version: u32,
+    /// basicConstraints, when present: (cA, pathLenConstraint).
+    pub basic_constraints: Option<(bool, Option<u32>)>,
     /// Key usage bits that matter for signing, when the extension is present.
     pub key_usage: Option<KeyUsageFacts>,
+    /// What makes the certificate unusable under RFC 5280 §4.2: a critical
+    /// extension sigaudit cannot process, an extension present twice.
+    pub defects: Vec<String>,
+    /// nameConstraints, when present.
+    pub name_constraints: Option<NameConstraints>,
+    /// subjectAltName entries.
+    pub alt_names: Vec<AltName>,
     /// Extended key usage OIDs (dotted), when the extension is present.
     pub ext_key_usage: Option<Vec<String>>,
     pub emails: Vec<String>,
@@ -52,6 +63,89 @@ pub struct KeyUsageFacts {
     pub digital_signature: bool,
     pub non_repudiation: bool,
     pub key_cert_sign: bool,
+    /// Every bit, as in the extension (bit 0 = digitalSignature).
+    pub bits: u16,
+}
+
+impl KeyUsageFacts {
+    const NAMES: [&'static str; 9] =
+        ["digitalSignature", "nonRepudiation", "keyEncipherment", "dataEncipherment", "keyAgreement", "keyCertSign", "cRLSign", "encipherOnly", "decipherOnly"];
+
+    /// The bits set, by their RFC 5280 names (`none` when empty).
+    pub fn names(&self) -> String {
+        let set: Vec<&str> = Self::NAMES.iter().enumerate().filter(|(i, _)| self.bits & (1 << i) != 0).map(|(_, n)| *n).collect();
+        if set.is_empty() { "none".into() } else { set.join(", ") }
+    }
+}
+
+/// A name of a subjectAltName entry or a nameConstraints subtree base.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AltName {
+    Email(String),
+    Dns(String),
+    /// An address (4 or 16 octets), or for a constraint address + mask (8 or 32).
+    Ip(Vec<u8>),
+    /// A directory name as RFC 5280 compares it (see [`Name::compare_key`]).
+    Directory(Vec<(String, String)>),
+    /// URI, otherName, X.400, EDI party or registeredID: not checked by
+    /// name constraints here, so a constraint of this form cannot be met.
+    Other(&'static str),
+}
+
+/// nameConstraints: permitted (None when absent) and excluded subtrees.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameConstraints {
+    pub permitted: Option<Vec<AltName>>,
+    pub excluded: Vec<AltName>,
+}
+
+/// Extensions that may be critical: RFC 5280 path validation processes
+/// them, or (CRL distribution points, authority information access) real
+/// Vietnamese CA certificates mark them critical and they only tell where
+/// to fetch revocation data or issuers.
+const PROCESSED_EXTENSIONS: [&str; 11] = [
+    "2.5.29.15",         // keyUsage
+    "2.5.29.19",         // basicConstraints
+    "2.5.29.37",         // extKeyUsage
+    "2.5.29.17",         // subjectAltName
+    "2.5.29.30",         // nameConstraints
+    "2.5.29.32",         // certificatePolicies (any policy is acceptable)
+    "2.5.29.33",         // policyMappings
+    "2.5.29.36",         // policyConstraints
+    "2.5.29.54",         // inhibitAnyPolicy
+    "2.5.29.31",         // cRLDistributionPoints
+    "1.3.6.1.5.5.7.1.1", // authorityInfoAccess
+];
+
+/// An extension's name for notes: `authorityKeyIdentifier (2.5.29.35)`.
+fn extension_name(oid: &str) -> String {
+    let name = match oid {
+        "2.5.29.14" => "subjectKeyIdentifier",
+        "2.5.29.35" => "authorityKeyIdentifier",
+        "2.5.29.18" => "issuerAltName",
+        "2.5.29.9" => "subjectDirectoryAttributes",
+        "2.5.29.46" => "freshestCRL",
+        "1.3.6.1.5.5.7.1.11" => "subjectInfoAccess",
+        "1.3.6.1.5.5.7.1.3" => "qcStatements",
+        _ if PROCESSED_EXTENSIONS.contains(&oid) => return format!("{oid} (unreadable)"),
+        _ => return oid.to_owned(),
+    };
+    format!("{name} ({oid})")
+}
+
+fn alt_name(gn: &GeneralName<'_>) -> AltName {
+    match gn {
+        GeneralName::RFC822Name(m) => AltName::Email((*m).to_owned()),
+        GeneralName::DNSName(d) => AltName::Dns((*d).to_owned()),
+        GeneralName::IPAddress(ip) => AltName::Ip(ip.to_vec()),
+        GeneralName::DirectoryName(n) => AltName::Directory(decode_name(n).compare_key()),
+        GeneralName::URI(_) => AltName::Other("URI"),
+        GeneralName::OtherName(..) => AltName::Other("otherName"),
+        GeneralName::X400Address(_) => AltName::Other("x400Address"),
+        GeneralName::EDIPartyName(_) => AltName::Other("ediPartyName"),
+        GeneralName::RegisteredID(_) => AltName::Other("registeredID"),
+        GeneralName::Invalid(..) => AltName::Other("an unreadable name"),
+    }
 }
 
 impl Cert {
@@ -63,19 +157,39 @@ impl Cert {
         let mut ski = None;
         let mut aki = None;
         let mut is_ca = false;
+        let mut basic_constraints = None;
+        let mut defects = Vec::new();
+        let mut name_constraints = None;
+        let mut alt_names = Vec::new();
         let mut key_usage = None;
         let mut ext_key_usage = None;
         let mut emails: Vec<String> = tbs.subject().iter_email().filter_map(|a| a.as_str().ok()).map(str::to_owned).collect();
+        let mut seen = std::collections::HashSet::new();
         for ext in tbs.extensions() {
+            let oid = ext.oid.to_id_string();
+            if ext.critical && (!PROCESSED_EXTENSIONS.contains(&oid.as_str()) || ext.parsed_extension().error().is_some()) {
+                defects.push(format!("a critical extension sigaudit cannot process: {}", extension_name(&oid)));
+            }
+            if !seen.insert(oid.clone()) {
+                defects.push(format!("the extension {} twice", extension_name(&oid)));
+            }
             match ext.parsed_extension() {
                 ParsedExtension::SubjectKeyIdentifier(k) => ski = Some(k.0.to_vec()),
                 ParsedExtension::AuthorityKeyIdentifier(a) => aki = a.key_identifier.as_ref().map(|k| k.0.to_vec()),
-                ParsedExtension::BasicConstraints(bc) => is_ca = bc.ca,
+                ParsedExtension::BasicConstraints(bc) => {
+                    is_ca = bc.ca;
+                    basic_constraints = Some((bc.ca, bc.path_len_constraint));
+                }
+                ParsedExtension::NameConstraints(nc) => {
+                    let bases = |s: &Option<Vec<x509_parser::extensions::GeneralSubtree<'_>>>| s.as_ref().map(|v| v.iter().map(|t| alt_name(&t.base)).collect::<Vec<_>>());
+                    name_constraints = Some(NameConstraints { permitted: bases(&nc.permitted_subtrees), excluded: bases(&nc.excluded_subtrees).unwrap_or_default() });
+                }
                 ParsedExtension::KeyUsage(ku) => {
                     key_usage = Some(KeyUsageFacts {
                         digital_signature: ku.digital_signature(),
                         non_repudiation: ku.non_repudiation(),
                         key_cert_sign: ku.key_cert_sign(),
+                        bits: ku.flags,
                     })
                 }
                 ParsedExtension::ExtendedKeyUsage(eku) => {
@@ -100,6 +214,7 @@ impl Cert {
                         if let GeneralName::RFC822Name(m) = gn {
                             emails.push((*m).to_owned());
                         }
+                        alt_names.push(alt_name(gn));
                     }
                 }
                 _ => {}
@@ -118,7 +233,12 @@ impl Cert {
             ski,
             aki,
             is_ca,
+            version: x.version().0 + 1,
+            basic_constraints,
             key_usage,
+            defects,
+            name_constraints,
+            alt_names,
             ext_key_usage,
             emails,
             spki: tbs.subject_pki.raw.to_vec(),
@@ -168,7 +288,10 @@ impl Cert {
         sha1::Sha1::digest(&bits).to_vec()
     }
 
+    /// Validity is written to the second: a time within the last second
+    /// of notAfter is still inside it (RFC 5280 §4.1.2.5).
     pub fn valid_at(&self, t: OffsetDateTime) -> bool {
+        let t = t.replace_nanosecond(0).unwrap_or(t);
         self.not_before <= t && t <= self.not_after
     }
 }

@@ -34,6 +34,17 @@ impl Name {
     /// A comparison key that ignores attribute order, case, spacing and
     /// Vietnamese diacritics. Used to *find* candidate issuers and to match
     /// DN facts in the rules; never as proof (signatures are the proof).
+    /// The name as RFC 5280 §7.1 compares names for chaining: attributes
+    /// in order, values case-folded with white space collapsed (no
+    /// diacritic folding: "Cơ yếu" and "Co yeu" are different names).
+    pub fn compare_key(&self) -> Vec<(String, String)> {
+        self.attrs.iter().map(|a| (a.label.clone(), a.value.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase())).collect()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.attrs.is_empty()
+    }
+
     pub fn folded_key(&self) -> Vec<(String, String)> {
         let mut key: Vec<_> = self.attrs.iter().map(|a| (a.label.clone(), fold(&a.value))).collect();
         key.sort();

@@ -106,6 +106,14 @@ pub struct Catalogue {
 }
 
 impl Catalogue {
+    /// A catalogue of these CAs (the rules build theirs from TOML; tests
+    /// such as the x509-limbo suite pin their own trust anchors).
+    pub fn from_cas(cas: Vec<CaEntry>) -> Catalogue {
+        let mut catalogue = Catalogue { cas, by_sha256: HashMap::new() };
+        catalogue.index();
+        catalogue
+    }
+
     fn index(&mut self) {
         self.by_sha256.clear();
         for (ci, ca) in self.cas.iter().enumerate() {

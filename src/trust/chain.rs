@@ -4,14 +4,17 @@
 //! The result says exactly where and why it stopped; classification turns
 //! that into a verdict.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::anchors::AnchorStore;
 use super::crypto::{Algorithm, VerifyError, verify_message};
+use super::rfc5280::{self, LinkError};
 use crate::cert::Cert;
 use crate::rules::{Catalogue, PinRef};
 
-/// Longest path we follow; real Vietnamese chains have 2 or 3 certificates.
+/// Longest path we follow (certificates, signer included); real Vietnamese
+/// chains have 2 or 3 certificates.
 pub const MAX_PATH: usize = 8;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,9 +44,13 @@ pub enum PathEnd<'r> {
     ClaimsPinned(PinRef<'r>),
     /// No certificate for the last certificate's issuer.
     MissingIssuer,
-    /// Issuer candidates exist but none of their keys verifies the link.
-    LinkFails(Vec<(Arc<Cert>, VerifyError)>),
+    /// Issuer certificates are there, but none may issue the last
+    /// certificate: its signature fails with their key, or an RFC 5280 rule
+    /// forbids the link. The chain is broken, not incomplete.
+    LinkFails(Vec<(Arc<Cert>, LinkError)>),
     TooLong,
+    /// [`MAX_LINK_CHECKS`] candidate issuers were checked without a path.
+    OutOfBudget,
 }
 
 #[derive(Debug, Clone)]
@@ -65,63 +72,142 @@ pub fn verify_link(child: &Cert, issuer: &Cert) -> Result<(), VerifyError> {
     verify_message(alg, &issuer.spki, &child.tbs, &child.signature)
 }
 
+/// Builds the best path from `leaf` up: depth first, every candidate
+/// issuer tried in turn (cross-certificates, re-keyed CAs, G1 and G2 with
+/// similar names), each link checked by RFC 5280 before it is taken, loops
+/// and depth bounded and the number of link checks budgeted (rustls-webpki
+/// does the same). The first path that reaches a pinned certificate wins;
+/// without one, the failure that tells most: evidence of forgery first,
+/// then the path that got furthest.
 pub fn build<'r>(leaf: Arc<Cert>, embedded: &[Arc<Cert>], anchors: &AnchorStore, catalogue: &'r Catalogue) -> Path<'r> {
+    let mut search = Search { embedded, anchors, catalogue, checks: 0, best: None, signatures: HashMap::new() };
     let mut links = vec![Link { cert: leaf, origin: Origin::Signature }];
-    // A certificate that copies a pinned CA's name or key id is acceptable
-    // only if the path still verifies up to a pin (another generation of
-    // the same CA, vouched for by its root); otherwise it is a forgery.
-    let mut claim: Option<PinRef<'r>> = None;
-    let stop = |links: Vec<Link>, end: PathEnd<'r>, claim: Option<PinRef<'r>>| match claim {
-        Some(claimed) => Path { links, end: PathEnd::ClaimsPinned(claimed) },
-        None => Path { links, end },
-    };
-    loop {
+    match search.extend(&mut links) {
+        Some(found) => found,
+        None => search.best.expect("a failed search records why"),
+    }
+}
+
+/// Candidate issuers one search may check before it gives up (a hostile
+/// signature can carry hundreds of certificates with the same name).
+pub const MAX_LINK_CHECKS: usize = 128;
+
+struct Search<'a, 'r> {
+    embedded: &'a [Arc<Cert>],
+    anchors: &'a AnchorStore,
+    catalogue: &'r Catalogue,
+    checks: usize,
+    best: Option<Path<'r>>,
+    /// Signature checks already made: (child, issuer) SHA-256 -> result.
+    signatures: HashMap<([u8; 32], [u8; 32]), Result<(), VerifyError>>,
+}
+
+impl<'r> Search<'_, 'r> {
+    /// Extends `links` to a pinned certificate, or records why it cannot.
+    fn extend(&mut self, links: &mut Vec<Link>) -> Option<Path<'r>> {
         let current = links.last().expect("non-empty").cert.clone();
-        if let Some(pin) = catalogue.by_sha256(&current.sha256) {
-            return Path { links, end: PathEnd::Pinned(pin) };
+        if let Some(pin) = self.catalogue.by_sha256(&current.sha256) {
+            return Some(Path { links: links.clone(), end: PathEnd::Pinned(pin) });
         }
-        if let Some(claimed) = claimed_pin(&current, catalogue) {
+        if let Some(claimed) = claimed_pin(&current, self.catalogue)
             // Same key as an available copy of the pinned certificate: a
             // re-issue by the same CA, not a forgery.
-            if embedded.iter().chain(anchors.iter()).any(|c| c.sha256 == claimed.pin.sha256 && c.spki == current.spki) {
-                return Path { links, end: PathEnd::SameKeyAsPinned(claimed) };
-            }
-            claim.get_or_insert(claimed);
-        }
-        if current.is_self_issued() {
-            let self_signature = verify_link(&current, &current);
-            return stop(links, PathEnd::SelfIssued { self_signature }, claim);
+            && self.embedded.iter().chain(self.anchors.iter()).any(|c| c.sha256 == claimed.pin.sha256 && c.spki == current.spki)
+        {
+            return Some(Path { links: links.clone(), end: PathEnd::SameKeyAsPinned(claimed) });
         }
         if links.len() >= MAX_PATH {
-            return stop(links, PathEnd::TooLong, claim);
-        }
-        let mut candidates: Vec<Link> = embedded
-            .iter()
-            .filter(|c| could_issue(c, &current))
-            .map(|c| Link { cert: c.clone(), origin: Origin::Signature })
-            .chain(anchors.issuer_candidates(&current).into_iter().map(|c| Link { cert: c, origin: Origin::Anchors }))
-            .filter(|l| !links.iter().any(|p| p.cert.sha256 == l.cert.sha256))
-            .collect();
-        // Dedupe (same certificate embedded and in anchors), pinned ones first.
-        candidates.sort_by_key(|l| (catalogue.by_sha256(&l.cert.sha256).is_none(), l.origin == Origin::Anchors));
-        candidates.dedup_by(|a, b| a.cert.sha256 == b.cert.sha256);
-        if candidates.is_empty() {
-            return stop(links, PathEnd::MissingIssuer, claim);
+            self.fail(links, PathEnd::TooLong);
+            return None;
         }
         let mut failures = Vec::new();
-        let mut next = None;
-        for cand in candidates {
-            match verify_link(&current, &cand.cert) {
+        for candidate in self.candidates(&current, links) {
+            if self.checks >= MAX_LINK_CHECKS {
+                self.fail(links, PathEnd::OutOfBudget);
+                return None;
+            }
+            self.checks += 1;
+            let anchor = self.catalogue.by_sha256(&candidate.cert.sha256).is_some();
+            let below: Vec<&Cert> = links.iter().map(|l| &*l.cert).collect();
+            let checked = rfc5280::check_issuer(&below, &candidate.cert, anchor).and_then(|()| self.signature(&current, &candidate.cert).map_err(LinkError::Signature));
+            match checked {
+                Err(e) => failures.push((candidate.cert, e)),
                 Ok(()) => {
-                    next = Some(cand);
-                    break;
+                    links.push(candidate);
+                    if let Some(found) = self.extend(links) {
+                        return Some(found);
+                    }
+                    links.pop();
                 }
-                Err(e) => failures.push((cand.cert, e)),
             }
         }
-        match next {
-            Some(link) => links.push(link),
-            None => return stop(links, PathEnd::LinkFails(failures), claim),
+        let end = if current.is_self_issued() {
+            // A root nobody pinned (or a key roll-over that led nowhere).
+            PathEnd::SelfIssued { self_signature: verify_link(&current, &current) }
+        } else if failures.is_empty() {
+            PathEnd::MissingIssuer
+        } else {
+            PathEnd::LinkFails(failures)
+        };
+        self.fail(links, end);
+        None
+    }
+
+    /// Certificates that may have issued `child`, not already on the path:
+    /// pinned first, then those whose subject is exactly the issuer name,
+    /// then the longest-lived (an expired intermediate beside its renewal).
+    fn candidates(&self, child: &Cert, links: &[Link]) -> Vec<Link> {
+        let mut candidates: Vec<Link> = self
+            .embedded
+            .iter()
+            .filter(|c| could_issue(c, child))
+            .map(|c| Link { cert: c.clone(), origin: Origin::Signature })
+            .chain(self.anchors.issuer_candidates(child).into_iter().map(|c| Link { cert: c, origin: Origin::Anchors }))
+            .filter(|l| !links.iter().any(|p| p.cert.sha256 == l.cert.sha256))
+            .collect();
+        candidates.sort_by_key(|l| {
+            (
+                self.catalogue.by_sha256(&l.cert.sha256).is_none(),
+                !rfc5280::names_chain(child, &l.cert),
+                std::cmp::Reverse(l.cert.not_after),
+                l.origin == Origin::Anchors,
+            )
+        });
+        candidates.dedup_by(|a, b| a.cert.sha256 == b.cert.sha256);
+        candidates
+    }
+
+    fn signature(&mut self, child: &Cert, issuer: &Cert) -> Result<(), VerifyError> {
+        self.signatures.entry((child.sha256, issuer.sha256)).or_insert_with(|| verify_link(child, issuer)).clone()
+    }
+
+    /// Keeps the failure that tells most: a forgery over anything else,
+    /// then the longest path.
+    fn fail(&mut self, links: &[Link], end: PathEnd<'r>) {
+        // A certificate that copies a pinned CA's name or key id is
+        // acceptable only on a path that verifies up to a pin (another
+        // generation of the same CA); this one does not: a forgery.
+        let claim = links.iter().find_map(|l| claimed_pin(&l.cert, self.catalogue));
+        let end = match claim {
+            Some(claimed) => PathEnd::ClaimsPinned(claimed),
+            None => end,
+        };
+        let rank = |p: &Path<'_>| (p.is_forgery_evidence(self.catalogue), p.links.len());
+        let path = Path { links: links.to_vec(), end };
+        if self.best.as_ref().is_none_or(|best| rank(&path) > rank(best)) {
+            self.best = Some(path);
+        }
+    }
+}
+
+impl Path<'_> {
+    /// The path ends in a claim of a pinned CA's identity, or a pinned CA's
+    /// key refusing a link.
+    fn is_forgery_evidence(&self, catalogue: &Catalogue) -> bool {
+        match &self.end {
+            PathEnd::ClaimsPinned(_) => true,
+            PathEnd::LinkFails(fails) => fails.iter().any(|(c, e)| e.is_signature_mismatch() && catalogue.by_sha256(&c.sha256).is_some()),
+            _ => false,
         }
     }
 }

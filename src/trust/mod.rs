@@ -3,5 +3,6 @@
 pub mod anchors;
 pub mod chain;
 pub mod crypto;
+pub mod rfc5280;
 
 pub use anchors::AnchorStore;

@@ -39,18 +39,17 @@ const SIGNING_EKUS: [&str; 7] = [
     "1.3.6.1.5.5.7.3.8",       // timeStamping (TSA certificates)
 ];
 
-/// Notes when the signer certificate's key usage or extended key usage do
-/// not allow signing documents. Reported, not rejected (as DSS and pyHanko
-/// users ask: an inventory records, it does not refuse).
-pub fn usage_notes(signer: &Cert) -> Vec<String> {
-    let mut notes = Vec::new();
-    if let Some(ku) = signer.key_usage
-        && !ku.digital_signature && !ku.non_repudiation {
-            notes.push("signer certificate's key usage has neither digitalSignature nor nonRepudiation: its key is not meant to sign documents".into());
-        }
+/// Why the signer certificate may not sign documents at all (key usage,
+/// extended key usage, RFC 5280 rules for an end-entity certificate). Each
+/// reason makes `cert_valid_at_signing` false, whatever the time: the
+/// class is unchanged (who issued it is still who issued it).
+pub fn usage_problems(signer: &Cert) -> Vec<String> {
+    let mut problems = crate::trust::rfc5280::signer_problems(signer);
     if let Some(ekus) = &signer.ext_key_usage
-        && !ekus.iter().any(|e| SIGNING_EKUS.contains(&e.as_str())) {
-            notes.push(format!("signer certificate's extended key usage ({}) does not include document or e-mail signing", ekus.join(", ")));
-        }
-    notes
+        && !ekus.iter().any(|e| SIGNING_EKUS.contains(&e.as_str()))
+    {
+        let listed = if ekus.is_empty() { "empty".to_owned() } else { ekus.join(", ") };
+        problems.push(format!("signer certificate's extended key usage ({listed}) does not include document or e-mail signing"));
+    }
+    problems
 }
