@@ -218,15 +218,13 @@ impl ScanArgs {
             if std::fs::symlink_metadata(s).is_err() {
                 return Err(format!("{}: no such file or folder", s.display()));
             }
-            if let Some(inside) = is_inside(&self.out, s) {
-                return Err(format!("--out {} is inside the scanned source {}: sigaudit never writes into what it scans; choose another folder", self.out.display(), inside));
-            }
             if let Some(db) = self.db_path()
                 && let Some(inside) = is_inside(&db, s)
             {
                 return Err(format!("the history database {} is inside the scanned source {}: sigaudit never writes into what it scans; use --db elsewhere", db.display(), inside));
             }
         }
+        crate::report::folder::check(&self.out, &paths.iter().map(|p| p.to_path_buf()).collect::<Vec<_>>()).map_err(|e| e.to_string())?;
         let exclude = if self.exclude.is_empty() {
             None
         } else {

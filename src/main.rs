@@ -139,6 +139,9 @@ fn run_scan(args: &ScanArgs) -> Result<u8, String> {
 }
 
 fn run_report(args: &cli::ReportArgs) -> Result<u8, String> {
+    if !args.list {
+        report::folder::check(&args.out, &[]).map_err(|e| e.to_string())?;
+    }
     let (rules, anchors) = cli::load_trust(&args.trust)?;
     if !args.db.is_file() {
         return Err(format!("{}: no such database", args.db.display()));
@@ -163,16 +166,24 @@ fn run_report(args: &cli::ReportArgs) -> Result<u8, String> {
 }
 
 fn run_inspect(args: &cli::InspectArgs) -> Result<u8, String> {
+    let shown = |text: &str| report::marked::mark(text).into_owned();
+    // Like scan, only regular files: opening a FIFO or a device would block or read forever.
+    match std::fs::metadata(&args.file) {
+        Ok(m) if m.is_file() => {}
+        Ok(_) => return Err(format!("{}: not a regular file (a folder, FIFO, socket or device): inspect reads files only", shown(&args.file.display().to_string()))),
+        Err(e) => return Err(format!("{}: {e}", shown(&args.file.display().to_string()))),
+    }
     let (rules, anchors) = cli::load_trust(&args.trust)?;
     let input = sigaudit::source::Input::file(args.file.clone());
     match scan::read_and_extract(&input, sigaudit::source::ReadLimits::default(), sigaudit::extract::Limits::default()) {
         Ok(extraction) => {
             let extraction = extraction.unwrap_or_default();
-            print!("{}", inspect::render(&input.display, &extraction, &rules, &anchors));
+            // Names come from the file: never let them drive the terminal.
+            print!("{}", shown(&inspect::render(&input.display, &extraction, &rules, &anchors)));
             Ok(if extraction.problems.is_empty() { 0 } else { EXIT_INPUT_ERRORS })
         }
         Err((stage, msg)) => {
-            eprintln!("sigaudit: {} ({}): {msg}", input.display, stage.as_str());
+            eprintln!("sigaudit: {} ({}): {}", shown(&input.display), stage.as_str(), shown(&msg));
             Ok(EXIT_INPUT_ERRORS)
         }
     }

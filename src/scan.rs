@@ -574,11 +574,10 @@ fn find_detached_data(sig_path: &Path, dir: &Path, limits: ReadLimits) -> Detach
     let stem = [".p7s", ".sig", ".csig", ".p7m", ".P7S", ".SIG"].iter().find_map(|ext| name.strip_suffix(ext)).unwrap_or(&name);
     let mut candidate = dir.join(stem);
     if stem == name || !candidate.is_file() {
-        let siblings: Vec<PathBuf> = std::fs::read_dir(dir)
+        let siblings: Vec<PathBuf> = crate::source::walk::list_dir(dir)
             .into_iter()
             .flatten()
-            .filter_map(Result::ok)
-            .map(|e| e.path())
+            .map(|(name, _)| dir.join(name))
             .filter(|p| p != sig_path && p.is_file() && p.file_stem().is_some_and(|s| s.to_string_lossy() == stem))
             .collect();
         match siblings.as_slice() {

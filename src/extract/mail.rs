@@ -35,9 +35,20 @@ pub fn looks_like_message(head: &[u8]) -> bool {
     known.iter().filter(|k| headers.contains(*k)).count() >= 2
 }
 
-/// An mbox starts with a `From ` separator line followed by headers.
+/// An mbox starts with a `From ` separator line followed by headers. A
+/// full separator (`From sender date`) needs only one header field after
+/// it: a first message may carry nothing but `From:`.
 pub fn looks_like_mbox(head: &[u8]) -> bool {
-    head.starts_with(b"From ") && head.iter().position(|&b| b == b'\n').is_some_and(|nl| looks_like_message(&head[nl + 1..]))
+    let Some(nl) = head.iter().position(|&b| b == b'\n') else { return false };
+    let rest = &head[nl + 1..];
+    head.starts_with(b"From ") && (looks_like_message(rest) || (is_separator_line(&head[..nl]) && starts_with_header_field(rest)))
+}
+
+/// `Name: value` on the first line (RFC 5322 field name: printable ASCII
+/// without space or colon).
+fn starts_with_header_field(text: &[u8]) -> bool {
+    let line = &text[..text.iter().position(|&b| b == b'\n').unwrap_or(text.len())];
+    line.iter().position(|&b| b == b':').is_some_and(|colon| colon > 0 && colon <= 76 && line[..colon].iter().all(|&b| b.is_ascii_graphic()))
 }
 
 /// One message file.

@@ -151,7 +151,21 @@ pub fn parse_int_array(after: &[u8]) -> Option<Vec<i64>> {
     }
     let close = text[open..].iter().position(|&b| b == b']')? + open;
     let inner = std::str::from_utf8(&text[open + 1..close]).ok()?;
-    inner.split_ascii_whitespace().map(|n| n.parse().ok()).collect()
+    inner.split_ascii_whitespace().map(parse_int_saturating).collect()
+}
+
+/// A PDF integer; one beyond 64 bits becomes i64::MAX (or MIN) so that
+/// the signature is still reported, with a /ByteRange that cannot fit.
+fn parse_int_saturating(token: &str) -> Option<i64> {
+    if let Ok(n) = token.parse() {
+        return Some(n);
+    }
+    let (negative, digits) = match token.as_bytes().first()? {
+        b'-' => (true, &token[1..]),
+        b'+' => (false, &token[1..]),
+        _ => (false, token),
+    };
+    (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then_some(if negative { i64::MIN } else { i64::MAX })
 }
 
 pub fn decode_hex(text: &[u8]) -> Option<Vec<u8>> {

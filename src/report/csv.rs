@@ -58,11 +58,16 @@ pub const AUDITS_HEADER: [&str; 7] = ["agency_id", "run", "finished", "governmen
 pub const CHANGES_HEADER: [&str; 7] = ["agency_id", "agency_name", "signer_cn", "change", "previous_ca", "current_ca", "last_signed_at"];
 
 /// A cell starting with `= + - @`, tab or CR is prefixed with `'` so that
-/// Excel and LibreOffice show it as text instead of evaluating it.
+/// Excel and LibreOffice show it as text instead of evaluating it; control
+/// characters and bidirectional overrides are shown as escapes (`marked`).
 pub fn safe_cell(value: &str) -> Cow<'_, str> {
-    match value.chars().next() {
+    let cell = match value.chars().next() {
         Some('=' | '+' | '-' | '@' | '\t' | '\r') => Cow::Owned(format!("'{value}")),
         _ => Cow::Borrowed(value),
+    };
+    match super::marked::mark(&cell) {
+        Cow::Borrowed(_) => cell,
+        Cow::Owned(marked) => Cow::Owned(marked),
     }
 }
 

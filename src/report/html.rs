@@ -13,6 +13,16 @@ use crate::rules::{CaClass, Legal};
 use super::chart;
 use super::csv::pct;
 
+/// The pages' escaper: HTML escaping of the marked text (see `marked`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MarkedHtml;
+
+impl askama::filters::Escaper for MarkedHtml {
+    fn write_escaped_str<W: std::fmt::Write>(&self, dest: W, string: &str) -> std::fmt::Result {
+        askama::filters::Html.write_escaped_str(dest, &super::marked::mark(string))
+    }
+}
+
 pub struct AgencyLink<'a> {
     pub row: &'a AgencyRow,
     pub href: String,
@@ -21,7 +31,7 @@ pub struct AgencyLink<'a> {
 }
 
 #[derive(Template)]
-#[template(path = "index.html")]
+#[template(path = "index.html", config = "templates/askama.toml")]
 pub struct IndexPage<'a> {
     pub version: &'a str,
     pub generated: String,
@@ -42,7 +52,7 @@ pub struct IndexPage<'a> {
 }
 
 #[derive(Template)]
-#[template(path = "agency.html")]
+#[template(path = "agency.html", config = "templates/askama.toml")]
 pub struct AgencyPage<'a> {
     pub generated: String,
     pub legal: &'a Legal,

@@ -1,10 +1,13 @@
 //! Writing the report folder: CSV tables, summary.json and HTML pages.
-//! Everything is written into a fresh temporary folder beside `--out` and
-//! then renamed into place, so a reader never sees half a report.
+//! Everything is written into a staging folder beside `--out` and then
+//! swapped into place, so a reader never sees half a report; `folder`
+//! makes sure only sigaudit's own folders are ever moved or emptied.
 
 pub mod chart;
 pub mod csv;
+pub mod folder;
 pub mod html;
+pub mod marked;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -30,12 +33,15 @@ pub struct ReportInput<'a> {
 }
 
 /// Builds every report file and moves the folder into place at `out`.
+/// `out` must pass [`folder::check`] (the command line checks it against
+/// the sources before scanning; checked here again before anything moves).
 pub fn write(out: &Path, input: &ReportInput<'_>) -> anyhow::Result<Tables> {
+    folder::check(out, &[])?;
     let tables = aggregate::tables(input.scan, input.rules);
     let staging = staging_dir(out)?;
     let result = write_into(&staging, input, &tables).and_then(|()| swap_into_place(&staging, out));
     if result.is_err() {
-        let _ = std::fs::remove_dir_all(&staging);
+        folder::remove_own(&staging);
     }
     result?;
     Ok(tables)
@@ -46,18 +52,32 @@ pub fn write(out: &Path, input: &ReportInput<'_>) -> anyhow::Result<Tables> {
 /// than creating new ones right after deleting old ones (ext4 searches for
 /// a fresh inode then), and a monthly rescan writes the same files again.
 fn previous_dir(out: &Path) -> PathBuf {
-    let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "report".into());
-    out.with_file_name(format!(".{name}.previous"))
+    sibling(out, "previous")
 }
 
+fn sibling(out: &Path, what: &str) -> PathBuf {
+    let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "report".into());
+    out.with_file_name(format!(".{name}.{what}"))
+}
+
+/// A marked folder beside `out` to build the report in: the previous
+/// report when sigaudit made it, else a new one. A folder of that name
+/// that sigaudit did not make is never touched.
 fn staging_dir(out: &Path) -> anyhow::Result<PathBuf> {
     let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
-    let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "report".into());
-    let staging = parent.join(format!(".{name}.tmp-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&staging);
-    if std::fs::rename(previous_dir(out), &staging).is_err() {
+    let staging = sibling(out, &format!("tmp-{}", std::process::id()));
+    if std::fs::symlink_metadata(&staging).is_ok() {
+        // Left by a run that died with this process id (an earlier boot).
+        folder::remove_own(&staging);
+        if std::fs::symlink_metadata(&staging).is_ok() {
+            return Err(folder::Refused::Staging(staging.display().to_string()).into());
+        }
+    }
+    let previous = previous_dir(out);
+    if !(folder::is_ours(&previous) && std::fs::rename(&previous, &staging).is_ok()) {
         std::fs::create_dir(&staging).with_context(|| format!("cannot create {}", staging.display()))?;
+        folder::mark(&staging)?;
     }
     Ok(staging)
 }
@@ -67,18 +87,24 @@ fn staging_dir(out: &Path) -> anyhow::Result<PathBuf> {
 /// old one for the next run.
 fn swap_into_place(staging: &Path, out: &Path) -> anyhow::Result<()> {
     let moved = || format!("cannot move the new report into {}", out.display());
-    if !out.exists() {
+    // Re-checked right before moving: nothing that is not sigaudit's moves.
+    folder::check(out, &[])?;
+    if !folder::is_ours(out) {
+        // Absent, or an empty folder: rename replaces an empty folder.
         return std::fs::rename(staging, out).with_context(moved);
     }
     let previous = previous_dir(out);
+    folder::remove_own(&previous);
     if exchange(staging, out).is_ok() {
         if std::fs::rename(staging, &previous).is_err() {
-            let _ = std::fs::remove_dir_all(staging);
+            folder::remove_own(staging);
         }
         return Ok(());
     }
     // A file system without RENAME_EXCHANGE: two renames.
-    let _ = std::fs::remove_dir_all(&previous);
+    if std::fs::symlink_metadata(&previous).is_ok() {
+        anyhow::bail!(folder::Refused::Staging(previous.display().to_string()));
+    }
     std::fs::rename(out, &previous).with_context(|| format!("cannot move the previous report {} aside", out.display()))?;
     std::fs::rename(staging, out).with_context(moved)
 }
@@ -111,22 +137,20 @@ fn put(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     file.set_len(bytes.len() as u64)
 }
 
-/// Removes what a reused staging folder holds that this report does not
-/// write (an agency gone, the history files of a report without one).
+/// Removes the report files a reused staging folder holds that this
+/// report does not write (an agency gone, the history files of a report
+/// without one). Only names sigaudit writes: anything else stays.
 fn prune(dir: &Path, top: &[&str], agencies: &[&str]) -> std::io::Result<()> {
-    let remove = |p: &Path| if p.is_dir() { std::fs::remove_dir_all(p) } else { std::fs::remove_file(p) };
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name != "agencies" && !top.contains(&name.as_str()) {
-            remove(&entry.path())?;
+    for name in folder::TOP_FILES.iter().filter(|n| !top.contains(n)) {
+        let path = dir.join(name);
+        if std::fs::symlink_metadata(&path).is_ok_and(|m| !m.is_dir()) {
+            std::fs::remove_file(path)?;
         }
     }
     if let Ok(list) = std::fs::read_dir(dir.join("agencies")) {
-        for entry in list {
-            let entry = entry?;
-            if !agencies.contains(&entry.file_name().to_string_lossy().as_ref()) {
-                remove(&entry.path())?;
+        for entry in list.flatten() {
+            if entry.file_type().is_ok_and(|t| t.is_dir()) && !agencies.contains(&entry.file_name().to_string_lossy().as_ref()) {
+                folder::remove_agency(&entry.path());
             }
         }
     }

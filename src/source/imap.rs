@@ -118,6 +118,30 @@ impl std::fmt::Debug for ImapAuth {
     }
 }
 
+/// The password in every form it takes on the wire: as is, as an IMAP
+/// quoted string, and inside an AUTHENTICATE PLAIN response (base64).
+struct Secrets(Vec<String>);
+
+impl Secrets {
+    fn new(user: &str, password: &str) -> Secrets {
+        if password.is_empty() {
+            return Secrets(Vec::new());
+        }
+        use base64::Engine as _;
+        let b64 = |s: String| base64::engine::general_purpose::STANDARD.encode(s);
+        let quoted = password.replace('\\', "\\\\").replace('"', "\\\"");
+        let mut forms = vec![password.to_owned(), quoted, b64(format!("\0{user}\0{password}")), b64(format!("{user}\0{user}\0{password}"))];
+        // Longest first, so a form that contains another is removed whole.
+        forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
+        forms.dedup();
+        Secrets(forms)
+    }
+
+    fn scrub(&self, text: &str) -> String {
+        self.0.iter().fold(text.to_owned(), |t, secret| t.replace(secret.as_str(), "***"))
+    }
+}
+
 /// One fetched message, or a problem at some place in the account.
 pub enum ImapEvent {
     /// A fetched message; `size` as the server announced it (RFC822.SIZE).
@@ -143,6 +167,16 @@ type Session = async_imap::Session<Box<dyn Stream>>;
 /// problem). Messages larger than `max_message` bytes are reported, not read;
 /// messages `known(url, size)` are announced, not fetched.
 pub fn read_all(source: &ImapSource, auth: &ImapAuth, max_message: u64, known: &dyn Fn(&str, u64) -> bool, sink: &mut dyn FnMut(ImapEvent)) {
+    // A server may echo what it was sent (LOGIN arguments) in an error
+    // reply: no server text reaches a report, a database or a terminal
+    // before the password is taken out of it.
+    let secrets = Secrets::new(&source.user, &auth.password);
+    let sink = &mut |event: ImapEvent| {
+        sink(match event {
+            ImapEvent::Problem { place, error } => ImapEvent::Problem { place, error: secrets.scrub(&error) },
+            other => other,
+        })
+    };
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_io().enable_time().build() {
         Ok(r) => r,
         Err(e) => return sink(ImapEvent::Problem { place: source.display(), error: format!("cannot start the network runtime: {e}") }),
@@ -307,6 +341,15 @@ mod tests {
         assert_eq!(ImapSource::parse("imap://u@h/", false).unwrap().transport, Transport::StartTls);
         let err = ImapSource::parse("imaps://u:secret@h/INBOX", false).unwrap_err();
         assert!(err.contains("never put the password") && !err.contains("secret"), "{err}");
+    }
+
+    #[test]
+    fn server_texts_lose_the_password_in_every_form() {
+        let s = super::Secrets::new("vanthu", "p\"a\\ss");
+        let echoed = "a1 NO you sent LOGIN \"vanthu\" \"p\\\"a\\\\ss\" and p\"a\\ss and AHZhbnRodQBwImFcc3M=";
+        let clean = s.scrub(echoed);
+        assert!(!clean.contains("a\\ss") && !clean.contains("AHZhbnRodQBwImFcc3M="), "{clean}");
+        assert_eq!(clean.matches("***").count(), 3, "{clean}");
         assert!(ImapSource::parse("imaps://h/INBOX", false).is_err());
         // A '%' before a multi-byte character is not an escape (and no panic).
         assert_eq!(ImapSource::parse("imap://u@h/Th%ư", false).unwrap().mailbox.as_deref(), Some("Th%ư"));

@@ -2,6 +2,9 @@
 //! friendly order, with excludes, symlink policy and error rows for what
 //! cannot be listed.
 
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStringExt;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use globset::GlobSet;
@@ -39,57 +42,145 @@ impl Input {
 
 /// Walks every source, sending each file or error to `sink`. The walk is
 /// sequential (directory listing is cheap); the per-file work is parallel.
+/// Folders are read through [`list_dir`] (no access-time update); order is
+/// the folders' own (reports sort their rows).
 pub fn walk(sources: &[PathBuf], opts: &WalkOptions, mut sink: impl FnMut(Result<Input, ErrorRow>)) {
     for source in sources {
-        let walker = walkdir::WalkDir::new(source).follow_links(opts.follow_symlinks).follow_root_links(true);
-        let mut it = walker.into_iter();
-        while let Some(entry) = it.next() {
-            let entry = match entry {
-                Ok(e) => e,
-                Err(e) => {
-                    let path = e.path().map(display).unwrap_or_else(|| display(source));
-                    let reason = if let Some(ancestor) = e.loop_ancestor() {
-                        format!("symbolic link loop back to {}: not followed", display(ancestor))
-                    } else if let Some(io) = e.io_error() {
-                        format!("cannot list or open: {io}")
-                    } else {
-                        e.to_string()
-                    };
-                    sink(Err(ErrorRow::new(path, "", Stage::Walk, reason)));
-                    continue;
-                }
-            };
-            let relative = entry.path().strip_prefix(source).unwrap_or(Path::new("")).to_string_lossy();
-            if let Some(ex) = &opts.exclude {
-                let name = entry.file_name().to_string_lossy();
-                if entry.depth() > 0 && (ex.is_match(&*relative) || ex.is_match(name.as_ref())) {
-                    if entry.file_type().is_dir() {
-                        it.skip_current_dir();
-                    }
-                    continue;
-                }
-            }
-            if !entry.file_type().is_file() {
-                continue;
-            }
-            let relative_len = relative.len();
-            drop(relative);
-            let path = entry.into_path();
-            if path.to_str().is_none() {
-                sink(Err(ErrorRow::new(
-                    display(&path),
-                    "",
-                    Stage::Path,
-                    "file name is not valid UTF-8: shown with U+FFFD in reports (the file itself is still scanned)",
-                )));
-            }
-            let display = display(&path);
-            // A path's lossy text ends with its relative part's: a `/` never
-            // belongs to an invalid UTF-8 sequence.
-            let relative_start = display.len().saturating_sub(relative_len);
-            sink(Ok(Input { display, relative_start, path }));
+        // A SOURCE that is a link is followed, whatever --follow-symlinks says.
+        match std::fs::metadata(source) {
+            Err(e) => sink(Err(ErrorRow::new(display(source), "", Stage::Walk, format!("cannot list or open: {e}")))),
+            Ok(m) if m.is_dir() => walk_tree(source, (m.dev(), m.ino()), opts, &mut sink),
+            Ok(m) if m.is_file() => emit(source.clone(), 0, &mut sink),
+            Ok(_) => {}
         }
     }
+}
+
+/// A folder still to list: its path and the (device, inode) of each folder
+/// above it, to recognise a link that leads back up (a loop).
+struct Pending {
+    dir: PathBuf,
+    ancestors: Vec<(u64, u64, PathBuf)>,
+}
+
+fn walk_tree(root: &Path, id: (u64, u64), opts: &WalkOptions, sink: &mut impl FnMut(Result<Input, ErrorRow>)) {
+    let mut stack = vec![Pending { dir: root.to_path_buf(), ancestors: vec![(id.0, id.1, root.to_path_buf())] }];
+    while let Some(Pending { dir, ancestors }) = stack.pop() {
+        let entries = match list_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) => {
+                sink(Err(ErrorRow::new(display(&dir), "", Stage::Walk, format!("cannot list or open: {e}"))));
+                continue;
+            }
+        };
+        for (name, kind) in entries {
+            let path = dir.join(&name);
+            let relative = path.strip_prefix(root).unwrap_or(Path::new("")).to_string_lossy().into_owned();
+            if let Some(ex) = &opts.exclude
+                && (ex.is_match(&relative) || ex.is_match(name.to_string_lossy().as_ref()))
+            {
+                continue;
+            }
+            let kind = match kind {
+                Kind::Link if opts.follow_symlinks => match std::fs::metadata(&path) {
+                    Ok(m) if m.is_dir() => Kind::Dir(Some((m.dev(), m.ino()))),
+                    Ok(m) if m.is_file() => Kind::File,
+                    Ok(_) => continue,
+                    Err(e) => {
+                        sink(Err(ErrorRow::new(display(&path), "", Stage::Walk, format!("cannot follow the link: {e}"))));
+                        continue;
+                    }
+                },
+                other => other,
+            };
+            match kind {
+                Kind::File => emit(path, relative.len(), sink),
+                Kind::Dir(id) => {
+                    let id = match id {
+                        Some(id) => id,
+                        None => match std::fs::symlink_metadata(&path) {
+                            Ok(m) => (m.dev(), m.ino()),
+                            Err(e) => {
+                                sink(Err(ErrorRow::new(display(&path), "", Stage::Walk, format!("cannot list or open: {e}"))));
+                                continue;
+                            }
+                        },
+                    };
+                    if let Some((_, _, ancestor)) = ancestors.iter().find(|(dev, ino, _)| (*dev, *ino) == id) {
+                        let reason = format!("symbolic link loop back to {}: not followed", display(ancestor));
+                        sink(Err(ErrorRow::new(display(&path), "", Stage::Walk, reason)));
+                        continue;
+                    }
+                    let mut below = ancestors.clone();
+                    below.push((id.0, id.1, path.clone()));
+                    stack.push(Pending { dir: path, ancestors: below });
+                }
+                Kind::Link | Kind::Other => {}
+            }
+        }
+    }
+}
+
+fn emit(path: PathBuf, relative_len: usize, sink: &mut impl FnMut(Result<Input, ErrorRow>)) {
+    if path.to_str().is_none() {
+        sink(Err(ErrorRow::new(
+            display(&path),
+            "",
+            Stage::Path,
+            "file name is not valid UTF-8: shown with U+FFFD in reports (the file itself is still scanned)",
+        )));
+    }
+    let display = display(&path);
+    // A path's lossy text ends with its relative part's: a `/` never
+    // belongs to an invalid UTF-8 sequence.
+    let relative_start = display.len().saturating_sub(relative_len);
+    sink(Ok(Input { display, relative_start, path }));
+}
+
+/// What a folder entry is, as the folder listing says (a link is not followed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    File,
+    /// A folder, with its (device, inode) when already known.
+    Dir(Option<(u64, u64)>),
+    Link,
+    Other,
+}
+
+/// The entries of a folder, read with `O_NOATIME` where the kernel allows
+/// it (the owner, or root): listing a folder would otherwise update its
+/// access time, and sigaudit changes nothing it scans.
+pub fn list_dir(dir: &Path) -> std::io::Result<Vec<(OsString, Kind)>> {
+    use rustix::fs::{FileType, Mode, OFlags};
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    let fd = match rustix::fs::open(dir, flags | OFlags::NOATIME, Mode::empty()) {
+        Err(rustix::io::Errno::PERM) => rustix::fs::open(dir, flags, Mode::empty()),
+        other => other,
+    }?;
+    let mut listing = rustix::fs::Dir::new(fd)?;
+    let mut out = Vec::new();
+    while let Some(entry) = listing.read() {
+        let entry = entry?;
+        let name = entry.file_name().to_bytes();
+        if name == b"." || name == b".." {
+            continue;
+        }
+        let name = OsString::from_vec(name.to_vec());
+        let kind = match entry.file_type() {
+            FileType::RegularFile => Kind::File,
+            FileType::Directory => Kind::Dir(None),
+            FileType::Symlink => Kind::Link,
+            FileType::Unknown => match std::fs::symlink_metadata(dir.join(&name)) {
+                Ok(m) if m.is_file() => Kind::File,
+                Ok(m) if m.is_dir() => Kind::Dir(Some((m.dev(), m.ino()))),
+                Ok(m) if m.file_type().is_symlink() => Kind::Link,
+                _ => Kind::Other,
+            },
+            _ => Kind::Other,
+        };
+        out.push((name, kind));
+    }
+    Ok(out)
 }
 
 pub fn display(path: &Path) -> String {

@@ -26,6 +26,9 @@ pub struct SignedRanges<'a> {
 /// hex string holding `contents`.
 pub fn signed_ranges<'a>(bytes: &'a [u8], br: &[i64], contents: &[u8]) -> Result<SignedRanges<'a>, String> {
     let [a, b, c, d] = <[i64; 4]>::try_from(br).map_err(|_| format!("/ByteRange has {} numbers, not 4", br.len()))?;
+    if br.iter().any(|&n| n == i64::MAX || n == i64::MIN) {
+        return Err("/ByteRange holds a number beyond 64 bits: it cannot describe any file".into());
+    }
     if a != 0 {
         return Err(format!("/ByteRange starts at byte {a}, not at the start of the file: the beginning is unsigned"));
     }
