@@ -38,29 +38,29 @@ pub enum Refused {
 /// May sigaudit (re)place its report at `out`, given what is scanned?
 pub fn check(out: &Path, sources: &[PathBuf]) -> Result<(), Refused> {
     let shown = out.display().to_string();
+    if let Some(out_abs) = resolve(out) {
+        for source in sources {
+            let Ok(source_abs) = source.canonicalize() else { continue };
+            let relation = if out_abs == source_abs {
+                "is"
+            } else if out_abs.starts_with(&source_abs) {
+                "is inside"
+            } else if source_abs.starts_with(&out_abs) {
+                "contains"
+            } else {
+                continue;
+            };
+            return Err(Refused::Source { out: shown, relation, scanned: source.display().to_string() });
+        }
+    }
     match std::fs::symlink_metadata(out) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(Refused::Io(shown, e)),
-        Ok(m) if m.file_type().is_symlink() => return Err(Refused::Symlink(shown)),
-        Ok(m) if !m.is_dir() => return Err(Refused::NotAFolder(shown)),
-        Ok(_) if is_ours(out) || is_empty_dir(out) => {}
-        Ok(_) => return Err(Refused::Foreign(shown)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(Refused::Io(shown, e)),
+        Ok(m) if m.file_type().is_symlink() => Err(Refused::Symlink(shown)),
+        Ok(m) if !m.is_dir() => Err(Refused::NotAFolder(shown)),
+        Ok(_) if is_ours(out) || is_empty_dir(out) => Ok(()),
+        Ok(_) => Err(Refused::Foreign(shown)),
     }
-    let Some(out_abs) = resolve(out) else { return Ok(()) };
-    for source in sources {
-        let Ok(source_abs) = source.canonicalize() else { continue };
-        let relation = if out_abs == source_abs {
-            "is"
-        } else if out_abs.starts_with(&source_abs) {
-            "is inside"
-        } else if source_abs.starts_with(&out_abs) {
-            "contains"
-        } else {
-            continue;
-        };
-        return Err(Refused::Source { out: shown, relation, scanned: source.display().to_string() });
-    }
-    Ok(())
 }
 
 /// A real folder (not a link) holding sigaudit's marker as a regular file.

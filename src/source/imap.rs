@@ -119,7 +119,8 @@ impl std::fmt::Debug for ImapAuth {
 }
 
 /// The password in every form it takes on the wire: as is, as an IMAP
-/// quoted string, and inside an AUTHENTICATE PLAIN response (base64).
+/// quoted string, inside an AUTHENTICATE PLAIN response (base64), and as
+/// an error message quotes those.
 struct Secrets(Vec<String>);
 
 impl Secrets {
@@ -130,7 +131,13 @@ impl Secrets {
         use base64::Engine as _;
         let b64 = |s: String| base64::engine::general_purpose::STANDARD.encode(s);
         let quoted = password.replace('\\', "\\\\").replace('"', "\\\"");
-        let mut forms = vec![password.to_owned(), quoted, b64(format!("\0{user}\0{password}")), b64(format!("{user}\0{user}\0{password}"))];
+        let mut forms = vec![b64(format!("\0{user}\0{password}")), b64(format!("{user}\0{user}\0{password}"))];
+        // As sent, and as a client library's error prints it (Rust's Debug escaping).
+        for form in [password.to_owned(), quoted] {
+            let debug = format!("{form:?}");
+            forms.push(debug[1..debug.len() - 1].to_owned());
+            forms.push(form);
+        }
         // Longest first, so a form that contains another is removed whole.
         forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
         forms.dedup();
