@@ -102,8 +102,10 @@ pub struct NameConstraints {
 /// Extensions that may be critical: RFC 5280 path validation processes
 /// them, or (CRL distribution points, authority information access) real
 /// Vietnamese CA certificates mark them critical and they only tell where
-/// to fetch revocation data or issuers.
-const PROCESSED_EXTENSIONS: [&str; 11] = [
+/// to fetch revocation data or issuers, or (qcStatements, RFC 3739, which
+/// EU qualified certificates mark critical) they only state facts that
+/// sigaudit reports and does not require.
+const PROCESSED_EXTENSIONS: [&str; 12] = [
     "2.5.29.15",         // keyUsage
     "2.5.29.19",         // basicConstraints
     "2.5.29.37",         // extKeyUsage
@@ -115,6 +117,7 @@ const PROCESSED_EXTENSIONS: [&str; 11] = [
     "2.5.29.54",         // inhibitAnyPolicy
     "2.5.29.31",         // cRLDistributionPoints
     "1.3.6.1.5.5.7.1.1", // authorityInfoAccess
+    "1.3.6.1.5.5.7.1.3", // qcStatements
 ];
 
 /// An extension's name for notes: `authorityKeyIdentifier (2.5.29.35)`.

@@ -62,8 +62,10 @@ pub fn check_issuer(below: &[&Cert], issuer: &Cert, anchor: bool) -> Result<(), 
     }
     if issuer.version < 3 {
         // A v1 certificate has no basicConstraints: it cannot say it is a
-        // CA, so only a certificate trusted by pin may issue that way.
-        return if anchor { Ok(()) } else { Err(LinkError::OldVersion(issuer.version)) };
+        // CA, so only a trust anchor may issue that way: a pinned one, or
+        // an old self-signed root where the path ends unpinned (untrusted
+        // whatever it is, and reported as the unknown root it is).
+        return if anchor || issuer.is_self_issued() { Ok(()) } else { Err(LinkError::OldVersion(issuer.version)) };
     }
     if let Some(what) = issuer.defects.first() {
         return Err(LinkError::Defect(what.clone()));
