@@ -15,7 +15,10 @@ fn samples_rules() -> String {
     root().join("samples/rules").display().to_string()
 }
 
-fn scan_with_samples_rules(sources: &[&Path], extra: &[&str]) -> (Vec<HashMap<String, String>>, Vec<HashMap<String, String>>, i32) {
+/// signatures.csv rows, errors.csv rows, exit code.
+type ScanRows = (Vec<HashMap<String, String>>, Vec<HashMap<String, String>>, i32);
+
+fn scan_with_samples_rules(sources: &[&Path], extra: &[&str]) -> ScanRows {
     let rules = samples_rules();
     let mut args = vec!["--rules", rules.as_str()];
     args.extend_from_slice(extra);
