@@ -46,7 +46,9 @@ pub fn scan(bytes: &[u8]) -> RawScan {
     let mut out: Vec<SigDict> = Vec::new();
     let mut unreadable = 0;
     for (i, &pos) in markers.iter().take(MAX_MARKERS).enumerate() {
-        let Some(byte_range) = parse_int_array(&bytes[pos + 10..]) else { continue };
+        // An unreadable array still marks a signature dictionary: it is
+        // reported (integrity invalid, with the reason), never dropped.
+        let byte_range = parse_int_array(&bytes[pos + 10..]).unwrap_or_default();
         let next_endobj = endobjs.get(endobjs.partition_point(|&e| e < pos)).copied();
         let next_marker = markers.get(i + 1).copied();
         // The dictionary starts before its /Contents value, which may come

@@ -25,6 +25,9 @@ pub struct SignedRanges<'a> {
 /// start at 0, stay inside the file, and leave out exactly the /Contents
 /// hex string holding `contents`.
 pub fn signed_ranges<'a>(bytes: &'a [u8], br: &[i64], contents: &[u8]) -> Result<SignedRanges<'a>, String> {
+    if br.is_empty() {
+        return Err("/ByteRange is missing or unreadable (not an array of numbers)".into());
+    }
     let [a, b, c, d] = <[i64; 4]>::try_from(br).map_err(|_| format!("/ByteRange has {} numbers, not 4", br.len()))?;
     if br.iter().any(|&n| n == i64::MAX || n == i64::MIN) {
         return Err("/ByteRange holds a number beyond 64 bits: it cannot describe any file".into());
