@@ -192,3 +192,29 @@ fn base64_lines(data: &[u8]) -> String {
     let s = base64::engine::general_purpose::STANDARD.encode(data);
     s.as_bytes().chunks(76).map(|c| std::str::from_utf8(c).unwrap()).collect::<Vec<_>>().join("\r\n")
 }
+
+/// tests/fixtures/make-poisoned-mailbox.py: the samples' Sở Y tế mailbox
+/// with a message whose attached .p7m has the signingTime UTCTime
+/// `250102030405+1é2` (it used to panic the time parser and lose the
+/// whole mailbox).
+#[test]
+fn a_poisoned_message_costs_one_row_and_every_other_signature_stays() {
+    let sha = |rows: &[Row]| -> Vec<String> {
+        let mut v: Vec<String> = rows.iter().map(|r| format!("{} {}", r["signer_sha256"], r["integrity"])).collect();
+        v.sort();
+        v
+    };
+    let (out, plain) = scan(&[&root().join("samples/share/Sở Y tế/Hộp thư/vanthu.mbox")], &["--no-db", "--rules", root().join("samples/rules").to_str().unwrap()]);
+    assert_eq!(code(&out), 2, "{}", text(&out.stderr));
+    let expected = read_csv(&report_dir(&plain).join("signatures.csv"));
+    let (out, poisoned) = scan(&[&root().join("tests/fixtures/poisoned/vanthu-poisoned.mbox")], &["--no-db", "--rules", root().join("samples/rules").to_str().unwrap()]);
+    assert_eq!(code(&out), 2, "{}", text(&out.stderr));
+    check_report(&report_dir(&poisoned));
+    let rows = read_csv(&report_dir(&poisoned).join("signatures.csv"));
+    assert!(expected.len() >= 5, "the mailbox has its signatures: {}", expected.len());
+    assert_eq!(sha(&rows), sha(&expected), "every other signature of the mailbox is reported");
+    let errors = read_csv(&report_dir(&poisoned).join("errors.csv"));
+    let poison: Vec<&Row> = errors.iter().filter(|e| e["member"].contains("poisoned@syt.thanhhoa.gov.vn")).collect();
+    assert_eq!(poison.len(), 1, "{errors:?}");
+    assert!(poison[0]["member"].ends_with("giay-moi.p7m"), "{:?}", poison[0]);
+}

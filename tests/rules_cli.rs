@@ -38,6 +38,21 @@ fn mistakes_are_reported_with_file_line_and_column() {
     assert_eq!(code(&out), 1);
 }
 
+#[test]
+fn a_pin_with_non_ascii_hex_is_a_diagnostic_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("ca.d")).unwrap();
+    for (i, value) in ["aéa", "ếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếế", "zz"].iter().enumerate() {
+        let file = dir.path().join("ca.d/local.toml");
+        std::fs::write(&file, format!("[[ca]]\nid = \"local-{i}\"\nname = \"Local\"\nclass = \"commercial\"\n\n  [[ca.cert]]\n  subject = \"CN=X\"\n  sha256 = \"{value}\"\n")).unwrap();
+        let out = run(bin().args(["rules", "check"]).arg(dir.path()));
+        assert_eq!(code(&out), 1, "{}", text(&out.stderr));
+        let err = text(&out.stderr);
+        assert!(err.contains(&format!("local.toml:8:12: sha256 must be 64 hex digits, got `{value}`")), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
+
 struct Server(Child);
 
 impl Drop for Server {

@@ -80,14 +80,19 @@ pub fn extract_mbox<R: Read + Send>(reader: R, depth: usize, env: &Env<'_>) -> E
                     // Each message gets its own budget: the mailbox as a whole
                     // is streamed, not unpacked.
                     let env = Env::new(limits, None);
-                    let bytes = unfold_parameters(&bytes);
-                    match parse_mime(&bytes[..]) {
-                        Some(msg) => {
-                            let ident = identity(&msg, Some(index));
-                            walk_message(&msg, msg.raw_message(), &ident, depth, &env, &mut out);
+                    let unit = super::guarded(&format!("message {index}"), || {
+                        let mut out = Extraction::default();
+                        let bytes = unfold_parameters(&bytes);
+                        match parse_mime(&bytes[..]) {
+                            Some(msg) => {
+                                let ident = identity(&msg, Some(index));
+                                walk_message(&msg, msg.raw_message(), &ident, depth, &env, &mut out);
+                            }
+                            None => out.problem(format!("message {index}"), Stage::Mail, "not a readable MIME message"),
                         }
-                        None => out.problem(format!("message {index}"), Stage::Mail, "not a readable MIME message"),
-                    }
+                        out
+                    });
+                    out.absorb("", unit);
                     (index, out)
                 }
                 MboxItem::TooLarge { index, size } => {

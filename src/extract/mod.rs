@@ -197,10 +197,29 @@ pub fn extract_bytes(bytes: &[u8], name: &str, member: &str, depth: usize, env: 
         out.problem(member, Stage::Limit, format!("nested more than {} containers deep: not opened", env.limits.max_depth));
         return out;
     }
+    // Each member, attachment and message is its own unit of work: a
+    // parser bug that panics on it costs that unit a row, not its siblings.
+    let inner = guarded("", || extract_kind(kind, bytes, name, depth, env));
+    out.absorb(member, inner);
+    out
+}
+
+/// Runs one unit of extraction; a panic becomes a problem row of that unit.
+pub fn guarded(member: &str, unit: impl FnOnce() -> Extraction) -> Extraction {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(unit)).unwrap_or_else(|panic| {
+        let why = panic.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| panic.downcast_ref::<String>().cloned()).unwrap_or_default();
+        let mut out = Extraction::default();
+        out.problem(member, Stage::Read, format!("internal error while reading this part (a parser panicked: {why}): please report it; the other parts are unaffected"));
+        out
+    })
+}
+
+fn extract_kind(kind: DocKind, bytes: &[u8], name: &str, depth: usize, env: &Env<'_>) -> Extraction {
+    let mut out = Extraction::default();
     let inner = match kind {
         DocKind::Pdf if !pdf_may_be_signed(bytes) => {
             if name.to_ascii_lowercase().ends_with(".pdf") && memchr::memmem::find(&bytes[..bytes.len().min(1024)], b"%PDF-").is_none() {
-                out.problem(member, Stage::Pdf, "named .pdf but not a PDF: no %PDF- header and no signature");
+                out.problem("", Stage::Pdf, "named .pdf but not a PDF: no %PDF- header and no signature");
             }
             return out;
         }
@@ -218,7 +237,7 @@ pub fn extract_bytes(bytes: &[u8], name: &str, member: &str, depth: usize, env: 
         DocKind::Xml if memchr::memmem::find(bytes, xmldsig::MARKER).is_none() => return out,
         DocKind::Xml => xmldsig::extract(bytes, Format::Xml, None),
     };
-    out.absorb(member, inner);
+    out.absorb("", inner);
     out
 }
 
@@ -250,6 +269,15 @@ impl Extraction {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_panicking_unit_becomes_a_problem_of_that_unit() {
+        let out = guarded("message 3", || panic!("index out of range"));
+        assert!(out.signatures.is_empty());
+        assert_eq!(out.problems.len(), 1);
+        assert_eq!(out.problems[0].member, "message 3");
+        assert!(out.problems[0].error.contains("index out of range"), "{}", out.problems[0].error);
+    }
 
     #[test]
     fn sniffs_by_content_not_name() {

@@ -198,37 +198,46 @@ pub fn parse_time(t: &Tlv<'_>) -> Option<OffsetDateTime> {
 }
 
 fn parse_asn1_time(s: &str, four_digit_year: bool) -> Option<OffsetDateTime> {
-    let num = |r: std::ops::Range<usize>| -> Option<i32> { s.get(r)?.parse().ok() };
+    // Only ASCII digits and a few signs belong here; anything else (a
+    // hostile `+1é2`) is not a time, and byte slicing below stays safe.
+    if !s.is_ascii() {
+        return None;
+    }
+    let digits = |r: std::ops::Range<usize>| -> Option<u32> {
+        let part = s.get(r)?;
+        if part.bytes().all(|b| b.is_ascii_digit()) { part.parse().ok() } else { None }
+    };
     let (year, rest) = if four_digit_year {
-        (num(0..4)?, 4)
+        (digits(0..4)? as i32, 4)
     } else {
-        let y = num(0..2)?;
+        let y = digits(0..2)? as i32;
         (if y >= 50 { 1900 + y } else { 2000 + y }, 2)
     };
-    let month = num(rest..rest + 2)? as u8;
-    let day = num(rest + 2..rest + 4)? as u8;
-    let hour = num(rest + 4..rest + 6)? as u8;
-    let minute = num(rest + 6..rest + 8)? as u8;
+    let month = digits(rest..rest + 2)? as u8;
+    let day = digits(rest + 2..rest + 4)? as u8;
+    let hour = digits(rest + 4..rest + 6)? as u8;
+    let minute = digits(rest + 6..rest + 8)? as u8;
     let mut idx = rest + 8;
-    let second = match s.get(idx..idx + 2).and_then(|x| x.parse::<u8>().ok()) {
+    let second = match digits(idx..idx + 2) {
         Some(v) => {
             idx += 2;
-            v
+            v as u8
         }
         None => 0,
     };
     let mut nanos = 0u32;
-    if s[idx..].starts_with(['.', ',']) {
-        let frac: String = s[idx + 1..].chars().take_while(|c| c.is_ascii_digit()).collect();
+    let tail = s.get(idx..)?;
+    if tail.starts_with(['.', ',']) {
+        let frac: String = tail[1..].chars().take_while(|c| c.is_ascii_digit()).collect();
         idx += 1 + frac.len();
         let padded = format!("{frac:0<9}");
         nanos = padded[..9].parse().ok()?;
     }
-    let offset = match &s[idx..] {
+    let offset = match s.get(idx..)? {
         "Z" | "" => time::UtcOffset::UTC,
         tz if tz.len() == 5 && (tz.starts_with('+') || tz.starts_with('-')) => {
-            let h: i8 = tz[1..3].parse().ok()?;
-            let m: i8 = tz[3..5].parse().ok()?;
+            let h = digits(idx + 1..idx + 3)? as i8;
+            let m = digits(idx + 3..idx + 5)? as i8;
             let sign = if tz.starts_with('-') { -1 } else { 1 };
             time::UtcOffset::from_hms(sign * h, sign * m, 0).ok()?
         }
@@ -251,6 +260,14 @@ mod tests {
         assert_eq!((g.hour(), g.minute(), g.nanosecond()), (5, 30, 500_000_000));
         assert!(parse_asn1_time("2024", true).is_none());
         assert!(parse_asn1_time("20241315000000Z", true).is_none());
+    }
+
+    #[test]
+    fn hostile_times_are_rejected_without_panicking() {
+        for bad in ["250102030405+1é2", "2501020304é", "25010203040é", "+1+2+3+4+5Z", "250102030405+1234567", "é", "250102030405.é", "2501020304-0-10"] {
+            assert!(parse_asn1_time(bad, false).is_none(), "{bad}");
+            assert!(parse_asn1_time(bad, true).is_none(), "{bad}");
+        }
     }
 
     #[test]
