@@ -542,9 +542,16 @@ pub fn read_and_extract(input: &Input, limits: ReadLimits, unpack: extract::Limi
     };
     let env = extract::Env::new(unpack, Some(&detached));
     let mut extraction = if kind == DocKind::Mbox {
-        // Streamed message by message: a mailbox is never read whole.
-        let stream = std::io::Cursor::new(head).chain(file);
-        extract::mail::extract_mbox(stream, 0, &env)
+        // Streamed message by message: a mailbox is never read whole. At
+        // most --max-file-size bytes, and never past the size it had when
+        // opened (a mailbox that grows while read still ends).
+        let limit = size.min(limits.max_file_bytes);
+        let stream = std::io::Cursor::new(head).chain(file).take(limit);
+        let mut e = extract::mail::extract_mbox(stream, 0, &env);
+        if size > limits.max_file_bytes {
+            e.problem("", Stage::Limit, format!("mailbox of {size} bytes: only its first {} bytes were read (--max-file-size); later messages are not in the report", limits.max_file_bytes));
+        }
+        e
     } else {
         let bytes = read_rest(&mut file, head, limits.max_file_bytes).map_err(read_err)?;
         let mut e = extract::extract_bytes(&bytes, &name, "", 0, &env);

@@ -218,3 +218,45 @@ fn a_poisoned_message_costs_one_row_and_every_other_signature_stays() {
     assert_eq!(poison.len(), 1, "{errors:?}");
     assert!(poison[0]["member"].ends_with("giay-moi.p7m"), "{:?}", poison[0]);
 }
+
+/// The samples' mailbox with a message holding one 20 MB line put first.
+fn mailbox_with_a_long_line(dir: &std::path::Path) -> std::path::PathBuf {
+    let original = std::fs::read(root().join("samples/share/Sở Y tế/Hộp thư/vanthu.mbox")).unwrap();
+    let path = dir.join("long-line.mbox");
+    let mut f = std::fs::File::create(&path).unwrap();
+    f.write_all(b"From x@example.org Mon Jan  6 08:00:00 2025\nFrom: x@example.org\nSubject: long\n\n").unwrap();
+    f.write_all(&vec![b'A'; 20 << 20]).unwrap();
+    f.write_all(b"\n\n").unwrap();
+    f.write_all(&original).unwrap();
+    path
+}
+
+#[test]
+fn a_line_over_the_limit_costs_its_message_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let mbox = mailbox_with_a_long_line(dir.path());
+    let rules = root().join("samples/rules");
+    let (_, plain) = scan(&[&root().join("samples/share/Sở Y tế/Hộp thư/vanthu.mbox")], &["--no-db", "--rules", rules.to_str().unwrap()]);
+    let (_, long) = scan(&[&mbox], &["--no-db", "--rules", rules.to_str().unwrap()]);
+    check_report(&report_dir(&long));
+    let signers = |d: &tempfile::TempDir| read_csv(&report_dir(d).join("signatures.csv")).iter().map(|r| r["signer_sha256"].clone()).collect::<Vec<_>>();
+    assert_eq!(signers(&long).len(), signers(&plain).len());
+    let errors = read_csv(&report_dir(&long).join("errors.csv"));
+    assert!(errors.iter().any(|e| e["member"] == "message 1" && e["error"].contains("a line of 20971521 bytes")), "{errors:?}");
+}
+
+#[test]
+fn a_mailbox_over_max_file_size_is_read_up_to_the_limit_and_says_so() {
+    let path = root().join("samples/share/Sở Y tế/Hộp thư/vanthu.mbox");
+    let size = std::fs::metadata(&path).unwrap().len();
+    let rules = root().join("samples/rules");
+    let limit = (size / 2).to_string();
+    let (out, dir) = scan(&[&path], &["--no-db", "--rules", rules.to_str().unwrap(), "--max-file-size", &limit]);
+    assert_eq!(code(&out), 2);
+    let (_, whole) = scan(&[&path], &["--no-db", "--rules", rules.to_str().unwrap()]);
+    let rows = read_csv(&report_dir(&dir).join("signatures.csv"));
+    let all = read_csv(&report_dir(&whole).join("signatures.csv"));
+    assert!(!rows.is_empty() && rows.len() < all.len(), "the first half's signatures: {} of {}", rows.len(), all.len());
+    let errors = read_csv(&report_dir(&dir).join("errors.csv"));
+    assert!(errors.iter().any(|e| e["stage"] == "limit" && e["error"].contains(&format!("only its first {limit} bytes were read"))), "{errors:?}");
+}

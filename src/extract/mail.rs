@@ -99,6 +99,10 @@ pub fn extract_mbox<R: Read + Send>(reader: R, depth: usize, env: &Env<'_>) -> E
                     out.problem(format!("message {index}"), Stage::Limit, format!("message larger than {max_message} bytes ({size}+): not read"));
                     (index, out)
                 }
+                MboxItem::LineTooLong { index, size } => {
+                    out.problem(format!("message {index}"), Stage::Limit, format!("a line of {size} bytes (over the {MAX_LINE} bytes a mail line may take): message not read"));
+                    (index, out)
+                }
                 MboxItem::Error { index, error } => {
                     out.problem(format!("message {index}"), Stage::Read, format!("mailbox read failed: {error}"));
                     (index, out)
@@ -385,7 +389,37 @@ fn is_separator_line(line: &[u8]) -> bool {
 enum MboxItem {
     Message { index: usize, bytes: Vec<u8> },
     TooLarge { index: usize, size: usize },
+    /// A line longer than [`MAX_LINE`]: not a mail line; the message is not read.
+    LineTooLong { index: usize, size: usize },
     Error { index: usize, error: String },
+}
+
+/// The longest mbox line kept in memory (RFC 5322 allows 998 bytes; real
+/// mail has long base64 or HTML lines, never megabytes).
+pub const MAX_LINE: usize = 8 << 20;
+
+/// `read_until(b'\n')` that keeps at most `max` bytes of the line in `buf`
+/// and skips the rest; returns the line's full length (0 at the end).
+fn read_line_bounded(reader: &mut impl BufRead, buf: &mut Vec<u8>, max: usize) -> std::io::Result<usize> {
+    let mut total = 0;
+    loop {
+        let available = reader.fill_buf()?;
+        if available.is_empty() {
+            return Ok(total);
+        }
+        let (chunk, done) = match memchr::memchr(b'\n', available) {
+            Some(i) => (&available[..=i], true),
+            None => (available, false),
+        };
+        let room = max.saturating_sub(buf.len());
+        buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        let used = chunk.len();
+        total += used;
+        reader.consume(used);
+        if done {
+            return Ok(total);
+        }
+    }
 }
 
 /// Splits an mbox stream at `From ` separator lines (a `From ` line after
@@ -414,14 +448,21 @@ impl<R: BufRead> Iterator for MboxReader<R> {
         let mut message: Vec<u8> = Vec::new();
         let mut started = self.pending.take().is_some();
         let mut oversize = 0usize;
+        let mut long_line = 0usize;
         let mut line = Vec::with_capacity(256);
         let mut prev_blank = true;
         loop {
             line.clear();
-            match self.reader.read_until(b'\n', &mut line) {
+            match read_line_bounded(&mut self.reader, &mut line, MAX_LINE) {
                 Ok(0) => {
                     self.done = true;
                     break;
+                }
+                Ok(n) if n > MAX_LINE => {
+                    if started {
+                        long_line = long_line.max(n);
+                    }
+                    continue;
                 }
                 Ok(_) => {}
                 Err(e) => {
@@ -458,6 +499,9 @@ impl<R: BufRead> Iterator for MboxReader<R> {
             return None;
         }
         self.index += 1;
+        if long_line > 0 {
+            return Some(MboxItem::LineTooLong { index: self.index, size: long_line });
+        }
         if oversize > 0 {
             return Some(MboxItem::TooLarge { index: self.index, size: oversize });
         }
