@@ -91,6 +91,10 @@ pub struct ScanArgs {
     /// Extra CA certificate(s) (PEM) to trust for IMAP over TLS.
     #[arg(long, value_name = "FILE")]
     pub imap_ca: Option<PathBuf>,
+    /// Seconds an IMAP server may stay silent (connecting, any reply, any
+    /// message) before its mailbox becomes an errors.csv row and the audit goes on.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub imap_timeout: u64,
     /// Allow imap:// without TLS (a trusted loopback only).
     #[arg(long)]
     pub imap_allow_plain: bool,
@@ -212,7 +216,7 @@ impl ScanArgs {
                 Some(f) => std::fs::read_to_string(f).map_err(|e| format!("--imap-password-file {}: {e}", f.display()))?.lines().next().unwrap_or("").to_owned(),
                 None => std::env::var("SIGAUDIT_IMAP_PASSWORD").map_err(|_| "an IMAP source needs a password: set SIGAUDIT_IMAP_PASSWORD or use --imap-password-file".to_string())?,
             };
-            Some(ImapAuth { password, extra_ca: self.imap_ca.clone() })
+            Some(ImapAuth { password, extra_ca: self.imap_ca.clone(), timeout: std::time::Duration::from_secs(self.imap_timeout.max(1)) })
         };
         for s in &paths {
             if std::fs::symlink_metadata(s).is_err() {

@@ -282,3 +282,65 @@ fn control_characters_from_a_certificate_are_escaped_and_marked() {
     let marked = agency_pages.iter().filter_map(|p| std::fs::read_to_string(p).ok()).any(|h| h.contains("gpj\\u{202e}.exe\\x00"));
     assert!(marked, "the HTML shows the marked name");
 }
+
+/// An IMAP server on loopback that logs in and opens the mailbox, then
+/// never answers a FETCH (a hung server, a dead link with no RST).
+fn stalling_imap_server() -> (u16, std::thread::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handle = std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        let mut writer = stream.try_clone().unwrap();
+        writer.write_all(b"* OK [CAPABILITY IMAP4rev1] stalling server ready\r\n").unwrap();
+        let mut reader = BufReader::new(stream);
+        let mut line = String::new();
+        loop {
+            line.clear();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                return;
+            }
+            let mut words = line.split_whitespace();
+            let tag = words.next().unwrap_or("*").to_owned();
+            let command = words.next().unwrap_or("").to_ascii_uppercase();
+            let reply = match command.as_str() {
+                "EXAMINE" | "SELECT" => format!("* 2 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n{tag} OK [READ-ONLY] opened\r\n"),
+                "UID" => {
+                    // Silence until the client gives up and closes.
+                    let mut rest = String::new();
+                    let _ = reader.read_line(&mut rest);
+                    return;
+                }
+                "LOGOUT" => format!("* BYE\r\n{tag} OK bye\r\n"),
+                _ => format!("{tag} OK done\r\n"),
+            };
+            if writer.write_all(reply.as_bytes()).is_err() {
+                return;
+            }
+        }
+    });
+    (port, handle)
+}
+
+#[test]
+fn a_server_that_stops_answering_is_a_row_and_the_audit_finishes() {
+    let (port, server) = stalling_imap_server();
+    let dir = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let out = run(bin()
+        .arg("scan")
+        .arg(format!("imap://vanthu@127.0.0.1:{port}/INBOX"))
+        .arg(root().join("samples/share/Sở Nội vụ"))
+        .args(["--imap-allow-plain", "--imap-timeout", "2", "--no-db", "--out"])
+        .arg(dir.path().join("report"))
+        .env("SIGAUDIT_IMAP_PASSWORD", "secret"));
+    let took = started.elapsed();
+    server.join().unwrap();
+    assert!(took < Duration::from_secs(25), "the audit finished in {took:?}");
+    assert_eq!(code(&out), 2, "{}", text(&out.stderr));
+    let report = dir.path().join("report");
+    check_report(&report);
+    let errors = read_csv(&report.join("errors.csv"));
+    assert!(errors.iter().any(|e| e["stage"] == "imap" && e["error"].contains("stopped answering") && e["error"].contains("2 s")), "{errors:?}");
+    assert_eq!(read_csv(&report.join("signatures.csv")).len(), 1, "the other source is still reported");
+}

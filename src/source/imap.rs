@@ -110,6 +110,9 @@ pub struct ImapAuth {
     pub password: String,
     /// Extra CA certificates (PEM) to trust, e.g. a province's own mail CA.
     pub extra_ca: Option<PathBuf>,
+    /// How long the server may stay silent while sigaudit waits for it
+    /// (connecting, each reply, each fetched message).
+    pub timeout: Duration,
 }
 
 impl std::fmt::Debug for ImapAuth {
@@ -161,6 +164,33 @@ pub enum ImapEvent {
     Problem { place: String, error: String },
 }
 
+/// Why reading an account or mailbox stopped.
+#[derive(Debug, thiserror::Error)]
+enum Failure {
+    /// The server sent nothing for the whole timeout while sigaudit waited.
+    #[error("the server stopped answering ({what}: nothing received for {secs} s, --imap-timeout)")]
+    Stalled { what: &'static str, secs: u64 },
+    /// The server answered with an error, or the connection failed.
+    #[error("{0}")]
+    Refused(String),
+}
+
+impl From<String> for Failure {
+    fn from(e: String) -> Failure {
+        Failure::Refused(e)
+    }
+}
+
+/// The longest silence accepted from the server, at every await.
+#[derive(Debug, Clone, Copy)]
+struct Wait(Duration);
+
+impl Wait {
+    async fn on<T>(self, what: &'static str, step: impl std::future::Future<Output = T>) -> Result<T, Failure> {
+        tokio::time::timeout(self.0, step).await.map_err(|_| Failure::Stalled { what, secs: self.0.as_secs() })
+    }
+}
+
 /// Bytes fetched per batch (messages are processed before the next batch).
 const BATCH_BYTES: u64 = 32 << 20;
 const BATCH_COUNT: usize = 200;
@@ -189,25 +219,36 @@ pub fn read_all(source: &ImapSource, auth: &ImapAuth, max_message: u64, known: &
         Err(e) => return sink(ImapEvent::Problem { place: source.display(), error: format!("cannot start the network runtime: {e}") }),
     };
     runtime.block_on(async {
-        let mut session = match tokio::time::timeout(Duration::from_secs(60), connect(source, auth)).await {
-            Ok(Ok(s)) => s,
-            Ok(Err(e)) => return sink(ImapEvent::Problem { place: source.display(), error: e }),
-            Err(_) => return sink(ImapEvent::Problem { place: source.display(), error: "connection timed out".into() }),
+        let wait = Wait(auth.timeout);
+        let mut session = match wait.on("connecting and logging in", connect(source, auth)).await.and_then(|r| r.map_err(Failure::Refused)) {
+            Ok(s) => s,
+            Err(e) => return sink(ImapEvent::Problem { place: source.display(), error: e.to_string() }),
         };
         let mailboxes = match &source.mailbox {
             Some(m) => vec![m.clone()],
-            None => match list_mailboxes(&mut session).await {
+            None => match list_mailboxes(&mut session, wait).await {
                 Ok(m) => m,
                 Err(e) => return sink(ImapEvent::Problem { place: source.display(), error: format!("LIST failed: {e}") }),
             },
         };
-        for mailbox in mailboxes {
-            match read_mailbox(&mut session, source, &mailbox, max_message, known, sink).await {
-                Ok(()) => sink(ImapEvent::MailboxRead { messages_prefix: source.messages_prefix(&mailbox) }),
-                Err(e) => sink(ImapEvent::Problem { place: format!("{}{}", source.display(), percent_encode(&mailbox)), error: e }),
+        for (i, mailbox) in mailboxes.iter().enumerate() {
+            match read_mailbox(&mut session, wait, source, mailbox, max_message, known, sink).await {
+                Ok(()) => sink(ImapEvent::MailboxRead { messages_prefix: source.messages_prefix(mailbox) }),
+                Err(e) => {
+                    let stalled = matches!(e, Failure::Stalled { .. });
+                    sink(ImapEvent::Problem { place: format!("{}{}", source.display(), percent_encode(mailbox)), error: e.to_string() });
+                    if stalled {
+                        // The connection is lost in the middle of a reply:
+                        // the other mailboxes are not read, and say so.
+                        for rest in &mailboxes[i + 1..] {
+                            sink(ImapEvent::Problem { place: format!("{}{}", source.display(), percent_encode(rest)), error: "not read: the server stopped answering on an earlier mailbox".into() });
+                        }
+                        return;
+                    }
+                }
             }
         }
-        let _ = session.logout().await;
+        let _ = wait.on("LOGOUT", session.logout()).await;
     });
 }
 
@@ -244,10 +285,10 @@ async fn tls(tcp: TcpStream, source: &ImapSource, auth: &ImapAuth) -> Result<tok
     tokio_rustls::TlsConnector::from(Arc::new(config)).connect(name, tcp).await.map_err(|e| format!("TLS with {} failed: {e}", source.host))
 }
 
-async fn list_mailboxes(session: &mut Session) -> Result<Vec<String>, String> {
+async fn list_mailboxes(session: &mut Session, wait: Wait) -> Result<Vec<String>, Failure> {
     let mut names = Vec::new();
-    let mut list = session.list(Some(""), Some("*")).await.map_err(|e| e.to_string())?;
-    while let Some(n) = list.next().await {
+    let mut list = wait.on("LIST", session.list(Some(""), Some("*"))).await?.map_err(|e| e.to_string())?;
+    while let Some(n) = wait.on("LIST", list.next()).await? {
         let n = n.map_err(|e| e.to_string())?;
         if !n.attributes().iter().any(|a| matches!(a, async_imap::types::NameAttribute::NoSelect)) {
             names.push(n.name().to_owned());
@@ -256,29 +297,30 @@ async fn list_mailboxes(session: &mut Session) -> Result<Vec<String>, String> {
     names.sort();
     if names.is_empty() {
         // Every account has INBOX: an empty list means the server failed.
-        return Err("the server listed no mailbox (see its log)".into());
+        return Err(Failure::Refused("the server listed no mailbox (see its log)".into()));
     }
     Ok(names)
 }
 
 async fn read_mailbox(
     session: &mut Session,
+    wait: Wait,
     source: &ImapSource,
     mailbox: &str,
     max_message: u64,
     known: &dyn Fn(&str, u64) -> bool,
     sink: &mut dyn FnMut(ImapEvent),
-) -> Result<(), String> {
+) -> Result<(), Failure> {
     // EXAMINE: read-only, so neither \Seen nor \Recent change.
-    let info = session.examine(mailbox).await.map_err(|e| format!("EXAMINE failed: {e}"))?;
+    let info = wait.on("EXAMINE", session.examine(mailbox)).await?.map_err(|e| format!("EXAMINE failed: {e}"))?;
     let validity = info.uid_validity.unwrap_or(0);
     if info.exists == 0 {
         return Ok(());
     }
     let mut sizes: Vec<(u32, u64)> = Vec::new();
     {
-        let mut fetches = session.uid_fetch("1:*", "(UID RFC822.SIZE)").await.map_err(|e| format!("FETCH sizes failed: {e}"))?;
-        while let Some(f) = fetches.next().await {
+        let mut fetches = wait.on("FETCH sizes", session.uid_fetch("1:*", "(UID RFC822.SIZE)")).await?.map_err(|e| format!("FETCH sizes failed: {e}"))?;
+        while let Some(f) = wait.on("FETCH sizes", fetches.next()).await? {
             let f = f.map_err(|e| e.to_string())?;
             if let Some(uid) = f.uid {
                 sizes.push((uid, f.size.map(u64::from).unwrap_or(0)));
@@ -317,8 +359,8 @@ async fn read_mailbox(
         let mut fetched = Vec::new();
         {
             // BODY.PEEK[]: the whole message without setting \Seen.
-            let mut fetches = session.uid_fetch(&set, "(UID BODY.PEEK[])").await.map_err(|e| format!("FETCH failed: {e}"))?;
-            while let Some(f) = fetches.next().await {
+            let mut fetches = wait.on("FETCH", session.uid_fetch(&set, "(UID BODY.PEEK[])")).await?.map_err(|e| format!("FETCH failed: {e}"))?;
+            while let Some(f) = wait.on("FETCH", fetches.next()).await? {
                 let f = f.map_err(|e| e.to_string())?;
                 if let (Some(uid), Some(body)) = (f.uid, f.body()) {
                     fetched.push((uid, body.to_vec()));
