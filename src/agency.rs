@@ -80,11 +80,7 @@ impl AgencyMap {
         let domain = address.rsplit_once('@').map(|(_, d)| d)?;
         let entries = || self.agencies.iter().flat_map(|a| a.mail_domains.iter().map(move |d| (d, a)));
         let exact = entries().find(|(d, _)| d.contains('@') && **d == address);
-        let by_domain = || {
-            entries()
-                .filter(|(d, _)| !d.contains('@') && (domain == d.as_str() || domain.ends_with(&format!(".{d}"))))
-                .max_by_key(|(d, _)| d.len())
-        };
+        let by_domain = || entries().filter(|(d, _)| !d.contains('@') && (domain == d.as_str() || domain.ends_with(&format!(".{d}")))).max_by_key(|(d, _)| d.len());
         exact.or_else(by_domain).map(|(_, a)| AgencyRef { id: a.id.clone(), name: a.name.clone() })
     }
 }

@@ -77,11 +77,7 @@ pub fn classify(leaf: Arc<Cert>, embedded: &[Arc<Cert>], anchors: &AnchorStore, 
             }
             // Name the issuing CA when it is unpinned but named in the rules
             // (an older generation chained to a pinned root).
-            let named = (path.links.len() > 2)
-                .then(|| catalogue.by_pattern(&leaf.issuer))
-                .flatten()
-                .map(|(ca, _)| ca)
-                .filter(|ca| ca.class == p.ca.class);
+            let named = (path.links.len() > 2).then(|| catalogue.by_pattern(&leaf.issuer)).flatten().map(|(ca, _)| ca).filter(|ca| ca.class == p.ca.class);
             if named.is_some() {
                 notes.push(format!("issuing CA {} is not pinned; chain verified up to pinned {}", issuer_cn, p.ca.name));
             }
@@ -141,7 +137,9 @@ fn explain_link_failures(end: &PathEnd<'_>, notes: &mut Vec<String>, catalogue: 
     let PathEnd::LinkFails(fails) = end else { return };
     for (cand, err) in fails {
         notes.push(match catalogue.by_sha256(&cand.sha256) {
-            Some(p) if err.is_signature_mismatch() => format!("FORGERY: names pinned CA {} ({}) as issuer, but its signature does not verify with that CA's key", p.ca.name, p.ca.id),
+            Some(p) if err.is_signature_mismatch() => {
+                format!("FORGERY: names pinned CA {} ({}) as issuer, but its signature does not verify with that CA's key", p.ca.name, p.ca.id)
+            }
             Some(p) => format!("chain broken at pinned CA {} ({}): {err}", p.ca.name, p.ca.id),
             None if matches!(err, LinkError::Signature(_)) => format!("signature does not verify with the key of \"{}\": {err}", cand.cn()),
             None => format!("issuer certificate \"{}\" cannot take the link: {err}", cand.cn()),
@@ -157,18 +155,24 @@ fn by_issuer_name<'r>(cert: &Cert, catalogue: &'r Catalogue, notes: &mut Vec<Str
     // whoever signed this is not that CA.
     if let (Some(aki), Some(named)) = (&cert.aki, by_dn.first())
         && let Some(ski) = &named.pin.ski
-            && by_aki.is_empty() && ski != aki {
-                notes.push(format!(
-                    "FORGERY: issuer name copies pinned CA {} but the authority key identifier {} is not its key identifier {}",
-                    named.ca.name,
-                    crate::signature::ber::hex(aki),
-                    crate::signature::ber::hex(ski)
-                ));
-                return (CaClass::Untrusted, ClassifiedBy::Dn, ChainStatus::Broken, None, None);
-            }
+        && by_aki.is_empty()
+        && ski != aki
+    {
+        notes.push(format!(
+            "FORGERY: issuer name copies pinned CA {} but the authority key identifier {} is not its key identifier {}",
+            named.ca.name,
+            crate::signature::ber::hex(aki),
+            crate::signature::ber::hex(ski)
+        ));
+        return (CaClass::Untrusted, ClassifiedBy::Dn, ChainStatus::Broken, None, None);
+    }
     if let Some(p) = by_aki.first().or(by_dn.first()) {
         let how = if by_aki.is_empty() { "issuer DN" } else { "authority key identifier" };
-        notes.push(format!("issuer certificate \"{}\" is neither embedded nor in the anchor folder; classified by {how} as {}: {HOW_TO_VERIFY}", cert.issuer.cn_or_dn(), p.ca.name));
+        notes.push(format!(
+            "issuer certificate \"{}\" is neither embedded nor in the anchor folder; classified by {how} as {}: {HOW_TO_VERIFY}",
+            cert.issuer.cn_or_dn(),
+            p.ca.name
+        ));
         return (p.ca.class, ClassifiedBy::Dn, ChainStatus::Incomplete, Some((p.ca.id.clone(), p.ca.name.clone())), Some(*p));
     }
     if let Some((ca, pattern)) = catalogue.by_pattern(&cert.issuer) {

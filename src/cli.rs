@@ -214,7 +214,9 @@ impl ScanArgs {
         } else {
             let password = match &self.imap_password_file {
                 Some(f) => std::fs::read_to_string(f).map_err(|e| format!("--imap-password-file {}: {e}", f.display()))?.lines().next().unwrap_or("").to_owned(),
-                None => std::env::var("SIGAUDIT_IMAP_PASSWORD").map_err(|_| "an IMAP source needs a password: set SIGAUDIT_IMAP_PASSWORD or use --imap-password-file".to_string())?,
+                None => {
+                    std::env::var("SIGAUDIT_IMAP_PASSWORD").map_err(|_| "an IMAP source needs a password: set SIGAUDIT_IMAP_PASSWORD or use --imap-password-file".to_string())?
+                }
             };
             Some(ImapAuth { password, extra_ca: self.imap_ca.clone(), timeout: std::time::Duration::from_secs(self.imap_timeout.max(1)) })
         };
@@ -239,9 +241,10 @@ impl ScanArgs {
             Some(b.build().map_err(|e| e.to_string())?)
         };
         if let Some(p) = self.fail_under
-            && !(0.0..=100.0).contains(&p) {
-                return Err(format!("--fail-under {p}: must be a percentage between 0 and 100"));
-            }
+            && !(0.0..=100.0).contains(&p)
+        {
+            return Err(format!("--fail-under {p}: must be a percentage between 0 and 100"));
+        }
         Ok(ScanOptions {
             sources: paths.into_iter().cloned().collect(),
             imap,

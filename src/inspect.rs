@@ -75,10 +75,14 @@ fn render_one(out: &mut String, n: usize, sig: &Signature, rules: &Rules, anchor
         let _ = writeln!(out, "  - Modified after signing: {}", if m { "yes" } else { "no" });
     }
     if let Some(ts) = &sig.timestamp {
-        let _ = writeln!(out, "  - Signature timestamp: {}", match ts {
-            Ok(t) => format!("{} (imprint and token signature verified)", rfc3339(*t)),
-            Err(e) => format!("not usable: {e}"),
-        });
+        let _ = writeln!(
+            out,
+            "  - Signature timestamp: {}",
+            match ts {
+                Ok(t) => format!("{} (imprint and token signature verified)", rfc3339(*t)),
+                Err(e) => format!("not usable: {e}"),
+            }
+        );
     }
     if let Some(signer) = &sig.signer {
         let c = classify(signer.clone(), &sig.certs, anchors, &rules.catalogue);

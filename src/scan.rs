@@ -18,14 +18,14 @@ use crate::classify::{Classification, classify};
 use crate::extract::cms_file::Detached;
 use crate::extract::{self, DocKind, Extraction};
 use crate::finding::Finding;
+use crate::history::{CachedFile, Dependency, HistoryError, SavedFile, stored};
 use crate::messages::{ErrorRow, Stage};
 use crate::rules::Rules;
 use crate::signature::Kind;
-use crate::source::read::{read_head, read_rest, stream_contains};
 use crate::source::imap::{ImapAuth, ImapEvent, ImapSource};
+use crate::source::read::{read_head, read_rest, stream_contains};
 use crate::source::{Input, ReadLimits, WalkOptions, open_noatime, walk};
 use crate::trust::AnchorStore;
-use crate::history::{CachedFile, Dependency, HistoryError, SavedFile, stored};
 
 #[derive(Debug, Clone, Default)]
 pub struct ScanOptions {
@@ -328,11 +328,8 @@ fn outcome(file: &str, known: Option<AgencyRef>, extraction: Extraction, ctx: &C
         let class = ctx.classify(&signer, &sig.certs);
         let mut sig = sig;
         judge_certificate(&mut sig, &class);
-        let agency = known
-            .clone()
-            .or_else(|| sig.mail_from.as_deref().and_then(|a| agencies.by_mail(a)))
-            .or_else(|| ctx.agency_of_signer(&signer))
-            .unwrap_or_else(|| agencies.unassigned());
+        let agency =
+            known.clone().or_else(|| sig.mail_from.as_deref().and_then(|a| agencies.by_mail(a))).or_else(|| ctx.agency_of_signer(&signer)).unwrap_or_else(|| agencies.unassigned());
         out.findings.push(Finding::new(file, &sig, &class, &agency));
     }
     let agency = known.clone().or_else(|| out.findings.first().map(|f| AgencyRef { id: f.agency_id.clone(), name: f.agency_name.clone() }));
@@ -365,12 +362,11 @@ fn scan_imap(opts: &ScanOptions, ctx: &Context<'_>, on_file: &(dyn Fn(usize) + S
             let o = match event {
                 ImapEvent::Message { url, mailbox, size, bytes } => {
                     let env = extract::Env::new(ctx.unpack, None);
-                    let mut extraction = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| extract::mail::extract_message(&bytes, 0, &env)))
-                        .unwrap_or_else(|_| {
-                            let mut e = Extraction::default();
-                            e.problem("", Stage::Mail, "internal error while reading this message (a parser panicked)");
-                            e
-                        });
+                    let mut extraction = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| extract::mail::extract_message(&bytes, 0, &env))).unwrap_or_else(|_| {
+                        let mut e = Extraction::default();
+                        e.problem("", Stage::Mail, "internal error while reading this message (a parser panicked)");
+                        e
+                    });
                     extraction.content_sha256 = Some(crate::signature::ber::hex(&crate::trust::crypto::Hash::Sha256.digest(&[&bytes])));
                     ctx.remember(url.clone(), (size, 0), &extraction, Vec::new());
                     FileOutcome { read: true, ..outcome(&url, path_agency(&mailbox, &url), extraction, ctx) }
@@ -407,9 +403,7 @@ impl Context<'_> {
         let stored = self.cache.map(FileCache::stored)?.as_ref().ok()?;
         let hit = stored.entries.get(key)?;
         hit.seen.store(true, Ordering::Relaxed);
-        let unchanged = hit.usable
-            && stamp == Some((hit.size, hit.mtime_ns))
-            && hit.deps.iter().all(|d| stamp_of(Path::new(&d.path)) == Some((d.size, d.mtime_ns)));
+        let unchanged = hit.usable && stamp == Some((hit.size, hit.mtime_ns)) && hit.deps.iter().all(|d| stamp_of(Path::new(&d.path)) == Some((d.size, d.mtime_ns)));
         if !unchanged {
             return None;
         }
@@ -549,7 +543,11 @@ pub fn read_and_extract(input: &Input, limits: ReadLimits, unpack: extract::Limi
         let stream = std::io::Cursor::new(head).chain(file).take(limit);
         let mut e = extract::mail::extract_mbox(stream, 0, &env);
         if size > limits.max_file_bytes {
-            e.problem("", Stage::Limit, format!("mailbox of {size} bytes: only its first {} bytes were read (--max-file-size); later messages are not in the report", limits.max_file_bytes));
+            e.problem(
+                "",
+                Stage::Limit,
+                format!("mailbox of {size} bytes: only its first {} bytes were read (--max-file-size); later messages are not in the report", limits.max_file_bytes),
+            );
         }
         e
     } else {

@@ -24,9 +24,7 @@ pub fn percent_decode(s: &str) -> String {
 
 /// Escapes what may not stand in a URL path segment or user name.
 pub fn percent_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-._~@!$&'()*+,=:".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
-        .collect()
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-._~@!$&'()*+,=:".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }
 
 #[cfg(test)]

@@ -52,10 +52,24 @@ impl Dovecot {
         let d = d.as_path();
         assert!(Path::new("/usr/sbin/dovecot").exists(), "dovecot is installed by scripts/test (Debian's dovecot-imapd)");
         // A test CA and a server certificate for localhost.
-        sh(Command::new("openssl").args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=sigaudit test CA", "-keyout"]).arg(d.join("ca.key")).arg("-out").arg(d.join("ca.pem")));
+        sh(Command::new("openssl")
+            .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=sigaudit test CA", "-keyout"])
+            .arg(d.join("ca.key"))
+            .arg("-out")
+            .arg(d.join("ca.pem")));
         sh(Command::new("openssl").args(["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout"]).arg(d.join("key.pem")).arg("-out").arg(d.join("srv.csr")));
         std::fs::write(d.join("ext.cnf"), "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n").unwrap();
-        sh(Command::new("openssl").args(["x509", "-req", "-days", "2", "-CAcreateserial", "-in"]).arg(d.join("srv.csr")).arg("-CA").arg(d.join("ca.pem")).arg("-CAkey").arg(d.join("ca.key")).arg("-extfile").arg(d.join("ext.cnf")).arg("-out").arg(d.join("cert.pem")));
+        sh(Command::new("openssl")
+            .args(["x509", "-req", "-days", "2", "-CAcreateserial", "-in"])
+            .arg(d.join("srv.csr"))
+            .arg("-CA")
+            .arg(d.join("ca.pem"))
+            .arg("-CAkey")
+            .arg(d.join("ca.key"))
+            .arg("-extfile")
+            .arg(d.join("ext.cnf"))
+            .arg("-out")
+            .arg(d.join("cert.pem")));
         std::fs::write(d.join("passwd"), format!("{USER}:{{PLAIN}}{PASSWORD}\n")).unwrap();
         let (imap_port, imaps_port) = (free_port(), free_port());
         // Mail is owned by an unprivileged user: Dovecot refuses uid 0.

@@ -51,7 +51,9 @@ fn not_applicable(case: &serde_json::Value) -> Option<&'static str> {
         return Some("the CA's duty to include key identifiers (RFC 5280 §4.2.1.1-2), not a path validation step (§6); older real signer certificates lack them");
     }
     if matches!(id, "rfc5280::ca-as-leaf" | "pathlen::validation-ignores-pathlen-in-leaf") {
-        return Some("the leaf is a CA certificate whose key usage is only keyCertSign: fine as the suite's TLS leaf, but a document signer's key must allow digitalSignature or nonRepudiation");
+        return Some(
+            "the leaf is a CA certificate whose key usage is only keyCertSign: fine as the suite's TLS leaf, but a document signer's key must allow digitalSignature or nonRepudiation",
+        );
     }
     if id == "rfc5280::ee-critical-aia-invalid" {
         return Some("real Vietnamese CA certificates mark authorityInfoAccess (and CRL distribution points) critical; sigaudit accepts them");

@@ -12,12 +12,36 @@ use common::*;
 /// (file, field) -> (what pdfsig says, what we say, why they differ).
 const DIFFERENCES: &[(&str, &str, &str, &str, &str)] = &[
     ("dss_BadEncodedCMS.pdf", "Test Signature", "", "valid", "pdfsig cannot decode BER (indefinite-length) CMS and shows the field as unsigned; the signature verifies"),
-    ("dss_encrypted.pdf", "Signature1", "unknown", "valid", "pdfsig does not validate inside an encrypted document; /Contents and the byte ranges are never encrypted, and the signature verifies"),
+    (
+        "dss_encrypted.pdf",
+        "Signature1",
+        "unknown",
+        "valid",
+        "pdfsig does not validate inside an encrypted document; /Contents and the byte ranges are never encrypted, and the signature verifies",
+    ),
     ("pyhanko_sig-with-ski-sid.pdf", "Sig1", "unknown", "valid", "pdfsig (NSS) does not find a signer named by subject key identifier; we do, and the signature verifies"),
-    ("endesive_pdf-adobe-webcapture-x509.rsa_sha1.pdf", "Alice-1-1096825554", "timestamp", "valid", "pdfsig does not verify adbe.x509.rsa_sha1 ('not yet verified'); the PKCS#1 signature over the SHA-1 of the byte ranges verifies with /Cert"),
+    (
+        "endesive_pdf-adobe-webcapture-x509.rsa_sha1.pdf",
+        "Alice-1-1096825554",
+        "timestamp",
+        "valid",
+        "pdfsig does not verify adbe.x509.rsa_sha1 ('not yet verified'); the PKCS#1 signature over the SHA-1 of the byte ranges verifies with /Cert",
+    ),
     ("dss_pdf-with-empty-sig.pdf", "Signature1", "unknown", "", "an all-zero /Contents is an unsigned placeholder, not a signature (MANIFEST: 0 signatures)"),
-    ("dss_signature-referenced-from-multiple-fields.pdf", "signature-test2", "valid", "", "two fields share one signature value: one signature, reported once under the first field (MANIFEST: 1)"),
-    ("dss_pdf-spoofing-attack.pdf", "Sig2", "", "", "pdfsig cannot decode the copied value in the final revision's field Sig2; the raw scan finds the original signature of field Sig1 in revision 2: valid over its own revision, modified_after_signing=true because the final document no longer refers to it"),
+    (
+        "dss_signature-referenced-from-multiple-fields.pdf",
+        "signature-test2",
+        "valid",
+        "",
+        "two fields share one signature value: one signature, reported once under the first field (MANIFEST: 1)",
+    ),
+    (
+        "dss_pdf-spoofing-attack.pdf",
+        "Sig2",
+        "",
+        "",
+        "pdfsig cannot decode the copied value in the final revision's field Sig2; the raw scan finds the original signature of field Sig1 in revision 2: valid over its own revision, modified_after_signing=true because the final document no longer refers to it",
+    ),
 ];
 
 /// pdfsig's blocks: field name -> verdict ("valid", "invalid", "unknown",

@@ -42,9 +42,11 @@ fn mistakes_are_reported_with_file_line_and_column() {
 fn a_pin_with_non_ascii_hex_is_a_diagnostic_not_a_panic() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("ca.d")).unwrap();
-    for (i, value) in ["aéa", "ếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếế", "zz"].iter().enumerate() {
+    for (i, value) in ["aéa", "ếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếế", "zz"].iter().enumerate()
+    {
         let file = dir.path().join("ca.d/local.toml");
-        std::fs::write(&file, format!("[[ca]]\nid = \"local-{i}\"\nname = \"Local\"\nclass = \"commercial\"\n\n  [[ca.cert]]\n  subject = \"CN=X\"\n  sha256 = \"{value}\"\n")).unwrap();
+        std::fs::write(&file, format!("[[ca]]\nid = \"local-{i}\"\nname = \"Local\"\nclass = \"commercial\"\n\n  [[ca.cert]]\n  subject = \"CN=X\"\n  sha256 = \"{value}\"\n"))
+            .unwrap();
         let out = run(bin().args(["rules", "check"]).arg(dir.path()));
         assert_eq!(code(&out), 1, "{}", text(&out.stderr));
         let err = text(&out.stderr);
@@ -65,13 +67,15 @@ impl Drop for Server {
 /// Python's http.server on a free loopback port, serving `dir`.
 fn http_server(dir: &std::path::Path) -> (Server, u16) {
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let server = Server(Command::new("python3")
-        .args(["-m", "http.server", &port.to_string(), "--bind", "127.0.0.1", "--directory"])
-        .arg(dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("python3 http.server starts"));
+    let server = Server(
+        Command::new("python3")
+            .args(["-m", "http.server", &port.to_string(), "--bind", "127.0.0.1", "--directory"])
+            .arg(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 http.server starts"),
+    );
     for _ in 0..100 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
             return (server, port);

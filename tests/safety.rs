@@ -116,7 +116,8 @@ fn a_report_folder_is_replaced_but_files_a_user_left_in_it_survive() {
     check_report(&report);
     let found: Vec<Vec<u8>> = [report.join("my-notes.txt"), w.path().join(".report.previous/my-notes.txt")].iter().filter_map(|f| std::fs::read(f).ok()).collect();
     assert_eq!(found, vec![b"keep me".to_vec()], "the user's file is still in one of the two report folders");
-    let plans: Vec<Vec<u8>> = [report.join("agencies/mine/plan.docx"), w.path().join(".report.previous/agencies/mine/plan.docx")].iter().filter_map(|f| std::fs::read(f).ok()).collect();
+    let plans: Vec<Vec<u8>> =
+        [report.join("agencies/mine/plan.docx"), w.path().join(".report.previous/agencies/mine/plan.docx")].iter().filter_map(|f| std::fs::read(f).ok()).collect();
     assert_eq!(plans, vec![b"plan".to_vec()]);
     assert_eq!(std::fs::read(user_previous.join("x")).unwrap(), b"user's");
 }
@@ -200,8 +201,15 @@ fn a_server_echoing_the_login_never_puts_the_password_in_any_output() {
     let (port, server) = echoing_imap_server();
     let dir = tempfile::tempdir().unwrap();
     let (report, db) = (dir.path().join("report"), dir.path().join("history.db"));
-    let out =
-        run(bin().arg("scan").arg(format!("imap://vanthu@127.0.0.1:{port}/INBOX")).arg("--imap-allow-plain").arg("--out").arg(&report).arg("--db").arg(&db).env("SIGAUDIT_IMAP_PASSWORD", PASSWORD));
+    let out = run(bin()
+        .arg("scan")
+        .arg(format!("imap://vanthu@127.0.0.1:{port}/INBOX"))
+        .arg("--imap-allow-plain")
+        .arg("--out")
+        .arg(&report)
+        .arg("--db")
+        .arg(&db)
+        .env("SIGAUDIT_IMAP_PASSWORD", PASSWORD));
     server.join().unwrap();
     assert_eq!(code(&out), 2, "{}", text(&out.stderr));
     check_report(&report);

@@ -30,10 +30,8 @@ fn scan_with_samples_rules(sources: &[&Path], extra: &[&str]) -> ScanRows {
 
 /// (format, member, ca_class, ca_id, integrity) of the rows of one file.
 fn summary(rows: &[HashMap<String, String>], suffix: &str) -> Vec<(String, String, String, String, String)> {
-    let mut v: Vec<_> = rows_for(rows, suffix)
-        .iter()
-        .map(|r| (r["format"].clone(), r["member"].clone(), r["ca_class"].clone(), r["ca_id"].clone(), r["integrity"].clone()))
-        .collect();
+    let mut v: Vec<_> =
+        rows_for(rows, suffix).iter().map(|r| (r["format"].clone(), r["member"].clone(), r["ca_class"].clone(), r["ca_id"].clone(), r["integrity"].clone())).collect();
     v.sort();
     v
 }
@@ -107,8 +105,8 @@ fn cert_sha256(pem: &Path) -> String {
 
 #[test]
 fn canonical_forms_match_xmllint() {
-    use sigaudit::xml::c14n::{Method, Options, canonicalize};
     use sigaudit::xml::Doc;
+    use sigaudit::xml::c14n::{Method, Options, canonicalize};
     let docs = [
         // Namespace declarations: redundant, overridden, unused, default undeclared.
         r#"<a:r xmlns:a="urn:a" xmlns:b="urn:b" xmlns="urn:d"><a:x xmlns:a="urn:a" b:at="1" a:at="2" z="3" y="4"><e xmlns=""><f xmlns="urn:d"/></e></a:x><b:y xmlns:c="urn:c"/></a:r>"#,
@@ -192,7 +190,10 @@ fn nested_zips_are_opened_with_member_paths() {
     let file = root().join("samples/share/Sở Xây dựng/Hồ sơ dự án.zip");
     let (rows, errors, _) = scan_with_samples_rules(&[&file], &[]);
     assert!(errors.is_empty(), "{errors:?}");
-    let mut got: Vec<(String, String, String)> = rows.iter().map(|r| (r["member"].rsplit_once("/Signature").map_or(r["member"].as_str(), |(head, _)| head).to_owned(), r["format"].clone(), r["ca_class"].clone())).collect();
+    let mut got: Vec<(String, String, String)> = rows
+        .iter()
+        .map(|r| (r["member"].rsplit_once("/Signature").map_or(r["member"].as_str(), |(head, _)| head).to_owned(), r["format"].clone(), r["ca_class"].clone()))
+        .collect();
     got.sort();
     let odt_member = "Phụ lục/Phụ lục.zip / Công văn 20-SYT.odt / META-INF/documentsignatures.xml / document-signatures";
     assert_eq!(
@@ -287,9 +288,8 @@ fn corrupt_and_encrypted_archives_are_error_rows_and_the_scan_goes_on() {
 fn external_entities_are_never_resolved() {
     let dir = tempfile::tempdir().unwrap();
     let signed = std::fs::read_to_string(fixture("xml/hoa-don-inclusive.xml")).unwrap();
-    let hostile = signed
-        .replacen("<HDon", "<!DOCTYPE HDon [<!ENTITY secret SYSTEM \"file:///etc/hostname\">]>\n<HDon", 1)
-        .replacen("<SHDon>123</SHDon>", "<SHDon>&secret;</SHDon>", 1);
+    let hostile =
+        signed.replacen("<HDon", "<!DOCTYPE HDon [<!ENTITY secret SYSTEM \"file:///etc/hostname\">]>\n<HDon", 1).replacen("<SHDon>123</SHDon>", "<SHDon>&secret;</SHDon>", 1);
     std::fs::write(dir.path().join("xxe.xml"), hostile).unwrap();
     let (rows, _, _) = scan_with_samples_rules(&[dir.path()], &[]);
     let r = rows_for(&rows, "/xxe.xml");

@@ -199,8 +199,12 @@ fn signers(findings: &[Finding], order: &[(String, String)]) -> Vec<SignerRow> {
         .collect();
     // Per agency: who must migrate first (commercial), then the rest.
     rows.sort_by(|a, b| {
-        (rank(&a.agency_id), a.ca_class != CaClass::Commercial, std::cmp::Reverse(a.documents), &a.signer_cn)
-            .cmp(&(rank(&b.agency_id), b.ca_class != CaClass::Commercial, std::cmp::Reverse(b.documents), &b.signer_cn))
+        (rank(&a.agency_id), a.ca_class != CaClass::Commercial, std::cmp::Reverse(a.documents), &a.signer_cn).cmp(&(
+            rank(&b.agency_id),
+            b.ca_class != CaClass::Commercial,
+            std::cmp::Reverse(b.documents),
+            &b.signer_cn,
+        ))
     });
     rows
 }

@@ -3,8 +3,8 @@
 
 pub mod names;
 
-use sha2::{Digest, Sha256};
 use ::time::OffsetDateTime;
+use sha2::{Digest, Sha256};
 use x509_parser::prelude::{FromDer, GeneralName, ParsedExtension, X509Certificate, X509Name};
 
 use crate::signature::ber::{Tlv, oid_string, tag};
@@ -188,12 +188,8 @@ impl Cert {
                     name_constraints = Some(NameConstraints { permitted: bases(&nc.permitted_subtrees), excluded: bases(&nc.excluded_subtrees).unwrap_or_default() });
                 }
                 ParsedExtension::KeyUsage(ku) => {
-                    key_usage = Some(KeyUsageFacts {
-                        digital_signature: ku.digital_signature(),
-                        non_repudiation: ku.non_repudiation(),
-                        key_cert_sign: ku.key_cert_sign(),
-                        bits: ku.flags,
-                    })
+                    key_usage =
+                        Some(KeyUsageFacts { digital_signature: ku.digital_signature(), non_repudiation: ku.non_repudiation(), key_cert_sign: ku.key_cert_sign(), bits: ku.flags })
                 }
                 ParsedExtension::ExtendedKeyUsage(eku) => {
                     let mut oids: Vec<String> = eku.other.iter().map(|o| o.to_id_string()).collect();
@@ -282,12 +278,8 @@ impl Cert {
     /// RFC 5280 method 1 key identifier: SHA-1 of the subjectPublicKey
     /// bits, for certificates without a subjectKeyIdentifier extension.
     pub fn computed_key_id(&self) -> Vec<u8> {
-        let bits = Tlv::parse(&self.spki)
-            .ok()
-            .and_then(|spki| spki.children().nth(1))
-            .and_then(Result::ok)
-            .map(|b| b.body.get(1..).unwrap_or_default().to_vec())
-            .unwrap_or_default();
+        let bits =
+            Tlv::parse(&self.spki).ok().and_then(|spki| spki.children().nth(1)).and_then(Result::ok).map(|b| b.body.get(1..).unwrap_or_default().to_vec()).unwrap_or_default();
         sha1::Sha1::digest(&bits).to_vec()
     }
 
@@ -327,10 +319,7 @@ pub fn names_key(der: &[u8]) -> Option<Vec<(String, String)>> {
 fn decode_name(name: &X509Name<'_>) -> Name {
     let attrs = name
         .iter_attributes()
-        .map(|a| names::NameAttr {
-            label: names::label_for_oid(&a.attr_type().to_id_string()),
-            value: names::decode_directory_string(a.attr_value().tag().0, a.attr_value().data),
-        })
+        .map(|a| names::NameAttr { label: names::label_for_oid(&a.attr_type().to_id_string()), value: names::decode_directory_string(a.attr_value().tag().0, a.attr_value().data) })
         .collect();
     Name { attrs }
 }

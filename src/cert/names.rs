@@ -1,7 +1,6 @@
 //! Distinguished names as people read them, and the folding that lets
 //! "Ban Co yeu Chinh phu" (G1, ASCII) match "Ban Cơ yếu Chính phủ" (G2).
 
-
 /// One attribute of a name, in certificate order.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct NameAttr {
@@ -183,10 +182,7 @@ pub fn decode_directory_string(tag: u32, bytes: &[u8]) -> String {
             let units: Vec<u16> = bytes.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
             String::from_utf16_lossy(&units)
         }
-        0x1c => bytes
-            .chunks_exact(4)
-            .map(|c| char::from_u32(u32::from_be_bytes([c[0], c[1], c[2], c[3]])).unwrap_or('\u{fffd}'))
-            .collect(),
+        0x1c => bytes.chunks_exact(4).map(|c| char::from_u32(u32::from_be_bytes([c[0], c[1], c[2], c[3]])).unwrap_or('\u{fffd}')).collect(),
         0x14 => match std::str::from_utf8(bytes) {
             // Many tools put UTF-8 in TeletexString; fall back to Latin-1.
             Ok(s) => s.to_owned(),

@@ -60,14 +60,15 @@ fn unwrap(bytes: &[u8], member: &str, depth: usize, detached: &dyn Fn() -> Detac
     out.signatures.extend(sigs);
     // A signed .p7m whose content is itself signed-data (double signing).
     if let Some(content) = &sd.econtent
-        && super::sniff(content, "") == Some(super::DocKind::Cms(CmsEncoding::Binary)) {
-            let inner = if member.is_empty() { "inner".to_owned() } else { format!("{member}/inner") };
-            if depth + 1 >= MAX_NESTING {
-                out.problem(inner, Stage::Limit, format!("signed-data nested more than {MAX_NESTING} deep: not unwrapped"));
-            } else {
-                unwrap(content, &inner, depth + 1, detached, out);
-            }
+        && super::sniff(content, "") == Some(super::DocKind::Cms(CmsEncoding::Binary))
+    {
+        let inner = if member.is_empty() { "inner".to_owned() } else { format!("{member}/inner") };
+        if depth + 1 >= MAX_NESTING {
+            out.problem(inner, Stage::Limit, format!("signed-data nested more than {MAX_NESTING} deep: not unwrapped"));
+        } else {
+            unwrap(content, &inner, depth + 1, detached, out);
         }
+    }
 }
 
 /// PEM armour or bare base64 to DER.

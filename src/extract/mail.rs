@@ -16,9 +16,28 @@ use crate::signature::{Content, Format, from_signed_data};
 
 /// Header names that start a message file (.eml, Maildir).
 const HEADER_NAMES: [&str; 22] = [
-    "return-path", "received", "from", "to", "subject", "date", "message-id", "mime-version", "content-type",
-    "delivered-to", "x-", "dkim-signature", "authentication-results", "arc-", "sender", "reply-to", "cc",
-    "in-reply-to", "references", "thread-topic", "content-transfer-encoding", "user-agent",
+    "return-path",
+    "received",
+    "from",
+    "to",
+    "subject",
+    "date",
+    "message-id",
+    "mime-version",
+    "content-type",
+    "delivered-to",
+    "x-",
+    "dkim-signature",
+    "authentication-results",
+    "arc-",
+    "sender",
+    "reply-to",
+    "cc",
+    "in-reply-to",
+    "references",
+    "thread-topic",
+    "content-transfer-encoding",
+    "user-agent",
 ];
 
 /// Does `head` start with RFC 5322 header fields that a message has?
@@ -156,7 +175,13 @@ fn unfold_parameters(bytes: &[u8]) -> Cow<'_, [u8]> {
     let folded = |i: usize| -> Option<usize> {
         // `=` then CRLF or LF, then spaces/tabs, then `"`: returns the length to drop.
         let rest = &header[i + 1..];
-        let eol = if rest.starts_with(b"\r\n") { 2 } else if rest.starts_with(b"\n") { 1 } else { return None };
+        let eol = if rest.starts_with(b"\r\n") {
+            2
+        } else if rest.starts_with(b"\n") {
+            1
+        } else {
+            return None;
+        };
         let ws = rest[eol..].iter().take_while(|b| **b == b' ' || **b == b'\t').count();
         (ws > 0 && rest.get(eol + ws) == Some(&b'"')).then_some(eol + ws)
     };
@@ -168,9 +193,10 @@ fn unfold_parameters(bytes: &[u8]) -> Cow<'_, [u8]> {
     while i < header.len() {
         out.push(header[i]);
         if header[i] == b'='
-            && let Some(skip) = folded(i) {
-                i += skip;
-            }
+            && let Some(skip) = folded(i)
+        {
+            i += skip;
+        }
         i += 1;
     }
     out.extend_from_slice(&bytes[header.len()..]);
@@ -207,9 +233,7 @@ fn walk_message(msg: &Message<'_>, raw: &[u8], ident: &str, depth: usize, env: &
 }
 
 fn content_type(part: &mail_parser::MessagePart<'_>) -> (String, String) {
-    part.content_type()
-        .map(|c| (c.ctype().to_ascii_lowercase(), c.subtype().unwrap_or("").to_ascii_lowercase()))
-        .unwrap_or_else(|| ("text".into(), "plain".into()))
+    part.content_type().map(|c| (c.ctype().to_ascii_lowercase(), c.subtype().unwrap_or("").to_ascii_lowercase())).unwrap_or_else(|| ("text".into(), "plain".into()))
 }
 
 /// MIME parts nested deeper than this are hostile (and would exhaust the
@@ -317,9 +341,7 @@ fn unarmoured(bytes: &[u8]) -> Cow<'_, [u8]> {
     let text: Vec<u8> = bytes.iter().copied().filter(|b| b.is_ascii_alphanumeric() || b"+/".contains(b)).collect();
     let lenient = base64::engine::GeneralPurpose::new(
         &base64::alphabet::STANDARD,
-        base64::engine::GeneralPurposeConfig::new()
-            .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent)
-            .with_decode_allow_trailing_bits(true),
+        base64::engine::GeneralPurposeConfig::new().with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent).with_decode_allow_trailing_bits(true),
     );
     match base64::Engine::decode(&lenient, &text[..text.len() / 4 * 4]) {
         Ok(d) if d.first() == Some(&0x30) => Cow::Owned(d),
@@ -336,16 +358,17 @@ fn opaque_signed_data(sd: &SignedData<'_>, label: &str, depth: usize, env: &Env<
         out.signatures.push(s);
     }
     if let Some(inner) = &sd.econtent
-        && depth + 1 < env.limits.max_depth {
-            match parse_mime(inner.as_ref()) {
-                Some(entity) => {
-                    let mut found = Extraction::default();
-                    visit(&entity, entity.raw_message(), 0, "1", depth + 1, env, &mut Visited::default(), &mut found);
-                    out.absorb("signed content", found);
-                }
-                None => out.problem(label, Stage::Mail, "signed content is not a MIME entity"),
+        && depth + 1 < env.limits.max_depth
+    {
+        match parse_mime(inner.as_ref()) {
+            Some(entity) => {
+                let mut found = Extraction::default();
+                visit(&entity, entity.raw_message(), 0, "1", depth + 1, env, &mut Visited::default(), &mut found);
+                out.absorb("signed content", found);
             }
+            None => out.problem(label, Stage::Mail, "signed content is not a MIME entity"),
         }
+    }
 }
 
 fn smime_cms(blob: &[u8], member: &str, content: Content<'_>, out: &mut Extraction) {
@@ -387,11 +410,23 @@ fn is_separator_line(line: &[u8]) -> bool {
 }
 
 enum MboxItem {
-    Message { index: usize, bytes: Vec<u8> },
-    TooLarge { index: usize, size: usize },
+    Message {
+        index: usize,
+        bytes: Vec<u8>,
+    },
+    TooLarge {
+        index: usize,
+        size: usize,
+    },
     /// A line longer than [`MAX_LINE`]: not a mail line; the message is not read.
-    LineTooLong { index: usize, size: usize },
-    Error { index: usize, error: String },
+    LineTooLong {
+        index: usize,
+        size: usize,
+    },
+    Error {
+        index: usize,
+        error: String,
+    },
 }
 
 /// The longest mbox line kept in memory (RFC 5322 allows 998 bytes; real

@@ -105,9 +105,10 @@ pub fn sniff(head: &[u8], file_name: &str) -> Option<DocKind> {
     if text_start.starts_with(b"MI") {
         let sample: Vec<u8> = text_start.iter().copied().filter(|b| !b.is_ascii_whitespace()).take(64).collect();
         if let Ok(decoded) = base64::Engine::decode(&base64::engine::general_purpose::STANDARD_NO_PAD, &sample[..sample.len() / 4 * 4])
-            && looks_like_signed_data(&decoded) {
-                return Some(DocKind::Cms(CmsEncoding::Base64));
-            }
+            && looks_like_signed_data(&decoded)
+        {
+            return Some(DocKind::Cms(CmsEncoding::Base64));
+        }
     }
     None
 }

@@ -19,7 +19,10 @@ use crate::messages::Stage;
 use crate::signature::ber::{self, Tlv};
 use crate::signature::{Content, Format, Integrity, Kind, Signature, TimeSource};
 use crate::trust::crypto::{Algorithm, Hash, Scheme, VerifyError, verify_prehashed};
-use crate::verify::{self, pdf::{SignedRanges, signed_ranges}};
+use crate::verify::{
+    self,
+    pdf::{SignedRanges, signed_ranges},
+};
 
 /// Parent chains longer than this are treated as cycles (E3).
 const MAX_FIELD_DEPTH: usize = 32;
@@ -42,7 +45,11 @@ pub fn extract(bytes: &[u8]) -> Extraction {
         out.problem("", Stage::Limit, format!("{} more /ByteRange markers than the {} read: file looks crafted", raw.skipped_markers, pdf_raw::MAX_MARKERS));
     }
     if raw.unreadable > 0 {
-        out.problem("", Stage::Pdf, format!("{} signature dictionar{} without a readable /Contents value (truncated or damaged file)", raw.unreadable, if raw.unreadable == 1 { "y" } else { "ies" }));
+        out.problem(
+            "",
+            Stage::Pdf,
+            format!("{} signature dictionar{} without a readable /Contents value (truncated or damaged file)", raw.unreadable, if raw.unreadable == 1 { "y" } else { "ies" }),
+        );
     }
     for d in raw.dicts {
         if let Some(known) = dicts.iter_mut().find(|k| k.contents == d.contents) {
@@ -81,11 +88,15 @@ pub fn extract(bytes: &[u8]) -> Extraction {
         }
         out.signatures.extend(sigs);
     }
-    if out.signatures.is_empty() && out.problems.is_empty()
+    if out.signatures.is_empty()
+        && out.problems.is_empty()
         && let Some(e) = structure_error
-            && raw_only == 0 && raw.unreadable == 0 && memchr::memmem::find(bytes, super::PDF_SIGNED_MARKER).is_some() {
-                out.problem("", Stage::Pdf, format!("PDF structure unreadable ({e}) and no signature value found in the bytes"));
-            }
+        && raw_only == 0
+        && raw.unreadable == 0
+        && memchr::memmem::find(bytes, super::PDF_SIGNED_MARKER).is_some()
+    {
+        out.problem("", Stage::Pdf, format!("PDF structure unreadable ({e}) and no signature value found in the bytes"));
+    }
     out
 }
 

@@ -189,11 +189,8 @@ fn signature_algorithm(uri: &str) -> Option<Algorithm> {
 /// C14N options of a CanonicalizationMethod or Transform element.
 fn c14n_options(doc: &Doc, el: usize) -> Option<Options> {
     let uri = doc.attr(el, "Algorithm")?;
-    let prefixes = doc
-        .child(el, EXC_C14N, "InclusiveNamespaces")
-        .and_then(|n| doc.attr(n, "PrefixList"))
-        .map(|l| l.split_whitespace().map(str::to_owned).collect())
-        .unwrap_or_default();
+    let prefixes =
+        doc.child(el, EXC_C14N, "InclusiveNamespaces").and_then(|n| doc.attr(n, "PrefixList")).map(|l| l.split_whitespace().map(str::to_owned).collect()).unwrap_or_default();
     Options::from_uri(uri, prefixes)
 }
 
@@ -247,7 +244,9 @@ fn verify(doc: &Doc, sig: usize, signed_info: usize, method: &str, signer: &Cert
     match verify_message(alg, &signer.spki, &canonical, &value) {
         Ok(()) if unknown.is_empty() && legacy_rels > 0 => (
             Integrity::Valid,
-            format!("SignatureValue and {checked} reference digest(s) verified; {legacy_rels} relationship part(s) in the legacy xmlsec form LibreOffice writes (text nodes as <text/>)"),
+            format!(
+                "SignatureValue and {checked} reference digest(s) verified; {legacy_rels} relationship part(s) in the legacy xmlsec form LibreOffice writes (text nodes as <text/>)"
+            ),
             Some(alg.hash),
         ),
         Ok(()) if unknown.is_empty() => (Integrity::Valid, format!("SignatureValue and {checked} reference digest(s) verified"), Some(alg.hash)),

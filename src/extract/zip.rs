@@ -48,7 +48,11 @@ pub fn extract(bytes: &[u8], depth: usize, env: &Env<'_>) -> Extraction {
     let mut refused = 0;
     for i in 0..members {
         if env.budget.get() == 0 {
-            out.problem("", Stage::Limit, format!("the {} bytes this file may unpack into are used up: the remaining {} members are not read", limits.max_unpacked_bytes, members - i));
+            out.problem(
+                "",
+                Stage::Limit,
+                format!("the {} bytes this file may unpack into are used up: the remaining {} members are not read", limits.max_unpacked_bytes, members - i),
+            );
             break;
         }
         let name = match package.entry_name(i) {
@@ -89,9 +93,7 @@ pub fn extract(bytes: &[u8], depth: usize, env: &Env<'_>) -> Extraction {
 /// "overlapping files" ZIP bomb does, so that a 100 KB file unpacks into
 /// gigabytes. The whole archive is refused with one row.
 fn overlapping_members(archive: &mut Archive<'_>) -> Option<String> {
-    let mut spans: Vec<(u64, u64, u64)> = (0..archive.len())
-        .filter_map(|i| archive.by_index_raw(i).ok().map(|f| (f.header_start(), f.compressed_size(), f.size())))
-        .collect();
+    let mut spans: Vec<(u64, u64, u64)> = (0..archive.len()).filter_map(|i| archive.by_index_raw(i).ok().map(|f| (f.header_start(), f.compressed_size(), f.size()))).collect();
     spans.sort_unstable();
     let overlaps = spans.windows(2).filter(|w| w[1].0 < w[0].0.saturating_add(w[0].1.max(1))).count();
     if overlaps == 0 {

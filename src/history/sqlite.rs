@@ -30,7 +30,8 @@ enum Migration {
 /// Schema migrations; index + 1 is the version each one leads to.
 const MIGRATIONS: &[Migration] = &[
     // 1: runs, the incremental file cache, and each run's results.
-    Migration::Sql("CREATE TABLE runs (
+    Migration::Sql(
+        "CREATE TABLE runs (
         id INTEGER PRIMARY KEY,
         started TEXT NOT NULL,
         finished TEXT,
@@ -85,7 +86,8 @@ const MIGRATIONS: &[Migration] = &[
         files INTEGER NOT NULL, signed_files INTEGER NOT NULL,
         government INTEGER NOT NULL, commercial INTEGER NOT NULL, other INTEGER NOT NULL,
         PRIMARY KEY (run_id, agency_id)
-    );"),
+    );",
+    ),
     // 2: each distinct finding stored once, runs list theirs: a monthly
     // rescan adds a row per signature, not every column again.
     Migration::Code(store_findings_once),
@@ -252,9 +254,8 @@ impl Store for SqliteStore {
     fn save_files(&mut self, run: RunId, cache_key: &str, files: &[SavedFile]) -> Result<()> {
         let tx = self.conn.transaction()?;
         {
-            let mut stmt = tx.prepare_cached(
-                "INSERT OR REPLACE INTO files (path, size, mtime_ns, sha256, cache_key, extraction, deps, run_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?;
+            let mut stmt =
+                tx.prepare_cached("INSERT OR REPLACE INTO files (path, size, mtime_ns, sha256, cache_key, extraction, deps, run_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?;
             let mut cert_stmt = tx.prepare_cached("INSERT OR IGNORE INTO certs (sha256, der) VALUES (?1, ?2)")?;
             for f in files {
                 let deps = (!f.deps.is_empty()).then(|| serde_json::to_string(&f.deps).unwrap_or_default());
@@ -363,14 +364,14 @@ impl Store for SqliteStore {
         let doc_timestamps: i64 = self.conn.query_row("SELECT doc_timestamps FROM runs WHERE id = ?1", [run], |r| r.get(0))?;
         let mut stmt = self.conn.prepare("SELECT agency_id, agency_name, files, signed_files FROM run_agencies WHERE run_id = ?1 AND files > 0")?;
         let files = stmt
-            .query_map([run], |r| {
-                Ok((AgencyRef { id: r.get(0)?, name: r.get(1)? }, FileTally { scanned: r.get::<_, i64>(2)? as usize, signed: r.get::<_, i64>(3)? as usize }))
-            })?
+            .query_map([run], |r| Ok((AgencyRef { id: r.get(0)?, name: r.get(1)? }, FileTally { scanned: r.get::<_, i64>(2)? as usize, signed: r.get::<_, i64>(3)? as usize })))?
             .collect::<rusqlite::Result<_>>()?;
         let findings = self.load_findings_of(run)?;
         let mut stmt = self.conn.prepare("SELECT file, member, stage, error, agency_id, agency_name FROM errors WHERE run_id = ?1 ORDER BY rowid")?;
         let errors = stmt
-            .query_map([run], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get::<_, String>(4)?, r.get::<_, String>(5)?)))?
+            .query_map([run], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get::<_, String>(4)?, r.get::<_, String>(5)?))
+            })?
             .collect::<rusqlite::Result<Vec<_>>>()?
             .into_iter()
             .map(|(file, member, stage, error, id, name)| {
@@ -395,16 +396,19 @@ impl Store for SqliteStore {
              FROM run_findings r JOIN findings f ON f.id = r.finding_id WHERE r.run_id = ?1 ORDER BY r.seq",
         )?;
         let rows = stmt.query_map([run], |r| {
-            Ok((Signing {
-                agency_id: r.get(0)?,
-                agency_name: r.get(1)?,
-                signer_cn: r.get(2)?,
-                signed_at: r.get(3)?,
-                file: r.get(4)?,
-                member: r.get(5)?,
-                ca_class: CaClass::Untrusted,
-                ca_name: r.get(7)?,
-            }, r.get::<_, String>(6)?))
+            Ok((
+                Signing {
+                    agency_id: r.get(0)?,
+                    agency_name: r.get(1)?,
+                    signer_cn: r.get(2)?,
+                    signed_at: r.get(3)?,
+                    file: r.get(4)?,
+                    member: r.get(5)?,
+                    ca_class: CaClass::Untrusted,
+                    ca_name: r.get(7)?,
+                },
+                r.get::<_, String>(6)?,
+            ))
         })?;
         let mut out = Vec::new();
         for row in rows {
@@ -421,9 +425,8 @@ impl Store for SqliteStore {
              FROM runs r JOIN run_agencies a ON a.run_id = r.id
              WHERE r.finished IS NOT NULL AND a.government + a.commercial + a.other > 0 ORDER BY r.id, a.agency_id",
         )?;
-        let rows = stmt.query_map([], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?, r.get::<_, i64>(4)?, r.get::<_, i64>(5)?))
-        })?;
+        let rows =
+            stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?, r.get::<_, i64>(4)?, r.get::<_, i64>(5)?)))?;
         let mut out = Vec::new();
         for row in rows {
             let (run, finished, agency_id, government, commercial, other) = row?;

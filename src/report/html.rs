@@ -70,9 +70,7 @@ pub struct AgencyPage<'a> {
 
 /// Path segment for an agency folder, percent-encoded for an href.
 pub fn href_segment(id: &str) -> String {
-    id.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"._-".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
-        .collect()
+    id.bytes().map(|b| if b.is_ascii_alphanumeric() || b"._-".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }
 
 pub struct IndexInput<'a> {

@@ -148,11 +148,7 @@ impl Catalogue {
 
     /// The CA whose DN pattern matches `issuer` most specifically.
     pub fn by_pattern(&self, issuer: &Name) -> Option<(&CaEntry, &DnPattern)> {
-        self.cas
-            .iter()
-            .flat_map(|ca| ca.issuer_patterns.iter().map(move |p| (ca, p)))
-            .filter(|(_, p)| p.matches(issuer))
-            .max_by_key(|(_, p)| p.specificity())
+        self.cas.iter().flat_map(|ca| ca.issuer_patterns.iter().map(move |p| (ca, p))).filter(|(_, p)| p.matches(issuer)).max_by_key(|(_, p)| p.specificity())
     }
 
     pub fn get(&self, id: &str) -> Option<&CaEntry> {
@@ -298,19 +294,18 @@ fn collect_folder(dir: &Path, texts: &mut Vec<(String, String)>, diags: &mut Vec
                 }
             }
             f if f.starts_with('.') || f.ends_with(".md") || f.ends_with(".txt") => {}
-            _ => diags.push(diag(
-                &path,
-                format!("unknown rules file `{file}`: a rules folder holds {CA_FILE}, {AGENCIES_FILE}, {LEGAL_FILE}, {CA_EXTRA_DIR}/*.toml and {ANCHORS_DIR}/"),
-            )),
+            _ => diags
+                .push(diag(&path, format!("unknown rules file `{file}`: a rules folder holds {CA_FILE}, {AGENCIES_FILE}, {LEGAL_FILE}, {CA_EXTRA_DIR}/*.toml and {ANCHORS_DIR}/"))),
         }
     }
 }
 
 fn check_schema(src: &Source<'_>, schema: &Option<Spanned<u32>>, diags: &mut Vec<Diagnostic>) {
     if let Some(s) = schema
-        && *s.get_ref() != 1 {
-            diags.push(src.at(s.span(), format!("schema {} is not supported by this sigaudit (expected 1)", s.get_ref())));
-        }
+        && *s.get_ref() != 1
+    {
+        diags.push(src.at(s.span(), format!("schema {} is not supported by this sigaudit (expected 1)", s.get_ref())));
+    }
 }
 
 fn hex_field(src: &Source<'_>, f: &Spanned<String>, what: &str, want_len: Option<usize>, diags: &mut Vec<Diagnostic>) -> Option<Vec<u8>> {
@@ -345,13 +340,7 @@ fn dn_field(src: &Source<'_>, f: &Spanned<String>, diags: &mut Vec<Diagnostic>) 
     parse_dn(f.get_ref()).map_err(|e| diags.push(src.at(f.span(), format!("bad DN: {e}")))).ok()
 }
 
-fn compile_cas(
-    src: &Source<'_>,
-    catalogue: &mut Catalogue,
-    seen_ids: &mut HashMap<String, String>,
-    seen_pins: &mut HashMap<[u8; 32], String>,
-    diags: &mut Vec<Diagnostic>,
-) {
+fn compile_cas(src: &Source<'_>, catalogue: &mut Catalogue, seen_ids: &mut HashMap<String, String>, seen_pins: &mut HashMap<[u8; 32], String>, diags: &mut Vec<Diagnostic>) {
     let file: cfg::CaFile = match src.parse() {
         Ok(f) => f,
         Err(d) => return diags.push(d),
@@ -388,9 +377,10 @@ fn compile_cas(
         for pin in &ca.cert {
             let sha256 = hex_field(src, &pin.sha256, "sha256", Some(32), diags).map(|b| <[u8; 32]>::try_from(b.as_slice()).expect("length checked"));
             if let Some(h) = sha256
-                && let Some(prev) = seen_pins.insert(h, id.clone()) {
-                    diags.push(src.at(pin.sha256.span(), format!("this SHA-256 is already pinned by CA `{prev}`")));
-                }
+                && let Some(prev) = seen_pins.insert(h, id.clone())
+            {
+                diags.push(src.at(pin.sha256.span(), format!("this SHA-256 is already pinned by CA `{prev}`")));
+            }
             let subject = dn_field(src, &pin.subject, diags);
             let issuer = pin.issuer.as_ref().and_then(|i| dn_field(src, i, diags));
             let ski = pin.ski.as_ref().and_then(|s| hex_field(src, s, "ski", None, diags));
@@ -410,9 +400,10 @@ fn compile_cas(
                 }
             };
             if let Some(d) = &pin.download
-                && !(d.get_ref().starts_with("http://") || d.get_ref().starts_with("https://")) {
-                    diags.push(src.at(d.span(), "download must be an http:// or https:// URL"));
-                }
+                && !(d.get_ref().starts_with("http://") || d.get_ref().starts_with("https://"))
+            {
+                diags.push(src.at(d.span(), "download must be an http:// or https:// URL"));
+            }
             if let (Some(sha256), Some(subject)) = (sha256, subject) {
                 pins.push(Pin {
                     subject,
@@ -431,16 +422,7 @@ fn compile_cas(
         if pins.is_empty() && issuer_patterns.is_empty() {
             diags.push(src.at(ca.id.span(), format!("CA `{id}` has neither a [[ca.cert]] pin nor issuer_patterns: nothing could ever match it")));
         }
-        catalogue.cas.push(CaEntry {
-            id,
-            name: ca.name.into_inner(),
-            class,
-            operator: ca.operator,
-            website: ca.website,
-            note: ca.note,
-            pins,
-            issuer_patterns,
-        });
+        catalogue.cas.push(CaEntry { id, name: ca.name.into_inner(), class, operator: ca.operator, website: ca.website, note: ca.note, pins, issuer_patterns });
     }
 }
 
@@ -510,10 +492,29 @@ mod tests {
         let g2 = r.catalogue.get("vgca-g2-nha-nuoc").unwrap();
         assert_eq!(g2.class, CaClass::Government);
         assert_eq!(g2.pins[0].ski.as_deref().map(crate::signature::ber::hex).as_deref(), Some("50becfa0bdea0f9f4e9128a32aeb7ceef02fc8ba"));
-        for id in ["vgca-g1-root", "vgca-g1-chinh-phu", "vgca-g1-bo-tai-chinh", "vgca-g1-bo-cong-an", "vgca-g1-dang-cong-san", "vgca-g1-bo-ngoai-giao", "vgca-g2-root", "vgca-g2-dang"] {
+        for id in
+            ["vgca-g1-root", "vgca-g1-chinh-phu", "vgca-g1-bo-tai-chinh", "vgca-g1-bo-cong-an", "vgca-g1-dang-cong-san", "vgca-g1-bo-ngoai-giao", "vgca-g2-root", "vgca-g2-dang"]
+        {
             assert_eq!(r.catalogue.get(id).map(|c| c.class), Some(CaClass::Government), "{id}");
         }
-        for id in ["vnpt-ca", "viettel-ca", "bkav-ca", "fpt-ca", "ca2", "safe-ca", "newtel-ca", "smartsign", "efy-ca", "misa-ca", "trustca", "cmc-ca", "easyca", "fastca", "i-ca", "neac-root"] {
+        for id in [
+            "vnpt-ca",
+            "viettel-ca",
+            "bkav-ca",
+            "fpt-ca",
+            "ca2",
+            "safe-ca",
+            "newtel-ca",
+            "smartsign",
+            "efy-ca",
+            "misa-ca",
+            "trustca",
+            "cmc-ca",
+            "easyca",
+            "fastca",
+            "i-ca",
+            "neac-root",
+        ] {
             assert_eq!(r.catalogue.get(id).map(|c| c.class), Some(CaClass::Commercial), "{id}");
         }
         assert_eq!(r.catalogue.pins().count(), 74);

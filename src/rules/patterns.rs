@@ -24,11 +24,7 @@ impl DnPattern {
         for term in text.split(" & ") {
             let (label, glob) = term.trim().split_once('=').ok_or_else(|| format!("`{term}` is not LABEL=glob"))?;
             let label = crate::cert::names::parse_dn(&format!("{}=x", label.trim()))?.attrs.remove(0).label;
-            let matcher = GlobBuilder::new(&fold(glob.trim()))
-                .literal_separator(false)
-                .build()
-                .map_err(|e| format!("bad glob `{glob}`: {e}"))?
-                .compile_matcher();
+            let matcher = GlobBuilder::new(&fold(glob.trim())).literal_separator(false).build().map_err(|e| format!("bad glob `{glob}`: {e}"))?.compile_matcher();
             terms.push((label, matcher));
         }
         Ok(DnPattern { text: text.to_owned(), terms })

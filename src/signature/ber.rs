@@ -91,11 +91,7 @@ impl<'a> Tlv<'a> {
 
     /// Checks the tag, for readable errors on unexpected structures.
     pub fn expect(self, want: u8, name: &'static str) -> Result<Tlv<'a>, BerError> {
-        if self.tag == want {
-            Ok(self)
-        } else {
-            Err(BerError::UnexpectedTag { expected: name, found: self.tag, at: self.offset })
-        }
+        if self.tag == want { Ok(self) } else { Err(BerError::UnexpectedTag { expected: name, found: self.tag, at: self.offset }) }
     }
 
     /// The value of a (possibly constructed, BER-segmented) string type:

@@ -178,10 +178,12 @@ fn attr_values<'a>(attrs: Option<Tlv<'a>>, oid: &der::asn1::ObjectIdentifier) ->
     for attr in attrs.children().filter_map(Result::ok) {
         let mut p = attr.children();
         let Some(Ok(t)) = p.next() else { continue };
-        if t.tag == tag::OID && oids::is(t.body, oid)
-            && let Some(Ok(values)) = p.next() {
-                return values.children().filter_map(Result::ok).collect();
-            }
+        if t.tag == tag::OID
+            && oids::is(t.body, oid)
+            && let Some(Ok(values)) = p.next()
+        {
+            return values.children().filter_map(Result::ok).collect();
+        }
     }
     Vec::new()
 }

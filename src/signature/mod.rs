@@ -11,8 +11,8 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 use crate::cert::Cert;
-use cms::{SignedData, SignerId, SignerInfo};
 pub use crate::verify::cms::Content;
+use cms::{SignedData, SignerId, SignerInfo};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -224,9 +224,7 @@ fn signing_time(si: &SignerInfo<'_>, sd: &SignedData<'_>, kind: Kind) -> Option<
     if kind == Kind::DocTimestamp {
         return cms::tst_gen_time(sd).map(|t| (t, TimeSource::Timestamp));
     }
-    si.signing_time()
-        .map(|t| (t, TimeSource::SigningTime))
-        .or_else(|| si.timestamp_time().map(|t| (t, TimeSource::Timestamp)))
+    si.signing_time().map(|t| (t, TimeSource::SigningTime)).or_else(|| si.timestamp_time().map(|t| (t, TimeSource::Timestamp)))
 }
 
 /// The certificate a SignerInfo names, by issuer and serial or by key id.

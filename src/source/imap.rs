@@ -61,13 +61,7 @@ impl ImapSource {
             return Err(format!("{url}: the host is missing"));
         }
         let mailbox = percent_decode(path.trim_end_matches('/'));
-        Ok(ImapSource {
-            transport,
-            user: percent_decode(userinfo),
-            host: host.trim_matches(['[', ']']).to_owned(),
-            port,
-            mailbox: (!mailbox.is_empty()).then_some(mailbox),
-        })
+        Ok(ImapSource { transport, user: percent_decode(userinfo), host: host.trim_matches(['[', ']']).to_owned(), port, mailbox: (!mailbox.is_empty()).then_some(mailbox) })
     }
 
     fn scheme(&self) -> &'static str {
@@ -102,7 +96,6 @@ fn redact(url: &str) -> String {
         _ => url.to_owned(),
     }
 }
-
 
 /// Credentials and trust for the connection.
 #[derive(Clone)]
@@ -155,13 +148,26 @@ impl Secrets {
 /// One fetched message, or a problem at some place in the account.
 pub enum ImapEvent {
     /// A fetched message; `size` as the server announced it (RFC822.SIZE).
-    Message { url: String, mailbox: String, size: u64, bytes: Vec<u8> },
+    Message {
+        url: String,
+        mailbox: String,
+        size: u64,
+        bytes: Vec<u8>,
+    },
     /// A message the caller already knows (not fetched).
-    Known { url: String, mailbox: String },
+    Known {
+        url: String,
+        mailbox: String,
+    },
     /// Every message of a mailbox was announced: a known message whose URL
     /// starts with `messages_prefix` and was not announced is gone.
-    MailboxRead { messages_prefix: String },
-    Problem { place: String, error: String },
+    MailboxRead {
+        messages_prefix: String,
+    },
+    Problem {
+        place: String,
+        error: String,
+    },
 }
 
 /// Why reading an account or mailbox stopped.
@@ -241,7 +247,10 @@ pub fn read_all(source: &ImapSource, auth: &ImapAuth, max_message: u64, known: &
                         // The connection is lost in the middle of a reply:
                         // the other mailboxes are not read, and say so.
                         for rest in &mailboxes[i + 1..] {
-                            sink(ImapEvent::Problem { place: format!("{}{}", source.display(), percent_encode(rest)), error: "not read: the server stopped answering on an earlier mailbox".into() });
+                            sink(ImapEvent::Problem {
+                                place: format!("{}{}", source.display(), percent_encode(rest)),
+                                error: "not read: the server stopped answering on an earlier mailbox".into(),
+                            });
                         }
                         return;
                     }
@@ -260,7 +269,10 @@ async fn connect(source: &ImapSource, auth: &ImapAuth) -> Result<Session, String
         Transport::StartTls => {
             let mut client = Client::new(tcp);
             client.read_response().await.map_err(|e| format!("no greeting: {e}"))?;
-            client.run_command_and_check_ok("STARTTLS", None).await.map_err(|e| format!("STARTTLS refused ({e}); use imaps:// or, on a trusted loopback only, --imap-allow-plain"))?;
+            client
+                .run_command_and_check_ok("STARTTLS", None)
+                .await
+                .map_err(|e| format!("STARTTLS refused ({e}); use imaps:// or, on a trusted loopback only, --imap-allow-plain"))?;
             Box::new(tls(client.into_inner(), source, auth).await?)
         }
     };

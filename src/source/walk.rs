@@ -123,12 +123,7 @@ fn walk_tree(root: &Path, id: (u64, u64), opts: &WalkOptions, sink: &mut impl Fn
 
 fn emit(path: PathBuf, relative_len: usize, sink: &mut impl FnMut(Result<Input, ErrorRow>)) {
     if path.to_str().is_none() {
-        sink(Err(ErrorRow::new(
-            display(&path),
-            "",
-            Stage::Path,
-            "file name is not valid UTF-8: shown with U+FFFD in reports (the file itself is still scanned)",
-        )));
+        sink(Err(ErrorRow::new(display(&path), "", Stage::Path, "file name is not valid UTF-8: shown with U+FFFD in reports (the file itself is still scanned)")));
     }
     let display = display(&path);
     // A path's lossy text ends with its relative part's: a `/` never

@@ -37,7 +37,9 @@ pub enum PathEnd<'r> {
     /// Same key as a pinned certificate, re-issued under another fingerprint.
     SameKeyAsPinned(PinRef<'r>),
     /// A self-issued certificate that no pin names.
-    SelfIssued { self_signature: Result<(), VerifyError> },
+    SelfIssued {
+        self_signature: Result<(), VerifyError>,
+    },
     /// A certificate on the path carries a pinned CA's name or key
     /// identifier, is not that certificate, and the path does not verify up
     /// to any pin: a forgery.
@@ -166,12 +168,7 @@ impl<'r> Search<'_, 'r> {
             .filter(|l| !links.iter().any(|p| p.cert.sha256 == l.cert.sha256))
             .collect();
         candidates.sort_by_key(|l| {
-            (
-                self.catalogue.by_sha256(&l.cert.sha256).is_none(),
-                !rfc5280::names_chain(child, &l.cert),
-                std::cmp::Reverse(l.cert.not_after),
-                l.origin == Origin::Anchors,
-            )
+            (self.catalogue.by_sha256(&l.cert.sha256).is_none(), !rfc5280::names_chain(child, &l.cert), std::cmp::Reverse(l.cert.not_after), l.origin == Origin::Anchors)
         });
         candidates.dedup_by(|a, b| a.cert.sha256 == b.cert.sha256);
         candidates
@@ -223,8 +220,9 @@ fn could_issue(candidate: &Cert, child: &Cert) -> bool {
 /// copies (it is not the pinned certificate itself: that was checked first).
 fn claimed_pin<'r>(cert: &Cert, catalogue: &'r Catalogue) -> Option<PinRef<'r>> {
     if let Some(ski) = &cert.ski
-        && let Some(p) = catalogue.by_ski(ski).into_iter().next() {
-            return Some(p);
-        }
+        && let Some(p) = catalogue.by_ski(ski).into_iter().next()
+    {
+        return Some(p);
+    }
     catalogue.by_subject(&cert.subject).into_iter().next()
 }

@@ -250,9 +250,7 @@ fn verify_ecdsa(curve: &str, point: &[u8], digest: &[u8], signature: &[u8]) -> R
     macro_rules! check {
         ($c:ident) => {{
             let key = $c::ecdsa::VerifyingKey::from_sec1_bytes(point).map_err(|e| VerifyError::BadKey(e.to_string()))?;
-            let sig = $c::ecdsa::Signature::from_der(signature)
-                .or_else(|_| $c::ecdsa::Signature::from_slice(signature))
-                .map_err(|_| VerifyError::Mismatch)?;
+            let sig = $c::ecdsa::Signature::from_der(signature).or_else(|_| $c::ecdsa::Signature::from_slice(signature)).map_err(|_| VerifyError::Mismatch)?;
             key.verify_prehash(digest, &sig).map_err(|_| VerifyError::Mismatch)
         }};
     }

@@ -80,9 +80,11 @@ pub fn verify_signer(sd: &SignedData<'_>, si: &SignerInfo<'_>, signer: &Cert, co
         // RFC 5652 signs the DER encoding; a file whose attributes are not
         // in DER (SET OF) order may have been signed over the sorted form.
         if let Some(sorted) = der_sorted_set(&signed)
-            && sorted != signed && verify_message(alg, &signer.spki, &sorted, &si.signature).is_ok() {
-                signature_check = Ok(());
-            }
+            && sorted != signed
+            && verify_message(alg, &signer.spki, &sorted, &si.signature).is_ok()
+        {
+            signature_check = Ok(());
+        }
     }
     let content_type_ok = si.signed_attr(&oids::CONTENT_TYPE).first().is_none_or(|t| crate::signature::ber::oid_string(t.body) == sd.econtent_type);
     let Some(message_digest) = si.signed_attr(&oids::MESSAGE_DIGEST).into_iter().next() else {
@@ -96,7 +98,11 @@ pub fn verify_signer(sd: &SignedData<'_>, si: &SignerInfo<'_>, signer: &Cert, co
     };
     let digest = digest_hash.digest(parts);
     if digest != message_digest.body {
-        return Verdict::new(Integrity::Invalid, format!("{} digest of the signed data does not match messageDigest: the content was changed", digest_hash.name()), Some(digest_hash));
+        return Verdict::new(
+            Integrity::Invalid,
+            format!("{} digest of the signed data does not match messageDigest: the content was changed", digest_hash.name()),
+            Some(digest_hash),
+        );
     }
     if let Err(e) = signature_check {
         return signature_failed(e, alg.hash);

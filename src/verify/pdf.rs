@@ -91,7 +91,10 @@ pub fn after_signing(bytes: &[u8], end: usize, final_doc: Option<&Document>) -> 
     };
     let later = ends.len() - revision - 1;
     let Some(final_doc) = final_doc else {
-        return AfterSigning { modified: None, note: format!("signature covers revision {} of {}; the later updates could not be analysed (PDF structure unreadable)", revision + 1, ends.len()) };
+        return AfterSigning {
+            modified: None,
+            note: format!("signature covers revision {} of {}; the later updates could not be analysed (PDF structure unreadable)", revision + 1, ends.len()),
+        };
     };
     let signed_doc = match Document::load_mem(&bytes[..end]) {
         Ok(d) => d,
@@ -99,11 +102,7 @@ pub fn after_signing(bytes: &[u8], end: usize, final_doc: Option<&Document>) -> 
     };
     let changes = classify_changes(&signed_doc, final_doc);
     if changes.other.is_empty() {
-        let what = if changes.benign.is_empty() {
-            "change no object".to_owned()
-        } else {
-            format!("add only {}", changes.benign.iter().cloned().collect::<Vec<_>>().join(", "))
-        };
+        let what = if changes.benign.is_empty() { "change no object".to_owned() } else { format!("add only {}", changes.benign.iter().cloned().collect::<Vec<_>>().join(", ")) };
         AfterSigning { modified: Some(false), note: format!("signature covers the entire revision {} of {}; the {later} later update(s) {what}", revision + 1, ends.len()) }
     } else {
         let shown: Vec<_> = changes.other.iter().take(4).cloned().collect();
@@ -173,23 +172,25 @@ impl AllowedRefs {
         reach_obj(doc, &Object::Dictionary(doc.trailer.clone()), &mut a.in_use, usize::MAX);
         if let Ok(cat) = doc.catalog()
             && let Ok(form) = cat.get(b"AcroForm").and_then(|f| doc.dereference(f)).map(|(_, o)| o)
-                && let Ok(form) = form.as_dict() {
-                    if let Ok(Object::Reference(id)) = form.get(b"Fields") {
-                        a.arrays.insert(*id);
-                    }
-                    if let Ok(dr) = form.get(b"DR") {
-                        reach_obj(doc, dr, &mut a.appearance, 6);
-                    }
-                }
+            && let Ok(form) = form.as_dict()
+        {
+            if let Ok(Object::Reference(id)) = form.get(b"Fields") {
+                a.arrays.insert(*id);
+            }
+            if let Ok(dr) = form.get(b"DR") {
+                reach_obj(doc, dr, &mut a.appearance, 6);
+            }
+        }
         for (id, obj) in &doc.objects {
             let Some(dict) = dict_of(obj) else { continue };
             if name(doc, dict, b"Type").as_deref() == Some("DSS") || (dict.has(b"VRI") || dict.has(b"Certs") || dict.has(b"OCSPs") || dict.has(b"CRLs")) {
                 reach(doc, *id, &mut a.dss, 5);
             }
             if is_sig_field(doc, dict)
-                && let Ok(ap) = dict.get(b"AP") {
-                    reach_obj(doc, ap, &mut a.appearance, 6);
-                }
+                && let Ok(ap) = dict.get(b"AP")
+            {
+                reach_obj(doc, ap, &mut a.appearance, 6);
+            }
             if let Ok(Object::Reference(id)) = dict.get(b"Annots") {
                 a.arrays.insert(*id);
             }

@@ -13,16 +13,7 @@ pub fn valid_at_signing(path: &[Link], when: OffsetDateTime) -> (bool, Option<St
         let c = &link.cert;
         if !c.valid_at(when) {
             let side = if when < c.not_before { "not yet valid" } else { "expired" };
-            return (
-                false,
-                Some(format!(
-                    "certificate \"{}\" was {side} at signing time {} (valid {} to {})",
-                    c.cn(),
-                    rfc3339(when),
-                    rfc3339(c.not_before),
-                    rfc3339(c.not_after)
-                )),
-            );
+            return (false, Some(format!("certificate \"{}\" was {side} at signing time {} (valid {} to {})", c.cn(), rfc3339(when), rfc3339(c.not_before), rfc3339(c.not_after))));
         }
     }
     (true, None)

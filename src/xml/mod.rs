@@ -294,7 +294,10 @@ mod tests {
 
     #[test]
     fn namespaces_text_and_entities() {
-        let d = Doc::parse(b"<?xml version=\"1.0\"?><!DOCTYPE a [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><a xmlns=\"urn:a\" xmlns:b=\"urn:b\"><b:c b:k=\"1 &amp; 2\">t&lt;&#x41;&x;</b:c></a>").unwrap();
+        let d = Doc::parse(
+            b"<?xml version=\"1.0\"?><!DOCTYPE a [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><a xmlns=\"urn:a\" xmlns:b=\"urn:b\"><b:c b:k=\"1 &amp; 2\">t&lt;&#x41;&x;</b:c></a>",
+        )
+        .unwrap();
         let c = d.find_all("urn:b", "c")[0];
         assert_eq!(d.text(c), "t<A&x;");
         assert_eq!(d.unresolved_entities, vec!["x".to_string()]);

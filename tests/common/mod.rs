@@ -25,7 +25,6 @@ pub fn shared() -> PathBuf {
 }
 
 pub fn run(cmd: &mut Command) -> Output {
-    
     cmd.output().expect("sigaudit runs")
 }
 
