@@ -4,7 +4,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -450,9 +449,8 @@ impl Context<'_> {
 /// relative to the folder (fstatat): the kernel resolves the folder's path
 /// once per batch instead of once per file.
 fn stamps_of(batch: &[Result<Input, ErrorRow>]) -> Vec<Option<(u64, i128)>> {
-    use std::os::unix::ffi::OsStrExt;
     let mut out = Vec::with_capacity(batch.len());
-    let mut dir: Option<(PathBuf, Option<std::fs::File>)> = None;
+    let mut dir: Option<(PathBuf, Option<rustix::fd::OwnedFd>)> = None;
     for item in batch {
         let Ok(input) = item else {
             out.push(None);
@@ -463,21 +461,15 @@ fn stamps_of(batch: &[Result<Input, ErrorRow>]) -> Vec<Option<(u64, i128)>> {
             continue;
         };
         if dir.as_ref().is_none_or(|(p, _)| p != parent) {
-            let handle = std::fs::OpenOptions::new()
-                .read(true)
-                .custom_flags(libc::O_PATH | libc::O_DIRECTORY)
-                .open(if parent.as_os_str().is_empty() { Path::new(".") } else { parent })
-                .ok();
+            let folder = if parent.as_os_str().is_empty() { Path::new(".") } else { parent };
+            let handle = rustix::fs::open(folder, rustix::fs::OFlags::PATH | rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::CLOEXEC, rustix::fs::Mode::empty()).ok();
             dir = Some((parent.to_path_buf(), handle));
         }
-        let stamp = match (&dir, std::ffi::CString::new(name.as_bytes())) {
-            (Some((_, Some(fd))), Ok(name)) => {
-                let mut st: libc::stat = unsafe { std::mem::zeroed() };
-                // SAFETY: a valid directory fd, a NUL-terminated name and a
-                // stat buffer we own. Follows symlinks, as fs::metadata does.
-                let rc = unsafe { libc::fstatat(std::os::fd::AsRawFd::as_raw_fd(fd), name.as_ptr(), &mut st, 0) };
-                (rc == 0).then(|| (st.st_size as u64, st.st_mtime as i128 * 1_000_000_000 + st.st_mtime_nsec as i128))
-            }
+        let stamp = match &dir {
+            // Follows symlinks, as fs::metadata does.
+            Some((_, Some(fd))) => rustix::fs::statat(fd, name, rustix::fs::AtFlags::empty())
+                .ok()
+                .map(|st| (st.st_size as u64, st.st_mtime as i128 * 1_000_000_000 + st.st_mtime_nsec as i128)),
             _ => stamp_of(&input.path),
         };
         out.push(stamp);

@@ -1,10 +1,9 @@
-//! One scan at a time per database: an advisory lock (flock) on
-//! `<db>.lock`. The kernel drops it when the holder exits, even on kill -9,
+//! One scan at a time per database: an advisory lock (`File::try_lock`,
+//! flock on Linux) on `<db>.lock`. The kernel drops it when the holder exits, even on kill -9,
 //! so a crashed run never leaves a stale lock behind.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, Write};
-use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -26,18 +25,17 @@ pub fn acquire(db: &Path, wait: Duration) -> Result<Lock, String> {
     let mut file = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     let deadline = Instant::now() + wait;
     loop {
-        // SAFETY: flock on a descriptor we own; no memory is involved.
-        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
-            let _ = file.set_len(0);
-            let _ = file.rewind();
-            let started = crate::finding::rfc3339(time::OffsetDateTime::now_utc());
-            let _ = write!(file, "pid {} since {started}", std::process::id());
-            let _ = file.flush();
-            return Ok(Lock { _file: file });
-        }
-        let err = std::io::Error::last_os_error();
-        if err.raw_os_error() != Some(libc::EWOULDBLOCK) {
-            return Err(format!("{}: cannot lock: {err}", path.display()));
+        match file.try_lock() {
+            Ok(()) => {
+                let _ = file.set_len(0);
+                let _ = file.rewind();
+                let started = crate::finding::rfc3339(time::OffsetDateTime::now_utc());
+                let _ = write!(file, "pid {} since {started}", std::process::id());
+                let _ = file.flush();
+                return Ok(Lock { _file: file });
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {}
+            Err(std::fs::TryLockError::Error(err)) => return Err(format!("{}: cannot lock: {err}", path.display())),
         }
         if Instant::now() >= deadline {
             let mut holder = String::new();

@@ -110,12 +110,8 @@ fn swap_into_place(staging: &Path, out: &Path) -> anyhow::Result<()> {
 }
 
 fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
-    use std::os::unix::ffi::OsStrExt;
-    let c = |p: &Path| std::ffi::CString::new(p.as_os_str().as_bytes()).map_err(std::io::Error::other);
-    let (a, b) = (c(a)?, c(b)?);
-    // SAFETY: two valid NUL-terminated paths; no memory is shared.
-    let rc = unsafe { libc::renameat2(libc::AT_FDCWD, a.as_ptr(), libc::AT_FDCWD, b.as_ptr(), libc::RENAME_EXCHANGE) };
-    if rc == 0 { Ok(()) } else { Err(std::io::Error::last_os_error()) }
+    let cwd = rustix::fs::CWD;
+    Ok(rustix::fs::renameat_with(cwd, a, cwd, b, rustix::fs::RenameFlags::EXCHANGE)?)
 }
 
 /// Writes `bytes` as the whole of `path`. The staging folder is usually
@@ -124,7 +120,7 @@ fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
 /// A symbolic link planted there is replaced, never followed.
 fn put(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::os::unix::fs::OpenOptionsExt;
-    let open = || std::fs::OpenOptions::new().write(true).create(true).truncate(false).custom_flags(libc::O_NOFOLLOW).open(path);
+    let open = || std::fs::OpenOptions::new().write(true).create(true).truncate(false).custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32).open(path);
     let mut file = match open() {
         Ok(f) => f,
         Err(_) if path.is_symlink() => {

@@ -2,13 +2,15 @@
 //! pin from their official URLs, and keep only those whose SHA-256 matches
 //! a pin. A tampered or wrong download is refused, never trusted.
 
-use std::collections::BTreeMap;
 use std::path::Path;
-use std::time::Duration;
+#[cfg(feature = "fetch-anchors")]
+use std::{collections::BTreeMap, time::Duration};
 
+#[cfg(feature = "fetch-anchors")]
 use sha2::{Digest, Sha256};
 
 use super::Rules;
+#[cfg(feature = "fetch-anchors")]
 use crate::trust::anchors::certificates_in;
 
 #[derive(Debug, Default)]
@@ -22,8 +24,15 @@ pub struct FetchReport {
 }
 
 /// Largest download accepted: CA certificates and bundles are a few KB.
+#[cfg(feature = "fetch-anchors")]
 const MAX_DOWNLOAD: u64 = 1 << 20;
 
+#[cfg(not(feature = "fetch-anchors"))]
+pub fn fetch_anchors(_rules: &Rules, _out: &Path) -> anyhow::Result<FetchReport> {
+    anyhow::bail!("this sigaudit was built without downloads (cargo feature `fetch-anchors`): put the CA certificates in an --anchors folder")
+}
+
+#[cfg(feature = "fetch-anchors")]
 pub fn fetch_anchors(rules: &Rules, out: &Path) -> anyhow::Result<FetchReport> {
     std::fs::create_dir_all(out)?;
     let agent = ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(30))).build().new_agent();

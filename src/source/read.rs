@@ -24,8 +24,9 @@ impl Default for ReadLimits {
 /// read-only open.
 pub fn open_noatime(path: &Path) -> io::Result<File> {
     use std::os::unix::fs::OpenOptionsExt;
-    match std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NOATIME).open(path) {
-        Err(e) if e.raw_os_error() == Some(libc::EPERM) => File::open(path),
+    let noatime = rustix::fs::OFlags::NOATIME.bits() as i32;
+    match std::fs::OpenOptions::new().read(true).custom_flags(noatime).open(path) {
+        Err(e) if e.raw_os_error() == Some(rustix::io::Errno::PERM.raw_os_error()) => File::open(path),
         other => other,
     }
 }
