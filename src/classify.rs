@@ -161,8 +161,8 @@ fn by_issuer_name<'r>(cert: &Cert, catalogue: &'r Catalogue, notes: &mut Vec<Str
         notes.push(format!(
             "FORGERY: issuer name copies pinned CA {} but the authority key identifier {} is not its key identifier {}",
             named.ca.name,
-            crate::signature::ber::hex(aki),
-            crate::signature::ber::hex(ski)
+            crate::asn1::ber::hex(aki),
+            crate::asn1::ber::hex(ski)
         ));
         return (CaClass::Untrusted, ClassifiedBy::Dn, ChainStatus::Broken, None, None);
     }

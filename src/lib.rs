@@ -16,10 +16,12 @@
 //! runs the pipeline in parallel; `cli` turns flags into its options.
 
 pub mod agency;
+pub mod asn1;
 pub mod aggregate;
 pub mod cert;
 pub mod classify;
 pub mod cli;
+pub mod crypto;
 pub mod extract;
 pub mod finding;
 pub mod history;

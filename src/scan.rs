@@ -366,7 +366,7 @@ fn scan_imap(opts: &ScanOptions, ctx: &Context<'_>, on_file: &(dyn Fn(usize) + S
                         e.problem("", Stage::Mail, "internal error while reading this message (a parser panicked)");
                         e
                     });
-                    extraction.content_sha256 = Some(crate::signature::ber::hex(&crate::trust::crypto::Hash::Sha256.digest(&[&bytes])));
+                    extraction.content_sha256 = Some(crate::asn1::ber::hex(&crate::crypto::Hash::Sha256.digest(&[&bytes])));
                     ctx.remember(url.clone(), (size, 0), &extraction, Vec::new());
                     FileOutcome { read: true, ..outcome(&url, path_agency(&mailbox, &url), extraction, ctx) }
                 }
@@ -545,7 +545,7 @@ pub fn read_and_extract(input: &Input, limits: ReadLimits, unpack: extract::Limi
     } else {
         let bytes = read_rest(&mut file, head, limits.max_file_bytes).map_err(read_err)?;
         let mut e = extract::extract_bytes(&bytes, &name, "", 0, &env);
-        e.content_sha256 = Some(crate::signature::ber::hex(&crate::trust::crypto::Hash::Sha256.digest(&[&bytes])));
+        e.content_sha256 = Some(crate::asn1::ber::hex(&crate::crypto::Hash::Sha256.digest(&[&bytes])));
         e
     };
     extraction.depends_on = depends_on.into_inner();

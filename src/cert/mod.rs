@@ -7,7 +7,7 @@ use ::time::OffsetDateTime;
 use sha2::{Digest, Sha256};
 use x509_parser::prelude::{FromDer, GeneralName, ParsedExtension, X509Certificate, X509Name};
 
-use crate::signature::ber::{Tlv, oid_string, tag};
+use crate::asn1::ber::{Tlv, oid_string, tag};
 
 pub use names::{Name, fold};
 
@@ -249,7 +249,7 @@ impl Cert {
     }
 
     pub fn sha256_hex(&self) -> String {
-        crate::signature::ber::hex(&self.sha256)
+        crate::asn1::ber::hex(&self.sha256)
     }
 
     /// Serial as lower-case hex without leading zero octets.
@@ -258,7 +258,7 @@ impl Cert {
             Some(p) => &self.serial[p..],
             None => &[0],
         };
-        crate::signature::ber::hex(trimmed)
+        crate::asn1::ber::hex(trimmed)
     }
 
     /// Subject and issuer names are the same (a root or a self-issued leaf).
@@ -299,7 +299,7 @@ type OuterSignature = (String, Option<Vec<u8>>, Vec<u8>);
 fn outer_signature(der: &[u8]) -> Result<OuterSignature, String> {
     let cert = Tlv::parse(der).map_err(|e| e.to_string())?;
     let mut parts = cert.children();
-    let err = |e: crate::signature::ber::BerError| e.to_string();
+    let err = |e: crate::asn1::ber::BerError| e.to_string();
     parts.need("tbsCertificate").map_err(err)?;
     let alg = parts.need("signatureAlgorithm").map_err(err)?.expect(tag::SEQUENCE, "AlgorithmIdentifier").map_err(err)?;
     let mut a = alg.children();

@@ -13,7 +13,7 @@ pub mod zip;
 use std::cell::Cell;
 
 use crate::messages::Stage;
-use crate::signature::oids;
+use crate::asn1::oids;
 use crate::signature::{Format, Signature};
 
 /// What a file looks like, decided from its first bytes (and name).

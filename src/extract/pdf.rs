@@ -16,9 +16,9 @@ use super::cms_file::signatures_in;
 use super::pdf_raw::{self, SigDict};
 use crate::cert::Cert;
 use crate::messages::Stage;
-use crate::signature::ber::{self, Tlv};
+use crate::asn1::ber::{self, Tlv};
 use crate::signature::{Content, Format, Integrity, Kind, Signature, TimeSource};
-use crate::trust::crypto::{Algorithm, Hash, Scheme, VerifyError, verify_prehashed};
+use crate::crypto::{Algorithm, Hash, Scheme, VerifyError, verify_prehashed};
 use crate::verify::{
     self,
     pdf::{SignedRanges, signed_ranges},

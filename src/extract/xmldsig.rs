@@ -15,7 +15,7 @@ use super::Extraction;
 use crate::cert::Cert;
 use crate::messages::Stage;
 use crate::signature::{Format, Integrity, Kind, Signature, TimeSource};
-use crate::trust::crypto::{Algorithm, Hash, Scheme, VerifyError, verify_message};
+use crate::crypto::{Algorithm, Hash, Scheme, VerifyError, verify_message};
 use crate::xml::c14n::{self, Method, Options};
 use crate::xml::{Child, Doc};
 

@@ -65,7 +65,7 @@ pub fn fetch_anchors(rules: &Rules, out: &Path) -> anyhow::Result<FetchReport> {
             matched += 1;
         }
         if matched == 0 {
-            let got = crate::signature::ber::hex(&Sha256::digest(&body));
+            let got = crate::asn1::ber::hex(&Sha256::digest(&body));
             report.failed.push((url.to_owned(), format!("no certificate in the download (SHA-256 {got}) matches a pin: refused")));
         }
     }

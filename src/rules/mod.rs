@@ -235,7 +235,7 @@ impl Rules {
                 h.update(text.as_bytes());
                 h.update([0]);
             }
-            crate::signature::ber::hex(&h.finalize())
+            crate::asn1::ber::hex(&h.finalize())
         };
         let mut catalogue = Catalogue::default();
         let mut agencies = None;
@@ -491,7 +491,7 @@ mod tests {
         let r = Rules::builtin();
         let g2 = r.catalogue.get("vgca-g2-nha-nuoc").unwrap();
         assert_eq!(g2.class, CaClass::Government);
-        assert_eq!(g2.pins[0].ski.as_deref().map(crate::signature::ber::hex).as_deref(), Some("50becfa0bdea0f9f4e9128a32aeb7ceef02fc8ba"));
+        assert_eq!(g2.pins[0].ski.as_deref().map(crate::asn1::ber::hex).as_deref(), Some("50becfa0bdea0f9f4e9128a32aeb7ceef02fc8ba"));
         for id in
             ["vgca-g1-root", "vgca-g1-chinh-phu", "vgca-g1-bo-tai-chinh", "vgca-g1-bo-cong-an", "vgca-g1-dang-cong-san", "vgca-g1-bo-ngoai-giao", "vgca-g2-root", "vgca-g2-dang"]
         {

@@ -5,8 +5,8 @@
 
 use std::borrow::Cow;
 
-use super::ber::{BerError, Tlv, oid_string, tag};
-use super::oids;
+use crate::asn1::ber::{BerError, Tlv, oid_string, tag};
+use crate::asn1::oids;
 use time::OffsetDateTime;
 
 #[derive(Debug, thiserror::Error)]

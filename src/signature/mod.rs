@@ -2,11 +2,11 @@
 //! whatever container it came from. Extractors produce these; the
 //! classifier and the reports consume them.
 
-pub mod ber;
 pub mod cms;
-pub mod oids;
 
 use std::sync::Arc;
+
+use crate::asn1::{ber, oids};
 
 use time::OffsetDateTime;
 

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::anchors::AnchorStore;
-use super::crypto::{Algorithm, VerifyError, verify_message};
+use crate::crypto::{Algorithm, VerifyError, verify_message};
 use super::rfc5280::{self, LinkError};
 use crate::cert::Cert;
 use crate::rules::{Catalogue, PinRef};

@@ -2,7 +2,6 @@
 
 pub mod anchors;
 pub mod chain;
-pub mod crypto;
 pub mod rfc5280;
 
 pub use anchors::AnchorStore;

@@ -8,7 +8,7 @@
 
 use crate::cert::{AltName, Cert, NameConstraints};
 
-use super::crypto::VerifyError;
+use crate::crypto::VerifyError;
 
 /// Why `issuer` cannot be the next certificate of the path.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

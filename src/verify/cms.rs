@@ -7,10 +7,10 @@
 
 use crate::cert::Cert;
 use crate::signature::Integrity;
-use crate::signature::ber::{Tlv, tag};
+use crate::asn1::ber::{Tlv, tag};
 use crate::signature::cms::{SignedData, SignerInfo, tst_gen_time};
-use crate::signature::oids;
-use crate::trust::crypto::{Algorithm, Hash, VerifyError, verify_message, verify_prehashed};
+use crate::asn1::oids;
+use crate::crypto::{Algorithm, Hash, VerifyError, verify_message, verify_prehashed};
 use time::OffsetDateTime;
 
 /// What was signed, as the container knows it.
@@ -86,7 +86,7 @@ pub fn verify_signer(sd: &SignedData<'_>, si: &SignerInfo<'_>, signer: &Cert, co
             signature_check = Ok(());
         }
     }
-    let content_type_ok = si.signed_attr(&oids::CONTENT_TYPE).first().is_none_or(|t| crate::signature::ber::oid_string(t.body) == sd.econtent_type);
+    let content_type_ok = si.signed_attr(&oids::CONTENT_TYPE).first().is_none_or(|t| crate::asn1::ber::oid_string(t.body) == sd.econtent_type);
     let Some(message_digest) = si.signed_attr(&oids::MESSAGE_DIGEST).into_iter().next() else {
         return Verdict::new(Integrity::Invalid, "signed attributes lack the messageDigest attribute", Some(digest_hash));
     };
@@ -124,7 +124,7 @@ fn der_sorted_set(set: &[u8]) -> Option<Vec<u8>> {
     });
     let body: Vec<u8> = items.concat();
     let mut out = vec![tag::SET];
-    crate::signature::ber::push_len(&mut out, body.len());
+    crate::asn1::ber::push_len(&mut out, body.len());
     out.extend(body);
     Some(out)
 }
@@ -156,7 +156,7 @@ pub fn verify_timestamp_token(token: &SignedData<'_>, stamped: &[&[u8]]) -> Resu
     let imprint = fields.next().and_then(Result::ok).ok_or("TSTInfo without messageImprint")?;
     let mut imp = imprint.children();
     let alg = imp.next().and_then(Result::ok).and_then(|a| a.children().next()).and_then(Result::ok).ok_or("messageImprint without algorithm")?;
-    let dotted = crate::signature::ber::oid_string(alg.body);
+    let dotted = crate::asn1::ber::oid_string(alg.body);
     let hash = Hash::from_oid(&dotted).ok_or_else(|| format!("timestamp imprint algorithm {dotted} not supported"))?;
     let value = imp.next().and_then(Result::ok).ok_or("messageImprint without hash")?;
     if hash.digest(stamped) != value.body {

@@ -11,7 +11,7 @@ use x509_parser::prelude::FromDer;
 use x509_parser::public_key::PublicKey as ParsedKey;
 use x509_parser::x509::SubjectPublicKeyInfo;
 
-use crate::signature::ber::{Tlv, oid_string, tag};
+use crate::asn1::ber::{Tlv, oid_string, tag};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VerifyError {
@@ -119,7 +119,7 @@ impl Algorithm {
             "0.4.0.127.0.7.1.1.4.1.3" => (Scheme::Ecdsa, Hash::Sha256),
             "0.4.0.127.0.7.1.1.4.1.4" => (Scheme::Ecdsa, Hash::Sha384),
             "0.4.0.127.0.7.1.1.4.1.5" => (Scheme::Ecdsa, Hash::Sha512),
-            other => return Err(VerifyError::Unsupported(crate::signature::oids::algorithm_name(other).to_owned())),
+            other => return Err(VerifyError::Unsupported(crate::asn1::oids::algorithm_name(other).to_owned())),
         };
         Ok(Algorithm { scheme, hash })
     }
