@@ -4,11 +4,8 @@
 use crate::cert::Cert;
 use crate::rules::{AgencyMap, UNASSIGNED_ID, fold_path};
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct AgencyRef {
-    pub id: String,
-    pub name: String,
-}
+pub use crate::model::finding::AgencyRef;
+
 
 /// The last folder's agency, for [`AgencyMap::by_path_memo`].
 #[derive(Debug, Default)]

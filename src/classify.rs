@@ -4,46 +4,15 @@
 use std::sync::Arc;
 
 use crate::cert::Cert;
+use crate::model::finding::{AgencyRef, Finding};
+use crate::model::rfc3339;
+use crate::signature::Signature;
 use crate::rules::{CaClass, CaEntry, Catalogue, PinRef};
 use crate::trust::AnchorStore;
 use crate::trust::chain::{self, Link, PathEnd};
 use crate::trust::rfc5280::LinkError;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ClassifiedBy {
-    Chain,
-    Dn,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ChainStatus {
-    Verified,
-    Incomplete,
-    DnOnly,
-    Broken,
-}
-
-impl ClassifiedBy {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ClassifiedBy::Chain => "chain",
-            ClassifiedBy::Dn => "dn",
-        }
-    }
-}
-
-impl ChainStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ChainStatus::Verified => "verified",
-            ChainStatus::Incomplete => "incomplete",
-            ChainStatus::DnOnly => "dn-only",
-            ChainStatus::Broken => "broken",
-        }
-    }
-}
+pub use crate::model::verdict::{ChainStatus, ClassifiedBy};
 
 #[derive(Debug, Clone)]
 pub struct Classification {
@@ -203,4 +172,37 @@ fn root_cn(links: &[Link], anchor_pin: Option<PinRef<'_>>, catalogue: &Catalogue
         }
     }
     pin.subject.cn_or_dn()
+}
+
+/// The finding of a signature classified as `class`, attributed to `agency`.
+/// `sig` must have a signer certificate (the caller checked).
+pub fn finding(file: &str, sig: &Signature, class: &Classification, agency: &AgencyRef) -> Finding {
+    let signer = sig.signer.as_ref().expect("findings are made for signatures with a signer certificate");
+    let mut notes: Vec<&str> = sig.notes.iter().map(String::as_str).collect();
+    notes.extend(class.notes.iter().map(String::as_str));
+    Finding {
+        agency_id: agency.id.clone(),
+        agency_name: agency.name.clone(),
+        file: file.to_owned(),
+        member: sig.member.clone(),
+        format: sig.format,
+        signed_at: sig.signed_at.map(|(t, _)| rfc3339(t)),
+        signer_cn: signer.cn(),
+        signer_org: signer.org(),
+        signer_serial: signer.serial_hex(),
+        signer_sha256: signer.sha256_hex(),
+        signer_not_before: rfc3339(signer.not_before),
+        signer_not_after: rfc3339(signer.not_after),
+        issuer_cn: class.issuer_cn.clone(),
+        root_cn: class.root_cn.clone(),
+        ca_id: class.ca.as_ref().map(|(id, _)| id.clone()).unwrap_or_default(),
+        ca_name: class.ca.as_ref().map(|(_, n)| n.clone()).unwrap_or_default(),
+        ca_class: class.class,
+        classified_by: class.by,
+        chain: class.chain,
+        integrity: sig.integrity,
+        modified_after_signing: sig.modified_after_signing,
+        cert_valid_at_signing: sig.cert_valid_at_signing,
+        notes: notes.join("; "),
+    }
 }

@@ -5,8 +5,8 @@
 use std::fmt::Write as _;
 
 use crate::classify::classify;
-use crate::extract::Extraction;
-use crate::finding::rfc3339;
+use crate::model::extraction::Extraction;
+use crate::model::rfc3339;
 use crate::rules::Rules;
 use crate::signature::{Kind, Signature, TimeSource};
 use crate::trust::AnchorStore;

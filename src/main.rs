@@ -150,7 +150,7 @@ fn run_report(args: &cli::ReportArgs) -> Result<u8, String> {
     let store = SqliteStore::open(&args.db).map_err(db_err)?;
     if args.list {
         for r in store.runs().map_err(db_err)? {
-            let finished = r.finished.map(sigaudit::finding::rfc3339).unwrap_or_default();
+            let finished = r.finished.map(sigaudit::model::rfc3339).unwrap_or_default();
             println!("{}\t{finished}\t{} files ({} read, {} removed)\t{} signatures\t{}", r.id, r.files, r.files_read, r.files_removed, r.signatures, r.sources.join(" "));
         }
         return Ok(0);

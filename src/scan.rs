@@ -15,8 +15,9 @@ use crate::agency::{AgencyRef, FolderMemo};
 use crate::cert::Cert;
 use crate::classify::{Classification, classify};
 use crate::extract::cms_file::Detached;
-use crate::extract::{self, DocKind, Extraction};
-use crate::finding::Finding;
+use crate::extract::{self, DocKind};
+use crate::model::extraction::Extraction;
+use crate::model::finding::Finding;
 use crate::history::{CachedFile, Dependency, HistoryError, SavedFile, stored};
 use crate::messages::{ErrorRow, Stage};
 use crate::rules::Rules;
@@ -37,31 +38,7 @@ pub struct ScanOptions {
     pub unpack: extract::Limits,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct FileTally {
-    pub scanned: usize,
-    pub signed: usize,
-}
-
-/// What the scan learnt about one file.
-#[derive(Debug, Clone)]
-pub struct FileRecord {
-    pub agency: AgencyRef,
-    pub signatures: usize,
-}
-
-#[derive(Debug, Clone)]
-pub struct ScanResult {
-    /// Files scanned and files with signatures, per agency.
-    pub files: BTreeMap<AgencyRef, FileTally>,
-    pub findings: Vec<Finding>,
-    /// Each error with the agency its file belongs to.
-    pub errors: Vec<(ErrorRow, AgencyRef)>,
-    pub doc_timestamps: usize,
-    pub started: OffsetDateTime,
-    pub finished: OffsetDateTime,
-    pub sources: Vec<String>,
-}
+pub use crate::model::result::{FileRecord, FileTally, ScanResult};
 
 /// Shared, read-only context of a scan.
 pub struct Context<'a> {
@@ -329,7 +306,7 @@ fn outcome(file: &str, known: Option<AgencyRef>, extraction: Extraction, ctx: &C
         judge_certificate(&mut sig, &class);
         let agency =
             known.clone().or_else(|| sig.mail_from.as_deref().and_then(|a| agencies.by_mail(a))).or_else(|| ctx.agency_of_signer(&signer)).unwrap_or_else(|| agencies.unassigned());
-        out.findings.push(Finding::new(file, &sig, &class, &agency));
+        out.findings.push(crate::classify::finding(file, &sig, &class, &agency));
     }
     let agency = known.clone().or_else(|| out.findings.first().map(|f| AgencyRef { id: f.agency_id.clone(), name: f.agency_name.clone() }));
     out.record = Some(FileRecord { agency: agency.unwrap_or_else(|| agencies.unassigned()), signatures: out.findings.len() });

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 
-use crate::finding::Finding;
+use crate::model::finding::Finding;
 use crate::rules::{CaClass, Rules, UNASSIGNED_ID};
 use crate::scan::ScanResult;
 use crate::signature::Integrity;
@@ -136,7 +136,7 @@ pub fn tables(scan: &ScanResult, rules: &Rules) -> Tables {
     let mut by_chain = BTreeMap::new();
     for f in &scan.findings {
         *by_class.entry(f.ca_class.as_str()).or_insert(0) += 1;
-        *by_chain.entry(f.chain).or_insert(0) += 1;
+        *by_chain.entry(f.chain.as_str()).or_insert(0) += 1;
     }
     Tables {
         signers: signers(&scan.findings, &order),

@@ -14,7 +14,8 @@ use std::cell::Cell;
 
 use crate::messages::Stage;
 use crate::asn1::oids;
-use crate::signature::{Format, Signature};
+use crate::model::extraction::{Extraction, join_member};
+use crate::signature::Format;
 
 /// What a file looks like, decided from its first bytes (and name).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,18 +121,6 @@ fn looks_like_signed_data(head: &[u8]) -> bool {
     head.first() == Some(&0x30) && memchr::memmem::find(&head[..head.len().min(24)], &oid).is_some()
 }
 
-/// Signatures found in one item, and what could not be read.
-#[derive(Debug, Default)]
-pub struct Extraction {
-    pub signatures: Vec<Signature>,
-    pub problems: Vec<Problem>,
-    /// Other files the result depends on (a detached signature's data and
-    /// the folder it was looked up in).
-    pub depends_on: Vec<std::path::PathBuf>,
-    /// SHA-256 (hex) of the file, when it was read whole.
-    pub content_sha256: Option<String>,
-}
-
 /// Bounds on what one top-level file may unfold into (archives inside
 /// mail inside archives...): hostile input must not exhaust the machine.
 #[derive(Debug, Clone, Copy)]
@@ -178,14 +167,6 @@ impl<'a> Env<'a> {
     }
 }
 
-/// Joins member paths: `message 3 / Báo cáo.pdf / Signature1`.
-pub fn join_member(outer: &str, inner: &str) -> String {
-    match (outer.is_empty(), inner.is_empty()) {
-        (true, _) => inner.to_owned(),
-        (false, true) => outer.to_owned(),
-        (false, false) => format!("{outer} / {inner}"),
-    }
-}
 
 /// Extracts every signature from `bytes`, opening containers recursively.
 /// `name` helps recognise the format; `member` is where the bytes sit in
@@ -242,30 +223,6 @@ fn extract_kind(kind: DocKind, bytes: &[u8], name: &str, depth: usize, env: &Env
     out
 }
 
-#[derive(Debug, Clone)]
-pub struct Problem {
-    pub member: String,
-    pub stage: Stage,
-    pub error: String,
-}
-
-impl Extraction {
-    pub fn problem(&mut self, member: impl Into<String>, stage: Stage, error: impl Into<String>) {
-        self.problems.push(Problem { member: member.into(), stage, error: error.into() });
-    }
-
-    /// Takes in what was found inside `member`, with member paths prefixed.
-    pub fn absorb(&mut self, member: &str, inner: Extraction) {
-        for mut s in inner.signatures {
-            s.member = join_member(member, &s.member);
-            self.signatures.push(s);
-        }
-        for mut p in inner.problems {
-            p.member = join_member(member, &p.member);
-            self.problems.push(p);
-        }
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use unicode_normalization::UnicodeNormalization;
 
-use crate::finding::Finding;
+use crate::model::finding::Finding;
 use crate::rules::CaClass;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -29,7 +29,7 @@ pub fn acquire(db: &Path, wait: Duration) -> Result<Lock, String> {
             Ok(()) => {
                 let _ = file.set_len(0);
                 let _ = file.rewind();
-                let started = crate::finding::rfc3339(time::OffsetDateTime::now_utc());
+                let started = crate::model::rfc3339(time::OffsetDateTime::now_utc());
                 let _ = write!(file, "pid {} since {started}", std::process::id());
                 let _ = file.flush();
                 return Ok(Lock { _file: file });

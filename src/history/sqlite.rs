@@ -15,10 +15,11 @@ use time::format_description::well_known::Rfc3339;
 use super::compare::Signing;
 use super::{AuditPoint, CachedFile, Dependency, HistoryError, Result, RunId, RunInfo, RunStats, SavedFile, Store};
 use crate::agency::AgencyRef;
-use crate::finding::Finding;
+use crate::model::finding::Finding;
 use crate::messages::{ErrorRow, Stage};
 use crate::report::VERSION;
-use crate::rules::CaClass;
+use crate::model::signature::{Format, Integrity};
+use crate::model::verdict::{CaClass, ChainStatus, ClassifiedBy};
 use crate::scan::{FileTally, ScanResult};
 
 /// One schema step: SQL, or code where rows must be rewritten.
@@ -449,7 +450,7 @@ impl SqliteStore {
                 Ok(record)
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        records.iter().map(Finding::from_record).collect::<std::result::Result<Vec<_>, _>>().map_err(HistoryError::Damaged)
+        records.iter().map(finding_from_record).collect::<std::result::Result<Vec<_>, _>>().map_err(HistoryError::Damaged)
     }
 }
 
@@ -507,4 +508,49 @@ mod tests {
             assert_eq!(files, rows.iter().map(|r| r[2].as_str()).collect::<Vec<_>>(), "run {} in its order", i + 1);
         }
     }
+}
+
+/// A value of an enumerated column, by its name as the reports write it.
+fn parse<T: Copy>(column: &str, value: &str, names: &[(T, &str)]) -> std::result::Result<T, String> {
+    names.iter().find(|(_, n)| *n == value).map(|(v, _)| *v).ok_or_else(|| format!("{column} {value:?}"))
+}
+
+fn parse_bool(column: &str, value: &str) -> std::result::Result<Option<bool>, String> {
+    match value {
+        "" => Ok(None),
+        "true" => Ok(Some(true)),
+        "false" => Ok(Some(false)),
+        _ => Err(format!("{column} {value:?}")),
+    }
+}
+
+/// The inverse of a signatures.csv row ([`crate::report::csv::signature_record`]),
+/// for findings kept in the scan history.
+fn finding_from_record(r: &[String; 23]) -> std::result::Result<Finding, String> {
+    let s = |i: usize| r[i].clone();
+    Ok(Finding {
+        agency_id: s(0),
+        agency_name: s(1),
+        file: s(2),
+        member: s(3),
+        format: parse("format", &r[4], &[Format::Pdf, Format::Cms, Format::Smime, Format::Xml, Format::Ooxml, Format::Odf].map(|f| (f, f.as_str())))?,
+        signed_at: (!r[5].is_empty()).then(|| s(5)),
+        signer_cn: s(6),
+        signer_org: s(7),
+        signer_serial: s(8),
+        signer_sha256: s(9),
+        signer_not_before: s(10),
+        signer_not_after: s(11),
+        issuer_cn: s(12),
+        root_cn: s(13),
+        ca_id: s(14),
+        ca_name: s(15),
+        ca_class: parse("ca_class", &r[16], &CaClass::ALL.map(|c| (c, c.as_str())))?,
+        classified_by: parse("classified_by", &r[17], &[ClassifiedBy::Chain, ClassifiedBy::Dn].map(|c| (c, c.as_str())))?,
+        chain: parse("chain", &r[18], &[ChainStatus::Verified, ChainStatus::Incomplete, ChainStatus::DnOnly, ChainStatus::Broken].map(|c| (c, c.as_str())))?,
+        integrity: parse("integrity", &r[19], &[Integrity::Valid, Integrity::Invalid, Integrity::Unknown].map(|i| (i, i.as_str())))?,
+        modified_after_signing: parse_bool("modified_after_signing", &r[20])?,
+        cert_valid_at_signing: parse_bool("cert_valid_at_signing", &r[21])?,
+        notes: s(22),
+    })
 }

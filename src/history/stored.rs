@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::cert::Cert;
-use crate::extract::{Extraction, Problem};
+use crate::model::extraction::{Extraction, Problem};
 use crate::messages::Stage;
 use crate::signature::{Format, Integrity, Kind, Signature, TimeSource};
 

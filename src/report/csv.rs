@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::path::Path;
 
 use crate::aggregate::{AgencyRow, SignerRow, TrendRow};
-use crate::finding::Finding;
+use crate::model::finding::Finding;
 use crate::messages::ErrorRow;
 
 pub const SIGNATURES_HEADER: [&str; 23] = [
@@ -102,8 +102,8 @@ pub fn signature_record(f: &Finding) -> [String; 23] {
         f.ca_id.clone(),
         f.ca_name.clone(),
         f.ca_class.as_str().into(),
-        f.classified_by.into(),
-        f.chain.into(),
+        f.classified_by.as_str().into(),
+        f.chain.as_str().into(),
         f.integrity.as_str().into(),
         opt_bool(f.modified_after_signing).into(),
         opt_bool(f.cert_valid_at_signing).into(),
@@ -157,7 +157,7 @@ pub fn audit_record(a: &crate::history::AuditPoint) -> [String; 7] {
     [
         a.agency_id.clone(),
         a.run.to_string(),
-        crate::finding::rfc3339(a.finished),
+        crate::model::rfc3339(a.finished),
         a.government.to_string(),
         a.commercial.to_string(),
         a.other.to_string(),

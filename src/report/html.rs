@@ -4,7 +4,7 @@
 use askama::Template;
 
 use crate::aggregate::{AgencyRow, SignerRow, Tables};
-use crate::finding::Finding;
+use crate::model::finding::Finding;
 use crate::history::compare::ChangeRow;
 use crate::history::session::HistoryView;
 use crate::messages::ErrorRow;
@@ -118,9 +118,9 @@ pub fn index(input: IndexInput<'_>) -> Result<String, askama::Error> {
         by_chain: t.by_chain.iter().map(|(k, v)| (*k, *v)).collect(),
         sources: input.sources,
         doc_timestamps: input.doc_timestamps,
-        unverified_government: input.findings.iter().filter(|f| f.ca_class == CaClass::Government && f.classified_by == "dn").count(),
+        unverified_government: input.findings.iter().filter(|f| f.ca_class == CaClass::Government && f.classified_by == crate::model::verdict::ClassifiedBy::Dn).count(),
         changes: input.history.map(|h| h.changes.iter().collect()).unwrap_or_default(),
-        previous: input.history.and_then(|h| h.previous.as_ref()).map(|p| p.finished.map(crate::finding::rfc3339).unwrap_or_default()),
+        previous: input.history.and_then(|h| h.previous.as_ref()).map(|p| p.finished.map(crate::model::rfc3339).unwrap_or_default()),
     }
     .render()
 }

@@ -17,7 +17,7 @@ use rayon::prelude::*;
 use serde_json::json;
 
 use crate::aggregate::{self, AgencyRow, Tables};
-use crate::finding::rfc3339;
+use crate::model::rfc3339;
 use crate::history::session::HistoryView;
 use crate::rules::Rules;
 use crate::scan::ScanResult;

@@ -33,30 +33,7 @@ pub const ANCHORS_DIR: &str = "anchors";
 
 pub const UNASSIGNED_ID: &str = "unassigned";
 
-/// The class of a signer's CA, as reported in `ca_class`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum CaClass {
-    Government,
-    Commercial,
-    Foreign,
-    SelfSigned,
-    Untrusted,
-}
-
-impl CaClass {
-    pub const ALL: [CaClass; 5] = [CaClass::Government, CaClass::Commercial, CaClass::Foreign, CaClass::SelfSigned, CaClass::Untrusted];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CaClass::Government => "government",
-            CaClass::Commercial => "commercial",
-            CaClass::Foreign => "foreign",
-            CaClass::SelfSigned => "self-signed",
-            CaClass::Untrusted => "untrusted",
-        }
-    }
-}
+pub use crate::model::verdict::CaClass;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PinRole {

@@ -4,7 +4,7 @@
 use time::OffsetDateTime;
 
 use crate::cert::Cert;
-use crate::finding::rfc3339;
+use crate::model::rfc3339;
 use crate::trust::chain::Link;
 
 /// `cert_valid_at_signing` and, when false, which certificate and why.

@@ -1,0 +1,47 @@
+//! A finding: one signer signature, classified and attributed, holding
+//! exactly what a row of signatures.csv says.
+
+use super::signature::{Format, Integrity};
+use super::verdict::{CaClass, ChainStatus, ClassifiedBy};
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Finding {
+    pub agency_id: String,
+    pub agency_name: String,
+    pub file: String,
+    pub member: String,
+    pub format: Format,
+    pub signed_at: Option<String>,
+    pub signer_cn: String,
+    pub signer_org: String,
+    pub signer_serial: String,
+    pub signer_sha256: String,
+    pub signer_not_before: String,
+    pub signer_not_after: String,
+    pub issuer_cn: String,
+    pub root_cn: String,
+    pub ca_id: String,
+    pub ca_name: String,
+    pub ca_class: CaClass,
+    pub classified_by: ClassifiedBy,
+    pub chain: ChainStatus,
+    pub integrity: Integrity,
+    pub modified_after_signing: Option<bool>,
+    pub cert_valid_at_signing: Option<bool>,
+    pub notes: String,
+}
+
+
+impl Finding {
+    /// `YYYY-MM` of the signing time, for trends.
+    pub fn month(&self) -> Option<&str> {
+        self.signed_at.as_deref().and_then(|s| s.get(..7))
+    }
+}
+
+/// An agency as a finding names it (the agency map's id and name).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AgencyRef {
+    pub id: String,
+    pub name: String,
+}

@@ -1,0 +1,17 @@
+//! The model: plain data that flows from the extractors to the reports.
+//! Nothing here parses, verifies, classifies or writes; every layer above
+//! reads and fills these types.
+
+pub mod extraction;
+pub mod finding;
+pub mod result;
+pub mod signature;
+pub mod verdict;
+
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// A time as the reports write it: RFC 3339, UTC, whole seconds.
+pub fn rfc3339(t: OffsetDateTime) -> String {
+    t.to_offset(time::UtcOffset::UTC).replace_nanosecond(0).unwrap_or(t).format(&Rfc3339).unwrap_or_default()
+}

@@ -1,0 +1,34 @@
+//! What a scan found, as the aggregation, the history and the reports read it.
+
+use std::collections::BTreeMap;
+
+use time::OffsetDateTime;
+
+use super::finding::{AgencyRef, Finding};
+use crate::messages::ErrorRow;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FileTally {
+    pub scanned: usize,
+    pub signed: usize,
+}
+
+/// What the scan learnt about one file.
+#[derive(Debug, Clone)]
+pub struct FileRecord {
+    pub agency: AgencyRef,
+    pub signatures: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct ScanResult {
+    /// Files scanned and files with signatures, per agency.
+    pub files: BTreeMap<AgencyRef, FileTally>,
+    pub findings: Vec<Finding>,
+    /// Each error with the agency its file belongs to.
+    pub errors: Vec<(ErrorRow, AgencyRef)>,
+    pub doc_timestamps: usize,
+    pub started: OffsetDateTime,
+    pub finished: OffsetDateTime,
+    pub sources: Vec<String>,
+}

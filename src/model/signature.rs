@@ -1,0 +1,148 @@
+//! What was found: one signature with its certificates and signed facts,
+//! whatever container it came from. Extractors produce these; the
+//! classifier and the reports consume them.
+
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+
+use crate::cert::Cert;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Pdf,
+    Cms,
+    Smime,
+    Xml,
+    Ooxml,
+    Odf,
+}
+
+impl Format {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Pdf => "pdf",
+            Format::Cms => "cms",
+            Format::Smime => "smime",
+            Format::Xml => "xml",
+            Format::Ooxml => "ooxml",
+            Format::Odf => "odf",
+        }
+    }
+}
+
+/// A signer's signature, or a document timestamp (shown by `inspect`,
+/// counted in summary.json, never a signer row).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Kind {
+    Signer,
+    DocTimestamp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Integrity {
+    Valid,
+    Invalid,
+    Unknown,
+}
+
+impl Integrity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Integrity::Valid => "valid",
+            Integrity::Invalid => "invalid",
+            Integrity::Unknown => "unknown",
+        }
+    }
+}
+
+/// Where `signed_at` came from: they are not equally trustworthy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum TimeSource {
+    /// The CMS signing-time attribute: claimed by the signer, signed.
+    SigningTime,
+    /// An RFC 3161 timestamp token's genTime: vouched for by a TSA.
+    Timestamp,
+    /// The PDF signature dictionary's /M: claimed, not signed.
+    PdfM,
+}
+
+#[derive(Debug, Clone)]
+pub struct Signature {
+    pub format: Format,
+    pub kind: Kind,
+    /// Where inside the file: PDF field name, archive member, mail part.
+    pub member: String,
+    /// Every certificate that came with the signature.
+    pub certs: Vec<Arc<Cert>>,
+    /// The signer's certificate, when it could be identified.
+    pub signer: Option<Arc<Cert>>,
+    /// How the signer was named when its certificate is missing.
+    pub signer_ref: String,
+    pub signed_at: Option<(OffsetDateTime, TimeSource)>,
+    pub subfilter: Option<String>,
+    pub digest_algorithm: Option<String>,
+    pub signature_algorithm: Option<String>,
+    pub integrity: Integrity,
+    /// What the integrity verdict rests on, in a sentence.
+    pub integrity_reason: String,
+    /// genTime of the signature's RFC 3161 timestamp when its imprint and
+    /// signature verified, or why not.
+    pub timestamp: Option<Result<OffsetDateTime, String>>,
+    /// PDF: does the signature cover the whole file (pdfsig's "total document signed")?
+    pub covers_whole_file: Option<bool>,
+    pub modified_after_signing: Option<bool>,
+    pub cert_valid_at_signing: Option<bool>,
+    /// The sender of the message the signature travelled in (mail only).
+    pub mail_from: Option<String>,
+    pub notes: Vec<String>,
+}
+
+impl Signature {
+    pub fn new(format: Format, kind: Kind, member: String) -> Signature {
+        Signature {
+            format,
+            kind,
+            member,
+            certs: Vec::new(),
+            signer: None,
+            signer_ref: String::new(),
+            signed_at: None,
+            subfilter: None,
+            digest_algorithm: None,
+            signature_algorithm: None,
+            integrity: Integrity::Unknown,
+            integrity_reason: "not verified".into(),
+            timestamp: None,
+            covers_whole_file: None,
+            modified_after_signing: None,
+            cert_valid_at_signing: None,
+            mail_from: None,
+            notes: Vec::new(),
+        }
+    }
+}
+
+impl Signature {
+    /// The time to judge the signer's certificate at: a verified timestamp,
+    /// else the claimed signing time.
+    pub fn judged_at(&self) -> Option<OffsetDateTime> {
+        match &self.timestamp {
+            Some(Ok(t)) => Some(*t),
+            _ => self.signed_at.map(|(t, _)| t),
+        }
+    }
+
+    /// Records an integrity verdict; anything but valid is explained in the notes.
+    pub fn set_integrity(&mut self, integrity: Integrity, reason: String) {
+        // A later, better-informed verdict replaces the earlier one.
+        self.notes.retain(|n| !n.starts_with("integrity "));
+        if integrity != Integrity::Valid {
+            self.notes.push(format!("integrity {}: {reason}", integrity.as_str()));
+        }
+        self.integrity = integrity;
+        self.integrity_reason = reason;
+    }
+}
