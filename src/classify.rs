@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::cert::Cert;
 use crate::model::finding::{AgencyRef, Finding};
 use crate::model::rfc3339;
-use crate::signature::Signature;
+use crate::model::signature::Signature;
 use crate::rules::{CaClass, CaEntry, Catalogue, PinRef};
 use crate::trust::AnchorStore;
 use crate::trust::chain::{self, Link, PathEnd};

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Parser, Subcommand};
 use globset::{Glob, GlobSetBuilder};
 
-use crate::extract::Limits;
+use crate::formats::Limits;
 use crate::rules::Rules;
 use crate::scan::ScanOptions;
 use crate::source::imap::{ImapAuth, ImapSource};

@@ -14,14 +14,14 @@ use time::OffsetDateTime;
 use crate::agency::{AgencyRef, FolderMemo};
 use crate::cert::Cert;
 use crate::classify::{Classification, classify};
-use crate::extract::cms_file::Detached;
-use crate::extract::{self, DocKind};
+use crate::formats::cms::Detached;
+use crate::formats::{self, DocKind};
 use crate::model::extraction::Extraction;
 use crate::model::finding::Finding;
 use crate::history::{CachedFile, Dependency, HistoryError, SavedFile, stored};
 use crate::messages::{ErrorRow, Stage};
 use crate::rules::Rules;
-use crate::signature::Kind;
+use crate::model::signature::Kind;
 use crate::source::imap::{ImapAuth, ImapEvent, ImapSource};
 use crate::source::read::{read_head, read_rest, stream_contains};
 use crate::source::{Input, ReadLimits, WalkOptions, open_noatime, walk};
@@ -35,7 +35,7 @@ pub struct ScanOptions {
     pub walk: WalkOptions,
     pub limits: ReadLimits,
     /// Bounds on unpacking archives and attachments.
-    pub unpack: extract::Limits,
+    pub unpack: formats::Limits,
 }
 
 pub use crate::model::result::{FileRecord, FileTally, ScanResult};
@@ -45,7 +45,7 @@ pub struct Context<'a> {
     pub rules: &'a Rules,
     pub anchors: &'a AnchorStore,
     pub limits: ReadLimits,
-    pub unpack: extract::Limits,
+    pub unpack: formats::Limits,
     cache: Option<&'a FileCache>,
     /// For the cache's absolute paths, without a getcwd per file.
     cwd_text: String,
@@ -337,8 +337,8 @@ fn scan_imap(opts: &ScanOptions, ctx: &Context<'_>, on_file: &(dyn Fn(usize) + S
         crate::source::imap::read_all(source, auth, ctx.limits.max_file_bytes, &known, &mut |event| {
             let o = match event {
                 ImapEvent::Message { url, mailbox, size, bytes } => {
-                    let env = extract::Env::new(ctx.unpack, None);
-                    let mut extraction = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| extract::mail::extract_message(&bytes, 0, &env))).unwrap_or_else(|_| {
+                    let env = formats::Env::new(ctx.unpack, None);
+                    let mut extraction = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| formats::mail::extract_message(&bytes, 0, &env))).unwrap_or_else(|_| {
                         let mut e = Extraction::default();
                         e.problem("", Stage::Mail, "internal error while reading this message (a parser panicked)");
                         e
@@ -466,14 +466,14 @@ fn mtime_ns(m: &std::fs::Metadata) -> i128 {
 
 /// `cert_valid_at_signing`: every certificate of the chain valid at the
 /// signing time, and the signer's key allowed to sign documents at all.
-pub fn judge_certificate(sig: &mut crate::signature::Signature, class: &crate::classify::Classification) {
+pub fn judge_certificate(sig: &mut crate::model::signature::Signature, class: &crate::classify::Classification) {
     if let Some(when) = sig.judged_at() {
-        let (ok, why) = crate::verify::validity::valid_at_signing(&class.path, when);
+        let (ok, why) = crate::trust::validity::valid_at_signing(&class.path, when);
         sig.cert_valid_at_signing = Some(ok);
         sig.notes.extend(why);
     }
     if let Some(signer) = &sig.signer {
-        let problems = crate::verify::validity::usage_problems(signer);
+        let problems = crate::trust::validity::usage_problems(signer);
         if !problems.is_empty() {
             sig.cert_valid_at_signing = Some(false);
             sig.notes.extend(problems);
@@ -483,15 +483,15 @@ pub fn judge_certificate(sig: &mut crate::signature::Signature, class: &crate::c
 
 /// Reads only what is needed: the head to decide what the file is, the
 /// whole file only if it may be signed. `Ok(None)`: not signed.
-pub fn read_and_extract(input: &Input, limits: ReadLimits, unpack: extract::Limits) -> Result<Option<Extraction>, (Stage, String)> {
+pub fn read_and_extract(input: &Input, limits: ReadLimits, unpack: formats::Limits) -> Result<Option<Extraction>, (Stage, String)> {
     let read_err = |e: std::io::Error| (Stage::Read, format!("cannot read: {e}"));
     let mut file = open_noatime(&input.path).map_err(read_err)?;
     let size = file.metadata().map_err(read_err)?.len();
     let head = read_head(&mut file, limits.sniff_bytes).map_err(read_err)?;
     let name = input.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let Some(kind) = extract::sniff(&head, &name) else { return Ok(None) };
+    let Some(kind) = formats::sniff(&head, &name) else { return Ok(None) };
     if size > limits.max_file_bytes && kind != DocKind::Mbox {
-        let looks_signed = kind != DocKind::Pdf || stream_contains(&mut file, &head, extract::PDF_SIGNED_MARKER).map_err(read_err)?;
+        let looks_signed = kind != DocKind::Pdf || stream_contains(&mut file, &head, formats::PDF_SIGNED_MARKER).map_err(read_err)?;
         if !looks_signed {
             return Ok(None);
         }
@@ -503,14 +503,14 @@ pub fn read_and_extract(input: &Input, limits: ReadLimits, unpack: extract::Limi
         depends_on.borrow_mut().extend(used);
         found
     };
-    let env = extract::Env::new(unpack, Some(&detached));
+    let env = formats::Env::new(unpack, Some(&detached));
     let mut extraction = if kind == DocKind::Mbox {
         // Streamed message by message: a mailbox is never read whole. At
         // most --max-file-size bytes, and never past the size it had when
         // opened (a mailbox that grows while read still ends).
         let limit = size.min(limits.max_file_bytes);
         let stream = std::io::Cursor::new(head).chain(file).take(limit);
-        let mut e = extract::mail::extract_mbox(stream, 0, &env);
+        let mut e = formats::mail::extract_mbox(stream, 0, &env);
         if size > limits.max_file_bytes {
             e.problem(
                 "",
@@ -521,7 +521,7 @@ pub fn read_and_extract(input: &Input, limits: ReadLimits, unpack: extract::Limi
         e
     } else {
         let bytes = read_rest(&mut file, head, limits.max_file_bytes).map_err(read_err)?;
-        let mut e = extract::extract_bytes(&bytes, &name, "", 0, &env);
+        let mut e = formats::extract_bytes(&bytes, &name, "", 0, &env);
         e.content_sha256 = Some(crate::asn1::ber::hex(&crate::crypto::Hash::Sha256.digest(&[&bytes])));
         e
     };

@@ -17,7 +17,7 @@ use sigaudit::classify::{ChainStatus, classify};
 use sigaudit::rules::{CaClass, CaEntry, Catalogue, Pin, PinRole};
 use sigaudit::trust::AnchorStore;
 use sigaudit::trust::rfc5280::signer_problems;
-use sigaudit::verify::validity::valid_at_signing;
+use sigaudit::trust::validity::valid_at_signing;
 
 mod common;
 

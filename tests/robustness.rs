@@ -4,7 +4,7 @@
 
 mod common;
 
-use sigaudit::extract::{self, DocKind};
+use sigaudit::formats::{self, DocKind};
 
 /// xorshift: deterministic, so a failure reproduces.
 struct Rng(u64);
@@ -51,21 +51,21 @@ fn mutate(rng: &mut Rng, input: &[u8]) -> Vec<u8> {
     b
 }
 
-fn no_data() -> extract::cms_file::Detached {
-    extract::cms_file::Detached::NotFound("no data file in this test".into())
+fn no_data() -> formats::cms::Detached {
+    formats::cms::Detached::NotFound("no data file in this test".into())
 }
 
 fn extract_any(bytes: &[u8]) {
-    match extract::sniff(&bytes[..bytes.len().min(8192)], "x.pdf") {
-        Some(DocKind::Cms(enc)) => drop(extract::cms_file::extract(bytes, enc, &no_data)),
-        _ => drop(extract::pdf::extract(bytes)),
+    match formats::sniff(&bytes[..bytes.len().min(8192)], "x.pdf") {
+        Some(DocKind::Cms(enc)) => drop(formats::cms::extract(bytes, enc, &no_data)),
+        _ => drop(formats::pdf::extract(bytes)),
     }
     // The generic dispatcher: mail, mbox, ZIP, .msg, TNEF by content.
-    let env = extract::Env::new(extract::Limits::default(), None);
-    drop(extract::extract_bytes(bytes, "x", "", 0, &env));
-    drop(extract::mail::extract_message(bytes, 0, &env));
-    drop(extract::cms_file::extract(bytes, extract::CmsEncoding::Binary, &|| extract::cms_file::Detached::Found { name: "data".into(), bytes: bytes.to_vec() }));
-    drop(sigaudit::signature::cms::SignedData::parse(bytes));
+    let env = formats::Env::new(formats::Limits::default(), None);
+    drop(formats::extract_bytes(bytes, "x", "", 0, &env));
+    drop(formats::mail::extract_message(bytes, 0, &env));
+    drop(formats::cms::extract(bytes, formats::CmsEncoding::Binary, &|| formats::cms::Detached::Found { name: "data".into(), bytes: bytes.to_vec() }));
+    drop(sigaudit::formats::cms::signed_data::SignedData::parse(bytes));
 }
 
 #[test]
@@ -99,14 +99,14 @@ fn deep_and_huge_ber_is_refused_quickly() {
     for _ in 0..100_000 {
         deep.extend_from_slice(&[0x30, 0x80]);
     }
-    assert!(sigaudit::signature::cms::SignedData::parse(&deep).is_err());
+    assert!(sigaudit::formats::cms::signed_data::SignedData::parse(&deep).is_err());
     // A length claiming 2^62 bytes.
     let huge = [0x30, 0x88, 0x40, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x01, 0x00];
-    assert!(sigaudit::signature::cms::SignedData::parse(&huge).is_err());
+    assert!(sigaudit::formats::cms::signed_data::SignedData::parse(&huge).is_err());
     // A PDF that is nothing but /ByteRange markers.
     let markers = b"/ByteRange [0 1 2 3] ".repeat(20_000);
     let start = std::time::Instant::now();
-    let out = extract::pdf::extract(&markers);
+    let out = formats::pdf::extract(&markers);
     assert!(out.signatures.is_empty());
     assert!(start.elapsed().as_secs() < 10, "took {:?}", start.elapsed());
 }
@@ -123,8 +123,8 @@ fn fuzzer_findings_stay_fixed() {
         let bytes = std::fs::read(&path).unwrap();
         let start = std::time::Instant::now();
         extract_any(&bytes);
-        let env = extract::Env::new(extract::Limits::default(), None);
-        drop(extract::mail::extract_mbox(std::io::Cursor::new(&bytes[..]), 0, &env));
+        let env = formats::Env::new(formats::Limits::default(), None);
+        drop(formats::mail::extract_mbox(std::io::Cursor::new(&bytes[..]), 0, &env));
         assert!(start.elapsed().as_secs() < 20, "{} took {:?}", path.display(), start.elapsed());
         n += 1;
     }

@@ -4,8 +4,8 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(sd) = sigaudit::signature::cms::SignedData::parse(data) {
-        let _ = sigaudit::signature::from_signed_data(&sd, sigaudit::signature::Format::Cms, "", sigaudit::signature::Content::Bytes(&[data]));
+    if let Ok(sd) = sigaudit::formats::cms::signed_data::SignedData::parse(data) {
+        let _ = sigaudit::formats::cms::from_signed_data(&sd, sigaudit::model::signature::Format::Cms, "", sigaudit::formats::cms::Content::Bytes(&[data]));
     }
     let _ = sigaudit::asn1::ber::Tlv::parse(data).and_then(|t| t.to_der());
 });

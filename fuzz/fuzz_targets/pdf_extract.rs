@@ -4,5 +4,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = sigaudit::extract::pdf::extract(data);
+    let _ = sigaudit::formats::pdf::extract(data);
 });

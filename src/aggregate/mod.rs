@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::model::finding::Finding;
 use crate::rules::{CaClass, Rules, UNASSIGNED_ID};
 use crate::scan::ScanResult;
-use crate::signature::Integrity;
+use crate::model::signature::Integrity;
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct AgencyRow {

@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 use crate::cert::Cert;
 use crate::model::extraction::{Extraction, Problem};
 use crate::messages::Stage;
-use crate::signature::{Format, Integrity, Kind, Signature, TimeSource};
+use crate::model::signature::{Format, Integrity, Kind, Signature, TimeSource};
 
 /// Bumped whenever the shape below changes: older entries are re-read.
 pub const VERSION: u32 = 2;

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::cert::{Cert, load_cert_file};
-use crate::signature::cms::SignedData;
+use crate::formats::cms::signed_data::SignedData;
 
 #[derive(Debug, Default)]
 pub struct AnchorStore {

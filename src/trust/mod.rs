@@ -3,5 +3,6 @@
 pub mod anchors;
 pub mod chain;
 pub mod rfc5280;
+pub mod validity;
 
 pub use anchors::AnchorStore;

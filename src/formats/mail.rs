@@ -11,8 +11,9 @@ use rayon::prelude::*;
 
 use super::{Env, Extraction, extract_bytes, join_member};
 use crate::messages::Stage;
-use crate::signature::cms::SignedData;
-use crate::signature::{Content, Format, from_signed_data};
+use crate::formats::cms::signed_data::SignedData;
+use super::cms::{Content, from_signed_data};
+use crate::model::signature::Format;
 
 /// Header names that start a message file (.eml, Maildir).
 const HEADER_NAMES: [&str; 22] = [
@@ -325,7 +326,7 @@ fn opaque(part: &mail_parser::MessagePart<'_>, bytes: &[u8], label: &str, depth:
     let bytes = unarmoured(bytes);
     match SignedData::parse(&bytes) {
         Ok(sd) => opaque_signed_data(&sd, label, depth, env, out),
-        Err(crate::signature::cms::CmsError::NotSignedData(oid)) if oid.starts_with("1.2.840.113549.1.7.3") => {
+        Err(crate::formats::cms::signed_data::CmsError::NotSignedData(oid)) if oid.starts_with("1.2.840.113549.1.7.3") => {
             out.problem(label, Stage::Mail, "S/MIME encrypted part (enveloped-data): its content and any signature inside cannot be read without the recipient's key")
         }
         Err(e) => out.problem(label, Stage::Cms, format!("application/pkcs7-mime part is not a readable signed-data: {e}")),

@@ -4,7 +4,7 @@
 //! transform). Written once, small, and tested against libxml2's xmllint
 //! and xmlsec1-made signatures (tests/xml.rs).
 
-use super::{Child, Doc, XML_NS};
+use super::tree::{Child, Doc, XML_NS};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Method {

@@ -1,7 +1,5 @@
 //! Signatures out of a CMS SignedData: one per SignerInfo, verified.
 
-pub mod cms;
-
 use std::sync::Arc;
 
 use crate::asn1::{ber, oids};
@@ -9,9 +7,9 @@ use crate::asn1::{ber, oids};
 use time::OffsetDateTime;
 
 use crate::cert::Cert;
-pub use crate::model::signature::{Format, Integrity, Kind, Signature, TimeSource};
-pub use crate::verify::cms::Content;
-use cms::{SignedData, SignerId, SignerInfo};
+use super::signed_data::{SignedData, SignerId, SignerInfo};
+use super::verify::Content;
+use crate::model::signature::{Format, Integrity, Kind, Signature, TimeSource};
 
 /// One Signature per SignerInfo of a parsed SignedData, each verified
 /// against `content`. Certificates that fail to parse are noted, not
@@ -52,11 +50,11 @@ pub fn from_signed_data(sd: &SignedData<'_>, format: Format, member: &str, conte
             }
             match (&sig.signer, kind) {
                 (Some(signer), Kind::Signer) => {
-                    let v = crate::verify::cms::verify_signer(sd, si, signer, content);
+                    let v = crate::formats::cms::verify::verify_signer(sd, si, signer, content);
                     sig.set_integrity(v.integrity, v.reason);
                 }
                 (Some(_), Kind::DocTimestamp) => match content {
-                    Content::Bytes(parts) => match crate::verify::cms::verify_timestamp_token(sd, parts) {
+                    Content::Bytes(parts) => match crate::formats::cms::verify::verify_timestamp_token(sd, parts) {
                         Ok(_) => sig.set_integrity(Integrity::Valid, "timestamp imprint and token signature verified".into()),
                         Err(e) => sig.set_integrity(Integrity::Invalid, e),
                     },
@@ -77,12 +75,12 @@ pub fn from_signed_data(sd: &SignedData<'_>, format: Format, member: &str, conte
 /// signature value.
 fn signature_timestamp(si: &SignerInfo<'_>) -> Option<Result<OffsetDateTime, String>> {
     let token = si.unsigned_attr(&oids::SIGNATURE_TIMESTAMP).into_iter().next()?;
-    Some(SignedData::parse(token.raw).map_err(|e| e.to_string()).and_then(|t| crate::verify::cms::verify_timestamp_token(&t, &[&si.signature])))
+    Some(SignedData::parse(token.raw).map_err(|e| e.to_string()).and_then(|t| crate::formats::cms::verify::verify_timestamp_token(&t, &[&si.signature])))
 }
 
 fn signing_time(si: &SignerInfo<'_>, sd: &SignedData<'_>, kind: Kind) -> Option<(OffsetDateTime, TimeSource)> {
     if kind == Kind::DocTimestamp {
-        return cms::tst_gen_time(sd).map(|t| (t, TimeSource::Timestamp));
+        return super::signed_data::tst_gen_time(sd).map(|t| (t, TimeSource::Timestamp));
     }
     si.signing_time().map(|t| (t, TimeSource::SigningTime)).or_else(|| si.timestamp_time().map(|t| (t, TimeSource::Timestamp)))
 }

@@ -13,11 +13,11 @@ use std::io::{Cursor, Read};
 
 use ::zip::ZipArchive;
 
-use super::xmldsig::{self, Parts};
+use super::xml::{self, Parts};
 use super::{DocKind, Env, Extraction, extract_bytes, sniff};
 use crate::messages::Stage;
-use crate::signature::Format;
-use crate::xml::Doc;
+use crate::model::signature::Format;
+use super::xml::tree::Doc;
 
 type Archive<'a> = ZipArchive<Cursor<&'a [u8]>>;
 
@@ -76,7 +76,7 @@ pub fn extract(bytes: &[u8], depth: usize, env: &Env<'_>) -> Extraction {
             }
         };
         let file_name = name.rsplit('/').next().unwrap_or(&name).to_owned();
-        let signed_xml = sniff(&data[..data.len().min(8192)], &file_name) == Some(DocKind::Xml) && memchr::memmem::find(&data, xmldsig::MARKER).is_some();
+        let signed_xml = sniff(&data[..data.len().min(8192)], &file_name) == Some(DocKind::Xml) && memchr::memmem::find(&data, xml::MARKER).is_some();
         if signed_xml {
             out.absorb(&name, package.verify_signature_part(&name, &data));
         } else {
@@ -199,7 +199,7 @@ impl<'a, 'e> Package<'a, 'e> {
             Kind::Plain => Format::Xml,
         };
         let parts = PartsOf { package: self, base: parent(name).to_owned() };
-        let mut found = xmldsig::extract(data, format, Some(&parts));
+        let mut found = xml::extract(data, format, Some(&parts));
         if self.kind == Kind::Ooxml && !self.linked_signatures.contains(name) {
             for s in &mut found.signatures {
                 s.notes.push("this signature part is not linked from the package's digital-signature origin: Office does not show it".into());

@@ -11,7 +11,7 @@ use std::collections::{BTreeSet, HashSet};
 
 use lopdf::{Dictionary, Document, Object, ObjectId};
 
-use crate::extract::pdf::{dict_of, is_sig_field, name};
+use crate::formats::pdf::{dict_of, is_sig_field, name};
 
 /// The two signed byte ranges of a well-formed /ByteRange.
 #[derive(Debug)]
@@ -45,7 +45,7 @@ pub fn signed_ranges<'a>(bytes: &'a [u8], br: &[i64], contents: &[u8]) -> Result
     }
     let gap = &bytes[b..c];
     let hex = gap.strip_prefix(b"<").and_then(|g| g.strip_suffix(b">"));
-    match hex.and_then(crate::extract::pdf_raw::decode_hex) {
+    match hex.and_then(crate::formats::pdf::raw::decode_hex) {
         Some(value) if value == contents => {}
         Some(_) => return Err("the unsigned gap of /ByteRange holds another signature value than this one".into()),
         None => return Err("the unsigned gap of /ByteRange holds more than the /Contents hex string (unsigned data could hide there)".into()),

@@ -2,12 +2,11 @@
 //! Each extractor is lenient (real files are messy) and reports what it
 //! could not read as problems, never by failing the whole item.
 
-pub mod cms_file;
+pub mod cms;
 pub mod mail;
 pub mod msg;
 pub mod pdf;
-pub mod pdf_raw;
-pub mod xmldsig;
+pub mod xml;
 pub mod zip;
 
 use std::cell::Cell;
@@ -15,7 +14,7 @@ use std::cell::Cell;
 use crate::messages::Stage;
 use crate::asn1::oids;
 use crate::model::extraction::{Extraction, join_member};
-use crate::signature::Format;
+use crate::model::signature::Format;
 
 /// What a file looks like, decided from its first bytes (and name).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,11 +146,11 @@ pub struct Env<'a> {
     /// Bytes still allowed to be unpacked for this top-level file.
     pub budget: Cell<u64>,
     /// Finds the data of a detached signature given as the top-level file.
-    pub detached: Option<&'a dyn Fn() -> cms_file::Detached>,
+    pub detached: Option<&'a dyn Fn() -> cms::Detached>,
 }
 
 impl<'a> Env<'a> {
-    pub fn new(limits: Limits, detached: Option<&'a dyn Fn() -> cms_file::Detached>) -> Env<'a> {
+    pub fn new(limits: Limits, detached: Option<&'a dyn Fn() -> cms::Detached>) -> Env<'a> {
         Env { limits, budget: Cell::new(limits.max_unpacked_bytes), detached }
     }
 
@@ -207,8 +206,8 @@ fn extract_kind(kind: DocKind, bytes: &[u8], name: &str, depth: usize, env: &Env
         }
         DocKind::Pdf => pdf::extract(bytes),
         DocKind::Cms(enc) => {
-            let missing = || cms_file::Detached::NotFound("detached signature inside a container: its signed data is not identified".into());
-            cms_file::extract(bytes, enc, if depth == 0 { env.detached.unwrap_or(&missing) } else { &missing })
+            let missing = || cms::Detached::NotFound("detached signature inside a container: its signed data is not identified".into());
+            cms::extract(bytes, enc, if depth == 0 { env.detached.unwrap_or(&missing) } else { &missing })
         }
         DocKind::Mail => mail::extract_message(bytes, depth, env),
         DocKind::Mbox => mail::extract_mbox(std::io::Cursor::new(bytes), depth, env),
@@ -216,8 +215,8 @@ fn extract_kind(kind: DocKind, bytes: &[u8], name: &str, depth: usize, env: &Env
         DocKind::Tnef => msg::extract_tnef(bytes, depth, env),
         DocKind::Zip => zip::extract(bytes, depth, env),
         // The cheap test: no XMLDSig namespace, no signature.
-        DocKind::Xml if memchr::memmem::find(bytes, xmldsig::MARKER).is_none() => return out,
-        DocKind::Xml => xmldsig::extract(bytes, Format::Xml, None),
+        DocKind::Xml if memchr::memmem::find(bytes, xml::MARKER).is_none() => return out,
+        DocKind::Xml => xml::extract(bytes, Format::Xml, None),
     };
     out.absorb("", inner);
     out

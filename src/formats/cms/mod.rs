@@ -3,10 +3,17 @@
 
 use std::borrow::Cow;
 
+pub mod signed_data;
+pub mod signers;
+pub mod verify;
+
+pub use signers::{find_signer, from_signed_data};
+pub use verify::Content;
+
 use super::{CmsEncoding, Extraction};
 use crate::messages::Stage;
-use crate::signature::cms::{CmsError, SignedData};
-use crate::signature::{Content, Format, Signature, from_signed_data};
+use crate::formats::cms::signed_data::{CmsError, SignedData};
+use crate::model::signature::{Format, Signature};
 
 /// The data a detached signature signs, as the caller found it (the file
 /// beside `x.pdf.p7s` is `x.pdf`).

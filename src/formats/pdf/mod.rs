@@ -11,18 +11,19 @@ use std::sync::Arc;
 use lopdf::{Dictionary, Document, Object, ObjectId};
 use time::OffsetDateTime;
 
+pub mod raw;
+pub mod verify;
+
+use self::raw::SigDict;
 use super::Extraction;
-use super::cms_file::signatures_in;
-use super::pdf_raw::{self, SigDict};
+use super::cms::signatures_in;
 use crate::cert::Cert;
 use crate::messages::Stage;
 use crate::asn1::ber::{self, Tlv};
-use crate::signature::{Content, Format, Integrity, Kind, Signature, TimeSource};
+use crate::formats::cms::Content;
+use crate::model::signature::{Format, Integrity, Kind, Signature, TimeSource};
 use crate::crypto::{Algorithm, Hash, Scheme, VerifyError, verify_prehashed};
-use crate::verify::{
-    self,
-    pdf::{SignedRanges, signed_ranges},
-};
+use self::verify::{SignedRanges, signed_ranges};
 
 /// Parent chains longer than this are treated as cycles (E3).
 const MAX_FIELD_DEPTH: usize = 32;
@@ -39,10 +40,10 @@ pub fn extract(bytes: &[u8]) -> Extraction {
     // (`/Encrypt null`, a spoofing trick, is not encryption.)
     let comparable = doc.as_ref().filter(|d| matches!(d.trailer.get(b"Encrypt"), Err(_) | Ok(Object::Null)) || d.encryption_state.is_some());
     let structural: HashSet<Vec<u8>> = dicts.iter().map(|d| d.contents.clone()).collect();
-    let raw = pdf_raw::scan(bytes);
+    let raw = raw::scan(bytes);
     let mut raw_only = 0;
     if raw.skipped_markers > 0 {
-        out.problem("", Stage::Limit, format!("{} more /ByteRange markers than the {} read: file looks crafted", raw.skipped_markers, pdf_raw::MAX_MARKERS));
+        out.problem("", Stage::Limit, format!("{} more /ByteRange markers than the {} read: file looks crafted", raw.skipped_markers, raw::MAX_MARKERS));
     }
     if raw.unreadable > 0 {
         out.problem(
@@ -275,7 +276,7 @@ fn signatures_of(bytes: &[u8], doc: Option<&Document>, d: &SigDict, member: &str
         }
     } else {
         match signatures_in(&d.contents, Format::Pdf, member, content) {
-            Ok(super::cms_file::Embedded { signatures: mut sigs, consumed, econtent }) => {
+            Ok(super::cms::Embedded { signatures: mut sigs, consumed, econtent }) => {
                 let padding = &d.contents[consumed.min(d.contents.len())..];
                 if padding.iter().any(|&b| b != 0) {
                     for s in &mut sigs {
@@ -295,7 +296,7 @@ fn signatures_of(bytes: &[u8], doc: Option<&Document>, d: &SigDict, member: &str
         }
     };
     let known = matches!(sub_filter.as_str(), "adbe.pkcs7.detached" | "adbe.pkcs7.sha1" | "ETSI.CAdES.detached" | "ETSI.RFC3161" | "adbe.x509.rsa_sha1");
-    let after = ranges.as_ref().ok().map(|r| (r.end, verify::pdf::after_signing(bytes, r.end, doc)));
+    let after = ranges.as_ref().ok().map(|r| (r.end, verify::after_signing(bytes, r.end, doc)));
     for s in &mut sigs {
         if d.dict_type.as_deref() == Some("DocTimeStamp") || sub_filter == "ETSI.RFC3161" {
             s.kind = Kind::DocTimestamp;

@@ -3,7 +3,6 @@
 //! entities never expanded beyond the predefined ones and character
 //! references (no DTD processing, so no XXE and no entity bombs).
 
-pub mod c14n;
 
 use quick_xml::events::Event;
 

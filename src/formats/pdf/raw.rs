@@ -103,7 +103,7 @@ fn field_name_of(bytes: &[u8], (n, g): (u32, u16)) -> Option<String> {
         let start = memmem::rfind(&bytes[lo..pos], b"obj").map_or(lo, |p| lo + p + 3);
         let end = memmem::find(&bytes[pos..(pos + 2048).min(bytes.len())], b"endobj").map_or((pos + 2048).min(bytes.len()), |p| pos + p);
         if let Some(t) = literal_after_key(&bytes[start..end], b"/T") {
-            return Some(crate::extract::pdf::pdf_text(&t));
+            return Some(crate::formats::pdf::pdf_text(&t));
         }
     }
     None

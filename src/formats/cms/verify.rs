@@ -6,9 +6,9 @@
 //! the signed bytes in as slices; nothing here knows where they came from.
 
 use crate::cert::Cert;
-use crate::signature::Integrity;
+use crate::model::signature::Integrity;
 use crate::asn1::ber::{Tlv, tag};
-use crate::signature::cms::{SignedData, SignerInfo, tst_gen_time};
+use crate::formats::cms::signed_data::{SignedData, SignerInfo, tst_gen_time};
 use crate::asn1::oids;
 use crate::crypto::{Algorithm, Hash, VerifyError, verify_message, verify_prehashed};
 use time::OffsetDateTime;
@@ -164,7 +164,7 @@ pub fn verify_timestamp_token(token: &SignedData<'_>, stamped: &[&[u8]]) -> Resu
     }
     let si = token.signer_infos.first().ok_or("timestamp token without a signer")?;
     let certs: Vec<std::sync::Arc<Cert>> = token.certificates.iter().filter_map(|c| Cert::from_der(c).ok().map(std::sync::Arc::new)).collect();
-    let tsa = crate::signature::find_signer(&si.sid, &certs).ok_or("timestamp authority certificate not embedded")?;
+    let tsa = crate::formats::cms::find_signer(&si.sid, &certs).ok_or("timestamp authority certificate not embedded")?;
     let v = verify_signer(token, si, &tsa, Content::Missing("no detached content"));
     if v.integrity != Integrity::Valid {
         return Err(format!("timestamp token: {}", v.reason));
