@@ -22,6 +22,7 @@ pub mod cert;
 pub mod classify;
 pub mod cli;
 pub mod crypto;
+pub mod fetch;
 pub mod formats;
 pub mod history;
 pub mod inspect;
@@ -33,3 +34,6 @@ pub mod scan;
 pub mod source;
 pub mod trust;
 pub mod uri;
+
+/// This build's version, as runs and reports record it.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -45,7 +45,7 @@ fn run_scan(args: &ScanArgs) -> Result<u8, String> {
     // The history is locked and its cache read while the rules load.
     let mut session = match args.db_path() {
         Some(db) => {
-            let key = format!("sigaudit {} stored {} {:?} {:?}", report::VERSION, history::stored::VERSION, opts.limits, opts.unpack);
+            let key = format!("sigaudit {} stored {} {:?} {:?}", sigaudit::VERSION, history::stored::VERSION, opts.limits, opts.unpack);
             Some(Session::open(&db, std::time::Duration::from_secs(args.wait), key, args.full)?)
         }
         None => None,
@@ -220,7 +220,7 @@ fn run_rules_check(dir: Option<&std::path::Path>) -> Result<u8, String> {
 fn run_fetch(rules_dir: Option<&std::path::Path>, out: Option<std::path::PathBuf>) -> Result<u8, String> {
     let rules = sigaudit::rules::Rules::load(rules_dir).map_err(|d| d.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n"))?;
     let out = out.or_else(cli::default_anchor_dir).ok_or("no --out given and no home folder to default to")?;
-    let report = sigaudit::rules::fetch::fetch_anchors(&rules, &out).map_err(|e| format!("{e:#}"))?;
+    let report = sigaudit::fetch::fetch_anchors(&rules, &out).map_err(|e| format!("{e:#}"))?;
     for (file, ca) in &report.saved {
         println!("saved {} ({ca})", out.join(file).display());
     }

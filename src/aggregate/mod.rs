@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::model::finding::Finding;
 use crate::rules::{CaClass, Rules, UNASSIGNED_ID};
-use crate::scan::ScanResult;
+use crate::model::result::ScanResult;
 use crate::model::signature::Integrity;
 
 #[derive(Debug, Clone, Default, Serialize)]

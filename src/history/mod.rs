@@ -17,7 +17,7 @@ use std::collections::HashMap;
 
 use time::OffsetDateTime;
 
-use crate::scan::ScanResult;
+use crate::model::result::ScanResult;
 
 pub use sqlite::SqliteStore;
 

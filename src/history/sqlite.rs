@@ -17,10 +17,10 @@ use super::{AuditPoint, CachedFile, Dependency, HistoryError, Result, RunId, Run
 use crate::agency::AgencyRef;
 use crate::model::finding::Finding;
 use crate::messages::{ErrorRow, Stage};
-use crate::report::VERSION;
+use crate::VERSION;
 use crate::model::signature::{Format, Integrity};
 use crate::model::verdict::{CaClass, ChainStatus, ClassifiedBy};
-use crate::scan::{FileTally, ScanResult};
+use crate::model::result::{FileTally, ScanResult};
 
 /// One schema step: SQL, or code where rows must be rewritten.
 enum Migration {

@@ -20,9 +20,8 @@ use crate::aggregate::{self, AgencyRow, Tables};
 use crate::model::rfc3339;
 use crate::history::session::HistoryView;
 use crate::rules::Rules;
-use crate::scan::ScanResult;
+use crate::model::result::ScanResult;
 
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 pub struct ReportInput<'a> {
     pub scan: &'a ScanResult,
@@ -174,7 +173,7 @@ fn write_into(dir: &Path, input: &ReportInput<'_>, t: &Tables) -> anyhow::Result
     let signatures = || -> anyhow::Result<()> { Ok(csv::write(&dir.join("signatures.csv"), &csv::SIGNATURES_HEADER, findings.iter().map(csv::signature_record))?) };
     let index = || -> anyhow::Result<()> {
         let index = html::index(html::IndexInput {
-            version: VERSION,
+            version: crate::VERSION,
             generated: generated.clone(),
             legal: &input.rules.legal,
             tables: t,
@@ -242,7 +241,7 @@ fn summary(input: &ReportInput<'_>, t: &Tables) -> serde_json::Value {
     let scan = input.scan;
     json!({
         "tool": "sigaudit",
-        "version": VERSION,
+        "version": crate::VERSION,
         "started": rfc3339(scan.started),
         "finished": rfc3339(scan.finished),
         "duration_seconds": (scan.finished - scan.started).as_seconds_f64(),

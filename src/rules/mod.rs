@@ -3,7 +3,6 @@
 //! `--rules DIR`.
 
 pub mod cfg;
-pub mod fetch;
 pub mod patterns;
 
 use std::collections::{HashMap, HashSet};

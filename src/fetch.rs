@@ -9,7 +9,7 @@ use std::{collections::BTreeMap, time::Duration};
 #[cfg(feature = "fetch-anchors")]
 use sha2::{Digest, Sha256};
 
-use super::Rules;
+use crate::rules::{PinRef, Rules};
 #[cfg(feature = "fetch-anchors")]
 use crate::trust::anchors::certificates_in;
 
@@ -36,7 +36,7 @@ pub fn fetch_anchors(_rules: &Rules, _out: &Path) -> anyhow::Result<FetchReport>
 pub fn fetch_anchors(rules: &Rules, out: &Path) -> anyhow::Result<FetchReport> {
     std::fs::create_dir_all(out)?;
     let agent = ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(30))).build().new_agent();
-    let mut by_url: BTreeMap<&str, Vec<super::PinRef<'_>>> = BTreeMap::new();
+    let mut by_url: BTreeMap<&str, Vec<PinRef<'_>>> = BTreeMap::new();
     let mut report = FetchReport::default();
     for p in rules.catalogue.pins() {
         match &p.pin.download {
