@@ -298,3 +298,30 @@ fn the_schema_is_versioned_and_a_newer_database_is_refused() {
     assert_eq!(code(&refused), 1);
     assert!(text(&refused.stderr).contains("newer sigaudit"), "{}", text(&refused.stderr));
 }
+
+/// tests/fixtures/history-v2/sigaudit.db: a schema-2 history made by the
+/// release before typed findings (sigaudit 0.1.0 at 379b639, scanning the
+/// samples' Sở Tư pháp and Sở Xây dựng folders), with the report tables
+/// that release wrote beside it. Upgraded in place, it rebuilds exactly
+/// those tables, and the next scan records its run on top.
+#[test]
+fn a_history_from_the_previous_release_upgrades_and_reports_the_same() {
+    let fixture = root().join("tests/fixtures/history-v2");
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("sigaudit.db");
+    std::fs::copy(fixture.join("sigaudit.db"), &db_path).unwrap();
+    let rebuilt = dir.path().join("rebuilt");
+    let out = run(bin().current_dir(root()).args(["report", "--db"]).arg(&db_path).arg("--out").arg(&rebuilt).args(["--rules", &samples_rules()]));
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    assert_eq!(db(&db_path).query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0)).unwrap(), 3);
+    for t in ["signatures.csv", "agencies.csv", "trend.csv"] {
+        assert_eq!(text(&std::fs::read(rebuilt.join(t)).unwrap()), text(&std::fs::read(fixture.join(t)).unwrap()), "{t}");
+    }
+    check_report(&rebuilt);
+    let sources = ["samples/share/Sở Tư pháp", "samples/share/Sở Xây dựng"];
+    let rescan = dir.path().join("rescan");
+    let out = run(bin().current_dir(root()).arg("scan").args(sources).args(["--rules", &samples_rules(), "--db"]).arg(&db_path).arg("--out").arg(&rescan));
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    let runs: i64 = db(&db_path).query_row("SELECT count(*) FROM runs WHERE finished IS NOT NULL", [], |r| r.get(0)).unwrap();
+    assert_eq!(runs, 2);
+}

@@ -92,13 +92,19 @@ const MIGRATIONS: &[Migration] = &[
     // 2: each distinct finding stored once, runs list theirs: a monthly
     // rescan adds a row per signature, not every column again.
     Migration::Code(store_findings_once),
+    Migration::Sql(TYPED_FINDINGS),
 ];
 
-/// The columns of a finding, as in `signatures.csv`.
-const FINDING_COLUMNS: [&str; 23] = crate::report::csv::SIGNATURES_HEADER;
+/// The text columns of a finding in schemas 1 and 2. Frozen: these are
+/// what those schemas hold, whatever the reports' columns become.
+const FINDING_COLUMNS_V2: [&str; 23] = [
+    "agency_id", "agency_name", "file", "member", "format", "signed_at", "signer_cn", "signer_org", "signer_serial", "signer_sha256", "signer_not_before",
+    "signer_not_after", "issuer_cn", "root_cn", "ca_id", "ca_name", "ca_class", "classified_by", "chain", "integrity", "modified_after_signing",
+    "cert_valid_at_signing", "notes",
+];
 
 fn store_findings_once(tx: &rusqlite::Transaction<'_>) -> Result<()> {
-    let columns = FINDING_COLUMNS.map(|c| format!("{c} TEXT NOT NULL")).join(", ");
+    let columns = FINDING_COLUMNS_V2.map(|c| format!("{c} TEXT NOT NULL")).join(", ");
     tx.execute_batch(&format!(
         "CREATE TABLE findings (id INTEGER PRIMARY KEY, digest BLOB NOT NULL UNIQUE, {columns});
          CREATE TABLE run_findings (
@@ -109,7 +115,8 @@ fn store_findings_once(tx: &rusqlite::Transaction<'_>) -> Result<()> {
          ) WITHOUT ROWID;"
     ))?;
     {
-        let mut old = tx.prepare(&format!("SELECT run_id, {} FROM signatures ORDER BY rowid", FINDING_COLUMNS.join(", ")))?;
+        let mut old = tx.prepare(&format!("SELECT run_id, {} FROM signatures ORDER BY rowid", FINDING_COLUMNS_V2.join(", ")))?;
+        let insert = format!("INSERT INTO findings (digest, {}) VALUES (?1, {})", FINDING_COLUMNS_V2.join(", "), (2..=24).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", "));
         let mut rows = old.query([])?;
         let mut seq: HashMap<RunId, i64> = HashMap::new();
         while let Some(r) = rows.next()? {
@@ -118,13 +125,24 @@ fn store_findings_once(tx: &rusqlite::Transaction<'_>) -> Result<()> {
             for (i, v) in record.iter_mut().enumerate() {
                 *v = r.get(i + 1)?;
             }
+            let digest = digest_of(&record);
+            let known: Option<i64> = tx.prepare_cached("SELECT id FROM findings WHERE digest = ?1")?.query_row([&digest], |r| r.get(0)).optional()?;
+            let id = match known {
+                Some(id) => id,
+                None => {
+                    let mut values: Vec<&dyn rusqlite::ToSql> = vec![&digest];
+                    values.extend(record.iter().map(|v| v as &dyn rusqlite::ToSql));
+                    tx.prepare_cached(&insert)?.execute(values.as_slice())?;
+                    tx.last_insert_rowid()
+                }
+            };
             let n = seq.entry(run).or_default();
-            put_finding(tx, run, *n, &record)?;
+            tx.prepare_cached("INSERT INTO run_findings (run_id, seq, finding_id) VALUES (?1, ?2, ?3)")?.execute(params![run, *n, id])?;
             *n += 1;
         }
     }
     // The old name stays readable for anyone's own queries.
-    let selected = FINDING_COLUMNS.map(|c| format!("f.{c}")).join(", ");
+    let selected = FINDING_COLUMNS_V2.map(|c| format!("f.{c}")).join(", ");
     tx.execute_batch(&format!(
         "DROP TABLE signatures;
          CREATE VIEW signatures AS SELECT r.run_id, {selected} FROM run_findings r JOIN findings f ON f.id = r.finding_id;"
@@ -132,9 +150,43 @@ fn store_findings_once(tx: &rusqlite::Transaction<'_>) -> Result<()> {
     Ok(())
 }
 
+/// 3: findings in typed columns: no signing time is NULL, the two
+/// true/false columns are INTEGER (NULL when not applicable). The digests
+/// stay: they are computed over the same canonical text ([`canonical`]).
+/// The `signatures` view keeps the text shape it always had.
+const TYPED_FINDINGS: &str = "
+    CREATE TABLE findings_typed (
+        id INTEGER PRIMARY KEY,
+        digest BLOB NOT NULL UNIQUE,
+        agency_id TEXT NOT NULL, agency_name TEXT NOT NULL, file TEXT NOT NULL, member TEXT NOT NULL,
+        format TEXT NOT NULL, signed_at TEXT, signer_cn TEXT NOT NULL, signer_org TEXT NOT NULL,
+        signer_serial TEXT NOT NULL, signer_sha256 TEXT NOT NULL, signer_not_before TEXT NOT NULL,
+        signer_not_after TEXT NOT NULL, issuer_cn TEXT NOT NULL, root_cn TEXT NOT NULL, ca_id TEXT NOT NULL,
+        ca_name TEXT NOT NULL, ca_class TEXT NOT NULL, classified_by TEXT NOT NULL, chain TEXT NOT NULL,
+        integrity TEXT NOT NULL, modified_after_signing INTEGER, cert_valid_at_signing INTEGER, notes TEXT NOT NULL
+    );
+    INSERT INTO findings_typed SELECT id, digest, agency_id, agency_name, file, member, format, NULLIF(signed_at, ''),
+        signer_cn, signer_org, signer_serial, signer_sha256, signer_not_before, signer_not_after, issuer_cn, root_cn,
+        ca_id, ca_name, ca_class, classified_by, chain, integrity,
+        CASE modified_after_signing WHEN 'true' THEN 1 WHEN 'false' THEN 0 END,
+        CASE cert_valid_at_signing WHEN 'true' THEN 1 WHEN 'false' THEN 0 END, notes
+    FROM findings;
+    DROP VIEW signatures;
+    DROP TABLE findings;
+    ALTER TABLE findings_typed RENAME TO findings;
+    CREATE VIEW signatures AS SELECT r.run_id, f.agency_id, f.agency_name, f.file, f.member, f.format,
+        COALESCE(f.signed_at, '') AS signed_at, f.signer_cn, f.signer_org, f.signer_serial, f.signer_sha256,
+        f.signer_not_before, f.signer_not_after, f.issuer_cn, f.root_cn, f.ca_id, f.ca_name, f.ca_class,
+        f.classified_by, f.chain, f.integrity,
+        CASE f.modified_after_signing WHEN 1 THEN 'true' WHEN 0 THEN 'false' ELSE '' END AS modified_after_signing,
+        CASE f.cert_valid_at_signing WHEN 1 THEN 'true' WHEN 0 THEN 'false' ELSE '' END AS cert_valid_at_signing,
+        f.notes
+    FROM run_findings r JOIN findings f ON f.id = r.finding_id;
+";
+
 /// Identifies a finding by every column (length-prefixed, so that no two
 /// different rows share a digest by moving text between columns).
-fn finding_digest(record: &[String; 23]) -> Vec<u8> {
+fn digest_of(record: &[String; 23]) -> Vec<u8> {
     let mut h = Sha256::new();
     for v in record {
         h.update((v.len() as u64).to_le_bytes());
@@ -143,20 +195,83 @@ fn finding_digest(record: &[String; 23]) -> Vec<u8> {
     h.finalize().to_vec()
 }
 
-/// Adds `record` as the `seq`th finding of `run`, storing it only if no
-/// run has had it before.
-fn put_finding(tx: &rusqlite::Transaction<'_>, run: RunId, seq: i64, record: &[String; 23]) -> Result<()> {
-    let digest = finding_digest(record);
+/// The text a finding's digest is computed over, column by column as
+/// schema 2 held them. Frozen: changing it changes every digest, so it
+/// would need a migration.
+fn canonical(f: &Finding) -> [String; 23] {
+    let flag = |b: Option<bool>| match b {
+        Some(true) => "true",
+        Some(false) => "false",
+        None => "",
+    };
+    [
+        f.agency_id.clone(),
+        f.agency_name.clone(),
+        f.file.clone(),
+        f.member.clone(),
+        f.format.as_str().into(),
+        f.signed_at.clone().unwrap_or_default(),
+        f.signer_cn.clone(),
+        f.signer_org.clone(),
+        f.signer_serial.clone(),
+        f.signer_sha256.clone(),
+        f.signer_not_before.clone(),
+        f.signer_not_after.clone(),
+        f.issuer_cn.clone(),
+        f.root_cn.clone(),
+        f.ca_id.clone(),
+        f.ca_name.clone(),
+        f.ca_class.as_str().into(),
+        f.classified_by.as_str().into(),
+        f.chain.as_str().into(),
+        f.integrity.as_str().into(),
+        flag(f.modified_after_signing).into(),
+        flag(f.cert_valid_at_signing).into(),
+        f.notes.clone(),
+    ]
+}
+
+/// The typed columns of `findings` (schema 3), in the order [`put_finding`] binds them.
+const FINDING_COLUMNS: &str = "agency_id, agency_name, file, member, format, signed_at, signer_cn, signer_org, signer_serial, signer_sha256, \
+    signer_not_before, signer_not_after, issuer_cn, root_cn, ca_id, ca_name, ca_class, classified_by, chain, integrity, \
+    modified_after_signing, cert_valid_at_signing, notes";
+
+/// Adds `f` as the `seq`th finding of `run`, storing it only if no run has
+/// had it before.
+fn put_finding(tx: &rusqlite::Transaction<'_>, run: RunId, seq: i64, f: &Finding) -> Result<()> {
+    let digest = digest_of(&canonical(f));
     let known: Option<i64> = tx.prepare_cached("SELECT id FROM findings WHERE digest = ?1")?.query_row([&digest], |r| r.get(0)).optional()?;
     let id = match known {
         Some(id) => id,
         None => {
-            static INSERT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-                format!("INSERT INTO findings (digest, {}) VALUES (?1, {})", FINDING_COLUMNS.join(", "), (2..=24).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", "))
-            });
-            let mut values: Vec<&dyn rusqlite::ToSql> = vec![&digest];
-            values.extend(record.iter().map(|v| v as &dyn rusqlite::ToSql));
-            tx.prepare_cached(&INSERT)?.execute(values.as_slice())?;
+            static INSERT: std::sync::LazyLock<String> =
+                std::sync::LazyLock::new(|| format!("INSERT INTO findings (digest, {FINDING_COLUMNS}) VALUES (?1, {})", (2..=24).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ")));
+            tx.prepare_cached(&INSERT)?.execute(params![
+                digest,
+                f.agency_id,
+                f.agency_name,
+                f.file,
+                f.member,
+                f.format.as_str(),
+                f.signed_at,
+                f.signer_cn,
+                f.signer_org,
+                f.signer_serial,
+                f.signer_sha256,
+                f.signer_not_before,
+                f.signer_not_after,
+                f.issuer_cn,
+                f.root_cn,
+                f.ca_id,
+                f.ca_name,
+                f.ca_class.as_str(),
+                f.classified_by.as_str(),
+                f.chain.as_str(),
+                f.integrity.as_str(),
+                f.modified_after_signing,
+                f.cert_valid_at_signing,
+                f.notes,
+            ])?;
             tx.last_insert_rowid()
         }
     };
@@ -195,15 +310,27 @@ fn migrate(conn: &mut Connection) -> Result<()> {
     if version > known {
         return Err(HistoryError::TooNew { found: version, known });
     }
+    if version == known {
+        return Ok(());
+    }
+    // SQLite's way to rebuild a table others refer to: foreign keys off
+    // (only possible outside a transaction), each step in its own
+    // transaction, then every reference checked before they are back on.
+    conn.pragma_update(None, "foreign_keys", "OFF")?;
     for (i, step) in MIGRATIONS.iter().enumerate().skip(version as usize) {
         let tx = conn.transaction()?;
         match step {
             Migration::Sql(sql) => tx.execute_batch(sql)?,
             Migration::Code(run) => run(&tx)?,
         }
+        let broken: Option<String> = tx.query_row("PRAGMA foreign_key_check", [], |r| r.get(0)).optional()?;
+        if let Some(table) = broken {
+            return Err(HistoryError::Damaged(format!("schema step {} left rows of {table} pointing nowhere", i + 1)));
+        }
         tx.pragma_update(None, "user_version", i as i64 + 1)?;
         tx.commit()?;
     }
+    conn.pragma_update(None, "foreign_keys", "ON")?;
     Ok(())
 }
 
@@ -280,7 +407,7 @@ impl Store for SqliteStore {
         }
         {
             for (seq, f) in result.findings.iter().enumerate() {
-                put_finding(&tx, run, seq as i64, &crate::report::csv::signature_record(f))?;
+                put_finding(&tx, run, seq as i64, f)?;
             }
             let mut err_stmt = tx.prepare("INSERT INTO errors (run_id, file, member, stage, error, agency_id, agency_name) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?;
             for (e, a) in &result.errors {
@@ -393,7 +520,7 @@ impl Store for SqliteStore {
 
     fn load_signings(&self, run: RunId) -> Result<Vec<Signing>> {
         let mut stmt = self.conn.prepare(
-            "SELECT f.agency_id, f.agency_name, f.signer_cn, f.signed_at, f.file, f.member, f.ca_class, f.ca_name
+            "SELECT f.agency_id, f.agency_name, f.signer_cn, COALESCE(f.signed_at, ''), f.file, f.member, f.ca_class, f.ca_name
              FROM run_findings r JOIN findings f ON f.id = r.finding_id WHERE r.run_id = ?1 ORDER BY r.seq",
         )?;
         let rows = stmt.query_map([run], |r| {
@@ -439,24 +566,127 @@ impl Store for SqliteStore {
 
 impl SqliteStore {
     fn load_findings_of(&self, run: RunId) -> Result<Vec<Finding>> {
-        let columns = FINDING_COLUMNS.map(|c| format!("f.{c}")).join(", ");
+        let columns = FINDING_COLUMNS.split(", ").map(|c| format!("f.{}", c.trim())).collect::<Vec<_>>().join(", ");
         let mut stmt = self.conn.prepare(&format!("SELECT {columns} FROM run_findings r JOIN findings f ON f.id = r.finding_id WHERE r.run_id = ?1 ORDER BY r.seq"))?;
-        let records = stmt
-            .query_map([run], |r| {
-                let mut record: [String; 23] = Default::default();
-                for (i, v) in record.iter_mut().enumerate() {
-                    *v = r.get(i)?;
-                }
-                Ok(record)
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        records.iter().map(finding_from_record).collect::<std::result::Result<Vec<_>, _>>().map_err(HistoryError::Damaged)
+        let rows = stmt.query_map([run], |r| {
+            let text = |i: usize| r.get::<_, String>(i);
+            Ok((
+                [text(0)?, text(1)?, text(2)?, text(3)?, text(6)?, text(7)?, text(8)?, text(9)?, text(10)?, text(11)?, text(12)?, text(13)?, text(14)?, text(15)?, text(22)?],
+                [text(4)?, text(16)?, text(17)?, text(18)?, text(19)?],
+                r.get::<_, Option<String>>(5)?,
+                (r.get::<_, Option<bool>>(20)?, r.get::<_, Option<bool>>(21)?),
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let ([agency_id, agency_name, file, member, signer_cn, signer_org, signer_serial, signer_sha256, signer_not_before, signer_not_after, issuer_cn, root_cn, ca_id, ca_name, notes], [format, ca_class, classified_by, chain, integrity], signed_at, (modified_after_signing, cert_valid_at_signing)) = row?;
+            let damaged = HistoryError::Damaged;
+            out.push(Finding {
+                agency_id,
+                agency_name,
+                file,
+                member,
+                format: parse("format", &format, &[Format::Pdf, Format::Cms, Format::Smime, Format::Xml, Format::Ooxml, Format::Odf].map(|f| (f, f.as_str()))).map_err(damaged)?,
+                signed_at,
+                signer_cn,
+                signer_org,
+                signer_serial,
+                signer_sha256,
+                signer_not_before,
+                signer_not_after,
+                issuer_cn,
+                root_cn,
+                ca_id,
+                ca_name,
+                ca_class: parse("ca_class", &ca_class, &CaClass::ALL.map(|c| (c, c.as_str()))).map_err(damaged)?,
+                classified_by: parse("classified_by", &classified_by, &[ClassifiedBy::Chain, ClassifiedBy::Dn].map(|c| (c, c.as_str()))).map_err(damaged)?,
+                chain: parse("chain", &chain, &[ChainStatus::Verified, ChainStatus::Incomplete, ChainStatus::DnOnly, ChainStatus::Broken].map(|c| (c, c.as_str()))).map_err(damaged)?,
+                integrity: parse("integrity", &integrity, &[Integrity::Valid, Integrity::Invalid, Integrity::Unknown].map(|i| (i, i.as_str()))).map_err(damaged)?,
+                modified_after_signing,
+                cert_valid_at_signing,
+                notes,
+            });
+        }
+        Ok(out)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn sample_finding(signed_at: Option<&str>, modified: Option<bool>, valid: Option<bool>) -> Finding {
+        Finding {
+            agency_id: "000.05.07.G11".into(),
+            agency_name: "Sở Y tế".into(),
+            file: "share/Sở Y tế/QĐ 12.pdf".into(),
+            member: "Signature1".into(),
+            format: Format::Pdf,
+            signed_at: signed_at.map(str::to_owned),
+            signer_cn: "Nguyễn Văn A".into(),
+            signer_org: "Sở Y tế".into(),
+            signer_serial: "0a1b".into(),
+            signer_sha256: "ab".repeat(32),
+            signer_not_before: "2024-01-01T00:00:00Z".into(),
+            signer_not_after: "2027-01-01T00:00:00Z".into(),
+            issuer_cn: "VNPT-CA SHA2".into(),
+            root_cn: "Vietnam National Root CA".into(),
+            ca_id: "vnpt-ca".into(),
+            ca_name: "VNPT-CA".into(),
+            ca_class: CaClass::Commercial,
+            classified_by: ClassifiedBy::Dn,
+            chain: ChainStatus::Incomplete,
+            integrity: Integrity::Valid,
+            modified_after_signing: modified,
+            cert_valid_at_signing: valid,
+            notes: "a; b".into(),
+        }
+    }
+
+    /// A version-2 history (findings as text) becomes typed: the same
+    /// findings read back, and the digests still find them (an unchanged
+    /// rescan after the upgrade stores nothing new).
+    #[test]
+    fn a_version_2_history_reads_back_typed_and_keeps_its_digests() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v2.db");
+        let findings = [sample_finding(Some("2025-03-01T08:00:00Z"), Some(false), Some(true)), sample_finding(None, None, None), sample_finding(Some("2025-03-02T08:00:00Z"), Some(true), Some(false))];
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            let tx = conn.transaction().unwrap();
+            let Migration::Sql(v1) = &MIGRATIONS[0] else { unreachable!() };
+            tx.execute_batch(v1).unwrap();
+            store_findings_once(&tx).unwrap();
+            tx.execute("INSERT INTO runs (started, sources, rules_digest, tool_version) VALUES ('t', '[]', '', 'v')", []).unwrap();
+            let insert = format!("INSERT INTO findings (digest, {}) VALUES (?1, {})", FINDING_COLUMNS_V2.join(", "), (2..=24).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", "));
+            for (seq, f) in findings.iter().enumerate() {
+                let record = canonical(f);
+                let digest = digest_of(&record);
+                let mut values: Vec<&dyn rusqlite::ToSql> = vec![&digest];
+                values.extend(record.iter().map(|v| v as &dyn rusqlite::ToSql));
+                tx.execute(&insert, values.as_slice()).unwrap();
+                tx.execute("INSERT INTO run_findings VALUES (1, ?1, ?2)", params![seq as i64, tx.last_insert_rowid()]).unwrap();
+            }
+            tx.pragma_update(None, "user_version", 2).unwrap();
+            tx.commit().unwrap();
+        }
+        let mut store = SqliteStore::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), 3);
+        let back = store.load_findings_of(1).unwrap();
+        assert_eq!(format!("{back:?}"), format!("{:?}", findings.to_vec()));
+        let null_times: i64 = store.conn.query_row("SELECT count(*) FROM findings WHERE signed_at IS NULL AND modified_after_signing IS NULL", [], |r| r.get(0)).unwrap();
+        assert_eq!(null_times, 1, "typed: no time and not applicable are NULL");
+        let view: (String, String, String) = store.conn.query_row("SELECT signed_at, modified_after_signing, cert_valid_at_signing FROM signatures WHERE member = 'Signature1' AND signed_at = ''", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap();
+        assert_eq!(view, ("".into(), "".into(), "".into()), "the signatures view keeps its text shape");
+        let tx = store.conn.transaction().unwrap();
+        tx.execute("INSERT INTO runs (started, sources, rules_digest, tool_version) VALUES ('t', '[]', '', 'v')", []).unwrap();
+        for (seq, f) in findings.iter().enumerate() {
+            put_finding(&tx, 2, seq as i64, f).unwrap();
+        }
+        tx.commit().unwrap();
+        let distinct: i64 = store.conn.query_row("SELECT count(*) FROM findings", [], |r| r.get(0)).unwrap();
+        assert_eq!(distinct, 3, "the same findings are found by their digests, not stored again");
+    }
 
     /// A version-1 history (findings copied into every run) upgrades to
     /// findings stored once, and reads back the same, in order.
@@ -467,7 +697,7 @@ mod tests {
         let row = |file: &str, class: &str| -> [String; 23] {
             let mut r: [String; 23] = Default::default();
             for (i, v) in r.iter_mut().enumerate() {
-                *v = format!("{}-{i}", FINDING_COLUMNS[i]);
+                *v = format!("{}-{i}", FINDING_COLUMNS_V2[i]);
             }
             (r[2], r[16]) = (file.into(), class.into());
             r
@@ -513,44 +743,4 @@ mod tests {
 /// A value of an enumerated column, by its name as the reports write it.
 fn parse<T: Copy>(column: &str, value: &str, names: &[(T, &str)]) -> std::result::Result<T, String> {
     names.iter().find(|(_, n)| *n == value).map(|(v, _)| *v).ok_or_else(|| format!("{column} {value:?}"))
-}
-
-fn parse_bool(column: &str, value: &str) -> std::result::Result<Option<bool>, String> {
-    match value {
-        "" => Ok(None),
-        "true" => Ok(Some(true)),
-        "false" => Ok(Some(false)),
-        _ => Err(format!("{column} {value:?}")),
-    }
-}
-
-/// The inverse of a signatures.csv row ([`crate::report::csv::signature_record`]),
-/// for findings kept in the scan history.
-fn finding_from_record(r: &[String; 23]) -> std::result::Result<Finding, String> {
-    let s = |i: usize| r[i].clone();
-    Ok(Finding {
-        agency_id: s(0),
-        agency_name: s(1),
-        file: s(2),
-        member: s(3),
-        format: parse("format", &r[4], &[Format::Pdf, Format::Cms, Format::Smime, Format::Xml, Format::Ooxml, Format::Odf].map(|f| (f, f.as_str())))?,
-        signed_at: (!r[5].is_empty()).then(|| s(5)),
-        signer_cn: s(6),
-        signer_org: s(7),
-        signer_serial: s(8),
-        signer_sha256: s(9),
-        signer_not_before: s(10),
-        signer_not_after: s(11),
-        issuer_cn: s(12),
-        root_cn: s(13),
-        ca_id: s(14),
-        ca_name: s(15),
-        ca_class: parse("ca_class", &r[16], &CaClass::ALL.map(|c| (c, c.as_str())))?,
-        classified_by: parse("classified_by", &r[17], &[ClassifiedBy::Chain, ClassifiedBy::Dn].map(|c| (c, c.as_str())))?,
-        chain: parse("chain", &r[18], &[ChainStatus::Verified, ChainStatus::Incomplete, ChainStatus::DnOnly, ChainStatus::Broken].map(|c| (c, c.as_str())))?,
-        integrity: parse("integrity", &r[19], &[Integrity::Valid, Integrity::Invalid, Integrity::Unknown].map(|i| (i, i.as_str())))?,
-        modified_after_signing: parse_bool("modified_after_signing", &r[20])?,
-        cert_valid_at_signing: parse_bool("cert_valid_at_signing", &r[21])?,
-        notes: s(22),
-    })
 }
