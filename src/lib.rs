@@ -31,6 +31,7 @@ pub mod model;
 pub mod report;
 pub mod rules;
 pub mod scan;
+pub mod session;
 pub mod source;
 pub mod trust;
 pub mod uri;

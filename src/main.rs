@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use sigaudit::cli::{self, Cli, Command, RulesCommand, ScanArgs};
-use sigaudit::history::session::Session;
+use sigaudit::session::Session;
 use sigaudit::history::{self, SqliteStore, Store};
 use sigaudit::{inspect, report, scan};
 
@@ -76,7 +76,7 @@ fn run_scan(args: &ScanArgs) -> Result<u8, String> {
         }
         None => None,
     };
-    let (result, visited) = scan::run(&opts, &rules, &anchors, &progress, cache.as_ref());
+    let (result, visited) = scan::run(&opts, &rules, &anchors, &progress, cache.as_ref().map(|c| c as &dyn scan::Cache));
     if let Some(b) = bar {
         b.finish_and_clear();
     }
@@ -157,7 +157,7 @@ fn run_report(args: &cli::ReportArgs) -> Result<u8, String> {
     }
     let run = history::pick_run(&store, args.run).map_err(db_err)?;
     let result = store.load_run(run.id).map_err(db_err)?;
-    let view = history::session::view(&store, run.id, &result, args.compare).map_err(db_err)?;
+    let view = history::view(&store, run.id, &result, args.compare).map_err(db_err)?;
     let input = report::ReportInput { scan: &result, rules: &rules, anchors: anchors.len(), history: Some(&view) };
     let tables = report::write(&args.out, &input).map_err(|e| format!("{e:#}"))?;
     let pct = tables.totals.migration_pct.map(|p| format!("{p:.1}%")).unwrap_or_else(|| "n/a".into());

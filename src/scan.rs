@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 use time::OffsetDateTime;
@@ -18,7 +18,7 @@ use crate::formats::cms::Detached;
 use crate::formats::{self, DocKind};
 use crate::model::extraction::Extraction;
 use crate::model::finding::Finding;
-use crate::history::{CachedFile, Dependency, HistoryError, SavedFile, stored};
+use crate::model::result::Dependency;
 use crate::messages::{ErrorRow, Stage};
 use crate::rules::Rules;
 use crate::model::signature::Kind;
@@ -46,7 +46,7 @@ pub struct Context<'a> {
     pub anchors: &'a AnchorStore,
     pub limits: ReadLimits,
     pub unpack: formats::Limits,
-    cache: Option<&'a FileCache>,
+    cache: Option<&'a dyn Cache>,
     /// For the cache's absolute paths, without a getcwd per file.
     cwd_text: String,
     /// Classification by signer and certificates: documents share signers,
@@ -78,44 +78,16 @@ impl<K: Eq + std::hash::Hash, V: Clone> Memo<K, V> {
     }
 }
 
-/// The incremental cache as the scan sees it: what earlier runs extracted
-/// from each file, and where to send what this run reads. The stored part
-/// is loaded in the background: the walk starts meanwhile.
-pub struct FileCache {
-    loading: Mutex<Option<std::thread::JoinHandle<crate::history::Result<StoredFiles>>>>,
-    stored: OnceLock<crate::history::Result<StoredFiles>>,
-    save: std::sync::mpsc::Sender<SavedFile>,
-}
-
-/// What earlier runs extracted, by absolute path, and their certificates.
-pub struct StoredFiles {
-    pub entries: HashMap<String, CachedFile>,
-    pub certs: stored::CertCache,
-}
-
-impl FileCache {
-    /// `loading`: the thread reading the stored files.
-    pub fn new(loading: std::thread::JoinHandle<crate::history::Result<StoredFiles>>, save: std::sync::mpsc::Sender<SavedFile>) -> FileCache {
-        FileCache { loading: Mutex::new(Some(loading)), stored: OnceLock::new(), save }
-    }
-
-    /// The stored files (waits for the load), or why they could not be read.
-    pub fn stored(&self) -> &crate::history::Result<StoredFiles> {
-        self.stored.get_or_init(|| {
-            let loading = self.loading.lock().ok().and_then(|mut l| l.take());
-            loading
-                .map(|h| h.join().unwrap_or_else(|_| Err(HistoryError::Damaged("loading the file cache panicked".into()))))
-                .unwrap_or_else(|| Err(HistoryError::Damaged("the file cache was not loaded".into())))
-        })
-    }
-
-    /// Stops saving and hands back what was stored before this run.
-    pub fn finish(self) -> crate::history::Result<StoredFiles> {
-        self.stored();
-        let FileCache { stored, save, .. } = self;
-        drop(save);
-        stored.into_inner().unwrap_or_else(|| Err(HistoryError::Damaged("the file cache was not loaded".into())))
-    }
+/// The incremental cache, as the scan uses it. The history implements it
+/// (`session::FileCache`); the scan knows nothing of how it is stored.
+pub trait Cache: Sync {
+    /// What an earlier run extracted from the file (or message) `key` when
+    /// it had `stamp` (size, mtime), if that still stands: the files it
+    /// depends on unchanged too. Marks the entry as met either way (what a
+    /// run never meets was deleted).
+    fn lookup(&self, key: &str, stamp: (u64, i128)) -> Option<Extraction>;
+    /// Keeps what this run extracted from `key` at `stamp` for the next run.
+    fn remember(&self, key: String, stamp: (u64, i128), extraction: &Extraction, depends_on: Vec<Dependency>);
 }
 
 /// What the scan did besides its findings (for the history; the files
@@ -141,7 +113,7 @@ const WALK_BATCH: usize = 32;
 
 /// Runs a scan. `on_file` is called once per file done (progress). With
 /// a `cache`, files unchanged since it was made are not read again.
-pub fn run(opts: &ScanOptions, rules: &Rules, anchors: &AnchorStore, on_file: &(dyn Fn(usize) + Sync), cache: Option<&FileCache>) -> (ScanResult, Visited) {
+pub fn run(opts: &ScanOptions, rules: &Rules, anchors: &AnchorStore, on_file: &(dyn Fn(usize) + Sync), cache: Option<&dyn Cache>) -> (ScanResult, Visited) {
     let started = OffsetDateTime::now_utc();
     let cwd_text = std::env::current_dir().unwrap_or_default().to_string_lossy().trim_end_matches('/').to_owned();
     let ctx = Context { rules, anchors, limits: opts.limits, unpack: opts.unpack, cache, cwd_text, classified: Memo::default(), agency_of_signer: Memo::default() };
@@ -372,25 +344,15 @@ fn scan_imap(opts: &ScanOptions, ctx: &Context<'_>, on_file: &(dyn Fn(usize) + S
 }
 
 impl Context<'_> {
-    /// What an earlier run extracted from `key` when it was `stamp` (size,
-    /// mtime), if that still stands: dependencies unchanged too. Marks the
-    /// entry as met either way (what is never met was deleted).
+    /// What an earlier run extracted from `key` at `stamp`, if it stands.
     fn stored_extraction(&self, key: &str, stamp: Option<(u64, i128)>) -> Option<Extraction> {
-        let stored = self.cache.map(FileCache::stored)?.as_ref().ok()?;
-        let hit = stored.entries.get(key)?;
-        hit.seen.store(true, Ordering::Relaxed);
-        let unchanged = hit.usable && stamp == Some((hit.size, hit.mtime_ns)) && hit.deps.iter().all(|d| stamp_of(Path::new(&d.path)) == Some((d.size, d.mtime_ns)));
-        if !unchanged {
-            return None;
-        }
-        stored::decode(hit.extraction.as_deref(), &stored.certs).ok()
+        self.cache?.lookup(key, stamp?)
     }
 
     /// Keeps what was extracted from `key` at `stamp` for the next run.
-    fn remember(&self, key: String, (size, mtime_ns): (u64, i128), e: &Extraction, deps: Vec<Dependency>) {
+    fn remember(&self, key: String, stamp: (u64, i128), e: &Extraction, deps: Vec<Dependency>) {
         if let Some(cache) = self.cache {
-            let (extraction, certs) = stored::encode(e);
-            let _ = cache.save.send(SavedFile { path: key, size, mtime_ns, sha256: e.content_sha256.clone(), extraction, deps, certs });
+            cache.remember(key, stamp, e, deps);
         }
     }
 
@@ -455,7 +417,7 @@ fn stamps_of(batch: &[Result<Input, ErrorRow>]) -> Vec<Option<(u64, i128)>> {
 }
 
 /// (size, mtime) of a file or folder: what says it changed.
-fn stamp_of(path: &Path) -> Option<(u64, i128)> {
+pub fn stamp_of(path: &Path) -> Option<(u64, i128)> {
     std::fs::metadata(path).ok().map(|m| (m.len(), mtime_ns(&m)))
 }
 

@@ -9,7 +9,6 @@
 
 pub mod compare;
 pub mod lock;
-pub mod session;
 pub mod sqlite;
 pub mod stored;
 
@@ -39,13 +38,7 @@ pub struct CachedFile {
     pub seen: std::sync::atomic::AtomicBool,
 }
 
-/// Another file an entry depends on, as it was when the entry was made.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Dependency {
-    pub path: String,
-    pub size: u64,
-    pub mtime_ns: i128,
-}
+pub use crate::model::result::Dependency;
 
 /// A file read in this run, to be remembered.
 #[derive(Debug, Clone)]
@@ -164,4 +157,33 @@ pub fn pick_run(store: &dyn Store, id: Option<RunId>) -> Result<RunInfo> {
         Some(id) => runs.into_iter().find(|r| r.id == id).ok_or(HistoryError::NoSuchRun(id)),
         None => runs.into_iter().last().ok_or(HistoryError::NoRuns),
     }
+}
+
+use compare::{ChangeRow, compare};
+
+/// What the reports show from the history.
+#[derive(Debug, Clone, Default)]
+pub struct HistoryView {
+    /// Completed runs up to the reported one, oldest first.
+    pub runs: Vec<RunInfo>,
+    /// Per agency and run: classes of signatures.
+    pub audits: Vec<AuditPoint>,
+    /// The run compared against, and what changed since.
+    pub previous: Option<RunInfo>,
+    pub changes: Vec<ChangeRow>,
+}
+
+/// The history as reports see it when run `id` is the one reported.
+pub fn view(store: &dyn Store, id: RunId, current: &ScanResult, compare_with: Option<RunId>) -> Result<HistoryView> {
+    let runs: Vec<RunInfo> = store.runs()?.into_iter().filter(|r| r.id <= id).collect();
+    let audits = store.audit_points()?.into_iter().filter(|a| a.run <= id).collect();
+    let previous = match compare_with {
+        Some(other) => Some(pick_run(store, Some(other))?),
+        None => runs.iter().rev().find(|r| r.id < id).cloned(),
+    };
+    let changes = match &previous {
+        Some(p) => compare(&store.load_signings(p.id)?, &current.findings),
+        None => Vec::new(),
+    };
+    Ok(HistoryView { runs, audits, previous, changes })
 }

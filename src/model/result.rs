@@ -32,3 +32,11 @@ pub struct ScanResult {
     pub finished: OffsetDateTime,
     pub sources: Vec<String>,
 }
+
+/// Another file an entry depends on, as it was when the entry was made.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Dependency {
+    pub path: String,
+    pub size: u64,
+    pub mtime_ns: i128,
+}

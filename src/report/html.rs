@@ -6,7 +6,7 @@ use askama::Template;
 use crate::aggregate::{AgencyRow, SignerRow, Tables};
 use crate::model::finding::Finding;
 use crate::history::compare::ChangeRow;
-use crate::history::session::HistoryView;
+use crate::history::HistoryView;
 use crate::messages::ErrorRow;
 use crate::rules::{CaClass, Legal};
 

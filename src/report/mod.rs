@@ -18,7 +18,7 @@ use serde_json::json;
 
 use crate::aggregate::{self, AgencyRow, Tables};
 use crate::model::rfc3339;
-use crate::history::session::HistoryView;
+use crate::history::HistoryView;
 use crate::rules::Rules;
 use crate::model::result::ScanResult;
 

@@ -1,5 +1,6 @@
-//! One scan's use of the history: lock the database, open a run, serve
-//! the incremental cache, store what is read as it is read (so a killed
+//! One scan's use of the history (the application layer, above both the
+//! scan and the history): lock the database, open a run, serve the
+//! incremental cache (the scan's [`Cache`]), store what is read as it is read (so a killed
 //! scan keeps its progress), then store the run and notice deletions.
 
 use std::collections::HashMap;
@@ -9,37 +10,15 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::compare::{ChangeRow, compare};
-use super::lock::{Lock, acquire};
-use super::{AuditPoint, Result, RunId, RunInfo, RunStats, SavedFile, SqliteStore, Store};
-use crate::scan::{FileCache, ScanResult, StoredFiles, Visited};
+use std::sync::atomic::Ordering;
+use std::sync::{Mutex, OnceLock};
 
-/// What the reports show from the history.
-#[derive(Debug, Clone, Default)]
-pub struct HistoryView {
-    /// Completed runs up to the reported one, oldest first.
-    pub runs: Vec<RunInfo>,
-    /// Per agency and run: classes of signatures.
-    pub audits: Vec<AuditPoint>,
-    /// The run compared against, and what changed since.
-    pub previous: Option<RunInfo>,
-    pub changes: Vec<ChangeRow>,
-}
-
-/// The history as reports see it when run `id` is the one reported.
-pub fn view(store: &dyn Store, id: RunId, current: &ScanResult, compare_with: Option<RunId>) -> Result<HistoryView> {
-    let runs: Vec<RunInfo> = store.runs()?.into_iter().filter(|r| r.id <= id).collect();
-    let audits = store.audit_points()?.into_iter().filter(|a| a.run <= id).collect();
-    let previous = match compare_with {
-        Some(other) => Some(super::pick_run(store, Some(other))?),
-        None => runs.iter().rev().find(|r| r.id < id).cloned(),
-    };
-    let changes = match &previous {
-        Some(p) => compare(&store.load_signings(p.id)?, &current.findings),
-        None => Vec::new(),
-    };
-    Ok(HistoryView { runs, audits, previous, changes })
-}
+use crate::history::compare::compare;
+use crate::history::lock::{Lock, acquire};
+use crate::history::{AuditPoint, CachedFile, Dependency, HistoryError, HistoryView, Result, RunId, RunInfo, RunStats, SavedFile, SqliteStore, Store, stored};
+use crate::model::extraction::Extraction;
+use crate::model::result::ScanResult;
+use crate::scan::{Cache, Visited, stamp_of};
 
 /// Opens a connection to the history, once per thread that needs one. The
 /// session knows the backend only through this and [`Store`].
@@ -64,7 +43,7 @@ pub struct Session {
 struct Past {
     runs: Vec<RunInfo>,
     audits: Vec<AuditPoint>,
-    previous_signings: Vec<super::compare::Signing>,
+    previous_signings: Vec<crate::history::compare::Signing>,
 }
 
 fn load_files(connect: &Connect, cache_key: &str, full: bool) -> Result<StoredFiles> {
@@ -74,7 +53,7 @@ fn load_files(connect: &Connect, cache_key: &str, full: bool) -> Result<StoredFi
         // Kept to notice deletions; never served.
         entries.values_mut().for_each(|e| e.usable = false);
     }
-    let certs = crate::history::stored::CertCache::new(if full { HashMap::new() } else { store.cached_certs()? });
+    let certs = stored::CertCache::new(if full { HashMap::new() } else { store.cached_certs()? });
     Ok(StoredFiles { entries, certs })
 }
 
@@ -120,7 +99,7 @@ impl Session {
     /// read stored in batches, by a writer thread: nothing here waits for
     /// the database.
     pub fn cache(&mut self, sources: &[String], rules_digest: &str) -> Result<FileCache> {
-        let loading = self.loading.take().ok_or_else(|| super::HistoryError::Damaged("the file cache was already handed out".into()))?;
+        let loading = self.loading.take().ok_or_else(|| HistoryError::Damaged("the file cache was already handed out".into()))?;
         let (save, rx) = std::sync::mpsc::channel();
         let (connect, key, sources, digest) = (self.connect.clone(), self.cache_key.clone(), sources.to_vec(), rules_digest.to_owned());
         self.writer = Some(std::thread::spawn(move || {
@@ -139,8 +118,8 @@ impl Session {
     pub fn end_scan(mut self, cache: FileCache, visited: &Visited, roots: &[PathBuf]) -> Result<(PendingRun, PastRuns)> {
         // The writer ends when the scan's sender is gone.
         let stored = cache.finish()?;
-        let writer = self.writer.take().ok_or_else(|| super::HistoryError::Damaged("the run was never started".into()))?;
-        self.run = writer.join().unwrap_or_else(|_| Err(super::HistoryError::Damaged("the history writer panicked".into())))?;
+        let writer = self.writer.take().ok_or_else(|| HistoryError::Damaged("the run was never started".into()))?;
+        self.run = writer.join().unwrap_or_else(|_| Err(HistoryError::Damaged("the history writer panicked".into())))?;
         let cwd = std::env::current_dir().unwrap_or_default();
         let roots: Vec<String> = roots.iter().map(|r| cwd.join(r).components().collect::<PathBuf>().to_string_lossy().into_owned()).collect();
         let under_roots = |p: &str| {
@@ -150,7 +129,7 @@ impl Session {
         let unseen = stored.entries.iter().filter(|(_, e)| !e.seen.load(std::sync::atomic::Ordering::Relaxed));
         let gone: Vec<String> = unseen.map(|(path, _)| path).filter(|p| under_roots(p)).cloned().collect();
         let stats = RunStats { files_read: visited.files_read, files_removed: gone.len() as u64 };
-        let reading = self.past.take().ok_or_else(|| super::HistoryError::Damaged("the past runs were already handed out".into()))?;
+        let reading = self.past.take().ok_or_else(|| HistoryError::Damaged("the past runs were already handed out".into()))?;
         let past = PastRuns { run: self.run, stats, reading };
         Ok((PendingRun { session: self, stats, gone, stored }, past))
     }
@@ -168,7 +147,7 @@ impl PastRuns {
     /// memory: it may not be stored yet).
     pub fn view(self, result: &ScanResult) -> Result<HistoryView> {
         let Past { mut runs, mut audits, previous_signings } =
-            self.reading.join().unwrap_or_else(|_| Err(super::HistoryError::Damaged("reading the past runs panicked".into())))?;
+            self.reading.join().unwrap_or_else(|_| Err(HistoryError::Damaged("reading the past runs panicked".into())))?;
         let previous = runs.last().cloned();
         let changes = if previous.is_some() { compare(&previous_signings, &result.findings) } else { Vec::new() };
         runs.push(RunInfo {
@@ -183,7 +162,7 @@ impl PastRuns {
             files_read: self.stats.files_read,
             files_removed: self.stats.files_removed,
         });
-        audits.extend(super::agency_totals(result).into_iter().filter(|(_, t)| t[2] + t[3] + t[4] > 0).map(|(agency, t)| AuditPoint {
+        audits.extend(crate::history::agency_totals(result).into_iter().filter(|(_, t)| t[2] + t[3] + t[4] > 0).map(|(agency, t)| AuditPoint {
             run: self.run,
             finished: result.finished,
             agency_id: agency.id,
@@ -236,5 +215,65 @@ fn write_batches(store: &mut dyn Store, run: RunId, key: &str, rx: Receiver<Save
         if done {
             return Ok(());
         }
+    }
+}
+
+/// The incremental cache as the scan sees it: what earlier runs extracted
+/// from each file, and where to send what this run reads. The stored part
+/// is loaded in the background: the walk starts meanwhile.
+pub struct FileCache {
+    loading: Mutex<Option<std::thread::JoinHandle<Result<StoredFiles>>>>,
+    stored: OnceLock<Result<StoredFiles>>,
+    save: std::sync::mpsc::Sender<SavedFile>,
+}
+
+/// What earlier runs extracted, by absolute path, and their certificates.
+pub struct StoredFiles {
+    pub entries: HashMap<String, CachedFile>,
+    pub certs: stored::CertCache,
+}
+
+impl FileCache {
+    /// `loading`: the thread reading the stored files.
+    pub fn new(loading: std::thread::JoinHandle<Result<StoredFiles>>, save: std::sync::mpsc::Sender<SavedFile>) -> FileCache {
+        FileCache { loading: Mutex::new(Some(loading)), stored: OnceLock::new(), save }
+    }
+
+    /// The stored files (waits for the load), or why they could not be read.
+    pub fn stored(&self) -> &Result<StoredFiles> {
+        self.stored.get_or_init(|| {
+            let loading = self.loading.lock().ok().and_then(|mut l| l.take());
+            loading
+                .map(|h| h.join().unwrap_or_else(|_| Err(HistoryError::Damaged("loading the file cache panicked".into()))))
+                .unwrap_or_else(|| Err(HistoryError::Damaged("the file cache was not loaded".into())))
+        })
+    }
+
+    /// Stops saving and hands back what was stored before this run.
+    pub fn finish(self) -> Result<StoredFiles> {
+        self.stored();
+        let FileCache { stored, save, .. } = self;
+        drop(save);
+        stored.into_inner().unwrap_or_else(|| Err(HistoryError::Damaged("the file cache was not loaded".into())))
+    }
+}
+
+impl Cache for FileCache {
+    fn lookup(&self, key: &str, stamp: (u64, i128)) -> Option<Extraction> {
+        // A history that could not be read serves nothing: the files are
+        // read again, and the session reports the error when the scan ends.
+        let stored = self.stored().as_ref().ok()?;
+        let hit = stored.entries.get(key)?;
+        hit.seen.store(true, Ordering::Relaxed);
+        let unchanged = hit.usable && stamp == (hit.size, hit.mtime_ns) && hit.deps.iter().all(|d| stamp_of(Path::new(&d.path)) == Some((d.size, d.mtime_ns)));
+        if !unchanged {
+            return None;
+        }
+        stored::decode(hit.extraction.as_deref(), &stored.certs).ok()
+    }
+
+    fn remember(&self, key: String, (size, mtime_ns): (u64, i128), e: &Extraction, deps: Vec<Dependency>) {
+        let (extraction, certs) = stored::encode(e);
+        let _ = self.save.send(SavedFile { path: key, size, mtime_ns, sha256: e.content_sha256.clone(), extraction, deps, certs });
     }
 }
