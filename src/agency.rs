@@ -6,7 +6,6 @@ use crate::rules::{AgencyMap, UNASSIGNED_ID, fold_path};
 
 pub use crate::model::finding::AgencyRef;
 
-
 /// The last folder's agency, for [`AgencyMap::by_path_memo`].
 #[derive(Debug, Default)]
 pub struct FolderMemo {

@@ -9,9 +9,9 @@ use std::{collections::BTreeMap, time::Duration};
 #[cfg(feature = "fetch-anchors")]
 use sha2::{Digest, Sha256};
 
-use crate::rules::{PinRef, Rules};
 #[cfg(feature = "fetch-anchors")]
-use crate::trust::anchors::certificates_in;
+use crate::cert::certificates_in;
+use crate::rules::{PinRef, Rules};
 
 #[derive(Debug, Default)]
 pub struct FetchReport {

@@ -7,8 +7,8 @@ use std::fmt::Write as _;
 use crate::classify::classify;
 use crate::model::extraction::Extraction;
 use crate::model::rfc3339;
-use crate::rules::Rules;
 use crate::model::signature::{Kind, Signature, TimeSource};
+use crate::rules::Rules;
 use crate::trust::AnchorStore;
 use crate::trust::chain::Origin;
 

@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use sigaudit::cli::{self, Cli, Command, RulesCommand, ScanArgs};
-use sigaudit::session::Session;
 use sigaudit::history::{self, SqliteStore, Store};
+use sigaudit::session::Session;
 use sigaudit::{inspect, report, scan};
 
 /// Exit codes from SPEC.md.

@@ -16,12 +16,12 @@ use crate::cert::Cert;
 use crate::classify::{Classification, classify};
 use crate::formats::cms::Detached;
 use crate::formats::{self, DocKind};
+use crate::messages::{ErrorRow, Stage};
 use crate::model::extraction::Extraction;
 use crate::model::finding::Finding;
 use crate::model::result::Dependency;
-use crate::messages::{ErrorRow, Stage};
-use crate::rules::Rules;
 use crate::model::signature::Kind;
+use crate::rules::Rules;
 use crate::source::imap::{ImapAuth, ImapEvent, ImapSource};
 use crate::source::read::{read_head, read_rest, stream_contains};
 use crate::source::{Input, ReadLimits, WalkOptions, open_noatime, walk};
@@ -406,9 +406,9 @@ fn stamps_of(batch: &[Result<Input, ErrorRow>]) -> Vec<Option<(u64, i128)>> {
         }
         let stamp = match &dir {
             // Follows symlinks, as fs::metadata does.
-            Some((_, Some(fd))) => rustix::fs::statat(fd, name, rustix::fs::AtFlags::empty())
-                .ok()
-                .map(|st| (st.st_size as u64, st.st_mtime as i128 * 1_000_000_000 + st.st_mtime_nsec as i128)),
+            Some((_, Some(fd))) => {
+                rustix::fs::statat(fd, name, rustix::fs::AtFlags::empty()).ok().map(|st| (st.st_size as u64, st.st_mtime as i128 * 1_000_000_000 + st.st_mtime_nsec as i128))
+            }
             _ => stamp_of(&input.path),
         };
         out.push(stamp);

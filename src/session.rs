@@ -146,8 +146,7 @@ impl PastRuns {
     /// What the reports show from the history, this run included (from
     /// memory: it may not be stored yet).
     pub fn view(self, result: &ScanResult) -> Result<HistoryView> {
-        let Past { mut runs, mut audits, previous_signings } =
-            self.reading.join().unwrap_or_else(|_| Err(HistoryError::Damaged("reading the past runs panicked".into())))?;
+        let Past { mut runs, mut audits, previous_signings } = self.reading.join().unwrap_or_else(|_| Err(HistoryError::Damaged("reading the past runs panicked".into())))?;
         let previous = runs.last().cloned();
         let changes = if previous.is_some() { compare(&previous_signings, &result.findings) } else { Vec::new() };
         runs.push(RunInfo {

@@ -12,7 +12,7 @@
 
 use std::sync::Arc;
 
-use sigaudit::cert::{Cert, load_cert_file};
+use sigaudit::cert::{Cert, certificates_in};
 use sigaudit::classify::{ChainStatus, classify};
 use sigaudit::rules::{CaClass, CaEntry, Catalogue, Pin, PinRole};
 use sigaudit::trust::AnchorStore;
@@ -75,7 +75,7 @@ const HOST_NAME_CASES: [&str; 6] = [
 ];
 
 fn pem_cert(pem: &str) -> Option<Arc<Cert>> {
-    load_cert_file(pem.as_bytes()).into_iter().next()?.ok().map(Arc::new)
+    certificates_in(pem.as_bytes()).into_iter().next()?.ok().map(Arc::new)
 }
 
 /// sigaudit's verdict for one case: Ok(()) when the signer is valid.

@@ -105,8 +105,8 @@ fn cert_sha256(pem: &Path) -> String {
 
 #[test]
 fn canonical_forms_match_xmllint() {
-    use sigaudit::formats::xml::tree::Doc;
     use sigaudit::formats::xml::c14n::{Method, Options, canonicalize};
+    use sigaudit::formats::xml::tree::Doc;
     let docs = [
         // Namespace declarations: redundant, overridden, unused, default undeclared.
         r#"<a:r xmlns:a="urn:a" xmlns:b="urn:b" xmlns="urn:d"><a:x xmlns:a="urn:a" b:at="1" a:at="2" z="3" y="4"><e xmlns=""><f xmlns="urn:d"/></e></a:x><b:y xmlns:c="urn:c"/></a:r>"#,

@@ -7,9 +7,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde::Serialize;
 
 use crate::model::finding::Finding;
-use crate::rules::{CaClass, Rules, UNASSIGNED_ID};
 use crate::model::result::ScanResult;
 use crate::model::signature::Integrity;
+use crate::rules::{CaClass, Rules, UNASSIGNED_ID};
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct AgencyRow {

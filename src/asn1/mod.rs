@@ -3,3 +3,4 @@
 
 pub mod ber;
 pub mod oids;
+pub mod pem;

@@ -324,26 +324,46 @@ fn decode_name(name: &X509Name<'_>) -> Name {
     Name { attrs }
 }
 
-/// Certificates from a file: PEM (one or many) or a single DER certificate.
-pub fn load_cert_file(bytes: &[u8]) -> Vec<Result<Cert, CertError>> {
-    if bytes.starts_with(&[0x30]) {
+/// Certificates in a file: DER, PEM (`CERTIFICATE` blocks, any number),
+/// or a certs-only PKCS#7 bundle (`.p7b`/`.p7c`, DER or PEM `PKCS7`/`CMS`).
+pub fn certificates_in(bytes: &[u8]) -> Vec<Result<Cert, CertError>> {
+    if bytes.first() == Some(&0x30) {
+        if let Some(bundle) = bundle_certificates(bytes) {
+            return bundle.into_iter().map(Cert::from_der).collect();
+        }
         return vec![Cert::from_der(bytes)];
     }
-    let text = String::from_utf8_lossy(bytes);
     let mut out = Vec::new();
-    let mut rest = text.as_ref();
-    while let Some(start) = rest.find("-----BEGIN CERTIFICATE-----") {
-        let body_start = start + "-----BEGIN CERTIFICATE-----".len();
-        let Some(end) = rest[body_start..].find("-----END CERTIFICATE-----") else {
-            out.push(Err(CertError("PEM block without END line".into())));
-            break;
-        };
-        let b64: String = rest[body_start..body_start + end].chars().filter(|c| !c.is_whitespace()).collect();
-        out.push(match base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b64) {
-            Ok(der) => Cert::from_der(&der),
-            Err(e) => Err(CertError(format!("bad base64 in PEM: {e}"))),
-        });
-        rest = &rest[body_start + end..];
+    for block in crate::asn1::pem::blocks(bytes) {
+        match block {
+            Ok((label, der)) if label == "CERTIFICATE" || label == "X509 CERTIFICATE" => out.push(Cert::from_der(&der)),
+            Ok((label, der)) if matches!(label.as_str(), "PKCS7" | "CMS" | "PKCS #7 SIGNED DATA") => match bundle_certificates(&der) {
+                Some(certs) => out.extend(certs.into_iter().map(Cert::from_der)),
+                None => out.push(Err(CertError(format!("PEM block {label} is not a PKCS#7 bundle of certificates")))),
+            },
+            Ok(_) => {}
+            Err(e) => out.push(Err(CertError(e))),
+        }
     }
     out
+}
+
+/// The certificates of a PKCS#7 / CMS SignedData (ContentInfo, then
+/// `certificates [0]`), as their DER; None when `der` is not one.
+fn bundle_certificates(der: &[u8]) -> Option<Vec<&[u8]>> {
+    let info = Tlv::parse(der).ok()?;
+    let mut parts = info.children();
+    let oid = parts.next()?.ok()?;
+    if oid.tag != tag::OID || oid.body != crate::asn1::oids::SIGNED_DATA.as_bytes() {
+        return None;
+    }
+    let signed_data = parts.next()?.ok()?.children().next()?.ok()?;
+    let mut fields = signed_data.children();
+    for _ in 0..3 {
+        fields.next()?.ok()?; // version, digestAlgorithms, encapContentInfo
+    }
+    match fields.next() {
+        Some(Ok(set)) if set.tag == tag::context(0) => set.children().map(|c| c.ok().map(|c| c.raw)).collect(),
+        _ => Some(Vec::new()),
+    }
 }

@@ -9,10 +9,10 @@ use std::io::{BufRead, BufReader, Read};
 use mail_parser::{Message, MessageParser, MimeHeaders, PartType};
 use rayon::prelude::*;
 
-use super::{Env, Extraction, extract_bytes, join_member};
-use crate::messages::Stage;
-use crate::formats::cms::signed_data::SignedData;
 use super::cms::{Content, from_signed_data};
+use super::{Env, Extraction, extract_bytes, join_member};
+use crate::formats::cms::signed_data::SignedData;
+use crate::messages::Stage;
 use crate::model::signature::Format;
 
 /// Header names that start a message file (.eml, Maildir).

@@ -11,8 +11,8 @@ pub mod zip;
 
 use std::cell::Cell;
 
-use crate::messages::Stage;
 use crate::asn1::oids;
+use crate::messages::Stage;
 use crate::model::extraction::{Extraction, join_member};
 use crate::model::signature::Format;
 
@@ -166,7 +166,6 @@ impl<'a> Env<'a> {
     }
 }
 
-
 /// Extracts every signature from `bytes`, opening containers recursively.
 /// `name` helps recognise the format; `member` is where the bytes sit in
 /// the top-level file; `depth` is the container nesting so far.
@@ -221,7 +220,6 @@ fn extract_kind(kind: DocKind, bytes: &[u8], name: &str, depth: usize, env: &Env
     out.absorb("", inner);
     out
 }
-
 
 #[cfg(test)]
 mod tests {

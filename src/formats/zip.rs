@@ -13,11 +13,11 @@ use std::io::{Cursor, Read};
 
 use ::zip::ZipArchive;
 
+use super::xml::tree::Doc;
 use super::xml::{self, Parts};
 use super::{DocKind, Env, Extraction, extract_bytes, sniff};
 use crate::messages::Stage;
 use crate::model::signature::Format;
-use super::xml::tree::Doc;
 
 type Archive<'a> = ZipArchive<Cursor<&'a [u8]>>;
 

@@ -14,13 +14,13 @@ use time::format_description::well_known::Rfc3339;
 
 use super::compare::Signing;
 use super::{AuditPoint, CachedFile, Dependency, HistoryError, Result, RunId, RunInfo, RunStats, SavedFile, Store};
-use crate::agency::AgencyRef;
-use crate::model::finding::Finding;
-use crate::messages::{ErrorRow, Stage};
 use crate::VERSION;
+use crate::agency::AgencyRef;
+use crate::messages::{ErrorRow, Stage};
+use crate::model::finding::Finding;
+use crate::model::result::{FileTally, ScanResult};
 use crate::model::signature::{Format, Integrity};
 use crate::model::verdict::{CaClass, ChainStatus, ClassifiedBy};
-use crate::model::result::{FileTally, ScanResult};
 
 /// One schema step: SQL, or code where rows must be rewritten.
 enum Migration {
@@ -98,9 +98,29 @@ const MIGRATIONS: &[Migration] = &[
 /// The text columns of a finding in schemas 1 and 2. Frozen: these are
 /// what those schemas hold, whatever the reports' columns become.
 const FINDING_COLUMNS_V2: [&str; 23] = [
-    "agency_id", "agency_name", "file", "member", "format", "signed_at", "signer_cn", "signer_org", "signer_serial", "signer_sha256", "signer_not_before",
-    "signer_not_after", "issuer_cn", "root_cn", "ca_id", "ca_name", "ca_class", "classified_by", "chain", "integrity", "modified_after_signing",
-    "cert_valid_at_signing", "notes",
+    "agency_id",
+    "agency_name",
+    "file",
+    "member",
+    "format",
+    "signed_at",
+    "signer_cn",
+    "signer_org",
+    "signer_serial",
+    "signer_sha256",
+    "signer_not_before",
+    "signer_not_after",
+    "issuer_cn",
+    "root_cn",
+    "ca_id",
+    "ca_name",
+    "ca_class",
+    "classified_by",
+    "chain",
+    "integrity",
+    "modified_after_signing",
+    "cert_valid_at_signing",
+    "notes",
 ];
 
 fn store_findings_once(tx: &rusqlite::Transaction<'_>) -> Result<()> {
@@ -244,8 +264,9 @@ fn put_finding(tx: &rusqlite::Transaction<'_>, run: RunId, seq: i64, f: &Finding
     let id = match known {
         Some(id) => id,
         None => {
-            static INSERT: std::sync::LazyLock<String> =
-                std::sync::LazyLock::new(|| format!("INSERT INTO findings (digest, {FINDING_COLUMNS}) VALUES (?1, {})", (2..=24).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ")));
+            static INSERT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+                format!("INSERT INTO findings (digest, {FINDING_COLUMNS}) VALUES (?1, {})", (2..=24).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", "))
+            });
             tx.prepare_cached(&INSERT)?.execute(params![
                 digest,
                 f.agency_id,
@@ -579,7 +600,28 @@ impl SqliteStore {
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let ([agency_id, agency_name, file, member, signer_cn, signer_org, signer_serial, signer_sha256, signer_not_before, signer_not_after, issuer_cn, root_cn, ca_id, ca_name, notes], [format, ca_class, classified_by, chain, integrity], signed_at, (modified_after_signing, cert_valid_at_signing)) = row?;
+            let (
+                [
+                    agency_id,
+                    agency_name,
+                    file,
+                    member,
+                    signer_cn,
+                    signer_org,
+                    signer_serial,
+                    signer_sha256,
+                    signer_not_before,
+                    signer_not_after,
+                    issuer_cn,
+                    root_cn,
+                    ca_id,
+                    ca_name,
+                    notes,
+                ],
+                [format, ca_class, classified_by, chain, integrity],
+                signed_at,
+                (modified_after_signing, cert_valid_at_signing),
+            ) = row?;
             let damaged = HistoryError::Damaged;
             out.push(Finding {
                 agency_id,
@@ -600,7 +642,8 @@ impl SqliteStore {
                 ca_name,
                 ca_class: parse("ca_class", &ca_class, &CaClass::ALL.map(|c| (c, c.as_str()))).map_err(damaged)?,
                 classified_by: parse("classified_by", &classified_by, &[ClassifiedBy::Chain, ClassifiedBy::Dn].map(|c| (c, c.as_str()))).map_err(damaged)?,
-                chain: parse("chain", &chain, &[ChainStatus::Verified, ChainStatus::Incomplete, ChainStatus::DnOnly, ChainStatus::Broken].map(|c| (c, c.as_str()))).map_err(damaged)?,
+                chain: parse("chain", &chain, &[ChainStatus::Verified, ChainStatus::Incomplete, ChainStatus::DnOnly, ChainStatus::Broken].map(|c| (c, c.as_str())))
+                    .map_err(damaged)?,
                 integrity: parse("integrity", &integrity, &[Integrity::Valid, Integrity::Invalid, Integrity::Unknown].map(|i| (i, i.as_str()))).map_err(damaged)?,
                 modified_after_signing,
                 cert_valid_at_signing,
@@ -650,7 +693,11 @@ mod tests {
     fn a_version_2_history_reads_back_typed_and_keeps_its_digests() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("v2.db");
-        let findings = [sample_finding(Some("2025-03-01T08:00:00Z"), Some(false), Some(true)), sample_finding(None, None, None), sample_finding(Some("2025-03-02T08:00:00Z"), Some(true), Some(false))];
+        let findings = [
+            sample_finding(Some("2025-03-01T08:00:00Z"), Some(false), Some(true)),
+            sample_finding(None, None, None),
+            sample_finding(Some("2025-03-02T08:00:00Z"), Some(true), Some(false)),
+        ];
         {
             let mut conn = Connection::open(&path).unwrap();
             let tx = conn.transaction().unwrap();
@@ -658,7 +705,8 @@ mod tests {
             tx.execute_batch(v1).unwrap();
             store_findings_once(&tx).unwrap();
             tx.execute("INSERT INTO runs (started, sources, rules_digest, tool_version) VALUES ('t', '[]', '', 'v')", []).unwrap();
-            let insert = format!("INSERT INTO findings (digest, {}) VALUES (?1, {})", FINDING_COLUMNS_V2.join(", "), (2..=24).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", "));
+            let insert =
+                format!("INSERT INTO findings (digest, {}) VALUES (?1, {})", FINDING_COLUMNS_V2.join(", "), (2..=24).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", "));
             for (seq, f) in findings.iter().enumerate() {
                 let record = canonical(f);
                 let digest = digest_of(&record);
@@ -676,7 +724,12 @@ mod tests {
         assert_eq!(format!("{back:?}"), format!("{:?}", findings.to_vec()));
         let null_times: i64 = store.conn.query_row("SELECT count(*) FROM findings WHERE signed_at IS NULL AND modified_after_signing IS NULL", [], |r| r.get(0)).unwrap();
         assert_eq!(null_times, 1, "typed: no time and not applicable are NULL");
-        let view: (String, String, String) = store.conn.query_row("SELECT signed_at, modified_after_signing, cert_valid_at_signing FROM signatures WHERE member = 'Signature1' AND signed_at = ''", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap();
+        let view: (String, String, String) = store
+            .conn
+            .query_row("SELECT signed_at, modified_after_signing, cert_valid_at_signing FROM signatures WHERE member = 'Signature1' AND signed_at = ''", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .unwrap();
         assert_eq!(view, ("".into(), "".into(), "".into()), "the signatures view keeps its text shape");
         let tx = store.conn.transaction().unwrap();
         tx.execute("INSERT INTO runs (started, sources, rules_digest, tool_version) VALUES ('t', '[]', '', 'v')", []).unwrap();

@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::cert::Cert;
-use crate::model::extraction::{Extraction, Problem};
 use crate::messages::Stage;
+use crate::model::extraction::{Extraction, Problem};
 use crate::model::signature::{Format, Integrity, Kind, Signature, TimeSource};
 
 /// Bumped whenever the shape below changes: older entries are re-read.

@@ -31,7 +31,6 @@ pub struct Finding {
     pub notes: String,
 }
 
-
 impl Finding {
     /// `YYYY-MM` of the signing time, for trends.
     pub fn month(&self) -> Option<&str> {

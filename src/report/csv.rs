@@ -5,8 +5,8 @@ use std::borrow::Cow;
 use std::path::Path;
 
 use crate::aggregate::{AgencyRow, SignerRow, TrendRow};
-use crate::model::finding::Finding;
 use crate::messages::ErrorRow;
+use crate::model::finding::Finding;
 
 pub const SIGNATURES_HEADER: [&str; 23] = [
     "agency_id",

@@ -4,10 +4,10 @@
 use askama::Template;
 
 use crate::aggregate::{AgencyRow, SignerRow, Tables};
-use crate::model::finding::Finding;
-use crate::history::compare::ChangeRow;
 use crate::history::HistoryView;
+use crate::history::compare::ChangeRow;
 use crate::messages::ErrorRow;
+use crate::model::finding::Finding;
 use crate::rules::{CaClass, Legal};
 
 use super::chart;

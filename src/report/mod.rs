@@ -17,11 +17,10 @@ use rayon::prelude::*;
 use serde_json::json;
 
 use crate::aggregate::{self, AgencyRow, Tables};
-use crate::model::rfc3339;
 use crate::history::HistoryView;
-use crate::rules::Rules;
 use crate::model::result::ScanResult;
-
+use crate::model::rfc3339;
+use crate::rules::Rules;
 
 pub struct ReportInput<'a> {
     pub scan: &'a ScanResult,

@@ -7,8 +7,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::cert::{Cert, load_cert_file};
-use crate::formats::cms::signed_data::SignedData;
+use crate::cert::{Cert, certificates_in};
 
 #[derive(Debug, Default)]
 pub struct AnchorStore {
@@ -86,19 +85,4 @@ impl AnchorStore {
         idx.dedup();
         idx.into_iter().map(|i| self.certs[i].clone()).collect()
     }
-}
-
-/// Certificates in a file: PEM, DER, or a PKCS#7 certs-only bundle (.p7b/.p7c).
-pub fn certificates_in(bytes: &[u8]) -> Vec<Result<Cert, crate::cert::CertError>> {
-    if let Ok(sd) = SignedData::parse(bytes) {
-        return sd.certificates.iter().map(|c| Cert::from_der(c)).collect();
-    }
-    let text = String::from_utf8_lossy(bytes);
-    if let Some(start) = text.find("-----BEGIN PKCS7-----") {
-        let body: String = text[start + 21..].split("-----END").next().unwrap_or("").chars().filter(|c| !c.is_whitespace()).collect();
-        if let Ok(der) = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, body) {
-            return certificates_in(&der);
-        }
-    }
-    load_cert_file(bytes)
 }

@@ -8,9 +8,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::anchors::AnchorStore;
-use crate::crypto::{Algorithm, VerifyError, verify_message};
 use super::rfc5280::{self, LinkError};
 use crate::cert::Cert;
+use crate::crypto::{Algorithm, VerifyError, verify_message};
 use crate::rules::{Catalogue, PinRef};
 
 /// Longest path we follow (certificates, signer included); real Vietnamese

@@ -11,8 +11,8 @@ pub use signers::{find_signer, from_signed_data};
 pub use verify::Content;
 
 use super::{CmsEncoding, Extraction};
-use crate::messages::Stage;
 use crate::formats::cms::signed_data::{CmsError, SignedData};
+use crate::messages::Stage;
 use crate::model::signature::{Format, Signature};
 
 /// The data a detached signature signs, as the caller found it (the file
@@ -80,18 +80,10 @@ fn unwrap(bytes: &[u8], member: &str, depth: usize, detached: &dyn Fn() -> Detac
 
 /// PEM armour or bare base64 to DER.
 fn decode_text(bytes: &[u8]) -> Result<Vec<u8>, String> {
-    let text = String::from_utf8_lossy(bytes);
-    let body = match text.find("-----BEGIN") {
-        Some(start) => {
-            let after = text[start..].find('\n').map(|n| start + n + 1).ok_or("PEM armour without a body")?;
-            let end = text[after..].find("-----END").map(|e| after + e).ok_or("PEM armour without an END line")?;
-            &text[after..end]
-        }
-        None => text.as_ref(),
-    };
-    let clean: String = body.chars().filter(|c| !c.is_whitespace()).collect();
-    base64::Engine::decode(&base64::engine::general_purpose::STANDARD, clean.trim_end_matches('=').to_owned() + &"=".repeat((4 - clean.trim_end_matches('=').len() % 4) % 4))
-        .map_err(|e| format!("base64 text does not decode: {e}"))
+    match crate::asn1::pem::blocks(bytes).into_iter().next() {
+        Some(block) => block.map(|(_, der)| der),
+        None => crate::asn1::pem::decode_base64(&String::from_utf8_lossy(bytes)),
+    }
 }
 
 /// What a CMS blob embedded in a container yields.

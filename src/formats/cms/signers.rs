@@ -6,9 +6,9 @@ use crate::asn1::{ber, oids};
 
 use time::OffsetDateTime;
 
-use crate::cert::Cert;
 use super::signed_data::{SignedData, SignerId, SignerInfo};
 use super::verify::Content;
+use crate::cert::Cert;
 use crate::model::signature::{Format, Integrity, Kind, Signature, TimeSource};
 
 /// One Signature per SignerInfo of a parsed SignedData, each verified

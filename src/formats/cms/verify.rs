@@ -5,12 +5,12 @@
 //! Every container (PDF, .p7s/.p7m, and later S/MIME, XML packages) hands
 //! the signed bytes in as slices; nothing here knows where they came from.
 
-use crate::cert::Cert;
-use crate::model::signature::Integrity;
 use crate::asn1::ber::{Tlv, tag};
-use crate::formats::cms::signed_data::{SignedData, SignerInfo, tst_gen_time};
 use crate::asn1::oids;
+use crate::cert::Cert;
 use crate::crypto::{Algorithm, Hash, VerifyError, verify_message, verify_prehashed};
+use crate::formats::cms::signed_data::{SignedData, SignerInfo, tst_gen_time};
+use crate::model::signature::Integrity;
 use time::OffsetDateTime;
 
 /// What was signed, as the container knows it.

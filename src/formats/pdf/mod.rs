@@ -15,15 +15,15 @@ pub mod raw;
 pub mod verify;
 
 use self::raw::SigDict;
+use self::verify::{SignedRanges, signed_ranges};
 use super::Extraction;
 use super::cms::signatures_in;
-use crate::cert::Cert;
-use crate::messages::Stage;
 use crate::asn1::ber::{self, Tlv};
-use crate::formats::cms::Content;
-use crate::model::signature::{Format, Integrity, Kind, Signature, TimeSource};
+use crate::cert::Cert;
 use crate::crypto::{Algorithm, Hash, Scheme, VerifyError, verify_prehashed};
-use self::verify::{SignedRanges, signed_ranges};
+use crate::formats::cms::Content;
+use crate::messages::Stage;
+use crate::model::signature::{Format, Integrity, Kind, Signature, TimeSource};
 
 /// Parent chains longer than this are treated as cycles (E3).
 const MAX_FIELD_DEPTH: usize = 32;

@@ -14,13 +14,13 @@ use time::OffsetDateTime;
 pub mod c14n;
 pub mod tree;
 
-use super::Extraction;
-use crate::cert::Cert;
-use crate::messages::Stage;
-use crate::model::signature::{Format, Integrity, Kind, Signature, TimeSource};
-use crate::crypto::{Algorithm, Hash, Scheme, VerifyError, verify_message};
 use self::c14n::{Method, Options};
 use self::tree::{Child, Doc};
+use super::Extraction;
+use crate::cert::Cert;
+use crate::crypto::{Algorithm, Hash, Scheme, VerifyError, verify_message};
+use crate::messages::Stage;
+use crate::model::signature::{Format, Integrity, Kind, Signature, TimeSource};
 
 pub const DSIG: &str = "http://www.w3.org/2000/09/xmldsig#";
 const XADES: [&str; 3] = ["http://uri.etsi.org/01903/v1.3.2#", "http://uri.etsi.org/01903/v1.1.1#", "http://uri.etsi.org/01903/v1.4.1#"];

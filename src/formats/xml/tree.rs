@@ -3,7 +3,6 @@
 //! entities never expanded beyond the predefined ones and character
 //! references (no DTD processing, so no XXE and no entity bombs).
 
-
 use quick_xml::events::Event;
 
 pub const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";

@@ -131,7 +131,7 @@ async fn tls(tcp: TcpStream, source: &ImapSource, auth: &ImapAuth) -> Result<tok
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     if let Some(path) = &auth.extra_ca {
         let pem = std::fs::read(path).map_err(|e| format!("--imap-ca {}: {e}", path.display()))?;
-        for cert in crate::trust::anchors::certificates_in(&pem).into_iter().flatten() {
+        for cert in crate::cert::certificates_in(&pem).into_iter().flatten() {
             roots.add(rustls_pki_types::CertificateDer::from(cert.der)).map_err(|e| format!("--imap-ca {}: {e}", path.display()))?;
         }
     }
