@@ -654,6 +654,11 @@ impl SqliteStore {
     }
 }
 
+/// A value of an enumerated column, by its name as the reports write it.
+fn parse<T: Copy>(column: &str, value: &str, names: &[(T, &str)]) -> std::result::Result<T, String> {
+    names.iter().find(|(_, n)| *n == value).map(|(v, _)| *v).ok_or_else(|| format!("{column} {value:?}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -791,9 +796,4 @@ mod tests {
             assert_eq!(files, rows.iter().map(|r| r[2].as_str()).collect::<Vec<_>>(), "run {} in its order", i + 1);
         }
     }
-}
-
-/// A value of an enumerated column, by its name as the reports write it.
-fn parse<T: Copy>(column: &str, value: &str, names: &[(T, &str)]) -> std::result::Result<T, String> {
-    names.iter().find(|(_, n)| *n == value).map(|(v, _)| *v).ok_or_else(|| format!("{column} {value:?}"))
 }
