@@ -393,6 +393,27 @@ pub fn parse_pdf_date(text: &str) -> Option<OffsetDateTime> {
 mod tests {
     use super::*;
 
+    proptest::proptest! {
+        #[test]
+        fn any_text_is_a_pdf_date_or_none(text in proptest::prelude::any::<String>()) {
+            let _ = parse_pdf_date(&text);
+        }
+
+        /// `D:YYYYMMDDHHmmSS+HH'mm'` for any second of 1900..2099 reads back as that instant.
+        #[test]
+        fn pdf_dates_round_trip(secs in -2_208_988_800i64..4_102_444_800, offset_minutes in -720i32..=840) {
+            let utc = OffsetDateTime::from_unix_timestamp(secs).unwrap();
+            let local = utc.to_offset(time::UtcOffset::from_whole_seconds(offset_minutes * 60).unwrap());
+            let sign = if offset_minutes < 0 { '-' } else { '+' };
+            let text = format!(
+                "D:{:04}{:02}{:02}{:02}{:02}{:02}{sign}{:02}'{:02}'",
+                local.year(), local.month() as u8, local.day(), local.hour(), local.minute(), local.second(),
+                offset_minutes.abs() / 60, offset_minutes.abs() % 60
+            );
+            proptest::prop_assert_eq!(parse_pdf_date(&text), Some(utc));
+        }
+    }
+
     #[test]
     fn pdf_dates() {
         let t = parse_pdf_date("D:20240615103000+07'00'").unwrap();

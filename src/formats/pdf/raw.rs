@@ -313,6 +313,25 @@ pub fn parse_literal(input: &[u8]) -> Option<(Vec<u8>, usize)> {
 mod tests {
     use super::*;
 
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_are_hex_or_none(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200)) {
+            let _ = decode_hex(&bytes);
+        }
+
+        /// Bytes written as hex, in either case and with white space
+        /// anywhere, read back as the same bytes.
+        #[test]
+        fn hex_round_trips(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..100), upper in proptest::prelude::any::<bool>(), gap in 1usize..9) {
+            let mut text = String::new();
+            for (i, b) in bytes.iter().enumerate() {
+                if i % gap == 0 { text.push_str(" \n"); }
+                text.push_str(&if upper { format!("{b:02X}") } else { format!("{b:02x}") });
+            }
+            proptest::prop_assert_eq!(decode_hex(text.as_bytes()), Some(bytes));
+        }
+    }
+
     #[test]
     fn finds_contents_through_byte_range_gap() {
         let mut pdf = b"%PDF-1.7\n1 0 obj\n<</Type/Sig/SubFilter/adbe.pkcs7.detached/M(D:20240101)/ByteRange [0 AAAA BBBB 10]/Contents ".to_vec();
