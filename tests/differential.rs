@@ -84,7 +84,8 @@ fn facts_from_openssl(dump: &str) -> Facts {
         let starts: Vec<usize> = body.iter().enumerate().filter(|(_, l)| indent(l) == 8 && l.trim().starts_with("version:")).map(|(i, _)| i).collect();
         for (k, &s) in starts.iter().enumerate() {
             let signer = &body[s..starts.get(k + 1).copied().unwrap_or(body.len())];
-            let mut facts = SignerFacts { sid: String::new(), digest_algorithm: String::new(), signature_algorithm: String::new(), signed_attrs: Vec::new(), unsigned_attrs: Vec::new() };
+            let mut facts =
+                SignerFacts { sid: String::new(), digest_algorithm: String::new(), signature_algorithm: String::new(), signed_attrs: Vec::new(), unsigned_attrs: Vec::new() };
             let mut section = "";
             let mut attr_indent = None;
             let mut ski = String::new();
@@ -133,11 +134,8 @@ fn attr_oids(attrs: &Option<Tlv<'_>>) -> Vec<String> {
 
 /// The same facts from sigaudit's own reader.
 fn facts_from_sigaudit(sd: &SignedData<'_>) -> Facts {
-    let certificates = sd
-        .certificates
-        .iter()
-        .map(|c| sigaudit::cert::Cert::from_der(c).map(|c| trim_hex(&hex(&c.serial))).unwrap_or_else(|e| format!("unreadable: {e}")))
-        .collect();
+    let certificates =
+        sd.certificates.iter().map(|c| sigaudit::cert::Cert::from_der(c).map(|c| trim_hex(&hex(&c.serial))).unwrap_or_else(|e| format!("unreadable: {e}"))).collect();
     let signers = sd
         .signer_infos
         .iter()
