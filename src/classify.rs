@@ -178,8 +178,8 @@ fn root_cn(links: &[Link], anchor_pin: Option<PinRef<'_>>, catalogue: &Catalogue
 /// `sig` must have a signer certificate (the caller checked).
 pub fn finding(file: &str, sig: &Signature, class: &Classification, agency: &AgencyRef) -> Finding {
     let signer = sig.signer.as_ref().expect("findings are made for signatures with a signer certificate");
-    let mut notes: Vec<&str> = sig.notes.iter().map(String::as_str).collect();
-    notes.extend(class.notes.iter().map(String::as_str));
+    let mut notes = sig.rendered_notes();
+    notes.extend(class.notes.iter().cloned());
     Finding {
         agency_id: agency.id.clone(),
         agency_name: agency.name.clone(),

@@ -105,11 +105,11 @@ fn render_one(out: &mut String, n: usize, sig: &Signature, rules: &Rules, anchor
         let ca = c.ca.as_ref().map(|(id, name)| format!(", CA {name} ({id})")).unwrap_or_default();
         let root = if c.root_cn.is_empty() { String::new() } else { format!(", root {}", c.root_cn) };
         let _ = writeln!(out, "  - Classification: {} (classified_by={}){ca}{root}", c.class.as_str(), c.by.as_str());
-        for note in sig.notes.iter().chain(&c.notes) {
+        for note in sig.rendered_notes().iter().chain(&c.notes) {
             let _ = writeln!(out, "  - Note: {note}");
         }
     } else {
-        for note in &sig.notes {
+        for note in &sig.rendered_notes() {
             let _ = writeln!(out, "  - Note: {note}");
         }
     }

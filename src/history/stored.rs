@@ -146,7 +146,7 @@ fn store_signature(s: &Signature) -> StoredSignature {
         modified_after_signing: s.modified_after_signing,
         cert_valid_at_signing: s.cert_valid_at_signing,
         mail_from: s.mail_from.clone(),
-        notes: s.notes.clone(),
+        notes: s.rendered_notes(),
     }
 }
 
@@ -175,6 +175,6 @@ fn load_signature(s: StoredSignature, cache: &CertCache) -> Result<Signature, St
         modified_after_signing: s.modified_after_signing,
         cert_valid_at_signing: s.cert_valid_at_signing,
         mail_from: s.mail_from,
-        notes: s.notes,
+        notes: s.notes.into_iter().map(crate::model::note::Note::Said).collect(),
     })
 }

@@ -4,6 +4,7 @@
 
 pub mod extraction;
 pub mod finding;
+pub mod note;
 pub mod result;
 pub mod signature;
 pub mod verdict;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use time::OffsetDateTime;
 
+use super::note::Note;
 use crate::cert::Cert;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -97,7 +98,7 @@ pub struct Signature {
     pub cert_valid_at_signing: Option<bool>,
     /// The sender of the message the signature travelled in (mail only).
     pub mail_from: Option<String>,
-    pub notes: Vec<String>,
+    pub notes: Vec<Note>,
 }
 
 impl Signature {
@@ -135,14 +136,31 @@ impl Signature {
         }
     }
 
-    /// Records an integrity verdict; anything but valid is explained in the notes.
+    /// Records an integrity verdict; anything but valid is explained in the
+    /// notes, at the place of the latest verdict (a later, better-informed
+    /// verdict replaces the earlier one).
     pub fn set_integrity(&mut self, integrity: Integrity, reason: String) {
-        // A later, better-informed verdict replaces the earlier one.
-        self.notes.retain(|n| !n.starts_with("integrity "));
+        self.notes.retain(|n| *n != Note::Integrity);
         if integrity != Integrity::Valid {
-            self.notes.push(format!("integrity {}: {reason}", integrity.as_str()));
+            self.notes.push(Note::Integrity);
         }
         self.integrity = integrity;
         self.integrity_reason = reason;
+    }
+
+    /// Adds a fact to the notes.
+    pub fn note(&mut self, text: impl Into<String>) {
+        self.notes.push(Note::Said(text.into()));
+    }
+
+    /// The notes as the reports write them.
+    pub fn rendered_notes(&self) -> Vec<String> {
+        self.notes
+            .iter()
+            .map(|n| match n {
+                Note::Integrity => format!("integrity {}: {}", self.integrity.as_str(), self.integrity_reason),
+                Note::Coverage { text, .. } | Note::Said(text) => text.clone(),
+            })
+            .collect()
     }
 }

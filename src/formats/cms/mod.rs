@@ -59,9 +59,9 @@ fn unwrap(bytes: &[u8], member: &str, depth: usize, detached: &dyn Fn() -> Detac
     };
     let mut sigs = from_signed_data(&sd, Format::Cms, member, content);
     for s in &mut sigs {
-        s.notes.push(about.clone());
+        s.note(about.clone());
         if trailing.iter().any(|&b| b != 0) {
-            s.notes.push(format!("{} bytes after the CMS structure ignored", trailing.len()));
+            s.note(format!("{} bytes after the CMS structure ignored", trailing.len()));
         }
     }
     out.signatures.extend(sigs);

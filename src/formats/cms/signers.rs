@@ -36,7 +36,7 @@ pub fn from_signed_data(sd: &SignedData<'_>, format: Format, member: &str, conte
             };
             let mut sig = Signature::new(format, kind, member);
             sig.certs = certs.clone();
-            sig.notes = cert_notes.clone();
+            sig.notes = cert_notes.iter().cloned().map(crate::model::note::Note::Said).collect();
             sig.signer = find_signer(&si.sid, &certs);
             sig.signer_ref = describe_sid(&si.sid);
             sig.digest_algorithm = Some(oids::algorithm_name(&si.digest_algorithm).to_owned());
@@ -45,7 +45,7 @@ pub fn from_signed_data(sd: &SignedData<'_>, format: Format, member: &str, conte
             if kind == Kind::Signer {
                 sig.timestamp = signature_timestamp(si);
                 if let Some(Err(e)) = &sig.timestamp {
-                    sig.notes.push(format!("signature timestamp not usable: {e}"));
+                    sig.note(format!("signature timestamp not usable: {e}"));
                 }
             }
             match (&sig.signer, kind) {
@@ -64,7 +64,7 @@ pub fn from_signed_data(sd: &SignedData<'_>, format: Format, member: &str, conte
             }
             let counter = si.countersignature_count();
             if counter > 0 {
-                sig.notes.push(format!("{counter} counter-signature(s) attached (not counted as signers)"));
+                sig.note(format!("{counter} counter-signature(s) attached (not counted as signers)"));
             }
             sig
         })

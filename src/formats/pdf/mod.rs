@@ -23,6 +23,7 @@ use crate::cert::Cert;
 use crate::crypto::{Algorithm, Hash, Scheme, VerifyError, verify_prehashed};
 use crate::formats::cms::Content;
 use crate::messages::Stage;
+use crate::model::note::Note;
 use crate::model::signature::{Format, Integrity, Kind, Signature, TimeSource};
 
 /// Parent chains longer than this are treated as cycles (E3).
@@ -76,11 +77,11 @@ pub fn extract(bytes: &[u8]) -> Extraction {
                 // The final document parses but no longer refers to this
                 // signature: a later update took it out (or hid it).
                 s.modified_after_signing = Some(true);
-                s.notes.retain(|n| !n.starts_with("signature covers the entire revision"));
-                s.notes.push("MODIFIED AFTER SIGNING: a later update took this signature out of the document (the final document no longer refers to it)".into());
+                s.notes.retain(|n| !matches!(n, Note::Coverage { later_updates_benign: true, .. }));
+                s.note("MODIFIED AFTER SIGNING: a later update took this signature out of the document (the final document no longer refers to it)");
             }
             if from_raw {
-                s.notes.push(match (&structure_error, comparable) {
+                s.note(match (&structure_error, comparable) {
                     (Some(e), _) => format!("PDF object structure unreadable ({e}): signature found by raw byte scan"),
                     (None, None) => "PDF objects are encrypted and could not be decrypted: signature found by raw byte scan".into(),
                     (None, Some(_)) => "signature not reachable through the PDF object structure (earlier revision or orphaned): found by raw byte scan".into(),
@@ -280,7 +281,7 @@ fn signatures_of(bytes: &[u8], doc: Option<&Document>, d: &SigDict, member: &str
                 let padding = &d.contents[consumed.min(d.contents.len())..];
                 if padding.iter().any(|&b| b != 0) {
                     for s in &mut sigs {
-                        s.notes.push(format!("/Contents padded with {} non-zero bytes after the CMS (ignored)", padding.len()));
+                        s.note(format!("/Contents padded with {} non-zero bytes after the CMS (ignored)", padding.len()));
                     }
                 }
                 if sub_filter == "adbe.pkcs7.sha1" {
@@ -303,7 +304,7 @@ fn signatures_of(bytes: &[u8], doc: Option<&Document>, d: &SigDict, member: &str
         }
         s.subfilter = d.sub_filter.clone();
         if !known {
-            s.notes.push(if sub_filter.is_empty() {
+            s.note(if sub_filter.is_empty() {
                 "no /SubFilter found for this signature; /Contents read as CMS".into()
             } else {
                 format!("unknown SubFilter /{sub_filter}; /Contents read as CMS")
@@ -311,14 +312,15 @@ fn signatures_of(bytes: &[u8], doc: Option<&Document>, d: &SigDict, member: &str
         }
         if let (None, Some(t)) = (s.signed_at, claimed) {
             s.signed_at = Some((t, TimeSource::PdfM));
-            s.notes.push("signing time from /M (claimed by the PDF, not signed)".into());
+            s.note("signing time from /M (claimed by the PDF, not signed)");
         }
         match (&ranges, &after) {
             (Err(e), _) => s.set_integrity(Integrity::Invalid, e.clone()),
             (Ok(_), Some((end, a))) => {
                 s.covers_whole_file = Some(bytes[*end..].iter().all(|b| b.is_ascii_whitespace() || *b == 0));
                 s.modified_after_signing = a.modified;
-                s.notes.push(a.note.clone());
+                let later_updates_benign = a.modified == Some(false) && s.covers_whole_file == Some(false);
+                s.notes.push(Note::Coverage { text: a.note.clone(), later_updates_benign });
             }
             (Ok(_), None) => {}
         }
@@ -347,7 +349,7 @@ fn x509_rsa_sha1(d: &SigDict, member: &str, content: Content<'_>) -> Result<Sign
     s.certs = certs;
     s.digest_algorithm = Some("SHA-1".into());
     s.signature_algorithm = Some("RSA".into());
-    s.notes.push("adbe.x509.rsa_sha1: PKCS#1 signature, certificates from /Cert".into());
+    s.note("adbe.x509.rsa_sha1: PKCS#1 signature, certificates from /Cert");
     let value = match Tlv::parse(&d.contents) {
         Ok(t) if t.tag == ber::tag::OCTET_STRING => t.body.to_vec(),
         _ => d.contents.clone(),

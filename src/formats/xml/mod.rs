@@ -112,7 +112,7 @@ fn signature_of(doc: &Doc, sig: usize, format: Format, member: &str, parts: Opti
     let mut s = Signature::new(format, Kind::Signer, member.to_owned());
     s.signer = Some(signer.clone());
     s.certs = certs;
-    s.notes = cert_notes;
+    s.notes = cert_notes.into_iter().map(crate::model::note::Note::Said).collect();
     s.signature_algorithm = Some(method.rsplit(['#', '/']).next().unwrap_or(&method).to_owned());
     if let Some(t) = signing_time(doc, sig) {
         s.signed_at = Some((t, TimeSource::SigningTime));
@@ -121,7 +121,7 @@ fn signature_of(doc: &Doc, sig: usize, format: Format, member: &str, parts: Opti
     s.digest_algorithm = hash.map(|h| h.name().to_owned());
     s.set_integrity(integrity, reason);
     if !doc.unresolved_entities.is_empty() {
-        s.notes.push(format!("the document uses entities that are not expanded ({}): possible XXE, never resolved", doc.unresolved_entities.join(", ")));
+        s.note(format!("the document uses entities that are not expanded ({}): possible XXE, never resolved", doc.unresolved_entities.join(", ")));
     }
     Ok(s)
 }
