@@ -208,7 +208,7 @@ impl ScanArgs {
             let s = s.to_string_lossy().to_ascii_lowercase();
             s.starts_with("imap://") || s.starts_with("imaps://")
         });
-        let imap = urls.iter().map(|u| ImapSource::parse(&u.to_string_lossy(), self.imap_allow_plain)).collect::<Result<Vec<_>, _>>()?;
+        let imap = urls.iter().map(|u| ImapSource::parse(&u.to_string_lossy(), self.imap_allow_plain)).collect::<Result<Vec<_>, _>>().map_err(|e| e.to_string())?;
         let imap_auth = if imap.is_empty() {
             None
         } else {

@@ -11,7 +11,9 @@ use sha2::{Digest, Sha256};
 
 #[cfg(feature = "fetch-anchors")]
 use crate::cert::certificates_in;
-use crate::rules::{PinRef, Rules};
+#[cfg(feature = "fetch-anchors")]
+use crate::rules::PinRef;
+use crate::rules::Rules;
 
 #[derive(Debug, Default)]
 pub struct FetchReport {

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use crate::classify::classify;
 use crate::model::extraction::Extraction;
 use crate::model::rfc3339;
-use crate::model::signature::{Kind, Signature, TimeSource};
+use crate::model::signature::{Kind, Signature, TimeSource, Timestamp};
 use crate::rules::Rules;
 use crate::trust::AnchorStore;
 use crate::trust::chain::Origin;
@@ -79,8 +79,8 @@ fn render_one(out: &mut String, n: usize, sig: &Signature, rules: &Rules, anchor
             out,
             "  - Signature timestamp: {}",
             match ts {
-                Ok(t) => format!("{} (imprint and token signature verified)", rfc3339(*t)),
-                Err(e) => format!("not usable: {e}"),
+                Timestamp::Verified(t) => format!("{} (imprint and token signature verified)", rfc3339(*t)),
+                Timestamp::Unusable(e) => format!("not usable: {e}"),
             }
         );
     }

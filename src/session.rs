@@ -76,7 +76,7 @@ impl Session {
         if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         }
-        let lock = acquire(db, wait)?;
+        let lock = acquire(db, wait).map_err(|e| e.to_string())?;
         let connect: Connect = {
             let db = db.to_path_buf();
             Arc::new(move || Ok(Box::new(SqliteStore::open(&db)?) as Box<dyn Store + Send>))

@@ -25,6 +25,10 @@ pub enum BerError {
     UnexpectedTag { expected: &'static str, found: u8, at: usize },
     #[error("missing element: {0}")]
     Missing(&'static str),
+    #[error("base64 text does not decode: {0}")]
+    Base64(String),
+    #[error("PEM block {0} without its END line")]
+    PemWithoutEnd(String),
 }
 
 /// Tag classes and universal tag numbers the CMS code needs.

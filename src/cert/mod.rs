@@ -11,9 +11,16 @@ use crate::asn1::ber::{Tlv, oid_string, tag};
 
 pub use names::{Name, fold};
 
+/// Why a certificate or a name could not be read.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("not a readable X.509 certificate: {0}")]
-pub struct CertError(pub String);
+pub enum CertError {
+    #[error("not a readable X.509 certificate: {0}")]
+    Unreadable(String),
+    #[error("not a readable X.509 certificate: {0}")]
+    Encoding(#[from] crate::asn1::ber::BerError),
+    #[error("{0}")]
+    BadName(String),
+}
 
 /// A parsed certificate. Cheap to clone behind an `Arc`.
 #[derive(Debug, Clone)]
@@ -153,9 +160,9 @@ fn alt_name(gn: &GeneralName<'_>) -> AltName {
 
 impl Cert {
     pub fn from_der(der: &[u8]) -> Result<Cert, CertError> {
-        let (rest, x) = X509Certificate::from_der(der).map_err(|e| CertError(e.to_string()))?;
+        let (rest, x) = X509Certificate::from_der(der).map_err(|e| CertError::Unreadable(e.to_string()))?;
         let used = &der[..der.len() - rest.len()];
-        let (sig_alg, sig_alg_params, signature) = outer_signature(used).map_err(CertError)?;
+        let (sig_alg, sig_alg_params, signature) = outer_signature(used)?;
         let tbs = &x.tbs_certificate;
         let mut ski = None;
         let mut aki = None;
@@ -296,17 +303,16 @@ type OuterSignature = (String, Option<Vec<u8>>, Vec<u8>);
 
 /// signatureAlgorithm and signatureValue of a Certificate, read from the
 /// outer SEQUENCE so the parameters keep their exact encoding (RSA-PSS).
-fn outer_signature(der: &[u8]) -> Result<OuterSignature, String> {
-    let cert = Tlv::parse(der).map_err(|e| e.to_string())?;
+fn outer_signature(der: &[u8]) -> Result<OuterSignature, CertError> {
+    let cert = Tlv::parse(der)?;
     let mut parts = cert.children();
-    let err = |e: crate::asn1::ber::BerError| e.to_string();
-    parts.need("tbsCertificate").map_err(err)?;
-    let alg = parts.need("signatureAlgorithm").map_err(err)?.expect(tag::SEQUENCE, "AlgorithmIdentifier").map_err(err)?;
+    parts.need("tbsCertificate")?;
+    let alg = parts.need("signatureAlgorithm")?.expect(tag::SEQUENCE, "AlgorithmIdentifier")?;
     let mut a = alg.children();
-    let oid = oid_string(a.need("algorithm").map_err(err)?.body);
-    let params = a.next().transpose().map_err(err)?.filter(|p| p.tag != tag::NULL).map(|p| p.raw.to_vec());
-    let bits = parts.need("signatureValue").map_err(err)?.expect(tag::BIT_STRING, "signatureValue BIT STRING").map_err(err)?;
-    let value = bits.body.get(1..).ok_or("empty signature BIT STRING")?.to_vec();
+    let oid = oid_string(a.need("algorithm")?.body);
+    let params = a.next().transpose()?.filter(|p| p.tag != tag::NULL).map(|p| p.raw.to_vec());
+    let bits = parts.need("signatureValue")?.expect(tag::BIT_STRING, "signatureValue BIT STRING")?;
+    let value = bits.body.get(1..).ok_or_else(|| CertError::Unreadable("empty signature BIT STRING".into()))?.to_vec();
     Ok((oid, params, value))
 }
 
@@ -339,10 +345,10 @@ pub fn certificates_in(bytes: &[u8]) -> Vec<Result<Cert, CertError>> {
             Ok((label, der)) if label == "CERTIFICATE" || label == "X509 CERTIFICATE" => out.push(Cert::from_der(&der)),
             Ok((label, der)) if matches!(label.as_str(), "PKCS7" | "CMS" | "PKCS #7 SIGNED DATA") => match bundle_certificates(&der) {
                 Some(certs) => out.extend(certs.into_iter().map(Cert::from_der)),
-                None => out.push(Err(CertError(format!("PEM block {label} is not a PKCS#7 bundle of certificates")))),
+                None => out.push(Err(CertError::Unreadable(format!("PEM block {label} is not a PKCS#7 bundle of certificates")))),
             },
             Ok(_) => {}
-            Err(e) => out.push(Err(CertError(e))),
+            Err(e) => out.push(Err(CertError::from(e))),
         }
     }
     out

@@ -66,7 +66,7 @@ impl std::fmt::Display for Name {
 /// Parses a DN written as in the rules and in OpenSSL output:
 /// `C=VN, O=Ban Cơ yếu Chính phủ, CN=...`. Commas inside values may be
 /// escaped with a backslash.
-pub fn parse_dn(text: &str) -> Result<Name, String> {
+pub fn parse_dn(text: &str) -> Result<Name, super::CertError> {
     let mut attrs = Vec::new();
     let mut current = String::new();
     let mut parts = Vec::new();
@@ -88,15 +88,15 @@ pub fn parse_dn(text: &str) -> Result<Name, String> {
         if part.is_empty() {
             continue;
         }
-        let (label, value) = part.split_once('=').ok_or_else(|| format!("`{part}` is not LABEL=value"))?;
+        let (label, value) = part.split_once('=').ok_or_else(|| super::CertError::BadName(format!("`{part}` is not LABEL=value")))?;
         let label = normalise_label(label.trim());
         if label.is_empty() {
-            return Err(format!("`{part}` has an empty attribute name"));
+            return Err(super::CertError::BadName(format!("`{part}` has an empty attribute name")));
         }
         attrs.push(NameAttr { label, value: value.trim().to_owned() });
     }
     if attrs.is_empty() {
-        return Err("empty distinguished name".into());
+        return Err(super::CertError::BadName("empty distinguished name".into()));
     }
     Ok(Name { attrs })
 }

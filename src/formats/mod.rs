@@ -9,6 +9,39 @@ pub mod pdf;
 pub mod xml;
 pub mod zip;
 
+/// Why part of a signed format could not be read or checked: the formats
+/// layer's one error type. Its words end up in notes and errors.csv.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FormatError {
+    /// The bytes are not a readable encoding.
+    #[error("{0}")]
+    Encoding(#[from] crate::asn1::ber::BerError),
+    /// Not a readable CMS SignedData.
+    #[error("{0}")]
+    Cms(#[from] cms::signed_data::CmsError),
+    /// A structure breaks the format's rules.
+    #[error("{0}")]
+    Malformed(String),
+    /// Something sigaudit cannot check (a transform, an algorithm, a reference outside the file).
+    #[error("{0}")]
+    Unsupported(String),
+    /// A check that was made and failed (an imprint, a signature).
+    #[error("{0}")]
+    Mismatch(String),
+}
+
+impl From<String> for FormatError {
+    fn from(why: String) -> FormatError {
+        FormatError::Malformed(why)
+    }
+}
+
+impl From<&str> for FormatError {
+    fn from(why: &str) -> FormatError {
+        FormatError::Malformed(why.to_owned())
+    }
+}
+
 use std::cell::Cell;
 
 use crate::asn1::oids;

@@ -15,7 +15,7 @@ use ::zip::ZipArchive;
 
 use super::xml::tree::Doc;
 use super::xml::{self, Parts};
-use super::{DocKind, Env, Extraction, extract_bytes, sniff};
+use super::{DocKind, Env, Extraction, FormatError, extract_bytes, sniff};
 use crate::messages::Stage;
 use crate::model::signature::Format;
 
@@ -152,7 +152,7 @@ impl<'a, 'e> Package<'a, 'e> {
 
     /// The member's name, or None for directories. Reads only the central
     /// directory entry: nothing is decompressed.
-    fn entry_name(&self, i: usize) -> Result<Option<String>, String> {
+    fn entry_name(&self, i: usize) -> Result<Option<String>, FormatError> {
         let mut archive = self.archive.borrow_mut();
         let f = archive.by_index_raw(i).map_err(|e| format!("unreadable entry: {e}"))?;
         Ok(f.is_file().then(|| f.name().map(|n| n.into_owned()).unwrap_or_else(|_| format!("member {i}"))))
@@ -186,9 +186,9 @@ impl<'a, 'e> Package<'a, 'e> {
         Ok(data)
     }
 
-    fn read_by_name(&self, name: &str) -> Result<Vec<u8>, String> {
+    fn read_by_name(&self, name: &str) -> Result<Vec<u8>, FormatError> {
         let i = self.archive.borrow().index_for_name(name).ok_or_else(|| format!("package part {name} not found"))?;
-        self.read(i, name).map_err(|(_, why)| why)
+        Ok(self.read(i, name).map_err(|(_, why)| why)?)
     }
 
     /// Signatures of one signed XML member, verified against this package.
@@ -244,7 +244,7 @@ struct PartsOf<'p, 'a, 'e> {
 }
 
 impl Parts for PartsOf<'_, '_, '_> {
-    fn part(&self, name: &str) -> Result<Vec<u8>, String> {
+    fn part(&self, name: &str) -> Result<Vec<u8>, FormatError> {
         let from_root = resolve("", name);
         if self.package.archive.borrow().index_for_name(&from_root).is_some() || name.starts_with('/') {
             return self.package.read_by_name(&from_root);

@@ -20,9 +20,10 @@ pub fn lock_path(db: &Path) -> PathBuf {
 
 /// Takes the lock of `db`, waiting up to `wait` for another run to finish.
 /// The error says who holds it.
-pub fn acquire(db: &Path, wait: Duration) -> Result<Lock, String> {
+pub fn acquire(db: &Path, wait: Duration) -> Result<Lock, super::HistoryError> {
     let path = lock_path(db);
-    let mut file = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut file =
+        OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).map_err(|e| super::HistoryError::Locked(format!("{}: {e}", path.display())))?;
     let deadline = Instant::now() + wait;
     loop {
         match file.try_lock() {
@@ -35,18 +36,18 @@ pub fn acquire(db: &Path, wait: Duration) -> Result<Lock, String> {
                 return Ok(Lock { _file: file });
             }
             Err(std::fs::TryLockError::WouldBlock) => {}
-            Err(std::fs::TryLockError::Error(err)) => return Err(format!("{}: cannot lock: {err}", path.display())),
+            Err(std::fs::TryLockError::Error(err)) => return Err(super::HistoryError::Locked(format!("{}: cannot lock: {err}", path.display()))),
         }
         if Instant::now() >= deadline {
             let mut holder = String::new();
             let _ = file.rewind();
             let _ = file.read_to_string(&mut holder);
             let waited = if wait.is_zero() { String::new() } else { format!(" (waited {} s)", wait.as_secs()) };
-            return Err(format!(
+            return Err(super::HistoryError::Locked(format!(
                 "another sigaudit run ({}) is using {}{waited}: it was left alone; try again later or pass --wait SECONDS",
                 if holder.is_empty() { "unknown process".into() } else { holder },
                 db.display()
-            ));
+            )));
         }
         std::thread::sleep(Duration::from_millis(100));
     }

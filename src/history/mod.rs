@@ -102,6 +102,9 @@ pub enum HistoryError {
     NoRuns,
     #[error("stored data is damaged: {0}")]
     Damaged(String),
+    /// Another run holds the database, or its lock file cannot be used.
+    #[error("{0}")]
+    Locked(String),
 }
 
 pub type Result<T> = std::result::Result<T, HistoryError>;

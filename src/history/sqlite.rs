@@ -622,13 +622,12 @@ impl SqliteStore {
                 signed_at,
                 (modified_after_signing, cert_valid_at_signing),
             ) = row?;
-            let damaged = HistoryError::Damaged;
             out.push(Finding {
                 agency_id,
                 agency_name,
                 file,
                 member,
-                format: parse("format", &format, &[Format::Pdf, Format::Cms, Format::Smime, Format::Xml, Format::Ooxml, Format::Odf].map(|f| (f, f.as_str()))).map_err(damaged)?,
+                format: parse("format", &format, &[Format::Pdf, Format::Cms, Format::Smime, Format::Xml, Format::Ooxml, Format::Odf].map(|f| (f, f.as_str())))?,
                 signed_at,
                 signer_cn,
                 signer_org,
@@ -640,11 +639,10 @@ impl SqliteStore {
                 root_cn,
                 ca_id,
                 ca_name,
-                ca_class: parse("ca_class", &ca_class, &CaClass::ALL.map(|c| (c, c.as_str()))).map_err(damaged)?,
-                classified_by: parse("classified_by", &classified_by, &[ClassifiedBy::Chain, ClassifiedBy::Dn].map(|c| (c, c.as_str()))).map_err(damaged)?,
-                chain: parse("chain", &chain, &[ChainStatus::Verified, ChainStatus::Incomplete, ChainStatus::DnOnly, ChainStatus::Broken].map(|c| (c, c.as_str())))
-                    .map_err(damaged)?,
-                integrity: parse("integrity", &integrity, &[Integrity::Valid, Integrity::Invalid, Integrity::Unknown].map(|i| (i, i.as_str()))).map_err(damaged)?,
+                ca_class: parse("ca_class", &ca_class, &CaClass::ALL.map(|c| (c, c.as_str())))?,
+                classified_by: parse("classified_by", &classified_by, &[ClassifiedBy::Chain, ClassifiedBy::Dn].map(|c| (c, c.as_str())))?,
+                chain: parse("chain", &chain, &[ChainStatus::Verified, ChainStatus::Incomplete, ChainStatus::DnOnly, ChainStatus::Broken].map(|c| (c, c.as_str())))?,
+                integrity: parse("integrity", &integrity, &[Integrity::Valid, Integrity::Invalid, Integrity::Unknown].map(|i| (i, i.as_str())))?,
                 modified_after_signing,
                 cert_valid_at_signing,
                 notes,
@@ -655,8 +653,8 @@ impl SqliteStore {
 }
 
 /// A value of an enumerated column, by its name as the reports write it.
-fn parse<T: Copy>(column: &str, value: &str, names: &[(T, &str)]) -> std::result::Result<T, String> {
-    names.iter().find(|(_, n)| *n == value).map(|(v, _)| *v).ok_or_else(|| format!("{column} {value:?}"))
+fn parse<T: Copy>(column: &str, value: &str, names: &[(T, &str)]) -> Result<T> {
+    names.iter().find(|(_, n)| *n == value).map(|(v, _)| *v).ok_or_else(|| HistoryError::Damaged(format!("{column} {value:?}")))
 }
 
 #[cfg(test)]

@@ -8,10 +8,11 @@ use std::sync::{Arc, Mutex};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use super::HistoryError;
 use crate::cert::Cert;
 use crate::messages::Stage;
 use crate::model::extraction::{Extraction, Problem};
-use crate::model::signature::{Format, Integrity, Kind, Signature, TimeSource};
+use crate::model::signature::{Format, Integrity, Kind, Signature, TimeSource, Timestamp};
 
 /// Bumped whenever the shape below changes: older entries are re-read.
 pub const VERSION: u32 = 2;
@@ -45,7 +46,7 @@ struct StoredSignature {
     signature_algorithm: Option<String>,
     integrity: Integrity,
     integrity_reason: String,
-    timestamp: Option<Result<i128, String>>,
+    timestamp: Option<StoredTimestamp>,
     covers_whole_file: Option<bool>,
     modified_after_signing: Option<bool>,
     cert_valid_at_signing: Option<bool>,
@@ -72,12 +73,12 @@ impl CertCache {
         CertCache { der, decoded: Mutex::default() }
     }
 
-    fn get(&self, sha: &str) -> Result<Arc<Cert>, String> {
+    fn get(&self, sha: &str) -> Result<Arc<Cert>, HistoryError> {
         if let Some(c) = self.decoded.lock().ok().and_then(|m| m.get(sha).cloned()) {
             return Ok(c);
         }
-        let der = self.der.get(sha).ok_or_else(|| format!("stored certificate {sha} is missing"))?;
-        let cert = Arc::new(Cert::from_der(der).map_err(|e| e.to_string())?);
+        let der = self.der.get(sha).ok_or_else(|| HistoryError::Damaged(format!("stored certificate {sha} is missing")))?;
+        let cert = Arc::new(Cert::from_der(der).map_err(|e| HistoryError::Damaged(format!("stored certificate {sha}: {e}")))?);
         if let Ok(mut m) = self.decoded.lock() {
             m.insert(sha.to_owned(), cert.clone());
         }
@@ -85,12 +86,22 @@ impl CertCache {
     }
 }
 
+/// A timestamp as stored: the JSON shape it always had (`{"Ok": nanos}`
+/// or `{"Err": why}`), so histories stay readable.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+enum StoredTimestamp {
+    #[serde(rename = "Ok")]
+    Verified(i128),
+    #[serde(rename = "Err")]
+    Unusable(String),
+}
+
 fn nanos(t: OffsetDateTime) -> i128 {
     t.unix_timestamp_nanos()
 }
 
-fn at(n: i128) -> Result<OffsetDateTime, String> {
-    OffsetDateTime::from_unix_timestamp_nanos(n).map_err(|e| e.to_string())
+fn at(n: i128) -> Result<OffsetDateTime, HistoryError> {
+    OffsetDateTime::from_unix_timestamp_nanos(n).map_err(|e| HistoryError::Damaged(e.to_string()))
 }
 
 /// JSON of an extraction (None when nothing was found: most files), and
@@ -113,9 +124,9 @@ pub fn encode(e: &Extraction) -> (Option<String>, Vec<(String, Vec<u8>)>) {
     (serde_json::to_string(&stored).ok(), certs)
 }
 
-pub fn decode(json: Option<&str>, certs: &CertCache) -> Result<Extraction, String> {
+pub fn decode(json: Option<&str>, certs: &CertCache) -> Result<Extraction, HistoryError> {
     let Some(json) = json else { return Ok(Extraction::default()) };
-    let stored: StoredExtraction = serde_json::from_str(json).map_err(|e| e.to_string())?;
+    let stored: StoredExtraction = serde_json::from_str(json).map_err(|e| HistoryError::Damaged(e.to_string()))?;
     Ok(Extraction {
         signatures: stored.signatures.into_iter().map(|s| load_signature(s, certs)).collect::<Result<_, _>>()?,
         problems: stored.problems.into_iter().map(|p| Problem { member: p.member, stage: p.stage, error: p.error }).collect(),
@@ -141,7 +152,10 @@ fn store_signature(s: &Signature) -> StoredSignature {
         signature_algorithm: s.signature_algorithm.clone(),
         integrity: s.integrity,
         integrity_reason: s.integrity_reason.clone(),
-        timestamp: s.timestamp.clone().map(|t| t.map(nanos)),
+        timestamp: s.timestamp.as_ref().map(|t| match t {
+            Timestamp::Verified(t) => StoredTimestamp::Verified(nanos(*t)),
+            Timestamp::Unusable(why) => StoredTimestamp::Unusable(why.clone()),
+        }),
         covers_whole_file: s.covers_whole_file,
         modified_after_signing: s.modified_after_signing,
         cert_valid_at_signing: s.cert_valid_at_signing,
@@ -150,11 +164,11 @@ fn store_signature(s: &Signature) -> StoredSignature {
     }
 }
 
-fn load_signature(s: StoredSignature, cache: &CertCache) -> Result<Signature, String> {
+fn load_signature(s: StoredSignature, cache: &CertCache) -> Result<Signature, HistoryError> {
     let certs: Vec<Arc<Cert>> = s.certs.iter().map(|c| cache.get(c)).collect::<Result<_, _>>()?;
     let signer = match s.signer {
         None => None,
-        Some(SignerRef::Index(i)) => Some(certs.get(i).cloned().ok_or("stored signer index out of range")?),
+        Some(SignerRef::Index(i)) => Some(certs.get(i).cloned().ok_or_else(|| HistoryError::Damaged("stored signer index out of range".into()))?),
         Some(SignerRef::Sha256(d)) => Some(cache.get(&d)?),
     };
     Ok(Signature {
@@ -170,7 +184,10 @@ fn load_signature(s: StoredSignature, cache: &CertCache) -> Result<Signature, St
         signature_algorithm: s.signature_algorithm,
         integrity: s.integrity,
         integrity_reason: s.integrity_reason,
-        timestamp: s.timestamp.map(|t| t.and_then(at)),
+        timestamp: s.timestamp.map(|t| match t {
+            StoredTimestamp::Verified(n) => at(n).map_or_else(|e| Timestamp::Unusable(e.to_string()), Timestamp::Verified),
+            StoredTimestamp::Unusable(why) => Timestamp::Unusable(why),
+        }),
         covers_whole_file: s.covers_whole_file,
         modified_after_signing: s.modified_after_signing,
         cert_valid_at_signing: s.cert_valid_at_signing,

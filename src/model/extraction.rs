@@ -25,8 +25,8 @@ pub struct Problem {
 }
 
 impl Extraction {
-    pub fn problem(&mut self, member: impl Into<String>, stage: Stage, error: impl Into<String>) {
-        self.problems.push(Problem { member: member.into(), stage, error: error.into() });
+    pub fn problem(&mut self, member: impl Into<String>, stage: Stage, error: impl std::fmt::Display) {
+        self.problems.push(Problem { member: member.into(), stage, error: error.to_string() });
     }
 
     /// Takes in what was found inside `member`, with member paths prefixed.

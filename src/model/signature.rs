@@ -91,7 +91,7 @@ pub struct Signature {
     pub integrity_reason: String,
     /// genTime of the signature's RFC 3161 timestamp when its imprint and
     /// signature verified, or why not.
-    pub timestamp: Option<Result<OffsetDateTime, String>>,
+    pub timestamp: Option<Timestamp>,
     /// PDF: does the signature cover the whole file (pdfsig's "total document signed")?
     pub covers_whole_file: Option<bool>,
     pub modified_after_signing: Option<bool>,
@@ -126,12 +126,21 @@ impl Signature {
     }
 }
 
+/// The RFC 3161 timestamp over a signature value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Timestamp {
+    /// Its imprint and token signature verified: the signature existed then.
+    Verified(OffsetDateTime),
+    /// Present but not usable, and why.
+    Unusable(String),
+}
+
 impl Signature {
     /// The time to judge the signer's certificate at: a verified timestamp,
     /// else the claimed signing time.
     pub fn judged_at(&self) -> Option<OffsetDateTime> {
         match &self.timestamp {
-            Some(Ok(t)) => Some(*t),
+            Some(Timestamp::Verified(t)) => Some(*t),
             _ => self.signed_at.map(|(t, _)| t),
         }
     }

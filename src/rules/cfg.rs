@@ -25,12 +25,12 @@ pub struct Source<'a> {
 }
 
 impl Source<'_> {
-    pub fn at(&self, span: std::ops::Range<usize>, message: impl Into<String>) -> Diagnostic {
+    pub fn at(&self, span: std::ops::Range<usize>, message: impl std::fmt::Display) -> Diagnostic {
         let start = span.start.min(self.text.len());
         let before = &self.text[..start];
         let line = before.matches('\n').count() + 1;
         let column = before.rfind('\n').map_or(start, |p| start - p - 1) + 1;
-        Diagnostic { file: self.name.clone(), line, column, message: message.into() }
+        Diagnostic { file: self.name.clone(), line, column, message: message.to_string() }
     }
 
     pub fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T, Diagnostic> {

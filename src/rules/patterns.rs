@@ -12,6 +12,18 @@ pub fn fold_path(path: &str) -> String {
 
 /// `LABEL=glob` terms joined by ` & `; all terms must match some attribute
 /// value with that label.
+/// Why a DN or path pattern of the rules cannot be used (shown at its
+/// file:line:col).
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum PatternError {
+    #[error("`{0}` is not LABEL=glob")]
+    NotLabelGlob(String),
+    #[error("{0}")]
+    Label(#[from] crate::cert::CertError),
+    #[error("bad glob `{glob}`: {why}")]
+    Glob { glob: String, why: String },
+}
+
 #[derive(Debug, Clone)]
 pub struct DnPattern {
     pub text: String,
@@ -19,12 +31,16 @@ pub struct DnPattern {
 }
 
 impl DnPattern {
-    pub fn parse(text: &str) -> Result<DnPattern, String> {
+    pub fn parse(text: &str) -> Result<DnPattern, PatternError> {
         let mut terms = Vec::new();
         for term in text.split(" & ") {
-            let (label, glob) = term.trim().split_once('=').ok_or_else(|| format!("`{term}` is not LABEL=glob"))?;
+            let (label, glob) = term.trim().split_once('=').ok_or_else(|| PatternError::NotLabelGlob(term.to_owned()))?;
             let label = crate::cert::names::parse_dn(&format!("{}=x", label.trim()))?.attrs.remove(0).label;
-            let matcher = GlobBuilder::new(&fold(glob.trim())).literal_separator(false).build().map_err(|e| format!("bad glob `{glob}`: {e}"))?.compile_matcher();
+            let matcher = GlobBuilder::new(&fold(glob.trim()))
+                .literal_separator(false)
+                .build()
+                .map_err(|e| PatternError::Glob { glob: glob.to_owned(), why: e.to_string() })?
+                .compile_matcher();
             terms.push((label, matcher));
         }
         Ok(DnPattern { text: text.to_owned(), terms })
@@ -48,8 +64,8 @@ pub struct PathPattern {
 }
 
 impl PathPattern {
-    pub fn parse(text: &str) -> Result<PathPattern, String> {
-        let glob = Glob::new(&fold_path(text)).map_err(|e| format!("bad glob `{text}`: {e}"))?;
+    pub fn parse(text: &str) -> Result<PathPattern, PatternError> {
+        let glob = Glob::new(&fold_path(text)).map_err(|e| PatternError::Glob { glob: text.to_owned(), why: e.to_string() })?;
         Ok(PathPattern { text: text.to_owned(), glob })
     }
 

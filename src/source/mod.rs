@@ -7,3 +7,23 @@ pub mod walk;
 
 pub use read::{ReadLimits, open_noatime};
 pub use walk::{Input, WalkOptions, walk};
+
+/// Why a source could not be read: the source layer's one error type.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// The server sent nothing for the whole timeout while sigaudit waited.
+    #[error("the server stopped answering ({what}: nothing received for {secs} s, --imap-timeout)")]
+    Stalled { what: &'static str, secs: u64 },
+    /// The server answered with an error, or the connection failed.
+    #[error("{0}")]
+    Refused(String),
+    /// A SOURCE argument that is not a usable IMAP URL.
+    #[error("{0}")]
+    BadUrl(String),
+}
+
+impl From<String> for SourceError {
+    fn from(e: String) -> SourceError {
+        SourceError::Refused(e)
+    }
+}

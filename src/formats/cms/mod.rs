@@ -10,7 +10,7 @@ pub mod verify;
 pub use signers::{find_signer, from_signed_data};
 pub use verify::Content;
 
-use super::{CmsEncoding, Extraction};
+use super::{CmsEncoding, Extraction, FormatError};
 use crate::formats::cms::signed_data::{CmsError, SignedData};
 use crate::messages::Stage;
 use crate::model::signature::{Format, Signature};
@@ -79,10 +79,10 @@ fn unwrap(bytes: &[u8], member: &str, depth: usize, detached: &dyn Fn() -> Detac
 }
 
 /// PEM armour or bare base64 to DER.
-fn decode_text(bytes: &[u8]) -> Result<Vec<u8>, String> {
+fn decode_text(bytes: &[u8]) -> Result<Vec<u8>, FormatError> {
     match crate::asn1::pem::blocks(bytes).into_iter().next() {
-        Some(block) => block.map(|(_, der)| der),
-        None => crate::asn1::pem::decode_base64(&String::from_utf8_lossy(bytes)),
+        Some(block) => Ok(block.map(|(_, der)| der)?),
+        None => Ok(crate::asn1::pem::decode_base64(&String::from_utf8_lossy(bytes))?),
     }
 }
 

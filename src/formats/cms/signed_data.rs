@@ -9,7 +9,7 @@ use crate::asn1::ber::{BerError, Tlv, oid_string, tag};
 use crate::asn1::oids;
 use time::OffsetDateTime;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CmsError {
     #[error("not BER/DER: {0}")]
     Encoding(#[from] BerError),

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use super::signed_data::{SignedData, SignerId, SignerInfo};
 use super::verify::Content;
 use crate::cert::Cert;
-use crate::model::signature::{Format, Integrity, Kind, Signature, TimeSource};
+use crate::model::signature::{Format, Integrity, Kind, Signature, TimeSource, Timestamp};
 
 /// One Signature per SignerInfo of a parsed SignedData, each verified
 /// against `content`. Certificates that fail to parse are noted, not
@@ -44,7 +44,7 @@ pub fn from_signed_data(sd: &SignedData<'_>, format: Format, member: &str, conte
             sig.signed_at = signing_time(si, sd, kind);
             if kind == Kind::Signer {
                 sig.timestamp = signature_timestamp(si);
-                if let Some(Err(e)) = &sig.timestamp {
+                if let Some(Timestamp::Unusable(e)) = &sig.timestamp {
                     sig.note(format!("signature timestamp not usable: {e}"));
                 }
             }
@@ -56,7 +56,7 @@ pub fn from_signed_data(sd: &SignedData<'_>, format: Format, member: &str, conte
                 (Some(_), Kind::DocTimestamp) => match content {
                     Content::Bytes(parts) => match crate::formats::cms::verify::verify_timestamp_token(sd, parts) {
                         Ok(_) => sig.set_integrity(Integrity::Valid, "timestamp imprint and token signature verified".into()),
-                        Err(e) => sig.set_integrity(Integrity::Invalid, e),
+                        Err(e) => sig.set_integrity(Integrity::Invalid, e.to_string()),
                     },
                     Content::Missing(why) => sig.set_integrity(Integrity::Unknown, why.to_owned()),
                 },
@@ -73,9 +73,14 @@ pub fn from_signed_data(sd: &SignedData<'_>, format: Format, member: &str, conte
 
 /// The signature timestamp (unsigned attribute), checked against this
 /// signature value.
-fn signature_timestamp(si: &SignerInfo<'_>) -> Option<Result<OffsetDateTime, String>> {
+fn signature_timestamp(si: &SignerInfo<'_>) -> Option<Timestamp> {
     let token = si.unsigned_attr(&oids::SIGNATURE_TIMESTAMP).into_iter().next()?;
-    Some(SignedData::parse(token.raw).map_err(|e| e.to_string()).and_then(|t| crate::formats::cms::verify::verify_timestamp_token(&t, &[&si.signature])))
+    Some(
+        SignedData::parse(token.raw)
+            .map_err(crate::formats::FormatError::from)
+            .and_then(|t| crate::formats::cms::verify::verify_timestamp_token(&t, &[&si.signature]))
+            .map_or_else(|e| Timestamp::Unusable(e.to_string()), Timestamp::Verified),
+    )
 }
 
 fn signing_time(si: &SignerInfo<'_>, sd: &SignedData<'_>, kind: Kind) -> Option<(OffsetDateTime, TimeSource)> {

@@ -13,6 +13,8 @@ use crate::formats::cms::signed_data::{SignedData, SignerInfo, tst_gen_time};
 use crate::model::signature::Integrity;
 use time::OffsetDateTime;
 
+use crate::formats::FormatError;
+
 /// What was signed, as the container knows it.
 #[derive(Debug, Clone, Copy)]
 pub enum Content<'a> {
@@ -147,7 +149,7 @@ fn signature_failed(e: VerifyError, hash: Hash) -> Verdict {
 /// An RFC 3161 timestamp token over `stamped` (a signature value, or a
 /// PDF's byte ranges for a document timestamp): its imprint and its own
 /// signature. Returns genTime when both hold.
-pub fn verify_timestamp_token(token: &SignedData<'_>, stamped: &[&[u8]]) -> Result<OffsetDateTime, String> {
+pub fn verify_timestamp_token(token: &SignedData<'_>, stamped: &[&[u8]]) -> Result<OffsetDateTime, FormatError> {
     let info = token.econtent.as_ref().ok_or("timestamp token without TSTInfo")?;
     let tst = Tlv::parse(info).map_err(|e| format!("TSTInfo unreadable: {e}"))?;
     let mut fields = tst.children();
@@ -167,7 +169,7 @@ pub fn verify_timestamp_token(token: &SignedData<'_>, stamped: &[&[u8]]) -> Resu
     let tsa = crate::formats::cms::find_signer(&si.sid, &certs).ok_or("timestamp authority certificate not embedded")?;
     let v = verify_signer(token, si, &tsa, Content::Missing("no detached content"));
     if v.integrity != Integrity::Valid {
-        return Err(format!("timestamp token: {}", v.reason));
+        return Err(format!("timestamp token: {}", v.reason).into());
     }
     tst_gen_time(token).ok_or_else(|| "TSTInfo without genTime".into())
 }

@@ -16,8 +16,8 @@ pub mod verify;
 
 use self::raw::SigDict;
 use self::verify::{SignedRanges, signed_ranges};
-use super::Extraction;
 use super::cms::signatures_in;
+use super::{Extraction, FormatError};
 use crate::asn1::ber::{self, Tlv};
 use crate::cert::Cert;
 use crate::crypto::{Algorithm, Hash, Scheme, VerifyError, verify_prehashed};
@@ -315,7 +315,7 @@ fn signatures_of(bytes: &[u8], doc: Option<&Document>, d: &SigDict, member: &str
             s.note("signing time from /M (claimed by the PDF, not signed)");
         }
         match (&ranges, &after) {
-            (Err(e), _) => s.set_integrity(Integrity::Invalid, e.clone()),
+            (Err(e), _) => s.set_integrity(Integrity::Invalid, e.to_string()),
             (Ok(_), Some((end, a))) => {
                 s.covers_whole_file = Some(bytes[*end..].iter().all(|b| b.is_ascii_whitespace() || *b == 0));
                 s.modified_after_signing = a.modified;
@@ -329,7 +329,7 @@ fn signatures_of(bytes: &[u8], doc: Option<&Document>, d: &SigDict, member: &str
 }
 
 /// adbe.pkcs7.sha1 signs the SHA-1 of the byte ranges as encapsulated content.
-fn check_sha1_content(sigs: &mut [Signature], econtent: Option<&[u8]>, ranges: &Result<SignedRanges<'_>, String>) {
+fn check_sha1_content(sigs: &mut [Signature], econtent: Option<&[u8]>, ranges: &Result<SignedRanges<'_>, FormatError>) {
     let Ok(r) = ranges else { return };
     let expected = Hash::Sha1.digest(&r.parts);
     if econtent != Some(expected.as_slice()) {
@@ -341,7 +341,7 @@ fn check_sha1_content(sigs: &mut [Signature], econtent: Option<&[u8]>, ranges: &
 
 /// adbe.x509.rsa_sha1: /Contents is a bare PKCS#1 value (in an OCTET
 /// STRING) over the SHA-1 of the byte ranges; certificates are in /Cert.
-fn x509_rsa_sha1(d: &SigDict, member: &str, content: Content<'_>) -> Result<Signature, String> {
+fn x509_rsa_sha1(d: &SigDict, member: &str, content: Content<'_>) -> Result<Signature, FormatError> {
     let certs: Vec<Arc<Cert>> = d.cert.iter().filter_map(|c| Cert::from_der(c).ok().map(Arc::new)).collect();
     let signer = certs.first().cloned().ok_or("adbe.x509.rsa_sha1 signature without a readable /Cert certificate")?;
     let mut s = Signature::new(Format::Pdf, Kind::Signer, member.to_owned());

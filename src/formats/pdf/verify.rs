@@ -11,6 +11,8 @@ use std::collections::{BTreeSet, HashSet};
 
 use lopdf::{Dictionary, Document, Object, ObjectId};
 
+use crate::formats::FormatError;
+
 use crate::formats::pdf::{dict_of, is_sig_field, name};
 
 /// The two signed byte ranges of a well-formed /ByteRange.
@@ -24,7 +26,7 @@ pub struct SignedRanges<'a> {
 /// Checks /ByteRange against the file and the signature value: it must
 /// start at 0, stay inside the file, and leave out exactly the /Contents
 /// hex string holding `contents`.
-pub fn signed_ranges<'a>(bytes: &'a [u8], br: &[i64], contents: &[u8]) -> Result<SignedRanges<'a>, String> {
+pub fn signed_ranges<'a>(bytes: &'a [u8], br: &[i64], contents: &[u8]) -> Result<SignedRanges<'a>, FormatError> {
     if br.is_empty() {
         return Err("/ByteRange is missing or unreadable (not an array of numbers)".into());
     }
@@ -33,15 +35,15 @@ pub fn signed_ranges<'a>(bytes: &'a [u8], br: &[i64], contents: &[u8]) -> Result
         return Err("/ByteRange holds a number beyond 64 bits: it cannot describe any file".into());
     }
     if a != 0 {
-        return Err(format!("/ByteRange starts at byte {a}, not at the start of the file: the beginning is unsigned"));
+        return Err(format!("/ByteRange starts at byte {a}, not at the start of the file: the beginning is unsigned").into());
     }
     if b < 0 || d < 0 || c < b {
-        return Err(format!("/ByteRange [{a} {b} {c} {d}] is not two ordered ranges"));
+        return Err(format!("/ByteRange [{a} {b} {c} {d}] is not two ordered ranges").into());
     }
     let (b, c, d) = (b as usize, c as usize, d as usize);
     let end = c.checked_add(d).ok_or("/ByteRange overflows")?;
     if end > bytes.len() {
-        return Err(format!("/ByteRange points past the end of the file ({end} > {} bytes)", bytes.len()));
+        return Err(format!("/ByteRange points past the end of the file ({end} > {} bytes)", bytes.len()).into());
     }
     let gap = &bytes[b..c];
     let hex = gap.strip_prefix(b"<").and_then(|g| g.strip_suffix(b">"));
@@ -307,10 +309,10 @@ mod tests {
         let ok = signed_ranges(file, &br, &[0x0a, 0x0b]).unwrap();
         assert_eq!(ok.end, file.len());
         assert_eq!(ok.parts[0], &file[..19]);
-        assert!(signed_ranges(file, &[1, 18, 25, 12], &[0x0a, 0x0b]).unwrap_err().contains("not at the start"));
-        assert!(signed_ranges(file, &[0, 19, 25, 100], &[0x0a, 0x0b]).unwrap_err().contains("past the end"));
-        assert!(signed_ranges(file, &[0, 18, 25, 11], &[0x0a, 0x0b]).unwrap_err().contains("more than the /Contents"));
-        assert!(signed_ranges(file, &br, &[0x0c]).unwrap_err().contains("another signature value"));
+        assert!(signed_ranges(file, &[1, 18, 25, 12], &[0x0a, 0x0b]).unwrap_err().to_string().contains("not at the start"));
+        assert!(signed_ranges(file, &[0, 19, 25, 100], &[0x0a, 0x0b]).unwrap_err().to_string().contains("past the end"));
+        assert!(signed_ranges(file, &[0, 18, 25, 11], &[0x0a, 0x0b]).unwrap_err().to_string().contains("more than the /Contents"));
+        assert!(signed_ranges(file, &br, &[0x0c]).unwrap_err().to_string().contains("another signature value"));
         assert!(signed_ranges(file, &[0, 19, 25], &[0x0a]).is_err());
     }
 

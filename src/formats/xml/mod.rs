@@ -16,7 +16,7 @@ pub mod tree;
 
 use self::c14n::{Method, Options};
 use self::tree::{Child, Doc};
-use super::Extraction;
+use super::{Extraction, FormatError};
 use crate::cert::Cert;
 use crate::crypto::{Algorithm, Hash, Scheme, VerifyError, verify_message};
 use crate::messages::Stage;
@@ -39,7 +39,7 @@ pub const MARKER: &[u8] = b"http://www.w3.org/2000/09/xmldsig#";
 /// Parts of the package an XML signature lives in (OOXML, ODF): the bytes
 /// of a part by its name.
 pub trait Parts {
-    fn part(&self, name: &str) -> Result<Vec<u8>, String>;
+    fn part(&self, name: &str) -> Result<Vec<u8>, FormatError>;
 }
 
 /// Every top-level signature of `bytes` (counter-signatures nested inside
@@ -86,7 +86,7 @@ fn b64(text: &str) -> Option<Vec<u8>> {
     base64::engine::general_purpose::STANDARD.decode(clean).ok()
 }
 
-fn signature_of(doc: &Doc, sig: usize, format: Format, member: &str, parts: Option<&dyn Parts>) -> Result<Signature, String> {
+fn signature_of(doc: &Doc, sig: usize, format: Format, member: &str, parts: Option<&dyn Parts>) -> Result<Signature, FormatError> {
     let signed_info = doc.child(sig, DSIG, "SignedInfo").ok_or("ds:Signature without SignedInfo")?;
     let mut certs: Vec<Arc<Cert>> = Vec::new();
     let mut cert_notes = Vec::new();
@@ -268,10 +268,10 @@ enum Data {
 }
 
 /// Ok(true): digest matches; Ok(false): it does not; Err: cannot check.
-fn reference(doc: &Doc, sig: usize, r: usize, parts: Option<&dyn Parts>, rels_form: RelsForm) -> Result<bool, String> {
+fn reference(doc: &Doc, sig: usize, r: usize, parts: Option<&dyn Parts>, rels_form: RelsForm) -> Result<bool, FormatError> {
     let uri = doc.attr(r, "URI").unwrap_or("");
     let hash_uri = doc.child(r, DSIG, "DigestMethod").and_then(|m| doc.attr(m, "Algorithm")).unwrap_or("");
-    let hash = digest_hash(hash_uri).ok_or_else(|| format!("digest {hash_uri} not supported"))?;
+    let hash = digest_hash(hash_uri).ok_or_else(|| FormatError::Unsupported(format!("digest {hash_uri} not supported")))?;
     let expected = doc.child(r, DSIG, "DigestValue").and_then(|v| b64(&doc.text(v))).ok_or("DigestValue missing or not base64")?;
     let mut data = if uri.is_empty() {
         Data::Nodes { apex: None, exclude: Vec::new(), comments: false }
@@ -282,7 +282,7 @@ fn reference(doc: &Doc, sig: usize, r: usize, parts: Option<&dyn Parts>, rels_fo
         let el = doc.by_id(id).ok_or_else(|| format!("no element with Id {id}"))?;
         Data::Nodes { apex: Some(el), exclude: Vec::new(), comments: frag.starts_with("xpointer") }
     } else {
-        let parts = parts.ok_or("an external reference (not in this document): not resolvable from here")?;
+        let parts = parts.ok_or_else(|| FormatError::Unsupported("an external reference (not in this document): not resolvable from here".into()))?;
         let name = uri.split('?').next().unwrap_or(uri).trim_start_matches('/');
         let name = crate::uri::percent_decode(name);
         Data::Octets(parts.part(&name)?)
@@ -298,7 +298,7 @@ fn reference(doc: &Doc, sig: usize, r: usize, parts: Option<&dyn Parts>, rels_fo
                 if let Data::Nodes { exclude, .. } = &mut data {
                     exclude.extend(signatures);
                 } else {
-                    return Err("XPath transform on octets".into());
+                    return Err(FormatError::Unsupported("XPath transform on octets".into()));
                 }
             } else if let Some(o) = c14n_options(doc, t) {
                 data = Data::Octets(canonical(doc, data, Some(o))?);
@@ -312,7 +312,7 @@ fn reference(doc: &Doc, sig: usize, r: usize, parts: Option<&dyn Parts>, rels_fo
                 let Data::Octets(rels) = &data else { return Err("RelationshipTransform on a node-set".into()) };
                 data = Data::Octets(relationship_transform(doc, t, rels, rels_form)?);
             } else {
-                return Err(format!("transform {alg} not supported"));
+                return Err(FormatError::Unsupported(format!("transform {alg} not supported")));
             }
         }
     }
@@ -356,7 +356,7 @@ fn xpath_signature_exclusion(doc: &Doc, transform: usize, alg: &str) -> Option<V
 
 /// Node-set to octets (C14N 1.0 by default); octets that are XML (a
 /// package part) are parsed first.
-fn canonical(doc: &Doc, data: Data, opts: Option<Options>) -> Result<Vec<u8>, String> {
+fn canonical(doc: &Doc, data: Data, opts: Option<Options>) -> Result<Vec<u8>, FormatError> {
     match data {
         Data::Nodes { apex, exclude, comments } => {
             let o = opts.unwrap_or(Options { method: Method::Inclusive, comments });
@@ -365,7 +365,7 @@ fn canonical(doc: &Doc, data: Data, opts: Option<Options>) -> Result<Vec<u8>, St
         Data::Octets(bytes) => {
             let part = Doc::parse(&bytes).map_err(|e| format!("part is not XML: {e}"))?;
             if !part.unresolved_entities.is_empty() {
-                return Err("part uses entities that are not expanded".into());
+                return Err(FormatError::Unsupported("part uses entities that are not expanded".into()));
             }
             let o = opts.unwrap_or(Options { method: Method::Inclusive, comments: false });
             Ok(c14n::canonicalize(&part, None, &[], &o))
@@ -401,7 +401,7 @@ fn uses_relationship_transform(doc: &Doc, r: usize) -> bool {
 /// OPC RelationshipTransform (ECMA-376 Part 2, 13.2.4.24): keep the
 /// Relationship elements named by SourceId / SourceType, in Id order, with
 /// TargetMode made explicit; the result goes on to C14N.
-fn relationship_transform(doc: &Doc, transform: usize, rels: &[u8], form: RelsForm) -> Result<Vec<u8>, String> {
+fn relationship_transform(doc: &Doc, transform: usize, rels: &[u8], form: RelsForm) -> Result<Vec<u8>, FormatError> {
     let ids: Vec<&str> = doc.children(transform, OPC_DSIG_NS, "RelationshipReference").iter().filter_map(|&r| doc.attr(r, "SourceId")).collect();
     let types: Vec<&str> = doc.children(transform, OPC_DSIG_NS, "RelationshipsGroupReference").iter().filter_map(|&r| doc.attr(r, "SourceType")).collect();
     let part = Doc::parse(rels).map_err(|e| format!(".rels part is not XML: {e}"))?;

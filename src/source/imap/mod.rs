@@ -10,6 +10,7 @@ mod net;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::source::SourceError;
 use crate::uri::{percent_decode, percent_encode};
 
 /// How the connection is protected.
@@ -37,25 +38,25 @@ impl ImapSource {
     /// Parses `imaps://user@host[:port]/[mailbox]` (user and mailbox may be
     /// percent-encoded). A password in the URL is refused: it would end up
     /// in shell history and process lists.
-    pub fn parse(url: &str, allow_plain: bool) -> Result<ImapSource, String> {
-        let (scheme, rest) = url.split_once("://").ok_or_else(|| format!("{url}: not an IMAP URL"))?;
+    pub fn parse(url: &str, allow_plain: bool) -> Result<ImapSource, SourceError> {
+        let (scheme, rest) = url.split_once("://").ok_or_else(|| SourceError::BadUrl(format!("{url}: not an IMAP URL")))?;
         let transport = match scheme.to_ascii_lowercase().as_str() {
             "imaps" => Transport::Tls,
             "imap" if allow_plain => Transport::Plain,
             "imap" => Transport::StartTls,
-            other => return Err(format!("{url}: unknown scheme {other}://")),
+            other => return Err(SourceError::BadUrl(format!("{url}: unknown scheme {other}://"))),
         };
         let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-        let (userinfo, hostport) = authority.rsplit_once('@').ok_or_else(|| format!("{url}: the user is missing (imaps://user@host/INBOX)"))?;
+        let (userinfo, hostport) = authority.rsplit_once('@').ok_or_else(|| SourceError::BadUrl(format!("{url}: the user is missing (imaps://user@host/INBOX)")))?;
         if userinfo.contains(':') {
-            return Err(format!("{}: never put the password in the URL; use SIGAUDIT_IMAP_PASSWORD or --imap-password-file", redact(url)));
+            return Err(SourceError::BadUrl(format!("{}: never put the password in the URL; use SIGAUDIT_IMAP_PASSWORD or --imap-password-file", redact(url))));
         }
         let (host, port) = match hostport.rsplit_once(':') {
-            Some((h, p)) if !h.ends_with(']') || hostport.starts_with('[') => (h, p.parse().map_err(|_| format!("{url}: bad port {p}"))?),
+            Some((h, p)) if !h.ends_with(']') || hostport.starts_with('[') => (h, p.parse().map_err(|_| SourceError::BadUrl(format!("{url}: bad port {p}")))?),
             _ => (hostport, if transport == Transport::Tls { 993 } else { 143 }),
         };
         if host.is_empty() {
-            return Err(format!("{url}: the host is missing"));
+            return Err(SourceError::BadUrl(format!("{url}: the host is missing")));
         }
         let mailbox = percent_decode(path.trim_end_matches('/'));
         Ok(ImapSource { transport, user: percent_decode(userinfo), host: host.trim_matches(['[', ']']).to_owned(), port, mailbox: (!mailbox.is_empty()).then_some(mailbox) })
@@ -195,7 +196,7 @@ mod tests {
         assert_eq!((all.transport, all.port, all.mailbox), (Transport::Plain, 1143, None));
         assert_eq!(ImapSource::parse("imap://u@h/Sent%20Items", false).unwrap().mailbox.as_deref(), Some("Sent Items"));
         assert_eq!(ImapSource::parse("imap://u@h/", false).unwrap().transport, Transport::StartTls);
-        let err = ImapSource::parse("imaps://u:secret@h/INBOX", false).unwrap_err();
+        let err = ImapSource::parse("imaps://u:secret@h/INBOX", false).unwrap_err().to_string();
         assert!(err.contains("never put the password") && !err.contains("secret"), "{err}");
     }
 

@@ -11,32 +11,16 @@ use tokio::net::TcpStream;
 use tokio_rustls::rustls;
 
 use super::{ImapAuth, ImapEvent, ImapSource, Secrets, Transport};
+use crate::source::SourceError;
 use crate::uri::percent_encode;
-
-/// Why reading an account or mailbox stopped.
-#[derive(Debug, thiserror::Error)]
-enum Failure {
-    /// The server sent nothing for the whole timeout while sigaudit waited.
-    #[error("the server stopped answering ({what}: nothing received for {secs} s, --imap-timeout)")]
-    Stalled { what: &'static str, secs: u64 },
-    /// The server answered with an error, or the connection failed.
-    #[error("{0}")]
-    Refused(String),
-}
-
-impl From<String> for Failure {
-    fn from(e: String) -> Failure {
-        Failure::Refused(e)
-    }
-}
 
 /// The longest silence accepted from the server, at every await.
 #[derive(Debug, Clone, Copy)]
 struct Wait(Duration);
 
 impl Wait {
-    async fn on<T>(self, what: &'static str, step: impl std::future::Future<Output = T>) -> Result<T, Failure> {
-        tokio::time::timeout(self.0, step).await.map_err(|_| Failure::Stalled { what, secs: self.0.as_secs() })
+    async fn on<T>(self, what: &'static str, step: impl std::future::Future<Output = T>) -> Result<T, SourceError> {
+        tokio::time::timeout(self.0, step).await.map_err(|_| SourceError::Stalled { what, secs: self.0.as_secs() })
     }
 }
 
@@ -69,7 +53,7 @@ pub(super) fn read_all(source: &ImapSource, auth: &ImapAuth, max_message: u64, k
     };
     runtime.block_on(async {
         let wait = Wait(auth.timeout);
-        let mut session = match wait.on("connecting and logging in", connect(source, auth)).await.and_then(|r| r.map_err(Failure::Refused)) {
+        let mut session = match wait.on("connecting and logging in", connect(source, auth)).await.and_then(|r| r) {
             Ok(s) => s,
             Err(e) => return sink(ImapEvent::Problem { place: source.display(), error: e.to_string() }),
         };
@@ -84,7 +68,7 @@ pub(super) fn read_all(source: &ImapSource, auth: &ImapAuth, max_message: u64, k
             match read_mailbox(&mut session, wait, source, mailbox, max_message, known, sink).await {
                 Ok(()) => sink(ImapEvent::MailboxRead { messages_prefix: source.messages_prefix(mailbox) }),
                 Err(e) => {
-                    let stalled = matches!(e, Failure::Stalled { .. });
+                    let stalled = matches!(e, SourceError::Stalled { .. });
                     sink(ImapEvent::Problem { place: format!("{}{}", source.display(), percent_encode(mailbox)), error: e.to_string() });
                     if stalled {
                         // The connection is lost in the middle of a reply:
@@ -104,7 +88,7 @@ pub(super) fn read_all(source: &ImapSource, auth: &ImapAuth, max_message: u64, k
     });
 }
 
-async fn connect(source: &ImapSource, auth: &ImapAuth) -> Result<Session, String> {
+async fn connect(source: &ImapSource, auth: &ImapAuth) -> Result<Session, SourceError> {
     let tcp = TcpStream::connect((source.host.as_str(), source.port)).await.map_err(|e| format!("cannot connect to {}:{}: {e}", source.host, source.port))?;
     let stream: Box<dyn Stream> = match source.transport {
         Transport::Tls => Box::new(tls(tcp, source, auth).await?),
@@ -123,10 +107,10 @@ async fn connect(source: &ImapSource, auth: &ImapAuth) -> Result<Session, String
     if source.transport != Transport::StartTls {
         client.read_response().await.map_err(|e| format!("no greeting: {e}"))?;
     }
-    client.login(&source.user, &auth.password).await.map_err(|(e, _)| format!("login as {} failed: {e}", source.user))
+    client.login(&source.user, &auth.password).await.map_err(|(e, _)| SourceError::Refused(format!("login as {} failed: {e}", source.user)))
 }
 
-async fn tls(tcp: TcpStream, source: &ImapSource, auth: &ImapAuth) -> Result<tokio_rustls::client::TlsStream<TcpStream>, String> {
+async fn tls(tcp: TcpStream, source: &ImapSource, auth: &ImapAuth) -> Result<tokio_rustls::client::TlsStream<TcpStream>, SourceError> {
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     if let Some(path) = &auth.extra_ca {
@@ -137,10 +121,10 @@ async fn tls(tcp: TcpStream, source: &ImapSource, auth: &ImapAuth) -> Result<tok
     }
     let config = rustls::ClientConfig::builder().with_root_certificates(roots).with_no_client_auth();
     let name = rustls_pki_types::ServerName::try_from(source.host.clone()).map_err(|e| format!("{}: {e}", source.host))?;
-    tokio_rustls::TlsConnector::from(Arc::new(config)).connect(name, tcp).await.map_err(|e| format!("TLS with {} failed: {e}", source.host))
+    tokio_rustls::TlsConnector::from(Arc::new(config)).connect(name, tcp).await.map_err(|e| SourceError::Refused(format!("TLS with {} failed: {e}", source.host)))
 }
 
-async fn list_mailboxes(session: &mut Session, wait: Wait) -> Result<Vec<String>, Failure> {
+async fn list_mailboxes(session: &mut Session, wait: Wait) -> Result<Vec<String>, SourceError> {
     let mut names = Vec::new();
     let mut list = wait.on("LIST", session.list(Some(""), Some("*"))).await?.map_err(|e| e.to_string())?;
     while let Some(n) = wait.on("LIST", list.next()).await? {
@@ -152,7 +136,7 @@ async fn list_mailboxes(session: &mut Session, wait: Wait) -> Result<Vec<String>
     names.sort();
     if names.is_empty() {
         // Every account has INBOX: an empty list means the server failed.
-        return Err(Failure::Refused("the server listed no mailbox (see its log)".into()));
+        return Err(SourceError::Refused("the server listed no mailbox (see its log)".into()));
     }
     Ok(names)
 }
@@ -165,7 +149,7 @@ async fn read_mailbox(
     max_message: u64,
     known: &dyn Fn(&str, u64) -> bool,
     sink: &mut dyn FnMut(ImapEvent),
-) -> Result<(), Failure> {
+) -> Result<(), SourceError> {
     // EXAMINE: read-only, so neither \Seen nor \Recent change.
     let info = wait.on("EXAMINE", session.examine(mailbox)).await?.map_err(|e| format!("EXAMINE failed: {e}"))?;
     let validity = info.uid_validity.unwrap_or(0);
