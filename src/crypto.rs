@@ -1,8 +1,9 @@
 //! Public-key signature verification, pure Rust (RustCrypto).
 //!
-//! One entry point serves certificate links now and CMS signer signatures
-//! later: a signature algorithm (plus, for CMS, the digest algorithm), the
-//! signer's SubjectPublicKeyInfo, a digest of the message and the signature.
+//! One entry point serves certificate links, CMS signer signatures and XML
+//! SignatureValues: a signature algorithm (plus, for CMS, the digest
+//! algorithm), the signer's SubjectPublicKeyInfo, the message or its digest,
+//! and the signature.
 
 use rsa::{BoxedUint, Pkcs1v15Sign};
 use sha2::Digest;

@@ -432,13 +432,13 @@ pub fn judge_certificate(sig: &mut crate::model::signature::Signature, class: &c
     if let Some(when) = sig.judged_at() {
         let (ok, why) = crate::trust::validity::valid_at_signing(&class.path, when);
         sig.cert_valid_at_signing = Some(ok);
-        sig.notes.extend(why.map(crate::model::note::Note::Said));
+        sig.notes.extend(why.map(crate::model::note::Note::Certificate));
     }
     if let Some(signer) = &sig.signer {
         let problems = crate::trust::validity::usage_problems(signer);
         if !problems.is_empty() {
             sig.cert_valid_at_signing = Some(false);
-            sig.notes.extend(problems.into_iter().map(crate::model::note::Note::Said));
+            sig.notes.extend(problems.into_iter().map(crate::model::note::Note::Certificate));
         }
     }
 }

@@ -202,7 +202,7 @@ impl<'a, 'e> Package<'a, 'e> {
         let mut found = xml::extract(data, format, Some(&parts));
         if self.kind == Kind::Ooxml && !self.linked_signatures.contains(name) {
             for s in &mut found.signatures {
-                s.note("this signature part is not linked from the package's digital-signature origin: Office does not show it");
+                s.note(crate::model::note::Note::SignaturePartNotLinked);
             }
         }
         found

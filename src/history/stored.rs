@@ -151,7 +151,7 @@ fn store_signature(s: &Signature) -> StoredSignature {
         digest_algorithm: s.digest_algorithm.clone(),
         signature_algorithm: s.signature_algorithm.clone(),
         integrity: s.integrity,
-        integrity_reason: s.integrity_reason.clone(),
+        integrity_reason: s.integrity_reason.to_string(),
         timestamp: s.timestamp.as_ref().map(|t| match t {
             Timestamp::Verified(t) => StoredTimestamp::Verified(nanos(*t)),
             Timestamp::Unusable(why) => StoredTimestamp::Unusable(why.clone()),
@@ -183,7 +183,7 @@ fn load_signature(s: StoredSignature, cache: &CertCache) -> Result<Signature, Hi
         digest_algorithm: s.digest_algorithm,
         signature_algorithm: s.signature_algorithm,
         integrity: s.integrity,
-        integrity_reason: s.integrity_reason,
+        integrity_reason: crate::model::note::IntegrityReason::Stored(s.integrity_reason),
         timestamp: s.timestamp.map(|t| match t {
             StoredTimestamp::Verified(n) => at(n).map_or_else(|e| Timestamp::Unusable(e.to_string()), Timestamp::Verified),
             StoredTimestamp::Unusable(why) => Timestamp::Unusable(why),
@@ -192,6 +192,6 @@ fn load_signature(s: StoredSignature, cache: &CertCache) -> Result<Signature, Hi
         modified_after_signing: s.modified_after_signing,
         cert_valid_at_signing: s.cert_valid_at_signing,
         mail_from: s.mail_from,
-        notes: s.notes.into_iter().map(crate::model::note::Note::Said).collect(),
+        notes: s.notes.into_iter().map(crate::model::note::Note::Stored).collect(),
     })
 }

@@ -1,11 +1,14 @@
-//! Notes: the facts about a signature that the `notes` column shows.
-//! Typed where code must recognise a note again (to replace or withdraw
-//! it); the words are written only when a finding or `inspect` renders them.
+//! Notes and integrity reasons: the facts about a signature that the
+//! `notes` column and `inspect` show, as typed values. Code recognises
+//! them by variant, never by their words; the words are written only when
+//! a finding or `inspect` renders them (their `Display`).
+
+use std::fmt;
 
 /// One note about a signature.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Note {
-    /// The integrity verdict when it is not `valid`, rendered from the
+    /// The integrity verdict when it is not `valid`, rendered with the
     /// signature's integrity and reason. [`super::signature::Signature::set_integrity`]
     /// keeps exactly one, where the latest verdict was given.
     Integrity,
@@ -14,6 +17,173 @@ pub enum Note {
     /// signatures or LTV data, a claim withdrawn if a later update turns
     /// out to have taken the signature out.
     Coverage { text: String, later_updates_benign: bool },
-    /// Any other fact, as found.
-    Said(String),
+    /// The final PDF no longer refers to this signature.
+    TakenOutByLaterUpdate,
+    /// Found by the raw byte scan, not through the PDF objects.
+    FoundByRawScan(RawScanReason),
+    /// `/Contents` holds non-zero bytes after the CMS structure.
+    ContentsPadding(usize),
+    /// A `/SubFilter` sigaudit does not know (None: there is none).
+    UnknownSubFilter(Option<String>),
+    /// The signing time is the PDF's `/M`, not a signed attribute.
+    SigningTimeFromM,
+    /// An `adbe.x509.rsa_sha1` signature.
+    X509RsaSha1,
+    /// A certificate of the CMS `certificates` set could not be read.
+    EmbeddedCertUnreadable { index: usize, why: String },
+    /// The signature's RFC 3161 timestamp could not be used.
+    TimestampUnusable(String),
+    /// Counter-signatures on this signer (not signers themselves).
+    CounterSignatures(usize),
+    /// What the signed content of a CMS file is (attached, detached over a file, missing).
+    Content(String),
+    /// Bytes after the CMS structure of a file.
+    TrailingBytes(usize),
+    /// An XML KeyInfo certificate could not be read (None: not base64).
+    KeyInfoCertUnreadable(Option<String>),
+    /// Entities declared in a DTD, never expanded (no XXE).
+    UnexpandedEntities(Vec<String>),
+    /// An OOXML signature part that the package's signature origin does not link.
+    SignaturePartNotLinked,
+    /// Why the certificates were not valid when the document was signed,
+    /// or why the signer's key may not sign documents.
+    Certificate(String),
+    /// A note read back from the history, as it was written.
+    Stored(String),
+}
+
+/// How a signature came to be found by the raw byte scan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RawScanReason {
+    /// The PDF objects could not be read.
+    StructureUnreadable(String),
+    /// The objects are encrypted and could not be decrypted.
+    Encrypted,
+    /// The objects are fine but do not reach it (earlier revision, orphaned).
+    Unreachable,
+}
+
+impl fmt::Display for Note {
+    /// Every note but [`Note::Integrity`], which needs its signature.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Note::Integrity => f.write_str("integrity"),
+            Note::Coverage { text, .. } | Note::Content(text) | Note::Certificate(text) | Note::Stored(text) => f.write_str(text),
+            Note::TakenOutByLaterUpdate => {
+                f.write_str("MODIFIED AFTER SIGNING: a later update took this signature out of the document (the final document no longer refers to it)")
+            }
+            Note::FoundByRawScan(RawScanReason::StructureUnreadable(e)) => write!(f, "PDF object structure unreadable ({e}): signature found by raw byte scan"),
+            Note::FoundByRawScan(RawScanReason::Encrypted) => f.write_str("PDF objects are encrypted and could not be decrypted: signature found by raw byte scan"),
+            Note::FoundByRawScan(RawScanReason::Unreachable) => {
+                f.write_str("signature not reachable through the PDF object structure (earlier revision or orphaned): found by raw byte scan")
+            }
+            Note::ContentsPadding(n) => write!(f, "/Contents padded with {n} non-zero bytes after the CMS (ignored)"),
+            Note::UnknownSubFilter(None) => f.write_str("no /SubFilter found for this signature; /Contents read as CMS"),
+            Note::UnknownSubFilter(Some(name)) => write!(f, "unknown SubFilter /{name}; /Contents read as CMS"),
+            Note::SigningTimeFromM => f.write_str("signing time from /M (claimed by the PDF, not signed)"),
+            Note::X509RsaSha1 => f.write_str("adbe.x509.rsa_sha1: PKCS#1 signature, certificates from /Cert"),
+            Note::EmbeddedCertUnreadable { index, why } => write!(f, "embedded certificate #{index} unreadable: {why}"),
+            Note::TimestampUnusable(why) => write!(f, "signature timestamp not usable: {why}"),
+            Note::CounterSignatures(n) => write!(f, "{n} counter-signature(s) attached (not counted as signers)"),
+            Note::TrailingBytes(n) => write!(f, "{n} bytes after the CMS structure ignored"),
+            Note::KeyInfoCertUnreadable(Some(why)) => write!(f, "KeyInfo certificate unreadable: {why}"),
+            Note::KeyInfoCertUnreadable(None) => f.write_str("KeyInfo certificate is not base64"),
+            Note::UnexpandedEntities(names) => write!(f, "the document uses entities that are not expanded ({}): possible XXE, never resolved", names.join(", ")),
+            Note::SignaturePartNotLinked => f.write_str("this signature part is not linked from the package's digital-signature origin: Office does not show it"),
+        }
+    }
+}
+
+/// Why a signature's integrity is what it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IntegrityReason {
+    /// Nothing checked it (yet).
+    NotVerified,
+    /// `<digest>` digest of the content and the signature over the signed attributes.
+    DigestAndSignature { digest: &'static str },
+    /// A signature straight over the content (no signed attributes).
+    SignatureOverContent { digest: &'static str },
+    /// The content's digest differs from messageDigest.
+    DigestMismatch { digest: &'static str },
+    /// The signature value does not verify with the signer's key.
+    SignatureMismatch,
+    /// The digest algorithm is not supported.
+    DigestUnsupported(String),
+    /// The signature could not be checked (unsupported algorithm, unusable key).
+    SignatureUnchecked(String),
+    /// An algorithm or key problem before anything was checked.
+    Unchecked(String),
+    /// The signed attributes cannot be read.
+    SignedAttrsUnreadable(String),
+    /// No messageDigest among the signed attributes.
+    NoMessageDigest,
+    /// The content-type attribute is not the encapsulated content type.
+    ContentTypeDiffers,
+    /// The signed content is not available, and why.
+    ContentMissing(String),
+    /// What the container says is wrong with it (a /ByteRange, a timestamp token).
+    Container(String),
+    /// A document timestamp's imprint and token signature verified.
+    TimestampVerified,
+    /// adbe.pkcs7.sha1: the signed SHA-1 is not the byte ranges'.
+    Sha1ContentMismatch,
+    /// adbe.x509.rsa_sha1 verified.
+    RsaSha1Verified,
+    /// adbe.x509.rsa_sha1: the PKCS#1 signature does not verify.
+    RsaSha1Mismatch,
+    /// XML: the signature method is not supported.
+    XmlMethodUnsupported(String),
+    /// XML: SignedInfo has no CanonicalizationMethod.
+    XmlNoCanonicalization,
+    /// XML: the canonicalization method is not supported.
+    XmlCanonicalizationUnsupported(String),
+    /// XML: a reference's digest differs.
+    XmlReferenceChanged(String),
+    /// XML: no usable SignatureValue.
+    XmlNoSignatureValue,
+    /// XML: SignatureValue and every reference verified; `legacy_rels`
+    /// relationship parts in LibreOffice's legacy xmlsec form.
+    XmlVerified { references: usize, legacy_rels: usize },
+    /// XML: SignatureValue verified, some references could not be checked.
+    XmlPartly { checked: usize, not_checked: Vec<String> },
+    /// XML: the SignatureValue does not verify.
+    XmlSignatureMismatch,
+    /// A reason read back from the history, as it was written.
+    Stored(String),
+}
+
+impl fmt::Display for IntegrityReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IntegrityReason::NotVerified => f.write_str("not verified"),
+            IntegrityReason::DigestAndSignature { digest } => write!(f, "{digest} digest and signature verified"),
+            IntegrityReason::SignatureOverContent { digest } => write!(f, "{digest} signature over the content verified (no signed attributes)"),
+            IntegrityReason::DigestMismatch { digest } => write!(f, "{digest} digest of the signed data does not match messageDigest: the content was changed"),
+            IntegrityReason::SignatureMismatch => f.write_str("the signature value does not verify with the signer certificate's key"),
+            IntegrityReason::DigestUnsupported(name) => write!(f, "digest algorithm {name} is not supported: not verified"),
+            IntegrityReason::SignatureUnchecked(why) => write!(f, "{why}: signature not verified"),
+            IntegrityReason::Unchecked(why) => write!(f, "{why}: not verified"),
+            IntegrityReason::SignedAttrsUnreadable(why) => write!(f, "signed attributes unreadable: {why}"),
+            IntegrityReason::NoMessageDigest => f.write_str("signed attributes lack the messageDigest attribute"),
+            IntegrityReason::ContentTypeDiffers => f.write_str("content-type attribute differs from the encapsulated content type"),
+            IntegrityReason::ContentMissing(why) => write!(f, "{why}: the digest cannot be checked"),
+            IntegrityReason::Container(why) | IntegrityReason::Stored(why) => f.write_str(why),
+            IntegrityReason::TimestampVerified => f.write_str("timestamp imprint and token signature verified"),
+            IntegrityReason::Sha1ContentMismatch => f.write_str("adbe.pkcs7.sha1: the signed SHA-1 is not the SHA-1 of the signed byte ranges"),
+            IntegrityReason::RsaSha1Verified => f.write_str("SHA-1 digest and PKCS#1 signature verified"),
+            IntegrityReason::RsaSha1Mismatch => f.write_str("the PKCS#1 signature does not verify over the signed byte ranges"),
+            IntegrityReason::XmlMethodUnsupported(m) => write!(f, "signature method {m} is not supported: not verified"),
+            IntegrityReason::XmlNoCanonicalization => f.write_str("SignedInfo without CanonicalizationMethod"),
+            IntegrityReason::XmlCanonicalizationUnsupported(uri) => write!(f, "canonicalization {uri} is not supported: not verified"),
+            IntegrityReason::XmlReferenceChanged(uri) => write!(f, "the digest of reference \"{uri}\" does not match: the signed content was changed"),
+            IntegrityReason::XmlNoSignatureValue => f.write_str("SignatureValue missing or not base64"),
+            IntegrityReason::XmlVerified { references, legacy_rels: 0 } => write!(f, "SignatureValue and {references} reference digest(s) verified"),
+            IntegrityReason::XmlVerified { references, legacy_rels } => write!(
+                f,
+                "SignatureValue and {references} reference digest(s) verified; {legacy_rels} relationship part(s) in the legacy xmlsec form LibreOffice writes (text nodes as <text/>)"
+            ),
+            IntegrityReason::XmlPartly { checked, not_checked } => write!(f, "SignatureValue verified, {checked} reference(s) verified, but not: {}", not_checked.join("; ")),
+            IntegrityReason::XmlSignatureMismatch => f.write_str("the SignatureValue does not verify with the signer certificate's key"),
+        }
+    }
 }

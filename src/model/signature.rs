@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use time::OffsetDateTime;
 
-use super::note::Note;
+use super::note::{IntegrityReason, Note};
 use crate::cert::Cert;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -88,7 +88,7 @@ pub struct Signature {
     pub signature_algorithm: Option<String>,
     pub integrity: Integrity,
     /// What the integrity verdict rests on, in a sentence.
-    pub integrity_reason: String,
+    pub integrity_reason: IntegrityReason,
     /// genTime of the signature's RFC 3161 timestamp when its imprint and
     /// signature verified, or why not.
     pub timestamp: Option<Timestamp>,
@@ -115,7 +115,7 @@ impl Signature {
             digest_algorithm: None,
             signature_algorithm: None,
             integrity: Integrity::Unknown,
-            integrity_reason: "not verified".into(),
+            integrity_reason: IntegrityReason::NotVerified,
             timestamp: None,
             covers_whole_file: None,
             modified_after_signing: None,
@@ -148,7 +148,7 @@ impl Signature {
     /// Records an integrity verdict; anything but valid is explained in the
     /// notes, at the place of the latest verdict (a later, better-informed
     /// verdict replaces the earlier one).
-    pub fn set_integrity(&mut self, integrity: Integrity, reason: String) {
+    pub fn set_integrity(&mut self, integrity: Integrity, reason: IntegrityReason) {
         self.notes.retain(|n| *n != Note::Integrity);
         if integrity != Integrity::Valid {
             self.notes.push(Note::Integrity);
@@ -158,8 +158,8 @@ impl Signature {
     }
 
     /// Adds a fact to the notes.
-    pub fn note(&mut self, text: impl Into<String>) {
-        self.notes.push(Note::Said(text.into()));
+    pub fn note(&mut self, note: Note) {
+        self.notes.push(note);
     }
 
     /// The notes as the reports write them.
@@ -168,7 +168,7 @@ impl Signature {
             .iter()
             .map(|n| match n {
                 Note::Integrity => format!("integrity {}: {}", self.integrity.as_str(), self.integrity_reason),
-                Note::Coverage { text, .. } | Note::Said(text) => text.clone(),
+                other => other.to_string(),
             })
             .collect()
     }

@@ -13,6 +13,7 @@ pub use verify::Content;
 use super::{CmsEncoding, Extraction, FormatError};
 use crate::formats::cms::signed_data::{CmsError, SignedData};
 use crate::messages::Stage;
+use crate::model::note::Note;
 use crate::model::signature::{Format, Signature};
 
 /// The data a detached signature signs, as the caller found it (the file
@@ -59,9 +60,9 @@ fn unwrap(bytes: &[u8], member: &str, depth: usize, detached: &dyn Fn() -> Detac
     };
     let mut sigs = from_signed_data(&sd, Format::Cms, member, content);
     for s in &mut sigs {
-        s.note(about.clone());
+        s.note(Note::Content(about.clone()));
         if trailing.iter().any(|&b| b != 0) {
-            s.note(format!("{} bytes after the CMS structure ignored", trailing.len()));
+            s.note(Note::TrailingBytes(trailing.len()));
         }
     }
     out.signatures.extend(sigs);

@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 use super::signed_data::{SignedData, SignerId, SignerInfo};
 use super::verify::Content;
 use crate::cert::Cert;
+use crate::model::note::{IntegrityReason, Note};
 use crate::model::signature::{Format, Integrity, Kind, Signature, TimeSource, Timestamp};
 
 /// One Signature per SignerInfo of a parsed SignedData, each verified
@@ -20,7 +21,7 @@ pub fn from_signed_data(sd: &SignedData<'_>, format: Format, member: &str, conte
     for (i, der) in sd.certificates.iter().enumerate() {
         match Cert::from_der(der) {
             Ok(c) => certs.push(Arc::new(c)),
-            Err(e) => cert_notes.push(format!("embedded certificate #{} unreadable: {e}", i + 1)),
+            Err(e) => cert_notes.push(Note::EmbeddedCertUnreadable { index: i + 1, why: e.to_string() }),
         }
     }
     let kind = if sd.is_timestamp_token() { Kind::DocTimestamp } else { Kind::Signer };
@@ -36,7 +37,7 @@ pub fn from_signed_data(sd: &SignedData<'_>, format: Format, member: &str, conte
             };
             let mut sig = Signature::new(format, kind, member);
             sig.certs = certs.clone();
-            sig.notes = cert_notes.iter().cloned().map(crate::model::note::Note::Said).collect();
+            sig.notes = cert_notes.clone();
             sig.signer = find_signer(&si.sid, &certs);
             sig.signer_ref = describe_sid(&si.sid);
             sig.digest_algorithm = Some(oids::algorithm_name(&si.digest_algorithm).to_owned());
@@ -45,7 +46,7 @@ pub fn from_signed_data(sd: &SignedData<'_>, format: Format, member: &str, conte
             if kind == Kind::Signer {
                 sig.timestamp = signature_timestamp(si);
                 if let Some(Timestamp::Unusable(e)) = &sig.timestamp {
-                    sig.note(format!("signature timestamp not usable: {e}"));
+                    sig.note(Note::TimestampUnusable(e.clone()));
                 }
             }
             match (&sig.signer, kind) {
@@ -55,16 +56,16 @@ pub fn from_signed_data(sd: &SignedData<'_>, format: Format, member: &str, conte
                 }
                 (Some(_), Kind::DocTimestamp) => match content {
                     Content::Bytes(parts) => match crate::formats::cms::verify::verify_timestamp_token(sd, parts) {
-                        Ok(_) => sig.set_integrity(Integrity::Valid, "timestamp imprint and token signature verified".into()),
-                        Err(e) => sig.set_integrity(Integrity::Invalid, e.to_string()),
+                        Ok(_) => sig.set_integrity(Integrity::Valid, IntegrityReason::TimestampVerified),
+                        Err(e) => sig.set_integrity(Integrity::Invalid, IntegrityReason::Container(e.to_string())),
                     },
-                    Content::Missing(why) => sig.set_integrity(Integrity::Unknown, why.to_owned()),
+                    Content::Missing(why) => sig.set_integrity(Integrity::Unknown, IntegrityReason::Container(why.to_owned())),
                 },
                 (None, _) => {}
             }
             let counter = si.countersignature_count();
             if counter > 0 {
-                sig.note(format!("{counter} counter-signature(s) attached (not counted as signers)"));
+                sig.note(Note::CounterSignatures(counter));
             }
             sig
         })

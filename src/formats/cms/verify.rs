@@ -2,8 +2,8 @@
 //! messageDigest attribute, and the signature value against the signer's
 //! key, over the signed attributes exactly as they were written.
 //!
-//! Every container (PDF, .p7s/.p7m, and later S/MIME, XML packages) hands
-//! the signed bytes in as slices; nothing here knows where they came from.
+//! Every container (PDF, .p7s/.p7m, S/MIME) hands the signed bytes in as
+//! slices; nothing here knows where they came from.
 
 use crate::asn1::ber::{Tlv, tag};
 use crate::asn1::oids;
@@ -14,6 +14,7 @@ use crate::model::signature::Integrity;
 use time::OffsetDateTime;
 
 use crate::formats::FormatError;
+use crate::model::note::IntegrityReason;
 
 /// What was signed, as the container knows it.
 #[derive(Debug, Clone, Copy)]
@@ -28,13 +29,13 @@ pub enum Content<'a> {
 pub struct Verdict {
     pub integrity: Integrity,
     /// Why, in a sentence (always set: valid ones say what was checked).
-    pub reason: String,
+    pub reason: IntegrityReason,
     pub hash: Option<Hash>,
 }
 
 impl Verdict {
-    fn new(integrity: Integrity, reason: impl Into<String>, hash: Option<Hash>) -> Verdict {
-        Verdict { integrity, reason: reason.into(), hash }
+    fn new(integrity: Integrity, reason: IntegrityReason, hash: Option<Hash>) -> Verdict {
+        Verdict { integrity, reason, hash }
     }
 }
 
@@ -42,11 +43,11 @@ impl Verdict {
 pub fn verify_signer(sd: &SignedData<'_>, si: &SignerInfo<'_>, signer: &Cert, content: Content<'_>) -> Verdict {
     let Some(digest_hash) = Hash::from_oid(&si.digest_algorithm) else {
         let name = oids::algorithm_name(&si.digest_algorithm);
-        return Verdict::new(Integrity::Unknown, format!("digest algorithm {name} is not supported: not verified"), None);
+        return Verdict::new(Integrity::Unknown, IntegrityReason::DigestUnsupported(name.to_string()), None);
     };
     let alg = match Algorithm::resolve(&si.signature_algorithm, si.signature_algorithm_params, Some(&si.digest_algorithm)) {
         Ok(a) => a,
-        Err(e) => return Verdict::new(Integrity::Unknown, format!("{e}: not verified"), Some(digest_hash)),
+        Err(e) => return Verdict::new(Integrity::Unknown, IntegrityReason::Unchecked(e.to_string()), Some(digest_hash)),
     };
     // Attached content wins over what the container passed (a PDF signature
     // carrying encapsulated content signs that content).
@@ -66,7 +67,7 @@ pub fn verify_signer(sd: &SignedData<'_>, si: &SignerInfo<'_>, signer: &Cert, co
         };
         let digest = alg.hash.digest(parts);
         return match verify_prehashed(alg, &signer.spki, &digest, &si.signature) {
-            Ok(()) => Verdict::new(Integrity::Valid, format!("{} signature over the content verified (no signed attributes)", alg.hash.name()), Some(alg.hash)),
+            Ok(()) => Verdict::new(Integrity::Valid, IntegrityReason::SignatureOverContent { digest: alg.hash.name() }, Some(alg.hash)),
             Err(e) => signature_failed(e, alg.hash),
         };
     };
@@ -74,7 +75,7 @@ pub fn verify_signer(sd: &SignedData<'_>, si: &SignerInfo<'_>, signer: &Cert, co
     // the order and encoding the signer wrote (never re-sorted).
     let mut signed = match attrs.to_der() {
         Ok(d) => d,
-        Err(e) => return Verdict::new(Integrity::Invalid, format!("signed attributes unreadable: {e}"), Some(digest_hash)),
+        Err(e) => return Verdict::new(Integrity::Invalid, IntegrityReason::SignedAttrsUnreadable(e.to_string()), Some(digest_hash)),
     };
     signed[0] = tag::SET;
     let mut signature_check = verify_message(alg, &signer.spki, &signed, &si.signature);
@@ -90,7 +91,7 @@ pub fn verify_signer(sd: &SignedData<'_>, si: &SignerInfo<'_>, signer: &Cert, co
     }
     let content_type_ok = si.signed_attr(&oids::CONTENT_TYPE).first().is_none_or(|t| crate::asn1::ber::oid_string(t.body) == sd.econtent_type);
     let Some(message_digest) = si.signed_attr(&oids::MESSAGE_DIGEST).into_iter().next() else {
-        return Verdict::new(Integrity::Invalid, "signed attributes lack the messageDigest attribute", Some(digest_hash));
+        return Verdict::new(Integrity::Invalid, IntegrityReason::NoMessageDigest, Some(digest_hash));
     };
     let Content::Bytes(parts) = content else {
         return match signature_check {
@@ -100,19 +101,15 @@ pub fn verify_signer(sd: &SignedData<'_>, si: &SignerInfo<'_>, signer: &Cert, co
     };
     let digest = digest_hash.digest(parts);
     if digest != message_digest.body {
-        return Verdict::new(
-            Integrity::Invalid,
-            format!("{} digest of the signed data does not match messageDigest: the content was changed", digest_hash.name()),
-            Some(digest_hash),
-        );
+        return Verdict::new(Integrity::Invalid, IntegrityReason::DigestMismatch { digest: digest_hash.name() }, Some(digest_hash));
     }
     if let Err(e) = signature_check {
         return signature_failed(e, alg.hash);
     }
     if !content_type_ok {
-        return Verdict::new(Integrity::Invalid, "content-type attribute differs from the encapsulated content type", Some(digest_hash));
+        return Verdict::new(Integrity::Invalid, IntegrityReason::ContentTypeDiffers, Some(digest_hash));
     }
-    Verdict::new(Integrity::Valid, format!("{} digest and signature verified", digest_hash.name()), Some(digest_hash))
+    Verdict::new(Integrity::Valid, IntegrityReason::DigestAndSignature { digest: digest_hash.name() }, Some(digest_hash))
 }
 
 /// A SET re-encoded with its elements in DER order (X.690 11.6: ascending
@@ -136,13 +133,13 @@ fn missing(content: Content<'_>, hash: Hash) -> Verdict {
         Content::Missing(why) => why,
         Content::Bytes(_) => "content not available",
     };
-    Verdict::new(Integrity::Unknown, format!("{why}: the digest cannot be checked"), Some(hash))
+    Verdict::new(Integrity::Unknown, IntegrityReason::ContentMissing(why.to_owned()), Some(hash))
 }
 
 fn signature_failed(e: VerifyError, hash: Hash) -> Verdict {
     match e {
-        VerifyError::Mismatch => Verdict::new(Integrity::Invalid, "the signature value does not verify with the signer certificate's key", Some(hash)),
-        other => Verdict::new(Integrity::Unknown, format!("{other}: signature not verified"), Some(hash)),
+        VerifyError::Mismatch => Verdict::new(Integrity::Invalid, IntegrityReason::SignatureMismatch, Some(hash)),
+        other => Verdict::new(Integrity::Unknown, IntegrityReason::SignatureUnchecked(other.to_string()), Some(hash)),
     }
 }
 

@@ -23,7 +23,7 @@ use crate::cert::Cert;
 use crate::crypto::{Algorithm, Hash, Scheme, VerifyError, verify_prehashed};
 use crate::formats::cms::Content;
 use crate::messages::Stage;
-use crate::model::note::Note;
+use crate::model::note::{IntegrityReason, Note, RawScanReason};
 use crate::model::signature::{Format, Integrity, Kind, Signature, TimeSource};
 
 /// Parent chains longer than this are treated as cycles (E3).
@@ -78,14 +78,14 @@ pub fn extract(bytes: &[u8]) -> Extraction {
                 // signature: a later update took it out (or hid it).
                 s.modified_after_signing = Some(true);
                 s.notes.retain(|n| !matches!(n, Note::Coverage { later_updates_benign: true, .. }));
-                s.note("MODIFIED AFTER SIGNING: a later update took this signature out of the document (the final document no longer refers to it)");
+                s.note(Note::TakenOutByLaterUpdate);
             }
             if from_raw {
-                s.note(match (&structure_error, comparable) {
-                    (Some(e), _) => format!("PDF object structure unreadable ({e}): signature found by raw byte scan"),
-                    (None, None) => "PDF objects are encrypted and could not be decrypted: signature found by raw byte scan".into(),
-                    (None, Some(_)) => "signature not reachable through the PDF object structure (earlier revision or orphaned): found by raw byte scan".into(),
-                });
+                s.note(Note::FoundByRawScan(match (&structure_error, comparable) {
+                    (Some(e), _) => RawScanReason::StructureUnreadable(e.clone()),
+                    (None, None) => RawScanReason::Encrypted,
+                    (None, Some(_)) => RawScanReason::Unreachable,
+                }));
             }
         }
         out.signatures.extend(sigs);
@@ -281,7 +281,7 @@ fn signatures_of(bytes: &[u8], doc: Option<&Document>, d: &SigDict, member: &str
                 let padding = &d.contents[consumed.min(d.contents.len())..];
                 if padding.iter().any(|&b| b != 0) {
                     for s in &mut sigs {
-                        s.note(format!("/Contents padded with {} non-zero bytes after the CMS (ignored)", padding.len()));
+                        s.note(Note::ContentsPadding(padding.len()));
                     }
                 }
                 if sub_filter == "adbe.pkcs7.sha1" {
@@ -304,18 +304,14 @@ fn signatures_of(bytes: &[u8], doc: Option<&Document>, d: &SigDict, member: &str
         }
         s.subfilter = d.sub_filter.clone();
         if !known {
-            s.note(if sub_filter.is_empty() {
-                "no /SubFilter found for this signature; /Contents read as CMS".into()
-            } else {
-                format!("unknown SubFilter /{sub_filter}; /Contents read as CMS")
-            });
+            s.note(Note::UnknownSubFilter((!sub_filter.is_empty()).then(|| sub_filter.to_owned())));
         }
         if let (None, Some(t)) = (s.signed_at, claimed) {
             s.signed_at = Some((t, TimeSource::PdfM));
-            s.note("signing time from /M (claimed by the PDF, not signed)");
+            s.note(Note::SigningTimeFromM);
         }
         match (&ranges, &after) {
-            (Err(e), _) => s.set_integrity(Integrity::Invalid, e.to_string()),
+            (Err(e), _) => s.set_integrity(Integrity::Invalid, IntegrityReason::Container(e.to_string())),
             (Ok(_), Some((end, a))) => {
                 s.covers_whole_file = Some(bytes[*end..].iter().all(|b| b.is_ascii_whitespace() || *b == 0));
                 s.modified_after_signing = a.modified;
@@ -334,7 +330,7 @@ fn check_sha1_content(sigs: &mut [Signature], econtent: Option<&[u8]>, ranges: &
     let expected = Hash::Sha1.digest(&r.parts);
     if econtent != Some(expected.as_slice()) {
         for s in sigs.iter_mut().filter(|s| s.integrity == Integrity::Valid) {
-            s.set_integrity(Integrity::Invalid, "adbe.pkcs7.sha1: the signed SHA-1 is not the SHA-1 of the signed byte ranges".into());
+            s.set_integrity(Integrity::Invalid, IntegrityReason::Sha1ContentMismatch);
         }
     }
 }
@@ -349,7 +345,7 @@ fn x509_rsa_sha1(d: &SigDict, member: &str, content: Content<'_>) -> Result<Sign
     s.certs = certs;
     s.digest_algorithm = Some("SHA-1".into());
     s.signature_algorithm = Some("RSA".into());
-    s.note("adbe.x509.rsa_sha1: PKCS#1 signature, certificates from /Cert");
+    s.note(Note::X509RsaSha1);
     let value = match Tlv::parse(&d.contents) {
         Ok(t) if t.tag == ber::tag::OCTET_STRING => t.body.to_vec(),
         _ => d.contents.clone(),
@@ -358,9 +354,9 @@ fn x509_rsa_sha1(d: &SigDict, member: &str, content: Content<'_>) -> Result<Sign
         Content::Bytes(parts) => {
             let alg = Algorithm { scheme: Scheme::RsaPkcs1, hash: Hash::Sha1 };
             match verify_prehashed(alg, &signer.spki, &Hash::Sha1.digest(parts), &value) {
-                Ok(()) => s.set_integrity(Integrity::Valid, "SHA-1 digest and PKCS#1 signature verified".into()),
-                Err(VerifyError::Mismatch) => s.set_integrity(Integrity::Invalid, "the PKCS#1 signature does not verify over the signed byte ranges".into()),
-                Err(e) => s.set_integrity(Integrity::Unknown, format!("{e}: not verified")),
+                Ok(()) => s.set_integrity(Integrity::Valid, IntegrityReason::RsaSha1Verified),
+                Err(VerifyError::Mismatch) => s.set_integrity(Integrity::Invalid, IntegrityReason::RsaSha1Mismatch),
+                Err(e) => s.set_integrity(Integrity::Unknown, IntegrityReason::Unchecked(e.to_string())),
             }
         }
         Content::Missing(_) => {}

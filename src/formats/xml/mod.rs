@@ -20,6 +20,7 @@ use super::{Extraction, FormatError};
 use crate::cert::Cert;
 use crate::crypto::{Algorithm, Hash, Scheme, VerifyError, verify_message};
 use crate::messages::Stage;
+use crate::model::note::{IntegrityReason, Note};
 use crate::model::signature::{Format, Integrity, Kind, Signature, TimeSource};
 
 pub const DSIG: &str = "http://www.w3.org/2000/09/xmldsig#";
@@ -95,8 +96,8 @@ fn signature_of(doc: &Doc, sig: usize, format: Format, member: &str, parts: Opti
             for c in doc.children(x509, DSIG, "X509Certificate") {
                 match b64(&doc.text(c)).map(|der| Cert::from_der(&der)) {
                     Some(Ok(cert)) => certs.push(Arc::new(cert)),
-                    Some(Err(e)) => cert_notes.push(format!("KeyInfo certificate unreadable: {e}")),
-                    None => cert_notes.push("KeyInfo certificate is not base64".into()),
+                    Some(Err(e)) => cert_notes.push(Note::KeyInfoCertUnreadable(Some(e.to_string()))),
+                    None => cert_notes.push(Note::KeyInfoCertUnreadable(None)),
                 }
             }
         }
@@ -112,7 +113,7 @@ fn signature_of(doc: &Doc, sig: usize, format: Format, member: &str, parts: Opti
     let mut s = Signature::new(format, Kind::Signer, member.to_owned());
     s.signer = Some(signer.clone());
     s.certs = certs;
-    s.notes = cert_notes.into_iter().map(crate::model::note::Note::Said).collect();
+    s.notes = cert_notes;
     s.signature_algorithm = Some(method.rsplit(['#', '/']).next().unwrap_or(&method).to_owned());
     if let Some(t) = signing_time(doc, sig) {
         s.signed_at = Some((t, TimeSource::SigningTime));
@@ -121,7 +122,7 @@ fn signature_of(doc: &Doc, sig: usize, format: Format, member: &str, parts: Opti
     s.digest_algorithm = hash.map(|h| h.name().to_owned());
     s.set_integrity(integrity, reason);
     if !doc.unresolved_entities.is_empty() {
-        s.note(format!("the document uses entities that are not expanded ({}): possible XXE, never resolved", doc.unresolved_entities.join(", ")));
+        s.note(Note::UnexpandedEntities(doc.unresolved_entities.clone()));
     }
     Ok(s)
 }
@@ -198,16 +199,16 @@ fn c14n_options(doc: &Doc, el: usize) -> Option<Options> {
 }
 
 /// Core validation. Returns the verdict, its reason and the digest used.
-fn verify(doc: &Doc, sig: usize, signed_info: usize, method: &str, signer: &Cert, parts: Option<&dyn Parts>) -> (Integrity, String, Option<Hash>) {
+fn verify(doc: &Doc, sig: usize, signed_info: usize, method: &str, signer: &Cert, parts: Option<&dyn Parts>) -> (Integrity, IntegrityReason, Option<Hash>) {
     let Some(alg) = signature_algorithm(method) else {
-        return (Integrity::Unknown, format!("signature method {method} is not supported: not verified"), None);
+        return (Integrity::Unknown, IntegrityReason::XmlMethodUnsupported(method.to_owned()), None);
     };
     let Some(c14n_el) = doc.child(signed_info, DSIG, "CanonicalizationMethod") else {
-        return (Integrity::Invalid, "SignedInfo without CanonicalizationMethod".into(), Some(alg.hash));
+        return (Integrity::Invalid, IntegrityReason::XmlNoCanonicalization, Some(alg.hash));
     };
     let Some(opts) = c14n_options(doc, c14n_el) else {
         let uri = doc.attr(c14n_el, "Algorithm").unwrap_or("");
-        return (Integrity::Unknown, format!("canonicalization {uri} is not supported: not verified"), Some(alg.hash));
+        return (Integrity::Unknown, IntegrityReason::XmlCanonicalizationUnsupported(uri.to_owned()), Some(alg.hash));
     };
     let mut unknown = Vec::new();
     let mut checked = 0;
@@ -233,7 +234,7 @@ fn verify(doc: &Doc, sig: usize, signed_info: usize, method: &str, signer: &Cert
             // With entities left unexpanded our canonical form is not the
             // signer's: a mismatch proves nothing either way.
             Ok(false) if !doc.unresolved_entities.is_empty() => unknown.push(format!("\"{uri}\": digest differs, but the document's entities are not expanded")),
-            Ok(false) => return (Integrity::Invalid, format!("the digest of reference \"{uri}\" does not match: the signed content was changed"), Some(alg.hash)),
+            Ok(false) => return (Integrity::Invalid, IntegrityReason::XmlReferenceChanged(uri), Some(alg.hash)),
             Err(why) => unknown.push(format!("\"{uri}\": {why}")),
         }
     }
@@ -242,20 +243,13 @@ fn verify(doc: &Doc, sig: usize, signed_info: usize, method: &str, signer: &Cert
     }
     let canonical = c14n::canonicalize(doc, Some(signed_info), &[], &opts);
     let Some(value) = doc.child(sig, DSIG, "SignatureValue").and_then(|v| b64(&doc.text(v))) else {
-        return (Integrity::Invalid, "SignatureValue missing or not base64".into(), Some(alg.hash));
+        return (Integrity::Invalid, IntegrityReason::XmlNoSignatureValue, Some(alg.hash));
     };
     match verify_message(alg, &signer.spki, &canonical, &value) {
-        Ok(()) if unknown.is_empty() && legacy_rels > 0 => (
-            Integrity::Valid,
-            format!(
-                "SignatureValue and {checked} reference digest(s) verified; {legacy_rels} relationship part(s) in the legacy xmlsec form LibreOffice writes (text nodes as <text/>)"
-            ),
-            Some(alg.hash),
-        ),
-        Ok(()) if unknown.is_empty() => (Integrity::Valid, format!("SignatureValue and {checked} reference digest(s) verified"), Some(alg.hash)),
-        Ok(()) => (Integrity::Unknown, format!("SignatureValue verified, {checked} reference(s) verified, but not: {}", unknown.join("; ")), Some(alg.hash)),
-        Err(VerifyError::Mismatch) => (Integrity::Invalid, "the SignatureValue does not verify with the signer certificate's key".into(), Some(alg.hash)),
-        Err(e) => (Integrity::Unknown, format!("{e}: not verified"), Some(alg.hash)),
+        Ok(()) if unknown.is_empty() => (Integrity::Valid, IntegrityReason::XmlVerified { references: checked, legacy_rels }, Some(alg.hash)),
+        Ok(()) => (Integrity::Unknown, IntegrityReason::XmlPartly { checked, not_checked: unknown }, Some(alg.hash)),
+        Err(VerifyError::Mismatch) => (Integrity::Invalid, IntegrityReason::XmlSignatureMismatch, Some(alg.hash)),
+        Err(e) => (Integrity::Unknown, IntegrityReason::Unchecked(e.to_string()), Some(alg.hash)),
     }
 }
 
