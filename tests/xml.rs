@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use common::Rng as Gen;
 use common::*;
 
 fn samples_rules() -> String {
@@ -299,25 +300,6 @@ fn external_entities_are_never_resolved() {
     let hostname = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
     if !hostname.trim().is_empty() {
         assert!(!r[0]["notes"].contains(hostname.trim()));
-    }
-}
-
-/// A small deterministic generator (xorshift), so every run checks the same
-/// documents and a failure names the seed that made it.
-struct Gen(u64);
-
-impl Gen {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
     }
 }
 

@@ -69,3 +69,25 @@ pub fn report_dir(t: &tempfile::TempDir) -> PathBuf {
 pub fn rows_for<'a>(rows: &'a [HashMap<String, String>], suffix: &str) -> Vec<&'a HashMap<String, String>> {
     rows.iter().filter(|r| r["file"].ends_with(suffix)).collect()
 }
+
+/// xorshift: deterministic, so a failing generated or mutated input
+/// reproduces from its seed.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// A number below `n` (0 when `n` is 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+
+    pub fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len())]
+    }
+}
