@@ -6,7 +6,7 @@ use crate::messages::Stage;
 use super::signature::Signature;
 
 /// Signatures found in one item, and what could not be read.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Extraction {
     pub signatures: Vec<Signature>,
     pub problems: Vec<Problem>,
