@@ -13,8 +13,11 @@ use sigaudit::trust::AnchorStore;
 
 mod common;
 
+/// (size, mtime) and what was extracted, by file key.
+type Entries = HashMap<String, ((u64, i128), Extraction)>;
+
 #[derive(Default)]
-struct MemoryCache(Mutex<HashMap<String, ((u64, i128), Extraction)>>);
+struct MemoryCache(Mutex<Entries>);
 
 impl Cache for MemoryCache {
     fn lookup(&self, key: &str, stamp: (u64, i128)) -> Option<Extraction> {
