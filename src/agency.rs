@@ -1,10 +1,14 @@
-//! Which agency a finding belongs to: path rules first, then the signer
-//! certificate's subject, then its e-mail domain, else `unassigned`.
+//! Whose signature it is (SPEC.md, "Attribution"): the signer
+//! certificate's agency (subject patterns, e-mail domains), else `external`
+//! for companies, citizens' organisations and foreign bodies, else the place
+//! where it was found (path rules, the mailbox, the sender), else
+//! `unassigned`. The place is kept beside it either way.
 
 use crate::cert::Cert;
-use crate::rules::{AgencyMap, UNASSIGNED_ID, fold_path};
+use crate::model::verdict::Attribution;
+use crate::rules::{AgencyMap, EXTERNAL_ID, UNASSIGNED_ID, fold_path};
 
-pub use crate::model::finding::AgencyRef;
+pub use crate::model::finding::{AgencyRef, Attributed};
 
 /// The last folder's agency, for [`AgencyMap::by_path_memo`].
 #[derive(Debug, Default)]
@@ -15,6 +19,35 @@ pub struct FolderMemo {
 impl AgencyMap {
     pub fn unassigned(&self) -> AgencyRef {
         AgencyRef { id: UNASSIGNED_ID.into(), name: self.unassigned_name.clone() }
+    }
+
+    pub fn external_agency(&self) -> AgencyRef {
+        AgencyRef { id: EXTERNAL_ID.into(), name: self.external.name.clone() }
+    }
+
+    /// A signer outside the map: the `[external]` subject patterns, or a
+    /// subject country that is not a home country.
+    pub fn is_external(&self, cert: &Cert) -> bool {
+        let foreign = cert.subject.values("C").iter().any(|c| {
+            let c = c.trim().to_ascii_uppercase();
+            !self.external.home_countries.is_empty() && !self.external.home_countries.contains(&c)
+        });
+        foreign || self.external.cert_subject.iter().any(|p| p.matches(&cert.subject))
+    }
+
+    /// Whose signature it is. `by_signer`: the agency the certificate
+    /// names (memoised by the caller), `place`: where it was found.
+    pub fn attribute(&self, signer: Option<(&Cert, Option<AgencyRef>)>, place: Option<&AgencyRef>) -> Attributed {
+        let found_in = place.map_or_else(|| UNASSIGNED_ID.to_owned(), |p| p.id.clone());
+        let (agency, by) = match signer {
+            Some((_, Some(agency))) => (agency, Attribution::Certificate),
+            Some((cert, None)) if self.is_external(cert) => (self.external_agency(), Attribution::External),
+            _ => match place {
+                Some(p) => (p.clone(), Attribution::Location),
+                None => (self.unassigned(), Attribution::Unassigned),
+            },
+        };
+        Attributed { agency, by, found_in }
     }
 
     /// By path: `relative` is the path under the SOURCE root, `full` the

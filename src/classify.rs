@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::cert::Cert;
-use crate::model::finding::{AgencyRef, Finding};
+use crate::model::finding::{Attributed, Finding};
 use crate::model::rfc3339;
 use crate::model::signature::Signature;
 use crate::rules::{CaClass, CaEntry, Catalogue, PinRef};
@@ -174,9 +174,10 @@ fn root_cn(links: &[Link], anchor_pin: Option<PinRef<'_>>, catalogue: &Catalogue
     pin.subject.cn_or_dn()
 }
 
-/// The finding of a signature classified as `class`, attributed to `agency`.
+/// The finding of a signature classified as `class`, attributed as `who`.
 /// `sig` must have a signer certificate (the caller checked).
-pub fn finding(file: &str, sig: &Signature, class: &Classification, agency: &AgencyRef) -> Finding {
+pub fn finding(file: &str, sig: &Signature, class: &Classification, who: &Attributed) -> Finding {
+    let agency = &who.agency;
     let signer = sig.signer.as_ref().expect("findings are made for signatures with a signer certificate");
     let mut notes = sig.rendered_notes();
     notes.extend(class.notes.iter().cloned());
@@ -204,5 +205,42 @@ pub fn finding(file: &str, sig: &Signature, class: &Classification, agency: &Age
         modified_after_signing: sig.modified_after_signing,
         cert_valid_at_signing: sig.cert_valid_at_signing,
         notes: notes.join("; "),
+        attributed_by: who.by,
+        found_in: who.found_in.clone(),
+    }
+}
+
+/// The finding of a signature that carries no certificate, whose signer
+/// could not be found: still a signature (SPEC.md), with empty signer
+/// columns, `untrusted`, `classified_by=none`, `chain=no-certificate`.
+pub fn finding_without_certificate(file: &str, sig: &Signature, who: &Attributed) -> Finding {
+    let mut notes = sig.rendered_notes();
+    notes.push(format!("the signer's certificate is not embedded and not in the anchor folder (signer {}): signer unknown", sig.signer_ref));
+    Finding {
+        agency_id: who.agency.id.clone(),
+        agency_name: who.agency.name.clone(),
+        file: file.to_owned(),
+        member: sig.member.clone(),
+        format: sig.format,
+        signed_at: sig.signed_at.map(|(t, _)| rfc3339(t)),
+        signer_cn: String::new(),
+        signer_org: String::new(),
+        signer_serial: String::new(),
+        signer_sha256: String::new(),
+        signer_not_before: String::new(),
+        signer_not_after: String::new(),
+        issuer_cn: String::new(),
+        root_cn: String::new(),
+        ca_id: String::new(),
+        ca_name: String::new(),
+        ca_class: CaClass::Untrusted,
+        classified_by: ClassifiedBy::None,
+        chain: ChainStatus::NoCertificate,
+        integrity: sig.integrity,
+        modified_after_signing: sig.modified_after_signing,
+        cert_valid_at_signing: None,
+        notes: notes.join("; "),
+        attributed_by: who.by,
+        found_in: who.found_in.clone(),
     }
 }

@@ -268,18 +268,21 @@ fn outcome(file: &str, known: Option<AgencyRef>, extraction: Extraction, ctx: &C
             out.doc_timestamps += 1;
             continue;
         }
+        // The place: the file's folder (or mailbox); for a message with no
+        // place of its own, its sender's domain. Never the signer's.
+        let place = known.clone().or_else(|| sig.mail_from.as_deref().and_then(|a| agencies.by_mail(a)));
         let Some(signer) = sig.signer.clone() else {
-            let msg = format!("signature found (signer {}), but the signer's certificate is not embedded: signer unknown", sig.signer_ref);
-            out.errors.push((ErrorRow::new(file, &sig.member, Stage::Signer, msg), file_agency()));
+            let who = agencies.attribute(None, place.as_ref());
+            out.findings.push(crate::classify::finding_without_certificate(file, &sig, &who));
             continue;
         };
         let class = ctx.classify(&signer, &sig.certs);
         let mut sig = sig;
         judge_certificate(&mut sig, &class);
-        let agency =
-            known.clone().or_else(|| sig.mail_from.as_deref().and_then(|a| agencies.by_mail(a))).or_else(|| ctx.agency_of_signer(&signer)).unwrap_or_else(|| agencies.unassigned());
-        out.findings.push(crate::classify::finding(file, &sig, &class, &agency));
+        let who = agencies.attribute(Some((&signer, ctx.agency_of_signer(&signer))), place.as_ref());
+        out.findings.push(crate::classify::finding(file, &sig, &class, &who));
     }
+    // A file counts for its place; a file with none, for its first signer's agency.
     let agency = known.clone().or_else(|| out.findings.first().map(|f| AgencyRef { id: f.agency_id.clone(), name: f.agency_name.clone() }));
     out.record = Some(FileRecord { agency: agency.unwrap_or_else(|| agencies.unassigned()), signatures: out.findings.len() });
     out

@@ -83,40 +83,57 @@ fn classifies_every_sample_signature() {
 }
 
 #[test]
-fn attributes_agencies_by_path_then_certificate() {
+fn attributes_each_signature_to_its_signer_and_keeps_where_it_was_found() {
     let (_, dir) = samples_scan();
     let rows = read_csv(&report_dir(&dir).join("signatures.csv"));
-    let agency = |suffix: &str| rows_for(&rows, suffix)[0]["agency_id"].clone();
-    assert_eq!(agency("Công văn 56-SYT.pdf"), "000.00.09.H56", "folder Sở Y tế");
-    assert_eq!(agency("Quyết định 1234-QĐ-UBND.pdf"), "000.00.00.H56", "folder UBND tỉnh Thanh Hóa");
-    // A shared folder no path rule covers: the signer's O= names the agency.
-    assert_eq!(agency("Công văn Hoằng Hóa gửi tỉnh.pdf"), "000.00.35.H56");
+    let who = |suffix: &str| {
+        let r = rows_for(&rows, suffix)[0];
+        (r["agency_id"].clone(), r["attributed_by"].clone(), r["found_in"].clone())
+    };
+    let w = |a: &str, by: &str, place: &str| (a.to_owned(), by.to_owned(), place.to_owned());
+    assert_eq!(who("Công văn 56-SYT.pdf"), w("000.00.09.H56", "certificate", "000.00.09.H56"), "a Sở Y tế signer in the Sở Y tế folder");
+    assert_eq!(who("Quyết định 1234-QĐ-UBND.pdf"), w("000.00.00.H56", "certificate", "000.00.00.H56"));
+    // A Sở Y tế official's decision filed by Sở Tư pháp counts for Sở Y tế.
+    assert_eq!(who("Công văn 78 (sửa 1 byte).pdf"), w("000.00.09.H56", "certificate", "000.00.03.H56"));
+    // A shared folder no path rule covers: the signer's O= names the agency ...
+    assert_eq!(who("Công văn Hoằng Hóa gửi tỉnh.pdf"), w("000.00.35.H56", "certificate", "unassigned"));
     // ... or the e-mail domain in the signer certificate.
-    assert_eq!(agency("Hóa đơn 123.xml.p7m"), "000.00.35.H56");
-    assert_eq!(agency("Hợp đồng ABC.pdf"), "unassigned");
+    assert_eq!(who("Hóa đơn 123.xml.p7m"), w("000.00.35.H56", "certificate", "unassigned"));
+    // A company's contract and a foreign adviser's agreement: external.
+    assert_eq!(who("Hợp đồng ABC.pdf"), w("external", "external", "unassigned"));
+    assert_eq!(who("Thỏa thuận hợp tác.pdf"), w("external", "external", "000.00.01.H56"));
     let agencies = read_csv(&report_dir(&dir).join("agencies.csv"));
-    let syt = agencies.iter().find(|a| a["agency_id"] == "000.00.09.H56").unwrap();
-    // Five PDFs, an .odt, an e-invoice and five signatures in the mailbox of
-    // the Sở Y tế folder, one recovered from a damaged file elsewhere whose
-    // signer certificate names Sở Y tế, one .eml in a shared folder whose
-    // sender is Sở Y tế, and the Sở Y tế signature of a shared e-invoice.
-    assert_eq!((syt["signatures"].as_str(), syt["government"].as_str(), syt["commercial"].as_str()), ("15", "11", "4"));
-    assert_eq!(syt["migration_pct"], "73.3");
-    assert_eq!(syt["signers_commercial"], "2");
+    let row = |id: &str| agencies.iter().find(|a| a["agency_id"] == id).unwrap();
+    let syt = row("000.00.09.H56");
+    // Its own signers' signatures wherever they were found: the Sở Y tế
+    // folder and mailbox, the documents it sent to Sở Tư pháp and Sở Xây
+    // dựng, the Maildir of Sở Tài chính, shared folders.
+    assert_eq!((syt["signatures"].as_str(), syt["government"].as_str(), syt["commercial"].as_str()), ("20", "16", "4"));
+    assert_eq!(syt["migration_pct"], "80.0");
+    assert_eq!(syt["signers_commercial"], "1");
+    assert_eq!(syt["received"], "1", "Sở Tài chính's signed mail in the Sở Y tế mailbox");
+    // Sở Tư pháp holds two documents, signs none: no figure, not 0 %.
+    assert_eq!((row("000.00.03.H56")["signatures"].as_str(), row("000.00.03.H56")["migration_pct"].as_str(), row("000.00.03.H56")["received"].as_str()), ("0", "", "2"));
+    // External: listed, never a percentage, not in the province's figure.
+    assert_eq!((row("external")["signatures"].as_str(), row("external")["migration_pct"].as_str()), ("2", ""));
+    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(report_dir(&dir).join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["totals"]["signatures"], 43, "45 signatures, 2 of them external");
+    assert_eq!(summary["totals"]["migration_pct"], 48.8);
     for a in &agencies {
         let d = report_dir(&dir).join("agencies").join(&a["agency_id"]);
         assert!(d.join("report.html").is_file() && d.join("signatures.csv").is_file() && d.join("signers.csv").is_file(), "{}", d.display());
     }
     let signers = read_csv(&report_dir(&dir).join("signers.csv"));
     let hung = signers.iter().find(|s| s["signer_cn"] == "Phạm Quốc Hùng").unwrap();
-    // Tờ trình 12, the detached .p7s with and the one without its data, the
-    // .p7m, two messages in the Sở Tài chính Maildir, the .docx, the .ods and
-    // the seller's signature of the shared e-invoice.
-    assert_eq!((hung["ca_class"].as_str(), hung["documents"].as_str()), ("commercial", "9"));
+    // Every document Phạm Quốc Hùng signed, wherever it was found: Tờ trình
+    // 12, the detached .p7s with and without its data, the .p7m, two
+    // Maildir messages, the .docx, the .ods, the shared e-invoice, the copy
+    // in the Sở Xây dựng ZIP and his mail in the Sở Y tế mailbox.
+    assert_eq!((hung["agency_id"].as_str(), hung["ca_class"].as_str(), hung["documents"].as_str()), ("000.00.02.H56", "commercial", "11"));
     let trend = read_csv(&report_dir(&dir).join("trend.csv"));
     let syt_2025_02 = trend.iter().find(|t| t["agency_id"] == "000.00.09.H56" && t["month"] == "2025-02").unwrap();
-    // Công văn 56, its copy in the ZIP mailed on, and the damaged copy.
-    assert_eq!((syt_2025_02["government"].as_str(), syt_2025_02["migration_pct"].as_str()), ("3", "100.0"));
+    assert_eq!((syt_2025_02["government"].as_str(), syt_2025_02["migration_pct"].as_str()), ("4", "100.0"));
+    assert!(!trend.iter().any(|t| t["agency_id"] == "external"), "external signatures are not a trend");
 }
 
 #[test]
@@ -140,7 +157,7 @@ fn malformed_samples_become_error_rows() {
     assert_eq!(errors.len(), 8);
     let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(report_dir(&dir).join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["totals"]["errors"], 8);
-    assert_eq!(summary["totals"]["signatures"], 45);
+    assert_eq!(read_csv(&report_dir(&dir).join("signatures.csv")).len(), 45);
 }
 
 #[test]

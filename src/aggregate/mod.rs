@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::model::finding::Finding;
 use crate::model::result::ScanResult;
 use crate::model::signature::Integrity;
-use crate::rules::{CaClass, Rules, UNASSIGNED_ID};
+use crate::rules::{CaClass, EXTERNAL_ID, Rules, UNASSIGNED_ID};
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct AgencyRow {
@@ -26,6 +26,9 @@ pub struct AgencyRow {
     pub signers_commercial: usize,
     pub invalid_signatures: usize,
     pub errors: usize,
+    /// Signatures found in the agency's places but attributed to another
+    /// agency or to `external`.
+    pub received: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -95,10 +98,18 @@ pub fn tables(scan: &ScanResult, rules: &Rules) -> Tables {
         ensure(&f.agency_id, &f.agency_name, &mut rows);
         let row = rows.get_mut(&f.agency_id).expect("ensured");
         count(row, f);
+        if f.signer_sha256.is_empty() {
+            continue; // no certificate: a signature, but no signer to list
+        }
         let sets = signer_sets.entry(&f.agency_id).or_default();
         sets.0.insert(&f.signer_sha256);
         if f.ca_class == CaClass::Commercial {
             sets.1.insert(&f.signer_sha256);
+        }
+    }
+    for f in scan.findings.iter().filter(|f| f.found_in != f.agency_id) {
+        if let Some(row) = rows.get_mut(&f.found_in) {
+            row.received += 1;
         }
     }
     for (id, (all, commercial)) in &signer_sets {
@@ -111,26 +122,31 @@ pub fn tables(scan: &ScanResult, rules: &Rules) -> Tables {
             order.push((id.clone(), rows[id].agency_name.clone()));
         }
     }
-    // Unassigned last; other extra agencies keep a stable order.
-    order[rules.agencies.agencies.len()..].sort_by_key(|(id, _)| (id == UNASSIGNED_ID, id.clone()));
+    // External, then unassigned, last; other extra agencies keep a stable order.
+    order[rules.agencies.agencies.len()..].sort_by_key(|(id, _)| (id == EXTERNAL_ID || id == UNASSIGNED_ID, id == UNASSIGNED_ID, id.clone()));
     let mut agencies: Vec<AgencyRow> = order.iter().map(|(id, _)| rows.remove(id).expect("every id has a row")).collect();
     for row in &mut agencies {
-        row.migration_pct = migration_pct(row.government, row.signatures);
+        // External signers rightly use public CAs: never a migration figure.
+        row.migration_pct = if row.agency_id == EXTERNAL_ID { None } else { migration_pct(row.government, row.signatures) };
     }
     let mut totals = AgencyRow { agency_id: "*".into(), agency_name: "Toàn tỉnh (all agencies)".into(), ..Default::default() };
     for r in &agencies {
         totals.files_scanned += r.files_scanned;
         totals.signed_files += r.signed_files;
+        totals.errors += r.errors;
+        if r.agency_id == EXTERNAL_ID {
+            continue; // listed, never in the province's figures
+        }
         totals.signatures += r.signatures;
         totals.government += r.government;
         totals.commercial += r.commercial;
         totals.other += r.other;
         totals.invalid_signatures += r.invalid_signatures;
-        totals.errors += r.errors;
     }
     totals.migration_pct = migration_pct(totals.government, totals.signatures);
-    totals.signers = scan.findings.iter().map(|f| &f.signer_sha256).collect::<BTreeSet<_>>().len();
-    totals.signers_commercial = scan.findings.iter().filter(|f| f.ca_class == CaClass::Commercial).map(|f| &f.signer_sha256).collect::<BTreeSet<_>>().len();
+    let own = || scan.findings.iter().filter(|f| f.agency_id != EXTERNAL_ID && !f.signer_sha256.is_empty());
+    totals.signers = own().map(|f| &f.signer_sha256).collect::<BTreeSet<_>>().len();
+    totals.signers_commercial = own().filter(|f| f.ca_class == CaClass::Commercial).map(|f| &f.signer_sha256).collect::<BTreeSet<_>>().len();
 
     let mut by_class = BTreeMap::new();
     let mut by_chain = BTreeMap::new();
@@ -161,7 +177,7 @@ fn count(row: &mut AgencyRow, f: &Finding) {
 
 fn signers(findings: &[Finding], order: &[(String, String)]) -> Vec<SignerRow> {
     let mut map: BTreeMap<(&str, &str), (SignerRow, BTreeSet<&str>)> = BTreeMap::new();
-    for f in findings {
+    for f in findings.iter().filter(|f| !f.signer_sha256.is_empty()) {
         let entry = map.entry((&f.agency_id, &f.signer_sha256)).or_insert_with(|| {
             let row = SignerRow {
                 agency_id: f.agency_id.clone(),
@@ -209,9 +225,10 @@ fn signers(findings: &[Finding], order: &[(String, String)]) -> Vec<SignerRow> {
     rows
 }
 
+/// Migration by signing month; external signatures never count.
 fn trend(findings: &[Finding], key: impl Fn(&Finding) -> String) -> Vec<TrendRow> {
     let mut map: BTreeMap<(String, String), TrendRow> = BTreeMap::new();
-    for f in findings {
+    for f in findings.iter().filter(|f| f.agency_id != EXTERNAL_ID) {
         let Some(month) = f.month() else { continue };
         let k = (key(f), month.to_owned());
         let row = map.entry(k.clone()).or_insert_with(|| TrendRow { agency_id: k.0, month: k.1, ..Default::default() });

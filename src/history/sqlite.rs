@@ -20,7 +20,7 @@ use crate::messages::{ErrorRow, Stage};
 use crate::model::finding::Finding;
 use crate::model::result::{FileTally, ScanResult};
 use crate::model::signature::{Format, Integrity};
-use crate::model::verdict::{CaClass, ChainStatus, ClassifiedBy};
+use crate::model::verdict::{Attribution, CaClass, ChainStatus, ClassifiedBy};
 
 /// One schema step: SQL, or code where rows must be rewritten.
 enum Migration {
@@ -93,6 +93,7 @@ const MIGRATIONS: &[Migration] = &[
     // rescan adds a row per signature, not every column again.
     Migration::Code(store_findings_once),
     Migration::Sql(TYPED_FINDINGS),
+    Migration::Sql(ATTRIBUTION),
 ];
 
 /// The text columns of a finding in schemas 1 and 2. Frozen: these are
@@ -204,9 +205,27 @@ const TYPED_FINDINGS: &str = "
     FROM run_findings r JOIN findings f ON f.id = r.finding_id;
 ";
 
+/// 4: attribution (SPEC.md): why a finding counts for its agency, and the
+/// agency of the place where it was found. Older findings were attributed
+/// by place first: they read as `location`, found where they count.
+const ATTRIBUTION: &str = "
+    ALTER TABLE findings ADD COLUMN attributed_by TEXT NOT NULL DEFAULT 'location';
+    ALTER TABLE findings ADD COLUMN found_in TEXT NOT NULL DEFAULT '';
+    UPDATE findings SET found_in = agency_id;
+    DROP VIEW signatures;
+    CREATE VIEW signatures AS SELECT r.run_id, f.agency_id, f.agency_name, f.file, f.member, f.format,
+        COALESCE(f.signed_at, '') AS signed_at, f.signer_cn, f.signer_org, f.signer_serial, f.signer_sha256,
+        f.signer_not_before, f.signer_not_after, f.issuer_cn, f.root_cn, f.ca_id, f.ca_name, f.ca_class,
+        f.classified_by, f.chain, f.integrity,
+        CASE f.modified_after_signing WHEN 1 THEN 'true' WHEN 0 THEN 'false' ELSE '' END AS modified_after_signing,
+        CASE f.cert_valid_at_signing WHEN 1 THEN 'true' WHEN 0 THEN 'false' ELSE '' END AS cert_valid_at_signing,
+        f.notes, f.attributed_by, f.found_in
+    FROM run_findings r JOIN findings f ON f.id = r.finding_id;
+";
+
 /// Identifies a finding by every column (length-prefixed, so that no two
 /// different rows share a digest by moving text between columns).
-fn digest_of(record: &[String; 23]) -> Vec<u8> {
+fn digest_of(record: &[String]) -> Vec<u8> {
     let mut h = Sha256::new();
     for v in record {
         h.update((v.len() as u64).to_le_bytes());
@@ -216,9 +235,10 @@ fn digest_of(record: &[String; 23]) -> Vec<u8> {
 }
 
 /// The text a finding's digest is computed over, column by column as
-/// schema 2 held them. Frozen: changing it changes every digest, so it
-/// would need a migration.
-fn canonical(f: &Finding) -> [String; 23] {
+/// schema 2 held them, then (schema 4) attributed_by and found_in. A change
+/// here changes every digest: the next run then stores each finding once
+/// more, so change it only with a schema step.
+fn canonical(f: &Finding) -> [String; 25] {
     let flag = |b: Option<bool>| match b {
         Some(true) => "true",
         Some(false) => "false",
@@ -248,13 +268,15 @@ fn canonical(f: &Finding) -> [String; 23] {
         flag(f.modified_after_signing).into(),
         flag(f.cert_valid_at_signing).into(),
         f.notes.clone(),
+        f.attributed_by.as_str().into(),
+        f.found_in.clone(),
     ]
 }
 
 /// The typed columns of `findings` (schema 3), in the order [`put_finding`] binds them.
 const FINDING_COLUMNS: &str = "agency_id, agency_name, file, member, format, signed_at, signer_cn, signer_org, signer_serial, signer_sha256, \
     signer_not_before, signer_not_after, issuer_cn, root_cn, ca_id, ca_name, ca_class, classified_by, chain, integrity, \
-    modified_after_signing, cert_valid_at_signing, notes";
+    modified_after_signing, cert_valid_at_signing, notes, attributed_by, found_in";
 
 /// Adds `f` as the `seq`th finding of `run`, storing it only if no run has
 /// had it before.
@@ -265,7 +287,7 @@ fn put_finding(tx: &rusqlite::Transaction<'_>, run: RunId, seq: i64, f: &Finding
         Some(id) => id,
         None => {
             static INSERT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-                format!("INSERT INTO findings (digest, {FINDING_COLUMNS}) VALUES (?1, {})", (2..=24).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", "))
+                format!("INSERT INTO findings (digest, {FINDING_COLUMNS}) VALUES (?1, {})", (2..=26).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", "))
             });
             tx.prepare_cached(&INSERT)?.execute(params![
                 digest,
@@ -292,6 +314,8 @@ fn put_finding(tx: &rusqlite::Transaction<'_>, run: RunId, seq: i64, f: &Finding
                 f.modified_after_signing,
                 f.cert_valid_at_signing,
                 f.notes,
+                f.attributed_by.as_str(),
+                f.found_in,
             ])?;
             tx.last_insert_rowid()
         }
@@ -596,6 +620,7 @@ impl SqliteStore {
                 [text(4)?, text(16)?, text(17)?, text(18)?, text(19)?],
                 r.get::<_, Option<String>>(5)?,
                 (r.get::<_, Option<bool>>(20)?, r.get::<_, Option<bool>>(21)?),
+                (text(23)?, text(24)?),
             ))
         })?;
         let mut out = Vec::new();
@@ -621,6 +646,7 @@ impl SqliteStore {
                 [format, ca_class, classified_by, chain, integrity],
                 signed_at,
                 (modified_after_signing, cert_valid_at_signing),
+                (attributed_by, found_in),
             ) = row?;
             out.push(Finding {
                 agency_id,
@@ -640,12 +666,18 @@ impl SqliteStore {
                 ca_id,
                 ca_name,
                 ca_class: parse("ca_class", &ca_class, &CaClass::ALL.map(|c| (c, c.as_str())))?,
-                classified_by: parse("classified_by", &classified_by, &[ClassifiedBy::Chain, ClassifiedBy::Dn].map(|c| (c, c.as_str())))?,
-                chain: parse("chain", &chain, &[ChainStatus::Verified, ChainStatus::Incomplete, ChainStatus::DnOnly, ChainStatus::Broken].map(|c| (c, c.as_str())))?,
+                classified_by: parse("classified_by", &classified_by, &[ClassifiedBy::Chain, ClassifiedBy::Dn, ClassifiedBy::None].map(|c| (c, c.as_str())))?,
+                chain: parse(
+                    "chain",
+                    &chain,
+                    &[ChainStatus::Verified, ChainStatus::Incomplete, ChainStatus::DnOnly, ChainStatus::Broken, ChainStatus::NoCertificate].map(|c| (c, c.as_str())),
+                )?,
                 integrity: parse("integrity", &integrity, &[Integrity::Valid, Integrity::Invalid, Integrity::Unknown].map(|i| (i, i.as_str())))?,
                 modified_after_signing,
                 cert_valid_at_signing,
                 notes,
+                attributed_by: parse("attributed_by", &attributed_by, &Attribution::ALL.map(|a| (a, a.as_str())))?,
+                found_in,
             });
         }
         Ok(out)
@@ -660,6 +692,18 @@ fn parse<T: Copy>(column: &str, value: &str, names: &[(T, &str)]) -> Result<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Stores `findings` as two more runs.
+    fn tx_twice(store: &mut SqliteStore, findings: &[Finding]) {
+        for run in [3, 4] {
+            let tx = store.conn.transaction().unwrap();
+            tx.execute("INSERT INTO runs (started, sources, rules_digest, tool_version) VALUES ('t', '[]', '', 'v')", []).unwrap();
+            for (seq, f) in findings.iter().enumerate() {
+                put_finding(&tx, run, seq as i64, f).unwrap();
+            }
+            tx.commit().unwrap();
+        }
+    }
 
     fn sample_finding(signed_at: Option<&str>, modified: Option<bool>, valid: Option<bool>) -> Finding {
         Finding {
@@ -686,12 +730,16 @@ mod tests {
             modified_after_signing: modified,
             cert_valid_at_signing: valid,
             notes: "a; b".into(),
+            // What schema 4 gives a finding of an older schema.
+            attributed_by: Attribution::Location,
+            found_in: "000.05.07.G11".into(),
         }
     }
 
-    /// A version-2 history (findings as text) becomes typed: the same
-    /// findings read back, and the digests still find them (an unchanged
-    /// rescan after the upgrade stores nothing new).
+    /// A version-2 history (findings as text) becomes typed and attributed:
+    /// the same findings read back (found where they count, attributed by
+    /// location, as schema 2 attributed them), and from then on each finding
+    /// is found again by its digest.
     #[test]
     fn a_version_2_history_reads_back_typed_and_keeps_its_digests() {
         let dir = tempfile::tempdir().unwrap();
@@ -711,7 +759,7 @@ mod tests {
             let insert =
                 format!("INSERT INTO findings (digest, {}) VALUES (?1, {})", FINDING_COLUMNS_V2.join(", "), (2..=24).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", "));
             for (seq, f) in findings.iter().enumerate() {
-                let record = canonical(f);
+                let record: Vec<String> = canonical(f)[..23].to_vec();
                 let digest = digest_of(&record);
                 let mut values: Vec<&dyn rusqlite::ToSql> = vec![&digest];
                 values.extend(record.iter().map(|v| v as &dyn rusqlite::ToSql));
@@ -722,7 +770,7 @@ mod tests {
             tx.commit().unwrap();
         }
         let mut store = SqliteStore::open(&path).unwrap();
-        assert_eq!(store.schema_version().unwrap(), 3);
+        assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as i64);
         let back = store.load_findings_of(1).unwrap();
         assert_eq!(format!("{back:?}"), format!("{:?}", findings.to_vec()));
         let null_times: i64 = store.conn.query_row("SELECT count(*) FROM findings WHERE signed_at IS NULL AND modified_after_signing IS NULL", [], |r| r.get(0)).unwrap();
@@ -740,8 +788,9 @@ mod tests {
             put_finding(&tx, 2, seq as i64, f).unwrap();
         }
         tx.commit().unwrap();
+        tx_twice(&mut store, &findings);
         let distinct: i64 = store.conn.query_row("SELECT count(*) FROM findings", [], |r| r.get(0)).unwrap();
-        assert_eq!(distinct, 3, "the same findings are found by their digests, not stored again");
+        assert_eq!(distinct, 6, "stored once more under schema 4's digest (with attribution), then found by it");
     }
 
     /// A version-1 history (findings copied into every run) upgrades to

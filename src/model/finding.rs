@@ -2,7 +2,7 @@
 //! exactly what a row of signatures.csv says.
 
 use super::signature::{Format, Integrity};
-use super::verdict::{CaClass, ChainStatus, ClassifiedBy};
+use super::verdict::{Attribution, CaClass, ChainStatus, ClassifiedBy};
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Finding {
@@ -29,6 +29,10 @@ pub struct Finding {
     pub modified_after_signing: Option<bool>,
     pub cert_valid_at_signing: Option<bool>,
     pub notes: String,
+    /// Why `agency_id` is this agency.
+    pub attributed_by: Attribution,
+    /// The agency of the place where it was found, whoever signed.
+    pub found_in: String,
 }
 
 impl Finding {
@@ -43,4 +47,14 @@ impl Finding {
 pub struct AgencyRef {
     pub id: String,
     pub name: String,
+}
+
+/// Whose signature it is, and where it was found (SPEC.md, Attribution).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attributed {
+    /// The signer's agency, `external` or `unassigned`.
+    pub agency: AgencyRef,
+    pub by: Attribution,
+    /// The agency id of the place where it was found, or `unassigned`.
+    pub found_in: String,
 }

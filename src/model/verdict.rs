@@ -31,6 +31,8 @@ impl CaClass {
 pub enum ClassifiedBy {
     Chain,
     Dn,
+    /// No certificate to classify by.
+    None,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -40,6 +42,8 @@ pub enum ChainStatus {
     Incomplete,
     DnOnly,
     Broken,
+    /// The signature carries no certificate and none was found.
+    NoCertificate,
 }
 
 impl ClassifiedBy {
@@ -47,6 +51,7 @@ impl ClassifiedBy {
         match self {
             ClassifiedBy::Chain => "chain",
             ClassifiedBy::Dn => "dn",
+            ClassifiedBy::None => "none",
         }
     }
 }
@@ -58,6 +63,35 @@ impl ChainStatus {
             ChainStatus::Incomplete => "incomplete",
             ChainStatus::DnOnly => "dn-only",
             ChainStatus::Broken => "broken",
+            ChainStatus::NoCertificate => "no-certificate",
+        }
+    }
+}
+
+/// Why a signature counts for the agency it is attributed to (SPEC.md,
+/// "Attribution: whose signature is it"), in the order the rules are tried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Attribution {
+    /// The signer certificate names the agency (subject patterns, e-mail domains).
+    Certificate,
+    /// The signer is a company, a citizen's organisation or a body outside the map.
+    External,
+    /// The place where it was found (path, mailbox, sender).
+    Location,
+    /// Nothing matched.
+    Unassigned,
+}
+
+impl Attribution {
+    pub const ALL: [Attribution; 4] = [Attribution::Certificate, Attribution::External, Attribution::Location, Attribution::Unassigned];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Attribution::Certificate => "certificate",
+            Attribution::External => "external",
+            Attribution::Location => "location",
+            Attribution::Unassigned => "unassigned",
         }
     }
 }
@@ -73,4 +107,4 @@ macro_rules! display_as_str {
     )*};
 }
 
-display_as_str!(CaClass, ClassifiedBy, ChainStatus);
+display_as_str!(CaClass, ClassifiedBy, ChainStatus, Attribution);

@@ -8,7 +8,7 @@ use crate::aggregate::{AgencyRow, SignerRow, TrendRow};
 use crate::messages::ErrorRow;
 use crate::model::finding::Finding;
 
-pub const SIGNATURES_HEADER: [&str; 23] = [
+pub const SIGNATURES_HEADER: [&str; 25] = [
     "agency_id",
     "agency_name",
     "file",
@@ -32,10 +32,12 @@ pub const SIGNATURES_HEADER: [&str; 23] = [
     "modified_after_signing",
     "cert_valid_at_signing",
     "notes",
+    "attributed_by",
+    "found_in",
 ];
 pub const SIGNERS_HEADER: [&str; 11] =
     ["agency_id", "agency_name", "signer_cn", "signer_org", "signer_sha256", "ca_name", "ca_class", "signer_not_after", "documents", "first_signed_at", "last_signed_at"];
-pub const AGENCIES_HEADER: [&str; 13] = [
+pub const AGENCIES_HEADER: [&str; 14] = [
     "agency_id",
     "agency_name",
     "files_scanned",
@@ -49,6 +51,7 @@ pub const AGENCIES_HEADER: [&str; 13] = [
     "signers_commercial",
     "invalid_signatures",
     "errors",
+    "received",
 ];
 pub const ERRORS_HEADER: [&str; 4] = ["file", "member", "stage", "error"];
 pub const TREND_HEADER: [&str; 6] = ["agency_id", "month", "government", "commercial", "other", "migration_pct"];
@@ -83,7 +86,7 @@ pub fn pct(v: Option<f64>) -> String {
     v.map(|p| format!("{p:.1}")).unwrap_or_default()
 }
 
-pub fn signature_record(f: &Finding) -> [String; 23] {
+pub fn signature_record(f: &Finding) -> [String; 25] {
     [
         f.agency_id.clone(),
         f.agency_name.clone(),
@@ -108,6 +111,8 @@ pub fn signature_record(f: &Finding) -> [String; 23] {
         opt_bool(f.modified_after_signing).into(),
         opt_bool(f.cert_valid_at_signing).into(),
         f.notes.clone(),
+        f.attributed_by.as_str().into(),
+        f.found_in.clone(),
     ]
 }
 
@@ -127,7 +132,7 @@ pub fn signer_record(s: &SignerRow) -> [String; 11] {
     ]
 }
 
-pub fn agency_record(a: &AgencyRow) -> [String; 13] {
+pub fn agency_record(a: &AgencyRow) -> [String; 14] {
     [
         a.agency_id.clone(),
         a.agency_name.clone(),
@@ -142,6 +147,7 @@ pub fn agency_record(a: &AgencyRow) -> [String; 13] {
         a.signers_commercial.to_string(),
         a.invalid_signatures.to_string(),
         a.errors.to_string(),
+        a.received.to_string(),
     ]
 }
 

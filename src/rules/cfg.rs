@@ -90,6 +90,22 @@ pub struct AgencyFile {
     pub unassigned_name: Option<String>,
     #[serde(default)]
     pub agency: Vec<AgencyCfg>,
+    /// Signers who are not the province's agencies (absent: the built-in table).
+    pub external: Option<ExternalCfg>,
+}
+
+/// `[external]`: certificates of companies, citizens' organisations and
+/// bodies outside the map.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExternalCfg {
+    pub name: Option<String>,
+    #[serde(default)]
+    pub cert_subject: Vec<Spanned<String>>,
+    /// Countries (subject C) of the province's own signers: a certificate
+    /// of any other country is external.
+    #[serde(default)]
+    pub home_countries: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -31,6 +31,8 @@ pub const CA_EXTRA_DIR: &str = "ca.d";
 pub const ANCHORS_DIR: &str = "anchors";
 
 pub const UNASSIGNED_ID: &str = "unassigned";
+/// The agency id of signers outside the map: companies, citizens' organisations, other bodies.
+pub const EXTERNAL_ID: &str = "external";
 
 pub use crate::model::verdict::CaClass;
 
@@ -151,6 +153,16 @@ pub struct AgencyMap {
     /// Every path glob ends in `/**`: the rules then tell folders apart,
     /// never two files of one folder.
     pub paths_by_folder: bool,
+    pub external: External,
+}
+
+/// Who signs as someone outside the map (SPEC.md, Attribution rule 2).
+#[derive(Debug, Clone)]
+pub struct External {
+    pub name: String,
+    pub cert_subject: Vec<DnPattern>,
+    /// Subject countries of the province's own signers (upper case).
+    pub home_countries: Vec<String>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -415,8 +427,8 @@ fn compile_agencies(src: &Source<'_>, diags: &mut Vec<Diagnostic>) -> Option<Age
     let mut agencies = Vec::new();
     for a in file.agency {
         let id = a.id.get_ref().trim().to_owned();
-        if id.is_empty() || id == UNASSIGNED_ID || id.contains(['/', '\\']) || id.starts_with('.') {
-            diags.push(src.at(a.id.span(), format!("agency id `{id}` must be non-empty, not `{UNASSIGNED_ID}`, without '/' and not start with '.'")));
+        if id.is_empty() || id == UNASSIGNED_ID || id == EXTERNAL_ID || id.contains(['/', '\\']) || id.starts_with('.') {
+            diags.push(src.at(a.id.span(), format!("agency id `{id}` must be non-empty, not `{UNASSIGNED_ID}` or `{EXTERNAL_ID}`, without '/' and not start with '.'")));
         }
         if !seen.insert(id.clone()) {
             diags.push(src.at(a.id.span(), format!("agency id `{id}` is defined twice")));
@@ -441,7 +453,37 @@ fn compile_agencies(src: &Source<'_>, diags: &mut Vec<Diagnostic>) -> Option<Age
     let path_index = patterns::path_index(agencies.iter().map(|a: &Agency| a.paths.as_slice()));
     let paths_by_folder = agencies.iter().flat_map(|a| &a.paths).all(PathPattern::whole_folders);
     let unassigned_name = file.unassigned_name.unwrap_or_else(|| "Chưa xác định cơ quan (unassigned)".into());
-    Some(AgencyMap { agencies, unassigned_name, path_index, paths_by_folder })
+    let external = match file.external {
+        Some(e) => compile_external(src, e, diags),
+        None => builtin_external(),
+    };
+    Some(AgencyMap { agencies, unassigned_name, path_index, paths_by_folder, external })
+}
+
+/// The built-in `[external]` table of rules/agencies.toml: what a
+/// province's map without one keeps.
+fn builtin_external() -> External {
+    let src = Source { name: "agencies.toml (built-in)".into(), text: BUILTIN_AGENCIES };
+    let file: cfg::AgencyFile = src.parse().expect("the built-in agency map parses");
+    let mut diags = Vec::new();
+    let external = compile_external(&src, file.external.expect("the built-in agency map has [external]"), &mut diags);
+    assert!(diags.is_empty(), "the built-in [external] table compiles: {diags:?}");
+    external
+}
+
+fn compile_external(src: &Source<'_>, e: cfg::ExternalCfg, diags: &mut Vec<Diagnostic>) -> External {
+    let cert_subject = e.cert_subject.iter().filter_map(|p| DnPattern::parse(p.get_ref()).map_err(|err| diags.push(src.at(p.span(), err))).ok()).collect();
+    let mut home_countries = Vec::new();
+    for c in &e.home_countries {
+        let code = c.get_ref().trim().to_ascii_uppercase();
+        if code.len() == 2 && code.bytes().all(|b| b.is_ascii_alphabetic()) {
+            home_countries.push(code);
+        } else {
+            diags.push(src.at(c.span(), format!("`{}` is not a two-letter country code (VN)", c.get_ref())));
+        }
+    }
+    let name = e.name.unwrap_or_else(|| "Bên ngoài: doanh nghiệp, tổ chức, công dân (external)".into());
+    External { name, cert_subject, home_countries }
 }
 
 fn compile_legal(src: &Source<'_>, diags: &mut Vec<Diagnostic>) -> Option<Legal> {
