@@ -554,6 +554,8 @@ def main():
     # XML, Office, OpenDocument and ZIP samples: LibreOffice needs Debian's
     # python3 (python3-uno), so that part is its own script.
     subprocess.run(["/usr/bin/python3", str(HERE / "make-packages.py")], check=True)
+    # Companies, citizens and a signature without its certificate (attribution).
+    subprocess.run(["/usr/bin/python3", str(HERE / "make-attribution-samples.py")], check=True)
     print("samples rebuilt:", sum(1 for _ in SHARE.rglob("*") if _.is_file()), "files")
 
 

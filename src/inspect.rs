@@ -30,6 +30,9 @@ pub fn render(file: &str, extraction: &Extraction, rules: &Rules, anchors: &Anch
 }
 
 fn render_one(out: &mut String, n: usize, sig: &Signature, rules: &Rules, anchors: &AnchorStore) {
+    let mut sig = sig.clone();
+    anchors.complete_signer(&mut sig);
+    let sig = &sig;
     let what = match sig.kind {
         Kind::Signer => "Signature",
         Kind::DocTimestamp => "Document timestamp",

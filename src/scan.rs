@@ -271,13 +271,14 @@ fn outcome(file: &str, known: Option<AgencyRef>, extraction: Extraction, ctx: &C
         // The place: the file's folder (or mailbox); for a message with no
         // place of its own, its sender's domain. Never the signer's.
         let place = known.clone().or_else(|| sig.mail_from.as_deref().and_then(|a| agencies.by_mail(a)));
+        let mut sig = sig;
+        ctx.anchors.complete_signer(&mut sig);
         let Some(signer) = sig.signer.clone() else {
             let who = agencies.attribute(None, place.as_ref());
             out.findings.push(crate::classify::finding_without_certificate(file, &sig, &who));
             continue;
         };
         let class = ctx.classify(&signer, &sig.certs);
-        let mut sig = sig;
         judge_certificate(&mut sig, &class);
         let who = agencies.attribute(Some((&signer, ctx.agency_of_signer(&signer))), place.as_ref());
         out.findings.push(crate::classify::finding(file, &sig, &class, &who));

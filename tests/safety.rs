@@ -350,5 +350,5 @@ fn a_server_that_stops_answering_is_a_row_and_the_audit_finishes() {
     check_report(&report);
     let errors = read_csv(&report.join("errors.csv"));
     assert!(errors.iter().any(|e| e["stage"] == "imap" && e["error"].contains("stopped answering") && e["error"].contains("2 s")), "{errors:?}");
-    assert_eq!(read_csv(&report.join("signatures.csv")).len(), 1, "the other source is still reported");
+    assert!(!read_csv(&report.join("signatures.csv")).is_empty(), "the other source is still reported");
 }

@@ -79,7 +79,7 @@ fn classifies_every_sample_signature() {
     assert_eq!(class_of("Thông điệp hóa đơn (2 chữ ký).xml"), vec![gov("test-vgca-g2-nha-nuoc"), com("test-vnpt-ca")]);
     let formats: Vec<&str> = rows_for(&rows, "Hồ sơ dự án.zip").iter().map(|r| r["format"].as_str()).collect();
     assert_eq!(formats.len(), 3, "a PDF, and an XML and an ODT in the inner ZIP");
-    assert_eq!(rows.len(), 45);
+    assert_eq!(rows.len(), 48);
 }
 
 #[test]
@@ -112,13 +112,25 @@ fn attributes_each_signature_to_its_signer_and_keeps_where_it_was_found() {
     assert_eq!(syt["migration_pct"], "80.0");
     assert_eq!(syt["signers_commercial"], "1");
     assert_eq!(syt["received"], "1", "Sở Tài chính's signed mail in the Sở Y tế mailbox");
-    // Sở Tư pháp holds two documents, signs none: no figure, not 0 %.
-    assert_eq!((row("000.00.03.H56")["signatures"].as_str(), row("000.00.03.H56")["migration_pct"].as_str(), row("000.00.03.H56")["received"].as_str()), ("0", "", "2"));
+    // The samples made for attribution (samples/make-attribution-samples.py):
+    // a construction company's contract filed by Sở Xây dựng is external;
+    assert_eq!(who("Hợp đồng thi công (công ty ký).txt.p7m"), w("external", "external", "000.00.04.H56"));
+    // a citizen's application (personal certificate, no O) stays with its place;
+    assert_eq!(who("Đơn đề nghị (công dân ký).txt.p7m"), w("000.00.03.H56", "location", "000.00.03.H56"));
+    // a signature without its certificate is still a signature.
+    let nocert = rows_for(&rows, "Công văn (không kèm chứng thư).txt.p7m")[0];
+    assert_eq!((nocert["chain"].as_str(), nocert["classified_by"].as_str(), nocert["ca_class"].as_str(), nocert["signer_sha256"].as_str()), ("no-certificate", "none", "untrusted", ""));
+    assert_eq!((nocert["agency_id"].as_str(), nocert["attributed_by"].as_str()), ("000.00.01.H56", "location"));
+    // Sở Tư pháp's own figure is its citizen-facing counter's one signature;
+    // the two Sở Y tế documents it holds are received, not its own.
+    assert_eq!((row("000.00.03.H56")["signatures"].as_str(), row("000.00.03.H56")["migration_pct"].as_str(), row("000.00.03.H56")["received"].as_str()), ("1", "0.0", "2"));
+    // An agency that signed nothing has no figure (not 0 %).
+    assert_eq!((row("000.00.06.H56")["signatures"].as_str(), row("000.00.06.H56")["migration_pct"].as_str()), ("0", ""));
     // External: listed, never a percentage, not in the province's figure.
-    assert_eq!((row("external")["signatures"].as_str(), row("external")["migration_pct"].as_str()), ("2", ""));
+    assert_eq!((row("external")["signatures"].as_str(), row("external")["migration_pct"].as_str()), ("3", ""));
     let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(report_dir(&dir).join("summary.json")).unwrap()).unwrap();
-    assert_eq!(summary["totals"]["signatures"], 43, "45 signatures, 2 of them external");
-    assert_eq!(summary["totals"]["migration_pct"], 48.8);
+    assert_eq!(summary["totals"]["signatures"], 45, "48 signatures, 3 of them external");
+    assert_eq!(summary["totals"]["migration_pct"], 46.7);
     for a in &agencies {
         let d = report_dir(&dir).join("agencies").join(&a["agency_id"]);
         assert!(d.join("report.html").is_file() && d.join("signatures.csv").is_file() && d.join("signers.csv").is_file(), "{}", d.display());
@@ -157,7 +169,7 @@ fn malformed_samples_become_error_rows() {
     assert_eq!(errors.len(), 8);
     let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(report_dir(&dir).join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["totals"]["errors"], 8);
-    assert_eq!(read_csv(&report_dir(&dir).join("signatures.csv")).len(), 45);
+    assert_eq!(read_csv(&report_dir(&dir).join("signatures.csv")).len(), 48);
 }
 
 #[test]
@@ -186,4 +198,19 @@ fn html_reports_escape_and_stay_offline() {
     assert!(syt.contains("<svg"), "a chart of migration by signing month");
     // File names with parentheses and quotes come out escaped, never as markup.
     assert!(syt.contains("Tờ trình (ký 2 lần).pdf"));
+}
+
+#[test]
+fn a_signer_certificate_not_embedded_is_looked_for_in_the_anchor_folder() {
+    let file = root().join("samples/share/Sở Nội vụ/Công văn (không kèm chứng thư).txt.p7m");
+    let anchors = tempfile::tempdir().unwrap();
+    std::fs::copy(root().join("samples/pki/signer-syt.pem"), anchors.path().join("signer-syt.pem")).unwrap();
+    let rules = root().join("samples/rules");
+    let (out, dir) = scan(&[&file], &["--no-db", "--rules", rules.to_str().unwrap(), "--anchors", anchors.path().to_str().unwrap()]);
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    check_report(&report_dir(&dir));
+    let rows = read_csv(&report_dir(&dir).join("signatures.csv"));
+    assert_eq!((rows[0]["ca_class"].as_str(), rows[0]["chain"].as_str(), rows[0]["signer_cn"].as_str()), ("government", "verified", "Lê Văn Minh"));
+    assert_eq!(rows[0]["attributed_by"], "certificate");
+    assert!(rows[0]["notes"].contains("found in the anchor folder"), "{}", rows[0]["notes"]);
 }

@@ -40,6 +40,9 @@ struct StoredSignature {
     /// Index into `certs`, or the signer's SHA-256 when it came apart from them.
     signer: Option<SignerRef>,
     signer_ref: String,
+    /// Absent in entries stored before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    signer_key: Option<crate::model::signature::SignerKey>,
     signed_at: Option<(i128, TimeSource)>,
     subfilter: Option<String>,
     digest_algorithm: Option<String>,
@@ -146,6 +149,7 @@ fn store_signature(s: &Signature) -> StoredSignature {
         certs: s.certs.iter().map(|c| c.sha256_hex()).collect(),
         signer,
         signer_ref: s.signer_ref.clone(),
+        signer_key: s.signer_key.clone(),
         signed_at: s.signed_at.map(|(t, src)| (nanos(t), src)),
         subfilter: s.subfilter.clone(),
         digest_algorithm: s.digest_algorithm.clone(),
@@ -178,6 +182,7 @@ fn load_signature(s: StoredSignature, cache: &CertCache) -> Result<Signature, Hi
         certs,
         signer,
         signer_ref: s.signer_ref,
+        signer_key: s.signer_key,
         signed_at: s.signed_at.map(|(n, src)| at(n).map(|t| (t, src))).transpose()?,
         subfilter: s.subfilter,
         digest_algorithm: s.digest_algorithm,

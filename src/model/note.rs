@@ -48,6 +48,8 @@ pub enum Note {
     /// Why the certificates were not valid when the document was signed,
     /// or why the signer's key may not sign documents.
     Certificate(String),
+    /// The signer's certificate was not embedded; the anchor folder has it.
+    SignerFromAnchors,
     /// A note read back from the history, as it was written.
     Stored(String),
 }
@@ -89,6 +91,7 @@ impl fmt::Display for Note {
             Note::KeyInfoCertUnreadable(Some(why)) => write!(f, "KeyInfo certificate unreadable: {why}"),
             Note::KeyInfoCertUnreadable(None) => f.write_str("KeyInfo certificate is not base64"),
             Note::UnexpandedEntities(names) => write!(f, "the document uses entities that are not expanded ({}): possible XXE, never resolved", names.join(", ")),
+            Note::SignerFromAnchors => f.write_str("the signer's certificate is not embedded: found in the anchor folder"),
             Note::SignaturePartNotLinked => f.write_str("this signature part is not linked from the package's digital-signature origin: Office does not show it"),
         }
     }

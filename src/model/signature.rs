@@ -82,6 +82,8 @@ pub struct Signature {
     pub signer: Option<Arc<Cert>>,
     /// How the signer was named when its certificate is missing.
     pub signer_ref: String,
+    /// How the signature names its certificate (CMS), for a signer not embedded.
+    pub signer_key: Option<SignerKey>,
     pub signed_at: Option<(OffsetDateTime, TimeSource)>,
     pub subfilter: Option<String>,
     pub digest_algorithm: Option<String>,
@@ -110,6 +112,7 @@ impl Signature {
             certs: Vec::new(),
             signer: None,
             signer_ref: String::new(),
+            signer_key: None,
             signed_at: None,
             subfilter: None,
             digest_algorithm: None,
@@ -122,6 +125,32 @@ impl Signature {
             cert_valid_at_signing: None,
             mail_from: None,
             notes: Vec::new(),
+        }
+    }
+}
+
+/// How a CMS SignerInfo names its signer's certificate, kept so that a
+/// certificate not embedded can be looked for elsewhere (the anchor folder).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum SignerKey {
+    /// The issuer's name (DER) and the serial number.
+    IssuerSerial { issuer: Vec<u8>, serial: Vec<u8> },
+    /// The subject key identifier.
+    KeyId(Vec<u8>),
+}
+
+impl SignerKey {
+    /// Is `cert` the certificate this key names?
+    pub fn matches(&self, cert: &Cert) -> bool {
+        let strip = |s: &[u8]| -> Vec<u8> { s.iter().skip_while(|&&b| b == 0).copied().collect() };
+        match self {
+            SignerKey::IssuerSerial { issuer, serial } => {
+                strip(&cert.serial) == strip(serial)
+                    && (cert.issuer_raw == *issuer
+                        // Same name, another string encoding (PrintableString vs UTF8String).
+                        || crate::cert::names_key(issuer).is_some_and(|key| cert.issuer.folded_key() == key))
+            }
+            SignerKey::KeyId(id) => cert.ski.as_deref() == Some(id.as_slice()) || cert.computed_key_id() == *id,
         }
     }
 }

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::cert::{Cert, certificates_in};
+use crate::model::note::Note;
+use crate::model::signature::Signature;
 
 #[derive(Debug, Default)]
 pub struct AnchorStore {
@@ -72,6 +74,19 @@ impl AnchorStore {
 
     pub fn iter(&self) -> impl Iterator<Item = &Arc<Cert>> {
         self.certs.iter()
+    }
+
+    /// A signer whose certificate the signature does not embed, found here
+    /// by how the signature names it (SPEC.md: a certificate-less signature
+    /// is looked for in the anchor folder before it counts as unknown).
+    pub fn complete_signer(&self, sig: &mut Signature) {
+        if sig.signer.is_some() {
+            return;
+        }
+        if let Some(found) = sig.signer_key.as_ref().and_then(|key| self.certs.iter().find(|c| key.matches(c))) {
+            sig.signer = Some(found.clone());
+            sig.note(Note::SignerFromAnchors);
+        }
     }
 
     /// Certificates that could have issued `child`: same subject as its

@@ -10,7 +10,7 @@ use super::signed_data::{SignedData, SignerId, SignerInfo};
 use super::verify::Content;
 use crate::cert::Cert;
 use crate::model::note::{IntegrityReason, Note};
-use crate::model::signature::{Format, Integrity, Kind, Signature, TimeSource, Timestamp};
+use crate::model::signature::{Format, Integrity, Kind, Signature, SignerKey, TimeSource, Timestamp};
 
 /// One Signature per SignerInfo of a parsed SignedData, each verified
 /// against `content`. Certificates that fail to parse are noted, not
@@ -39,6 +39,9 @@ pub fn from_signed_data(sd: &SignedData<'_>, format: Format, member: &str, conte
             sig.certs = certs.clone();
             sig.notes = cert_notes.clone();
             sig.signer = find_signer(&si.sid, &certs);
+            if sig.signer.is_none() {
+                sig.signer_key = Some(signer_key(&si.sid));
+            }
             sig.signer_ref = describe_sid(&si.sid);
             sig.digest_algorithm = Some(oids::algorithm_name(&si.digest_algorithm).to_owned());
             sig.signature_algorithm = Some(oids::algorithm_name(&si.signature_algorithm).to_owned());
@@ -93,20 +96,15 @@ fn signing_time(si: &SignerInfo<'_>, sd: &SignedData<'_>, kind: Kind) -> Option<
 
 /// The certificate a SignerInfo names, by issuer and serial or by key id.
 pub fn find_signer(sid: &SignerId<'_>, certs: &[Arc<Cert>]) -> Option<Arc<Cert>> {
-    let strip = |s: &[u8]| -> Vec<u8> { s.iter().skip_while(|&&b| b == 0).copied().collect() };
+    let key = signer_key(sid);
+    certs.iter().find(|c| key.matches(c)).cloned()
+}
+
+/// The SignerIdentifier as owned model data.
+pub fn signer_key(sid: &SignerId<'_>) -> SignerKey {
     match sid {
-        SignerId::IssuerSerial { issuer, serial } => {
-            let serial = strip(serial);
-            let by_raw = certs.iter().find(|c| c.issuer_raw == *issuer && strip(&c.serial) == serial);
-            by_raw
-                .or_else(|| {
-                    // Same name, different string encoding (PrintableString vs UTF8String).
-                    let key = crate::cert::names_key(issuer)?;
-                    certs.iter().find(|c| c.issuer.folded_key() == key && strip(&c.serial) == serial)
-                })
-                .cloned()
-        }
-        SignerId::KeyId(id) => certs.iter().find(|c| c.ski.as_deref() == Some(id) || c.computed_key_id() == *id).cloned(),
+        SignerId::IssuerSerial { issuer, serial } => SignerKey::IssuerSerial { issuer: issuer.to_vec(), serial: serial.to_vec() },
+        SignerId::KeyId(id) => SignerKey::KeyId(id.to_vec()),
     }
 }
 
