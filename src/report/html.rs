@@ -62,6 +62,10 @@ pub struct AgencyPage<'a> {
     pub to_migrate: Vec<&'a SignerRow>,
     pub other_signers: Vec<&'a SignerRow>,
     pub findings: Vec<&'a Finding>,
+    /// Found in this agency's places, signed by another agency or from outside.
+    pub received: Vec<&'a Finding>,
+    /// This page is the `external` one: signers outside the map, no migration figure.
+    pub external: bool,
     pub errors: Vec<&'a ErrorRow>,
     pub audit_chart: String,
     pub changes: Vec<&'a ChangeRow>,
@@ -131,6 +135,7 @@ pub fn agency<'a>(
     row: &'a AgencyRow,
     tables: &'a Tables,
     findings: Vec<&'a Finding>,
+    received: Vec<&'a Finding>,
     errors: Vec<&'a ErrorRow>,
     history: AgencyHistory<'a>,
 ) -> Result<String, askama::Error> {
@@ -145,6 +150,8 @@ pub fn agency<'a>(
         to_migrate,
         other_signers,
         findings,
+        received,
+        external: row.agency_id == crate::rules::EXTERNAL_ID,
         errors,
         audit_chart: chart::audits(&history.audits),
         changes: history.changes,
