@@ -156,7 +156,9 @@ fn run_report(args: &cli::ReportArgs) -> Result<u8, String> {
         return Ok(0);
     }
     let run = history::pick_run(&store, args.run).map_err(db_err)?;
-    let result = store.load_run(run.id).map_err(db_err)?;
+    let mut result = store.load_run(run.id).map_err(db_err)?;
+    // Whose signature it is follows the current rules, as a rescan would.
+    history::reattribute(&mut result.findings, &store.cached_certs().map_err(db_err)?, &rules.agencies);
     let view = history::view(&store, run.id, &result, args.compare).map_err(db_err)?;
     let input = report::ReportInput { scan: &result, rules: &rules, anchors: anchors.len(), history: Some(&view) };
     let tables = report::write(&args.out, &input).map_err(|e| format!("{e:#}"))?;

@@ -305,8 +305,9 @@ fn the_schema_is_versioned_and_a_newer_database_is_refused() {
 /// tests/fixtures/history-v2/sigaudit.db: a schema-2 history made by the
 /// release before typed findings (sigaudit 0.1.0 at 379b639, scanning the
 /// samples' Sở Tư pháp and Sở Xây dựng folders), with the report tables
-/// that release wrote beside it. Upgraded in place, it rebuilds exactly
-/// those tables, and the next scan records its run on top.
+/// that release wrote beside it. Upgraded in place, it rebuilds those
+/// findings, attributed under the current rules, and the next scan records
+/// its run on top.
 #[test]
 fn a_history_from_the_previous_release_upgrades_and_reports_the_same() {
     let fixture = root().join("tests/fixtures/history-v2");
@@ -317,24 +318,29 @@ fn a_history_from_the_previous_release_upgrades_and_reports_the_same() {
     let out = run(bin().current_dir(root()).args(["report", "--db"]).arg(&db_path).arg("--out").arg(&rebuilt).args(["--rules", &samples_rules()]));
     assert_eq!(code(&out), 0, "{}", text(&out.stderr));
     assert_eq!(db(&db_path).query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0)).unwrap(), 4);
-    // The old release's tables, in the current layout: its findings were
-    // attributed by place (attributed_by=location, found where they count),
-    // so no agency received any.
-    let old = |t: &str| read_csv(&fixture.join(t));
-    let same = |t: &str, extra: &dyn Fn(&Row) -> Vec<(&'static str, String)>| {
-        let mut want = old(t);
-        for row in &mut want {
-            for (k, v) in extra(row) {
-                row.insert(k.to_owned(), v);
-            }
-        }
-        assert_eq!(read_csv(&rebuilt.join(t)), want, "{t}");
-    };
-    same("signatures.csv", &|r| vec![("attributed_by", "location".into()), ("found_in", r["agency_id"].clone())]);
-    same("agencies.csv", &|_| vec![("received", "0".into())]);
-    same("trend.csv", &|_| vec![]);
-    check_report(&rebuilt);
+    // The old release's findings, attributed again under the current rules
+    // (as a rescan would: by the signer certificate kept in the history);
+    // found_in is where the old release counted them, by place.
     let sources = ["samples/share/Sở Tư pháp", "samples/share/Sở Xây dựng"];
+    let fresh_dir = dir.path().join("fresh");
+    let out = run(bin().current_dir(root()).arg("scan").args(sources).args(["--rules", &samples_rules(), "--no-db", "--out"]).arg(&fresh_dir));
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    let key = |r: &Row| (r["file"].clone(), r["member"].clone(), r["signer_sha256"].clone());
+    let fresh: HashMap<_, Row> = read_csv(&fresh_dir.join("signatures.csv")).into_iter().map(|r| (key(&r), r)).collect();
+    let rebuilt_rows = read_csv(&rebuilt.join("signatures.csv"));
+    let old_rows = read_csv(&fixture.join("signatures.csv"));
+    assert_eq!(rebuilt_rows.len(), old_rows.len());
+    for (new, old) in rebuilt_rows.iter().zip(&old_rows) {
+        let now = &fresh[&key(old)];
+        let mut want = old.clone();
+        want.insert("found_in".into(), old["agency_id"].clone());
+        for col in ["agency_id", "agency_name", "attributed_by"] {
+            want.insert(col.into(), now[col].clone());
+        }
+        assert_eq!(new, &want);
+    }
+    assert_eq!(read_csv(&rebuilt.join("agencies.csv")).iter().map(|a| a["signatures"].parse::<usize>().unwrap()).sum::<usize>(), old_rows.len());
+    check_report(&rebuilt);
     let rescan = dir.path().join("rescan");
     let out = run(bin().current_dir(root()).arg("scan").args(sources).args(["--rules", &samples_rules(), "--db"]).arg(&db_path).arg("--out").arg(&rescan));
     assert_eq!(code(&out), 0, "{}", text(&out.stderr));

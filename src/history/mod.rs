@@ -163,6 +163,7 @@ pub fn pick_run(store: &dyn Store, id: Option<RunId>) -> Result<RunInfo> {
 }
 
 use compare::{ChangeRow, compare};
+use crate::model::finding::Finding;
 
 /// What the reports show from the history.
 #[derive(Debug, Clone, Default)]
@@ -189,4 +190,23 @@ pub fn view(store: &dyn Store, id: RunId, current: &ScanResult, compare_with: Op
         None => Vec::new(),
     };
     Ok(HistoryView { runs, audits, previous, changes })
+}
+
+/// Attributes a stored run's findings again under `map` (the current
+/// rules), as a rescan would: by the signer certificate (kept in the
+/// history), else `external`, else the place where each was found.
+pub fn reattribute(findings: &mut [Finding], certs: &HashMap<String, Vec<u8>>, map: &crate::rules::AgencyMap) {
+    let mut decoded: HashMap<&str, Option<crate::cert::Cert>> = HashMap::new();
+    for f in findings {
+        let place = (f.found_in != crate::rules::UNASSIGNED_ID).then(|| match map.agencies.iter().find(|a| a.id == f.found_in) {
+            Some(a) => crate::agency::AgencyRef { id: a.id.clone(), name: a.name.clone() },
+            // A place the current map no longer has keeps the name it was stored with.
+            None => crate::agency::AgencyRef { id: f.found_in.clone(), name: if f.agency_id == f.found_in { f.agency_name.clone() } else { f.found_in.clone() } },
+        });
+        let cert = decoded.entry(f.signer_sha256.as_str()).or_insert_with(|| certs.get(&f.signer_sha256).and_then(|der| crate::cert::Cert::from_der(der).ok()));
+        let who = map.attribute(cert.as_ref().map(|c| (c, map.by_cert(c))), place.as_ref());
+        f.agency_id = who.agency.id;
+        f.agency_name = who.agency.name;
+        f.attributed_by = who.by;
+    }
 }
