@@ -119,7 +119,10 @@ fn attributes_each_signature_to_its_signer_and_keeps_where_it_was_found() {
     assert_eq!(who("Đơn đề nghị (công dân ký).txt.p7m"), w("000.00.03.H56", "location", "000.00.03.H56"));
     // a signature without its certificate is still a signature.
     let nocert = rows_for(&rows, "Công văn (không kèm chứng thư).txt.p7m")[0];
-    assert_eq!((nocert["chain"].as_str(), nocert["classified_by"].as_str(), nocert["ca_class"].as_str(), nocert["signer_sha256"].as_str()), ("no-certificate", "none", "untrusted", ""));
+    assert_eq!(
+        (nocert["chain"].as_str(), nocert["classified_by"].as_str(), nocert["ca_class"].as_str(), nocert["signer_sha256"].as_str()),
+        ("no-certificate", "none", "untrusted", "")
+    );
     assert_eq!((nocert["agency_id"].as_str(), nocert["attributed_by"].as_str()), ("000.00.01.H56", "location"));
     // Sở Tư pháp's own figure is its citizen-facing counter's one signature;
     // the two Sở Y tế documents it holds are received, not its own.

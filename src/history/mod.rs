@@ -162,8 +162,8 @@ pub fn pick_run(store: &dyn Store, id: Option<RunId>) -> Result<RunInfo> {
     }
 }
 
-use compare::{ChangeRow, compare};
 use crate::model::finding::Finding;
+use compare::{ChangeRow, compare};
 
 /// What the reports show from the history.
 #[derive(Debug, Clone, Default)]

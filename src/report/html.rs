@@ -129,16 +129,20 @@ pub fn index(input: IndexInput<'_>) -> Result<String, askama::Error> {
     .render()
 }
 
-pub fn agency<'a>(
-    generated: String,
-    legal: &'a Legal,
-    row: &'a AgencyRow,
-    tables: &'a Tables,
-    findings: Vec<&'a Finding>,
-    received: Vec<&'a Finding>,
-    errors: Vec<&'a ErrorRow>,
-    history: AgencyHistory<'a>,
-) -> Result<String, askama::Error> {
+/// What an agency page shows: its own signatures, what it received, its errors.
+pub struct AgencyInput<'a> {
+    pub generated: String,
+    pub legal: &'a Legal,
+    pub row: &'a AgencyRow,
+    pub tables: &'a Tables,
+    pub findings: Vec<&'a Finding>,
+    pub received: Vec<&'a Finding>,
+    pub errors: Vec<&'a ErrorRow>,
+    pub history: AgencyHistory<'a>,
+}
+
+pub fn agency(input: AgencyInput<'_>) -> Result<String, askama::Error> {
+    let AgencyInput { generated, legal, row, tables, findings, received, errors, history } = input;
     let trend: Vec<_> = tables.trend.iter().filter(|t| t.agency_id == row.agency_id).cloned().collect();
     let (to_migrate, other_signers) = tables.signers.iter().filter(|s| s.agency_id == row.agency_id).partition(|s| s.ca_class == CaClass::Commercial);
     AgencyPage {

@@ -197,7 +197,8 @@ fn write_into(dir: &Path, input: &ReportInput<'_>, t: &Tables) -> anyhow::Result
             previous: input.history.and_then(|h| h.previous.as_ref()).map(|p| p.finished.map(rfc3339).unwrap_or_default()),
         };
         let received = findings.iter().filter(|f| f.found_in == row.agency_id && f.agency_id != row.agency_id).collect();
-        put(&adir.join("report.html"), html::agency(generated.clone(), &input.rules.legal, row, t, mine, received, errs, history)?.as_bytes())?;
+        let page = html::AgencyInput { generated: generated.clone(), legal: &input.rules.legal, row, tables: t, findings: mine, received, errors: errs, history };
+        put(&adir.join("report.html"), html::agency(page)?.as_bytes())?;
         Ok(())
     };
     let whole: [&(dyn Fn() -> anyhow::Result<()> + Sync); 3] = [&tables, &signatures, &index];
