@@ -112,6 +112,17 @@ fn attributes_each_signature_to_its_signer_and_keeps_where_it_was_found() {
     assert_eq!(syt["migration_pct"], "80.0");
     assert_eq!(syt["signers_commercial"], "1");
     assert_eq!(syt["received"], "1", "Sở Tài chính's signed mail in the Sở Y tế mailbox");
+    let mail_from_stc = rows.iter().find(|r| r["file"].ends_with("vanthu.mbox") && r["signer_cn"] == "Phạm Quốc Hùng").unwrap();
+    assert_eq!(
+        (mail_from_stc["agency_id"].as_str(), mail_from_stc["attributed_by"].as_str(), mail_from_stc["found_in"].as_str()),
+        ("000.00.02.H56", "certificate", "000.00.09.H56")
+    );
+    // The HTML shows both apart: the Sở Y tế page lists what it received.
+    let page = std::fs::read_to_string(report_dir(&dir).join("agencies/000.00.09.H56/report.html")).unwrap();
+    let received = page.split("Nhận từ cơ quan khác và từ bên ngoài (1)").nth(1).expect("a received section on the Sở Y tế page");
+    assert!(received.split("</section>").next().unwrap().contains("Phạm Quốc Hùng"));
+    let external_page = std::fs::read_to_string(report_dir(&dir).join("agencies/external/report.html")).unwrap();
+    assert!(external_page.contains("không tính vào tỷ lệ chuyển đổi") && external_page.contains("Công ty Cổ phần Xây dựng Sông Mã"));
     // The samples made for attribution (samples/make-attribution-samples.py):
     // a construction company's contract filed by Sở Xây dựng is external;
     assert_eq!(who("Hợp đồng thi công (công ty ký).txt.p7m"), w("external", "external", "000.00.04.H56"));

@@ -167,7 +167,8 @@ pub fn audit_record(a: &crate::history::AuditPoint) -> [String; 7] {
         a.government.to_string(),
         a.commercial.to_string(),
         a.other.to_string(),
-        pct(crate::aggregate::migration_pct(a.government, a.government + a.commercial + a.other)),
+        // External signers never have a migration figure.
+        pct((a.agency_id != crate::rules::EXTERNAL_ID).then(|| crate::aggregate::migration_pct(a.government, a.government + a.commercial + a.other)).flatten()),
     ]
 }
 

@@ -228,7 +228,12 @@ fn audit_series(input: &ReportInput<'_>, t: &Tables, agency: Option<&str>) -> Ve
         .iter()
         .map(|run| {
             let (mut gov, mut all) = (0, 0);
-            for a in h.audits.iter().filter(|a| a.run == run.id && agency.is_none_or(|id| a.agency_id == id)) {
+            // The province's figure leaves external signatures out, as each audit's tables do.
+            let counts = |a: &&crate::history::AuditPoint| match agency {
+                Some(id) => a.agency_id == id,
+                None => a.agency_id != crate::rules::EXTERNAL_ID,
+            };
+            for a in h.audits.iter().filter(|a| a.run == run.id).filter(counts) {
                 gov += a.government;
                 all += a.government + a.commercial + a.other;
             }
