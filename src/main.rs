@@ -121,16 +121,20 @@ fn run_scan(args: &ScanArgs) -> Result<u8, String> {
             peak_memory_bytes().map_or_else(|| "?".into(), |b| (b >> 20).to_string()),
         );
     }
-    let code = if let Some(min) = args.fail_under
-        && t.migration_pct.unwrap_or(0.0) < min
-    {
-        eprintln!("sigaudit: migration {pct} is below --fail-under {min}%");
-        EXIT_BELOW_THRESHOLD
-    } else if !result.errors.is_empty() {
+    // Every condition is said; the exit code is the most serious one:
+    // 3 (below --fail-under) over 2 (inputs that could not be read) over 0.
+    let unreadable = !result.errors.is_empty();
+    if unreadable {
         eprintln!("sigaudit: {} input(s) could not be read or parsed: see {}", result.errors.len(), args.out.join("errors.csv").display());
-        EXIT_INPUT_ERRORS
-    } else {
-        0
+    }
+    let below = args.fail_under.filter(|min| t.migration_pct.unwrap_or(0.0) < *min);
+    if let Some(min) = below {
+        eprintln!("sigaudit: migration {pct} is below --fail-under {min}%");
+    }
+    let code = match (below, unreadable) {
+        (Some(_), _) => EXIT_BELOW_THRESHOLD,
+        (None, true) => EXIT_INPUT_ERRORS,
+        (None, false) => 0,
     };
     // The process ends now: freeing every finding and table one by one
     // would only delay the exit.
@@ -149,9 +153,20 @@ fn run_report(args: &cli::ReportArgs) -> Result<u8, String> {
     let db_err = |e: history::HistoryError| format!("{}: {e}", args.db.display());
     let store = SqliteStore::open(&args.db).map_err(db_err)?;
     if args.list {
-        for r in store.runs().map_err(db_err)? {
+        let runs = store.runs().map_err(db_err)?;
+        if runs.is_empty() {
+            println!("sigaudit: {} holds no completed run yet (an interrupted first scan is finished by running it again)", args.db.display());
+            return Ok(0);
+        }
+        let audits = store.audit_points().map_err(db_err)?;
+        println!("run\tfinished\tfiles\tsignatures\tmigration\tsources");
+        for r in runs {
             let finished = r.finished.map(sigaudit::model::rfc3339).unwrap_or_default();
-            println!("{}\t{finished}\t{} files ({} read, {} removed)\t{} signatures\t{}", r.id, r.files, r.files_read, r.files_removed, r.signatures, r.sources.join(" "));
+            // The province's figure, as the run's reports gave it (external signers left out).
+            let own = audits.iter().filter(|a| a.run == r.id && a.agency_id != sigaudit::rules::EXTERNAL_ID);
+            let (gov, all) = own.fold((0, 0), |(g, n), a| (g + a.government, n + a.government + a.commercial + a.other));
+            let pct = sigaudit::aggregate::migration_pct(gov, all).map_or_else(|| "n/a".into(), |p| format!("{p:.1}%"));
+            println!("{}\t{finished}\t{} ({} read, {} removed)\t{}\t{pct}\t{}", r.id, r.files, r.files_read, r.files_removed, r.signatures, r.sources.join(" "));
         }
         return Ok(0);
     }

@@ -150,7 +150,7 @@ fn a_scan_killed_midway_corrupts_nothing_and_its_work_is_kept() {
     let (all, complete): (i64, i64) = conn.query_row("SELECT count(*), count(finished) FROM runs", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
     assert_eq!((all, complete), (1, 0), "the killed run stays incomplete");
     let listed = run(bin().args(["report", "--list", "--db", h]));
-    assert!(text(&listed.stdout).trim().is_empty(), "an incomplete run is never reported: {}", text(&listed.stdout));
+    assert!(text(&listed.stdout).contains("holds no completed run yet"), "an incomplete run is never listed, and --list says so: {}", text(&listed.stdout));
     drop(conn);
 
     // The next scan finishes the work, reusing what was stored.
@@ -281,7 +281,9 @@ fn three_monthly_audits_give_trends_changes_and_rebuildable_reports() {
         check_report(&rebuilt);
     }
     let listed = text(&run(bin().args(["report", "--list", "--db", h])).stdout);
-    assert_eq!(listed.lines().count(), 3, "{listed}");
+    assert_eq!(listed.lines().count(), 4, "a header and three runs: {listed}");
+    assert!(listed.starts_with("run\tfinished\tfiles\tsignatures\tmigration\tsources"), "{listed}");
+    assert!(listed.lines().skip(1).all(|l| l.split('\t').nth(4).is_some_and(|p| p.ends_with('%'))), "each run with its migration: {listed}");
 }
 
 #[test]

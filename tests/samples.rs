@@ -195,6 +195,14 @@ fn json_lines_and_fail_under() {
     assert_eq!(lines.len(), 12, "five PDFs, an .odt, an e-invoice and five signatures in the mailbox");
     assert!(lines.iter().all(|l| l["signer_sha256"].as_str().unwrap().len() == 64));
     assert_eq!(lines.iter().filter(|l| l["ca_class"] == "government").count(), 8);
+    // Below the threshold and with unreadable inputs: both are said, 3 wins.
+    let (both, _d) = scan(
+        &[&root.join("samples/share/Sở Y tế"), &root.join("samples/share/Tài liệu lỗi")],
+        &["--rules", root.join("samples/rules").to_str().unwrap(), "--fail-under", "90", "--quiet"],
+    );
+    assert_eq!(code(&both), 3);
+    let said = text(&both.stderr);
+    assert!(said.contains("could not be read or parsed") && said.contains("is below --fail-under 90%"), "{said}");
     // 2025 documents: five of six signatures government (83%).
     let (ok, _d) = scan(&[&root.join("samples/share/Sở Y tế/2025")], &["--rules", root.join("samples/rules").to_str().unwrap(), "--fail-under", "70", "--quiet"]);
     assert_eq!(code(&ok), 0);
