@@ -220,10 +220,12 @@ impl ScanArgs {
             };
             Some(ImapAuth { password, extra_ca: self.imap_ca.clone(), timeout: std::time::Duration::from_secs(self.imap_timeout.max(1)) })
         };
+        // One unmounted share among several is an errors.csv row (the rest is
+        // audited); nothing at all to read is a mistake in the command.
+        if imap.is_empty() && !paths.is_empty() && paths.iter().all(|s| std::fs::symlink_metadata(s).is_err()) {
+            return Err(format!("{}: no such file or folder", paths[0].display()));
+        }
         for s in &paths {
-            if std::fs::symlink_metadata(s).is_err() {
-                return Err(format!("{}: no such file or folder", s.display()));
-            }
             if let Some(db) = self.db_path()
                 && let Some(inside) = is_inside(&db, s)
             {

@@ -166,6 +166,7 @@ pub fn run(opts: &ScanOptions, rules: &Rules, anchors: &AnchorStore, on_file: &(
         started,
         finished: started,
         sources: opts.sources.iter().map(|s| s.to_string_lossy().into_owned()).chain(opts.imap.iter().map(ImapSource::display)).collect(),
+        incomplete: missing_places(&opts.sources, &rules.agencies),
     };
     let visited = Visited { files_read: gathered.files_read, complete_mailboxes };
     // Deterministic reports whatever the thread interleaving.
@@ -416,6 +417,20 @@ fn stamps_of(batch: &[Result<Input, ErrorRow>]) -> Vec<Option<(u64, i128)>> {
             _ => stamp_of(&input.path),
         };
         out.push(stamp);
+    }
+    out
+}
+
+/// The agencies whose places sit under a SOURCE that is missing (an
+/// unmounted share): what would have been found there is unknown.
+fn missing_places(sources: &[PathBuf], agencies: &crate::rules::AgencyMap) -> Vec<AgencyRef> {
+    let mut out: Vec<AgencyRef> = Vec::new();
+    for source in sources.iter().filter(|s| std::fs::symlink_metadata(s).is_err()) {
+        // A file that would have been inside: path rules name folders.
+        let inside = source.join("x").to_string_lossy().into_owned();
+        if let Some(a) = agencies.by_path("", &inside).filter(|a| !out.contains(a)) {
+            out.push(a);
+        }
     }
     out
 }

@@ -236,3 +236,27 @@ fn a_signer_certificate_not_embedded_is_looked_for_in_the_anchor_folder() {
     assert_eq!(rows[0]["attributed_by"], "certificate");
     assert!(rows[0]["notes"].contains("found in the anchor folder"), "{}", rows[0]["notes"]);
 }
+
+#[test]
+fn a_missing_source_is_a_row_and_its_agency_audit_is_incomplete() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("unmounted/Sở Y tế");
+    let rules = root().join("samples/rules");
+    let (out, report) = scan(&[&root().join("samples/share/Sở Tài chính"), &missing], &["--no-db", "--rules", rules.to_str().unwrap()]);
+    assert_eq!(code(&out), 2, "{}", text(&out.stderr));
+    let report = report_dir(&report);
+    check_report(&report);
+    let errors = read_csv(&report.join("errors.csv"));
+    assert!(errors.iter().any(|e| e["file"].ends_with("unmounted/Sở Y tế") && e["error"].contains("not mounted")), "{errors:?}");
+    assert!(!read_csv(&report.join("signatures.csv")).is_empty(), "the other source is audited");
+    let agencies = read_csv(&report.join("agencies.csv"));
+    let syt = agencies.iter().find(|a| a["agency_id"] == "000.00.09.H56").unwrap();
+    assert_eq!(syt["migration_pct"], "", "neither migrated nor not");
+    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(report.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["incomplete_audit"], serde_json::json!(["000.00.09.H56"]));
+    let page = std::fs::read_to_string(report.join("agencies/000.00.09.H56/report.html")).unwrap();
+    assert!(page.contains("incomplete audit"));
+    // Nothing at all to read is a mistake in the command (exit 1).
+    let (out, _r) = scan(&[&missing], &["--no-db"]);
+    assert_eq!(code(&out), 1);
+}

@@ -29,6 +29,8 @@ pub struct AgencyRow {
     /// Signatures found in the agency's places but attributed to another
     /// agency or to `external`.
     pub received: usize,
+    /// Some of its places could not be read: no migration figure is shown.
+    pub incomplete: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -126,8 +128,10 @@ pub fn tables(scan: &ScanResult, rules: &Rules) -> Tables {
     order[rules.agencies.agencies.len()..].sort_by_key(|(id, _)| (id == EXTERNAL_ID || id == UNASSIGNED_ID, id == UNASSIGNED_ID, id.clone()));
     let mut agencies: Vec<AgencyRow> = order.iter().map(|(id, _)| rows.remove(id).expect("every id has a row")).collect();
     for row in &mut agencies {
-        // External signers rightly use public CAs: never a migration figure.
-        row.migration_pct = if row.agency_id == EXTERNAL_ID { None } else { migration_pct(row.government, row.signatures) };
+        row.incomplete = scan.incomplete.iter().any(|a| a.id == row.agency_id);
+        // External signers rightly use public CAs, and an agency whose
+        // places could not all be read is neither migrated nor not.
+        row.migration_pct = if row.agency_id == EXTERNAL_ID || row.incomplete { None } else { migration_pct(row.government, row.signatures) };
     }
     let mut totals = AgencyRow { agency_id: "*".into(), agency_name: "Toàn tỉnh (all agencies)".into(), ..Default::default() };
     for r in &agencies {

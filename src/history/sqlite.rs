@@ -560,6 +560,8 @@ impl Store for SqliteStore {
             started: info.started,
             finished: info.finished.unwrap_or(info.started),
             sources: info.sources,
+            // Not stored: a rebuilt report shows the run's figures as found.
+            incomplete: Vec::new(),
         })
     }
 

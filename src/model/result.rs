@@ -31,6 +31,9 @@ pub struct ScanResult {
     pub started: OffsetDateTime,
     pub finished: OffsetDateTime,
     pub sources: Vec<String>,
+    /// Agencies whose places could not be read (a SOURCE missing or
+    /// unmounted): their audit is incomplete, their figure not shown.
+    pub incomplete: Vec<AgencyRef>,
 }
 
 /// Another file an entry depends on, as it was when the entry was made.

@@ -112,7 +112,7 @@ pub fn index(input: IndexInput<'_>) -> Result<String, askama::Error> {
             .map(|row| AgencyLink {
                 row,
                 href: format!("agencies/{}/report.html", href_segment(&row.agency_id)),
-                pct_text: pct_or_dash(row.migration_pct),
+                pct_text: row_pct(row),
                 bar_width: format!("{:.1}", row.migration_pct.unwrap_or(0.0)),
             })
             .collect(),
@@ -149,7 +149,7 @@ pub fn agency(input: AgencyInput<'_>) -> Result<String, askama::Error> {
         generated,
         legal,
         row,
-        pct_text: pct_or_dash(row.migration_pct),
+        pct_text: row_pct(row),
         month_chart: chart::months(&trend),
         to_migrate,
         other_signers,
@@ -162,6 +162,12 @@ pub fn agency(input: AgencyInput<'_>) -> Result<String, askama::Error> {
         previous: history.previous,
     }
     .render()
+}
+
+/// An agency's figure as the pages show it: never a number for an
+/// incomplete audit.
+fn row_pct(row: &AgencyRow) -> String {
+    if row.incomplete { "kiểm tra chưa đầy đủ (incomplete audit)".into() } else { pct_or_dash(row.migration_pct) }
 }
 
 fn pct_or_dash(p: Option<f64>) -> String {

@@ -260,6 +260,8 @@ fn summary(input: &ReportInput<'_>, t: &Tables) -> serde_json::Value {
         "by_chain": t.by_chain,
         "doc_timestamps": scan.doc_timestamps,
         "agencies": t.agencies,
+        // Agencies whose places could not all be read (a SOURCE missing).
+        "incomplete_audit": scan.incomplete.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(),
     })
 }
 

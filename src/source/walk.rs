@@ -48,7 +48,12 @@ pub fn walk(sources: &[PathBuf], opts: &WalkOptions, mut sink: impl FnMut(Result
     for source in sources {
         // A SOURCE that is a link is followed, whatever --follow-symlinks says.
         match std::fs::metadata(source) {
-            Err(e) => sink(Err(ErrorRow::new(display(source), "", Stage::Walk, format!("cannot list or open: {e}")))),
+            Err(e) => sink(Err(ErrorRow::new(
+                display(source),
+                "",
+                Stage::Walk,
+                format!("SOURCE cannot be read (missing, or a share not mounted?): {e}; the rest is audited, its agencies' audit is incomplete"),
+            ))),
             Ok(m) if m.is_dir() => walk_tree(source, (m.dev(), m.ino()), opts, &mut sink),
             Ok(m) if m.is_file() => emit(source.clone(), 0, &mut sink),
             Ok(_) => {}
