@@ -254,6 +254,7 @@ impl ScanArgs {
             walk: WalkOptions { follow_symlinks: self.follow_symlinks, exclude },
             limits: ReadLimits { max_file_bytes: self.max_file_size, ..ReadLimits::default() },
             unpack: Limits { max_depth: self.max_depth, max_unpacked_bytes: self.max_unpacked, max_members: self.max_members, max_ratio: self.max_ratio },
+            stop: Default::default(),
         })
     }
 }

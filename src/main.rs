@@ -11,6 +11,8 @@ use sigaudit::{inspect, report, scan};
 
 /// Exit codes from SPEC.md.
 const EXIT_USAGE: u8 = 1;
+/// As a shell reports a process ended by SIGINT.
+const EXIT_INTERRUPTED: u8 = 130;
 const EXIT_INPUT_ERRORS: u8 = 2;
 const EXIT_BELOW_THRESHOLD: u8 = 3;
 
@@ -42,6 +44,10 @@ fn main() -> ExitCode {
 
 fn run_scan(args: &ScanArgs) -> Result<u8, String> {
     let opts = args.options()?;
+    // SIGINT (Ctrl-C) and SIGTERM (systemd, kill) stop the scan cleanly.
+    for signal in [signal_hook::consts::signal::SIGINT, signal_hook::consts::signal::SIGTERM] {
+        signal_hook::flag::register(signal, opts.stop.clone()).map_err(|e| format!("cannot handle signal {signal}: {e}"))?;
+    }
     // The history is locked and its cache read while the rules load.
     let mut session = match args.db_path() {
         Some(db) => {
@@ -79,6 +85,16 @@ fn run_scan(args: &ScanArgs) -> Result<u8, String> {
     let (result, visited) = scan::run(&opts, &rules, &anchors, &progress, cache.as_ref().map(|c| c as &dyn scan::Cache));
     if let Some(b) = bar {
         b.finish_and_clear();
+    }
+    if visited.interrupted {
+        // No report from half a scan: the previous one stays in place.
+        let stored = match (session, cache) {
+            (Some(s), Some(c)) => s.interrupted(c).map_err(|e| e.to_string())?,
+            _ => 0,
+        };
+        let how = if args.db_path().is_some() { format!("{stored} files stored; run again to continue") } else { "nothing stored (--no-db)".into() };
+        eprintln!("sigaudit: interrupted: {how}");
+        return Ok(EXIT_INTERRUPTED);
     }
     let (pending, past) = match (session, cache) {
         (Some(s), Some(c)) => {

@@ -36,6 +36,9 @@ pub struct ScanOptions {
     pub limits: ReadLimits,
     /// Bounds on unpacking archives and attachments.
     pub unpack: formats::Limits,
+    /// Set (by a signal handler) to stop: no new file is started, and the
+    /// files being read are finished.
+    pub stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 pub use crate::model::result::{FileRecord, FileTally, ScanResult};
@@ -98,6 +101,8 @@ pub struct Visited {
     pub files_read: u64,
     /// URL prefixes of the IMAP mailboxes listed completely.
     pub complete_mailboxes: Vec<String>,
+    /// The scan was stopped before the end (SIGINT, SIGTERM).
+    pub interrupted: bool,
 }
 
 struct FileOutcome {
@@ -122,9 +127,13 @@ pub fn run(opts: &ScanOptions, rules: &Rules, anchors: &AnchorStore, on_file: &(
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Result<Input, ErrorRow>>>(64);
     let walk_opts = opts.walk.clone();
     let sources = opts.sources.clone();
+    let stop = opts.stop.clone();
     let walker = std::thread::spawn(move || {
         let mut batch = Vec::with_capacity(WALK_BATCH);
         walk(&sources, &walk_opts, |item| {
+            if stop.load(Ordering::Relaxed) {
+                return;
+            }
             batch.push(item);
             if batch.len() == WALK_BATCH {
                 let _ = tx.send(std::mem::replace(&mut batch, Vec::with_capacity(WALK_BATCH)));
@@ -132,6 +141,7 @@ pub fn run(opts: &ScanOptions, rules: &Rules, anchors: &AnchorStore, on_file: &(
         });
         let _ = tx.send(batch);
     });
+    let stopped = || opts.stop.load(Ordering::Relaxed);
     let done = AtomicUsize::new(0);
     let gathered = rx
         .into_iter()
@@ -143,6 +153,10 @@ pub fn run(opts: &ScanOptions, rules: &Rules, anchors: &AnchorStore, on_file: &(
             batch.into_iter().zip(stamps).zip(agencies)
         })
         .map(|((item, stamp), path_agency)| {
+            if stopped() {
+                // Files not started are left for the next run.
+                return FileOutcome { read: false, record: None, findings: Vec::new(), errors: Vec::new(), doc_timestamps: 0 };
+            }
             let out = match item {
                 Ok(input) => scan_file(&input, stamp, path_agency, &ctx),
                 Err(row) => {
@@ -156,7 +170,7 @@ pub fn run(opts: &ScanOptions, rules: &Rules, anchors: &AnchorStore, on_file: &(
         .fold(Gathered::default, Gathered::add)
         .reduce(Gathered::default, Gathered::merge);
     walker.join().expect("the walker thread does not panic");
-    let (imap, complete_mailboxes) = scan_imap(opts, &ctx, on_file, &done);
+    let (imap, complete_mailboxes) = if stopped() { (Vec::new(), Vec::new()) } else { scan_imap(opts, &ctx, on_file, &done) };
     let gathered = imap.into_iter().fold(gathered, Gathered::add);
     let mut result = ScanResult {
         files: gathered.files,
@@ -168,7 +182,7 @@ pub fn run(opts: &ScanOptions, rules: &Rules, anchors: &AnchorStore, on_file: &(
         sources: opts.sources.iter().map(|s| s.to_string_lossy().into_owned()).chain(opts.imap.iter().map(ImapSource::display)).collect(),
         incomplete: missing_places(&opts.sources, &rules.agencies),
     };
-    let visited = Visited { files_read: gathered.files_read, complete_mailboxes };
+    let visited = Visited { files_read: gathered.files_read, complete_mailboxes, interrupted: stopped() };
     // Deterministic reports whatever the thread interleaving.
     result.findings.sort_by(|a, b| (&a.file, &a.member).cmp(&(&b.file, &b.member)));
     result.errors.sort();

@@ -111,6 +111,16 @@ impl Session {
         Ok(FileCache::new(loading, save))
     }
 
+    /// Ends an interrupted scan: what was read is stored (the writer commits
+    /// it), the run stays incomplete so that the next one finishes the job,
+    /// and nothing is taken for deleted. Returns the files stored by this run.
+    pub fn interrupted(mut self, cache: FileCache) -> Result<u64> {
+        drop(cache.finish());
+        let writer = self.writer.take().ok_or_else(|| HistoryError::Damaged("the run was never started".into()))?;
+        let run = writer.join().unwrap_or_else(|_| Err(HistoryError::Damaged("the history writer panicked".into())))?;
+        self.store.files_of_run(run)
+    }
+
     /// Ends the scan's use of the history: notes the files gone from the
     /// scanned `roots`, and returns the run still to store and what the
     /// reports need from earlier runs. Storing the run and writing the
@@ -121,7 +131,8 @@ impl Session {
         let writer = self.writer.take().ok_or_else(|| HistoryError::Damaged("the run was never started".into()))?;
         self.run = writer.join().unwrap_or_else(|_| Err(HistoryError::Damaged("the history writer panicked".into())))?;
         let cwd = std::env::current_dir().unwrap_or_default();
-        let roots: Vec<String> = roots.iter().map(|r| cwd.join(r).components().collect::<PathBuf>().to_string_lossy().into_owned()).collect();
+        // A root that is missing (a share not mounted) says nothing about its files.
+        let roots: Vec<String> = roots.iter().filter(|r| r.exists()).map(|r| cwd.join(r).components().collect::<PathBuf>().to_string_lossy().into_owned()).collect();
         let under_roots = |p: &str| {
             roots.iter().any(|r| p == r || p.strip_prefix(r.as_str()).is_some_and(|rest| rest.starts_with('/') || r.ends_with('/')))
                 || visited.complete_mailboxes.iter().any(|m| p.starts_with(m.as_str()))

@@ -349,3 +349,52 @@ fn a_history_from_the_previous_release_upgrades_and_reports_the_same() {
     let runs: i64 = db(&db_path).query_row("SELECT count(*) FROM runs WHERE finished IS NOT NULL", [], |r| r.get(0)).unwrap();
     assert_eq!(runs, 2);
 }
+
+#[test]
+fn ctrl_c_stops_cleanly_keeps_what_was_read_and_the_next_run_finishes() {
+    let t = tempfile::tempdir().unwrap();
+    let share = big_tree(t.path(), 1500);
+    let history = t.path().join("h.db");
+    let h = history.to_str().unwrap();
+    let report = t.path().join("r");
+    let child = spawn_scan(&share, &report, &["--db", h]);
+    wait_until(Duration::from_secs(120), || cached_files(&history) > 0);
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(code(&out), 130, "{}", text(&out.stderr));
+    let said = text(&out.stderr);
+    let stored: i64 = said.split("interrupted: ").nth(1).and_then(|s| s.split(' ').next()).and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("{said}"));
+    assert!(said.contains("files stored; run again to continue"), "{said}");
+    assert_eq!(stored, cached_files(&history), "what it says is what is stored");
+    assert!(stored > 0 && stored < 1500, "stopped midway: {stored}");
+    assert!(!report.exists(), "no report from half a scan");
+    let (all, complete): (i64, i64) = db(&history).query_row("SELECT count(*), count(finished) FROM runs", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+    assert_eq!((all, complete), (1, 0), "the stopped run stays incomplete");
+    let rescan = scan_to(&share, &report, &["--db", h]);
+    assert_eq!(code(&rescan), 0, "{}", text(&rescan.stderr));
+    assert_eq!(files_read(&rescan) as i64, 1500 - stored);
+    let full = scan_to(&share, &t.path().join("full"), &["--no-db"]);
+    assert_same_reports(&report, &t.path().join("full"));
+}
+
+#[test]
+fn an_unmounted_share_is_not_taken_for_deleted_files() {
+    let t = tempfile::tempdir().unwrap();
+    let (a, b) = (t.path().join("a"), t.path().join("b"));
+    copy_tree(&root().join("tests/fixtures/history/2025-01"), &a);
+    copy_tree(&root().join("tests/fixtures/history/2025-02"), &b);
+    let history = t.path().join("h.db");
+    let h = history.to_str().unwrap();
+    let scan2 = |out: &str| run(bin().arg("scan").arg(&a).arg(&b).args(["--rules", &samples_rules(), "--db", h, "--out"]).arg(t.path().join(out)));
+    assert_eq!(code(&scan2("r1")), 0);
+    let before = cached_files(&history);
+    // The share of `b` is not mounted this month.
+    std::fs::rename(&b, t.path().join("b-away")).unwrap();
+    let out = scan2("r2");
+    assert_eq!(code(&out), 2, "a missing SOURCE is a row: {}", text(&out.stderr));
+    assert_eq!(cached_files(&history), before, "its files are not forgotten");
+    std::fs::rename(t.path().join("b-away"), &b).unwrap();
+    let out = scan2("r3");
+    assert_eq!(code(&out), 0);
+    assert_eq!(files_read(&out), 0, "back next month: nothing to read again");
+}

@@ -117,6 +117,8 @@ pub trait Store {
     /// version and limits). All paths serve to notice deletions.
     fn cached_files(&self, cache_key: &str) -> Result<HashMap<String, CachedFile>>;
     /// Every certificate the cache refers to: SHA-256 (hex) to DER.
+    /// How many files run `run` stored in the incremental cache.
+    fn files_of_run(&self, run: RunId) -> Result<u64>;
     fn cached_certs(&self) -> Result<HashMap<String, Vec<u8>>>;
     fn save_files(&mut self, run: RunId, cache_key: &str, files: &[SavedFile]) -> Result<()>;
     /// Stores the run's findings and errors, forgets the files `gone`

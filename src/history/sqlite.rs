@@ -418,6 +418,10 @@ impl Store for SqliteStore {
         Ok(out)
     }
 
+    fn files_of_run(&self, run: RunId) -> Result<u64> {
+        Ok(self.conn.query_row("SELECT count(*) FROM files WHERE run_id = ?1", [run], |r| r.get::<_, i64>(0))? as u64)
+    }
+
     fn cached_certs(&self) -> Result<HashMap<String, Vec<u8>>> {
         let mut stmt = self.conn.prepare("SELECT sha256, der FROM certs")?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
