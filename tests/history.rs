@@ -374,6 +374,7 @@ fn ctrl_c_stops_cleanly_keeps_what_was_read_and_the_next_run_finishes() {
     assert_eq!(code(&rescan), 0, "{}", text(&rescan.stderr));
     assert_eq!(files_read(&rescan) as i64, 1500 - stored);
     let full = scan_to(&share, &t.path().join("full"), &["--no-db"]);
+    assert_eq!(code(&full), 0);
     assert_same_reports(&report, &t.path().join("full"));
 }
 
