@@ -263,7 +263,15 @@ fn three_monthly_audits_give_trends_changes_and_rebuildable_reports() {
     assert_eq!((thang["previous_ca"].clone(), thang["current_ca"].clone()), (ca_of("commercial"), ca_of("government")));
     // The HTML shows both trends and the changes.
     let index = std::fs::read_to_string(r3.join("index.html")).unwrap();
-    assert!(index.contains("#1") && index.contains("#2") && index.contains("#3"), "the audit chart labels every run");
+    // Three runs in one month are one audit: the chart has one column, the latest run's.
+    let chart = &index[index.find("migration across audits").unwrap()..];
+    let chart = &chart[..chart.find("</section>").unwrap()];
+    let months: std::collections::BTreeSet<&str> = audits.iter().map(|a| &a["finished"][..7]).collect();
+    assert_eq!(chart.matches("rotate(-45").count(), months.len(), "one column per audit month: {chart}");
+    let run3: Vec<_> = audits.iter().filter(|a| a["run"] == "3" && a["agency_id"] != "external").collect();
+    let sum = |k: &str| run3.iter().map(|a| a[k].parse::<f64>().unwrap()).sum::<f64>();
+    let pct = 100.0 * sum("government") / (sum("government") + sum("commercial") + sum("other"));
+    assert!(chart.contains(&format!("\"middle\">{pct:.0}%</text>")), "the latest run's migration ({pct:.0}%): {chart}");
     assert!(index.contains("đã chuyển đổi (migrated)"));
     let agency_page = std::fs::read_to_string(r3.join(format!("agencies/{syt}/report.html"))).unwrap();
     assert!(agency_page.contains("Hoàng Đức Thắng") && agency_page.contains("mới dùng CA công cộng"));

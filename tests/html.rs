@@ -65,3 +65,126 @@ fn formulas_from_certificates_stay_text_in_csv() {
     let signers = read_csv(&report_dir(&report).join("signers.csv"));
     assert!(signers[0]["signer_org"].starts_with("'="));
 }
+
+fn samples_report(extra: &[&str]) -> tempfile::TempDir {
+    let rules = root().join("samples/rules");
+    let (out, report) = scan(&[&root().join("samples/share")], &[&["--rules", rules.to_str().unwrap()], extra].concat());
+    assert!([0, 2].contains(&code(&out)), "{}", text(&out.stderr));
+    check_report(&report_dir(&report));
+    report
+}
+
+/// The part of `html` from `start` to the next `end`.
+fn between<'a>(html: &'a str, start: &str, end: &str) -> &'a str {
+    let from = html.find(start).unwrap_or_else(|| panic!("{start:?} is on the page"));
+    let rest = &html[from..];
+    &rest[..rest.find(end).unwrap_or(rest.len())]
+}
+
+/// Table rows of `section`, each as (agency id it links to, the row's HTML).
+fn agency_rows(section: &str) -> Vec<(String, String)> {
+    section
+        .split("<tr")
+        .skip(1)
+        .filter_map(|row| {
+            let id = row.split("href=\"agencies/").nth(1)?.split('/').next()?;
+            Some((id.to_owned(), row.to_owned()))
+        })
+        .collect()
+}
+
+#[test]
+fn province_page_ranks_agencies_worst_first_and_lists_who_must_migrate() {
+    let report = samples_report(&[]);
+    let dir = report_dir(&report);
+    let agencies = read_csv(&dir.join("agencies.csv"));
+    let dom = chromium_dom(&dir.join("index.html"));
+    let rows = agency_rows(between(&dom, "furthest behind first", "</table>"));
+    assert_eq!(rows.len(), agencies.len(), "every agency listed once");
+    let csv_row = |id: &str| agencies.iter().find(|a| a["agency_id"] == id).unwrap_or_else(|| panic!("{id} in agencies.csv"));
+    let has_data = |id: &str| csv_row(id)["signatures"] != "0";
+    // Ranked agencies first, lowest migration first; the agencies without signatures last.
+    let ranked: Vec<f64> = rows.iter().take_while(|(id, _)| has_data(id) && id != "external").map(|(id, _)| csv_row(id)["migration_pct"].parse().unwrap()).collect();
+    assert!(ranked.len() >= 5, "the samples have agencies with signatures: {ranked:?}");
+    assert!(ranked.windows(2).all(|w| w[0] <= w[1]), "worst first: {ranked:?}");
+    let first_empty = rows.iter().position(|(id, _)| !has_data(id)).expect("the samples have agencies without signatures");
+    for (id, row) in &rows[first_empty..] {
+        assert!(!has_data(id), "{id}: agencies without signatures come last");
+        assert!(row.starts_with(" class=\"nodata\""), "{id} is greyed: {row}");
+        assert!(row.contains("no signed documents found"), "{id} says why: {row}");
+        assert!(!row.contains('%') && !row.contains("class=\"bar\""), "{id} is never shown as 0 %: {row}");
+    }
+    for (id, row) in &rows {
+        assert!(!row.contains("commercial\">0<"), "{id}: a zero is not painted red: {row}");
+        if csv_row(id)["commercial"] != "0" {
+            assert!(row.contains(&format!("commercial\">{}<", csv_row(id)["commercial"])), "{id}: commercial counts are red: {row}");
+        }
+    }
+    // Who must migrate, on page one: the map's commercial signers, with a link to the full list.
+    let signers = read_csv(&dir.join("signers.csv"));
+    let must: Vec<_> = signers.iter().filter(|s| s["ca_class"] == "commercial" && s["agency_id"] != "external").collect();
+    let section = between(&dom, "id=\"who-must-migrate\"", "</section>");
+    assert!(dom.find("id=\"who-must-migrate\"") < dom.find("furthest behind first"), "on page one, before the agency table");
+    assert!(section.contains(&format!("{} người ký", must.len())), "{section}");
+    assert_eq!(section.matches("<tr>").count(), must.len().min(15) + 1, "a header and one row per signer: {section}");
+    for s in &must {
+        assert!(section.contains(&s["signer_cn"]), "{} is listed", s["signer_cn"]);
+    }
+    let busiest = must.iter().max_by_key(|s| s["documents"].parse::<usize>().unwrap()).unwrap();
+    let first_row = section.split("<tbody>").nth(1).unwrap().split("</tr>").next().unwrap();
+    assert!(first_row.contains(&busiest["signer_cn"]), "the most documents first: {first_row}");
+    assert!(section.contains("href=\"signers.csv\""));
+    // Every file of the report is linked from the overview, and every link is there.
+    let downloads = between(&dom, "Tải về (downloads)", "</section>");
+    for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".csv") || name.ends_with(".json") {
+            assert!(downloads.contains(&format!("href=\"{name}\"")), "{name} is linked: {downloads}");
+        }
+    }
+    for link in downloads.split("href=\"").skip(1).map(|l| l.split('"').next().unwrap()) {
+        assert!(dir.join(link).is_file(), "{link} exists");
+    }
+}
+
+#[test]
+fn charts_use_the_legend_colours_and_draw_no_bar_without_data() {
+    let t = tempfile::tempdir().unwrap();
+    let db = t.path().join("h.db");
+    let db = db.to_str().unwrap();
+    let _first = samples_report(&["--db", db]);
+    let report = samples_report(&["--db", db]);
+    let dir = report_dir(&report);
+    let agencies = read_csv(&dir.join("agencies.csv"));
+    let dom = chromium_dom(&dir.join("index.html"));
+    let legend = between(&dom, "class=\"legend\"", "</p>");
+    for colour in ["#2e7d32", "#c62828", "#9e9e9e"] {
+        assert!(legend.contains(colour), "{colour} in the legend: {legend}");
+    }
+    for fill in dom.split("<rect").skip(1).map(|r| r.split("fill=\"").nth(1).unwrap().split('"').next().unwrap()) {
+        assert!(legend.contains(fill), "{fill} is a legend colour");
+    }
+    // Across audits: two runs this month are one column, with the real shares of the three classes.
+    let audits = between(&dom, "migration across audits", "</section>");
+    let months: std::collections::BTreeSet<String> = read_csv(&dir.join("audits.csv")).iter().map(|a| a["finished"][..7].to_owned()).collect();
+    assert_eq!(audits.matches("<rect").count(), 3 * months.len(), "one column of three classes per month, not per run: {audits}");
+    let sum = |class: &str| agencies.iter().filter(|a| a["agency_id"] != "external").map(|a| a[class].parse::<usize>().unwrap()).sum::<usize>();
+    let all = sum("government") + sum("commercial") + sum("other");
+    for (class, label) in [("government", "chính phủ"), ("commercial", "công cộng"), ("other", "khác")] {
+        let n = sum(class);
+        let title = format!("{label} ({class}) {n} ({:.1}%)", n as f64 * 100.0 / all as f64);
+        assert!(audits.contains(&title), "{title} in {audits}");
+    }
+    assert!(audits.contains(">100%</text>") && audits.contains(">50%</text>"), "y-axis ticks");
+    // An agency without signatures: no bar in either chart, nothing that reads as 0 %.
+    let empty = agencies.iter().find(|a| a["signatures"] == "0" && a["agency_id"] != "unassigned").expect("an agency without signatures");
+    let page = chromium_dom(&dir.join("agencies").join(&empty["agency_id"]).join("report.html"));
+    assert!(!page.contains("<rect"), "no bar for {}: {page}", empty["agency_id"]);
+    assert!(!page.contains("\"middle\">0%</text>"), "no 0 % above an empty column");
+    // The month axis runs without gaps: every month between the first and the last.
+    let months = between(&dom, "by signing month", "</section>");
+    let labels: Vec<&str> = months.split("rotate(-45").skip(1).map(|l| l.split('>').nth(1).unwrap().split('<').next().unwrap()).collect();
+    let index = |m: &str| m[..4].parse::<i32>().unwrap() * 12 + m[5..7].parse::<i32>().unwrap();
+    assert!(labels.len() > 2, "{labels:?}");
+    assert!(labels.windows(2).all(|w| index(w[1]) == index(w[0]) + 1), "continuous months: {labels:?}");
+}

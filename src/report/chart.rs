@@ -1,73 +1,166 @@
 //! Self-contained SVG charts (government networks are closed: no
 //! JavaScript libraries from the network). Only numbers and labels that
 //! sigaudit itself formats go into the SVG.
+//!
+//! Both charts stack the three classes in the legend's colours
+//! (government, commercial, other) and draw nothing where there is no
+//! data: an empty column is "no signatures", never "0 % migrated".
 
 use crate::aggregate::TrendRow;
 
 const HEIGHT: f64 = 180.0;
 const BAR: f64 = 26.0;
 const GAP: f64 = 10.0;
-const LEFT: f64 = 60.0;
+const LEFT: f64 = 46.0;
+/// Beyond this many months between the first and the last signing month
+/// (a bogus signing time from 1970, say) only the months with data are drawn.
+const MAX_CONTINUOUS_MONTHS: usize = 120;
 
-/// Stacked bars per month: government, commercial, other; with the
-/// migration percentage above each bar.
+pub const GOVERNMENT: &str = "#2e7d32";
+pub const COMMERCIAL: &str = "#c62828";
+pub const OTHER: &str = "#9e9e9e";
+
+/// Signatures per signing month, stacked by class, on a continuous month
+/// axis: a month without signatures is an empty column, not left out.
 pub fn months(rows: &[TrendRow]) -> String {
     if rows.is_empty() {
         return "<p class=\"muted\">Không có chữ ký nào có thời điểm ký (no signing times).</p>".into();
     }
-    let max = rows.iter().map(|r| r.government + r.commercial + r.other).max().unwrap_or(1).max(1);
-    bars(rows, max, &max.to_string())
+    let rows = continuous(rows);
+    let max = rows.iter().map(total).max().unwrap_or(0).max(1);
+    let ticks = ticks(max);
+    let top = *ticks.last().unwrap_or(&max) as f64;
+    let ticks: Vec<(f64, String)> = ticks.iter().map(|t| (*t as f64 / top, t.to_string())).collect();
+    bars(&rows, &ticks, false, |n, _| n as f64 / top)
 }
 
-fn bars(rows: &[TrendRow], max: usize, axis_label: &str) -> String {
-    let max = max.max(1) as f64;
+/// Each audit's signatures as shares of 100 %, stacked by class; the
+/// label above is the migration percentage.
+pub fn audits(rows: &[TrendRow]) -> String {
+    let ticks: Vec<(f64, String)> = [0, 25, 50, 75, 100].iter().map(|p| (*p as f64 / 100.0, format!("{p}%"))).collect();
+    bars(rows, &ticks, true, |n, all| n as f64 / all.max(1) as f64)
+}
+
+fn total(r: &TrendRow) -> usize {
+    r.government + r.commercial + r.other
+}
+
+/// The months from the first to the last, with empty rows for the gaps.
+fn continuous(rows: &[TrendRow]) -> Vec<TrendRow> {
+    let index = |m: &str| -> Option<i64> {
+        let (y, mo) = m.split_once('-')?;
+        Some(y.parse::<i64>().ok()? * 12 + mo.parse::<i64>().ok()? - 1)
+    };
+    let known: Option<Vec<i64>> = rows.iter().map(|r| index(&r.month)).collect();
+    let Some(known) = known else { return rows.to_vec() };
+    let (Some(first), Some(last)) = (known.iter().min(), known.iter().max()) else { return rows.to_vec() };
+    if (last - first) as usize >= MAX_CONTINUOUS_MONTHS {
+        return rows.to_vec();
+    }
+    (*first..=*last)
+        .map(|i| match known.iter().position(|k| *k == i) {
+            Some(at) => rows[at].clone(),
+            None => TrendRow { month: format!("{:04}-{:02}", i.div_euclid(12), i.rem_euclid(12) + 1), ..Default::default() },
+        })
+        .collect()
+}
+
+/// Round axis steps (1, 2 or 5 times a power of ten) from 0 to at least `max`.
+fn ticks(max: usize) -> Vec<usize> {
+    let rough = (max as f64 / 4.0).max(1.0);
+    let power = 10f64.powf(rough.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * power).find(|s| *s >= rough).unwrap_or(10.0 * power).max(1.0) as usize;
+    (0..).map(|i| i * step).take_while(|t| *t < max + step).collect()
+}
+
+/// Stacked columns; `height(n, all)` is the share of the plot a count
+/// takes. `ticks` are (share, label) for the y axis. An empty column gets
+/// a "—" above it when `mark_empty` (an audit that found nothing).
+fn bars(rows: &[TrendRow], ticks: &[(f64, String)], mark_empty: bool, height: impl Fn(usize, usize) -> f64) -> String {
+    let plot = HEIGHT - 10.0;
+    let base = HEIGHT + 15.0;
     let width = LEFT + rows.len() as f64 * (BAR + GAP) + GAP;
     let mut svg = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" width=\"{width:.0}\" height=\"{:.0}\" viewBox=\"0 0 {width:.0} {:.0}\" font-size=\"10\" font-family=\"sans-serif\">",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" role=\"img\" width=\"{width:.0}\" height=\"{:.0}\" viewBox=\"0 0 {width:.0} {:.0}\" font-size=\"10\" font-family=\"sans-serif\">",
         HEIGHT + 65.0,
         HEIGHT + 65.0
     );
-    svg += &format!("<line x1=\"{LEFT}\" y1=\"{:.0}\" x2=\"{width:.0}\" y2=\"{:.0}\" stroke=\"#999\"/>", HEIGHT + 15.0, HEIGHT + 15.0);
-    svg += &format!("<text x=\"2\" y=\"20\">{}</text>", digits(axis_label));
+    for (share, label) in ticks {
+        let y = base - share * plot;
+        svg += &format!("<line x1=\"{LEFT}\" y1=\"{y:.1}\" x2=\"{width:.0}\" y2=\"{y:.1}\" stroke=\"#e3e6eb\"/>");
+        svg += &format!("<text x=\"{:.0}\" y=\"{:.1}\" text-anchor=\"end\" class=\"tick\">{}</text>", LEFT - 4.0, y + 3.0, safe(label));
+    }
+    svg += &format!("<line x1=\"{LEFT}\" y1=\"{base:.0}\" x2=\"{width:.0}\" y2=\"{base:.0}\" stroke=\"#999\"/>");
     for (i, r) in rows.iter().enumerate() {
         let x = LEFT + GAP + i as f64 * (BAR + GAP);
-        let mut y = HEIGHT + 15.0;
-        for (n, colour) in [(r.government, "#2e7d32"), (r.commercial, "#c62828"), (r.other, "#9e9e9e")] {
+        let all = total(r);
+        let label = safe(&r.month);
+        let mut y = base;
+        for (n, colour, class) in [(r.government, GOVERNMENT, "chính phủ (government)"), (r.commercial, COMMERCIAL, "công cộng (commercial)"), (r.other, OTHER, "khác (other)")]
+        {
             if n == 0 {
                 continue;
             }
-            let h = n as f64 / max * (HEIGHT - 10.0);
+            let h = height(n, all) * plot;
             y -= h;
-            svg += &format!("<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{BAR}\" height=\"{h:.1}\" fill=\"{colour}\"><title>{} {n}</title></rect>", digits(&r.month));
+            let share = n as f64 * 100.0 / all as f64;
+            svg += &format!("<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{BAR}\" height=\"{h:.1}\" fill=\"{colour}\"><title>{label}: {class} {n} ({share:.1}%)</title></rect>");
         }
-        if let Some(p) = r.migration_pct {
-            svg += &format!("<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{p:.0}%</text>", x + BAR / 2.0, y - 3.0);
-        }
+        let above = match r.migration_pct {
+            Some(p) if all > 0 => format!("{p:.0}%"),
+            _ if mark_empty => "—".into(),
+            _ => String::new(),
+        };
+        svg += &format!("<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{above}</text>", x + BAR / 2.0, y - 3.0);
         svg += &format!(
-            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" transform=\"rotate(-45 {:.1} {:.1})\">{}</text>",
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" transform=\"rotate(-45 {:.1} {:.1})\">{label}</text>",
             x + BAR / 2.0,
             HEIGHT + 28.0,
             x + BAR / 2.0,
             HEIGHT + 28.0,
-            digits(&r.month)
         );
     }
     svg + "</svg>"
 }
 
-/// Migration percentage per audit run, oldest first.
-pub fn audits(points: &[(String, Option<f64>)]) -> String {
-    let rows: Vec<TrendRow> = points
-        .iter()
-        .map(|(label, pct)| {
-            let g = pct.map(|p| (p * 10.0).round() as usize).unwrap_or(0);
-            TrendRow { month: label.clone(), government: g, commercial: 1000 - g.min(1000), migration_pct: *pct, ..Default::default() }
-        })
-        .collect();
-    bars(&rows, 1000, "100%")
+/// Labels are dates and numbers sigaudit formatted; keep only safe characters anyway.
+fn safe(s: &str) -> String {
+    s.chars().filter(|c| c.is_ascii_alphanumeric() || "-:T %#".contains(*c)).collect()
 }
 
-/// Labels are dates sigaudit formatted; keep only safe characters anyway.
-fn digits(s: &str) -> String {
-    s.chars().filter(|c| c.is_ascii_alphanumeric() || "-:T %#".contains(*c)).collect()
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(month: &str, g: usize, c: usize, o: usize) -> TrendRow {
+        TrendRow { month: month.into(), government: g, commercial: c, other: o, migration_pct: crate::aggregate::migration_pct(g, g + c + o), ..Default::default() }
+    }
+
+    #[test]
+    fn ticks_are_round_and_reach_the_maximum() {
+        assert_eq!(ticks(1), vec![0, 1]);
+        assert_eq!(ticks(7), vec![0, 2, 4, 6, 8]);
+        assert_eq!(ticks(40), vec![0, 10, 20, 30, 40]);
+        assert_eq!(ticks(4321), vec![0, 2000, 4000, 6000]);
+    }
+
+    #[test]
+    fn month_gaps_are_empty_columns() {
+        let rows = continuous(&[row("2025-11", 1, 0, 0), row("2026-02", 0, 2, 0)]);
+        let labels: Vec<_> = rows.iter().map(|r| r.month.as_str()).collect();
+        assert_eq!(labels, ["2025-11", "2025-12", "2026-01", "2026-02"]);
+        assert_eq!(total(&rows[1]), 0);
+        let svg = months(&rows);
+        assert_eq!(svg.matches("<rect").count(), 2, "one bar per month with data: {svg}");
+    }
+
+    #[test]
+    fn audit_bars_show_the_real_shares_and_no_bar_without_data() {
+        let svg = audits(&[row("2026-10", 0, 0, 0), row("2026-11", 1, 2, 1)]);
+        assert_eq!(svg.matches("<rect").count(), 3, "{svg}");
+        assert!(svg.contains(&format!("fill=\"{OTHER}\"><title>2026-11: khác (other) 1 (25.0%)")), "{svg}");
+        assert!(svg.contains(&format!("fill=\"{COMMERCIAL}\"><title>2026-11: công cộng (commercial) 2 (50.0%)")), "{svg}");
+        assert!(svg.contains(">—</text>"), "the empty audit says so: {svg}");
+        assert!(svg.contains(">75%</text>"), "y-axis ticks: {svg}");
+    }
 }

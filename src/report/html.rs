@@ -3,7 +3,7 @@
 
 use askama::Template;
 
-use crate::aggregate::{AgencyRow, SignerRow, Tables};
+use crate::aggregate::{AgencyRow, SignerRow, Tables, TrendRow};
 use crate::history::HistoryView;
 use crate::history::compare::ChangeRow;
 use crate::messages::ErrorRow;
@@ -27,8 +27,20 @@ pub struct AgencyLink<'a> {
     pub row: &'a AgencyRow,
     pub href: String,
     pub pct_text: String,
-    pub bar_width: String,
+    /// Width of the migration bar in percent; none without a figure.
+    pub bar_width: Option<String>,
+    /// No signature counted for the agency: greyed, listed last.
+    pub no_data: bool,
 }
+
+/// A signer who must migrate, as the overview lists them.
+pub struct UrgentSigner<'a> {
+    pub row: &'a SignerRow,
+    pub href: String,
+}
+
+/// How many signers who must migrate the overview lists; signers.csv has them all.
+pub const URGENT_SIGNERS: usize = 15;
 
 #[derive(Template)]
 #[template(path = "index.html", config = "templates/askama.toml")]
@@ -39,6 +51,11 @@ pub struct IndexPage<'a> {
     pub totals: &'a AgencyRow,
     pub pct_text: String,
     pub agencies: Vec<AgencyLink<'a>>,
+    /// The most urgent signers who must migrate, and how many there are in all.
+    pub urgent: Vec<UrgentSigner<'a>>,
+    pub urgent_total: usize,
+    /// The report's CSV and JSON files, for the downloads list.
+    pub downloads: Vec<&'static str>,
     pub month_chart: String,
     pub audit_chart: String,
     pub by_class: Vec<(&'a str, usize)>,
@@ -85,14 +102,14 @@ pub struct IndexInput<'a> {
     pub findings: &'a [Finding],
     pub sources: &'a [String],
     pub doc_timestamps: usize,
-    /// Past audits: (date label, migration %), oldest first, this one last.
-    pub audits: Vec<(String, Option<f64>)>,
+    /// Past audits by month, oldest first, this one last.
+    pub audits: Vec<TrendRow>,
     pub history: Option<&'a HistoryView>,
 }
 
 /// One agency's audits and changes since the previous audit.
 pub struct AgencyHistory<'a> {
-    pub audits: Vec<(String, Option<f64>)>,
+    pub audits: Vec<TrendRow>,
     pub changes: Vec<&'a ChangeRow>,
     /// When the previous audit finished, if there was one.
     pub previous: Option<String>,
@@ -106,16 +123,10 @@ pub fn index(input: IndexInput<'_>) -> Result<String, askama::Error> {
         legal: input.legal,
         totals: &t.totals,
         pct_text: pct_or_dash(t.totals.migration_pct),
-        agencies: t
-            .agencies
-            .iter()
-            .map(|row| AgencyLink {
-                row,
-                href: format!("agencies/{}/report.html", href_segment(&row.agency_id)),
-                pct_text: row_pct(row),
-                bar_width: format!("{:.1}", row.migration_pct.unwrap_or(0.0)),
-            })
-            .collect(),
+        agencies: ranked(&t.agencies),
+        urgent: urgent(&t.signers).into_iter().take(URGENT_SIGNERS).collect(),
+        urgent_total: urgent(&t.signers).len(),
+        downloads: downloads(input.history.is_some()),
         month_chart: chart::months(&t.trend_total),
         audit_chart: chart::audits(&input.audits),
         by_class: t.by_class.iter().map(|(k, v)| (*k, *v)).collect(),
@@ -162,6 +173,67 @@ pub fn agency(input: AgencyInput<'_>) -> Result<String, askama::Error> {
         previous: history.previous,
     }
     .render()
+}
+
+/// The agencies worst first: by migration percentage, then by how many
+/// signers must migrate; then those whose audit is incomplete, the
+/// external signers, and last the agencies where no signature was found
+/// (shown as such, never as 0 %).
+fn ranked(rows: &[AgencyRow]) -> Vec<AgencyLink<'_>> {
+    let group = |r: &AgencyRow| match () {
+        _ if r.incomplete => 1,
+        _ if r.agency_id == crate::rules::EXTERNAL_ID => 2,
+        _ if r.signatures == 0 => 3,
+        _ => 0,
+    };
+    let mut rows: Vec<&AgencyRow> = rows.iter().collect();
+    rows.sort_by(|a, b| {
+        group(a)
+            .cmp(&group(b))
+            .then_with(|| a.migration_pct.unwrap_or(0.0).total_cmp(&b.migration_pct.unwrap_or(0.0)))
+            .then_with(|| b.signers_commercial.cmp(&a.signers_commercial))
+            .then_with(|| a.agency_id.cmp(&b.agency_id))
+    });
+    rows.into_iter()
+        .map(|row| {
+            let no_data = group(row) == 3;
+            AgencyLink {
+                row,
+                href: agency_href(&row.agency_id),
+                pct_text: if no_data { "không thấy tài liệu ký số (no signed documents found)".into() } else { row_pct(row) },
+                bar_width: row.migration_pct.filter(|_| group(row) == 0).map(|p| format!("{p:.1}")),
+                no_data,
+            }
+        })
+        .collect()
+}
+
+fn agency_href(id: &str) -> String {
+    format!("agencies/{}/report.html", href_segment(id))
+}
+
+/// Signers of the map's agencies still on a commercial CA, most urgent
+/// first: the most documents signed, then the most recent signing, then
+/// the certificate that expires first (renewal is when to switch).
+fn urgent(signers: &[SignerRow]) -> Vec<UrgentSigner<'_>> {
+    let mut rows: Vec<&SignerRow> = signers.iter().filter(|s| s.ca_class == CaClass::Commercial && s.agency_id != crate::rules::EXTERNAL_ID).collect();
+    rows.sort_by(|a, b| {
+        b.documents
+            .cmp(&a.documents)
+            .then_with(|| b.last_signed_at.cmp(&a.last_signed_at))
+            .then_with(|| a.signer_not_after.cmp(&b.signer_not_after))
+            .then_with(|| a.signer_cn.cmp(&b.signer_cn))
+    });
+    rows.into_iter().map(|row| UrgentSigner { row, href: agency_href(&row.agency_id) }).collect()
+}
+
+/// The report's files a reader can download from the overview.
+fn downloads(history: bool) -> Vec<&'static str> {
+    let mut files = vec!["signers.csv", "signatures.csv", "agencies.csv", "errors.csv", "trend.csv", "summary.json"];
+    if history {
+        files.extend(["audits.csv", "changes.csv"]);
+    }
+    files
 }
 
 /// An agency's figure as the pages show it: never a number for an

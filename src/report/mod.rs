@@ -214,33 +214,46 @@ fn write_into(dir: &Path, input: &ReportInput<'_>, t: &Tables) -> anyhow::Result
     Ok(())
 }
 
-/// Migration at each audit, oldest first: the history's runs, or only
-/// this scan without a history. One agency's, or the province's.
-fn audit_series(input: &ReportInput<'_>, t: &Tables, agency: Option<&str>) -> Vec<(String, Option<f64>)> {
+/// The classes of signatures at each audit, oldest first: one column per
+/// audit month (the latest completed run of the month, in Vietnam's time),
+/// or only this scan without a history. One agency's, or the province's.
+/// Trial runs in a month thus replace one another instead of piling up.
+fn audit_series(input: &ReportInput<'_>, t: &Tables, agency: Option<&str>) -> Vec<aggregate::TrendRow> {
+    let month = crate::model::vietnam_month;
     let Some(h) = input.history else {
-        let pct = match agency {
-            Some(id) => t.agencies.iter().find(|a| a.agency_id == id).and_then(|a| a.migration_pct),
-            None => t.totals.migration_pct,
+        let row = match agency {
+            Some(id) => t.agencies.iter().find(|a| a.agency_id == id),
+            None => Some(&t.totals),
         };
-        return vec![(rfc3339(input.scan.finished).get(..10).unwrap_or_default().to_owned(), pct)];
+        return row.map(|a| audit_column(month(input.scan.finished), a.government, a.commercial, a.other)).into_iter().collect();
     };
-    h.runs
-        .iter()
-        .map(|run| {
-            let (mut gov, mut all) = (0, 0);
+    let mut latest: std::collections::BTreeMap<String, crate::history::RunId> = Default::default();
+    for run in &h.runs {
+        if let Some(finished) = run.finished {
+            let id = latest.entry(month(finished)).or_insert(run.id);
+            *id = (*id).max(run.id);
+        }
+    }
+    latest
+        .into_iter()
+        .map(|(label, run)| {
             // The province's figure leaves external signatures out, as each audit's tables do.
             let counts = |a: &&crate::history::AuditPoint| match agency {
                 Some(id) => a.agency_id == id,
                 None => a.agency_id != crate::rules::EXTERNAL_ID,
             };
-            for a in h.audits.iter().filter(|a| a.run == run.id).filter(counts) {
-                gov += a.government;
-                all += a.government + a.commercial + a.other;
+            let (mut g, mut c, mut o) = (0, 0, 0);
+            for a in h.audits.iter().filter(|a| a.run == run).filter(counts) {
+                (g, c, o) = (g + a.government, c + a.commercial, o + a.other);
             }
-            let date = run.finished.map(rfc3339).unwrap_or_default();
-            (format!("{} #{}", date.get(..10).unwrap_or_default(), run.id), aggregate::migration_pct(gov, all))
+            audit_column(label, g, c, o)
         })
         .collect()
+}
+
+fn audit_column(label: String, government: usize, commercial: usize, other: usize) -> aggregate::TrendRow {
+    let migration_pct = aggregate::migration_pct(government, government + commercial + other);
+    aggregate::TrendRow { month: label, government, commercial, other, migration_pct, ..Default::default() }
 }
 
 fn summary(input: &ReportInput<'_>, t: &Tables) -> serde_json::Value {
