@@ -9,7 +9,9 @@ use std::process::Command;
 
 use common::*;
 
-fn chromium_dom(page: &Path) -> String {
+/// Headless Chromium on `page` with `extra` flags (after the page's own
+/// scripts ran); returns (stdout, stderr).
+fn chromium(page: &Path, extra: &[&str]) -> (String, String) {
     let profile = tempfile::tempdir().unwrap();
     let out = Command::new("chromium")
         .args([
@@ -24,12 +26,16 @@ fn chromium_dom(page: &Path) -> String {
             "--virtual-time-budget=2000",
         ])
         .arg(format!("--user-data-dir={}", profile.path().display()))
-        .arg("--dump-dom")
+        .args(extra)
         .arg(format!("file://{}", page.display()))
         .output()
         .expect("chromium is installed (scripts/test installs Debian's chromium)");
     assert!(out.status.success(), "chromium failed: {}", text(&out.stderr));
-    text(&out.stdout)
+    (text(&out.stdout), text(&out.stderr))
+}
+
+fn chromium_dom(page: &Path) -> String {
+    chromium(page, &["--dump-dom"]).0
 }
 
 fn hostile_report() -> tempfile::TempDir {
@@ -187,4 +193,95 @@ fn charts_use_the_legend_colours_and_draw_no_bar_without_data() {
     let index = |m: &str| m[..4].parse::<i32>().unwrap() * 12 + m[5..7].parse::<i32>().unwrap();
     assert!(labels.len() > 2, "{labels:?}");
     assert!(labels.windows(2).all(|w| index(w[1]) == index(w[0]) + 1), "continuous months: {labels:?}");
+}
+
+/// A copy of `page` beside it (same folder: links still resolve) with
+/// `script` run after the page's own; the copy drops the page's content
+/// security policy, which would refuse a script it does not know.
+fn with_script(page: &Path, script: &str) -> std::path::PathBuf {
+    let html = std::fs::read_to_string(page).unwrap();
+    let csp = html.find("<meta http-equiv=\"Content-Security-Policy\"").expect("the page has a content security policy");
+    let end = csp + html[csp..].find('>').unwrap() + 1;
+    let html = format!("{}{}", &html[..csp], &html[end..]).replace("</body>", &format!("<script>{script}</script></body>"));
+    let copy = page.with_file_name(format!("test-{}", page.file_name().unwrap().to_string_lossy()));
+    std::fs::write(&copy, html).unwrap();
+    copy
+}
+
+/// The text a test script left in `<pre id="result">`.
+fn result_of(dom: &str) -> String {
+    between(dom, "<pre id=\"result\">", "</pre>")["<pre id=\"result\">".len()..].to_owned()
+}
+
+#[test]
+fn tables_sort_and_filter_in_the_browser() {
+    let report = samples_report(&["--no-db"]);
+    let dir = report_dir(&report);
+    let signers = read_csv(&dir.join("signers.csv"));
+    let must: Vec<_> = signers.iter().filter(|s| s["ca_class"] == "commercial" && s["agency_id"] != "external").collect();
+    // Column 4 is the number of documents; sorted twice (ascending, then descending); then filtered.
+    let page = with_script(
+        &dir.join("index.html"),
+        r##"
+        var table = document.querySelector("#who-must-migrate table"), th = table.tHead.rows[0].cells[4], out = [];
+        var column = function () { return Array.from(table.tBodies[0].rows).filter(function (r) { return !r.hidden; }).map(function (r) { return r.cells[4].textContent.trim(); }).join(","); };
+        th.click(); out.push(column());
+        th.click(); out.push(column());
+        var filter = table.previousElementSibling; filter.value = "viettel  "; filter.dispatchEvent(new Event("input"));
+        out.push(Array.from(table.tBodies[0].rows).filter(function (r) { return !r.hidden; }).map(function (r) { return r.cells[2].textContent.trim(); }).join(","));
+        var pre = document.createElement("pre"); pre.id = "result"; pre.textContent = out.join("\n"); document.body.appendChild(pre);
+        "##,
+    );
+    let result = result_of(&chromium_dom(&page));
+    let lines: Vec<&str> = result.lines().collect();
+    let mut documents: Vec<usize> = must.iter().map(|s| s["documents"].parse().unwrap()).collect();
+    documents.sort();
+    let ascending: Vec<usize> = lines[0].split(',').map(|n| n.parse().unwrap()).collect();
+    assert_eq!(ascending, documents, "sorted by documents, ascending");
+    documents.reverse();
+    let descending: Vec<usize> = lines[1].split(',').map(|n| n.parse().unwrap()).collect();
+    assert_eq!(descending, documents, "a second click sorts descending");
+    let viettel = must.iter().filter(|s| s["ca_name"].to_lowercase().contains("viettel")).count();
+    assert!(viettel > 0 && viettel < must.len(), "the samples have Viettel and other CAs");
+    let shown: Vec<&str> = lines[2].split(',').collect();
+    assert_eq!(shown.len(), viettel, "the filter keeps only matching rows: {shown:?}");
+    assert!(shown.iter().all(|ca| ca.to_lowercase().contains("viettel")));
+}
+
+#[test]
+fn pages_run_only_their_own_script_log_no_error_and_load_nothing() {
+    let report = samples_report(&["--no-db"]);
+    let dir = report_dir(&report);
+    for page in [dir.join("index.html"), dir.join("agencies/000.00.09.H56/report.html")] {
+        let net_log = tempfile::NamedTempFile::new().unwrap();
+        let (dom, log) = chromium(&page, &["--dump-dom", "--enable-logging=stderr", "--v=0", &format!("--log-net-log={}", net_log.path().display())]);
+        assert!(dom.contains("class=\"filter\""), "the page's own script ran: {}", page.display());
+        assert!(!log.contains("CONSOLE") && !log.contains("Uncaught") && !log.contains("Content Security Policy"), "no console message:\n{log}");
+        // Chromium's own background requests carry no origin; a page's would carry its own ("null" for a file).
+        let requests = std::fs::read_to_string(net_log.path()).unwrap();
+        let from_page: Vec<&str> = requests.split("\"initiator\":\"").skip(1).map(|i| i.split('"').next().unwrap()).filter(|i| *i != "not an origin").collect();
+        assert!(from_page.is_empty(), "no network request from {}: {from_page:?}", page.display());
+        // A script that slipped into the page (it cannot: everything is escaped) would not run.
+        let html = std::fs::read_to_string(&page).unwrap().replace("</body>", "<script>document.title='INJECTED'</script></body>");
+        let injected = page.with_file_name("injected.html");
+        std::fs::write(&injected, html).unwrap();
+        let dom = chromium_dom(&injected);
+        assert!(!dom.contains("<title>INJECTED</title>"), "the content security policy refuses unknown scripts");
+    }
+}
+
+#[test]
+fn print_layout_is_a4_landscape_with_every_column() {
+    let report = samples_report(&["--no-db"]);
+    let dir = report_dir(&report);
+    for (page, last_header) in [(dir.join("index.html"), "Nhận từ nơi khác"), (dir.join("agencies/000.00.09.H56/report.html"), "Ghi chú")] {
+        let pdf = dir.join("printed.pdf");
+        chromium(&page, &["--no-pdf-header-footer", &format!("--print-to-pdf={}", pdf.display())]);
+        let info = text(&Command::new("pdfinfo").arg(&pdf).output().unwrap().stdout);
+        let size = info.lines().find(|l| l.starts_with("Page size:")).unwrap_or_default();
+        let points: Vec<f64> = size.split_whitespace().filter_map(|w| w.parse().ok()).collect();
+        assert!(size.ends_with("(A4)") && points.len() == 2 && points[0] > points[1], "A4 landscape: {size}");
+        let printed = text(&Command::new("pdftotext").arg(&pdf).arg("-").output().unwrap().stdout);
+        assert!(printed.contains(last_header), "the last column ({last_header}) is printed in {}:\n{printed}", page.display());
+    }
 }

@@ -23,6 +23,22 @@ impl askama::filters::Escaper for MarkedHtml {
     }
 }
 
+/// The pages' only script: sorting and filtering of tables.
+pub const TABLE_JS: &str = include_str!("../../templates/table.js");
+
+/// The pages load nothing and run only their own script: an injected
+/// `<script>` or a link to elsewhere does nothing even if escaping failed.
+pub static CONTENT_SECURITY_POLICY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(TABLE_JS.as_bytes()));
+    format!("default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'sha256-{hash}'; form-action 'none'; base-uri 'none'")
+});
+
+/// The most rows an agency page shows per table; the CSV files have them all
+/// (a page stays well under 1 MB at 10,000 signatures).
+pub const MAX_ROWS: usize = 1000;
+
 pub struct AgencyLink<'a> {
     pub row: &'a AgencyRow,
     pub href: String,
@@ -31,6 +47,8 @@ pub struct AgencyLink<'a> {
     pub bar_width: Option<String>,
     /// No signature counted for the agency: greyed, listed last.
     pub no_data: bool,
+    /// What the migration column sorts by (-1 without a figure).
+    pub sort_key: String,
 }
 
 /// A signer who must migrate, as the overview lists them.
@@ -78,12 +96,16 @@ pub struct AgencyPage<'a> {
     pub month_chart: String,
     pub to_migrate: Vec<&'a SignerRow>,
     pub other_signers: Vec<&'a SignerRow>,
+    /// The signatures shown (at most [`MAX_ROWS`]: commercial and invalid first), of how many.
     pub findings: Vec<&'a Finding>,
+    pub findings_total: usize,
     /// Found in this agency's places, signed by another agency or from outside.
     pub received: Vec<&'a Finding>,
+    pub received_total: usize,
     /// This page is the `external` one: signers outside the map, no migration figure.
     pub external: bool,
     pub errors: Vec<&'a ErrorRow>,
+    pub errors_total: usize,
     pub audit_chart: String,
     pub changes: Vec<&'a ChangeRow>,
     pub previous: Option<String>,
@@ -164,10 +186,13 @@ pub fn agency(input: AgencyInput<'_>) -> Result<String, askama::Error> {
         month_chart: chart::months(&trend),
         to_migrate,
         other_signers,
-        findings,
-        received,
+        findings_total: findings.len(),
+        findings: first_rows(findings),
+        received_total: received.len(),
+        received: first_rows(received),
         external: row.agency_id == crate::rules::EXTERNAL_ID,
-        errors,
+        errors_total: errors.len(),
+        errors: errors.into_iter().take(MAX_ROWS).collect(),
         audit_chart: chart::audits(&history.audits),
         changes: history.changes,
         previous: history.previous,
@@ -203,6 +228,7 @@ fn ranked(rows: &[AgencyRow]) -> Vec<AgencyLink<'_>> {
                 pct_text: if no_data { "không thấy tài liệu ký số (no signed documents found)".into() } else { row_pct(row) },
                 bar_width: row.migration_pct.filter(|_| group(row) == 0).map(|p| format!("{p:.1}")),
                 no_data,
+                sort_key: format!("{:.1}", row.migration_pct.filter(|_| group(row) == 0).unwrap_or(-1.0)),
             }
         })
         .collect()
@@ -234,6 +260,16 @@ fn downloads(history: bool) -> Vec<&'static str> {
         files.extend(["audits.csv", "changes.csv"]);
     }
     files
+}
+
+/// The signatures a page lists when there are too many: what needs action
+/// first (commercial, then not intact), in the scan's order otherwise.
+fn first_rows(mut findings: Vec<&Finding>) -> Vec<&Finding> {
+    if findings.len() > MAX_ROWS {
+        findings.sort_by_key(|f| (f.ca_class != CaClass::Commercial, f.integrity == crate::model::signature::Integrity::Valid));
+        findings.truncate(MAX_ROWS);
+    }
+    findings
 }
 
 /// An agency's figure as the pages show it: never a number for an
