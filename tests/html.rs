@@ -285,3 +285,26 @@ fn print_layout_is_a4_landscape_with_every_column() {
         assert!(printed.contains(last_header), "the last column ({last_header}) is printed in {}:\n{printed}", page.display());
     }
 }
+
+#[test]
+fn an_agency_page_stays_under_a_megabyte_at_ten_thousand_signatures() {
+    let t = tempfile::tempdir().unwrap();
+    let place = t.path().join("share/Sở Tài chính");
+    std::fs::create_dir_all(&place).unwrap();
+    let signed = std::fs::read(root().join("samples/share/Sở Tài chính/Dự toán 2025.csv.p7m")).unwrap();
+    for i in 0..10_000 {
+        std::fs::write(place.join(format!("{i:05} Dự toán.csv.p7m")), &signed).unwrap();
+    }
+    let rules = root().join("samples/rules");
+    let (out, report) = scan(&[&t.path().join("share")], &["--no-db", "--quiet", "--rules", rules.to_str().unwrap()]);
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    let dir = report_dir(&report);
+    let agency = read_csv(&dir.join("agencies.csv")).into_iter().find(|a| a["signatures"] == "10000").expect("one agency signed them all");
+    let agency_dir = dir.join("agencies").join(&agency["agency_id"]);
+    assert_eq!(read_csv(&agency_dir.join("signatures.csv")).len(), 10_000, "the CSV is the complete list");
+    let page = std::fs::read_to_string(agency_dir.join("report.html")).unwrap();
+    assert!(page.len() < 1 << 20, "{} bytes", page.len());
+    assert!(page.contains("Chữ ký (10000)") && page.contains("href=\"signatures.csv\""), "the page says how many and links the full list");
+    let dom = chromium_dom(&agency_dir.join("report.html"));
+    assert!(dom.contains("(The first 1000 of 10000; every signature is in signatures.csv.)"));
+}
