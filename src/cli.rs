@@ -55,6 +55,9 @@ pub struct ScanArgs {
     /// Report folder (replaced atomically).
     #[arg(long, value_name = "DIR", default_value = "report")]
     pub out: PathBuf,
+    /// Names this run in the history (`report --list`), e.g. "trial" or "November audit".
+    #[arg(long, value_name = "TEXT", default_value = "")]
+    pub label: String,
     /// Worker threads (default: one per core).
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
@@ -146,8 +149,11 @@ pub struct ReportArgs {
     #[arg(long, value_name = "ID")]
     pub compare: Option<i64>,
     /// List the completed runs and exit.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "delete_run")]
     pub list: bool,
+    /// Remove a run (a trial run) from the history and exit; its files stay cached.
+    #[arg(long, value_name = "ID", conflicts_with_all = ["run", "compare"])]
+    pub delete_run: Option<i64>,
     #[command(flatten)]
     pub trust: TrustArgs,
 }

@@ -78,7 +78,7 @@ fn run_scan(args: &ScanArgs) -> Result<u8, String> {
     let cache = match &mut session {
         Some(s) => {
             let sources: Vec<String> = args.sources.iter().map(|s| s.to_string_lossy().into_owned()).collect();
-            Some(s.cache(&sources, &rules.digest).map_err(|e| e.to_string())?)
+            Some(s.cache(&sources, &rules.digest, &args.label).map_err(|e| e.to_string())?)
         }
         None => None,
     };
@@ -159,6 +159,9 @@ fn run_scan(args: &ScanArgs) -> Result<u8, String> {
 }
 
 fn run_report(args: &cli::ReportArgs) -> Result<u8, String> {
+    if let Some(id) = args.delete_run {
+        return delete_run(&args.db, id);
+    }
     if !args.list {
         report::folder::check(&args.out, &[]).map_err(|e| e.to_string())?;
     }
@@ -175,14 +178,15 @@ fn run_report(args: &cli::ReportArgs) -> Result<u8, String> {
             return Ok(0);
         }
         let audits = store.audit_points().map_err(db_err)?;
-        println!("run\tfinished\tfiles\tsignatures\tmigration\tsources");
+        println!("run\tfinished\tlabel\tfiles\tsignatures\tmigration\tsources");
         for r in runs {
             let finished = r.finished.map(sigaudit::model::rfc3339).unwrap_or_default();
             // The province's figure, as the run's reports gave it (external signers left out).
             let own = audits.iter().filter(|a| a.run == r.id && a.agency_id != sigaudit::rules::EXTERNAL_ID);
             let (gov, all) = own.fold((0, 0), |(g, n), a| (g + a.government, n + a.government + a.commercial + a.other));
             let pct = sigaudit::aggregate::migration_pct(gov, all).map_or_else(|| "n/a".into(), |p| format!("{p:.1}%"));
-            println!("{}\t{finished}\t{} ({} read, {} removed)\t{}\t{pct}\t{}", r.id, r.files, r.files_read, r.files_removed, r.signatures, r.sources.join(" "));
+            let label = sigaudit::report::marked::mark(&r.label);
+            println!("{}\t{finished}\t{label}\t{} ({} read, {} removed)\t{}\t{pct}\t{}", r.id, r.files, r.files_read, r.files_removed, r.signatures, r.sources.join(" "));
         }
         return Ok(0);
     }
@@ -195,6 +199,19 @@ fn run_report(args: &cli::ReportArgs) -> Result<u8, String> {
     let tables = report::write(&args.out, &input).map_err(|e| format!("{e:#}"))?;
     let pct = tables.totals.migration_pct.map(|p| format!("{p:.1}%")).unwrap_or_else(|| "n/a".into());
     println!("sigaudit: run {} ({} signatures, migration {pct}) reported in {}", run.id, tables.totals.signatures, args.out.display());
+    Ok(0)
+}
+
+/// `report --delete-run`: under the scans' lock, so never beside a running scan.
+fn delete_run(db: &std::path::Path, id: i64) -> Result<u8, String> {
+    if !db.is_file() {
+        return Err(format!("{}: no such database", db.display()));
+    }
+    let db_err = |e: history::HistoryError| format!("{}: {e}", db.display());
+    let _lock = history::lock::acquire(db, std::time::Duration::ZERO).map_err(db_err)?;
+    let mut store = SqliteStore::open(db).map_err(db_err)?;
+    store.delete_run(id).map_err(db_err)?;
+    println!("sigaudit: run {id} deleted from {}", db.display());
     Ok(0)
 }
 

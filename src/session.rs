@@ -29,6 +29,8 @@ pub struct Session {
     store: Box<dyn Store + Send>,
     run: RunId,
     cache_key: String,
+    /// What `scan --label` names this run.
+    label: String,
     /// The incremental cache, read while the rules load and the walk starts.
     loading: Option<JoinHandle<Result<StoredFiles>>>,
     /// Records the run and stores what it reads; ends with its id.
@@ -91,20 +93,21 @@ impl Session {
             let connect = connect.clone();
             Some(std::thread::spawn(move || read_past(&connect)))
         };
-        Ok(Session { connect, store, run: 0, cache_key, loading, writer: None, past, _lock: lock })
+        Ok(Session { connect, store, run: 0, cache_key, label: String::new(), loading, writer: None, past, _lock: lock })
     }
 
     /// Starts the run and returns the incremental cache with the channel
     /// that stores what this run reads. The run is recorded, and what is
     /// read stored in batches, by a writer thread: nothing here waits for
     /// the database.
-    pub fn cache(&mut self, sources: &[String], rules_digest: &str) -> Result<FileCache> {
+    pub fn cache(&mut self, sources: &[String], rules_digest: &str, label: &str) -> Result<FileCache> {
         let loading = self.loading.take().ok_or_else(|| HistoryError::Damaged("the file cache was already handed out".into()))?;
         let (save, rx) = std::sync::mpsc::channel();
-        let (connect, key, sources, digest) = (self.connect.clone(), self.cache_key.clone(), sources.to_vec(), rules_digest.to_owned());
+        self.label = label.to_owned();
+        let (connect, key, sources, digest, label) = (self.connect.clone(), self.cache_key.clone(), sources.to_vec(), rules_digest.to_owned(), self.label.clone());
         self.writer = Some(std::thread::spawn(move || {
             let mut store = connect()?;
-            let run = store.begin_run(&sources, &digest)?;
+            let run = store.begin_run(&sources, &digest, &label)?;
             write_batches(store.as_mut(), run, &key, rx)?;
             Ok(run)
         }));
@@ -141,7 +144,7 @@ impl Session {
         let gone: Vec<String> = unseen.map(|(path, _)| path).filter(|p| under_roots(p)).cloned().collect();
         let stats = RunStats { files_read: visited.files_read, files_removed: gone.len() as u64 };
         let reading = self.past.take().ok_or_else(|| HistoryError::Damaged("the past runs were already handed out".into()))?;
-        let past = PastRuns { run: self.run, stats, reading };
+        let past = PastRuns { run: self.run, label: self.label.clone(), stats, reading };
         Ok((PendingRun { session: self, stats, gone, stored }, past))
     }
 }
@@ -149,6 +152,7 @@ impl Session {
 /// The earlier runs, being read, and this run's place after them.
 pub struct PastRuns {
     run: RunId,
+    label: String,
     stats: RunStats,
     reading: JoinHandle<Result<Past>>,
 }
@@ -171,6 +175,7 @@ impl PastRuns {
             signatures: result.findings.len() as u64,
             files_read: self.stats.files_read,
             files_removed: self.stats.files_removed,
+            label: self.label,
         });
         audits.extend(crate::history::agency_totals(result).into_iter().filter(|(_, t)| t[2] + t[3] + t[4] > 0).map(|(agency, t)| AuditPoint {
             run: self.run,

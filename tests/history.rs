@@ -290,8 +290,8 @@ fn three_monthly_audits_give_trends_changes_and_rebuildable_reports() {
     }
     let listed = text(&run(bin().args(["report", "--list", "--db", h])).stdout);
     assert_eq!(listed.lines().count(), 4, "a header and three runs: {listed}");
-    assert!(listed.starts_with("run\tfinished\tfiles\tsignatures\tmigration\tsources"), "{listed}");
-    assert!(listed.lines().skip(1).all(|l| l.split('\t').nth(4).is_some_and(|p| p.ends_with('%'))), "each run with its migration: {listed}");
+    assert!(listed.starts_with("run\tfinished\tlabel\tfiles\tsignatures\tmigration\tsources"), "{listed}");
+    assert!(listed.lines().skip(1).all(|l| l.split('\t').nth(5).is_some_and(|p| p.ends_with('%'))), "each run with its migration: {listed}");
 }
 
 #[test]
@@ -327,7 +327,7 @@ fn a_history_from_the_previous_release_upgrades_and_reports_the_same() {
     let rebuilt = dir.path().join("rebuilt");
     let out = run(bin().current_dir(root()).args(["report", "--db"]).arg(&db_path).arg("--out").arg(&rebuilt).args(["--rules", &samples_rules()]));
     assert_eq!(code(&out), 0, "{}", text(&out.stderr));
-    assert_eq!(db(&db_path).query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0)).unwrap(), 4);
+    assert_eq!(db(&db_path).query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0)).unwrap(), 5, "upgraded to the current schema");
     // The old release's findings, attributed again under the current rules
     // (as a rescan would: by the signer certificate kept in the history);
     // found_in is where the old release counted them, by place.
@@ -406,4 +406,44 @@ fn an_unmounted_share_is_not_taken_for_deleted_files() {
     let out = scan2("r3");
     assert_eq!(code(&out), 0);
     assert_eq!(files_read(&out), 0, "back next month: nothing to read again");
+}
+
+#[test]
+fn trial_runs_are_labelled_listed_and_deleted() {
+    let t = tempfile::tempdir().unwrap();
+    let share = root().join("samples/share/Sở Y tế");
+    let db = t.path().join("h.db");
+    let h = db.to_str().unwrap();
+    for label in ["thử (trial)", "thử 2", "Kiểm tra tháng 11"] {
+        let out = scan_to(&share, &t.path().join("r"), &["--db", h, "--label", label]);
+        assert!([0, 2].contains(&code(&out)), "{}", text(&out.stderr));
+    }
+    let list = || text(&run(bin().args(["report", "--list", "--db", h])).stdout);
+    let labels = |listed: &str| -> Vec<(String, String)> {
+        listed.lines().skip(1).map(|l| l.split('\t').take(3).map(String::from).collect::<Vec<_>>()).map(|c| (c[0].clone(), c[2].clone())).collect()
+    };
+    assert_eq!(labels(&list()), [("1".into(), "thử (trial)".into()), ("2".into(), "thử 2".into()), ("3".into(), "Kiểm tra tháng 11".into())]);
+    for id in ["1", "2"] {
+        let out = run(bin().args(["report", "--db", h, "--delete-run", id]));
+        assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+        assert!(text(&out.stdout).contains(&format!("run {id} deleted")));
+    }
+    assert_eq!(labels(&list()), [("3".into(), "Kiểm tra tháng 11".into())], "only the real audit is left");
+    let conn = self::db(&db);
+    let orphans: i64 = conn.query_row("SELECT count(*) FROM findings WHERE id NOT IN (SELECT finding_id FROM run_findings)", [], |r| r.get(0)).unwrap();
+    let left: i64 = conn.query_row("SELECT count(*) FROM run_findings WHERE run_id IN (1, 2)", [], |r| r.get(0)).unwrap();
+    assert_eq!((orphans, left), (0, 0), "nothing of the deleted runs stays behind");
+    let missing = run(bin().args(["report", "--db", h, "--delete-run", "1"]));
+    assert_ne!(code(&missing), 0);
+    assert!(text(&missing.stderr).contains("run 1"), "{}", text(&missing.stderr));
+    let gone = run(bin().args(["report", "--db", h, "--run", "2", "--rules", &samples_rules(), "--out"]).arg(t.path().join("r2")));
+    assert_ne!(code(&gone), 0, "a deleted run cannot be reported");
+    // The remaining run reports as before, and the file cache still serves the next scan.
+    let rebuilt = t.path().join("rebuilt");
+    let out = run(bin().args(["report", "--db", h, "--rules", &samples_rules(), "--out"]).arg(&rebuilt));
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    check_report(&rebuilt);
+    assert_same_reports(&rebuilt, &t.path().join("r"));
+    let again = scan_to(&share, &t.path().join("r4"), &["--db", h]);
+    assert_eq!(files_read(&again), 0, "nothing re-read after deleting runs");
 }

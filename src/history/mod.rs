@@ -68,6 +68,8 @@ pub struct RunInfo {
     pub signatures: u64,
     pub files_read: u64,
     pub files_removed: u64,
+    /// What `scan --label` named the run ("" without).
+    pub label: String,
 }
 
 /// What a run did beyond its findings.
@@ -112,7 +114,9 @@ pub type Result<T> = std::result::Result<T, HistoryError>;
 /// The history interface the scan and the reports use.
 pub trait Store {
     /// Records that a run started; it stays incomplete until [`Store::finish_run`].
-    fn begin_run(&mut self, sources: &[String], rules_digest: &str) -> Result<RunId>;
+    fn begin_run(&mut self, sources: &[String], rules_digest: &str, label: &str) -> Result<RunId>;
+    /// Removes a run (a trial run) and everything stored for it but the file cache.
+    fn delete_run(&mut self, run: RunId) -> Result<()>;
     /// Every cache entry; `usable` where made under `cache_key` (tool
     /// version and limits). All paths serve to notice deletions.
     fn cached_files(&self, cache_key: &str) -> Result<HashMap<String, CachedFile>>;

@@ -94,6 +94,8 @@ const MIGRATIONS: &[Migration] = &[
     Migration::Code(store_findings_once),
     Migration::Sql(TYPED_FINDINGS),
     Migration::Sql(ATTRIBUTION),
+    // 5: a run's label (`scan --label`), to tell trial runs from audits.
+    Migration::Sql("ALTER TABLE runs ADD COLUMN label TEXT NOT NULL DEFAULT '';"),
 ];
 
 /// The text columns of a finding in schemas 1 and 2. Frozen: these are
@@ -388,12 +390,26 @@ fn parse_time(s: &str) -> Result<OffsetDateTime> {
 }
 
 impl Store for SqliteStore {
-    fn begin_run(&mut self, sources: &[String], rules_digest: &str) -> Result<RunId> {
+    fn begin_run(&mut self, sources: &[String], rules_digest: &str, label: &str) -> Result<RunId> {
         self.conn.execute(
-            "INSERT INTO runs (started, sources, rules_digest, tool_version) VALUES (?1, ?2, ?3, ?4)",
-            params![time_text(OffsetDateTime::now_utc()), serde_json::to_string(sources).unwrap_or_default(), rules_digest, VERSION],
+            "INSERT INTO runs (started, sources, rules_digest, tool_version, label) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![time_text(OffsetDateTime::now_utc()), serde_json::to_string(sources).unwrap_or_default(), rules_digest, VERSION, label],
         )?;
         Ok(self.conn.last_insert_rowid())
+    }
+
+    fn delete_run(&mut self, run: RunId) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        for table in ["run_findings", "errors", "run_agencies"] {
+            tx.execute(&format!("DELETE FROM {table} WHERE run_id = ?1"), [run])?;
+        }
+        if tx.execute("DELETE FROM runs WHERE id = ?1", [run])? == 0 {
+            return Err(HistoryError::NoSuchRun(run));
+        }
+        // Findings no run lists any more; the file cache stays (it serves the next scan whatever run stored it).
+        tx.execute("DELETE FROM findings WHERE id NOT IN (SELECT finding_id FROM run_findings)", [])?;
+        tx.commit()?;
+        Ok(())
     }
 
     fn cached_files(&self, cache_key: &str) -> Result<HashMap<String, CachedFile>> {
@@ -503,7 +519,7 @@ impl Store for SqliteStore {
 
     fn runs(&self) -> Result<Vec<RunInfo>> {
         let mut stmt = self.conn.prepare(
-            "SELECT id, started, finished, sources, rules_digest, tool_version, files, signatures, files_read, files_removed
+            "SELECT id, started, finished, sources, rules_digest, tool_version, files, signatures, files_read, files_removed, label
              FROM runs WHERE finished IS NOT NULL ORDER BY id",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -515,11 +531,12 @@ impl Store for SqliteStore {
                 r.get::<_, String>(4)?,
                 r.get::<_, String>(5)?,
                 [r.get::<_, i64>(6)?, r.get(7)?, r.get(8)?, r.get(9)?],
+                r.get::<_, String>(10)?,
             ))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, started, finished, sources, rules_digest, tool_version, n) = row?;
+            let (id, started, finished, sources, rules_digest, tool_version, n, label) = row?;
             out.push(RunInfo {
                 id,
                 started: parse_time(&started)?,
@@ -531,6 +548,7 @@ impl Store for SqliteStore {
                 signatures: n[1] as u64,
                 files_read: n[2] as u64,
                 files_removed: n[3] as u64,
+                label,
             });
         }
         Ok(out)
