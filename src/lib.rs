@@ -23,7 +23,7 @@
 //! 10     history                        the scan history (Store, SQLite), read from the model
 //! 11     report                         CSV, JSON, HTML, the report folder
 //! 12     scan                           the pipeline, in parallel (owns the Cache trait)
-//! 13     session inspect fetch          a scan's life with its history; one file for people; anchors download
+//! 13     session inspect fetch progress a scan's life with its history; one file for people; anchors download; the progress bar
 //! 14     cli                            flags into options (main.rs only dispatches)
 //! ```
 
@@ -40,6 +40,7 @@ pub mod history;
 pub mod inspect;
 pub mod messages;
 pub mod model;
+pub mod progress;
 pub mod report;
 pub mod rules;
 pub mod scan;

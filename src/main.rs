@@ -7,7 +7,7 @@ use clap::Parser;
 use sigaudit::cli::{self, Cli, Command, RulesCommand, ScanArgs};
 use sigaudit::history::{self, SqliteStore, Store};
 use sigaudit::session::Session;
-use sigaudit::{inspect, report, scan};
+use sigaudit::{inspect, progress, report, scan};
 
 /// Exit codes from SPEC.md.
 const EXIT_USAGE: u8 = 1;
@@ -64,17 +64,6 @@ fn run_scan(args: &ScanArgs) -> Result<u8, String> {
         pool = pool.num_threads(n.max(1));
     }
     pool.build_global().map_err(|e| e.to_string())?;
-    let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
-        let b = indicatif::ProgressBar::new_spinner();
-        b.set_style(indicatif::ProgressStyle::with_template("{spinner} {pos} files  {elapsed}  {msg}").expect("valid template"));
-        b.enable_steady_tick(std::time::Duration::from_millis(120));
-        b
-    });
-    let progress = |n: usize| {
-        if let Some(b) = &bar {
-            b.set_position(n as u64);
-        }
-    };
     let cache = match &mut session {
         Some(s) => {
             let sources: Vec<String> = args.sources.iter().map(|s| s.to_string_lossy().into_owned()).collect();
@@ -82,10 +71,16 @@ fn run_scan(args: &ScanArgs) -> Result<u8, String> {
         }
         None => None,
     };
-    let (result, visited) = scan::run(&opts, &rules, &anchors, &progress, cache.as_ref().map(|c| c as &dyn scan::Cache));
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
+    let progress = scan::Progress::default();
+    let scanning = std::sync::atomic::AtomicBool::new(true);
+    let (result, visited) = std::thread::scope(|scope| {
+        if !args.quiet && std::io::stderr().is_terminal() {
+            scope.spawn(|| progress::show(&progress, &scanning));
+        }
+        let out = scan::run(&opts, &rules, &anchors, &progress, cache.as_ref().map(|c| c as &dyn scan::Cache));
+        scanning.store(false, std::sync::atomic::Ordering::Relaxed);
+        out
+    });
     if visited.interrupted {
         // No report from half a scan: the previous one stays in place.
         let stored = match (session, cache) {

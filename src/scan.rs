@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
@@ -115,62 +115,90 @@ struct FileOutcome {
 }
 
 const WALK_BATCH: usize = 32;
+const WALK_AHEAD: usize = 65_536;
 
-/// Runs a scan. `on_file` is called once per file done (progress). With
+/// What a running scan has done so far, for a progress display (read by
+/// another thread while the scan runs).
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Files the walk has found so far, and whether it has found them all.
+    pub found: AtomicUsize,
+    pub walk_done: AtomicBool,
+    /// Files (and mailbox messages) done, their bytes, and the inputs that could not be read.
+    pub done: AtomicUsize,
+    pub bytes: AtomicU64,
+    pub errors: AtomicUsize,
+}
+
+impl Progress {
+    fn file_done(&self, bytes: u64, errors: usize) {
+        self.bytes.fetch_add(bytes, Ordering::Relaxed);
+        self.errors.fetch_add(errors, Ordering::Relaxed);
+        self.done.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Runs a scan, counting what is done in `progress`. With
 /// a `cache`, files unchanged since it was made are not read again.
-pub fn run(opts: &ScanOptions, rules: &Rules, anchors: &AnchorStore, on_file: &(dyn Fn(usize) + Sync), cache: Option<&dyn Cache>) -> (ScanResult, Visited) {
+pub fn run(opts: &ScanOptions, rules: &Rules, anchors: &AnchorStore, progress: &Progress, cache: Option<&dyn Cache>) -> (ScanResult, Visited) {
     let started = OffsetDateTime::now_utc();
     let cwd_text = std::env::current_dir().unwrap_or_default().to_string_lossy().trim_end_matches('/').to_owned();
     let ctx = Context { rules, anchors, limits: opts.limits, unpack: opts.unpack, cache, cwd_text, classified: Memo::default(), agency_of_signer: Memo::default() };
     // The walk streams files in small batches: a channel message per file
     // costs more than an unchanged file does on a rescan.
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Result<Input, ErrorRow>>>(64);
+    // The walk may run up to WALK_AHEAD files ahead of the workers (a few
+    // MB of paths): far enough that it has usually counted every file
+    // early, for the progress bar's total; bounded, for memory.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Result<Input, ErrorRow>>>(WALK_AHEAD / WALK_BATCH);
     let walk_opts = opts.walk.clone();
     let sources = opts.sources.clone();
     let stop = opts.stop.clone();
-    let walker = std::thread::spawn(move || {
-        let mut batch = Vec::with_capacity(WALK_BATCH);
-        walk(&sources, &walk_opts, |item| {
-            if stop.load(Ordering::Relaxed) {
-                return;
-            }
-            batch.push(item);
-            if batch.len() == WALK_BATCH {
-                let _ = tx.send(std::mem::replace(&mut batch, Vec::with_capacity(WALK_BATCH)));
-            }
-        });
-        let _ = tx.send(batch);
-    });
     let stopped = || opts.stop.load(Ordering::Relaxed);
-    let done = AtomicUsize::new(0);
-    let gathered = rx
-        .into_iter()
-        .par_bridge()
-        .flat_map_iter(|batch| {
-            let stamps = stamps_of(&batch);
-            let mut memo = FolderMemo::default();
-            let agencies: Vec<_> = batch.iter().map(|item| item.as_ref().ok().and_then(|i| rules.agencies.by_path_memo(i.relative(), &i.display, &mut memo))).collect();
-            batch.into_iter().zip(stamps).zip(agencies)
-        })
-        .map(|((item, stamp), path_agency)| {
-            if stopped() {
-                // Files not started are left for the next run.
-                return FileOutcome { read: false, record: None, findings: Vec::new(), errors: Vec::new(), doc_timestamps: 0 };
-            }
-            let out = match item {
-                Ok(input) => scan_file(&input, stamp, path_agency, &ctx),
-                Err(row) => {
-                    let agency = rules.agencies.by_path(&row.file, &row.file).unwrap_or_else(|| rules.agencies.unassigned());
-                    FileOutcome { read: false, record: None, findings: Vec::new(), errors: vec![(row, agency)], doc_timestamps: 0 }
+    let gathered = std::thread::scope(|scope| {
+        // The walker owns the sender: the workers' loop ends when it is done.
+        scope.spawn(move || {
+            let mut batch = Vec::with_capacity(WALK_BATCH);
+            walk(&sources, &walk_opts, |item| {
+                if stop.load(Ordering::Relaxed) {
+                    return;
                 }
-            };
-            on_file(done.fetch_add(1, Ordering::Relaxed) + 1);
-            out
-        })
-        .fold(Gathered::default, Gathered::add)
-        .reduce(Gathered::default, Gathered::merge);
-    walker.join().expect("the walker thread does not panic");
-    let (imap, complete_mailboxes) = if stopped() { (Vec::new(), Vec::new()) } else { scan_imap(opts, &ctx, on_file, &done) };
+                batch.push(item);
+                if batch.len() == WALK_BATCH {
+                    progress.found.fetch_add(WALK_BATCH, Ordering::Relaxed);
+                    let _ = tx.send(std::mem::replace(&mut batch, Vec::with_capacity(WALK_BATCH)));
+                }
+            });
+            progress.found.fetch_add(batch.len(), Ordering::Relaxed);
+            progress.walk_done.store(true, Ordering::Relaxed);
+            let _ = tx.send(batch);
+        });
+        rx.into_iter()
+            .par_bridge()
+            .flat_map_iter(|batch| {
+                let stamps = stamps_of(&batch);
+                let mut memo = FolderMemo::default();
+                let agencies: Vec<_> = batch.iter().map(|item| item.as_ref().ok().and_then(|i| rules.agencies.by_path_memo(i.relative(), &i.display, &mut memo))).collect();
+                batch.into_iter().zip(stamps).zip(agencies)
+            })
+            .map(|((item, stamp), path_agency)| {
+                if stopped() {
+                    // Files not started are left for the next run.
+                    return FileOutcome { read: false, record: None, findings: Vec::new(), errors: Vec::new(), doc_timestamps: 0 };
+                }
+                let out = match item {
+                    Ok(input) => scan_file(&input, stamp, path_agency, &ctx),
+                    Err(row) => {
+                        let agency = rules.agencies.by_path(&row.file, &row.file).unwrap_or_else(|| rules.agencies.unassigned());
+                        FileOutcome { read: false, record: None, findings: Vec::new(), errors: vec![(row, agency)], doc_timestamps: 0 }
+                    }
+                };
+                progress.file_done(stamp.map_or(0, |(size, _)| size), out.errors.len());
+                out
+            })
+            .fold(Gathered::default, Gathered::add)
+            .reduce(Gathered::default, Gathered::merge)
+    });
+    let (imap, complete_mailboxes) = if stopped() { (Vec::new(), Vec::new()) } else { scan_imap(opts, &ctx, progress) };
     let gathered = imap.into_iter().fold(gathered, Gathered::add);
     let mut result = ScanResult {
         files: gathered.files,
@@ -307,7 +335,7 @@ fn outcome(file: &str, known: Option<AgencyRef>, extraction: Extraction, ctx: &C
 /// Every message of the IMAP sources, and the mailboxes listed completely.
 /// Fetching is sequential per account; each fetched batch is checked
 /// before the next one is fetched.
-fn scan_imap(opts: &ScanOptions, ctx: &Context<'_>, on_file: &(dyn Fn(usize) + Sync), done: &AtomicUsize) -> (Vec<FileOutcome>, Vec<String>) {
+fn scan_imap(opts: &ScanOptions, ctx: &Context<'_>, progress: &Progress) -> (Vec<FileOutcome>, Vec<String>) {
     let Some(auth) = &opts.imap_auth else { return (Vec::new(), Vec::new()) };
     let agencies = &ctx.rules.agencies;
     let mut outcomes = Vec::new();
@@ -355,7 +383,7 @@ fn scan_imap(opts: &ScanOptions, ctx: &Context<'_>, on_file: &(dyn Fn(usize) + S
                     FileOutcome { read: false, record: None, findings: Vec::new(), errors: vec![(ErrorRow::new(place, "", Stage::Imap, error), agency)], doc_timestamps: 0 }
                 }
             };
-            on_file(done.fetch_add(1, Ordering::Relaxed) + 1);
+            progress.file_done(0, o.errors.len());
             outcomes.push(o);
         });
     }

@@ -45,17 +45,17 @@ fn a_scan_is_served_by_any_cache_and_reads_only_what_changed() {
     let cache = MemoryCache::default();
     let rows = |r: &sigaudit::model::result::ScanResult| r.findings.iter().map(|f| format!("{} {} {}", f.file, f.signer_sha256, f.integrity.as_str())).collect::<Vec<_>>();
 
-    let (first, visited) = scan::run(&opts, &rules, &anchors, &|_| {}, Some(&cache));
+    let (first, visited) = scan::run(&opts, &rules, &anchors, &scan::Progress::default(), Some(&cache));
     assert_eq!(visited.files_read, 3);
     assert_eq!(first.findings.len(), 3);
-    let (second, visited) = scan::run(&opts, &rules, &anchors, &|_| {}, Some(&cache));
+    let (second, visited) = scan::run(&opts, &rules, &anchors, &scan::Progress::default(), Some(&cache));
     assert_eq!(visited.files_read, 0, "every file served by the cache");
     assert_eq!(rows(&second), rows(&first));
 
     // A file that changes (here: its modification time) is read again.
     let touched = share.join("Thỏa thuận hợp tác.pdf");
     std::fs::File::options().write(true).open(&touched).unwrap().set_modified(std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000)).unwrap();
-    let (third, visited) = scan::run(&opts, &rules, &anchors, &|_| {}, Some(&cache));
+    let (third, visited) = scan::run(&opts, &rules, &anchors, &scan::Progress::default(), Some(&cache));
     assert_eq!(visited.files_read, 1);
     assert_eq!(rows(&third), rows(&first));
 }

@@ -260,3 +260,33 @@ fn a_missing_source_is_a_row_and_its_agency_audit_is_incomplete() {
     let (out, _r) = scan(&[&missing], &["--no-db"]);
     assert_eq!(code(&out), 1);
 }
+
+#[test]
+fn a_terminal_gets_a_progress_bar_with_total_rate_eta_and_errors_and_a_pipe_gets_none() {
+    let t = tempfile::tempdir().unwrap();
+    let place = t.path().join("share/Sở Tài chính");
+    std::fs::create_dir_all(&place).unwrap();
+    let signed = std::fs::read(root().join("samples/share/Sở Tài chính/Dự toán 2025.csv.p7m")).unwrap();
+    for i in 0..2000 {
+        std::fs::write(place.join(format!("{i:04}.csv.p7m")), &signed).unwrap();
+    }
+    std::fs::write(place.join("hỏng.pdf"), b"%PDF-1.7\n/ByteRange [0 1 2").unwrap();
+    let rules = root().join("samples/rules");
+    let command = format!(
+        "'{}' scan '{}' --no-db --rules '{}' --out '{}'",
+        env!("CARGO_BIN_EXE_sigaudit"),
+        t.path().join("share").display(),
+        rules.display(),
+        t.path().join("tty-report").display()
+    );
+    // util-linux's script runs the scan on a pseudo-terminal.
+    let tty = run(std::process::Command::new("script").args(["-qec", &command, "/dev/null"]));
+    let shown = text(&tty.stdout).replace('\r', "\n");
+    let bars: Vec<&str> = shown.lines().filter(|l| l.contains("/2001 files")).collect();
+    assert!(!bars.is_empty(), "a bar over the 2001 files the walk counted:\n{shown}");
+    let last = bars.last().unwrap();
+    assert!(last.contains('%') && last.contains("B/s") && last.contains("ETA") && last.contains("error"), "done, total, rate, ETA, errors: {last}");
+    assert!(shown.contains("1 error"), "the unreadable file is counted as it happens:\n{shown}");
+    let (piped, _report) = scan(&[&t.path().join("share")], &["--no-db", "--rules", rules.to_str().unwrap()]);
+    assert!(!text(&piped.stderr).contains("ETA") && !text(&piped.stdout).contains("ETA"), "no progress display into a pipe or log");
+}
