@@ -308,3 +308,42 @@ fn an_agency_page_stays_under_a_megabyte_at_ten_thousand_signatures() {
     let dom = chromium_dom(&agency_dir.join("report.html"));
     assert!(dom.contains("(The first 1000 of 10000; every signature is in signatures.csv.)"));
 }
+
+/// dd/mm/yyyy of an RFC 3339 UTC time, in Vietnam's time (UTC+7), computed here independently.
+fn vietnam_day(rfc3339: &str) -> String {
+    let (y, m, d, h): (i32, u32, u32, u32) = (rfc3339[..4].parse().unwrap(), rfc3339[5..7].parse().unwrap(), rfc3339[8..10].parse().unwrap(), rfc3339[11..13].parse().unwrap());
+    let days_in = |y: i32, m: u32| [31, if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m as usize - 1];
+    let (mut y, mut m, mut d) = (y, m, d);
+    if h + 7 >= 24 {
+        d += 1;
+        if d > days_in(y, m) {
+            d = 1;
+            m += 1;
+            if m > 12 {
+                m = 1;
+                y += 1;
+            }
+        }
+    }
+    format!("{d:02}/{m:02}/{y}")
+}
+
+#[test]
+fn pages_show_vietnamese_dates_and_leave_out_empty_sections() {
+    let report = samples_report(&["--no-db"]);
+    let dir = report_dir(&report);
+    let signers = read_csv(&dir.join("signers.csv"));
+    let dom = chromium_dom(&dir.join("index.html"));
+    let must = between(&dom, "id=\"who-must-migrate\"", "</section>");
+    for s in signers.iter().filter(|s| s["ca_class"] == "commercial" && s["agency_id"] != "external") {
+        let row = must.split("<tr>").find(|r| r.contains(&s["signer_cn"])).unwrap();
+        assert!(row.contains(&vietnam_day(&s["signer_not_after"])) && row.contains(&vietnam_day(&s["last_signed_at"])), "dd/mm/yyyy in Vietnam's time: {row}");
+        assert!(!row.contains(&s["last_signed_at"]), "not the CSV's RFC 3339: {row}");
+    }
+    assert!(read_csv(&dir.join("signatures.csv")).iter().all(|r| r["signed_at"].is_empty() || r["signed_at"].ends_with('Z')), "the CSV keeps RFC 3339 UTC");
+    let agencies = read_csv(&dir.join("agencies.csv"));
+    let empty = agencies.iter().find(|a| a["signatures"] == "0" && a["errors"] == "0" && a["received"] == "0").expect("an agency with nothing");
+    let page = chromium_dom(&dir.join("agencies").join(&empty["agency_id"]).join("report.html"));
+    assert!(!page.contains("<table"), "no empty tables on {}: {page}", empty["agency_id"]);
+    assert!(!page.contains("by signing month"), "no empty month chart");
+}

@@ -75,6 +75,8 @@ pub struct IndexPage<'a> {
     /// The report's CSV and JSON files, for the downloads list.
     pub downloads: Vec<&'static str>,
     pub month_chart: String,
+    /// Some signature has a signing time: the month chart is shown.
+    pub has_months: bool,
     pub audit_chart: String,
     pub by_class: Vec<(&'a str, usize)>,
     pub by_chain: Vec<(&'a str, usize)>,
@@ -94,6 +96,7 @@ pub struct AgencyPage<'a> {
     pub row: &'a AgencyRow,
     pub pct_text: String,
     pub month_chart: String,
+    pub has_months: bool,
     pub to_migrate: Vec<&'a SignerRow>,
     pub other_signers: Vec<&'a SignerRow>,
     /// The signatures shown (at most [`MAX_ROWS`]: commercial and invalid first), of how many.
@@ -150,6 +153,7 @@ pub fn index(input: IndexInput<'_>) -> Result<String, askama::Error> {
         urgent_total: urgent(&t.signers).len(),
         downloads: downloads(input.history.is_some()),
         month_chart: chart::months(&t.trend_total),
+        has_months: !t.trend_total.is_empty(),
         audit_chart: chart::audits(&input.audits),
         by_class: t.by_class.iter().map(|(k, v)| (*k, *v)).collect(),
         by_chain: t.by_chain.iter().map(|(k, v)| (*k, *v)).collect(),
@@ -184,6 +188,7 @@ pub fn agency(input: AgencyInput<'_>) -> Result<String, askama::Error> {
         row,
         pct_text: row_pct(row),
         month_chart: chart::months(&trend),
+        has_months: !trend.is_empty(),
         to_migrate,
         other_signers,
         findings_total: findings.len(),
@@ -272,6 +277,25 @@ fn first_rows(mut findings: Vec<&Finding>) -> Vec<&Finding> {
     findings
 }
 
+/// A date as the pages show it: dd/mm/yyyy in Vietnam's time (the CSV
+/// files keep RFC 3339 in UTC, for machines). Text that is not an RFC 3339
+/// time is shown as it is.
+pub fn day(rfc3339: &str) -> String {
+    local(rfc3339, time::macros::format_description!("[day]/[month]/[year]"))
+}
+
+/// A time as the pages show it: dd/mm/yyyy HH:MM in Vietnam's time.
+pub fn moment(rfc3339: &str) -> String {
+    local(rfc3339, time::macros::format_description!("[day]/[month]/[year] [hour]:[minute]"))
+}
+
+fn local(rfc3339: &str, format: &[time::format_description::BorrowedFormatItem<'_>]) -> String {
+    match time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339) {
+        Ok(t) => t.to_offset(crate::model::VIETNAM).format(format).unwrap_or_else(|_| rfc3339.to_owned()),
+        Err(_) => rfc3339.to_owned(),
+    }
+}
+
 /// An agency's figure as the pages show it: never a number for an
 /// incomplete audit.
 fn row_pct(row: &AgencyRow) -> String {
@@ -282,5 +306,18 @@ fn pct_or_dash(p: Option<f64>) -> String {
     match p {
         Some(_) => format!("{}%", pct(p)),
         None => "—".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_show_in_vietnam_time_day_first() {
+        assert_eq!(day("2025-12-31T17:30:00Z"), "01/01/2026", "00:30 on New Year's Day in Hà Nội");
+        assert_eq!(moment("2026-11-25T14:28:33Z"), "25/11/2026 21:28");
+        assert_eq!(day(""), "");
+        assert_eq!(day("not a time"), "not a time");
     }
 }
