@@ -187,6 +187,13 @@ fn charts_use_the_legend_colours_and_draw_no_bar_without_data() {
     let page = chromium_dom(&dir.join("agencies").join(&empty["agency_id"]).join("report.html"));
     assert!(!page.contains("<rect"), "no bar for {}: {page}", empty["agency_id"]);
     assert!(!page.contains("\"middle\">0%</text>"), "no 0 % above an empty column");
+    // Small multiples: one chart per agency with signatures, all on the same month axis.
+    let multiples = between(&dom, "class=\"multiples\"", "</section>");
+    let figures: Vec<&str> = multiples.split("<figure>").skip(1).collect();
+    let counted = agencies.iter().filter(|a| a["signatures"] != "0" && a["agency_id"] != "external").count();
+    assert_eq!(figures.len(), counted, "one small chart per agency with signatures");
+    let widths: std::collections::BTreeSet<&str> = figures.iter().map(|f| f.split("width=\"").nth(1).unwrap().split('"').next().unwrap()).collect();
+    assert_eq!(widths.len(), 1, "the same axis for every agency: {widths:?}");
     // The month axis runs without gaps: every month between the first and the last.
     let months = between(&dom, "by signing month", "</section>");
     let labels: Vec<&str> = months.split("rotate(-45").skip(1).map(|l| l.split('>').nth(1).unwrap().split('<').next().unwrap()).collect();

@@ -41,6 +41,40 @@ pub fn audits(rows: &[TrendRow]) -> String {
     bars(rows, &ticks, true, |n, all| n as f64 / all.max(1) as f64)
 }
 
+/// One agency's months as a small chart for the province page's small
+/// multiples: every agency on the same month axis (`months`, from the
+/// province's first signing month to its last), each month's column the
+/// shares of the three classes; a month without signatures stays empty.
+pub fn small(rows: &[TrendRow], months: &[TrendRow]) -> String {
+    const W: f64 = 6.0;
+    const H: f64 = 36.0;
+    let width = months.len() as f64 * (W + 1.0);
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"small\" role=\"img\" preserveAspectRatio=\"none\" width=\"{width:.0}\" height=\"{H:.0}\" viewBox=\"0 0 {width:.0} {H:.0}\">"
+    );
+    svg += &format!("<line x1=\"0\" y1=\"{H}\" x2=\"{width:.0}\" y2=\"{H}\" stroke=\"#bbb\"/>");
+    for (i, month) in months.iter().enumerate() {
+        let Some(r) = rows.iter().find(|r| r.month == month.month) else { continue };
+        let all = total(r);
+        let x = i as f64 * (W + 1.0);
+        let mut y = H;
+        for (n, colour) in [(r.government, GOVERNMENT), (r.commercial, COMMERCIAL), (r.other, OTHER)] {
+            if n == 0 {
+                continue;
+            }
+            let h = n as f64 / all as f64 * H;
+            y -= h;
+            svg += &format!("<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{W}\" height=\"{h:.1}\" fill=\"{colour}\"><title>{}: {n}/{all}</title></rect>", safe(&r.month));
+        }
+    }
+    svg + "</svg>"
+}
+
+/// The province's months, continuous: the common axis of the small multiples.
+pub fn month_axis(rows: &[TrendRow]) -> Vec<TrendRow> {
+    continuous(rows)
+}
+
 fn total(r: &TrendRow) -> usize {
     r.government + r.commercial + r.other
 }
@@ -152,6 +186,15 @@ mod tests {
         assert_eq!(total(&rows[1]), 0);
         let svg = months(&rows);
         assert_eq!(svg.matches("<rect").count(), 2, "one bar per month with data: {svg}");
+    }
+
+    #[test]
+    fn small_multiples_share_the_axis_and_leave_gaps_empty() {
+        let axis = month_axis(&[row("2025-01", 1, 0, 0), row("2025-04", 1, 1, 0)]);
+        let svg = small(&[row("2025-04", 1, 3, 0)], &axis);
+        assert!(svg.contains("width=\"28\""), "four months wide: {svg}");
+        assert_eq!(svg.matches("<rect").count(), 2, "{svg}");
+        assert!(svg.contains("x=\"21.0\" y=\"27.0\" width=\"6\" height=\"9.0\" fill=\"#2e7d32\""), "April, a quarter government: {svg}");
     }
 
     #[test]

@@ -77,6 +77,8 @@ pub struct IndexPage<'a> {
     pub month_chart: String,
     /// Some signature has a signing time: the month chart is shown.
     pub has_months: bool,
+    /// Each agency with signatures: its months on the province's axis.
+    pub small_multiples: Vec<(AgencyLink<'a>, String)>,
     pub audit_chart: String,
     pub by_class: Vec<(&'a str, usize)>,
     pub by_chain: Vec<(&'a str, usize)>,
@@ -154,6 +156,18 @@ pub fn index(input: IndexInput<'_>) -> Result<String, askama::Error> {
         downloads: downloads(input.history.is_some()),
         month_chart: chart::months(&t.trend_total),
         has_months: !t.trend_total.is_empty(),
+        small_multiples: {
+            let axis = chart::month_axis(&t.trend_total);
+            ranked(&t.agencies)
+                .into_iter()
+                .filter(|a| a.row.signatures > 0 && a.row.agency_id != crate::rules::EXTERNAL_ID)
+                .map(|a| {
+                    let rows: Vec<TrendRow> = t.trend.iter().filter(|r| r.agency_id == a.row.agency_id).cloned().collect();
+                    let svg = chart::small(&rows, &axis);
+                    (a, svg)
+                })
+                .collect()
+        },
         audit_chart: chart::audits(&input.audits),
         by_class: t.by_class.iter().map(|(k, v)| (*k, *v)).collect(),
         by_chain: t.by_chain.iter().map(|(k, v)| (*k, *v)).collect(),
