@@ -55,6 +55,9 @@ pub struct ScanArgs {
     /// Report folder (replaced atomically).
     #[arg(long, value_name = "DIR", default_value = "report")]
     pub out: PathBuf,
+    /// Language of the HTML pages: vi (Tiếng Việt) or en.
+    #[arg(long, value_name = "vi|en", default_value = "vi", value_parser = parse_lang)]
+    pub lang: crate::report::lang::Lang,
     /// Names this run in the history (`report --list`), e.g. "trial" or "November audit".
     #[arg(long, value_name = "TEXT", default_value = "")]
     pub label: String,
@@ -128,6 +131,10 @@ impl ScanArgs {
     }
 }
 
+fn parse_lang(s: &str) -> Result<crate::report::lang::Lang, String> {
+    s.parse()
+}
+
 /// `name` in the folder that holds `dir` (the report folder is replaced
 /// whole, so the database cannot live inside it).
 fn beside(dir: &Path, name: &str) -> PathBuf {
@@ -145,6 +152,9 @@ pub struct ReportArgs {
     /// The run to report (default: the latest completed one); `--list` shows them.
     #[arg(long, value_name = "ID")]
     pub run: Option<i64>,
+    /// Language of the HTML pages: vi (Tiếng Việt) or en.
+    #[arg(long, value_name = "vi|en", default_value = "vi", value_parser = parse_lang)]
+    pub lang: crate::report::lang::Lang,
     /// The run to compare with (default: the one before).
     #[arg(long, value_name = "ID")]
     pub compare: Option<i64>,

@@ -102,7 +102,7 @@ fn run_scan(args: &ScanArgs) -> Result<u8, String> {
     let (tables, history) = std::thread::scope(|s| -> Result<_, String> {
         let storing = pending.map(|p| s.spawn(|| p.store(&result)));
         let history = past.map(|p| p.view(&result)).transpose().map_err(|e| e.to_string())?;
-        let input = report::ReportInput { scan: &result, rules: &rules, anchors: anchors.len(), history: history.as_ref() };
+        let input = report::ReportInput { scan: &result, rules: &rules, anchors: anchors.len(), history: history.as_ref(), lang: args.lang };
         let tables = report::write(&args.out, &input).map_err(|e| format!("{e:#}"))?;
         if let Some(Err(e)) = storing.map(|h| h.join().unwrap_or_else(|_| Err(history::HistoryError::Damaged("storing the run panicked".into())))) {
             return Err(format!("the scan history could not be stored: {e}"));
@@ -190,7 +190,7 @@ fn run_report(args: &cli::ReportArgs) -> Result<u8, String> {
     // Whose signature it is follows the current rules, as a rescan would.
     history::reattribute(&mut result.findings, &store.cached_certs().map_err(db_err)?, &rules.agencies);
     let view = history::view(&store, run.id, &result, args.compare).map_err(db_err)?;
-    let input = report::ReportInput { scan: &result, rules: &rules, anchors: anchors.len(), history: Some(&view) };
+    let input = report::ReportInput { scan: &result, rules: &rules, anchors: anchors.len(), history: Some(&view), lang: args.lang };
     let tables = report::write(&args.out, &input).map_err(|e| format!("{e:#}"))?;
     let pct = tables.totals.migration_pct.map(|p| format!("{p:.1}%")).unwrap_or_else(|| "n/a".into());
     println!("sigaudit: run {} ({} signatures, migration {pct}) reported in {}", run.id, tables.totals.signatures, args.out.display());

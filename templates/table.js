@@ -3,6 +3,7 @@
 (function () {
   "use strict";
   var each = function (list, f) { Array.prototype.forEach.call(list, f); };
+  var english = document.documentElement.lang === "en";
   function value(row, i) {
     var cell = row.cells[i];
     if (!cell) return "";
@@ -22,7 +23,7 @@
     var headers = table.tHead.rows[0].cells;
     each(headers, function (th, i) {
       th.tabIndex = 0;
-      th.title = "Sắp xếp (sort)";
+      th.title = english ? "Sort" : "Sắp xếp";
       th.classList.add("sort");
       function sort() {
         var descending = th.getAttribute("aria-sort") === "ascending";
@@ -39,8 +40,8 @@
     var input = document.createElement("input");
     input.type = "search";
     input.className = "filter";
-    input.placeholder = "Lọc bảng (filter)…";
-    input.setAttribute("aria-label", "Lọc bảng (filter)");
+    input.placeholder = english ? "Filter…" : "Lọc bảng…";
+    input.setAttribute("aria-label", english ? "Filter the table" : "Lọc bảng");
     input.addEventListener("input", function () {
       var words = input.value.toLowerCase().split(/\s+/).filter(Boolean);
       each(body.rows, function (r) {

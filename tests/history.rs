@@ -264,7 +264,7 @@ fn three_monthly_audits_give_trends_changes_and_rebuildable_reports() {
     // The HTML shows both trends and the changes.
     let index = std::fs::read_to_string(r3.join("index.html")).unwrap();
     // Three runs in one month are one audit: the chart has one column, the latest run's.
-    let chart = &index[index.find("migration across audits").unwrap()..];
+    let chart = &index[index.find("id=\"audits\"").unwrap()..];
     let chart = &chart[..chart.find("</section>").unwrap()];
     let months: std::collections::BTreeSet<&str> = audits.iter().map(|a| &a["finished"][..7]).collect();
     assert_eq!(chart.matches("rotate(-45").count(), months.len(), "one column per audit month: {chart}");
@@ -272,7 +272,7 @@ fn three_monthly_audits_give_trends_changes_and_rebuildable_reports() {
     let sum = |k: &str| run3.iter().map(|a| a[k].parse::<f64>().unwrap()).sum::<f64>();
     let pct = 100.0 * sum("government") / (sum("government") + sum("commercial") + sum("other"));
     assert!(chart.contains(&format!("\"middle\">{pct:.0}%</text>")), "the latest run's migration ({pct:.0}%): {chart}");
-    assert!(index.contains("đã chuyển đổi (migrated)"));
+    assert!(index.contains(">đã chuyển đổi</td>"), "migrated, in the changes table");
     let agency_page = std::fs::read_to_string(r3.join(format!("agencies/{syt}/report.html"))).unwrap();
     assert!(agency_page.contains("Hoàng Đức Thắng") && agency_page.contains("mới dùng CA công cộng"));
 

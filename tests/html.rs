@@ -105,7 +105,7 @@ fn province_page_ranks_agencies_worst_first_and_lists_who_must_migrate() {
     let dir = report_dir(&report);
     let agencies = read_csv(&dir.join("agencies.csv"));
     let dom = chromium_dom(&dir.join("index.html"));
-    let rows = agency_rows(between(&dom, "furthest behind first", "</table>"));
+    let rows = agency_rows(between(&dom, "id=\"agencies\"", "</table>"));
     assert_eq!(rows.len(), agencies.len(), "every agency listed once");
     let csv_row = |id: &str| agencies.iter().find(|a| a["agency_id"] == id).unwrap_or_else(|| panic!("{id} in agencies.csv"));
     let has_data = |id: &str| csv_row(id)["signatures"] != "0";
@@ -117,7 +117,7 @@ fn province_page_ranks_agencies_worst_first_and_lists_who_must_migrate() {
     for (id, row) in &rows[first_empty..] {
         assert!(!has_data(id), "{id}: agencies without signatures come last");
         assert!(row.starts_with(" class=\"nodata\""), "{id} is greyed: {row}");
-        assert!(row.contains("no signed documents found"), "{id} says why: {row}");
+        assert!(row.contains("không thấy tài liệu ký số"), "{id} says why (no signed documents found): {row}");
         assert!(!row.contains('%') && !row.contains("class=\"bar\""), "{id} is never shown as 0 %: {row}");
     }
     for (id, row) in &rows {
@@ -130,7 +130,7 @@ fn province_page_ranks_agencies_worst_first_and_lists_who_must_migrate() {
     let signers = read_csv(&dir.join("signers.csv"));
     let must: Vec<_> = signers.iter().filter(|s| s["ca_class"] == "commercial" && s["agency_id"] != "external").collect();
     let section = between(&dom, "id=\"who-must-migrate\"", "</section>");
-    assert!(dom.find("id=\"who-must-migrate\"") < dom.find("furthest behind first"), "on page one, before the agency table");
+    assert!(dom.find("id=\"who-must-migrate\"") < dom.find("id=\"agencies\""), "on page one, before the agency table");
     assert!(section.contains(&format!("{} người ký", must.len())), "{section}");
     assert_eq!(section.matches("<tr>").count(), must.len().min(15) + 1, "a header and one row per signer: {section}");
     for s in &must {
@@ -141,7 +141,7 @@ fn province_page_ranks_agencies_worst_first_and_lists_who_must_migrate() {
     assert!(first_row.contains(&busiest["signer_cn"]), "the most documents first: {first_row}");
     assert!(section.contains("href=\"signers.csv\""));
     // Every file of the report is linked from the overview, and every link is there.
-    let downloads = between(&dom, "Tải về (downloads)", "</section>");
+    let downloads = between(&dom, "id=\"downloads\"", "</section>");
     for entry in std::fs::read_dir(&dir).unwrap().flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         if name.ends_with(".csv") || name.ends_with(".json") {
@@ -171,14 +171,14 @@ fn charts_use_the_legend_colours_and_draw_no_bar_without_data() {
         assert!(legend.contains(fill), "{fill} is a legend colour");
     }
     // Across audits: two runs this month are one column, with the real shares of the three classes.
-    let audits = between(&dom, "migration across audits", "</section>");
+    let audits = between(&dom, "id=\"audits\"", "</section>");
     let months: std::collections::BTreeSet<String> = read_csv(&dir.join("audits.csv")).iter().map(|a| a["finished"][..7].to_owned()).collect();
     assert_eq!(audits.matches("<rect").count(), 3 * months.len(), "one column of three classes per month, not per run: {audits}");
     let sum = |class: &str| agencies.iter().filter(|a| a["agency_id"] != "external").map(|a| a[class].parse::<usize>().unwrap()).sum::<usize>();
     let all = sum("government") + sum("commercial") + sum("other");
-    for (class, label) in [("government", "chính phủ"), ("commercial", "công cộng"), ("other", "khác")] {
+    for (class, label) in [("government", "chuyên dùng Chính phủ"), ("commercial", "công cộng"), ("other", "khác")] {
         let n = sum(class);
-        let title = format!("{label} ({class}) {n} ({:.1}%)", n as f64 * 100.0 / all as f64);
+        let title = format!(": {label} {n} ({:.1}%)", n as f64 * 100.0 / all as f64);
         assert!(audits.contains(&title), "{title} in {audits}");
     }
     assert!(audits.contains(">100%</text>") && audits.contains(">50%</text>"), "y-axis ticks");
@@ -195,7 +195,7 @@ fn charts_use_the_legend_colours_and_draw_no_bar_without_data() {
     let widths: std::collections::BTreeSet<&str> = figures.iter().map(|f| f.split("width=\"").nth(1).unwrap().split('"').next().unwrap()).collect();
     assert_eq!(widths.len(), 1, "the same axis for every agency: {widths:?}");
     // The month axis runs without gaps: every month between the first and the last.
-    let months = between(&dom, "by signing month", "</section>");
+    let months = between(&dom, "id=\"by-month\"", "</section>");
     let labels: Vec<&str> = months.split("rotate(-45").skip(1).map(|l| l.split('>').nth(1).unwrap().split('<').next().unwrap()).collect();
     let index = |m: &str| m[..4].parse::<i32>().unwrap() * 12 + m[5..7].parse::<i32>().unwrap();
     assert!(labels.len() > 2, "{labels:?}");
@@ -313,7 +313,7 @@ fn an_agency_page_stays_under_a_megabyte_at_ten_thousand_signatures() {
     assert!(page.len() < 1 << 20, "{} bytes", page.len());
     assert!(page.contains("Chữ ký (10000)") && page.contains("href=\"signatures.csv\""), "the page says how many and links the full list");
     let dom = chromium_dom(&agency_dir.join("report.html"));
-    assert!(dom.contains("(The first 1000 of 10000; every signature is in signatures.csv.)"));
+    assert!(dom.contains("1000 / 10000 chữ ký đầu tiên"), "says how many are shown");
 }
 
 /// dd/mm/yyyy of an RFC 3339 UTC time, in Vietnam's time (UTC+7), computed here independently.
@@ -352,5 +352,24 @@ fn pages_show_vietnamese_dates_and_leave_out_empty_sections() {
     let empty = agencies.iter().find(|a| a["signatures"] == "0" && a["errors"] == "0" && a["received"] == "0").expect("an agency with nothing");
     let page = chromium_dom(&dir.join("agencies").join(&empty["agency_id"]).join("report.html"));
     assert!(!page.contains("<table"), "no empty tables on {}: {page}", empty["agency_id"]);
-    assert!(!page.contains("by signing month"), "no empty month chart");
+    assert!(!page.contains("id=\"by-month\""), "no empty month chart");
+}
+
+#[test]
+fn pages_are_vietnamese_by_default_and_english_with_lang_en() {
+    let vi = samples_report(&["--no-db"]);
+    let en = samples_report(&["--no-db", "--lang", "en"]);
+    let page = |r: &tempfile::TempDir, p: &str| chromium_dom(&report_dir(r).join(p));
+    let (vi_index, en_index) = (page(&vi, "index.html"), page(&en, "index.html"));
+    assert!(vi_index.contains("<html lang=\"vi\">") && en_index.contains("<html lang=\"en\">"));
+    assert!(vi_index.contains("Theo cơ quan, chậm nhất trước") && vi_index.contains("Ai phải chuyển đổi"));
+    assert!(!vi_index.contains("furthest behind") && !vi_index.contains("Who must migrate"), "no English on the Vietnamese page");
+    assert!(en_index.contains("By agency, furthest behind first") && en_index.contains("Who must migrate") && en_index.contains("no signed documents found"));
+    assert!(!en_index.contains("Theo cơ quan") && !en_index.contains("Ai phải chuyển đổi"), "no Vietnamese headings on the English page");
+    assert!(en_index.contains("placeholder=\"Filter…\"") && vi_index.contains("placeholder=\"Lọc bảng…\""), "the script speaks the page's language");
+    // Class names as a reader calls them; the CSV keeps its values.
+    let (vi_page, en_page) = (page(&vi, "agencies/000.00.09.H56/report.html"), page(&en, "agencies/000.00.09.H56/report.html"));
+    assert!(vi_page.contains("<td class=\"government\">chuyên dùng Chính phủ</td>") && vi_page.contains("<td class=\"commercial\">công cộng</td>"), "{vi_page}");
+    assert!(en_page.contains("<td class=\"government\">government</td>") && en_page.contains("<td class=\"commercial\">commercial</td>"));
+    assert_eq!(std::fs::read(report_dir(&vi).join("signatures.csv")).unwrap(), std::fs::read(report_dir(&en).join("signatures.csv")).unwrap(), "the CSV does not depend on --lang");
 }

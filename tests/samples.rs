@@ -255,7 +255,7 @@ fn a_missing_source_is_a_row_and_its_agency_audit_is_incomplete() {
     let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(report.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["incomplete_audit"], serde_json::json!(["000.00.09.H56"]));
     let page = std::fs::read_to_string(report.join("agencies/000.00.09.H56/report.html")).unwrap();
-    assert!(page.contains("incomplete audit"));
+    assert!(page.contains("kiểm tra chưa đầy đủ"), "incomplete audit, said on the page");
     // Nothing at all to read is a mistake in the command (exit 1).
     let (out, _r) = scan(&[&missing], &["--no-db"]);
     assert_eq!(code(&out), 1);

@@ -6,6 +6,7 @@
 //! (government, commercial, other) and draw nothing where there is no
 //! data: an empty column is "no signatures", never "0 % migrated".
 
+use super::lang::Lang;
 use crate::aggregate::TrendRow;
 
 const HEIGHT: f64 = 180.0;
@@ -22,23 +23,23 @@ pub const OTHER: &str = "#9e9e9e";
 
 /// Signatures per signing month, stacked by class, on a continuous month
 /// axis: a month without signatures is an empty column, not left out.
-pub fn months(rows: &[TrendRow]) -> String {
+pub fn months(rows: &[TrendRow], l: Lang) -> String {
     if rows.is_empty() {
-        return "<p class=\"muted\">Không có chữ ký nào có thời điểm ký (no signing times).</p>".into();
+        return format!("<p class=\"muted\">{}</p>", l.t("no_signing_times"));
     }
     let rows = continuous(rows);
     let max = rows.iter().map(total).max().unwrap_or(0).max(1);
     let ticks = ticks(max);
     let top = *ticks.last().unwrap_or(&max) as f64;
     let ticks: Vec<(f64, String)> = ticks.iter().map(|t| (*t as f64 / top, t.to_string())).collect();
-    bars(&rows, &ticks, false, |n, _| n as f64 / top)
+    bars(&rows, &ticks, false, l, |n, _| n as f64 / top)
 }
 
 /// Each audit's signatures as shares of 100 %, stacked by class; the
 /// label above is the migration percentage.
-pub fn audits(rows: &[TrendRow]) -> String {
+pub fn audits(rows: &[TrendRow], l: Lang) -> String {
     let ticks: Vec<(f64, String)> = [0, 25, 50, 75, 100].iter().map(|p| (*p as f64 / 100.0, format!("{p}%"))).collect();
-    bars(rows, &ticks, true, |n, all| n as f64 / all.max(1) as f64)
+    bars(rows, &ticks, true, l, |n, all| n as f64 / all.max(1) as f64)
 }
 
 /// One agency's months as a small chart for the province page's small
@@ -110,7 +111,7 @@ fn ticks(max: usize) -> Vec<usize> {
 /// Stacked columns; `height(n, all)` is the share of the plot a count
 /// takes. `ticks` are (share, label) for the y axis. An empty column gets
 /// a "—" above it when `mark_empty` (an audit that found nothing).
-fn bars(rows: &[TrendRow], ticks: &[(f64, String)], mark_empty: bool, height: impl Fn(usize, usize) -> f64) -> String {
+fn bars(rows: &[TrendRow], ticks: &[(f64, String)], mark_empty: bool, l: Lang, height: impl Fn(usize, usize) -> f64) -> String {
     let plot = HEIGHT - 10.0;
     let base = HEIGHT + 15.0;
     let width = LEFT + rows.len() as f64 * (BAR + GAP) + GAP;
@@ -130,8 +131,7 @@ fn bars(rows: &[TrendRow], ticks: &[(f64, String)], mark_empty: bool, height: im
         let all = total(r);
         let label = safe(&r.month);
         let mut y = base;
-        for (n, colour, class) in [(r.government, GOVERNMENT, "chính phủ (government)"), (r.commercial, COMMERCIAL, "công cộng (commercial)"), (r.other, OTHER, "khác (other)")]
-        {
+        for (n, colour, class) in [(r.government, GOVERNMENT, l.t("government")), (r.commercial, COMMERCIAL, l.t("commercial")), (r.other, OTHER, l.t("other"))] {
             if n == 0 {
                 continue;
             }
@@ -184,7 +184,7 @@ mod tests {
         let labels: Vec<_> = rows.iter().map(|r| r.month.as_str()).collect();
         assert_eq!(labels, ["2025-11", "2025-12", "2026-01", "2026-02"]);
         assert_eq!(total(&rows[1]), 0);
-        let svg = months(&rows);
+        let svg = months(&rows, Lang::Vi);
         assert_eq!(svg.matches("<rect").count(), 2, "one bar per month with data: {svg}");
     }
 
@@ -199,10 +199,12 @@ mod tests {
 
     #[test]
     fn audit_bars_show_the_real_shares_and_no_bar_without_data() {
-        let svg = audits(&[row("2026-10", 0, 0, 0), row("2026-11", 1, 2, 1)]);
+        let svg = audits(&[row("2026-10", 0, 0, 0), row("2026-11", 1, 2, 1)], Lang::Vi);
         assert_eq!(svg.matches("<rect").count(), 3, "{svg}");
-        assert!(svg.contains(&format!("fill=\"{OTHER}\"><title>2026-11: khác (other) 1 (25.0%)")), "{svg}");
-        assert!(svg.contains(&format!("fill=\"{COMMERCIAL}\"><title>2026-11: công cộng (commercial) 2 (50.0%)")), "{svg}");
+        assert!(svg.contains(&format!("fill=\"{OTHER}\"><title>2026-11: khác 1 (25.0%)")), "{svg}");
+        assert!(svg.contains(&format!("fill=\"{COMMERCIAL}\"><title>2026-11: công cộng 2 (50.0%)")), "{svg}");
+        let english = audits(&[row("2026-11", 1, 2, 1)], Lang::En);
+        assert!(english.contains("<title>2026-11: commercial 2 (50.0%)"), "{english}");
         assert!(svg.contains(">—</text>"), "the empty audit says so: {svg}");
         assert!(svg.contains(">75%</text>"), "y-axis ticks: {svg}");
     }

@@ -12,6 +12,7 @@ use crate::rules::{CaClass, Legal};
 
 use super::chart;
 use super::csv::pct;
+use super::lang::Lang;
 
 /// The pages' escaper: HTML escaping of the marked text (see `marked`).
 #[derive(Debug, Clone, Copy, Default)]
@@ -63,6 +64,7 @@ pub const URGENT_SIGNERS: usize = 15;
 #[derive(Template)]
 #[template(path = "index.html", config = "templates/askama.toml")]
 pub struct IndexPage<'a> {
+    pub l: Lang,
     pub version: &'a str,
     pub generated: String,
     pub legal: &'a Legal,
@@ -93,6 +95,7 @@ pub struct IndexPage<'a> {
 #[derive(Template)]
 #[template(path = "agency.html", config = "templates/askama.toml")]
 pub struct AgencyPage<'a> {
+    pub l: Lang,
     pub generated: String,
     pub legal: &'a Legal,
     pub row: &'a AgencyRow,
@@ -122,6 +125,7 @@ pub fn href_segment(id: &str) -> String {
 }
 
 pub struct IndexInput<'a> {
+    pub lang: Lang,
     pub version: &'a str,
     pub generated: String,
     pub legal: &'a Legal,
@@ -144,21 +148,23 @@ pub struct AgencyHistory<'a> {
 
 pub fn index(input: IndexInput<'_>) -> Result<String, askama::Error> {
     let t = input.tables;
+    let l = input.lang;
     IndexPage {
+        l,
         version: input.version,
         generated: input.generated,
         legal: input.legal,
         totals: &t.totals,
         pct_text: pct_or_dash(t.totals.migration_pct),
-        agencies: ranked(&t.agencies),
+        agencies: ranked(&t.agencies, l),
         urgent: urgent(&t.signers).into_iter().take(URGENT_SIGNERS).collect(),
         urgent_total: urgent(&t.signers).len(),
         downloads: downloads(input.history.is_some()),
-        month_chart: chart::months(&t.trend_total),
+        month_chart: chart::months(&t.trend_total, l),
         has_months: !t.trend_total.is_empty(),
         small_multiples: {
             let axis = chart::month_axis(&t.trend_total);
-            ranked(&t.agencies)
+            ranked(&t.agencies, l)
                 .into_iter()
                 .filter(|a| a.row.signatures > 0 && a.row.agency_id != crate::rules::EXTERNAL_ID)
                 .map(|a| {
@@ -168,7 +174,7 @@ pub fn index(input: IndexInput<'_>) -> Result<String, askama::Error> {
                 })
                 .collect()
         },
-        audit_chart: chart::audits(&input.audits),
+        audit_chart: chart::audits(&input.audits, l),
         by_class: t.by_class.iter().map(|(k, v)| (*k, *v)).collect(),
         by_chain: t.by_chain.iter().map(|(k, v)| (*k, *v)).collect(),
         sources: input.sources,
@@ -182,6 +188,7 @@ pub fn index(input: IndexInput<'_>) -> Result<String, askama::Error> {
 
 /// What an agency page shows: its own signatures, what it received, its errors.
 pub struct AgencyInput<'a> {
+    pub lang: Lang,
     pub generated: String,
     pub legal: &'a Legal,
     pub row: &'a AgencyRow,
@@ -193,15 +200,16 @@ pub struct AgencyInput<'a> {
 }
 
 pub fn agency(input: AgencyInput<'_>) -> Result<String, askama::Error> {
-    let AgencyInput { generated, legal, row, tables, findings, received, errors, history } = input;
+    let AgencyInput { lang: l, generated, legal, row, tables, findings, received, errors, history } = input;
     let trend: Vec<_> = tables.trend.iter().filter(|t| t.agency_id == row.agency_id).cloned().collect();
     let (to_migrate, other_signers) = tables.signers.iter().filter(|s| s.agency_id == row.agency_id).partition(|s| s.ca_class == CaClass::Commercial);
     AgencyPage {
+        l,
         generated,
         legal,
         row,
-        pct_text: row_pct(row),
-        month_chart: chart::months(&trend),
+        pct_text: row_pct(row, l),
+        month_chart: chart::months(&trend, l),
         has_months: !trend.is_empty(),
         to_migrate,
         other_signers,
@@ -212,7 +220,7 @@ pub fn agency(input: AgencyInput<'_>) -> Result<String, askama::Error> {
         external: row.agency_id == crate::rules::EXTERNAL_ID,
         errors_total: errors.len(),
         errors: errors.into_iter().take(MAX_ROWS).collect(),
-        audit_chart: chart::audits(&history.audits),
+        audit_chart: chart::audits(&history.audits, l),
         changes: history.changes,
         previous: history.previous,
     }
@@ -223,7 +231,7 @@ pub fn agency(input: AgencyInput<'_>) -> Result<String, askama::Error> {
 /// signers must migrate; then those whose audit is incomplete, the
 /// external signers, and last the agencies where no signature was found
 /// (shown as such, never as 0 %).
-fn ranked(rows: &[AgencyRow]) -> Vec<AgencyLink<'_>> {
+fn ranked(rows: &[AgencyRow], l: Lang) -> Vec<AgencyLink<'_>> {
     let group = |r: &AgencyRow| match () {
         _ if r.incomplete => 1,
         _ if r.agency_id == crate::rules::EXTERNAL_ID => 2,
@@ -244,7 +252,7 @@ fn ranked(rows: &[AgencyRow]) -> Vec<AgencyLink<'_>> {
             AgencyLink {
                 row,
                 href: agency_href(&row.agency_id),
-                pct_text: if no_data { "không thấy tài liệu ký số (no signed documents found)".into() } else { row_pct(row) },
+                pct_text: if no_data { l.t("no_signed_documents").into() } else { row_pct(row, l) },
                 bar_width: row.migration_pct.filter(|_| group(row) == 0).map(|p| format!("{p:.1}")),
                 no_data,
                 sort_key: format!("{:.1}", row.migration_pct.filter(|_| group(row) == 0).unwrap_or(-1.0)),
@@ -312,8 +320,8 @@ fn local(rfc3339: &str, format: &[time::format_description::BorrowedFormatItem<'
 
 /// An agency's figure as the pages show it: never a number for an
 /// incomplete audit.
-fn row_pct(row: &AgencyRow) -> String {
-    if row.incomplete { "kiểm tra chưa đầy đủ (incomplete audit)".into() } else { pct_or_dash(row.migration_pct) }
+fn row_pct(row: &AgencyRow, l: Lang) -> String {
+    if row.incomplete { l.t("incomplete_audit").into() } else { pct_or_dash(row.migration_pct) }
 }
 
 fn pct_or_dash(p: Option<f64>) -> String {

@@ -7,6 +7,7 @@ pub mod chart;
 pub mod csv;
 pub mod folder;
 pub mod html;
+pub mod lang;
 pub mod marked;
 
 use std::io::Write;
@@ -28,6 +29,8 @@ pub struct ReportInput<'a> {
     pub anchors: usize,
     /// Past audits and changes since the previous one, when there is a history.
     pub history: Option<&'a HistoryView>,
+    /// The language of the HTML pages.
+    pub lang: lang::Lang,
 }
 
 /// Builds every report file and moves the folder into place at `out`.
@@ -172,6 +175,7 @@ fn write_into(dir: &Path, input: &ReportInput<'_>, t: &Tables) -> anyhow::Result
     let signatures = || -> anyhow::Result<()> { Ok(csv::write(&dir.join("signatures.csv"), &csv::SIGNATURES_HEADER, findings.iter().map(csv::signature_record))?) };
     let index = || -> anyhow::Result<()> {
         let index = html::index(html::IndexInput {
+            lang: input.lang,
             version: crate::VERSION,
             generated: generated.clone(),
             legal: &input.rules.legal,
@@ -197,7 +201,7 @@ fn write_into(dir: &Path, input: &ReportInput<'_>, t: &Tables) -> anyhow::Result
             previous: input.history.and_then(|h| h.previous.as_ref()).map(|p| p.finished.map(rfc3339).unwrap_or_default()),
         };
         let received = findings.iter().filter(|f| f.found_in == row.agency_id && f.agency_id != row.agency_id).collect();
-        let page = html::AgencyInput { generated: generated.clone(), legal: &input.rules.legal, row, tables: t, findings: mine, received, errors: errs, history };
+        let page = html::AgencyInput { lang: input.lang, generated: generated.clone(), legal: &input.rules.legal, row, tables: t, findings: mine, received, errors: errs, history };
         put(&adir.join("report.html"), html::agency(page)?.as_bytes())?;
         Ok(())
     };
