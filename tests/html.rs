@@ -306,6 +306,7 @@ fn an_agency_page_stays_under_a_megabyte_at_ten_thousand_signatures() {
     let (out, report) = scan(&[&t.path().join("share")], &["--no-db", "--quiet", "--rules", rules.to_str().unwrap()]);
     assert_eq!(code(&out), 0, "{}", text(&out.stderr));
     let dir = report_dir(&report);
+    check_report(&dir);
     let agency = read_csv(&dir.join("agencies.csv")).into_iter().find(|a| a["signatures"] == "10000").expect("one agency signed them all");
     let agency_dir = dir.join("agencies").join(&agency["agency_id"]);
     assert_eq!(read_csv(&agency_dir.join("signatures.csv")).len(), 10_000, "the CSV is the complete list");
@@ -372,4 +373,24 @@ fn pages_are_vietnamese_by_default_and_english_with_lang_en() {
     assert!(vi_page.contains("<td class=\"government\">chuyên dùng Chính phủ</td>") && vi_page.contains("<td class=\"commercial\">công cộng</td>"), "{vi_page}");
     assert!(en_page.contains("<td class=\"government\">government</td>") && en_page.contains("<td class=\"commercial\">commercial</td>"));
     assert_eq!(std::fs::read(report_dir(&vi).join("signatures.csv")).unwrap(), std::fs::read(report_dir(&en).join("signatures.csv")).unwrap(), "the CSV does not depend on --lang");
+}
+
+#[test]
+fn decomposed_vietnamese_file_names_show_composed_and_stay_exact_in_csv() {
+    let t = tempfile::tempdir().unwrap();
+    let place = t.path().join("share/Sở Tài chính");
+    std::fs::create_dir_all(&place).unwrap();
+    // "Kế hoạch" as a Mac writes it: e + circumflex + acute as combining marks.
+    let decomposed = "Ke\u{302}\u{301} hoạch.csv.p7m";
+    std::fs::copy(root().join("samples/share/Sở Tài chính/Dự toán 2025.csv.p7m"), place.join(decomposed)).unwrap();
+    let rules = root().join("samples/rules");
+    let (out, report) = scan(&[&t.path().join("share")], &["--no-db", "--rules", rules.to_str().unwrap()]);
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    let dir = report_dir(&report);
+    let rows = read_csv(&dir.join("signatures.csv"));
+    assert!(rows[0]["file"].ends_with(decomposed), "the CSV keeps the name as it is on disk: {}", rows[0]["file"]);
+    let agency = &rows[0]["agency_id"];
+    let dom = chromium_dom(&dir.join("agencies").join(agency).join("report.html"));
+    assert!(dom.contains("Kế hoạch.csv.p7m"), "composed on the page");
+    assert!(!dom.contains("e\u{302}\u{301}"), "no combining marks left to draw apart");
 }

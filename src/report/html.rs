@@ -299,6 +299,16 @@ fn first_rows(mut findings: Vec<&Finding>) -> Vec<&Finding> {
     findings
 }
 
+/// A path as the pages show it: in composed form (NFC: a name from a Mac or
+/// a Windows share may spell "ế" as e + two combining marks, which some
+/// monospace fonts draw apart), in pieces ending at each '/' for the page to
+/// break lines there. The CSV files keep the path as it is on disk.
+pub fn path_parts(path: &str) -> Vec<String> {
+    use unicode_normalization::UnicodeNormalization as _;
+    let composed: String = path.nfc().collect();
+    composed.split_inclusive('/').map(str::to_owned).collect()
+}
+
 /// A date as the pages show it: dd/mm/yyyy in Vietnam's time (the CSV
 /// files keep RFC 3339 in UTC, for machines). Text that is not an RFC 3339
 /// time is shown as it is.
@@ -334,6 +344,11 @@ fn pct_or_dash(p: Option<f64>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_show_composed_and_break_at_slashes() {
+        assert_eq!(path_parts("Sở Y te\u{302}\u{301}/2025/QĐ.pdf"), ["Sở Y tế/", "2025/", "QĐ.pdf"]);
+    }
 
     #[test]
     fn dates_show_in_vietnam_time_day_first() {
