@@ -101,6 +101,10 @@ pub struct ScanArgs {
     /// message) before its mailbox becomes an errors.csv row and the audit goes on.
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     pub imap_timeout: u64,
+    /// Seconds one mailbox may take in all (a server that keeps talking but
+    /// never finishes); over it, the mailbox is an errors.csv row.
+    #[arg(long, value_name = "SECONDS", default_value_t = 1800)]
+    pub imap_mailbox_budget: u64,
     /// Allow imap:// without TLS (a trusted loopback only).
     #[arg(long)]
     pub imap_allow_plain: bool,
@@ -234,7 +238,12 @@ impl ScanArgs {
                     std::env::var("SIGAUDIT_IMAP_PASSWORD").map_err(|_| "an IMAP source needs a password: set SIGAUDIT_IMAP_PASSWORD or use --imap-password-file".to_string())?
                 }
             };
-            Some(ImapAuth { password, extra_ca: self.imap_ca.clone(), timeout: std::time::Duration::from_secs(self.imap_timeout.max(1)) })
+            Some(ImapAuth {
+                password,
+                extra_ca: self.imap_ca.clone(),
+                timeout: std::time::Duration::from_secs(self.imap_timeout.max(1)),
+                mailbox_budget: std::time::Duration::from_secs(self.imap_mailbox_budget.max(1)),
+            })
         };
         // One unmounted share among several is an errors.csv row (the rest is
         // audited); nothing at all to read is a mistake in the command.

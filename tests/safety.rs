@@ -294,6 +294,16 @@ fn control_characters_from_a_certificate_are_escaped_and_marked() {
 /// An IMAP server on loopback that logs in and opens the mailbox, then
 /// never answers a FETCH (a hung server, a dead link with no RST).
 fn stalling_imap_server() -> (u16, std::thread::JoinHandle<()>) {
+    hostile_imap_server(|reader, _writer, _tag| {
+        // Silence until the client gives up and closes.
+        let mut rest = String::new();
+        let _ = reader.read_line(&mut rest);
+    })
+}
+
+/// An IMAP server on loopback that logs in and opens a mailbox of two
+/// messages, then answers the first UID command with `behaviour`.
+fn hostile_imap_server(behaviour: fn(&mut BufReader<std::net::TcpStream>, &mut std::net::TcpStream, &str)) -> (u16, std::thread::JoinHandle<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let handle = std::thread::spawn(move || {
@@ -314,9 +324,7 @@ fn stalling_imap_server() -> (u16, std::thread::JoinHandle<()>) {
             let reply = match command.as_str() {
                 "EXAMINE" | "SELECT" => format!("* 2 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n{tag} OK [READ-ONLY] opened\r\n"),
                 "UID" => {
-                    // Silence until the client gives up and closes.
-                    let mut rest = String::new();
-                    let _ = reader.read_line(&mut rest);
+                    behaviour(&mut reader, &mut writer, &tag);
                     return;
                 }
                 "LOGOUT" => format!("* BYE\r\n{tag} OK bye\r\n"),
@@ -351,4 +359,50 @@ fn a_server_that_stops_answering_is_a_row_and_the_audit_finishes() {
     let errors = read_csv(&report.join("errors.csv"));
     assert!(errors.iter().any(|e| e["stage"] == "imap" && e["error"].contains("stopped answering") && e["error"].contains("2 s")), "{errors:?}");
     assert!(!read_csv(&report.join("signatures.csv")).is_empty(), "the other source is still reported");
+}
+
+/// Answers until the client hangs up (a write fails), `line` after `line`.
+fn flood(writer: &mut std::net::TcpStream, line: impl Fn(u64) -> String) {
+    for n in 1.. {
+        if writer.write_all(line(n).as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+#[test]
+fn a_server_that_floods_or_never_finishes_is_a_row_and_the_audit_finishes() {
+    type Behaviour = fn(&mut BufReader<std::net::TcpStream>, &mut std::net::TcpStream, &str);
+    let endless_fetch: Behaviour = |_, w, _| flood(w, |n| format!("* {n} FETCH (UID {n} RFC822.SIZE 10)\r\n"));
+    // One answer a second: never silent for the 2 s timeout, never done.
+    let slow_drip: Behaviour = |_, w, _| {
+        flood(w, |n| {
+            std::thread::sleep(Duration::from_secs(1));
+            format!("* {n} FETCH (UID {n} RFC822.SIZE 10)\r\n")
+        })
+    };
+    for (behaviour, expected) in [(endless_fetch, "more than 66 responses for 2 message(s)"), (slow_drip, "within its 3 s budget (--imap-mailbox-budget)")] {
+        let (port, server) = hostile_imap_server(behaviour);
+        let dir = tempfile::tempdir().unwrap();
+        let started = Instant::now();
+        let out = run(bin()
+            .arg("scan")
+            .arg(format!("imap://vanthu@127.0.0.1:{port}/INBOX"))
+            .arg(root().join("samples/share/Sở Nội vụ"))
+            .args(["--imap-allow-plain", "--imap-timeout", "2", "--imap-mailbox-budget", "3", "--no-db", "--out"])
+            .arg(dir.path().join("report"))
+            .env("SIGAUDIT_IMAP_PASSWORD", "secret"));
+        let took = started.elapsed();
+        server.join().unwrap();
+        assert!(took < Duration::from_secs(20), "the audit finished in {took:?}");
+        assert_eq!(code(&out), 2, "{}", text(&out.stderr));
+        let report = dir.path().join("report");
+        check_report(&report);
+        let errors = read_csv(&report.join("errors.csv"));
+        assert!(
+            errors.iter().any(|e| e["stage"] == "imap" && e["error"].contains(expected) && e["file"] == format!("imap://vanthu@127.0.0.1:{port}/INBOX")),
+            "{expected}: {errors:?}"
+        );
+        assert!(!read_csv(&report.join("signatures.csv")).is_empty(), "the other source is still reported");
+    }
 }

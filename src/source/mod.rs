@@ -14,6 +14,10 @@ pub enum SourceError {
     /// The server sent nothing for the whole timeout while sigaudit waited.
     #[error("the server stopped answering ({what}: nothing received for {secs} s, --imap-timeout)")]
     Stalled { what: &'static str, secs: u64 },
+    /// The server kept answering past a bound: the mailbox's time budget, or
+    /// more responses than it has messages.
+    #[error("{0}")]
+    OverBudget(String),
     /// The server answered with an error, or the connection failed.
     #[error("{0}")]
     Refused(String),

@@ -83,8 +83,13 @@ impl ImapSource {
     /// What the URL of every message of `mailbox` starts with, whatever its
     /// UIDVALIDITY.
     pub fn messages_prefix(&self, mailbox: &str) -> String {
+        format!("{};UIDVALIDITY=", self.mailbox_url(mailbox))
+    }
+
+    /// The URL of one mailbox of the account (where its problems are reported).
+    pub fn mailbox_url(&self, mailbox: &str) -> String {
         let base = ImapSource { mailbox: None, ..self.clone() }.display();
-        format!("{base}{};UIDVALIDITY=", percent_encode(mailbox))
+        format!("{base}{}", percent_encode(mailbox))
     }
 }
 
@@ -104,6 +109,8 @@ pub struct ImapAuth {
     /// How long the server may stay silent while sigaudit waits for it
     /// (connecting, each reply, each fetched message).
     pub timeout: Duration,
+    /// How long one mailbox may take in all.
+    pub mailbox_budget: Duration,
 }
 
 impl std::fmt::Debug for ImapAuth {

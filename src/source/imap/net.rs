@@ -12,7 +12,6 @@ use tokio_rustls::rustls;
 
 use super::{ImapAuth, ImapEvent, ImapSource, Secrets, Transport};
 use crate::source::SourceError;
-use crate::uri::percent_encode;
 
 /// The longest silence accepted from the server, at every await.
 #[derive(Debug, Clone, Copy)]
@@ -22,6 +21,14 @@ impl Wait {
     async fn on<T>(self, what: &'static str, step: impl std::future::Future<Output = T>) -> Result<T, SourceError> {
         tokio::time::timeout(self.0, step).await.map_err(|_| SourceError::Stalled { what, secs: self.0.as_secs() })
     }
+}
+
+/// Responses to a FETCH beyond one per message asked for (a server may send
+/// a few unasked FETCH updates, for flags); more means a server that floods.
+const EXTRA_RESPONSES: usize = 64;
+
+fn too_many(what: &str, asked: usize) -> SourceError {
+    SourceError::OverBudget(format!("{what}: the server sent more than {} responses for {asked} message(s); the mailbox was not read", asked + EXTRA_RESPONSES))
 }
 
 /// Bytes fetched per batch (messages are processed before the next batch).
@@ -65,19 +72,24 @@ pub(super) fn read_all(source: &ImapSource, auth: &ImapAuth, max_message: u64, k
             },
         };
         for (i, mailbox) in mailboxes.iter().enumerate() {
-            match read_mailbox(&mut session, wait, source, mailbox, max_message, known, sink).await {
+            let budget = auth.mailbox_budget;
+            let read = tokio::time::timeout(budget, read_mailbox(&mut session, wait, source, mailbox, max_message, known, sink)).await.unwrap_or_else(|_| {
+                Err(SourceError::OverBudget(format!(
+                    "the mailbox was not read within its {} s budget (--imap-mailbox-budget): the server kept answering without finishing",
+                    budget.as_secs()
+                )))
+            });
+            match read {
                 Ok(()) => sink(ImapEvent::MailboxRead { messages_prefix: source.messages_prefix(mailbox) }),
                 Err(e) => {
-                    let stalled = matches!(e, SourceError::Stalled { .. });
-                    sink(ImapEvent::Problem { place: format!("{}{}", source.display(), percent_encode(mailbox)), error: e.to_string() });
+                    // Cut off in the middle of a reply: the connection cannot serve another mailbox.
+                    let stalled = matches!(e, SourceError::Stalled { .. } | SourceError::OverBudget(_));
+                    sink(ImapEvent::Problem { place: source.mailbox_url(mailbox), error: e.to_string() });
                     if stalled {
                         // The connection is lost in the middle of a reply:
                         // the other mailboxes are not read, and say so.
                         for rest in &mailboxes[i + 1..] {
-                            sink(ImapEvent::Problem {
-                                place: format!("{}{}", source.display(), percent_encode(rest)),
-                                error: "not read: the server stopped answering on an earlier mailbox".into(),
-                            });
+                            sink(ImapEvent::Problem { place: source.mailbox_url(rest), error: "not read: the server failed on an earlier mailbox".into() });
                         }
                         return;
                     }
@@ -164,6 +176,9 @@ async fn read_mailbox(
             if let Some(uid) = f.uid {
                 sizes.push((uid, f.size.map(u64::from).unwrap_or(0)));
             }
+            if sizes.len() > info.exists as usize + EXTRA_RESPONSES {
+                return Err(too_many("FETCH sizes", info.exists as usize));
+            }
         }
     }
     sizes.sort();
@@ -199,8 +214,13 @@ async fn read_mailbox(
         {
             // BODY.PEEK[]: the whole message without setting \Seen.
             let mut fetches = wait.on("FETCH", session.uid_fetch(&set, "(UID BODY.PEEK[])")).await?.map_err(|e| format!("FETCH failed: {e}"))?;
+            let mut responses = 0;
             while let Some(f) = wait.on("FETCH", fetches.next()).await? {
                 let f = f.map_err(|e| e.to_string())?;
+                responses += 1;
+                if responses > uids.len() + EXTRA_RESPONSES {
+                    return Err(too_many("FETCH", uids.len()));
+                }
                 if let (Some(uid), Some(body)) = (f.uid, f.body()) {
                     fetched.push((uid, body.to_vec()));
                 }
