@@ -419,3 +419,28 @@ fn canonical_forms_of_generated_documents_match_xmllint() {
     }
     assert_eq!(checked, 900);
 }
+
+#[test]
+fn a_zip_declaring_more_members_than_ten_times_the_limit_is_refused_before_anything_is_built() {
+    let t = tempfile::tempdir().unwrap();
+    let path = t.path().join("nhiều tệp.zip");
+    {
+        let mut w = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+        let stored = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+        for i in 0..150_000 {
+            w.start_file(format!("{i}"), stored).unwrap();
+        }
+        w.finish().unwrap();
+    }
+    let (elapsed, rss, out) = measured_scan(&path, &[]);
+    eprintln!("150,000-member ZIP: {elapsed:?}, peak RSS {} MiB", rss >> 20);
+    assert!(elapsed.as_secs() < 60 && rss < 512 << 20, "{elapsed:?}, {rss} bytes");
+    let errors = read_csv(&out.path().join("report/errors.csv"));
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0]["stage"], "limit");
+    assert!(errors[0]["error"].contains("declares 150000 members, more than 100000 (10 × --max-members)"), "{errors:?}");
+    // With a higher --max-members the same archive is opened and its first members read.
+    let (_, _, out) = measured_scan(&path, &["--max-members", "20000"]);
+    let errors = read_csv(&out.path().join("report/errors.csv"));
+    assert!(errors.iter().any(|e| e["error"].contains("150000 members, more than the 20000 read per archive")), "{errors:?}");
+}

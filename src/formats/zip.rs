@@ -25,8 +25,19 @@ const OPC_ORIGIN: &str = "http://schemas.openxmlformats.org/package/2006/relatio
 const OPC_SIGNATURE: &str = "http://schemas.openxmlformats.org/package/2006/relationships/digital-signature/signature";
 const OPC_REL_NS: &str = "http://schemas.openxmlformats.org/package/2006/relationships";
 
+/// Archives declaring more members than this many times `--max-members`
+/// are not opened at all: the zip crate builds a record per central
+/// directory entry before the first member can be read (10 million entries
+/// took 2–3 GiB). Up to it, the first `--max-members` are read.
+const DECLARED_MEMBERS_FACTOR: u64 = 10;
+
 pub fn extract(bytes: &[u8], depth: usize, env: &Env<'_>) -> Extraction {
     let mut out = Extraction::default();
+    let cap = (env.limits.max_members as u64).saturating_mul(DECLARED_MEMBERS_FACTOR);
+    if let Some(declared) = declared_members(bytes).filter(|n| *n > cap) {
+        out.problem("", Stage::Limit, format!("the central directory declares {declared} members, more than {cap} (10 × --max-members): the archive is not read"));
+        return out;
+    }
     let mut archive = match ZipArchive::new(Cursor::new(bytes)) {
         Ok(a) => a,
         Err(e) => {
@@ -101,6 +112,31 @@ fn overlapping_members(archive: &mut Archive<'_>) -> Option<String> {
     }
     let declared: u128 = spans.iter().map(|s| s.2 as u128).sum();
     Some(format!("{overlaps} members overlap each other's data, declaring {declared} bytes in all: an overlapping-files ZIP bomb, not unpacked"))
+}
+
+/// How many members the end of central directory record (ZIP64's when
+/// present) declares, read before anything is allocated per member: the
+/// count the zip crate would build records for. None when there is no such
+/// record (the zip crate then says why the archive cannot be read).
+fn declared_members(bytes: &[u8]) -> Option<u64> {
+    const EOCD: &[u8] = b"PK\x05\x06";
+    const ZIP64_LOCATOR: &[u8] = b"PK\x06\x07";
+    const ZIP64_EOCD: &[u8] = b"PK\x06\x06";
+    // The record is 22 bytes plus a comment of at most 65,535.
+    let tail = bytes.len().saturating_sub(22 + 0xFFFF);
+    let at = tail + bytes[tail..].windows(4).rposition(|w| w == EOCD)?;
+    let u16_at = |i: usize| Some(u64::from(u16::from_le_bytes(bytes.get(i..i + 2)?.try_into().ok()?)));
+    let u64_at = |i: usize| Some(u64::from_le_bytes(bytes.get(i..i + 8)?.try_into().ok()?));
+    let mut entries = u16_at(at + 10)?;
+    if let Some(locator) = at.checked_sub(20).filter(|l| bytes.get(*l..*l + 4) == Some(ZIP64_LOCATOR)) {
+        let record = usize::try_from(u64_at(locator + 8)?).ok()?;
+        if bytes.get(record..record + 4) == Some(ZIP64_EOCD) {
+            // The classic record's all-ones fields only say "see ZIP64".
+            let zip64 = u64_at(record + 32)?;
+            entries = if entries == 0xFFFF { zip64 } else { entries.max(zip64) };
+        }
+    }
+    Some(entries)
 }
 
 /// Limit rows written per archive before the rest are counted in one.
@@ -275,7 +311,25 @@ fn resolve(dir: &str, target: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::resolve;
+    use super::{declared_members, resolve};
+
+    #[test]
+    fn declared_members_are_read_from_the_end_records() {
+        let mut zip = Vec::new();
+        {
+            let mut w = ::zip::ZipWriter::new(std::io::Cursor::new(&mut zip));
+            for i in 0..3 {
+                w.start_file(format!("{i}.txt"), ::zip::write::SimpleFileOptions::default()).unwrap();
+            }
+            w.finish().unwrap();
+        }
+        assert_eq!(declared_members(&zip), Some(3));
+        // A forged count of 60,000 in the classic record.
+        let at = zip.windows(4).rposition(|w| w == b"PK\x05\x06").unwrap();
+        zip[at + 10..at + 12].copy_from_slice(&60_000u16.to_le_bytes());
+        assert_eq!(declared_members(&zip), Some(60_000));
+        assert_eq!(declared_members(b"not a zip"), None);
+    }
 
     #[test]
     fn resolves_package_names() {
