@@ -444,3 +444,24 @@ fn a_zip_declaring_more_members_than_ten_times_the_limit_is_refused_before_anyth
     let errors = read_csv(&out.path().join("report/errors.csv"));
     assert!(errors.iter().any(|e| e["error"].contains("150000 members, more than the 20000 read per archive")), "{errors:?}");
 }
+
+#[test]
+fn a_pdf_of_a_million_objects_is_not_loaded_whole_and_its_signature_is_still_found() {
+    let t = tempfile::tempdir().unwrap();
+    let signed = std::fs::read(root().join("samples/share/Sở Tài chính/Tờ trình 12-STC.pdf")).unwrap();
+    let mut pdf = signed.clone();
+    // An update of a million tiny objects appended after the signed revision.
+    for n in 1..=1_000_000u32 {
+        pdf.extend_from_slice(format!("{} 0 obj null endobj\n", 100_000 + n).as_bytes());
+    }
+    let path = t.path().join("triệu đối tượng.pdf");
+    std::fs::write(&path, &pdf).unwrap();
+    let (elapsed, rss, out) = measured_scan(&path, &[]);
+    eprintln!("PDF of 1,000,000 objects ({} MiB): {elapsed:?}, peak RSS {} MiB", pdf.len() >> 20, rss >> 20);
+    assert!(elapsed.as_secs() < 60 && rss < 512 << 20, "{elapsed:?}, {rss} bytes");
+    let rows = read_csv(&out.path().join("report/signatures.csv"));
+    assert_eq!(rows.len(), 1, "the signature is found: {rows:?}");
+    assert!(rows[0]["notes"].contains("more than the 250000 loaded (memory bound): signature found by raw byte scan"), "{rows:?}");
+    assert_ne!(rows[0]["modified_after_signing"], "false", "bytes were added after signing: never called unmodified");
+    assert_eq!(rows[0]["integrity"], "valid", "the signed bytes still verify");
+}

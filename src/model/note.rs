@@ -63,6 +63,9 @@ pub enum RawScanReason {
     Encrypted,
     /// The objects are fine but do not reach it (earlier revision, orphaned).
     Unreachable,
+    /// The file has more objects than are loaded (to bound memory): only
+    /// the raw scan ran.
+    TooManyObjects { objects: usize, max: usize },
 }
 
 impl fmt::Display for Note {
@@ -75,6 +78,9 @@ impl fmt::Display for Note {
                 f.write_str("MODIFIED AFTER SIGNING: a later update took this signature out of the document (the final document no longer refers to it)")
             }
             Note::FoundByRawScan(RawScanReason::StructureUnreadable(e)) => write!(f, "PDF object structure unreadable ({e}): signature found by raw byte scan"),
+            Note::FoundByRawScan(RawScanReason::TooManyObjects { objects, max }) => {
+                write!(f, "PDF of at least {objects} objects, more than the {max} loaded (memory bound): signature found by raw byte scan")
+            }
             Note::FoundByRawScan(RawScanReason::Encrypted) => f.write_str("PDF objects are encrypted and could not be decrypted: signature found by raw byte scan"),
             Note::FoundByRawScan(RawScanReason::Unreachable) => {
                 f.write_str("signature not reachable through the PDF object structure (earlier revision or orphaned): found by raw byte scan")

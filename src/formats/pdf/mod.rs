@@ -29,12 +29,36 @@ use crate::model::signature::{Format, Integrity, Kind, Signature, TimeSource};
 /// Parent chains longer than this are treated as cycles (E3).
 const MAX_FIELD_DEPTH: usize = 32;
 
+/// PDFs with more objects than this are not loaded as objects (lopdf holds
+/// every object in memory: a million took 875 MiB); the raw byte scan still
+/// finds their signatures.
+pub const MAX_OBJECTS: usize = 250_000;
+
+/// A cheap lower bound on the objects of a file: "N G obj" headers counted
+/// in the bytes, and the largest /Size an xref section declares.
+fn objects_at_least(bytes: &[u8]) -> usize {
+    let headers = memchr::memmem::find_iter(bytes, b" obj").count();
+    let declared = memchr::memmem::find_iter(bytes, b"/Size")
+        .filter_map(|at| {
+            let digits: Vec<u8> = bytes[at + 5..].iter().skip_while(|b| b.is_ascii_whitespace()).take_while(|b| b.is_ascii_digit()).take(12).copied().collect();
+            std::str::from_utf8(&digits).ok()?.parse::<usize>().ok()
+        })
+        .max()
+        .unwrap_or(0);
+    headers.max(declared)
+}
+
 pub fn extract(bytes: &[u8]) -> Extraction {
     let mut out = Extraction::default();
-    let (doc, structure_error) = match Document::load_mem(bytes) {
-        Ok(doc) => (Some(doc), None),
-        Err(e) => (None, Some(e.to_string())),
+    let objects = objects_at_least(bytes);
+    let (doc, structure_error) = match objects {
+        n if n > MAX_OBJECTS => (None, None),
+        _ => match Document::load_mem(bytes) {
+            Ok(doc) => (Some(doc), None),
+            Err(e) => (None, Some(e.to_string())),
+        },
     };
+    let too_many = objects > MAX_OBJECTS;
     let mut dicts = doc.as_ref().map(from_structure).unwrap_or_default();
     // Objects of an encrypted file that could not be decrypted (public-key
     // encryption) cannot be compared between revisions.
@@ -82,6 +106,7 @@ pub fn extract(bytes: &[u8]) -> Extraction {
             }
             if from_raw {
                 s.note(Note::FoundByRawScan(match (&structure_error, comparable) {
+                    _ if too_many => RawScanReason::TooManyObjects { objects, max: MAX_OBJECTS },
                     (Some(e), _) => RawScanReason::StructureUnreadable(e.clone()),
                     (None, None) => RawScanReason::Encrypted,
                     (None, Some(_)) => RawScanReason::Unreachable,
@@ -89,6 +114,9 @@ pub fn extract(bytes: &[u8]) -> Extraction {
             }
         }
         out.signatures.extend(sigs);
+    }
+    if too_many && out.signatures.is_empty() && out.problems.is_empty() {
+        out.problem("", Stage::Limit, format!("at least {objects} PDF objects, more than the {MAX_OBJECTS} loaded, and no signature value found in the bytes"));
     }
     if out.signatures.is_empty()
         && out.problems.is_empty()
