@@ -301,12 +301,7 @@ fn print_layout_is_a4_landscape_with_every_column() {
 #[test]
 fn an_agency_page_stays_under_a_megabyte_at_ten_thousand_signatures() {
     let t = tempfile::tempdir().unwrap();
-    let place = t.path().join("share/Sở Tài chính");
-    std::fs::create_dir_all(&place).unwrap();
-    let signed = std::fs::read(root().join("samples/share/Sở Tài chính/Dự toán 2025.csv.p7m")).unwrap();
-    for i in 0..10_000 {
-        std::fs::write(place.join(format!("{i:05} Dự toán.csv.p7m")), &signed).unwrap();
-    }
+    copies_of_a_signed_file(t.path(), 10_000);
     let rules = root().join("samples/rules");
     let (out, report) = scan(&[&t.path().join("share")], &["--no-db", "--quiet", "--rules", rules.to_str().unwrap()]);
     assert_eq!(code(&out), 0, "{}", text(&out.stderr));

@@ -264,12 +264,7 @@ fn a_missing_source_is_a_row_and_its_agency_audit_is_incomplete() {
 #[test]
 fn a_terminal_gets_a_progress_bar_with_total_rate_eta_and_errors_and_a_pipe_gets_none() {
     let t = tempfile::tempdir().unwrap();
-    let place = t.path().join("share/Sở Tài chính");
-    std::fs::create_dir_all(&place).unwrap();
-    let signed = std::fs::read(root().join("samples/share/Sở Tài chính/Dự toán 2025.csv.p7m")).unwrap();
-    for i in 0..2000 {
-        std::fs::write(place.join(format!("{i:04}.csv.p7m")), &signed).unwrap();
-    }
+    let place = copies_of_a_signed_file(t.path(), 2000);
     std::fs::write(place.join("hỏng.pdf"), b"%PDF-1.7\n/ByteRange [0 1 2").unwrap();
     let rules = root().join("samples/rules");
     let command = format!(

@@ -59,7 +59,7 @@ pub fn small(rows: &[TrendRow], months: &[TrendRow]) -> String {
         let all = total(r);
         let x = i as f64 * (W + 1.0);
         let mut y = H;
-        for (n, colour) in [(r.government, GOVERNMENT), (r.commercial, COMMERCIAL), (r.other, OTHER)] {
+        for (n, colour, _) in classes(r) {
             if n == 0 {
                 continue;
             }
@@ -71,17 +71,18 @@ pub fn small(rows: &[TrendRow], months: &[TrendRow]) -> String {
     svg + "</svg>"
 }
 
-/// The province's months, continuous: the common axis of the small multiples.
-pub fn month_axis(rows: &[TrendRow]) -> Vec<TrendRow> {
-    continuous(rows)
+/// A column's three classes, bottom up: count, colour, the class's text key.
+fn classes(r: &TrendRow) -> [(usize, &'static str, &'static str); 3] {
+    [(r.government, GOVERNMENT, "government"), (r.commercial, COMMERCIAL, "commercial"), (r.other, OTHER, "other")]
 }
 
 fn total(r: &TrendRow) -> usize {
     r.government + r.commercial + r.other
 }
 
-/// The months from the first to the last, with empty rows for the gaps.
-fn continuous(rows: &[TrendRow]) -> Vec<TrendRow> {
+/// The months from the first to the last, with empty rows for the gaps
+/// (also the common axis of the small multiples).
+pub fn continuous(rows: &[TrendRow]) -> Vec<TrendRow> {
     let index = |m: &str| -> Option<i64> {
         let (y, mo) = m.split_once('-')?;
         Some(y.parse::<i64>().ok()? * 12 + mo.parse::<i64>().ok()? - 1)
@@ -131,7 +132,8 @@ fn bars(rows: &[TrendRow], ticks: &[(f64, String)], mark_empty: bool, l: Lang, h
         let all = total(r);
         let label = safe(&r.month);
         let mut y = base;
-        for (n, colour, class) in [(r.government, GOVERNMENT, l.t("government")), (r.commercial, COMMERCIAL, l.t("commercial")), (r.other, OTHER, l.t("other"))] {
+        for (n, colour, class) in classes(r) {
+            let class = l.t(class);
             if n == 0 {
                 continue;
             }
@@ -190,7 +192,7 @@ mod tests {
 
     #[test]
     fn small_multiples_share_the_axis_and_leave_gaps_empty() {
-        let axis = month_axis(&[row("2025-01", 1, 0, 0), row("2025-04", 1, 1, 0)]);
+        let axis = continuous(&[row("2025-01", 1, 0, 0), row("2025-04", 1, 1, 0)]);
         let svg = small(&[row("2025-04", 1, 3, 0)], &axis);
         assert!(svg.contains("width=\"28\""), "four months wide: {svg}");
         assert_eq!(svg.matches("<rect").count(), 2, "{svg}");

@@ -40,6 +40,7 @@ pub static CONTENT_SECURITY_POLICY: std::sync::LazyLock<String> = std::sync::Laz
 /// (a page stays well under 1 MB at 10,000 signatures).
 pub const MAX_ROWS: usize = 1000;
 
+#[derive(Clone)]
 pub struct AgencyLink<'a> {
     pub row: &'a AgencyRow,
     pub href: String,
@@ -149,6 +150,15 @@ pub struct AgencyHistory<'a> {
 pub fn index(input: IndexInput<'_>) -> Result<String, askama::Error> {
     let t = input.tables;
     let l = input.lang;
+    let agencies = ranked(&t.agencies, l);
+    let urgent = urgent(&t.signers);
+    let axis = chart::continuous(&t.trend_total);
+    // The same agencies, in the same order, each with its months on the province's axis.
+    let small_multiples = agencies
+        .iter()
+        .filter(|a| a.row.signatures > 0 && a.row.agency_id != crate::rules::EXTERNAL_ID)
+        .map(|a| (a.clone(), chart::small(&trend_of(t, &a.row.agency_id), &axis)))
+        .collect();
     IndexPage {
         l,
         version: input.version,
@@ -156,24 +166,13 @@ pub fn index(input: IndexInput<'_>) -> Result<String, askama::Error> {
         legal: input.legal,
         totals: &t.totals,
         pct_text: pct_or_dash(t.totals.migration_pct),
-        agencies: ranked(&t.agencies, l),
-        urgent: urgent(&t.signers).into_iter().take(URGENT_SIGNERS).collect(),
-        urgent_total: urgent(&t.signers).len(),
-        downloads: downloads(input.history.is_some()),
+        agencies,
+        urgent_total: urgent.len(),
+        urgent: urgent.into_iter().take(URGENT_SIGNERS).collect(),
+        downloads: super::top_files(input.history.is_some()).into_iter().filter(|f| *f != "index.html").collect(),
         month_chart: chart::months(&t.trend_total, l),
         has_months: !t.trend_total.is_empty(),
-        small_multiples: {
-            let axis = chart::month_axis(&t.trend_total);
-            ranked(&t.agencies, l)
-                .into_iter()
-                .filter(|a| a.row.signatures > 0 && a.row.agency_id != crate::rules::EXTERNAL_ID)
-                .map(|a| {
-                    let rows: Vec<TrendRow> = t.trend.iter().filter(|r| r.agency_id == a.row.agency_id).cloned().collect();
-                    let svg = chart::small(&rows, &axis);
-                    (a, svg)
-                })
-                .collect()
-        },
+        small_multiples,
         audit_chart: chart::audits(&input.audits, l),
         by_class: t.by_class.iter().map(|(k, v)| (*k, *v)).collect(),
         by_chain: t.by_chain.iter().map(|(k, v)| (*k, *v)).collect(),
@@ -201,7 +200,7 @@ pub struct AgencyInput<'a> {
 
 pub fn agency(input: AgencyInput<'_>) -> Result<String, askama::Error> {
     let AgencyInput { lang: l, generated, legal, row, tables, findings, received, errors, history } = input;
-    let trend: Vec<_> = tables.trend.iter().filter(|t| t.agency_id == row.agency_id).cloned().collect();
+    let trend = trend_of(tables, &row.agency_id);
     let (to_migrate, other_signers) = tables.signers.iter().filter(|s| s.agency_id == row.agency_id).partition(|s| s.ca_class == CaClass::Commercial);
     AgencyPage {
         l,
@@ -248,17 +247,25 @@ fn ranked(rows: &[AgencyRow], l: Lang) -> Vec<AgencyLink<'_>> {
     });
     rows.into_iter()
         .map(|row| {
-            let no_data = group(row) == 3;
+            let group = group(row);
+            let no_data = group == 3;
+            // Only a ranked agency has a figure to draw and to sort by.
+            let figure = row.migration_pct.filter(|_| group == 0);
             AgencyLink {
                 row,
                 href: agency_href(&row.agency_id),
                 pct_text: if no_data { l.t("no_signed_documents").into() } else { row_pct(row, l) },
-                bar_width: row.migration_pct.filter(|_| group(row) == 0).map(|p| format!("{p:.1}")),
+                bar_width: figure.map(|p| format!("{p:.1}")),
                 no_data,
-                sort_key: format!("{:.1}", row.migration_pct.filter(|_| group(row) == 0).unwrap_or(-1.0)),
+                sort_key: format!("{:.1}", figure.unwrap_or(-1.0)),
             }
         })
         .collect()
+}
+
+/// One agency's rows of the signing-month trend.
+fn trend_of(t: &Tables, agency_id: &str) -> Vec<TrendRow> {
+    t.trend.iter().filter(|r| r.agency_id == agency_id).cloned().collect()
 }
 
 fn agency_href(id: &str) -> String {
@@ -278,15 +285,6 @@ fn urgent(signers: &[SignerRow]) -> Vec<UrgentSigner<'_>> {
             .then_with(|| a.signer_cn.cmp(&b.signer_cn))
     });
     rows.into_iter().map(|row| UrgentSigner { row, href: agency_href(&row.agency_id) }).collect()
-}
-
-/// The report's files a reader can download from the overview.
-fn downloads(history: bool) -> Vec<&'static str> {
-    let mut files = vec!["signers.csv", "signatures.csv", "agencies.csv", "errors.csv", "trend.csv", "summary.json"];
-    if history {
-        files.extend(["audits.csv", "changes.csv"]);
-    }
-    files
 }
 
 /// The signatures a page lists when there are too many: what needs action

@@ -154,6 +154,12 @@ fn prune(dir: &Path, top: &[&str], agencies: &[&str]) -> std::io::Result<()> {
     Ok(())
 }
 
+/// The files this report writes at its top level: the history's two only
+/// with a history. The overview links every one of them but itself.
+fn top_files(history: bool) -> Vec<&'static str> {
+    folder::TOP_FILES.into_iter().filter(|f| history || !["audits.csv", "changes.csv"].contains(f)).collect()
+}
+
 fn write_into(dir: &Path, input: &ReportInput<'_>, t: &Tables) -> anyhow::Result<()> {
     let scan = input.scan;
     let findings = &scan.findings;
@@ -209,12 +215,8 @@ fn write_into(dir: &Path, input: &ReportInput<'_>, t: &Tables) -> anyhow::Result
     let (whole, agencies) = rayon::join(|| whole.par_iter().try_for_each(|write| write()), || t.agencies.par_iter().try_for_each(agency));
     whole?;
     agencies?;
-    let mut top = vec!["signatures.csv", "signers.csv", "agencies.csv", "errors.csv", "trend.csv", "summary.json", "index.html"];
-    if input.history.is_some() {
-        top.extend(["audits.csv", "changes.csv"]);
-    }
     let agencies: Vec<&str> = t.agencies.iter().map(|a| a.agency_id.as_str()).collect();
-    prune(dir, &top, &agencies)?;
+    prune(dir, &top_files(input.history.is_some()), &agencies)?;
     Ok(())
 }
 

@@ -91,3 +91,15 @@ impl Rng {
         items[self.below(items.len())]
     }
 }
+
+/// `share/Sở Tài chính/` under `dir` filled with `n` copies of one of the
+/// samples' signed files (a large tree made at test time); returns the place.
+pub fn copies_of_a_signed_file(dir: &Path, n: usize) -> PathBuf {
+    let place = dir.join("share/Sở Tài chính");
+    std::fs::create_dir_all(&place).unwrap();
+    let signed = std::fs::read(root().join("samples/share/Sở Tài chính/Dự toán 2025.csv.p7m")).unwrap();
+    for i in 0..n {
+        std::fs::write(place.join(format!("{i:05} Dự toán.csv.p7m")), &signed).unwrap();
+    }
+    place
+}
