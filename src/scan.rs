@@ -150,16 +150,13 @@ pub fn run(opts: &ScanOptions, rules: &Rules, anchors: &AnchorStore, progress: &
     // MB of paths): far enough that it has usually counted every file
     // early, for the progress bar's total; bounded, for memory.
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Result<Input, ErrorRow>>>(WALK_AHEAD / WALK_BATCH);
-    let walk_opts = opts.walk.clone();
-    let sources = opts.sources.clone();
-    let stop = opts.stop.clone();
     let stopped = || opts.stop.load(Ordering::Relaxed);
     let gathered = std::thread::scope(|scope| {
         // The walker owns the sender: the workers' loop ends when it is done.
         scope.spawn(move || {
             let mut batch = Vec::with_capacity(WALK_BATCH);
-            walk(&sources, &walk_opts, |item| {
-                if stop.load(Ordering::Relaxed) {
+            walk(&opts.sources, &opts.walk, |item| {
+                if stopped() {
                     return;
                 }
                 batch.push(item);
