@@ -161,10 +161,8 @@ fn run_report(args: &cli::ReportArgs) -> Result<u8, String> {
         report::folder::check(&args.out, &[]).map_err(|e| e.to_string())?;
     }
     let (rules, anchors) = cli::load_trust(&args.trust)?;
-    if !args.db.is_file() {
-        return Err(format!("{}: no such database", args.db.display()));
-    }
-    let db_err = |e: history::HistoryError| format!("{}: {e}", args.db.display());
+    require_db(&args.db)?;
+    let db_err = db_error(&args.db);
     let store = SqliteStore::open(&args.db).map_err(db_err)?;
     if args.list {
         let runs = store.runs().map_err(db_err)?;
@@ -197,12 +195,19 @@ fn run_report(args: &cli::ReportArgs) -> Result<u8, String> {
     Ok(0)
 }
 
+/// `report` reads an existing history only (opening would create an empty one).
+fn require_db(db: &std::path::Path) -> Result<(), String> {
+    if db.is_file() { Ok(()) } else { Err(format!("{}: no such database", db.display())) }
+}
+
+fn db_error(db: &std::path::Path) -> impl Fn(history::HistoryError) -> String + Copy + '_ {
+    move |e| format!("{}: {e}", db.display())
+}
+
 /// `report --delete-run`: under the scans' lock, so never beside a running scan.
 fn delete_run(db: &std::path::Path, id: i64) -> Result<u8, String> {
-    if !db.is_file() {
-        return Err(format!("{}: no such database", db.display()));
-    }
-    let db_err = |e: history::HistoryError| format!("{}: {e}", db.display());
+    require_db(db)?;
+    let db_err = db_error(db);
     let _lock = history::lock::acquire(db, std::time::Duration::ZERO).map_err(db_err)?;
     let mut store = SqliteStore::open(db).map_err(db_err)?;
     store.delete_run(id).map_err(db_err)?;
