@@ -33,7 +33,7 @@ impl Lang {
         }
     }
 
-    /// The text for `key`; the key itself if there is none (a unit test
+    /// The text for `key`; "?" if there is none (a unit test
     /// keeps every key the templates use in the table).
     pub fn t(self, key: &str) -> &'static str {
         match TEXT.iter().find(|(k, _, _)| *k == key) {

@@ -83,9 +83,9 @@ pub(super) fn read_all(source: &ImapSource, auth: &ImapAuth, max_message: u64, k
                 Ok(()) => sink(ImapEvent::MailboxRead { messages_prefix: source.messages_prefix(mailbox) }),
                 Err(e) => {
                     // Cut off in the middle of a reply: the connection cannot serve another mailbox.
-                    let stalled = matches!(e, SourceError::Stalled { .. } | SourceError::OverBudget(_));
+                    let cut_off = matches!(e, SourceError::Stalled { .. } | SourceError::OverBudget(_));
                     sink(ImapEvent::Problem { place: source.mailbox_url(mailbox), error: e.to_string() });
-                    if stalled {
+                    if cut_off {
                         // The connection is lost in the middle of a reply:
                         // the other mailboxes are not read, and say so.
                         for rest in &mailboxes[i + 1..] {
