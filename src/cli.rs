@@ -85,6 +85,12 @@ pub struct ScanArgs {
     /// Largest compression ratio accepted for an archive member (ZIP bombs).
     #[arg(long, value_name = "N", default_value_t = Limits::default().max_ratio)]
     pub max_ratio: u64,
+    /// Seconds one file (or one message of a mailbox) may take; over it, an errors.csv row and the scan goes on.
+    #[arg(long, value_name = "SECONDS", default_value_t = crate::budget::UnitBudget::default().time.as_secs())]
+    pub unit_time: u64,
+    /// Heap bytes one file (or one message of a mailbox) may use, its own bytes included; over it, an errors.csv row.
+    #[arg(long, value_name = "BYTES", default_value_t = crate::budget::UnitBudget::default().memory)]
+    pub unit_memory: u64,
     /// Exit with code 3 when overall migration is below PCT percent.
     #[arg(long, value_name = "PCT")]
     pub fail_under: Option<f64>,
@@ -223,6 +229,10 @@ pub fn load_trust(args: &TrustArgs) -> Result<(Rules, AnchorStore), String> {
 }
 
 impl ScanArgs {
+    fn unit_budget(&self) -> crate::budget::UnitBudget {
+        crate::budget::UnitBudget { time: std::time::Duration::from_secs(self.unit_time), memory: self.unit_memory }
+    }
+
     pub fn options(&self) -> Result<ScanOptions, String> {
         let (urls, paths): (Vec<&PathBuf>, Vec<&PathBuf>) = self.sources.iter().partition(|s| {
             let s = s.to_string_lossy().to_ascii_lowercase();
@@ -278,7 +288,7 @@ impl ScanArgs {
             imap_auth,
             walk: WalkOptions { follow_symlinks: self.follow_symlinks, exclude },
             limits: ReadLimits { max_file_bytes: self.max_file_size, ..ReadLimits::default() },
-            unpack: Limits { max_depth: self.max_depth, max_unpacked_bytes: self.max_unpacked, max_members: self.max_members, max_ratio: self.max_ratio },
+            unpack: Limits { max_depth: self.max_depth, max_unpacked_bytes: self.max_unpacked, max_members: self.max_members, max_ratio: self.max_ratio, unit: self.unit_budget() },
             stop: Default::default(),
         })
     }

@@ -11,7 +11,7 @@
 //! ```text
 //! layer  modules                        what they are
 //! 0      asn1                           one BER/DER reader, object identifiers, PEM
-//! 1      crypto uri messages            signature verification; percent-coding; errors.csv rows
+//! 1      crypto uri messages budget     signature verification; percent-coding; errors.csv rows; per-unit time and memory
 //! 2      cert                           certificate facts, decoded once
 //! 3      model                          plain data: signature, extraction, finding, verdicts, scan result
 //! 4      rules                          the TOML rules: CA catalogue and pins, agency map
@@ -30,6 +30,7 @@
 pub mod agency;
 pub mod aggregate;
 pub mod asn1;
+pub mod budget;
 pub mod cert;
 pub mod classify;
 pub mod cli;

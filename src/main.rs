@@ -16,6 +16,11 @@ const EXIT_INTERRUPTED: u8 = 130;
 const EXIT_INPUT_ERRORS: u8 = 2;
 const EXIT_BELOW_THRESHOLD: u8 = 3;
 
+/// Counts each thread's live heap bytes, so a unit of work over its
+/// memory budget is noticed (sigaudit::budget).
+#[global_allocator]
+static ALLOCATOR: sigaudit::budget::Counting = sigaudit::budget::Counting;
+
 fn main() -> ExitCode {
     grow_heap_in_large_steps();
     let cli = match Cli::try_parse() {

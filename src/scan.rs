@@ -24,6 +24,7 @@ use crate::model::signature::Kind;
 use crate::rules::Rules;
 use crate::source::imap::{ImapAuth, ImapEvent, ImapSource};
 use crate::source::read::{read_head, read_rest, stream_contains};
+use crate::budget::Unit;
 use crate::source::{Input, ReadLimits, WalkOptions, open_noatime, walk};
 use crate::trust::AnchorStore;
 
@@ -354,11 +355,15 @@ fn scan_imap(opts: &ScanOptions, ctx: &Context<'_>, progress: &Progress) -> (Vec
             let o = match event {
                 ImapEvent::Message { url, mailbox, size, bytes } => {
                     let env = formats::Env::new(ctx.unpack, None);
+                    let unit = Unit::enter_alone(ctx.unpack.unit);
                     let mut extraction = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| formats::mail::extract_message(&bytes, 0, &env))).unwrap_or_else(|_| {
                         let mut e = Extraction::default();
                         e.problem("", Stage::Mail, "internal error while reading this message (a parser panicked)");
                         e
                     });
+                    if let Some(over) = unit.finish() {
+                        extraction.over_budget("", over);
+                    }
                     extraction.content_sha256 = Some(crate::asn1::ber::hex(&crate::crypto::Hash::Sha256.digest(&[&bytes])));
                     ctx.remember(url.clone(), (size, 0), &extraction, Vec::new());
                     FileOutcome { read: true, ..outcome(&url, path_agency(&mailbox, &url), extraction, ctx) }
@@ -529,7 +534,8 @@ pub fn read_and_extract(input: &Input, limits: ReadLimits, unpack: formats::Limi
         // most --max-file-size bytes, and never past the size it had when
         // opened (a mailbox that grows while read still ends).
         let limit = size.min(limits.max_file_bytes);
-        let stream = std::io::Cursor::new(head).chain(file).take(limit);
+        let read = AtomicU64::new(0);
+        let stream = Counted { inner: std::io::Cursor::new(head).chain(&mut file).take(limit), read: &read };
         let mut e = formats::mail::extract_mbox(stream, 0, &env);
         if size > limits.max_file_bytes {
             e.problem(
@@ -538,15 +544,50 @@ pub fn read_and_extract(input: &Input, limits: ReadLimits, unpack: formats::Limi
                 format!("mailbox of {size} bytes: only its first {} bytes were read (--max-file-size); later messages are not in the report", limits.max_file_bytes),
             );
         }
+        changed_while_read(&file, size, read.load(Ordering::Relaxed), limit, &mut e);
         e
     } else {
-        let bytes = read_rest(&mut file, head, limits.max_file_bytes).map_err(read_err)?;
+        // The file is one unit: its bytes and all it unfolds into.
+        let unit = Unit::enter_alone(unpack.unit);
+        crate::budget::reserve(size).map_err(|over| (Stage::Limit, format!("a file of {size} bytes: {over}")))?;
+        let bytes = read_rest(&mut file, head, size).map_err(read_err)?;
         let mut e = formats::extract_bytes(&bytes, &name, "", 0, &env);
+        if let Some(over) = unit.finish() {
+            e.over_budget("", over);
+        }
+        changed_while_read(&file, size, bytes.len() as u64, size, &mut e);
         e.content_sha256 = Some(crate::asn1::ber::hex(&crate::crypto::Hash::Sha256.digest(&[&bytes])));
         e
     };
     extraction.depends_on = depends_on.into_inner();
     Ok(Some(extraction))
+}
+
+/// Counts the bytes a reader gave (the mailbox stream moves into the
+/// extractor's worker threads; the count stays here).
+struct Counted<'a, R> {
+    inner: R,
+    read: &'a AtomicU64,
+}
+
+impl<R: Read> Read for Counted<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// A file is read as it was when opened: `size` bytes, of which `wanted`
+/// were to be read. One that shrank or grew meanwhile gets a row saying so.
+fn changed_while_read(file: &std::fs::File, size: u64, read: u64, wanted: u64, e: &mut Extraction) {
+    if read < wanted {
+        e.problem("", Stage::Read, format!("the file shrank while it was read: {read} of its {size} bytes were there; what is missing is not in the report"));
+    } else if let Ok(now) = file.metadata().map(|m| m.len())
+        && now > size
+    {
+        e.problem("", Stage::Read, format!("the file grew while it was read ({size} → {now} bytes): read as it was at {size} bytes; the rest is in the next scan"));
+    }
 }
 
 /// The data file a detached signature signs: `x.pdf` beside `x.pdf.p7s`

@@ -256,9 +256,14 @@ fn ratio_and_unpack_budget_limits_are_configurable() {
     let (_, _, out) = measured_scan(&bomb, &["--max-ratio", "100000", "--max-unpacked", "50000000"]);
     let errors = read_csv(&out.path().join("report/errors.csv"));
     assert!(errors[0]["error"].contains("would exceed the 50000000 bytes"), "{errors:?}");
+    // Unpacked, it would take more memory than one file may use: one row, naming the member.
+    let (_, _, out) = measured_scan(&bomb, &["--max-ratio", "100000", "--unit-memory", "100000000"]);
+    let errors = read_csv(&out.path().join("report/errors.csv"));
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0]["error"].contains("a member of 209715200 bytes: needs more than the 100000000 bytes one unit may use (--unit-memory)"), "{errors:?}");
     // Raised far enough, the member is read (and is simply unsigned).
     let (_, rss, out) = measured_scan(&bomb, &["--max-ratio", "100000"]);
-    assert!(read_csv(&out.path().join("report/errors.csv")).is_empty());
+    assert!(read_csv(&out.path().join("report/errors.csv")).is_empty(), "{:?}", read_csv(&out.path().join("report/errors.csv")));
     assert!(rss >= 200 << 20, "the member was really unpacked ({rss} bytes peak)");
     // Nesting depth: the samples' nested ZIP with depth 1 stops at the inner ZIP.
     let nested = root().join("samples/share/Sở Xây dựng/Hồ sơ dự án.zip");

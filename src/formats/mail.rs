@@ -11,6 +11,7 @@ use rayon::prelude::*;
 
 use super::cms::{Content, from_signed_data};
 use super::{Env, Extraction, extract_bytes, join_member};
+use crate::budget::Unit;
 use crate::formats::cms::signed_data::SignedData;
 use crate::messages::Stage;
 use crate::model::signature::Format;
@@ -74,6 +75,11 @@ fn starts_with_header_field(text: &[u8]) -> bool {
 /// One message file.
 pub fn extract_message(bytes: &[u8], depth: usize, env: &Env<'_>) -> Extraction {
     let mut out = Extraction::default();
+    // Its decoded parts take at most its own size again.
+    if let Err(over) = crate::budget::reserve(bytes.len() as u64) {
+        out.over_budget("", over);
+        return out;
+    }
     let bytes = unfold_parameters(bytes);
     match parse_mime(&bytes[..]) {
         Some(msg) => {
@@ -88,7 +94,9 @@ pub fn extract_message(bytes: &[u8], depth: usize, env: &Env<'_>) -> Extraction 
 /// Every message of an mbox, read as a stream: one message in memory per
 /// worker, never the whole mailbox.
 pub fn extract_mbox<R: Read + Send>(reader: R, depth: usize, env: &Env<'_>) -> Extraction {
-    let max_message = env.limits.max_unpacked_bytes.min(u64::from(u32::MAX)) as usize;
+    // A message in memory, its decoded parts and the parser's copy of its
+    // header fit in one unit's memory budget.
+    let max_message = env.limits.max_unpacked_bytes.min(env.limits.unit.memory / 3).min(u64::from(u32::MAX)) as usize;
     let messages = MboxReader::new(BufReader::with_capacity(1 << 16, reader), max_message);
     let limits = env.limits;
     let mut results: Vec<(usize, Extraction)> = messages
@@ -100,6 +108,7 @@ pub fn extract_mbox<R: Read + Send>(reader: R, depth: usize, env: &Env<'_>) -> E
                     // Each message gets its own budget: the mailbox as a whole
                     // is streamed, not unpacked.
                     let env = Env::new(limits, None);
+                    let budget = Unit::enter_alone(limits.unit);
                     let unit = super::guarded(&format!("message {index}"), || {
                         let mut out = Extraction::default();
                         let bytes = unfold_parameters(&bytes);
@@ -113,10 +122,17 @@ pub fn extract_mbox<R: Read + Send>(reader: R, depth: usize, env: &Env<'_>) -> E
                         out
                     });
                     out.absorb("", unit);
+                    if let Some(over) = budget.finish() {
+                        out.over_budget(&format!("message {index}"), over);
+                    }
                     (index, out)
                 }
                 MboxItem::TooLarge { index, size } => {
-                    out.problem(format!("message {index}"), Stage::Limit, format!("message larger than {max_message} bytes ({size}+): not read"));
+                    out.problem(
+                        format!("message {index}"),
+                        Stage::Limit,
+                        format!("a message of {size}+ bytes: reading it would need more than the {} MiB one unit may use (--unit-memory, --max-unpacked): not read", limits.unit.memory.min(limits.max_unpacked_bytes) >> 20),
+                    );
                     (index, out)
                 }
                 MboxItem::LineTooLong { index, size } => {
@@ -249,7 +265,8 @@ type Visited = std::collections::HashSet<u32>;
 /// Visits part `id` (IMAP-style section `path`).
 #[allow(clippy::too_many_arguments)]
 fn visit(msg: &Message<'_>, raw: &[u8], id: u32, path: &str, depth: usize, env: &Env<'_>, seen: &mut Visited, out: &mut Extraction) {
-    if !seen.insert(id) {
+    // Over the unit's time or memory: stop; whoever began the unit says so.
+    if !seen.insert(id) || crate::budget::over() {
         return;
     }
     let Some(part) = msg.part(id) else { return };

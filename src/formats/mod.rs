@@ -165,11 +165,13 @@ pub struct Limits {
     pub max_members: usize,
     /// Largest compression ratio accepted for one archive member.
     pub max_ratio: u64,
+    /// Time and memory of one unit: a file, or a message of a mailbox.
+    pub unit: crate::budget::UnitBudget,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_depth: 8, max_unpacked_bytes: 1 << 30, max_members: 10_000, max_ratio: 200 }
+        Limits { max_depth: 8, max_unpacked_bytes: 1 << 30, max_members: 10_000, max_ratio: 200, unit: crate::budget::UnitBudget::default() }
     }
 }
 

@@ -58,6 +58,10 @@ pub fn extract(bytes: &[u8], depth: usize, env: &Env<'_>) -> Extraction {
     // A bomb has thousands of members over the limits: a few rows say so.
     let mut refused = 0;
     for i in 0..members {
+        // Over the unit's time or memory: the unit's owner gives the row.
+        if crate::budget::over() {
+            break;
+        }
         if env.budget.get() == 0 {
             out.problem(
                 "",
@@ -212,7 +216,10 @@ impl<'a, 'e> Package<'a, 'e> {
         if !self.env.spend(size) {
             return Err((Stage::Limit, format!("{size} bytes would exceed the {} bytes that one file may unpack into: not unpacked", limits.max_unpacked_bytes)));
         }
-        let mut data = Vec::with_capacity(size.min(64 << 20) as usize);
+        crate::budget::reserve(size).map_err(|over| (Stage::Limit, format!("a member of {size} bytes: {over}")))?;
+        // Exactly the declared size (and the one byte that shows a lie):
+        // growing by doubling would hold twice what the member needs.
+        let mut data = Vec::with_capacity(size.saturating_add(1) as usize);
         let f = archive.by_index(i).map_err(|e| (Stage::Archive, format!("member cannot be unpacked: {e}")))?;
         // Never trust the declared size: read at most one byte more.
         f.take(size + 1).read_to_end(&mut data).map_err(|e| (Stage::Archive, format!("member cannot be unpacked: {e}")))?;

@@ -29,6 +29,15 @@ impl Extraction {
         self.problems.push(Problem { member: member.into(), stage, error: error.to_string() });
     }
 
+    /// The unit went over its time or memory budget: one row says which,
+    /// however many of its parsers noticed.
+    pub fn over_budget(&mut self, member: &str, over: crate::budget::OverBudget) {
+        let why = over.to_string();
+        if !self.problems.iter().any(|p| p.stage == Stage::Limit && p.error.contains(&why)) {
+            self.problem(member, Stage::Limit, why);
+        }
+    }
+
     /// Takes in what was found inside `member`, with member paths prefixed.
     pub fn absorb(&mut self, member: &str, inner: Extraction) {
         for mut s in inner.signatures {

@@ -88,6 +88,9 @@ pub fn extract(bytes: &[u8]) -> Extraction {
     }
     let mut unnamed = 0;
     for d in dicts {
+        if crate::budget::over() {
+            break;
+        }
         let from_raw = !structural.contains(&d.contents);
         let member = if d.field.is_empty() {
             unnamed += 1;

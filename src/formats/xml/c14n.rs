@@ -4,7 +4,7 @@
 //! transform). Written once, small, and tested against libxml2's xmllint
 //! and xmlsec1-made signatures (tests/xml.rs).
 
-use super::tree::{Child, Doc, XML_NS};
+use super::tree::{Bindings, Child, Doc, XML_NS};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Method {
@@ -38,30 +38,33 @@ impl Options {
 /// Canonical form of the document (`apex` None) or of `apex`'s subtree,
 /// without the subtrees of `exclude`.
 pub fn canonicalize(doc: &Doc, apex: Option<usize>, exclude: &[usize], opts: &Options) -> Vec<u8> {
-    let mut out = String::new();
+    let mut exclude = exclude.to_vec();
+    exclude.sort_unstable();
+    let mut c = Canon { out: String::new(), doc, exclude: &exclude, opts, scope: Bindings::default(), rendered: Bindings::default() };
     match apex {
         None => {
             for m in &doc.prolog {
-                misc(&mut out, m, opts);
+                misc(&mut c.out, m, opts);
                 if opts.comments || !matches!(m, Child::Comment(_)) {
-                    out.push('\n');
+                    c.out.push('\n');
                 }
             }
-            let scope = vec![];
-            element(&mut out, doc, doc.root, &scope, &[], true, exclude, opts);
+            c.element(doc.root, true);
             for m in &doc.epilog {
                 if opts.comments || !matches!(m, Child::Comment(_)) {
-                    out.push('\n');
+                    c.out.push('\n');
                 }
-                misc(&mut out, m, opts);
+                misc(&mut c.out, m, opts);
             }
         }
         Some(id) => {
-            let parent_scope = doc.node(id).parent.map(|p| doc.in_scope(p)).unwrap_or_default();
-            element(&mut out, doc, id, &parent_scope, &[], true, exclude, opts);
+            if let Some(parent) = doc.node(id).parent {
+                c.scope = doc.in_scope(parent);
+            }
+            c.element(id, true);
         }
     }
-    out.into_bytes()
+    c.out.into_bytes()
 }
 
 fn misc(out: &mut String, m: &Child, opts: &Options) {
@@ -86,115 +89,119 @@ fn pi(out: &mut String, target: &str, data: &str) {
     out.push_str("?>");
 }
 
-fn lookup<'a>(list: &'a [(String, String)], prefix: &str) -> Option<&'a str> {
-    list.iter().rev().find(|(p, _)| p == prefix).map(|(_, u)| u.as_str())
+/// One canonicalisation in progress: the namespaces in scope and those
+/// already rendered by output ancestors, both undone on the way up.
+struct Canon<'a> {
+    out: String,
+    doc: &'a Doc,
+    /// Sorted: an XPath exclusion may list every signature of the document.
+    exclude: &'a [usize],
+    opts: &'a Options,
+    scope: Bindings,
+    rendered: Bindings,
 }
 
-/// `scope`: namespaces in scope at the parent; `rendered`: namespace
-/// declarations output by output ancestors (prefix -> URI).
-#[allow(clippy::too_many_arguments)]
-fn element(out: &mut String, doc: &Doc, id: usize, parent_scope: &[(String, String)], rendered: &[(String, String)], apex: bool, exclude: &[usize], opts: &Options) {
-    if exclude.contains(&id) {
-        return;
-    }
-    let node = doc.node(id);
-    let mut scope = parent_scope.to_vec();
-    for (p, u) in &node.ns_decls {
-        scope.retain(|(q, _)| q != p);
-        scope.push((p.clone(), u.clone()));
-    }
-    let mut decls: Vec<(String, String)> = Vec::new();
-    let consider = |p: &str, u: &str, decls: &mut Vec<(String, String)>| {
-        if p == "xml" {
-            return;
-        }
-        let shown = lookup(rendered, p).unwrap_or("");
-        if u != shown {
+impl Canon<'_> {
+    /// A declaration to render: the prefix's URI differs from the one its
+    /// output ancestors rendered.
+    fn consider(&self, p: &str, u: &str, decls: &mut Vec<(String, String)>) {
+        if p != "xml" && u != self.rendered.get(p).unwrap_or("") {
             decls.push((p.to_owned(), u.to_owned()));
         }
-    };
-    match &opts.method {
-        Method::Inclusive => {
-            for (p, u) in &scope {
-                consider(p, u, &mut decls);
-            }
-            // An undeclared default namespace after a declared one.
-            if lookup(&scope, "").is_none() && lookup(rendered, "").is_some_and(|u| !u.is_empty()) {
-                decls.push((String::new(), String::new()));
-            }
+    }
+
+    fn element(&mut self, id: usize, apex: bool) {
+        if self.exclude.binary_search(&id).is_ok() {
+            return;
         }
-        Method::Exclusive(inclusive) => {
-            let mut used: Vec<String> = vec![node.prefix.clone()];
-            used.extend(node.attrs.iter().filter(|a| !a.prefix.is_empty()).map(|a| a.prefix.clone()));
-            for p in inclusive {
-                let p = if p == "#default" { String::new() } else { p.clone() };
-                if lookup(&scope, &p).is_some() || p.is_empty() {
-                    used.push(p);
+        let doc = self.doc;
+        let node = doc.node(id);
+        self.scope.open(&node.ns_decls);
+        let mut decls: Vec<(String, String)> = Vec::new();
+        match &self.opts.method {
+            // Below the apex, every binding inherited was rendered by the
+            // parent already: only this element's own can differ.
+            Method::Inclusive if apex => {
+                for (p, u) in self.scope.iter() {
+                    self.consider(p, u, &mut decls);
                 }
             }
-            used.sort();
-            used.dedup();
-            for p in used {
-                let u = lookup(&scope, &p).unwrap_or("").to_owned();
-                consider(&p, &u, &mut decls);
-            }
-        }
-    }
-    decls.sort();
-    decls.dedup_by(|a, b| a.0 == b.0);
-    let mut now_rendered = rendered.to_vec();
-    for (p, u) in &decls {
-        now_rendered.retain(|(q, _)| q != p);
-        now_rendered.push((p.clone(), u.clone()));
-    }
-    let mut attrs: Vec<(&str, &str, String, &str)> = node.attrs.iter().map(|a| (a.ns.as_str(), a.local.as_str(), qname(&a.prefix, &a.local), a.value.as_str())).collect();
-    if apex && opts.method == Method::Inclusive {
-        // Canonical XML 1.0 subsets inherit xml:* attributes of ancestors.
-        let mut cur = node.parent;
-        while let Some(a) = cur {
-            for x in doc.node(a).attrs.iter().filter(|x| x.ns == XML_NS) {
-                if !attrs.iter().any(|(ns, l, _, _)| *ns == XML_NS && *l == x.local) {
-                    attrs.push((XML_NS, x.local.as_str(), qname(&x.prefix, &x.local), x.value.as_str()));
+            Method::Inclusive => {
+                for (p, _) in &node.ns_decls {
+                    self.consider(p, self.scope.get(p).unwrap_or(""), &mut decls);
                 }
             }
-            cur = doc.node(a).parent;
-        }
-    }
-    attrs.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
-    let name = qname(&node.prefix, &node.local);
-    out.push('<');
-    out.push_str(&name);
-    for (p, u) in &decls {
-        out.push_str(if p.is_empty() { " xmlns" } else { " xmlns:" });
-        out.push_str(p);
-        out.push_str("=\"");
-        escape_attr(out, u);
-        out.push('"');
-    }
-    for (_, _, q, v) in &attrs {
-        out.push(' ');
-        out.push_str(q);
-        out.push_str("=\"");
-        escape_attr(out, v);
-        out.push('"');
-    }
-    out.push('>');
-    for c in &node.children {
-        match c {
-            Child::Elem(e) => element(out, doc, *e, &scope, &now_rendered, false, exclude, opts),
-            Child::Text(t) => escape_text(out, t),
-            Child::Comment(t) if opts.comments => {
-                out.push_str("<!--");
-                out.push_str(t);
-                out.push_str("-->");
+            Method::Exclusive(inclusive) => {
+                let mut used: Vec<&str> = vec![node.prefix.as_str()];
+                used.extend(node.attrs.iter().filter(|a| !a.prefix.is_empty()).map(|a| a.prefix.as_str()));
+                for p in inclusive {
+                    let p = if p == "#default" { "" } else { p.as_str() };
+                    if self.scope.get(p).is_some() || p.is_empty() {
+                        used.push(p);
+                    }
+                }
+                used.sort();
+                used.dedup();
+                for p in used {
+                    self.consider(p, self.scope.get(p).unwrap_or(""), &mut decls);
+                }
             }
-            Child::Comment(_) => {}
-            Child::Pi(t, d) => pi(out, t, d),
         }
+        decls.sort();
+        decls.dedup_by(|a, b| a.0 == b.0);
+        let mut attrs: Vec<(&str, &str, String, &str)> = node.attrs.iter().map(|a| (a.ns.as_str(), a.local.as_str(), qname(&a.prefix, &a.local), a.value.as_str())).collect();
+        if apex && self.opts.method == Method::Inclusive {
+            // Canonical XML 1.0 subsets inherit xml:* attributes of ancestors.
+            let mut cur = node.parent;
+            while let Some(a) = cur {
+                for x in doc.node(a).attrs.iter().filter(|x| x.ns == XML_NS) {
+                    if !attrs.iter().any(|(ns, l, _, _)| *ns == XML_NS && *l == x.local) {
+                        attrs.push((XML_NS, x.local.as_str(), qname(&x.prefix, &x.local), x.value.as_str()));
+                    }
+                }
+                cur = doc.node(a).parent;
+            }
+        }
+        attrs.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        let name = qname(&node.prefix, &node.local);
+        let out = &mut self.out;
+        out.push('<');
+        out.push_str(&name);
+        for (p, u) in &decls {
+            out.push_str(if p.is_empty() { " xmlns" } else { " xmlns:" });
+            out.push_str(p);
+            out.push_str("=\"");
+            escape_attr(out, u);
+            out.push('"');
+        }
+        for (_, _, q, v) in &attrs {
+            out.push(' ');
+            out.push_str(q);
+            out.push_str("=\"");
+            escape_attr(out, v);
+            out.push('"');
+        }
+        out.push('>');
+        self.rendered.open(&decls);
+        for c in &node.children {
+            match c {
+                Child::Elem(e) => self.element(*e, false),
+                Child::Text(t) => escape_text(&mut self.out, t),
+                Child::Comment(t) if self.opts.comments => {
+                    self.out.push_str("<!--");
+                    self.out.push_str(t);
+                    self.out.push_str("-->");
+                }
+                Child::Comment(_) => {}
+                Child::Pi(t, d) => pi(&mut self.out, t, d),
+            }
+        }
+        self.rendered.close();
+        self.scope.close();
+        self.out.push_str("</");
+        self.out.push_str(&name);
+        self.out.push('>');
     }
-    out.push_str("</");
-    out.push_str(&name);
-    out.push('>');
 }
 
 fn qname(prefix: &str, local: &str) -> String {

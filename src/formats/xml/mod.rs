@@ -15,7 +15,7 @@ pub mod c14n;
 pub mod tree;
 
 use self::c14n::{Method, Options};
-use self::tree::{Child, Doc};
+use self::tree::{Child, Doc, XmlError};
 use super::{Extraction, FormatError};
 use crate::cert::Cert;
 use crate::crypto::{Algorithm, Hash, Scheme, VerifyError, verify_message};
@@ -34,6 +34,9 @@ const RELATIONSHIP_TRANSFORM: &str = "http://schemas.openxmlformats.org/package/
 const OPC_REL_NS: &str = "http://schemas.openxmlformats.org/package/2006/relationships";
 const OPC_DSIG_NS: &str = "http://schemas.openxmlformats.org/package/2006/digital-signature";
 
+/// Signatures read per document (real ones carry a few).
+pub const MAX_SIGNATURES: usize = 100;
+
 /// Marker of a signed XML document, for the cheap test.
 pub const MARKER: &[u8] = b"http://www.w3.org/2000/09/xmldsig#";
 
@@ -49,14 +52,27 @@ pub fn extract(bytes: &[u8], format: Format, parts: Option<&dyn Parts>) -> Extra
     let mut out = Extraction::default();
     let doc = match Doc::parse(bytes) {
         Ok(d) => d,
+        Err(_) if let Some(over) = crate::budget::over_budget() => {
+            out.over_budget("", over);
+            return out;
+        }
         Err(e) => {
-            out.problem("", Stage::Xml, e.to_string());
+            out.problem("", if matches!(e, XmlError::Limit(_)) { Stage::Limit } else { Stage::Xml }, e.to_string());
             return out;
         }
     };
     let all = doc.find_all(DSIG, "Signature");
-    let top: Vec<usize> = all.iter().copied().filter(|&s| !all.iter().any(|&o| o != s && doc.is_within(s, o))).collect();
-    for sig in top {
+    let is_signature = |n: usize| doc.node(n).ns == DSIG && doc.node(n).local == "Signature";
+    let top: Vec<usize> = all.iter().copied().filter(|&s| !doc.ancestors(s).any(is_signature)).collect();
+    if top.len() > MAX_SIGNATURES {
+        // Each enveloped signature canonicalises the whole document: work
+        // grows with the square of their number.
+        out.problem("", Stage::Limit, format!("{} signatures in one document: only the first {MAX_SIGNATURES} are read", top.len()));
+    }
+    for sig in top.into_iter().take(MAX_SIGNATURES) {
+        if crate::budget::over() {
+            break;
+        }
         let member = element_path(&doc, sig);
         match signature_of(&doc, sig, format, &member, parts) {
             Ok(s) => out.signatures.push(s),
@@ -340,7 +356,7 @@ fn xpath_signature_exclusion(doc: &Doc, transform: usize, alg: &str) -> Option<V
         Some(_) => expr.strip_prefix("/descendant::").and_then(|e| e.strip_suffix(":Signature")),
     };
     if let Some(prefix) = by_binding.filter(is_prefix) {
-        let bound = doc.in_scope(xpath).iter().any(|(p, uri)| p == prefix && uri == DSIG);
+        let bound = doc.in_scope(xpath).get(prefix) == Some(DSIG);
         return bound.then(|| doc.find_all(DSIG, "Signature"));
     }
     let by_name = filter.and(expr.strip_prefix("/descendant::*[name()='").and_then(|e| e.strip_suffix(":Signature']")));

@@ -11,6 +11,10 @@ pub const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
 const MAX_DEPTH: usize = 512;
 /// Element count bound (a 1 GB XML file holds far fewer signatures).
 const MAX_NODES: usize = 2_000_000;
+/// Namespace prefixes in scope at once (real documents have tens).
+pub const MAX_NAMESPACES_IN_SCOPE: usize = 10_000;
+/// Attributes on one element, namespace declarations included.
+pub const MAX_ATTRIBUTES: usize = 10_000;
 
 #[derive(Debug, Clone)]
 pub struct Attr {
@@ -51,41 +55,109 @@ pub struct Doc {
     /// An entity reference other than the predefined ones was met (its
     /// value is unknown to us: canonical forms would be wrong).
     pub unresolved_entities: Vec<String>,
+    /// Id attribute value -> first element carrying it, built on first use.
+    ids: std::cell::OnceCell<std::collections::HashMap<String, usize>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("XML not readable: {0}")]
-pub struct XmlError(pub String);
+pub enum XmlError {
+    #[error("XML not readable: {0}")]
+    Malformed(String),
+    /// Over one of the bounds that keep hostile documents cheap.
+    #[error("XML not read: {0}")]
+    Limit(String),
+}
+
+/// Namespace bindings along a walk down the tree: prefix -> URIs
+/// declared for it, innermost last; each open element remembers which
+/// prefixes it bound, to undo them at its end. Lookups and updates cost
+/// the same however many namespaces are in scope (hostile documents
+/// declare thousands), so parsing and canonicalisation stay linear.
+#[derive(Debug, Default)]
+pub(super) struct Bindings {
+    uris: std::collections::HashMap<String, Vec<String>>,
+    bound: usize,
+    opened: Vec<Vec<String>>,
+}
+
+impl Bindings {
+    pub(super) fn get(&self, prefix: &str) -> Option<&str> {
+        self.uris.get(prefix).and_then(|v| v.last()).map(String::as_str)
+    }
+
+    /// Prefixes bound now.
+    pub(super) fn len(&self) -> usize {
+        self.bound
+    }
+
+    /// Every binding in scope: (prefix, URI), in no particular order.
+    pub(super) fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.uris.iter().filter_map(|(p, v)| v.last().map(|u| (p.as_str(), u.as_str())))
+    }
+
+    /// Binds `decls` for one element, until the matching [`Bindings::close`].
+    pub(super) fn open(&mut self, decls: &[(String, String)]) {
+        let mut opened = Vec::with_capacity(decls.len());
+        for (p, u) in decls {
+            let uris = self.uris.entry(p.clone()).or_default();
+            if uris.is_empty() {
+                self.bound += 1;
+            }
+            uris.push(u.clone());
+            opened.push(p.clone());
+        }
+        self.opened.push(opened);
+    }
+
+    pub(super) fn close(&mut self) {
+        for p in self.opened.pop().unwrap_or_default() {
+            if let Some(uris) = self.uris.get_mut(&p) {
+                uris.pop();
+                if uris.is_empty() {
+                    self.bound -= 1;
+                }
+            }
+        }
+    }
+}
 
 impl Doc {
     pub fn parse(bytes: &[u8]) -> Result<Doc, XmlError> {
-        let text = std::str::from_utf8(bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes)).map_err(|e| XmlError(format!("not UTF-8: {e}")))?;
+        let text = std::str::from_utf8(bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes)).map_err(|e| XmlError::Malformed(format!("not UTF-8: {e}")))?;
         let mut reader = quick_xml::Reader::from_str(text);
         reader.config_mut().check_end_names = true;
         let mut doc = Doc::default();
         let mut stack: Vec<usize> = Vec::new();
-        let mut scopes: Vec<Vec<(String, String)>> = vec![vec![("xml".into(), XML_NS.into())]];
+        let mut scope = Bindings::default();
         let mut seen_root = false;
-        loop {
-            let event = reader.read_event().map_err(|e| XmlError(format!("{e} at byte {}", reader.buffer_position())))?;
+        for events in 0u64.. {
+            // The unit's time and memory, now and then: a clock read per event would cost more than the event.
+            if events % 4096 == 4095 && crate::budget::over() {
+                return Err(XmlError::Limit("the unit's time or memory budget is spent".into()));
+            }
+            let event = reader.read_event().map_err(|e| XmlError::Malformed(format!("{e} at byte {}", reader.buffer_position())))?;
             match event {
                 Event::Start(e) | Event::Empty(e) if stack.len() >= MAX_DEPTH => {
                     let _ = e;
-                    return Err(XmlError(format!("elements nested more than {MAX_DEPTH} deep")));
+                    return Err(XmlError::Limit(format!("elements nested more than {MAX_DEPTH} deep")));
                 }
                 Event::Start(ref e) | Event::Empty(ref e) => {
                     if doc.nodes.len() >= MAX_NODES {
-                        return Err(XmlError(format!("more than {MAX_NODES} elements")));
+                        return Err(XmlError::Limit(format!("more than {MAX_NODES} elements")));
                     }
                     if stack.is_empty() && seen_root {
-                        return Err(XmlError("more than one document element".into()));
+                        return Err(XmlError::Malformed("more than one document element".into()));
                     }
                     let mut decls = Vec::new();
                     let mut raw_attrs = Vec::new();
-                    for a in e.attributes() {
-                        let a = a.map_err(|e| XmlError(e.to_string()))?;
+                    for (n, a) in e.attributes().enumerate() {
+                        // Before the next one: quick-xml's duplicate check is quadratic per element.
+                        if n >= MAX_ATTRIBUTES {
+                            return Err(XmlError::Limit(format!("an element with more than {MAX_ATTRIBUTES} attributes")));
+                        }
+                        let a = a.map_err(|e| XmlError::Malformed(e.to_string()))?;
                         let key = a.key.as_ref().to_owned();
-                        let value = a.normalized_value(quick_xml::XmlVersion::Implicit1_0).map_err(|e| XmlError(e.to_string()))?.into_owned();
+                        let value = a.normalized_value(quick_xml::XmlVersion::Implicit1_0).map_err(|e| XmlError::Malformed(e.to_string()))?.into_owned();
                         if key == "xmlns" {
                             decls.push((String::new(), value));
                         } else if let Some(p) = key.strip_prefix("xmlns:") {
@@ -94,12 +166,11 @@ impl Doc {
                             raw_attrs.push((key, value));
                         }
                     }
-                    let mut scope = scopes.last().expect("root scope").clone();
-                    for (p, u) in &decls {
-                        scope.retain(|(q, _)| q != p);
-                        scope.push((p.clone(), u.clone()));
+                    scope.open(&decls);
+                    if scope.len() > MAX_NAMESPACES_IN_SCOPE {
+                        return Err(XmlError::Limit(format!("more than {MAX_NAMESPACES_IN_SCOPE} namespace prefixes in scope")));
                     }
-                    let resolve = |prefix: &str| scope.iter().rev().find(|(p, _)| p == prefix).map(|(_, u)| u.clone());
+                    let resolve = |prefix: &str| if prefix == "xml" { Some(XML_NS.to_owned()) } else { scope.get(prefix).map(str::to_owned) };
                     let qname = e.name().as_ref().to_owned();
                     let (prefix, local) = split_qname(&qname);
                     let ns = resolve(&prefix).unwrap_or_default();
@@ -122,12 +193,13 @@ impl Doc {
                     }
                     if matches!(event, Event::Start(_)) {
                         stack.push(id);
-                        scopes.push(scope);
+                    } else {
+                        scope.close();
                     }
                 }
                 Event::End(_) => {
                     stack.pop();
-                    scopes.pop();
+                    scope.close();
                 }
                 Event::Text(t) => {
                     if let Some(&p) = stack.last() {
@@ -174,10 +246,10 @@ impl Doc {
             }
         }
         if !seen_root {
-            return Err(XmlError("no document element".into()));
+            return Err(XmlError::Malformed("no document element".into()));
         }
         if !stack.is_empty() {
-            return Err(XmlError("document ends inside an element".into()));
+            return Err(XmlError::Malformed("document ends inside an element".into()));
         }
         Ok(doc)
     }
@@ -249,23 +321,35 @@ impl Doc {
     /// The element whose Id / ID / id attribute is `value` (XMLDSig
     /// same-document references; no DTD, so by name).
     pub fn by_id(&self, value: &str) -> Option<usize> {
-        (0..self.nodes.len()).find(|&i| self.nodes[i].attrs.iter().any(|a| matches!(a.local.as_str(), "Id" | "ID" | "id") && a.value == value))
+        // Indexed on first use: a document of many signatures looks up many Ids.
+        let index = self.ids.get_or_init(|| {
+            let mut index = std::collections::HashMap::new();
+            for (i, n) in self.nodes.iter().enumerate() {
+                for a in n.attrs.iter().filter(|a| matches!(a.local.as_str(), "Id" | "ID" | "id")) {
+                    index.entry(a.value.clone()).or_insert(i);
+                }
+            }
+            index
+        });
+        index.get(value).copied()
+    }
+
+    /// The ancestors of `id`, nearest first.
+    pub fn ancestors(&self, id: usize) -> impl Iterator<Item = usize> + '_ {
+        std::iter::successors(self.nodes[id].parent, |&p| self.nodes[p].parent)
     }
 
     /// Namespaces in scope at `id`: prefix -> URI, innermost declaration wins.
-    pub fn in_scope(&self, id: usize) -> Vec<(String, String)> {
+    pub(super) fn in_scope(&self, id: usize) -> Bindings {
         let mut chain = Vec::new();
         let mut cur = Some(id);
         while let Some(c) = cur {
             chain.push(c);
             cur = self.nodes[c].parent;
         }
-        let mut scope: Vec<(String, String)> = Vec::new();
+        let mut scope = Bindings::default();
         for &n in chain.iter().rev() {
-            for (p, u) in &self.nodes[n].ns_decls {
-                scope.retain(|(q, _)| q != p);
-                scope.push((p.clone(), u.clone()));
-            }
+            scope.open(&self.nodes[n].ns_decls);
         }
         scope
     }
