@@ -628,3 +628,27 @@ fn find_detached_data(sig_path: &Path, dir: &Path, limits: ReadLimits) -> Detach
         Err(e) => Detached::NotFound(format!("the signed file {shown} cannot be read: {e}")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_that_shrank_or_grew_while_read_is_a_row() {
+        let mut f = tempfile::tempfile().unwrap();
+        std::io::Write::write_all(&mut f, &[b'x'; 10]).unwrap();
+        let mut e = Extraction::default();
+        // Opened at 20 bytes, 10 found: it shrank.
+        changed_while_read(&f, 20, 10, 20, &mut e);
+        assert_eq!(e.problems.len(), 1);
+        assert!(e.problems[0].error.contains("shrank while it was read: 10 of its 20 bytes"), "{}", e.problems[0].error);
+        // Opened at 5 bytes, 5 read, 10 now: it grew.
+        let mut e = Extraction::default();
+        changed_while_read(&f, 5, 5, 5, &mut e);
+        assert!(e.problems[0].error.contains("grew while it was read (5 → 10 bytes): read as it was at 5 bytes"), "{}", e.problems[0].error);
+        // Unchanged: nothing to say.
+        let mut e = Extraction::default();
+        changed_while_read(&f, 10, 10, 10, &mut e);
+        assert!(e.problems.is_empty());
+    }
+}

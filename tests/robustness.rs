@@ -118,3 +118,26 @@ fn fuzzer_findings_stay_fixed() {
     }
     assert!(n >= 1);
 }
+
+/// CI replays what the fuzzers learnt: every input of every committed
+/// corpus (fuzz/corpus/TARGET, minimised with `cargo fuzz cmin`, seeded
+/// with the samples and the hostile shapes of
+/// tests/fixtures/make-hostile-inputs.py --small) through the very
+/// function its target fuzzes.
+#[test]
+fn every_fuzz_corpus_replays_without_a_panic_or_a_hang() {
+    for (target, body) in sigaudit::formats::fuzz::TARGETS {
+        let dir = common::root().join("fuzz/corpus").join(target);
+        let mut inputs = 0;
+        for e in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+            let path = e.unwrap().path();
+            let bytes = std::fs::read(&path).unwrap();
+            let start = std::time::Instant::now();
+            body(&bytes);
+            assert!(start.elapsed().as_secs() < 20, "{target}: {} took {:?}", path.display(), start.elapsed());
+            inputs += 1;
+        }
+        assert!(inputs >= 5, "{target}: {inputs} inputs in {}", dir.display());
+        eprintln!("{target}: {inputs} inputs replayed");
+    }
+}

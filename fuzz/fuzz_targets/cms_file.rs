@@ -1,10 +1,7 @@
 #![no_main]
 //! CMS files as found on disk: sniffing, PEM / base64 decoding, nesting.
+//! The body is sigaudit::formats::fuzz::cms_file, which tests/robustness.rs
+//! also runs over this target's corpus (fuzz/corpus/cms_file).
 use libfuzzer_sys::fuzz_target;
-use sigaudit::formats::{self, DocKind};
 
-fuzz_target!(|data: &[u8]| {
-    if let Some(DocKind::Cms(enc)) = formats::sniff(data, "f.p7m") {
-        let _ = formats::cms::extract(data, enc, &|| formats::cms::Detached::Found { name: "data".into(), bytes: data.to_vec() });
-    }
-});
+fuzz_target!(|data: &[u8]| sigaudit::formats::fuzz::cms_file(data));

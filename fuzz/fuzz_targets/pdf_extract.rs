@@ -1,8 +1,7 @@
 #![no_main]
-//! PDF extraction from arbitrary bytes: lopdf structure pass, raw byte
-//! scan, CMS in /Contents.
+//! PDF signature extraction: lopdf's structure, the raw byte scan, CMS.
+//! The body is sigaudit::formats::fuzz::pdf_extract, which tests/robustness.rs
+//! also runs over this target's corpus (fuzz/corpus/pdf_extract).
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| {
-    let _ = sigaudit::formats::pdf::extract(data);
-});
+fuzz_target!(|data: &[u8]| sigaudit::formats::fuzz::pdf_extract(data));

@@ -3,6 +3,7 @@
 //! could not read as problems, never by failing the whole item.
 
 pub mod cms;
+pub mod fuzz;
 pub mod mail;
 pub mod msg;
 pub mod pdf;

@@ -103,3 +103,23 @@ pub fn copies_of_a_signed_file(dir: &Path, n: usize) -> PathBuf {
     }
     place
 }
+
+/// Runs `sigaudit scan SOURCE` as a hostile input would meet it: under an
+/// address-space limit of 1 GiB (`prlimit --as`: a runaway allocation
+/// fails instead of taking the machine), timed, with its own peak
+/// resident memory as it reports it (VmHWM; getrusage would count the
+/// forking test process too). Returns wall time, peak bytes, report folder.
+pub fn bounded_scan(source: &Path, extra: &[&str]) -> (std::time::Duration, u64, tempfile::TempDir) {
+    let out = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new("prlimit");
+    cmd.arg(format!("--as={}", 1u64 << 30)).arg("--").arg(env!("CARGO_BIN_EXE_sigaudit"));
+    cmd.env("SIGAUDIT_ANCHORS", "/nonexistent/sigaudit-test-anchors");
+    cmd.arg("scan").arg(source).arg("--out").arg(out.path().join("report")).args(extra);
+    let start = std::time::Instant::now();
+    let output = run(&mut cmd);
+    let elapsed = start.elapsed();
+    assert!([0, 2].contains(&code(&output)), "exit {}: {}", code(&output), text(&output.stderr));
+    let stdout = text(&output.stdout);
+    let mib: u64 = stdout.split("peak memory ").nth(1).and_then(|s| s.split(' ').next()).and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("{stdout}"));
+    (elapsed, mib << 20, out)
+}
