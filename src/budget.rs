@@ -43,7 +43,7 @@ pub enum OverBudget {
 
 /// `256 MiB`, or `200000 bytes` when not a whole number of MiB.
 fn bytes(n: u64) -> String {
-    if n >= 1 << 20 && n % (1 << 20) == 0 { format!("{} MiB", n >> 20) } else { format!("{n} bytes") }
+    if n >= 1 << 20 && n.is_multiple_of(1 << 20) { format!("{} MiB", n >> 20) } else { format!("{n} bytes") }
 }
 
 /// The heap allocator with a per-thread count of live bytes. Installed by

@@ -12,6 +12,7 @@ use rayon::prelude::*;
 use time::OffsetDateTime;
 
 use crate::agency::{AgencyRef, FolderMemo};
+use crate::budget::Unit;
 use crate::cert::Cert;
 use crate::classify::{Classification, classify};
 use crate::formats::cms::Detached;
@@ -24,7 +25,6 @@ use crate::model::signature::Kind;
 use crate::rules::Rules;
 use crate::source::imap::{ImapAuth, ImapEvent, ImapSource};
 use crate::source::read::{read_head, read_rest, stream_contains};
-use crate::budget::Unit;
 use crate::source::{Input, ReadLimits, WalkOptions, open_noatime, walk};
 use crate::trust::AnchorStore;
 

@@ -390,7 +390,25 @@ fn a_server_that_floods_or_never_finishes_is_a_row_and_the_audit_finishes() {
             format!("* {n} FETCH (UID {n} RFC822.SIZE 10)\r\n")
         })
     };
-    for (behaviour, expected) in [(endless_fetch, "more than 66 responses for 2 message(s)"), (slow_drip, "within its 3 s budget (--imap-mailbox-budget)")] {
+    // Announces two 100-byte messages, then sends one as an endless literal.
+    let endless_literal: Behaviour = |r, w, tag| {
+        let sizes = format!("* 1 FETCH (UID 1 RFC822.SIZE 100)\r\n* 2 FETCH (UID 2 RFC822.SIZE 100)\r\n{tag} OK done\r\n");
+        if w.write_all(sizes.as_bytes()).is_err() {
+            return;
+        }
+        let mut fetch = String::new();
+        let _ = r.read_line(&mut fetch);
+        // 400 MB: under the IMAP library's own 512 MiB cap, which it would allocate at once.
+        if w.write_all(b"* 1 FETCH (UID 1 BODY[] {400000000}\r\n").is_ok() {
+            let block = vec![b'x'; 1 << 16];
+            while w.write_all(&block).is_ok() {}
+        }
+    };
+    for (behaviour, expected) in [
+        (endless_fetch, "more than 66 responses for 2 message(s)"),
+        (slow_drip, "within its 3 s budget (--imap-mailbox-budget)"),
+        (endless_literal, "FETCH: the server sent more than the 1050824 bytes its reply may take"),
+    ] {
         let error = audit_finishes_despite(hostile_imap_server(behaviour));
         assert!(error.contains(expected), "{expected}: {error}");
     }

@@ -6,8 +6,11 @@
 use super::{DocKind, Env, Limits, cms, extract_bytes, mail, pdf, sniff, xml};
 use crate::model::signature::Format;
 
+/// A fuzz target's body.
+pub type Target = fn(&[u8]);
+
 /// The targets by name, as cargo-fuzz and the corpus folders call them.
-pub const TARGETS: [(&str, fn(&[u8])); 5] = [("cms_file", cms_file), ("cms_signed_data", cms_signed_data), ("mail", mail), ("pdf_extract", pdf_extract), ("xml_package", xml_package)];
+pub const TARGETS: [(&str, Target); 5] = [("cms_file", cms_file), ("cms_signed_data", cms_signed_data), ("mail", mail), ("pdf_extract", pdf_extract), ("xml_package", xml_package)];
 
 /// A smaller unpack budget than a scan's: a fuzzer wants many runs a second.
 fn env() -> Env<'static> {

@@ -131,7 +131,10 @@ pub fn extract_mbox<R: Read + Send>(reader: R, depth: usize, env: &Env<'_>) -> E
                     out.problem(
                         format!("message {index}"),
                         Stage::Limit,
-                        format!("a message of {size}+ bytes: reading it would need more than the {} MiB one unit may use (--unit-memory, --max-unpacked): not read", limits.unit.memory.min(limits.max_unpacked_bytes) >> 20),
+                        format!(
+                            "a message of {size}+ bytes: reading it would need more than the {} MiB one unit may use (--unit-memory, --max-unpacked): not read",
+                            limits.unit.memory.min(limits.max_unpacked_bytes) >> 20
+                        ),
                     );
                     (index, out)
                 }

@@ -1,8 +1,9 @@
 //! The network side of IMAP sources (cargo feature `imap`): TLS or
 //! STARTTLS, LOGIN, EXAMINE and BODY.PEEK fetches in bounded batches, every
-//! wait on the server bounded by the timeout.
+//! wait on the server bounded by the timeout, every reply by what it should carry.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_imap::Client;
@@ -13,13 +14,17 @@ use tokio_rustls::rustls;
 use super::{ImapAuth, ImapEvent, ImapSource, Secrets, Transport};
 use crate::source::SourceError;
 
-/// The longest silence accepted from the server, at every await.
-#[derive(Debug, Clone, Copy)]
-struct Wait(Duration);
+/// What the server may do: stay silent at most `timeout` at every await,
+/// and send at most its `allowance` in reply to each command.
+#[derive(Debug)]
+struct Watch {
+    timeout: Duration,
+    allowance: Arc<Allowance>,
+}
 
-impl Wait {
-    async fn on<T>(self, what: &'static str, step: impl std::future::Future<Output = T>) -> Result<T, SourceError> {
-        tokio::time::timeout(self.0, step).await.map_err(|_| SourceError::Stalled { what, secs: self.0.as_secs() })
+impl Watch {
+    async fn on<T>(&self, what: &'static str, step: impl std::future::Future<Output = T>) -> Result<T, SourceError> {
+        tokio::time::timeout(self.timeout, step).await.map_err(|_| SourceError::Stalled { what, secs: self.timeout.as_secs() })
     }
 }
 
@@ -34,6 +39,118 @@ fn too_many(what: &str, asked: usize) -> SourceError {
 /// Bytes fetched per batch (messages are processed before the next batch).
 const BATCH_BYTES: u64 = 32 << 20;
 const BATCH_COUNT: usize = 200;
+
+/// Bytes the server may send in reply to one command, counted on the
+/// connection itself: a server that announces small messages and then
+/// sends an endless literal is cut off at the allowance, not at the IMAP
+/// library's 512 MiB buffer.
+#[derive(Debug, Default)]
+struct Allowance {
+    left: AtomicU64,
+    given: AtomicU64,
+    exceeded: AtomicBool,
+}
+
+/// IMAP literals announced in `bytes` (`{N}` then CRLF): where each one's
+/// data begins, and its size N.
+fn literals(bytes: &[u8]) -> impl Iterator<Item = (usize, u64)> + '_ {
+    memchr::memmem::find_iter(bytes, b"}\r\n").filter_map(move |close| {
+        let open = bytes[..close].iter().rposition(|&b| b == b'{')?;
+        let digits = &bytes[open + 1..close];
+        let ok = !digits.is_empty() && digits.len() <= 19 && digits.iter().all(u8::is_ascii_digit);
+        Some((close + 3, std::str::from_utf8(digits).ok().filter(|_| ok)?.parse().ok()?))
+    })
+}
+
+impl Allowance {
+    /// The allowance for the next command's reply.
+    fn set(&self, bytes: u64) {
+        self.left.store(bytes, Ordering::Relaxed);
+        self.given.store(bytes, Ordering::Relaxed);
+        self.exceeded.store(false, Ordering::Relaxed);
+    }
+
+    fn take(&self, n: u64) -> bool {
+        self.left.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| left.checked_sub(n)).is_ok()
+    }
+
+    /// The error for `what` failing: the allowance's when it was the cause.
+    fn explain(&self, what: &str, e: impl std::fmt::Display) -> SourceError {
+        if self.exceeded.load(Ordering::Relaxed) {
+            SourceError::OverBudget(format!(
+                "{what}: the server sent more than the {} bytes its reply may take (the sizes it announced, and room for the protocol); the mailbox was not read",
+                self.given.load(Ordering::Relaxed)
+            ))
+        } else {
+            SourceError::Refused(format!("{what} failed: {e}"))
+        }
+    }
+}
+
+/// The connection, metered by an [`Allowance`]. `tail` keeps the last
+/// bytes read, so a literal's `{N}` split over two reads is still seen.
+#[derive(Debug)]
+struct Metered<S> {
+    inner: S,
+    allowance: Arc<Allowance>,
+    tail: Vec<u8>,
+}
+
+impl<S> Metered<S> {
+    fn new(inner: S, allowance: Arc<Allowance>) -> Metered<S> {
+        Metered { inner, allowance, tail: Vec::new() }
+    }
+
+    /// Counts `new` bytes; false when over the allowance, or announcing a
+    /// literal larger than what is left of it then. The IMAP library
+    /// allocates a literal's whole buffer as soon as it reads its size, so
+    /// the size is judged, not only the bytes that follow. (A message line
+    /// ending in `{N}` looks like one too: it can only cut off its own
+    /// mailbox, and only when N is past the allowance.)
+    fn admit(&mut self, new: &[u8]) -> bool {
+        let left_before = self.allowance.left.load(Ordering::Relaxed);
+        let mut seen = std::mem::take(&mut self.tail);
+        let old = seen.len();
+        seen.extend_from_slice(new);
+        // Only literals whose `}\r\n` ends in the new bytes: older ones were judged.
+        let ok = self.allowance.take(new.len() as u64) && literals(&seen).filter(|(data, _)| *data > old).all(|(data, n)| n <= left_before.saturating_sub((data - old) as u64));
+        self.tail = seen.split_off(seen.len().saturating_sub(24));
+        if !ok {
+            self.allowance.exceeded.store(true, Ordering::Relaxed);
+        }
+        ok
+    }
+}
+
+impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Metered<S> {
+    fn poll_read(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>, buf: &mut tokio::io::ReadBuf<'_>) -> std::task::Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let polled = std::pin::Pin::new(&mut this.inner).poll_read(cx, buf);
+        if let std::task::Poll::Ready(Ok(())) = polled
+            && !this.admit(&buf.filled()[before..])
+        {
+            return std::task::Poll::Ready(Err(std::io::Error::other("reply larger than allowed")));
+        }
+        polled
+    }
+}
+
+impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Metered<S> {
+    fn poll_write(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>, data: &[u8]) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.get_mut().inner).poll_write(cx, data)
+    }
+    fn poll_flush(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+    fn poll_shutdown(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}
+
+/// Room for the protocol around what a reply carries (tags, flags,
+/// untagged updates).
+const REPLY_SLACK: u64 = 1 << 20;
 
 trait Stream: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + std::fmt::Debug {}
 impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + std::fmt::Debug> Stream for T {}
@@ -59,21 +176,22 @@ pub(super) fn read_all(source: &ImapSource, auth: &ImapAuth, max_message: u64, k
         Err(e) => return sink(ImapEvent::Problem { place: source.display(), error: format!("cannot start the network runtime: {e}") }),
     };
     runtime.block_on(async {
-        let wait = Wait(auth.timeout);
-        let mut session = match wait.on("connecting and logging in", connect(source, auth)).await.and_then(|r| r) {
+        let watch = Watch { timeout: auth.timeout, allowance: Arc::new(Allowance::default()) };
+        watch.allowance.set(REPLY_SLACK);
+        let mut session = match watch.on("connecting and logging in", connect(source, auth, watch.allowance.clone())).await.and_then(|r| r) {
             Ok(s) => s,
             Err(e) => return sink(ImapEvent::Problem { place: source.display(), error: e.to_string() }),
         };
         let mailboxes = match &source.mailbox {
             Some(m) => vec![m.clone()],
-            None => match list_mailboxes(&mut session, wait).await {
+            None => match list_mailboxes(&mut session, &watch).await {
                 Ok(m) => m,
-                Err(e) => return sink(ImapEvent::Problem { place: source.display(), error: format!("LIST failed: {e}") }),
+                Err(e) => return sink(ImapEvent::Problem { place: source.display(), error: e.to_string() }),
             },
         };
         for (i, mailbox) in mailboxes.iter().enumerate() {
             let budget = auth.mailbox_budget;
-            let read = tokio::time::timeout(budget, read_mailbox(&mut session, wait, source, mailbox, max_message, known, sink)).await.unwrap_or_else(|_| {
+            let read = tokio::time::timeout(budget, read_mailbox(&mut session, &watch, source, mailbox, max_message, known, sink)).await.unwrap_or_else(|_| {
                 Err(SourceError::OverBudget(format!(
                     "the mailbox was not read within its {} s budget (--imap-mailbox-budget): the server kept answering without finishing",
                     budget.as_secs()
@@ -96,12 +214,14 @@ pub(super) fn read_all(source: &ImapSource, auth: &ImapAuth, max_message: u64, k
                 }
             }
         }
-        let _ = wait.on("LOGOUT", session.logout()).await;
+        watch.allowance.set(REPLY_SLACK);
+        let _ = watch.on("LOGOUT", session.logout()).await;
     });
 }
 
-async fn connect(source: &ImapSource, auth: &ImapAuth) -> Result<Session, SourceError> {
+async fn connect(source: &ImapSource, auth: &ImapAuth, allowance: Arc<Allowance>) -> Result<Session, SourceError> {
     let tcp = TcpStream::connect((source.host.as_str(), source.port)).await.map_err(|e| format!("cannot connect to {}:{}: {e}", source.host, source.port))?;
+    let tcp = Metered::new(tcp, allowance);
     let stream: Box<dyn Stream> = match source.transport {
         Transport::Tls => Box::new(tls(tcp, source, auth).await?),
         Transport::Plain => Box::new(tcp),
@@ -122,7 +242,7 @@ async fn connect(source: &ImapSource, auth: &ImapAuth) -> Result<Session, Source
     client.login(&source.user, &auth.password).await.map_err(|(e, _)| SourceError::Refused(format!("login as {} failed: {e}", source.user)))
 }
 
-async fn tls(tcp: TcpStream, source: &ImapSource, auth: &ImapAuth) -> Result<tokio_rustls::client::TlsStream<TcpStream>, SourceError> {
+async fn tls<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(tcp: S, source: &ImapSource, auth: &ImapAuth) -> Result<tokio_rustls::client::TlsStream<S>, SourceError> {
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     if let Some(path) = &auth.extra_ca {
@@ -136,11 +256,12 @@ async fn tls(tcp: TcpStream, source: &ImapSource, auth: &ImapAuth) -> Result<tok
     tokio_rustls::TlsConnector::from(Arc::new(config)).connect(name, tcp).await.map_err(|e| SourceError::Refused(format!("TLS with {} failed: {e}", source.host)))
 }
 
-async fn list_mailboxes(session: &mut Session, wait: Wait) -> Result<Vec<String>, SourceError> {
+async fn list_mailboxes(session: &mut Session, watch: &Watch) -> Result<Vec<String>, SourceError> {
     let mut names = Vec::new();
-    let mut list = wait.on("LIST", session.list(Some(""), Some("*"))).await?.map_err(|e| e.to_string())?;
-    while let Some(n) = wait.on("LIST", list.next()).await? {
-        let n = n.map_err(|e| e.to_string())?;
+    watch.allowance.set(16 << 20);
+    let mut list = watch.on("LIST", session.list(Some(""), Some("*"))).await?.map_err(|e| watch.allowance.explain("LIST", e))?;
+    while let Some(n) = watch.on("LIST", list.next()).await? {
+        let n = n.map_err(|e| watch.allowance.explain("LIST", e))?;
         if !n.attributes().iter().any(|a| matches!(a, async_imap::types::NameAttribute::NoSelect)) {
             names.push(n.name().to_owned());
         }
@@ -155,7 +276,7 @@ async fn list_mailboxes(session: &mut Session, wait: Wait) -> Result<Vec<String>
 
 async fn read_mailbox(
     session: &mut Session,
-    wait: Wait,
+    watch: &Watch,
     source: &ImapSource,
     mailbox: &str,
     max_message: u64,
@@ -163,16 +284,18 @@ async fn read_mailbox(
     sink: &mut dyn FnMut(ImapEvent),
 ) -> Result<(), SourceError> {
     // EXAMINE: read-only, so neither \Seen nor \Recent change.
-    let info = wait.on("EXAMINE", session.examine(mailbox)).await?.map_err(|e| format!("EXAMINE failed: {e}"))?;
+    watch.allowance.set(REPLY_SLACK);
+    let info = watch.on("EXAMINE", session.examine(mailbox)).await?.map_err(|e| watch.allowance.explain("EXAMINE", e))?;
     let validity = info.uid_validity.unwrap_or(0);
     if info.exists == 0 {
         return Ok(());
     }
     let mut sizes: Vec<(u32, u64)> = Vec::new();
     {
-        let mut fetches = wait.on("FETCH sizes", session.uid_fetch("1:*", "(UID RFC822.SIZE)")).await?.map_err(|e| format!("FETCH sizes failed: {e}"))?;
-        while let Some(f) = wait.on("FETCH sizes", fetches.next()).await? {
-            let f = f.map_err(|e| e.to_string())?;
+        watch.allowance.set(REPLY_SLACK + u64::from(info.exists) * 256);
+        let mut fetches = watch.on("FETCH sizes", session.uid_fetch("1:*", "(UID RFC822.SIZE)")).await?.map_err(|e| watch.allowance.explain("FETCH sizes", e))?;
+        while let Some(f) = watch.on("FETCH sizes", fetches.next()).await? {
+            let f = f.map_err(|e| watch.allowance.explain("FETCH sizes", e))?;
             if let Some(uid) = f.uid {
                 sizes.push((uid, f.size.map(u64::from).unwrap_or(0)));
             }
@@ -210,13 +333,14 @@ async fn read_mailbox(
     }
     for uids in batches {
         let set = uids.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
+        watch.allowance.set(uids.iter().map(|u| size_of.get(u).copied().unwrap_or(0) + 1024).sum::<u64>() + REPLY_SLACK);
         let mut fetched = Vec::new();
         {
             // BODY.PEEK[]: the whole message without setting \Seen.
-            let mut fetches = wait.on("FETCH", session.uid_fetch(&set, "(UID BODY.PEEK[])")).await?.map_err(|e| format!("FETCH failed: {e}"))?;
+            let mut fetches = watch.on("FETCH", session.uid_fetch(&set, "(UID BODY.PEEK[])")).await?.map_err(|e| watch.allowance.explain("FETCH", e))?;
             let mut responses = 0;
-            while let Some(f) = wait.on("FETCH", fetches.next()).await? {
-                let f = f.map_err(|e| e.to_string())?;
+            while let Some(f) = watch.on("FETCH", fetches.next()).await? {
+                let f = f.map_err(|e| watch.allowance.explain("FETCH", e))?;
                 responses += 1;
                 if responses > uids.len() + EXTRA_RESPONSES {
                     return Err(too_many("FETCH", uids.len()));
@@ -232,4 +356,25 @@ async fn read_mailbox(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_literal_larger_than_the_allowance_is_refused_when_announced() {
+        assert_eq!(literals(b"* 1 FETCH (UID 1 BODY[] {12}\r\nhello").collect::<Vec<_>>(), vec![(30, 12)]);
+        assert_eq!(literals(b"{x}\r\n{}\r\n{99999999999999999999}\r\n").count(), 0, "not sizes");
+        let allowance = Arc::new(Allowance::default());
+        allowance.set(100);
+        let mut conn = Metered::new((), allowance.clone());
+        assert!(conn.admit(b"* 1 FETCH (UID 1 BODY[] {5"), "the size is not complete yet");
+        assert!(conn.admit(b"0}\r\nxx"), "50 bytes fit in what is left");
+        allowance.set(100);
+        assert!(!conn.admit(b"* 2 FETCH (UID 2 BODY[] {4000}\r\n"), "4000 bytes do not");
+        assert!(matches!(allowance.explain("FETCH", "io"), SourceError::OverBudget(_)));
+        allowance.set(10);
+        assert!(!conn.admit(&[b'x'; 11]), "nor do 11 bytes of 10");
+    }
 }
