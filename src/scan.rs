@@ -515,12 +515,23 @@ pub fn read_and_extract(input: &Input, limits: ReadLimits, unpack: formats::Limi
     let head = read_head(&mut file, limits.sniff_bytes).map_err(read_err)?;
     let name = input.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let Some(kind) = formats::sniff(&head, &name) else { return Ok(None) };
-    if size > limits.max_file_bytes && kind != DocKind::Mbox {
-        let looks_signed = kind != DocKind::Pdf || stream_contains(&mut file, &head, formats::PDF_SIGNED_MARKER).map_err(read_err)?;
-        if !looks_signed {
+    // Too big to read whole: a PDF or XML file without its signature
+    // marker is unsigned (streamed, in bounded memory); anything else is a row.
+    if (size > limits.max_file_bytes || size > unpack.unit.memory) && kind != DocKind::Mbox {
+        let marker = match kind {
+            DocKind::Pdf => Some(formats::PDF_SIGNED_MARKER),
+            DocKind::Xml => Some(formats::xml::MARKER),
+            _ => None,
+        };
+        if let Some(marker) = marker
+            && !stream_contains(&mut file, &head, marker).map_err(read_err)?
+        {
             return Ok(None);
         }
-        return Err((Stage::Limit, format!("{size} bytes: larger than the {} byte limit for signed files (--max-file-size)", limits.max_file_bytes)));
+        if size > limits.max_file_bytes {
+            return Err((Stage::Limit, format!("{size} bytes: larger than the {} byte limit for signed files (--max-file-size)", limits.max_file_bytes)));
+        }
+        return Err((Stage::Limit, format!("a file of {size} bytes: {}", crate::budget::OverBudget::Memory(unpack.unit.memory))));
     }
     let depends_on = std::cell::RefCell::new(Vec::new());
     let detached = || {

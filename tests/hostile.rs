@@ -104,6 +104,23 @@ fn a_pdf_of_a_million_objects_is_not_loaded_whole_and_its_signature_is_still_fou
     assert_eq!(rows[0]["integrity"], "valid", "the signed bytes still verify");
 }
 
+#[test]
+fn a_pdf_larger_than_the_memory_budget_is_streamed_when_unsigned_and_a_row_when_signed() {
+    let (_t, dir) = make("pdf-large");
+    let (rows, errors) = scan_bounded(&dir.join("unsigned.pdf"), &[]);
+    assert!(rows.is_empty() && errors.is_empty(), "no marker, no signature, nothing to say: {errors:?}");
+    let (rows, errors) = scan_bounded(&dir.join("signed-300.pdf"), &[]);
+    assert!(rows.is_empty());
+    assert_eq!(limit_rows(&errors, "a file of 314606754 bytes: needs more than the 256 MiB one unit may use (--unit-memory)").len(), 1, "{errors:?}");
+    // 100 MB fits the default budget: read, its signature found; a smaller budget refuses it.
+    let (rows, errors) = scan_bounded(&dir.join("signed-100.pdf"), &[]);
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let (rows, errors) = scan_bounded(&dir.join("signed-100.pdf"), &["--unit-memory", "50000000"]);
+    assert!(rows.is_empty());
+    assert_eq!(limit_rows(&errors, "needs more than the 50000000 bytes one unit may use (--unit-memory)").len(), 1, "{errors:?}");
+}
+
 /// Mailboxes are read past --max-file-size here, so the signed message
 /// behind the monster is reached (by default the first 512 MiB are read
 /// and a row says so).

@@ -38,9 +38,12 @@ pub fn read_head(file: &mut File, n: usize) -> io::Result<Vec<u8>> {
     Ok(buf)
 }
 
-/// Reads the rest of `file` after `head`, up to `limit` bytes in total.
+/// Reads the rest of `file` after `head`, up to `limit` bytes in total
+/// (the file's size: the buffer is allocated once, never doubled).
 pub fn read_rest(file: &mut File, mut head: Vec<u8>, limit: u64) -> io::Result<Vec<u8>> {
-    file.by_ref().take(limit.saturating_sub(head.len() as u64)).read_to_end(&mut head)?;
+    let rest = limit.saturating_sub(head.len() as u64);
+    head.reserve_exact(usize::try_from(rest).unwrap_or(usize::MAX));
+    file.by_ref().take(rest).read_to_end(&mut head)?;
     Ok(head)
 }
 
