@@ -38,11 +38,12 @@ pub fn read_head(file: &mut File, n: usize) -> io::Result<Vec<u8>> {
     Ok(buf)
 }
 
-/// Reads the rest of `file` after `head`, up to `limit` bytes in total
-/// (the file's size: the buffer is allocated once, never doubled).
+/// Reads the rest of `file` after `head`, up to `limit` bytes in total.
+/// The buffer is allocated once for what the file holds, never doubled.
 pub fn read_rest(file: &mut File, mut head: Vec<u8>, limit: u64) -> io::Result<Vec<u8>> {
     let rest = limit.saturating_sub(head.len() as u64);
-    head.reserve_exact(usize::try_from(rest).unwrap_or(usize::MAX));
+    let expected = file.metadata()?.len().min(limit).saturating_sub(head.len() as u64);
+    head.reserve_exact(usize::try_from(expected).unwrap_or(0));
     file.by_ref().take(rest).read_to_end(&mut head)?;
     Ok(head)
 }
