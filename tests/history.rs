@@ -133,7 +133,8 @@ fn cached_files(history: &Path) -> i64 {
 #[test]
 fn a_scan_killed_midway_corrupts_nothing_and_its_work_is_kept() {
     let t = tempfile::tempdir().unwrap();
-    let share = big_tree(t.path(), 1500);
+    let files = enough_to_watch(1500);
+    let share = big_tree(t.path(), files);
     let history = t.path().join("h.db");
     let h = history.to_str().unwrap();
     let mut child = spawn_scan(&share, &t.path().join("r"), &["--db", h]);
@@ -142,7 +143,7 @@ fn a_scan_killed_midway_corrupts_nothing_and_its_work_is_kept() {
     unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGKILL) };
     child.wait().unwrap();
     let kept = cached_files(&history);
-    assert!(kept > 0 && kept < 1500, "killed midway: {kept} files stored");
+    assert!(kept > 0 && kept < files as i64, "killed midway: {kept} files stored");
 
     let conn = db(&history);
     let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
@@ -156,12 +157,12 @@ fn a_scan_killed_midway_corrupts_nothing_and_its_work_is_kept() {
     // The next scan finishes the work, reusing what was stored.
     let rescan = scan_to(&share, &t.path().join("r"), &["--db", h]);
     assert_eq!(code(&rescan), 0, "{}", text(&rescan.stderr));
-    assert_eq!(files_read(&rescan) as i64, 1500 - kept);
+    assert_eq!(files_read(&rescan) as i64, files as i64 - kept);
     let full = scan_to(&share, &t.path().join("full"), &["--no-db"]);
     assert_eq!(code(&full), 0);
     assert_same_reports(&t.path().join("r"), &t.path().join("full"));
     let rows = read_csv(&t.path().join("r/signatures.csv"));
-    assert_eq!(rows.len(), 1500, "nothing lost");
+    assert_eq!(rows.len(), files, "nothing lost");
 }
 
 #[test]
@@ -361,7 +362,8 @@ fn a_history_from_the_previous_release_upgrades_and_reports_the_same() {
 #[test]
 fn ctrl_c_stops_cleanly_keeps_what_was_read_and_the_next_run_finishes() {
     let t = tempfile::tempdir().unwrap();
-    let share = big_tree(t.path(), 1500);
+    let files = enough_to_watch(1500);
+    let share = big_tree(t.path(), files);
     let history = t.path().join("h.db");
     let h = history.to_str().unwrap();
     let report = t.path().join("r");
@@ -374,13 +376,13 @@ fn ctrl_c_stops_cleanly_keeps_what_was_read_and_the_next_run_finishes() {
     let stored: i64 = said.split("interrupted: ").nth(1).and_then(|s| s.split(' ').next()).and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("{said}"));
     assert!(said.contains("files stored; run again to continue"), "{said}");
     assert_eq!(stored, cached_files(&history), "what it says is what is stored");
-    assert!(stored > 0 && stored < 1500, "stopped midway: {stored}");
+    assert!(stored > 0 && stored < files as i64, "stopped midway: {stored}");
     assert!(!report.exists(), "no report from half a scan");
     let (all, complete): (i64, i64) = db(&history).query_row("SELECT count(*), count(finished) FROM runs", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
     assert_eq!((all, complete), (1, 0), "the stopped run stays incomplete");
     let rescan = scan_to(&share, &report, &["--db", h]);
     assert_eq!(code(&rescan), 0, "{}", text(&rescan.stderr));
-    assert_eq!(files_read(&rescan) as i64, 1500 - stored);
+    assert_eq!(files_read(&rescan) as i64, files as i64 - stored);
     let full = scan_to(&share, &t.path().join("full"), &["--no-db"]);
     assert_eq!(code(&full), 0);
     assert_same_reports(&report, &t.path().join("full"));

@@ -128,7 +128,8 @@ fn fuzzer_findings_stay_fixed() {
 fn every_fuzz_corpus_replays_without_a_panic_or_a_hang() {
     let shapes = tempfile::tempdir().unwrap();
     let script = common::root().join("tests/fixtures/make-hostile-inputs.py");
-    let cases = ["xml-namespaces", "xml-signatures", "zip-declared", "zip-duplicates", "pdf-objects", "mbox-long-line", "mbox-large-message", "eml-large-header", "smime-large-base64"];
+    let cases =
+        ["xml-namespaces", "xml-signatures", "zip-declared", "zip-duplicates", "pdf-objects", "mbox-long-line", "mbox-large-message", "eml-large-header", "smime-large-base64"];
     assert!(std::process::Command::new("python3").arg(script).arg("--small").arg(shapes.path()).args(cases).status().unwrap().success());
     let files_in = |dir: &std::path::Path| -> Vec<std::path::PathBuf> {
         let mut files = Vec::new();
