@@ -514,6 +514,9 @@ pub fn read_and_extract(input: &Input, limits: ReadLimits, unpack: formats::Limi
     let size = file.metadata().map_err(read_err)?.len();
     let head = read_head(&mut file, limits.sniff_bytes).map_err(read_err)?;
     let name = input.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    if size == 0 {
+        return if formats::named_as_signable(&name) { Err((Stage::Read, "an empty file (0 bytes): nothing in it to check".into())) } else { Ok(None) };
+    }
     let Some(kind) = formats::sniff(&head, &name) else { return Ok(None) };
     // Too big to read whole: a PDF or XML file without its signature
     // marker is unsigned (streamed, in bounded memory); anything else is a row.

@@ -104,3 +104,25 @@ fn usage_mistakes_exit_1() {
     assert_eq!(code(&run(bin().args(["frobnicate"]))), 1);
     assert_eq!(code(&run(bin().args(["--help"]))), 0);
 }
+
+/// Issue 15: an empty file named as a format sigaudit reads is a row, the
+/// same row whatever the format (an empty .xml was silently skipped while
+/// an empty .pdf said "not a PDF"); other empty files are not its business.
+#[test]
+fn empty_files_of_every_recognised_format_are_the_same_row() {
+    let t = tempfile::tempdir().unwrap();
+    let share = t.path().join("share");
+    std::fs::create_dir(&share).unwrap();
+    let named = ["hoá đơn.xml", "công văn.pdf", "chữ ký.p7s", "tờ trình.docx", "bảng.ods", "thư.eml", "hồ sơ.zip"];
+    for name in named.iter().chain(&["ghi chú.txt", "ảnh.jpg"]) {
+        std::fs::write(share.join(name), b"").unwrap();
+    }
+    let (out, dir) = scan(&[&share], &["--no-db"]);
+    assert_eq!(code(&out), 2, "{}", text(&out.stderr));
+    let errors = read_csv(&report_dir(&dir).join("errors.csv"));
+    assert_eq!(errors.len(), named.len(), "{errors:?}");
+    for name in named {
+        let row = errors.iter().find(|e| e["file"].ends_with(name)).unwrap_or_else(|| panic!("{name}: {errors:?}"));
+        assert_eq!((row["stage"].as_str(), row["error"].as_str()), ("read", "an empty file (0 bytes): nothing in it to check"));
+    }
+}

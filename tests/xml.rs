@@ -94,6 +94,24 @@ fn integrity_agrees_with_xmlsec1() {
     }
 }
 
+/// Issue 15: what xmlsec1 could not have told us apart. A file opening
+/// with a comment, with a DOCTYPE, in UTF-16, and a "with comments"
+/// canonicalisation over `URI=""` (which removes comments) are found and
+/// valid; a second element carrying the signed Id is refused as wrapping.
+#[test]
+fn xml_found_by_content_and_wrapping_refused() {
+    let (rows, _, _) = scan_with_samples_rules(&[&fixture("xml")], &[]);
+    for name in ["comment-before-root.xml", "doctype-first.xml", "utf-16.xml"] {
+        let found = rows_for(&rows, &format!("/{name}"));
+        assert_eq!(found.len(), 1, "{name}: {rows:?}");
+        assert_eq!(found[0]["integrity"], "valid", "{name}: {}", found[0]["notes"]);
+    }
+    let wrapped = rows_for(&rows, "/id-trung-lap.xml");
+    let seller = wrapped.iter().find(|r| !r["member"].contains("CQT")).unwrap();
+    assert_eq!(seller["integrity"], "invalid");
+    assert!(seller["notes"].contains("names an Id that 2 elements carry") && seller["notes"].contains("signature-wrapping"), "{}", seller["notes"]);
+}
+
 fn cert_sha256(pem: &Path) -> String {
     let out = Command::new("openssl").args(["x509", "-outform", "DER", "-in"]).arg(pem).output().unwrap();
     let digest = Command::new("openssl").args(["dgst", "-sha256", "-r"]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().and_then(|mut c| {

@@ -95,6 +95,16 @@ pub fn pdf_may_be_signed(bytes: &[u8]) -> bool {
     memchr::memmem::find(bytes, PDF_SIGNED_MARKER).is_some() || PDF_DAMAGED_SIGNATURE_MARKERS.iter().any(|m| memchr::memmem::find(bytes, m).is_some())
 }
 
+/// Extensions of the formats sigaudit reads (signed files and containers).
+const SIGNABLE_EXTENSIONS: [&str; 21] =
+    ["pdf", "p7s", "p7m", "p7b", "csig", "sig", "xml", "eml", "mbox", "msg", "docx", "xlsx", "pptx", "odt", "ods", "odp", "zip", "asice", "asics", "sce", "scs"];
+
+/// Is `name` named as a format sigaudit reads? An empty file so named is a
+/// row, whatever its format: nothing in it can be checked.
+pub fn named_as_signable(name: &str) -> bool {
+    name.rsplit_once('.').is_some_and(|(_, ext)| SIGNABLE_EXTENSIONS.iter().any(|e| ext.eq_ignore_ascii_case(e)))
+}
+
 /// Recognises a document by content first, then by extension.
 pub fn sniff(head: &[u8], file_name: &str) -> Option<DocKind> {
     let lower = file_name.to_ascii_lowercase();
@@ -117,9 +127,7 @@ pub fn sniff(head: &[u8], file_name: &str) -> Option<DocKind> {
     if mail::looks_like_message(head) {
         return Some(DocKind::Mail);
     }
-    let text = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
-    let text = &text[text.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(text.len())..];
-    if text.starts_with(b"<?xml") || (text.first() == Some(&b'<') && text.get(1).is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')) {
+    if xml::looks_like_xml(head) || xml::utf16_as_utf8(head).is_some_and(|text| xml::looks_like_xml(&text)) {
         return Some(DocKind::Xml);
     }
     if memchr::memmem::find(&head[..head.len().min(1024)], b"%PDF-").is_some() || lower.ends_with(".pdf") {
@@ -249,9 +257,15 @@ fn extract_kind(kind: DocKind, bytes: &[u8], name: &str, depth: usize, env: &Env
         DocKind::Msg => msg::extract_msg(bytes, depth, env),
         DocKind::Tnef => msg::extract_tnef(bytes, depth, env),
         DocKind::Zip => zip::extract(bytes, depth, env),
-        // The cheap test: no XMLDSig namespace, no signature.
-        DocKind::Xml if memchr::memmem::find(bytes, xml::MARKER).is_none() => return out,
-        DocKind::Xml => xml::extract(bytes, Format::Xml, None),
+        DocKind::Xml => {
+            let utf8 = xml::utf16_as_utf8(bytes);
+            let bytes = utf8.as_deref().unwrap_or(bytes);
+            // The cheap test: no XMLDSig namespace, no signature.
+            if memchr::memmem::find(bytes, xml::MARKER).is_none() {
+                return out;
+            }
+            xml::extract(bytes, Format::Xml, None)
+        }
     };
     out.absorb("", inner);
     out

@@ -148,6 +148,9 @@ pub enum IntegrityReason {
     XmlCanonicalizationUnsupported(String),
     /// XML: a reference's digest differs.
     XmlReferenceChanged(String),
+    /// A same-document reference names an Id that more than one element
+    /// carries: which one was signed is ambiguous (signature wrapping).
+    XmlDuplicateId { uri: String, elements: usize },
     /// XML: no usable SignatureValue.
     XmlNoSignatureValue,
     /// XML: SignatureValue and every reference verified; `legacy_rels`
@@ -185,6 +188,9 @@ impl fmt::Display for IntegrityReason {
             IntegrityReason::XmlNoCanonicalization => f.write_str("SignedInfo without CanonicalizationMethod"),
             IntegrityReason::XmlCanonicalizationUnsupported(uri) => write!(f, "canonicalization {uri} is not supported: not verified"),
             IntegrityReason::XmlReferenceChanged(uri) => write!(f, "the digest of reference \"{uri}\" does not match: the signed content was changed"),
+            IntegrityReason::XmlDuplicateId { uri, elements } => {
+                write!(f, "reference \"{uri}\" names an Id that {elements} elements carry: which one was signed is ambiguous (a signature-wrapping attempt), refused")
+            }
             IntegrityReason::XmlNoSignatureValue => f.write_str("SignatureValue missing or not base64"),
             IntegrityReason::XmlVerified { references, legacy_rels: 0 } => write!(f, "SignatureValue and {references} reference digest(s) verified"),
             IntegrityReason::XmlVerified { references, legacy_rels } => write!(

@@ -34,6 +34,64 @@ const RELATIONSHIP_TRANSFORM: &str = "http://schemas.openxmlformats.org/package/
 const OPC_REL_NS: &str = "http://schemas.openxmlformats.org/package/2006/relationships";
 const OPC_DSIG_NS: &str = "http://schemas.openxmlformats.org/package/2006/digital-signature";
 
+/// Does this text open like an XML document? After a byte-order mark,
+/// any XML declaration, processing instructions, comments and a DOCTYPE
+/// (a signed file may begin with any of them), an element must start.
+/// When the head ends inside one of those, it is taken for XML: the
+/// parser decides.
+pub fn looks_like_xml(head: &[u8]) -> bool {
+    let mut rest = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+    let mut prolog = false;
+    loop {
+        rest = &rest[rest.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(rest.len())..];
+        let end = if rest.starts_with(b"<?") {
+            memchr::memmem::find(rest, b"?>").map(|e| e + 2)
+        } else if rest.starts_with(b"<!--") {
+            memchr::memmem::find(&rest[4..], b"-->").map(|e| e + 7)
+        } else if rest.starts_with(b"<!DOCTYPE") {
+            doctype_end(rest)
+        } else {
+            return rest.first() == Some(&b'<') && rest.get(1).is_some_and(|&b| b.is_ascii_alphabetic() || b == b'_' || b >= 0x80);
+        };
+        match end {
+            Some(e) => (rest, prolog) = (&rest[e..], true),
+            None => return prolog || rest.len() > 4,
+        }
+    }
+}
+
+/// The end of a DOCTYPE declaration, past its internal subset in `[...]`.
+fn doctype_end(text: &[u8]) -> Option<usize> {
+    let mut in_subset = false;
+    let mut quote = None;
+    for (i, &b) in text.iter().enumerate() {
+        match (quote, b) {
+            (Some(q), _) if b == q => quote = None,
+            (Some(_), _) => {}
+            (None, b'"' | b'\'') => quote = Some(b),
+            (None, b'[') => in_subset = true,
+            (None, b']') => in_subset = false,
+            (None, b'>') if !in_subset => return Some(i + 1),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// UTF-16 text (a byte-order mark, or `<` beside a NUL) as UTF-8, which
+/// the parser and the canonical form use; None when it is not UTF-16.
+pub fn utf16_as_utf8(bytes: &[u8]) -> Option<Vec<u8>> {
+    let (little, body) = match bytes {
+        [0xff, 0xfe, rest @ ..] => (true, rest),
+        [0xfe, 0xff, rest @ ..] => (false, rest),
+        [b'<', 0, ..] => (true, bytes),
+        [0, b'<', ..] => (false, bytes),
+        _ => return None,
+    };
+    let units = body.chunks_exact(2).map(|c| if little { u16::from_le_bytes([c[0], c[1]]) } else { u16::from_be_bytes([c[0], c[1]]) });
+    Some(char::decode_utf16(units).map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER)).collect::<String>().into_bytes())
+}
+
 /// Signatures read per document (real ones carry a few).
 pub const MAX_SIGNATURES: usize = 100;
 
@@ -240,6 +298,11 @@ fn verify(doc: &Doc, sig: usize, signed_info: usize, method: &str, signer: &Cert
     }
     for r in refs {
         let uri = doc.attr(r, "URI").unwrap_or("").to_owned();
+        if let Some(id) = same_document_id(&uri)
+            && doc.id_count(id) > 1
+        {
+            return (Integrity::Invalid, IntegrityReason::XmlDuplicateId { elements: doc.id_count(id), uri }, Some(alg.hash));
+        }
         let mut outcome = reference(doc, sig, r, parts, RelsForm::Standard);
         if outcome == Ok(false) && uses_relationship_transform(doc, r) && reference(doc, sig, r, parts, RelsForm::LegacyXmlsec) == Ok(true) {
             legacy_rels += 1;
@@ -277,6 +340,12 @@ enum Data {
     Octets(Vec<u8>),
 }
 
+/// The Id a same-document reference names: `#id` or `#xpointer(id('id'))`.
+fn same_document_id(uri: &str) -> Option<&str> {
+    let frag = uri.strip_prefix('#').filter(|f| *f != "xpointer(/)")?;
+    Some(frag.strip_prefix("xpointer(id('").and_then(|f| f.strip_suffix("'))")).unwrap_or(frag))
+}
+
 /// Ok(true): digest matches; Ok(false): it does not; Err: cannot check.
 fn reference(doc: &Doc, sig: usize, r: usize, parts: Option<&dyn Parts>, rels_form: RelsForm) -> Result<bool, FormatError> {
     let uri = doc.attr(r, "URI").unwrap_or("");
@@ -287,8 +356,8 @@ fn reference(doc: &Doc, sig: usize, r: usize, parts: Option<&dyn Parts>, rels_fo
         Data::Nodes { apex: None, exclude: Vec::new(), comments: false }
     } else if uri == "#xpointer(/)" {
         Data::Nodes { apex: None, exclude: Vec::new(), comments: true }
-    } else if let Some(frag) = uri.strip_prefix('#') {
-        let id = frag.strip_prefix("xpointer(id('").and_then(|f| f.strip_suffix("'))")).unwrap_or(frag);
+    } else if let Some(id) = same_document_id(uri) {
+        let frag = &uri[1..];
         let el = doc.by_id(id).ok_or_else(|| format!("no element with Id {id}"))?;
         Data::Nodes { apex: Some(el), exclude: Vec::new(), comments: frag.starts_with("xpointer") }
     } else {
@@ -369,7 +438,13 @@ fn xpath_signature_exclusion(doc: &Doc, transform: usize, alg: &str) -> Option<V
 fn canonical(doc: &Doc, data: Data, opts: Option<Options>) -> Result<Vec<u8>, FormatError> {
     match data {
         Data::Nodes { apex, exclude, comments } => {
-            let o = opts.unwrap_or(Options { method: Method::Inclusive, comments });
+            // A same-document reference without XPointer (`""`, `#id`)
+            // selects no comment nodes (XMLDSig 4.4.3.3): a "WithComments"
+            // canonicalisation of that node-set has none to keep.
+            let o = match opts {
+                Some(o) => Options { comments: o.comments && comments, ..o },
+                None => Options { method: Method::Inclusive, comments },
+            };
             Ok(c14n::canonicalize(doc, apex, &exclude, &o))
         }
         Data::Octets(bytes) => {
@@ -442,4 +517,30 @@ fn relationship_transform(doc: &Doc, transform: usize, rels: &[u8], form: RelsFo
     }
     xml.push_str("</Relationships>");
     Ok(xml.into_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xml_is_recognised_after_whatever_may_open_it() {
+        for text in [
+            "<a/>",
+            "\u{feff}<?xml version=\"1.0\"?>\n<a/>",
+            "<!-- bản lưu -->\n<HDon/>",
+            "<!DOCTYPE HDon>\n<HDon/>",
+            "<!DOCTYPE a [<!ENTITY x \"]>\">]><!-- c --><?pi x?><a/>",
+            "  <?xml version=\"1.0\"?><!-- unterminated comment in the head",
+            "<Đơn/>",
+        ] {
+            assert!(looks_like_xml(text.as_bytes()), "{text}");
+        }
+        for text in ["MIT License", "", "<", "<1a>", "{\"json\": 1}", "<!-- -->"] {
+            assert!(!looks_like_xml(text.as_bytes()), "{text}");
+        }
+        let utf16: Vec<u8> = "\u{feff}<!-- c --><a/>".encode_utf16().flat_map(u16::to_le_bytes).collect();
+        assert_eq!(utf16_as_utf8(&utf16).unwrap(), "<!-- c --><a/>".as_bytes());
+        assert!(utf16_as_utf8(b"<a/>").is_none());
+    }
 }

@@ -55,8 +55,8 @@ pub struct Doc {
     /// An entity reference other than the predefined ones was met (its
     /// value is unknown to us: canonical forms would be wrong).
     pub unresolved_entities: Vec<String>,
-    /// Id attribute value -> first element carrying it, built on first use.
-    ids: std::cell::OnceCell<std::collections::HashMap<String, usize>>,
+    /// Id attribute value -> (first element carrying it, how many do).
+    ids: std::cell::OnceCell<std::collections::HashMap<String, (usize, usize)>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -321,17 +321,27 @@ impl Doc {
     /// The element whose Id / ID / id attribute is `value` (XMLDSig
     /// same-document references; no DTD, so by name).
     pub fn by_id(&self, value: &str) -> Option<usize> {
-        // Indexed on first use: a document of many signatures looks up many Ids.
-        let index = self.ids.get_or_init(|| {
-            let mut index = std::collections::HashMap::new();
+        self.id_index().get(value).map(|&(first, _)| first)
+    }
+
+    /// How many elements carry `value` as their Id: more than one makes a
+    /// reference to it ambiguous.
+    pub fn id_count(&self, value: &str) -> usize {
+        self.id_index().get(value).map_or(0, |&(_, n)| n)
+    }
+
+    /// Id value -> (first element carrying it, how many do). Built on first
+    /// use: a document of many signatures looks up many Ids.
+    fn id_index(&self) -> &std::collections::HashMap<String, (usize, usize)> {
+        self.ids.get_or_init(|| {
+            let mut index: std::collections::HashMap<String, (usize, usize)> = std::collections::HashMap::new();
             for (i, n) in self.nodes.iter().enumerate() {
                 for a in n.attrs.iter().filter(|a| matches!(a.local.as_str(), "Id" | "ID" | "id")) {
-                    index.entry(a.value.clone()).or_insert(i);
+                    index.entry(a.value.clone()).or_insert((i, 0)).1 += 1;
                 }
             }
             index
-        });
-        index.get(value).copied()
+        })
     }
 
     /// The ancestors of `id`, nearest first.
