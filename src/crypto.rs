@@ -39,6 +39,10 @@ pub enum Hash {
     Sha256,
     Sha384,
     Sha512,
+    Sha3_224,
+    Sha3_256,
+    Sha3_384,
+    Sha3_512,
 }
 
 impl Hash {
@@ -49,6 +53,10 @@ impl Hash {
             "2.16.840.1.101.3.4.2.1" => Hash::Sha256,
             "2.16.840.1.101.3.4.2.2" => Hash::Sha384,
             "2.16.840.1.101.3.4.2.3" => Hash::Sha512,
+            "2.16.840.1.101.3.4.2.7" => Hash::Sha3_224,
+            "2.16.840.1.101.3.4.2.8" => Hash::Sha3_256,
+            "2.16.840.1.101.3.4.2.9" => Hash::Sha3_384,
+            "2.16.840.1.101.3.4.2.10" => Hash::Sha3_512,
             _ => return None,
         })
     }
@@ -67,6 +75,10 @@ impl Hash {
             Hash::Sha256 => run::<sha2::Sha256>(data),
             Hash::Sha384 => run::<sha2::Sha384>(data),
             Hash::Sha512 => run::<sha2::Sha512>(data),
+            Hash::Sha3_224 => run::<sha3::Sha3_224>(data),
+            Hash::Sha3_256 => run::<sha3::Sha3_256>(data),
+            Hash::Sha3_384 => run::<sha3::Sha3_384>(data),
+            Hash::Sha3_512 => run::<sha3::Sha3_512>(data),
         }
     }
 
@@ -77,6 +89,10 @@ impl Hash {
             Hash::Sha256 => "SHA-256",
             Hash::Sha384 => "SHA-384",
             Hash::Sha512 => "SHA-512",
+            Hash::Sha3_224 => "SHA3-224",
+            Hash::Sha3_256 => "SHA3-256",
+            Hash::Sha3_384 => "SHA3-384",
+            Hash::Sha3_512 => "SHA3-512",
         }
     }
 }
@@ -86,6 +102,11 @@ pub enum Scheme {
     RsaPkcs1,
     RsaPss,
     Ecdsa,
+    /// FIPS 186 DSA (1024/160 to 3072/256).
+    Dsa,
+    /// RFC 8032 pure Ed25519: it signs the message itself, never a digest
+    /// (the `hash` beside it is what CMS digests the content with).
+    Ed25519,
 }
 
 /// A resolved signature algorithm: scheme and hash.
@@ -120,6 +141,23 @@ impl Algorithm {
             "0.4.0.127.0.7.1.1.4.1.3" => (Scheme::Ecdsa, Hash::Sha256),
             "0.4.0.127.0.7.1.1.4.1.4" => (Scheme::Ecdsa, Hash::Sha384),
             "0.4.0.127.0.7.1.1.4.1.5" => (Scheme::Ecdsa, Hash::Sha512),
+            "2.16.840.1.101.3.4.3.10" => (Scheme::Ecdsa, Hash::Sha3_256),
+            "2.16.840.1.101.3.4.3.11" => (Scheme::Ecdsa, Hash::Sha3_384),
+            "2.16.840.1.101.3.4.3.12" => (Scheme::Ecdsa, Hash::Sha3_512),
+            "2.16.840.1.101.3.4.3.14" => (Scheme::RsaPkcs1, Hash::Sha3_256),
+            "2.16.840.1.101.3.4.3.15" => (Scheme::RsaPkcs1, Hash::Sha3_384),
+            "2.16.840.1.101.3.4.3.16" => (Scheme::RsaPkcs1, Hash::Sha3_512),
+            "1.2.840.10040.4.1" => (Scheme::Dsa, hint()?),
+            "1.2.840.10040.4.3" => (Scheme::Dsa, Hash::Sha1),
+            "2.16.840.1.101.3.4.3.1" => (Scheme::Dsa, Hash::Sha224),
+            "2.16.840.1.101.3.4.3.2" => (Scheme::Dsa, Hash::Sha256),
+            "2.16.840.1.101.3.4.3.3" => (Scheme::Dsa, Hash::Sha384),
+            "2.16.840.1.101.3.4.3.4" => (Scheme::Dsa, Hash::Sha512),
+            "1.3.101.112" => (Scheme::Ed25519, Hash::Sha512),
+            // Broken digests: never verified, and said so.
+            "1.2.840.113549.1.1.4" | "1.2.840.113549.1.1.2" => {
+                return Err(VerifyError::Unsupported(format!("{}: a broken algorithm, not verified", crate::asn1::oids::algorithm_name(sig_alg))));
+            }
             other => return Err(VerifyError::Unsupported(crate::asn1::oids::algorithm_name(other).to_owned())),
         };
         Ok(Algorithm { scheme, hash })
@@ -172,13 +210,69 @@ pub fn verify_prehashed(alg: Algorithm, spki_der: &[u8], digest: &[u8], signatur
                 .ok_or_else(|| VerifyError::BadKey("EC key without named curve".into()))?;
             verify_ecdsa(&curve, point.data(), digest, signature)
         }
+        (Scheme::Dsa, ParsedKey::DSA(y)) => verify_dsa(spki.algorithm.parameters.as_ref().map(|p| p.as_bytes()), y, digest, signature),
+        (Scheme::Ed25519, _) => Err(VerifyError::Unsupported("Ed25519 over a digest (it signs the message itself)".into())),
         (scheme, other) => Err(VerifyError::BadKey(format!("{scheme:?} signature with a {} key", key_kind(&other)))),
     }
 }
 
-/// Convenience: hash `message` and verify.
+/// Verifies `signature` over `message` (hashed first, except for EdDSA,
+/// which signs the message itself).
 pub fn verify_message(alg: Algorithm, spki_der: &[u8], message: &[u8], signature: &[u8]) -> Result<(), VerifyError> {
+    if alg.scheme == Scheme::Ed25519 {
+        return verify_ed25519(spki_der, message, signature);
+    }
     verify_prehashed(alg, spki_der, &alg.hash.digest(&[message]), signature)
+}
+
+fn verify_ed25519(spki_der: &[u8], message: &[u8], signature: &[u8]) -> Result<(), VerifyError> {
+    let (_, spki) = SubjectPublicKeyInfo::from_der(spki_der).map_err(|e| VerifyError::BadKey(e.to_string()))?;
+    if spki.algorithm.algorithm.to_id_string() != "1.3.101.112" {
+        return Err(VerifyError::BadKey("Ed25519 signature with another kind of key".into()));
+    }
+    let key: &[u8; 32] = spki.subject_public_key.data.as_ref().try_into().map_err(|_| VerifyError::BadKey("Ed25519 key not 32 bytes".into()))?;
+    let key = ed25519_dalek::VerifyingKey::from_bytes(key).map_err(|e| VerifyError::BadKey(e.to_string()))?;
+    let sig = ed25519_dalek::Signature::from_slice(signature).map_err(|_| VerifyError::Mismatch)?;
+    key.verify_strict(message, &sig).map_err(|_| VerifyError::Mismatch)
+}
+
+/// DSA: the domain parameters (Dss-Parms: p, q, g) come from the key's
+/// algorithm; `y` is the key's INTEGER; the signature is DER (r, s) as in
+/// CMS, or r‖s as in XMLDSig.
+fn verify_dsa(params: Option<&[u8]>, y: &[u8], digest: &[u8], signature: &[u8]) -> Result<(), VerifyError> {
+    let bad = |why: &str| VerifyError::BadKey(format!("DSA key: {why}"));
+    let int = |body: &[u8]| {
+        let body: Vec<u8> = body.iter().skip_while(|&&b| b == 0).copied().collect();
+        BoxedUint::from_be_slice(&body, (body.len().max(1) * 8) as u32).map_err(|_| bad("integer"))
+    };
+    // The parser hands over the parameters' SEQUENCE body: wrap it again.
+    let body = params.ok_or_else(|| bad("no domain parameters"))?;
+    let mut params = vec![tag::SEQUENCE];
+    crate::asn1::ber::push_len(&mut params, body.len());
+    params.extend_from_slice(body);
+    let seq = Tlv::parse(&params).map_err(|_| bad("parameters"))?;
+    let mut fields = seq.children();
+    let mut next = || fields.need("p, q, g").map_err(|_| bad("parameters")).and_then(|f| int(f.body));
+    let components = dsa::Components::from_components(next()?, next()?, next()?).map_err(|_| bad("unsupported sizes"))?;
+    // `y` arrives as the INTEGER's encoding or, from some parsers, its body.
+    let y = match Tlv::parse(y) {
+        Ok(t) if t.tag == tag::INTEGER => int(t.body)?,
+        _ => int(y)?,
+    };
+    let key = dsa::VerifyingKey::from_components(components, y).map_err(|_| bad("invalid"))?;
+    let (r, s) = match Tlv::parse(signature) {
+        Ok(seq) if seq.tag == tag::SEQUENCE => {
+            let mut f = seq.children();
+            let mut next = || f.need("r, s").map_err(|_| VerifyError::Mismatch).and_then(|t| int(t.body).map_err(|_| VerifyError::Mismatch));
+            (next()?, next()?)
+        }
+        _ => {
+            let half = signature.len() / 2;
+            (int(&signature[..half])?, int(&signature[half..])?)
+        }
+    };
+    let sig = dsa::Signature::from_components(r, s).ok_or(VerifyError::Mismatch)?;
+    key.verify_prehash(digest, &sig).map_err(|_| VerifyError::Mismatch)
 }
 
 fn key_kind(k: &ParsedKey<'_>) -> &'static str {
@@ -208,6 +302,10 @@ fn pkcs1_padding(hash: Hash) -> Pkcs1v15Sign {
         Hash::Sha256 => Pkcs1v15Sign::new::<sha2::Sha256>(),
         Hash::Sha384 => Pkcs1v15Sign::new::<sha2::Sha384>(),
         Hash::Sha512 => Pkcs1v15Sign::new::<sha2::Sha512>(),
+        Hash::Sha3_224 => Pkcs1v15Sign::new::<sha3::Sha3_224>(),
+        Hash::Sha3_256 => Pkcs1v15Sign::new::<sha3::Sha3_256>(),
+        Hash::Sha3_384 => Pkcs1v15Sign::new::<sha3::Sha3_384>(),
+        Hash::Sha3_512 => Pkcs1v15Sign::new::<sha3::Sha3_512>(),
     }
 }
 
@@ -219,6 +317,10 @@ fn digest_info_prefix(hash: Hash, with_null: bool) -> Vec<u8> {
         Hash::Sha256 => &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01],
         Hash::Sha384 => &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02],
         Hash::Sha512 => &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03],
+        Hash::Sha3_224 => &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x07],
+        Hash::Sha3_256 => &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x08],
+        Hash::Sha3_384 => &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x09],
+        Hash::Sha3_512 => &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x0a],
     };
     let hash_len = hash.digest(&[]).len();
     let mut alg = vec![0x06, oid.len() as u8];
@@ -243,21 +345,28 @@ fn verify_pss(key: &rsa::PublicKey, hash: Hash, digest: &[u8], signature: &[u8])
         Hash::Sha256 => run::<sha2::Sha256>(key, digest, signature),
         Hash::Sha384 => run::<sha2::Sha384>(key, digest, signature),
         Hash::Sha512 => run::<sha2::Sha512>(key, digest, signature),
+        Hash::Sha3_224 => run::<sha3::Sha3_224>(key, digest, signature),
+        Hash::Sha3_256 => run::<sha3::Sha3_256>(key, digest, signature),
+        Hash::Sha3_384 => run::<sha3::Sha3_384>(key, digest, signature),
+        Hash::Sha3_512 => run::<sha3::Sha3_512>(key, digest, signature),
     };
     if ok { Ok(()) } else { Err(VerifyError::Mismatch) }
 }
 
 fn verify_ecdsa(curve: &str, point: &[u8], digest: &[u8], signature: &[u8]) -> Result<(), VerifyError> {
     macro_rules! check {
-        ($c:ident) => {{
-            let key = $c::ecdsa::VerifyingKey::from_sec1_bytes(point).map_err(|e| VerifyError::BadKey(e.to_string()))?;
-            let sig = $c::ecdsa::Signature::from_der(signature).or_else(|_| $c::ecdsa::Signature::from_slice(signature)).map_err(|_| VerifyError::Mismatch)?;
+        ($curve:ty) => {{
+            let key = ecdsa::VerifyingKey::<$curve>::from_sec1_bytes(point).map_err(|e| VerifyError::BadKey(e.to_string()))?;
+            let sig = ecdsa::Signature::<$curve>::from_der(signature).or_else(|_| ecdsa::Signature::<$curve>::from_slice(signature)).map_err(|_| VerifyError::Mismatch)?;
             key.verify_prehash(digest, &sig).map_err(|_| VerifyError::Mismatch)
         }};
     }
     match curve {
-        "1.2.840.10045.3.1.7" => check!(p256),
-        "1.3.132.0.34" => check!(p384),
+        "1.2.840.10045.3.1.7" => check!(p256::NistP256),
+        "1.3.132.0.34" => check!(p384::NistP384),
+        "1.3.132.0.35" => check!(p521::NistP521),
+        "1.3.36.3.3.2.8.1.1.7" => check!(bp256::BrainpoolP256r1),
+        "1.3.36.3.3.2.8.1.1.11" => check!(bp384::BrainpoolP384r1),
         other => Err(VerifyError::Unsupported(format!("ECDSA on curve {other}"))),
     }
 }
@@ -268,7 +377,7 @@ mod tests {
 
     #[test]
     fn digest_info_prefix_matches_the_crate() {
-        for h in [Hash::Sha1, Hash::Sha256, Hash::Sha384, Hash::Sha512, Hash::Sha224] {
+        for h in [Hash::Sha1, Hash::Sha256, Hash::Sha384, Hash::Sha512, Hash::Sha224, Hash::Sha3_224, Hash::Sha3_256, Hash::Sha3_384, Hash::Sha3_512] {
             assert_eq!(&*pkcs1_padding(h).prefix, digest_info_prefix(h, true).as_slice(), "{h:?}");
         }
     }

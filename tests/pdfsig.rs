@@ -19,6 +19,13 @@ const DIFFERENCES: &[(&str, &str, &str, &str, &str)] = &[
         "valid",
         "pdfsig does not validate inside an encrypted document; /Contents and the byte ranges are never encrypted, and the signature verifies",
     ),
+    (
+        "dss_TeleSec_PKS_eIDAS_QES_CA_1-baseline-b.pdf",
+        "Signature3",
+        "unknown",
+        "valid",
+        "pdfsig (NSS) knows neither brainpool curves nor BSI plain-ECDSA (r‖s, 0.4.0.127.0.7.1.1.4.1.3): 'Unknown Validation Failure'; the signature on brainpoolP256r1 verifies (bp256; pyca/cryptography agrees), issue 15",
+    ),
     ("pyhanko_sig-with-ski-sid.pdf", "Sig1", "unknown", "valid", "pdfsig (NSS) does not find a signer named by subject key identifier; we do, and the signature verifies"),
     (
         "endesive_pdf-adobe-webcapture-x509.rsa_sha1.pdf",

@@ -172,6 +172,9 @@ impl fmt::Display for IntegrityReason {
             IntegrityReason::SignatureOverContent { digest } => write!(f, "{digest} signature over the content verified (no signed attributes)"),
             IntegrityReason::DigestMismatch { digest } => write!(f, "{digest} digest of the signed data does not match messageDigest: the content was changed"),
             IntegrityReason::SignatureMismatch => f.write_str("the signature value does not verify with the signer certificate's key"),
+            IntegrityReason::DigestUnsupported(name) if matches!(name.as_str(), "MD5" | "MD2") => {
+                write!(f, "digest algorithm {name} is broken (collisions can be made): not verified")
+            }
             IntegrityReason::DigestUnsupported(name) => write!(f, "digest algorithm {name} is not supported: not verified"),
             IntegrityReason::SignatureUnchecked(why) => write!(f, "{why}: signature not verified"),
             IntegrityReason::Unchecked(why) => write!(f, "{why}: not verified"),

@@ -240,11 +240,22 @@ fn digest_hash(uri: &str) -> Option<Hash> {
         "http://www.w3.org/2001/04/xmlenc#sha256" => Hash::Sha256,
         "http://www.w3.org/2001/04/xmldsig-more#sha384" => Hash::Sha384,
         "http://www.w3.org/2001/04/xmlenc#sha512" => Hash::Sha512,
+        "http://www.w3.org/2007/05/xmldsig-more#sha3-224" => Hash::Sha3_224,
+        "http://www.w3.org/2007/05/xmldsig-more#sha3-256" => Hash::Sha3_256,
+        "http://www.w3.org/2007/05/xmldsig-more#sha3-384" => Hash::Sha3_384,
+        "http://www.w3.org/2007/05/xmldsig-more#sha3-512" => Hash::Sha3_512,
         _ => return None,
     })
 }
 
-fn signature_algorithm(uri: &str) -> Option<Algorithm> {
+/// The SignatureMethod's algorithm. RSA-PSS written with parameters
+/// (RFC 6931 / RFC 9231 `#rsa-pss`) takes its hash from the
+/// RSAPSSParams' DigestMethod (SHA-256 when absent).
+fn signature_algorithm(doc: &Doc, method_el: Option<usize>, uri: &str) -> Option<Algorithm> {
+    if matches!(uri, "http://www.w3.org/2007/05/xmldsig-more#rsa-pss" | "http://www.w3.org/2021/04/xmldsig-more#rsa-pss") {
+        let params_hash = method_el.and_then(|m| doc.descendants(m, DSIG, "DigestMethod").first().copied()).and_then(|d| doc.attr(d, "Algorithm")).map(digest_hash);
+        return Some(Algorithm { scheme: Scheme::RsaPss, hash: params_hash.unwrap_or(Some(Hash::Sha256))? });
+    }
     let (scheme, hash) = match uri {
         "http://www.w3.org/2000/09/xmldsig#rsa-sha1" => (Scheme::RsaPkcs1, Hash::Sha1),
         "http://www.w3.org/2001/04/xmldsig-more#rsa-sha224" => (Scheme::RsaPkcs1, Hash::Sha224),
@@ -259,6 +270,15 @@ fn signature_algorithm(uri: &str) -> Option<Algorithm> {
         "http://www.w3.org/2007/05/xmldsig-more#sha256-rsa-MGF1" => (Scheme::RsaPss, Hash::Sha256),
         "http://www.w3.org/2007/05/xmldsig-more#sha384-rsa-MGF1" => (Scheme::RsaPss, Hash::Sha384),
         "http://www.w3.org/2007/05/xmldsig-more#sha512-rsa-MGF1" => (Scheme::RsaPss, Hash::Sha512),
+        "http://www.w3.org/2007/05/xmldsig-more#sha3-256-rsa-MGF1" => (Scheme::RsaPss, Hash::Sha3_256),
+        "http://www.w3.org/2007/05/xmldsig-more#sha3-384-rsa-MGF1" => (Scheme::RsaPss, Hash::Sha3_384),
+        "http://www.w3.org/2007/05/xmldsig-more#sha3-512-rsa-MGF1" => (Scheme::RsaPss, Hash::Sha3_512),
+        "http://www.w3.org/2021/04/xmldsig-more#ecdsa-sha3-256" => (Scheme::Ecdsa, Hash::Sha3_256),
+        "http://www.w3.org/2021/04/xmldsig-more#ecdsa-sha3-384" => (Scheme::Ecdsa, Hash::Sha3_384),
+        "http://www.w3.org/2021/04/xmldsig-more#ecdsa-sha3-512" => (Scheme::Ecdsa, Hash::Sha3_512),
+        "http://www.w3.org/2000/09/xmldsig#dsa-sha1" => (Scheme::Dsa, Hash::Sha1),
+        "http://www.w3.org/2009/xmldsig11#dsa-sha256" => (Scheme::Dsa, Hash::Sha256),
+        "http://www.w3.org/2021/04/xmldsig-more#eddsa-ed25519" => (Scheme::Ed25519, Hash::Sha512),
         _ => return None,
     };
     Some(Algorithm { scheme, hash })
@@ -274,7 +294,7 @@ fn c14n_options(doc: &Doc, el: usize) -> Option<Options> {
 
 /// Core validation. Returns the verdict, its reason and the digest used.
 fn verify(doc: &Doc, sig: usize, signed_info: usize, method: &str, signer: &Cert, parts: Option<&dyn Parts>) -> (Integrity, IntegrityReason, Option<Hash>) {
-    let Some(alg) = signature_algorithm(method) else {
+    let Some(alg) = signature_algorithm(doc, doc.child(signed_info, DSIG, "SignatureMethod"), method) else {
         return (Integrity::Unknown, IntegrityReason::XmlMethodUnsupported(method.to_owned()), None);
     };
     let Some(c14n_el) = doc.child(signed_info, DSIG, "CanonicalizationMethod") else {
