@@ -2,7 +2,8 @@
 //! the same as an independent tool's. The fixtures are made by OpenSSL 3
 //! and xmlsec1 (tests/fixtures/make-algorithm-fixtures.sh): DSA, ECDSA on
 //! P-521 and brainpoolP256r1/P384r1, RSA-PSS, RSA with SHA3-256, XMLDSig
-//! DSA, each with a tampered twin (`sua-*`).
+//! DSA; and by pyHanko (tests/fixtures/make-pdf-ed25519.py): an Ed25519
+//! PDF signature. Each has a tampered twin (`sua-*`).
 
 mod common;
 
@@ -14,6 +15,10 @@ use common::*;
 fn reference_verdict(path: &std::path::Path) -> bool {
     let status = if path.extension().is_some_and(|e| e == "xml") {
         Command::new("xmlsec1").args(["--verify", "--insecure"]).arg(path).output()
+    } else if path.extension().is_some_and(|e| e == "pdf") {
+        let out = Command::new("python3").arg(root().join("tests/fixtures/pyhanko-validate.py")).arg(path).output().expect("python3");
+        assert!(out.status.success(), "pyHanko (installed by scripts/test): {}", text(&out.stderr));
+        return text(&out.stdout).trim().ends_with(" valid");
     } else {
         Command::new("openssl").args(["cms", "-verify", "-noverify", "-inform", "DER", "-out", "/dev/null", "-in"]).arg(path).output()
     };
@@ -21,7 +26,7 @@ fn reference_verdict(path: &std::path::Path) -> bool {
 }
 
 #[test]
-fn every_algorithm_verifies_and_agrees_with_openssl_and_xmlsec1() {
+fn every_algorithm_verifies_and_agrees_with_openssl_xmlsec1_and_pyhanko() {
     let dir = root().join("tests/fixtures/algorithms");
     let (out, report) = scan(&[&dir], &["--no-db"]);
     assert!([0, 2].contains(&code(&out)), "{}", text(&out.stderr));
@@ -39,5 +44,5 @@ fn every_algorithm_verifies_and_agrees_with_openssl_and_xmlsec1() {
         assert_eq!(ours[0]["integrity"], want, "{name}: {}", ours[0]["notes"]);
         files += 1;
     }
-    assert_eq!(files, 14);
+    assert_eq!(files, 16);
 }
