@@ -112,6 +112,23 @@ fn xml_found_by_content_and_wrapping_refused() {
     assert!(seller["notes"].contains("names an Id that 2 elements carry") && seller["notes"].contains("signature-wrapping"), "{}", seller["notes"]);
 }
 
+/// Issue 15 / SPEC: a signature without a certificate is still a row
+/// (`chain=no-certificate`, untrusted, no signer), and a key in KeyValue
+/// still lets its integrity be judged (xmlsec1 agrees, above).
+#[test]
+fn a_signature_with_only_a_key_value_is_a_row_with_its_integrity_judged() {
+    let (rows, errors, _) = scan_with_samples_rules(&[&fixture("xml")], &[]);
+    assert!(!errors.iter().any(|e| e["file"].contains("khoa-tran")), "{errors:?}");
+    for (name, integrity) in [("khoa-tran.xml", "valid"), ("khoa-tran-sua.xml", "invalid")] {
+        let found = rows_for(&rows, &format!("/{name}"));
+        assert_eq!(found.len(), 1, "{name}: {rows:?}");
+        let r = found[0];
+        let facts = (r["chain"].as_str(), r["ca_class"].as_str(), r["classified_by"].as_str(), r["signer_sha256"].as_str(), r["integrity"].as_str());
+        assert_eq!(facts, ("no-certificate", "untrusted", "none", "", integrity), "{name}: {}", r["notes"]);
+        assert!(r["notes"].contains("known only by the RSA key in its KeyValue"), "{}", r["notes"]);
+    }
+}
+
 fn cert_sha256(pem: &Path) -> String {
     let out = Command::new("openssl").args(["x509", "-outform", "DER", "-in"]).arg(pem).output().unwrap();
     let digest = Command::new("openssl").args(["dgst", "-sha256", "-r"]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().and_then(|mut c| {

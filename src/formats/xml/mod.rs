@@ -24,6 +24,8 @@ use crate::model::note::{IntegrityReason, Note};
 use crate::model::signature::{Format, Integrity, Kind, Signature, TimeSource};
 
 pub const DSIG: &str = "http://www.w3.org/2000/09/xmldsig#";
+/// XML Signature 1.1 (ECKeyValue).
+const DSIG11: &str = "http://www.w3.org/2009/xmldsig11#";
 const XADES: [&str; 3] = ["http://uri.etsi.org/01903/v1.3.2#", "http://uri.etsi.org/01903/v1.1.1#", "http://uri.etsi.org/01903/v1.4.1#"];
 const EXC_C14N: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
 const ENVELOPED: &str = "http://www.w3.org/2000/09/xmldsig#enveloped-signature";
@@ -177,28 +179,73 @@ fn signature_of(doc: &Doc, sig: usize, format: Format, member: &str, parts: Opti
         }
     }
     let method = doc.child(signed_info, DSIG, "SignatureMethod").and_then(|m| doc.attr(m, "Algorithm")).unwrap_or("").to_owned();
-    let signer = signing_certificate(doc, sig, &certs).or_else(|| leaf(&certs)).ok_or_else(|| {
-        if method.contains("hmac") {
-            "HMAC signature: a shared secret, no certificate and no signer identity".to_owned()
-        } else {
-            "signature found, but no signer certificate is embedded (KeyInfo/X509Data): signer unknown".to_owned()
-        }
-    })?;
+    let signer = signing_certificate(doc, sig, &certs).or_else(|| leaf(&certs));
+    if signer.is_none() && method.contains("hmac") {
+        return Err("HMAC signature: a shared secret, no certificate and no signer identity".into());
+    }
     let mut s = Signature::new(format, Kind::Signer, member.to_owned());
-    s.signer = Some(signer.clone());
+    // Without a certificate, still a signature (SPEC: chain=no-certificate):
+    // a key given in KeyValue still lets its integrity be judged.
+    let key_value = if signer.is_none() { key_value(doc, sig) } else { None };
+    s.signer_ref = match &key_value {
+        Some((kind, _)) => format!("known only by the {kind} key in its KeyValue"),
+        None => "named by no certificate or key".into(),
+    };
+    s.signer = signer.clone();
     s.certs = certs;
     s.notes = cert_notes;
     s.signature_algorithm = Some(method.rsplit(['#', '/']).next().unwrap_or(&method).to_owned());
     if let Some(t) = signing_time(doc, sig) {
         s.signed_at = Some((t, TimeSource::SigningTime));
     }
-    let (integrity, reason, hash) = verify(doc, sig, signed_info, &method, &signer, parts);
+    let spki = signer.as_ref().map(|c| c.spki.clone()).or_else(|| key_value.map(|(_, spki)| spki));
+    let (integrity, reason, hash) = match spki {
+        Some(spki) => verify(doc, sig, signed_info, &method, &spki, parts),
+        None => (Integrity::Unknown, IntegrityReason::Unchecked("no certificate and no key to check the signature with".into()), None),
+    };
     s.digest_algorithm = hash.map(|h| h.name().to_owned());
     s.set_integrity(integrity, reason);
     if !doc.unresolved_entities.is_empty() {
         s.note(Note::UnexpandedEntities(doc.unresolved_entities.clone()));
     }
     Ok(s)
+}
+
+/// A public key given in KeyInfo/KeyValue (RSA, ECDSA, DSA) as a DER
+/// SubjectPublicKeyInfo, with its kind. Nobody vouches for whose key it is:
+/// it can only say the document is unchanged since that key signed it.
+fn key_value(doc: &Doc, sig: usize) -> Option<(&'static str, Vec<u8>)> {
+    use crate::asn1::ber::{push_len, tag};
+    fn tlv(t: u8, body: &[u8]) -> Vec<u8> {
+        let mut out = vec![t];
+        push_len(&mut out, body.len());
+        out.extend_from_slice(body);
+        out
+    }
+    fn integer(magnitude: &[u8]) -> Vec<u8> {
+        let trimmed: Vec<u8> = magnitude.iter().skip_while(|&&b| b == 0).copied().collect();
+        let body = if trimmed.first().is_none_or(|&b| b >= 0x80) { [&[0u8][..], &trimmed].concat() } else { trimmed };
+        tlv(tag::INTEGER, &body)
+    }
+    fn oid(dotted: &str) -> Option<Vec<u8>> {
+        let oid = der::asn1::ObjectIdentifier::new(dotted).ok()?;
+        Some(tlv(tag::OID, oid.as_bytes()))
+    }
+    let spki = |alg: Vec<u8>, key: &[u8]| tlv(tag::SEQUENCE, &[tlv(tag::SEQUENCE, &alg), tlv(tag::BIT_STRING, &[&[0u8][..], key].concat())].concat());
+    let key_info = doc.child(sig, DSIG, "KeyInfo")?;
+    let value = doc.child(key_info, DSIG, "KeyValue")?;
+    let field = |parent: usize, ns: &str, name: &str| doc.child(parent, ns, name).and_then(|n| b64(&doc.text(n)));
+    if let Some(rsa) = doc.child(value, DSIG, "RSAKeyValue") {
+        let key = tlv(tag::SEQUENCE, &[integer(&field(rsa, DSIG, "Modulus")?), integer(&field(rsa, DSIG, "Exponent")?)].concat());
+        return Some(("RSA", spki([oid("1.2.840.113549.1.1.1")?, vec![tag::NULL, 0]].concat(), &key)));
+    }
+    if let Some(dsa) = doc.child(value, DSIG, "DSAKeyValue") {
+        let params = tlv(tag::SEQUENCE, &[integer(&field(dsa, DSIG, "P")?), integer(&field(dsa, DSIG, "Q")?), integer(&field(dsa, DSIG, "G")?)].concat());
+        return Some(("DSA", spki([oid("1.2.840.10040.4.1")?, params].concat(), &integer(&field(dsa, DSIG, "Y")?))));
+    }
+    let ec = doc.child(value, DSIG11, "ECKeyValue")?;
+    let curve = doc.child(ec, DSIG11, "NamedCurve").and_then(|c| doc.attr(c, "URI"))?.strip_prefix("urn:oid:")?;
+    Some(("ECDSA", spki([oid("1.2.840.10045.2.1")?, oid(curve)?].concat(), &field(ec, DSIG11, "PublicKey")?)))
 }
 
 /// The certificate named by XAdES SigningCertificate(V2) by its digest.
@@ -293,7 +340,7 @@ fn c14n_options(doc: &Doc, el: usize) -> Option<Options> {
 }
 
 /// Core validation. Returns the verdict, its reason and the digest used.
-fn verify(doc: &Doc, sig: usize, signed_info: usize, method: &str, signer: &Cert, parts: Option<&dyn Parts>) -> (Integrity, IntegrityReason, Option<Hash>) {
+fn verify(doc: &Doc, sig: usize, signed_info: usize, method: &str, spki: &[u8], parts: Option<&dyn Parts>) -> (Integrity, IntegrityReason, Option<Hash>) {
     let Some(alg) = signature_algorithm(doc, doc.child(signed_info, DSIG, "SignatureMethod"), method) else {
         return (Integrity::Unknown, IntegrityReason::XmlMethodUnsupported(method.to_owned()), None);
     };
@@ -344,7 +391,7 @@ fn verify(doc: &Doc, sig: usize, signed_info: usize, method: &str, signer: &Cert
     let Some(value) = doc.child(sig, DSIG, "SignatureValue").and_then(|v| b64(&doc.text(v))) else {
         return (Integrity::Invalid, IntegrityReason::XmlNoSignatureValue, Some(alg.hash));
     };
-    match verify_message(alg, &signer.spki, &canonical, &value) {
+    match verify_message(alg, spki, &canonical, &value) {
         Ok(()) if unknown.is_empty() => (Integrity::Valid, IntegrityReason::XmlVerified { references: checked, legacy_rels }, Some(alg.hash)),
         Ok(()) => (Integrity::Unknown, IntegrityReason::XmlPartly { checked, not_checked: unknown }, Some(alg.hash)),
         Err(VerifyError::Mismatch) => (Integrity::Invalid, IntegrityReason::XmlSignatureMismatch, Some(alg.hash)),
