@@ -46,3 +46,43 @@ fn every_algorithm_verifies_and_agrees_with_openssl_xmlsec1_and_pyhanko() {
     }
     assert_eq!(files, 16);
 }
+
+/// A detached signature inside a ZIP is checked against the member beside
+/// it, and an ASiC-S container's `META-INF/signature.p7s` against its data
+/// object (tests/fixtures/make-container-fixtures.sh); `openssl cms -verify`
+/// on the unpacked members gives the reference verdict.
+#[test]
+fn detached_signatures_in_archives_and_asic_s_are_verified_against_their_member() {
+    let dir = root().join("tests/fixtures/containers");
+    let (out, report) = scan(&[&dir], &["--no-db"]);
+    assert!([0, 2].contains(&code(&out)), "{}", text(&out.stderr));
+    let rows = read_csv(&report_dir(&report).join("signatures.csv"));
+    for (file, signature, data) in [
+        ("ho-so.zip", "Hồ sơ/Công văn.pdf.p7s", "Hồ sơ/Công văn.pdf"),
+        ("sua-ho-so.zip", "Hồ sơ/Công văn.pdf.p7s", "Hồ sơ/Công văn.pdf"),
+        ("to-trinh.asics", "META-INF/signature.p7s", "Tờ trình.pdf"),
+        ("sua-to-trinh.asics", "META-INF/signature.p7s", "Tờ trình.pdf"),
+    ] {
+        let unpacked = tempfile::tempdir().unwrap();
+        let member = |name: &str, to: &str| {
+            let bytes = Command::new("unzip").arg("-p").arg(dir.join(file)).arg(name).output().unwrap().stdout;
+            std::fs::write(unpacked.path().join(to), bytes).unwrap();
+        };
+        member(signature, "sig.p7s");
+        member(data, "data");
+        let reference = Command::new("openssl")
+            .args(["cms", "-verify", "-noverify", "-binary", "-inform", "DER", "-out", "/dev/null", "-in"])
+            .arg(unpacked.path().join("sig.p7s"))
+            .arg("-content")
+            .arg(unpacked.path().join("data"))
+            .output()
+            .unwrap()
+            .status
+            .success();
+        assert_eq!(reference, !file.starts_with("sua-"), "{file}: the fixture's premise");
+        let ours = rows_for(&rows, &format!("/{file}"));
+        assert_eq!(ours.len(), 1, "{file}: {ours:?}");
+        assert_eq!(ours[0]["member"], signature);
+        assert_eq!(ours[0]["integrity"], if reference { "valid" } else { "invalid" }, "{file}: {}", ours[0]["notes"]);
+    }
+}

@@ -15,7 +15,7 @@ use ::zip::ZipArchive;
 
 use super::xml::tree::Doc;
 use super::xml::{self, Parts};
-use super::{DocKind, Env, Extraction, FormatError, extract_bytes, sniff};
+use super::{DocKind, Env, Extraction, FormatError, cms, extract_bytes, sniff};
 use crate::messages::Stage;
 use crate::model::signature::Format;
 
@@ -94,6 +94,19 @@ pub fn extract(bytes: &[u8], depth: usize, env: &Env<'_>) -> Extraction {
         let signed_xml = sniff(&data[..data.len().min(8192)], &file_name) == Some(DocKind::Xml) && memchr::memmem::find(&data, xml::MARKER).is_some();
         if signed_xml {
             out.absorb(&name, package.verify_signature_part(&name, &data));
+        } else if let Some(DocKind::Cms(encoding)) = sniff(&data[..data.len().min(8192)], &file_name) {
+            // A detached signature is checked against the member it signs.
+            let data_name = package.signed_member(&name);
+            let detached = || match &data_name {
+                Some(d) => match package.read_by_name(d) {
+                    Ok(bytes) => cms::Detached::Found { name: d.clone(), bytes },
+                    Err(e) => cms::Detached::NotFound(format!("the signed member {d} cannot be read: {e}")),
+                },
+                None => {
+                    cms::Detached::NotFound("detached signature in an archive with no member of its name beside it (x.pdf for x.pdf.p7s): its signed data is not identified".into())
+                }
+            };
+            out.absorb(&name, cms::extract(&data, encoding, &detached));
         } else {
             out.absorb(&name, extract_bytes(&data, &file_name, "", depth + 1, env));
         }
@@ -188,6 +201,24 @@ impl<'a, 'e> Package<'a, 'e> {
 
     fn len(&self) -> usize {
         self.archive.borrow().len()
+    }
+
+    /// The member a detached signature member signs: `x.pdf` beside
+    /// `x.pdf.p7s` (also `.sig`, `.csig`, `.p7m`); in an ASiC-S container
+    /// (ETSI EN 319 162), `META-INF/signature.p7s` signs the one data
+    /// object at the root.
+    fn signed_member(&self, signature: &str) -> Option<String> {
+        let archive = self.archive.borrow();
+        let lower = signature.to_ascii_lowercase();
+        let stem = [".p7s", ".sig", ".csig", ".p7m"].iter().find_map(|ext| lower.ends_with(ext).then(|| &signature[..signature.len() - ext.len()]));
+        if let Some(stem) = stem.filter(|s| archive.index_for_name(s).is_some()) {
+            return Some(stem.to_owned());
+        }
+        if !signature.starts_with("META-INF/") || archive.index_for_name("mimetype").is_none() {
+            return None;
+        }
+        let roots: Vec<String> = archive.file_names().filter_map(Result::ok).filter(|n| !n.contains('/') && n != "mimetype").map(|n| n.into_owned()).collect();
+        (roots.len() == 1).then(|| roots[0].clone())
     }
 
     /// The member's name, or None for directories. Reads only the central
