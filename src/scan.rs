@@ -497,6 +497,14 @@ pub fn judge_certificate(sig: &mut crate::model::signature::Signature, class: &c
         sig.cert_valid_at_signing = Some(ok);
         sig.notes.extend(why.map(crate::model::note::Note::Certificate));
     }
+    if let (Some(signer), Some(issuer)) = (class.path.first(), class.path.get(1)) {
+        let revocation = crate::trust::revocation::check(&signer.cert, &issuer.cert, &sig.crls);
+        let when = sig.judged_at();
+        if when.is_some_and(|w| revocation.revoked_by(w)) {
+            sig.cert_valid_at_signing = Some(false);
+        }
+        sig.notes.push(crate::model::note::Note::Certificate(revocation.note(&signer.cert, when)));
+    }
     if let Some(signer) = &sig.signer {
         let problems = crate::trust::validity::usage_problems(signer);
         if !problems.is_empty() {

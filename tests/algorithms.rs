@@ -86,3 +86,34 @@ fn detached_signatures_in_archives_and_asic_s_are_verified_against_their_member(
         assert_eq!(ours[0]["integrity"], if reference { "valid" } else { "invalid" }, "{file}: {}", ours[0]["notes"]);
     }
 }
+
+/// Revocation from the CRL a signature carries, judged at the signing time
+/// (tests/fixtures/make-revocation-fixtures.sh: OpenSSL's `ca`). OpenSSL's
+/// own check (`-crl_check`, at the current time) confirms which signers the
+/// CRL revokes; we say whether that was before or after they signed.
+#[test]
+fn a_signer_revoked_before_signing_was_not_valid_at_signing() {
+    let dir = root().join("tests/fixtures/revocation");
+    let (out, report) = scan(&[&dir], &["--no-db", "--anchors", dir.to_str().unwrap()]);
+    assert!([0, 2].contains(&code(&out)), "{}", text(&out.stderr));
+    let rows = read_csv(&report_dir(&report).join("signatures.csv"));
+    for (file, revoked, valid_at_signing, note) in [
+        ("con-hieu-luc.p7m", false, "true", "not revoked according to the issuer's CRL of "),
+        ("thu-hoi-sau.p7m", true, "true", "(KeyCompromise), after it signed"),
+        ("thu-hoi-truoc.p7m", true, "false", "(KeyCompromise), before it signed: not valid at signing"),
+    ] {
+        let openssl = Command::new("openssl")
+            .args(["cms", "-verify", "-crl_check", "-inform", "DER", "-out", "/dev/null", "-CAfile"])
+            .arg(dir.join("ca.pem"))
+            .arg("-in")
+            .arg(dir.join(file))
+            .output()
+            .unwrap();
+        assert_eq!(text(&openssl.stderr).contains("certificate revoked"), revoked, "{file}: the fixture's premise: {}", text(&openssl.stderr));
+        let ours = rows_for(&rows, &format!("/{file}"));
+        assert_eq!(ours.len(), 1, "{file}: {ours:?}");
+        assert_eq!(ours[0]["integrity"], "valid");
+        assert_eq!(ours[0]["cert_valid_at_signing"], valid_at_signing, "{file}: {}", ours[0]["notes"]);
+        assert!(ours[0]["notes"].contains(note), "{file}: {}", ours[0]["notes"]);
+    }
+}

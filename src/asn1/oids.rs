@@ -20,6 +20,8 @@ oids! {
     SIGNATURE_TIMESTAMP = "1.2.840.113549.1.9.16.2.14";
     SIGNING_CERTIFICATE = "1.2.840.113549.1.9.16.2.12";
     SIGNING_CERTIFICATE_V2 = "1.2.840.113549.1.9.16.2.47";
+    // Adobe's signed attribute carrying CRLs and OCSP responses (PDF signatures).
+    ADBE_REVOCATION_INFO_ARCHIVAL = "1.2.840.113583.1.1.8";
 }
 
 /// True when the OBJECT IDENTIFIER content octets `body` are `oid`.

@@ -15,7 +15,7 @@ use crate::model::extraction::{Extraction, Problem};
 use crate::model::signature::{Format, Integrity, Kind, Signature, TimeSource, Timestamp};
 
 /// Bumped whenever the shape below changes: older entries are re-read.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
 #[derive(Serialize, Deserialize)]
 struct StoredExtraction {
@@ -55,6 +55,8 @@ struct StoredSignature {
     cert_valid_at_signing: Option<bool>,
     mail_from: Option<String>,
     notes: Vec<String>,
+    /// CRLs that came with the signature (hex DER): revocation is judged again on reuse.
+    crls: Vec<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -165,6 +167,7 @@ fn store_signature(s: &Signature) -> StoredSignature {
         cert_valid_at_signing: s.cert_valid_at_signing,
         mail_from: s.mail_from.clone(),
         notes: s.rendered_notes(),
+        crls: s.crls.iter().map(|c| crate::asn1::ber::hex(c)).collect(),
     }
 }
 
@@ -198,5 +201,10 @@ fn load_signature(s: StoredSignature, cache: &CertCache) -> Result<Signature, Hi
         cert_valid_at_signing: s.cert_valid_at_signing,
         mail_from: s.mail_from,
         notes: s.notes.into_iter().map(crate::model::note::Note::Stored).collect(),
+        crls: s.crls.iter().map(|h| unhex(h)).collect::<Option<_>>().ok_or_else(|| HistoryError::Damaged("a stored CRL is not hex".into()))?,
     })
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    (0..text.len()).step_by(2).map(|i| text.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok())).collect()
 }

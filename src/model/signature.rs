@@ -100,6 +100,8 @@ pub struct Signature {
     pub cert_valid_at_signing: Option<bool>,
     /// The sender of the message the signature travelled in (mail only).
     pub mail_from: Option<String>,
+    /// CRLs that came with the signature (DER), for revocation at signing time.
+    pub crls: Vec<Vec<u8>>,
     pub notes: Vec<Note>,
 }
 
@@ -113,6 +115,7 @@ impl Signature {
             signer: None,
             signer_ref: String::new(),
             signer_key: None,
+            crls: Vec::new(),
             signed_at: None,
             subfilter: None,
             digest_algorithm: None,

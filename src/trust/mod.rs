@@ -2,6 +2,7 @@
 
 pub mod anchors;
 pub mod chain;
+pub mod revocation;
 pub mod rfc5280;
 pub mod validity;
 

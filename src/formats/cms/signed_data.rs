@@ -26,6 +26,8 @@ pub struct SignedData<'a> {
     pub econtent: Option<Cow<'a, [u8]>>,
     /// Embedded certificates, each as DER (BER ones normalised).
     pub certificates: Vec<Cow<'a, [u8]>>,
+    /// Embedded CRLs (the `crls` set's CertificateLists), each as DER.
+    pub crls: Vec<Cow<'a, [u8]>>,
     pub signer_infos: Vec<SignerInfo<'a>>,
 }
 
@@ -81,13 +83,22 @@ impl<'a> SignedData<'a> {
                 }
             }
         }
-        f.optional(tag::context(1))?; // CRLs: not needed until revocation.
+        let mut crls = Vec::new();
+        if let Some(set) = f.optional(tag::context(1))? {
+            for choice in set.children() {
+                let choice = choice?;
+                // CertificateLists; `other` revocation formats ([1]) are skipped.
+                if choice.tag == tag::SEQUENCE {
+                    crls.push(if choice.indefinite { Cow::Owned(choice.to_der()?) } else { Cow::Borrowed(choice.raw) });
+                }
+            }
+        }
         let infos = f.need("signerInfos")?.expect(tag::SET, "signerInfos SET")?;
         let mut signer_infos = Vec::new();
         for si in infos.children() {
             signer_infos.push(SignerInfo::parse(si?)?);
         }
-        Ok(SignedData { consumed: ci.raw.len(), econtent_type, econtent, certificates, signer_infos })
+        Ok(SignedData { consumed: ci.raw.len(), econtent_type, econtent, certificates, crls, signer_infos })
     }
 
     pub fn is_timestamp_token(&self) -> bool {
@@ -121,6 +132,20 @@ impl<'a> SignerInfo<'a> {
     }
 
     /// Values of a signed attribute.
+    /// CRLs in Adobe's revocationInfoArchival signed attribute:
+    /// SEQUENCE { crl [0] EXPLICIT SEQUENCE OF CertificateList, ocsp [1] ..., other [2] ... }.
+    pub fn archived_crls(&self) -> Vec<Vec<u8>> {
+        let mut crls = Vec::new();
+        for value in self.signed_attr(&oids::ADBE_REVOCATION_INFO_ARCHIVAL) {
+            for field in value.children().flatten().filter(|f| f.tag == tag::context(0)) {
+                for list in field.children().flatten() {
+                    crls.extend(list.children().flatten().filter(|c| c.tag == tag::SEQUENCE).filter_map(|c| c.to_der().ok()));
+                }
+            }
+        }
+        crls
+    }
+
     pub fn signed_attr(&self, oid: &der::asn1::ObjectIdentifier) -> Vec<Tlv<'a>> {
         attr_values(self.signed_attrs, oid)
     }
