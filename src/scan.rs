@@ -504,6 +504,9 @@ pub fn judge_certificate(sig: &mut crate::model::signature::Signature, class: &c
             sig.cert_valid_at_signing = Some(false);
         }
         sig.notes.push(crate::model::note::Note::Certificate(revocation.note(&signer.cert, when)));
+    } else if !sig.crls.is_empty() {
+        let note = "revocation not checked: a CRL came with the signature, but not the issuer's certificate that signs it";
+        sig.notes.push(crate::model::note::Note::Certificate(note.into()));
     }
     if let Some(signer) = &sig.signer {
         let problems = crate::trust::validity::usage_problems(signer);

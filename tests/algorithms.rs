@@ -116,4 +116,10 @@ fn a_signer_revoked_before_signing_was_not_valid_at_signing() {
         assert_eq!(ours[0]["cert_valid_at_signing"], valid_at_signing, "{file}: {}", ours[0]["notes"]);
         assert!(ours[0]["notes"].contains(note), "{file}: {}", ours[0]["notes"]);
     }
+    // pyHanko's LTV signature: the same CRL in the PDF's /DSS (and the signature's archival attribute).
+    let ltv = rows_for(&rows, "/con-hieu-luc-ltv.pdf");
+    assert_eq!(ltv.len(), 1, "{ltv:?}");
+    assert!(reference_verdict(&dir.join("con-hieu-luc-ltv.pdf")), "pyHanko validates it");
+    assert_eq!((ltv[0]["integrity"].as_str(), ltv[0]["cert_valid_at_signing"].as_str()), ("valid", "true"));
+    assert!(ltv[0]["notes"].contains("not revoked according to the issuer's CRL of "), "{}", ltv[0]["notes"]);
 }
