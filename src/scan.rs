@@ -498,14 +498,14 @@ pub fn judge_certificate(sig: &mut crate::model::signature::Signature, class: &c
         sig.notes.extend(why.map(crate::model::note::Note::Certificate));
     }
     if let (Some(signer), Some(issuer)) = (class.path.first(), class.path.get(1)) {
-        let revocation = crate::trust::revocation::check(&signer.cert, &issuer.cert, &sig.crls);
+        let revocation = crate::trust::revocation::check(&signer.cert, &issuer.cert, &sig.crls, &sig.ocsp);
         let when = sig.judged_at();
         if when.is_some_and(|w| revocation.revoked_by(w)) {
             sig.cert_valid_at_signing = Some(false);
         }
         sig.notes.push(crate::model::note::Note::Certificate(revocation.note(&signer.cert, when)));
-    } else if !sig.crls.is_empty() {
-        let note = "revocation not checked: a CRL came with the signature, but not the issuer's certificate that signs it";
+    } else if !sig.crls.is_empty() || !sig.ocsp.is_empty() {
+        let note = "revocation not checked: revocation data came with the signature, but not the issuer's certificate that signs it";
         sig.notes.push(crate::model::note::Note::Certificate(note.into()));
     }
     if let Some(signer) = &sig.signer {

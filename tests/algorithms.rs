@@ -116,6 +116,20 @@ fn a_signer_revoked_before_signing_was_not_valid_at_signing() {
         assert_eq!(ours[0]["cert_valid_at_signing"], valid_at_signing, "{file}: {}", ours[0]["notes"]);
         assert!(ours[0]["notes"].contains(note), "{file}: {}", ours[0]["notes"]);
     }
+    // The same signers with the CA's OCSP response instead of its CRL;
+    // `openssl ocsp -resp_text` reads each response's status.
+    for (name, revoked, valid_at_signing, note) in [
+        ("con-hieu-luc", false, "true", "not revoked according to an OCSP response of "),
+        ("thu-hoi-sau", true, "true", "(KeyCompromise), after it signed"),
+        ("thu-hoi-truoc", true, "false", "(KeyCompromise), before it signed: not valid at signing"),
+    ] {
+        let openssl = Command::new("openssl").args(["ocsp", "-noverify", "-resp_text", "-respin"]).arg(dir.join(format!("{name}.ocsp"))).output().unwrap();
+        assert_eq!(text(&openssl.stdout).contains("Cert Status: revoked"), revoked, "{name}: {}", text(&openssl.stdout));
+        let ours = rows_for(&rows, &format!("/{name}-ocsp.p7m"));
+        assert_eq!(ours.len(), 1, "{name}: {ours:?}");
+        assert_eq!(ours[0]["cert_valid_at_signing"], valid_at_signing, "{name}: {}", ours[0]["notes"]);
+        assert!(ours[0]["notes"].contains(note), "{name}: {}", ours[0]["notes"]);
+    }
     // pyHanko's LTV signature: the same CRL in the PDF's /DSS (and the signature's archival attribute).
     let ltv = rows_for(&rows, "/con-hieu-luc-ltv.pdf");
     assert_eq!(ltv.len(), 1, "{ltv:?}");

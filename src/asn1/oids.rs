@@ -22,6 +22,9 @@ oids! {
     SIGNING_CERTIFICATE_V2 = "1.2.840.113549.1.9.16.2.47";
     // Adobe's signed attribute carrying CRLs and OCSP responses (PDF signatures).
     ADBE_REVOCATION_INFO_ARCHIVAL = "1.2.840.113583.1.1.8";
+    // RFC 5940: an OCSP response among a SignedData's revocation data.
+    RI_OCSP_RESPONSE = "1.3.6.1.5.5.7.16.2";
+    OCSP_BASIC = "1.3.6.1.5.5.7.48.1.1";
 }
 
 /// True when the OBJECT IDENTIFIER content octets `body` are `oid`.

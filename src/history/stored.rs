@@ -15,7 +15,7 @@ use crate::model::extraction::{Extraction, Problem};
 use crate::model::signature::{Format, Integrity, Kind, Signature, TimeSource, Timestamp};
 
 /// Bumped whenever the shape below changes: older entries are re-read.
-pub const VERSION: u32 = 3;
+pub const VERSION: u32 = 4;
 
 #[derive(Serialize, Deserialize)]
 struct StoredExtraction {
@@ -57,6 +57,8 @@ struct StoredSignature {
     notes: Vec<String>,
     /// CRLs that came with the signature (hex DER): revocation is judged again on reuse.
     crls: Vec<String>,
+    /// OCSP responses (hex DER), likewise.
+    ocsp: Vec<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -168,6 +170,7 @@ fn store_signature(s: &Signature) -> StoredSignature {
         mail_from: s.mail_from.clone(),
         notes: s.rendered_notes(),
         crls: s.crls.iter().map(|c| crate::asn1::ber::hex(c)).collect(),
+        ocsp: s.ocsp.iter().map(|c| crate::asn1::ber::hex(c)).collect(),
     }
 }
 
@@ -202,6 +205,7 @@ fn load_signature(s: StoredSignature, cache: &CertCache) -> Result<Signature, Hi
         mail_from: s.mail_from,
         notes: s.notes.into_iter().map(crate::model::note::Note::Stored).collect(),
         crls: s.crls.iter().map(|h| unhex(h)).collect::<Option<_>>().ok_or_else(|| HistoryError::Damaged("a stored CRL is not hex".into()))?,
+        ocsp: s.ocsp.iter().map(|h| unhex(h)).collect::<Option<_>>().ok_or_else(|| HistoryError::Damaged("a stored OCSP response is not hex".into()))?,
     })
 }
 

@@ -102,6 +102,8 @@ pub struct Signature {
     pub mail_from: Option<String>,
     /// CRLs that came with the signature (DER), for revocation at signing time.
     pub crls: Vec<Vec<u8>>,
+    /// OCSP responses (OCSPResponse DER) that came with it.
+    pub ocsp: Vec<Vec<u8>>,
     pub notes: Vec<Note>,
 }
 
@@ -116,6 +118,7 @@ impl Signature {
             signer_ref: String::new(),
             signer_key: None,
             crls: Vec::new(),
+            ocsp: Vec::new(),
             signed_at: None,
             subfilter: None,
             digest_algorithm: None,

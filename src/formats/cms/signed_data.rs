@@ -28,6 +28,8 @@ pub struct SignedData<'a> {
     pub certificates: Vec<Cow<'a, [u8]>>,
     /// Embedded CRLs (the `crls` set's CertificateLists), each as DER.
     pub crls: Vec<Cow<'a, [u8]>>,
+    /// OCSP responses in the `crls` set (`other`, id-ri-ocsp-response), as DER.
+    pub ocsp: Vec<Vec<u8>>,
     pub signer_infos: Vec<SignerInfo<'a>>,
 }
 
@@ -83,13 +85,20 @@ impl<'a> SignedData<'a> {
                 }
             }
         }
-        let mut crls = Vec::new();
+        let (mut crls, mut ocsp) = (Vec::new(), Vec::new());
         if let Some(set) = f.optional(tag::context(1))? {
             for choice in set.children() {
                 let choice = choice?;
-                // CertificateLists; `other` revocation formats ([1]) are skipped.
                 if choice.tag == tag::SEQUENCE {
                     crls.push(if choice.indefinite { Cow::Owned(choice.to_der()?) } else { Cow::Borrowed(choice.raw) });
+                } else if choice.tag == tag::context(1) {
+                    // OtherRevocationInfoFormat: an OCSP response (RFC 5940); other formats are skipped.
+                    let mut other = choice.children();
+                    if other.next().and_then(Result::ok).is_some_and(|o| oids::is(o.body, &oids::RI_OCSP_RESPONSE))
+                        && let Some(Ok(response)) = other.next()
+                    {
+                        ocsp.push(response.to_der()?);
+                    }
                 }
             }
         }
@@ -98,7 +107,7 @@ impl<'a> SignedData<'a> {
         for si in infos.children() {
             signer_infos.push(SignerInfo::parse(si?)?);
         }
-        Ok(SignedData { consumed: ci.raw.len(), econtent_type, econtent, certificates, crls, signer_infos })
+        Ok(SignedData { consumed: ci.raw.len(), econtent_type, econtent, certificates, crls, ocsp, signer_infos })
     }
 
     pub fn is_timestamp_token(&self) -> bool {
@@ -135,15 +144,24 @@ impl<'a> SignerInfo<'a> {
     /// CRLs in Adobe's revocationInfoArchival signed attribute:
     /// SEQUENCE { crl [0] EXPLICIT SEQUENCE OF CertificateList, ocsp [1] ..., other [2] ... }.
     pub fn archived_crls(&self) -> Vec<Vec<u8>> {
-        let mut crls = Vec::new();
+        self.archived(0)
+    }
+
+    /// OCSP responses in the same attribute (`[1]`).
+    pub fn archived_ocsp(&self) -> Vec<Vec<u8>> {
+        self.archived(1)
+    }
+
+    fn archived(&self, field: u8) -> Vec<Vec<u8>> {
+        let mut found = Vec::new();
         for value in self.signed_attr(&oids::ADBE_REVOCATION_INFO_ARCHIVAL) {
-            for field in value.children().flatten().filter(|f| f.tag == tag::context(0)) {
-                for list in field.children().flatten() {
-                    crls.extend(list.children().flatten().filter(|c| c.tag == tag::SEQUENCE).filter_map(|c| c.to_der().ok()));
+            for wrapper in value.children().flatten().filter(|f| f.tag == tag::context(field)) {
+                for list in wrapper.children().flatten() {
+                    found.extend(list.children().flatten().filter(|c| c.tag == tag::SEQUENCE).filter_map(|c| c.to_der().ok()));
                 }
             }
         }
-        crls
+        found
     }
 
     pub fn signed_attr(&self, oid: &der::asn1::ObjectIdentifier) -> Vec<Tlv<'a>> {

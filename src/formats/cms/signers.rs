@@ -40,6 +40,7 @@ pub fn from_signed_data(sd: &SignedData<'_>, format: Format, member: &str, conte
             sig.notes = cert_notes.clone();
             sig.signer = find_signer(&si.sid, &certs);
             sig.crls = sd.crls.iter().map(|c| c.to_vec()).chain(si.archived_crls()).collect();
+            sig.ocsp = sd.ocsp.iter().cloned().chain(si.archived_ocsp()).collect();
             if sig.signer.is_none() {
                 sig.signer_key = Some(signer_key(&si.sid));
             }

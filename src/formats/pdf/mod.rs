@@ -118,10 +118,11 @@ pub fn extract(bytes: &[u8]) -> Extraction {
         }
         out.signatures.extend(sigs);
     }
-    // The document security store's CRLs (PAdES LTV) serve every signature.
-    let dss_crls = doc.as_ref().map(dss_crls).unwrap_or_default();
+    // The document security store's CRLs and OCSP responses (PAdES LTV) serve every signature.
+    let (crls, ocsp) = doc.as_ref().map(|d| (dss_streams(d, b"CRLs"), dss_streams(d, b"OCSPs"))).unwrap_or_default();
     for s in &mut out.signatures {
-        s.crls.extend(dss_crls.iter().cloned());
+        s.crls.extend(crls.iter().cloned());
+        s.ocsp.extend(ocsp.iter().cloned());
     }
     if too_many && out.signatures.is_empty() && out.problems.is_empty() {
         out.problem("", Stage::Limit, format!("at least {objects} PDF objects, more than the {MAX_OBJECTS} loaded, and no signature value found in the bytes"));
@@ -192,17 +193,19 @@ pub(crate) fn dict_of(obj: &Object) -> Option<&Dictionary> {
     }
 }
 
-/// The CRLs of the catalog's `/DSS` (ETSI EN 319 142-1: `/CRLs`, an
-/// array of streams holding DER CertificateLists), decoded. At most 64,
-/// each at most 16 MiB: revocation data, not a place to hide a bomb.
-fn dss_crls(doc: &Document) -> Vec<Vec<u8>> {
+/// The streams of the catalog's `/DSS` array `key` (ETSI EN 319 142-1:
+/// `/CRLs` of DER CertificateLists, `/OCSPs` of DER OCSPResponses),
+/// decoded. At most 64, each at most 16 MiB: revocation data, not a place
+/// to hide a bomb.
+fn dss_streams(doc: &Document, key: &[u8]) -> Vec<Vec<u8>> {
     let resolve = |o: &Object| match o {
         Object::Reference(id) => doc.get_object(*id).ok().cloned(),
         other => Some(other.clone()),
     };
     let Some(dss) = doc.catalog().ok().and_then(|c| c.get(b"DSS").ok()).and_then(resolve).and_then(|o| o.as_dict().ok().cloned()) else { return Vec::new() };
-    let Some(Object::Array(crls)) = dss.get(b"CRLs").ok().and_then(resolve) else { return Vec::new() };
-    crls.iter()
+    let Some(Object::Array(streams)) = dss.get(key).ok().and_then(resolve) else { return Vec::new() };
+    streams
+        .iter()
         .take(64)
         .filter_map(|c| match resolve(c)? {
             Object::Stream(stream) => stream.decompressed_content().ok().or(Some(stream.content)),
