@@ -43,6 +43,8 @@ pub enum Hash {
     Sha3_256,
     Sha3_384,
     Sha3_512,
+    /// SHAKE256 with 512 bits of output, as CMS uses it with Ed448 (RFC 8419).
+    Shake256,
 }
 
 impl Hash {
@@ -57,6 +59,9 @@ impl Hash {
             "2.16.840.1.101.3.4.2.8" => Hash::Sha3_256,
             "2.16.840.1.101.3.4.2.9" => Hash::Sha3_384,
             "2.16.840.1.101.3.4.2.10" => Hash::Sha3_512,
+            // id-shake256, and id-shake256-len (RFC 8702), whose length
+            // with Ed448 can only be 512 bits (RFC 8419).
+            "2.16.840.1.101.3.4.2.12" | "2.16.840.1.101.3.4.2.18" => Hash::Shake256,
             _ => return None,
         })
     }
@@ -79,6 +84,16 @@ impl Hash {
             Hash::Sha3_256 => run::<sha3::Sha3_256>(data),
             Hash::Sha3_384 => run::<sha3::Sha3_384>(data),
             Hash::Sha3_512 => run::<sha3::Sha3_512>(data),
+            Hash::Shake256 => {
+                use ed448_goldilocks::shake::{ExtendableOutput, Update, XofReader};
+                let mut h = ed448_goldilocks::shake::Shake256::default();
+                for d in data {
+                    h.update(d);
+                }
+                let mut out = vec![0u8; 64];
+                h.finalize_xof().read(&mut out);
+                out
+            }
         }
     }
 
@@ -93,6 +108,7 @@ impl Hash {
             Hash::Sha3_256 => "SHA3-256",
             Hash::Sha3_384 => "SHA3-384",
             Hash::Sha3_512 => "SHA3-512",
+            Hash::Shake256 => "SHAKE256",
         }
     }
 }
@@ -107,6 +123,8 @@ pub enum Scheme {
     /// RFC 8032 pure Ed25519: it signs the message itself, never a digest
     /// (the `hash` beside it is what CMS digests the content with).
     Ed25519,
+    /// RFC 8032 pure Ed448, likewise (CMS digests with SHAKE256).
+    Ed448,
 }
 
 /// A resolved signature algorithm: scheme and hash.
@@ -154,6 +172,7 @@ impl Algorithm {
             "2.16.840.1.101.3.4.3.3" => (Scheme::Dsa, Hash::Sha384),
             "2.16.840.1.101.3.4.3.4" => (Scheme::Dsa, Hash::Sha512),
             "1.3.101.112" => (Scheme::Ed25519, Hash::Sha512),
+            "1.3.101.113" => (Scheme::Ed448, Hash::Shake256),
             // Broken digests: never verified, and said so.
             "1.2.840.113549.1.1.4" | "1.2.840.113549.1.1.2" => {
                 return Err(VerifyError::Unsupported(format!("{}: a broken algorithm, not verified", crate::asn1::oids::algorithm_name(sig_alg))));
@@ -187,6 +206,7 @@ pub fn verify_prehashed(alg: Algorithm, spki_der: &[u8], digest: &[u8], signatur
     let (_, spki) = SubjectPublicKeyInfo::from_der(spki_der).map_err(|e| VerifyError::BadKey(e.to_string()))?;
     let key = spki.parsed().map_err(|e| VerifyError::BadKey(e.to_string()))?;
     match (alg.scheme, key) {
+        (Scheme::RsaPkcs1 | Scheme::RsaPss, ParsedKey::RSA(_)) if alg.hash == Hash::Shake256 => Err(VerifyError::Unsupported("RSA with SHAKE256".into())),
         (Scheme::RsaPkcs1 | Scheme::RsaPss, ParsedKey::RSA(rsa_key)) => {
             let key = rsa_public_key(rsa_key.modulus, rsa_key.exponent)?;
             if alg.scheme == Scheme::RsaPss {
@@ -211,7 +231,7 @@ pub fn verify_prehashed(alg: Algorithm, spki_der: &[u8], digest: &[u8], signatur
             verify_ecdsa(&curve, point.data(), digest, signature)
         }
         (Scheme::Dsa, ParsedKey::DSA(y)) => verify_dsa(spki.algorithm.parameters.as_ref().map(|p| p.as_bytes()), y, digest, signature),
-        (Scheme::Ed25519, _) => Err(VerifyError::Unsupported("Ed25519 over a digest (it signs the message itself)".into())),
+        (Scheme::Ed25519 | Scheme::Ed448, _) => Err(VerifyError::Unsupported(format!("{:?} over a digest (it signs the message itself)", alg.scheme))),
         (scheme, other) => Err(VerifyError::BadKey(format!("{scheme:?} signature with a {} key", key_kind(&other)))),
     }
 }
@@ -219,8 +239,10 @@ pub fn verify_prehashed(alg: Algorithm, spki_der: &[u8], digest: &[u8], signatur
 /// Verifies `signature` over `message` (hashed first, except for EdDSA,
 /// which signs the message itself).
 pub fn verify_message(alg: Algorithm, spki_der: &[u8], message: &[u8], signature: &[u8]) -> Result<(), VerifyError> {
-    if alg.scheme == Scheme::Ed25519 {
-        return verify_ed25519(spki_der, message, signature);
+    match alg.scheme {
+        Scheme::Ed25519 => return verify_ed25519(spki_der, message, signature),
+        Scheme::Ed448 => return verify_ed448(spki_der, message, signature),
+        _ => {}
     }
     verify_prehashed(alg, spki_der, &alg.hash.digest(&[message]), signature)
 }
@@ -234,6 +256,17 @@ fn verify_ed25519(spki_der: &[u8], message: &[u8], signature: &[u8]) -> Result<(
     let key = ed25519_dalek::VerifyingKey::from_bytes(key).map_err(|e| VerifyError::BadKey(e.to_string()))?;
     let sig = ed25519_dalek::Signature::from_slice(signature).map_err(|_| VerifyError::Mismatch)?;
     key.verify_strict(message, &sig).map_err(|_| VerifyError::Mismatch)
+}
+
+fn verify_ed448(spki_der: &[u8], message: &[u8], signature: &[u8]) -> Result<(), VerifyError> {
+    let (_, spki) = SubjectPublicKeyInfo::from_der(spki_der).map_err(|e| VerifyError::BadKey(e.to_string()))?;
+    if spki.algorithm.algorithm.to_id_string() != "1.3.101.113" {
+        return Err(VerifyError::BadKey("Ed448 signature with another kind of key".into()));
+    }
+    let bytes: &[u8; 57] = spki.subject_public_key.data.as_ref().try_into().map_err(|_| VerifyError::BadKey("Ed448 key not 57 bytes".into()))?;
+    let key = ed448_goldilocks::VerifyingKey::from_bytes(bytes).map_err(|e| VerifyError::BadKey(format!("{e:?}")))?;
+    let sig = ed448_goldilocks::Signature::from_slice(signature).map_err(|_| VerifyError::Mismatch)?;
+    key.verify_raw(&sig, message).map_err(|_| VerifyError::Mismatch)
 }
 
 /// DSA: the domain parameters (Dss-Parms: p, q, g) come from the key's
@@ -305,7 +338,7 @@ fn pkcs1_padding(hash: Hash) -> Pkcs1v15Sign {
         Hash::Sha3_224 => Pkcs1v15Sign::new::<sha3::Sha3_224>(),
         Hash::Sha3_256 => Pkcs1v15Sign::new::<sha3::Sha3_256>(),
         Hash::Sha3_384 => Pkcs1v15Sign::new::<sha3::Sha3_384>(),
-        Hash::Sha3_512 => Pkcs1v15Sign::new::<sha3::Sha3_512>(),
+        Hash::Sha3_512 | Hash::Shake256 => Pkcs1v15Sign::new::<sha3::Sha3_512>(),
     }
 }
 
@@ -321,6 +354,7 @@ fn digest_info_prefix(hash: Hash, with_null: bool) -> Vec<u8> {
         Hash::Sha3_256 => &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x08],
         Hash::Sha3_384 => &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x09],
         Hash::Sha3_512 => &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x0a],
+        Hash::Shake256 => &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x0c],
     };
     let hash_len = hash.digest(&[]).len();
     let mut alg = vec![0x06, oid.len() as u8];
@@ -348,7 +382,7 @@ fn verify_pss(key: &rsa::PublicKey, hash: Hash, digest: &[u8], signature: &[u8])
         Hash::Sha3_224 => run::<sha3::Sha3_224>(key, digest, signature),
         Hash::Sha3_256 => run::<sha3::Sha3_256>(key, digest, signature),
         Hash::Sha3_384 => run::<sha3::Sha3_384>(key, digest, signature),
-        Hash::Sha3_512 => run::<sha3::Sha3_512>(key, digest, signature),
+        Hash::Sha3_512 | Hash::Shake256 => run::<sha3::Sha3_512>(key, digest, signature),
     };
     if ok { Ok(()) } else { Err(VerifyError::Mismatch) }
 }
@@ -387,7 +421,8 @@ mod tests {
         assert_eq!(Algorithm::resolve("1.2.840.113549.1.1.11", None, None).unwrap().hash, Hash::Sha256);
         let a = Algorithm::resolve("1.2.840.113549.1.1.1", None, Some("2.16.840.1.101.3.4.2.3")).unwrap();
         assert_eq!((a.scheme, a.hash), (Scheme::RsaPkcs1, Hash::Sha512));
-        assert!(Algorithm::resolve("1.3.101.113", None, None).is_err());
+        assert_eq!(Algorithm::resolve("1.3.101.113", None, None).unwrap().scheme, Scheme::Ed448);
+        assert!(Algorithm::resolve("1.2.840.113549.1.1.4", None, None).unwrap_err().to_string().contains("broken"), "MD5 with RSA");
         assert!(Algorithm::resolve("1.2.840.113549.1.1.1", None, None).is_err());
     }
 }

@@ -2,8 +2,8 @@
 //! the same as an independent tool's. The fixtures are made by OpenSSL 3
 //! and xmlsec1 (tests/fixtures/make-algorithm-fixtures.sh): DSA, ECDSA on
 //! P-521 and brainpoolP256r1/P384r1, RSA-PSS, RSA with SHA3-256, XMLDSig
-//! DSA; and by pyHanko (tests/fixtures/make-pdf-ed25519.py): an Ed25519
-//! PDF signature. Each has a tampered twin (`sua-*`).
+//! DSA; and by pyHanko (tests/fixtures/make-pdf-ed25519.py): Ed25519 and
+//! Ed448 (SHAKE256) PDF signatures. Each has a tampered twin (`sua-*`).
 
 mod common;
 
@@ -44,7 +44,7 @@ fn every_algorithm_verifies_and_agrees_with_openssl_xmlsec1_and_pyhanko() {
         assert_eq!(ours[0]["integrity"], want, "{name}: {}", ours[0]["notes"]);
         files += 1;
     }
-    assert_eq!(files, 16);
+    assert_eq!(files, 18);
 }
 
 /// A detached signature inside a ZIP is checked against the member beside

@@ -184,8 +184,8 @@ fn legacy_subfilters_and_sha512_verify() {
     assert_eq!(corpus("dss_Signature-P-BG_BOR-1.pdf", "Signature1")["integrity"], "valid");
     // BER CMS that pdfsig cannot read.
     assert_eq!(corpus("dss_BadEncodedCMS.pdf", "Test Signature")["integrity"], "valid");
-    // What cannot be checked is unknown, never valid: Ed448/SHAKE256.
-    assert_eq!(corpus("pyhanko_ed448-shake256-nolen.pdf", "Sig1")["integrity"], "unknown");
+    // Ed448 with SHAKE256 (issue 15; pyHanko agrees, tests/pyhanko.rs).
+    assert_eq!(corpus("pyhanko_ed448-shake256-nolen.pdf", "Sig1")["integrity"], "valid");
 }
 
 #[test]

@@ -26,6 +26,13 @@ const DIFFERENCES: &[(&str, &str, &str, &str, &str)] = &[
         "valid",
         "pdfsig (NSS) knows neither brainpool curves nor BSI plain-ECDSA (r‖s, 0.4.0.127.0.7.1.1.4.1.3): 'Unknown Validation Failure'; the signature on brainpoolP256r1 verifies (bp256; pyca/cryptography agrees), issue 15",
     ),
+    (
+        "pyhanko_ed448-shake256-nolen.pdf",
+        "Sig1",
+        "unknown",
+        "valid",
+        "pdfsig (NSS) does not verify Ed448 with SHAKE256 ('Unknown Validation Failure'); pyHanko and ed448-goldilocks do (issue 15)",
+    ),
     ("pyhanko_sig-with-ski-sid.pdf", "Sig1", "unknown", "valid", "pdfsig (NSS) does not find a signer named by subject key identifier; we do, and the signature verifies"),
     (
         "endesive_pdf-adobe-webcapture-x509.rsa_sha1.pdf",
