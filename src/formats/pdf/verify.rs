@@ -92,6 +92,22 @@ pub fn after_signing(bytes: &[u8], end: usize, final_doc: Option<&Document>) -> 
         };
     };
     let later = ends.len() - revision - 1;
+    // An update must end with its trailer and %%EOF: bytes after the last
+    // one are an update a reader may still apply (a page added, a field
+    // overwritten) that no revision accounts for.
+    let last_end = ends.last().copied().unwrap_or(end).max(end);
+    let unterminated = bytes[last_end..].iter().filter(|b| !b.is_ascii_whitespace() && **b != 0).count();
+    if unterminated > 0 {
+        return AfterSigning {
+            modified: Some(true),
+            note: format!(
+                "MODIFIED AFTER SIGNING: signature covers revision {} of {}; {} bytes after the last %%EOF are an update without a proper trailer",
+                revision + 1,
+                ends.len(),
+                bytes.len() - last_end
+            ),
+        };
+    }
     let Some(final_doc) = final_doc else {
         return AfterSigning {
             modified: None,
@@ -324,5 +340,19 @@ mod tests {
         assert_eq!(after.modified, None, "{after:?}");
         assert_eq!(after_signing(f, 15, None).modified, Some(false));
         assert_eq!(after_signing(f, 4, None).modified, Some(true));
+    }
+
+    #[test]
+    fn an_update_without_its_own_eof_is_a_modification() {
+        let signed = b"%PDF-1.7\n1 0 obj null endobj\n%%EOF\n";
+        let mut file = signed.to_vec();
+        file.extend_from_slice(b"4 0 obj << /Type /Page >> endobj\n");
+        let a = after_signing(&file, signed.len(), None);
+        assert_eq!(a.modified, Some(true), "{}", a.note);
+        assert!(a.note.contains("without a proper trailer"), "{}", a.note);
+        // Whitespace and NUL padding after %%EOF is no update.
+        let mut padded = signed.to_vec();
+        padded.extend_from_slice(b"\r\n\0\0 ");
+        assert_eq!(after_signing(&padded, signed.len(), None).modified, Some(false));
     }
 }
