@@ -137,3 +137,27 @@ fn a_signer_revoked_before_signing_was_not_valid_at_signing() {
     assert_eq!((ltv[0]["integrity"].as_str(), ltv[0]["cert_valid_at_signing"].as_str()), ("valid", "true"));
     assert!(ltv[0]["notes"].contains("not revoked according to the issuer's CRL of "), "{}", ltv[0]["notes"]);
 }
+
+/// Certification signatures (DocMDP) followed by an approval signature,
+/// made by pyHanko (tests/fixtures/make-certification-fixtures.py): with
+/// /P 2 that is allowed; with /P 1 it breaks the certification. pyHanko's
+/// DocMDP verdict (`docmdp_ok`) is the reference.
+#[test]
+fn a_certification_with_p1_is_broken_by_a_later_signature() {
+    let dir = root().join("tests/fixtures/certification");
+    let (out, report) = scan(&[&dir], &["--no-db"]);
+    assert!([0, 2].contains(&code(&out)), "{}", text(&out.stderr));
+    let rows = read_csv(&report_dir(&report).join("signatures.csv"));
+    for (file, broken) in [("p1-then-signed.pdf", true), ("p2-then-signed.pdf", false)] {
+        let reference = Command::new("python3").arg(root().join("tests/fixtures/pyhanko-validate.py")).arg(dir.join(file)).output().unwrap();
+        let line =
+            text(&reference.stdout).lines().find(|l| l.contains(r#""field": "Certification""#)).map(str::to_owned).unwrap_or_else(|| panic!("{file}: {}", text(&reference.stderr)));
+        assert!(line.contains(&format!(r#""docmdp_ok": {}"#, !broken)), "{file}: pyHanko says {line}");
+        let cert = rows_for(&rows, &format!("/{file}")).into_iter().find(|r| r["member"] == "Certification").unwrap_or_else(|| panic!("{file}: {rows:?}"));
+        assert_eq!(cert["integrity"], "valid");
+        assert_eq!(cert["modified_after_signing"], if broken { "true" } else { "false" }, "{file}: {}", cert["notes"]);
+        if broken {
+            assert!(cert["notes"].contains("DocMDP permission (/P 1) allows no change"), "{}", cert["notes"]);
+        }
+    }
+}

@@ -247,7 +247,21 @@ fn sig_dict(doc: &Document, dict: &Dictionary) -> Option<SigDict> {
         Ok(Object::String(s, _)) => Some(String::from_utf8_lossy(s).into_owned()),
         _ => None,
     };
-    Some(SigDict { contents, byte_range, sub_filter: name(doc, dict, b"SubFilter"), dict_type, m, cert, field: String::new(), offset: None })
+    Some(SigDict { contents, byte_range, sub_filter: name(doc, dict, b"SubFilter"), dict_type, m, cert, field: String::new(), offset: None, docmdp: docmdp(doc, dict) })
+}
+
+/// The DocMDP permission of a certification signature: a `/Reference`
+/// entry with `/TransformMethod /DocMDP`, `/P` in its `/TransformParams`
+/// (2 when absent, ISO 32000-1 12.8.2.2).
+fn docmdp(doc: &Document, dict: &lopdf::Dictionary) -> Option<i64> {
+    let Object::Array(refs) = deref(doc, dict.get(b"Reference").ok()?) else { return None };
+    refs.iter().find_map(|r| {
+        let r = deref(doc, r).as_dict().ok()?;
+        (name(doc, r, b"TransformMethod").as_deref() == Some("DocMDP")).then(|| {
+            let params = r.get(b"TransformParams").ok().map(|p| deref(doc, p)).and_then(|p| p.as_dict().ok());
+            params.and_then(|p| p.get(b"P").ok()).and_then(|p| deref(doc, p).as_i64().ok()).unwrap_or(2)
+        })
+    })
 }
 
 pub(crate) fn deref<'a>(doc: &'a Document, obj: &'a Object) -> &'a Object {
@@ -374,6 +388,16 @@ fn signatures_of(bytes: &[u8], doc: Option<&Document>, d: &SigDict, member: &str
             (Ok(_), Some((end, a))) => {
                 s.covers_whole_file = Some(bytes[*end..].iter().all(|b| b.is_ascii_whitespace() || *b == 0));
                 s.modified_after_signing = a.modified;
+                // A certification with /P 1 allows no later signature (only
+                // DSS data and document timestamps, as PAdES LTV adds them).
+                if d.docmdp == Some(1) && a.modified == Some(false) && a.added.iter().any(|k| k == "signatures") {
+                    s.modified_after_signing = Some(true);
+                    s.notes.push(Note::Coverage {
+                        text: "MODIFIED AFTER SIGNING: a certification signature whose DocMDP permission (/P 1) allows no change, yet a later update adds a signature".into(),
+                        later_updates_benign: false,
+                    });
+                    continue;
+                }
                 let later_updates_benign = a.modified == Some(false) && s.covers_whole_file == Some(false);
                 s.notes.push(Note::Coverage { text: a.note.clone(), later_updates_benign });
             }

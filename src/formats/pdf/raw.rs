@@ -21,6 +21,8 @@ pub struct SigDict {
     pub field: String,
     /// Byte offset of the dictionary, when found by the raw scan.
     pub offset: Option<usize>,
+    /// A certification signature's DocMDP permission level (`/P` 1, 2 or 3).
+    pub docmdp: Option<i64>,
 }
 
 /// What the byte scan found.
@@ -73,6 +75,7 @@ pub fn scan(bytes: &[u8]) -> RawScan {
             cert: cert_strings(region),
             field: object_number(bytes, start).and_then(|n| field_name_of(bytes, n)).unwrap_or_default(),
             offset: Some(start),
+            docmdp: None,
         });
     }
     if out.is_empty() && unreadable == 0 && cut_inside_signature(bytes) {

@@ -61,6 +61,9 @@ pub struct AfterSigning {
     /// None when it could not be determined.
     pub modified: Option<bool>,
     pub note: String,
+    /// What the later updates add that signing tools may add ("signatures",
+    /// "DSS (LTV) data", ...), for the DocMDP permission of a certification.
+    pub added: Vec<String>,
 }
 
 /// Ends (exclusive) of the revisions: just after each `%%EOF` and its EOL.
@@ -81,12 +84,13 @@ pub fn revision_ends(bytes: &[u8]) -> Vec<usize> {
 pub fn after_signing(bytes: &[u8], end: usize, final_doc: Option<&Document>) -> AfterSigning {
     let trailing = &bytes[end.min(bytes.len())..];
     if trailing.iter().all(|b| b.is_ascii_whitespace() || *b == 0) {
-        return AfterSigning { modified: Some(false), note: "signature covers the entire file".into() };
+        return AfterSigning { added: Vec::new(), modified: Some(false), note: "signature covers the entire file".into() };
     }
     let ends = revision_ends(bytes);
     let revision = ends.iter().position(|&e| e == end || (e > end && bytes[end..e].iter().all(|b| b.is_ascii_whitespace())));
     let Some(revision) = revision else {
         return AfterSigning {
+            added: Vec::new(),
             modified: Some(true),
             note: format!("signature covers a contiguous block up to byte {end} that is not a whole revision; {} bytes after it are unsigned", bytes.len() - end),
         };
@@ -99,6 +103,7 @@ pub fn after_signing(bytes: &[u8], end: usize, final_doc: Option<&Document>) -> 
     let unterminated = bytes[last_end..].iter().filter(|b| !b.is_ascii_whitespace() && **b != 0).count();
     if unterminated > 0 {
         return AfterSigning {
+            added: Vec::new(),
             modified: Some(true),
             note: format!(
                 "MODIFIED AFTER SIGNING: signature covers revision {} of {}; {} bytes after the last %%EOF are an update without a proper trailer",
@@ -110,21 +115,33 @@ pub fn after_signing(bytes: &[u8], end: usize, final_doc: Option<&Document>) -> 
     }
     let Some(final_doc) = final_doc else {
         return AfterSigning {
+            added: Vec::new(),
             modified: None,
             note: format!("signature covers revision {} of {}; the later updates could not be analysed (PDF structure unreadable)", revision + 1, ends.len()),
         };
     };
     let signed_doc = match Document::load_mem(&bytes[..end]) {
         Ok(d) => d,
-        Err(e) => return AfterSigning { modified: None, note: format!("signature covers revision {}; the signed revision does not load on its own ({e})", revision + 1) },
+        Err(e) => {
+            return AfterSigning {
+                added: Vec::new(),
+                modified: None,
+                note: format!("signature covers revision {}; the signed revision does not load on its own ({e})", revision + 1),
+            };
+        }
     };
     let changes = classify_changes(&signed_doc, final_doc);
     if changes.other.is_empty() {
         let what = if changes.benign.is_empty() { "change no object".to_owned() } else { format!("add only {}", changes.benign.iter().cloned().collect::<Vec<_>>().join(", ")) };
-        AfterSigning { modified: Some(false), note: format!("signature covers the entire revision {} of {}; the {later} later update(s) {what}", revision + 1, ends.len()) }
+        AfterSigning {
+            modified: Some(false),
+            note: format!("signature covers the entire revision {} of {}; the {later} later update(s) {what}", revision + 1, ends.len()),
+            added: changes.benign.into_iter().collect(),
+        }
     } else {
         let shown: Vec<_> = changes.other.iter().take(4).cloned().collect();
         AfterSigning {
+            added: Vec::new(),
             modified: Some(true),
             note: format!(
                 "MODIFIED AFTER SIGNING: signature covers revision {} of {}; later updates change {}{}",
