@@ -48,9 +48,10 @@ fn every_algorithm_verifies_and_agrees_with_openssl_xmlsec1_and_pyhanko() {
 }
 
 /// A detached signature inside a ZIP is checked against the member beside
-/// it, and an ASiC-S container's `META-INF/signature.p7s` against its data
-/// object (tests/fixtures/make-container-fixtures.sh); `openssl cms -verify`
-/// on the unpacked members gives the reference verdict.
+/// it, an ASiC-S container's `META-INF/signature.p7s` against its data
+/// object, an ASiC-E's against its manifest and the manifest's digests
+/// (tests/fixtures/make-container-fixtures.sh); `openssl cms -verify` and
+/// `openssl dgst` on the unpacked members give the reference verdicts.
 #[test]
 fn detached_signatures_in_archives_and_asic_s_are_verified_against_their_member() {
     let dir = root().join("tests/fixtures/containers");
@@ -84,6 +85,31 @@ fn detached_signatures_in_archives_and_asic_s_are_verified_against_their_member(
         assert_eq!(ours.len(), 1, "{file}: {ours:?}");
         assert_eq!(ours[0]["member"], signature);
         assert_eq!(ours[0]["integrity"], if reference { "valid" } else { "invalid" }, "{file}: {}", ours[0]["notes"]);
+    }
+    // ASiC-E: the signature covers the manifest (valid in both containers, says
+    // openssl); the manifest's digest of each data object, recomputed with
+    // `openssl dgst`, decides (one object changed in the sua- twin).
+    for (file, changed) in [("bo-ho-so.asice", false), ("sua-bo-ho-so.asice", true)] {
+        let unzip = |name: &str| Command::new("unzip").arg("-p").arg(dir.join(file)).arg(name).output().unwrap().stdout;
+        let manifest = text(&unzip("META-INF/ASiCManifest.xml"));
+        let t = tempfile::tempdir().unwrap();
+        std::fs::write(t.path().join("m.xml"), manifest.as_bytes()).unwrap();
+        std::fs::write(t.path().join("m.p7s"), unzip("META-INF/signature001.p7s")).unwrap();
+        let signed = Command::new("openssl")
+            .args(["cms", "-verify", "-noverify", "-binary", "-inform", "DER", "-out", "/dev/null", "-in"])
+            .arg(t.path().join("m.p7s"))
+            .arg("-content")
+            .arg(t.path().join("m.xml"))
+            .output()
+            .unwrap();
+        assert!(signed.status.success(), "{file}: the manifest's signature verifies");
+        std::fs::write(t.path().join("a.txt"), unzip("Phụ lục.txt")).unwrap();
+        let digest = Command::new("sh").arg("-c").arg(format!("openssl dgst -sha256 -binary '{}' | base64", t.path().join("a.txt").display())).output().unwrap();
+        assert_eq!(!manifest.contains(text(&digest.stdout).trim()), changed, "{file}: the premise");
+        let ours = rows_for(&rows, &format!("/{file}"));
+        assert_eq!(ours.len(), 1, "{file}: {ours:?}");
+        assert_eq!(ours[0]["member"], "META-INF/signature001.p7s");
+        assert_eq!(ours[0]["integrity"], if changed { "invalid" } else { "valid" }, "{file}: {}", ours[0]["notes"]);
     }
 }
 

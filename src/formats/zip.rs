@@ -17,7 +17,8 @@ use super::xml::tree::Doc;
 use super::xml::{self, Parts};
 use super::{DocKind, Env, Extraction, FormatError, cms, extract_bytes, sniff};
 use crate::messages::Stage;
-use crate::model::signature::Format;
+use crate::model::note::{IntegrityReason, Note};
+use crate::model::signature::{Format, Integrity};
 
 type Archive<'a> = ZipArchive<Cursor<&'a [u8]>>;
 
@@ -106,7 +107,11 @@ pub fn extract(bytes: &[u8], depth: usize, env: &Env<'_>) -> Extraction {
                     cms::Detached::NotFound("detached signature in an archive with no member of its name beside it (x.pdf for x.pdf.p7s): its signed data is not identified".into())
                 }
             };
-            out.absorb(&name, cms::extract(&data, encoding, &detached));
+            let mut found = cms::extract(&data, encoding, &detached);
+            if let Some(manifest) = data_name.as_deref().filter(|d| d.starts_with("META-INF/ASiCManifest")) {
+                package.check_asic_manifest(manifest, &mut found);
+            }
+            out.absorb(&name, found);
         } else {
             out.absorb(&name, extract_bytes(&data, &file_name, "", depth + 1, env));
         }
@@ -217,8 +222,48 @@ impl<'a, 'e> Package<'a, 'e> {
         if !signature.starts_with("META-INF/") || archive.index_for_name("mimetype").is_none() {
             return None;
         }
+        // ASiC-E with CAdES: the signature signs the ASiCManifest that names it.
+        let manifests: Vec<String> =
+            archive.file_names().filter_map(Result::ok).filter(|n| n.starts_with("META-INF/ASiCManifest") && n.ends_with(".xml")).map(|n| n.into_owned()).collect();
+        drop(archive);
+        if !manifests.is_empty() {
+            return manifests.into_iter().find(|m| {
+                self.read_by_name(m).ok().and_then(|bytes| Doc::parse(&bytes).ok()).is_some_and(|doc| {
+                    (0..doc.nodes.len()).any(|i| doc.nodes[i].local == "SigReference" && doc.attr(i, "URI").is_some_and(|u| u.trim_start_matches('/') == signature))
+                })
+            });
+        }
+        let archive = self.archive.borrow();
         let roots: Vec<String> = archive.file_names().filter_map(Result::ok).filter(|n| !n.contains('/') && n != "mimetype").map(|n| n.into_owned()).collect();
         (roots.len() == 1).then(|| roots[0].clone())
+    }
+
+    /// ASiC-E: the signed manifest's data object references must match
+    /// the members (their digests); a mismatch makes its signatures invalid.
+    fn check_asic_manifest(&self, manifest: &str, found: &mut Extraction) {
+        let Ok(bytes) = self.read_by_name(manifest) else { return };
+        let Ok(doc) = Doc::parse(&bytes) else { return };
+        let mut problems = Vec::new();
+        let mut checked = 0;
+        for i in (0..doc.nodes.len()).filter(|&i| doc.nodes[i].local == "DataObjectReference") {
+            let uri = doc.attr(i, "URI").unwrap_or("").trim_start_matches('/').to_owned();
+            let child = |local: &str| doc.child_ids(i).into_iter().find(|&c| doc.nodes[c].local == local);
+            let hash = child("DigestMethod").and_then(|m| doc.attr(m, "Algorithm")).and_then(xml::digest_hash);
+            let expected = child("DigestValue").and_then(|v| base64::Engine::decode(&base64::engine::general_purpose::STANDARD, doc.text(v).trim()).ok());
+            match (hash, expected, self.read_by_name(&crate::uri::percent_decode(&uri))) {
+                (Some(h), Some(e), Ok(data)) if h.digest(&[&data]) == e => checked += 1,
+                (Some(_), Some(_), Ok(_)) => problems.push(format!("the digest of {uri} does not match the ASiC manifest")),
+                (_, _, Err(e)) => problems.push(format!("{uri}, named by the ASiC manifest, cannot be read: {e}")),
+                _ => problems.push(format!("the ASiC manifest's reference to {uri} has no usable digest")),
+            }
+        }
+        for s in &mut found.signatures {
+            if !problems.is_empty() && s.integrity == Integrity::Valid {
+                s.set_integrity(Integrity::Invalid, IntegrityReason::Container(problems.join("; ")));
+            } else if s.integrity == Integrity::Valid {
+                s.note(Note::Content(format!("ASiC-E: the signed manifest's {checked} data object digest(s) match")));
+            }
+        }
     }
 
     /// The member's name, or None for directories. Reads only the central

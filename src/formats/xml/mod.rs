@@ -280,7 +280,8 @@ fn parse_datetime(s: &str) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(s, &Rfc3339).ok().or_else(|| OffsetDateTime::parse(&format!("{s}Z"), &Rfc3339).ok())
 }
 
-fn digest_hash(uri: &str) -> Option<Hash> {
+/// The digest of an XMLDSig DigestMethod URI.
+pub fn digest_hash(uri: &str) -> Option<Hash> {
     Some(match uri {
         "http://www.w3.org/2000/09/xmldsig#sha1" => Hash::Sha1,
         "http://www.w3.org/2001/04/xmldsig-more#sha224" => Hash::Sha224,
