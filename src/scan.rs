@@ -573,8 +573,8 @@ pub fn read_and_extract(input: &Input, limits: ReadLimits, unpack: formats::Limi
         e
     } else {
         // The file is one unit: its bytes and all it unfolds into.
+        // (A file over the memory budget was refused above, before reading.)
         let unit = Unit::enter_alone(unpack.unit);
-        crate::budget::reserve(size).map_err(|over| (Stage::Limit, format!("a file of {size} bytes: {over}")))?;
         let bytes = read_rest(&mut file, head, size).map_err(read_err)?;
         let mut e = formats::extract_bytes(&bytes, &name, "", 0, &env);
         if let Some(over) = unit.finish() {

@@ -11,6 +11,13 @@ use std::process::Command;
 
 use common::*;
 
+/// Scans `dir` (no history) and returns its signatures.csv rows.
+fn signature_rows(dir: &std::path::Path, extra: &[&str]) -> Vec<std::collections::HashMap<String, String>> {
+    let (out, report) = scan(&[dir], extra);
+    assert!([0, 2].contains(&code(&out)), "{}", text(&out.stderr));
+    read_csv(&report_dir(&report).join("signatures.csv"))
+}
+
 /// The independent tool's verdict on one fixture: true when it verifies.
 fn reference_verdict(path: &std::path::Path) -> bool {
     let status = if path.extension().is_some_and(|e| e == "xml") {
@@ -28,9 +35,7 @@ fn reference_verdict(path: &std::path::Path) -> bool {
 #[test]
 fn every_algorithm_verifies_and_agrees_with_openssl_xmlsec1_and_pyhanko() {
     let dir = root().join("tests/fixtures/algorithms");
-    let (out, report) = scan(&[&dir], &["--no-db"]);
-    assert!([0, 2].contains(&code(&out)), "{}", text(&out.stderr));
-    let rows = read_csv(&report_dir(&report).join("signatures.csv"));
+    let rows = signature_rows(&dir, &["--no-db"]);
     let mut files = 0;
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
@@ -55,9 +60,7 @@ fn every_algorithm_verifies_and_agrees_with_openssl_xmlsec1_and_pyhanko() {
 #[test]
 fn detached_signatures_in_archives_and_asic_s_are_verified_against_their_member() {
     let dir = root().join("tests/fixtures/containers");
-    let (out, report) = scan(&[&dir], &["--no-db"]);
-    assert!([0, 2].contains(&code(&out)), "{}", text(&out.stderr));
-    let rows = read_csv(&report_dir(&report).join("signatures.csv"));
+    let rows = signature_rows(&dir, &["--no-db"]);
     for (file, signature, data) in [
         ("ho-so.zip", "Hồ sơ/Công văn.pdf.p7s", "Hồ sơ/Công văn.pdf"),
         ("sua-ho-so.zip", "Hồ sơ/Công văn.pdf.p7s", "Hồ sơ/Công văn.pdf"),
@@ -120,9 +123,7 @@ fn detached_signatures_in_archives_and_asic_s_are_verified_against_their_member(
 #[test]
 fn a_signer_revoked_before_signing_was_not_valid_at_signing() {
     let dir = root().join("tests/fixtures/revocation");
-    let (out, report) = scan(&[&dir], &["--no-db", "--anchors", dir.to_str().unwrap()]);
-    assert!([0, 2].contains(&code(&out)), "{}", text(&out.stderr));
-    let rows = read_csv(&report_dir(&report).join("signatures.csv"));
+    let rows = signature_rows(&dir, &["--no-db", "--anchors", dir.to_str().unwrap()]);
     for (file, revoked, valid_at_signing, note) in [
         ("con-hieu-luc.p7m", false, "true", "not revoked according to the issuer's CRL of "),
         ("thu-hoi-sau.p7m", true, "true", "(KeyCompromise), after it signed"),
@@ -171,9 +172,7 @@ fn a_signer_revoked_before_signing_was_not_valid_at_signing() {
 #[test]
 fn a_certification_with_p1_is_broken_by_a_later_signature() {
     let dir = root().join("tests/fixtures/certification");
-    let (out, report) = scan(&[&dir], &["--no-db"]);
-    assert!([0, 2].contains(&code(&out)), "{}", text(&out.stderr));
-    let rows = read_csv(&report_dir(&report).join("signatures.csv"));
+    let rows = signature_rows(&dir, &["--no-db"]);
     for (file, broken) in [("p1-then-signed.pdf", true), ("p2-then-signed.pdf", false)] {
         let reference = Command::new("python3").arg(root().join("tests/fixtures/pyhanko-validate.py")).arg(dir.join(file)).output().unwrap();
         let line =

@@ -315,6 +315,14 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Hex digits back into bytes; None for anything else (an odd length, a
+/// sign, a non-ASCII character: slicing by two bytes never splits one).
+pub fn unhex(text: &str) -> Option<Vec<u8>> {
+    (text.len().is_multiple_of(2) && text.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| (0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok()).collect())
+        .flatten()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

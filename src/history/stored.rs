@@ -204,11 +204,7 @@ fn load_signature(s: StoredSignature, cache: &CertCache) -> Result<Signature, Hi
         cert_valid_at_signing: s.cert_valid_at_signing,
         mail_from: s.mail_from,
         notes: s.notes.into_iter().map(crate::model::note::Note::Stored).collect(),
-        crls: s.crls.iter().map(|h| unhex(h)).collect::<Option<_>>().ok_or_else(|| HistoryError::Damaged("a stored CRL is not hex".into()))?,
-        ocsp: s.ocsp.iter().map(|h| unhex(h)).collect::<Option<_>>().ok_or_else(|| HistoryError::Damaged("a stored OCSP response is not hex".into()))?,
+        crls: s.crls.iter().map(|h| crate::asn1::ber::unhex(h)).collect::<Option<_>>().ok_or_else(|| HistoryError::Damaged("a stored CRL is not hex".into()))?,
+        ocsp: s.ocsp.iter().map(|h| crate::asn1::ber::unhex(h)).collect::<Option<_>>().ok_or_else(|| HistoryError::Damaged("a stored OCSP response is not hex".into()))?,
     })
-}
-
-fn unhex(text: &str) -> Option<Vec<u8>> {
-    (0..text.len()).step_by(2).map(|i| text.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok())).collect()
 }

@@ -298,12 +298,8 @@ fn check_schema(src: &Source<'_>, schema: &Option<Spanned<u32>>, diags: &mut Vec
 
 fn hex_field(src: &Source<'_>, f: &Spanned<String>, what: &str, want_len: Option<usize>, diags: &mut Vec<Diagnostic>) -> Option<Vec<u8>> {
     let text: String = f.get_ref().chars().filter(|c| *c != ':' && !c.is_whitespace()).collect();
-    // Hex digits only (ASCII), so that slicing by two bytes never splits a
-    // character: `aéa` is a diagnostic, not a panic.
-    let bytes = (text.len().is_multiple_of(2) && text.bytes().all(|b| b.is_ascii_hexdigit()))
-        .then(|| (0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok()).collect::<Option<Vec<u8>>>())
-        .flatten();
-    match bytes {
+    // `aéa` is a diagnostic, not a panic.
+    match crate::asn1::ber::unhex(&text) {
         Some(b) if want_len.is_none_or(|n| b.len() == n) && !b.is_empty() => Some(b),
         _ => {
             let len = want_len.map(|n| format!("{} hex digits", n * 2)).unwrap_or_else(|| "hex digits".into());

@@ -6,10 +6,13 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// Keeps the binary away from any anchors folder of the machine's user.
+const NO_ANCHORS: (&str, &str) = ("SIGAUDIT_ANCHORS", "/nonexistent/sigaudit-test-anchors");
+
 /// The binary, isolated from any anchors folder of the machine's user.
 pub fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_sigaudit"));
-    c.env("SIGAUDIT_ANCHORS", "/nonexistent/sigaudit-test-anchors");
+    c.env(NO_ANCHORS.0, NO_ANCHORS.1);
     c
 }
 
@@ -119,7 +122,7 @@ pub fn bounded_scan(source: &Path, extra: &[&str]) -> (std::time::Duration, u64,
     let out = tempfile::tempdir().unwrap();
     let mut cmd = Command::new("prlimit");
     cmd.arg(format!("--as={}", 1u64 << 30)).arg("--").arg(env!("CARGO_BIN_EXE_sigaudit"));
-    cmd.env("SIGAUDIT_ANCHORS", "/nonexistent/sigaudit-test-anchors");
+    cmd.env(NO_ANCHORS.0, NO_ANCHORS.1);
     cmd.arg("scan").arg(source).arg("--out").arg(out.path().join("report")).args(extra);
     let start = std::time::Instant::now();
     let output = run(&mut cmd);

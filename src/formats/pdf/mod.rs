@@ -198,17 +198,13 @@ pub(crate) fn dict_of(obj: &Object) -> Option<&Dictionary> {
 /// decoded. At most 64, each at most 16 MiB: revocation data, not a place
 /// to hide a bomb.
 fn dss_streams(doc: &Document, key: &[u8]) -> Vec<Vec<u8>> {
-    let resolve = |o: &Object| match o {
-        Object::Reference(id) => doc.get_object(*id).ok().cloned(),
-        other => Some(other.clone()),
-    };
-    let Some(dss) = doc.catalog().ok().and_then(|c| c.get(b"DSS").ok()).and_then(resolve).and_then(|o| o.as_dict().ok().cloned()) else { return Vec::new() };
-    let Some(Object::Array(streams)) = dss.get(key).ok().and_then(resolve) else { return Vec::new() };
+    let Some(Object::Dictionary(dss)) = doc.catalog().ok().and_then(|c| c.get(b"DSS").ok()).map(|o| deref(doc, o)) else { return Vec::new() };
+    let Some(Object::Array(streams)) = dss.get(key).ok().map(|o| deref(doc, o)) else { return Vec::new() };
     streams
         .iter()
         .take(64)
-        .filter_map(|c| match resolve(c)? {
-            Object::Stream(stream) => stream.decompressed_content().ok().or(Some(stream.content)),
+        .filter_map(|c| match deref(doc, c) {
+            Object::Stream(stream) => stream.decompressed_content().ok().or_else(|| Some(stream.content.clone())),
             _ => None,
         })
         .filter(|c| c.len() <= 16 << 20)

@@ -306,18 +306,6 @@ impl Doc {
         self.nodes[id].attrs.iter().find(|a| a.ns.is_empty() && a.local == local).map(|a| a.value.as_str())
     }
 
-    /// Is `ancestor` an ancestor of `id` (or `id` itself)?
-    pub fn is_within(&self, id: usize, ancestor: usize) -> bool {
-        let mut cur = Some(id);
-        while let Some(c) = cur {
-            if c == ancestor {
-                return true;
-            }
-            cur = self.nodes[c].parent;
-        }
-        false
-    }
-
     /// The element whose Id / ID / id attribute is `value` (XMLDSig
     /// same-document references; no DTD, so by name).
     pub fn by_id(&self, value: &str) -> Option<usize> {
