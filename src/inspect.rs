@@ -36,10 +36,15 @@ fn render_one(out: &mut String, n: usize, sig: &Signature, rules: &Rules, anchor
     let what = match sig.kind {
         Kind::Signer => "Signature",
         Kind::DocTimestamp => "Document timestamp",
+        Kind::UsageRights => "Usage rights (Adobe /UR3: the application that enabled the form, not a signer)",
     };
     let member = if sig.member.is_empty() { String::new() } else { format!(" — {}", sig.member) };
     let _ = writeln!(out, "{what} #{n}{member} ({})", sig.format.as_str());
-    let role = if sig.kind == Kind::Signer { "Signer" } else { "Timestamp authority" };
+    let role = match sig.kind {
+        Kind::Signer => "Signer",
+        Kind::DocTimestamp => "Timestamp authority",
+        Kind::UsageRights => "Granted by",
+    };
     match &sig.signer {
         Some(c) => {
             let _ = writeln!(out, "  - {role}: {}", c.cn());
@@ -91,7 +96,7 @@ fn render_one(out: &mut String, n: usize, sig: &Signature, rules: &Rules, anchor
         let c = classify(signer.clone(), &sig.certs, anchors, &rules.catalogue);
         let mut sig = sig.clone();
         if sig.kind == Kind::Signer {
-            crate::scan::judge_certificate(&mut sig, &c);
+            crate::scan::judge_certificate(&mut sig, &c, anchors);
         }
         if let Some(v) = sig.cert_valid_at_signing {
             let _ = writeln!(out, "  - Certificate valid at signing time: {}", if v { "yes" } else { "no" });

@@ -21,7 +21,6 @@ use crate::messages::{ErrorRow, Stage};
 use crate::model::extraction::Extraction;
 use crate::model::finding::Finding;
 use crate::model::result::Dependency;
-use crate::model::signature::Kind;
 use crate::rules::Rules;
 use crate::source::imap::{ImapAuth, ImapEvent, ImapSource};
 use crate::source::read::{read_head, read_rest, stream_contains};
@@ -42,7 +41,7 @@ pub struct ScanOptions {
     pub stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
-pub use crate::model::result::{FileRecord, FileTally, ScanResult};
+pub use crate::model::result::{FileRecord, FileTally, NotSigners, ScanResult};
 
 /// Shared, read-only context of a scan.
 pub struct Context<'a> {
@@ -112,7 +111,7 @@ struct FileOutcome {
     record: Option<FileRecord>,
     findings: Vec<Finding>,
     errors: Vec<(ErrorRow, AgencyRef)>,
-    doc_timestamps: usize,
+    not_signers: NotSigners,
 }
 
 const WALK_BATCH: usize = 32;
@@ -181,13 +180,13 @@ pub fn run(opts: &ScanOptions, rules: &Rules, anchors: &AnchorStore, progress: &
             .map(|((item, stamp), path_agency)| {
                 if stopped() {
                     // Files not started are left for the next run.
-                    return FileOutcome { read: false, record: None, findings: Vec::new(), errors: Vec::new(), doc_timestamps: 0 };
+                    return FileOutcome { read: false, record: None, findings: Vec::new(), errors: Vec::new(), not_signers: NotSigners::default() };
                 }
                 let out = match item {
                     Ok(input) => scan_file(&input, stamp, path_agency, &ctx),
                     Err(row) => {
                         let agency = rules.agencies.by_path(&row.file, &row.file).unwrap_or_else(|| rules.agencies.unassigned());
-                        FileOutcome { read: false, record: None, findings: Vec::new(), errors: vec![(row, agency)], doc_timestamps: 0 }
+                        FileOutcome { read: false, record: None, findings: Vec::new(), errors: vec![(row, agency)], not_signers: NotSigners::default() }
                     }
                 };
                 progress.file_done(stamp.map_or(0, |(size, _)| size), out.errors.len());
@@ -202,7 +201,7 @@ pub fn run(opts: &ScanOptions, rules: &Rules, anchors: &AnchorStore, progress: &
         files: gathered.files,
         findings: gathered.findings,
         errors: gathered.errors,
-        doc_timestamps: gathered.doc_timestamps,
+        not_signers: gathered.not_signers,
         started,
         finished: started,
         sources: opts.sources.iter().map(|s| s.to_string_lossy().into_owned()).chain(opts.imap.iter().map(ImapSource::display)).collect(),
@@ -222,7 +221,7 @@ struct Gathered {
     files: BTreeMap<AgencyRef, FileTally>,
     findings: Vec<Finding>,
     errors: Vec<(ErrorRow, AgencyRef)>,
-    doc_timestamps: usize,
+    not_signers: NotSigners,
     files_read: u64,
 }
 
@@ -236,7 +235,7 @@ impl Gathered {
         }
         self.findings.extend(o.findings);
         self.errors.extend(o.errors);
-        self.doc_timestamps += o.doc_timestamps;
+        self.not_signers += o.not_signers;
         self
     }
 
@@ -248,7 +247,7 @@ impl Gathered {
         }
         self.findings.extend(other.findings);
         self.errors.extend(other.errors);
-        self.doc_timestamps += other.doc_timestamps;
+        self.not_signers += other.not_signers;
         self.files_read += other.files_read;
         self
     }
@@ -287,7 +286,7 @@ fn scan_file(input: &Input, stamp: Option<(u64, i128)>, path_agency: Option<Agen
                 record: Some(FileRecord { agency: agency.clone(), signatures: 0 }),
                 findings: Vec::new(),
                 errors: vec![(ErrorRow::new(&input.display, "", stage, msg), agency)],
-                doc_timestamps: 0,
+                not_signers: NotSigners::default(),
             }
         }
     }
@@ -300,13 +299,12 @@ fn scan_file(input: &Input, stamp: Option<(u64, i128)>, path_agency: Option<Agen
 fn outcome(file: &str, known: Option<AgencyRef>, extraction: Extraction, ctx: &Context<'_>) -> FileOutcome {
     let agencies = &ctx.rules.agencies;
     let file_agency = || known.clone().unwrap_or_else(|| agencies.unassigned());
-    let mut out = FileOutcome { read: false, record: None, findings: Vec::new(), errors: Vec::new(), doc_timestamps: 0 };
+    let mut out = FileOutcome { read: false, record: None, findings: Vec::new(), errors: Vec::new(), not_signers: NotSigners::default() };
     for p in extraction.problems {
         out.errors.push((ErrorRow::new(file, p.member, p.stage, p.error), file_agency()));
     }
     for sig in extraction.signatures {
-        if sig.kind == Kind::DocTimestamp {
-            out.doc_timestamps += 1;
+        if out.not_signers.count(sig.kind) {
             continue;
         }
         // The place: the file's folder (or mailbox); for a message with no
@@ -320,7 +318,7 @@ fn outcome(file: &str, known: Option<AgencyRef>, extraction: Extraction, ctx: &C
             continue;
         };
         let class = ctx.classify(&signer, &sig.certs);
-        judge_certificate(&mut sig, &class);
+        judge_certificate(&mut sig, &class, ctx.anchors);
         let who = agencies.attribute(Some((&signer, ctx.agency_of_signer(&signer))), place.as_ref());
         out.findings.push(crate::classify::finding(file, &sig, &class, &who));
     }
@@ -373,7 +371,13 @@ fn scan_imap(opts: &ScanOptions, ctx: &Context<'_>, progress: &Progress) -> (Vec
                     None => {
                         let agency = owner.clone().unwrap_or_else(|| agencies.unassigned());
                         let error = "the stored result for this message cannot be read: rescan with --full";
-                        FileOutcome { read: false, record: None, findings: Vec::new(), errors: vec![(ErrorRow::new(url, "", Stage::Imap, error), agency)], doc_timestamps: 0 }
+                        FileOutcome {
+                            read: false,
+                            record: None,
+                            findings: Vec::new(),
+                            errors: vec![(ErrorRow::new(url, "", Stage::Imap, error), agency)],
+                            not_signers: NotSigners::default(),
+                        }
                     }
                 },
                 ImapEvent::MailboxRead { messages_prefix } => {
@@ -382,7 +386,13 @@ fn scan_imap(opts: &ScanOptions, ctx: &Context<'_>, progress: &Progress) -> (Vec
                 }
                 ImapEvent::Problem { place, error } => {
                     let agency = owner.clone().unwrap_or_else(|| agencies.unassigned());
-                    FileOutcome { read: false, record: None, findings: Vec::new(), errors: vec![(ErrorRow::new(place, "", Stage::Imap, error), agency)], doc_timestamps: 0 }
+                    FileOutcome {
+                        read: false,
+                        record: None,
+                        findings: Vec::new(),
+                        errors: vec![(ErrorRow::new(place, "", Stage::Imap, error), agency)],
+                        not_signers: NotSigners::default(),
+                    }
                 }
             };
             progress.file_done(0, o.errors.len());
@@ -491,14 +501,17 @@ fn mtime_ns(m: &std::fs::Metadata) -> i128 {
 
 /// `cert_valid_at_signing`: every certificate of the chain valid at the
 /// signing time, and the signer's key allowed to sign documents at all.
-pub fn judge_certificate(sig: &mut crate::model::signature::Signature, class: &crate::classify::Classification) {
+pub fn judge_certificate(sig: &mut crate::model::signature::Signature, class: &crate::classify::Classification, anchors: &AnchorStore) {
     if let Some(when) = sig.judged_at() {
         let (ok, why) = crate::trust::validity::valid_at_signing(&class.path, when);
         sig.cert_valid_at_signing = Some(ok);
         sig.notes.extend(why.map(crate::model::note::Note::Certificate));
     }
     if let (Some(signer), Some(issuer)) = (class.path.first(), class.path.get(1)) {
-        let revocation = crate::trust::revocation::check(&signer.cert, &issuer.cert, &sig.crls, &sig.ocsp);
+        // What the signature carries, then what the anchor folder has.
+        let crls: Vec<&[u8]> = sig.crls.iter().chain(&anchors.crls).map(Vec::as_slice).collect();
+        let ocsp: Vec<&[u8]> = sig.ocsp.iter().chain(&anchors.ocsp).map(Vec::as_slice).collect();
+        let revocation = crate::trust::revocation::check(&signer.cert, &issuer.cert, &crls, &ocsp);
         let when = sig.judged_at();
         if when.is_some_and(|w| revocation.revoked_by(w)) {
             sig.cert_valid_at_signing = Some(false);
@@ -553,7 +566,13 @@ pub fn read_and_extract(input: &Input, limits: ReadLimits, unpack: formats::Limi
         depends_on.borrow_mut().extend(used);
         found
     };
-    let env = formats::Env::new(unpack, Some(&detached));
+    let beside = |name: &str| -> Result<Vec<u8>, formats::FormatError> {
+        let path = file_beside(&input.path, name)?;
+        depends_on.borrow_mut().extend([path.parent().unwrap_or(Path::new(".")).to_path_buf(), path.clone()]);
+        open_noatime(&path).and_then(|mut f| read_rest(&mut f, Vec::new(), limits.max_file_bytes)).map_err(|e| format!("{name}, beside the signature, cannot be read: {e}").into())
+    };
+    let mut env = formats::Env::new(unpack, Some(&detached));
+    env.beside = Some(&beside);
     let mut extraction = if kind == DocKind::Mbox {
         // Streamed message by message: a mailbox is never read whole. At
         // most --max-file-size bytes, and never past the size it had when
@@ -615,6 +634,19 @@ fn changed_while_read(file: &std::fs::File, size: u64, read: u64, wanted: u64, e
     }
 }
 
+/// The file a detached XML signature's reference names, relative to the
+/// signature's folder: never an absolute path, a URL, or a way out of the
+/// folder (`..`): a scanned file must not make the scanner read elsewhere.
+fn file_beside(sig_path: &Path, name: &str) -> Result<PathBuf, formats::FormatError> {
+    let relative = Path::new(name);
+    let outside = name.contains(':') || name.contains('\\') || relative.components().any(|c| !matches!(c, std::path::Component::Normal(_) | std::path::Component::CurDir));
+    if name.is_empty() || outside {
+        return Err(format!("{name}: a reference outside the signature's folder is not followed").into());
+    }
+    let dir = sig_path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    Ok(dir.join(relative))
+}
+
 /// The data file a detached signature signs: `x.pdf` beside `x.pdf.p7s`
 /// (also `.sig`, `.csig`); else the one sibling with the same stem.
 /// Also returns what the answer depends on: the folder (its listing
@@ -657,6 +689,16 @@ fn find_detached_data(sig_path: &Path, dir: &Path, limits: ReadLimits) -> Detach
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reference_never_leads_out_of_the_signatures_folder() {
+        let sig = Path::new("/share/a/chu-ky.xml");
+        assert_eq!(file_beside(sig, "Công văn.pdf").unwrap(), Path::new("/share/a/Công văn.pdf"));
+        assert_eq!(file_beside(sig, "phu-luc/1.txt").unwrap(), Path::new("/share/a/phu-luc/1.txt"));
+        for hostile in ["../b/x.pdf", "/etc/passwd", "phu-luc/../../x", "http://example.org/x", "file:///etc/passwd", "..\\x", "C:x", ""] {
+            assert!(file_beside(sig, hostile).is_err(), "{hostile}");
+        }
+    }
 
     #[test]
     fn a_file_that_shrank_or_grew_while_read_is_a_row() {

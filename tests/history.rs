@@ -328,7 +328,7 @@ fn a_history_from_the_previous_release_upgrades_and_reports_the_same() {
     let rebuilt = dir.path().join("rebuilt");
     let out = run(bin().current_dir(root()).args(["report", "--db"]).arg(&db_path).arg("--out").arg(&rebuilt).args(["--rules", &samples_rules()]));
     assert_eq!(code(&out), 0, "{}", text(&out.stderr));
-    assert_eq!(db(&db_path).query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0)).unwrap(), 5, "upgraded to the current schema");
+    assert_eq!(db(&db_path).query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0)).unwrap(), 6, "upgraded to the current schema");
     // The old release's findings, attributed again under the current rules
     // (as a rescan would: by the signer certificate kept in the history);
     // found_in is where the old release counted them, by place.

@@ -39,6 +39,7 @@ pub mod tag {
     pub const OCTET_STRING: u8 = 0x04;
     pub const NULL: u8 = 0x05;
     pub const OID: u8 = 0x06;
+    pub const ENUMERATED: u8 = 0x0a;
     pub const UTF8_STRING: u8 = 0x0c;
     pub const PRINTABLE_STRING: u8 = 0x13;
     pub const T61_STRING: u8 = 0x14;

@@ -191,11 +191,27 @@ pub struct Env<'a> {
     pub budget: Cell<u64>,
     /// Finds the data of a detached signature given as the top-level file.
     pub detached: Option<&'a dyn Fn() -> cms::Detached>,
+    /// Reads a file beside the top-level file by its relative name (what
+    /// a detached XML signature's references name).
+    pub beside: Option<&'a ReadBeside<'a>>,
+}
+
+/// Reads a file beside the top-level file, by its name relative to it.
+pub type ReadBeside<'a> = dyn Fn(&str) -> Result<Vec<u8>, FormatError> + 'a;
+
+/// The files beside a top-level XML signature, as the parts its
+/// references name.
+struct Beside<'a>(&'a ReadBeside<'a>);
+
+impl xml::Parts for Beside<'_> {
+    fn part(&self, name: &str) -> Result<Vec<u8>, FormatError> {
+        (self.0)(name)
+    }
 }
 
 impl<'a> Env<'a> {
     pub fn new(limits: Limits, detached: Option<&'a dyn Fn() -> cms::Detached>) -> Env<'a> {
-        Env { limits, budget: Cell::new(limits.max_unpacked_bytes), detached }
+        Env { limits, budget: Cell::new(limits.max_unpacked_bytes), detached, beside: None }
     }
 
     /// Takes `n` bytes from the unpacking budget; false when exhausted.
@@ -264,7 +280,10 @@ fn extract_kind(kind: DocKind, bytes: &[u8], name: &str, depth: usize, env: &Env
             if memchr::memmem::find(bytes, xml::MARKER).is_none() {
                 return out;
             }
-            xml::extract(bytes, Format::Xml, None)
+            // A top-level file's references may name the files beside it
+            // (detached XAdES); inside a container, its own members do.
+            let beside = env.beside.filter(|_| depth == 0).map(Beside);
+            xml::extract(bytes, Format::Xml, beside.as_ref().map(|b| b as &dyn xml::Parts))
         }
     };
     out.absorb("", inner);

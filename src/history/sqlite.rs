@@ -18,7 +18,7 @@ use crate::VERSION;
 use crate::agency::AgencyRef;
 use crate::messages::{ErrorRow, Stage};
 use crate::model::finding::Finding;
-use crate::model::result::{FileTally, ScanResult};
+use crate::model::result::{FileTally, NotSigners, ScanResult};
 use crate::model::signature::{Format, Integrity};
 use crate::model::verdict::{Attribution, CaClass, ChainStatus, ClassifiedBy};
 
@@ -96,6 +96,8 @@ const MIGRATIONS: &[Migration] = &[
     Migration::Sql(ATTRIBUTION),
     // 5: a run's label (`scan --label`), to tell trial runs from audits.
     Migration::Sql("ALTER TABLE runs ADD COLUMN label TEXT NOT NULL DEFAULT '';"),
+    // 6: Adobe usage-rights signatures counted beside document timestamps.
+    Migration::Sql("ALTER TABLE runs ADD COLUMN usage_rights INTEGER NOT NULL DEFAULT 0;"),
 ];
 
 /// The text columns of a finding in schemas 1 and 2. Frozen: these are
@@ -496,7 +498,7 @@ impl Store for SqliteStore {
         let (government, commercial) = (count(CaClass::Government), count(CaClass::Commercial));
         tx.execute(
             "UPDATE runs SET started = ?2, finished = ?3, sources = ?4, files = ?5, signatures = ?6, government = ?7, commercial = ?8,
-                 other = ?9, errors = ?10, doc_timestamps = ?11, files_read = ?12, files_removed = ?13 WHERE id = ?1",
+                 other = ?9, errors = ?10, doc_timestamps = ?11, files_read = ?12, files_removed = ?13, usage_rights = ?14 WHERE id = ?1",
             params![
                 run,
                 time_text(result.started),
@@ -508,9 +510,10 @@ impl Store for SqliteStore {
                 commercial,
                 result.findings.len() as i64 - government - commercial,
                 result.errors.len() as i64,
-                result.doc_timestamps as i64,
+                result.not_signers.doc_timestamps as i64,
                 stats.files_read as i64,
                 stats.files_removed as i64,
+                result.not_signers.usage_rights as i64,
             ],
         )?;
         tx.commit()?;
@@ -556,7 +559,8 @@ impl Store for SqliteStore {
 
     fn load_run(&self, run: RunId) -> Result<ScanResult> {
         let info = self.runs()?.into_iter().find(|r| r.id == run).ok_or(HistoryError::NoSuchRun(run))?;
-        let doc_timestamps: i64 = self.conn.query_row("SELECT doc_timestamps FROM runs WHERE id = ?1", [run], |r| r.get(0))?;
+        let (doc_timestamps, usage_rights): (i64, i64) =
+            self.conn.query_row("SELECT doc_timestamps, usage_rights FROM runs WHERE id = ?1", [run], |r| Ok((r.get(0)?, r.get(1)?)))?;
         let mut stmt = self.conn.prepare("SELECT agency_id, agency_name, files, signed_files FROM run_agencies WHERE run_id = ?1 AND files > 0")?;
         let files = stmt
             .query_map([run], |r| Ok((AgencyRef { id: r.get(0)?, name: r.get(1)? }, FileTally { scanned: r.get::<_, i64>(2)? as usize, signed: r.get::<_, i64>(3)? as usize })))?
@@ -578,7 +582,7 @@ impl Store for SqliteStore {
             files,
             findings,
             errors,
-            doc_timestamps: doc_timestamps as usize,
+            not_signers: NotSigners { doc_timestamps: doc_timestamps as usize, usage_rights: usage_rights as usize },
             started: info.started,
             finished: info.finished.unwrap_or(info.started),
             sources: info.sources,

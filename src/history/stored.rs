@@ -14,8 +14,9 @@ use crate::messages::Stage;
 use crate::model::extraction::{Extraction, Problem};
 use crate::model::signature::{Format, Integrity, Kind, Signature, TimeSource, Timestamp};
 
-/// Bumped whenever the shape below changes: older entries are re-read.
-pub const VERSION: u32 = 4;
+/// Bumped whenever the shape below or what extraction concludes changes:
+/// older entries are re-read.
+pub const VERSION: u32 = 5;
 
 #[derive(Serialize, Deserialize)]
 struct StoredExtraction {

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use time::OffsetDateTime;
 
 use super::finding::{AgencyRef, Finding};
+use super::signature::Kind;
 use crate::messages::ErrorRow;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -20,6 +21,34 @@ pub struct FileRecord {
     pub signatures: usize,
 }
 
+/// Signatures that are not a person's (SPEC.md: shown by `inspect`,
+/// counted in summary.json, never signer rows).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NotSigners {
+    pub doc_timestamps: usize,
+    /// Adobe usage-rights signatures (/Perms /UR3).
+    pub usage_rights: usize,
+}
+
+impl NotSigners {
+    /// Counts a signature of `kind` if it is not a signer's; whether it was.
+    pub fn count(&mut self, kind: Kind) -> bool {
+        match kind {
+            Kind::Signer => return false,
+            Kind::DocTimestamp => self.doc_timestamps += 1,
+            Kind::UsageRights => self.usage_rights += 1,
+        }
+        true
+    }
+}
+
+impl std::ops::AddAssign for NotSigners {
+    fn add_assign(&mut self, other: NotSigners) {
+        self.doc_timestamps += other.doc_timestamps;
+        self.usage_rights += other.usage_rights;
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct ScanResult {
     /// Files scanned and files with signatures, per agency.
@@ -27,7 +56,7 @@ pub struct ScanResult {
     pub findings: Vec<Finding>,
     /// Each error with the agency its file belongs to.
     pub errors: Vec<(ErrorRow, AgencyRef)>,
-    pub doc_timestamps: usize,
+    pub not_signers: NotSigners,
     pub started: OffsetDateTime,
     pub finished: OffsetDateTime,
     pub sources: Vec<String>,

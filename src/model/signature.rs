@@ -33,12 +33,15 @@ impl Format {
     }
 }
 
-/// A signer's signature, or a document timestamp (shown by `inspect`,
-/// counted in summary.json, never a signer row).
+/// A signer's signature, or one that is not a person's: a document
+/// timestamp, an Adobe usage-rights signature (the application that
+/// enabled a form). Those are shown by `inspect`, counted in summary.json,
+/// never signer rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Kind {
     Signer,
     DocTimestamp,
+    UsageRights,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -87,6 +87,7 @@ pub struct IndexPage<'a> {
     pub by_chain: Vec<(&'a str, usize)>,
     pub sources: &'a [String],
     pub doc_timestamps: usize,
+    pub usage_rights: usize,
     pub unverified_government: usize,
     /// Changes since the previous audit, and when that audit finished.
     pub changes: Vec<&'a ChangeRow>,
@@ -134,6 +135,7 @@ pub struct IndexInput<'a> {
     pub findings: &'a [Finding],
     pub sources: &'a [String],
     pub doc_timestamps: usize,
+    pub usage_rights: usize,
     /// Past audits by month, oldest first, this one last.
     pub audits: Vec<TrendRow>,
     pub history: Option<&'a HistoryView>,
@@ -178,6 +180,7 @@ pub fn index(input: IndexInput<'_>) -> Result<String, askama::Error> {
         by_chain: t.by_chain.iter().map(|(k, v)| (*k, *v)).collect(),
         sources: input.sources,
         doc_timestamps: input.doc_timestamps,
+        usage_rights: input.usage_rights,
         unverified_government: input.findings.iter().filter(|f| f.ca_class == CaClass::Government && f.classified_by == crate::model::verdict::ClassifiedBy::Dn).count(),
         changes: input.history.map(|h| h.changes.iter().collect()).unwrap_or_default(),
         previous: input.history.and_then(|h| h.previous.as_ref()).map(|p| p.finished.map(crate::model::rfc3339).unwrap_or_default()),

@@ -81,6 +81,7 @@ const TEXT: &[(&str, &str, &str)] = &[
         "signatures are classed government by the issuer's name only (classified_by=dn), their chain not verified: run sigaudit rules fetch-anchors or give an --anchors folder to verify them.",
     ),
     ("doc_timestamps", "Dấu thời gian tài liệu (không tính là người ký)", "Document timestamps (not signers)"),
+    ("usage_rights", "Chữ ký cấp quyền sử dụng của Adobe (/UR3, không tính là người ký)", "Adobe usage-rights signatures (/UR3, not signers)"),
     ("sources", "Nguồn quét", "Sources"),
     ("who_must_migrate", "Ai phải chuyển đổi", "Who must migrate"),
     ("signers_on_commercial", "người ký dùng chứng thư số công cộng", "signers on a commercial CA"),

@@ -188,7 +188,8 @@ fn write_into(dir: &Path, input: &ReportInput<'_>, t: &Tables) -> anyhow::Result
             tables: t,
             findings,
             sources: &scan.sources,
-            doc_timestamps: scan.doc_timestamps,
+            doc_timestamps: scan.not_signers.doc_timestamps,
+            usage_rights: scan.not_signers.usage_rights,
             audits: audit_series(input, t, None),
             history: input.history,
         })?;
@@ -277,7 +278,8 @@ fn summary(input: &ReportInput<'_>, t: &Tables) -> serde_json::Value {
         "totals": t.totals,
         "by_class": t.by_class,
         "by_chain": t.by_chain,
-        "doc_timestamps": scan.doc_timestamps,
+        "doc_timestamps": scan.not_signers.doc_timestamps,
+        "usage_rights": scan.not_signers.usage_rights,
         "agencies": t.agencies,
         // Agencies whose places could not all be read (a SOURCE missing).
         "incomplete_audit": scan.incomplete.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(),

@@ -10,12 +10,17 @@ use std::sync::Arc;
 use crate::cert::{Cert, certificates_in};
 use crate::model::note::Note;
 use crate::model::signature::Signature;
+use crate::trust::revocation::DataKind;
 
 #[derive(Debug, Default)]
 pub struct AnchorStore {
     certs: Vec<Arc<Cert>>,
     by_subject: HashMap<Vec<(String, String)>, Vec<usize>>,
     by_ski: HashMap<Vec<u8>, Vec<usize>>,
+    /// CRLs and OCSP responses found in the folder (DER or PEM), for every
+    /// signature's revocation check beside what it carries itself.
+    pub crls: Vec<Vec<u8>>,
+    pub ocsp: Vec<Vec<u8>>,
     /// Files that could not be read, with the reason (shown by `rules check`).
     pub problems: Vec<(PathBuf, String)>,
 }
@@ -41,8 +46,11 @@ impl AnchorStore {
             Err(e) => return self.problems.push((path.to_owned(), e.to_string())),
         };
         let certs = certificates_in(&bytes);
+        if !certs.iter().any(Result::is_ok) && self.add_revocation_data(&bytes) {
+            return;
+        }
         if certs.is_empty() {
-            self.problems.push((path.to_owned(), "no certificate found (expected PEM, DER or a .p7b bundle)".into()));
+            self.problems.push((path.to_owned(), "no certificate, CRL or OCSP response found (expected PEM, DER or a .p7b bundle)".into()));
         }
         for c in certs {
             match c {
@@ -50,6 +58,24 @@ impl AnchorStore {
                 Err(e) => self.problems.push((path.to_owned(), e.to_string())),
             }
         }
+    }
+
+    /// A CRL or OCSP response, DER or PEM; whether there was one.
+    fn add_revocation_data(&mut self, bytes: &[u8]) -> bool {
+        let mut ders: Vec<Vec<u8>> = crate::asn1::pem::blocks(bytes).into_iter().flatten().map(|(_, der)| der).collect();
+        if ders.is_empty() {
+            ders.push(bytes.to_vec());
+        }
+        let mut found = false;
+        for der in ders {
+            match crate::trust::revocation::recognise(&der) {
+                Some(DataKind::Crl) => self.crls.push(der),
+                Some(DataKind::OcspResponse) => self.ocsp.push(der),
+                None => continue,
+            }
+            found = true;
+        }
+        found
     }
 
     pub fn add(&mut self, cert: Arc<Cert>) {

@@ -55,7 +55,7 @@ impl Revocation {
 /// Checks `cert` against every CRL in `crls` and OCSP response in `ocsp`
 /// that `issuer` (or its delegated OCSP responder) signed: data whose
 /// signature does not verify is ignored (anybody can write a list).
-pub fn check(cert: &Cert, issuer: &Cert, crls: &[Vec<u8>], ocsp: &[Vec<u8>]) -> Revocation {
+pub fn check(cert: &Cert, issuer: &Cert, crls: &[&[u8]], ocsp: &[&[u8]]) -> Revocation {
     let mut verdict = Revocation::NotChecked;
     for der in ocsp {
         match ocsp_status(der, cert, issuer) {
@@ -87,6 +87,23 @@ pub fn check(cert: &Cert, issuer: &Cert, crls: &[Vec<u8>], ocsp: &[Vec<u8>]) -> 
 fn strip(serial: &[u8]) -> &[u8] {
     let zeros = serial.iter().take_while(|&&b| b == 0).count().min(serial.len().saturating_sub(1));
     &serial[zeros..]
+}
+
+/// What a file of revocation data holds (the anchor folder may have them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataKind {
+    Crl,
+    OcspResponse,
+}
+
+/// A DER CRL, or a DER OCSP response (its first field an ENUMERATED status).
+pub fn recognise(der: &[u8]) -> Option<DataKind> {
+    if CertificateRevocationList::from_der(der).is_ok() {
+        return Some(DataKind::Crl);
+    }
+    let response = Tlv::parse(der).ok()?;
+    let status = response.children().next()?.ok()?;
+    (response.tag == tag::SEQUENCE && status.tag == tag::ENUMERATED).then_some(DataKind::OcspResponse)
 }
 
 /// CertificateList ::= SEQUENCE { tbsCertList, signatureAlgorithm, signature BIT STRING }

@@ -55,7 +55,7 @@ pub fn from_signed_data(sd: &SignedData<'_>, format: Format, member: &str, conte
                 }
             }
             match (&sig.signer, kind) {
-                (Some(signer), Kind::Signer) => {
+                (Some(signer), Kind::Signer | Kind::UsageRights) => {
                     let v = crate::formats::cms::verify::verify_signer(sd, si, signer, content);
                     sig.set_integrity(v.integrity, v.reason);
                 }

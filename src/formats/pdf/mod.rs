@@ -11,9 +11,11 @@ use std::sync::Arc;
 use lopdf::{Dictionary, Document, Object, ObjectId};
 use time::OffsetDateTime;
 
+pub mod changes;
 pub mod raw;
 pub mod verify;
 
+use self::changes::Level;
 use self::raw::SigDict;
 use self::verify::{SignedRanges, signed_ranges};
 use super::cms::signatures_in;
@@ -158,6 +160,10 @@ fn from_structure(doc: &Document) -> Vec<SigDict> {
             _ => {}
         }
     }
+    // Usage-rights signatures hang from the catalog's /Perms (/UR3, or
+    // /UR of PDF 1.5).
+    let perms = doc.catalog().ok().and_then(|c| c.get(b"Perms").ok()).map(|p| deref(doc, p)).and_then(|p| p.as_dict().ok());
+    let usage_rights: Vec<ObjectId> = perms.map(|p| [b"UR3".as_slice(), b"UR"].iter().filter_map(|k| p.get(k).ok()?.as_reference().ok()).collect()).unwrap_or_default();
     let mut out: Vec<SigDict> = Vec::new();
     let push = |d: SigDict, out: &mut Vec<SigDict>| {
         if let Some(prev) = out.iter_mut().find(|p| p.contents == d.contents) {
@@ -172,6 +178,7 @@ fn from_structure(doc: &Document) -> Vec<SigDict> {
         let Some(dict) = dict_of(obj) else { continue };
         if let Some(mut d) = sig_dict(doc, dict) {
             d.field = field_of.get(id).cloned().unwrap_or_default();
+            d.usage_rights |= usage_rights.contains(id);
             push(d, &mut out);
         }
     }
@@ -243,7 +250,28 @@ fn sig_dict(doc: &Document, dict: &Dictionary) -> Option<SigDict> {
         Ok(Object::String(s, _)) => Some(String::from_utf8_lossy(s).into_owned()),
         _ => None,
     };
-    Some(SigDict { contents, byte_range, sub_filter: name(doc, dict, b"SubFilter"), dict_type, m, cert, field: String::new(), offset: None, docmdp: docmdp(doc, dict) })
+    let usage_rights = transform_methods(doc, dict).any(|m| m == "UR3" || m == "UR");
+    Some(SigDict {
+        contents,
+        byte_range,
+        sub_filter: name(doc, dict, b"SubFilter"),
+        dict_type,
+        m,
+        cert,
+        field: String::new(),
+        offset: None,
+        docmdp: docmdp(doc, dict),
+        usage_rights,
+    })
+}
+
+/// The `/TransformMethod` of each signature reference dictionary of `/Reference`.
+fn transform_methods<'a>(doc: &'a Document, dict: &'a lopdf::Dictionary) -> impl Iterator<Item = String> + 'a {
+    let refs = match dict.get(b"Reference").map(|r| deref(doc, r)) {
+        Ok(Object::Array(refs)) => refs.as_slice(),
+        _ => &[],
+    };
+    refs.iter().filter_map(|r| deref(doc, r).as_dict().ok()).filter_map(|r| name(doc, r, b"TransformMethod"))
 }
 
 /// The DocMDP permission of a certification signature: a `/Reference`
@@ -291,7 +319,7 @@ pub(crate) fn is_sig_field(doc: &Document, dict: &Dictionary) -> bool {
 }
 
 /// The fully qualified field name: /T of the field and its parents.
-fn qualified_name(doc: &Document, dict: &Dictionary) -> String {
+pub(crate) fn qualified_name(doc: &Document, dict: &Dictionary) -> String {
     let mut parts = Vec::new();
     let mut current = dict;
     for _ in 0..MAX_FIELD_DEPTH {
@@ -370,6 +398,8 @@ fn signatures_of(bytes: &[u8], doc: Option<&Document>, d: &SigDict, member: &str
     for s in &mut sigs {
         if d.dict_type.as_deref() == Some("DocTimeStamp") || sub_filter == "ETSI.RFC3161" {
             s.kind = Kind::DocTimestamp;
+        } else if d.usage_rights {
+            s.kind = Kind::UsageRights;
         }
         s.subfilter = d.sub_filter.clone();
         if !known {
@@ -384,12 +414,20 @@ fn signatures_of(bytes: &[u8], doc: Option<&Document>, d: &SigDict, member: &str
             (Ok(_), Some((end, a))) => {
                 s.covers_whole_file = Some(bytes[*end..].iter().all(|b| b.is_ascii_whitespace() || *b == 0));
                 s.modified_after_signing = a.modified;
-                // A certification with /P 1 allows no later signature (only
-                // DSS data and document timestamps, as PAdES LTV adds them).
-                if d.docmdp == Some(1) && a.modified == Some(false) && a.added.iter().any(|k| k == "signatures") {
+                // A certification allows what its DocMDP permission says:
+                // /P 1 only DSS data and document timestamps (as PAdES LTV
+                // adds them), /P 2 also form filling and signing, /P 3 also
+                // annotations.
+                if let (Some(p), Some(level), Some(false)) = (d.docmdp, a.level, a.modified)
+                    && level > Level::allowed_by_docmdp(p)
+                {
                     s.modified_after_signing = Some(true);
                     s.notes.push(Note::Coverage {
-                        text: "MODIFIED AFTER SIGNING: a certification signature whose DocMDP permission (/P 1) allows no change, yet a later update adds a signature".into(),
+                        text: format!(
+                            "MODIFIED AFTER SIGNING: a certification signature whose DocMDP permission (/P {p}: {}) does not allow what later updates do: {}",
+                            docmdp_meaning(p),
+                            a.allowed.join(", ")
+                        ),
                         later_updates_benign: false,
                     });
                     continue;
@@ -401,6 +439,15 @@ fn signatures_of(bytes: &[u8], doc: Option<&Document>, d: &SigDict, member: &str
         }
     }
     sigs
+}
+
+/// What a DocMDP permission level allows after certification.
+fn docmdp_meaning(p: i64) -> &'static str {
+    match p {
+        1 => "no change",
+        2 => "form filling and signing only",
+        _ => "form filling, signing and annotations only",
+    }
 }
 
 /// adbe.pkcs7.sha1 signs the SHA-1 of the byte ranges as encapsulated content.

@@ -23,6 +23,9 @@ pub struct SigDict {
     pub offset: Option<usize>,
     /// A certification signature's DocMDP permission level (`/P` 1, 2 or 3).
     pub docmdp: Option<i64>,
+    /// An Adobe usage-rights signature (`/TransformMethod /UR3`, referenced
+    /// from the catalog's `/Perms`): the application that enabled the form.
+    pub usage_rights: bool,
 }
 
 /// What the byte scan found.
@@ -76,6 +79,7 @@ pub fn scan(bytes: &[u8]) -> RawScan {
             field: object_number(bytes, start).and_then(|n| field_name_of(bytes, n)).unwrap_or_default(),
             offset: Some(start),
             docmdp: None,
+            usage_rights: key_positions(region, b"/TransformMethod").any(|p| matches!(name_after_key(&region[p..], b"/TransformMethod").as_deref(), Some("UR3" | "UR"))),
         });
     }
     if out.is_empty() && unreadable == 0 && cut_inside_signature(bytes) {
@@ -357,6 +361,15 @@ mod tests {
         let found = scan(pdf).dicts;
         assert_eq!(found[0].contents, vec![0xab, 0xcd]);
         assert_eq!(found[0].cert, vec![vec![1], vec![2]]);
+        assert!(!found[0].usage_rights);
+    }
+
+    #[test]
+    fn a_usage_rights_reference_marks_the_dictionary() {
+        let pdf = b"9 0 obj <</Type/Sig/ByteRange [0 5 999999 3] /Contents <ABCD> /Reference [<</Type/SigRef/TransformMethod /UR3/TransformParams<</V/2.2>>>>]>> endobj";
+        assert!(scan(pdf).dicts[0].usage_rights);
+        let docmdp = b"9 0 obj <</Type/Sig/ByteRange [0 5 999999 3] /Contents <ABCD> /Reference [<</TransformMethod/DocMDP>>]>> endobj";
+        assert!(!scan(docmdp).dicts[0].usage_rights);
     }
 
     #[test]

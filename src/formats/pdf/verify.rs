@@ -7,13 +7,10 @@
 //! that only add signatures, document timestamps or DSS (LTV) data do not
 //! count as modification; anything else does.
 
-use std::collections::{BTreeSet, HashSet};
+use lopdf::Document;
 
-use lopdf::{Dictionary, Document, Object, ObjectId};
-
+use super::changes::{self, Level};
 use crate::formats::FormatError;
-
-use crate::formats::pdf::{dict_of, is_sig_field, name};
 
 /// The two signed byte ranges of a well-formed /ByteRange.
 #[derive(Debug)]
@@ -61,9 +58,11 @@ pub struct AfterSigning {
     /// None when it could not be determined.
     pub modified: Option<bool>,
     pub note: String,
-    /// What the later updates add that signing tools may add ("signatures",
-    /// "DSS (LTV) data", ...), for the DocMDP permission of a certification.
-    pub added: Vec<String>,
+    /// What the later updates do that is allowed ("signatures", "DSS (LTV)
+    /// data", "form field values (Name)", ...) and the DocMDP level that
+    /// takes, for the permission of a certification.
+    pub allowed: Vec<String>,
+    pub level: Option<Level>,
 }
 
 /// Ends (exclusive) of the revisions: just after each `%%EOF` and its EOL.
@@ -84,13 +83,14 @@ pub fn revision_ends(bytes: &[u8]) -> Vec<usize> {
 pub fn after_signing(bytes: &[u8], end: usize, final_doc: Option<&Document>) -> AfterSigning {
     let trailing = &bytes[end.min(bytes.len())..];
     if trailing.iter().all(|b| b.is_ascii_whitespace() || *b == 0) {
-        return AfterSigning { added: Vec::new(), modified: Some(false), note: "signature covers the entire file".into() };
+        return AfterSigning { allowed: Vec::new(), level: None, modified: Some(false), note: "signature covers the entire file".into() };
     }
     let ends = revision_ends(bytes);
     let revision = ends.iter().position(|&e| e == end || (e > end && bytes[end..e].iter().all(|b| b.is_ascii_whitespace())));
     let Some(revision) = revision else {
         return AfterSigning {
-            added: Vec::new(),
+            allowed: Vec::new(),
+            level: Some(Level::Other),
             modified: Some(true),
             note: format!("signature covers a contiguous block up to byte {end} that is not a whole revision; {} bytes after it are unsigned", bytes.len() - end),
         };
@@ -103,7 +103,8 @@ pub fn after_signing(bytes: &[u8], end: usize, final_doc: Option<&Document>) -> 
     let unterminated = bytes[last_end..].iter().filter(|b| !b.is_ascii_whitespace() && **b != 0).count();
     if unterminated > 0 {
         return AfterSigning {
-            added: Vec::new(),
+            allowed: Vec::new(),
+            level: Some(Level::Other),
             modified: Some(true),
             note: format!(
                 "MODIFIED AFTER SIGNING: signature covers revision {} of {}; {} bytes after the last %%EOF are an update without a proper trailer",
@@ -115,7 +116,8 @@ pub fn after_signing(bytes: &[u8], end: usize, final_doc: Option<&Document>) -> 
     }
     let Some(final_doc) = final_doc else {
         return AfterSigning {
-            added: Vec::new(),
+            allowed: Vec::new(),
+            level: Some(Level::Other),
             modified: None,
             note: format!("signature covers revision {} of {}; the later updates could not be analysed (PDF structure unreadable)", revision + 1, ends.len()),
         };
@@ -124,24 +126,27 @@ pub fn after_signing(bytes: &[u8], end: usize, final_doc: Option<&Document>) -> 
         Ok(d) => d,
         Err(e) => {
             return AfterSigning {
-                added: Vec::new(),
+                allowed: Vec::new(),
+                level: None,
                 modified: None,
                 note: format!("signature covers revision {}; the signed revision does not load on its own ({e})", revision + 1),
             };
         }
     };
-    let changes = classify_changes(&signed_doc, final_doc);
+    let changes = changes::classify(&signed_doc, final_doc);
     if changes.other.is_empty() {
-        let what = if changes.benign.is_empty() { "change no object".to_owned() } else { format!("add only {}", changes.benign.iter().cloned().collect::<Vec<_>>().join(", ")) };
+        let what = if changes.allowed.is_empty() { "change no object".to_owned() } else { format!("add only {}", changes.allowed.iter().cloned().collect::<Vec<_>>().join(", ")) };
         AfterSigning {
             modified: Some(false),
             note: format!("signature covers the entire revision {} of {}; the {later} later update(s) {what}", revision + 1, ends.len()),
-            added: changes.benign.into_iter().collect(),
+            allowed: changes.allowed.into_iter().collect(),
+            level: changes.level,
         }
     } else {
         let shown: Vec<_> = changes.other.iter().take(4).cloned().collect();
         AfterSigning {
-            added: Vec::new(),
+            allowed: Vec::new(),
+            level: Some(Level::Other),
             modified: Some(true),
             note: format!(
                 "MODIFIED AFTER SIGNING: signature covers revision {} of {}; later updates change {}{}",
@@ -151,181 +156,6 @@ pub fn after_signing(bytes: &[u8], end: usize, final_doc: Option<&Document>) -> 
                 if changes.other.len() > shown.len() { format!(" and {} more", changes.other.len() - shown.len()) } else { String::new() }
             ),
         }
-    }
-}
-
-#[derive(Default)]
-struct Changes {
-    benign: BTreeSet<String>,
-    other: Vec<String>,
-}
-
-/// Objects added or changed between the signed revision and the final
-/// document, sorted into what signing / LTV updates write and the rest.
-fn classify_changes(old: &Document, new: &Document) -> Changes {
-    let allowed = AllowedRefs::collect(new);
-    let mut changes = Changes::default();
-    for (id, obj) in &new.objects {
-        if old.objects.get(id) == Some(obj) {
-            continue;
-        }
-        match benign_kind(new, *id, obj, old.objects.get(id), &allowed) {
-            Some(kind) => {
-                changes.benign.insert(kind.to_owned());
-            }
-            None => changes.other.push(format!("object {} {} ({})", id.0, id.1, describe(new, obj))),
-        }
-    }
-    for id in old.objects.keys() {
-        if !new.objects.contains_key(id) {
-            changes.other.push(format!("object {} {} (removed)", id.0, id.1));
-        }
-    }
-    changes
-}
-
-/// Objects that signing tools legitimately touch, found from the final
-/// document: DSS contents, signature widgets' appearances and the form's
-/// default resources, Annots and Fields arrays; and which objects the
-/// document still uses at all (a changed object nothing refers to cannot
-/// change what the document shows).
-#[derive(Default)]
-struct AllowedRefs {
-    dss: HashSet<ObjectId>,
-    appearance: HashSet<ObjectId>,
-    arrays: HashSet<ObjectId>,
-    in_use: HashSet<ObjectId>,
-}
-
-/// Keys that writing tools stamp on dictionaries without meaning anything
-/// for the content (iText's version marker).
-const TOOL_MARKER_KEYS: [&[u8]; 1] = [b"ITXT"];
-
-impl AllowedRefs {
-    fn collect(doc: &Document) -> AllowedRefs {
-        let mut a = AllowedRefs::default();
-        reach_obj(doc, &Object::Dictionary(doc.trailer.clone()), &mut a.in_use, usize::MAX);
-        if let Ok(cat) = doc.catalog()
-            && let Ok(form) = cat.get(b"AcroForm").and_then(|f| doc.dereference(f)).map(|(_, o)| o)
-            && let Ok(form) = form.as_dict()
-        {
-            if let Ok(Object::Reference(id)) = form.get(b"Fields") {
-                a.arrays.insert(*id);
-            }
-            if let Ok(dr) = form.get(b"DR") {
-                reach_obj(doc, dr, &mut a.appearance, 6);
-            }
-        }
-        for (id, obj) in &doc.objects {
-            let Some(dict) = dict_of(obj) else { continue };
-            if name(doc, dict, b"Type").as_deref() == Some("DSS") || (dict.has(b"VRI") || dict.has(b"Certs") || dict.has(b"OCSPs") || dict.has(b"CRLs")) {
-                reach(doc, *id, &mut a.dss, 5);
-            }
-            if is_sig_field(doc, dict)
-                && let Ok(ap) = dict.get(b"AP")
-            {
-                reach_obj(doc, ap, &mut a.appearance, 6);
-            }
-            if let Ok(Object::Reference(id)) = dict.get(b"Annots") {
-                a.arrays.insert(*id);
-            }
-        }
-        a
-    }
-}
-
-/// Marks `id` and what it refers to, up to `depth` references away.
-fn reach(doc: &Document, id: ObjectId, seen: &mut HashSet<ObjectId>, depth: usize) {
-    reach_obj(doc, &Object::Reference(id), seen, depth);
-}
-
-/// Iterative (a hostile file can nest deeper than the stack), bounded in
-/// depth and in the number of objects visited.
-fn reach_obj(doc: &Document, start: &Object, seen: &mut HashSet<ObjectId>, depth: usize) {
-    const MAX_OBJECTS: usize = 2_000_000;
-    let mut stack: Vec<(&Object, usize)> = vec![(start, depth)];
-    while let Some((obj, left)) = stack.pop() {
-        match obj {
-            Object::Reference(id) => {
-                if left == 0 || seen.len() >= MAX_OBJECTS || !seen.insert(*id) {
-                    continue;
-                }
-                if let Ok(target) = doc.get_object(*id) {
-                    stack.push((target, left - 1));
-                }
-            }
-            Object::Array(items) => stack.extend(items.iter().map(|o| (o, left))),
-            Object::Dictionary(d) => stack.extend(d.iter().map(|(_, v)| (v, left))),
-            Object::Stream(st) => stack.extend(st.dict.iter().map(|(_, v)| (v, left))),
-            _ => {}
-        }
-    }
-}
-
-/// Keys whose change a signing or LTV update may make in a dictionary.
-fn only_keys_changed(old: Option<&Object>, new: &Dictionary, allowed: &[&[u8]]) -> bool {
-    let Some(old) = old.and_then(dict_of) else { return false };
-    let keys: BTreeSet<&[u8]> = old.iter().map(|(k, _)| k.as_slice()).chain(new.iter().map(|(k, _)| k.as_slice())).collect();
-    keys.into_iter().all(|k| allowed.contains(&k) || old.get(k).ok() == new.get(k).ok())
-}
-
-fn benign_kind(doc: &Document, id: ObjectId, obj: &Object, old: Option<&Object>, allowed: &AllowedRefs) -> Option<&'static str> {
-    if !allowed.in_use.contains(&id) {
-        return Some("unreferenced objects");
-    }
-    if allowed.dss.contains(&id) {
-        return Some("DSS (LTV) data");
-    }
-    if allowed.appearance.contains(&id) {
-        return Some("signature appearances");
-    }
-    if allowed.arrays.contains(&id) {
-        return Some("signature fields");
-    }
-    let dict = dict_of(obj)?;
-    let ty = name(doc, dict, b"Type");
-    match ty.as_deref() {
-        Some("Sig") => return Some("signatures"),
-        Some("DocTimeStamp") => return Some("document timestamps"),
-        Some("XRef" | "ObjStm") => return Some("cross-reference data"),
-        Some("DSS" | "VRI") => return Some("DSS (LTV) data"),
-        Some("Metadata") => return Some("metadata"),
-        _ => {}
-    }
-    if dict.has(b"ByteRange") && dict.has(b"Contents") {
-        return Some("signatures");
-    }
-    if is_sig_field(doc, dict) {
-        return Some("signature fields");
-    }
-    if ty.as_deref() == Some("Catalog") && only_keys_changed(old, dict, &[b"AcroForm", b"DSS", b"Perms", b"Extensions", b"Version", b"Metadata"]) {
-        return Some("document catalog entries for signatures");
-    }
-    if dict.has(b"Fields") && only_keys_changed(old, dict, &[b"Fields", b"SigFlags", b"DA", b"DR", b"NeedAppearances"]) {
-        return Some("signature fields");
-    }
-    if ty.as_deref() == Some("Page") && only_keys_changed(old, dict, &[b"Annots"]) {
-        return Some("signature widgets on pages");
-    }
-    if doc.trailer.get(b"Info").ok() == Some(&Object::Reference(id)) {
-        return Some("document information (producer, dates)");
-    }
-    if only_keys_changed(old, dict, &TOOL_MARKER_KEYS) {
-        return Some("writer markers");
-    }
-    None
-}
-
-fn describe(doc: &Document, obj: &Object) -> String {
-    match dict_of(obj) {
-        Some(d) => match (name(doc, d, b"Type"), name(doc, d, b"Subtype")) {
-            (Some(t), Some(s)) => format!("{t} {s}"),
-            (Some(t), None) => t,
-            (None, Some(s)) => s,
-            (None, None) if matches!(obj, Object::Stream(_)) => "stream, e.g. page content".into(),
-            (None, None) => "dictionary".into(),
-        },
-        None => "value".into(),
     }
 }
 

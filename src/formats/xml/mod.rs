@@ -178,6 +178,7 @@ fn signature_of(doc: &Doc, sig: usize, format: Format, member: &str, parts: Opti
             }
         }
     }
+    let (crls, ocsp) = unsigned_values(doc, sig, &mut certs, &mut cert_notes);
     let method = doc.child(signed_info, DSIG, "SignatureMethod").and_then(|m| doc.attr(m, "Algorithm")).unwrap_or("").to_owned();
     let signer = signing_certificate(doc, sig, &certs).or_else(|| leaf(&certs));
     if signer.is_none() && method.contains("hmac") {
@@ -193,6 +194,8 @@ fn signature_of(doc: &Doc, sig: usize, format: Format, member: &str, parts: Opti
     };
     s.signer = signer.clone();
     s.certs = certs;
+    s.crls = crls;
+    s.ocsp = ocsp;
     s.notes = cert_notes;
     s.signature_algorithm = Some(method.rsplit(['#', '/']).next().unwrap_or(&method).to_owned());
     if let Some(t) = signing_time(doc, sig) {
@@ -209,6 +212,28 @@ fn signature_of(doc: &Doc, sig: usize, format: Format, member: &str, parts: Opti
         s.note(Note::UnexpandedEntities(doc.unresolved_entities.clone()));
     }
     Ok(s)
+}
+
+/// What XAdES-X-L keeps in the unsigned signature properties: the chain's
+/// certificates (CertificateValues, added to `certs`) and the revocation
+/// data (RevocationValues: DER CRLs, DER OCSP responses).
+fn unsigned_values(doc: &Doc, sig: usize, certs: &mut Vec<Arc<Cert>>, notes: &mut Vec<Note>) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
+    let (mut crls, mut ocsp) = (Vec::new(), Vec::new());
+    for ns in XADES {
+        for props in doc.descendants(sig, ns, "UnsignedSignatureProperties") {
+            for c in doc.descendants(props, ns, "EncapsulatedX509Certificate") {
+                match b64(&doc.text(c)).map(|der| Cert::from_der(&der)) {
+                    Some(Ok(cert)) if !certs.iter().any(|k| k.sha256 == cert.sha256) => certs.push(Arc::new(cert)),
+                    Some(Ok(_)) => {}
+                    Some(Err(e)) => notes.push(Note::KeyInfoCertUnreadable(Some(e.to_string()))),
+                    None => notes.push(Note::KeyInfoCertUnreadable(None)),
+                }
+            }
+            crls.extend(doc.descendants(props, ns, "EncapsulatedCRLValue").into_iter().filter_map(|c| b64(&doc.text(c))));
+            ocsp.extend(doc.descendants(props, ns, "EncapsulatedOCSPValue").into_iter().filter_map(|c| b64(&doc.text(c))));
+        }
+    }
+    (crls, ocsp)
 }
 
 /// A public key given in KeyInfo/KeyValue (RSA, ECDSA, DSA) as a DER

@@ -1,0 +1,535 @@
+//! What the incremental updates after a signed revision change, in the
+//! spirit of pyHanko's difference analysis: every object the final
+//! document has that differs from the signed revision is explained (a
+//! signature, DSS data, a form field filled, an annotation, ...) at the
+//! DocMDP level it needs, or it is a modification.
+//!
+//! Where an object sits in the *final* document says what an update may
+//! have written there (a new signature's appearance, the DSS); where it sat
+//! in the *signed* revision says whether overwriting it changes what was
+//! signed. An object the signed revision used as content (a page, its
+//! content stream, a font, another field's appearance) may only change in
+//! the few ways signing tools change such objects (a key added to the
+//! catalog, a widget appended to /Annots, a field's value): otherwise an
+//! update could dress page content up as "a signature appearance" (the
+//! shadow and "sneaky" appearance-override attacks).
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use lopdf::{Dictionary, Document, Object, ObjectId};
+
+use crate::formats::pdf::{dict_of, is_sig_field, name, qualified_name};
+
+/// How far later updates go, in DocMDP's terms (ISO 32000-1 12.8.2.2,
+/// pyHanko's `ModificationLevel`): a certification with /P 1 allows
+/// `Archival`, /P 2 `FormFilling`, /P 3 `Annotations`; `Other` is never
+/// allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    /// DSS data, document timestamps, metadata, unreferenced objects.
+    Archival,
+    /// Signatures and their fields, form field values.
+    FormFilling,
+    /// Annotations added, changed or removed.
+    Annotations,
+    Other,
+}
+
+impl Level {
+    /// The most a certification with DocMDP permission `p` allows.
+    pub fn allowed_by_docmdp(p: i64) -> Level {
+        match p {
+            1 => Level::Archival,
+            2 => Level::FormFilling,
+            _ => Level::Annotations,
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Changes {
+    /// What the allowed changes are ("signatures", "form field values (Name)").
+    pub allowed: BTreeSet<String>,
+    /// The highest level among the allowed changes (None: nothing changed).
+    pub level: Option<Level>,
+    /// Objects whose change nothing explains, described.
+    pub other: Vec<String>,
+}
+
+/// Objects added or changed between the signed revision and the final
+/// document, sorted into what signing, form filling and annotating write,
+/// and the rest.
+pub fn classify(old: &Document, new: &Document) -> Changes {
+    let places = Places::of(new);
+    let used = SignedUse::of(old);
+    let mut changes = Changes::default();
+    for (id, obj) in &new.objects {
+        let before = old.objects.get(id);
+        if before == Some(obj) {
+            continue;
+        }
+        let change = Change { doc: new, id: *id, obj, old_doc: old, before, places: &places, used: &used };
+        match change.explain() {
+            Ok((level, what)) => {
+                changes.level = changes.level.max(Some(level));
+                changes.allowed.insert(what);
+            }
+            Err(what) => changes.other.push(format!("object {} {} ({what})", id.0, id.1)),
+        }
+    }
+    for id in old.objects.keys() {
+        if !new.objects.contains_key(id) {
+            changes.other.push(format!("object {} {} (removed)", id.0, id.1));
+        }
+    }
+    changes
+}
+
+/// What an object's place in the final document lets an update write:
+/// DSS contents, appearances (of signatures, of other form fields, of
+/// annotations), the widgets of signature fields; and which objects the
+/// document still uses at all (a changed object nothing refers to cannot
+/// change what the document shows).
+#[derive(Default)]
+struct Places {
+    dss: HashSet<ObjectId>,
+    appearance: HashMap<ObjectId, Appearance>,
+    signature_widgets: HashSet<ObjectId>,
+    extensions: HashSet<ObjectId>,
+    /// Indirect /Annots and /Fields arrays: what they list is checked
+    /// where they are referenced (the page, the form).
+    arrays: HashSet<ObjectId>,
+    /// The catalog's /AcroForm, when indirect.
+    form: Option<ObjectId>,
+    in_use: HashSet<ObjectId>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Appearance {
+    Signature,
+    FormField,
+    Annotation,
+}
+
+/// Keys that writing tools stamp on dictionaries without meaning anything
+/// for the content (iText's version marker).
+const TOOL_MARKER_KEYS: [&[u8]; 1] = [b"ITXT"];
+
+/// The keys filling a form field changes (its value, the state of a check
+/// box, the look of both).
+const FILL_KEYS: [&[u8]; 3] = [b"V", b"AS", b"AP"];
+
+/// The keys signing an existing signature field changes.
+const SIGN_KEYS: [&[u8]; 9] = [b"V", b"AP", b"AS", b"F", b"Type", b"Lock", b"SV", b"DA", b"MK"];
+
+impl Places {
+    fn of(doc: &Document) -> Places {
+        let mut p = Places::default();
+        reach_obj(doc, &Object::Dictionary(doc.trailer.clone()), &mut p.in_use, usize::MAX);
+        if let Ok(cat) = doc.catalog() {
+            if let Ok(Object::Reference(id)) = cat.get(b"Extensions") {
+                p.extensions.insert(*id);
+            }
+            if let Ok(Object::Reference(id)) = cat.get(b"AcroForm") {
+                p.form = Some(*id);
+            }
+            if let Ok(form) = cat.get(b"AcroForm").and_then(|f| doc.dereference(f)).and_then(|(_, f)| f.as_dict()) {
+                if let Ok(dr) = form.get(b"DR") {
+                    p.add_appearance(doc, dr, Appearance::FormField);
+                }
+                if let Ok(Object::Reference(id)) = form.get(b"Fields") {
+                    p.arrays.insert(*id);
+                }
+            }
+        }
+        for (id, obj) in &doc.objects {
+            let Some(dict) = dict_of(obj) else { continue };
+            if let Ok(Object::Reference(id)) = dict.get(b"Annots") {
+                p.arrays.insert(*id);
+            }
+            if name(doc, dict, b"Type").as_deref() == Some("DSS") || (dict.has(b"VRI") || dict.has(b"Certs") || dict.has(b"OCSPs") || dict.has(b"CRLs")) {
+                reach_obj(doc, &Object::Reference(*id), &mut p.dss, 5);
+            }
+            let ap = dict.get(b"AP").ok();
+            if is_sig_field(doc, dict) {
+                // A signature field's widgets: itself, or its /Kids (which
+                // need not point back with /Parent).
+                for kid in kids(doc, dict) {
+                    p.signature_widgets.insert(kid);
+                    if let Some(ap) = doc.get_object(kid).ok().and_then(dict_of).and_then(|k| k.get(b"AP").ok()) {
+                        p.add_appearance(doc, ap, Appearance::Signature);
+                    }
+                }
+                if let Ok(Object::Reference(array)) = dict.get(b"Kids") {
+                    p.signature_widgets.insert(*array);
+                }
+                if let Some(ap) = ap {
+                    p.add_appearance(doc, ap, Appearance::Signature);
+                }
+            } else if let Some(ap) = ap {
+                let of = if is_field(doc, dict) { Appearance::FormField } else { Appearance::Annotation };
+                p.add_appearance(doc, ap, of);
+            }
+        }
+        p
+    }
+
+    /// Marks what an /AP entry reaches (a few levels: appearance streams,
+    /// their resources) as that kind of appearance; a signature's wins.
+    fn add_appearance(&mut self, doc: &Document, ap: &Object, of: Appearance) {
+        let mut reached = HashSet::new();
+        reach_obj(doc, ap, &mut reached, 6);
+        for id in reached {
+            let e = self.appearance.entry(id).or_insert(of);
+            *e = (*e).min(of);
+        }
+    }
+}
+
+/// The object ids of a field's /Kids.
+fn kids(doc: &Document, dict: &Dictionary) -> Vec<ObjectId> {
+    let Ok(kids) = dict.get(b"Kids").and_then(|k| doc.dereference(k)).and_then(|(_, k)| k.as_array()) else { return Vec::new() };
+    kids.iter().filter_map(|k| k.as_reference().ok()).collect()
+}
+
+/// A form field or one of its widgets: /FT on it or a parent.
+fn is_field(doc: &Document, dict: &Dictionary) -> bool {
+    dict.has(b"FT") || dict.has(b"Parent") && name(doc, dict, b"Subtype").as_deref() == Some("Widget")
+}
+
+/// An annotation other than a form field's widget.
+fn is_annotation(doc: &Document, dict: &Dictionary) -> bool {
+    let subtype = name(doc, dict, b"Subtype");
+    (name(doc, dict, b"Type").as_deref() == Some("Annot") || dict.has(b"Rect")) && subtype.is_some() && subtype.as_deref() != Some("Widget") && !dict.has(b"FT")
+}
+
+/// How the signed revision used its objects.
+#[derive(Default)]
+struct SignedUse {
+    /// Reached from the trailer other than through the places signing
+    /// rewrites (field and annotation appearances, signature values, the
+    /// catalog's /DSS, /Extensions, /Perms and /Metadata, the trailer's
+    /// /Info): what the signer saw.
+    content: HashSet<ObjectId>,
+    /// For the objects inside appearances: whose /AP reaches them. One
+    /// reached by two (a stream shown by two fields) may not be rewritten
+    /// for one of them: it would change the other.
+    appearance_of: HashMap<ObjectId, HashSet<ObjectId>>,
+}
+
+struct Visit<'a> {
+    obj: &'a Object,
+    /// The widget or annotation whose /AP this is inside of.
+    appearance_of: Option<ObjectId>,
+    /// The indirect object this (direct) value is part of.
+    holder: Option<ObjectId>,
+}
+
+impl SignedUse {
+    fn of(doc: &Document) -> SignedUse {
+        const MAX_VISITS: usize = 4_000_000;
+        let mut u = SignedUse::default();
+        let mut seen: HashSet<(ObjectId, Option<ObjectId>)> = HashSet::new();
+        let mut stack: Vec<Visit<'_>> = doc.trailer.iter().filter(|(k, _)| k.as_slice() != b"Info").map(|(_, obj)| Visit { obj, appearance_of: None, holder: None }).collect();
+        let mut visits = 0;
+        while let Some(v) = stack.pop() {
+            visits += 1;
+            if visits > MAX_VISITS {
+                break;
+            }
+            let dict = match v.obj {
+                Object::Reference(id) => {
+                    if !seen.insert((*id, v.appearance_of)) {
+                        continue;
+                    }
+                    match v.appearance_of {
+                        None => u.content.insert(*id),
+                        Some(owner) => u.appearance_of.entry(*id).or_default().insert(owner),
+                    };
+                    if let Ok(target) = doc.get_object(*id) {
+                        stack.push(Visit { obj: target, holder: Some(*id), ..v });
+                    }
+                    continue;
+                }
+                Object::Array(items) => {
+                    stack.extend(items.iter().map(|obj| Visit { obj, ..v }));
+                    continue;
+                }
+                Object::Dictionary(d) => d,
+                Object::Stream(s) => &s.dict,
+                _ => continue,
+            };
+            if v.appearance_of.is_some() {
+                stack.extend(dict.iter().map(|(_, obj)| Visit { obj, ..v }));
+                continue;
+            }
+            let catalog = name(doc, dict, b"Type").as_deref() == Some("Catalog");
+            let signature = is_sig_field(doc, dict);
+            let shown = dict.has(b"FT") || dict.has(b"Subtype") || signature;
+            for (key, obj) in dict.iter() {
+                let key = key.as_slice();
+                if catalog && matches!(key, b"DSS" | b"Extensions" | b"Perms" | b"Metadata") || signature && key == b"V" {
+                    continue;
+                }
+                let owner = v.holder.unwrap_or((0, 0));
+                if shown && key == b"AP" {
+                    stack.push(Visit { obj, appearance_of: Some(owner), holder: v.holder });
+                } else if signature && key == b"Kids" {
+                    // Widgets of a signature field: their appearances are its own.
+                    let mut ids = Vec::new();
+                    if let Ok((_, Object::Array(items))) = doc.dereference(obj) {
+                        ids.extend(items.iter().filter_map(|k| k.as_reference().ok()));
+                    }
+                    if let Object::Reference(id) = obj {
+                        u.content.insert(*id);
+                    }
+                    for kid in ids {
+                        u.content.insert(kid);
+                        if let Some(ap) = doc.get_object(kid).ok().and_then(dict_of).and_then(|k| k.get(b"AP").ok()) {
+                            stack.push(Visit { obj: ap, appearance_of: Some(kid), holder: Some(kid) });
+                        }
+                    }
+                } else {
+                    stack.push(Visit { obj, appearance_of: None, holder: v.holder });
+                }
+            }
+        }
+        u
+    }
+}
+
+/// One object of the final document that differs from the signed revision.
+struct Change<'a> {
+    doc: &'a Document,
+    id: ObjectId,
+    obj: &'a Object,
+    old_doc: &'a Document,
+    /// Its version in the signed revision, if it had one.
+    before: Option<&'a Object>,
+    places: &'a Places,
+    used: &'a SignedUse,
+}
+
+impl Change<'_> {
+    /// What the change is and the DocMDP level it needs, or why nothing explains it.
+    fn explain(&self) -> Result<(Level, String), String> {
+        let (id, places) = (self.id, self.places);
+        if !places.in_use.contains(&id) {
+            return Ok((Level::Archival, "unreferenced objects".into()));
+        }
+        if self.before.is_some() && self.used.appearance_of.get(&id).is_some_and(|owners| owners.len() > 1) {
+            return Err(format!("{}, shown by {} fields or annotations, rewritten", self.describe(), self.used.appearance_of[&id].len()));
+        }
+        // An object the signer saw as content may only change in the ways
+        // below; one that is new (or only held data signing rewrites) may
+        // be whatever its place in the final document allows.
+        if let Some(replaced) = self.replaced_shared_appearance() {
+            return Err(format!("{}: its appearance {} {} replaced, which the signed document also uses elsewhere", self.describe(), replaced.0, replaced.1));
+        }
+        let was_content = self.before.is_some() && self.used.content.contains(&id);
+        if !was_content && let Some(explained) = self.by_place() {
+            return Ok(explained);
+        }
+        if let Some(explained) = self.by_keys() {
+            return Ok(explained);
+        }
+        Err(if was_content { format!("{}, part of the signed document", self.describe()) } else { self.describe() })
+    }
+
+    /// A field or annotation whose /AP now differs, where the appearance
+    /// it had is an object the signed revision also used elsewhere (as
+    /// pyHanko, refused: the update cannot be told apart from one that
+    /// changes that other use).
+    fn replaced_shared_appearance(&self) -> Option<ObjectId> {
+        let old = self.before.and_then(dict_of)?;
+        let Ok(Object::Reference(was)) = old.get(b"AP") else { return None };
+        if dict_of(self.obj)?.get(b"AP").ok() == old.get(b"AP").ok() {
+            return None;
+        }
+        let shared = self.used.content.contains(was) || self.used.appearance_of.get(was).is_some_and(|owners| owners.len() > 1);
+        shared.then_some(*was)
+    }
+
+    /// New objects (or objects only signing data used), by where the final
+    /// document has them and by their type.
+    fn by_place(&self) -> Option<(Level, String)> {
+        let (doc, id, p) = (self.doc, self.id, self.places);
+        if p.dss.contains(&id) {
+            return Some((Level::Archival, "DSS (LTV) data".into()));
+        }
+        if p.extensions.contains(&id) {
+            return Some((Level::Archival, "PDF extension declarations".into()));
+        }
+        if p.arrays.contains(&id) && self.before.is_none() {
+            // A new /Annots or /Fields array: the page or form referring to
+            // it changed too, and is checked there.
+            return Some((Level::FormFilling, "signature fields".into()));
+        }
+        if p.form == Some(id) && self.before.is_none() {
+            // A form made by the first signature: it may list only signature fields.
+            return self.listed_change(&Dictionary::new(), dict_of(self.obj)?, b"Fields");
+        }
+        if p.signature_widgets.contains(&id) {
+            return Some((Level::FormFilling, "signature fields".into()));
+        }
+        match p.appearance.get(&id) {
+            Some(Appearance::Signature) => return Some((Level::FormFilling, "signature appearances".into())),
+            Some(Appearance::FormField) => return Some((Level::FormFilling, "form field appearances".into())),
+            Some(Appearance::Annotation) => return Some((Level::Annotations, "annotation appearances".into())),
+            None => {}
+        }
+        let dict = dict_of(self.obj)?;
+        let ty = name(doc, dict, b"Type");
+        match ty.as_deref() {
+            Some("Sig") => return Some((Level::FormFilling, "signatures".into())),
+            Some("DocTimeStamp") => return Some((Level::Archival, "document timestamps".into())),
+            Some("XRef" | "ObjStm") => return Some((Level::Archival, "cross-reference data".into())),
+            Some("DSS" | "VRI") => return Some((Level::Archival, "DSS (LTV) data".into())),
+            Some("Metadata") => return Some((Level::Archival, "metadata".into())),
+            _ => {}
+        }
+        if dict.has(b"ByteRange") && dict.has(b"Contents") {
+            return Some((Level::FormFilling, "signatures".into()));
+        }
+        if is_sig_field(doc, dict) {
+            return Some((Level::FormFilling, "signature fields".into()));
+        }
+        if self.before.is_none() && is_annotation(doc, dict) {
+            return Some((Level::Annotations, format!("annotations ({})", name(doc, dict, b"Subtype").unwrap_or_default())));
+        }
+        None
+    }
+
+    /// Objects that existed, by which of their keys changed and how.
+    fn by_keys(&self) -> Option<(Level, String)> {
+        let doc = self.doc;
+        match (self.before, self.obj) {
+            // A stream's data is what it shows: no key rule explains new data.
+            (Some(Object::Stream(old)), Object::Stream(new)) if old.content != new.content => return None,
+            (Some(Object::Stream(_)), _) | (_, Object::Stream(_)) if !matches!((self.before, self.obj), (Some(Object::Stream(_)), Object::Stream(_))) => return None,
+            _ => {}
+        }
+        if let (Some(Object::Array(old)), Object::Array(new)) = (self.before, self.obj) {
+            return self.array_change(old, new);
+        }
+        let dict = dict_of(self.obj)?;
+        let old = self.before.and_then(dict_of);
+        let ty = name(doc, dict, b"Type");
+        if ty.as_deref() == Some("Catalog") && only_keys_changed(old, dict, &[b"AcroForm", b"DSS", b"Perms", b"Extensions", b"Version", b"Metadata"]) {
+            let level = if only_keys_changed(old, dict, &[b"DSS", b"Extensions", b"Version", b"Metadata"]) { Level::Archival } else { Level::FormFilling };
+            return Some((level, "document catalog entries for signatures".into()));
+        }
+        if dict.has(b"Fields") && only_keys_changed(old, dict, &[b"Fields", b"SigFlags", b"DA", b"DR", b"NeedAppearances"]) {
+            return self.listed_change(old?, dict, b"Fields");
+        }
+        if ty.as_deref() == Some("Page") && only_keys_changed(old, dict, &[b"Annots"]) {
+            return self.listed_change(old?, dict, b"Annots");
+        }
+        if doc.trailer.get(b"Info").ok() == Some(&Object::Reference(self.id)) {
+            return Some((Level::Archival, "document information (producer, dates)".into()));
+        }
+        if only_keys_changed(old, dict, &TOOL_MARKER_KEYS) {
+            return Some((Level::Archival, "writer markers".into()));
+        }
+        let was_signature_field = old.is_some_and(|o| is_sig_field(self.old_doc, o));
+        if was_signature_field && is_sig_field(doc, dict) && only_keys_changed(old, dict, &SIGN_KEYS) {
+            return Some((Level::FormFilling, "signatures".into()));
+        }
+        if !is_sig_field(doc, dict) && is_field(doc, dict) && old.is_some_and(|o| is_field(self.old_doc, o)) && only_keys_changed(old, dict, &FILL_KEYS) {
+            return Some((Level::FormFilling, format!("form field values ({})", field_name(doc, dict))));
+        }
+        if is_annotation(doc, dict) && old.is_some_and(|o| is_annotation(self.old_doc, o)) {
+            return Some((Level::Annotations, format!("changed annotations ({})", name(doc, dict, b"Subtype").unwrap_or_default())));
+        }
+        None
+    }
+
+    /// A dictionary's /Fields or /Annots array (direct or not), before and after.
+    fn listed_change(&self, old: &Dictionary, new: &Dictionary, key: &[u8]) -> Option<(Level, String)> {
+        let array = |doc: &Document, d: &Dictionary| -> Option<Vec<Object>> {
+            match d.get(key) {
+                Err(_) => Some(Vec::new()),
+                Ok(o) => doc.dereference(o).ok().and_then(|(_, o)| o.as_array().ok()).cloned(),
+            }
+        };
+        self.array_change(&array(self.old_doc, old)?, &array(self.doc, new)?)
+    }
+
+    /// A /Fields or /Annots array: elements added (signature widgets,
+    /// annotations) or removed (annotations). A form field's widget taken
+    /// out is never allowed.
+    fn array_change(&self, old: &[Object], new: &[Object]) -> Option<(Level, String)> {
+        let mut level = Level::FormFilling;
+        let mut what = "signature fields".to_owned();
+        for added in new.iter().filter(|o| !old.contains(o)) {
+            let d = self.doc.dereference(added).ok().and_then(|(_, o)| dict_of(o))?;
+            if is_sig_field(self.doc, d) || added.as_reference().is_ok_and(|r| self.places.signature_widgets.contains(&r)) {
+                continue;
+            }
+            if !is_annotation(self.doc, d) {
+                return None;
+            }
+            level = Level::Annotations;
+            what = "page annotation lists".into();
+        }
+        for removed in old.iter().filter(|o| !new.contains(o)) {
+            let d = self.old_doc.dereference(removed).ok().and_then(|(_, o)| dict_of(o))?;
+            if !is_annotation(self.old_doc, d) {
+                return None;
+            }
+            level = Level::Annotations;
+            what = "removed annotations".into();
+        }
+        Some((level, what))
+    }
+
+    fn describe(&self) -> String {
+        match dict_of(self.obj) {
+            Some(d) => match (name(self.doc, d, b"Type"), name(self.doc, d, b"Subtype")) {
+                (Some(t), Some(s)) => format!("{t} {s}"),
+                (Some(t), None) => t,
+                (None, Some(s)) => s,
+                (None, None) if matches!(self.obj, Object::Stream(_)) => "stream, e.g. page content".into(),
+                (None, None) => "dictionary".into(),
+            },
+            None => "value".into(),
+        }
+    }
+}
+
+/// A field's fully qualified name (its widget's parent's, for a widget).
+fn field_name(doc: &Document, dict: &Dictionary) -> String {
+    let name = qualified_name(doc, dict);
+    if name.is_empty() { "unnamed".into() } else { name }
+}
+
+/// Marks what `start` refers to, up to `depth` references away.
+/// Iterative (a hostile file can nest deeper than the stack), bounded in
+/// depth and in the number of objects visited.
+fn reach_obj(doc: &Document, start: &Object, seen: &mut HashSet<ObjectId>, depth: usize) {
+    const MAX_OBJECTS: usize = 2_000_000;
+    let mut stack: Vec<(&Object, usize)> = vec![(start, depth)];
+    while let Some((obj, left)) = stack.pop() {
+        match obj {
+            Object::Reference(id) => {
+                if left == 0 || seen.len() >= MAX_OBJECTS || !seen.insert(*id) {
+                    continue;
+                }
+                if let Ok(target) = doc.get_object(*id) {
+                    stack.push((target, left - 1));
+                }
+            }
+            Object::Array(items) => stack.extend(items.iter().map(|o| (o, left))),
+            Object::Dictionary(d) => stack.extend(d.iter().map(|(_, v)| (v, left))),
+            Object::Stream(st) => stack.extend(st.dict.iter().map(|(_, v)| (v, left))),
+            _ => {}
+        }
+    }
+}
+
+/// Whether only `allowed` keys differ between the old and new dictionary.
+fn only_keys_changed(old: Option<&Dictionary>, new: &Dictionary, allowed: &[&[u8]]) -> bool {
+    let Some(old) = old else { return false };
+    let keys: BTreeSet<&[u8]> = old.iter().map(|(k, _)| k.as_slice()).chain(new.iter().map(|(k, _)| k.as_slice())).collect();
+    keys.into_iter().all(|k| allowed.contains(&k) || old.get(k).ok() == new.get(k).ok())
+}
