@@ -14,6 +14,8 @@ use x509_parser::x509::SubjectPublicKeyInfo;
 
 use crate::asn1::ber::{Tlv, oid_string, tag};
 
+mod brainpool512;
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VerifyError {
     #[error("unsupported algorithm {0}")]
@@ -401,8 +403,27 @@ fn verify_ecdsa(curve: &str, point: &[u8], digest: &[u8], signature: &[u8]) -> R
         "1.3.132.0.35" => check!(p521::NistP521),
         "1.3.36.3.3.2.8.1.1.7" => check!(bp256::BrainpoolP256r1),
         "1.3.36.3.3.2.8.1.1.11" => check!(bp384::BrainpoolP384r1),
+        "1.3.36.3.3.2.8.1.1.13" => {
+            let (r, s) = ecdsa_r_s(signature, 64).ok_or(VerifyError::Mismatch)?;
+            brainpool512::verify(point, digest, &r, &s).map_err(|e| match e {
+                brainpool512::Failure::BadKey => VerifyError::BadKey("not a brainpoolP512r1 point".into()),
+                brainpool512::Failure::Mismatch => VerifyError::Mismatch,
+            })
+        }
         other => Err(VerifyError::Unsupported(format!("ECDSA on curve {other}"))),
     }
+}
+
+/// An ECDSA signature's (r, s): DER `SEQUENCE { INTEGER, INTEGER }`, or
+/// the plain r‖s of `size`-byte halves (BSI TR-03111).
+fn ecdsa_r_s(signature: &[u8], size: usize) -> Option<(Vec<u8>, Vec<u8>)> {
+    if signature.len() == 2 * size && signature.first() != Some(&tag::SEQUENCE) {
+        return Some((signature[..size].to_vec(), signature[size..].to_vec()));
+    }
+    let seq = Tlv::parse(signature).ok().filter(|t| t.tag == tag::SEQUENCE)?;
+    let mut ints = seq.children();
+    let (r, s) = (ints.next()?.ok()?, ints.next()?.ok()?);
+    (r.tag == tag::INTEGER && s.tag == tag::INTEGER && ints.next().is_none()).then(|| (r.body.to_vec(), s.body.to_vec()))
 }
 
 #[cfg(test)]
