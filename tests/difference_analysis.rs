@@ -3,7 +3,8 @@
 //! certification's DocMDP permission allows) or the signature is
 //! `modified_after_signing=true` with the reason. Judged on pyHanko's own
 //! attack test files (the verdict its test suite asserts) and on updates
-//! made with pyHanko's writer, and compared with pyHanko's validator live.
+//! made with pyHanko's writer, and compared with pyHanko's validator live;
+//! and on iText's document-revision test files (its expected verdicts).
 
 mod common;
 
@@ -65,6 +66,59 @@ const PYHANKO_DIFFERS: &[(&str, &str, &str)] = &[
     ),
     ("p3-then-annotate.pdf", "Signature", "as above: /P 3 allows annotations"),
 ];
+
+/// iText's test PDFs (tests/fixtures/itext-diff): (file, the document
+/// verdict iText's DocumentRevisionsValidatorIntegrationTest asserts
+/// (true: VALID), the test's name). VALID: no signature of the file is
+/// modified after signing; INVALID: its first signature is.
+const ITEXT_EXPECTS: &[(&str, bool, &str)] = &[
+    ("simpleTaggedDoc.pdf", true, "simpleTaggedDocTest"),
+    ("outlinesNotModified.pdf", true, "outlinesNotModifiedTest"),
+    ("taggedDocModifyAnnotation.pdf", true, "taggedDocModifyAnnotationTest"),
+    ("removeAllAnnots.pdf", true, "removeAllThePageAnnotationsTest"),
+    ("annotationModificationAllowedTabsChangesTest.pdf", true, "annotationModificationAllowedTabsChangesTest"),
+    ("multipleRevisionsDocumentWithoutPermissions.pdf", true, "multipleRevisionsDocumentWithoutPermissionsTest"),
+    ("linearizedDoc.pdf", true, "linearizedDocTest"),
+    ("fieldLockChildModificationAllowed.pdf", true, "fieldLockChildModificationAllowedTest"),
+    ("outlinesModified.pdf", false, "outlinesModifiedTest (NOT_ALLOWED_CATALOG_CHANGES)"),
+    ("taggedDocModifyStructElement.pdf", false, "taggedDocModifyStructElementTest (STRUCT_TREE_ELEMENT_MODIFIED)"),
+    ("taggedDocRemoveStructTreeElement.pdf", false, "taggedDocRemoveStructTreeElementTest (STRUCT_TREE_ROOT_MODIFIED)"),
+    ("danglingWidgetAnnotation.pdf", false, "danglingWidgetAnnotationTest (PAGE_ANNOTATIONS_MODIFIED)"),
+];
+
+/// Where sigaudit judges an iText file otherwise: (file, iText's verdict, why).
+const ITEXT_DIFFERS: &[(&str, bool, &str)] = &[
+    (
+        "taggedDocAddAndRemoveAnnotations.pdf",
+        true,
+        "annotations removed together with their structure elements: we accept structure-tree additions only; a structure element that loses children is a modification to us (pyHanko agrees: docmdp_ok false)",
+    ),
+    ("removeFieldAnnots.pdf", true, "every form field's widget taken off the pages: the filled-in values vanish from view, which we count as a modification"),
+    ("fieldLockChildModificationNotAllowed.pdf", false, "a field locked by a signature's FieldMDP (/Lock) is filled afterwards: FieldMDP locks are not enforced yet, only DocMDP"),
+];
+
+#[test]
+fn itexts_revision_files_get_the_verdicts_its_test_suite_expects() {
+    let dir = root().join("tests/fixtures/itext-diff");
+    let rows = signature_rows(&dir);
+    let of = |file: &str| -> Vec<_> { rows.iter().filter(|((f, _), _)| f == file).map(|(_, r)| r).collect() };
+    for (file, valid, test) in ITEXT_EXPECTS {
+        let sigs = of(file);
+        assert!(!sigs.is_empty(), "{file}: no signature rows");
+        let modified: Vec<_> = sigs.iter().filter(|r| r["modified_after_signing"] == "true").map(|r| (&r["member"], &r["notes"])).collect();
+        if *valid {
+            assert!(modified.is_empty(), "{file} ({test}): iText finds it VALID; ours: {modified:?}");
+        } else {
+            let first = sigs.iter().find(|r| r["member"] == "Signature1").unwrap();
+            assert_eq!(first["modified_after_signing"], "true", "{file} ({test}): iText finds it INVALID; ours: {}", first["notes"]);
+            assert!(first["notes"].contains("MODIFIED AFTER SIGNING"), "{}", first["notes"]);
+        }
+    }
+    for (file, valid, why) in ITEXT_DIFFERS {
+        let modified = of(file).iter().any(|r| r["modified_after_signing"] == "true");
+        assert_eq!(modified, *valid, "{file}: listed as a difference ({why}), but it no longer differs");
+    }
+}
 
 fn signature_rows(dir: &Path) -> BTreeMap<(String, String), std::collections::HashMap<String, String>> {
     let (_, report) = scan(&[dir], &["--no-db", "--rules", root().join("samples/rules").to_str().unwrap()]);

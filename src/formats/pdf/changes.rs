@@ -77,8 +77,18 @@ pub fn classify(old: &Document, new: &Document) -> Changes {
             Err(what) => changes.other.push(format!("object {} {} ({what})", id.0, id.1)),
         }
     }
-    for id in old.objects.keys() {
-        if !new.objects.contains_key(id) {
+    for (id, obj) in &old.objects {
+        if new.objects.contains_key(id) {
+            continue;
+        }
+        // An annotation taken out (with its page's list) is an annotation
+        // change; anything else removed changes what was signed.
+        let annotation = dict_of(obj).is_some_and(|d| is_annotation(old, d));
+        let annotation_list = matches!(obj, Object::Array(items) if !items.is_empty() && items.iter().all(|i| old.dereference(i).ok().and_then(|(_, o)| dict_of(o)).is_some_and(|d| is_annotation(old, d))));
+        if annotation || annotation_list {
+            changes.level = changes.level.max(Some(Level::Annotations));
+            changes.allowed.insert("removed annotations".into());
+        } else {
             changes.other.push(format!("object {} {} (removed)", id.0, id.1));
         }
     }
@@ -101,6 +111,9 @@ struct Places {
     arrays: HashSet<ObjectId>,
     /// The catalog's /AcroForm, when indirect.
     form: Option<ObjectId>,
+    /// The structure tree's parent tree (number-tree nodes and the arrays
+    /// they map to): signing a tagged document adds entries there.
+    parent_tree: HashSet<ObjectId>,
     in_use: HashSet<ObjectId>,
 }
 
@@ -115,9 +128,9 @@ enum Appearance {
 /// for the content (iText's version marker).
 const TOOL_MARKER_KEYS: [&[u8]; 1] = [b"ITXT"];
 
-/// The keys filling a form field changes (its value, the state of a check
-/// box, the look of both).
-const FILL_KEYS: [&[u8]; 3] = [b"V", b"AS", b"AP"];
+/// The keys filling a form field changes (its value, the selected
+/// options of a list, the state of a check box, the look of them).
+const FILL_KEYS: [&[u8]; 4] = [b"V", b"I", b"AS", b"AP"];
 
 /// The keys signing an existing signature field changes.
 const SIGN_KEYS: [&[u8]; 9] = [b"V", b"AP", b"AS", b"F", b"Type", b"Lock", b"SV", b"DA", b"MK"];
@@ -132,6 +145,11 @@ impl Places {
             }
             if let Ok(Object::Reference(id)) = cat.get(b"AcroForm") {
                 p.form = Some(*id);
+            }
+            if let Ok(tree) = cat.get(b"StructTreeRoot").and_then(|t| doc.dereference(t)).and_then(|(_, t)| t.as_dict())
+                && let Ok(parent_tree) = tree.get(b"ParentTree")
+            {
+                p.parent_tree = parent_tree_nodes(doc, parent_tree);
             }
             if let Ok(form) = cat.get(b"AcroForm").and_then(|f| doc.dereference(f)).and_then(|(_, f)| f.as_dict()) {
                 if let Ok(dr) = form.get(b"DR") {
@@ -169,6 +187,14 @@ impl Places {
             } else if let Some(ap) = ap {
                 let of = if is_field(doc, dict) { Appearance::FormField } else { Appearance::Annotation };
                 p.add_appearance(doc, ap, of);
+            }
+            if is_annotation(doc, dict) {
+                // What an annotation does when clicked, and its pop-up.
+                for key in [b"A".as_slice(), b"Popup"] {
+                    if let Ok(part) = dict.get(key) {
+                        p.add_appearance(doc, part, Appearance::Annotation);
+                    }
+                }
             }
         }
         p
@@ -369,13 +395,16 @@ impl Change<'_> {
             // A form made by the first signature: it may list only signature fields.
             return self.listed_change(&Dictionary::new(), dict_of(self.obj)?, b"Fields");
         }
+        if p.parent_tree.contains(&id) && self.before.is_none() {
+            return Some((Level::FormFilling, STRUCTURE.into()));
+        }
         if p.signature_widgets.contains(&id) {
             return Some((Level::FormFilling, "signature fields".into()));
         }
         match p.appearance.get(&id) {
             Some(Appearance::Signature) => return Some((Level::FormFilling, "signature appearances".into())),
             Some(Appearance::FormField) => return Some((Level::FormFilling, "form field appearances".into())),
-            Some(Appearance::Annotation) => return Some((Level::Annotations, "annotation appearances".into())),
+            Some(Appearance::Annotation) => return Some((Level::Annotations, "annotation appearances and actions".into())),
             None => {}
         }
         let dict = dict_of(self.obj)?;
@@ -386,6 +415,8 @@ impl Change<'_> {
             Some("XRef" | "ObjStm") => return Some((Level::Archival, "cross-reference data".into())),
             Some("DSS" | "VRI") => return Some((Level::Archival, "DSS (LTV) data".into())),
             Some("Metadata") => return Some((Level::Archival, "metadata".into())),
+            Some("StructElem" | "OBJR") if self.before.is_none() => return Some((Level::FormFilling, STRUCTURE.into())),
+            Some("SigFieldLock") if self.before.is_none() => return Some((Level::FormFilling, "signature field locks".into())),
             _ => {}
         }
         if dict.has(b"ByteRange") && dict.has(b"Contents") {
@@ -410,6 +441,9 @@ impl Change<'_> {
             _ => {}
         }
         if let (Some(Object::Array(old)), Object::Array(new)) = (self.before, self.obj) {
+            if self.places.parent_tree.contains(&self.id) {
+                return old.iter().all(|o| new.contains(o)).then(|| (Level::FormFilling, STRUCTURE.into()));
+            }
             return self.array_change(old, new);
         }
         let dict = dict_of(self.obj)?;
@@ -422,7 +456,25 @@ impl Change<'_> {
         if dict.has(b"Fields") && only_keys_changed(old, dict, &[b"Fields", b"SigFlags", b"DA", b"DR", b"NeedAppearances"]) {
             return self.listed_change(old?, dict, b"Fields");
         }
-        if ty.as_deref() == Some("Page") && only_keys_changed(old, dict, &[b"Annots"]) {
+        // Tagging what an update adds: the structure tree may gain
+        // elements and parent-tree entries; nothing it had may change.
+        if ty.as_deref() == Some("StructTreeRoot") && only_keys_changed(old, dict, &[b"ParentTree", b"ParentTreeNextKey", b"K"]) && only_added(old?, dict, b"K") {
+            return Some((Level::FormFilling, STRUCTURE.into()));
+        }
+        if (ty.as_deref() == Some("StructElem") || dict.has(b"S") && dict.has(b"P")) && only_keys_changed(old, dict, &[b"K"]) && only_added(old?, dict, b"K") {
+            return Some((Level::FormFilling, STRUCTURE.into()));
+        }
+        if self.places.parent_tree.contains(&self.id)
+            && only_keys_changed(old, dict, &[b"Nums", b"Kids", b"Limits"])
+            && only_added(old?, dict, b"Nums")
+            && only_added(old?, dict, b"Kids")
+        {
+            return Some((Level::FormFilling, STRUCTURE.into()));
+        }
+        // A page's /Tabs (the order of its fields for the Tab key) comes
+        // with adding a field to it.
+        let structure_key_added = |old: &Dictionary| !old.has(b"StructParents") || old.get(b"StructParents").ok() == dict.get(b"StructParents").ok();
+        if ty.as_deref() == Some("Page") && only_keys_changed(old, dict, &[b"Annots", b"Tabs", b"StructParents"]) && structure_key_added(old?) {
             return self.listed_change(old?, dict, b"Annots");
         }
         if doc.trailer.get(b"Info").ok() == Some(&Object::Reference(self.id)) {
@@ -495,6 +547,52 @@ impl Change<'_> {
             None => "value".into(),
         }
     }
+}
+
+/// What tagging an added field or annotation changes.
+const STRUCTURE: &str = "document structure (tags) for what was added";
+
+/// Whether `key` of `new` keeps every element `old` had there (a single
+/// value counts as a one-element array; an absent key as none).
+fn only_added(old: &Dictionary, new: &Dictionary, key: &[u8]) -> bool {
+    let elements = |d: &Dictionary| -> Vec<Object> {
+        match d.get(key) {
+            Ok(Object::Array(items)) => items.clone(),
+            Ok(other) => vec![other.clone()],
+            Err(_) => Vec::new(),
+        }
+    };
+    let now = elements(new);
+    elements(old).iter().all(|o| now.contains(o))
+}
+
+/// The nodes of a number tree (the structure's parent tree) and the
+/// arrays its values are; not what those arrays list (structure elements
+/// tied to pages: their changes are judged as themselves).
+fn parent_tree_nodes(doc: &Document, root: &Object) -> HashSet<ObjectId> {
+    const MAX_NODES: usize = 100_000;
+    let mut seen = HashSet::new();
+    let mut stack = vec![root];
+    while let Some(obj) = stack.pop() {
+        let Object::Reference(id) = obj else { continue };
+        if seen.len() >= MAX_NODES || !seen.insert(*id) {
+            continue;
+        }
+        let Ok(node) = doc.get_object(*id).and_then(|o| o.as_dict()) else { continue };
+        if let Ok(Object::Array(kids)) = node.get(b"Kids") {
+            stack.extend(kids.iter());
+        }
+        if let Ok(Object::Array(nums)) = node.get(b"Nums") {
+            for value in nums.iter().skip(1).step_by(2) {
+                if let Object::Reference(v) = value
+                    && doc.get_object(*v).is_ok_and(|o| matches!(o, Object::Array(_)))
+                {
+                    seen.insert(*v);
+                }
+            }
+        }
+    }
+    seen
 }
 
 /// A field's fully qualified name (its widget's parent's, for a widget).
