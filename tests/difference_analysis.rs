@@ -84,6 +84,9 @@ const ITEXT_EXPECTS: &[(&str, bool, &str)] = &[
     ("taggedDocModifyStructElement.pdf", false, "taggedDocModifyStructElementTest (STRUCT_TREE_ELEMENT_MODIFIED)"),
     ("taggedDocRemoveStructTreeElement.pdf", false, "taggedDocRemoveStructTreeElementTest (STRUCT_TREE_ROOT_MODIFIED)"),
     ("danglingWidgetAnnotation.pdf", false, "danglingWidgetAnnotationTest (PAGE_ANNOTATIONS_MODIFIED)"),
+    ("fieldLockChildModificationNotAllowed.pdf", false, "fieldLockChildModificationNotAllowedTest (LOCKED_FIELD_MODIFIED)"),
+    ("fieldLockRootModificationNotAllowed.pdf", false, "fieldLockRootModificationNotAllowedTest (LOCKED_FIELD_MODIFIED)"),
+    ("fieldLockSequentialIncludeValues.pdf", false, "fieldLockSequentialIncludeValuesTest (LOCKED_FIELD_MODIFIED)"),
 ];
 
 /// Where sigaudit judges an iText file otherwise: (file, iText's verdict, why).
@@ -94,7 +97,6 @@ const ITEXT_DIFFERS: &[(&str, bool, &str)] = &[
         "annotations removed together with their structure elements: we accept structure-tree additions only; a structure element that loses children is a modification to us (pyHanko agrees: docmdp_ok false)",
     ),
     ("removeFieldAnnots.pdf", true, "every form field's widget taken off the pages: the filled-in values vanish from view, which we count as a modification"),
-    ("fieldLockChildModificationNotAllowed.pdf", false, "a field locked by a signature's FieldMDP (/Lock) is filled afterwards: FieldMDP locks are not enforced yet, only DocMDP"),
 ];
 
 #[test]
@@ -112,6 +114,9 @@ fn itexts_revision_files_get_the_verdicts_its_test_suite_expects() {
             let first = sigs.iter().find(|r| r["member"] == "Signature1").unwrap();
             assert_eq!(first["modified_after_signing"], "true", "{file} ({test}): iText finds it INVALID; ours: {}", first["notes"]);
             assert!(first["notes"].contains("MODIFIED AFTER SIGNING"), "{}", first["notes"]);
+            if test.contains("LOCKED_FIELD") {
+                assert!(first["notes"].contains("form fields this signature locks (FieldMDP) changed afterwards"), "{}", first["notes"]);
+            }
         }
     }
     for (file, valid, why) in ITEXT_DIFFERS {

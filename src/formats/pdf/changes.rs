@@ -54,6 +54,8 @@ pub struct Changes {
     pub level: Option<Level>,
     /// Objects whose change nothing explains, described.
     pub other: Vec<String>,
+    /// Form fields whose value (or signature) changed, by full name.
+    pub fields_changed: BTreeSet<String>,
 }
 
 /// Objects added or changed between the signed revision and the final
@@ -67,6 +69,12 @@ pub fn classify(old: &Document, new: &Document) -> Changes {
         let before = old.objects.get(id);
         if before == Some(obj) {
             continue;
+        }
+        if let (Some(now), Some(was)) = (dict_of(obj), before.and_then(dict_of))
+            && is_field(new, now)
+            && [b"V".as_slice(), b"I", b"AS"].iter().any(|k| now.get(k).ok() != was.get(k).ok())
+        {
+            changes.fields_changed.insert(field_name(new, now));
         }
         let change = Change { doc: new, id: *id, obj, old_doc: old, before, places: &places, used: &used };
         match change.explain() {

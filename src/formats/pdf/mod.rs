@@ -16,7 +16,7 @@ pub mod raw;
 pub mod verify;
 
 use self::changes::Level;
-use self::raw::SigDict;
+use self::raw::{FieldLock, SigDict};
 use self::verify::{SignedRanges, signed_ranges};
 use super::cms::signatures_in;
 use super::{Extraction, FormatError};
@@ -261,6 +261,7 @@ fn sig_dict(doc: &Document, dict: &Dictionary) -> Option<SigDict> {
         field: String::new(),
         offset: None,
         docmdp: docmdp(doc, dict),
+        field_lock: field_lock(doc, dict),
         usage_rights,
     })
 }
@@ -285,6 +286,35 @@ fn docmdp(doc: &Document, dict: &lopdf::Dictionary) -> Option<i64> {
             let params = r.get(b"TransformParams").ok().map(|p| deref(doc, p)).and_then(|p| p.as_dict().ok());
             params.and_then(|p| p.get(b"P").ok()).and_then(|p| deref(doc, p).as_i64().ok()).unwrap_or(2)
         })
+    })
+}
+
+/// The FieldMDP lock of a signature: a `/Reference` entry with
+/// `/TransformMethod /FieldMDP`, `/Action` and `/Fields` in its params.
+fn field_lock(doc: &Document, dict: &lopdf::Dictionary) -> Option<FieldLock> {
+    let Object::Array(refs) = deref(doc, dict.get(b"Reference").ok()?) else { return None };
+    refs.iter().find_map(|r| {
+        let r = deref(doc, r).as_dict().ok()?;
+        if name(doc, r, b"TransformMethod").as_deref() != Some("FieldMDP") {
+            return None;
+        }
+        let params = deref(doc, r.get(b"TransformParams").ok()?).as_dict().ok()?;
+        let fields: Vec<String> = match params.get(b"Fields").map(|f| deref(doc, f)) {
+            Ok(Object::Array(names)) => names
+                .iter()
+                .filter_map(|n| match deref(doc, n) {
+                    Object::String(s, _) => Some(pdf_text(s)),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        match name(doc, params, b"Action").as_deref() {
+            Some("All") => Some(FieldLock::All),
+            Some("Include") => Some(FieldLock::Include(fields)),
+            Some("Exclude") => Some(FieldLock::Exclude(fields)),
+            _ => None,
+        }
     })
 }
 
@@ -428,6 +458,17 @@ fn signatures_of(bytes: &[u8], doc: Option<&Document>, d: &SigDict, member: &str
                             docmdp_meaning(p),
                             a.allowed.join(", ")
                         ),
+                        later_updates_benign: false,
+                    });
+                    continue;
+                }
+                // A signature that locks fields (FieldMDP) is broken by a
+                // later change to one of them.
+                let locked: Vec<&str> = d.field_lock.as_ref().map(|lock| a.fields_changed.iter().filter(|f| lock.locks(f)).map(String::as_str).collect()).unwrap_or_default();
+                if a.modified == Some(false) && !locked.is_empty() {
+                    s.modified_after_signing = Some(true);
+                    s.notes.push(Note::Coverage {
+                        text: format!("MODIFIED AFTER SIGNING: form fields this signature locks (FieldMDP) changed afterwards: {}", locked.join(", ")),
                         later_updates_benign: false,
                     });
                     continue;

@@ -23,9 +23,33 @@ pub struct SigDict {
     pub offset: Option<usize>,
     /// A certification signature's DocMDP permission level (`/P` 1, 2 or 3).
     pub docmdp: Option<i64>,
+    /// The form fields this signature locks (FieldMDP).
+    pub field_lock: Option<FieldLock>,
     /// An Adobe usage-rights signature (`/TransformMethod /UR3`, referenced
     /// from the catalog's `/Perms`): the application that enabled the form.
     pub usage_rights: bool,
+}
+
+/// A FieldMDP transform (ISO 32000-1 12.8.2.4): which fields may no
+/// longer change once the signature is made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldLock {
+    All,
+    Include(Vec<String>),
+    Exclude(Vec<String>),
+}
+
+impl FieldLock {
+    /// Whether the field `name` (fully qualified) is locked: named
+    /// itself, or a descendant of a named field.
+    pub fn locks(&self, name: &str) -> bool {
+        let named = |fields: &[String]| fields.iter().any(|f| name == f || name.starts_with(&format!("{f}.")));
+        match self {
+            FieldLock::All => true,
+            FieldLock::Include(fields) => named(fields),
+            FieldLock::Exclude(fields) => !named(fields),
+        }
+    }
 }
 
 /// What the byte scan found.
@@ -79,6 +103,7 @@ pub fn scan(bytes: &[u8]) -> RawScan {
             field: object_number(bytes, start).and_then(|n| field_name_of(bytes, n)).unwrap_or_default(),
             offset: Some(start),
             docmdp: None,
+            field_lock: None,
             usage_rights: key_positions(region, b"/TransformMethod").any(|p| matches!(name_after_key(&region[p..], b"/TransformMethod").as_deref(), Some("UR3" | "UR"))),
         });
     }

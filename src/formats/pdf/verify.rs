@@ -63,6 +63,9 @@ pub struct AfterSigning {
     /// takes, for the permission of a certification.
     pub allowed: Vec<String>,
     pub level: Option<Level>,
+    /// Form fields (fully qualified names) whose value changed, for the
+    /// FieldMDP locks of a signature.
+    pub fields_changed: Vec<String>,
 }
 
 /// Ends (exclusive) of the revisions: just after each `%%EOF` and its EOL.
@@ -83,7 +86,7 @@ pub fn revision_ends(bytes: &[u8]) -> Vec<usize> {
 pub fn after_signing(bytes: &[u8], end: usize, final_doc: Option<&Document>) -> AfterSigning {
     let trailing = &bytes[end.min(bytes.len())..];
     if trailing.iter().all(|b| b.is_ascii_whitespace() || *b == 0) {
-        return AfterSigning { allowed: Vec::new(), level: None, modified: Some(false), note: "signature covers the entire file".into() };
+        return AfterSigning { allowed: Vec::new(), level: None, fields_changed: Vec::new(), modified: Some(false), note: "signature covers the entire file".into() };
     }
     let ends = revision_ends(bytes);
     let revision = ends.iter().position(|&e| e == end || (e > end && bytes[end..e].iter().all(|b| b.is_ascii_whitespace())));
@@ -91,6 +94,7 @@ pub fn after_signing(bytes: &[u8], end: usize, final_doc: Option<&Document>) -> 
         return AfterSigning {
             allowed: Vec::new(),
             level: Some(Level::Other),
+            fields_changed: Vec::new(),
             modified: Some(true),
             note: format!("signature covers a contiguous block up to byte {end} that is not a whole revision; {} bytes after it are unsigned", bytes.len() - end),
         };
@@ -105,6 +109,7 @@ pub fn after_signing(bytes: &[u8], end: usize, final_doc: Option<&Document>) -> 
         return AfterSigning {
             allowed: Vec::new(),
             level: Some(Level::Other),
+            fields_changed: Vec::new(),
             modified: Some(true),
             note: format!(
                 "MODIFIED AFTER SIGNING: signature covers revision {} of {}; {} bytes after the last %%EOF are an update without a proper trailer",
@@ -118,6 +123,7 @@ pub fn after_signing(bytes: &[u8], end: usize, final_doc: Option<&Document>) -> 
         return AfterSigning {
             allowed: Vec::new(),
             level: Some(Level::Other),
+            fields_changed: Vec::new(),
             modified: None,
             note: format!("signature covers revision {} of {}; the later updates could not be analysed (PDF structure unreadable)", revision + 1, ends.len()),
         };
@@ -128,6 +134,7 @@ pub fn after_signing(bytes: &[u8], end: usize, final_doc: Option<&Document>) -> 
             return AfterSigning {
                 allowed: Vec::new(),
                 level: None,
+                fields_changed: Vec::new(),
                 modified: None,
                 note: format!("signature covers revision {}; the signed revision does not load on its own ({e})", revision + 1),
             };
@@ -141,12 +148,14 @@ pub fn after_signing(bytes: &[u8], end: usize, final_doc: Option<&Document>) -> 
             note: format!("signature covers the entire revision {} of {}; the {later} later update(s) {what}", revision + 1, ends.len()),
             allowed: changes.allowed.into_iter().collect(),
             level: changes.level,
+            fields_changed: changes.fields_changed.into_iter().collect(),
         }
     } else {
         let shown: Vec<_> = changes.other.iter().take(4).cloned().collect();
         AfterSigning {
             allowed: Vec::new(),
             level: Some(Level::Other),
+            fields_changed: Vec::new(),
             modified: Some(true),
             note: format!(
                 "MODIFIED AFTER SIGNING: signature covers revision {} of {}; later updates change {}{}",
