@@ -235,6 +235,53 @@ fn a_signer_certificate_not_embedded_is_looked_for_in_the_anchor_folder() {
     assert_eq!((rows[0]["ca_class"].as_str(), rows[0]["chain"].as_str(), rows[0]["signer_cn"].as_str()), ("government", "verified", "Lê Văn Minh"));
     assert_eq!(rows[0]["attributed_by"], "certificate");
     assert!(rows[0]["notes"].contains("found in the anchor folder"), "{}", rows[0]["notes"]);
+    // Its key settles the integrity the file alone could not (issue 15).
+    assert_eq!(rows[0]["integrity"], "valid", "{}", rows[0]["notes"]);
+}
+
+/// A certificate-less signature: the content's digest is checked from the
+/// file, the signature value once the anchor folder gives the key — also
+/// when the file comes from the history's cache; OpenSSL, given the
+/// certificate, agrees on the original and on a copy whose signature value
+/// was altered.
+#[test]
+fn a_certificate_less_signature_is_verified_with_the_key_the_anchor_folder_gives() {
+    let original = root().join("samples/share/Sở Nội vụ/Công văn (không kèm chứng thư).txt.p7m");
+    let signer = root().join("samples/pki/signer-syt.pem");
+    let work = tempfile::tempdir().unwrap();
+    let (share, anchors) = (work.path().join("share"), work.path().join("anchors"));
+    std::fs::create_dir_all(&share).unwrap();
+    std::fs::create_dir_all(&anchors).unwrap();
+    std::fs::copy(&signer, anchors.join("signer-syt.pem")).unwrap();
+    std::fs::copy(&original, share.join("ban-goc.p7m")).unwrap();
+    let mut altered = std::fs::read(&original).unwrap();
+    *altered.last_mut().unwrap() ^= 1; // the last byte of the signature value
+    std::fs::write(share.join("sua-chu-ky.p7m"), altered).unwrap();
+    let openssl_verifies = |file: &str| {
+        let out = std::process::Command::new("openssl")
+            .args(["cms", "-verify", "-noverify", "-inform", "DER", "-out", "/dev/null", "-certfile"])
+            .arg(&signer)
+            .arg("-in")
+            .arg(share.join(file))
+            .output()
+            .unwrap();
+        out.status.success()
+    };
+    assert!(openssl_verifies("ban-goc.p7m") && !openssl_verifies("sua-chu-ky.p7m"), "the fixture's premise");
+    let db = work.path().join("history.db");
+    let rules = root().join("samples/rules");
+    let integrity = |extra: &[&str]| {
+        let mut args = vec!["--db", db.to_str().unwrap(), "--rules", rules.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let (out, dir) = scan(&[&share], &args);
+        assert!([0, 2].contains(&code(&out)), "{}", text(&out.stderr));
+        let rows = read_csv(&report_dir(&dir).join("signatures.csv"));
+        let of = |name: &str| rows.iter().find(|r| r["file"].ends_with(name)).map(|r| r["integrity"].clone()).unwrap();
+        (of("ban-goc.p7m"), of("sua-chu-ky.p7m"), text(&out.stdout).contains("2 files (0 read)"))
+    };
+    assert_eq!(integrity(&[]), ("unknown".into(), "unknown".into(), false), "no key: the value cannot be checked");
+    // The same files again, from the history's cache, with the folder.
+    assert_eq!(integrity(&["--anchors", anchors.to_str().unwrap()]), ("valid".into(), "invalid".into(), true));
 }
 
 #[test]

@@ -44,6 +44,9 @@ struct StoredSignature {
     /// Absent in entries stored before it was kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     signer_key: Option<crate::model::signature::SignerKey>,
+    /// The signature value's check left for a signer not embedded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    key_check: Option<crate::model::signature::KeyCheck>,
     signed_at: Option<(i128, TimeSource)>,
     subfilter: Option<String>,
     digest_algorithm: Option<String>,
@@ -155,6 +158,7 @@ fn store_signature(s: &Signature) -> StoredSignature {
         signer,
         signer_ref: s.signer_ref.clone(),
         signer_key: s.signer_key.clone(),
+        key_check: s.key_check.clone(),
         signed_at: s.signed_at.map(|(t, src)| (nanos(t), src)),
         subfilter: s.subfilter.clone(),
         digest_algorithm: s.digest_algorithm.clone(),
@@ -190,6 +194,7 @@ fn load_signature(s: StoredSignature, cache: &CertCache) -> Result<Signature, Hi
         signer,
         signer_ref: s.signer_ref,
         signer_key: s.signer_key,
+        key_check: s.key_check,
         signed_at: s.signed_at.map(|(n, src)| at(n).map(|t| (t, src))).transpose()?,
         subfilter: s.subfilter,
         digest_algorithm: s.digest_algorithm,

@@ -33,6 +33,28 @@ impl Format {
     }
 }
 
+/// What checking a CMS signature value needs besides the signer's key,
+/// worked out from the file: kept when the certificate is not embedded, so
+/// one found later (in the anchor folder) still settles the integrity.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct KeyCheck {
+    /// The signature algorithm (OID, DER parameters) and the digest algorithm (OID).
+    pub signature_algorithm: String,
+    pub algorithm_params: Option<Vec<u8>>,
+    pub digest_algorithm: String,
+    /// What the signature value signs: the signed attributes (DER SET), or
+    /// the content's digest when `prehashed` (no signed attributes).
+    pub message: Vec<u8>,
+    pub prehashed: bool,
+    /// The signed attributes in DER order, where the file's order differs
+    /// (some signers signed the sorted form).
+    pub sorted: Option<Vec<u8>>,
+    pub signature: Vec<u8>,
+    /// The verdict if the signature value verifies (everything else was
+    /// checked): its integrity and reason.
+    pub if_verified: (Integrity, String),
+}
+
 /// A signer's signature, or one that is not a person's: a document
 /// timestamp, an Adobe usage-rights signature (the application that
 /// enabled a form). Those are shown by `inspect`, counted in summary.json,
@@ -87,6 +109,9 @@ pub struct Signature {
     pub signer_ref: String,
     /// How the signature names its certificate (CMS), for a signer not embedded.
     pub signer_key: Option<SignerKey>,
+    /// For a signer not embedded: the last step of the integrity check,
+    /// which needs its public key (a certificate the anchor folder has).
+    pub key_check: Option<KeyCheck>,
     pub signed_at: Option<(OffsetDateTime, TimeSource)>,
     pub subfilter: Option<String>,
     pub digest_algorithm: Option<String>,
@@ -120,6 +145,7 @@ impl Signature {
             signer: None,
             signer_ref: String::new(),
             signer_key: None,
+            key_check: None,
             crls: Vec::new(),
             ocsp: Vec::new(),
             signed_at: None,

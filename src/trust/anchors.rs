@@ -112,6 +112,11 @@ impl AnchorStore {
         if let Some(found) = sig.signer_key.as_ref().and_then(|key| self.certs.iter().find(|c| key.matches(c))) {
             sig.signer = Some(found.clone());
             sig.note(Note::SignerFromAnchors);
+            // Its key settles the signature value the file alone could not.
+            if let Some(check) = sig.key_check.take() {
+                let v = crate::formats::cms::verify::finish_kept(&check, &found.spki);
+                sig.set_integrity(v.integrity, v.reason);
+            }
         }
     }
 

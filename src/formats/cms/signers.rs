@@ -7,7 +7,7 @@ use crate::asn1::{ber, oids};
 use time::OffsetDateTime;
 
 use super::signed_data::{SignedData, SignerId, SignerInfo};
-use super::verify::Content;
+use super::verify::{Content, Prepared};
 use crate::cert::Cert;
 use crate::model::note::{IntegrityReason, Note};
 use crate::model::signature::{Format, Integrity, Kind, Signature, SignerKey, TimeSource, Timestamp};
@@ -66,7 +66,20 @@ pub fn from_signed_data(sd: &SignedData<'_>, format: Format, member: &str, conte
                     },
                     Content::Missing(why) => sig.set_integrity(Integrity::Unknown, IntegrityReason::Container(why.to_owned())),
                 },
-                (None, _) => {}
+                // No certificate: everything but the signature value is
+                // checked now; the value once the certificate is found.
+                (None, Kind::Signer | Kind::UsageRights) => match crate::formats::cms::verify::prepare(sd, si, content) {
+                    Prepared::Settled(v) => sig.set_integrity(v.integrity, v.reason),
+                    Prepared::NeedsKey { check, if_verified } => {
+                        let why = match if_verified.integrity {
+                            Integrity::Valid => "the content matches its signed digest; the signature value needs the signer's certificate, which is not embedded".to_owned(),
+                            _ => format!("{}; the signature value needs the signer's certificate, which is not embedded", if_verified.reason),
+                        };
+                        sig.set_integrity(Integrity::Unknown, IntegrityReason::Unchecked(why));
+                        sig.key_check = Some(check);
+                    }
+                },
+                (None, Kind::DocTimestamp) => {}
             }
             let counter = si.countersignature_count();
             if counter > 0 {

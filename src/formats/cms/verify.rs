@@ -10,7 +10,7 @@ use crate::asn1::oids;
 use crate::cert::Cert;
 use crate::crypto::{Algorithm, Hash, VerifyError, verify_message, verify_prehashed};
 use crate::formats::cms::signed_data::{SignedData, SignerInfo, tst_gen_time};
-use crate::model::signature::Integrity;
+use crate::model::signature::{Integrity, KeyCheck};
 use time::OffsetDateTime;
 
 use crate::formats::FormatError;
@@ -41,13 +41,31 @@ impl Verdict {
 
 /// Verifies `si` (from `sd`) made by `signer` over `content`.
 pub fn verify_signer(sd: &SignedData<'_>, si: &SignerInfo<'_>, signer: &Cert, content: Content<'_>) -> Verdict {
+    match prepare(sd, si, content) {
+        Prepared::Settled(v) => v,
+        Prepared::NeedsKey { check, if_verified } => finish(&check, &signer.spki, if_verified),
+    }
+}
+
+/// A SignerInfo checked as far as it can be without the signer's key.
+pub enum Prepared {
+    /// The verdict does not depend on the key (an unsupported algorithm,
+    /// content that does not match its messageDigest, ...).
+    Settled(Verdict),
+    /// The signature value is left to check; `if_verified` holds if it does.
+    NeedsKey { check: KeyCheck, if_verified: Verdict },
+}
+
+/// Everything but the signature value: the algorithms, the content's digest
+/// against messageDigest, the content type.
+pub fn prepare(sd: &SignedData<'_>, si: &SignerInfo<'_>, content: Content<'_>) -> Prepared {
     let Some(digest_hash) = Hash::from_oid(&si.digest_algorithm) else {
         let name = oids::algorithm_name(&si.digest_algorithm);
-        return Verdict::new(Integrity::Unknown, IntegrityReason::DigestUnsupported(name.to_string()), None);
+        return Prepared::Settled(Verdict::new(Integrity::Unknown, IntegrityReason::DigestUnsupported(name.to_string()), None));
     };
     let alg = match Algorithm::resolve(&si.signature_algorithm, si.signature_algorithm_params, Some(&si.digest_algorithm)) {
         Ok(a) => a,
-        Err(e) => return Verdict::new(Integrity::Unknown, IntegrityReason::Unchecked(e.to_string()), Some(digest_hash)),
+        Err(e) => return Prepared::Settled(Verdict::new(Integrity::Unknown, IntegrityReason::Unchecked(e.to_string()), Some(digest_hash))),
     };
     // Attached content wins over what the container passed (a PDF signature
     // carrying encapsulated content signs that content).
@@ -60,56 +78,85 @@ pub fn verify_signer(sd: &SignedData<'_>, si: &SignerInfo<'_>, signer: &Cert, co
         }
         (_, c) => c,
     };
+    let check = |message: Vec<u8>, prehashed: bool, sorted: Option<Vec<u8>>| KeyCheck {
+        signature_algorithm: si.signature_algorithm.clone(),
+        algorithm_params: si.signature_algorithm_params.map(<[u8]>::to_vec),
+        digest_algorithm: si.digest_algorithm.clone(),
+        message,
+        prehashed,
+        sorted,
+        signature: si.signature.to_vec(),
+        if_verified: (Integrity::Unknown, String::new()),
+    };
+    let needs_key = |check: KeyCheck, if_verified: Verdict| {
+        let check = KeyCheck { if_verified: (if_verified.integrity, if_verified.reason.to_string()), ..check };
+        Prepared::NeedsKey { check, if_verified }
+    };
     let Some(attrs) = si.signed_attrs else {
         // No signed attributes: the signature is over the content itself.
         let Content::Bytes(parts) = content else {
-            return missing(content, digest_hash);
+            return Prepared::Settled(missing(content, digest_hash));
         };
         let digest = alg.hash.digest(parts);
-        return match verify_prehashed(alg, &signer.spki, &digest, &si.signature) {
-            Ok(()) => Verdict::new(Integrity::Valid, IntegrityReason::SignatureOverContent { digest: alg.hash.name() }, Some(alg.hash)),
-            Err(e) => signature_failed(e, alg.hash),
-        };
+        let valid = Verdict::new(Integrity::Valid, IntegrityReason::SignatureOverContent { digest: alg.hash.name() }, Some(alg.hash));
+        return needs_key(check(digest, true, None), valid);
     };
     // The signature covers the signed attributes, re-tagged as SET OF, in
     // the order and encoding the signer wrote (never re-sorted).
     let mut signed = match attrs.to_der() {
         Ok(d) => d,
-        Err(e) => return Verdict::new(Integrity::Invalid, IntegrityReason::SignedAttrsUnreadable(e.to_string()), Some(digest_hash)),
+        Err(e) => return Prepared::Settled(Verdict::new(Integrity::Invalid, IntegrityReason::SignedAttrsUnreadable(e.to_string()), Some(digest_hash))),
     };
     signed[0] = tag::SET;
-    let mut signature_check = verify_message(alg, &signer.spki, &signed, &si.signature);
-    if signature_check == Err(VerifyError::Mismatch) {
-        // RFC 5652 signs the DER encoding; a file whose attributes are not
-        // in DER (SET OF) order may have been signed over the sorted form.
-        if let Some(sorted) = der_sorted_set(&signed)
-            && sorted != signed
-            && verify_message(alg, &signer.spki, &sorted, &si.signature).is_ok()
-        {
-            signature_check = Ok(());
-        }
-    }
+    // RFC 5652 signs the DER encoding; a file whose attributes are not in
+    // DER (SET OF) order may have been signed over the sorted form.
+    let sorted = der_sorted_set(&signed).filter(|s| *s != signed);
     let content_type_ok = si.signed_attr(&oids::CONTENT_TYPE).first().is_none_or(|t| crate::asn1::ber::oid_string(t.body) == sd.econtent_type);
     let Some(message_digest) = si.signed_attr(&oids::MESSAGE_DIGEST).into_iter().next() else {
-        return Verdict::new(Integrity::Invalid, IntegrityReason::NoMessageDigest, Some(digest_hash));
+        return Prepared::Settled(Verdict::new(Integrity::Invalid, IntegrityReason::NoMessageDigest, Some(digest_hash)));
     };
     let Content::Bytes(parts) = content else {
-        return match signature_check {
-            Err(e) => signature_failed(e, alg.hash),
-            Ok(()) => missing(content, digest_hash),
-        };
+        // Without the content only the signature value can be checked.
+        return needs_key(check(signed, false, sorted), missing(content, digest_hash));
     };
-    let digest = digest_hash.digest(parts);
-    if digest != message_digest.body {
-        return Verdict::new(Integrity::Invalid, IntegrityReason::DigestMismatch { digest: digest_hash.name() }, Some(digest_hash));
+    if digest_hash.digest(parts) != message_digest.body {
+        return Prepared::Settled(Verdict::new(Integrity::Invalid, IntegrityReason::DigestMismatch { digest: digest_hash.name() }, Some(digest_hash)));
     }
-    if let Err(e) = signature_check {
-        return signature_failed(e, alg.hash);
+    let if_verified = if content_type_ok {
+        Verdict::new(Integrity::Valid, IntegrityReason::DigestAndSignature { digest: digest_hash.name() }, Some(digest_hash))
+    } else {
+        Verdict::new(Integrity::Invalid, IntegrityReason::ContentTypeDiffers, Some(digest_hash))
+    };
+    needs_key(check(signed, false, sorted), if_verified)
+}
+
+/// The signature value checked with the signer's public key `spki`: the
+/// verdict is `if_verified` when it holds.
+pub fn finish(check: &KeyCheck, spki: &[u8], if_verified: Verdict) -> Verdict {
+    let hash = if_verified.hash.unwrap_or(Hash::Sha256);
+    let alg = match Algorithm::resolve(&check.signature_algorithm, check.algorithm_params.as_deref(), Some(&check.digest_algorithm)) {
+        Ok(a) => a,
+        Err(e) => return Verdict::new(Integrity::Unknown, IntegrityReason::Unchecked(e.to_string()), Some(hash)),
+    };
+    let result = if check.prehashed {
+        verify_prehashed(alg, spki, &check.message, &check.signature)
+    } else {
+        match verify_message(alg, spki, &check.message, &check.signature) {
+            Err(VerifyError::Mismatch) if check.sorted.as_ref().is_some_and(|sorted| verify_message(alg, spki, sorted, &check.signature).is_ok()) => Ok(()),
+            other => other,
+        }
+    };
+    match result {
+        Ok(()) => if_verified,
+        Err(e) => signature_failed(e, alg.hash),
     }
-    if !content_type_ok {
-        return Verdict::new(Integrity::Invalid, IntegrityReason::ContentTypeDiffers, Some(digest_hash));
-    }
-    Verdict::new(Integrity::Valid, IntegrityReason::DigestAndSignature { digest: digest_hash.name() }, Some(digest_hash))
+}
+
+/// `finish` for a check kept with a signature (its expected verdict stored as text).
+pub fn finish_kept(check: &KeyCheck, spki: &[u8]) -> Verdict {
+    let hash = Hash::from_oid(&check.digest_algorithm);
+    let (integrity, reason) = check.if_verified.clone();
+    finish(check, spki, Verdict::new(integrity, IntegrityReason::Stored(reason), hash))
 }
 
 /// A SET re-encoded with its elements in DER order (X.690 11.6: ascending
