@@ -55,6 +55,7 @@ const OURS: &[(&str, &str, bool, &str)] = &[
     ("p3-then-fill.pdf", "Signature", false, "form field values (HoTen)"),
     ("p3-then-annotate.pdf", "Signature", false, "annotations (Text)"),
     ("p3-then-content.pdf", "Signature", true, "part of the signed document"),
+    ("approval-then-page-no-eof.pdf", "Signature", true, "an update without a proper trailer"),
 ];
 
 /// Where pyHanko's validator (0.38) judges otherwise: (file, field, why).
@@ -65,6 +66,11 @@ const PYHANKO_DIFFERS: &[(&str, &str, &str)] = &[
         "pyHanko's diff policy does not analyse annotations yet (a changed page is OTHER to it); ISO 32000-1 12.8.2.2 allows them without a certification or at /P 3, and the note names them",
     ),
     ("p3-then-annotate.pdf", "Signature", "as above: /P 3 allows annotations"),
+    (
+        "approval-then-page-no-eof.pdf",
+        "Signature",
+        "pyHanko reads the file only up to its last %%EOF and misses the update after it; poppler applies it (pdfinfo counts the added page)",
+    ),
 ];
 
 /// iText's test PDFs (tests/fixtures/itext-diff): (file, the document
@@ -174,5 +180,9 @@ fn pyhankos_attack_files_get_the_verdicts_its_test_suite_expects() {
 
 #[test]
 fn form_filling_and_annotations_are_allowed_as_far_as_the_certification_permits() {
-    check(&root().join("tests/fixtures/certification"), OURS, PYHANKO_DIFFERS);
+    let dir = root().join("tests/fixtures/certification");
+    check(&dir, OURS, PYHANKO_DIFFERS);
+    // The premise of the update without its %%EOF: a reader applies it.
+    let info = std::process::Command::new("pdfinfo").arg(dir.join("approval-then-page-no-eof.pdf")).output().unwrap();
+    assert!(text(&info.stdout).lines().any(|l| l.starts_with("Pages:") && l.ends_with(" 2")), "{}", text(&info.stdout));
 }
