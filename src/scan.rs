@@ -600,7 +600,11 @@ pub fn read_and_extract(input: &Input, limits: ReadLimits, unpack: formats::Limi
             e.over_budget("", over);
         }
         changed_while_read(&file, size, bytes.len() as u64, size, &mut e);
-        e.content_sha256 = Some(crate::asn1::ber::hex(&crate::crypto::Hash::Sha256.digest(&[&bytes])));
+        // The file's fingerprint, kept in the history beside what it holds:
+        // worth its cost only where something was found.
+        if !e.signatures.is_empty() || !e.problems.is_empty() {
+            e.content_sha256 = Some(crate::asn1::ber::hex(&crate::crypto::Hash::Sha256.digest(&[&bytes])));
+        }
         e
     };
     extraction.depends_on = depends_on.into_inner();

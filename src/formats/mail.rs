@@ -44,6 +44,14 @@ const HEADER_NAMES: [&str; 22] = [
 
 /// Does `head` start with RFC 5322 header fields that a message has?
 pub fn looks_like_message(head: &[u8]) -> bool {
+    // The first line decides cheaply for almost every file (a PDF, an
+    // image): only a header-field name there is worth decoding the head.
+    let first_line = &head[..head.iter().take(1024).position(|&b| b == b'\n').unwrap_or(head.len().min(1024))];
+    let Some(colon) = first_line.iter().position(|&b| b == b':') else { return false };
+    let first_name = first_line[..colon].to_ascii_lowercase();
+    if first_name.is_empty() || !HEADER_NAMES.iter().any(|h| first_name.starts_with(h.as_bytes())) {
+        return false;
+    }
     let text = String::from_utf8_lossy(&head[..head.len().min(8192)]).to_ascii_lowercase();
     let first = text.lines().next().unwrap_or("");
     let Some((name, _)) = first.split_once(':') else { return false };
@@ -60,9 +68,12 @@ pub fn looks_like_message(head: &[u8]) -> bool {
 /// full separator (`From sender date`) needs only one header field after
 /// it: a first message may carry nothing but `From:`.
 pub fn looks_like_mbox(head: &[u8]) -> bool {
+    if !head.starts_with(b"From ") {
+        return false;
+    }
     let Some(nl) = head.iter().position(|&b| b == b'\n') else { return false };
     let rest = &head[nl + 1..];
-    head.starts_with(b"From ") && (looks_like_message(rest) || (is_separator_line(&head[..nl]) && starts_with_header_field(rest)))
+    looks_like_message(rest) || (is_separator_line(&head[..nl]) && starts_with_header_field(rest))
 }
 
 /// `Name: value` on the first line (RFC 5322 field name: printable ASCII

@@ -91,8 +91,16 @@ const PDF_DAMAGED_SIGNATURE_MARKERS: [&[u8]; 3] = [b"/SubFilter", b"/Contents <3
 
 /// Could this PDF hold a signature? The cheap test that lets unsigned
 /// PDFs skip parsing.
+/// One pass over the bytes for all the markers (an unsigned PDF has none:
+/// a pass per marker read it four times). Measured on a PDF-heavy tree,
+/// the automaton with its start-byte prefilter beat both four `memmem`
+/// passes and the SIMD multi-literal searcher (all markers share the `/`).
 pub fn pdf_may_be_signed(bytes: &[u8]) -> bool {
-    memchr::memmem::find(bytes, PDF_SIGNED_MARKER).is_some() || PDF_DAMAGED_SIGNATURE_MARKERS.iter().any(|m| memchr::memmem::find(bytes, m).is_some())
+    static MARKERS: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::LazyLock::new(|| {
+        let all = std::iter::once(PDF_SIGNED_MARKER).chain(PDF_DAMAGED_SIGNATURE_MARKERS);
+        aho_corasick::AhoCorasick::builder().match_kind(aho_corasick::MatchKind::LeftmostFirst).build(all).expect("fixed PDF signature markers")
+    });
+    MARKERS.is_match(bytes)
 }
 
 /// Extensions of the formats sigaudit reads (signed files and containers).
