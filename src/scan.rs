@@ -3,7 +3,7 @@
 //! and never affects another.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::Read;
+use std::io::{Read, Seek};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -23,7 +23,13 @@ use crate::model::finding::Finding;
 use crate::model::result::Dependency;
 use crate::rules::Rules;
 use crate::source::imap::{ImapAuth, ImapEvent, ImapSource};
-use crate::source::read::{read_head, read_rest, stream_contains};
+use crate::source::read::{read_head, read_rest, stream_matches};
+
+/// PDFs larger than this are streamed for their markers before being read
+/// whole (a fresh buffer of their size costs page faults).
+const STREAM_PDF_FROM: u64 = 128 << 10;
+/// Longer than any marker streamed for (the XMLDSig namespace is 34 bytes).
+const MARKER_OVERLAP: usize = 64;
 use crate::source::{Input, ReadLimits, WalkOptions, open_noatime, walk};
 use crate::trust::AnchorStore;
 
@@ -536,7 +542,7 @@ pub fn read_and_extract(input: &Input, limits: ReadLimits, unpack: formats::Limi
     let read_err = |e: std::io::Error| (Stage::Read, format!("cannot read: {e}"));
     let mut file = open_noatime(&input.path).map_err(read_err)?;
     let size = file.metadata().map_err(read_err)?.len();
-    let head = read_head(&mut file, limits.sniff_bytes).map_err(read_err)?;
+    let mut head = read_head(&mut file, limits.sniff_bytes).map_err(read_err)?;
     let name = input.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     if size == 0 {
         return if formats::named_as_signable(&name) { Err((Stage::Read, "an empty file (0 bytes): nothing in it to check".into())) } else { Ok(None) };
@@ -545,20 +551,28 @@ pub fn read_and_extract(input: &Input, limits: ReadLimits, unpack: formats::Limi
     // Too big to read whole: a PDF or XML file without its signature
     // marker is unsigned (streamed, in bounded memory); anything else is a row.
     if (size > limits.max_file_bytes || size > unpack.unit.memory) && kind != DocKind::Mbox {
-        let marker = match kind {
-            DocKind::Pdf => Some(formats::PDF_SIGNED_MARKER),
-            DocKind::Xml => Some(formats::xml::MARKER),
-            _ => None,
+        let unsigned = match kind {
+            DocKind::Pdf => !stream_matches(&mut file, &head, MARKER_OVERLAP, formats::pdf_may_be_signed).map_err(read_err)?,
+            DocKind::Xml => !stream_matches(&mut file, &head, MARKER_OVERLAP, |b| memchr::memmem::find(b, formats::xml::MARKER).is_some()).map_err(read_err)?,
+            _ => false,
         };
-        if let Some(marker) = marker
-            && !stream_contains(&mut file, &head, marker).map_err(read_err)?
-        {
+        if unsigned {
             return Ok(None);
         }
         if size > limits.max_file_bytes {
             return Err((Stage::Limit, format!("{size} bytes: larger than the {} byte limit for signed files (--max-file-size)", limits.max_file_bytes)));
         }
         return Err((Stage::Limit, format!("a file of {size} bytes: {}", crate::budget::OverBudget::Memory(unpack.unit.memory))));
+    }
+    // An unsigned PDF (almost every PDF of a share) costs one pass through
+    // a buffer each worker keeps; only one that may be signed is read
+    // whole, from the start again.
+    if kind == DocKind::Pdf && size > STREAM_PDF_FROM && memchr::memmem::find(&head[..head.len().min(1024)], b"%PDF-").is_some() {
+        if !stream_matches(&mut file, &head, MARKER_OVERLAP, formats::pdf_may_be_signed).map_err(read_err)? {
+            return Ok(None);
+        }
+        file.seek(std::io::SeekFrom::Start(0)).map_err(read_err)?;
+        head = Vec::new();
     }
     let depends_on = std::cell::RefCell::new(Vec::new());
     let detached = || {

@@ -126,3 +126,30 @@ fn empty_files_of_every_recognised_format_are_the_same_row() {
         assert_eq!((row["stage"].as_str(), row["error"].as_str()), ("read", "an empty file (0 bytes): nothing in it to check"));
     }
 }
+
+/// Issue 16: a PDF larger than what is streamed for its markers first
+/// (128 KiB) keeps every fallback: the truncated signed sample (no
+/// /ByteRange left, only its damaged signature) grown past it with a long
+/// comment is still an error row saying it was cut, and a signed sample so
+/// grown still gives its two signature rows.
+#[test]
+fn large_pdfs_streamed_for_their_markers_lose_no_signature() {
+    let dir = tempfile::tempdir().unwrap();
+    let grow = |src: &str, to: &str| {
+        let bytes = std::fs::read(root().join(src)).unwrap();
+        let eol = bytes.iter().position(|&b| b == b'\n').unwrap() + 1;
+        // A comment after the header line: what a reader skips, 600 KB of it.
+        let padding: Vec<u8> = (0..600).flat_map(|_| [b"%".as_slice(), &[b'x'; 998], b"\n"].concat()).collect();
+        std::fs::write(dir.path().join(to), [&bytes[..eol], &padding, &bytes[eol..]].concat()).unwrap();
+    };
+    grow("samples/share/Tài liệu lỗi/Cắt cụt giữa chữ ký.pdf", "cat-cut.pdf");
+    grow("samples/share/Sở Y tế/2025/Tờ trình (ký 2 lần).pdf", "to-trinh.pdf");
+    let (out, report) = scan(&[dir.path()], &["--no-db", "--rules", root().join("samples/rules").to_str().unwrap()]);
+    assert_eq!(code(&out), 2, "{}", text(&out.stderr));
+    let errors = read_csv(&report_dir(&report).join("errors.csv"));
+    assert!(errors.iter().any(|e| e["file"].ends_with("cat-cut.pdf") && e["error"].contains("truncated")), "{errors:?}");
+    // Both signatures are rows (the padding moved the signed bytes: they no longer verify).
+    let rows = read_csv(&report_dir(&report).join("signatures.csv"));
+    let grown: Vec<_> = rows.iter().filter(|r| r["file"].ends_with("to-trinh.pdf")).collect();
+    assert_eq!(grown.len(), 2, "{grown:?}");
+}

@@ -48,24 +48,68 @@ pub fn read_rest(file: &mut File, mut head: Vec<u8>, limit: u64) -> io::Result<V
     Ok(head)
 }
 
-/// Streams the rest of a file looking for `needle`, with bounded memory.
-pub fn stream_contains(file: &mut File, head: &[u8], needle: &[u8]) -> io::Result<bool> {
-    if memchr::memmem::find(head, needle).is_some() {
+/// Streams the rest of a file (after `head`, already read) through
+/// `matches`, in chunks of a buffer each worker thread keeps: whether it
+/// finds what it looks for. Each chunk is searched with the `overlap`
+/// bytes before it, so that a marker across a seam is seen (`overlap` at
+/// least the longest marker's length minus one).
+pub fn stream_matches(file: &mut File, head: &[u8], overlap: usize, matches: impl Fn(&[u8]) -> bool) -> io::Result<bool> {
+    const CHUNK: usize = 256 << 10;
+    thread_local! {
+        static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    if matches(head) {
         return Ok(true);
     }
-    let finder = memchr::memmem::Finder::new(needle);
-    let mut carry: Vec<u8> = head[head.len().saturating_sub(needle.len())..].to_vec();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            return Ok(false);
+    BUFFER.with_borrow_mut(|buf| {
+        buf.resize(CHUNK + overlap, 0);
+        let tail = &head[head.len().saturating_sub(overlap)..];
+        buf[..tail.len()].copy_from_slice(tail);
+        let mut kept = tail.len();
+        loop {
+            let n = file.read(&mut buf[kept..])?;
+            if n == 0 {
+                return Ok(false);
+            }
+            let end = kept + n;
+            if matches(&buf[..end]) {
+                return Ok(true);
+            }
+            kept = overlap.min(end);
+            buf.copy_within(end - kept..end, 0);
         }
-        carry.extend_from_slice(&buf[..n]);
-        if finder.find(&carry).is_some() {
-            return Ok(true);
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Seek, Write};
+
+    /// A marker anywhere — in the head, across a seam between two chunks
+    /// or the head and the first chunk, at the very end — is found; a file
+    /// without it is not.
+    #[test]
+    fn streamed_markers_are_found_across_seams() {
+        const MARKER: &[u8] = b"/ByteRange";
+        let head_len = 8 << 10;
+        let chunk = 256 << 10;
+        let cases = [0, head_len - 4, head_len + chunk - 4, head_len + 3 * chunk - 9, 4 * chunk - MARKER.len()];
+        for at in cases {
+            let mut bytes = vec![b'x'; 4 * chunk];
+            bytes[at..at + MARKER.len()].copy_from_slice(MARKER);
+            let mut f = tempfile::tempfile().unwrap();
+            f.write_all(&bytes).unwrap();
+            for overlap in [MARKER.len() - 1, 64] {
+                f.rewind().unwrap();
+                let head = read_head(&mut f, head_len).unwrap();
+                assert!(stream_matches(&mut f, &head, overlap, |b| memchr::memmem::find(b, MARKER).is_some()).unwrap(), "marker at {at}, overlap {overlap}");
+            }
         }
-        let keep = carry.len().saturating_sub(needle.len());
-        carry.drain(..keep);
+        let mut f = tempfile::tempfile().unwrap();
+        f.write_all(&vec![b'x'; 3 * chunk + 17]).unwrap();
+        f.rewind().unwrap();
+        let head = read_head(&mut f, head_len).unwrap();
+        assert!(!stream_matches(&mut f, &head, 64, |b| memchr::memmem::find(b, MARKER).is_some()).unwrap());
     }
 }
