@@ -230,7 +230,7 @@ fn run_inspect(args: &cli::InspectArgs) -> Result<u8, String> {
     }
     let (rules, anchors) = cli::load_trust(&args.trust)?;
     let input = sigaudit::source::Input::file(args.file.clone());
-    match scan::read_and_extract(&input, sigaudit::source::ReadLimits::default(), sigaudit::formats::Limits::default()) {
+    match scan::read_and_extract(&input, None, sigaudit::source::ReadLimits::default(), sigaudit::formats::Limits::default()) {
         Ok(extraction) => {
             let extraction = extraction.unwrap_or_default();
             // Names come from the file: never let them drive the terminal.

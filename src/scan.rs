@@ -23,7 +23,7 @@ use crate::model::finding::Finding;
 use crate::model::result::Dependency;
 use crate::rules::Rules;
 use crate::source::imap::{ImapAuth, ImapEvent, ImapSource};
-use crate::source::read::{read_head, read_rest, stream_matches};
+use crate::source::read::{read_head, read_rest, read_whole, stream_matches};
 
 /// PDFs larger than this are streamed for their markers before being read
 /// whole (a fresh buffer of their size costs page faults).
@@ -269,7 +269,7 @@ fn scan_file(input: &Input, stamp: Option<(u64, i128)>, path_agency: Option<Agen
     }
     // A panic in a parser on one hostile file becomes an error row for that
     // file; the scan and every other finding go on.
-    let extracted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_and_extract(input, ctx.limits, ctx.unpack)))
+    let extracted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_and_extract(input, stamp.map(|(size, _)| size), ctx.limits, ctx.unpack)))
         .unwrap_or_else(|_| Err((Stage::Read, "internal error while reading this file (a parser panicked): please report it".into())));
     match extracted {
         Ok(e) => {
@@ -538,10 +538,16 @@ pub fn judge_certificate(sig: &mut crate::model::signature::Signature, class: &c
 
 /// Reads only what is needed: the head to decide what the file is, the
 /// whole file only if it may be signed. `Ok(None)`: not signed.
-pub fn read_and_extract(input: &Input, limits: ReadLimits, unpack: formats::Limits) -> Result<Option<Extraction>, (Stage, String)> {
+/// `known_size`: the size the walk saw, when it stat'ed the file (saves a
+/// system call per file; a file that changed since is caught by
+/// `changed_while_read`).
+pub fn read_and_extract(input: &Input, known_size: Option<u64>, limits: ReadLimits, unpack: formats::Limits) -> Result<Option<Extraction>, (Stage, String)> {
     let read_err = |e: std::io::Error| (Stage::Read, format!("cannot read: {e}"));
     let mut file = open_noatime(&input.path).map_err(read_err)?;
-    let size = file.metadata().map_err(read_err)?.len();
+    let size = match known_size {
+        Some(size) => size,
+        None => file.metadata().map_err(read_err)?.len(),
+    };
     let mut head = read_head(&mut file, limits.sniff_bytes).map_err(read_err)?;
     let name = input.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     if size == 0 {
@@ -608,7 +614,7 @@ pub fn read_and_extract(input: &Input, limits: ReadLimits, unpack: formats::Limi
         // The file is one unit: its bytes and all it unfolds into.
         // (A file over the memory budget was refused above, before reading.)
         let unit = Unit::enter_alone(unpack.unit);
-        let bytes = read_rest(&mut file, head, size).map_err(read_err)?;
+        let bytes = read_whole(&mut file, head, size).map_err(read_err)?;
         let mut e = formats::extract_bytes(&bytes, &name, "", 0, &env);
         if let Some(over) = unit.finish() {
             e.over_budget("", over);

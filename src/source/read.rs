@@ -40,9 +40,20 @@ pub fn read_head(file: &mut File, n: usize) -> io::Result<Vec<u8>> {
 
 /// Reads the rest of `file` after `head`, up to `limit` bytes in total.
 /// The buffer is allocated once for what the file holds, never doubled.
-pub fn read_rest(file: &mut File, mut head: Vec<u8>, limit: u64) -> io::Result<Vec<u8>> {
+pub fn read_rest(file: &mut File, head: Vec<u8>, limit: u64) -> io::Result<Vec<u8>> {
+    let size = file.metadata()?.len();
+    read_upto(file, head, limit, size)
+}
+
+/// Reads the rest of a file of `size` bytes after `head` (its size already
+/// known: no system call to ask it again). Never more than `size` in all.
+pub fn read_whole(file: &mut File, head: Vec<u8>, size: u64) -> io::Result<Vec<u8>> {
+    read_upto(file, head, size, size)
+}
+
+fn read_upto(file: &mut File, mut head: Vec<u8>, limit: u64, size: u64) -> io::Result<Vec<u8>> {
     let rest = limit.saturating_sub(head.len() as u64);
-    let expected = file.metadata()?.len().min(limit).saturating_sub(head.len() as u64);
+    let expected = size.min(limit).saturating_sub(head.len() as u64);
     head.reserve_exact(usize::try_from(expected).unwrap_or(0));
     file.by_ref().take(rest).read_to_end(&mut head)?;
     Ok(head)
