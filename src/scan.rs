@@ -554,9 +554,13 @@ pub fn read_and_extract(input: &Input, known_size: Option<u64>, limits: ReadLimi
         return if formats::named_as_signable(&name) { Err((Stage::Read, "an empty file (0 bytes): nothing in it to check".into())) } else { Ok(None) };
     }
     let Some(kind) = formats::sniff(&head, &name) else { return Ok(None) };
-    // Too big to read whole: a PDF or XML file without its signature
-    // marker is unsigned (streamed, in bounded memory); anything else is a row.
-    if (size > limits.max_file_bytes || size > unpack.unit.memory) && kind != DocKind::Mbox {
+    // A file too big to read whole, and a PDF over 128 KiB (almost every
+    // PDF of a share is unsigned): streamed first through a buffer each
+    // worker keeps. Without its signature marker it is unsigned; one that
+    // may be signed is a row when too big, else read whole from the start.
+    let too_big = (size > limits.max_file_bytes || size > unpack.unit.memory) && kind != DocKind::Mbox;
+    let large_pdf = kind == DocKind::Pdf && size > STREAM_PDF_FROM && memchr::memmem::find(&head[..head.len().min(1024)], b"%PDF-").is_some();
+    if too_big || large_pdf {
         let unsigned = match kind {
             DocKind::Pdf => !stream_matches(&mut file, &head, MARKER_OVERLAP, formats::pdf_may_be_signed).map_err(read_err)?,
             DocKind::Xml => !stream_matches(&mut file, &head, MARKER_OVERLAP, |b| memchr::memmem::find(b, formats::xml::MARKER).is_some()).map_err(read_err)?,
@@ -568,14 +572,8 @@ pub fn read_and_extract(input: &Input, known_size: Option<u64>, limits: ReadLimi
         if size > limits.max_file_bytes {
             return Err((Stage::Limit, format!("{size} bytes: larger than the {} byte limit for signed files (--max-file-size)", limits.max_file_bytes)));
         }
-        return Err((Stage::Limit, format!("a file of {size} bytes: {}", crate::budget::OverBudget::Memory(unpack.unit.memory))));
-    }
-    // An unsigned PDF (almost every PDF of a share) costs one pass through
-    // a buffer each worker keeps; only one that may be signed is read
-    // whole, from the start again.
-    if kind == DocKind::Pdf && size > STREAM_PDF_FROM && memchr::memmem::find(&head[..head.len().min(1024)], b"%PDF-").is_some() {
-        if !stream_matches(&mut file, &head, MARKER_OVERLAP, formats::pdf_may_be_signed).map_err(read_err)? {
-            return Ok(None);
+        if too_big {
+            return Err((Stage::Limit, format!("a file of {size} bytes: {}", crate::budget::OverBudget::Memory(unpack.unit.memory))));
         }
         file.seek(std::io::SeekFrom::Start(0)).map_err(read_err)?;
         head = Vec::new();

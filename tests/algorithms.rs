@@ -68,21 +68,9 @@ fn detached_signatures_in_archives_and_asic_s_are_verified_against_their_member(
         ("sua-to-trinh.asics", "META-INF/signature.p7s", "Tờ trình.pdf"),
     ] {
         let unpacked = tempfile::tempdir().unwrap();
-        let member = |name: &str, to: &str| {
-            let bytes = Command::new("unzip").arg("-p").arg(dir.join(file)).arg(name).output().unwrap().stdout;
-            std::fs::write(unpacked.path().join(to), bytes).unwrap();
-        };
-        member(signature, "sig.p7s");
-        member(data, "data");
-        let reference = Command::new("openssl")
-            .args(["cms", "-verify", "-noverify", "-binary", "-inform", "DER", "-out", "/dev/null", "-in"])
-            .arg(unpacked.path().join("sig.p7s"))
-            .arg("-content")
-            .arg(unpacked.path().join("data"))
-            .output()
-            .unwrap()
-            .status
-            .success();
+        std::fs::write(unpacked.path().join("sig.p7s"), unzip_member(&dir.join(file), signature)).unwrap();
+        std::fs::write(unpacked.path().join("data"), unzip_member(&dir.join(file), data)).unwrap();
+        let reference = openssl_verifies_detached(&unpacked.path().join("sig.p7s"), &unpacked.path().join("data"));
         assert_eq!(reference, !file.starts_with("sua-"), "{file}: the fixture's premise");
         let ours = rows_for(&rows, &format!("/{file}"));
         assert_eq!(ours.len(), 1, "{file}: {ours:?}");
@@ -93,19 +81,12 @@ fn detached_signatures_in_archives_and_asic_s_are_verified_against_their_member(
     // openssl); the manifest's digest of each data object, recomputed with
     // `openssl dgst`, decides (one object changed in the sua- twin).
     for (file, changed) in [("bo-ho-so.asice", false), ("sua-bo-ho-so.asice", true)] {
-        let unzip = |name: &str| Command::new("unzip").arg("-p").arg(dir.join(file)).arg(name).output().unwrap().stdout;
+        let unzip = |name: &str| unzip_member(&dir.join(file), name);
         let manifest = text(&unzip("META-INF/ASiCManifest.xml"));
         let t = tempfile::tempdir().unwrap();
         std::fs::write(t.path().join("m.xml"), manifest.as_bytes()).unwrap();
         std::fs::write(t.path().join("m.p7s"), unzip("META-INF/signature001.p7s")).unwrap();
-        let signed = Command::new("openssl")
-            .args(["cms", "-verify", "-noverify", "-binary", "-inform", "DER", "-out", "/dev/null", "-in"])
-            .arg(t.path().join("m.p7s"))
-            .arg("-content")
-            .arg(t.path().join("m.xml"))
-            .output()
-            .unwrap();
-        assert!(signed.status.success(), "{file}: the manifest's signature verifies");
+        assert!(openssl_verifies_detached(&t.path().join("m.p7s"), &t.path().join("m.xml")), "{file}: the manifest's signature verifies");
         std::fs::write(t.path().join("a.txt"), unzip("Phụ lục.txt")).unwrap();
         let digest = Command::new("sh").arg("-c").arg(format!("openssl dgst -sha256 -binary '{}' | base64", t.path().join("a.txt").display())).output().unwrap();
         assert_eq!(!manifest.contains(text(&digest.stdout).trim()), changed, "{file}: the premise");
@@ -152,6 +133,25 @@ fn xades_over_files_is_verified_in_asic_e_and_beside_the_signed_files() {
             assert!(ours[0]["notes"].contains("Ph%E1%BB%A5%20l%E1%BB%A5c.txt"), "the changed file is named: {}", ours[0]["notes"]);
         }
     }
+}
+
+/// One member of a ZIP archive, unpacked by Info-ZIP's `unzip`.
+fn unzip_member(archive: &std::path::Path, name: &str) -> Vec<u8> {
+    Command::new("unzip").arg("-p").arg(archive).arg(name).output().unwrap().stdout
+}
+
+/// OpenSSL's verdict on a detached CMS signature over `content` (the
+/// signature only: `-noverify` leaves the chain out).
+fn openssl_verifies_detached(signature: &std::path::Path, content: &std::path::Path) -> bool {
+    Command::new("openssl")
+        .args(["cms", "-verify", "-noverify", "-binary", "-inform", "DER", "-out", "/dev/null", "-in"])
+        .arg(signature)
+        .arg("-content")
+        .arg(content)
+        .output()
+        .unwrap()
+        .status
+        .success()
 }
 
 /// OpenSSL's own revocation check of a CMS file (`cms -verify -crl_check`,

@@ -49,15 +49,10 @@ pub fn looks_like_message(head: &[u8]) -> bool {
     let first_line = &head[..head.iter().take(1024).position(|&b| b == b'\n').unwrap_or(head.len().min(1024))];
     let Some(colon) = first_line.iter().position(|&b| b == b':') else { return false };
     let first_name = first_line[..colon].to_ascii_lowercase();
-    if first_name.is_empty() || !HEADER_NAMES.iter().any(|h| first_name.starts_with(h.as_bytes())) {
+    if first_name.is_empty() || first_name.contains(&b' ') || !HEADER_NAMES.iter().any(|h| first_name.starts_with(h.as_bytes())) {
         return false;
     }
     let text = String::from_utf8_lossy(&head[..head.len().min(8192)]).to_ascii_lowercase();
-    let first = text.lines().next().unwrap_or("");
-    let Some((name, _)) = first.split_once(':') else { return false };
-    if name.is_empty() || name.contains(' ') || !HEADER_NAMES.iter().any(|h| name.starts_with(h)) {
-        return false;
-    }
     let known = ["\nfrom:", "\ndate:", "\nsubject:", "\nmessage-id:", "\nmime-version:", "\ncontent-type:", "\nto:"];
     let header_end = text.find("\n\n").or_else(|| text.find("\r\n\r\n")).unwrap_or(text.len());
     let headers = format!("\n{}", &text[..header_end]);

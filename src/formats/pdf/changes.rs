@@ -22,8 +22,8 @@ use crate::formats::pdf::{dict_of, is_sig_field, name, qualified_name};
 
 /// How far later updates go, in DocMDP's terms (ISO 32000-1 12.8.2.2,
 /// pyHanko's `ModificationLevel`): a certification with /P 1 allows
-/// `Archival`, /P 2 `FormFilling`, /P 3 `Annotations`; `Other` is never
-/// allowed.
+/// `Archival`, /P 2 `FormFilling`, /P 3 `Annotations`. A change none of
+/// them explains is never allowed (`Changes::other`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
     /// DSS data, document timestamps, metadata, unreferenced objects.
@@ -32,7 +32,6 @@ pub enum Level {
     FormFilling,
     /// Annotations added, changed or removed.
     Annotations,
-    Other,
 }
 
 impl Level {
@@ -146,14 +145,14 @@ const SIGN_KEYS: [&[u8]; 9] = [b"V", b"AP", b"AS", b"F", b"Type", b"Lock", b"SV"
 impl Places {
     fn of(doc: &Document) -> Places {
         let mut p = Places::default();
-        reach_obj(doc, &Object::Dictionary(doc.trailer.clone()), &mut p.in_use, usize::MAX);
+        for (_, value) in doc.trailer.iter() {
+            reach_obj(doc, value, &mut p.in_use, usize::MAX);
+        }
         if let Ok(cat) = doc.catalog() {
             if let Ok(Object::Reference(id)) = cat.get(b"Extensions") {
                 p.extensions.insert(*id);
             }
-            if let Ok(Object::Reference(id)) = cat.get(b"AcroForm") {
-                p.form = Some(*id);
-            }
+            p.form = cat.get(b"AcroForm").and_then(Object::as_reference).ok();
             if let Ok(tree) = cat.get(b"StructTreeRoot").and_then(|t| doc.dereference(t)).and_then(|(_, t)| t.as_dict())
                 && let Ok(parent_tree) = tree.get(b"ParentTree")
             {
@@ -310,14 +309,10 @@ impl SignedUse {
                     stack.push(Visit { obj, appearance_of: Some(owner), holder: v.holder });
                 } else if signature && key == b"Kids" {
                     // Widgets of a signature field: their appearances are its own.
-                    let mut ids = Vec::new();
-                    if let Ok((_, Object::Array(items))) = doc.dereference(obj) {
-                        ids.extend(items.iter().filter_map(|k| k.as_reference().ok()));
-                    }
                     if let Object::Reference(id) = obj {
                         u.content.insert(*id);
                     }
-                    for kid in ids {
+                    for kid in kids(doc, dict) {
                         u.content.insert(kid);
                         if let Some(ap) = doc.get_object(kid).ok().and_then(dict_of).and_then(|k| k.get(b"AP").ok()) {
                             stack.push(Visit { obj: ap, appearance_of: Some(kid), holder: Some(kid) });
@@ -443,9 +438,11 @@ impl Change<'_> {
     fn by_keys(&self) -> Option<(Level, String)> {
         let doc = self.doc;
         match (self.before, self.obj) {
-            // A stream's data is what it shows: no key rule explains new data.
+            // A stream's data is what it shows: no key rule explains new
+            // data, nor an object turned into a stream or out of one.
             (Some(Object::Stream(old)), Object::Stream(new)) if old.content != new.content => return None,
-            (Some(Object::Stream(_)), _) | (_, Object::Stream(_)) if !matches!((self.before, self.obj), (Some(Object::Stream(_)), Object::Stream(_))) => return None,
+            (Some(Object::Stream(_)), Object::Stream(_)) => {}
+            (Some(Object::Stream(_)), _) | (_, Object::Stream(_)) => return None,
             _ => {}
         }
         if let (Some(Object::Array(old)), Object::Array(new)) = (self.before, self.obj) {

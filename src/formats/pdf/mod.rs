@@ -250,7 +250,7 @@ fn sig_dict(doc: &Document, dict: &Dictionary) -> Option<SigDict> {
         Ok(Object::String(s, _)) => Some(String::from_utf8_lossy(s).into_owned()),
         _ => None,
     };
-    let usage_rights = transform_methods(doc, dict).any(|m| m == "UR3" || m == "UR");
+    let usage_rights = signature_references(doc, dict).any(|(method, _)| method == "UR3" || method == "UR");
     Some(SigDict {
         contents,
         byte_range,
@@ -266,23 +266,22 @@ fn sig_dict(doc: &Document, dict: &Dictionary) -> Option<SigDict> {
     })
 }
 
-/// The `/TransformMethod` of each signature reference dictionary of `/Reference`.
-fn transform_methods<'a>(doc: &'a Document, dict: &'a lopdf::Dictionary) -> impl Iterator<Item = String> + 'a {
+/// Each signature reference dictionary of `/Reference`, with its
+/// `/TransformMethod` (DocMDP, FieldMDP, UR3, ...).
+fn signature_references<'a>(doc: &'a Document, dict: &'a lopdf::Dictionary) -> impl Iterator<Item = (String, &'a lopdf::Dictionary)> + 'a {
     let refs = match dict.get(b"Reference").map(|r| deref(doc, r)) {
         Ok(Object::Array(refs)) => refs.as_slice(),
         _ => &[],
     };
-    refs.iter().filter_map(|r| deref(doc, r).as_dict().ok()).filter_map(|r| name(doc, r, b"TransformMethod"))
+    refs.iter().filter_map(|r| deref(doc, r).as_dict().ok()).filter_map(|r| Some((name(doc, r, b"TransformMethod")?, r)))
 }
 
 /// The DocMDP permission of a certification signature: a `/Reference`
 /// entry with `/TransformMethod /DocMDP`, `/P` in its `/TransformParams`
 /// (2 when absent, ISO 32000-1 12.8.2.2).
 fn docmdp(doc: &Document, dict: &lopdf::Dictionary) -> Option<i64> {
-    let Object::Array(refs) = deref(doc, dict.get(b"Reference").ok()?) else { return None };
-    refs.iter().find_map(|r| {
-        let r = deref(doc, r).as_dict().ok()?;
-        (name(doc, r, b"TransformMethod").as_deref() == Some("DocMDP")).then(|| {
+    signature_references(doc, dict).find_map(|(method, r)| {
+        (method == "DocMDP").then(|| {
             let params = r.get(b"TransformParams").ok().map(|p| deref(doc, p)).and_then(|p| p.as_dict().ok());
             params.and_then(|p| p.get(b"P").ok()).and_then(|p| deref(doc, p).as_i64().ok()).unwrap_or(2)
         })
@@ -292,10 +291,8 @@ fn docmdp(doc: &Document, dict: &lopdf::Dictionary) -> Option<i64> {
 /// The FieldMDP lock of a signature: a `/Reference` entry with
 /// `/TransformMethod /FieldMDP`, `/Action` and `/Fields` in its params.
 fn field_lock(doc: &Document, dict: &lopdf::Dictionary) -> Option<FieldLock> {
-    let Object::Array(refs) = deref(doc, dict.get(b"Reference").ok()?) else { return None };
-    refs.iter().find_map(|r| {
-        let r = deref(doc, r).as_dict().ok()?;
-        if name(doc, r, b"TransformMethod").as_deref() != Some("FieldMDP") {
+    signature_references(doc, dict).find_map(|(method, r)| {
+        if method != "FieldMDP" {
             return None;
         }
         let params = deref(doc, r.get(b"TransformParams").ok()?).as_dict().ok()?;

@@ -68,6 +68,14 @@ pub struct AfterSigning {
     pub fields_changed: Vec<String>,
 }
 
+impl AfterSigning {
+    /// A verdict no DocMDP permission has to weigh: nothing after the
+    /// signature, or something that is not an allowed change.
+    fn only(modified: Option<bool>, note: String) -> AfterSigning {
+        AfterSigning { modified, note, allowed: Vec::new(), level: None, fields_changed: Vec::new() }
+    }
+}
+
 /// Ends (exclusive) of the revisions: just after each `%%EOF` and its EOL.
 pub fn revision_ends(bytes: &[u8]) -> Vec<usize> {
     memchr::memmem::find_iter(bytes, b"%%EOF")
@@ -86,18 +94,15 @@ pub fn revision_ends(bytes: &[u8]) -> Vec<usize> {
 pub fn after_signing(bytes: &[u8], end: usize, final_doc: Option<&Document>) -> AfterSigning {
     let trailing = &bytes[end.min(bytes.len())..];
     if trailing.iter().all(|b| b.is_ascii_whitespace() || *b == 0) {
-        return AfterSigning { allowed: Vec::new(), level: None, fields_changed: Vec::new(), modified: Some(false), note: "signature covers the entire file".into() };
+        return AfterSigning::only(Some(false), "signature covers the entire file".into());
     }
     let ends = revision_ends(bytes);
     let revision = ends.iter().position(|&e| e == end || (e > end && bytes[end..e].iter().all(|b| b.is_ascii_whitespace())));
     let Some(revision) = revision else {
-        return AfterSigning {
-            allowed: Vec::new(),
-            level: Some(Level::Other),
-            fields_changed: Vec::new(),
-            modified: Some(true),
-            note: format!("signature covers a contiguous block up to byte {end} that is not a whole revision; {} bytes after it are unsigned", bytes.len() - end),
-        };
+        return AfterSigning::only(
+            Some(true),
+            format!("signature covers a contiguous block up to byte {end} that is not a whole revision; {} bytes after it are unsigned", bytes.len() - end),
+        );
     };
     let later = ends.len() - revision - 1;
     // An update must end with its trailer and %%EOF: bytes after the last
@@ -106,38 +111,26 @@ pub fn after_signing(bytes: &[u8], end: usize, final_doc: Option<&Document>) -> 
     let last_end = ends.last().copied().unwrap_or(end).max(end);
     let unterminated = bytes[last_end..].iter().filter(|b| !b.is_ascii_whitespace() && **b != 0).count();
     if unterminated > 0 {
-        return AfterSigning {
-            allowed: Vec::new(),
-            level: Some(Level::Other),
-            fields_changed: Vec::new(),
-            modified: Some(true),
-            note: format!(
+        return AfterSigning::only(
+            Some(true),
+            format!(
                 "MODIFIED AFTER SIGNING: signature covers revision {} of {}; {} bytes after the last %%EOF are an update without a proper trailer",
                 revision + 1,
                 ends.len(),
                 bytes.len() - last_end
             ),
-        };
+        );
     }
     let Some(final_doc) = final_doc else {
-        return AfterSigning {
-            allowed: Vec::new(),
-            level: Some(Level::Other),
-            fields_changed: Vec::new(),
-            modified: None,
-            note: format!("signature covers revision {} of {}; the later updates could not be analysed (PDF structure unreadable)", revision + 1, ends.len()),
-        };
+        return AfterSigning::only(
+            None,
+            format!("signature covers revision {} of {}; the later updates could not be analysed (PDF structure unreadable)", revision + 1, ends.len()),
+        );
     };
     let signed_doc = match Document::load_mem(&bytes[..end]) {
         Ok(d) => d,
         Err(e) => {
-            return AfterSigning {
-                allowed: Vec::new(),
-                level: None,
-                fields_changed: Vec::new(),
-                modified: None,
-                note: format!("signature covers revision {}; the signed revision does not load on its own ({e})", revision + 1),
-            };
+            return AfterSigning::only(None, format!("signature covers revision {}; the signed revision does not load on its own ({e})", revision + 1));
         }
     };
     let changes = changes::classify(&signed_doc, final_doc);
@@ -152,19 +145,16 @@ pub fn after_signing(bytes: &[u8], end: usize, final_doc: Option<&Document>) -> 
         }
     } else {
         let shown: Vec<_> = changes.other.iter().take(4).cloned().collect();
-        AfterSigning {
-            allowed: Vec::new(),
-            level: Some(Level::Other),
-            fields_changed: Vec::new(),
-            modified: Some(true),
-            note: format!(
+        AfterSigning::only(
+            Some(true),
+            format!(
                 "MODIFIED AFTER SIGNING: signature covers revision {} of {}; later updates change {}{}",
                 revision + 1,
                 ends.len(),
                 shown.join(", "),
                 if changes.other.len() > shown.len() { format!(" and {} more", changes.other.len() - shown.len()) } else { String::new() }
             ),
-        }
+        )
     }
 }
 

@@ -170,11 +170,7 @@ fn signature_of(doc: &Doc, sig: usize, format: Format, member: &str, parts: Opti
     if let Some(key_info) = doc.child(sig, DSIG, "KeyInfo") {
         for x509 in doc.children(key_info, DSIG, "X509Data") {
             for c in doc.children(x509, DSIG, "X509Certificate") {
-                match b64(&doc.text(c)).map(|der| Cert::from_der(&der)) {
-                    Some(Ok(cert)) => certs.push(Arc::new(cert)),
-                    Some(Err(e)) => cert_notes.push(Note::KeyInfoCertUnreadable(Some(e.to_string()))),
-                    None => cert_notes.push(Note::KeyInfoCertUnreadable(None)),
-                }
+                certs.extend(embedded_cert(doc, c, &mut cert_notes));
             }
         }
     }
@@ -214,6 +210,22 @@ fn signature_of(doc: &Doc, sig: usize, format: Format, member: &str, parts: Opti
     Ok(s)
 }
 
+/// A base64 certificate element (KeyInfo's X509Certificate, XAdES's
+/// EncapsulatedX509Certificate), or a note saying why it is unreadable.
+fn embedded_cert(doc: &Doc, element: usize, notes: &mut Vec<Note>) -> Option<Arc<Cert>> {
+    match b64(&doc.text(element)).map(|der| Cert::from_der(&der)) {
+        Some(Ok(cert)) => Some(Arc::new(cert)),
+        Some(Err(e)) => {
+            notes.push(Note::KeyInfoCertUnreadable(Some(e.to_string())));
+            None
+        }
+        None => {
+            notes.push(Note::KeyInfoCertUnreadable(None));
+            None
+        }
+    }
+}
+
 /// What XAdES-X-L keeps in the unsigned signature properties: the chain's
 /// certificates (CertificateValues, added to `certs`) and the revocation
 /// data (RevocationValues: DER CRLs, DER OCSP responses).
@@ -222,11 +234,10 @@ fn unsigned_values(doc: &Doc, sig: usize, certs: &mut Vec<Arc<Cert>>, notes: &mu
     for ns in XADES {
         for props in doc.descendants(sig, ns, "UnsignedSignatureProperties") {
             for c in doc.descendants(props, ns, "EncapsulatedX509Certificate") {
-                match b64(&doc.text(c)).map(|der| Cert::from_der(&der)) {
-                    Some(Ok(cert)) if !certs.iter().any(|k| k.sha256 == cert.sha256) => certs.push(Arc::new(cert)),
-                    Some(Ok(_)) => {}
-                    Some(Err(e)) => notes.push(Note::KeyInfoCertUnreadable(Some(e.to_string()))),
-                    None => notes.push(Note::KeyInfoCertUnreadable(None)),
+                if let Some(cert) = embedded_cert(doc, c, notes)
+                    && !certs.iter().any(|k| k.sha256 == cert.sha256)
+                {
+                    certs.push(cert);
                 }
             }
             crls.extend(doc.descendants(props, ns, "EncapsulatedCRLValue").into_iter().filter_map(|c| b64(&doc.text(c))));
