@@ -31,6 +31,49 @@ pub enum Command {
     /// Check or maintain a rules folder.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Maintain scan histories (move an SQLite history into PostgreSQL).
+    #[command(subcommand)]
+    History(HistoryCommand),
+}
+
+/// How to reach a PostgreSQL history, and whose runs these are.
+#[derive(Debug, Args, Clone, Default)]
+pub struct DbArgs {
+    /// Password of a PostgreSQL history (else PGPASSWORD, else ~/.pgpass; never in the URL).
+    #[arg(long, value_name = "FILE")]
+    pub db_password_file: Option<PathBuf>,
+    /// CA certificate(s) (PEM) that signed the PostgreSQL server's certificate.
+    #[arg(long, value_name = "FILE")]
+    pub db_ca: Option<PathBuf>,
+    /// The name this host's runs are recorded under (default: the machine's host name).
+    #[arg(long, value_name = "NAME")]
+    pub host_label: Option<String>,
+}
+
+impl DbArgs {
+    pub fn database(&self, db: &Path) -> Result<crate::history::Database, String> {
+        crate::history::Database::parse(db, self.db_password_file.as_deref(), self.db_ca.as_deref())
+    }
+
+    pub fn host(&self) -> String {
+        self.host_label.clone().unwrap_or_else(crate::history::this_host)
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HistoryCommand {
+    /// Copy every run of one history into another (e.g. an agency's SQLite
+    /// file into the province's PostgreSQL), recorded under --host-label.
+    Copy {
+        /// The history to copy from (an SQLite file or a postgresql:// URL).
+        #[arg(long, value_name = "DB")]
+        from: PathBuf,
+        /// The history to copy into.
+        #[arg(long, value_name = "DB")]
+        to: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -114,9 +157,12 @@ pub struct ScanArgs {
     /// Allow imap:// without TLS (a trusted loopback only).
     #[arg(long)]
     pub imap_allow_plain: bool,
-    /// Scan history (SQLite): default sigaudit.db beside the report folder.
-    #[arg(long, value_name = "FILE")]
+    /// Scan history: an SQLite file (default sigaudit.db beside the report
+    /// folder) or a province's PostgreSQL, postgresql://user@host:port/dbname.
+    #[arg(long, value_name = "FILE|URL")]
     pub db: Option<PathBuf>,
+    #[command(flatten)]
+    pub db_args: DbArgs,
     /// Keep no history: no database, every file read.
     #[arg(long, conflicts_with = "db")]
     pub no_db: bool,
@@ -133,11 +179,11 @@ pub struct ScanArgs {
 
 impl ScanArgs {
     /// The history database, unless `--no-db`.
-    pub fn db_path(&self) -> Option<PathBuf> {
+    pub fn database(&self) -> Result<Option<crate::history::Database>, String> {
         if self.no_db {
-            return None;
+            return Ok(None);
         }
-        Some(self.db.clone().unwrap_or_else(|| beside(&self.out, "sigaudit.db")))
+        self.db_args.database(&self.db.clone().unwrap_or_else(|| beside(&self.out, "sigaudit.db"))).map(Some)
     }
 }
 
@@ -153,9 +199,12 @@ fn beside(dir: &Path, name: &str) -> PathBuf {
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// The scan history to report from.
-    #[arg(long, value_name = "FILE", required = true)]
+    /// The scan history to report from: an SQLite file, or a province's
+    /// PostgreSQL (the latest run of every host and source, merged).
+    #[arg(long, value_name = "FILE|URL", required = true)]
     pub db: PathBuf,
+    #[command(flatten)]
+    pub db_args: DbArgs,
     /// Report folder (replaced atomically).
     #[arg(long, value_name = "DIR", default_value = "report")]
     pub out: PathBuf,
@@ -261,8 +310,9 @@ impl ScanArgs {
             return Err(format!("{}: no such file or folder", paths[0].display()));
         }
         for s in &paths {
-            if let Some(db) = self.db_path()
-                && let Some(inside) = is_inside(&db, s)
+            if let Some(db) = self.database()?
+                && let Some(db) = db.sqlite_path()
+                && let Some(inside) = is_inside(db, s)
             {
                 return Err(format!("the history database {} is inside the scanned source {}: sigaudit never writes into what it scans; use --db elsewhere", db.display(), inside));
             }

@@ -4,8 +4,8 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
-use sigaudit::cli::{self, Cli, Command, RulesCommand, ScanArgs};
-use sigaudit::history::{self, SqliteStore, Store};
+use sigaudit::cli::{self, Cli, Command, HistoryCommand, RulesCommand, ScanArgs};
+use sigaudit::history::{self, Database, Store};
 use sigaudit::session::Session;
 use sigaudit::{inspect, progress, report, scan};
 
@@ -37,6 +37,7 @@ fn main() -> ExitCode {
         Command::Inspect(args) => run_inspect(&args),
         Command::Rules(RulesCommand::Check { dir }) => run_rules_check(dir.as_deref()),
         Command::Rules(RulesCommand::FetchAnchors { rules, out }) => run_fetch(rules.as_deref(), out),
+        Command::History(HistoryCommand::Copy { from, to, db }) => run_history_copy(&from, &to, &db),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -54,10 +55,12 @@ fn run_scan(args: &ScanArgs) -> Result<u8, String> {
         signal_hook::flag::register(signal, opts.stop.clone()).map_err(|e| format!("cannot handle signal {signal}: {e}"))?;
     }
     // The history is locked and its cache read while the rules load.
-    let mut session = match args.db_path() {
+    let database = args.database()?;
+    let sources: Vec<String> = args.sources.iter().map(|s| s.to_string_lossy().into_owned()).collect();
+    let mut session = match &database {
         Some(db) => {
             let key = format!("sigaudit {} stored {} {:?} {:?}", sigaudit::VERSION, history::stored::VERSION, opts.limits, opts.unpack);
-            Some(Session::open(&db, std::time::Duration::from_secs(args.wait), key, args.full)?)
+            Some(Session::open(db, &args.db_args.host(), &sources, std::time::Duration::from_secs(args.wait), key, args.full)?)
         }
         None => None,
     };
@@ -70,10 +73,7 @@ fn run_scan(args: &ScanArgs) -> Result<u8, String> {
     }
     pool.build_global().map_err(|e| e.to_string())?;
     let cache = match &mut session {
-        Some(s) => {
-            let sources: Vec<String> = args.sources.iter().map(|s| s.to_string_lossy().into_owned()).collect();
-            Some(s.cache(&sources, &rules.digest, &args.label).map_err(|e| e.to_string())?)
-        }
+        Some(s) => Some(s.cache(&sources, &rules.digest, &args.label).map_err(|e| e.to_string())?),
         None => None,
     };
     let progress = scan::Progress::default();
@@ -92,7 +92,7 @@ fn run_scan(args: &ScanArgs) -> Result<u8, String> {
             (Some(s), Some(c)) => s.interrupted(c).map_err(|e| e.to_string())?,
             _ => 0,
         };
-        let how = if args.db_path().is_some() { format!("{stored} files stored; run again to continue") } else { "nothing stored (--no-db)".into() };
+        let how = if database.is_some() { format!("{stored} files stored; run again to continue") } else { "nothing stored (--no-db)".into() };
         eprintln!("sigaudit: interrupted: {how}");
         return Ok(EXIT_INTERRUPTED);
     }
@@ -159,64 +159,115 @@ fn run_scan(args: &ScanArgs) -> Result<u8, String> {
 }
 
 fn run_report(args: &cli::ReportArgs) -> Result<u8, String> {
+    let db = args.db_args.database(&args.db)?;
     if let Some(id) = args.delete_run {
-        return delete_run(&args.db, id);
+        return delete_run(&db, &args.db_args.host(), id);
     }
     if !args.list {
         report::folder::check(&args.out, &[]).map_err(|e| e.to_string())?;
     }
     let (rules, anchors) = cli::load_trust(&args.trust)?;
-    require_db(&args.db)?;
-    let db_err = db_error(&args.db);
-    let store = SqliteStore::open(&args.db).map_err(db_err)?;
+    require_db(&db)?;
+    let db_err = db_error(&db);
+    let store = db.open(&args.db_args.host()).map_err(db_err)?;
     if args.list {
-        let runs = store.runs().map_err(db_err)?;
-        if runs.is_empty() {
-            println!("sigaudit: {} holds no completed run yet (an interrupted first scan is finished by running it again)", args.db.display());
-            return Ok(0);
-        }
-        let audits = store.audit_points().map_err(db_err)?;
-        println!("run\tfinished\tlabel\tfiles\tsignatures\tmigration\tsources");
-        for r in runs {
-            let finished = r.finished.map(sigaudit::model::rfc3339).unwrap_or_default();
-            // The province's figure, as the run's reports gave it (external signers left out).
-            let own = audits.iter().filter(|a| a.run == r.id && a.agency_id != sigaudit::rules::EXTERNAL_ID);
-            let (gov, all) = own.fold((0, 0), |(g, n), a| (g + a.government, n + a.government + a.commercial + a.other));
-            let pct = sigaudit::aggregate::migration_pct(gov, all).map_or_else(|| "n/a".into(), |p| format!("{p:.1}%"));
-            let label = sigaudit::report::marked::mark(&r.label);
-            println!("{}\t{finished}\t{label}\t{} ({} read, {} removed)\t{}\t{pct}\t{}", r.id, r.files, r.files_read, r.files_removed, r.signatures, r.sources.join(" "));
-        }
-        return Ok(0);
+        return list_runs(&db, store.as_ref());
     }
-    let run = history::pick_run(&store, args.run).map_err(db_err)?;
-    let mut result = store.load_run(run.id).map_err(db_err)?;
+    // A province's database: every host's latest audit of every source, merged.
+    let province = matches!(db, Database::Postgres(_)) && args.run.is_none();
+    let (run, mut result, hosts) = if province {
+        let (merged, hosts) = history::province::merge(store.as_ref(), time::OffsetDateTime::now_utc()).map_err(db_err)?;
+        (None, merged, hosts)
+    } else {
+        let run = history::pick_run(store.as_ref(), args.run).map_err(db_err)?;
+        let result = store.load_run(run.id).map_err(db_err)?;
+        (Some(run), result, Vec::new())
+    };
     // Whose signature it is follows the current rules, as a rescan would.
     history::reattribute(&mut result.findings, &store.cached_certs().map_err(db_err)?, &rules.agencies);
-    let view = history::view(&store, run.id, &result, args.compare).map_err(db_err)?;
+    let view = match &run {
+        Some(run) => history::view(store.as_ref(), run.id, &result, args.compare).map_err(db_err)?,
+        None => history::HistoryView { runs: store.runs().map_err(db_err)?, audits: store.audit_points().map_err(db_err)?, previous: None, changes: Vec::new(), hosts },
+    };
     let input = report::ReportInput { scan: &result, rules: &rules, anchors: anchors.len(), history: Some(&view), lang: args.lang };
     let tables = report::write(&args.out, &input).map_err(|e| format!("{e:#}"))?;
     let pct = tables.totals.migration_pct.map(|p| format!("{p:.1}%")).unwrap_or_else(|| "n/a".into());
-    println!("sigaudit: run {} ({} signatures, migration {pct}) reported in {}", run.id, tables.totals.signatures, args.out.display());
+    let what = match &run {
+        Some(run) => format!("run {}", run.id),
+        None => {
+            let stale = view.hosts.iter().filter(|h| h.stale).count();
+            format!("the province ({} host audits, {stale} not from this month)", view.hosts.len())
+        }
+    };
+    println!("sigaudit: {what} ({} signatures, migration {pct}) reported in {}", tables.totals.signatures, args.out.display());
+    Ok(0)
+}
+
+/// `report --list`: the completed runs, each with its host.
+fn list_runs(db: &Database, store: &dyn Store) -> Result<u8, String> {
+    let db_err = db_error(db);
+    let runs = store.runs().map_err(db_err)?;
+    if runs.is_empty() {
+        println!("sigaudit: {} holds no completed run yet (an interrupted first scan is finished by running it again)", db.describe());
+        return Ok(0);
+    }
+    let audits = store.audit_points().map_err(db_err)?;
+    println!("run\thost\tfinished\tlabel\tfiles\tsignatures\tmigration\tsources");
+    for r in runs {
+        let finished = r.finished.map(sigaudit::model::rfc3339).unwrap_or_default();
+        // The province's figure, as the run's reports gave it (external signers left out).
+        let own = audits.iter().filter(|a| a.run == r.id && a.agency_id != sigaudit::rules::EXTERNAL_ID);
+        let (gov, all) = own.fold((0, 0), |(g, n), a| (g + a.government, n + a.government + a.commercial + a.other));
+        let pct = sigaudit::aggregate::migration_pct(gov, all).map_or_else(|| "n/a".into(), |p| format!("{p:.1}%"));
+        let (label, host) = (sigaudit::report::marked::mark(&r.label), sigaudit::report::marked::mark(&r.host));
+        println!("{}\t{host}\t{finished}\t{label}\t{} ({} read, {} removed)\t{}\t{pct}\t{}", r.id, r.files, r.files_read, r.files_removed, r.signatures, r.sources.join(" "));
+    }
     Ok(0)
 }
 
 /// `report` reads an existing history only (opening would create an empty one).
-fn require_db(db: &std::path::Path) -> Result<(), String> {
-    if db.is_file() { Ok(()) } else { Err(format!("{}: no such database", db.display())) }
+fn require_db(db: &Database) -> Result<(), String> {
+    if db.exists() { Ok(()) } else { Err(format!("{}: no such database", db.describe())) }
 }
 
-fn db_error(db: &std::path::Path) -> impl Fn(history::HistoryError) -> String + Copy + '_ {
-    move |e| format!("{}: {e}", db.display())
+fn db_error(db: &Database) -> impl Fn(history::HistoryError) -> String + Copy + '_ {
+    move |e| format!("{}: {e}", db.describe())
 }
 
 /// `report --delete-run`: under the scans' lock, so never beside a running scan.
-fn delete_run(db: &std::path::Path, id: i64) -> Result<u8, String> {
+fn delete_run(db: &Database, host: &str, id: i64) -> Result<u8, String> {
     require_db(db)?;
     let db_err = db_error(db);
-    let _lock = history::lock::acquire(db, std::time::Duration::ZERO).map_err(db_err)?;
-    let mut store = SqliteStore::open(db).map_err(db_err)?;
+    let _lock = match db {
+        Database::Sqlite(p) => Some(history::lock::acquire(p, std::time::Duration::ZERO).map_err(db_err)?),
+        Database::Postgres(_) => None,
+    };
+    let mut store = db.open(host).map_err(db_err)?;
     store.delete_run(id).map_err(db_err)?;
-    println!("sigaudit: run {id} deleted from {}", db.display());
+    println!("sigaudit: run {id} deleted from {}", db.describe());
+    Ok(0)
+}
+
+/// `history copy`: every completed run of `from` into `to`, recorded under
+/// `--host-label` where `from` has no host names.
+fn run_history_copy(from: &std::path::Path, to: &std::path::Path, args: &cli::DbArgs) -> Result<u8, String> {
+    let source = Database::parse(from, None, None).or_else(|_| args.database(from))?;
+    let target = args.database(to)?;
+    require_db(&source)?;
+    let host = args.host();
+    let (src_err, dst_err) = (db_error(&source), db_error(&target));
+    let reader = source.open(&host).map_err(src_err)?;
+    target.open(&host).map_err(dst_err)?;
+    let copied = history::copy::copy(reader.as_ref(), &|h| target.open(h), &host).map_err(|e| format!("{} → {}: {e}", source.describe(), target.describe()))?;
+    println!(
+        "sigaudit: {} run(s) copied from {} into {} ({} already there), {} certificate(s); runs without a host recorded as {}",
+        copied.runs,
+        source.describe(),
+        target.describe(),
+        copied.skipped,
+        copied.certs,
+        sigaudit::report::marked::mark(&host)
+    );
     Ok(0)
 }
 

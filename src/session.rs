@@ -14,8 +14,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Mutex, OnceLock};
 
 use crate::history::compare::compare;
-use crate::history::lock::{Lock, acquire};
-use crate::history::{AuditPoint, CachedFile, Dependency, HistoryError, HistoryView, Result, RunId, RunInfo, RunStats, SavedFile, SqliteStore, Store, stored};
+use crate::history::{AuditPoint, CachedFile, Database, DbLock, Dependency, HistoryError, HistoryView, Result, RunId, RunInfo, RunStats, SavedFile, Store, stored};
 use crate::model::extraction::Extraction;
 use crate::model::result::ScanResult;
 use crate::scan::{Cache, Visited, stamp_of};
@@ -37,7 +36,9 @@ pub struct Session {
     writer: Option<JoinHandle<Result<RunId>>>,
     /// The past runs, read while the scan runs.
     past: Option<JoinHandle<Result<Past>>>,
-    _lock: Lock,
+    /// Whose runs these are (`--host-label`).
+    host: String,
+    _lock: DbLock,
 }
 
 /// What the reports need from earlier runs: the runs, their per-agency
@@ -59,10 +60,18 @@ fn load_files(connect: &Connect, cache_key: &str, full: bool) -> Result<StoredFi
     Ok(StoredFiles { entries, certs })
 }
 
-fn read_past(connect: &Connect) -> Result<Past> {
+/// Did the same host make both runs? A history older than host labels
+/// (an SQLite file's first runs) was made by this one.
+pub fn same_host(a: &str, b: &str) -> bool {
+    a == b || a.is_empty() || b.is_empty()
+}
+
+/// This host's past runs: a province's database holds every host's, and a
+/// host's own report compares with its own audits.
+fn read_past(connect: &Connect, host: &str) -> Result<Past> {
     let store = connect()?;
-    let runs = store.runs()?;
-    let audits = store.audit_points()?;
+    let runs: Vec<RunInfo> = store.runs()?.into_iter().filter(|r| same_host(&r.host, host)).collect();
+    let audits = store.audit_points()?.into_iter().filter(|a| runs.iter().any(|r| r.id == a.run)).collect();
     let previous_signings = match runs.last() {
         Some(p) => store.load_signings(p.id)?,
         None => Vec::new(),
@@ -71,29 +80,30 @@ fn read_past(connect: &Connect) -> Result<Past> {
 }
 
 impl Session {
-    /// Locks `db` (waiting up to `wait`) and starts reading, in the
-    /// background, what the run needs from the history: the incremental
-    /// cache (kept only to notice deletions with `full`) and the past runs.
-    pub fn open(db: &Path, wait: Duration, cache_key: String, full: bool) -> std::result::Result<Session, String> {
-        if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
+    /// Locks `db` for `host` scanning `sources` (waiting up to `wait`) and
+    /// starts reading, in the background, what the run needs from the
+    /// history: the incremental cache (kept only to notice deletions with
+    /// `full`) and the past runs.
+    pub fn open(db: &Database, host: &str, sources: &[String], wait: Duration, cache_key: String, full: bool) -> std::result::Result<Session, String> {
+        if let Some(dir) = db.sqlite_path().and_then(Path::parent).filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         }
-        let lock = acquire(db, wait).map_err(|e| e.to_string())?;
+        let lock = db.lock(host, sources, wait).map_err(|e| e.to_string())?;
         let connect: Connect = {
-            let db = db.to_path_buf();
-            Arc::new(move || Ok(Box::new(SqliteStore::open(&db)?) as Box<dyn Store + Send>))
+            let (db, host) = (db.clone(), host.to_owned());
+            Arc::new(move || db.open(&host))
         };
         // The first connection creates or upgrades the schema.
-        let store = connect().map_err(|e| format!("{}: {e}", db.display()))?;
+        let store = connect().map_err(|e| format!("{}: {e}", db.describe()))?;
         let loading = {
             let (connect, key) = (connect.clone(), cache_key.clone());
             Some(std::thread::spawn(move || load_files(&connect, &key, full)))
         };
         let past = {
-            let connect = connect.clone();
-            Some(std::thread::spawn(move || read_past(&connect)))
+            let (connect, host) = (connect.clone(), host.to_owned());
+            Some(std::thread::spawn(move || read_past(&connect, &host)))
         };
-        Ok(Session { connect, store, run: 0, cache_key, label: String::new(), loading, writer: None, past, _lock: lock })
+        Ok(Session { connect, store, run: 0, cache_key, label: String::new(), loading, writer: None, past, host: host.to_owned(), _lock: lock })
     }
 
     /// Starts the run and returns the incremental cache with the channel
@@ -144,7 +154,7 @@ impl Session {
         let gone: Vec<String> = unseen.map(|(path, _)| path).filter(|p| under_roots(p)).cloned().collect();
         let stats = RunStats { files_read: visited.files_read, files_removed: gone.len() as u64 };
         let reading = self.past.take().ok_or_else(|| HistoryError::Damaged("the past runs were already handed out".into()))?;
-        let past = PastRuns { run: self.run, label: self.label.clone(), stats, reading };
+        let past = PastRuns { run: self.run, label: self.label.clone(), host: self.host.clone(), stats, reading };
         Ok((PendingRun { session: self, stats, gone, stored }, past))
     }
 }
@@ -153,6 +163,7 @@ impl Session {
 pub struct PastRuns {
     run: RunId,
     label: String,
+    host: String,
     stats: RunStats,
     reading: JoinHandle<Result<Past>>,
 }
@@ -176,6 +187,7 @@ impl PastRuns {
             files_read: self.stats.files_read,
             files_removed: self.stats.files_removed,
             label: self.label,
+            host: self.host,
         });
         audits.extend(crate::history::agency_totals(result).into_iter().filter(|(_, t)| t[2] + t[3] + t[4] > 0).map(|(agency, t)| AuditPoint {
             run: self.run,
@@ -185,7 +197,7 @@ impl PastRuns {
             commercial: t[3],
             other: t[4],
         }));
-        Ok(HistoryView { runs, audits, previous, changes })
+        Ok(HistoryView { runs, audits, previous, changes, hosts: Vec::new() })
     }
 }
 

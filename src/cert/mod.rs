@@ -2,6 +2,7 @@
 //! findings, chains and reports never hold borrows into file buffers.
 
 pub mod names;
+pub mod tls;
 
 use ::time::OffsetDateTime;
 use sha2::{Digest, Sha256};

@@ -8,7 +8,12 @@
 //! province-wide, many-host deployment) is one more implementation.
 
 pub mod compare;
+pub mod copy;
+pub mod database;
 pub mod lock;
+pub mod postgres;
+pub mod province;
+pub mod rows;
 pub mod sqlite;
 pub mod stored;
 
@@ -18,6 +23,7 @@ use time::OffsetDateTime;
 
 use crate::model::result::ScanResult;
 
+pub use database::{Database, DbLock, this_host};
 pub use sqlite::SqliteStore;
 
 pub type RunId = i64;
@@ -70,6 +76,8 @@ pub struct RunInfo {
     pub files_removed: u64,
     /// What `scan --label` named the run ("" without).
     pub label: String,
+    /// The host that ran it (`--host-label`; "" in a history older than hosts).
+    pub host: String,
 }
 
 /// What a run did beyond its findings.
@@ -96,6 +104,8 @@ pub struct AuditPoint {
 pub enum HistoryError {
     #[error("{0}")]
     Db(#[from] rusqlite::Error),
+    #[error("{0}")]
+    Pg(postgres::PgError),
     #[error("the database was written by a newer sigaudit (schema {found}, this one knows {known}): upgrade sigaudit")]
     TooNew { found: i64, known: i64 },
     #[error("run {0} is not in the database")]
@@ -125,6 +135,8 @@ pub trait Store {
     fn files_of_run(&self, run: RunId) -> Result<u64>;
     fn cached_certs(&self) -> Result<HashMap<String, Vec<u8>>>;
     fn save_files(&mut self, run: RunId, cache_key: &str, files: &[SavedFile]) -> Result<()>;
+    /// Keeps certificates (SHA-256 hex, DER) the findings refer to.
+    fn save_certs(&mut self, certs: &[(String, Vec<u8>)]) -> Result<()>;
     /// Stores the run's findings and errors, forgets the files `gone`
     /// since, and marks the run complete: all in one transaction.
     fn finish_run(&mut self, run: RunId, result: &ScanResult, stats: RunStats, gone: &[String]) -> Result<()>;
@@ -181,6 +193,8 @@ pub struct HistoryView {
     /// The run compared against, and what changed since.
     pub previous: Option<RunInfo>,
     pub changes: Vec<ChangeRow>,
+    /// A province's report: each host's latest audit (empty for one host's).
+    pub hosts: Vec<province::HostAudit>,
 }
 
 /// The history as reports see it when run `id` is the one reported.
@@ -195,7 +209,7 @@ pub fn view(store: &dyn Store, id: RunId, current: &ScanResult, compare_with: Op
         Some(p) => compare(&store.load_signings(p.id)?, &current.findings),
         None => Vec::new(),
     };
-    Ok(HistoryView { runs, audits, previous, changes })
+    Ok(HistoryView { runs, audits, previous, changes, hosts: Vec::new() })
 }
 
 /// Attributes a stored run's findings again under `map` (the current

@@ -8,19 +8,17 @@ use std::path::Path;
 use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, params};
-use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use super::compare::Signing;
+use super::rows::{self, canonical, digest_of, parse_time, time_text};
 use super::{AuditPoint, CachedFile, Dependency, HistoryError, Result, RunId, RunInfo, RunStats, SavedFile, Store};
 use crate::VERSION;
 use crate::agency::AgencyRef;
 use crate::messages::{ErrorRow, Stage};
 use crate::model::finding::Finding;
 use crate::model::result::{FileTally, NotSigners, ScanResult};
-use crate::model::signature::{Format, Integrity};
-use crate::model::verdict::{Attribution, CaClass, ChainStatus, ClassifiedBy};
+use crate::model::verdict::CaClass;
 
 /// One schema step: SQL, or code where rows must be rewritten.
 enum Migration {
@@ -93,11 +91,14 @@ const MIGRATIONS: &[Migration] = &[
     // rescan adds a row per signature, not every column again.
     Migration::Code(store_findings_once),
     Migration::Sql(TYPED_FINDINGS),
-    Migration::Sql(ATTRIBUTION),
+    Migration::Code(attribution),
     // 5: a run's label (`scan --label`), to tell trial runs from audits.
     Migration::Sql("ALTER TABLE runs ADD COLUMN label TEXT NOT NULL DEFAULT '';"),
     // 6: Adobe usage-rights signatures counted beside document timestamps.
     Migration::Sql("ALTER TABLE runs ADD COLUMN usage_rights INTEGER NOT NULL DEFAULT 0;"),
+    // 7: the host that ran each scan (`--host-label`), as a province's
+    // PostgreSQL history records it; older runs were this file's host.
+    Migration::Sql("ALTER TABLE runs ADD COLUMN host TEXT NOT NULL DEFAULT '';"),
 ];
 
 /// The text columns of a finding in schemas 1 and 2. Frozen: these are
@@ -212,75 +213,16 @@ const TYPED_FINDINGS: &str = "
 /// 4: attribution (SPEC.md): why a finding counts for its agency, and the
 /// agency of the place where it was found. Older findings were attributed
 /// by place first: they read as `location`, found where they count.
-const ATTRIBUTION: &str = "
-    ALTER TABLE findings ADD COLUMN attributed_by TEXT NOT NULL DEFAULT 'location';
-    ALTER TABLE findings ADD COLUMN found_in TEXT NOT NULL DEFAULT '';
-    UPDATE findings SET found_in = agency_id;
-    DROP VIEW signatures;
-    CREATE VIEW signatures AS SELECT r.run_id, f.agency_id, f.agency_name, f.file, f.member, f.format,
-        COALESCE(f.signed_at, '') AS signed_at, f.signer_cn, f.signer_org, f.signer_serial, f.signer_sha256,
-        f.signer_not_before, f.signer_not_after, f.issuer_cn, f.root_cn, f.ca_id, f.ca_name, f.ca_class,
-        f.classified_by, f.chain, f.integrity,
-        CASE f.modified_after_signing WHEN 1 THEN 'true' WHEN 0 THEN 'false' ELSE '' END AS modified_after_signing,
-        CASE f.cert_valid_at_signing WHEN 1 THEN 'true' WHEN 0 THEN 'false' ELSE '' END AS cert_valid_at_signing,
-        f.notes, f.attributed_by, f.found_in
-    FROM run_findings r JOIN findings f ON f.id = r.finding_id;
-";
-
-/// Identifies a finding by every column (length-prefixed, so that no two
-/// different rows share a digest by moving text between columns).
-fn digest_of(record: &[String]) -> Vec<u8> {
-    let mut h = Sha256::new();
-    for v in record {
-        h.update((v.len() as u64).to_le_bytes());
-        h.update(v.as_bytes());
-    }
-    h.finalize().to_vec()
+fn attribution(tx: &rusqlite::Transaction<'_>) -> Result<()> {
+    tx.execute_batch(
+        "ALTER TABLE findings ADD COLUMN attributed_by TEXT NOT NULL DEFAULT 'location';
+         ALTER TABLE findings ADD COLUMN found_in TEXT NOT NULL DEFAULT '';
+         UPDATE findings SET found_in = agency_id;
+         DROP VIEW signatures;",
+    )?;
+    tx.execute_batch(rows::SIGNATURES_VIEW)?;
+    Ok(())
 }
-
-/// The text a finding's digest is computed over, column by column as
-/// schema 2 held them, then (schema 4) attributed_by and found_in. A change
-/// here changes every digest: the next run then stores each finding once
-/// more, so change it only with a schema step.
-fn canonical(f: &Finding) -> [String; 25] {
-    let flag = |b: Option<bool>| match b {
-        Some(true) => "true",
-        Some(false) => "false",
-        None => "",
-    };
-    [
-        f.agency_id.clone(),
-        f.agency_name.clone(),
-        f.file.clone(),
-        f.member.clone(),
-        f.format.as_str().into(),
-        f.signed_at.clone().unwrap_or_default(),
-        f.signer_cn.clone(),
-        f.signer_org.clone(),
-        f.signer_serial.clone(),
-        f.signer_sha256.clone(),
-        f.signer_not_before.clone(),
-        f.signer_not_after.clone(),
-        f.issuer_cn.clone(),
-        f.root_cn.clone(),
-        f.ca_id.clone(),
-        f.ca_name.clone(),
-        f.ca_class.as_str().into(),
-        f.classified_by.as_str().into(),
-        f.chain.as_str().into(),
-        f.integrity.as_str().into(),
-        flag(f.modified_after_signing).into(),
-        flag(f.cert_valid_at_signing).into(),
-        f.notes.clone(),
-        f.attributed_by.as_str().into(),
-        f.found_in.clone(),
-    ]
-}
-
-/// The typed columns of `findings` (schema 3), in the order [`put_finding`] binds them.
-const FINDING_COLUMNS: &str = "agency_id, agency_name, file, member, format, signed_at, signer_cn, signer_org, signer_serial, signer_sha256, \
-    signer_not_before, signer_not_after, issuer_cn, root_cn, ca_id, ca_name, ca_class, classified_by, chain, integrity, \
-    modified_after_signing, cert_valid_at_signing, notes, attributed_by, found_in";
 
 /// Adds `f` as the `seq`th finding of `run`, storing it only if no run has
 /// had it before.
@@ -291,7 +233,7 @@ fn put_finding(tx: &rusqlite::Transaction<'_>, run: RunId, seq: i64, f: &Finding
         Some(id) => id,
         None => {
             static INSERT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-                format!("INSERT INTO findings (digest, {FINDING_COLUMNS}) VALUES (?1, {})", (2..=26).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", "))
+                format!("INSERT INTO findings (digest, {}) VALUES (?1, {})", rows::finding_columns(""), (2..=26).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", "))
             });
             tx.prepare_cached(&INSERT)?.execute(params![
                 digest,
@@ -330,6 +272,8 @@ fn put_finding(tx: &rusqlite::Transaction<'_>, run: RunId, seq: i64, f: &Finding
 
 pub struct SqliteStore {
     conn: Connection,
+    /// Recorded with each run this store begins.
+    host: String,
 }
 
 impl SqliteStore {
@@ -345,7 +289,13 @@ impl SqliteStore {
         conn.pragma_update(None, "mmap_size", 1i64 << 30)?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         migrate(&mut conn)?;
-        Ok(SqliteStore { conn })
+        Ok(SqliteStore { conn, host: String::new() })
+    }
+
+    /// Records the runs it begins under `host` (`--host-label`).
+    pub fn on_host(mut self, host: &str) -> SqliteStore {
+        self.host = host.to_owned();
+        self
     }
 
     pub fn schema_version(&self) -> Result<i64> {
@@ -383,19 +333,11 @@ fn migrate(conn: &mut Connection) -> Result<()> {
     Ok(())
 }
 
-fn time_text(t: OffsetDateTime) -> String {
-    t.format(&Rfc3339).unwrap_or_default()
-}
-
-fn parse_time(s: &str) -> Result<OffsetDateTime> {
-    OffsetDateTime::parse(s, &Rfc3339).map_err(|e| HistoryError::Damaged(format!("time {s:?}: {e}")))
-}
-
 impl Store for SqliteStore {
     fn begin_run(&mut self, sources: &[String], rules_digest: &str, label: &str) -> Result<RunId> {
         self.conn.execute(
-            "INSERT INTO runs (started, sources, rules_digest, tool_version, label) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![time_text(OffsetDateTime::now_utc()), serde_json::to_string(sources).unwrap_or_default(), rules_digest, VERSION, label],
+            "INSERT INTO runs (started, sources, rules_digest, tool_version, label, host) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![time_text(OffsetDateTime::now_utc()), serde_json::to_string(sources).unwrap_or_default(), rules_digest, VERSION, label, self.host],
         )?;
         Ok(self.conn.last_insert_rowid())
     }
@@ -464,6 +406,18 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    fn save_certs(&mut self, certs: &[(String, Vec<u8>)]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached("INSERT OR IGNORE INTO certs (sha256, der) VALUES (?1, ?2)")?;
+            for (sha, der) in certs {
+                stmt.execute(params![sha, der])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     fn finish_run(&mut self, run: RunId, result: &ScanResult, stats: RunStats, gone: &[String]) -> Result<()> {
         let tx = self.conn.transaction()?;
         {
@@ -521,38 +475,11 @@ impl Store for SqliteStore {
     }
 
     fn runs(&self) -> Result<Vec<RunInfo>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT id, started, finished, sources, rules_digest, tool_version, files, signatures, files_read, files_removed, label
-             FROM runs WHERE finished IS NOT NULL ORDER BY id",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, Option<String>>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, String>(5)?,
-                [r.get::<_, i64>(6)?, r.get(7)?, r.get(8)?, r.get(9)?],
-                r.get::<_, String>(10)?,
-            ))
-        })?;
+        let mut stmt = self.conn.prepare(&format!("SELECT {} FROM runs WHERE finished IS NOT NULL ORDER BY id", rows::RUN_COLUMNS))?;
+        let mut found = stmt.query([])?;
         let mut out = Vec::new();
-        for row in rows {
-            let (id, started, finished, sources, rules_digest, tool_version, n, label) = row?;
-            out.push(RunInfo {
-                id,
-                started: parse_time(&started)?,
-                finished: finished.as_deref().map(parse_time).transpose()?,
-                sources: serde_json::from_str(&sources).unwrap_or_default(),
-                rules_digest,
-                tool_version,
-                files: n[0] as u64,
-                signatures: n[1] as u64,
-                files_read: n[2] as u64,
-                files_removed: n[3] as u64,
-                label,
-            });
+        while let Some(r) = found.next()? {
+            out.push(rows::run_info(r)?);
         }
         Ok(out)
     }
@@ -639,87 +566,37 @@ impl Store for SqliteStore {
 
 impl SqliteStore {
     fn load_findings_of(&self, run: RunId) -> Result<Vec<Finding>> {
-        let columns = FINDING_COLUMNS.split(", ").map(|c| format!("f.{}", c.trim())).collect::<Vec<_>>().join(", ");
-        let mut stmt = self.conn.prepare(&format!("SELECT {columns} FROM run_findings r JOIN findings f ON f.id = r.finding_id WHERE r.run_id = ?1 ORDER BY r.seq"))?;
-        let rows = stmt.query_map([run], |r| {
-            let text = |i: usize| r.get::<_, String>(i);
-            Ok((
-                [text(0)?, text(1)?, text(2)?, text(3)?, text(6)?, text(7)?, text(8)?, text(9)?, text(10)?, text(11)?, text(12)?, text(13)?, text(14)?, text(15)?, text(22)?],
-                [text(4)?, text(16)?, text(17)?, text(18)?, text(19)?],
-                r.get::<_, Option<String>>(5)?,
-                (r.get::<_, Option<bool>>(20)?, r.get::<_, Option<bool>>(21)?),
-                (text(23)?, text(24)?),
-            ))
-        })?;
+        let mut stmt =
+            self.conn.prepare(&format!("SELECT {} FROM run_findings r JOIN findings f ON f.id = r.finding_id WHERE r.run_id = ?1 ORDER BY r.seq", rows::finding_columns("f.")))?;
+        let mut found = stmt.query([run])?;
         let mut out = Vec::new();
-        for row in rows {
-            let (
-                [
-                    agency_id,
-                    agency_name,
-                    file,
-                    member,
-                    signer_cn,
-                    signer_org,
-                    signer_serial,
-                    signer_sha256,
-                    signer_not_before,
-                    signer_not_after,
-                    issuer_cn,
-                    root_cn,
-                    ca_id,
-                    ca_name,
-                    notes,
-                ],
-                [format, ca_class, classified_by, chain, integrity],
-                signed_at,
-                (modified_after_signing, cert_valid_at_signing),
-                (attributed_by, found_in),
-            ) = row?;
-            out.push(Finding {
-                agency_id,
-                agency_name,
-                file,
-                member,
-                format: parse("format", &format, &[Format::Pdf, Format::Cms, Format::Smime, Format::Xml, Format::Ooxml, Format::Odf].map(|f| (f, f.as_str())))?,
-                signed_at,
-                signer_cn,
-                signer_org,
-                signer_serial,
-                signer_sha256,
-                signer_not_before,
-                signer_not_after,
-                issuer_cn,
-                root_cn,
-                ca_id,
-                ca_name,
-                ca_class: parse("ca_class", &ca_class, &CaClass::ALL.map(|c| (c, c.as_str())))?,
-                classified_by: parse("classified_by", &classified_by, &[ClassifiedBy::Chain, ClassifiedBy::Dn, ClassifiedBy::None].map(|c| (c, c.as_str())))?,
-                chain: parse(
-                    "chain",
-                    &chain,
-                    &[ChainStatus::Verified, ChainStatus::Incomplete, ChainStatus::DnOnly, ChainStatus::Broken, ChainStatus::NoCertificate].map(|c| (c, c.as_str())),
-                )?,
-                integrity: parse("integrity", &integrity, &[Integrity::Valid, Integrity::Invalid, Integrity::Unknown].map(|i| (i, i.as_str())))?,
-                modified_after_signing,
-                cert_valid_at_signing,
-                notes,
-                attributed_by: parse("attributed_by", &attributed_by, &Attribution::ALL.map(|a| (a, a.as_str())))?,
-                found_in,
-            });
+        while let Some(r) = found.next()? {
+            out.push(rows::finding(r, 0)?);
         }
         Ok(out)
     }
 }
 
-/// A value of an enumerated column, by its name as the reports write it.
-fn parse<T: Copy>(column: &str, value: &str, names: &[(T, &str)]) -> Result<T> {
-    names.iter().find(|(_, n)| *n == value).map(|(v, _)| *v).ok_or_else(|| HistoryError::Damaged(format!("{column} {value:?}")))
+impl rows::Columns for rusqlite::Row<'_> {
+    fn text(&self, i: usize) -> Result<String> {
+        Ok(self.get(i)?)
+    }
+    fn maybe_text(&self, i: usize) -> Result<Option<String>> {
+        Ok(self.get(i)?)
+    }
+    fn maybe_flag(&self, i: usize) -> Result<Option<bool>> {
+        Ok(self.get(i)?)
+    }
+    fn number(&self, i: usize) -> Result<i64> {
+        Ok(self.get(i)?)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::signature::{Format, Integrity};
+    use crate::model::verdict::{Attribution, ChainStatus, ClassifiedBy};
 
     /// Stores `findings` as two more runs.
     fn tx_twice(store: &mut SqliteStore, findings: &[Finding]) {

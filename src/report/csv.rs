@@ -57,6 +57,8 @@ pub const ERRORS_HEADER: [&str; 4] = ["file", "member", "stage", "error"];
 pub const TREND_HEADER: [&str; 6] = ["agency_id", "month", "government", "commercial", "other", "migration_pct"];
 /// Migration at each past audit (scan run), per agency: from the history.
 pub const AUDITS_HEADER: [&str; 7] = ["agency_id", "run", "finished", "government", "commercial", "other", "migration_pct"];
+/// A province's report: which host audited each agency, and when.
+pub const HOSTS_HEADER: [&str; 6] = ["agency_id", "host", "run", "audited", "stale", "sources"];
 /// Signers' changes since the previous audit.
 pub const CHANGES_HEADER: [&str; 7] = ["agency_id", "agency_name", "signer_cn", "change", "previous_ca", "current_ca", "last_signed_at"];
 
@@ -170,6 +172,10 @@ pub fn audit_record(a: &crate::history::AuditPoint) -> [String; 7] {
         // External signers never have a migration figure.
         pct((a.agency_id != crate::rules::EXTERNAL_ID).then(|| crate::aggregate::migration_pct(a.government, a.government + a.commercial + a.other)).flatten()),
     ]
+}
+
+pub fn host_record(agency: &str, a: &crate::history::province::HostAudit) -> [String; 6] {
+    [agency.to_owned(), a.host.clone(), a.run.to_string(), crate::model::rfc3339(a.finished), a.stale.to_string(), a.sources.join(" ")]
 }
 
 pub fn change_record(c: &crate::history::compare::ChangeRow) -> [String; 7] {

@@ -171,7 +171,7 @@ pub fn index(input: IndexInput<'_>) -> Result<String, askama::Error> {
         agencies,
         urgent_total: urgent.len(),
         urgent: urgent.into_iter().take(URGENT_SIGNERS).collect(),
-        downloads: super::top_files(input.history.is_some()).into_iter().filter(|f| *f != "index.html").collect(),
+        downloads: super::top_files(input.history).into_iter().filter(|f| *f != "index.html").collect(),
         month_chart: chart::months(&t.trend_total, l),
         has_months: !t.trend_total.is_empty(),
         small_multiples,

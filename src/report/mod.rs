@@ -155,9 +155,11 @@ fn prune(dir: &Path, top: &[&str], agencies: &[&str]) -> std::io::Result<()> {
 }
 
 /// The files this report writes at its top level: the history's two only
-/// with a history. The overview links every one of them but itself.
-fn top_files(history: bool) -> Vec<&'static str> {
-    folder::TOP_FILES.into_iter().filter(|f| history || !["audits.csv", "changes.csv"].contains(f)).collect()
+/// with a history, the hosts' audits only in a province's report. The
+/// overview links every one of them but itself.
+fn top_files(history: Option<&crate::history::HistoryView>) -> Vec<&'static str> {
+    let province = history.is_some_and(|h| !h.hosts.is_empty());
+    folder::TOP_FILES.into_iter().filter(|f| (history.is_some() || !["audits.csv", "changes.csv"].contains(f)) && (province || *f != "hosts.csv")).collect()
 }
 
 fn write_into(dir: &Path, input: &ReportInput<'_>, t: &Tables) -> anyhow::Result<()> {
@@ -175,6 +177,10 @@ fn write_into(dir: &Path, input: &ReportInput<'_>, t: &Tables) -> anyhow::Result
         if let Some(h) = input.history {
             csv::write(&dir.join("audits.csv"), &csv::AUDITS_HEADER, h.audits.iter().map(csv::audit_record))?;
             csv::write(&dir.join("changes.csv"), &csv::CHANGES_HEADER, h.changes.iter().map(csv::change_record))?;
+            if !h.hosts.is_empty() {
+                let rows = h.hosts.iter().flat_map(|audit| audit.agencies.iter().map(move |agency| csv::host_record(agency, audit)));
+                csv::write(&dir.join("hosts.csv"), &csv::HOSTS_HEADER, rows)?;
+            }
         }
         Ok(())
     };
@@ -217,7 +223,7 @@ fn write_into(dir: &Path, input: &ReportInput<'_>, t: &Tables) -> anyhow::Result
     whole?;
     agencies?;
     let agencies: Vec<&str> = t.agencies.iter().map(|a| a.agency_id.as_str()).collect();
-    prune(dir, &top_files(input.history.is_some()), &agencies)?;
+    prune(dir, &top_files(input.history), &agencies)?;
     Ok(())
 }
 
@@ -234,23 +240,27 @@ fn audit_series(input: &ReportInput<'_>, t: &Tables, agency: Option<&str>) -> Ve
         };
         return row.map(|a| audit_column(month(input.scan.finished), a.government, a.commercial, a.other)).into_iter().collect();
     };
-    let mut latest: std::collections::BTreeMap<String, crate::history::RunId> = Default::default();
+    // A province: each host's (and source's) latest run of the month counts.
+    let province = !h.hosts.is_empty();
+    let mut latest: std::collections::BTreeMap<String, std::collections::BTreeMap<_, crate::history::RunId>> = Default::default();
     for run in &h.runs {
         if let Some(finished) = run.finished {
-            let id = latest.entry(month(finished)).or_insert(run.id);
+            let key = if province { crate::history::province::audit_key(run) } else { Default::default() };
+            let id = latest.entry(month(finished)).or_default().entry(key).or_insert(run.id);
             *id = (*id).max(run.id);
         }
     }
     latest
         .into_iter()
-        .map(|(label, run)| {
+        .map(|(label, runs)| {
+            let runs: Vec<crate::history::RunId> = runs.into_values().collect();
             // The province's figure leaves external signatures out, as each audit's tables do.
             let counts = |a: &&crate::history::AuditPoint| match agency {
                 Some(id) => a.agency_id == id,
                 None => a.agency_id != crate::rules::EXTERNAL_ID,
             };
             let (mut g, mut c, mut o) = (0, 0, 0);
-            for a in h.audits.iter().filter(|a| a.run == run).filter(counts) {
+            for a in h.audits.iter().filter(|a| runs.contains(&a.run)).filter(counts) {
                 (g, c, o) = (g + a.government, c + a.commercial, o + a.other);
             }
             audit_column(label, g, c, o)

@@ -2,6 +2,8 @@
 //! report files, call the shared report checker.
 #![allow(dead_code)]
 
+pub mod history_cases;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

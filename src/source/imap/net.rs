@@ -9,7 +9,6 @@ use std::time::Duration;
 use async_imap::Client;
 use futures_util::StreamExt;
 use tokio::net::TcpStream;
-use tokio_rustls::rustls;
 
 use super::{ImapAuth, ImapEvent, ImapSource, Secrets, Transport};
 use crate::source::SourceError;
@@ -243,17 +242,9 @@ async fn connect(source: &ImapSource, auth: &ImapAuth, allowance: Arc<Allowance>
 }
 
 async fn tls<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(tcp: S, source: &ImapSource, auth: &ImapAuth) -> Result<tokio_rustls::client::TlsStream<S>, SourceError> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    if let Some(path) = &auth.extra_ca {
-        let pem = std::fs::read(path).map_err(|e| format!("--imap-ca {}: {e}", path.display()))?;
-        for cert in crate::cert::certificates_in(&pem).into_iter().flatten() {
-            roots.add(rustls_pki_types::CertificateDer::from(cert.der)).map_err(|e| format!("--imap-ca {}: {e}", path.display()))?;
-        }
-    }
-    let config = rustls::ClientConfig::builder().with_root_certificates(roots).with_no_client_auth();
+    let config = crate::cert::tls::client_config(auth.extra_ca.as_deref(), "--imap-ca")?;
     let name = rustls_pki_types::ServerName::try_from(source.host.clone()).map_err(|e| format!("{}: {e}", source.host))?;
-    tokio_rustls::TlsConnector::from(Arc::new(config)).connect(name, tcp).await.map_err(|e| SourceError::Refused(format!("TLS with {} failed: {e}", source.host)))
+    tokio_rustls::TlsConnector::from(config).connect(name, tcp).await.map_err(|e| SourceError::Refused(format!("TLS with {} failed: {e}", source.host)))
 }
 
 async fn list_mailboxes(session: &mut Session, watch: &Watch) -> Result<Vec<String>, SourceError> {

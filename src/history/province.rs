@@ -1,0 +1,89 @@
+//! The province's report from a shared history: the latest completed run
+//! of every host and source, merged into one result, with each agency's
+//! audit (which host, when) and the hosts that have not reported this month.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use time::OffsetDateTime;
+
+use super::{Result, RunId, RunInfo, Store};
+use crate::model::result::ScanResult;
+
+/// One host's latest audit of its sources, and the agencies it covered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostAudit {
+    pub host: String,
+    pub run: RunId,
+    pub finished: OffsetDateTime,
+    pub sources: Vec<String>,
+    /// Agencies with files or signatures in that run.
+    pub agencies: BTreeSet<String>,
+    /// Not audited in the month the report is made (Vietnam's time).
+    pub stale: bool,
+}
+
+/// What a run is the latest of: its host and the sources it scanned.
+pub fn audit_key(run: &RunInfo) -> (String, Vec<String>) {
+    let mut sources = run.sources.clone();
+    sources.sort();
+    (run.host.clone(), sources)
+}
+
+/// The latest completed run of each host and source set, oldest first.
+pub fn latest_runs(runs: &[RunInfo]) -> Vec<&RunInfo> {
+    let mut latest: BTreeMap<(String, Vec<String>), &RunInfo> = BTreeMap::new();
+    for run in runs.iter().filter(|r| r.finished.is_some()) {
+        let slot = latest.entry(audit_key(run)).or_insert(run);
+        if run.id > slot.id {
+            *slot = run;
+        }
+    }
+    let mut out: Vec<&RunInfo> = latest.into_values().collect();
+    out.sort_by_key(|r| r.id);
+    out
+}
+
+/// Merges the latest runs of every host and source into one result.
+pub fn merge(store: &dyn Store, now: OffsetDateTime) -> Result<(ScanResult, Vec<HostAudit>)> {
+    let runs = store.runs()?;
+    let latest = latest_runs(&runs);
+    let Some(first) = latest.first() else { return Err(super::HistoryError::NoRuns) };
+    let this_month = crate::model::vietnam_month(now);
+    let mut merged = ScanResult {
+        files: Default::default(),
+        findings: Vec::new(),
+        errors: Vec::new(),
+        not_signers: Default::default(),
+        started: first.started,
+        finished: first.finished.unwrap_or(first.started),
+        sources: Vec::new(),
+        incomplete: Vec::new(),
+    };
+    let mut audits = Vec::new();
+    for run in latest {
+        let result = store.load_run(run.id)?;
+        let agencies = result.files.keys().map(|a| a.id.clone()).chain(result.findings.iter().map(|f| f.agency_id.clone())).collect();
+        let finished = run.finished.unwrap_or(run.started);
+        audits.push(HostAudit {
+            host: run.host.clone(),
+            run: run.id,
+            finished,
+            sources: run.sources.clone(),
+            agencies,
+            stale: crate::model::vietnam_month(finished) != this_month,
+        });
+        for (agency, tally) in result.files {
+            let t = merged.files.entry(agency).or_default();
+            t.scanned += tally.scanned;
+            t.signed += tally.signed;
+        }
+        merged.findings.extend(result.findings);
+        merged.errors.extend(result.errors);
+        merged.not_signers.doc_timestamps += result.not_signers.doc_timestamps;
+        merged.not_signers.usage_rights += result.not_signers.usage_rights;
+        merged.started = merged.started.min(result.started);
+        merged.finished = merged.finished.max(result.finished);
+        merged.sources.extend(result.sources.into_iter().map(|s| if run.host.is_empty() { s } else { format!("{}:{s}", run.host) }));
+    }
+    Ok((merged, audits))
+}
