@@ -222,6 +222,28 @@ fn four_hosts_at_once_make_the_province_report_one_host_would_make_of_all_trees(
     let province2 = t.path().join("province2");
     assert_eq!(code(&run(sigaudit(&["report", "--db", &url, "--rules", &samples_rules(), "--out"]).arg(&province2))), 0);
     assert_eq!(sorted_rows(&province2.join("signatures.csv")), sorted_rows(&province.join("signatures.csv")), "the latest run of each host replaces its earlier one");
+    let index = std::fs::read_to_string(province.join("index.html")).unwrap();
+    assert!(index.contains("id=\"hosts\"") && index.contains("agency-3") && !index.contains("chưa kiểm tra tháng này"), "every host reported this month");
+
+    // One host last reported forty days ago: still in the province's
+    // figures, marked stale; the audit trend gets that month's column.
+    pg.query("UPDATE runs SET started = to_char((now() - interval '40 days') AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), finished = to_char((now() - interval '40 days') AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') WHERE host = 'agency-3'");
+    let stale = t.path().join("stale");
+    let out = run(sigaudit(&["report", "--db", &url, "--rules", &samples_rules(), "--out"]).arg(&stale));
+    assert!(text(&out.stdout).contains("4 host audits, 1 not from this month"), "{}", text(&out.stdout));
+    assert_eq!(sorted_rows(&stale.join("agencies.csv")), sorted_rows(&province.join("agencies.csv")), "a stale host's agencies still count");
+    let hosts_csv = read_csv(&stale.join("hosts.csv"));
+    let agency_3: Vec<_> = hosts_csv.iter().filter(|r| r["host"] == "agency-3").collect();
+    assert!(!agency_3.is_empty() && agency_3.iter().all(|r| r["stale"] == "true"), "{hosts_csv:?}");
+    assert!(hosts_csv.iter().filter(|r| r["host"] != "agency-3").all(|r| r["stale"] == "false"));
+    let index = std::fs::read_to_string(stale.join("index.html")).unwrap();
+    assert!(index.contains("chưa kiểm tra tháng này"), "the stale host is marked");
+    let chart = &index[index.find("id=\"audits\"").unwrap()..];
+    let chart = &chart[..chart.find("</section>").unwrap()];
+    assert_eq!(chart.matches("rotate(-45").count(), 2, "two audit months, each summing its hosts: {chart}");
+    let stale_agency = &agency_3[0]["agency_id"];
+    let page = std::fs::read_to_string(stale.join("agencies").join(stale_agency).join("report.html")).unwrap();
+    assert!(page.contains("agency-3") && page.contains("chưa kiểm tra tháng này"), "the agency page names its host and marks it stale");
 }
 
 #[test]

@@ -22,6 +22,13 @@ pub struct HostAudit {
     pub stale: bool,
 }
 
+impl HostAudit {
+    /// When it finished, as the reports write times.
+    pub fn audited(&self) -> String {
+        crate::model::rfc3339(self.finished)
+    }
+}
+
 /// What a run is the latest of: its host and the sources it scanned.
 pub fn audit_key(run: &RunInfo) -> (String, Vec<String>) {
     let mut sources = run.sources.clone();

@@ -175,7 +175,7 @@ pub fn audit_record(a: &crate::history::AuditPoint) -> [String; 7] {
 }
 
 pub fn host_record(agency: &str, a: &crate::history::province::HostAudit) -> [String; 6] {
-    [agency.to_owned(), a.host.clone(), a.run.to_string(), crate::model::rfc3339(a.finished), a.stale.to_string(), a.sources.join(" ")]
+    [agency.to_owned(), a.host.clone(), a.run.to_string(), a.audited(), a.stale.to_string(), a.sources.join(" ")]
 }
 
 pub fn change_record(c: &crate::history::compare::ChangeRow) -> [String; 7] {

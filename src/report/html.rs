@@ -6,6 +6,7 @@ use askama::Template;
 use crate::aggregate::{AgencyRow, SignerRow, Tables, TrendRow};
 use crate::history::HistoryView;
 use crate::history::compare::ChangeRow;
+use crate::history::province::HostAudit;
 use crate::messages::ErrorRow;
 use crate::model::finding::Finding;
 use crate::rules::{CaClass, Legal};
@@ -92,6 +93,8 @@ pub struct IndexPage<'a> {
     /// Changes since the previous audit, and when that audit finished.
     pub changes: Vec<&'a ChangeRow>,
     pub previous: Option<String>,
+    /// A province's report: each host's latest audit.
+    pub hosts: Vec<&'a HostAudit>,
 }
 
 #[derive(Template)]
@@ -119,6 +122,8 @@ pub struct AgencyPage<'a> {
     pub audit_chart: String,
     pub changes: Vec<&'a ChangeRow>,
     pub previous: Option<String>,
+    /// A province's report: the host audits this agency's figures come from.
+    pub audited: Vec<&'a HostAudit>,
 }
 
 /// Path segment for an agency folder, percent-encoded for an href.
@@ -147,6 +152,8 @@ pub struct AgencyHistory<'a> {
     pub changes: Vec<&'a ChangeRow>,
     /// When the previous audit finished, if there was one.
     pub previous: Option<String>,
+    /// A province's report: the host audits that covered the agency.
+    pub audited: Vec<&'a HostAudit>,
 }
 
 pub fn index(input: IndexInput<'_>) -> Result<String, askama::Error> {
@@ -184,6 +191,7 @@ pub fn index(input: IndexInput<'_>) -> Result<String, askama::Error> {
         unverified_government: input.findings.iter().filter(|f| f.ca_class == CaClass::Government && f.classified_by == crate::model::verdict::ClassifiedBy::Dn).count(),
         changes: input.history.map(|h| h.changes.iter().collect()).unwrap_or_default(),
         previous: input.history.and_then(|h| h.previous.as_ref()).map(|p| p.finished.map(crate::model::rfc3339).unwrap_or_default()),
+        hosts: input.history.map(|h| h.hosts.iter().collect()).unwrap_or_default(),
     }
     .render()
 }
@@ -225,6 +233,7 @@ pub fn agency(input: AgencyInput<'_>) -> Result<String, askama::Error> {
         audit_chart: chart::audits(&history.audits, l),
         changes: history.changes,
         previous: history.previous,
+        audited: history.audited,
     }
     .render()
 }

@@ -212,6 +212,7 @@ fn write_into(dir: &Path, input: &ReportInput<'_>, t: &Tables) -> anyhow::Result
             audits: audit_series(input, t, Some(&row.agency_id)),
             changes: input.history.map(|h| h.changes.iter().filter(|c| c.agency_id == row.agency_id).collect()).unwrap_or_default(),
             previous: input.history.and_then(|h| h.previous.as_ref()).map(|p| p.finished.map(rfc3339).unwrap_or_default()),
+            audited: input.history.map(|h| h.hosts.iter().filter(|a| a.agencies.contains(&row.agency_id)).collect()).unwrap_or_default(),
         };
         let received = findings.iter().filter(|f| f.found_in == row.agency_id && f.agency_id != row.agency_id).collect();
         let page = html::AgencyInput { lang: input.lang, generated: generated.clone(), legal: &input.rules.legal, row, tables: t, findings: mine, received, errors: errs, history };
