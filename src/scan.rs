@@ -247,9 +247,7 @@ impl Gathered {
 
     fn merge(mut self, other: Gathered) -> Gathered {
         for (agency, t) in other.files {
-            let tally = self.files.entry(agency).or_default();
-            tally.scanned += t.scanned;
-            tally.signed += t.signed;
+            *self.files.entry(agency).or_default() += t;
         }
         self.findings.extend(other.findings);
         self.errors.extend(other.errors);

@@ -80,32 +80,24 @@ impl Postgres {
         pg
     }
 
+    /// psql on database `db`, as the test role.
+    fn psql_in(&self, db: &str, sql: &str) -> std::process::Output {
+        run(Command::new(pg_bin("psql")).arg("-h").arg(self.dir.path()).args(["-p", &self.port.to_string(), "-U", "sigaudit", "-d", db, "-tAc", sql]).env("PGPASSWORD", PASSWORD))
+    }
+
     fn psql(&self, sql: &str) -> String {
-        let out = run(Command::new(pg_bin("psql"))
-            .args(["-h"])
-            .arg(self.dir.path())
-            .args(["-p", &self.port.to_string(), "-U", "sigaudit", "-d", "postgres", "-tAc", sql])
-            .env("PGPASSWORD", PASSWORD));
+        let out = self.psql_in("postgres", sql);
         assert!(out.status.success(), "{sql}: {}", text(&out.stderr));
         text(&out.stdout).trim().to_owned()
     }
 
-    /// `sql`'s answer, or "0" before sigaudit made the tables.
+    /// `sql`'s answer, or 0 before sigaudit made the tables.
     fn count(&self, sql: &str) -> usize {
-        let out = run(Command::new(pg_bin("psql"))
-            .args(["-h"])
-            .arg(self.dir.path())
-            .args(["-p", &self.port.to_string(), "-U", "sigaudit", "-d", "audit", "-tAc", sql])
-            .env("PGPASSWORD", PASSWORD));
-        text(&out.stdout).trim().parse().unwrap_or(0)
+        text(&self.psql_in("audit", sql).stdout).trim().parse().unwrap_or(0)
     }
 
     fn query(&self, sql: &str) -> String {
-        let out = run(Command::new(pg_bin("psql"))
-            .args(["-h"])
-            .arg(self.dir.path())
-            .args(["-p", &self.port.to_string(), "-U", "sigaudit", "-d", "audit", "-tAc", sql])
-            .env("PGPASSWORD", PASSWORD));
+        let out = self.psql_in("audit", sql);
         assert!(out.status.success(), "{sql}: {}", text(&out.stderr));
         text(&out.stdout).trim().to_owned()
     }

@@ -80,14 +80,11 @@ pub fn merge(store: &dyn Store, now: OffsetDateTime) -> Result<(ScanResult, Vec<
             stale: crate::model::vietnam_month(finished) != this_month,
         });
         for (agency, tally) in result.files {
-            let t = merged.files.entry(agency).or_default();
-            t.scanned += tally.scanned;
-            t.signed += tally.signed;
+            *merged.files.entry(agency).or_default() += tally;
         }
         merged.findings.extend(result.findings);
         merged.errors.extend(result.errors);
-        merged.not_signers.doc_timestamps += result.not_signers.doc_timestamps;
-        merged.not_signers.usage_rights += result.not_signers.usage_rights;
+        merged.not_signers += result.not_signers;
         merged.started = merged.started.min(result.started);
         merged.finished = merged.finished.max(result.finished);
         merged.sources.extend(result.sources.into_iter().map(|s| if run.host.is_empty() { s } else { format!("{}:{s}", run.host) }));

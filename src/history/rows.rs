@@ -22,43 +22,12 @@ pub fn digest_of(record: &[String]) -> Vec<u8> {
     h.finalize().to_vec()
 }
 
-/// The text a finding's digest is computed over, column by column as
-/// schema 2 held them, then (schema 4) attributed_by and found_in. A change
-/// here changes every digest: the next run then stores each finding once
-/// more, so change it only with a schema step.
+/// The text a finding's digest is computed over: its report columns
+/// ([`Finding::record`]: schema 2's 23, then schema 4's attributed_by and
+/// found_in). A change there changes every digest: the next run then stores
+/// each finding once more, so change it only with a schema step.
 pub fn canonical(f: &Finding) -> [String; 25] {
-    let flag = |b: Option<bool>| match b {
-        Some(true) => "true",
-        Some(false) => "false",
-        None => "",
-    };
-    [
-        f.agency_id.clone(),
-        f.agency_name.clone(),
-        f.file.clone(),
-        f.member.clone(),
-        f.format.as_str().into(),
-        f.signed_at.clone().unwrap_or_default(),
-        f.signer_cn.clone(),
-        f.signer_org.clone(),
-        f.signer_serial.clone(),
-        f.signer_sha256.clone(),
-        f.signer_not_before.clone(),
-        f.signer_not_after.clone(),
-        f.issuer_cn.clone(),
-        f.root_cn.clone(),
-        f.ca_id.clone(),
-        f.ca_name.clone(),
-        f.ca_class.as_str().into(),
-        f.classified_by.as_str().into(),
-        f.chain.as_str().into(),
-        f.integrity.as_str().into(),
-        flag(f.modified_after_signing).into(),
-        flag(f.cert_valid_at_signing).into(),
-        f.notes.clone(),
-        f.attributed_by.as_str().into(),
-        f.found_in.clone(),
-    ]
+    f.record()
 }
 
 /// The `signatures` view: a run's findings in the text shape schema 1's

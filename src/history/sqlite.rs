@@ -101,33 +101,17 @@ const MIGRATIONS: &[Migration] = &[
     Migration::Sql("ALTER TABLE runs ADD COLUMN host TEXT NOT NULL DEFAULT '';"),
 ];
 
-/// The text columns of a finding in schemas 1 and 2. Frozen: these are
-/// what those schemas hold, whatever the reports' columns become.
-const FINDING_COLUMNS_V2: [&str; 23] = [
-    "agency_id",
-    "agency_name",
-    "file",
-    "member",
-    "format",
-    "signed_at",
-    "signer_cn",
-    "signer_org",
-    "signer_serial",
-    "signer_sha256",
-    "signer_not_before",
-    "signer_not_after",
-    "issuer_cn",
-    "root_cn",
-    "ca_id",
-    "ca_name",
-    "ca_class",
-    "classified_by",
-    "chain",
-    "integrity",
-    "modified_after_signing",
-    "cert_valid_at_signing",
-    "notes",
-];
+/// The text columns of a finding in schemas 1 and 2: the typed columns'
+/// first 23 (schema 4 added the last two; a schema step may only add more).
+const FINDING_COLUMNS_V2: [&str; 23] = {
+    let mut v2 = [""; 23];
+    let mut i = 0;
+    while i < 23 {
+        v2[i] = rows::FINDING_COLUMNS[i];
+        i += 1;
+    }
+    v2
+};
 
 fn store_findings_once(tx: &rusqlite::Transaction<'_>) -> Result<()> {
     let columns = FINDING_COLUMNS_V2.map(|c| format!("{c} TEXT NOT NULL")).join(", ");

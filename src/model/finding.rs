@@ -36,6 +36,44 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// Its 25 columns as text, in SPEC.md's `signatures.csv` order (no
+    /// signing time and not applicable are empty). The history's digest of
+    /// a finding is taken over these too (`history::rows::canonical`).
+    pub fn record(&self) -> [String; 25] {
+        let flag = |b: Option<bool>| match b {
+            Some(true) => "true",
+            Some(false) => "false",
+            None => "",
+        };
+        [
+            self.agency_id.clone(),
+            self.agency_name.clone(),
+            self.file.clone(),
+            self.member.clone(),
+            self.format.as_str().into(),
+            self.signed_at.clone().unwrap_or_default(),
+            self.signer_cn.clone(),
+            self.signer_org.clone(),
+            self.signer_serial.clone(),
+            self.signer_sha256.clone(),
+            self.signer_not_before.clone(),
+            self.signer_not_after.clone(),
+            self.issuer_cn.clone(),
+            self.root_cn.clone(),
+            self.ca_id.clone(),
+            self.ca_name.clone(),
+            self.ca_class.as_str().into(),
+            self.classified_by.as_str().into(),
+            self.chain.as_str().into(),
+            self.integrity.as_str().into(),
+            flag(self.modified_after_signing).into(),
+            flag(self.cert_valid_at_signing).into(),
+            self.notes.clone(),
+            self.attributed_by.as_str().into(),
+            self.found_in.clone(),
+        ]
+    }
+
     /// `YYYY-MM` of the signing time, for trends.
     pub fn month(&self) -> Option<&str> {
         self.signed_at.as_deref().and_then(|s| s.get(..7))

@@ -42,6 +42,13 @@ impl NotSigners {
     }
 }
 
+impl std::ops::AddAssign for FileTally {
+    fn add_assign(&mut self, other: FileTally) {
+        self.scanned += other.scanned;
+        self.signed += other.signed;
+    }
+}
+
 impl std::ops::AddAssign for NotSigners {
     fn add_assign(&mut self, other: NotSigners) {
         self.doc_timestamps += other.doc_timestamps;

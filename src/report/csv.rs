@@ -76,46 +76,12 @@ pub fn safe_cell(value: &str) -> Cow<'_, str> {
     }
 }
 
-pub fn opt_bool(v: Option<bool>) -> &'static str {
-    match v {
-        Some(true) => "true",
-        Some(false) => "false",
-        None => "",
-    }
-}
-
 pub fn pct(v: Option<f64>) -> String {
     v.map(|p| format!("{p:.1}")).unwrap_or_default()
 }
 
 pub fn signature_record(f: &Finding) -> [String; 25] {
-    [
-        f.agency_id.clone(),
-        f.agency_name.clone(),
-        f.file.clone(),
-        f.member.clone(),
-        f.format.as_str().into(),
-        f.signed_at.clone().unwrap_or_default(),
-        f.signer_cn.clone(),
-        f.signer_org.clone(),
-        f.signer_serial.clone(),
-        f.signer_sha256.clone(),
-        f.signer_not_before.clone(),
-        f.signer_not_after.clone(),
-        f.issuer_cn.clone(),
-        f.root_cn.clone(),
-        f.ca_id.clone(),
-        f.ca_name.clone(),
-        f.ca_class.as_str().into(),
-        f.classified_by.as_str().into(),
-        f.chain.as_str().into(),
-        f.integrity.as_str().into(),
-        opt_bool(f.modified_after_signing).into(),
-        opt_bool(f.cert_valid_at_signing).into(),
-        f.notes.clone(),
-        f.attributed_by.as_str().into(),
-        f.found_in.clone(),
-    ]
+    f.record()
 }
 
 pub fn signer_record(s: &SignerRow) -> [String; 11] {
