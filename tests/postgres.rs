@@ -230,6 +230,9 @@ fn four_hosts_at_once_make_the_province_report_one_host_would_make_of_all_trees(
     assert!(hosts_csv.iter().filter(|r| r["host"] != "agency-3").all(|r| r["stale"] == "false"));
     let index = std::fs::read_to_string(stale.join("index.html")).unwrap();
     assert!(index.contains("chưa kiểm tra tháng này"), "the stale host is marked");
+    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(stale.join("summary.json")).unwrap()).unwrap();
+    let stale_hosts: Vec<&str> = summary["hosts"].as_array().unwrap().iter().filter(|h| h["stale"] == true).map(|h| h["host"].as_str().unwrap()).collect();
+    assert_eq!((summary["hosts"].as_array().unwrap().len(), stale_hosts), (4, vec!["agency-3"]), "summary.json, for monitoring");
     let chart = &index[index.find("id=\"audits\"").unwrap()..];
     let chart = &chart[..chart.find("</section>").unwrap()];
     assert_eq!(chart.matches("rotate(-45").count(), 2, "two audit months, each summing its hosts: {chart}");

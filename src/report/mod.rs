@@ -294,6 +294,10 @@ fn summary(input: &ReportInput<'_>, t: &Tables) -> serde_json::Value {
         "agencies": t.agencies,
         // Agencies whose places could not all be read (a SOURCE missing).
         "incomplete_audit": scan.incomplete.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(),
+        // A province's report: each host's latest audit, for monitoring (stale: not this month).
+        "hosts": input.history.map(|h| h.hosts.iter().map(|a| json!({
+            "host": a.host, "run": a.run, "audited": a.audited(), "stale": a.stale, "agencies": a.agencies,
+        })).collect::<Vec<_>>()).unwrap_or_default(),
     })
 }
 
