@@ -187,7 +187,10 @@ fn run_report(args: &cli::ReportArgs) -> Result<u8, String> {
     history::reattribute(&mut result.findings, &store.cached_certs().map_err(db_err)?, &rules.agencies);
     let view = match &run {
         Some(run) => history::view(store.as_ref(), run.id, &result, args.compare).map_err(db_err)?,
-        None => history::HistoryView { runs: store.runs().map_err(db_err)?, audits: store.audit_points().map_err(db_err)?, previous: None, changes: Vec::new(), hosts },
+        None => {
+            let (changes, previous) = history::province::changes(store.as_ref(), &result, &hosts).map_err(db_err)?;
+            history::HistoryView { runs: store.runs().map_err(db_err)?, audits: store.audit_points().map_err(db_err)?, previous, changes, hosts }
+        }
     };
     let input = report::ReportInput { scan: &result, rules: &rules, anchors: anchors.len(), history: Some(&view), lang: args.lang };
     let tables = report::write(&args.out, &input).map_err(|e| format!("{e:#}"))?;

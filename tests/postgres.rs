@@ -438,3 +438,27 @@ fn three_monthly_audits_in_postgresql_give_trends_changes_and_rebuildable_report
     let (pg, t) = (std::rc::Rc::new(Postgres::start(None)), tempfile::tempdir().unwrap());
     history_cases::three_monthly_audits_give_trends_changes_and_rebuildable_reports(&backend(&pg, t.path()));
 }
+
+#[test]
+fn the_province_report_lists_each_host_s_changes_since_its_own_previous_audit() {
+    let pg = Postgres::start(None);
+    let t = tempfile::tempdir().unwrap();
+    let url = pg.url();
+    let share = t.path().join("share");
+    std::fs::create_dir(&share).unwrap();
+    for (i, month) in ["2025-01", "2025-02", "2025-03"].iter().enumerate() {
+        assert!(Command::new("cp").arg("-a").arg(root().join("tests/fixtures/history").join(month)).arg(share.join(month)).status().unwrap().success());
+        let out = scan_into(&url, "h", &[&share], &t.path().join(format!("r{}", i + 1)));
+        assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    }
+    let other = scan_into(&url, "k", &[&root().join("samples/share/Sở Y tế")], &t.path().join("k"));
+    assert!([0, 2].contains(&code(&other)), "{}", text(&other.stderr));
+    let province = t.path().join("province");
+    let out = run(sigaudit(&["report", "--db", &url, "--rules", &samples_rules(), "--out"]).arg(&province));
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    let changes = sorted_rows(&province.join("changes.csv"));
+    assert!(!changes.is_empty());
+    assert_eq!(changes, sorted_rows(&t.path().join("r3/changes.csv")), "host h's changes since its run 2; host k has no earlier audit");
+    let index = std::fs::read_to_string(province.join("index.html")).unwrap();
+    assert!(index.contains("id=\"changes\"") && index.contains(">đã chuyển đổi</td>"), "the changes table, migrated signers included");
+}

@@ -10,7 +10,7 @@ use super::{Result, RunId, RunInfo, Store};
 use crate::model::result::ScanResult;
 
 /// One host's latest audit of its sources, and the agencies it covered.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct HostAudit {
     pub host: String,
     pub run: RunId,
@@ -20,6 +20,10 @@ pub struct HostAudit {
     pub agencies: BTreeSet<String>,
     /// Not audited in the month the report is made (Vietnam's time).
     pub stale: bool,
+    /// Where its findings sit in the merged result.
+    pub findings: std::ops::Range<usize>,
+    /// The same host's audit of the same sources before this one.
+    pub previous: Option<RunInfo>,
 }
 
 impl HostAudit {
@@ -71,6 +75,7 @@ pub fn merge(store: &dyn Store, now: OffsetDateTime) -> Result<(ScanResult, Vec<
         let result = store.load_run(run.id)?;
         let agencies = result.files.keys().map(|a| a.id.clone()).chain(result.findings.iter().map(|f| f.agency_id.clone())).collect();
         let finished = run.finished.unwrap_or(run.started);
+        let previous = runs.iter().filter(|r| r.id < run.id && r.finished.is_some() && audit_key(r) == audit_key(run)).max_by_key(|r| r.id).cloned();
         audits.push(HostAudit {
             host: run.host.clone(),
             run: run.id,
@@ -78,6 +83,8 @@ pub fn merge(store: &dyn Store, now: OffsetDateTime) -> Result<(ScanResult, Vec<
             sources: run.sources.clone(),
             agencies,
             stale: crate::model::vietnam_month(finished) != this_month,
+            findings: merged.findings.len()..merged.findings.len() + result.findings.len(),
+            previous,
         });
         for (agency, tally) in result.files {
             *merged.files.entry(agency).or_default() += tally;
@@ -90,4 +97,20 @@ pub fn merge(store: &dyn Store, now: OffsetDateTime) -> Result<(ScanResult, Vec<
         merged.sources.extend(result.sources.into_iter().map(|s| if run.host.is_empty() { s } else { format!("{}:{s}", run.host) }));
     }
     Ok((merged, audits))
+}
+
+/// Each host's changes since its own previous audit of the same sources,
+/// over the merged findings (attributed under the current rules), and the
+/// earliest of those previous audits (the changes are since at least then).
+pub fn changes(store: &dyn Store, merged: &ScanResult, audits: &[HostAudit]) -> Result<(Vec<super::compare::ChangeRow>, Option<RunInfo>)> {
+    let mut changes = Vec::new();
+    let mut since: Option<&RunInfo> = None;
+    for audit in audits {
+        let Some(previous) = &audit.previous else { continue };
+        changes.extend(super::compare::compare(&store.load_signings(previous.id)?, &merged.findings[audit.findings.clone()]));
+        if since.is_none_or(|s| previous.finished < s.finished) {
+            since = Some(previous);
+        }
+    }
+    Ok((changes, since.cloned()))
 }
