@@ -80,6 +80,10 @@ impl PgTarget {
         }
         config.application_name("sigaudit");
         config.connect_timeout(std::time::Duration::from_secs(30));
+        // A network that drops silently (no reset) must end an unattended
+        // run with an error within minutes, not hang it for hours.
+        config.keepalives(true).keepalives_idle(std::time::Duration::from_secs(60)).keepalives_interval(std::time::Duration::from_secs(10)).keepalives_retries(3);
+        config.tcp_user_timeout(std::time::Duration::from_secs(120));
         config.ssl_mode(match tls {
             TlsMode::Disable => postgres::config::SslMode::Disable,
             TlsMode::Prefer => postgres::config::SslMode::Prefer,
