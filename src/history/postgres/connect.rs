@@ -64,7 +64,7 @@ impl PgTarget {
             }
         }
         let given = if kept.is_empty() { base.to_owned() } else { format!("{base}?{}", kept.join("&")) };
-        let mut config = postgres::Config::from_str(&given).map_err(|e| format!("--db {}: {e}", shown(url)))?;
+        let mut config = postgres::Config::from_str(&given).map_err(|e| format!("--db {url}: {e}"))?;
         if config.get_password().is_some() {
             return Err(password_in_url());
         }
@@ -92,7 +92,7 @@ impl PgTarget {
         if let Some(password) = password(&config, password_file)? {
             config.password(password);
         }
-        Ok(PgTarget { url: shown(url), config, tls, ca: ca.map(Path::to_path_buf) })
+        Ok(PgTarget { url: url.to_owned(), config, tls, ca: ca.map(Path::to_path_buf) })
     }
 
     /// A new connection.
@@ -110,11 +110,6 @@ impl PgTarget {
 
 fn password_in_url() -> String {
     "--db: a password in the URL would show in the process list: give it in PGPASSWORD, ~/.pgpass or --db-password-file".into()
-}
-
-/// The URL without anything after `?` but sslmode: for messages.
-fn shown(url: &str) -> String {
-    url.to_owned()
 }
 
 fn password(config: &postgres::Config, file: Option<&Path>) -> Result<Option<Vec<u8>>, String> {

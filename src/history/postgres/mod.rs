@@ -158,10 +158,6 @@ impl PgStore {
         Ok(PgStore { client: RefCell::new(client), host: host.to_owned() })
     }
 
-    pub fn schema_version(&self) -> Result<i32> {
-        Ok(self.db().query_one("SELECT version FROM sigaudit_schema", &[])?.get(0))
-    }
-
     fn db(&self) -> std::cell::RefMut<'_, Client> {
         self.client.borrow_mut()
     }
