@@ -43,33 +43,7 @@ pub const SIGNATURES_VIEW: &str = "CREATE VIEW signatures AS SELECT r.run_id, f.
 
 /// The typed columns of `findings` (schema 3 on), in [`Finding`]'s order:
 /// `signed_at` and the two flags may be NULL.
-pub const FINDING_COLUMNS: [&str; 25] = [
-    "agency_id",
-    "agency_name",
-    "file",
-    "member",
-    "format",
-    "signed_at",
-    "signer_cn",
-    "signer_org",
-    "signer_serial",
-    "signer_sha256",
-    "signer_not_before",
-    "signer_not_after",
-    "issuer_cn",
-    "root_cn",
-    "ca_id",
-    "ca_name",
-    "ca_class",
-    "classified_by",
-    "chain",
-    "integrity",
-    "modified_after_signing",
-    "cert_valid_at_signing",
-    "notes",
-    "attributed_by",
-    "found_in",
-];
+pub const FINDING_COLUMNS: [&str; 25] = Finding::COLUMNS;
 
 /// `FINDING_COLUMNS` joined, each behind `prefix` (e.g. `f.`).
 pub fn finding_columns(prefix: &str) -> String {

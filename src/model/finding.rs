@@ -36,6 +36,36 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// The names of [`Finding::record`]'s columns: `signatures.csv`'s header
+    /// (SPEC.md) and the history's `findings` columns.
+    pub const COLUMNS: [&str; 25] = [
+        "agency_id",
+        "agency_name",
+        "file",
+        "member",
+        "format",
+        "signed_at",
+        "signer_cn",
+        "signer_org",
+        "signer_serial",
+        "signer_sha256",
+        "signer_not_before",
+        "signer_not_after",
+        "issuer_cn",
+        "root_cn",
+        "ca_id",
+        "ca_name",
+        "ca_class",
+        "classified_by",
+        "chain",
+        "integrity",
+        "modified_after_signing",
+        "cert_valid_at_signing",
+        "notes",
+        "attributed_by",
+        "found_in",
+    ];
+
     /// Its 25 columns as text, in SPEC.md's `signatures.csv` order (no
     /// signing time and not applicable are empty). The history's digest of
     /// a finding is taken over these too (`history::rows::canonical`).

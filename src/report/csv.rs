@@ -8,33 +8,7 @@ use crate::aggregate::{AgencyRow, SignerRow, TrendRow};
 use crate::messages::ErrorRow;
 use crate::model::finding::Finding;
 
-pub const SIGNATURES_HEADER: [&str; 25] = [
-    "agency_id",
-    "agency_name",
-    "file",
-    "member",
-    "format",
-    "signed_at",
-    "signer_cn",
-    "signer_org",
-    "signer_serial",
-    "signer_sha256",
-    "signer_not_before",
-    "signer_not_after",
-    "issuer_cn",
-    "root_cn",
-    "ca_id",
-    "ca_name",
-    "ca_class",
-    "classified_by",
-    "chain",
-    "integrity",
-    "modified_after_signing",
-    "cert_valid_at_signing",
-    "notes",
-    "attributed_by",
-    "found_in",
-];
+pub const SIGNATURES_HEADER: [&str; 25] = Finding::COLUMNS;
 pub const SIGNERS_HEADER: [&str; 11] =
     ["agency_id", "agency_name", "signer_cn", "signer_org", "signer_sha256", "ca_name", "ca_class", "signer_not_after", "documents", "first_signed_at", "last_signed_at"];
 pub const AGENCIES_HEADER: [&str; 14] = [
