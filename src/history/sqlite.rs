@@ -469,7 +469,11 @@ impl Store for SqliteStore {
     }
 
     fn load_run(&self, run: RunId) -> Result<ScanResult> {
-        let info = self.runs()?.into_iter().find(|r| r.id == run).ok_or(HistoryError::NoSuchRun(run))?;
+        let info = self
+            .conn
+            .query_row(&format!("SELECT {} FROM runs WHERE id = ?1 AND finished IS NOT NULL", rows::RUN_COLUMNS), [run], |r| Ok(rows::run_info(r)))
+            .optional()?
+            .ok_or(HistoryError::NoSuchRun(run))??;
         let (doc_timestamps, usage_rights): (i64, i64) =
             self.conn.query_row("SELECT doc_timestamps, usage_rights FROM runs WHERE id = ?1", [run], |r| Ok((r.get(0)?, r.get(1)?)))?;
         let mut stmt = self.conn.prepare("SELECT agency_id, agency_name, files, signed_files FROM run_agencies WHERE run_id = ?1 AND files > 0")?;

@@ -383,8 +383,10 @@ impl Store for PgStore {
     }
 
     fn load_run(&self, run: RunId) -> Result<ScanResult> {
-        let info = self.runs()?.into_iter().find(|r| r.id == run).ok_or(HistoryError::NoSuchRun(run))?;
         let mut db = self.db();
+        // This run's row only: the province's report loads one run per host.
+        let info = db.query_opt(&format!("SELECT {} FROM runs WHERE id = $1 AND finished IS NOT NULL", rows::RUN_COLUMNS), &[&run])?.ok_or(HistoryError::NoSuchRun(run))?;
+        let info = rows::run_info(&info)?;
         let counts = db.query_one("SELECT doc_timestamps, usage_rights FROM runs WHERE id = $1", &[&run])?;
         let files = db
             .query("SELECT agency_id, agency_name, files, signed_files FROM run_agencies WHERE run_id = $1 AND files > 0", &[&run])?
