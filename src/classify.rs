@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::cert::Cert;
 use crate::model::finding::{Attributed, Finding};
+use crate::model::result::UnknownCa;
 use crate::model::rfc3339;
 use crate::model::signature::Signature;
 use crate::rules::{CaClass, CaEntry, Catalogue, PinRef};
@@ -26,6 +27,9 @@ pub struct Classification {
     /// The certificates followed, signer first.
     pub path: Vec<Link>,
     pub notes: Vec<String>,
+    /// The path stopped for want of an issuer certificate: a CA
+    /// certificate found elsewhere in the scan may complete it.
+    pub issuer_missing: bool,
 }
 
 const HOW_TO_VERIFY: &str = "to verify it, run `sigaudit rules fetch-anchors` or put the issuing CA certificate in an --anchors folder";
@@ -82,7 +86,17 @@ pub fn classify(leaf: Arc<Cert>, embedded: &[Arc<Cert>], anchors: &AnchorStore, 
                 (CaClass::Untrusted, ClassifiedBy::Chain, if ok { ChainStatus::Incomplete } else { ChainStatus::Broken }, None, None)
             }
         }
-        PathEnd::MissingIssuer => by_issuer_name(&top, catalogue, &mut notes),
+        PathEnd::MissingIssuer => {
+            let (class, by, status, ca, pin) = by_issuer_name(&top, catalogue, &mut notes);
+            // An unpinned issuing CA embedded in the signature (another
+            // generation) that stops below its root: name it when the
+            // rules know it by name under the same class.
+            let named = (path.links.len() > 1 && class != CaClass::Untrusted)
+                .then(|| catalogue.by_subject(&leaf.issuer).first().map(|p| p.ca).or_else(|| catalogue.by_pattern(&leaf.issuer).map(|(ca, _)| ca)))
+                .flatten()
+                .filter(|named| named.class == class);
+            (class, by, status, named.map(|c| (c.id.clone(), c.name.clone())).or(ca), pin)
+        }
         PathEnd::TooLong => {
             notes.push(format!("chain longer than {} certificates: not followed further, so no pinned CA vouches for it", chain::MAX_PATH));
             (CaClass::Untrusted, ClassifiedBy::Chain, ChainStatus::Incomplete, None, None)
@@ -94,7 +108,8 @@ pub fn classify(leaf: Arc<Cert>, embedded: &[Arc<Cert>], anchors: &AnchorStore, 
     };
     // A forged chain's "root" is the forger's: do not print it as a root.
     let root_cn = if status == ChainStatus::Broken { String::new() } else { root_cn(&path.links, anchor_pin, catalogue) };
-    Classification { class, by, chain: status, ca, issuer_cn, root_cn, path: path.links, notes }
+    let issuer_missing = matches!(path.end, PathEnd::MissingIssuer);
+    Classification { class, by, chain: status, ca, issuer_cn, root_cn, path: path.links, notes, issuer_missing }
 }
 
 fn claims(cert: &Cert, p: PinRef<'_>) -> bool {
@@ -117,40 +132,63 @@ fn explain_link_failures(end: &PathEnd<'_>, notes: &mut Vec<String>, catalogue: 
 }
 
 /// No issuer certificate: classify by the issuer's key identifier and name.
+///
+/// A key identifier the rules pin says which CA issued it (`dn`,
+/// `incomplete`). A name the catalogue knows with a key it does not hold is
+/// another generation of that CA, or an impostor: nothing here can tell
+/// them apart, so the name decides a commercial or foreign class (what a
+/// commercial signature must count as anyway: it harms no one) and never a
+/// government one (a stale catalogue must not lower, nor a forger raise,
+/// an agency's figure; the report's first page counts these). Only a key
+/// the rules trust may call a certificate a forgery (see `chain`).
 fn by_issuer_name<'r>(cert: &Cert, catalogue: &'r Catalogue, notes: &mut Vec<String>) -> Verdict<'r> {
+    let issuer = cert.issuer.cn_or_dn();
     let by_aki = cert.aki.as_deref().map(|a| catalogue.by_ski(a)).unwrap_or_default();
-    let by_dn = catalogue.by_subject(&cert.issuer);
-    // The issuer's name is a pinned CA's, but the key identifiers disagree:
-    // whoever signed this is not that CA.
-    if let (Some(aki), Some(named)) = (&cert.aki, by_dn.first())
-        && let Some(ski) = &named.pin.ski
-        && by_aki.is_empty()
-        && ski != aki
-    {
+    if let Some(p) = by_aki.first() {
         notes.push(format!(
-            "FORGERY: issuer name copies pinned CA {} but the authority key identifier {} is not its key identifier {}",
-            named.ca.name,
-            crate::asn1::ber::hex(aki),
-            crate::asn1::ber::hex(ski)
-        ));
-        return (CaClass::Untrusted, ClassifiedBy::Dn, ChainStatus::Broken, None, None);
-    }
-    if let Some(p) = by_aki.first().or(by_dn.first()) {
-        let how = if by_aki.is_empty() { "issuer DN" } else { "authority key identifier" };
-        notes.push(format!(
-            "issuer certificate \"{}\" is neither embedded nor in the anchor folder; classified by {how} as {}: {HOW_TO_VERIFY}",
-            cert.issuer.cn_or_dn(),
+            "issuer certificate \"{issuer}\" is neither embedded nor in the anchor folder; classified by authority key identifier as {}: {HOW_TO_VERIFY}",
             p.ca.name
         ));
         return (p.ca.class, ClassifiedBy::Dn, ChainStatus::Incomplete, Some((p.ca.id.clone(), p.ca.name.clone())), Some(*p));
     }
-    if let Some((ca, pattern)) = catalogue.by_pattern(&cert.issuer) {
-        notes.push(format!("issuer \"{}\" matched only by the DN pattern `{}` of {}: no certificate pinned for it", cert.issuer.cn_or_dn(), pattern.text, ca.name));
-        return (ca.class, ClassifiedBy::Dn, ChainStatus::DnOnly, Some((ca.id.clone(), ca.name.clone())), None);
+    let pinned = catalogue.by_subject(&cert.issuer);
+    let named = match pinned.first() {
+        Some(p) => Some((p.ca, None)),
+        None => catalogue.by_pattern(&cert.issuer).map(|(ca, pattern)| (ca, Some(pattern))),
+    };
+    let Some((ca, pattern)) = named else {
+        notes.push(format!("issuer \"{}\" is not in the rules", cert.issuer));
+        return (CaClass::Untrusted, ClassifiedBy::Dn, ChainStatus::Incomplete, None, None);
+    };
+    let key = cert.aki.as_deref().map_or_else(|| "no authority key identifier".to_owned(), |k| format!("key identifier {}", crate::asn1::ber::hex(k)));
+    let held: Vec<String> = ca.pins.iter().filter_map(|p| p.ski.as_deref()).map(crate::asn1::ber::hex).collect();
+    let held = if held.is_empty() { "none".to_owned() } else { held.join(", ") };
+    if ca.class == CaClass::Government {
+        notes.push(format!(
+            "{UNKNOWN_GOVERNMENT_KEY}: issuer \"{issuer}\" names {} ({}) with {key}, which the rules do not hold (keys held: {held}); not counted as government until the rules hold that key (a newer sigaudit, `sigaudit rules fetch-anchors`, or that CA's certificate in an --anchors folder if it chains to a pinned root)",
+            ca.name, ca.id
+        ));
+        return (CaClass::Untrusted, ClassifiedBy::Dn, ChainStatus::UnknownKey, None, None);
     }
-    notes.push(format!("issuer \"{}\" is not in the rules", cert.issuer));
-    (CaClass::Untrusted, ClassifiedBy::Dn, ChainStatus::Incomplete, None, None)
+    match pattern {
+        Some(pattern) if pinned.is_empty() && ca.pins.is_empty() => {
+            notes.push(format!("issuer \"{issuer}\" matched only by the DN pattern `{}` of {}: no certificate pinned for it", pattern.text, ca.name));
+            (ca.class, ClassifiedBy::Dn, ChainStatus::DnOnly, Some((ca.id.clone(), ca.name.clone())), None)
+        }
+        _ => {
+            notes.push(format!(
+                "issuer \"{issuer}\" is {} by name, with {key}, which the rules do not hold for it (keys held: {held}): a generation of that CA the rules lack; classified by name. Add that CA's certificate to an --anchors folder (its chain to a pinned root is then verified) or its facts to a ca.d/ rules file",
+                ca.name
+            ));
+            (ca.class, ClassifiedBy::Dn, ChainStatus::UnknownKey, Some((ca.id.clone(), ca.name.clone())), None)
+        }
+    }
 }
+
+/// The words that open the note of a signature whose issuer names a
+/// Government CA with a key the rules do not hold (the report's first
+/// page counts them).
+pub const UNKNOWN_GOVERNMENT_KEY: &str = "GOVERNMENT CA NAME WITH A KEY THE RULES DO NOT HOLD";
 
 /// class, classified_by, chain, CA (id, name), and the pin the verdict rests on.
 type Verdict<'r> = (CaClass, ClassifiedBy, ChainStatus, Option<(String, String)>, Option<PinRef<'r>>);
@@ -172,6 +210,43 @@ fn root_cn(links: &[Link], anchor_pin: Option<PinRef<'_>>, catalogue: &Catalogue
         }
     }
     pin.subject.cn_or_dn()
+}
+
+/// Whether a finding's issuing CA is one the rules do not know: a
+/// catalogued name with a key they do not hold, or an issuer (or root)
+/// no pin and no pattern names. Forgeries and broken links are not: the
+/// rules know exactly what is wrong with them.
+pub fn names_unknown_ca(f: &Finding) -> bool {
+    f.chain == ChainStatus::UnknownKey || (f.ca_class == CaClass::Untrusted && f.ca_id.is_empty() && f.chain == ChainStatus::Incomplete)
+}
+
+/// The issuing CAs the rules do not know, with how many signatures each
+/// issued and an example, most signatures first. `signer` finds a
+/// finding's signer certificate by its SHA-256 (hex); without it the
+/// issuer's CN stands for its name and the key is unknown.
+pub fn unknown_cas(findings: &[Finding], signer: impl Fn(&str) -> Option<Arc<Cert>>, catalogue: &Catalogue) -> Vec<UnknownCa> {
+    let mut by_issuer: std::collections::BTreeMap<(String, String), UnknownCa> = std::collections::BTreeMap::new();
+    for f in findings.iter().filter(|f| names_unknown_ca(f)) {
+        let cert = signer(&f.signer_sha256);
+        let (issuer, key) = match &cert {
+            Some(c) => (c.issuer.to_string(), c.aki.as_deref().map(crate::asn1::ber::hex).unwrap_or_default()),
+            None => (f.issuer_cn.clone(), String::new()),
+        };
+        let named = cert.as_ref().and_then(|c| catalogue.by_subject(&c.issuer).first().map(|p| p.ca).or_else(|| catalogue.by_pattern(&c.issuer).map(|(ca, _)| ca)));
+        let entry = by_issuer.entry((issuer.clone(), key.clone())).or_insert_with(|| UnknownCa {
+            issuer,
+            key_identifier: key,
+            named_ca: named.map(|ca| ca.id.clone()).unwrap_or_default(),
+            class_by_name: named.map(|ca| ca.class),
+            signatures: 0,
+            example_signer: f.signer_cn.clone(),
+            example_file: f.file.clone(),
+        });
+        entry.signatures += 1;
+    }
+    let mut out: Vec<UnknownCa> = by_issuer.into_values().collect();
+    out.sort_by(|a, b| b.signatures.cmp(&a.signatures).then_with(|| a.issuer.cmp(&b.issuer)));
+    out
 }
 
 /// The finding of a signature classified as `class`, attributed as `who`.

@@ -175,6 +175,12 @@ pub struct ScanArgs {
     /// Nothing on stdout; only problems on stderr.
     #[arg(long)]
     pub quiet: bool,
+    /// Keep the CA certificates found in the scanned files that verify up
+    /// to a pinned certificate (listed in the report) in the anchors folder
+    /// (SIGAUDIT_ANCHORS, else ~/.local/share/sigaudit/anchors), for scans
+    /// of files that carry only their signer's certificate.
+    #[arg(long)]
+    pub save_anchors: bool,
 }
 
 impl ScanArgs {

@@ -137,6 +137,11 @@ fn run_scan(args: &ScanArgs) -> Result<u8, String> {
             peak_memory_bytes().map_or_else(|| "?".into(), |b| (b >> 20).to_string()),
         );
     }
+    if args.save_anchors {
+        save_learned(&result.learned)?;
+    } else if !args.quiet && !args.json && result.learned.iter().any(|l| l.pinned) {
+        println!("sigaudit: pinned CA certificates found in the scanned files are not in the anchors folder: --save-anchors keeps them (see the report)");
+    }
     // Every condition is said; the exit code is the most serious one:
     // 3 (below --fail-under) over 2 (inputs that could not be read) over 0.
     let unreadable = !result.errors.is_empty();
@@ -156,6 +161,19 @@ fn run_scan(args: &ScanArgs) -> Result<u8, String> {
     // would only delay the exit.
     std::mem::forget((result, history, tables));
     Ok(code)
+}
+
+/// Writes the CA certificates the scan learned into the user's anchors
+/// folder, where `scan` looks by default (as `rules fetch-anchors` does).
+fn save_learned(learned: &[sigaudit::model::result::LearnedCa]) -> Result<(), String> {
+    let dir = cli::default_anchor_dir().ok_or("--save-anchors: no anchors folder (set SIGAUDIT_ANCHORS or HOME)")?;
+    std::fs::create_dir_all(&dir).map_err(|e| format!("--save-anchors: cannot create {}: {e}", dir.display()))?;
+    for l in learned {
+        let file = dir.join(format!("{}__{}.der", l.ca_id, &l.sha256[..16]));
+        std::fs::write(&file, &l.der).map_err(|e| format!("--save-anchors: cannot write {}: {e}", file.display()))?;
+    }
+    eprintln!("sigaudit: {} CA certificate(s) found in the scanned files kept in {}", learned.len(), dir.display());
+    Ok(())
 }
 
 fn run_report(args: &cli::ReportArgs) -> Result<u8, String> {
@@ -184,7 +202,11 @@ fn run_report(args: &cli::ReportArgs) -> Result<u8, String> {
         (Some(run), result, Vec::new())
     };
     // Whose signature it is follows the current rules, as a rescan would.
-    history::reattribute(&mut result.findings, &store.cached_certs().map_err(db_err)?, &rules.agencies);
+    let certs = store.cached_certs().map_err(db_err)?;
+    history::reattribute(&mut result.findings, &certs, &rules.agencies);
+    // The CAs the current rules do not know, from the kept signer certificates.
+    let signer = |sha: &str| certs.get(sha).and_then(|der| sigaudit::cert::Cert::from_der(der).ok()).map(std::sync::Arc::new);
+    result.unknown_cas = sigaudit::classify::unknown_cas(&result.findings, signer, &rules.catalogue);
     let view = match &run {
         Some(run) => history::view(store.as_ref(), run.id, &result, args.compare).map_err(db_err)?,
         None => {

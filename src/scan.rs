@@ -20,7 +20,8 @@ use crate::formats::{self, DocKind};
 use crate::messages::{ErrorRow, Stage};
 use crate::model::extraction::Extraction;
 use crate::model::finding::Finding;
-use crate::model::result::Dependency;
+use crate::model::result::{Dependency, LearnedCa};
+use crate::trust::chain::{self, PathEnd};
 use crate::rules::Rules;
 use crate::source::imap::{ImapAuth, ImapEvent, ImapSource};
 use crate::source::read::{read_head, read_rest, read_whole, stream_matches};
@@ -63,6 +64,13 @@ pub struct Context<'a> {
     classified: Memo<Vec<[u8; 32]>, Classification>,
     /// The agency a signer certificate's subject names, by certificate.
     agency_of_signer: Memo<[u8; 32], Option<AgencyRef>>,
+    /// CA certificates met in the scanned signatures that the anchor
+    /// folder lacks, each with the first file it came in: candidates to
+    /// complete other files' chains once every file is read.
+    met_cas: Mutex<HashMap<[u8; 32], (Arc<Cert>, String)>>,
+    /// Signer certificates whose issuing CA the rules may not know, by
+    /// SHA-256 (hex): the report lists those CAs with their key identifier.
+    unknown_issuers: Mutex<HashMap<String, Arc<Cert>>>,
 }
 
 /// Answers worked out once per run and shared by the workers.
@@ -118,6 +126,25 @@ struct FileOutcome {
     findings: Vec<Finding>,
     errors: Vec<(ErrorRow, AgencyRef)>,
     not_signers: NotSigners,
+    /// Findings whose chain stopped for want of an issuer certificate,
+    /// to classify again once every file's CA certificates are known.
+    waiting: Vec<Waiting>,
+}
+
+/// A finding (by its index among the findings) whose chain may be
+/// completed by a CA certificate another file carries.
+struct Waiting {
+    index: usize,
+    file: String,
+    /// The signature as extracted, before the certificate verdicts.
+    sig: crate::model::signature::Signature,
+    who: crate::agency::Attributed,
+}
+
+impl FileOutcome {
+    fn empty(read: bool) -> FileOutcome {
+        FileOutcome { read, record: None, findings: Vec::new(), errors: Vec::new(), not_signers: NotSigners::default(), waiting: Vec::new() }
+    }
 }
 
 const WALK_BATCH: usize = 32;
@@ -149,7 +176,18 @@ impl Progress {
 pub fn run(opts: &ScanOptions, rules: &Rules, anchors: &AnchorStore, progress: &Progress, cache: Option<&dyn Cache>) -> (ScanResult, Visited) {
     let started = OffsetDateTime::now_utc();
     let cwd_text = std::env::current_dir().unwrap_or_default().to_string_lossy().trim_end_matches('/').to_owned();
-    let ctx = Context { rules, anchors, limits: opts.limits, unpack: opts.unpack, cache, cwd_text, classified: Memo::default(), agency_of_signer: Memo::default() };
+    let ctx = Context {
+        rules,
+        anchors,
+        limits: opts.limits,
+        unpack: opts.unpack,
+        cache,
+        cwd_text,
+        classified: Memo::default(),
+        agency_of_signer: Memo::default(),
+        met_cas: Mutex::default(),
+        unknown_issuers: Mutex::default(),
+    };
     // The walk streams files in small batches: a channel message per file
     // costs more than an unchanged file does on a rescan.
     // The walk may run up to WALK_AHEAD files ahead of the workers (a few
@@ -186,13 +224,13 @@ pub fn run(opts: &ScanOptions, rules: &Rules, anchors: &AnchorStore, progress: &
             .map(|((item, stamp), path_agency)| {
                 if stopped() {
                     // Files not started are left for the next run.
-                    return FileOutcome { read: false, record: None, findings: Vec::new(), errors: Vec::new(), not_signers: NotSigners::default() };
+                    return FileOutcome::empty(false);
                 }
                 let out = match item {
                     Ok(input) => scan_file(&input, stamp, path_agency, &ctx),
                     Err(row) => {
                         let agency = rules.agencies.by_path(&row.file, &row.file).unwrap_or_else(|| rules.agencies.unassigned());
-                        FileOutcome { read: false, record: None, findings: Vec::new(), errors: vec![(row, agency)], not_signers: NotSigners::default() }
+                        FileOutcome { errors: vec![(row, agency)], ..FileOutcome::empty(false) }
                     }
                 };
                 progress.file_done(stamp.map_or(0, |(size, _)| size), out.errors.len());
@@ -203,19 +241,26 @@ pub fn run(opts: &ScanOptions, rules: &Rules, anchors: &AnchorStore, progress: &
     });
     let (imap, complete_mailboxes) = if stopped() { (Vec::new(), Vec::new()) } else { scan_imap(opts, &ctx, progress) };
     let gathered = imap.into_iter().fold(gathered, Gathered::add);
+    let mut findings = gathered.findings;
+    let learned = complete_chains(&mut findings, gathered.waiting, &ctx);
+
     let mut result = ScanResult {
         files: gathered.files,
-        findings: gathered.findings,
+        findings,
         errors: gathered.errors,
         not_signers: gathered.not_signers,
         started,
         finished: started,
         sources: opts.sources.iter().map(|s| s.to_string_lossy().into_owned()).chain(opts.imap.iter().map(ImapSource::display)).collect(),
         incomplete: missing_places(&opts.sources, &rules.agencies),
+        learned,
+        unknown_cas: Vec::new(),
     };
     let visited = Visited { files_read: gathered.files_read, complete_mailboxes, interrupted: stopped() };
     // Deterministic reports whatever the thread interleaving.
     result.findings.sort_by(|a, b| (&a.file, &a.member).cmp(&(&b.file, &b.member)));
+    let signers = ctx.unknown_issuers.lock().map(|mut m| std::mem::take(&mut *m)).unwrap_or_default();
+    result.unknown_cas = crate::classify::unknown_cas(&result.findings, |sha| signers.get(sha).cloned(), &rules.catalogue);
     result.errors.sort();
     result.finished = OffsetDateTime::now_utc();
     (result, visited)
@@ -229,6 +274,7 @@ struct Gathered {
     errors: Vec<(ErrorRow, AgencyRef)>,
     not_signers: NotSigners,
     files_read: u64,
+    waiting: Vec<Waiting>,
 }
 
 impl Gathered {
@@ -239,6 +285,8 @@ impl Gathered {
             tally.scanned += 1;
             tally.signed += usize::from(r.signatures > 0);
         }
+        let offset = self.findings.len();
+        self.waiting.extend(o.waiting.into_iter().map(|w| Waiting { index: w.index + offset, ..w }));
         self.findings.extend(o.findings);
         self.errors.extend(o.errors);
         self.not_signers += o.not_signers;
@@ -249,6 +297,8 @@ impl Gathered {
         for (agency, t) in other.files {
             *self.files.entry(agency).or_default() += t;
         }
+        let offset = self.findings.len();
+        self.waiting.extend(other.waiting.into_iter().map(|w| Waiting { index: w.index + offset, ..w }));
         self.findings.extend(other.findings);
         self.errors.extend(other.errors);
         self.not_signers += other.not_signers;
@@ -286,11 +336,9 @@ fn scan_file(input: &Input, stamp: Option<(u64, i128)>, path_agency: Option<Agen
         Err((stage, msg)) => {
             let agency = path_agency.unwrap_or_else(|| agencies.unassigned());
             FileOutcome {
-                read: true,
                 record: Some(FileRecord { agency: agency.clone(), signatures: 0 }),
-                findings: Vec::new(),
                 errors: vec![(ErrorRow::new(&input.display, "", stage, msg), agency)],
-                not_signers: NotSigners::default(),
+                ..FileOutcome::empty(true)
             }
         }
     }
@@ -303,7 +351,7 @@ fn scan_file(input: &Input, stamp: Option<(u64, i128)>, path_agency: Option<Agen
 fn outcome(file: &str, known: Option<AgencyRef>, extraction: Extraction, ctx: &Context<'_>) -> FileOutcome {
     let agencies = &ctx.rules.agencies;
     let file_agency = || known.clone().unwrap_or_else(|| agencies.unassigned());
-    let mut out = FileOutcome { read: false, record: None, findings: Vec::new(), errors: Vec::new(), not_signers: NotSigners::default() };
+    let mut out = FileOutcome::empty(false);
     for p in extraction.problems {
         out.errors.push((ErrorRow::new(file, p.member, p.stage, p.error), file_agency()));
     }
@@ -321,9 +369,18 @@ fn outcome(file: &str, known: Option<AgencyRef>, extraction: Extraction, ctx: &C
             out.findings.push(crate::classify::finding_without_certificate(file, &sig, &who));
             continue;
         };
+        ctx.meet_cas(&sig.certs, &signer, file);
         let class = ctx.classify(&signer, &sig.certs);
-        judge_certificate(&mut sig, &class, ctx.anchors);
         let who = agencies.attribute(Some((&signer, ctx.agency_of_signer(&signer))), place.as_ref());
+        if (class.issuer_missing || class.ca.is_none())
+            && let Ok(mut unknown) = ctx.unknown_issuers.lock()
+        {
+            unknown.entry(signer.sha256_hex()).or_insert_with(|| signer.clone());
+        }
+        if class.issuer_missing {
+            out.waiting.push(Waiting { index: out.findings.len(), file: file.to_owned(), sig: sig.clone(), who: who.clone() });
+        }
+        judge_certificate(&mut sig, &class, ctx.anchors);
         out.findings.push(crate::classify::finding(file, &sig, &class, &who));
     }
     // A file counts for its place; a file with none, for its first signer's agency.
@@ -375,13 +432,7 @@ fn scan_imap(opts: &ScanOptions, ctx: &Context<'_>, progress: &Progress) -> (Vec
                     None => {
                         let agency = owner.clone().unwrap_or_else(|| agencies.unassigned());
                         let error = "the stored result for this message cannot be read: rescan with --full";
-                        FileOutcome {
-                            read: false,
-                            record: None,
-                            findings: Vec::new(),
-                            errors: vec![(ErrorRow::new(url, "", Stage::Imap, error), agency)],
-                            not_signers: NotSigners::default(),
-                        }
+                        FileOutcome { errors: vec![(ErrorRow::new(url, "", Stage::Imap, error), agency)], ..FileOutcome::empty(false) }
                     }
                 },
                 ImapEvent::MailboxRead { messages_prefix } => {
@@ -390,13 +441,7 @@ fn scan_imap(opts: &ScanOptions, ctx: &Context<'_>, progress: &Progress) -> (Vec
                 }
                 ImapEvent::Problem { place, error } => {
                     let agency = owner.clone().unwrap_or_else(|| agencies.unassigned());
-                    FileOutcome {
-                        read: false,
-                        record: None,
-                        findings: Vec::new(),
-                        errors: vec![(ErrorRow::new(place, "", Stage::Imap, error), agency)],
-                        not_signers: NotSigners::default(),
-                    }
+                    FileOutcome { errors: vec![(ErrorRow::new(place, "", Stage::Imap, error), agency)], ..FileOutcome::empty(false) }
                 }
             };
             progress.file_done(0, o.errors.len());
@@ -426,6 +471,24 @@ impl Context<'_> {
 }
 
 impl Context<'_> {
+    /// Keeps the CA certificates a signature carries (its signer aside)
+    /// that the anchor folder lacks, for [`complete_chains`].
+    fn meet_cas(&self, certs: &[Arc<Cert>], signer: &Cert, file: &str) {
+        let mut cas = certs.iter().filter(|c| c.sha256 != signer.sha256 && (c.is_ca || c.version < 3) && !self.anchors.contains(&c.sha256)).peekable();
+        if cas.peek().is_none() {
+            return;
+        }
+        let Ok(mut met) = self.met_cas.lock() else { return };
+        for ca in cas {
+            // The first file in path order names where it was found,
+            // whichever worker met it first.
+            let entry = met.entry(ca.sha256).or_insert_with(|| (ca.clone(), file.to_owned()));
+            if file < entry.1.as_str() {
+                entry.1 = file.to_owned();
+            }
+        }
+    }
+
     fn agency_of_signer(&self, signer: &Cert) -> Option<AgencyRef> {
         self.agency_of_signer.get_or(signer.sha256, || self.rules.agencies.by_cert(signer))
     }
@@ -445,6 +508,72 @@ impl Context<'_> {
         }
         key
     }
+}
+
+/// Completes, once every file is read, the chains that stopped for want
+/// of an issuer certificate, with the CA certificates other files carried
+/// (an e-invoice often embeds only its leaf, while another document of the
+/// same CA embeds the issuing CA). Only a CA certificate that itself
+/// verifies up to a pinned certificate (or is one) serves: a forged one in
+/// one file must never turn another file's genuine signer into a broken
+/// chain. Returns the CA certificates learned this way.
+fn complete_chains(findings: &mut [Finding], waiting: Vec<Waiting>, ctx: &Context<'_>) -> Vec<LearnedCa> {
+    let met = ctx.met_cas.lock().map(|mut m| std::mem::take(&mut *m)).unwrap_or_default();
+    if met.is_empty() {
+        return Vec::new();
+    }
+    let catalogue = &ctx.rules.catalogue;
+    let all: Vec<Arc<Cert>> = met.values().map(|(c, _)| c.clone()).collect();
+    let mut sorted: Vec<&(Arc<Cert>, String)> = met.values().collect();
+    sorted.sort_by(|a, b| (&a.1, a.0.sha256).cmp(&(&b.1, b.0.sha256)));
+    let mut learned: Vec<LearnedCa> = Vec::new();
+    let mut store = ctx.anchors.clone();
+    for (ca, found_in) in sorted {
+        let pinned = catalogue.by_sha256(&ca.sha256);
+        let up_to = match pinned {
+            Some(p) => Some(p.ca),
+            None => match chain::build(ca.clone(), &all, ctx.anchors, catalogue).end {
+                PathEnd::Pinned(p) | PathEnd::SameKeyAsPinned(p) => Some(p.ca),
+                _ => None,
+            },
+        };
+        if let Some(up_to) = up_to {
+            store.add(ca.clone());
+            learned.push(LearnedCa {
+                sha256: ca.sha256_hex(),
+                subject: ca.subject.to_string(),
+                ca_id: up_to.id.clone(),
+                pinned: pinned.is_some(),
+                found_in: found_in.clone(),
+                completed: 0,
+                der: ca.der.clone(),
+            });
+        }
+    }
+    if learned.is_empty() {
+        return learned;
+    }
+    for w in waiting {
+        let Some(signer) = w.sig.signer.clone() else { continue };
+        let class = classify(signer, &w.sig.certs, &store, catalogue);
+        if class.issuer_missing {
+            continue;
+        }
+        let mut sig = w.sig;
+        // Say which file each certificate the new path took came from.
+        for link in class.path.iter().skip(1).filter(|l| l.origin == chain::Origin::Anchors) {
+            if let Some(l) = learned.iter_mut().find(|l| l.der == link.cert.der) {
+                l.completed += 1;
+                let note = format!("issuer certificate \"{}\" taken from another scanned file, {}", link.cert.cn(), l.found_in);
+                sig.note(crate::model::note::Note::Certificate(note));
+            }
+        }
+        judge_certificate(&mut sig, &class, &store);
+        if let Some(slot) = findings.get_mut(w.index) {
+            *slot = crate::classify::finding(&w.file, &sig, &class, &w.who);
+        }
+    }
+    learned
 }
 
 /// (size, mtime) of each walked file. Files of one folder are stat'ed

@@ -81,11 +81,7 @@ pub fn finding(r: &dyn Columns, at: usize) -> Result<Finding> {
         ca_name: t(15)?,
         ca_class: parse_class(&t(16)?)?,
         classified_by: parse("classified_by", &t(17)?, &[ClassifiedBy::Chain, ClassifiedBy::Dn, ClassifiedBy::None].map(|c| (c, c.as_str())))?,
-        chain: parse(
-            "chain",
-            &t(18)?,
-            &[ChainStatus::Verified, ChainStatus::Incomplete, ChainStatus::DnOnly, ChainStatus::Broken, ChainStatus::NoCertificate].map(|c| (c, c.as_str())),
-        )?,
+        chain: parse("chain", &t(18)?, &ChainStatus::ALL.map(|c| (c, c.as_str())))?,
         integrity: parse("integrity", &t(19)?, &[Integrity::Valid, Integrity::Invalid, Integrity::Unknown].map(|i| (i, i.as_str())))?,
         modified_after_signing: r.maybe_flag(at + 20)?,
         cert_valid_at_signing: r.maybe_flag(at + 21)?,

@@ -503,6 +503,8 @@ impl Store for SqliteStore {
             sources: info.sources,
             // Not stored: a rebuilt report shows the run's figures as found.
             incomplete: Vec::new(),
+            learned: Vec::new(),
+            unknown_cas: Vec::new(),
         })
     }
 

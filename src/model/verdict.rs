@@ -41,9 +41,18 @@ pub enum ChainStatus {
     Verified,
     Incomplete,
     DnOnly,
+    /// The issuer's name is a catalogued CA's, but its key identifier is
+    /// none of the keys the rules hold for it (a generation the rules
+    /// lack): the class rests on the name alone, and never as government.
+    UnknownKey,
     Broken,
     /// The signature carries no certificate and none was found.
     NoCertificate,
+}
+
+impl ChainStatus {
+    pub const ALL: [ChainStatus; 6] =
+        [ChainStatus::Verified, ChainStatus::Incomplete, ChainStatus::DnOnly, ChainStatus::UnknownKey, ChainStatus::Broken, ChainStatus::NoCertificate];
 }
 
 impl ClassifiedBy {
@@ -62,6 +71,7 @@ impl ChainStatus {
             ChainStatus::Verified => "verified",
             ChainStatus::Incomplete => "incomplete",
             ChainStatus::DnOnly => "dn-only",
+            ChainStatus::UnknownKey => "unknown-key",
             ChainStatus::Broken => "broken",
             ChainStatus::NoCertificate => "no-certificate",
         }

@@ -34,6 +34,7 @@ pub const AUDITS_HEADER: [&str; 7] = ["agency_id", "run", "finished", "governmen
 /// A province's report: which host audited each agency, and when.
 pub const HOSTS_HEADER: [&str; 6] = ["agency_id", "host", "run", "audited", "stale", "sources"];
 /// Signers' changes since the previous audit.
+pub const UNKNOWN_CAS_HEADER: [&str; 7] = ["issuer", "key_identifier", "named_ca", "class_by_name", "signatures", "example_signer", "example_file"];
 pub const CHANGES_HEADER: [&str; 7] = ["agency_id", "agency_name", "signer_cn", "change", "previous_ca", "current_ca", "last_signed_at"];
 
 /// A cell starting with `= + - @`, tab or CR is prefixed with `'` so that
@@ -52,6 +53,18 @@ pub fn safe_cell(value: &str) -> Cow<'_, str> {
 
 pub fn pct(v: Option<f64>) -> String {
     v.map(|p| format!("{p:.1}")).unwrap_or_default()
+}
+
+pub fn unknown_ca_record(u: &crate::model::result::UnknownCa) -> [String; 7] {
+    [
+        u.issuer.clone(),
+        u.key_identifier.clone(),
+        u.named_ca.clone(),
+        u.class_by_name.map(|c| c.as_str().to_owned()).unwrap_or_default(),
+        u.signatures.to_string(),
+        u.example_signer.clone(),
+        u.example_file.clone(),
+    ]
 }
 
 pub fn signature_record(f: &Finding) -> [String; 25] {

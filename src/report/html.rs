@@ -9,6 +9,7 @@ use crate::history::compare::ChangeRow;
 use crate::history::province::HostAudit;
 use crate::messages::ErrorRow;
 use crate::model::finding::Finding;
+use crate::model::result::{LearnedCa, UnknownCa};
 use crate::rules::{CaClass, Legal};
 
 use super::chart;
@@ -60,6 +61,9 @@ pub struct UrgentSigner<'a> {
     pub href: String,
 }
 
+/// How many unknown CAs the overview lists; unknown-cas.csv has them all.
+pub const UNKNOWN_CAS_SHOWN: usize = 10;
+
 /// How many signers who must migrate the overview lists; signers.csv has them all.
 pub const URGENT_SIGNERS: usize = 15;
 
@@ -90,6 +94,16 @@ pub struct IndexPage<'a> {
     pub doc_timestamps: usize,
     pub usage_rights: usize,
     pub unverified_government: usize,
+    /// Signatures that name a Government CA with a key the rules do not
+    /// hold, and those keys (never counted as government).
+    pub government_unknown_key: usize,
+    pub government_unknown_keys: Vec<&'a str>,
+    /// The issuing CAs the rules do not know (the first of them), and how many in all.
+    pub unknown_cas: Vec<&'a UnknownCa>,
+    pub unknown_cas_total: usize,
+    /// CA certificates found in scanned files that completed other chains.
+    pub learned: &'a [LearnedCa],
+    pub learned_pinned: usize,
     /// Changes since the previous audit, and when that audit finished.
     pub changes: Vec<&'a ChangeRow>,
     pub previous: Option<String>,
@@ -141,6 +155,8 @@ pub struct IndexInput<'a> {
     pub sources: &'a [String],
     pub doc_timestamps: usize,
     pub usage_rights: usize,
+    pub unknown_cas: &'a [UnknownCa],
+    pub learned: &'a [LearnedCa],
     /// Past audits by month, oldest first, this one last.
     pub audits: Vec<TrendRow>,
     pub history: Option<&'a HistoryView>,
@@ -189,6 +205,12 @@ pub fn index(input: IndexInput<'_>) -> Result<String, askama::Error> {
         doc_timestamps: input.doc_timestamps,
         usage_rights: input.usage_rights,
         unverified_government: input.findings.iter().filter(|f| f.ca_class == CaClass::Government && f.classified_by == crate::model::verdict::ClassifiedBy::Dn).count(),
+        government_unknown_key: input.unknown_cas.iter().filter(|u| u.names_government()).map(|u| u.signatures).sum(),
+        government_unknown_keys: input.unknown_cas.iter().filter(|u| u.names_government()).map(|u| u.key_identifier.as_str()).collect(),
+        unknown_cas: input.unknown_cas.iter().take(UNKNOWN_CAS_SHOWN).collect(),
+        unknown_cas_total: input.unknown_cas.len(),
+        learned: input.learned,
+        learned_pinned: input.learned.iter().filter(|l| l.pinned).count(),
         changes: input.history.map(|h| h.changes.iter().collect()).unwrap_or_default(),
         previous: input.history.and_then(|h| h.previous.as_ref()).map(|p| p.finished.map(crate::model::rfc3339).unwrap_or_default()),
         hosts: input.history.map(|h| h.hosts.iter().collect()).unwrap_or_default(),

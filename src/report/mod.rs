@@ -173,6 +173,7 @@ fn write_into(dir: &Path, input: &ReportInput<'_>, t: &Tables) -> anyhow::Result
         csv::write(&dir.join("agencies.csv"), &csv::AGENCIES_HEADER, t.agencies.iter().map(csv::agency_record))?;
         csv::write(&dir.join("errors.csv"), &csv::ERRORS_HEADER, errors.iter().map(|e| csv::error_record(e)))?;
         csv::write(&dir.join("trend.csv"), &csv::TREND_HEADER, t.trend.iter().map(csv::trend_record))?;
+        csv::write(&dir.join("unknown-cas.csv"), &csv::UNKNOWN_CAS_HEADER, scan.unknown_cas.iter().map(csv::unknown_ca_record))?;
         put(&dir.join("summary.json"), serde_json::to_string_pretty(&summary(input, t))?.as_bytes())?;
         if let Some(h) = input.history {
             csv::write(&dir.join("audits.csv"), &csv::AUDITS_HEADER, h.audits.iter().map(csv::audit_record))?;
@@ -196,6 +197,8 @@ fn write_into(dir: &Path, input: &ReportInput<'_>, t: &Tables) -> anyhow::Result
             sources: &scan.sources,
             doc_timestamps: scan.not_signers.doc_timestamps,
             usage_rights: scan.not_signers.usage_rights,
+            unknown_cas: &scan.unknown_cas,
+            learned: &scan.learned,
             audits: audit_series(input, t, None),
             history: input.history,
         })?;
@@ -291,6 +294,13 @@ fn summary(input: &ReportInput<'_>, t: &Tables) -> serde_json::Value {
         "by_chain": t.by_chain,
         "doc_timestamps": scan.not_signers.doc_timestamps,
         "usage_rights": scan.not_signers.usage_rights,
+        // Issuing CAs the rules do not know (unknown-cas.csv), and the
+        // signatures that name a Government CA with a key the rules do not
+        // hold (never counted as government: update the rules).
+        "unknown_cas": scan.unknown_cas.len(),
+        "government_name_unknown_key": scan.unknown_cas.iter().filter(|u| u.names_government()).map(|u| u.signatures).sum::<usize>(),
+        // CA certificates found in scanned files that completed other files' chains.
+        "learned_cas": scan.learned,
         "agencies": t.agencies,
         // Agencies whose places could not all be read (a SOURCE missing).
         "incomplete_audit": scan.incomplete.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(),

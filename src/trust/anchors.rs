@@ -12,7 +12,7 @@ use crate::model::note::Note;
 use crate::model::signature::Signature;
 use crate::trust::revocation::DataKind;
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct AnchorStore {
     certs: Vec<Arc<Cert>>,
     by_subject: HashMap<Vec<(String, String)>, Vec<usize>>,
@@ -88,6 +88,10 @@ impl AnchorStore {
             self.by_ski.entry(ski.clone()).or_default().push(i);
         }
         self.certs.push(cert);
+    }
+
+    pub fn contains(&self, sha256: &[u8; 32]) -> bool {
+        self.certs.iter().any(|c| &c.sha256 == sha256)
     }
 
     pub fn len(&self) -> usize {

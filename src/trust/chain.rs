@@ -40,9 +40,11 @@ pub enum PathEnd<'r> {
     SelfIssued {
         self_signature: Result<(), VerifyError>,
     },
-    /// A certificate on the path carries a pinned CA's name or key
-    /// identifier, is not that certificate, and the path does not verify up
-    /// to any pin: a forgery.
+    /// A certificate on the path impersonates a pinned certificate: it
+    /// carries its key identifier with another key, or is a self-signed
+    /// root under a pinned root's name with another key (see
+    /// `Search::contradicted_pin`), and the path does not verify up to any
+    /// pin: a forgery.
     ClaimsPinned(PinRef<'r>),
     /// No certificate for the last certificate's issuer.
     MissingIssuer,
@@ -174,6 +176,31 @@ impl<'r> Search<'_, 'r> {
         candidates
     }
 
+    /// The pin a key the rules trust shows `cert` to impersonate: `cert`
+    /// carries that pinned certificate's key identifier while the pinned
+    /// certificate at hand (embedded or in the anchors) has another key;
+    /// or `cert` is self-issued under a pinned root's exact name with
+    /// another key identifier (or another key than the copy at hand).
+    /// Without a copy or a key identifier to compare, nothing contradicts
+    /// the claim and it is no evidence of forgery.
+    fn contradicted_pin(&self, cert: &Cert) -> Option<PinRef<'r>> {
+        let copy_of = |p: PinRef<'r>| self.embedded.iter().chain(self.anchors.iter()).find(|c| c.sha256 == p.pin.sha256).cloned();
+        let other_key = |p: PinRef<'r>| copy_of(p).is_some_and(|c| c.spki != cert.spki);
+        if let Some(ski) = &cert.ski
+            && let Some(p) = self.catalogue.by_ski(ski).into_iter().find(|p| p.pin.sha256 != cert.sha256 && other_key(*p))
+        {
+            return Some(p);
+        }
+        if !cert.is_self_issued() {
+            return None;
+        }
+        self.catalogue.by_subject(&cert.subject).into_iter().find(|p| {
+            let pinned_root = p.pin.issuer.as_ref().is_none_or(|i| i.folded_key() == p.pin.subject.folded_key());
+            let key_ids_differ = matches!((&cert.ski, &p.pin.ski), (Some(a), Some(b)) if a != b);
+            pinned_root && p.pin.sha256 != cert.sha256 && (key_ids_differ || other_key(*p))
+        })
+    }
+
     fn signature(&mut self, child: &Cert, issuer: &Cert) -> Result<(), VerifyError> {
         self.signatures.entry((child.sha256, issuer.sha256)).or_insert_with(|| verify_link(child, issuer)).clone()
     }
@@ -181,10 +208,13 @@ impl<'r> Search<'_, 'r> {
     /// Keeps the failure that tells most: a forgery over anything else,
     /// then the longest path.
     fn fail(&mut self, links: &[Link], end: PathEnd<'r>) {
-        // A certificate that copies a pinned CA's name or key id is
-        // acceptable only on a path that verifies up to a pin (another
-        // generation of the same CA); this one does not: a forgery.
-        let claim = links.iter().find_map(|l| claimed_pin(&l.cert, self.catalogue));
+        // A certificate that a key the rules trust contradicts (a pinned
+        // certificate's key identifier with another key, a pinned root's
+        // name on another self-signed key): a forgery. A certificate that
+        // only shares a pinned CA's name is another generation of that CA
+        // until a pinned key says otherwise (issue 23): the path simply
+        // ends, and the verdict rests on what it reached.
+        let claim = links.iter().find_map(|l| self.contradicted_pin(&l.cert));
         let end = match claim {
             Some(claimed) => PathEnd::ClaimsPinned(claimed),
             None => end,

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod history_cases;
+pub mod report_check;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -50,10 +51,11 @@ pub fn read_csv(path: &Path) -> Vec<HashMap<String, String>> {
     r.records().map(|rec| header.iter().cloned().zip(rec.unwrap().iter().map(str::to_owned)).collect()).collect()
 }
 
-/// Runs ../shared/tools/check-report and asserts it passes.
+/// Checks a report folder against the project's documented format
+/// (report_check.rs) and asserts it has no problem.
 pub fn check_report(dir: &Path) {
-    let out = Command::new("python3").arg(shared().join("tools/check-report")).arg("--current").arg(dir).output().expect("python3 runs check-report");
-    assert!(out.status.success(), "check-report failed on {}:\n{}{}", dir.display(), text(&out.stdout), text(&out.stderr));
+    let problems = report_check::problems(dir);
+    assert!(problems.is_empty(), "the report in {} breaks its format:\n{}", dir.display(), problems.join("\n"));
 }
 
 /// Scans `sources` into a fresh report folder; returns (output, report dir).

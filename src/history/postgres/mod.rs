@@ -416,6 +416,8 @@ impl Store for PgStore {
             finished: info.finished.unwrap_or(info.started),
             sources: info.sources,
             incomplete: Vec::new(),
+            learned: Vec::new(),
+            unknown_cas: Vec::new(),
         })
     }
 
