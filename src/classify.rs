@@ -59,7 +59,7 @@ pub fn classify(leaf: Arc<Cert>, embedded: &[Arc<Cert>], anchors: &AnchorStore, 
         PathEnd::ClaimsPinned(p) => {
             let who = path.links.iter().find(|l| catalogue.by_sha256(&l.cert.sha256).is_none() && claims(&l.cert, *p)).map(|l| l.cert.cn()).unwrap_or_else(|| top.cn());
             notes.push(format!(
-                "FORGERY: certificate \"{who}\" claims the name or key identifier of pinned CA {} ({}) but is not that certificate and does not chain to any pinned CA",
+                "FORGERY: certificate \"{who}\" claims the name or key identifier of pinned CA {} ({}) with another key, and does not chain to any pinned CA",
                 p.ca.name, p.ca.id
             ));
             explain_link_failures(&path.end, &mut notes, catalogue);

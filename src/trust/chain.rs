@@ -145,6 +145,13 @@ impl<'r> Search<'_, 'r> {
                 }
             }
         }
+        // A certificate taken by its name alone, whose key refuses the
+        // child while the child names another key (or none): another
+        // generation of that CA, not this child's issuer. Only the key the
+        // child names by its authority key identifier can contradict it
+        // (issue 23: a genuine customer of a CA's older or newer key is no
+        // forgery); without it the issuer is simply missing.
+        failures.retain(|(candidate, e)| !e.is_signature_mismatch() || names_key(&current, candidate));
         let end = if current.is_self_issued() {
             // A root nobody pinned (or a key roll-over that led nowhere).
             PathEnd::SelfIssued { self_signature: verify_link(&current, &current) }
@@ -237,6 +244,12 @@ impl Path<'_> {
             _ => false,
         }
     }
+}
+
+/// `child` names `issuer`'s key: its authority key identifier is the
+/// issuer's subject key identifier.
+fn names_key(child: &Cert, issuer: &Cert) -> bool {
+    child.aki.is_some() && child.aki == issuer.ski
 }
 
 fn could_issue(candidate: &Cert, child: &Cert) -> bool {
