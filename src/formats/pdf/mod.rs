@@ -678,6 +678,44 @@ mod tests {
         assert!(parse_pdf_date("garbage").is_none());
     }
 
+    fn found(member: &str, kind: Kind, integrity: Integrity, unreferenced: bool, at: usize, end: usize) -> Found {
+        let mut s = Signature::new(Format::Pdf, kind, member.to_owned());
+        s.set_integrity(integrity, IntegrityReason::NotVerified);
+        Found { sigs: vec![s], problems: Vec::new(), unreferenced, at: Some(at), end: Some(end) }
+    }
+
+    fn notes(f: &Found) -> Vec<String> {
+        f.sigs.iter().flat_map(|s| s.notes.iter().filter(|n| **n != Note::Integrity).map(|n| n.to_string())).collect()
+    }
+
+    #[test]
+    fn leftovers_become_a_note_on_the_signature_of_their_revision() {
+        let mut f = vec![
+            found("Signature1", Kind::Signer, Integrity::Valid, false, 100, 1000),
+            found("Signature2", Kind::Signer, Integrity::Valid, false, 1100, 2000),
+            // Two in the first signature's revision, one after every signature.
+            found("signature 1", Kind::Signer, Integrity::Invalid, true, 500, 2000),
+            found("signature 2", Kind::Signer, Integrity::Invalid, true, 600, 2000),
+            found("signature 3", Kind::Signer, Integrity::Invalid, true, 2100, 2500),
+            // Not a leftover: it could not be checked, so it may verify.
+            found("signature 4", Kind::Signer, Integrity::Unknown, true, 2200, 2500),
+        ];
+        settle_unreferenced(&mut f);
+        assert_eq!(notes(&f[0]), vec!["2 signature dictionaries that no field uses and that do not verify (left by the signing software)".to_owned()]);
+        assert_eq!(notes(&f[1]), vec!["1 signature dictionary that no field uses and that does not verify (left by the signing software)".to_owned()]);
+        assert!(f[2..5].iter().all(|l| l.sigs.is_empty()));
+        assert_eq!(notes(&f[5]), vec![Note::NoFieldReferences { invalid: false }.to_string()]);
+    }
+
+    #[test]
+    fn leftovers_stay_rows_when_no_field_signature_represents_the_file() {
+        // A document timestamp is not a signer row: the note could not be seen on it.
+        let mut f = vec![found("Timestamp", Kind::DocTimestamp, Integrity::Valid, false, 100, 1000), found("signature 1", Kind::Signer, Integrity::Invalid, true, 200, 1000)];
+        settle_unreferenced(&mut f);
+        assert_eq!(notes(&f[1]), vec![Note::NoFieldReferences { invalid: true }.to_string()]);
+        assert!(notes(&f[0]).is_empty());
+    }
+
     #[test]
     fn text_strings() {
         assert_eq!(pdf_text(&[0xfe, 0xff, 0x00, b'C', 0x01, 0xa1]), "Cơ");
