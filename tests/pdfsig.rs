@@ -1,7 +1,9 @@
 //! Our integrity verdicts against poppler's pdfsig (Debian's poppler-utils,
 //! installed by scripts/test) on every signature of every corpus PDF.
 //! Where the two differ, the table below says why pdfsig is wrong there (or
-//! cannot tell); any other difference fails the test.
+//! cannot tell); any other difference fails the test. Issue 23: on files
+//! with signature dictionaries that no field references, our row counts
+//! are pdfsig's (tests/fixtures/make-leftover-signature-fixtures.py).
 
 mod common;
 
@@ -129,5 +131,55 @@ fn documented_differences_hold() {
             let row = r.iter().find(|r| r["member"] == *field).unwrap_or_else(|| panic!("{file} [{field}] missing"));
             assert_eq!(row["integrity"], *mine, "{file}: {why}");
         }
+    }
+}
+
+/// Signature dictionaries (`/Type /Sig`) in a file's bytes, referenced or not.
+fn sig_dictionaries(file: &std::path::Path) -> usize {
+    let bytes = std::fs::read(file).unwrap();
+    bytes.windows(11).filter(|w| w == b"/Type /Sig\n").count()
+}
+
+#[test]
+fn leftover_signature_dictionaries_are_no_rows_so_counts_equal_pdfsigs() {
+    let dir = root().join("tests/fixtures/leftover-signatures");
+    let (_, report) = scan(&[&dir], &["--no-db", "--rules", root().join("samples/rules").to_str().unwrap()]);
+    let rows = read_csv(&report_dir(&report).join("signatures.csv"));
+    let errors = read_csv(&report_dir(&report).join("errors.csv"));
+    assert!(errors.is_empty(), "{errors:?}");
+
+    // One real signature and three dictionaries no field uses, which do not verify.
+    let file = dir.join("three-leftovers.pdf");
+    assert_eq!(sig_dictionaries(&file), 4, "the fixture holds the three leftovers");
+    let theirs = pdfsig(&file);
+    let ours = rows_for(&rows, "/three-leftovers.pdf");
+    assert_eq!((ours.len(), theirs.len()), (1, 1), "one row, as pdfsig shows one signature: {ours:?}");
+    assert_eq!((ours[0]["member"].as_str(), ours[0]["integrity"].as_str()), ("Signature1", "valid"));
+    assert_eq!(theirs["Signature1"], "valid");
+    assert!(ours[0]["notes"].contains("3 signature dictionaries that no field uses and that do not verify (left by the signing software)"), "{}", ours[0]["notes"]);
+
+    // A dictionary no field uses that verifies: a row pdfsig does not show, with a note.
+    let file = dir.join("hidden-valid.pdf");
+    assert_eq!(sig_dictionaries(&file), 2);
+    let theirs = pdfsig(&file);
+    let ours = rows_for(&rows, "/hidden-valid.pdf");
+    assert_eq!((ours.len(), theirs.len()), (2, 1), "{ours:?}");
+    let hidden = ours.iter().find(|r| !theirs.contains_key(&r["member"])).unwrap();
+    assert_eq!(hidden["integrity"], "valid");
+    assert!(hidden["notes"].contains("no form field references this signature dictionary: PDF readers"), "{}", hidden["notes"]);
+    let real = ours.iter().find(|r| r["member"] == "Signature1").unwrap();
+    assert_eq!((real["integrity"].as_str(), theirs["Signature1"].as_str()), ("valid", "valid"));
+    assert!(!real["notes"].contains("no field"), "{}", real["notes"]);
+
+    // Leftovers and no field at all: pdfsig shows nothing; they stay rows
+    // (nothing else represents the file), each saying why.
+    let file = dir.join("only-leftovers.pdf");
+    assert_eq!(sig_dictionaries(&file), 3);
+    assert!(pdfsig(&file).is_empty());
+    let ours = rows_for(&rows, "/only-leftovers.pdf");
+    assert_eq!(ours.len(), 3, "{ours:?}");
+    for r in ours {
+        assert_eq!(r["integrity"], "invalid");
+        assert!(r["notes"].contains("no form field references this signature dictionary and it does not verify"), "{}", r["notes"]);
     }
 }

@@ -106,3 +106,33 @@ fn pdf_verdicts_agree_with_pyhanko_or_the_difference_is_listed() {
     let stale: Vec<_> = DIFFERENCES.iter().filter(|(f, fld, ..)| !explained.iter().any(|(e, ef)| e == f && ef == fld)).map(|d| d.0).collect();
     assert!(stale.is_empty(), "listed differences that no longer occur: {stale:?}");
 }
+
+/// Issue 23: signature dictionaries that no field references
+/// (tests/fixtures/make-leftover-signature-fixtures.py). Where they do not
+/// verify and a field's signature is there, our rows are pyHanko's (count
+/// and verdicts); a hidden one that verifies is one row more.
+#[test]
+fn leftover_signature_dictionaries_leave_the_counts_equal_to_pyhankos() {
+    let dir = root().join("tests/fixtures/leftover-signatures");
+    let files = ["three-leftovers.pdf", "hidden-valid.pdf"].map(|f| dir.join(f));
+    let out = std::process::Command::new("python3").arg(root().join("tests/fixtures/pyhanko-validate.py")).args(&files).output().unwrap();
+    assert!(out.status.success(), "pyHanko (installed by scripts/test): {}", text(&out.stderr));
+    let mut theirs: BTreeMap<(String, String), String> = BTreeMap::new();
+    for line in text(&out.stdout).lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let file = v["file"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
+        theirs.insert((file, v["field"].as_str().unwrap().to_owned()), v["verdict"].as_str().unwrap().to_owned());
+    }
+    let (_, report) = scan(&[&dir], &["--no-db", "--rules", root().join("samples/rules").to_str().unwrap()]);
+    let rows = read_csv(&report_dir(&report).join("signatures.csv"));
+    let ours = |file: &str| -> BTreeMap<(String, String), String> {
+        rows_for(&rows, &format!("/{file}")).iter().map(|r| ((file.to_owned(), r["member"].clone()), r["integrity"].clone())).collect()
+    };
+    let in_file = |file: &str| -> BTreeMap<(String, String), String> { theirs.iter().filter(|((f, _), _)| f == file).map(|(k, v)| (k.clone(), v.clone())).collect() };
+    assert_eq!(ours("three-leftovers.pdf"), in_file("three-leftovers.pdf"), "one row, pyHanko's");
+    assert_eq!(in_file("three-leftovers.pdf").len(), 1);
+    let hidden = ours("hidden-valid.pdf");
+    let shown = in_file("hidden-valid.pdf");
+    assert_eq!((hidden.len(), shown.len()), (2, 1), "{hidden:?} {shown:?}");
+    assert!(shown.iter().all(|(k, v)| hidden.get(k) == Some(v)), "{hidden:?} {shown:?}");
+}

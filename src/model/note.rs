@@ -21,6 +21,14 @@ pub enum Note {
     TakenOutByLaterUpdate,
     /// Found by the raw byte scan, not through the PDF objects.
     FoundByRawScan(RawScanReason),
+    /// On a PDF signature: this many signature dictionaries of the same
+    /// save that no field references and that do not verify, which are not
+    /// rows (issue 23: signing software leaves them).
+    LeftoverSignatureDictionaries(usize),
+    /// A PDF signature dictionary that no form field references, still a
+    /// row: it verifies (or could not be checked), or `invalid` and no
+    /// signature a field references represents the file.
+    NoFieldReferences { invalid: bool },
     /// `/Contents` holds non-zero bytes after the CMS structure.
     ContentsPadding(usize),
     /// A `/SubFilter` sigaudit does not know (None: there is none).
@@ -85,6 +93,16 @@ impl fmt::Display for Note {
             Note::FoundByRawScan(RawScanReason::Unreachable) => {
                 f.write_str("signature not reachable through the PDF object structure (earlier revision or orphaned): found by raw byte scan")
             }
+            Note::LeftoverSignatureDictionaries(1) => {
+                f.write_str("1 signature dictionary that no field uses and that does not verify (left by the signing software)")
+            }
+            Note::LeftoverSignatureDictionaries(n) => write!(f, "{n} signature dictionaries that no field uses and that do not verify (left by the signing software)"),
+            Note::NoFieldReferences { invalid: false } => {
+                f.write_str("no form field references this signature dictionary: PDF readers (Adobe, pdfsig, pyHanko) do not show this signature")
+            }
+            Note::NoFieldReferences { invalid: true } => f.write_str(
+                "no form field references this signature dictionary and it does not verify (as signing software leaves them): a row because no signature a field references represents this file",
+            ),
             Note::ContentsPadding(n) => write!(f, "/Contents padded with {n} non-zero bytes after the CMS (ignored)"),
             Note::UnknownSubFilter(None) => f.write_str("no /SubFilter found for this signature; /Contents read as CMS"),
             Note::UnknownSubFilter(Some(name)) => write!(f, "unknown SubFilter /{name}; /Contents read as CMS"),

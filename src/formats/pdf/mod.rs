@@ -79,16 +79,23 @@ pub fn extract(bytes: &[u8]) -> Extraction {
             format!("{} signature dictionar{} without a readable /Contents value (truncated or damaged file)", raw.unreadable, if raw.unreadable == 1 { "y" } else { "ies" }),
         );
     }
+    // Dictionaries a field of some revision names in the bytes ("/V n g R"),
+    // which the final objects may no longer show.
+    let mut named_in_bytes: HashSet<Vec<u8>> = HashSet::new();
     for d in raw.dicts {
         if let Some(known) = dicts.iter_mut().find(|k| k.contents == d.contents) {
             // Fill what the structure pass could not read (e.g. encrypted /M).
             known.offset = d.offset;
+            if !d.field.is_empty() {
+                named_in_bytes.insert(d.contents);
+            }
             continue;
         }
         raw_only += 1;
         dicts.push(d);
     }
     let mut unnamed = 0;
+    let mut found = Vec::new();
     for d in dicts {
         if crate::budget::over() {
             break;
@@ -100,7 +107,8 @@ pub fn extract(bytes: &[u8]) -> Extraction {
         } else {
             d.field.clone()
         };
-        let mut sigs = signatures_of(bytes, comparable, &d, &member, &mut out);
+        let mut own = Extraction::default();
+        let mut sigs = signatures_of(bytes, comparable, &d, &member, &mut own);
         for s in &mut sigs {
             if from_raw && comparable.is_some() && s.modified_after_signing.is_some() {
                 // The final document parses but no longer refers to this
@@ -118,7 +126,18 @@ pub fn extract(bytes: &[u8]) -> Extraction {
                 }));
             }
         }
-        out.signatures.extend(sigs);
+        // Whether no field references it can only be told when the final
+        // objects were read (and decrypted) and hold the dictionary; one
+        // only the raw scan found is an earlier revision's, whose fields
+        // may sit in object streams the byte search cannot read.
+        let unreferenced = comparable.is_some() && !from_raw && d.field.is_empty() && !d.usage_rights && !named_in_bytes.contains(&d.contents);
+        let at = d.offset.or_else(|| gap_start(&d.byte_range));
+        found.push(Found { sigs, problems: own.problems, unreferenced, at, end: range_end(&d.byte_range) });
+    }
+    settle_unreferenced(&mut found);
+    for f in found {
+        out.signatures.extend(f.sigs);
+        out.problems.extend(f.problems);
     }
     // The document security store's CRLs and OCSP responses (PAdES LTV) serve every signature.
     let (crls, ocsp) = doc.as_ref().map(|d| (dss_streams(d, b"CRLs"), dss_streams(d, b"OCSPs"))).unwrap_or_default();
@@ -139,6 +158,80 @@ pub fn extract(bytes: &[u8]) -> Extraction {
         out.problem("", Stage::Pdf, format!("PDF structure unreadable ({e}) and no signature value found in the bytes"));
     }
     out
+}
+
+/// What one signature dictionary gave: its rows and errors.csv rows.
+struct Found {
+    sigs: Vec<Signature>,
+    problems: Vec<crate::model::extraction::Problem>,
+    /// No form field (of the final objects, or named in the bytes) and no
+    /// `/Perms` references the dictionary.
+    unreferenced: bool,
+    /// Where the dictionary is in the file.
+    at: Option<usize>,
+    /// Where its signed bytes end (the end of its revision).
+    end: Option<usize>,
+}
+
+impl Found {
+    /// A dictionary no field references whose signature does not verify:
+    /// every row `invalid`, or no CMS at all (only errors.csv rows). An
+    /// all-zero placeholder gives neither and is not counted; a signature
+    /// that could not be checked (`unknown`) may still be one.
+    fn leftover(&self) -> bool {
+        self.unreferenced && if self.sigs.is_empty() { !self.problems.is_empty() } else { self.sigs.iter().all(|s| s.integrity == Integrity::Invalid) }
+    }
+}
+
+fn gap_start(br: &[i64]) -> Option<usize> {
+    let [a, b, ..] = br else { return None };
+    usize::try_from(a.checked_add(*b)?).ok()
+}
+
+fn range_end(br: &[i64]) -> Option<usize> {
+    let [_, _, c, d] = br else { return None };
+    usize::try_from(c.checked_add(*d)?).ok()
+}
+
+/// Issue 23: signing software (Vietnamese e-invoice tools among it) leaves
+/// beside the real signature signature dictionaries that no field
+/// references, each with a /ByteRange over the final file and a /Contents
+/// that does not verify. pdfsig, pyHanko and Adobe show only the field's
+/// signature; as rows they would be `invalid` signatures nobody made, so
+/// they become a note on the real signature of the same save: the first
+/// signer row whose signed bytes (its revision) include the dictionary,
+/// else the file's last one. A file with no signature a field references
+/// keeps them as rows (with a note): nothing else would represent its
+/// signing, and a signature is never dropped silently. A dictionary no
+/// field references that verifies (or could not be checked) stays a row
+/// with a note: a hidden signature is worth seeing.
+fn settle_unreferenced(found: &mut [Found]) {
+    let real: Vec<usize> = (0..found.len()).filter(|&i| !found[i].unreferenced && found[i].sigs.iter().any(|s| s.kind == Kind::Signer)).collect();
+    let leftovers: Vec<usize> = (0..found.len()).filter(|&i| found[i].leftover()).collect();
+    let mut counts: HashMap<usize, usize> = HashMap::new();
+    for &l in &leftovers {
+        let at = found[l].at;
+        let covering = real.iter().copied().filter(|&r| matches!((at, found[r].end), (Some(a), Some(e)) if a < e)).min_by_key(|&r| found[r].end);
+        let Some(target) = covering.or_else(|| real.iter().copied().max_by_key(|&r| found[r].end)) else {
+            for s in &mut found[l].sigs {
+                s.note(Note::NoFieldReferences { invalid: true });
+            }
+            continue;
+        };
+        *counts.entry(target).or_default() += 1;
+        found[l].sigs.clear();
+        found[l].problems.clear();
+    }
+    for (target, n) in counts {
+        for s in found[target].sigs.iter_mut().filter(|s| s.kind == Kind::Signer) {
+            s.note(Note::LeftoverSignatureDictionaries(n));
+        }
+    }
+    for f in found.iter_mut().filter(|f| f.unreferenced && !f.leftover()) {
+        for s in &mut f.sigs {
+            s.note(Note::NoFieldReferences { invalid: false });
+        }
+    }
 }
 
 /// Signature dictionaries reached through the objects, with field names.
@@ -583,6 +676,44 @@ mod tests {
         assert_eq!(parse_pdf_date("D:2023").unwrap().month(), time::Month::January);
         assert!(parse_pdf_date("D:20241340").is_none());
         assert!(parse_pdf_date("garbage").is_none());
+    }
+
+    fn found(member: &str, kind: Kind, integrity: Integrity, unreferenced: bool, at: usize, end: usize) -> Found {
+        let mut s = Signature::new(Format::Pdf, kind, member.to_owned());
+        s.set_integrity(integrity, IntegrityReason::NotVerified);
+        Found { sigs: vec![s], problems: Vec::new(), unreferenced, at: Some(at), end: Some(end) }
+    }
+
+    fn notes(f: &Found) -> Vec<String> {
+        f.sigs.iter().flat_map(|s| s.notes.iter().filter(|n| **n != Note::Integrity).map(|n| n.to_string())).collect()
+    }
+
+    #[test]
+    fn leftovers_become_a_note_on_the_signature_of_their_revision() {
+        let mut f = vec![
+            found("Signature1", Kind::Signer, Integrity::Valid, false, 100, 1000),
+            found("Signature2", Kind::Signer, Integrity::Valid, false, 1100, 2000),
+            // Two in the first signature's revision, one after every signature.
+            found("signature 1", Kind::Signer, Integrity::Invalid, true, 500, 2000),
+            found("signature 2", Kind::Signer, Integrity::Invalid, true, 600, 2000),
+            found("signature 3", Kind::Signer, Integrity::Invalid, true, 2100, 2500),
+            // Not a leftover: it could not be checked, so it may verify.
+            found("signature 4", Kind::Signer, Integrity::Unknown, true, 2200, 2500),
+        ];
+        settle_unreferenced(&mut f);
+        assert_eq!(notes(&f[0]), vec!["2 signature dictionaries that no field uses and that do not verify (left by the signing software)".to_owned()]);
+        assert_eq!(notes(&f[1]), vec!["1 signature dictionary that no field uses and that does not verify (left by the signing software)".to_owned()]);
+        assert!(f[2..5].iter().all(|l| l.sigs.is_empty()));
+        assert_eq!(notes(&f[5]), vec![Note::NoFieldReferences { invalid: false }.to_string()]);
+    }
+
+    #[test]
+    fn leftovers_stay_rows_when_no_field_signature_represents_the_file() {
+        // A document timestamp is not a signer row: the note could not be seen on it.
+        let mut f = vec![found("Timestamp", Kind::DocTimestamp, Integrity::Valid, false, 100, 1000), found("signature 1", Kind::Signer, Integrity::Invalid, true, 200, 1000)];
+        settle_unreferenced(&mut f);
+        assert_eq!(notes(&f[1]), vec![Note::NoFieldReferences { invalid: true }.to_string()]);
+        assert!(notes(&f[0]).is_empty());
     }
 
     #[test]
