@@ -1,12 +1,26 @@
 #!/usr/bin/env python3
-"""Regenerate the certificate pins of rules/ca.toml from ../shared/ca-certs/INDEX.md.
+"""Regenerate the certificate pins of rules/ca.toml from ../shared/ca-certs/INDEX.md
+and the facts collected beside this script (issue 23):
 
-Only facts are copied (DNs, SHA-256, SKI/AKI, validity, download URLs seen in
-certificates' AIA): never the certificates themselves. CA grouping, names and
-DN fallback patterns live in the table below; edit there, then run:
+  ca-found.jsonl       CA certificates found in public sources, each checked by
+                       its signature up to a pinned root (openssl verify), with
+                       where it was found; "rejected" ones are never pinned
+  ca-urls.jsonl        official download URLs of pinned certificates, with where
+                       each was seen (certificates' AIA caIssuers, pages);
+                       "low" confidence ones are not used
+  ca-other-urls.jsonl  URLs that real signer certificates name (AIA) for issuing
+                       keys the catalogue does not pin: `rules fetch-anchors`
+                       keeps what it downloads there only if it verifies up to
+                       a pinned certificate
+
+Only facts are copied (DNs, SHA-256, SKI/AKI, validity, URLs): never the
+certificates themselves. CA grouping, names and DN fallback patterns live in
+the table below; edit there, then run:
 
     python3 scripts/gen-ca-catalogue.py ../shared/ca-certs/INDEX.md > rules/ca.toml
 """
+import json
+import pathlib
 import re
 import sys
 from datetime import datetime
@@ -34,6 +48,7 @@ GROUPS = {
     "SAFE-CA": "safe-ca", "SAVIS-TrustCA": "trustca", "TrustCA": "trustca", "SmartSign": "smartsign",
     "VNPAY-CA": "vnpay-ca", "VNPT-": "vnpt-ca", "Viettel-CA": "viettel-ca", "WINCA": "winca",
 }
+HERE = pathlib.Path(__file__).resolve().parent
 
 G = "government"
 C = "commercial"
@@ -82,7 +97,12 @@ COMMERCIAL = {
     "vnpt-ca": ("VNPT-CA", ["CN=VNPT-CA*", "CN=VNPT Certification Authority*", "CN=VNPT SmartCA*"]),
     "viettel-ca": ("Viettel-CA", ["CN=Viettel-CA*"]),
     "winca": ("WINCA", ["CN=WINCA*"]),
+    # Licensed public CA (lcs.com.vn) seen issuing real e-invoice signers
+    # (scripts/real-docs/manifest.jsonl); no certificate of it found yet.
+    "lcs-ca": ("LCS-CA (L.C.S)", ["CN=LCS-CA*"]),
 }
+# Operators of CAs with no pinned certificate to read them from.
+OPERATORS = {"lcs-ca": "L.C.S CO.LTD"}
 # AIA caIssuers URLs seen inside certificates issued by these CAs (verified);
 # CAs without one have no download URL rather than a guessed one.
 DOWNLOAD = {
@@ -107,6 +127,8 @@ def group_of(fname):
 
 
 def rfc3339(openssl_date):
+    if re.match(r"\d{4}-\d\d-\d\dT", openssl_date):
+        return openssl_date
     return datetime.strptime(" ".join(openssl_date.split()), "%b %d %H:%M:%S %Y GMT").strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -133,6 +155,39 @@ def parse_index(text):
         yield f
 
 
+def found_certs():
+    """ca-found.jsonl: the certificates found and verified (rejected ones left out)."""
+    for line in open(HERE / "ca-found.jsonl", encoding="utf-8"):
+        d = json.loads(line)
+        if d.get("rejected"):
+            continue
+        yield d["ca_id"], {
+            "sha256": d["sha256"], "subject": d["subject"], "issuer": d["issuer"], "ski": d.get("ski"), "aki": d.get("aki"),
+            "not_before": d["not_before"], "not_after": d["not_after"], "path": None, "source": d["source"],
+            "tsa": d.get("role") == "tsa", "download": d.get("download"),
+        }
+
+
+def urls():
+    """ca-urls.jsonl: SHA-256 -> the first trusted download URL."""
+    out = {}
+    for line in open(HERE / "ca-urls.jsonl", encoding="utf-8"):
+        d = json.loads(line)
+        if not d.get("confidence", "").startswith("low"):
+            out.setdefault(d["sha256"], d["download"])
+    return out
+
+
+def other_urls():
+    """ca-other-urls.jsonl: CA id -> URLs of its keys the catalogue does not pin."""
+    out = {}
+    for line in open(HERE / "ca-other-urls.jsonl", encoding="utf-8"):
+        d = json.loads(line)
+        if d["download"] not in out.setdefault(d["ca_id"], []):
+            out[d["ca_id"]].append(d["download"])
+    return out
+
+
 def q(s):
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -142,9 +197,14 @@ def main():
     by_group = {}
     for c in certs:
         by_group.setdefault(group_of(c["path"].split("/")[1]), []).append(c)
+    for gid, c in found_certs():
+        by_group.setdefault(gid, []).append(c)
+    trusted_urls = urls()
+    unpinned_urls = other_urls()
     for gid, (name, pats) in COMMERCIAL.items():
-        ops = sorted({re.search(r"O=([^,]+)", c["subject"]).group(1) for c in by_group.get(gid, []) if "O=" in c["subject"]})
-        CAS[gid] = (name, C, " / ".join(ops), "https://rootca.gov.vn", pats, "licensed public CA under a NEAC root")
+        ops = sorted({re.search(r"O=([^,]+)", c["subject"]).group(1).strip() for c in by_group.get(gid, []) if "O=" in c["subject"]})
+        operator = " / ".join(ops) or OPERATORS.get(gid, "")
+        CAS[gid] = (name, C, operator, "https://rootca.gov.vn", pats, "licensed public CA under a NEAC root")
     print(open(sys.argv[0].replace("gen-ca-catalogue.py", "ca-catalogue-header.toml"), encoding="utf-8").read(), end="")
     for gid, (name, klass, operator, website, pats, note) in CAS.items():
         print(f"\n[[ca]]\nid = {q(gid)}\nname = {q(name)}\nclass = {q(klass)}\noperator = {q(operator)}\nwebsite = {q(website)}")
@@ -152,9 +212,12 @@ def main():
             print(f"note = {q(note)}")
         if pats:
             print("issuer_patterns = [" + ", ".join(q(p) for p in pats) + "]")
+        if unpinned_urls.get(gid):
+            print("other_downloads = [" + ", ".join(q(u) for u in unpinned_urls[gid]) + "]")
         for c in sorted(by_group.get(gid, []), key=lambda c: c["not_before"] and rfc3339(c["not_before"])):
             cn = re.search(r"CN=([^,]+)", c["subject"]).group(1).strip()
             url = DOWNLOAD.get(gid) if gid.startswith("vgca") or gid == "neac-mic-root" else DOWNLOAD.get(cn)
+            url = url or trusted_urls.get(c["sha256"].replace(":", "").lower()) or c.get("download")
             print("\n  [[ca.cert]]")
             print(f"  subject = {q(c['subject'])}")
             print(f"  issuer = {q(c['issuer'])}")
@@ -169,7 +232,7 @@ def main():
                 print('  role = "tsa"')
             if url:
                 print(f"  download = {q(url)}")
-            print(f"  source = {q('ca-certs/' + c['path'])}")
+            print(f"  source = {q('ca-certs/' + c['path'] if c['path'] else c['source'])}")
     # A DN-only fallback for Government CA issuing CAs that have no published certificate.
     print('''
 [[ca]]

@@ -46,12 +46,13 @@ pub fn fetch_anchors(rules: &Rules, out: &Path) -> anyhow::Result<FetchReport> {
             None => report.no_url.push(format!("{} ({})", p.pin.subject.cn_or_dn(), p.ca.name)),
         }
     }
+    let download = |url: &str| match agent.get(url).call() {
+        Ok(mut resp) => resp.body_mut().with_config().limit(MAX_DOWNLOAD).read_to_vec(),
+        Err(e) => Err(e),
+    };
+    let mut pinned_got = Vec::new();
     for (url, wanted) in by_url {
-        let body = match agent.get(url).call() {
-            Ok(mut resp) => resp.body_mut().with_config().limit(MAX_DOWNLOAD).read_to_vec(),
-            Err(e) => Err(e),
-        };
-        let body = match body {
+        let body = match download(url) {
             Ok(b) => b,
             Err(e) => {
                 report.failed.push((url.to_owned(), e.to_string()));
@@ -65,11 +66,58 @@ pub fn fetch_anchors(rules: &Rules, out: &Path) -> anyhow::Result<FetchReport> {
             std::fs::write(out.join(&file), &cert.der)?;
             report.saved.push((file, pin.ca.name.clone()));
             matched += 1;
+            pinned_got.push(std::sync::Arc::new(cert));
         }
         if matched == 0 {
             let got = crate::asn1::ber::hex(&Sha256::digest(&body));
             report.failed.push((url.to_owned(), format!("no certificate in the download (SHA-256 {got}) matches a pin: refused")));
         }
     }
+    fetch_other_generations(rules, out, &download, &pinned_got, &mut report)?;
     Ok(report)
+}
+
+/// The URLs real certificates name for a CA's keys no pin holds: a
+/// download there is kept only if it verifies up to a pinned certificate
+/// of the same class (those just downloaded, or already in `out`), as a
+/// CA certificate found in a scanned file is; anything else is refused.
+#[cfg(feature = "fetch-anchors")]
+fn fetch_other_generations<E: std::fmt::Display>(
+    rules: &Rules,
+    out: &Path,
+    download: &dyn Fn(&str) -> Result<Vec<u8>, E>,
+    pinned: &[std::sync::Arc<crate::cert::Cert>],
+    report: &mut FetchReport,
+) -> anyhow::Result<()> {
+    use crate::trust::chain::{self, PathEnd};
+    let anchors = crate::trust::AnchorStore::load(&[out.to_path_buf()]);
+    for ca in &rules.catalogue.cas {
+        for url in &ca.other_downloads {
+            let body = match download(url) {
+                Ok(b) => b,
+                Err(e) => {
+                    report.failed.push((url.clone(), e.to_string()));
+                    continue;
+                }
+            };
+            let mut kept = 0;
+            for cert in certificates_in(&body).into_iter().flatten() {
+                let cert = std::sync::Arc::new(cert);
+                let verified = match chain::build(cert.clone(), pinned, &anchors, &rules.catalogue).end {
+                    PathEnd::Pinned(p) | PathEnd::SameKeyAsPinned(p) => p.ca.class == ca.class,
+                    _ => false,
+                };
+                if verified {
+                    let file = format!("{}__{}.der", ca.id, &cert.sha256_hex()[..16]);
+                    std::fs::write(out.join(&file), &cert.der)?;
+                    report.saved.push((file, ca.name.clone()));
+                    kept += 1;
+                }
+            }
+            if kept == 0 {
+                report.failed.push((url.clone(), "no certificate in the download verifies up to a pinned certificate: refused".into()));
+            }
+        }
+    }
+    Ok(())
 }

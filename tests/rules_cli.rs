@@ -12,10 +12,10 @@ use common::*;
 fn builtin_and_sample_rules_check_clean() {
     let out = run(bin().args(["rules", "check"]));
     assert_eq!(code(&out), 0, "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("74 pinned certificates"), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("77 pinned certificates"), "{}", text(&out.stdout));
     let out = run(bin().args(["rules", "check"]).arg(root().join("samples/rules")));
     assert_eq!(code(&out), 0, "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("83 pinned certificates"), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("86 pinned certificates"), "{}", text(&out.stdout));
     assert!(text(&out.stdout).contains("anchors folder: 8 certificates (8 pinned)"), "{}", text(&out.stdout));
 }
 
@@ -97,10 +97,10 @@ fn fetch_anchors_keeps_only_pinned_downloads() {
     let (_server, port) = http_server(www.path());
     // The built-in catalogue, with its official URLs pointed at the mirror.
     let builtin = std::fs::read_to_string(root().join("rules/ca.toml")).unwrap();
-    let mirrored = builtin
-        .replace("http://ca.gov.vn/", &format!("http://127.0.0.1:{port}/"))
-        .replace("https://rootca.gov.vn/", &format!("http://127.0.0.1:{port}/missing/"))
-        .replace("http://public.rootca.gov.vn/", &format!("http://127.0.0.1:{port}/missing/"));
+    // Every other official host answers 404 from the mirror: nothing
+    // leaves the machine.
+    let mirrored = loopback_urls(&builtin.replace("http://ca.gov.vn/", &format!("http://127.0.0.1:{port}/")), port);
+    assert!(!mirrored.contains("download = \"https") && !mirrored.contains("\"http://www"), "every URL points at the mirror");
     let rules = tempfile::tempdir().unwrap();
     std::fs::write(rules.path().join("ca.toml"), mirrored).unwrap();
     let anchors = tempfile::tempdir().unwrap();
@@ -115,4 +115,72 @@ fn fetch_anchors_keeps_only_pinned_downloads() {
     // The saved file is the real DER: its SHA-256 is the pin.
     let sha = Command::new("sha256sum").arg(anchors.path().join(&saved[0])).output().unwrap();
     assert!(text(&sha.stdout).starts_with("f04ba4b459a7c9a1b971ad9b1cb833e695a80c79aea63b174b66a70edfe2fdb8"));
+}
+
+/// The rules text with every http(s) URL of another host than the mirror
+/// pointed at the mirror's `missing/HOST/...` (a 404).
+fn loopback_urls(rules: &str, port: u16) -> String {
+    let mirror = format!("http://127.0.0.1:{port}/");
+    let mut out = String::with_capacity(rules.len());
+    let mut rest = rules;
+    while let Some(at) = rest.find("\"http") {
+        out.push_str(&rest[..at + 1]);
+        let url = &rest[at + 1..];
+        let end = url.find('"').unwrap_or(url.len());
+        let (url, after) = url.split_at(end);
+        if url.starts_with(&mirror) {
+            out.push_str(url);
+        } else {
+            let path = url.split_once("://").map_or(url, |(_, p)| p);
+            out.push_str(&format!("{mirror}missing/{path}"));
+        }
+        rest = after;
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn fetch_anchors_keeps_another_generation_only_when_it_verifies_up_to_a_pin() {
+    // The samples' TEST catalogue, whose VNPT-CA names two URLs for keys no
+    // pin holds: one serves a second generation issued by the pinned TEST
+    // national root, the other a forger's CA with the pinned name and key id.
+    let www = tempfile::tempdir().unwrap();
+    let generations = root().join("tests/fixtures/generations");
+    for (p7m, served) in [("ca-gen2-with-intermediate.p7m", "gen2.crt"), ("forged-ski-copy.p7m", "forger.crt")] {
+        let certs = Command::new("openssl").args(["pkcs7", "-inform", "DER", "-print_certs", "-in"]).arg(generations.join(p7m)).output().unwrap();
+        let pems = text(&certs.stdout);
+        // openssl prints the CA certificate after the signer's.
+        let ca = pems.rsplit("subject=").next().unwrap();
+        std::fs::write(www.path().join(served), &ca[ca.find("-----BEGIN").unwrap()..]).unwrap();
+    }
+    let (_server, port) = http_server(www.path());
+    let rules = tempfile::tempdir().unwrap();
+    std::fs::create_dir(rules.path().join("ca.d")).unwrap();
+    let test_pki = std::fs::read_to_string(root().join("samples/rules/ca.d/test-pki.toml")).unwrap();
+    let with_urls = test_pki.replacen(
+        "id = \"test-vnpt-ca\"",
+        &format!("id = \"test-vnpt-ca\"\nother_downloads = [\"http://127.0.0.1:{port}/gen2.crt\", \"http://127.0.0.1:{port}/forger.crt\"]"),
+        1,
+    );
+    assert_ne!(with_urls, test_pki);
+    std::fs::write(rules.path().join("ca.d/test-pki.toml"), with_urls).unwrap();
+    // No built-in catalogue: no official URL is tried from the test.
+    std::fs::write(rules.path().join("ca.toml"), "schema = 1\n").unwrap();
+    // The pinned TEST national root is already in the anchors folder.
+    let anchors = tempfile::tempdir().unwrap();
+    std::fs::copy(root().join("samples/pki/neac-root.pem"), anchors.path().join("neac-root.pem")).unwrap();
+    let out = run(bin().args(["rules", "fetch-anchors", "--rules"]).arg(rules.path()).arg("--out").arg(anchors.path()));
+    let err = text(&out.stderr);
+    assert!(err.contains("forger.crt: no certificate in the download verifies up to a pinned certificate: refused"), "{err}");
+    let saved: Vec<String> = std::fs::read_dir(anchors.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert_eq!(saved.iter().filter(|f| f.starts_with("test-vnpt-ca__")).count(), 1, "{saved:?}");
+    // And a scan of the generation's leaf alone now verifies its chain.
+    let (scanned, dir) = scan(
+        &[&generations.join("ca-gen2-leaf-only.p7m")],
+        &["--no-db", "--rules", rules.path().to_str().unwrap(), "--anchors", anchors.path().to_str().unwrap()],
+    );
+    assert_eq!(code(&scanned), 0, "{}", text(&scanned.stderr));
+    let rows = read_csv(&report_dir(&dir).join("signatures.csv"));
+    assert_eq!((rows[0]["ca_class"].as_str(), rows[0]["chain"].as_str()), ("commercial", "verified"));
 }

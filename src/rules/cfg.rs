@@ -63,6 +63,11 @@ pub struct CaCfg {
     pub note: String,
     #[serde(default)]
     pub issuer_patterns: Vec<Spanned<String>>,
+    /// URLs of this CA's certificates for keys no pin holds (seen in real
+    /// certificates' AIA): `rules fetch-anchors` keeps what it gets there
+    /// only if it verifies up to a pinned certificate.
+    #[serde(default)]
+    pub other_downloads: Vec<Spanned<String>>,
     #[serde(default)]
     pub cert: Vec<PinCfg>,
 }

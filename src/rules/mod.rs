@@ -68,6 +68,9 @@ pub struct CaEntry {
     pub note: String,
     pub pins: Vec<Pin>,
     pub issuer_patterns: Vec<DnPattern>,
+    /// URLs of this CA's certificates for keys no pin holds; a download
+    /// there serves only if it verifies up to a pinned certificate.
+    pub other_downloads: Vec<String>,
 }
 
 /// A pinned certificate and the CA it belongs to.
@@ -357,6 +360,12 @@ fn compile_cas(src: &Source<'_>, catalogue: &mut Catalogue, seen_ids: &mut HashM
                 Err(e) => diags.push(src.at(p.span(), e)),
             }
         }
+        for d in &ca.other_downloads {
+            if !(d.get_ref().starts_with("http://") || d.get_ref().starts_with("https://")) {
+                diags.push(src.at(d.span(), "other_downloads must be http:// or https:// URLs"));
+            }
+        }
+        let other_downloads = ca.other_downloads.iter().map(|d| d.get_ref().clone()).collect();
         let mut pins = Vec::new();
         for pin in &ca.cert {
             let sha256 = hex_field(src, &pin.sha256, "sha256", Some(32), diags).map(|b| <[u8; 32]>::try_from(b.as_slice()).expect("length checked"));
@@ -406,7 +415,17 @@ fn compile_cas(src: &Source<'_>, catalogue: &mut Catalogue, seen_ids: &mut HashM
         if pins.is_empty() && issuer_patterns.is_empty() {
             diags.push(src.at(ca.id.span(), format!("CA `{id}` has neither a [[ca.cert]] pin nor issuer_patterns: nothing could ever match it")));
         }
-        catalogue.cas.push(CaEntry { id, name: ca.name.into_inner(), class, operator: ca.operator, website: ca.website, note: ca.note, pins, issuer_patterns });
+        catalogue.cas.push(CaEntry {
+            id,
+            name: ca.name.into_inner(),
+            class,
+            operator: ca.operator,
+            website: ca.website,
+            note: ca.note,
+            pins,
+            issuer_patterns,
+            other_downloads,
+        });
     }
 }
 

@@ -145,13 +145,14 @@ impl<'r> Search<'_, 'r> {
                 }
             }
         }
-        // A certificate taken by its name alone, whose key refuses the
-        // child while the child names another key (or none): another
-        // generation of that CA, not this child's issuer. Only the key the
-        // child names by its authority key identifier can contradict it
-        // (issue 23: a genuine customer of a CA's older or newer key is no
-        // forgery); without it the issuer is simply missing.
-        failures.retain(|(candidate, e)| !e.is_signature_mismatch() || names_key(&current, candidate));
+        // A certificate taken by its name alone while the child names
+        // another key is another generation of that CA, not this child's
+        // issuer: whatever it fails says nothing of the child. One whose
+        // key refuses a child that names no key says nothing either. Only
+        // the key the child names by its authority key identifier can
+        // contradict it (issue 23: a genuine customer of a CA's older or
+        // newer key is no forgery); without it the issuer is missing.
+        failures.retain(|(candidate, e)| names_key(&current, candidate) || (!names_other_key(&current, candidate) && !e.is_signature_mismatch()));
         let end = if current.is_self_issued() {
             // A root nobody pinned (or a key roll-over that led nowhere).
             PathEnd::SelfIssued { self_signature: verify_link(&current, &current) }
@@ -250,6 +251,12 @@ impl Path<'_> {
 /// issuer's subject key identifier.
 fn names_key(child: &Cert, issuer: &Cert) -> bool {
     child.aki.is_some() && child.aki == issuer.ski
+}
+
+/// `child` names a key by its authority key identifier, and `candidate`
+/// says by its subject key identifier that it holds another.
+fn names_other_key(child: &Cert, candidate: &Cert) -> bool {
+    matches!((&child.aki, &candidate.ski), (Some(a), Some(s)) if a != s)
 }
 
 fn could_issue(candidate: &Cert, child: &Cert) -> bool {
