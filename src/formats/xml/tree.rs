@@ -439,4 +439,28 @@ mod tests {
         let deep = "<a>".repeat(1000);
         assert!(Doc::parse(deep.as_bytes()).is_err());
     }
+
+    /// Issue 23: the document as .NET's XmlDocument loads it by default.
+    #[test]
+    fn whitespace_only_text_goes_except_where_preserved() {
+        let d = Doc::parse(b"<a>\n  <b> x </b>\n  <c xml:space=\"preserve\">  <d>\t</d></c>\r\n<e> </e></a>").unwrap();
+        let lean = d.without_blank_text().unwrap();
+        let texts =
+            |doc: &Doc| -> Vec<String> { doc.nodes.iter().flat_map(|n| n.children.iter().filter_map(|c| if let Child::Text(t) = c { Some(t.clone()) } else { None })).collect() };
+        assert_eq!(texts(&lean), vec![" x ".to_owned(), "  ".to_owned(), "\t".to_owned()]);
+        assert_eq!(lean.nodes.len(), d.nodes.len(), "element indices stay");
+        assert!(lean.without_blank_text().is_none());
+        assert!(Doc::parse(b"<a><b>x</b></a>").unwrap().without_blank_text().is_none());
+    }
+
+    /// Issue 23: `Id` before `id` before `ID`, as .NET's DefaultGetIdElement.
+    #[test]
+    fn ids_resolve_in_dotnet_order() {
+        let d = Doc::parse(br#"<r><a id="x"/><b Id="x"/><c ID="x"/><d ID="y"/><e ID="y"/><f id="z"/></r>"#).unwrap();
+        assert_eq!(d.node(d.by_id("x").unwrap()).local, "b");
+        assert_eq!((d.id_count("x"), d.id_shadowed("x")), (1, 2));
+        assert_eq!((d.id_count("y"), d.id_shadowed("y")), (2, 0), "two of one name: ambiguous");
+        assert_eq!(d.node(d.by_id("z").unwrap()).local, "f");
+        assert_eq!(d.by_id("w"), None);
+    }
 }
