@@ -196,6 +196,10 @@ fn where_dotnet_and_xmlsec1_disagree_sigaudit_follows_dotnet() {
         // xmlsec1 told DLHDon's Id is an ID; sigaudit no longer calls it a
         // duplicate, and says another element carries the value.
         ("net-id-uu-tien.xml", None, Some("1 other element(s) carry the value as id/ID")),
+        // XPointer references keep comments in their node-set, but with no
+        // canonicalisation transform it becomes octets by C14N without
+        // comments: .NET and xmlsec1 agree (sigaudit used to keep them).
+        ("xmlsec-xpointer.xml", None, None),
     ];
     for (name, xmlsec_says, note) in cases {
         let path = fixture("einvoice").join(name);

@@ -636,10 +636,14 @@ fn canonical(doc: &Doc, data: Data, opts: Option<Options>) -> Result<Vec<u8>, Fo
         Data::Nodes { apex, exclude, comments } => {
             // A same-document reference without XPointer (`""`, `#id`)
             // selects no comment nodes (XMLDSig 4.4.3.3): a "WithComments"
-            // canonicalisation of that node-set has none to keep.
+            // canonicalisation of that node-set has none to keep. A node-set
+            // left at the end of the transforms becomes octets by Canonical
+            // XML 1.0 without comments (XMLDSig 4.4.3.2), even an XPointer's
+            // that holds comments: .NET (TransformChain.TransformToOctetStream,
+            // CanonicalXml without comments) and xmlsec1 both drop them.
             let o = match opts {
                 Some(o) => Options { comments: o.comments && comments, ..o },
-                None => Options { method: Method::Inclusive, comments },
+                None => Options { method: Method::Inclusive, comments: false },
             };
             Ok(c14n::canonicalize(doc, apex, &exclude, &o))
         }
