@@ -75,6 +75,10 @@ pub enum DotNetReading {
     /// The referenced Id is resolved by `Id`; other elements carry the
     /// value as `id`/`ID`, which .NET ignores.
     IdShadowed { uri: String, others: usize },
+    /// Canonicalisations or transforms .NET's SignedXml does not accept
+    /// (unknown to it, or outside its safe lists): the e-invoice software
+    /// cannot check the signature; sigaudit checks it as xmlsec1 does.
+    Refused(Vec<String>),
 }
 
 /// How a signature came to be found by the raw byte scan.
@@ -140,6 +144,12 @@ impl fmt::Display for Note {
                 f,
                 "reference \"{uri}\": besides the element whose Id it names, {others} other element(s) carry the value as id/ID; .NET's SignedXml takes the Id one \
                  (sigaudit follows .NET), a program looking the value up as id/ID would find another element"
+            ),
+            Note::DotNet(DotNetReading::Refused(uris)) => write!(
+                f,
+                ".NET's SignedXml does not accept {} (not among its canonicalisations and safe transforms), so e-invoice software cannot check this \
+                 signature; xmlsec1 can, and sigaudit checks it as xmlsec1 does",
+                uris.join(", ")
             ),
             Note::SignerFromAnchors => f.write_str("the signer's certificate is not embedded: found in the anchor folder"),
             Note::SignaturePartNotLinked => f.write_str("this signature part is not linked from the package's digital-signature origin: Office does not show it"),

@@ -158,6 +158,10 @@ pub fn extract(bytes: &[u8], format: Format, parts: Option<&dyn Parts>) -> Extra
             Ok(mut s) => {
                 if let Some((element, role)) = role {
                     s.notes.insert(0, Note::EInvoiceRole { element, role });
+                    let refused = dotnet_refused(&doc, sig);
+                    if !refused.is_empty() {
+                        s.note(Note::DotNet(DotNetReading::Refused(refused)));
+                    }
                 }
                 out.signatures.push(s)
             }
@@ -181,6 +185,38 @@ fn einvoice_role(doc: &Doc, sig: usize) -> Option<(&'static str, &'static str)> 
         "NNT" => ("NNT", "taxpayer"),
         _ => return None,
     })
+}
+
+/// The canonicalisation and transform methods .NET's SignedXml checks a
+/// signature with (SignedXml.SafeCanonicalizationMethods and
+/// DefaultSafeTransformMethods in dotnet/runtime): C14N 1.1 is unknown to
+/// it, XPath and XSLT are known but refused.
+const DOTNET_C14N: [&str; 4] = [
+    "http://www.w3.org/TR/2001/REC-xml-c14n-20010315",
+    "http://www.w3.org/TR/2001/REC-xml-c14n-20010315#WithComments",
+    EXC_C14N,
+    "http://www.w3.org/2001/10/xml-exc-c14n#WithComments",
+];
+const DOTNET_TRANSFORMS: [&str; 4] = [ENVELOPED, BASE64, "urn:mpeg:mpeg21:2003:01-REL-R-NS:licenseTransform", "http://www.w3.org/2002/07/decrypt#XML"];
+
+/// The methods of a signature that .NET's SignedXml does not accept.
+fn dotnet_refused(doc: &Doc, sig: usize) -> Vec<String> {
+    let Some(signed_info) = doc.child(sig, DSIG, "SignedInfo") else { return Vec::new() };
+    let c14n = doc.child(signed_info, DSIG, "CanonicalizationMethod").and_then(|c| doc.attr(c, "Algorithm")).filter(|a| !DOTNET_C14N.contains(a));
+    let transforms = doc
+        .children(signed_info, DSIG, "Reference")
+        .into_iter()
+        .filter_map(|r| doc.child(r, DSIG, "Transforms"))
+        .flat_map(|ts| doc.children(ts, DSIG, "Transform"))
+        .filter_map(|t| doc.attr(t, "Algorithm"))
+        .filter(|a| !DOTNET_C14N.contains(a) && !DOTNET_TRANSFORMS.contains(a));
+    let mut refused: Vec<String> = Vec::new();
+    for a in c14n.into_iter().chain(transforms) {
+        if !refused.iter().any(|r| r == a) {
+            refused.push(a.to_owned());
+        }
+    }
+    refused
 }
 
 /// `HDon/DSCKS/NBan/Signature`, then in parentheses the e-invoice role and
