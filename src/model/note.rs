@@ -51,7 +51,7 @@ pub enum Note {
     /// The signer's certificate was not embedded; the anchor folder has it.
     SignerFromAnchors,
     /// The role of an e-invoice signature (Circular 78/2021, Decree
-    /// 123/2020: the element under DSCKS that holds it).
+    /// 123/2020) and the element that holds it (`DSCKS/NBan`).
     EInvoiceRole { element: &'static str, role: &'static str },
     /// Where .NET's SignedXml and xmlsec1 read a reference differently,
     /// sigaudit read it as .NET does (the software that signs and checks
@@ -124,7 +124,7 @@ impl fmt::Display for Note {
             Note::KeyInfoCertUnreadable(Some(why)) => write!(f, "an embedded certificate (KeyInfo, XAdES CertificateValues) is unreadable: {why}"),
             Note::KeyInfoCertUnreadable(None) => f.write_str("an embedded certificate (KeyInfo, XAdES CertificateValues) is not base64"),
             Note::UnexpandedEntities(names) => write!(f, "the document uses entities that are not expanded ({}): possible XXE, never resolved", names.join(", ")),
-            Note::EInvoiceRole { element, role } => write!(f, "e-invoice role: {role} (DSCKS/{element}, Circular 78/2021)"),
+            Note::EInvoiceRole { element, role } => write!(f, "e-invoice role: {role} ({element}, Circular 78/2021)"),
             Note::DotNet(DotNetReading::OwnElementDigested(uri)) => write!(
                 f,
                 "reference \"{uri}\" is an element inside this signature, under the enveloped-signature transform: .NET's SignedXml digests the element \

@@ -142,14 +142,15 @@ pub fn extract(bytes: &[u8], format: Format, parts: Option<&dyn Parts>) -> Extra
         // .NET signing software loads the invoice with PreserveWhitespace =
         // false and digests it without its whitespace-only text, then may
         // save it indented: the file as written no longer matches, the
-        // document as .NET reads it does.
+        // document as .NET reads it does. Only a full verification counts:
+        // a reading that leaves a reference unchecked proves nothing.
         if format == Format::Xml
             && let Ok(s) = &found
             && s.integrity == Integrity::Invalid
             && matches!(s.integrity_reason, IntegrityReason::XmlReferenceChanged(_) | IntegrityReason::XmlSignatureMismatch)
             && let Some(lean) = lean.get_or_insert_with(|| doc.without_blank_text())
             && let Ok(mut s) = signature_of(lean, sig, format, &member, parts)
-            && s.integrity != Integrity::Invalid
+            && s.integrity == Integrity::Valid
         {
             s.note(Note::DotNet(DotNetReading::WithoutBlankText));
             found = Ok(s);
@@ -173,18 +174,29 @@ pub fn extract(bytes: &[u8], format: Format, parts: Option<&dyn Parts>) -> Extra
 
 /// The role of an e-invoice signature (Circular 78/2021, Decree 123/2020;
 /// the XML formats of Decision 1450/QĐ-TCT): the element under `DSCKS`
-/// that holds it, in an invoice (`HDon`), a message (`TDiep`) or a
-/// declaration or notice (`TKhai`, `TBao`).
+/// that holds it, in an invoice (`HDon`), a message (`TDiep`), a
+/// declaration, notice or list (`TKhai`, `TBao`, `BKe`, `BTHDLieu`), or the
+/// taxpayer's signature of a whole message (`TDiep/CKSNNT`). Returns where
+/// it sits (`DSCKS/NBan`) and the role.
 fn einvoice_role(doc: &Doc, sig: usize) -> Option<(&'static str, &'static str)> {
-    let holder = doc.ancestors(sig).find(|&a| doc.node(a).parent.is_some_and(|p| doc.node(p).local == "DSCKS"))?;
-    Some(match doc.node(holder).local.as_str() {
-        "NBan" => ("NBan", "seller"),
-        "NMua" => ("NMua", "buyer"),
-        "CQT" => ("CQT", "tax authority"),
-        "CCKSKhac" => ("CCKSKhac", "other"),
-        "NNT" => ("NNT", "taxpayer"),
-        _ => return None,
-    })
+    for a in doc.ancestors(sig) {
+        let under_dscks = doc.node(a).parent.is_some_and(|p| doc.node(p).local == "DSCKS");
+        let found = match (under_dscks, doc.node(a).local.as_str()) {
+            (true, "NBan") => ("DSCKS/NBan", "seller"),
+            (true, "NMua") => ("DSCKS/NMua", "buyer"),
+            (true, "CQT") => ("DSCKS/CQT", "tax authority"),
+            // Thủ trưởng cơ quan thuế: the tax office's head, who signs its
+            // notices (TBao) beside the office itself.
+            (true, "TTCQT") => ("DSCKS/TTCQT", "tax authority head"),
+            (true, "CCKSKhac") => ("DSCKS/CCKSKhac", "other"),
+            (true, "NNT") => ("DSCKS/NNT", "taxpayer"),
+            (false, "CKSNNT") => ("CKSNNT", "taxpayer"),
+            (true, _) => return None,
+            (false, _) => continue,
+        };
+        return Some(found);
+    }
+    None
 }
 
 /// The canonicalisation and transform methods .NET's SignedXml checks a
@@ -758,6 +770,32 @@ fn relationship_transform(doc: &Doc, transform: usize, rels: &[u8], form: RelsFo
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 23: roles as the formats of Decision 1450/QĐ-TCT place them,
+    /// including those met in real messages (a notice signed by the tax
+    /// office's head and the office, a message signed by the taxpayer).
+    #[test]
+    fn einvoice_roles_by_the_element_that_holds_the_signature() {
+        let xml = r#"<TDiep xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><DLieu><TBao><DSCKS><TTCQT><ds:Signature/></TTCQT><CQT><ds:Signature/></CQT><Khac><ds:Signature/></Khac></DSCKS></TBao>
+            <TKhai><DSCKS><NNT><ds:Signature/></NNT></DSCKS></TKhai><HDon><DSCKS><CCKSKhac><X><ds:Signature/></X></CCKSKhac></DSCKS><NBan><ds:Signature/></NBan></HDon></DLieu><CKSNNT><ds:Signature/></CKSNNT></TDiep>"#;
+        let doc = Doc::parse(xml.as_bytes()).unwrap();
+        let roles: Vec<_> = doc.find_all(DSIG, "Signature").into_iter().map(|s| einvoice_role(&doc, s)).collect();
+        assert_eq!(
+            roles,
+            vec![
+                Some(("DSCKS/TTCQT", "tax authority head")),
+                Some(("DSCKS/CQT", "tax authority")),
+                None,
+                Some(("DSCKS/NNT", "taxpayer")),
+                Some(("DSCKS/CCKSKhac", "other")),
+                // NBan outside DSCKS is the seller's details, not a signature slot.
+                None,
+                Some(("CKSNNT", "taxpayer")),
+            ]
+        );
+        let sig = doc.find_all(DSIG, "Signature")[0];
+        assert_eq!(element_path(&doc, sig, Some("tax authority head")), "TDiep/DLieu/TBao/DSCKS/TTCQT/Signature (tax authority head)");
+    }
 
     #[test]
     fn xml_is_recognised_after_whatever_may_open_it() {
