@@ -49,7 +49,7 @@ fn fixture(dir: &str) -> PathBuf {
 fn xmlsec1_and_signxml_signatures_are_found_classified_and_verified() {
     let (rows, errors, code) = scan_with_samples_rules(&[&fixture("xml")], &[]);
     assert_eq!(code, 0, "{errors:?}");
-    let invoice = "HDon/DSCKS/NBan/Signature";
+    let invoice = "HDon/DSCKS/NBan/Signature (seller)";
     assert_eq!(summary(&rows, "/hoa-don-inclusive.xml"), vec![row("xml", invoice, "commercial", "test-vnpt-ca", "valid")]);
     assert_eq!(summary(&rows, "/hoa-don-exclusive.xml"), vec![row("xml", invoice, "government", "test-vgca-g2-nha-nuoc", "valid")]);
     assert_eq!(summary(&rows, "/hoa-don-ecdsa.xml"), vec![row("xml", invoice, "commercial", "test-viettel-ca", "valid")]);
@@ -58,8 +58,8 @@ fn xmlsec1_and_signxml_signatures_are_found_classified_and_verified() {
     assert_eq!(
         summary(&rows, "/thong-diep-2-chu-ky.xml"),
         vec![
-            row("xml", "TDiep/DLieu/HDon/DSCKS/CQT/Signature", "government", "test-vgca-g2-nha-nuoc", "valid"),
-            row("xml", "TDiep/DLieu/HDon/DSCKS/NBan/Signature", "commercial", "test-vnpt-ca", "valid"),
+            row("xml", "TDiep/DLieu/HDon/DSCKS/CQT/Signature (tax authority)", "government", "test-vgca-g2-nha-nuoc", "valid"),
+            row("xml", "TDiep/DLieu/HDon/DSCKS/NBan/Signature (seller)", "commercial", "test-vnpt-ca", "valid"),
         ]
     );
     let tampered = &rows_for(&rows, "/hoa-don-sua.xml")[0];
@@ -91,6 +91,176 @@ fn integrity_agrees_with_xmlsec1() {
         let ours = rows_for(&rows, &format!("/{name}"));
         let first = ours.iter().find(|r| !r["member"].contains("CQT")).unwrap();
         assert_eq!(first["integrity"] == "valid", xmlsec.status.success(), "{name}: ours {}, xmlsec1 {}", first["integrity"], text(&xmlsec.stderr));
+    }
+}
+
+/// xmlsec1's verdict on the first signature of a file (it checks only
+/// that one), with the e-invoice Ids declared, and what it printed.
+fn xmlsec1_verdict(path: &Path) -> (bool, String) {
+    let out = Command::new("xmlsec1")
+        .args(["--verify", "--insecure", "--id-attr:Id", "DLHDon", "--id-attr:Id", "MCCQT"])
+        .arg(path)
+        .output()
+        .expect("xmlsec1 (Debian's xmlsec1) is installed by scripts/test");
+    (out.status.success(), text(&out.stderr))
+}
+
+/// The .NET family's verdicts, signature by signature: Mono's SignedXml
+/// (tests/fixtures/dotnet/verify.cs, compiled here) with the document loaded
+/// as XmlDocument does by default (PreserveWhitespace=false) and with its
+/// whitespace preserved.
+fn dotnet_verdicts(path: &Path) -> Vec<(String, String)> {
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    let exe = BUILT.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("sigaudit-dotnet-verify-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let exe = dir.join("verify.exe");
+        let out = Command::new("mcs")
+            .args(["-r:System.Security", "-r:System.Xml"])
+            .arg(root().join("tests/fixtures/dotnet/verify.cs"))
+            .arg(format!("-out:{}", exe.display()))
+            .output()
+            .expect("mcs (Debian's mono-mcs) is installed by scripts/test");
+        assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
+        exe
+    });
+    let out = Command::new("mono").arg(exe).arg(path).output().expect("mono (Debian's mono-runtime) is installed by scripts/test");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stdout)
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (f[1].to_owned(), f[2].to_owned())
+        })
+        .collect()
+}
+
+/// Issue 23: each signature of an e-invoice (Circular 78/2021, Decree
+/// 123/2020) names its role in `member` and the notes: a message (TDiep)
+/// whose invoice the seller, the buyer, the tax authority and another
+/// party signed with .NET's SignedXml (tests/fixtures/make-einvoice-fixtures.sh).
+#[test]
+fn einvoice_signatures_carry_their_role_in_member_and_notes() {
+    let file = fixture("einvoice/thong-diep-4-vai-tro.xml");
+    let (rows, errors, code) = scan_with_samples_rules(&[&file], &[]);
+    assert_eq!(code, 0, "{errors:?}");
+    let dotnet = dotnet_verdicts(&file);
+    assert_eq!(dotnet.len(), 4);
+    assert!(dotnet.iter().all(|(d, p)| d == "valid" && p == "valid"), "the .NET family accepts all four: {dotnet:?}");
+    let path = "TDiep/DLieu/HDon/DSCKS";
+    for (element, role, signer) in [("NBan", "seller", "company"), ("NMua", "buyer", "stc"), ("CQT", "tax authority", "syt"), ("CCKSKhac", "other", "citizen")] {
+        let member = format!("{path}/{element}/Signature ({role})");
+        let found: Vec<_> = rows.iter().filter(|r| r["member"] == member).collect();
+        assert_eq!(found.len(), 1, "{member}: {rows:?}");
+        let r = found[0];
+        assert_eq!(r["integrity"], "valid", "{member}: {}", r["notes"]);
+        assert!(r["notes"].contains(&format!("e-invoice role: {role} (DSCKS/{element}, Circular 78/2021)")), "{member}: {}", r["notes"]);
+        assert_eq!(r["signer_sha256"], cert_sha256(&root().join(format!("samples/pki/signer-{signer}.pem"))), "{member}");
+    }
+    assert_eq!(rows.len(), 4);
+    // The role and the Id together: `(seller, Id=seller)`.
+    let (rows, _, _) = scan_with_samples_rules(&[&fixture("einvoice/net-object.xml")], &[]);
+    assert_eq!(rows[0]["member"], "HDon/DSCKS/NBan/Signature (seller, Id=seller)");
+}
+
+/// Issue 23: where .NET's SignedXml and xmlsec1 read a reference
+/// differently, sigaudit gives .NET's verdict (the software that signs and
+/// checks e-invoices is .NET) and says so. Each case is signed both ways
+/// (net-*: by Mono's SignedXml, xmlsec-*: by xmlsec1); the verdicts of
+/// both tools are taken here, not written down.
+#[test]
+fn where_dotnet_and_xmlsec1_disagree_sigaudit_follows_dotnet() {
+    let (rows, _, _) = scan_with_samples_rules(&[&fixture("einvoice")], &[]);
+    // (file, what xmlsec1 prints when it disagrees, sigaudit's note)
+    let cases = [
+        // A reference to the signature's own ds:Object (its signing time)
+        // under the enveloped-signature transform, as Viettel's invoicing
+        // software writes it. .NET sets the transform's position among the
+        // signatures below the reference's target (Reference.LoadXml): none,
+        // so the Object is digested; xmlsec1 removes the Object with its
+        // signature and digests nothing: 1 of 2 references fails.
+        ("net-object.xml", Some("SignedInfo References (ok/all): 1/2"), Some("xmlsec1 takes the element out with its signature, digests nothing")),
+        // The same shape signed by xmlsec1: its digest is that of nothing,
+        // which .NET does not accept; nor does sigaudit.
+        ("xmlsec-object.xml", None, Some("its digest is that of nothing")),
+        // Signed by .NET software that loads the invoice with
+        // PreserveWhitespace=false and saves it indented: only the document
+        // without its whitespace-only text matches.
+        ("net-khoang-trang.xml", Some("SignedInfo References (ok/all): 0/1"), Some("PreserveWhitespace=false: whitespace-only text left out")),
+        // Signed with its whitespace by xmlsec1: a .NET verifier that keeps
+        // whitespace accepts it, one that does not rejects it; sigaudit
+        // reads the document as written first, and accepts it.
+        ("xmlsec-khoang-trang.xml", None, None),
+        // Id="data" on the invoice data and id="data" on a note: .NET takes
+        // the Id one (DefaultGetIdElement: Id, then id, then ID), as does
+        // xmlsec1 told DLHDon's Id is an ID; sigaudit no longer calls it a
+        // duplicate, and says another element carries the value.
+        ("net-id-uu-tien.xml", None, Some("1 other element(s) carry the value as id/ID")),
+        // XPointer references keep comments in their node-set, but with no
+        // canonicalisation transform it becomes octets by C14N without
+        // comments: .NET and xmlsec1 agree (sigaudit used to keep them).
+        ("xmlsec-xpointer.xml", None, None),
+        // C14N 1.1: xmlsec1 checks it, .NET's SignedXml does not know it
+        // (it cannot check the signature, it does not find it changed):
+        // the one case where sigaudit checks as xmlsec1 does, and says so.
+        ("xmlsec-c14n11.xml", None, Some("does not accept http://www.w3.org/2006/12/xml-c14n11")),
+    ];
+    for (name, xmlsec_says, note) in cases {
+        let path = fixture("einvoice").join(name);
+        let ours = rows_for(&rows, &format!("/{name}"));
+        assert_eq!(ours.len(), 1, "{name}: {ours:?}");
+        let ours = ours[0];
+        let dotnet = dotnet_verdicts(&path);
+        let (default_load, preserving) = (&dotnet[0].0, &dotnet[0].1);
+        // A .NET verifier loads the document either way.
+        let dotnet_valid = default_load == "valid" || preserving == "valid";
+        let (xmlsec_valid, xmlsec_out) = xmlsec1_verdict(&path);
+        assert_ne!(ours["integrity"], "unknown", "{name}");
+        if name == "xmlsec-c14n11.xml" {
+            assert!(default_load.starts_with("error:") && preserving.starts_with("error:") && xmlsec_valid, "{name}: {dotnet:?} / {xmlsec_out}");
+            assert_eq!(ours["integrity"], "valid", "{name}: {}", ours["notes"]);
+            assert!(ours["notes"].contains("sigaudit checks it as xmlsec1 does"), "{name}: {}", ours["notes"]);
+            continue;
+        }
+        assert_eq!(ours["integrity"] == "valid", dotnet_valid, "{name}: ours {} ({}), .NET {dotnet:?}", ours["integrity"], ours["notes"]);
+        match name {
+            n if n.starts_with("net-object") || n.starts_with("xmlsec-object") || n.starts_with("net-khoang") => {
+                assert_ne!(xmlsec_valid, dotnet_valid, "{name}: the case's premise, xmlsec1 and .NET disagree: {xmlsec_out}")
+            }
+            "xmlsec-khoang-trang.xml" => {
+                assert!(xmlsec_valid && preserving == "valid" && default_load == "invalid", "{name}: {dotnet:?} / {xmlsec_out}")
+            }
+            _ => assert!(xmlsec_valid && dotnet_valid, "{name}: {dotnet:?} / {xmlsec_out}"),
+        }
+        if let Some(says) = xmlsec_says {
+            assert!(!xmlsec_valid && xmlsec_out.contains(says), "{name}: xmlsec1 said {xmlsec_out}");
+        }
+        match note {
+            Some(n) => assert!(ours["notes"].contains(n) && ours["notes"].contains("sigaudit follows .NET"), "{name}: {}", ours["notes"]),
+            None => assert!(!ours["notes"].contains(".NET"), "{name}: {}", ours["notes"]),
+        }
+    }
+}
+
+/// The .NET readings never make a changed invoice valid: the amount changed
+/// in the whitespace case and the signing time in the own-Object case are
+/// invalid for sigaudit and for .NET alike.
+#[test]
+fn dotnet_readings_still_catch_a_changed_invoice() {
+    let dir = tempfile::tempdir().unwrap();
+    let changes = [("net-khoang-trang.xml", "<TgTTTBSo>42000000</TgTTTBSo>", "<TgTTTBSo>92000000</TgTTTBSo>"), ("net-object.xml", "2026-11-02T09:32:18", "2026-10-02T09:32:18")];
+    for (name, from, to) in changes {
+        let signed = std::fs::read_to_string(fixture("einvoice").join(name)).unwrap();
+        assert!(signed.contains(from), "{name}");
+        std::fs::write(dir.path().join(name), signed.replacen(from, to, 1)).unwrap();
+    }
+    let (rows, _, _) = scan_with_samples_rules(&[dir.path()], &[]);
+    for (name, _, _) in changes {
+        let r = rows_for(&rows, &format!("/{name}"));
+        assert_eq!(r[0]["integrity"], "invalid", "{name}: {}", r[0]["notes"]);
+        assert!(!r[0]["notes"].contains("PreserveWhitespace"), "{name}: {}", r[0]["notes"]);
+        let dotnet = dotnet_verdicts(&dir.path().join(name));
+        assert!(dotnet[0].0 != "valid" && dotnet[0].1 != "valid", "{name}: .NET agrees it was changed: {dotnet:?}");
     }
 }
 

@@ -58,8 +58,35 @@ pub enum Note {
     Certificate(String),
     /// The signer's certificate was not embedded; the anchor folder has it.
     SignerFromAnchors,
+    /// The role of an e-invoice signature (Circular 78/2021, Decree
+    /// 123/2020) and the element that holds it (`DSCKS/NBan`).
+    EInvoiceRole { element: &'static str, role: &'static str },
+    /// Where .NET's SignedXml and xmlsec1 read a reference differently,
+    /// sigaudit read it as .NET does (the software that signs and checks
+    /// e-invoices is .NET).
+    DotNet(DotNetReading),
     /// A note read back from the history, as it was written.
     Stored(String),
+}
+
+/// A reading of an XML signature where .NET's SignedXml and xmlsec1 differ.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DotNetReading {
+    /// A reference to an element inside its own signature, under the
+    /// enveloped-signature transform, whose digest is that element's.
+    OwnElementDigested(String),
+    /// The same, whose digest is that of nothing (xmlsec1's reading).
+    OwnElementEmpty(String),
+    /// Verified only without the whitespace-only text (XmlDocument with
+    /// PreserveWhitespace=false).
+    WithoutBlankText,
+    /// The referenced Id is resolved by `Id`; other elements carry the
+    /// value as `id`/`ID`, which .NET ignores.
+    IdShadowed { uri: String, others: usize },
+    /// Canonicalisations or transforms .NET's SignedXml does not accept
+    /// (unknown to it, or outside its safe lists): the e-invoice software
+    /// cannot check the signature; sigaudit checks it as xmlsec1 does.
+    Refused(Vec<String>),
 }
 
 /// How a signature came to be found by the raw byte scan.
@@ -115,6 +142,33 @@ impl fmt::Display for Note {
             Note::KeyInfoCertUnreadable(Some(why)) => write!(f, "an embedded certificate (KeyInfo, XAdES CertificateValues) is unreadable: {why}"),
             Note::KeyInfoCertUnreadable(None) => f.write_str("an embedded certificate (KeyInfo, XAdES CertificateValues) is not base64"),
             Note::UnexpandedEntities(names) => write!(f, "the document uses entities that are not expanded ({}): possible XXE, never resolved", names.join(", ")),
+            Note::EInvoiceRole { element, role } => write!(f, "e-invoice role: {role} ({element}, Circular 78/2021)"),
+            Note::DotNet(DotNetReading::OwnElementDigested(uri)) => write!(
+                f,
+                "reference \"{uri}\" is an element inside this signature, under the enveloped-signature transform: .NET's SignedXml digests the element \
+                 and it matches; xmlsec1 takes the element out with its signature, digests nothing and says the digest differs; sigaudit follows .NET, \
+                 which signs and checks e-invoices"
+            ),
+            Note::DotNet(DotNetReading::OwnElementEmpty(uri)) => write!(
+                f,
+                "reference \"{uri}\" is an element inside this signature, under the enveloped-signature transform, and its digest is that of nothing: \
+                 xmlsec1 reads it so and accepts it; .NET's SignedXml digests the element and rejects it; sigaudit follows .NET, which signs and checks e-invoices"
+            ),
+            Note::DotNet(DotNetReading::WithoutBlankText) => f.write_str(
+                "verified as .NET's XmlDocument reads the file (PreserveWhitespace=false: whitespace-only text left out), the form .NET signing software \
+                 digests; xmlsec1 keeps that whitespace and says the digest differs; sigaudit follows .NET, which signs and checks e-invoices",
+            ),
+            Note::DotNet(DotNetReading::IdShadowed { uri, others }) => write!(
+                f,
+                "reference \"{uri}\": besides the element whose Id it names, {others} other element(s) carry the value as id/ID; .NET's SignedXml takes the Id one \
+                 (sigaudit follows .NET), a program looking the value up as id/ID would find another element"
+            ),
+            Note::DotNet(DotNetReading::Refused(uris)) => write!(
+                f,
+                ".NET's SignedXml does not accept {} (not among its canonicalisations and safe transforms), so e-invoice software cannot check this \
+                 signature; xmlsec1 can, and sigaudit checks it as xmlsec1 does",
+                uris.join(", ")
+            ),
             Note::SignerFromAnchors => f.write_str("the signer's certificate is not embedded: found in the anchor folder"),
             Note::SignaturePartNotLinked => f.write_str("this signature part is not linked from the package's digital-signature origin: Office does not show it"),
         }

@@ -20,7 +20,7 @@ use super::{Extraction, FormatError};
 use crate::cert::Cert;
 use crate::crypto::{Algorithm, Hash, Scheme, VerifyError, verify_message};
 use crate::messages::Stage;
-use crate::model::note::{IntegrityReason, Note};
+use crate::model::note::{DotNetReading, IntegrityReason, Note};
 use crate::model::signature::{Format, Integrity, Kind, Signature, TimeSource};
 
 pub const DSIG: &str = "http://www.w3.org/2000/09/xmldsig#";
@@ -129,21 +129,113 @@ pub fn extract(bytes: &[u8], format: Format, parts: Option<&dyn Parts>) -> Extra
         // grows with the square of their number.
         out.problem("", Stage::Limit, format!("{} signatures in one document: only the first {MAX_SIGNATURES} are read", top.len()));
     }
+    // The document as .NET's XmlDocument loads it by default, made when a
+    // signature first needs it.
+    let mut lean: Option<Option<Doc>> = None;
     for sig in top.into_iter().take(MAX_SIGNATURES) {
         if crate::budget::over() {
             break;
         }
-        let member = element_path(&doc, sig);
-        match signature_of(&doc, sig, format, &member, parts) {
-            Ok(s) => out.signatures.push(s),
+        let role = einvoice_role(&doc, sig);
+        let member = element_path(&doc, sig, role.map(|(_, r)| r));
+        let mut found = signature_of(&doc, sig, format, &member, parts);
+        // .NET signing software loads the invoice with PreserveWhitespace =
+        // false and digests it without its whitespace-only text, then may
+        // save it indented: the file as written no longer matches, the
+        // document as .NET reads it does. Only a full verification counts:
+        // a reading that leaves a reference unchecked proves nothing.
+        if format == Format::Xml
+            && let Ok(s) = &found
+            && s.integrity == Integrity::Invalid
+            && matches!(s.integrity_reason, IntegrityReason::XmlReferenceChanged(_) | IntegrityReason::XmlSignatureMismatch)
+            && let Some(lean) = lean.get_or_insert_with(|| doc.without_blank_text())
+            && let Ok(mut s) = signature_of(lean, sig, format, &member, parts)
+            && s.integrity == Integrity::Valid
+        {
+            s.note(Note::DotNet(DotNetReading::WithoutBlankText));
+            found = Ok(s);
+        }
+        match found {
+            Ok(mut s) => {
+                if let Some((element, role)) = role {
+                    s.notes.insert(0, Note::EInvoiceRole { element, role });
+                    let refused = dotnet_refused(&doc, sig);
+                    if !refused.is_empty() {
+                        s.note(Note::DotNet(DotNetReading::Refused(refused)));
+                    }
+                }
+                out.signatures.push(s)
+            }
             Err(e) => out.problem(member, Stage::Signer, e),
         }
     }
     out
 }
 
-/// `HDon/DSCKS/NBan/Signature` (and the Id, when there is one).
-fn element_path(doc: &Doc, id: usize) -> String {
+/// The role of an e-invoice signature (Circular 78/2021, Decree 123/2020;
+/// the XML formats of Decision 1450/QĐ-TCT): the element under `DSCKS`
+/// that holds it, in an invoice (`HDon`), a message (`TDiep`), a
+/// declaration, notice or list (`TKhai`, `TBao`, `BKe`, `BTHDLieu`), or the
+/// taxpayer's signature of a whole message (`TDiep/CKSNNT`). Returns where
+/// it sits (`DSCKS/NBan`) and the role.
+fn einvoice_role(doc: &Doc, sig: usize) -> Option<(&'static str, &'static str)> {
+    for a in doc.ancestors(sig) {
+        let under_dscks = doc.node(a).parent.is_some_and(|p| doc.node(p).local == "DSCKS");
+        let found = match (under_dscks, doc.node(a).local.as_str()) {
+            (true, "NBan") => ("DSCKS/NBan", "seller"),
+            (true, "NMua") => ("DSCKS/NMua", "buyer"),
+            (true, "CQT") => ("DSCKS/CQT", "tax authority"),
+            // Thủ trưởng cơ quan thuế: the tax office's head, who signs its
+            // notices (TBao) beside the office itself.
+            (true, "TTCQT") => ("DSCKS/TTCQT", "tax authority head"),
+            (true, "CCKSKhac") => ("DSCKS/CCKSKhac", "other"),
+            (true, "NNT") => ("DSCKS/NNT", "taxpayer"),
+            (false, "CKSNNT") => ("CKSNNT", "taxpayer"),
+            (true, _) => return None,
+            (false, _) => continue,
+        };
+        return Some(found);
+    }
+    None
+}
+
+/// The canonicalisation and transform methods .NET's SignedXml checks a
+/// signature with (SignedXml.SafeCanonicalizationMethods and
+/// DefaultSafeTransformMethods in dotnet/runtime): C14N 1.1 is unknown to
+/// it, XPath and XSLT are known but refused.
+const DOTNET_C14N: [&str; 4] = [
+    "http://www.w3.org/TR/2001/REC-xml-c14n-20010315",
+    "http://www.w3.org/TR/2001/REC-xml-c14n-20010315#WithComments",
+    EXC_C14N,
+    "http://www.w3.org/2001/10/xml-exc-c14n#WithComments",
+];
+const DOTNET_TRANSFORMS: [&str; 4] = [ENVELOPED, BASE64, "urn:mpeg:mpeg21:2003:01-REL-R-NS:licenseTransform", "http://www.w3.org/2002/07/decrypt#XML"];
+
+/// The methods of a signature that .NET's SignedXml does not accept.
+fn dotnet_refused(doc: &Doc, sig: usize) -> Vec<String> {
+    let Some(signed_info) = doc.child(sig, DSIG, "SignedInfo") else { return Vec::new() };
+    let c14n = doc.child(signed_info, DSIG, "CanonicalizationMethod").and_then(|c| doc.attr(c, "Algorithm")).filter(|a| !DOTNET_C14N.contains(a));
+    let transforms = doc
+        .children(signed_info, DSIG, "Reference")
+        .into_iter()
+        .filter_map(|r| doc.child(r, DSIG, "Transforms"))
+        .flat_map(|ts| doc.children(ts, DSIG, "Transform"))
+        .filter_map(|t| doc.attr(t, "Algorithm"))
+        .filter(|a| !DOTNET_C14N.contains(a) && !DOTNET_TRANSFORMS.contains(a));
+    let mut refused: Vec<String> = Vec::new();
+    for a in c14n.into_iter().chain(transforms) {
+        if !refused.iter().any(|r| r == a) {
+            refused.push(a.to_owned());
+        }
+    }
+    refused
+}
+
+/// `HDon/DSCKS/NBan/Signature`, then in parentheses the e-invoice role and
+/// the Id when there are: `HDon/DSCKS/NBan/Signature (seller, Id=s1)`. The
+/// path stays whole so filters on it keep working; the role is a word to
+/// filter on.
+fn element_path(doc: &Doc, id: usize, role: Option<&str>) -> String {
     let mut names = Vec::new();
     let mut cur = Some(id);
     while let Some(c) = cur {
@@ -152,9 +244,10 @@ fn element_path(doc: &Doc, id: usize) -> String {
     }
     names.reverse();
     let path = names.join("/");
-    match doc.attr(id, "Id") {
-        Some(i) => format!("{path} (Id={i})"),
-        None => path,
+    let id = doc.attr(id, "Id").map(|i| format!("Id={i}"));
+    match [role.map(str::to_owned), id].into_iter().flatten().collect::<Vec<_>>() {
+        extra if extra.is_empty() => path,
+        extra => format!("{path} ({})", extra.join(", ")),
     }
 }
 
@@ -198,10 +291,12 @@ fn signature_of(doc: &Doc, sig: usize, format: Format, member: &str, parts: Opti
         s.signed_at = Some((t, TimeSource::SigningTime));
     }
     let spki = signer.as_ref().map(|c| c.spki.clone()).or_else(|| key_value.map(|(_, spki)| spki));
+    let mut readings = Vec::new();
     let (integrity, reason, hash) = match spki {
-        Some(spki) => verify(doc, sig, signed_info, &method, &spki, parts),
+        Some(spki) => verify(doc, sig, signed_info, &method, &spki, parts, &mut readings),
         None => (Integrity::Unknown, IntegrityReason::Unchecked("no certificate and no key to check the signature with".into()), None),
     };
+    s.notes.extend(readings.into_iter().map(Note::DotNet));
     s.digest_algorithm = hash.map(|h| h.name().to_owned());
     s.set_integrity(integrity, reason);
     if !doc.unresolved_entities.is_empty() {
@@ -377,7 +472,17 @@ fn c14n_options(doc: &Doc, el: usize) -> Option<Options> {
 }
 
 /// Core validation. Returns the verdict, its reason and the digest used.
-fn verify(doc: &Doc, sig: usize, signed_info: usize, method: &str, spki: &[u8], parts: Option<&dyn Parts>) -> (Integrity, IntegrityReason, Option<Hash>) {
+/// `readings` gets where a reference was read as .NET reads it and xmlsec1
+/// would not.
+fn verify(
+    doc: &Doc,
+    sig: usize,
+    signed_info: usize,
+    method: &str,
+    spki: &[u8],
+    parts: Option<&dyn Parts>,
+    readings: &mut Vec<DotNetReading>,
+) -> (Integrity, IntegrityReason, Option<Hash>) {
     let Some(alg) = signature_algorithm(doc, doc.child(signed_info, DSIG, "SignatureMethod"), method) else {
         return (Integrity::Unknown, IntegrityReason::XmlMethodUnsupported(method.to_owned()), None);
     };
@@ -407,7 +512,24 @@ fn verify(doc: &Doc, sig: usize, signed_info: usize, method: &str, spki: &[u8], 
         {
             return (Integrity::Invalid, IntegrityReason::XmlDuplicateId { elements: doc.id_count(id), uri }, Some(alg.hash));
         }
+        if let Some(id) = same_document_id(&uri)
+            && doc.id_shadowed(id) > 0
+        {
+            readings.push(DotNetReading::IdShadowed { uri: uri.clone(), others: doc.id_shadowed(id) });
+        }
         let mut outcome = reference(doc, sig, r, parts, RelsForm::Standard);
+        if own_element_under_enveloped(doc, sig, r).is_some() {
+            // .NET (Reference.LoadXml) sets the enveloped transform's
+            // signature position among the Signature elements *below the
+            // reference's target*: none here, so nothing is removed and the
+            // element is digested. xmlsec1 removes the whole signature from
+            // the node-set, the element with it, and digests nothing.
+            match outcome {
+                Ok(true) => readings.push(DotNetReading::OwnElementDigested(uri.clone())),
+                Ok(false) if digest_of_nothing(doc, r) => readings.push(DotNetReading::OwnElementEmpty(uri.clone())),
+                _ => {}
+            }
+        }
         if outcome == Ok(false) && uses_relationship_transform(doc, r) && reference(doc, sig, r, parts, RelsForm::LegacyXmlsec) == Ok(true) {
             legacy_rels += 1;
             outcome = Ok(true);
@@ -448,6 +570,24 @@ enum Data {
 fn same_document_id(uri: &str) -> Option<&str> {
     let frag = uri.strip_prefix('#').filter(|f| *f != "xpointer(/)")?;
     Some(frag.strip_prefix("xpointer(id('").and_then(|f| f.strip_suffix("'))")).unwrap_or(frag))
+}
+
+/// The element a same-document reference of `sig` names when it lies
+/// inside `sig` itself (a ds:Object with the signing time, as Viettel's
+/// invoicing software writes) and the reference has the enveloped-signature
+/// transform: where .NET and xmlsec1 part ways.
+fn own_element_under_enveloped(doc: &Doc, sig: usize, r: usize) -> Option<usize> {
+    let el = doc.by_id(same_document_id(doc.attr(r, "URI")?)?)?;
+    let enveloped = doc.child(r, DSIG, "Transforms").is_some_and(|ts| doc.children(ts, DSIG, "Transform").iter().any(|&t| doc.attr(t, "Algorithm") == Some(ENVELOPED)));
+    (enveloped && doc.ancestors(el).any(|a| a == sig)).then_some(el)
+}
+
+/// Is the reference's DigestValue the digest of no octets at all (what
+/// xmlsec1 computes for an element removed with its signature)?
+fn digest_of_nothing(doc: &Doc, r: usize) -> bool {
+    let hash = doc.child(r, DSIG, "DigestMethod").and_then(|m| doc.attr(m, "Algorithm")).and_then(digest_hash);
+    let value = doc.child(r, DSIG, "DigestValue").and_then(|v| b64(&doc.text(v)));
+    matches!((hash, value), (Some(h), Some(v)) if h.digest(&[b""]) == v)
 }
 
 /// Ok(true): digest matches; Ok(false): it does not; Err: cannot check.
@@ -544,10 +684,14 @@ fn canonical(doc: &Doc, data: Data, opts: Option<Options>) -> Result<Vec<u8>, Fo
         Data::Nodes { apex, exclude, comments } => {
             // A same-document reference without XPointer (`""`, `#id`)
             // selects no comment nodes (XMLDSig 4.4.3.3): a "WithComments"
-            // canonicalisation of that node-set has none to keep.
+            // canonicalisation of that node-set has none to keep. A node-set
+            // left at the end of the transforms becomes octets by Canonical
+            // XML 1.0 without comments (XMLDSig 4.4.3.2), even an XPointer's
+            // that holds comments: .NET (TransformChain.TransformToOctetStream,
+            // CanonicalXml without comments) and xmlsec1 both drop them.
             let o = match opts {
                 Some(o) => Options { comments: o.comments && comments, ..o },
-                None => Options { method: Method::Inclusive, comments },
+                None => Options { method: Method::Inclusive, comments: false },
             };
             Ok(c14n::canonicalize(doc, apex, &exclude, &o))
         }
@@ -626,6 +770,32 @@ fn relationship_transform(doc: &Doc, transform: usize, rels: &[u8], form: RelsFo
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 23: roles as the formats of Decision 1450/QĐ-TCT place them,
+    /// including those met in real messages (a notice signed by the tax
+    /// office's head and the office, a message signed by the taxpayer).
+    #[test]
+    fn einvoice_roles_by_the_element_that_holds_the_signature() {
+        let xml = r#"<TDiep xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><DLieu><TBao><DSCKS><TTCQT><ds:Signature/></TTCQT><CQT><ds:Signature/></CQT><Khac><ds:Signature/></Khac></DSCKS></TBao>
+            <TKhai><DSCKS><NNT><ds:Signature/></NNT></DSCKS></TKhai><HDon><DSCKS><CCKSKhac><X><ds:Signature/></X></CCKSKhac></DSCKS><NBan><ds:Signature/></NBan></HDon></DLieu><CKSNNT><ds:Signature/></CKSNNT></TDiep>"#;
+        let doc = Doc::parse(xml.as_bytes()).unwrap();
+        let roles: Vec<_> = doc.find_all(DSIG, "Signature").into_iter().map(|s| einvoice_role(&doc, s)).collect();
+        assert_eq!(
+            roles,
+            vec![
+                Some(("DSCKS/TTCQT", "tax authority head")),
+                Some(("DSCKS/CQT", "tax authority")),
+                None,
+                Some(("DSCKS/NNT", "taxpayer")),
+                Some(("DSCKS/CCKSKhac", "other")),
+                // NBan outside DSCKS is the seller's details, not a signature slot.
+                None,
+                Some(("CKSNNT", "taxpayer")),
+            ]
+        );
+        let sig = doc.find_all(DSIG, "Signature")[0];
+        assert_eq!(element_path(&doc, sig, Some("tax authority head")), "TDiep/DLieu/TBao/DSCKS/TTCQT/Signature (tax authority head)");
+    }
 
     #[test]
     fn xml_is_recognised_after_whatever_may_open_it() {

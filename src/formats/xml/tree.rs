@@ -55,8 +55,9 @@ pub struct Doc {
     /// An entity reference other than the predefined ones was met (its
     /// value is unknown to us: canonical forms would be wrong).
     pub unresolved_entities: Vec<String>,
-    /// Id attribute value -> (first element carrying it, how many do).
-    ids: std::cell::OnceCell<std::collections::HashMap<String, (usize, usize)>>,
+    /// (attribute name's rank in [`ID_NAMES`], value) -> (first element
+    /// carrying it, how many do).
+    ids: std::cell::OnceCell<std::collections::HashMap<(usize, String), (usize, usize)>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -306,30 +307,76 @@ impl Doc {
         self.nodes[id].attrs.iter().find(|a| a.ns.is_empty() && a.local == local).map(|a| a.value.as_str())
     }
 
-    /// The element whose Id / ID / id attribute is `value` (XMLDSig
-    /// same-document references; no DTD, so by name).
+    /// The element whose Id / id / ID attribute is `value` (XMLDSig
+    /// same-document references; no DTD, so by name). The names are tried
+    /// in .NET's order (SignedXml.DefaultGetIdElement: `Id`, then `id`,
+    /// then `ID`, the first name any element carries the value under wins),
+    /// because the software that signs and checks e-invoices is .NET.
     pub fn by_id(&self, value: &str) -> Option<usize> {
-        self.id_index().get(value).map(|&(first, _)| first)
+        self.id_entry(value).map(|(first, _)| first)
     }
 
-    /// How many elements carry `value` as their Id: more than one makes a
-    /// reference to it ambiguous.
+    /// How many elements carry `value` under the attribute name that
+    /// [`Doc::by_id`] resolves it by: more than one makes a reference to it
+    /// ambiguous (.NET refuses it too: GetSingleReferenceTarget).
     pub fn id_count(&self, value: &str) -> usize {
-        self.id_index().get(value).map_or(0, |&(_, n)| n)
+        self.id_entry(value).map_or(0, |(_, n)| n)
     }
 
-    /// Id value -> (first element carrying it, how many do). Built on first
-    /// use: a document of many signatures looks up many Ids.
-    fn id_index(&self) -> &std::collections::HashMap<String, (usize, usize)> {
+    /// Elements carrying `value` under a lower-ranked name than the one
+    /// that resolves it (`Id="x"` resolves, `id="x"` elsewhere is ignored).
+    pub fn id_shadowed(&self, value: &str) -> usize {
+        let index = self.id_index();
+        let Some(rank) = (0..ID_NAMES.len()).find(|&r| index.contains_key(&(r, value.to_owned()))) else { return 0 };
+        (rank + 1..ID_NAMES.len()).filter_map(|r| index.get(&(r, value.to_owned()))).map(|&(_, n)| n).sum()
+    }
+
+    fn id_entry(&self, value: &str) -> Option<(usize, usize)> {
+        let index = self.id_index();
+        (0..ID_NAMES.len()).find_map(|r| index.get(&(r, value.to_owned())).copied())
+    }
+
+    /// (name rank, value) -> (first element carrying it, how many do).
+    /// Built on first use: a document of many signatures looks up many Ids.
+    fn id_index(&self) -> &std::collections::HashMap<(usize, String), (usize, usize)> {
         self.ids.get_or_init(|| {
-            let mut index: std::collections::HashMap<String, (usize, usize)> = std::collections::HashMap::new();
+            let mut index: std::collections::HashMap<(usize, String), (usize, usize)> = std::collections::HashMap::new();
             for (i, n) in self.nodes.iter().enumerate() {
-                for a in n.attrs.iter().filter(|a| matches!(a.local.as_str(), "Id" | "ID" | "id")) {
-                    index.entry(a.value.clone()).or_insert((i, 0)).1 += 1;
+                for a in &n.attrs {
+                    if let Some(rank) = ID_NAMES.iter().position(|&name| a.local == name) {
+                        index.entry((rank, a.value.clone())).or_insert((i, 0)).1 += 1;
+                    }
                 }
             }
             index
         })
+    }
+
+    /// The document as .NET's `XmlDocument` loads it with
+    /// `PreserveWhitespace = false` (its default, and what e-invoice
+    /// software signs): every whitespace-only text node left out, except
+    /// under `xml:space="preserve"`. None when there is none to leave out.
+    /// Element indices stay the same.
+    pub fn without_blank_text(&self) -> Option<Doc> {
+        let blank = |t: &str| t.chars().all(|c| matches!(c, ' ' | '\t' | '\r' | '\n'));
+        // Nodes are stored parents first, so one pass carries xml:space down.
+        let mut preserve = vec![false; self.nodes.len()];
+        let mut any = false;
+        for (i, n) in self.nodes.iter().enumerate() {
+            let own = n.attrs.iter().find(|a| a.ns == XML_NS && a.local == "space").map(|a| a.value == "preserve");
+            preserve[i] = own.unwrap_or_else(|| n.parent.is_some_and(|p| preserve[p]));
+            any |= !preserve[i] && n.children.iter().any(|c| matches!(c, Child::Text(t) if blank(t)));
+        }
+        if !any {
+            return None;
+        }
+        let mut lean = self.clone();
+        for (i, n) in lean.nodes.iter_mut().enumerate() {
+            if !preserve[i] {
+                n.children.retain(|c| !matches!(c, Child::Text(t) if blank(t)));
+            }
+        }
+        Some(lean)
     }
 
     /// The ancestors of `id`, nearest first.
@@ -352,6 +399,10 @@ impl Doc {
         scope
     }
 }
+
+/// The attribute names a same-document reference finds its element by, in
+/// .NET's order of precedence.
+const ID_NAMES: [&str; 3] = ["Id", "id", "ID"];
 
 fn split_qname(q: &str) -> (String, String) {
     match q.split_once(':') {
@@ -387,5 +438,29 @@ mod tests {
         assert!(Doc::parse(b"<a><b></a>").is_err());
         let deep = "<a>".repeat(1000);
         assert!(Doc::parse(deep.as_bytes()).is_err());
+    }
+
+    /// Issue 23: the document as .NET's XmlDocument loads it by default.
+    #[test]
+    fn whitespace_only_text_goes_except_where_preserved() {
+        let d = Doc::parse(b"<a>\n  <b> x </b>\n  <c xml:space=\"preserve\">  <d>\t</d></c>\r\n<e> </e></a>").unwrap();
+        let lean = d.without_blank_text().unwrap();
+        let texts =
+            |doc: &Doc| -> Vec<String> { doc.nodes.iter().flat_map(|n| n.children.iter().filter_map(|c| if let Child::Text(t) = c { Some(t.clone()) } else { None })).collect() };
+        assert_eq!(texts(&lean), vec![" x ".to_owned(), "  ".to_owned(), "\t".to_owned()]);
+        assert_eq!(lean.nodes.len(), d.nodes.len(), "element indices stay");
+        assert!(lean.without_blank_text().is_none());
+        assert!(Doc::parse(b"<a><b>x</b></a>").unwrap().without_blank_text().is_none());
+    }
+
+    /// Issue 23: `Id` before `id` before `ID`, as .NET's DefaultGetIdElement.
+    #[test]
+    fn ids_resolve_in_dotnet_order() {
+        let d = Doc::parse(br#"<r><a id="x"/><b Id="x"/><c ID="x"/><d ID="y"/><e ID="y"/><f id="z"/></r>"#).unwrap();
+        assert_eq!(d.node(d.by_id("x").unwrap()).local, "b");
+        assert_eq!((d.id_count("x"), d.id_shadowed("x")), (1, 2));
+        assert_eq!((d.id_count("y"), d.id_shadowed("y")), (2, 0), "two of one name: ambiguous");
+        assert_eq!(d.node(d.by_id("z").unwrap()).local, "f");
+        assert_eq!(d.by_id("w"), None);
     }
 }
