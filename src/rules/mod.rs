@@ -550,7 +550,8 @@ mod tests {
         ] {
             assert_eq!(r.catalogue.get(id).map(|c| c.class), Some(CaClass::Commercial), "{id}");
         }
-        assert_eq!(r.catalogue.pins().count(), 74);
+        assert_eq!(r.catalogue.pins().count(), 77);
+        assert_eq!(r.catalogue.get("lcs-ca").map(|c| c.class), Some(CaClass::Commercial), "LCS-CA, known by name");
         assert!(r.agencies.agencies.iter().any(|a| a.id == "000.00.00.H56"));
         assert!(r.legal.basis.contains("68/2024"));
     }
