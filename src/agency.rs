@@ -1,14 +1,38 @@
 //! Whose signature it is (SPEC.md, "Attribution"): the signer
-//! certificate's agency (subject patterns, e-mail domains), else `external`
-//! for companies, citizens' organisations and foreign bodies, else the place
-//! where it was found (path rules, the mailbox, the sender), else
-//! `unassigned`. The place is kept beside it either way.
+//! certificate's agency (subject patterns, e-mail domains); else, when the
+//! certificate names an organisation, that organisation: `external` for
+//! companies and organisations, `external-gov` for government bodies
+//! outside the province, `unassigned` for a body of the province the map
+//! lacks; only a personal certificate goes to the place where it was found
+//! (path rules, the mailbox, the sender), else `unassigned`. The place is
+//! kept beside it either way.
 
-use crate::cert::Cert;
+use crate::cert::{Cert, Name, fold};
 use crate::model::verdict::Attribution;
-use crate::rules::{AgencyMap, EXTERNAL_ID, UNASSIGNED_ID, fold_path};
+use crate::rules::{AgencyMap, EXTERNAL_GOV_ID, EXTERNAL_ID, NameGlob, UNASSIGNED_ID, fold_path, words};
 
 pub use crate::model::finding::{AgencyRef, Attributed};
+
+/// Values of O that name no organisation: some CAs fill O on personal
+/// certificates (folded).
+const PERSONAL_O: [&str; 4] = ["ca nhan", "personal", "individual", "nguoi dan"];
+
+/// What a certificate the map does not know names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Organisation {
+    /// A company, household business, school or other organisation, or a
+    /// body of another country: `external`.
+    External,
+    /// A central government body (and its local branches) or another
+    /// province's agency: `external-gov`.
+    ExternalGov,
+    /// A body of the province that the map lacks: `unassigned`, counted
+    /// for the province, never for the agency holding the document.
+    ProvinceBody,
+    /// A person (an ID-card or passport number, no organisation): the
+    /// place, since it may be the agency's own clerk.
+    Personal,
+}
 
 /// The last folder's agency, for [`AgencyMap::by_path_memo`].
 #[derive(Debug, Default)]
@@ -25,27 +49,94 @@ impl AgencyMap {
         AgencyRef { id: EXTERNAL_ID.into(), name: self.external.name.clone() }
     }
 
+    pub fn external_gov_agency(&self) -> AgencyRef {
+        AgencyRef { id: EXTERNAL_GOV_ID.into(), name: self.external.government_name.clone() }
+    }
+
     /// A signer outside the map: the `[external]` subject patterns, or a
     /// subject country that is not a home country.
     pub fn is_external(&self, cert: &Cert) -> bool {
-        let foreign = cert.subject.values("C").iter().any(|c| {
+        matches!(self.organisation(&cert.subject), Organisation::External | Organisation::ExternalGov)
+    }
+
+    /// Which organisation a certificate the map does not know names, read
+    /// from its subject (SPEC.md, "Attribution", rule 2).
+    pub fn organisation(&self, subject: &Name) -> Organisation {
+        let ext = &self.external;
+        let foreign = subject.values("C").iter().any(|c| {
             let c = c.trim().to_ascii_uppercase();
-            !self.external.home_countries.is_empty() && !self.external.home_countries.contains(&c)
+            !ext.home_countries.is_empty() && !ext.home_countries.contains(&c)
         });
-        foreign || self.external.cert_subject.iter().any(|p| p.matches(&cert.subject))
+        // The names an organisation is known by: a company's certificate
+        // often has it in CN alone, a staff certificate in O and OU.
+        let names: Vec<String> = ["CN", "O", "OU"].iter().flat_map(|l| subject.values(l)).map(fold).collect();
+        let any = |globs: &[NameGlob]| names.iter().any(|n| globs.iter().any(|g| g.matches_folded(n)));
+        if foreign || ext.cert_subject.iter().any(|p| p.matches(subject)) {
+            return Organisation::External;
+        }
+        // Central bodies before company forms: "Ngân hàng Nhà nước" is a bank by name.
+        if any(&ext.government) {
+            return Organisation::ExternalGov;
+        }
+        if any(&ext.organisations) {
+            return Organisation::External;
+        }
+        let values = || subject.attrs.iter().map(|a| a.value.trim());
+        let coded = |prefixes: &[&str]| values().any(|v| prefixes.iter().any(|p| fold(v).replace(' ', "").starts_with(p)));
+        // A budget code (mã đơn vị quan hệ ngân sách) belongs to a public body.
+        if any(&ext.local_government) || coded(&["mns:", "mqhns:", "mdvqhns:"]) {
+            return match self.province_of(subject, &["O", "OU", "L", "ST", "CN"]) {
+                Some(false) => Organisation::ExternalGov,
+                _ => Organisation::ProvinceBody,
+            };
+        }
+        // Any other O names an organisation (a placeholder such as "Cá
+        // nhân" names nobody): the province's own when its name says so;
+        // a tax code names a company or household business, whose address
+        // (L, ST) says nothing about whose it is.
+        let org = subject.values("O").iter().map(|o| fold(o)).any(|o| !o.is_empty() && !PERSONAL_O.contains(&o.as_str()));
+        if org && self.province_of(subject, &["O", "OU"]) == Some(true) {
+            return Organisation::ProvinceBody;
+        }
+        if org || coded(&["mst:", "mst-", "masothue:"]) {
+            return Organisation::External;
+        }
+        Organisation::Personal
+    }
+
+    /// Whether the subject's values of these labels name the map's
+    /// province (`Some(true)`), only other provinces (`Some(false)`), or
+    /// none (`None`).
+    fn province_of(&self, subject: &Name, labels: &[&str]) -> Option<bool> {
+        let text: String = labels.iter().flat_map(|l| subject.values(l)).map(words).collect();
+        if self.province.iter().any(|p| text.contains(p.as_str())) {
+            return Some(true);
+        }
+        self.external.provinces.iter().any(|p| !self.province.contains(p) && text.contains(p.as_str())).then_some(false)
     }
 
     /// Whose signature it is. `by_signer`: the agency the certificate
     /// names (memoised by the caller), `place`: where it was found.
     pub fn attribute(&self, signer: Option<(&Cert, Option<AgencyRef>)>, place: Option<&AgencyRef>) -> Attributed {
         let found_in = place.map_or_else(|| UNASSIGNED_ID.to_owned(), |p| p.id.clone());
+        let by_place = || match place {
+            Some(p) => (p.clone(), Attribution::Location),
+            None => (self.unassigned(), Attribution::Unassigned),
+        };
         let (agency, by) = match signer {
             Some((_, Some(agency))) => (agency, Attribution::Certificate),
-            Some((cert, None)) if self.is_external(cert) => (self.external_agency(), Attribution::External),
-            _ => match place {
-                Some(p) => (p.clone(), Attribution::Location),
-                None => (self.unassigned(), Attribution::Unassigned),
+            // Whoever holds a document, an organisation's signature is that
+            // organisation's: never the holder's.
+            Some((cert, None)) => match self.organisation(&cert.subject) {
+                Organisation::External => (self.external_agency(), Attribution::External),
+                // `certificate`: the subject named the body (`external` is
+                // kept for the `external` pseudo-agency alone, as the report
+                // contract checks).
+                Organisation::ExternalGov => (self.external_gov_agency(), Attribution::Certificate),
+                Organisation::ProvinceBody => (self.unassigned(), Attribution::Unassigned),
+                Organisation::Personal => by_place(),
             },
+            None => by_place(),
         };
         Attributed { agency, by, found_in }
     }

@@ -165,7 +165,7 @@ pub fn index(input: IndexInput<'_>) -> Result<String, askama::Error> {
     // The same agencies, in the same order, each with its months on the province's axis.
     let small_multiples = agencies
         .iter()
-        .filter(|a| a.row.signatures > 0 && a.row.agency_id != crate::rules::EXTERNAL_ID)
+        .filter(|a| a.row.signatures > 0 && !crate::rules::is_external_id(&a.row.agency_id))
         .map(|a| (a.clone(), chart::small(&trend_of(t, &a.row.agency_id), &axis)))
         .collect();
     IndexPage {
@@ -227,7 +227,7 @@ pub fn agency(input: AgencyInput<'_>) -> Result<String, askama::Error> {
         findings: first_rows(findings),
         received_total: received.len(),
         received: first_rows(received),
-        external: row.agency_id == crate::rules::EXTERNAL_ID,
+        external: crate::rules::is_external_id(&row.agency_id),
         errors_total: errors.len(),
         errors: errors.into_iter().take(MAX_ROWS).collect(),
         audit_chart: chart::audits(&history.audits, l),
@@ -245,7 +245,7 @@ pub fn agency(input: AgencyInput<'_>) -> Result<String, askama::Error> {
 fn ranked(rows: &[AgencyRow], l: Lang) -> Vec<AgencyLink<'_>> {
     let group = |r: &AgencyRow| match () {
         _ if r.incomplete => 1,
-        _ if r.agency_id == crate::rules::EXTERNAL_ID => 2,
+        _ if crate::rules::is_external_id(&r.agency_id) => 2,
         _ if r.signatures == 0 => 3,
         _ => 0,
     };
@@ -288,7 +288,7 @@ fn agency_href(id: &str) -> String {
 /// first: the most documents signed, then the most recent signing, then
 /// the certificate that expires first (renewal is when to switch).
 fn urgent(signers: &[SignerRow]) -> Vec<UrgentSigner<'_>> {
-    let mut rows: Vec<&SignerRow> = signers.iter().filter(|s| s.ca_class == CaClass::Commercial && s.agency_id != crate::rules::EXTERNAL_ID).collect();
+    let mut rows: Vec<&SignerRow> = signers.iter().filter(|s| s.ca_class == CaClass::Commercial && !crate::rules::is_external_id(&s.agency_id)).collect();
     rows.sort_by(|a, b| {
         b.documents
             .cmp(&a.documents)

@@ -258,7 +258,7 @@ fn audit_series(input: &ReportInput<'_>, t: &Tables, agency: Option<&str>) -> Ve
             // The province's figure leaves external signatures out, as each audit's tables do.
             let counts = |a: &&crate::history::AuditPoint| match agency {
                 Some(id) => a.agency_id == id,
-                None => a.agency_id != crate::rules::EXTERNAL_ID,
+                None => !crate::rules::is_external_id(&a.agency_id),
             };
             let (mut g, mut c, mut o) = (0, 0, 0);
             for a in h.audits.iter().filter(|a| runs.contains(&a.run)).filter(counts) {
