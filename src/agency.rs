@@ -207,7 +207,72 @@ impl AgencyMap {
 
 #[cfg(test)]
 mod tests {
+    use super::Organisation::{self, External, ExternalGov, Personal, ProvinceBody};
+    use crate::cert::names::parse_dn;
     use crate::rules::Rules;
+
+    /// Subject shapes of real certificates, against the built-in map. The
+    /// DNs of companies, schools, the household business, the tax
+    /// authority, the ministry and the National Assembly committee are
+    /// those of certificates in public signed documents (GitHub:
+    /// Shinee09/signtech, dangvucuong/CA2-EINVOICE,
+    /// huyvq8899/pmbk_bill_dn_be, Dinhpham04/SignVerify,
+    /// m1htan/Law_in_Tech; ID numbers masked); the others follow the shapes
+    /// Vietnamese CAs issue, with made-up names.
+    #[test]
+    fn an_organisation_named_in_the_subject_is_that_organisation() {
+        let map = Rules::builtin().agencies;
+        let cases: [(&str, Organisation); 24] = [
+            // Companies: the name in CN, a tax code in UID (or ST), often no O.
+            ("UID=MST:0305670707, CN=CÔNG TY TNHH THƯƠNG MẠI THIẾT KẾ QUẢNG CÁO IN ẤN CỌ VÀNG, C=VN", External),
+            ("C=VN, ST=MST:1101980212, L=Ấp 2\\, Xã Hòa Phú\\, Tỉnh Long An, O=CÔNG TY TNHH XUÂN TÌNH, CN=CÔNG TY TNHH XUÂN TÌNH", External),
+            ("E=x@viettel.com.vn, UID=MST:0100109106-122, CN=VIETTEL THÀNH PHỐ HỒ CHÍ MINH - CHI NHÁNH TẬP ĐOÀN CÔNG NGHIỆP - VIỄN THÔNG QUÂN ĐỘI, L=TPHCM, C=VN", External),
+            ("UID=MST:3600610595, CN=VĂN PHÒNG CÔNG CHỨNG LÊ TÂM, C=VN", External),
+            // Household businesses: by name, or a tax code with the owner's name as O.
+            ("C=VN, L=Thanh Hóa, CN=HỘ KINH DOANH NGUYỄN VĂN BÌNH, UID=MST:2801234567", External),
+            ("C=VN, L=Quận 5, UID=MST:0304201325, O=HỒ THANH ĐIỂN, CN=HỒ THANH ĐIỂN", External),
+            // Schools, with the staff certificate of one (ID number and O).
+            ("C=VN, L=THÀNH PHỐ HÀ NỘI, CN=TRƯỜNG TIỂU HỌC KHƯƠNG THƯỢNG, UID=MST:0103842801", External),
+            ("C=VN, ST=Hà Nội, O=TRƯỜNG ĐẠI HỌC CÔNG NGHIỆP HÀ NỘI, OU=Ban Giám hiệu, CN=Phạm Văn Đông, UID=CCCD:026071000000", External),
+            ("C=VN, ST=Hà Nội, CN=Đại Học Công Nghiệp Hà Nội, UID=MST:0101498046", External),
+            // The tax authority: its seal, its staff with their OU chain, its 2025 name.
+            ("C=VN, L=Hà Nội, O=BỘ TÀI CHÍNH, CN=CỤC THUẾ", ExternalGov),
+            ("C=VN, O=Bộ Tài chính, OU=Tổng cục Thuế, OU=Cục Thuế thành phố Hải Phòng, L=Hải Phòng, CN=Đinh Văn Thanh", ExternalGov),
+            ("C=VN, CN=THUẾ TỈNH THANH HÓA, UID=MST:2800000000", ExternalGov),
+            // Ministries, the Government, the National Assembly, Ban Cơ yếu, the State Bank.
+            ("C=VN, L=Hà Nội, O=BỘ KHOA HỌC VÀ CÔNG NGHỆ, OU=CỤC VIỄN THÔNG, CN=Nguyễn Anh Cương", ExternalGov),
+            ("C=VN, L=Hà Nội, O=VĂN PHÒNG CHÍNH PHỦ, CN=CỔNG THÔNG TIN ĐIỆN TỬ CHÍNH PHỦ, UID=MNS:1032158", ExternalGov),
+            ("C=VN, L=Hà Nội, O=ỦY BAN VĂN HÓA\\, GIÁO DỤC, CN=Nguyễn Đắc Vinh", ExternalGov),
+            ("C=VN, O=Ban Cơ yếu Chính phủ, CN=Nguyễn Văn Cơ", ExternalGov),
+            ("C=VN, O=Ngân hàng Nhà nước Việt Nam, CN=Lê Văn Tệ", ExternalGov),
+            // Another province's agencies: the province in O, or in L alone.
+            ("C=VN, L=Nghệ An, O=UBND tỉnh Nghệ An, OU=Văn phòng, CN=Võ Văn Giang", ExternalGov),
+            ("C=VN, L=Nghệ An, O=Sở Y tế, CN=Trần Thị Hà", ExternalGov),
+            // A body of this province the map lacks, or of no province named.
+            ("C=VN, L=Thanh Hóa, O=Trung tâm Kiểm soát bệnh tật tỉnh Thanh Hóa, CN=Lê Văn Kiểm", ProvinceBody),
+            ("C=VN, O=Sở Y tế, CN=Lê Văn Minh", ProvinceBody),
+            // Persons: an ID number, a placeholder O, a family name that is also a form.
+            ("C=VN, ST=Thanh Hóa, CN=Nguyễn Văn An, UID=CCCD:038090001234", Personal),
+            ("C=VN, O=Cá nhân, CN=Trương Văn Bình, UID=CMND:172000000", Personal),
+            ("C=VN, L=Nghệ An, CN=Bàn Văn Sơn, UID=CCCD:040000000000", Personal),
+        ];
+        for (dn, want) in cases {
+            assert_eq!(map.organisation(&parse_dn(dn).unwrap()), want, "{dn}");
+        }
+    }
+
+    #[test]
+    fn a_map_without_a_province_never_calls_a_body_another_provinces() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("agencies.toml"), "schema = 1\n[[agency]]\nid = \"A\"\nname = \"A\"\n").unwrap();
+        let bare = Rules::load(Some(dir.path())).unwrap().agencies;
+        let thanh_hoa = parse_dn("C=VN, L=Thanh Hóa, O=Trung tâm Y tế huyện Hoằng Hóa, CN=X").unwrap();
+        assert_eq!(Rules::builtin().agencies.organisation(&thanh_hoa), ProvinceBody);
+        // Without `province`, Thanh Hóa is just one of the provinces.
+        assert_eq!(bare.organisation(&thanh_hoa), ExternalGov);
+        std::fs::write(dir.path().join("agencies.toml"), "schema = 1\nprovince = [\"Thanh Hoa\"]\n").unwrap();
+        assert_eq!(Rules::load(Some(dir.path())).unwrap().agencies.organisation(&thanh_hoa), ProvinceBody);
+    }
 
     #[test]
     fn paths_and_domains_in_the_builtin_map() {
