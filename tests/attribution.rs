@@ -139,7 +139,7 @@ fn an_agency_folder_counts_only_its_own_signatures() {
     assert!(matches!(code(&out), 0 | 2), "{}", text(&out.stderr));
     check_report(&report_dir(&dir));
     let rows = read_csv(&report_dir(&dir).join("signatures.csv"));
-    assert_eq!(rows.len(), 15);
+    assert_eq!(rows.len(), 16);
     let syt = "000.00.09.H56";
     let who = |case: &str| {
         let r = rows_for(&rows, &format!("/{case}.txt.p7m"));
@@ -165,6 +165,8 @@ fn an_agency_folder_counts_only_its_own_signatures() {
         ("so-y-te-tinh-khac", ("external-gov", "certificate", "government")),
         // A body of this province that the map lacks: the province's, not Sở Y tế's.
         ("co-quan-tinh-ngoai-danh-muc", ("unassigned", "unassigned", "government")),
+        // A department merged into Sở Tài chính on 1 March 2025 keeps what it signed.
+        ("so-ke-hoach-da-sap-nhap", ("000.00.13.H56", "certificate", "government")),
         // Sở Y tế's own: its staff by the map, a personal certificate by the place.
         ("so-y-te-can-bo", (syt, "certificate", "government")),
         ("ca-nhan-cccd", (syt, "location", "commercial")),
@@ -178,14 +180,24 @@ fn an_agency_folder_counts_only_its_own_signatures() {
         let r = row(id);
         [&r["signatures"], &r["government"], &r["commercial"], &r["migration_pct"], &r["received"]].map(|v| v.as_str())
     };
-    // Sở Y tế: 2 of its own (one government, one commercial), 13 received.
-    assert_eq!(figures(syt), ["2", "1", "1", "50.0", "13"]);
+    // Sở Y tế: 2 of its own (one government, one commercial), 14 received.
+    assert_eq!(figures(syt), ["2", "1", "1", "50.0", "14"]);
     // Both outside groups listed apart, without a figure.
     assert_eq!(figures("external"), ["4", "0", "4", "", "0"]);
     assert_eq!(figures("external-gov"), ["8", "8", "0", "", "0"]);
-    // The province: Sở Y tế's two and the unmapped provincial body's one.
+    // The province: Sở Y tế's two, the merged department's and the unmapped provincial body's.
     let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(report_dir(&dir).join("summary.json")).unwrap()).unwrap();
-    assert_eq!((&summary["totals"]["signatures"], &summary["totals"]["government"]), (&serde_json::json!(3), &serde_json::json!(2)));
+    assert_eq!((&summary["totals"]["signatures"], &summary["totals"]["government"]), (&serde_json::json!(4), &serde_json::json!(3)));
+    // Agencies that ended are shown as such, with who took over.
+    let index = std::fs::read_to_string(report_dir(&dir).join("index.html")).unwrap();
+    assert!(
+        index.contains(
+            "Sở Kế hoạch và Đầu tư tỉnh Thanh Hóa <small class=\"ended\">(đã chấm dứt hoạt động, ngày cuối 2025-02-28 · tiếp nhận bởi Sở Tài chính tỉnh Thanh Hóa)</small>"
+        )
+    );
+    assert!(index.contains("UBND huyện Hoằng Hóa <small class=\"ended\">(đã chấm dứt hoạt động, ngày cuối 2025-06-30)</small>"));
+    let merged = std::fs::read_to_string(report_dir(&dir).join("agencies/000.00.13.H56/report.html")).unwrap();
+    assert!(merged.contains("<p class=\"ended\">đã chấm dứt hoạt động, ngày cuối 2025-02-28 · tiếp nhận bởi Sở Tài chính tỉnh Thanh Hóa</p>"));
     let page = std::fs::read_to_string(report_dir(&dir).join("agencies/external-gov/report.html")).unwrap();
     assert!(page.contains("không tính vào tỷ lệ chuyển đổi") && page.contains("CỤC THUẾ"), "the external-gov page lists its signers apart");
 }

@@ -137,6 +137,8 @@ const TEXT: &[(&str, &str, &str)] = &[
         "signatures of companies, citizens and bodies outside the agency map. They rightly sign with public CAs: listed for reference, never counted in any agency's or the province's migration figure.",
     ),
     ("external", "Bên ngoài", "External"),
+    ("ended", "đã chấm dứt hoạt động, ngày cuối", "ended, last day"),
+    ("succeeded_by", "tiếp nhận bởi", "succeeded by"),
     ("by_month_short", "Theo tháng ký", "By signing month"),
     ("must_move", "Người ký cần chuyển sang chứng thư số chuyên dùng", "Signers who must move to the Government CA"),
     ("none_commercial", "Không có người ký nào dùng chứng thư số công cộng.", "No signer uses a commercial certificate."),

@@ -162,6 +162,23 @@ fn top_files(history: Option<&crate::history::HistoryView>) -> Vec<&'static str>
     folder::TOP_FILES.into_iter().filter(|f| (history.is_some() || !["audits.csv", "changes.csv"].contains(f)) && (province || *f != "hosts.csv")).collect()
 }
 
+/// The agencies of the map that ended (2025 reorganisation), by id: "ended,
+/// last day 2025-06-30 · succeeded by Sở Tài chính", shown beside their name
+/// (they stay in the map for the documents they signed before).
+fn ended_notes(rules: &Rules, l: crate::report::lang::Lang) -> std::collections::HashMap<String, String> {
+    let map = &rules.agencies.agencies;
+    map.iter()
+        .filter_map(|a| {
+            let day = a.ended?;
+            let mut text = format!("{} {day}", l.t("ended"));
+            if let Some(s) = a.successor.as_ref().and_then(|id| map.iter().find(|b| &b.id == id)) {
+                text.push_str(&format!(" · {} {}", l.t("succeeded_by"), s.name));
+            }
+            Some((a.id.clone(), text))
+        })
+        .collect()
+}
+
 fn write_into(dir: &Path, input: &ReportInput<'_>, t: &Tables) -> anyhow::Result<()> {
     let scan = input.scan;
     let findings = &scan.findings;
@@ -185,6 +202,7 @@ fn write_into(dir: &Path, input: &ReportInput<'_>, t: &Tables) -> anyhow::Result
         Ok(())
     };
     let signatures = || -> anyhow::Result<()> { Ok(csv::write(&dir.join("signatures.csv"), &csv::SIGNATURES_HEADER, findings.iter().map(csv::signature_record))?) };
+    let ended = ended_notes(input.rules, input.lang);
     let index = || -> anyhow::Result<()> {
         let index = html::index(html::IndexInput {
             lang: input.lang,
@@ -198,6 +216,7 @@ fn write_into(dir: &Path, input: &ReportInput<'_>, t: &Tables) -> anyhow::Result
             usage_rights: scan.not_signers.usage_rights,
             audits: audit_series(input, t, None),
             history: input.history,
+            ended: &ended,
         })?;
         Ok(put(&dir.join("index.html"), index.as_bytes())?)
     };
@@ -215,7 +234,18 @@ fn write_into(dir: &Path, input: &ReportInput<'_>, t: &Tables) -> anyhow::Result
             audited: input.history.map(|h| h.hosts.iter().filter(|a| a.agencies.contains(&row.agency_id)).collect()).unwrap_or_default(),
         };
         let received = findings.iter().filter(|f| f.found_in == row.agency_id && f.agency_id != row.agency_id).collect();
-        let page = html::AgencyInput { lang: input.lang, generated: generated.clone(), legal: &input.rules.legal, row, tables: t, findings: mine, received, errors: errs, history };
+        let page = html::AgencyInput {
+            lang: input.lang,
+            generated: generated.clone(),
+            legal: &input.rules.legal,
+            row,
+            tables: t,
+            findings: mine,
+            received,
+            errors: errs,
+            history,
+            ended: ended.get(&row.agency_id).cloned(),
+        };
         put(&adir.join("report.html"), html::agency(page)?.as_bytes())?;
         Ok(())
     };
