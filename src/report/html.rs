@@ -148,7 +148,7 @@ pub struct IndexInput<'a> {
     pub audits: Vec<TrendRow>,
     pub history: Option<&'a HistoryView>,
     /// Agencies that ended (2025 reorganisation), by id: when, who took over.
-    pub ended: &'a std::collections::HashMap<String, String>,
+    pub ended: &'a std::collections::HashMap<String, (String, String)>,
 }
 
 /// One agency's audits and changes since the previous audit.
@@ -250,7 +250,7 @@ pub fn agency(input: AgencyInput<'_>) -> Result<String, askama::Error> {
 /// signers must migrate; then those whose audit is incomplete, the
 /// external signers, and last the agencies where no signature was found
 /// (shown as such, never as 0 %).
-fn ranked<'a>(rows: &'a [AgencyRow], l: Lang, ended: &'a std::collections::HashMap<String, String>) -> Vec<AgencyLink<'a>> {
+fn ranked<'a>(rows: &'a [AgencyRow], l: Lang, ended: &'a std::collections::HashMap<String, (String, String)>) -> Vec<AgencyLink<'a>> {
     let group = |r: &AgencyRow| match () {
         _ if r.incomplete => 1,
         _ if crate::rules::is_external_id(&r.agency_id) => 2,
@@ -278,7 +278,7 @@ fn ranked<'a>(rows: &'a [AgencyRow], l: Lang, ended: &'a std::collections::HashM
                 bar_width: figure.map(|p| format!("{p:.1}")),
                 no_data,
                 sort_key: format!("{:.1}", figure.unwrap_or(-1.0)),
-                ended: ended.get(&row.agency_id).map(String::as_str),
+                ended: ended.get(&row.agency_id).map(|(short, _)| short.as_str()),
             }
         })
         .collect()

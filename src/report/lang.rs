@@ -139,6 +139,7 @@ const TEXT: &[(&str, &str, &str)] = &[
     ("external", "Bên ngoài", "External"),
     ("ended", "đã chấm dứt hoạt động, ngày cuối", "ended, last day"),
     ("succeeded_by", "tiếp nhận bởi", "succeeded by"),
+    ("until", "đến", "until"),
     ("by_month_short", "Theo tháng ký", "By signing month"),
     ("must_move", "Người ký cần chuyển sang chứng thư số chuyên dùng", "Signers who must move to the Government CA"),
     ("none_commercial", "Không có người ký nào dùng chứng thư số công cộng.", "No signer uses a commercial certificate."),

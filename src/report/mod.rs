@@ -162,19 +162,21 @@ fn top_files(history: Option<&crate::history::HistoryView>) -> Vec<&'static str>
     folder::TOP_FILES.into_iter().filter(|f| (history.is_some() || !["audits.csv", "changes.csv"].contains(f)) && (province || *f != "hosts.csv")).collect()
 }
 
-/// The agencies of the map that ended (2025 reorganisation), by id: "ended,
-/// last day 2025-06-30 · succeeded by Sở Tài chính", shown beside their name
-/// (they stay in the map for the documents they signed before).
-fn ended_notes(rules: &Rules, l: crate::report::lang::Lang) -> std::collections::HashMap<String, String> {
+/// The agencies of the map that ended (2025 reorganisation), by id: the
+/// overview's short note beside the name ("until 2025-06-30": the table
+/// must still fit a printed page) and the agency page's ("ended, last day
+/// 2025-06-30 · succeeded by Sở Tài chính"). They stay in the map for the
+/// documents they signed before.
+fn ended_notes(rules: &Rules, l: crate::report::lang::Lang) -> std::collections::HashMap<String, (String, String)> {
     let map = &rules.agencies.agencies;
     map.iter()
         .filter_map(|a| {
             let day = a.ended?;
-            let mut text = format!("{} {day}", l.t("ended"));
+            let mut long = format!("{} {day}", l.t("ended"));
             if let Some(s) = a.successor.as_ref().and_then(|id| map.iter().find(|b| &b.id == id)) {
-                text.push_str(&format!(" · {} {}", l.t("succeeded_by"), s.name));
+                long.push_str(&format!(" · {} {}", l.t("succeeded_by"), s.name));
             }
-            Some((a.id.clone(), text))
+            Some((a.id.clone(), (format!("{} {day}", l.t("until")), long)))
         })
         .collect()
 }
@@ -244,7 +246,7 @@ fn write_into(dir: &Path, input: &ReportInput<'_>, t: &Tables) -> anyhow::Result
             received,
             errors: errs,
             history,
-            ended: ended.get(&row.agency_id).cloned(),
+            ended: ended.get(&row.agency_id).map(|(_, long)| long.clone()),
         };
         put(&adir.join("report.html"), html::agency(page)?.as_bytes())?;
         Ok(())
