@@ -9,7 +9,7 @@
 
 use crate::cert::{Cert, Name, fold};
 use crate::model::verdict::Attribution;
-use crate::rules::{AgencyMap, EXTERNAL_GOV_ID, EXTERNAL_ID, NameGlob, UNASSIGNED_ID, fold_path, words};
+use crate::rules::{AgencyMap, EXTERNAL_GOV_ID, EXTERNAL_ID, NameGlobs, UNASSIGNED_ID, fold_path, words};
 
 pub use crate::model::finding::{AgencyRef, Attributed};
 
@@ -70,7 +70,7 @@ impl AgencyMap {
         // The names an organisation is known by: a company's certificate
         // often has it in CN alone, a staff certificate in O and OU.
         let names: Vec<String> = ["CN", "O", "OU"].iter().flat_map(|l| subject.values(l)).map(fold).collect();
-        let any = |globs: &[NameGlob]| names.iter().any(|n| globs.iter().any(|g| g.matches_folded(n)));
+        let any = |globs: &NameGlobs| names.iter().any(|n| globs.matches_folded(n));
         if foreign || ext.cert_subject.iter().any(|p| p.matches(subject)) {
             return Organisation::External;
         }

@@ -17,7 +17,7 @@ use crate::cert::Name;
 use crate::cert::names::parse_dn;
 pub use cfg::Diagnostic;
 use cfg::Source;
-pub use patterns::{DnPattern, NameGlob, PathPattern, fold_path, words};
+pub use patterns::{DnPattern, NameGlob, NameGlobs, PathPattern, fold_path, words};
 
 const BUILTIN_CA: &str = include_str!("../../rules/ca.toml");
 const BUILTIN_AGENCIES: &str = include_str!("../../rules/agencies.toml");
@@ -179,12 +179,12 @@ pub struct External {
     pub name: String,
     pub cert_subject: Vec<DnPattern>,
     /// Companies and organisations, by CN, O or OU.
-    pub organisations: Vec<NameGlob>,
+    pub organisations: NameGlobs,
     pub government_name: String,
     /// Central government bodies, by CN, O or OU.
-    pub government: Vec<NameGlob>,
+    pub government: NameGlobs,
     /// Forms of a province's own bodies, by CN, O or OU.
-    pub local_government: Vec<NameGlob>,
+    pub local_government: NameGlobs,
     /// Every province's names ([`words`] form).
     pub provinces: Vec<String>,
     /// Subject countries of the province's own signers (upper case).
@@ -533,8 +533,8 @@ fn compile_external(src: &Source<'_>, e: cfg::ExternalCfg, diags: &mut Vec<Diagn
     let name = e.name.unwrap_or_else(|| "Bên ngoài: doanh nghiệp, tổ chức, công dân (external)".into());
     // A list the table leaves out is the built-in one (the built-in table
     // has every list, so this never recurses).
-    let globs = |list: &Option<Vec<Spanned<String>>>, diags: &mut Vec<Diagnostic>, builtin: fn(External) -> Vec<NameGlob>| match list {
-        Some(l) => l.iter().filter_map(|p| NameGlob::parse(p.get_ref()).map_err(|err| diags.push(src.at(p.span(), err))).ok()).collect(),
+    let globs = |list: &Option<Vec<Spanned<String>>>, diags: &mut Vec<Diagnostic>, builtin: fn(External) -> NameGlobs| match list {
+        Some(l) => NameGlobs::new(l.iter().filter_map(|p| NameGlob::parse(p.get_ref()).map_err(|err| diags.push(src.at(p.span(), err))).ok()).collect()),
         None => builtin(builtin_external()),
     };
     let organisations = globs(&e.organisations, diags, |b| b.organisations);

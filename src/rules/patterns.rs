@@ -61,19 +61,50 @@ impl DnPattern {
 #[derive(Debug, Clone)]
 pub struct NameGlob {
     pub text: String,
-    matcher: GlobMatcher,
+    glob: Glob,
 }
 
 impl NameGlob {
     pub fn parse(text: &str) -> Result<NameGlob, PatternError> {
-        let matcher =
-            GlobBuilder::new(&fold(text.trim())).literal_separator(false).build().map_err(|e| PatternError::Glob { glob: text.to_owned(), why: e.to_string() })?.compile_matcher();
-        Ok(NameGlob { text: text.to_owned(), matcher })
+        let glob = GlobBuilder::new(&fold(text.trim())).literal_separator(false).build().map_err(|e| PatternError::Glob { glob: text.to_owned(), why: e.to_string() })?;
+        Ok(NameGlob { text: text.to_owned(), glob })
     }
 
     /// `folded` must come from [`fold`].
     pub fn matches_folded(&self, folded: &str) -> bool {
-        self.matcher.is_match(folded)
+        self.glob.compile_matcher().is_match(folded)
+    }
+}
+
+/// A list of name globs matched in one pass (every signature whose
+/// certificate the map does not know meets the lists).
+#[derive(Debug, Clone)]
+pub struct NameGlobs {
+    pub globs: Vec<NameGlob>,
+    set: GlobSet,
+}
+
+impl NameGlobs {
+    pub fn new(globs: Vec<NameGlob>) -> NameGlobs {
+        let mut builder = GlobSetBuilder::new();
+        for g in &globs {
+            builder.add(g.glob.clone());
+        }
+        // Each glob compiled alone already, so the set builds.
+        NameGlobs { set: builder.build().unwrap_or_else(|_| GlobSet::empty()), globs }
+    }
+
+    pub fn len(&self) -> usize {
+        self.globs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.globs.is_empty()
+    }
+
+    /// `folded` must come from [`fold`].
+    pub fn matches_folded(&self, folded: &str) -> bool {
+        self.set.is_match(folded)
     }
 }
 
@@ -159,6 +190,8 @@ mod tests {
         assert!(company.matches_folded(&fold("CÔNG TY TNHH SỐ 1 VIỆT NGỮ")));
         assert!(!company.matches_folded(&fold("Chi nhánh Công ty ABC")));
         assert!(NameGlob::parse("[").is_err());
+        let list = NameGlobs::new(["Bo Tai chinh*", "Cuc *"].map(|g| NameGlob::parse(g).unwrap()).to_vec());
+        assert!(list.matches_folded(&fold("CỤC THUẾ")) && list.matches_folded(&fold("Bộ Tài chính")) && !list.matches_folded(&fold("Bộ phận một cửa")));
         assert!(words("UBND tỉnh Nghệ An").contains(&words("Nghệ An")));
         assert!(!words("Ngân hàng Việt Nam").contains(&words("Hà Nam")));
         assert!(words("Ba Rịa-Vũng Tàu").contains(&words("Bà Rịa - Vũng Tàu")));
