@@ -241,7 +241,7 @@ fn list_runs(db: &Database, store: &dyn Store) -> Result<u8, String> {
     for r in runs {
         let finished = r.finished.map(sigaudit::model::rfc3339).unwrap_or_default();
         // The province's figure, as the run's reports gave it (external signers left out).
-        let own = audits.iter().filter(|a| a.run == r.id && a.agency_id != sigaudit::rules::EXTERNAL_ID);
+        let own = audits.iter().filter(|a| a.run == r.id && !sigaudit::rules::is_external_id(&a.agency_id));
         let (gov, all) = own.fold((0, 0), |(g, n), a| (g + a.government, n + a.government + a.commercial + a.other));
         let pct = sigaudit::aggregate::migration_pct(gov, all).map_or_else(|| "n/a".into(), |p| format!("{p:.1}%"));
         let (label, host) = (sigaudit::report::marked::mark(&r.label), sigaudit::report::marked::mark(&r.host));

@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::model::finding::Finding;
 use crate::model::result::ScanResult;
 use crate::model::signature::Integrity;
-use crate::rules::{CaClass, EXTERNAL_ID, Rules, UNASSIGNED_ID};
+use crate::rules::{CaClass, Rules, UNASSIGNED_ID, is_external_id};
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct AgencyRow {
@@ -125,20 +125,20 @@ pub fn tables(scan: &ScanResult, rules: &Rules) -> Tables {
         }
     }
     // External, then unassigned, last; other extra agencies keep a stable order.
-    order[rules.agencies.agencies.len()..].sort_by_key(|(id, _)| (id == EXTERNAL_ID || id == UNASSIGNED_ID, id == UNASSIGNED_ID, id.clone()));
+    order[rules.agencies.agencies.len()..].sort_by_key(|(id, _)| (is_external_id(id) || id == UNASSIGNED_ID, id == UNASSIGNED_ID, id.clone()));
     let mut agencies: Vec<AgencyRow> = order.iter().map(|(id, _)| rows.remove(id).expect("every id has a row")).collect();
     for row in &mut agencies {
         row.incomplete = scan.incomplete.iter().any(|a| a.id == row.agency_id);
         // External signers rightly use public CAs, and an agency whose
         // places could not all be read is neither migrated nor not.
-        row.migration_pct = if row.agency_id == EXTERNAL_ID || row.incomplete { None } else { migration_pct(row.government, row.signatures) };
+        row.migration_pct = if is_external_id(&row.agency_id) || row.incomplete { None } else { migration_pct(row.government, row.signatures) };
     }
     let mut totals = AgencyRow { agency_id: "*".into(), agency_name: "Toàn tỉnh (all agencies)".into(), ..Default::default() };
     for r in &agencies {
         totals.files_scanned += r.files_scanned;
         totals.signed_files += r.signed_files;
         totals.errors += r.errors;
-        if r.agency_id == EXTERNAL_ID {
+        if is_external_id(&r.agency_id) {
             continue; // listed, never in the province's figures
         }
         totals.signatures += r.signatures;
@@ -148,7 +148,7 @@ pub fn tables(scan: &ScanResult, rules: &Rules) -> Tables {
         totals.invalid_signatures += r.invalid_signatures;
     }
     totals.migration_pct = migration_pct(totals.government, totals.signatures);
-    let own = || scan.findings.iter().filter(|f| f.agency_id != EXTERNAL_ID && !f.signer_sha256.is_empty());
+    let own = || scan.findings.iter().filter(|f| !is_external_id(&f.agency_id) && !f.signer_sha256.is_empty());
     totals.signers = own().map(|f| &f.signer_sha256).collect::<BTreeSet<_>>().len();
     totals.signers_commercial = own().filter(|f| f.ca_class == CaClass::Commercial).map(|f| &f.signer_sha256).collect::<BTreeSet<_>>().len();
 
@@ -232,7 +232,7 @@ fn signers(findings: &[Finding], order: &[(String, String)]) -> Vec<SignerRow> {
 /// Migration by signing month; external signatures never count.
 fn trend(findings: &[Finding], key: impl Fn(&Finding) -> String) -> Vec<TrendRow> {
     let mut map: BTreeMap<(String, String), TrendRow> = BTreeMap::new();
-    for f in findings.iter().filter(|f| f.agency_id != EXTERNAL_ID) {
+    for f in findings.iter().filter(|f| !is_external_id(&f.agency_id)) {
         let Some(month) = f.month() else { continue };
         let k = (key(f), month.to_owned());
         let row = map.entry(k.clone()).or_insert_with(|| TrendRow { agency_id: k.0, month: k.1, ..Default::default() });

@@ -123,7 +123,7 @@ pub fn audit_record(a: &crate::history::AuditPoint) -> [String; 7] {
         a.commercial.to_string(),
         a.other.to_string(),
         // External signers never have a migration figure.
-        pct((a.agency_id != crate::rules::EXTERNAL_ID).then(|| crate::aggregate::migration_pct(a.government, a.government + a.commercial + a.other)).flatten()),
+        pct((!crate::rules::is_external_id(&a.agency_id)).then(|| crate::aggregate::migration_pct(a.government, a.government + a.commercial + a.other)).flatten()),
     ]
 }
 

@@ -53,6 +53,8 @@ pub struct AgencyLink<'a> {
     pub no_data: bool,
     /// What the migration column sorts by (-1 without a figure).
     pub sort_key: String,
+    /// An agency that no longer exists: when it ended, who took over.
+    pub ended: Option<&'a str>,
 }
 
 /// A signer who must migrate, as the overview lists them.
@@ -118,6 +120,7 @@ pub struct AgencyPage<'a> {
     pub generated: String,
     pub legal: &'a Legal,
     pub row: &'a AgencyRow,
+    pub ended: Option<String>,
     pub pct_text: String,
     pub month_chart: String,
     pub has_months: bool,
@@ -160,6 +163,8 @@ pub struct IndexInput<'a> {
     /// Past audits by month, oldest first, this one last.
     pub audits: Vec<TrendRow>,
     pub history: Option<&'a HistoryView>,
+    /// Agencies that ended (2025 reorganisation), by id: when, who took over.
+    pub ended: &'a std::collections::HashMap<String, (String, String)>,
 }
 
 /// One agency's audits and changes since the previous audit.
@@ -175,13 +180,13 @@ pub struct AgencyHistory<'a> {
 pub fn index(input: IndexInput<'_>) -> Result<String, askama::Error> {
     let t = input.tables;
     let l = input.lang;
-    let agencies = ranked(&t.agencies, l);
+    let agencies = ranked(&t.agencies, l, input.ended);
     let urgent = urgent(&t.signers);
     let axis = chart::continuous(&t.trend_total);
     // The same agencies, in the same order, each with its months on the province's axis.
     let small_multiples = agencies
         .iter()
-        .filter(|a| a.row.signatures > 0 && a.row.agency_id != crate::rules::EXTERNAL_ID)
+        .filter(|a| a.row.signatures > 0 && !crate::rules::is_external_id(&a.row.agency_id))
         .map(|a| (a.clone(), chart::small(&trend_of(t, &a.row.agency_id), &axis)))
         .collect();
     IndexPage {
@@ -229,10 +234,12 @@ pub struct AgencyInput<'a> {
     pub received: Vec<&'a Finding>,
     pub errors: Vec<&'a ErrorRow>,
     pub history: AgencyHistory<'a>,
+    /// When the agency ended and who took over, if it did.
+    pub ended: Option<String>,
 }
 
 pub fn agency(input: AgencyInput<'_>) -> Result<String, askama::Error> {
-    let AgencyInput { lang: l, generated, legal, row, tables, findings, received, errors, history } = input;
+    let AgencyInput { lang: l, generated, legal, row, tables, findings, received, errors, history, ended } = input;
     let trend = trend_of(tables, &row.agency_id);
     let (to_migrate, other_signers) = tables.signers.iter().filter(|s| s.agency_id == row.agency_id).partition(|s| s.ca_class == CaClass::Commercial);
     AgencyPage {
@@ -240,6 +247,7 @@ pub fn agency(input: AgencyInput<'_>) -> Result<String, askama::Error> {
         generated,
         legal,
         row,
+        ended,
         pct_text: row_pct(row, l),
         month_chart: chart::months(&trend, l),
         has_months: !trend.is_empty(),
@@ -249,7 +257,7 @@ pub fn agency(input: AgencyInput<'_>) -> Result<String, askama::Error> {
         findings: first_rows(findings),
         received_total: received.len(),
         received: first_rows(received),
-        external: row.agency_id == crate::rules::EXTERNAL_ID,
+        external: crate::rules::is_external_id(&row.agency_id),
         errors_total: errors.len(),
         errors: errors.into_iter().take(MAX_ROWS).collect(),
         audit_chart: chart::audits(&history.audits, l),
@@ -264,10 +272,10 @@ pub fn agency(input: AgencyInput<'_>) -> Result<String, askama::Error> {
 /// signers must migrate; then those whose audit is incomplete, the
 /// external signers, and last the agencies where no signature was found
 /// (shown as such, never as 0 %).
-fn ranked(rows: &[AgencyRow], l: Lang) -> Vec<AgencyLink<'_>> {
+fn ranked<'a>(rows: &'a [AgencyRow], l: Lang, ended: &'a std::collections::HashMap<String, (String, String)>) -> Vec<AgencyLink<'a>> {
     let group = |r: &AgencyRow| match () {
         _ if r.incomplete => 1,
-        _ if r.agency_id == crate::rules::EXTERNAL_ID => 2,
+        _ if crate::rules::is_external_id(&r.agency_id) => 2,
         _ if r.signatures == 0 => 3,
         _ => 0,
     };
@@ -292,6 +300,7 @@ fn ranked(rows: &[AgencyRow], l: Lang) -> Vec<AgencyLink<'_>> {
                 bar_width: figure.map(|p| format!("{p:.1}")),
                 no_data,
                 sort_key: format!("{:.1}", figure.unwrap_or(-1.0)),
+                ended: ended.get(&row.agency_id).map(|(short, _)| short.as_str()),
             }
         })
         .collect()
@@ -310,7 +319,7 @@ fn agency_href(id: &str) -> String {
 /// first: the most documents signed, then the most recent signing, then
 /// the certificate that expires first (renewal is when to switch).
 fn urgent(signers: &[SignerRow]) -> Vec<UrgentSigner<'_>> {
-    let mut rows: Vec<&SignerRow> = signers.iter().filter(|s| s.ca_class == CaClass::Commercial && s.agency_id != crate::rules::EXTERNAL_ID).collect();
+    let mut rows: Vec<&SignerRow> = signers.iter().filter(|s| s.ca_class == CaClass::Commercial && !crate::rules::is_external_id(&s.agency_id)).collect();
     rows.sort_by(|a, b| {
         b.documents
             .cmp(&a.documents)

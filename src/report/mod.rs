@@ -162,6 +162,25 @@ fn top_files(history: Option<&crate::history::HistoryView>) -> Vec<&'static str>
     folder::TOP_FILES.into_iter().filter(|f| (history.is_some() || !["audits.csv", "changes.csv"].contains(f)) && (province || *f != "hosts.csv")).collect()
 }
 
+/// The agencies of the map that ended (2025 reorganisation), by id: the
+/// overview's short note beside the name ("until 2025-06-30": the table
+/// must still fit a printed page) and the agency page's ("ended, last day
+/// 2025-06-30 · succeeded by Sở Tài chính"). They stay in the map for the
+/// documents they signed before.
+fn ended_notes(rules: &Rules, l: crate::report::lang::Lang) -> std::collections::HashMap<String, (String, String)> {
+    let map = &rules.agencies.agencies;
+    map.iter()
+        .filter_map(|a| {
+            let day = a.ended?;
+            let mut long = format!("{} {day}", l.t("ended"));
+            if let Some(s) = a.successor.as_ref().and_then(|id| map.iter().find(|b| &b.id == id)) {
+                long.push_str(&format!(" · {} {}", l.t("succeeded_by"), s.name));
+            }
+            Some((a.id.clone(), (format!("{} {day}", l.t("until")), long)))
+        })
+        .collect()
+}
+
 fn write_into(dir: &Path, input: &ReportInput<'_>, t: &Tables) -> anyhow::Result<()> {
     let scan = input.scan;
     let findings = &scan.findings;
@@ -186,6 +205,7 @@ fn write_into(dir: &Path, input: &ReportInput<'_>, t: &Tables) -> anyhow::Result
         Ok(())
     };
     let signatures = || -> anyhow::Result<()> { Ok(csv::write(&dir.join("signatures.csv"), &csv::SIGNATURES_HEADER, findings.iter().map(csv::signature_record))?) };
+    let ended = ended_notes(input.rules, input.lang);
     let index = || -> anyhow::Result<()> {
         let index = html::index(html::IndexInput {
             lang: input.lang,
@@ -201,6 +221,7 @@ fn write_into(dir: &Path, input: &ReportInput<'_>, t: &Tables) -> anyhow::Result
             learned: &scan.learned,
             audits: audit_series(input, t, None),
             history: input.history,
+            ended: &ended,
         })?;
         Ok(put(&dir.join("index.html"), index.as_bytes())?)
     };
@@ -218,7 +239,18 @@ fn write_into(dir: &Path, input: &ReportInput<'_>, t: &Tables) -> anyhow::Result
             audited: input.history.map(|h| h.hosts.iter().filter(|a| a.agencies.contains(&row.agency_id)).collect()).unwrap_or_default(),
         };
         let received = findings.iter().filter(|f| f.found_in == row.agency_id && f.agency_id != row.agency_id).collect();
-        let page = html::AgencyInput { lang: input.lang, generated: generated.clone(), legal: &input.rules.legal, row, tables: t, findings: mine, received, errors: errs, history };
+        let page = html::AgencyInput {
+            lang: input.lang,
+            generated: generated.clone(),
+            legal: &input.rules.legal,
+            row,
+            tables: t,
+            findings: mine,
+            received,
+            errors: errs,
+            history,
+            ended: ended.get(&row.agency_id).map(|(_, long)| long.clone()),
+        };
         put(&adir.join("report.html"), html::agency(page)?.as_bytes())?;
         Ok(())
     };
@@ -261,7 +293,7 @@ fn audit_series(input: &ReportInput<'_>, t: &Tables, agency: Option<&str>) -> Ve
             // The province's figure leaves external signatures out, as each audit's tables do.
             let counts = |a: &&crate::history::AuditPoint| match agency {
                 Some(id) => a.agency_id == id,
-                None => a.agency_id != crate::rules::EXTERNAL_ID,
+                None => !crate::rules::is_external_id(&a.agency_id),
             };
             let (mut g, mut c, mut o) = (0, 0, 0);
             for a in h.audits.iter().filter(|a| runs.contains(&a.run)).filter(counts) {

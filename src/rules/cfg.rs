@@ -93,6 +93,10 @@ pub struct PinCfg {
 pub struct AgencyFile {
     pub schema: Option<Spanned<u32>>,
     pub unassigned_name: Option<String>,
+    /// The province's names as certificates spell them (O, OU, L, ST, CN),
+    /// with the names of provinces merged into it.
+    #[serde(default)]
+    pub province: Vec<Spanned<String>>,
     #[serde(default)]
     pub agency: Vec<AgencyCfg>,
     /// Signers who are not the province's agencies (absent: the built-in table).
@@ -107,6 +111,22 @@ pub struct ExternalCfg {
     pub name: Option<String>,
     #[serde(default)]
     pub cert_subject: Vec<Spanned<String>>,
+    /// Name globs over CN, O and OU: companies, household businesses,
+    /// schools and other organisations (absent: the built-in list).
+    pub organisations: Option<Vec<Spanned<String>>>,
+    /// The pseudo-agency of government bodies outside the province.
+    pub government_name: Option<String>,
+    /// Name globs over CN, O and OU: ministries, the Government, the
+    /// National Assembly and other central bodies with their local
+    /// branches (absent: the built-in list).
+    pub government: Option<Vec<Spanned<String>>>,
+    /// Name globs over CN, O and OU: forms of a province's own bodies
+    /// (People's Committees, departments); which province they belong to
+    /// is read from the names (absent: the built-in list).
+    pub local_government: Option<Vec<Spanned<String>>>,
+    /// Names of every province, as certificates spell them (absent: the
+    /// built-in list).
+    pub provinces: Option<Vec<Spanned<String>>>,
     /// Countries (subject C) of the province's own signers: a certificate
     /// of any other country is external.
     #[serde(default)]
@@ -124,6 +144,11 @@ pub struct AgencyCfg {
     pub cert_subject: Vec<Spanned<String>>,
     #[serde(default)]
     pub mail_domains: Vec<Spanned<String>>,
+    /// The last day the agency existed (YYYY-MM-DD): kept in the map for
+    /// the documents it signed before.
+    pub ended: Option<Spanned<String>>,
+    /// The agency that took over its work.
+    pub successor: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

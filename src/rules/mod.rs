@@ -17,7 +17,7 @@ use crate::cert::Name;
 use crate::cert::names::parse_dn;
 pub use cfg::Diagnostic;
 use cfg::Source;
-pub use patterns::{DnPattern, PathPattern, fold_path};
+pub use patterns::{DnPattern, NameGlob, NameGlobs, PathPattern, fold_path, words};
 
 const BUILTIN_CA: &str = include_str!("../../rules/ca.toml");
 const BUILTIN_AGENCIES: &str = include_str!("../../rules/agencies.toml");
@@ -33,6 +33,15 @@ pub const ANCHORS_DIR: &str = "anchors";
 pub const UNASSIGNED_ID: &str = "unassigned";
 /// The agency id of signers outside the map: companies, citizens' organisations, other bodies.
 pub const EXTERNAL_ID: &str = "external";
+/// The agency id of government bodies outside the province: ministries and
+/// other central bodies with their local branches, other provinces' agencies.
+pub const EXTERNAL_GOV_ID: &str = "external-gov";
+
+/// Whether an agency id is one of the pseudo-agencies of signers outside
+/// the province's map (listed apart, never in a migration figure).
+pub fn is_external_id(id: &str) -> bool {
+    id == EXTERNAL_ID || id == EXTERNAL_GOV_ID
+}
 
 pub use crate::model::verdict::CaClass;
 
@@ -144,6 +153,11 @@ pub struct Agency {
     pub paths: Vec<PathPattern>,
     pub cert_subject: Vec<DnPattern>,
     pub mail_domains: Vec<String>,
+    /// The last day it existed (2025 reorganisation): kept for the
+    /// documents signed before.
+    pub ended: Option<time::Date>,
+    /// The id of the agency that took over its work.
+    pub successor: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -157,6 +171,9 @@ pub struct AgencyMap {
     /// never two files of one folder.
     pub paths_by_folder: bool,
     pub external: External,
+    /// The province's names ([`words`] form): a body naming one of them
+    /// is the province's own, even when the map lacks it.
+    pub province: Vec<String>,
 }
 
 /// Who signs as someone outside the map (SPEC.md, Attribution rule 2).
@@ -164,6 +181,15 @@ pub struct AgencyMap {
 pub struct External {
     pub name: String,
     pub cert_subject: Vec<DnPattern>,
+    /// Companies and organisations, by CN, O or OU.
+    pub organisations: NameGlobs,
+    pub government_name: String,
+    /// Central government bodies, by CN, O or OU.
+    pub government: NameGlobs,
+    /// Forms of a province's own bodies, by CN, O or OU.
+    pub local_government: NameGlobs,
+    /// Every province's names ([`words`] form).
+    pub provinces: Vec<String>,
     /// Subject countries of the province's own signers (upper case).
     pub home_countries: Vec<String>,
 }
@@ -440,10 +466,16 @@ fn compile_agencies(src: &Source<'_>, diags: &mut Vec<Diagnostic>) -> Option<Age
     check_schema(src, &file.schema, diags);
     let mut seen = HashSet::new();
     let mut agencies = Vec::new();
+    let mut successors = Vec::new();
     for a in file.agency {
         let id = a.id.get_ref().trim().to_owned();
-        if id.is_empty() || id == UNASSIGNED_ID || id == EXTERNAL_ID || id.contains(['/', '\\']) || id.starts_with('.') {
-            diags.push(src.at(a.id.span(), format!("agency id `{id}` must be non-empty, not `{UNASSIGNED_ID}` or `{EXTERNAL_ID}`, without '/' and not start with '.'")));
+        if id.is_empty() || id == UNASSIGNED_ID || is_external_id(&id) || id.contains(['/', '\\']) || id.starts_with('.') {
+            diags.push(
+                src.at(
+                    a.id.span(),
+                    format!("agency id `{id}` must be non-empty, not `{UNASSIGNED_ID}`, `{EXTERNAL_ID}` or `{EXTERNAL_GOV_ID}`, without '/' and not start with '.'"),
+                ),
+            );
         }
         if !seen.insert(id.clone()) {
             diags.push(src.at(a.id.span(), format!("agency id `{id}` is defined twice")));
@@ -463,7 +495,27 @@ fn compile_agencies(src: &Source<'_>, diags: &mut Vec<Diagnostic>) -> Option<Age
                 mail_domains.push(dom);
             }
         }
-        agencies.push(Agency { id, name: a.name.into_inner(), paths, cert_subject, mail_domains });
+        let ended = a.ended.as_ref().and_then(|e| {
+            let format = time::macros::format_description!("[year]-[month]-[day]");
+            time::Date::parse(e.get_ref().trim(), &format).map_err(|_| diags.push(src.at(e.span(), format!("ended `{}` is not a date such as 2025-06-30", e.get_ref())))).ok()
+        });
+        if let (Some(s), None) = (&a.successor, &a.ended) {
+            diags.push(src.at(s.span(), "successor without `ended`: only an agency that ended has one"));
+        }
+        let successor = a.successor.as_ref().map(|s| s.get_ref().trim().to_owned());
+        agencies.push(Agency { id, name: a.name.into_inner(), paths, cert_subject, mail_domains, ended, successor });
+        successors.extend(a.successor);
+    }
+    for s in &successors {
+        if !seen.contains(s.get_ref().trim()) {
+            diags.push(src.at(s.span(), format!("successor `{}` is not an agency id of this map", s.get_ref())));
+        }
+    }
+    let province = file.province.iter().map(|p| words(p.get_ref())).collect();
+    for p in &file.province {
+        if words(p.get_ref()).trim().is_empty() {
+            diags.push(src.at(p.span(), "a province name must not be empty"));
+        }
     }
     let path_index = patterns::path_index(agencies.iter().map(|a: &Agency| a.paths.as_slice()));
     let paths_by_folder = agencies.iter().flat_map(|a| &a.paths).all(PathPattern::whole_folders);
@@ -472,7 +524,7 @@ fn compile_agencies(src: &Source<'_>, diags: &mut Vec<Diagnostic>) -> Option<Age
         Some(e) => compile_external(src, e, diags),
         None => builtin_external(),
     };
-    Some(AgencyMap { agencies, unassigned_name, path_index, paths_by_folder, external })
+    Some(AgencyMap { agencies, unassigned_name, path_index, paths_by_folder, external, province })
 }
 
 /// The built-in `[external]` table of rules/agencies.toml: what a
@@ -498,7 +550,32 @@ fn compile_external(src: &Source<'_>, e: cfg::ExternalCfg, diags: &mut Vec<Diagn
         }
     }
     let name = e.name.unwrap_or_else(|| "Bên ngoài: doanh nghiệp, tổ chức, công dân (external)".into());
-    External { name, cert_subject, home_countries }
+    // A list the table leaves out is the built-in one (the built-in table
+    // has every list, so this never recurses).
+    let globs = |list: &Option<Vec<Spanned<String>>>, diags: &mut Vec<Diagnostic>, builtin: fn(External) -> NameGlobs| match list {
+        Some(l) => NameGlobs::new(l.iter().filter_map(|p| NameGlob::parse(p.get_ref()).map_err(|err| diags.push(src.at(p.span(), err))).ok()).collect()),
+        None => builtin(builtin_external()),
+    };
+    let organisations = globs(&e.organisations, diags, |b| b.organisations);
+    let government = globs(&e.government, diags, |b| b.government);
+    let local_government = globs(&e.local_government, diags, |b| b.local_government);
+    let provinces = match &e.provinces {
+        Some(l) => l
+            .iter()
+            .filter_map(|p| {
+                let w = words(p.get_ref());
+                if w.trim().is_empty() {
+                    diags.push(src.at(p.span(), "a province name must not be empty"));
+                    None
+                } else {
+                    Some(w)
+                }
+            })
+            .collect(),
+        None => builtin_external().provinces,
+    };
+    let government_name = e.government_name.unwrap_or_else(|| "Cơ quan nhà nước ngoài tỉnh (external-gov)".into());
+    External { name, cert_subject, organisations, government_name, government, local_government, provinces, home_countries }
 }
 
 fn compile_legal(src: &Source<'_>, diags: &mut Vec<Diagnostic>) -> Option<Legal> {

@@ -56,6 +56,77 @@ impl DnPattern {
     }
 }
 
+/// A glob over one name (a CN, O or OU value), compared folded:
+/// `Cong ty*` matches "CÔNG TY TNHH ABC".
+#[derive(Debug, Clone)]
+pub struct NameGlob {
+    pub text: String,
+    glob: Glob,
+}
+
+impl NameGlob {
+    pub fn parse(text: &str) -> Result<NameGlob, PatternError> {
+        let glob = GlobBuilder::new(&fold(text.trim())).literal_separator(false).build().map_err(|e| PatternError::Glob { glob: text.to_owned(), why: e.to_string() })?;
+        Ok(NameGlob { text: text.to_owned(), glob })
+    }
+
+    /// `folded` must come from [`fold`].
+    pub fn matches_folded(&self, folded: &str) -> bool {
+        self.glob.compile_matcher().is_match(folded)
+    }
+}
+
+/// A list of name globs matched in one pass (every signature whose
+/// certificate the map does not know meets the lists).
+#[derive(Debug, Clone)]
+pub struct NameGlobs {
+    pub globs: Vec<NameGlob>,
+    set: GlobSet,
+}
+
+impl NameGlobs {
+    pub fn new(globs: Vec<NameGlob>) -> NameGlobs {
+        let mut builder = GlobSetBuilder::new();
+        for g in &globs {
+            builder.add(g.glob.clone());
+        }
+        // Each glob compiled alone already, so the set builds.
+        NameGlobs { set: builder.build().unwrap_or_else(|_| GlobSet::empty()), globs }
+    }
+
+    pub fn len(&self) -> usize {
+        self.globs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.globs.is_empty()
+    }
+
+    /// `folded` must come from [`fold`].
+    pub fn matches_folded(&self, folded: &str) -> bool {
+        self.set.is_match(folded)
+    }
+}
+
+/// Folded, with every run of characters that are not letters or digits
+/// as one space and a space at each end, so that place names match as
+/// whole words: " ubnd tinh nghe an " holds " nghe an ", while
+/// "Việt Nam" does not hold "Hà Nam".
+pub fn words(text: &str) -> String {
+    let mut out = String::from(" ");
+    for c in fold(text).chars() {
+        if c.is_alphanumeric() {
+            out.push(c);
+        } else if !out.ends_with(' ') {
+            out.push(' ');
+        }
+    }
+    if !out.ends_with(' ') {
+        out.push(' ');
+    }
+    out
+}
+
 /// A path glob over folded paths.
 #[derive(Debug, Clone)]
 pub struct PathPattern {
@@ -111,6 +182,20 @@ mod tests {
         assert_eq!(p.specificity(), 2);
         assert!(DnPattern::parse("nothing").is_err());
         assert!(DnPattern::parse("CN=[").is_err());
+    }
+
+    #[test]
+    fn name_globs_fold_and_place_names_match_whole_words() {
+        let company = NameGlob::parse("Cong ty*").unwrap();
+        assert!(company.matches_folded(&fold("CÔNG TY TNHH SỐ 1 VIỆT NGỮ")));
+        assert!(!company.matches_folded(&fold("Chi nhánh Công ty ABC")));
+        assert!(NameGlob::parse("[").is_err());
+        let list = NameGlobs::new(["Bo Tai chinh*", "Cuc *"].map(|g| NameGlob::parse(g).unwrap()).to_vec());
+        assert!(list.matches_folded(&fold("CỤC THUẾ")) && list.matches_folded(&fold("Bộ Tài chính")) && !list.matches_folded(&fold("Bộ phận một cửa")));
+        assert!(words("UBND tỉnh Nghệ An").contains(&words("Nghệ An")));
+        assert!(!words("Ngân hàng Việt Nam").contains(&words("Hà Nam")));
+        assert!(words("Ba Rịa-Vũng Tàu").contains(&words("Bà Rịa - Vũng Tàu")));
+        assert_eq!(words("TP.HCM"), " tp hcm ");
     }
 
     #[test]
