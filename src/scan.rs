@@ -21,10 +21,10 @@ use crate::messages::{ErrorRow, Stage};
 use crate::model::extraction::Extraction;
 use crate::model::finding::Finding;
 use crate::model::result::{Dependency, LearnedCa};
-use crate::trust::chain::{self, PathEnd};
 use crate::rules::Rules;
 use crate::source::imap::{ImapAuth, ImapEvent, ImapSource};
 use crate::source::read::{read_head, read_rest, read_whole, stream_matches};
+use crate::trust::chain::{self, PathEnd};
 
 /// PDFs larger than this are streamed for their markers before being read
 /// whole (a fresh buffer of their size costs page faults).
@@ -67,11 +67,15 @@ pub struct Context<'a> {
     /// CA certificates met in the scanned signatures that the anchor
     /// folder lacks, each with the first file it came in: candidates to
     /// complete other files' chains once every file is read.
-    met_cas: Mutex<HashMap<[u8; 32], (Arc<Cert>, String)>>,
+    met_cas: Mutex<MetCas>,
     /// Signer certificates whose issuing CA the rules may not know, by
     /// SHA-256 (hex): the report lists those CAs with their key identifier.
     unknown_issuers: Mutex<HashMap<String, Arc<Cert>>>,
 }
+
+/// CA certificates met in signatures, by SHA-256, with the first file
+/// (in path order) each came in.
+type MetCas = HashMap<[u8; 32], (Arc<Cert>, String)>;
 
 /// Answers worked out once per run and shared by the workers.
 struct Memo<K, V>(Mutex<HashMap<K, V>>);
@@ -550,25 +554,39 @@ fn complete_chains(findings: &mut [Finding], waiting: Vec<Waiting>, ctx: &Contex
             });
         }
     }
-    if learned.is_empty() {
-        return learned;
+    // A certificate met that verifies up to no pin may still be a signer's
+    // true issuer: when its key verifies the signer's own signature, the
+    // signer's chain is that certificate's (a forger's CA carried by one
+    // file shows what a leaf-only file of the same forger is). It never
+    // serves a signer its key does not verify: the signer keeps its verdict.
+    let mut with_unverified = store.clone();
+    for ca in &all {
+        with_unverified.add(ca.clone());
     }
     for w in waiting {
         let Some(signer) = w.sig.signer.clone() else { continue };
-        let class = classify(signer, &w.sig.certs, &store, catalogue);
-        if class.issuer_missing {
+        let mut class = classify(signer.clone(), &w.sig.certs, &store, catalogue);
+        let mut used = &store;
+        if class.issuer_missing && with_unverified.len() > store.len() {
+            let other = classify(signer, &w.sig.certs, &with_unverified, catalogue);
+            if other.issuer_missing || other.path.len() < 2 {
+                continue;
+            }
+            (class, used) = (other, &with_unverified);
+        } else if class.issuer_missing {
             continue;
         }
         let mut sig = w.sig;
         // Say which file each certificate the new path took came from.
         for link in class.path.iter().skip(1).filter(|l| l.origin == chain::Origin::Anchors) {
+            let Some((_, found_in)) = met.get(&link.cert.sha256) else { continue };
             if let Some(l) = learned.iter_mut().find(|l| l.der == link.cert.der) {
                 l.completed += 1;
-                let note = format!("issuer certificate \"{}\" taken from another scanned file, {}", link.cert.cn(), l.found_in);
-                sig.note(crate::model::note::Note::Certificate(note));
             }
+            let note = format!("issuer certificate \"{}\" taken from another scanned file, {found_in}", link.cert.cn());
+            sig.note(crate::model::note::Note::Certificate(note));
         }
-        judge_certificate(&mut sig, &class, &store);
+        judge_certificate(&mut sig, &class, used);
         if let Some(slot) = findings.get_mut(w.index) {
             *slot = crate::classify::finding(&w.file, &sig, &class, &w.who);
         }

@@ -175,6 +175,21 @@ fn a_forged_intermediate_in_one_file_never_breaks_another_files_genuine_chain() 
     assert_eq!(summary(&dir)["learned_cas"].as_array().unwrap().len(), 0);
 }
 
+#[test]
+fn a_forgers_ca_carried_by_one_file_shows_what_a_leaf_only_file_of_the_same_forger_is() {
+    // Without anchors, the forger's leaf alone names the pinned key by its
+    // AKI (copied) and nothing contradicts it: classed by that key. The
+    // forger's CA, carried by another file, verifies this leaf's signature:
+    // it is its issuer, and its chain (to no pin) is the leaf's.
+    let rules = rules_without_anchors();
+    let (_, alone) = generations(&["forged-leaf-only.p7m"], rules.path(), &[]);
+    assert_eq!(verdict(&alone[0]), ("commercial", "dn", "incomplete"));
+    let (_, rows) = generations(&["forged-ski-copy.p7m", "forged-leaf-only.p7m"], rules.path(), &[]);
+    let r = row(&rows, "forged-leaf-only.p7m");
+    assert_eq!((r["ca_class"].as_str(), r["classified_by"].as_str(), r["ca_id"].as_str()), ("untrusted", "chain", ""), "{}", r["notes"]);
+    assert!(r["notes"].contains("taken from another scanned file") && r["notes"].contains("forged-ski-copy.p7m"), "{}", r["notes"]);
+}
+
 /// The samples' TEST catalogue without their anchors folder.
 fn rules_without_anchors() -> tempfile::TempDir {
     let rules = tempfile::tempdir().unwrap();
@@ -219,12 +234,8 @@ fn openssl_ext(p7m: &Path, ext: &str) -> String {
     let certs = std::process::Command::new("openssl").args(["pkcs7", "-inform", "DER", "-print_certs", "-in"]).arg(p7m).output().unwrap();
     let first = text(&certs.stdout);
     let pem = &first[first.find("-----BEGIN").unwrap()..first.find("-----END CERTIFICATE-----").unwrap() + 25];
-    let mut child = std::process::Command::new("openssl")
-        .args(["x509", "-noout", "-ext", ext])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child =
+        std::process::Command::new("openssl").args(["x509", "-noout", "-ext", ext]).stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).spawn().unwrap();
     use std::io::Write;
     child.stdin.take().unwrap().write_all(pem.as_bytes()).unwrap();
     let out = text(&child.wait_with_output().unwrap().stdout);

@@ -112,6 +112,7 @@ fn verdict(case: &serde_json::Value) -> Result<(), String> {
         note: String::new(),
         pins,
         issuer_patterns: Vec::new(),
+        other_downloads: Vec::new(),
     }]);
     let class = classify(leaf.clone(), &intermediates, &anchors, &catalogue);
     if class.class != CaClass::Government || class.chain != ChainStatus::Verified {

@@ -176,10 +176,8 @@ fn fetch_anchors_keeps_another_generation_only_when_it_verifies_up_to_a_pin() {
     let saved: Vec<String> = std::fs::read_dir(anchors.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     assert_eq!(saved.iter().filter(|f| f.starts_with("test-vnpt-ca__")).count(), 1, "{saved:?}");
     // And a scan of the generation's leaf alone now verifies its chain.
-    let (scanned, dir) = scan(
-        &[&generations.join("ca-gen2-leaf-only.p7m")],
-        &["--no-db", "--rules", rules.path().to_str().unwrap(), "--anchors", anchors.path().to_str().unwrap()],
-    );
+    let (scanned, dir) =
+        scan(&[&generations.join("ca-gen2-leaf-only.p7m")], &["--no-db", "--rules", rules.path().to_str().unwrap(), "--anchors", anchors.path().to_str().unwrap()]);
     assert_eq!(code(&scanned), 0, "{}", text(&scanned.stderr));
     let rows = read_csv(&report_dir(&dir).join("signatures.csv"));
     assert_eq!((rows[0]["ca_class"].as_str(), rows[0]["chain"].as_str()), ("commercial", "verified"));

@@ -69,8 +69,8 @@ pub fn merge(store: &dyn Store, now: OffsetDateTime) -> Result<(ScanResult, Vec<
         finished: first.finished.unwrap_or(first.started),
         sources: Vec::new(),
         incomplete: Vec::new(),
-            learned: Vec::new(),
-            unknown_cas: Vec::new(),
+        learned: Vec::new(),
+        unknown_cas: Vec::new(),
     };
     let mut audits = Vec::new();
     for run in latest {

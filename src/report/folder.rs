@@ -12,19 +12,8 @@ pub const MARKER: &str = ".sigaudit-report";
 const MARKER_TEXT: &str = "This folder is a sigaudit report: sigaudit replaces its report files on every run.\nKeep your own files elsewhere.\n";
 
 /// Files a report holds at its top, and in each `agencies/<id>/`.
-pub const TOP_FILES: [&str; 11] = [
-    "signatures.csv",
-    "signers.csv",
-    "agencies.csv",
-    "errors.csv",
-    "trend.csv",
-    "unknown-cas.csv",
-    "summary.json",
-    "index.html",
-    "audits.csv",
-    "changes.csv",
-    "hosts.csv",
-];
+pub const TOP_FILES: [&str; 11] =
+    ["signatures.csv", "signers.csv", "agencies.csv", "errors.csv", "trend.csv", "unknown-cas.csv", "summary.json", "index.html", "audits.csv", "changes.csv", "hosts.csv"];
 pub const AGENCY_FILES: [&str; 3] = ["signatures.csv", "signers.csv", "report.html"];
 
 /// Why `--out` is refused (exit 1, before anything is read or moved).

@@ -441,17 +441,7 @@ fn compile_cas(src: &Source<'_>, catalogue: &mut Catalogue, seen_ids: &mut HashM
         if pins.is_empty() && issuer_patterns.is_empty() {
             diags.push(src.at(ca.id.span(), format!("CA `{id}` has neither a [[ca.cert]] pin nor issuer_patterns: nothing could ever match it")));
         }
-        catalogue.cas.push(CaEntry {
-            id,
-            name: ca.name.into_inner(),
-            class,
-            operator: ca.operator,
-            website: ca.website,
-            note: ca.note,
-            pins,
-            issuer_patterns,
-            other_downloads,
-        });
+        catalogue.cas.push(CaEntry { id, name: ca.name.into_inner(), class, operator: ca.operator, website: ca.website, note: ca.note, pins, issuer_patterns, other_downloads });
     }
 }
 

@@ -38,19 +38,8 @@ pub const SIGNATURES: [&str; 25] = [
     "found_in",
 ];
 
-const SIGNERS: [&str; 11] = [
-    "agency_id",
-    "agency_name",
-    "signer_cn",
-    "signer_org",
-    "signer_sha256",
-    "ca_name",
-    "ca_class",
-    "signer_not_after",
-    "documents",
-    "first_signed_at",
-    "last_signed_at",
-];
+const SIGNERS: [&str; 11] =
+    ["agency_id", "agency_name", "signer_cn", "signer_org", "signer_sha256", "ca_name", "ca_class", "signer_not_after", "documents", "first_signed_at", "last_signed_at"];
 
 const AGENCIES: [&str; 14] = [
     "agency_id",
