@@ -46,19 +46,17 @@ pub fn fetch_anchors(rules: &Rules, out: &Path) -> anyhow::Result<FetchReport> {
             None => report.no_url.push(format!("{} ({})", p.pin.subject.cn_or_dn(), p.ca.name)),
         }
     }
-    let download = |url: &str| match agent.get(url).call() {
-        Ok(mut resp) => resp.body_mut().with_config().limit(MAX_DOWNLOAD).read_to_vec(),
-        Err(e) => Err(e),
+    // A download that fails is said in the report, and yields nothing.
+    let download = |url: &str, report: &mut FetchReport| {
+        let body = match agent.get(url).call() {
+            Ok(mut resp) => resp.body_mut().with_config().limit(MAX_DOWNLOAD).read_to_vec(),
+            Err(e) => Err(e),
+        };
+        body.map_err(|e| report.failed.push((url.to_owned(), e.to_string()))).ok()
     };
     let mut pinned_got = Vec::new();
     for (url, wanted) in by_url {
-        let body = match download(url) {
-            Ok(b) => b,
-            Err(e) => {
-                report.failed.push((url.to_owned(), e.to_string()));
-                continue;
-            }
-        };
+        let Some(body) = download(url, &mut report) else { continue };
         let mut matched = 0;
         for cert in certificates_in(&body).into_iter().flatten() {
             let Some(pin) = wanted.iter().find(|p| p.pin.sha256 == cert.sha256) else { continue };
@@ -82,10 +80,10 @@ pub fn fetch_anchors(rules: &Rules, out: &Path) -> anyhow::Result<FetchReport> {
 /// of the same class (those just downloaded, or already in `out`), as a
 /// CA certificate found in a scanned file is; anything else is refused.
 #[cfg(feature = "fetch-anchors")]
-fn fetch_other_generations<E: std::fmt::Display>(
+fn fetch_other_generations(
     rules: &Rules,
     out: &Path,
-    download: &dyn Fn(&str) -> Result<Vec<u8>, E>,
+    download: &dyn Fn(&str, &mut FetchReport) -> Option<Vec<u8>>,
     pinned: &[std::sync::Arc<crate::cert::Cert>],
     report: &mut FetchReport,
 ) -> anyhow::Result<()> {
@@ -93,13 +91,7 @@ fn fetch_other_generations<E: std::fmt::Display>(
     let anchors = crate::trust::AnchorStore::load(&[out.to_path_buf()]);
     for ca in &rules.catalogue.cas {
         for url in &ca.other_downloads {
-            let body = match download(url) {
-                Ok(b) => b,
-                Err(e) => {
-                    report.failed.push((url.clone(), e.to_string()));
-                    continue;
-                }
-            };
+            let Some(body) = download(url, report) else { continue };
             let mut kept = 0;
             for cert in certificates_in(&body).into_iter().flatten() {
                 let cert = std::sync::Arc::new(cert);
