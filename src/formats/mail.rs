@@ -685,6 +685,41 @@ mod tests {
         assert_eq!(handle.join().unwrap(), 1);
     }
 
+    /// A multipart/signed inside the signed first part of another: what
+    /// surrounds it is signed by the outer signature, so no "unsigned" note;
+    /// the same part under multipart/mixed alone gets one.
+    #[test]
+    fn a_signed_part_inside_signed_content_is_not_called_nested() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/smime-attacks");
+        let control = std::fs::read(dir.join("control-detached.eml")).unwrap();
+        let at = control.windows(19).position(|w| w == b"MIME-Version: 1.0\r\n").unwrap() + 19;
+        let inner = &control[at..];
+        // The signature part, up to the CRLF before the closing delimiter.
+        let start = memchr::memmem::rfind(inner, b"Content-Type: application/x-pkcs7-signature").unwrap();
+        let end = memchr::memmem::rfind(inner, b"\r\n------").unwrap();
+        let sig_part = &inner[start..end];
+        let mixed = [&b"Content-Type: multipart/mixed; boundary=\"mx\"\r\n\r\n--mx\r\nContent-Type: text/plain\r\n\r\nsigned text\r\n--mx\r\n"[..], inner, b"\r\n--mx--"].concat();
+        let outer = [
+            &b"From: a@b.vn\r\nMIME-Version: 1.0\r\nContent-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; boundary=\"os\"\r\n\r\n--os\r\n"[..],
+            &mixed,
+            b"\r\n--os\r\n",
+            sig_part,
+            b"\r\n--os--\r\n",
+        ]
+        .concat();
+        let plain = [&b"From: a@b.vn\r\nMIME-Version: 1.0\r\n"[..], &mixed].concat();
+        let env = Env::new(super::super::Limits::default(), None);
+        let nested_notes = |message: &[u8]| -> Vec<(String, bool)> {
+            extract_message(message, 0, &env).signatures.iter().map(|s| (s.member.clone(), s.notes.iter().any(|n| matches!(n, Note::SmimeNestedSignedPart(_))))).collect()
+        };
+        let under_mixed = nested_notes(&plain);
+        assert_eq!(under_mixed.len(), 1, "{under_mixed:?}");
+        assert!(under_mixed[0].1, "{under_mixed:?}");
+        let under_signed = nested_notes(&outer);
+        assert_eq!(under_signed.len(), 2, "the outer and the inner signature: {under_signed:?}");
+        assert!(under_signed.iter().all(|(_, nested)| !nested), "{under_signed:?}");
+    }
+
     #[test]
     fn crlf_canonicalisation() {
         assert_eq!(&*crlf(b"a\nb\r\nc\n"), b"a\r\nb\r\nc\r\n");
