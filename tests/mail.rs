@@ -262,3 +262,109 @@ fn a_mailbox_over_max_file_size_is_read_up_to_the_limit_and_says_so() {
     let errors = read_csv(&report_dir(&dir).join("errors.csv"));
     assert!(errors.iter().any(|e| e["stage"] == "limit" && e["error"].contains(&format!("only its first {limit} bytes were read"))), "{errors:?}");
 }
+
+/// `openssl smime -verify` and `openssl cms -verify` (chain not checked:
+/// only the signature over what each reads as signed) on a whole message.
+fn openssl_verifies_message(path: &std::path::Path) -> bool {
+    let run = |tool: &str| {
+        std::process::Command::new("openssl")
+            .args([tool, "-verify", "-noverify", "-out", "/dev/null", "-in"])
+            .arg(path)
+            .output()
+            .expect("openssl is installed by scripts/test")
+            .status
+            .success()
+    };
+    let (smime, cms) = (run("smime"), run("cms"));
+    assert_eq!(smime, cms, "{}: openssl smime and openssl cms agree", path.display());
+    smime
+}
+
+/// tests/fixtures/make-smime-attack-fixtures.py: S/MIME spoofing in the
+/// shapes of "Johnny, You Are Fired!" (USENIX Security 2019), each built
+/// from an honest message signed by `openssl smime`: eContent confusion
+/// (C1) is invalid, MIME wrapping (M1-M4) and a third part inside
+/// multipart/signed say which part is signed and that the rest is not; the
+/// honest controls stay valid. OpenSSL's verdict on each whole file is
+/// compared, the differences listed with their reasons.
+#[test]
+fn smime_spoofing_is_judged_as_a_reader_sees_the_message_and_compared_with_openssl() {
+    const NESTED: &str = "under unsigned parts: the message's visible text outside it is unsigned";
+    const CONFUSION: &str = "differs from the displayed first part";
+    // file, member suffix, integrity, words each in the notes.
+    let expected: [(&str, &str, &str, &[&str]); 11] = [
+        ("control-detached.eml", "S/MIME signature (part 1)", "valid", &[]),
+        ("control-opaque.eml", "S/MIME signature (opaque)", "valid", &[]),
+        ("control-same-econtent.eml", "S/MIME signature (part 1)", "valid", &[]),
+        ("c1-econtent.eml", "S/MIME signature (part 1)", "invalid", &[CONFUSION]),
+        ("c1-econtent-html.eml", "S/MIME signature (part 1)", "invalid", &[CONFUSION]),
+        ("c1-econtent-nested.eml", "S/MIME signature (part 1.2)", "invalid", &[CONFUSION, "part 1.2 of the message", NESTED]),
+        ("m1-prefix.eml", "S/MIME signature (part 1.2)", "valid", &["part 1.2 of the message", NESTED]),
+        ("m2-related.eml", "S/MIME signature (part 1.2)", "valid", &["part 1.2 of the message", NESTED]),
+        ("m3-opaque-after-text.eml", "S/MIME signature (opaque, part 1.2)", "valid", &["part 1.2 of the message", NESTED]),
+        ("m4-alternative.eml", "S/MIME signature (part 1.1)", "valid", &["part 1.1 of the message", NESTED]),
+        ("third-part.eml", "S/MIME signature (part 1)", "valid", &["part(s) 1.3 after the signature are not signed"]),
+    ];
+    // Where OpenSSL's verdict on the whole file differs from sigaudit's
+    // integrity, and why.
+    let differences: HashMap<&str, &str> = HashMap::from([
+        (
+            "m1-prefix.eml",
+            "OpenSSL reads only a message whose top entity is S/MIME and refuses multipart/mixed; sigaudit verifies the signed part 1.2 and notes the rest is unsigned",
+        ),
+        ("m2-related.eml", "OpenSSL refuses multipart/related at the top; sigaudit verifies the signed part 1.2 and notes the rest is unsigned"),
+        ("m3-opaque-after-text.eml", "OpenSSL refuses multipart/mixed at the top; sigaudit verifies the opaque part 1.2 and notes the rest is unsigned"),
+        ("m4-alternative.eml", "OpenSSL refuses multipart/alternative at the top; sigaudit verifies the signed part 1.1 and notes the rest is unsigned"),
+        (
+            "third-part.eml",
+            "OpenSSL refuses a multipart/signed of other than two parts (no multipart body failure); sigaudit verifies the first part, which is what is signed, and notes part 1.3 unsigned",
+        ),
+    ]);
+    let dir = root().join("tests/fixtures/smime-attacks");
+    let (out, report) = scan(&[&dir], &["--no-db", "--rules", root().join("samples/rules").to_str().unwrap()]);
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    check_report(&report_dir(&report));
+    let rows = read_csv(&report_dir(&report).join("signatures.csv"));
+    assert_eq!(rows.len(), expected.len(), "one signature per file: {rows:#?}");
+    let mut seen_differences = Vec::new();
+    for (file, member, integrity, words) in expected {
+        let row = find(&rows, file, "S/MIME");
+        assert_eq!(row.len(), 1, "{file}: {rows:#?}");
+        let row = row[0];
+        assert!(row["member"].ends_with(member), "{file}: {}", row["member"]);
+        assert_eq!(row["integrity"], integrity, "{file}: {}", row["notes"]);
+        for w in words {
+            assert!(row["notes"].contains(w), "{file}: {w:?} in {}", row["notes"]);
+        }
+        if words.is_empty() {
+            assert!(!row["notes"].contains("unsigned") && !row["notes"].contains("not signed"), "{file}: {}", row["notes"]);
+        }
+        let openssl = openssl_verifies_message(&dir.join(file));
+        if openssl != (integrity == "valid") {
+            assert!(differences.contains_key(file), "{file}: OpenSSL says {openssl}, sigaudit {integrity}: an unlisted difference");
+            seen_differences.push(file);
+        }
+    }
+    seen_differences.sort_unstable();
+    let mut listed: Vec<&str> = differences.keys().copied().collect();
+    listed.sort_unstable();
+    assert_eq!(seen_differences, listed, "every listed difference occurs");
+    // The wrapped signed parts are the controls' signed entities byte for
+    // byte, and OpenSSL verifies those controls: sigaudit's `valid` on
+    // M1-M4 is OpenSSL's verdict on the part a reader is not shown alone.
+    let entity = |control: &str| {
+        let bytes = std::fs::read(dir.join(control)).unwrap();
+        let at = bytes.windows(19).position(|w| w == b"MIME-Version: 1.0\r\n").unwrap() + 19;
+        bytes[at..].to_vec()
+    };
+    for (file, control) in [
+        ("m1-prefix.eml", "control-detached.eml"),
+        ("m2-related.eml", "control-detached.eml"),
+        ("m3-opaque-after-text.eml", "control-opaque.eml"),
+        ("m4-alternative.eml", "control-detached.eml"),
+    ] {
+        let signed = entity(control);
+        assert!(std::fs::read(dir.join(file)).unwrap().windows(signed.len()).any(|w| w == signed), "{file} wraps {control}'s signed entity");
+        assert!(openssl_verifies_message(&dir.join(control)));
+    }
+}

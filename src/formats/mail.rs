@@ -14,7 +14,8 @@ use super::{Env, Extraction, extract_bytes, join_member};
 use crate::budget::Unit;
 use crate::formats::cms::signed_data::SignedData;
 use crate::messages::Stage;
-use crate::model::signature::Format;
+use crate::model::note::{IntegrityReason, Note};
+use crate::model::signature::{Format, Integrity};
 
 /// Header names that start a message file (.eml, Maildir).
 const HEADER_NAMES: [&str; 22] = [
@@ -169,7 +170,7 @@ pub fn extract_smime_blob(bytes: &[u8], depth: usize, env: &Env<'_>) -> Extracti
     let mut out = Extraction::default();
     if super::sniff(&bytes[..bytes.len().min(64)], "") == Some(super::DocKind::Cms(super::CmsEncoding::Binary)) {
         match SignedData::parse(bytes) {
-            Ok(sd) => opaque_signed_data(&sd, "smime.p7m", depth, env, &mut out),
+            Ok(sd) => opaque_signed_data(&sd, "smime.p7m", None, depth, env, &mut out),
             Err(e) => out.problem("smime.p7m", Stage::Cms, format!("not a readable signed-data: {e}")),
         }
         return out;
@@ -177,7 +178,7 @@ pub fn extract_smime_blob(bytes: &[u8], depth: usize, env: &Env<'_>) -> Extracti
     match parse_mime(bytes) {
         Some(entity) => {
             let mut found = Extraction::default();
-            visit(&entity, entity.raw_message(), 0, "1", depth, env, &mut Visited::default(), &mut found);
+            visit(&entity, entity.raw_message(), 0, "1", depth, false, env, &mut Visited::default(), &mut found);
             out.absorb("smime.p7m", found);
         }
         None => out.problem("smime.p7m", Stage::Mail, "not a readable MIME entity"),
@@ -248,7 +249,7 @@ fn sender(msg: &Message<'_>) -> Option<String> {
 /// outermost message, not to the forwarded one.
 fn walk_message(msg: &Message<'_>, raw: &[u8], ident: &str, depth: usize, env: &Env<'_>, out: &mut Extraction) {
     let mut found = Extraction::default();
-    visit(msg, raw, 0, "1", depth, env, &mut Visited::default(), &mut found);
+    visit(msg, raw, 0, "1", depth, false, env, &mut Visited::default(), &mut found);
     let from = sender(msg);
     for s in &mut found.signatures {
         if s.mail_from.is_none() {
@@ -271,9 +272,11 @@ const MAX_MIME_NESTING: usize = 100;
 /// without this, a cycle fans out exponentially).
 type Visited = std::collections::HashSet<u32>;
 
-/// Visits part `id` (IMAP-style section `path`).
+/// Visits part `id` (IMAP-style section `path`). `covered`: an enclosing
+/// part is signed (the first part of a multipart/signed, the content of an
+/// opaque signed-data), so what surrounds a signed part here is signed too.
 #[allow(clippy::too_many_arguments)]
-fn visit(msg: &Message<'_>, raw: &[u8], id: u32, path: &str, depth: usize, env: &Env<'_>, seen: &mut Visited, out: &mut Extraction) {
+fn visit(msg: &Message<'_>, raw: &[u8], id: u32, path: &str, depth: usize, covered: bool, env: &Env<'_>, seen: &mut Visited, out: &mut Extraction) {
     // Over the unit's time or memory: stop; whoever began the unit says so.
     if !seen.insert(id) || crate::budget::over() {
         return;
@@ -284,15 +287,24 @@ fn visit(msg: &Message<'_>, raw: &[u8], id: u32, path: &str, depth: usize, env: 
     }
     let (ctype, subtype) = content_type(part);
     let label = part.attachment_name().map(str::to_owned).unwrap_or_else(|| format!("part {path}"));
+    // A signed part that is not the message itself, with no signed part
+    // around it: a reader sees the unsigned parts beside it as the message.
+    let nested = (!covered && path != "1").then_some(path);
     match &part.body {
         PartType::Multipart(children) => {
             if ctype == "multipart" && subtype == "signed" && children.len() >= 2 {
-                multipart_signed(msg, raw, children[0], children[1], path, env, out);
-                visit(msg, raw, children[0], &format!("{path}.1"), depth, env, seen, out);
+                let extra: Vec<String> = (3..=children.len()).map(|i| format!("{path}.{i}")).collect();
+                multipart_signed(msg, raw, children[0], children[1], path, nested, &extra, env, out);
+                visit(msg, raw, children[0], &format!("{path}.1"), depth, true, env, seen, out);
+                // Parts after the signature are signed by nothing; what they
+                // hold (an attachment, a signed file) is still read.
+                for (i, child) in children.iter().enumerate().skip(2) {
+                    visit(msg, raw, *child, &format!("{path}.{}", i + 1), depth, covered, env, seen, out);
+                }
                 return;
             }
             for (i, child) in children.iter().enumerate() {
-                visit(msg, raw, *child, &format!("{path}.{}", i + 1), depth, env, seen, out);
+                visit(msg, raw, *child, &format!("{path}.{}", i + 1), depth, covered, env, seen, out);
             }
         }
         PartType::Message(inner) => {
@@ -310,7 +322,7 @@ fn visit(msg: &Message<'_>, raw: &[u8], id: u32, path: &str, depth: usize, env: 
             }
             let is_smime = (subtype == "pkcs7-mime" || subtype == "x-pkcs7-mime") && is_smime_name(part.attachment_name());
             if is_smime {
-                opaque(part, bytes, &label, depth, env, out);
+                opaque(part, bytes, &label, nested, depth, env, out);
             } else if (subtype == "pkcs7-signature" || subtype == "x-pkcs7-signature") && is_smime_name(part.attachment_name()) {
                 // A detached S/MIME signature outside multipart/signed: the
                 // signed part is not identified.
@@ -329,8 +341,11 @@ fn is_smime_name(name: Option<&str>) -> bool {
 }
 
 /// multipart/signed: the signature covers the first part, header and body,
-/// canonicalised to CRLF line ends as sent.
-fn multipart_signed(msg: &Message<'_>, raw: &[u8], content_id: u32, signature_id: u32, path: &str, env: &Env<'_>, out: &mut Extraction) {
+/// canonicalised to CRLF line ends as sent: the exact bytes a reader is
+/// shown (RFC 1847, RFC 8551 3.5.3). `nested`: the part's path when it sits
+/// under unsigned parts; `extra`: parts after the signature.
+#[allow(clippy::too_many_arguments)]
+fn multipart_signed(msg: &Message<'_>, raw: &[u8], content_id: u32, signature_id: u32, path: &str, nested: Option<&str>, extra: &[String], env: &Env<'_>, out: &mut Extraction) {
     let (Some(content), Some(sig)) = (msg.part(content_id), msg.part(signature_id)) else { return };
     let start = (content.raw_header_offset() as usize).min(raw.len());
     let end = (content.raw_end_offset() as usize).clamp(start, raw.len());
@@ -339,19 +354,42 @@ fn multipart_signed(msg: &Message<'_>, raw: &[u8], content_id: u32, signature_id
     if !env.spend(blob.len() as u64) {
         return out.problem(format!("part {path}"), Stage::Limit, "decoded attachments exceed the unpacking limit for this file: not read");
     }
-    smime_cms(blob, &format!("S/MIME signature (part {path})"), Content::Bytes(&[&signed]), out);
+    let member = format!("S/MIME signature (part {path})");
+    let blob = unarmoured(blob);
+    let sd = match SignedData::parse(&blob) {
+        Ok(sd) => sd,
+        Err(e) => return out.problem(member, Stage::Cms, format!("S/MIME signature part is not a readable CMS signature: {e}")),
+    };
+    // A signature carrying its own content verifies that content (CMS
+    // takes eContent over the detached bytes); when it is not the first
+    // part, the signature says nothing about what a reader is shown.
+    let confused = sd.econtent.as_ref().is_some_and(|c| !c.is_empty() && *crlf(c) != *signed);
+    for mut s in from_signed_data(&sd, Format::Smime, &member, Content::Bytes(&[&signed])) {
+        if confused {
+            s.set_integrity(Integrity::Invalid, IntegrityReason::SmimeEContentDiffers);
+            // A key found later must not turn the hidden content's verdict back on.
+            s.key_check = None;
+        }
+        if !extra.is_empty() {
+            s.note(Note::SmimeUnsignedParts(extra.to_vec()));
+        }
+        if let Some(path) = nested {
+            s.note(Note::SmimeNestedSignedPart(path.to_owned()));
+        }
+        out.signatures.push(s);
+    }
 }
 
 /// application/pkcs7-mime: signed-data carries its MIME entity inside;
 /// enveloped-data cannot be read without the recipient's key.
-fn opaque(part: &mail_parser::MessagePart<'_>, bytes: &[u8], label: &str, depth: usize, env: &Env<'_>, out: &mut Extraction) {
+fn opaque(part: &mail_parser::MessagePart<'_>, bytes: &[u8], label: &str, nested: Option<&str>, depth: usize, env: &Env<'_>, out: &mut Extraction) {
     let smime_type = part.content_type().and_then(|c| c.attribute("smime-type")).unwrap_or("").to_ascii_lowercase();
     if smime_type.contains("enveloped") || smime_type.contains("authenveloped") {
         return out.problem(label, Stage::Mail, "S/MIME encrypted part (enveloped-data): its content and any signature inside cannot be read without the recipient's key");
     }
     let bytes = unarmoured(bytes);
     match SignedData::parse(&bytes) {
-        Ok(sd) => opaque_signed_data(&sd, label, depth, env, out),
+        Ok(sd) => opaque_signed_data(&sd, label, nested, depth, env, out),
         Err(crate::formats::cms::signed_data::CmsError::NotSignedData(oid)) if oid.starts_with("1.2.840.113549.1.7.3") => {
             out.problem(label, Stage::Mail, "S/MIME encrypted part (enveloped-data): its content and any signature inside cannot be read without the recipient's key")
         }
@@ -376,12 +414,20 @@ fn unarmoured(bytes: &[u8]) -> Cow<'_, [u8]> {
     }
 }
 
-/// Opaque signed-data: the signature, then what the signed MIME entity holds.
-fn opaque_signed_data(sd: &SignedData<'_>, label: &str, depth: usize, env: &Env<'_>, out: &mut Extraction) {
+/// Opaque signed-data: the signature, then what the signed MIME entity
+/// holds. `nested`: the part's path when it sits under unsigned parts.
+fn opaque_signed_data(sd: &SignedData<'_>, label: &str, nested: Option<&str>, depth: usize, env: &Env<'_>, out: &mut Extraction) {
     if sd.signer_infos.is_empty() {
         return; // certs-only (.p7c): no signature
     }
-    for s in from_signed_data(sd, Format::Smime, "S/MIME signature (opaque)", Content::Bytes(&[])) {
+    let member = match nested {
+        Some(path) => format!("S/MIME signature (opaque, part {path})"),
+        None => "S/MIME signature (opaque)".to_owned(),
+    };
+    for mut s in from_signed_data(sd, Format::Smime, &member, Content::Bytes(&[])) {
+        if let Some(path) = nested {
+            s.note(Note::SmimeNestedSignedPart(path.to_owned()));
+        }
         out.signatures.push(s);
     }
     if let Some(inner) = &sd.econtent
@@ -390,7 +436,7 @@ fn opaque_signed_data(sd: &SignedData<'_>, label: &str, depth: usize, env: &Env<
         match parse_mime(inner.as_ref()) {
             Some(entity) => {
                 let mut found = Extraction::default();
-                visit(&entity, entity.raw_message(), 0, "1", depth + 1, env, &mut Visited::default(), &mut found);
+                visit(&entity, entity.raw_message(), 0, "1", depth + 1, true, env, &mut Visited::default(), &mut found);
                 out.absorb("signed content", found);
             }
             None => out.problem(label, Stage::Mail, "signed content is not a MIME entity"),
@@ -637,6 +683,41 @@ mod tests {
             })
             .unwrap();
         assert_eq!(handle.join().unwrap(), 1);
+    }
+
+    /// A multipart/signed inside the signed first part of another: what
+    /// surrounds it is signed by the outer signature, so no "unsigned" note;
+    /// the same part under multipart/mixed alone gets one.
+    #[test]
+    fn a_signed_part_inside_signed_content_is_not_called_nested() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/smime-attacks");
+        let control = std::fs::read(dir.join("control-detached.eml")).unwrap();
+        let at = control.windows(19).position(|w| w == b"MIME-Version: 1.0\r\n").unwrap() + 19;
+        let inner = &control[at..];
+        // The signature part, up to the CRLF before the closing delimiter.
+        let start = memchr::memmem::rfind(inner, b"Content-Type: application/x-pkcs7-signature").unwrap();
+        let end = memchr::memmem::rfind(inner, b"\r\n------").unwrap();
+        let sig_part = &inner[start..end];
+        let mixed = [&b"Content-Type: multipart/mixed; boundary=\"mx\"\r\n\r\n--mx\r\nContent-Type: text/plain\r\n\r\nsigned text\r\n--mx\r\n"[..], inner, b"\r\n--mx--"].concat();
+        let outer = [
+            &b"From: a@b.vn\r\nMIME-Version: 1.0\r\nContent-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; boundary=\"os\"\r\n\r\n--os\r\n"[..],
+            &mixed,
+            b"\r\n--os\r\n",
+            sig_part,
+            b"\r\n--os--\r\n",
+        ]
+        .concat();
+        let plain = [&b"From: a@b.vn\r\nMIME-Version: 1.0\r\n"[..], &mixed].concat();
+        let env = Env::new(super::super::Limits::default(), None);
+        let nested_notes = |message: &[u8]| -> Vec<(String, bool)> {
+            extract_message(message, 0, &env).signatures.iter().map(|s| (s.member.clone(), s.notes.iter().any(|n| matches!(n, Note::SmimeNestedSignedPart(_))))).collect()
+        };
+        let under_mixed = nested_notes(&plain);
+        assert_eq!(under_mixed.len(), 1, "{under_mixed:?}");
+        assert!(under_mixed[0].1, "{under_mixed:?}");
+        let under_signed = nested_notes(&outer);
+        assert_eq!(under_signed.len(), 2, "the outer and the inner signature: {under_signed:?}");
+        assert!(under_signed.iter().all(|(_, nested)| !nested), "{under_signed:?}");
     }
 
     #[test]

@@ -65,6 +65,14 @@ pub enum Note {
     /// sigaudit read it as .NET does (the software that signs and checks
     /// e-invoices is .NET).
     DotNet(DotNetReading),
+    /// multipart/signed with more than the two parts RFC 1847 allows:
+    /// these parts (their paths) come after the signature and are not signed.
+    SmimeUnsignedParts(Vec<String>),
+    /// An S/MIME signed part (multipart/signed or opaque) that is not the
+    /// message itself but part `path` under unsigned parts: what a reader
+    /// sees outside it is unsigned (the MIME-wrapping attacks of "Johnny,
+    /// You Are Fired!", USENIX Security 2019, M1-M4).
+    SmimeNestedSignedPart(String),
     /// A note read back from the history, as it was written.
     Stored(String),
 }
@@ -170,6 +178,15 @@ impl fmt::Display for Note {
                 uris.join(", ")
             ),
             Note::SignerFromAnchors => f.write_str("the signer's certificate is not embedded: found in the anchor folder"),
+            Note::SmimeUnsignedParts(paths) => write!(
+                f,
+                "multipart/signed with more than the two parts RFC 1847 allows: part(s) {} after the signature are not signed",
+                paths.join(", ")
+            ),
+            Note::SmimeNestedSignedPart(path) => write!(
+                f,
+                "the signed part is part {path} of the message, under unsigned parts: the message's visible text outside it is unsigned"
+            ),
             Note::SignaturePartNotLinked => f.write_str("this signature part is not linked from the package's digital-signature origin: Office does not show it"),
         }
     }
@@ -225,6 +242,11 @@ pub enum IntegrityReason {
     XmlDuplicateId { uri: String, elements: usize },
     /// XML: no usable SignatureValue.
     XmlNoSignatureValue,
+    /// multipart/signed whose SignedData carries its own content
+    /// (eContent) that is not the displayed first part: the signature
+    /// covers content no reader sees (eContent confusion, "Johnny, You Are
+    /// Fired!" C1). OpenSSL verifies the eContent and fails it too.
+    SmimeEContentDiffers,
     /// XML: SignatureValue and every reference verified; `legacy_rels`
     /// relationship parts in LibreOffice's legacy xmlsec form.
     XmlVerified { references: usize, legacy_rels: usize },
@@ -266,6 +288,10 @@ impl fmt::Display for IntegrityReason {
             IntegrityReason::XmlDuplicateId { uri, elements } => {
                 write!(f, "reference \"{uri}\" names an Id that {elements} elements carry: which one was signed is ambiguous (a signature-wrapping attempt), refused")
             }
+            IntegrityReason::SmimeEContentDiffers => f.write_str(
+                "multipart/signed whose signature carries its own content (eContent) that differs from the displayed first part: \
+                 the signature covers hidden content, not what a reader sees (eContent confusion)",
+            ),
             IntegrityReason::XmlNoSignatureValue => f.write_str("SignatureValue missing or not base64"),
             IntegrityReason::XmlVerified { references, legacy_rels: 0 } => write!(f, "SignatureValue and {references} reference digest(s) verified"),
             IntegrityReason::XmlVerified { references, legacy_rels } => write!(
