@@ -1,4 +1,4 @@
-//! Whose signature it is (SPEC.md, "Attribution"): the signer
+//! Whose signature it is (docs/report-format.md, "Attribution"): the signer
 //! certificate's agency (subject patterns, e-mail domains); else, when the
 //! certificate names an organisation, that organisation: `external` for
 //! companies and organisations, `external-gov` for government bodies
@@ -60,7 +60,7 @@ impl AgencyMap {
     }
 
     /// Which organisation a certificate the map does not know names, read
-    /// from its subject (SPEC.md, "Attribution", rule 2).
+    /// from its subject (docs/report-format.md, "Attribution", rule 2).
     pub fn organisation(&self, subject: &Name) -> Organisation {
         let ext = &self.external;
         let foreign = subject.values("C").iter().any(|c| {

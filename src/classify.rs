@@ -1,4 +1,4 @@
-//! From a signer certificate to the SPEC's verdict columns: `ca_class`,
+//! From a signer certificate to docs/report-format.md's verdict columns: `ca_class`,
 //! `classified_by`, `chain`, the CA, and the notes that explain them.
 
 use std::sync::Arc;
@@ -286,7 +286,7 @@ pub fn finding(file: &str, sig: &Signature, class: &Classification, who: &Attrib
 }
 
 /// The finding of a signature that carries no certificate, whose signer
-/// could not be found: still a signature (SPEC.md), with empty signer
+/// could not be found: still a signature (docs/report-format.md), with empty signer
 /// columns, `untrusted`, `classified_by=none`, `chain=no-certificate`.
 pub fn finding_without_certificate(file: &str, sig: &Signature, who: &Attributed) -> Finding {
     let mut notes = sig.rendered_notes();

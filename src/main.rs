@@ -9,7 +9,7 @@ use sigaudit::history::{self, Database, Store};
 use sigaudit::session::Session;
 use sigaudit::{inspect, progress, report, scan};
 
-/// Exit codes from SPEC.md.
+/// Exit codes: docs/report-format.md.
 const EXIT_USAGE: u8 = 1;
 /// As a shell reports a process ended by SIGINT.
 const EXIT_INTERRUPTED: u8 = 130;

@@ -1,4 +1,4 @@
-//! Attribution (SPEC.md, "Attribution: whose signature is it") on
+//! Attribution (docs/report-format.md, "Attribution") on
 //! certificates made by openssl in the shapes real ones carry, against the
 //! built-in Thanh Hóa map and its [external] table; `rules check` on a bad
 //! [external] table; `--json` lines carrying the attribution.

@@ -13,7 +13,7 @@ use std::path::Path;
 
 use common::*;
 
-/// pyHanko's test PDFs (tests/fixtures/pyhanko-diff): (file, field,
+/// pyHanko's test PDFs (../shared/third-party/pyhanko-diff): (file, field,
 /// modified_after_signing, the test in pyHanko's test_diff_analysis.py
 /// that asserts the verdict).
 const PYHANKO_EXPECTS: &[(&str, &str, bool, &str)] = &[
@@ -73,7 +73,7 @@ const PYHANKO_DIFFERS: &[(&str, &str, &str)] = &[
     ),
 ];
 
-/// iText's test PDFs (tests/fixtures/itext-diff): (file, the document
+/// iText's test PDFs (../shared/third-party/itext-diff): (file, the document
 /// verdict iText's DocumentRevisionsValidatorIntegrationTest asserts
 /// (true: VALID), the test's name). VALID: no signature of the file is
 /// modified after signing; INVALID: its first signature is.
@@ -107,7 +107,7 @@ const ITEXT_DIFFERS: &[(&str, bool, &str)] = &[
 
 #[test]
 fn itexts_revision_files_get_the_verdicts_its_test_suite_expects() {
-    let dir = root().join("tests/fixtures/itext-diff");
+    let Some(dir) = shared_or_skip("difference_analysis::itexts_revision_files_get_the_verdicts_its_test_suite_expects", "third-party/itext-diff") else { return };
     let rows = signature_rows(&dir);
     let of = |file: &str| -> Vec<_> { rows.iter().filter(|((f, _), _)| f == file).map(|(_, r)| r).collect() };
     for (file, valid, test) in ITEXT_EXPECTS {
@@ -175,7 +175,8 @@ fn check(dir: &Path, expected: &[(&str, &str, bool, &str)], differs: &[(&str, &s
 
 #[test]
 fn pyhankos_attack_files_get_the_verdicts_its_test_suite_expects() {
-    check(&root().join("tests/fixtures/pyhanko-diff"), PYHANKO_EXPECTS, &[]);
+    let Some(dir) = shared_or_skip("difference_analysis::pyhankos_attack_files_get_the_verdicts_its_test_suite_expects", "third-party/pyhanko-diff") else { return };
+    check(&dir, PYHANKO_EXPECTS, &[]);
 }
 
 #[test]

@@ -155,9 +155,9 @@ fn facts_from_sigaudit(sd: &SignedData<'_>) -> Facts {
 
 /// Every CMS structure to compare: .p7s/.p7m/.sig/.csig files (DER or
 /// base64/PEM), and each signature value inside PDFs.
-fn cms_structures() -> Vec<(String, Vec<u8>)> {
+fn cms_structures(corpus: &Path) -> Vec<(String, Vec<u8>)> {
     let mut files = Vec::new();
-    for dir in [root().join("samples/share"), shared().join("corpus/cms"), shared().join("corpus/pdf")] {
+    for dir in [root().join("samples/share"), corpus.join("cms"), corpus.join("pdf")] {
         collect(&dir, &mut files);
     }
     let mut out = Vec::new();
@@ -190,10 +190,12 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
 
 #[test]
 fn the_cms_reader_agrees_with_openssl_on_every_structure() {
+    // Its counts are the corpus's: without it the thresholds would not hold.
+    let Some(corpus) = shared_or_skip("differential::the_cms_reader_agrees_with_openssl_on_every_structure", "corpus") else { return };
     let dir = tempfile::tempdir().unwrap();
     let (mut compared, mut both_refuse, mut ours_only) = (0, 0, Vec::new());
     let mut disagreements = Vec::new();
-    for (name, blob) in cms_structures() {
+    for (name, blob) in cms_structures(&corpus) {
         // Trailing zero padding (PDF /Contents) is not part of the structure.
         let used = Tlv::parse(&blob).map(|t| t.raw.len()).unwrap_or(blob.len());
         let path = dir.path().join("blob.der");

@@ -334,3 +334,44 @@ fn a_terminal_gets_a_progress_bar_with_total_rate_eta_and_errors_and_a_pipe_gets
     let (piped, _report) = scan(&[&t.path().join("share")], &["--no-db", "--rules", rules.to_str().unwrap()]);
     assert!(!text(&piped.stderr).contains("ETA") && !text(&piped.stdout).contains("ETA"), "no progress display into a pipe or log");
 }
+
+/// A table of docs/report-format.md under `heading`: (first cell, the
+/// second cell's comma-separated values), backticks taken off and
+/// "(empty)" read as the empty value.
+fn documented_table(doc: &str, heading: &str) -> Vec<(String, Vec<String>)> {
+    let start = doc.find(&format!("\n{heading}\n")).unwrap_or_else(|| panic!("docs/report-format.md has no {heading:?}"));
+    let value = |s: &str| if s.trim() == "(empty)" { String::new() } else { s.trim().trim_matches('`').to_owned() };
+    doc[start + heading.len() + 2..]
+        .lines()
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
+        .skip(2) // the heading row and its separator
+        .map(|l| {
+            let cells: Vec<&str> = l.trim_matches('|').split(" | ").collect();
+            (value(cells[0]), cells[1].split(", ").map(value).collect())
+        })
+        .collect()
+}
+
+/// The report checker checks what the document says, no more, no less:
+/// its files, their columns in order, and every enumerated column's values.
+#[test]
+fn the_report_checker_follows_docs_report_format() {
+    let doc = std::fs::read_to_string(root().join("docs/report-format.md")).unwrap();
+    let columns = documented_table(&doc, "## Columns");
+    let checked: Vec<(String, Vec<String>)> = report_check::TABLES.iter().map(|(f, h)| (f.to_string(), h.iter().map(|c| c.to_string()).collect())).collect();
+    assert_eq!(columns, checked, "docs/report-format.md's columns and tests/common/report_check.rs's TABLES differ");
+    let values = documented_table(&doc, "## Allowed values");
+    let checked: Vec<(String, Vec<String>)> = report_check::ENUMERATED
+        .iter()
+        .map(|c| (c.to_string(), report_check::allowed(c).unwrap_or_else(|| panic!("{c}: no allowed values")).iter().map(|v| v.to_string()).collect()))
+        .collect();
+    assert_eq!(values, checked, "docs/report-format.md's allowed values and tests/common/report_check.rs's differ");
+    // Every enumerated value the checker knows is explained somewhere in the document.
+    for (_, vals) in &values {
+        for v in vals.iter().filter(|v| !v.is_empty()) {
+            let mentions = doc.matches(&format!("`{v}`")).count() + doc.matches(&format!("={v}`")).count() + doc.matches(&format!("={v},")).count();
+            assert!(mentions >= 2, "`{v}` is only listed, never explained");
+        }
+    }
+}

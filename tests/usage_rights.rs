@@ -1,4 +1,4 @@
-//! Issue 15 / SPEC.md: an Adobe usage-rights signature (/Perms /UR3: the
+//! Issue 15 / docs/report-format.md: an Adobe usage-rights signature (/Perms /UR3: the
 //! application that enabled the form, not a person) is not a signer row;
 //! `inspect` shows it and summary.json counts it. Fixture by
 //! tests/fixtures/make-usage-rights-fixtures.py (pyHanko), with a person's

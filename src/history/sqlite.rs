@@ -194,7 +194,7 @@ const TYPED_FINDINGS: &str = "
     FROM run_findings r JOIN findings f ON f.id = r.finding_id;
 ";
 
-/// 4: attribution (SPEC.md): why a finding counts for its agency, and the
+/// 4: attribution (docs/report-format.md): why a finding counts for its agency, and the
 /// agency of the place where it was found. Older findings were attributed
 /// by place first: they read as `location`, found where they count.
 fn attribution(tx: &rusqlite::Transaction<'_>) -> Result<()> {

@@ -37,7 +37,7 @@ pub struct Finding {
 
 impl Finding {
     /// The names of [`Finding::record`]'s columns: `signatures.csv`'s header
-    /// (SPEC.md) and the history's `findings` columns.
+    /// (docs/report-format.md) and the history's `findings` columns.
     pub const COLUMNS: [&str; 25] = [
         "agency_id",
         "agency_name",
@@ -66,7 +66,7 @@ impl Finding {
         "found_in",
     ];
 
-    /// Its 25 columns as text, in SPEC.md's `signatures.csv` order (no
+    /// Its 25 columns as text, in docs/report-format.md's `signatures.csv` order (no
     /// signing time and not applicable are empty). The history's digest of
     /// a finding is taken over these too (`history::rows::canonical`).
     pub fn record(&self) -> [String; 25] {
@@ -117,7 +117,7 @@ pub struct AgencyRef {
     pub name: String,
 }
 
-/// Whose signature it is, and where it was found (SPEC.md, Attribution).
+/// Whose signature it is, and where it was found (docs/report-format.md, Attribution).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attributed {
     /// The signer's agency, `external` or `unassigned`.

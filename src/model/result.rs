@@ -21,7 +21,7 @@ pub struct FileRecord {
     pub signatures: usize,
 }
 
-/// Signatures that are not a person's (SPEC.md: shown by `inspect`,
+/// Signatures that are not a person's (docs/report-format.md: shown by `inspect`,
 /// counted in summary.json, never signer rows).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct NotSigners {

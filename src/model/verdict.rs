@@ -78,7 +78,7 @@ impl ChainStatus {
     }
 }
 
-/// Why a signature counts for the agency it is attributed to (SPEC.md,
+/// Why a signature counts for the agency it is attributed to (docs/report-format.md,
 /// "Attribution: whose signature is it"), in the order the rules are tried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]

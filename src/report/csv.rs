@@ -1,4 +1,4 @@
-//! CSV as SPEC.md wants it: RFC 4180, UTF-8 with BOM (Excel reads
+//! CSV as docs/report-format.md has it: RFC 4180, UTF-8 with BOM (Excel reads
 //! Vietnamese), and no cell a spreadsheet would run as a formula.
 
 use std::borrow::Cow;

@@ -176,7 +176,7 @@ pub struct AgencyMap {
     pub province: Vec<String>,
 }
 
-/// Who signs as someone outside the map (SPEC.md, Attribution rule 2).
+/// Who signs as someone outside the map (docs/report-format.md, Attribution rule 2).
 #[derive(Debug, Clone)]
 pub struct External {
     pub name: String,

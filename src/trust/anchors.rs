@@ -107,7 +107,7 @@ impl AnchorStore {
     }
 
     /// A signer whose certificate the signature does not embed, found here
-    /// by how the signature names it (SPEC.md: a certificate-less signature
+    /// by how the signature names it (docs/report-format.md: a certificate-less signature
     /// is looked for in the anchor folder before it counts as unknown).
     pub fn complete_signer(&self, sig: &mut Signature) {
         if sig.signer.is_some() {

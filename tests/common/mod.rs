@@ -23,11 +23,39 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// `../shared`, which CI provides beside the repository.
-pub fn shared() -> PathBuf {
-    let p = root().join("../shared");
-    assert!(p.is_dir(), "../shared is missing: the tests read the CA certificates and corpus from it");
-    p
+/// Where the tests that compare with third-party files find them:
+/// `../shared` beside the repository (other projects' files, kept out of
+/// this repository for their licences and sizes). Optional: a clone
+/// alone still runs every test that needs nothing from it.
+pub fn shared_dir() -> PathBuf {
+    root().join("../shared")
+}
+
+/// The file where skipped tests are listed, so that `scripts/test` can
+/// print them after `cargo test` (which captures a passing test's output).
+pub fn skips_file() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from).join("shared-skips.txt")
+}
+
+/// `../shared/<what>` when it is there; otherwise says that `test` did
+/// not run and why (printed, and appended to [`skips_file`] for the
+/// summary) and returns None: the caller returns without asserting.
+pub fn shared_or_skip(test: &str, what: &str) -> Option<PathBuf> {
+    let p = shared_dir().join(what);
+    if p.exists() {
+        return Some(p);
+    }
+    let line = format!("skipped: {test}: needs ../shared/{what}");
+    println!("{line}");
+    // One short write in append mode: the test binaries that run at once
+    // do not interleave their lines.
+    let file = skips_file();
+    let _ = std::fs::create_dir_all(file.parent().unwrap_or(Path::new(".")));
+    if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(&file) {
+        use std::io::Write;
+        let _ = f.write_all(format!("{line}\n").as_bytes());
+    }
+    None
 }
 
 pub fn run(cmd: &mut Command) -> Output {

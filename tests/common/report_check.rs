@@ -1,13 +1,14 @@
 //! The project's own check of a report folder against its documented
-//! format (README.md, "Reports"): the files, their headers and column
+//! format, docs/report-format.md: the files, their headers and column
 //! order, the UTF-8 BOM, no cell a spreadsheet would run as a formula,
 //! the values of enumerated columns, per-agency files for every agency,
 //! HTML that loads nothing from the network, counts that add up. It began
-//! as a port of ../shared/tools/check-report (SPEC.md's first checker) and
-//! follows the format the project now documents: issue 23 adds the chain
-//! state `unknown-key` and `unknown-cas.csv`. The columns and values are
-//! written out here on purpose, not read from the code's constants: a
-//! checker that read them from the code would check the code against itself.
+//! as a port of the first specification's checker; tests/samples.rs reads
+//! the document's tables of columns and allowed values and compares them
+//! with the lists here, so the two cannot drift apart. The columns and
+//! values are written out here on purpose, not read from the code's
+//! constants: a checker that read them from the code would check the code
+//! against itself.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -63,7 +64,7 @@ const AGENCIES: [&str; 14] = [
 const UNKNOWN_CAS: [&str; 7] = ["issuer", "key_identifier", "named_ca", "class_by_name", "signatures", "example_signer", "example_file"];
 
 /// The report's tables and their headers.
-const TABLES: [(&str, &[&str]); 6] = [
+pub const TABLES: [(&str, &[&str]); 6] = [
     ("signatures.csv", &SIGNATURES),
     ("signers.csv", &SIGNERS),
     ("agencies.csv", &AGENCIES),
@@ -72,7 +73,12 @@ const TABLES: [(&str, &[&str]); 6] = [
     ("unknown-cas.csv", &UNKNOWN_CAS),
 ];
 
-fn allowed(column: &str) -> Option<&'static [&'static str]> {
+/// The enumerated columns, in docs/report-format.md's order.
+pub const ENUMERATED: [&str; 9] =
+    ["format", "ca_class", "classified_by", "chain", "integrity", "modified_after_signing", "cert_valid_at_signing", "attributed_by", "class_by_name"];
+
+/// The values an enumerated column may take (None: not enumerated).
+pub fn allowed(column: &str) -> Option<&'static [&'static str]> {
     Some(match column {
         "format" => &["pdf", "cms", "smime", "xml", "ooxml", "odf"],
         "ca_class" => &["government", "commercial", "foreign", "self-signed", "untrusted"],

@@ -274,7 +274,7 @@ fn signature_of(doc: &Doc, sig: usize, format: Format, member: &str, parts: Opti
         return Err("HMAC signature: a shared secret, no certificate and no signer identity".into());
     }
     let mut s = Signature::new(format, Kind::Signer, member.to_owned());
-    // Without a certificate, still a signature (SPEC: chain=no-certificate):
+    // Without a certificate, still a signature (docs/report-format.md: chain=no-certificate):
     // a key given in KeyValue still lets its integrity be judged.
     let key_value = if signer.is_none() { key_value(doc, sig) } else { None };
     s.signer_ref = match &key_value {
