@@ -8,9 +8,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::anchors::AnchorStore;
-use super::rfc5280::{self, LinkError};
+use super::rfc5280::{self, LinkError, verify_link};
 use crate::cert::Cert;
-use crate::crypto::{Algorithm, VerifyError, verify_message};
+use crate::crypto::VerifyError;
 use crate::rules::{Catalogue, PinRef};
 
 /// Longest path we follow (certificates, signer included); real Vietnamese
@@ -68,12 +68,6 @@ impl Path<'_> {
     pub fn last(&self) -> &Cert {
         &self.links.last().expect("a path holds at least the signer").cert
     }
-}
-
-/// Does `issuer`'s key verify `child`'s signature?
-pub fn verify_link(child: &Cert, issuer: &Cert) -> Result<(), VerifyError> {
-    let alg = Algorithm::resolve(&child.sig_alg, child.sig_alg_params.as_deref(), None)?;
-    verify_message(alg, &issuer.spki, &child.tbs, &child.signature)
 }
 
 /// Builds the best path from `leaf` up: depth first, every candidate

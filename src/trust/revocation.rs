@@ -157,7 +157,7 @@ fn ocsp_status(der: &[u8], cert: &Cert, issuer: &Cert) -> Option<Revocation> {
                 Cert::from_der(responder.raw).is_ok_and(|r| {
                     r.issuer_raw == issuer.subject_raw
                         && r.ext_key_usage.as_ref().is_some_and(|eku| eku.iter().any(|e| e == "1.3.6.1.5.5.7.3.9"))
-                        && crate::trust::chain::verify_link(&r, issuer).is_ok()
+                        && crate::trust::rfc5280::verify_link(&r, issuer).is_ok()
                         && signed_sequence_verifies(&basic, &r.spki)
                 })
             });

@@ -8,7 +8,7 @@
 
 use crate::cert::{AltName, Cert, NameConstraints};
 
-use crate::crypto::VerifyError;
+use crate::crypto::{Algorithm, VerifyError, verify_message};
 
 /// Why `issuer` cannot be the next certificate of the path.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -44,6 +44,14 @@ impl LinkError {
     pub fn is_signature_mismatch(&self) -> bool {
         matches!(self, LinkError::Signature(e) if e.is_mismatch())
     }
+}
+
+/// Does `issuer`'s key verify `child`'s signature? (Here, below
+/// revocation and chain building, which both ask: the files of `trust`
+/// import each other in one direction only.)
+pub fn verify_link(child: &Cert, issuer: &Cert) -> Result<(), VerifyError> {
+    let alg = Algorithm::resolve(&child.sig_alg, child.sig_alg_params.as_deref(), None)?;
+    verify_message(alg, &issuer.spki, &child.tbs, &child.signature)
 }
 
 /// RFC 5280 §7.1: issuer and subject names compare equal (exact DER
