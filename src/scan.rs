@@ -139,7 +139,6 @@ struct FileOutcome {
 /// completed by a CA certificate another file carries.
 struct Waiting {
     index: usize,
-    file: String,
     /// The signature as extracted, before the certificate verdicts.
     sig: crate::model::signature::Signature,
     who: crate::agency::Attributed,
@@ -247,7 +246,6 @@ pub fn run(opts: &ScanOptions, rules: &Rules, anchors: &AnchorStore, progress: &
     let gathered = imap.into_iter().fold(gathered, Gathered::add);
     let mut findings = gathered.findings;
     let learned = complete_chains(&mut findings, gathered.waiting, &ctx);
-
     let mut result = ScanResult {
         files: gathered.files,
         findings,
@@ -382,7 +380,7 @@ fn outcome(file: &str, known: Option<AgencyRef>, extraction: Extraction, ctx: &C
             unknown.entry(signer.sha256_hex()).or_insert_with(|| signer.clone());
         }
         if class.issuer_missing {
-            out.waiting.push(Waiting { index: out.findings.len(), file: file.to_owned(), sig: sig.clone(), who: who.clone() });
+            out.waiting.push(Waiting { index: out.findings.len(), sig: sig.clone(), who: who.clone() });
         }
         judge_certificate(&mut sig, &class, ctx.anchors);
         out.findings.push(crate::classify::finding(file, &sig, &class, &who));
@@ -565,22 +563,25 @@ fn complete_chains(findings: &mut [Finding], waiting: Vec<Waiting>, ctx: &Contex
     }
     for w in waiting {
         let Some(signer) = w.sig.signer.clone() else { continue };
-        let mut class = classify(signer.clone(), &w.sig.certs, &store, catalogue);
-        let mut used = &store;
-        if class.issuer_missing && with_unverified.len() > store.len() {
-            let other = classify(signer, &w.sig.certs, &with_unverified, catalogue);
-            if other.issuer_missing || other.path.len() < 2 {
-                continue;
+        // With nothing learned the store is the anchor folder, whose answer
+        // the signer already has: no second classification for it.
+        let completed = (!learned.is_empty()).then(|| classify(signer.clone(), &w.sig.certs, &store, catalogue)).filter(|c| !c.issuer_missing);
+        let (class, used) = match completed {
+            Some(class) => (class, &store),
+            None if with_unverified.len() > store.len() => {
+                let other = classify(signer, &w.sig.certs, &with_unverified, catalogue);
+                if other.issuer_missing || other.path.len() < 2 {
+                    continue;
+                }
+                (other, &with_unverified)
             }
-            (class, used) = (other, &with_unverified);
-        } else if class.issuer_missing {
-            continue;
-        }
+            None => continue,
+        };
         let mut sig = w.sig;
         // Say which file each certificate the new path took came from.
         for link in class.path.iter().skip(1).filter(|l| l.origin == chain::Origin::Anchors) {
             let Some((_, found_in)) = met.get(&link.cert.sha256) else { continue };
-            if let Some(l) = learned.iter_mut().find(|l| l.der == link.cert.der) {
+            if let Some(l) = learned.iter_mut().find(|l| l.sha256 == link.cert.sha256_hex()) {
                 l.completed += 1;
             }
             let note = format!("issuer certificate \"{}\" taken from another scanned file, {found_in}", link.cert.cn());
@@ -588,7 +589,7 @@ fn complete_chains(findings: &mut [Finding], waiting: Vec<Waiting>, ctx: &Contex
         }
         judge_certificate(&mut sig, &class, used);
         if let Some(slot) = findings.get_mut(w.index) {
-            *slot = crate::classify::finding(&w.file, &sig, &class, &w.who);
+            *slot = crate::classify::finding(&slot.file, &sig, &class, &w.who);
         }
     }
     learned
