@@ -672,3 +672,136 @@ fn rsa_pss_in_both_uri_forms_agrees_with_independent_verifiers() {
         assert_ne!(ours[0]["integrity"], "unknown", "{name}: judged, not left unknown");
     }
 }
+
+/// xmlsec1's verdict on the first signature of an attack file, with the
+/// e-invoice and SAML Id attributes declared.
+fn xmlsec1_attack_verdict(path: &Path) -> (bool, String) {
+    let out = Command::new("xmlsec1")
+        .args(["--verify", "--insecure", "--id-attr:Id", "DLHDon", "--id-attr:Id", "MCCQT", "--id-attr:Id", "TTChung"])
+        .args(["--id-attr:ID", "urn:oasis:names:tc:SAML:2.0:protocol:Response", "--id-attr:ID", "urn:oasis:names:tc:SAML:2.0:assertion:Assertion"])
+        .arg(path)
+        .output()
+        .expect("xmlsec1 (Debian's xmlsec1) is installed by scripts/test");
+    (out.status.success(), text(&out.stderr))
+}
+
+/// Issue 24 point 1: signature wrapping on e-invoices and SAML (XSW1-XSW8
+/// of "On Breaking SAML", the same classes on a Circular 78/2021 invoice)
+/// and a reference covering only the invoice header, each built by
+/// tests/fixtures/make-xml-attack-fixtures.py from an honest file signed by
+/// xmlsec1. Every attack is caught: `invalid` with "signature-wrapping
+/// attempt" and where, or `modified_after_signing=true` with what is left
+/// unsigned; every control stays valid and says what it covers. xmlsec1's
+/// verdict on each file is taken here and compared: it verifies references,
+/// not what a reader takes, so it says OK on most wrapping; where it fails
+/// an attack, the table says why.
+#[test]
+fn xml_signature_wrapping_is_caught_and_controls_stay_valid() {
+    let dir = fixture("xml-attacks");
+    let (rows, errors, _) = scan_with_samples_rules(&[&dir], &[]);
+    assert!(errors.is_empty(), "{errors:?}");
+    // (file, what its first signature's notes must say)
+    let controls = [
+        ("control-invoice-whole.xml", "covers the whole document"),
+        ("control-invoice-3-roles.xml", "covers element DLHDon (Id=data)"),
+        ("control-saml-response.xml", "covers element Response (Id=_resp1)"),
+        ("control-saml-assertion.xml", "covers element Assertion (Id=_assert1)"),
+    ];
+    for (name, says) in controls {
+        let found = rows_for(&rows, &format!("/{name}"));
+        assert!(!found.is_empty(), "{name}");
+        for r in &found {
+            assert_eq!((r["integrity"].as_str(), r["modified_after_signing"].as_str()), ("valid", ""), "{name}: {}", r["notes"]);
+            assert!(r["notes"].contains("covers "), "{name}: {}", r["notes"]);
+        }
+        assert!(found.iter().any(|r| r["notes"].contains(says)), "{name}: {found:?}");
+        assert!(xmlsec1_attack_verdict(&dir.join(name)).0, "{name}: xmlsec1 agrees it is valid");
+    }
+    // The tax authority's signature covers the invoice and the code it gave.
+    let three = rows_for(&rows, "/control-invoice-3-roles.xml");
+    assert_eq!(three.len(), 3);
+    assert!(three.iter().any(|r| r["notes"].contains("covers elements DLHDon (Id=data), MCCQT (Id=cqt)")), "{three:?}");
+
+    // (file, class, where the notes say it is, xmlsec1's verdict and why it differs)
+    type Attack = (&'static str, &'static str, &'static str, bool, &'static str);
+    let attacks: [Attack; 20] = [
+        ("einv-object-noid.xml", "e-invoice", "lies inside this signature's ds:Object", true, "references only"),
+        ("einv-object-otherid.xml", "e-invoice", "lies inside this signature's ds:Object", true, "references only"),
+        ("einv-wrapper-noid.xml", "e-invoice", "is not the invoice's own DLHDon", true, "references only"),
+        ("einv-wrapper-otherid.xml", "e-invoice", "is not the invoice's own DLHDon", true, "references only"),
+        ("einv-after-noid.xml", "e-invoice", "is not the invoice's own DLHDon", true, "references only"),
+        ("einv-after-otherid.xml", "e-invoice", "is not the invoice's own DLHDon", true, "references only"),
+        ("einv-inside-noid.xml", "e-invoice", "is not the invoice's own DLHDon", true, "references only"),
+        ("einv-inside-otherid.xml", "e-invoice", "is not the invoice's own DLHDon", true, "references only"),
+        // libxml2 refuses a second element with a declared ID: same verdict.
+        ("einv-dupid-before.xml", "e-invoice", "names an Id that 2 elements carry", false, ""),
+        ("einv-dupid-after.xml", "e-invoice", "names an Id that 2 elements carry", false, ""),
+        ("einv-hidden-in-object.xml", "e-invoice", "hidden inside the signature", true, "the enveloped transform takes the ds:Object out with the signature"),
+        (
+            "einv-ttchung-only.xml",
+            "coverage",
+            "covers only TTChung (Id=hdr), not the invoice's DLHDon (Id=data): the rest of the invoice is unsigned",
+            true,
+            "the reference verifies",
+        ),
+        // xmlsec1 refuses any child of ds:Signature after KeyInfo but
+        // ds:Object: it fails XSW1 and XSW6 on the signature's shape.
+        ("saml-xsw1.xml", "SAML", "lies inside this signature", false, ""),
+        ("saml-xsw2.xml", "SAML", "is wrapped by another Response (Id=_evilresp)", true, "references only"),
+        ("saml-xsw3.xml", "SAML", "another Assertion (Id=_evil)", true, "references only"),
+        ("saml-xsw4.xml", "SAML", "is wrapped by another Assertion (Id=_evil)", true, "references only"),
+        ("saml-xsw5.xml", "SAML", "the signature sits in Assertion (Id=_evil) but its reference covers Assertion (Id=_assert1)", true, "references only"),
+        ("saml-xsw6.xml", "SAML", "lies inside this signature", false, ""),
+        ("saml-xsw7.xml", "SAML", "lies inside Extensions", true, "references only"),
+        // The enveloped transform removes the whole signature, the signed
+        // Assertion in its ds:Object with it: xmlsec1 digests nothing.
+        ("saml-xsw8.xml", "SAML", "lies inside this signature's ds:Object", false, ""),
+    ];
+    let mut caught: HashMap<&str, (usize, usize)> = HashMap::new();
+    for (name, class, says, xmlsec_ok, why) in attacks {
+        let found = rows_for(&rows, &format!("/{name}"));
+        assert_eq!(found.len(), 1, "{name}: {found:?}");
+        let r = found[0];
+        let wrapping = r["integrity"] == "invalid" && r["notes"].contains("signature-wrapping");
+        let partial = r["modified_after_signing"] == "true" && r["notes"].contains("MODIFIED AFTER SIGNING: covers only");
+        assert!(wrapping || partial, "{name}: {} {} {}", r["integrity"], r["modified_after_signing"], r["notes"]);
+        assert!(r["notes"].contains(says), "{name}: {}", r["notes"]);
+        let entry = caught.entry(class).or_default();
+        entry.0 += 1;
+        entry.1 += usize::from(wrapping || partial);
+        let (ok, out) = xmlsec1_attack_verdict(&dir.join(name));
+        assert_eq!(ok, xmlsec_ok, "{name}: xmlsec1 said {out}");
+        // Where xmlsec1 says OK, it checked the references (that is all it
+        // does): the difference with sigaudit is the wrapping itself.
+        if ok {
+            assert!(out.contains("SignedInfo References (ok/all): 1/1"), "{name} ({why}): {out}");
+        }
+    }
+    assert_eq!(caught.get("e-invoice"), Some(&(11, 11)));
+    assert_eq!(caught.get("SAML"), Some(&(8, 8)));
+    assert_eq!(caught.get("coverage"), Some(&(1, 1)));
+}
+
+/// Issue 24: every XML row says what its signature covers; the fixtures of
+/// earlier issues keep their verdicts with the new notes: a whole-document
+/// invoice, Id-referenced data, the Viettel-style #TimeStamp object inside
+/// the signature, XAdES SignedProperties.
+#[test]
+fn xml_rows_say_what_each_signature_covers() {
+    let (rows, _, _) = scan_with_samples_rules(&[&fixture("xml"), &fixture("einvoice")], &[]);
+    let cases = [
+        ("/hoa-don-inclusive.xml", "seller", "covers the whole document", "valid", ""),
+        ("/thong-diep-2-chu-ky.xml", "seller", "covers element DLHDon (Id=data)", "valid", ""),
+        // The authority's signature covers only the code it gave, not the invoice.
+        ("/thong-diep-2-chu-ky.xml", "tax authority", "MODIFIED AFTER SIGNING: covers only MCCQT (Id=cqt), not the invoice's DLHDon (Id=data)", "valid", "true"),
+        ("/xades-bes.xml", "", "covers the whole document, 2 elements of the signature itself", "valid", ""),
+        ("/net-object.xml", "seller", "covers element DLHDon (Id=data), 1 element of the signature itself", "valid", ""),
+        ("/thong-diep-4-vai-tro.xml", "buyer", "covers element DLHDon (Id=data)", "valid", ""),
+    ];
+    for (file, role, says, integrity, modified) in cases {
+        let found = rows_for(&rows, file);
+        let r = found.iter().find(|r| r["member"].contains(&format!("({role}")) || role.is_empty()).unwrap_or_else(|| panic!("{file} {role}: {found:?}"));
+        assert!(r["notes"].contains(says), "{file} {role}: {}", r["notes"]);
+        assert_eq!((r["integrity"].as_str(), r["modified_after_signing"].as_str()), (integrity, modified), "{file} {role}: {}", r["notes"]);
+    }
+}

@@ -73,8 +73,69 @@ pub enum Note {
     /// sees outside it is unsigned (the MIME-wrapping attacks of "Johnny,
     /// You Are Fired!", USENIX Security 2019, M1-M4).
     SmimeNestedSignedPart(String),
+    /// What an XML signature's references cover (issue 24).
+    XmlCoverage(XmlCoverage),
     /// A note read back from the history, as it was written.
     Stored(String),
+}
+
+/// What an XML signature covers, from its references resolved in the
+/// document (src/formats/xml/coverage.rs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum XmlCoverage {
+    /// A reference covers the whole document (`""`, `#xpointer(/)`);
+    /// `internal` more references cover parts of the signature itself
+    /// (signing time, XAdES SignedProperties), `parts` package parts.
+    WholeDocument { internal: usize, parts: usize },
+    /// The references cover these elements (`DLHDon (Id=x)`).
+    Elements { elements: Vec<String>, internal: usize, parts: usize },
+    /// An e-invoice signature that does not cover its holder's data
+    /// element (`data`, e.g. `DLHDon (Id=x)` of an `invoice`): only
+    /// `covered`; the rest is unsigned.
+    Partial { covered: Vec<String>, data: String, holder: &'static str },
+}
+
+impl XmlCoverage {
+    /// The signature leaves part of what its format defines as the
+    /// document unsigned: `modified_after_signing=true`, as a PDF
+    /// signature that covers only part of the file.
+    pub fn partial(&self) -> bool {
+        matches!(self, XmlCoverage::Partial { .. })
+    }
+}
+
+impl fmt::Display for XmlCoverage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let extra = |internal: usize, parts: usize| {
+            let mut out = String::new();
+            if parts > 0 {
+                out.push_str(&format!(", {parts} package part{}", if parts > 1 { "s" } else { "" }));
+            }
+            if internal > 0 {
+                out.push_str(&format!(", {internal} element{} of the signature itself (signing time, signed properties)", if internal > 1 { "s" } else { "" }));
+            }
+            out
+        };
+        match self {
+            XmlCoverage::WholeDocument { internal, parts } => write!(f, "covers the whole document{}", extra(*internal, *parts)),
+            XmlCoverage::Elements { elements, internal, parts } if elements.is_empty() => {
+                let what = extra(*internal, *parts);
+                match what.strip_prefix(", ") {
+                    Some(w) => write!(f, "covers {w}"),
+                    None => f.write_str("covers nothing that resolves in this document"),
+                }
+            }
+            XmlCoverage::Elements { elements, internal, parts } => {
+                write!(f, "covers element{} {}{}", if elements.len() > 1 { "s" } else { "" }, elements.join(", "), extra(*internal, *parts))
+            }
+            XmlCoverage::Partial { covered, data, holder } if covered.is_empty() => {
+                write!(f, "MODIFIED AFTER SIGNING: covers nothing of the {holder}'s {data}: the {holder} is unsigned")
+            }
+            XmlCoverage::Partial { covered, data, holder } => {
+                write!(f, "MODIFIED AFTER SIGNING: covers only {}, not the {holder}'s {data}: the rest of the {holder} is unsigned", covered.join(", "))
+            }
+        }
+    }
 }
 
 /// A reading of an XML signature where .NET's SignedXml and xmlsec1 differ.
@@ -187,6 +248,7 @@ impl fmt::Display for Note {
                 f,
                 "the signed part is part {path} of the message, under unsigned parts: the message's visible text outside it is unsigned"
             ),
+            Note::XmlCoverage(c) => c.fmt(f),
             Note::SignaturePartNotLinked => f.write_str("this signature part is not linked from the package's digital-signature origin: Office does not show it"),
         }
     }
@@ -242,6 +304,9 @@ pub enum IntegrityReason {
     XmlDuplicateId { uri: String, elements: usize },
     /// XML: no usable SignatureValue.
     XmlNoSignatureValue,
+    /// XML: the references verify, but what they cover is not what a
+    /// reader of the document takes (signature wrapping), and where.
+    XmlWrapping(String),
     /// multipart/signed whose SignedData carries its own content
     /// (eContent) that is not the displayed first part: the signature
     /// covers content no reader sees (eContent confusion, "Johnny, You Are
@@ -293,6 +358,7 @@ impl fmt::Display for IntegrityReason {
                  the signature covers hidden content, not what a reader sees (eContent confusion)",
             ),
             IntegrityReason::XmlNoSignatureValue => f.write_str("SignatureValue missing or not base64"),
+            IntegrityReason::XmlWrapping(place) => write!(f, "signature-wrapping attempt: {place}"),
             IntegrityReason::XmlVerified { references, legacy_rels: 0 } => write!(f, "SignatureValue and {references} reference digest(s) verified"),
             IntegrityReason::XmlVerified { references, legacy_rels } => write!(
                 f,

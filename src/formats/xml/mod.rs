@@ -12,6 +12,7 @@ use base64::Engine;
 use time::OffsetDateTime;
 
 pub mod c14n;
+pub mod coverage;
 pub mod tree;
 
 use self::c14n::{Method, Options};
@@ -132,7 +133,9 @@ pub fn extract(bytes: &[u8], format: Format, parts: Option<&dyn Parts>) -> Extra
     // The document as .NET's XmlDocument loads it by default, made when a
     // signature first needs it.
     let mut lean: Option<Option<Doc>> = None;
-    for sig in top.into_iter().take(MAX_SIGNATURES) {
+    let top: Vec<usize> = top.into_iter().take(MAX_SIGNATURES).collect();
+    let covered = coverage::Covered::of(&doc, &top, parts.is_some());
+    for sig in top {
         if crate::budget::over() {
             break;
         }
@@ -157,6 +160,21 @@ pub fn extract(bytes: &[u8], format: Format, parts: Option<&dyn Parts>) -> Extra
         }
         match found {
             Ok(mut s) => {
+                // What the signature covers, judged against what a reader
+                // of the document takes (issue 24): a wrapping attempt is
+                // invalid whatever the digests say; an e-invoice signature
+                // that leaves its data element unsigned is modified after
+                // signing, as a PDF signature over part of the file.
+                let judged = coverage::judge(&doc, sig, parts.is_some(), &covered);
+                if let Some(place) = judged.wrapping
+                    && s.integrity != Integrity::Invalid
+                {
+                    s.set_integrity(Integrity::Invalid, IntegrityReason::XmlWrapping(place));
+                }
+                if judged.coverage.partial() {
+                    s.modified_after_signing = Some(true);
+                }
+                s.notes.insert(0, Note::XmlCoverage(judged.coverage));
                 if let Some((element, role)) = role {
                     s.notes.insert(0, Note::EInvoiceRole { element, role });
                     let refused = dotnet_refused(&doc, sig);
