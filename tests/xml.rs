@@ -747,9 +747,9 @@ fn xml_signature_wrapping_is_caught_and_controls_stay_valid() {
         // xmlsec1 refuses any child of ds:Signature after KeyInfo but
         // ds:Object: it fails XSW1 and XSW6 on the signature's shape.
         ("saml-xsw1.xml", "SAML", "lies inside this signature", false, ""),
-        ("saml-xsw2.xml", "SAML", "is wrapped by another Response (Id=_evilresp)", true, "references only"),
+        ("saml-xsw2.xml", "SAML", "the signature sits in Response (Id=_evilresp) but its reference covers Response (Id=_resp1)", true, "references only"),
         ("saml-xsw3.xml", "SAML", "another Assertion (Id=_evil)", true, "references only"),
-        ("saml-xsw4.xml", "SAML", "is wrapped by another Assertion (Id=_evil)", true, "references only"),
+        ("saml-xsw4.xml", "SAML", "lies inside Assertion (Response/Assertion/Assertion)", true, "references only"),
         ("saml-xsw5.xml", "SAML", "the signature sits in Assertion (Id=_evil) but its reference covers Assertion (Id=_assert1)", true, "references only"),
         ("saml-xsw6.xml", "SAML", "lies inside this signature", false, ""),
         ("saml-xsw7.xml", "SAML", "lies inside Extensions", true, "references only"),

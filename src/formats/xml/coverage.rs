@@ -75,6 +75,9 @@ fn references(doc: &Doc, sig: usize, package: bool) -> Vec<usize> {
 /// index): what a reader may take as signed. Computed once per document.
 pub struct Covered {
     covered: Vec<bool>,
+    /// Elements by qualified name, in document order: the rivals of a
+    /// signed element are looked up here, not by walking the document.
+    by_name: std::collections::HashMap<(String, String), Vec<usize>>,
     /// Index of the last descendant of each element (nodes are stored in
     /// document order, parents first).
     end: Vec<usize>,
@@ -89,24 +92,39 @@ impl Covered {
                 end[p] = end[p].max(end[i]);
             }
         }
-        let mut c = Covered { covered: vec![false; n], end };
+        let mut by_name: std::collections::HashMap<(String, String), Vec<usize>> = std::collections::HashMap::new();
+        for (i, node) in doc.nodes.iter().enumerate() {
+            by_name.entry((node.ns.clone(), node.local.clone())).or_default().push(i);
+        }
+        let mut c = Covered { covered: vec![false; n], end, by_name };
+        // A hostile document repeats one reference many times: each
+        // subtree is marked once.
+        let mut marked = std::collections::HashSet::new();
         for &sig in signatures {
             for r in references(doc, sig, package) {
-                match target(doc, sig, r) {
-                    Target::Document { exclude } => c.mark(doc.root, &exclude),
-                    Target::Element { el, exclude } => c.mark(el, &exclude),
-                    Target::Part | Target::Unresolved => {}
+                if crate::budget::over() {
+                    return c;
+                }
+                let (apex, mut exclude) = match target(doc, sig, r) {
+                    Target::Document { exclude } => (doc.root, exclude),
+                    Target::Element { el, exclude } => (el, exclude),
+                    Target::Part | Target::Unresolved => continue,
+                };
+                exclude.sort_unstable();
+                exclude.dedup();
+                if marked.insert((apex, exclude.clone())) {
+                    c.mark(apex, &exclude);
                 }
             }
         }
         c
     }
 
-    /// Marks `apex`'s subtree, skipping the excluded subtrees.
+    /// Marks `apex`'s subtree, skipping the excluded subtrees (sorted).
     fn mark(&mut self, apex: usize, exclude: &[usize]) {
         let mut i = apex;
         while i <= self.end[apex] {
-            if exclude.contains(&i) {
+            if exclude.binary_search(&i).is_ok() {
                 i = self.end[i] + 1;
                 continue;
             }
@@ -218,7 +236,8 @@ pub fn judge(doc: &Doc, sig: usize, package: bool, covered: &Covered) -> Judgeme
         }
     }
     let einvoice = einvoice_data(doc, sig);
-    let wrapping = elements.iter().find_map(|(el, exclude)| wrapped(doc, sig, *el, exclude, einvoice, covered));
+    // The unit's budget bounds a document that references many elements.
+    let wrapping = elements.iter().take_while(|_| !crate::budget::over()).find_map(|(el, exclude)| wrapped(doc, sig, *el, exclude, einvoice, covered));
     let listed: Vec<String> = elements.iter().filter(|(el, _)| *el != doc.root || !whole).map(|(el, _)| named(doc, *el)).collect();
     let coverage = match einvoice {
         Some((holder, data)) if wrapping.is_none() && !whole && !elements.iter().any(|(el, _)| covered.within(*el, data)) => {
@@ -282,9 +301,9 @@ fn wrapped(doc: &Doc, sig: usize, el: usize, exclude: &[usize], einvoice: Option
     if let Some(outer) = doc.ancestors(el).find(|&a| same_name(doc, a, el) && !covered.covered[a]) {
         return Some(format!("the signed {name} is wrapped by another {} that no signature covers, which a reader takes ({})", named(doc, outer), path(doc, outer)));
     }
-    let rival = (0..doc.nodes.len()).find(|&i| {
-        i != el && same_name(doc, i, el) && !covered.covered[i] && !covered.within(el, i) && (i < el || saml(doc, el)) && !doc.ancestors(i).any(|a| is_signature(doc, a))
-    });
+    let rivals = covered.by_name.get(&(doc.node(el).ns.clone(), doc.node(el).local.clone())).map(Vec::as_slice).unwrap_or_default();
+    let rival =
+        rivals.iter().copied().find(|&i| i != el && !covered.covered[i] && !covered.within(el, i) && (i < el || saml(doc, el)) && !doc.ancestors(i).any(|a| is_signature(doc, a)));
     if let Some(i) = rival {
         let place = if i < el { "before" } else { "beside" };
         return Some(format!("another {} at {} that no signature covers stands {place} the signed {name}: a reader takes it", named(doc, i), path(doc, i)));
