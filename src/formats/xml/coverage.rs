@@ -236,8 +236,12 @@ pub fn judge(doc: &Doc, sig: usize, package: bool, covered: &Covered) -> Judgeme
         }
     }
     let einvoice = einvoice_data(doc, sig);
+    // OOXML: the package parts are listed in a ds:Manifest inside a
+    // ds:Object; only a SignedInfo reference to it signs their digests.
+    let unsigned_manifest = if package { unsigned_manifest(doc, sig) } else { None };
     // The unit's budget bounds a document that references many elements.
-    let wrapping = elements.iter().take_while(|_| !crate::budget::over()).find_map(|(el, exclude)| wrapped(doc, sig, *el, exclude, einvoice, covered));
+    let wrapping = unsigned_manifest
+        .or_else(|| elements.iter().take_while(|_| !crate::budget::over()).find_map(|(el, exclude)| wrapped(doc, sig, *el, exclude, einvoice, covered)));
     let listed: Vec<String> = elements.iter().filter(|(el, _)| *el != doc.root || !whole).map(|(el, _)| named(doc, *el)).collect();
     let coverage = match einvoice {
         Some((holder, data)) if wrapping.is_none() && !whole && !elements.iter().any(|(el, _)| covered.within(*el, data)) => {
@@ -247,6 +251,24 @@ pub fn judge(doc: &Doc, sig: usize, package: bool, covered: &Covered) -> Judgeme
         _ => XmlCoverage::Elements { elements: listed, internal, parts },
     };
     Judgement { coverage, wrapping }
+}
+
+/// A Manifest of `sig` that no SignedInfo reference covers (the Manifest
+/// itself or the ds:Object holding it): where it is.
+fn unsigned_manifest(doc: &Doc, sig: usize) -> Option<String> {
+    let signed_info = doc.child(sig, DSIG, "SignedInfo")?;
+    let signed: Vec<usize> = doc
+        .children(signed_info, DSIG, "Reference")
+        .into_iter()
+        .filter_map(|r| match target(doc, sig, r) {
+            Target::Element { el, .. } => Some(el),
+            _ => None,
+        })
+        .collect();
+    doc.children(sig, DSIG, "Object").into_iter().flat_map(|o| doc.children(o, DSIG, "Manifest")).find_map(|m| {
+        let covered = std::iter::once(m).chain(doc.ancestors(m)).any(|a| signed.contains(&a));
+        (!covered).then(|| format!("the Manifest that lists the package parts ({}) is not covered by SignedInfo: their digests are unsigned", named(doc, m)))
+    })
 }
 
 /// Why the element `el` a reference covers is not what a reader takes, or
@@ -345,9 +367,10 @@ mod tests {
 
     fn judged(xml: &str) -> Vec<(Option<String>, String)> {
         let doc = Doc::parse(xml.as_bytes()).unwrap();
+        let package = xml.contains("ds:Manifest");
         let top: Vec<usize> = doc.find_all(DSIG, "Signature").into_iter().filter(|&s| !doc.ancestors(s).any(|a| is_signature(&doc, a))).collect();
-        let covered = Covered::of(&doc, &top, false);
-        top.iter().map(|&s| judge(&doc, s, false, &covered)).map(|j| (j.wrapping, j.coverage.to_string())).collect()
+        let covered = Covered::of(&doc, &top, package);
+        top.iter().map(|&s| judge(&doc, s, package, &covered)).map(|j| (j.wrapping, j.coverage.to_string())).collect()
     }
 
     /// Evidence (where the referenced element sits) to judgement, one
@@ -409,6 +432,17 @@ mod tests {
                 format!("<samlp:Response {saml} ID=\"r\"><saml:Assertion ID=\"a\">{}</saml:Assertion><saml:Assertion ID=\"e\"/></samlp:Response>", sig("s", &["#a"])),
                 Some("another Assertion (Id=e) at Response/Assertion that no signature covers stands beside"),
                 "covers",
+            ),
+            // A package signature whose SignedInfo does not cover the Manifest of parts.
+            (
+                sig("s", &["#tss"]).replace("</ds:Signature>", "<ds:Object Id=\"pkg\"><ds:Manifest><ds:Reference URI=\"/word/document.xml\"/></ds:Manifest></ds:Object></ds:Signature>"),
+                Some("the Manifest that lists the package parts (Manifest (no Id)) is not covered by SignedInfo"),
+                "covers 1 package part",
+            ),
+            (
+                sig("s", &["#pkg"]).replace("</ds:Signature>", "<ds:Object Id=\"pkg\"><ds:Manifest><ds:Reference URI=\"/word/document.xml\"/></ds:Manifest></ds:Object></ds:Signature>"),
+                None,
+                "covers 1 package part, 1 element of the signature itself",
             ),
             // Hidden in what the enveloped transform leaves out.
             (
