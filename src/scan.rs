@@ -414,13 +414,12 @@ fn scan_file(input: &Input, path_agency: Option<AgencyRef>, ctx: &Context<'_>) -
         Ok((e, after)) => {
             let e = e.unwrap_or_default();
             // Remember it, with the other files it depends on (a detached
-            // signature's data), unless the file changed while being read:
-            // a file read whole is stat'ed again on its open handle after
-            // reading (as without a history, to see it grow), and must
-            // still have the stamp taken before. A file left after its
-            // head (unsigned) is not stat'ed again: had it changed since
-            // its stamp was taken, its mtime would no longer match the
-            // stamp stored, and the next run reads it again.
+            // signature's data), unless it is known to have changed while
+            // being read (it read short or long: `after`, its stat then).
+            // No stat is taken for the history alone: the stamp stored is
+            // the one taken before reading, so a file changed since has an
+            // mtime that no longer matches it, and the next run reads it
+            // again.
             if let Some((size, mtime)) = stamp
                 && ctx.cache.is_some()
                 && after.is_none_or(|now| now == (size, mtime))
@@ -841,13 +840,19 @@ fn read_extract(
         // The file is one unit: its bytes and all it unfolds into.
         // (A file over the memory budget was refused above, before reading.)
         let unit = Unit::enter_alone(unpack.unit);
-        let bytes = read_whole(&mut file, head, size).map_err(read_err)?;
+        let mut bytes = read_whole(&mut file, head, size).map_err(read_err)?;
+        // Read as it was at `size` bytes: a byte past it says it grew.
+        let grew = bytes.len() as u64 > size;
+        bytes.truncate(usize::try_from(size).unwrap_or(usize::MAX));
         let _core = cpu.enter();
         let mut e = formats::extract_bytes(&bytes, &name, "", 0, &env);
         if let Some(over) = unit.finish() {
             e.over_budget("", over);
         }
-        after = changed_while_read(&file, size, bytes.len() as u64, size, &mut e);
+        // Only a file that grew is stat'ed again (for its new size, in the
+        // row): one that shrank read short, and one rewritten in place has
+        // a new mtime, which the history's stamp, taken before, misses.
+        after = if grew || (bytes.len() as u64) < size { changed_while_read(&file, size, bytes.len() as u64, size, &mut e) } else { None };
         // The file's fingerprint, kept in the history beside what it holds:
         // worth its cost only where something was found.
         if !e.signatures.is_empty() || !e.problems.is_empty() {
