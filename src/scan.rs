@@ -75,48 +75,47 @@ pub struct Context<'a> {
     unknown_issuers: Mutex<HashMap<String, Arc<Cert>>>,
     /// Parsing and verifying: at most one file per core at once, however
     /// many files the I/O workers have in flight.
-    cpu: CpuGate,
+    cpu: CpuPool,
 }
 
-/// The CPU pool inside the I/O pool: a worker that has read a file's
-/// bytes waits here for a core before parsing and verifying them, so that
-/// many requests to a file server stay in flight while the cores are not
-/// oversubscribed.
-pub struct CpuGate {
-    free: Mutex<usize>,
-    freed: std::sync::Condvar,
-}
+/// The CPU pool: parsing and verifying a file's bytes, at most one file
+/// per core at once, however many files the I/O workers have in flight.
+/// An I/O worker hands the bytes it read to this pool and waits (blocked,
+/// not stealing other files: a parser's own parallel loops stay within
+/// this pool, and nothing here waits on the I/O pool).
+pub struct CpuPool(Option<rayon::ThreadPool>);
 
-/// A core held by one worker, given back when dropped.
-pub struct CpuPermit<'a>(&'a CpuGate);
-
-impl CpuGate {
-    pub fn new(cores: usize) -> CpuGate {
-        CpuGate { free: Mutex::new(cores.max(1)), freed: std::sync::Condvar::new() }
+impl CpuPool {
+    /// A pool of `cores` threads; without threads to be had, jobs run in
+    /// the caller.
+    pub fn new(cores: usize) -> CpuPool {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(cores.max(1))
+            .thread_name(|i| format!("sigaudit-cpu-{i}"))
+            // Parsers of hostile input recurse (every recursion is bounded).
+            .stack_size(16 << 20)
+            .build();
+        CpuPool(pool.ok())
     }
 
-    pub fn enter(&self) -> CpuPermit<'_> {
-        // A poisoned lock (a panic while counting) lets the worker through:
-        // the gate bounds load, it guards no data.
-        if let Ok(mut free) = self.free.lock() {
-            while *free == 0 {
-                match self.freed.wait(free) {
-                    Ok(f) => free = f,
-                    Err(_) => return CpuPermit(self),
-                }
-            }
-            *free -= 1;
-        }
-        CpuPermit(self)
+    /// Jobs run in the caller's thread (one file inspected alone).
+    pub fn inline() -> CpuPool {
+        CpuPool(None)
     }
-}
 
-impl Drop for CpuPermit<'_> {
-    fn drop(&mut self) {
-        if let Ok(mut free) = self.0.free.lock() {
-            *free += 1;
+    /// Runs `job` in the pool and waits for it; a panic in it resumes in
+    /// the caller (whose `catch_unwind` makes it the file's row).
+    pub fn run<R: Send + 'static>(&self, job: impl FnOnce() -> R + Send + 'static) -> R {
+        let Some(pool) = &self.0 else { return job() };
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        pool.spawn(move || {
+            let _ = tx.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(job)));
+        });
+        match rx.recv() {
+            Ok(Ok(r)) => r,
+            Ok(Err(panic)) => std::panic::resume_unwind(panic),
+            Err(_) => std::panic::resume_unwind(Box::new("the parsing worker stopped")),
         }
-        self.0.freed.notify_one();
     }
 }
 
@@ -258,7 +257,7 @@ pub fn run(opts: &ScanOptions, rules: &Rules, anchors: &AnchorStore, progress: &
         agency_of_signer: Memo::default(),
         met_cas: Mutex::default(),
         unknown_issuers: Mutex::default(),
-        cpu: CpuGate::new(rayon::current_num_threads()),
+        cpu: CpuPool::new(rayon::current_num_threads()),
     };
     let stopped = || opts.stop.load(Ordering::Relaxed);
     // Folders are listed and files stat'ed, opened and read by a pool of
@@ -427,7 +426,6 @@ fn scan_file(input: &Input, path_agency: Option<AgencyRef>, ctx: &Context<'_>) -
             {
                 ctx.remember(key, (size, mtime), &e, deps);
             }
-            let _core = (!e.signatures.is_empty()).then(|| ctx.cpu.enter());
             FileOutcome { read: true, ..outcome(&input.display, path_agency, e, ctx) }
         }
         Err((stage, msg)) => {
@@ -754,10 +752,10 @@ pub fn judge_certificate(sig: &mut crate::model::signature::Signature, class: &c
 /// system call per file; a file that changed since is caught by
 /// `changed_while_read`).
 pub fn read_and_extract(input: &Input, known_size: Option<u64>, limits: ReadLimits, unpack: formats::Limits) -> Result<Option<Extraction>, (Stage, String)> {
-    read_extract(input, known_size, limits, unpack, &CpuGate::new(usize::MAX)).map(|(e, _)| e)
+    read_extract(input, known_size, limits, unpack, &CpuPool::inline()).map(|(e, _)| e)
 }
 
-/// [`read_and_extract`], parsing only once `cpu` gives a core. Also
+/// [`read_and_extract`], parsing in the `cpu` pool. Also
 /// returns the (size, mtime) of the open file after reading it, when it
 /// was read whole (what the history checks against the stamp).
 fn read_extract(
@@ -765,7 +763,7 @@ fn read_extract(
     known_size: Option<u64>,
     limits: ReadLimits,
     unpack: formats::Limits,
-    cpu: &CpuGate,
+    cpu: &CpuPool,
 ) -> Result<(Option<Extraction>, Option<(u64, i128)>), (Stage, String)> {
     let read_err = |e: std::io::Error| (Stage::Read, format!("cannot read: {e}"));
     let mut file = input.open().map_err(read_err)?;
@@ -803,65 +801,84 @@ fn read_extract(
         file.seek(std::io::SeekFrom::Start(0)).map_err(read_err)?;
         head = Vec::new();
     }
-    let depends_on = std::cell::RefCell::new(Vec::new());
-    let detached = || {
-        let (found, used) = detached_data(&input.path, limits);
-        depends_on.borrow_mut().extend(used);
-        found
-    };
-    let beside = |name: &str| -> Result<Vec<u8>, formats::FormatError> {
-        let path = file_beside(&input.path, name)?;
-        depends_on.borrow_mut().extend([path.parent().unwrap_or(Path::new(".")).to_path_buf(), path.clone()]);
-        open_noatime(&path).and_then(|mut f| read_rest(&mut f, Vec::new(), limits.max_file_bytes)).map_err(|e| format!("{name}, beside the signature, cannot be read: {e}").into())
-    };
-    let mut env = formats::Env::new(unpack, Some(&detached));
-    env.beside = Some(&beside);
-    let after;
-    let mut extraction = if kind == DocKind::Mbox {
+    let path = input.path.clone();
+    if kind == DocKind::Mbox {
         // Streamed message by message: a mailbox is never read whole. At
         // most --max-file-size bytes, and never past the size it had when
-        // opened (a mailbox that grows while read still ends).
-        let limit = size.min(limits.max_file_bytes);
-        let read = AtomicU64::new(0);
-        let stream = Counted { inner: std::io::Cursor::new(head).chain(&mut file).take(limit), read: &read };
-        let core = cpu.enter();
-        let mut e = formats::mail::extract_mbox(stream, 0, &env);
-        drop(core);
-        if size > limits.max_file_bytes {
-            e.problem(
-                "",
-                Stage::Limit,
-                format!("mailbox of {size} bytes: only its first {} bytes were read (--max-file-size); later messages are not in the report", limits.max_file_bytes),
-            );
-        }
-        after = changed_while_read(&file, size, read.load(Ordering::Relaxed), limit, &mut e);
-        e
-    } else {
-        // The file is one unit: its bytes and all it unfolds into.
-        // (A file over the memory budget was refused above, before reading.)
-        let unit = Unit::enter_alone(unpack.unit);
-        let mut bytes = read_whole(&mut file, head, size).map_err(read_err)?;
-        // Read as it was at `size` bytes: a byte past it says it grew.
-        let grew = bytes.len() as u64 > size;
-        bytes.truncate(usize::try_from(size).unwrap_or(usize::MAX));
-        let _core = cpu.enter();
-        let mut e = formats::extract_bytes(&bytes, &name, "", 0, &env);
+        // opened (a mailbox that grows while read still ends). Its reads
+        // happen in the CPU pool, as its messages are parsed.
+        return Ok(cpu.run(move || {
+            let mut file = file;
+            let limit = size.min(limits.max_file_bytes);
+            let read = AtomicU64::new(0);
+            let stream = Counted { inner: std::io::Cursor::new(head).chain(&mut file).take(limit), read: &read };
+            let (mut e, depends_on) = with_env(&path, limits, unpack, |env| formats::mail::extract_mbox(stream, 0, env));
+            if size > limits.max_file_bytes {
+                e.problem(
+                    "",
+                    Stage::Limit,
+                    format!("mailbox of {size} bytes: only its first {} bytes were read (--max-file-size); later messages are not in the report", limits.max_file_bytes),
+                );
+            }
+            let after = changed_while_read(&file, size, read.load(Ordering::Relaxed), limit, &mut e);
+            e.depends_on = depends_on;
+            (Some(e), after)
+        }));
+    }
+    // The file is one unit: its bytes and all it unfolds into.
+    // (A file over the memory budget was refused above, before reading.)
+    let mut bytes = read_whole(&mut file, head, size).map_err(read_err)?;
+    // Read as it was at `size` bytes: a byte past it says it grew.
+    let grew = bytes.len() as u64 > size;
+    bytes.truncate(usize::try_from(size).unwrap_or(usize::MAX));
+    // Only a file that grew is stat'ed again (for its new size, in the
+    // row): one that shrank read short, and one rewritten in place has
+    // a new mtime, which the history's stamp, taken before, misses.
+    let mut changed = Extraction::default();
+    let after = if grew || (bytes.len() as u64) < size { changed_while_read(&file, size, bytes.len() as u64, size, &mut changed) } else { None };
+    drop(file);
+    let unsigned_pdf = kind == DocKind::Pdf && !formats::pdf_may_be_signed(&bytes);
+    let parse = move || {
+        let unit = Unit::enter_alone_holding(unpack.unit, bytes.capacity() as u64);
+        let (mut e, depends_on) = with_env(&path, limits, unpack, |env| formats::extract_bytes(&bytes, &name, "", 0, env));
         if let Some(over) = unit.finish() {
             e.over_budget("", over);
         }
-        // Only a file that grew is stat'ed again (for its new size, in the
-        // row): one that shrank read short, and one rewritten in place has
-        // a new mtime, which the history's stamp, taken before, misses.
-        after = if grew || (bytes.len() as u64) < size { changed_while_read(&file, size, bytes.len() as u64, size, &mut e) } else { None };
+        e.problems.extend(changed.problems);
         // The file's fingerprint, kept in the history beside what it holds:
         // worth its cost only where something was found.
         if !e.signatures.is_empty() || !e.problems.is_empty() {
             e.content_sha256 = Some(crate::asn1::ber::hex(&crate::crypto::Hash::Sha256.digest(&[&bytes])));
         }
+        e.depends_on = depends_on;
         e
     };
-    extraction.depends_on = depends_on.into_inner();
-    Ok((Some(extraction), after))
+    // A PDF without any signature marker (most of a share's) costs one
+    // pass over its bytes: not worth a hand-over to the CPU pool.
+    let e = if unsigned_pdf { parse() } else { cpu.run(parse) };
+    Ok((Some(e), after))
+}
+
+/// Runs `extract` with the file's environment: the data of a detached
+/// signature and the files beside an XML signature, read from its folder.
+/// Also returns the files the answer depends on.
+fn with_env(path: &Path, limits: ReadLimits, unpack: formats::Limits, extract: impl FnOnce(&formats::Env<'_>) -> Extraction) -> (Extraction, Vec<PathBuf>) {
+    let depends_on = std::cell::RefCell::new(Vec::new());
+    let detached = || {
+        let (found, used) = detached_data(path, limits);
+        depends_on.borrow_mut().extend(used);
+        found
+    };
+    let beside = |name: &str| -> Result<Vec<u8>, formats::FormatError> {
+        let path = file_beside(path, name)?;
+        depends_on.borrow_mut().extend([path.parent().unwrap_or(Path::new(".")).to_path_buf(), path.clone()]);
+        open_noatime(&path).and_then(|mut f| read_rest(&mut f, Vec::new(), limits.max_file_bytes)).map_err(|e| format!("{name}, beside the signature, cannot be read: {e}").into())
+    };
+    let mut env = formats::Env::new(unpack, Some(&detached));
+    env.beside = Some(&beside);
+    let e = extract(&env);
+    drop(env);
+    (e, depends_on.into_inner())
 }
 
 /// Counts the bytes a reader gave (the mailbox stream moves into the
