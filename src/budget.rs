@@ -151,6 +151,22 @@ impl Unit {
         Unit { outer, saved_meter: Some(start(budget, Instant::now() + budget.time)) }
     }
 
+    /// [`Unit::enter_alone`] for a unit whose input, `held` bytes, was
+    /// read on another thread and handed to this one: those bytes count as
+    /// this unit's, as if it had allocated them.
+    pub fn enter_alone_holding(budget: UnitBudget, held: u64) -> Unit {
+        let outer = ACTIVE.get();
+        let held = held.min(i64::MAX as u64) as i64;
+        let saved = start(budget, Instant::now() + budget.time);
+        if let Some(mut a) = ACTIVE.get() {
+            a.base = a.base.saturating_sub(held);
+            ACTIVE.set(Some(a));
+            let m = meter();
+            set_meter(m.ceiling.saturating_sub(held), m.tripped);
+        }
+        Unit { outer, saved_meter: Some(saved) }
+    }
+
     /// Ends the unit: which budget it went over, if any.
     pub fn finish(self) -> Option<OverBudget> {
         let over = over_budget();

@@ -104,9 +104,12 @@ pub struct ScanArgs {
     /// Names this run in the history (`report --list`), e.g. "trial" or "November audit".
     #[arg(long, value_name = "TEXT", default_value = "")]
     pub label: String,
-    /// Worker threads (default: one per core).
+    /// Worker threads that parse and verify (default: one per core).
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
+    /// Files at work at once — listed, stat'ed, opened, read (default: 32 on a network file system such as NFS, SMB/CIFS or FUSE, twice the cores on a local disk).
+    #[arg(long, value_name = "N")]
+    pub io_jobs: Option<usize>,
     /// Skip paths matching this glob (repeatable), e.g. '**/Thùng rác/**'.
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
@@ -343,6 +346,7 @@ impl ScanArgs {
             imap,
             imap_auth,
             walk: WalkOptions { follow_symlinks: self.follow_symlinks, exclude },
+            io_jobs: self.io_jobs,
             limits: ReadLimits { max_file_bytes: self.max_file_size, ..ReadLimits::default() },
             unpack: Limits { max_depth: self.max_depth, max_unpacked_bytes: self.max_unpacked, max_members: self.max_members, max_ratio: self.max_ratio, unit: self.unit_budget() },
             stop: Default::default(),

@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use rayon::prelude::*;
 use time::OffsetDateTime;
 
 use crate::agency::{AgencyRef, FolderMemo};
@@ -31,7 +30,7 @@ use crate::trust::chain::{self, PathEnd};
 const STREAM_PDF_FROM: u64 = 128 << 10;
 /// Longer than any marker streamed for (the XMLDSig namespace is 34 bytes).
 const MARKER_OVERLAP: usize = 64;
-use crate::source::{Input, ReadLimits, WalkOptions, open_noatime, walk};
+use crate::source::{Input, ReadLimits, WalkOptions, WalkSink, open_noatime, walk_parallel};
 use crate::trust::AnchorStore;
 
 #[derive(Debug, Clone, Default)]
@@ -40,6 +39,9 @@ pub struct ScanOptions {
     pub imap: Vec<ImapSource>,
     pub imap_auth: Option<ImapAuth>,
     pub walk: WalkOptions,
+    /// Files at work at once: stat, open, read (`--io-jobs`); by default
+    /// from the sources' file systems (see [`io_jobs`]).
+    pub io_jobs: Option<usize>,
     pub limits: ReadLimits,
     /// Bounds on unpacking archives and attachments.
     pub unpack: formats::Limits,
@@ -71,6 +73,74 @@ pub struct Context<'a> {
     /// Signer certificates whose issuing CA the rules may not know, by
     /// SHA-256 (hex): the report lists those CAs with their key identifier.
     unknown_issuers: Mutex<HashMap<String, Arc<Cert>>>,
+    /// Parsing and verifying: at most one file per core at once, however
+    /// many files the I/O workers have in flight.
+    cpu: CpuPool,
+}
+
+/// The CPU pool: parsing and verifying a file's bytes, at most one file
+/// per core at once, however many files the I/O workers have in flight.
+/// An I/O worker hands the bytes it read to this pool and waits (blocked,
+/// not stealing other files: a parser's own parallel loops stay within
+/// this pool, and nothing here waits on the I/O pool).
+pub struct CpuPool(Option<rayon::ThreadPool>);
+
+impl CpuPool {
+    /// A pool of `cores` threads; without threads to be had, jobs run in
+    /// the caller.
+    pub fn new(cores: usize) -> CpuPool {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(cores.max(1))
+            .thread_name(|i| format!("sigaudit-cpu-{i}"))
+            // Parsers of hostile input recurse (every recursion is bounded).
+            .stack_size(16 << 20)
+            .build();
+        CpuPool(pool.ok())
+    }
+
+    /// Jobs run in the caller's thread (one file inspected alone).
+    pub fn inline() -> CpuPool {
+        CpuPool(None)
+    }
+
+    /// Runs `job` in the pool and waits for it; a panic in it resumes in
+    /// the caller (whose `catch_unwind` makes it the file's row).
+    pub fn run<R: Send + 'static>(&self, job: impl FnOnce() -> R + Send + 'static) -> R {
+        let Some(pool) = &self.0 else { return job() };
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        pool.spawn(move || {
+            let _ = tx.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(job)));
+        });
+        match rx.recv() {
+            Ok(Ok(r)) => r,
+            Ok(Err(panic)) => std::panic::resume_unwind(panic),
+            Err(_) => std::panic::resume_unwind(Box::new("the parsing worker stopped")),
+        }
+    }
+}
+
+/// I/O workers on a network file system (NFS, SMB, FUSE...): a round trip
+/// costs a millisecond or more there, and one worker per core would spend
+/// its time waiting on them (16 threads make ripgrep 4.7× faster on a
+/// 1 ms share).
+pub const NETWORK_IO_JOBS: usize = 32;
+
+/// How many files to have at work at once: `--io-jobs` when given; else
+/// [`NETWORK_IO_JOBS`] when any SOURCE is on a network file system, and
+/// twice the cores on a local disk (a read waiting on the disk leaves its
+/// core to another). With the file system that decided it, if a network one.
+pub fn io_jobs(opts: &ScanOptions, cores: usize) -> (usize, Option<&'static str>) {
+    if let Some(n) = opts.io_jobs {
+        return (n.max(1), None);
+    }
+    let network = opts.sources.iter().find_map(|s| match crate::source::medium(s) {
+        crate::source::Medium::Network(name) => Some(name),
+        crate::source::Medium::Local => None,
+    });
+    match network {
+        Some(name) => (NETWORK_IO_JOBS.max(2 * cores), Some(name)),
+        None => ((2 * cores).max(4), None),
+    }
 }
 
 /// CA certificates met in signatures, by SHA-256, with the first file
@@ -150,9 +220,6 @@ impl FileOutcome {
     }
 }
 
-const WALK_BATCH: usize = 32;
-const WALK_AHEAD: usize = 65_536;
-
 /// What a running scan has done so far, for a progress display (read by
 /// another thread while the scan runs).
 #[derive(Debug, Default)]
@@ -190,58 +257,27 @@ pub fn run(opts: &ScanOptions, rules: &Rules, anchors: &AnchorStore, progress: &
         agency_of_signer: Memo::default(),
         met_cas: Mutex::default(),
         unknown_issuers: Mutex::default(),
+        cpu: CpuPool::new(rayon::current_num_threads()),
     };
-    // The walk streams files in small batches: a channel message per file
-    // costs more than an unchanged file does on a rescan.
-    // The walk may run up to WALK_AHEAD files ahead of the workers (a few
-    // MB of paths): far enough that it has usually counted every file
-    // early, for the progress bar's total; bounded, for memory.
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Result<Input, ErrorRow>>>(WALK_AHEAD / WALK_BATCH);
     let stopped = || opts.stop.load(Ordering::Relaxed);
-    let gathered = std::thread::scope(|scope| {
-        // The walker owns the sender: the workers' loop ends when it is done.
-        scope.spawn(move || {
-            let mut batch = Vec::with_capacity(WALK_BATCH);
-            walk(&opts.sources, &opts.walk, |item| {
-                if stopped() {
-                    return;
-                }
-                batch.push(item);
-                if batch.len() == WALK_BATCH {
-                    progress.found.fetch_add(WALK_BATCH, Ordering::Relaxed);
-                    let _ = tx.send(std::mem::replace(&mut batch, Vec::with_capacity(WALK_BATCH)));
-                }
-            });
-            progress.found.fetch_add(batch.len(), Ordering::Relaxed);
-            progress.walk_done.store(true, Ordering::Relaxed);
-            let _ = tx.send(batch);
-        });
-        rx.into_iter()
-            .par_bridge()
-            .flat_map_iter(|batch| {
-                let stamps = stamps_of(&batch);
-                let mut memo = FolderMemo::default();
-                let agencies: Vec<_> = batch.iter().map(|item| item.as_ref().ok().and_then(|i| rules.agencies.by_path_memo(i.relative(), &i.display, &mut memo))).collect();
-                batch.into_iter().zip(stamps).zip(agencies)
-            })
-            .map(|((item, stamp), path_agency)| {
-                if stopped() {
-                    // Files not started are left for the next run.
-                    return FileOutcome::empty(false);
-                }
-                let out = match item {
-                    Ok(input) => scan_file(&input, stamp, path_agency, &ctx),
-                    Err(row) => {
-                        let agency = rules.agencies.by_path(&row.file, &row.file).unwrap_or_else(|| rules.agencies.unassigned());
-                        FileOutcome { errors: vec![(row, agency)], ..FileOutcome::empty(false) }
-                    }
-                };
-                progress.file_done(stamp.map_or(0, |(size, _)| size), out.errors.len());
-                out
-            })
-            .fold(Gathered::default, Gathered::add)
-            .reduce(Gathered::default, Gathered::merge)
-    });
+    // Folders are listed and files stat'ed, opened and read by a pool of
+    // their own, larger than the cores on a network share; parsing and
+    // verifying wait for a core (`ctx.cpu`).
+    let (jobs, _medium) = io_jobs(opts, rayon::current_num_threads());
+    let sink = Sink { ctx: &ctx, opts, progress, gathered: Mutex::default() };
+    let io_pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .thread_name(|i| format!("sigaudit-io-{i}"))
+        // Parsers of hostile input recurse (every recursion is bounded).
+        .stack_size(16 << 20)
+        .build();
+    match io_pool {
+        Ok(pool) => pool.install(|| walk_parallel(&opts.sources, &opts.walk, &sink)),
+        // No threads to be had: the scan runs in the caller's pool.
+        Err(_) => walk_parallel(&opts.sources, &opts.walk, &sink),
+    }
+    progress.walk_done.store(true, Ordering::Relaxed);
+    let gathered = sink.gathered.into_inner().unwrap_or_default();
     let (imap, complete_mailboxes) = if stopped() { (Vec::new(), Vec::new()) } else { scan_imap(opts, &ctx, progress) };
     let gathered = imap.into_iter().fold(gathered, Gathered::add);
     let mut findings = gathered.findings;
@@ -266,6 +302,54 @@ pub fn run(opts: &ScanOptions, rules: &Rules, anchors: &AnchorStore, progress: &
     result.errors.sort();
     result.finished = OffsetDateTime::now_utc();
     (result, visited)
+}
+
+/// Where the walk's batches of files are scanned, each batch in the I/O
+/// worker that takes it.
+struct Sink<'a> {
+    ctx: &'a Context<'a>,
+    opts: &'a ScanOptions,
+    progress: &'a Progress,
+    gathered: Mutex<Gathered>,
+}
+
+impl WalkSink for Sink<'_> {
+    fn files(&self, batch: Vec<Result<Input, ErrorRow>>) {
+        let rules = self.ctx.rules;
+        self.progress.found.fetch_add(batch.len(), Ordering::Relaxed);
+        // A batch is one folder's: its path rules are matched once.
+        let mut memo = FolderMemo::default();
+        let mut here = Gathered::default();
+        for item in batch {
+            if self.stopped() {
+                // Files not started are left for the next run.
+                continue;
+            }
+            let (out, bytes) = match item {
+                Ok(input) => {
+                    let path_agency = rules.agencies.by_path_memo(input.relative(), &input.display, &mut memo);
+                    scan_file(&input, path_agency, self.ctx)
+                }
+                Err(row) => {
+                    let agency = rules.agencies.by_path(&row.file, &row.file).unwrap_or_else(|| rules.agencies.unassigned());
+                    (FileOutcome { errors: vec![(row, agency)], ..FileOutcome::empty(false) }, 0)
+                }
+            };
+            self.progress.file_done(bytes, out.errors.len());
+            here = here.add(out);
+        }
+        if let Ok(mut all) = self.gathered.lock() {
+            *all = std::mem::take(&mut *all).merge(here);
+        }
+    }
+
+    fn stopped(&self) -> bool {
+        self.opts.stop.load(Ordering::Relaxed)
+    }
+
+    fn walk_done(&self) {
+        self.progress.walk_done.store(true, Ordering::Relaxed);
+    }
 }
 
 /// File outcomes summed up by each rayon task, then merged.
@@ -309,26 +393,35 @@ impl Gathered {
     }
 }
 
-/// `stamp`: the file's (size, mtime), and `path_agency` the agency its
-/// path says, both taken with its batch.
-fn scan_file(input: &Input, stamp: Option<(u64, i128)>, path_agency: Option<AgencyRef>, ctx: &Context<'_>) -> FileOutcome {
+/// One file: its stamp (one `fstatat` in its folder), then what the
+/// history has for it, or else its bytes. `path_agency`: the agency its
+/// path says. Also returns the file's size, for the progress display.
+fn scan_file(input: &Input, path_agency: Option<AgencyRef>, ctx: &Context<'_>) -> (FileOutcome, u64) {
     let agencies = &ctx.rules.agencies;
+    // The file's only stat: the history's stamp and the size to read.
+    let stamp = input.stat().ok().map(|st| (st.size, st.mtime_ns));
+    let size = stamp.map_or(0, |(size, _)| size);
     let key = ctx.key(&input.path);
     if let Some(extraction) = ctx.stored_extraction(&key, stamp) {
-        return outcome(&input.display, path_agency, extraction, ctx);
+        return (outcome(&input.display, path_agency, extraction, ctx), size);
     }
     // A panic in a parser on one hostile file becomes an error row for that
     // file; the scan and every other finding go on.
-    let extracted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_and_extract(input, stamp.map(|(size, _)| size), ctx.limits, ctx.unpack)))
+    let extracted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_extract(input, stamp.map(|(size, _)| size), ctx.limits, ctx.unpack, &ctx.cpu)))
         .unwrap_or_else(|_| Err((Stage::Read, "internal error while reading this file (a parser panicked): please report it".into())));
-    match extracted {
-        Ok(e) => {
+    let out = match extracted {
+        Ok((e, after)) => {
             let e = e.unwrap_or_default();
             // Remember it, with the other files it depends on (a detached
-            // signature's data), unless the file changed while being read.
+            // signature's data), unless it is known to have changed while
+            // being read (it read short or long: `after`, its stat then).
+            // No stat is taken for the history alone: the stamp stored is
+            // the one taken before reading, so a file changed since has an
+            // mtime that no longer matches it, and the next run reads it
+            // again.
             if let Some((size, mtime)) = stamp
                 && ctx.cache.is_some()
-                && std::fs::metadata(&input.path).is_ok_and(|m| m.len() == size && mtime_ns(&m) == mtime)
+                && after.is_none_or(|now| now == (size, mtime))
                 && let Some(deps) = e.depends_on.iter().map(|p| stamp_of(p).map(|(s, m)| Dependency { path: ctx.key(p), size: s, mtime_ns: m })).collect::<Option<Vec<_>>>()
             {
                 ctx.remember(key, (size, mtime), &e, deps);
@@ -343,7 +436,8 @@ fn scan_file(input: &Input, stamp: Option<(u64, i128)>, path_agency: Option<Agen
                 ..FileOutcome::empty(true)
             }
         }
-    }
+    };
+    (out, size)
 }
 
 /// From what was extracted from one file (or one IMAP message) to
@@ -525,9 +619,11 @@ fn complete_chains(findings: &mut [Finding], waiting: Vec<Waiting>, ctx: &Contex
         return Vec::new();
     }
     let catalogue = &ctx.rules.catalogue;
-    let all: Vec<Arc<Cert>> = met.values().map(|(c, _)| c.clone()).collect();
     let mut sorted: Vec<&(Arc<Cert>, String)> = met.values().collect();
     sorted.sort_by(|a, b| (&a.1, a.0.sha256).cmp(&(&b.1, b.0.sha256)));
+    // In path order, not the map's (random) order: which of two CA
+    // certificates of one name a chain takes must not vary between runs.
+    let all: Vec<Arc<Cert>> = sorted.iter().map(|(c, _)| c.clone()).collect();
     let mut learned: Vec<LearnedCa> = Vec::new();
     let mut store = ctx.anchors.clone();
     for (ca, found_in) in sorted {
@@ -595,38 +691,6 @@ fn complete_chains(findings: &mut [Finding], waiting: Vec<Waiting>, ctx: &Contex
     learned
 }
 
-/// (size, mtime) of each walked file. Files of one folder are stat'ed
-/// relative to the folder (fstatat): the kernel resolves the folder's path
-/// once per batch instead of once per file.
-fn stamps_of(batch: &[Result<Input, ErrorRow>]) -> Vec<Option<(u64, i128)>> {
-    let mut out = Vec::with_capacity(batch.len());
-    let mut dir: Option<(PathBuf, Option<rustix::fd::OwnedFd>)> = None;
-    for item in batch {
-        let Ok(input) = item else {
-            out.push(None);
-            continue;
-        };
-        let (Some(parent), Some(name)) = (input.path.parent(), input.path.file_name()) else {
-            out.push(stamp_of(&input.path));
-            continue;
-        };
-        if dir.as_ref().is_none_or(|(p, _)| p != parent) {
-            let folder = if parent.as_os_str().is_empty() { Path::new(".") } else { parent };
-            let handle = rustix::fs::open(folder, rustix::fs::OFlags::PATH | rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::CLOEXEC, rustix::fs::Mode::empty()).ok();
-            dir = Some((parent.to_path_buf(), handle));
-        }
-        let stamp = match &dir {
-            // Follows symlinks, as fs::metadata does.
-            Some((_, Some(fd))) => {
-                rustix::fs::statat(fd, name, rustix::fs::AtFlags::empty()).ok().map(|st| (st.st_size as u64, st.st_mtime as i128 * 1_000_000_000 + st.st_mtime_nsec as i128))
-            }
-            _ => stamp_of(&input.path),
-        };
-        out.push(stamp);
-    }
-    out
-}
-
 /// The agencies whose places sit under a SOURCE that is missing (an
 /// unmounted share): what would have been found there is unknown.
 fn missing_places(sources: &[PathBuf], agencies: &crate::rules::AgencyMap) -> Vec<AgencyRef> {
@@ -688,8 +752,21 @@ pub fn judge_certificate(sig: &mut crate::model::signature::Signature, class: &c
 /// system call per file; a file that changed since is caught by
 /// `changed_while_read`).
 pub fn read_and_extract(input: &Input, known_size: Option<u64>, limits: ReadLimits, unpack: formats::Limits) -> Result<Option<Extraction>, (Stage, String)> {
+    read_extract(input, known_size, limits, unpack, &CpuPool::inline()).map(|(e, _)| e)
+}
+
+/// [`read_and_extract`], parsing in the `cpu` pool. Also
+/// returns the (size, mtime) of the open file after reading it, when it
+/// was read whole (what the history checks against the stamp).
+fn read_extract(
+    input: &Input,
+    known_size: Option<u64>,
+    limits: ReadLimits,
+    unpack: formats::Limits,
+    cpu: &CpuPool,
+) -> Result<(Option<Extraction>, Option<(u64, i128)>), (Stage, String)> {
     let read_err = |e: std::io::Error| (Stage::Read, format!("cannot read: {e}"));
-    let mut file = open_noatime(&input.path).map_err(read_err)?;
+    let mut file = input.open().map_err(read_err)?;
     let size = match known_size {
         Some(size) => size,
         None => file.metadata().map_err(read_err)?.len(),
@@ -697,9 +774,9 @@ pub fn read_and_extract(input: &Input, known_size: Option<u64>, limits: ReadLimi
     let mut head = read_head(&mut file, limits.sniff_bytes).map_err(read_err)?;
     let name = input.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     if size == 0 {
-        return if formats::named_as_signable(&name) { Err((Stage::Read, "an empty file (0 bytes): nothing in it to check".into())) } else { Ok(None) };
+        return if formats::named_as_signable(&name) { Err((Stage::Read, "an empty file (0 bytes): nothing in it to check".into())) } else { Ok((None, None)) };
     }
-    let Some(kind) = formats::sniff(&head, &name) else { return Ok(None) };
+    let Some(kind) = formats::sniff(&head, &name) else { return Ok((None, None)) };
     // A file too big to read whole, and a PDF over 128 KiB (almost every
     // PDF of a share is unsigned): streamed first through a buffer each
     // worker keeps. Without its signature marker it is unsigned; one that
@@ -713,7 +790,7 @@ pub fn read_and_extract(input: &Input, known_size: Option<u64>, limits: ReadLimi
             _ => false,
         };
         if unsigned {
-            return Ok(None);
+            return Ok((None, None));
         }
         if size > limits.max_file_bytes {
             return Err((Stage::Limit, format!("{size} bytes: larger than the {} byte limit for signed files (--max-file-size)", limits.max_file_bytes)));
@@ -724,55 +801,84 @@ pub fn read_and_extract(input: &Input, known_size: Option<u64>, limits: ReadLimi
         file.seek(std::io::SeekFrom::Start(0)).map_err(read_err)?;
         head = Vec::new();
     }
-    let depends_on = std::cell::RefCell::new(Vec::new());
-    let detached = || {
-        let (found, used) = detached_data(&input.path, limits);
-        depends_on.borrow_mut().extend(used);
-        found
-    };
-    let beside = |name: &str| -> Result<Vec<u8>, formats::FormatError> {
-        let path = file_beside(&input.path, name)?;
-        depends_on.borrow_mut().extend([path.parent().unwrap_or(Path::new(".")).to_path_buf(), path.clone()]);
-        open_noatime(&path).and_then(|mut f| read_rest(&mut f, Vec::new(), limits.max_file_bytes)).map_err(|e| format!("{name}, beside the signature, cannot be read: {e}").into())
-    };
-    let mut env = formats::Env::new(unpack, Some(&detached));
-    env.beside = Some(&beside);
-    let mut extraction = if kind == DocKind::Mbox {
+    let path = input.path.clone();
+    if kind == DocKind::Mbox {
         // Streamed message by message: a mailbox is never read whole. At
         // most --max-file-size bytes, and never past the size it had when
-        // opened (a mailbox that grows while read still ends).
-        let limit = size.min(limits.max_file_bytes);
-        let read = AtomicU64::new(0);
-        let stream = Counted { inner: std::io::Cursor::new(head).chain(&mut file).take(limit), read: &read };
-        let mut e = formats::mail::extract_mbox(stream, 0, &env);
-        if size > limits.max_file_bytes {
-            e.problem(
-                "",
-                Stage::Limit,
-                format!("mailbox of {size} bytes: only its first {} bytes were read (--max-file-size); later messages are not in the report", limits.max_file_bytes),
-            );
-        }
-        changed_while_read(&file, size, read.load(Ordering::Relaxed), limit, &mut e);
-        e
-    } else {
-        // The file is one unit: its bytes and all it unfolds into.
-        // (A file over the memory budget was refused above, before reading.)
-        let unit = Unit::enter_alone(unpack.unit);
-        let bytes = read_whole(&mut file, head, size).map_err(read_err)?;
-        let mut e = formats::extract_bytes(&bytes, &name, "", 0, &env);
+        // opened (a mailbox that grows while read still ends). Its reads
+        // happen in the CPU pool, as its messages are parsed.
+        return Ok(cpu.run(move || {
+            let mut file = file;
+            let limit = size.min(limits.max_file_bytes);
+            let read = AtomicU64::new(0);
+            let stream = Counted { inner: std::io::Cursor::new(head).chain(&mut file).take(limit), read: &read };
+            let (mut e, depends_on) = with_env(&path, limits, unpack, |env| formats::mail::extract_mbox(stream, 0, env));
+            if size > limits.max_file_bytes {
+                e.problem(
+                    "",
+                    Stage::Limit,
+                    format!("mailbox of {size} bytes: only its first {} bytes were read (--max-file-size); later messages are not in the report", limits.max_file_bytes),
+                );
+            }
+            let after = changed_while_read(&file, size, read.load(Ordering::Relaxed), limit, &mut e);
+            e.depends_on = depends_on;
+            (Some(e), after)
+        }));
+    }
+    // The file is one unit: its bytes and all it unfolds into.
+    // (A file over the memory budget was refused above, before reading.)
+    let mut bytes = read_whole(&mut file, head, size).map_err(read_err)?;
+    // Read as it was at `size` bytes: a byte past it says it grew.
+    let grew = bytes.len() as u64 > size;
+    bytes.truncate(usize::try_from(size).unwrap_or(usize::MAX));
+    // Only a file that grew is stat'ed again (for its new size, in the
+    // row): one that shrank read short, and one rewritten in place has
+    // a new mtime, which the history's stamp, taken before, misses.
+    let mut changed = Extraction::default();
+    let after = if grew || (bytes.len() as u64) < size { changed_while_read(&file, size, bytes.len() as u64, size, &mut changed) } else { None };
+    drop(file);
+    let unsigned_pdf = kind == DocKind::Pdf && !formats::pdf_may_be_signed(&bytes);
+    let parse = move || {
+        let unit = Unit::enter_alone_holding(unpack.unit, bytes.capacity() as u64);
+        let (mut e, depends_on) = with_env(&path, limits, unpack, |env| formats::extract_bytes(&bytes, &name, "", 0, env));
         if let Some(over) = unit.finish() {
             e.over_budget("", over);
         }
-        changed_while_read(&file, size, bytes.len() as u64, size, &mut e);
+        e.problems.extend(changed.problems);
         // The file's fingerprint, kept in the history beside what it holds:
         // worth its cost only where something was found.
         if !e.signatures.is_empty() || !e.problems.is_empty() {
             e.content_sha256 = Some(crate::asn1::ber::hex(&crate::crypto::Hash::Sha256.digest(&[&bytes])));
         }
+        e.depends_on = depends_on;
         e
     };
-    extraction.depends_on = depends_on.into_inner();
-    Ok(Some(extraction))
+    // A PDF without any signature marker (most of a share's) costs one
+    // pass over its bytes: not worth a hand-over to the CPU pool.
+    let e = if unsigned_pdf { parse() } else { cpu.run(parse) };
+    Ok((Some(e), after))
+}
+
+/// Runs `extract` with the file's environment: the data of a detached
+/// signature and the files beside an XML signature, read from its folder.
+/// Also returns the files the answer depends on.
+fn with_env(path: &Path, limits: ReadLimits, unpack: formats::Limits, extract: impl FnOnce(&formats::Env<'_>) -> Extraction) -> (Extraction, Vec<PathBuf>) {
+    let depends_on = std::cell::RefCell::new(Vec::new());
+    let detached = || {
+        let (found, used) = detached_data(path, limits);
+        depends_on.borrow_mut().extend(used);
+        found
+    };
+    let beside = |name: &str| -> Result<Vec<u8>, formats::FormatError> {
+        let path = file_beside(path, name)?;
+        depends_on.borrow_mut().extend([path.parent().unwrap_or(Path::new(".")).to_path_buf(), path.clone()]);
+        open_noatime(&path).and_then(|mut f| read_rest(&mut f, Vec::new(), limits.max_file_bytes)).map_err(|e| format!("{name}, beside the signature, cannot be read: {e}").into())
+    };
+    let mut env = formats::Env::new(unpack, Some(&detached));
+    env.beside = Some(&beside);
+    let e = extract(&env);
+    drop(env);
+    (e, depends_on.into_inner())
 }
 
 /// Counts the bytes a reader gave (the mailbox stream moves into the
@@ -792,14 +898,19 @@ impl<R: Read> Read for Counted<'_, R> {
 
 /// A file is read as it was when opened: `size` bytes, of which `wanted`
 /// were to be read. One that shrank or grew meanwhile gets a row saying so.
-fn changed_while_read(file: &std::fs::File, size: u64, read: u64, wanted: u64, e: &mut Extraction) {
+/// Returns the open file's (size, mtime) after reading, when known: the
+/// one stat (of the handle) that also tells the history whether the file
+/// changed while read.
+fn changed_while_read(file: &std::fs::File, size: u64, read: u64, wanted: u64, e: &mut Extraction) -> Option<(u64, i128)> {
+    let now = file.metadata().ok().map(|m| (m.len(), mtime_ns(&m)));
     if read < wanted {
         e.problem("", Stage::Read, format!("the file shrank while it was read: {read} of its {size} bytes were there; what is missing is not in the report"));
-    } else if let Ok(now) = file.metadata().map(|m| m.len())
+    } else if let Some((now, _)) = now
         && now > size
     {
         e.problem("", Stage::Read, format!("the file grew while it was read ({size} → {now} bytes): read as it was at {size} bytes; the rest is in the next scan"));
     }
+    now
 }
 
 /// The file a detached XML signature's reference names, relative to the

@@ -1,12 +1,14 @@
 //! Where bytes come from: the crawl of directories and files given as
 //! SOURCE arguments, and reading them without touching them.
 
+pub mod dir;
 pub mod imap;
 pub mod read;
 pub mod walk;
 
+pub use dir::{Medium, medium};
 pub use read::{ReadLimits, open_noatime};
-pub use walk::{Input, WalkOptions, walk};
+pub use walk::{Input, WalkOptions, WalkSink, walk_parallel};
 
 /// Why a source could not be read: the source layer's one error type.
 #[derive(Debug, thiserror::Error)]

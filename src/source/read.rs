@@ -46,9 +46,12 @@ pub fn read_rest(file: &mut File, head: Vec<u8>, limit: u64) -> io::Result<Vec<u
 }
 
 /// Reads the rest of a file of `size` bytes after `head` (its size already
-/// known: no system call to ask it again). Never more than `size` in all.
+/// known: no system call to ask it again), and one byte more if the file
+/// has more: a result longer than `size` says the file grew since its size
+/// was taken, without a stat to ask (the read that finds the end is made
+/// anyway). The buffer is sized for `size` bytes.
 pub fn read_whole(file: &mut File, head: Vec<u8>, size: u64) -> io::Result<Vec<u8>> {
-    read_upto(file, head, size, size)
+    read_upto(file, head, size.saturating_add(1), size)
 }
 
 fn read_upto(file: &mut File, mut head: Vec<u8>, limit: u64, size: u64) -> io::Result<Vec<u8>> {
