@@ -123,7 +123,7 @@ fn generate(what: &GenerateCommand) -> Result<u8> {
         GenerateCommand::Man { dir } => {
             std::fs::create_dir_all(dir).with_context(|| dir.display().to_string())?;
             command.build();
-            clap_mangen::generate_to(command, dir).with_context(|| dir.display().to_string())?;
+            write_man(&command, dir).with_context(|| dir.display().to_string())?;
         }
     }
     Ok(0)
@@ -243,6 +243,19 @@ fn scan(args: &ScanArgs) -> Result<u8> {
 
 /// Writes the CA certificates the scan learned into the user's anchors
 /// folder, where `scan` looks by default (as `rules fetch-anchors` does).
+/// One page per command: `sigaudit.1`, `sigaudit-scan.1`,
+/// `sigaudit-rules-check.1`... (clap's own `help` subcommands and hidden
+/// ones left out: they have nothing to say).
+fn write_man(command: &clap::Command, dir: &Path) -> std::io::Result<()> {
+    let name = command.get_display_name().unwrap_or_else(|| command.get_name());
+    let mut page = std::fs::File::create(dir.join(format!("{name}.1")))?;
+    clap_mangen::Man::new(command.clone()).render(&mut page)?;
+    for sub in command.get_subcommands().filter(|s| !s.is_hide_set() && s.get_name() != "help") {
+        write_man(sub, dir)?;
+    }
+    Ok(())
+}
+
 fn save_learned(learned: &[crate::model::result::LearnedCa]) -> Result<()> {
     let dir = cli::default_anchor_dir().context("--save-anchors: no anchors folder (set SIGAUDIT_ANCHORS or HOME)")?;
     std::fs::create_dir_all(&dir).with_context(|| format!("--save-anchors: cannot create {}", dir.display()))?;
