@@ -466,4 +466,3 @@ fn peak_memory_bytes() -> Option<u64> {
     let kib = status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?.trim().trim_end_matches("kB").trim().parse::<u64>().ok()?;
     Some(kib << 10)
 }
-

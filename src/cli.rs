@@ -405,8 +405,7 @@ impl ScanArgs {
         } else {
             match &self.imap_password_file {
                 Some(f) => read_password(f).with_context(|| format!("--imap-password-file {}", f.display()))?,
-                None => std::env::var("SIGAUDIT_IMAP_PASSWORD")
-                    .map_err(|_| anyhow!("an IMAP source needs a password: set SIGAUDIT_IMAP_PASSWORD or use --imap-password-file"))?,
+                None => std::env::var("SIGAUDIT_IMAP_PASSWORD").map_err(|_| anyhow!("an IMAP source needs a password: set SIGAUDIT_IMAP_PASSWORD or use --imap-password-file"))?,
             }
         };
         Ok(ImapAuth {

@@ -128,7 +128,14 @@ fn the_deb_installs_checks_its_configuration_and_runs_the_services_scan() {
     check_report(&state.join("report"));
     assert!(state.join("sigaudit.db").exists(), "the history the configuration names");
     // The same signatures as the same scan typed on a command line.
-    let typed = run(bin().arg("scan").arg(root_dir().join("samples/share")).arg("--rules").arg(root_dir().join("samples/rules")).arg("--no-db").arg("--out").arg(work.path().join("typed")));
+    let typed = run(bin()
+        .arg("scan")
+        .arg(root_dir().join("samples/share"))
+        .arg("--rules")
+        .arg(root_dir().join("samples/rules"))
+        .arg("--no-db")
+        .arg("--out")
+        .arg(work.path().join("typed")));
     assert!(matches!(code(&typed), 0 | 2));
     let rows = |d: &Path| std::fs::read_to_string(d.join("signatures.csv")).unwrap();
     assert_eq!(rows(&state.join("report")), rows(&work.path().join("typed")));
