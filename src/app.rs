@@ -52,7 +52,7 @@ pub fn run(cli: Cli, matches: &ArgMatches) -> Result<u8> {
     match cli.command {
         Command::Scan(args) => {
             let given = matches.subcommand_matches("scan").cloned().unwrap_or_default();
-            match args.with_config(&given) {
+            match (*args).with_config(&given) {
                 Ok(args) => scan(&args),
                 Err(diags) => Ok(config_problems(&diags)),
             }

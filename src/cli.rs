@@ -27,7 +27,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Crawl files and folders, find every signature, write the reports.
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// Rebuild the reports from the scan history, without the sources.
     Report(ReportArgs),
     /// Every signature in one file, human-readable (like pdfsig).

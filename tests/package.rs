@@ -50,7 +50,7 @@ fn exec_start(root: &Path) -> Vec<String> {
     let unit = std::fs::read_to_string(root.join("usr/lib/systemd/system/sigaudit.service")).unwrap();
     let line = unit.lines().find_map(|l| l.strip_prefix("ExecStart=")).expect("ExecStart in the service");
     assert_eq!(line, "/usr/bin/sigaudit scan --config /etc/sigaudit/sigaudit.toml");
-    line.split_whitespace().map(|w| if w.starts_with('/') { root.join(&w[1..]).display().to_string() } else { w.to_owned() }).collect()
+    line.split_whitespace().map(|w| w.strip_prefix('/').map_or_else(|| w.to_owned(), |abs| root.join(abs).display().to_string())).collect()
 }
 
 #[test]
