@@ -3,8 +3,12 @@
 
 use std::path::{Path, PathBuf};
 
-use clap::{Args, Parser, Subcommand};
+use anyhow::{Context, Result, anyhow, bail};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use globset::{Glob, GlobSetBuilder};
+
+use crate::config::Config;
 
 use crate::formats::Limits;
 use crate::rules::Rules;
@@ -23,7 +27,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Crawl files and folders, find every signature, write the reports.
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// Rebuild the reports from the scan history, without the sources.
     Report(ReportArgs),
     /// Every signature in one file, human-readable (like pdfsig).
@@ -34,6 +38,45 @@ pub enum Command {
     /// Maintain scan histories (move an SQLite history into PostgreSQL).
     #[command(subcommand)]
     History(HistoryCommand),
+    /// Check a configuration file (`scan --config FILE`).
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Write the man pages or a shell's completions (for packagers).
+    #[command(subcommand, hide = true)]
+    Generate(GenerateCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate a configuration file: problems as file:line:column, like
+    /// `rules check` (default: /etc/sigaudit/sigaudit.toml).
+    Check {
+        #[arg(value_name = "FILE")]
+        file: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GenerateCommand {
+    /// Man pages (sigaudit.1 and one per subcommand) into DIR.
+    Man {
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
+    /// The completion script of SHELL on stdout.
+    Completions {
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+}
+
+/// The command line, parsed; a scan's `--config` is merged in by
+/// [`ScanArgs::with_config`], which needs to know which options the
+/// command line gave (`matches`).
+pub fn parse() -> std::result::Result<(Cli, ArgMatches), clap::Error> {
+    let matches = Cli::command().try_get_matches()?;
+    let cli = Cli::from_arg_matches(&matches)?;
+    Ok((cli, matches))
 }
 
 /// How to reach a PostgreSQL history, and whose runs these are.
@@ -51,8 +94,8 @@ pub struct DbArgs {
 }
 
 impl DbArgs {
-    pub fn database(&self, db: &Path) -> Result<crate::history::Database, String> {
-        crate::history::Database::parse(db, self.db_password_file.as_deref(), self.db_ca.as_deref())
+    pub fn database(&self, db: &Path) -> Result<crate::history::Database> {
+        crate::history::Database::parse(db, self.db_password_file.as_deref(), self.db_ca.as_deref()).map_err(|e| anyhow!(e))
     }
 
     pub fn host(&self) -> String {
@@ -91,8 +134,17 @@ pub struct TrustArgs {
 pub struct ScanArgs {
     /// Directories (crawled recursively), files, and IMAP URLs
     /// (imaps://user@host/INBOX; imaps://user@host/ for every folder).
-    #[arg(required = true, value_name = "SOURCE")]
+    /// Required unless the configuration file lists them.
+    #[arg(value_name = "SOURCE")]
     pub sources: Vec<PathBuf>,
+    /// Configuration file (TOML, docs/configuration.md): sources, rules,
+    /// report folder, history, thresholds, IMAP accounts. Options given
+    /// on the command line override it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// IMAP accounts of the configuration file, each with its password file.
+    #[arg(skip)]
+    pub imap_accounts: Vec<crate::config::Account>,
     #[command(flatten)]
     pub trust: TrustArgs,
     /// Report folder (replaced atomically).
@@ -188,7 +240,7 @@ pub struct ScanArgs {
 
 impl ScanArgs {
     /// The history database, unless `--no-db`.
-    pub fn database(&self) -> Result<Option<crate::history::Database>, String> {
+    pub fn database(&self) -> Result<Option<crate::history::Database>> {
         if self.no_db {
             return Ok(None);
         }
@@ -196,7 +248,7 @@ impl ScanArgs {
     }
 }
 
-fn parse_lang(s: &str) -> Result<crate::report::lang::Lang, String> {
+fn parse_lang(s: &str) -> std::result::Result<crate::report::lang::Lang, String> {
     s.parse()
 }
 
@@ -270,12 +322,12 @@ pub fn default_anchor_dir() -> Option<PathBuf> {
 }
 
 /// Rules and anchor store from the flags. Errors are user mistakes.
-pub fn load_trust(args: &TrustArgs) -> Result<(Rules, AnchorStore), String> {
-    let rules = Rules::load(args.rules.as_deref()).map_err(|diags| diags.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n"))?;
+pub fn load_trust(args: &TrustArgs) -> Result<(Rules, AnchorStore)> {
+    let rules = Rules::load(args.rules.as_deref()).map_err(|diags| anyhow!(diags.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n")))?;
     let mut dirs = rules.anchor_dirs.clone();
     for d in &args.anchors {
         if !d.is_dir() {
-            return Err(format!("--anchors {}: not a folder", d.display()));
+            bail!("--anchors {}: not a folder", d.display());
         }
         dirs.push(d.clone());
     }
@@ -291,55 +343,45 @@ impl ScanArgs {
         crate::budget::UnitBudget { time: std::time::Duration::from_secs(self.unit_time), memory: self.unit_memory }
     }
 
-    pub fn options(&self) -> Result<ScanOptions, String> {
+    /// The options a scan runs with: the command line lowered, its files
+    /// (password files) read, its mistakes refused before anything is read.
+    pub fn options(&self) -> Result<ScanOptions> {
         let (urls, paths): (Vec<&PathBuf>, Vec<&PathBuf>) = self.sources.iter().partition(|s| {
             let s = s.to_string_lossy().to_ascii_lowercase();
             s.starts_with("imap://") || s.starts_with("imaps://")
         });
-        let imap = urls.iter().map(|u| ImapSource::parse(&u.to_string_lossy(), self.imap_allow_plain)).collect::<Result<Vec<_>, _>>().map_err(|e| e.to_string())?;
-        let imap_auth = if imap.is_empty() {
-            None
-        } else {
-            let password = match &self.imap_password_file {
-                Some(f) => std::fs::read_to_string(f).map_err(|e| format!("--imap-password-file {}: {e}", f.display()))?.lines().next().unwrap_or("").to_owned(),
-                None => {
-                    std::env::var("SIGAUDIT_IMAP_PASSWORD").map_err(|_| "an IMAP source needs a password: set SIGAUDIT_IMAP_PASSWORD or use --imap-password-file".to_string())?
-                }
-            };
-            Some(ImapAuth {
-                password,
-                extra_ca: self.imap_ca.clone(),
-                timeout: std::time::Duration::from_secs(self.imap_timeout.max(1)),
-                mailbox_budget: std::time::Duration::from_secs(self.imap_mailbox_budget.max(1)),
-            })
-        };
+        if self.sources.is_empty() {
+            bail!("no SOURCE to scan: name folders, files or IMAP URLs on the command line, or `sources` in the --config file");
+        }
+        let imap = urls.iter().map(|u| ImapSource::parse(&u.to_string_lossy(), self.imap_allow_plain)).collect::<std::result::Result<Vec<_>, _>>()?;
+        let imap_auth = if imap.is_empty() { None } else { Some(self.imap_auth(&imap)?) };
         // One unmounted share among several is an errors.csv row (the rest is
         // audited); nothing at all to read is a mistake in the command.
         if imap.is_empty() && !paths.is_empty() && paths.iter().all(|s| std::fs::symlink_metadata(s).is_err()) {
-            return Err(format!("{}: no such file or folder", paths[0].display()));
+            bail!("{}: no such file or folder", paths[0].display());
         }
         for s in &paths {
             if let Some(db) = self.database()?
                 && let Some(db) = db.sqlite_path()
                 && let Some(inside) = is_inside(db, s)
             {
-                return Err(format!("the history database {} is inside the scanned source {}: sigaudit never writes into what it scans; use --db elsewhere", db.display(), inside));
+                bail!("the history database {} is inside the scanned source {}: sigaudit never writes into what it scans; use --db elsewhere", db.display(), inside);
             }
         }
-        crate::report::folder::check(&self.out, &paths.iter().map(|p| p.to_path_buf()).collect::<Vec<_>>()).map_err(|e| e.to_string())?;
+        crate::report::folder::check(&self.out, &paths.iter().map(|p| p.to_path_buf()).collect::<Vec<_>>())?;
         let exclude = if self.exclude.is_empty() {
             None
         } else {
             let mut b = GlobSetBuilder::new();
             for g in &self.exclude {
-                b.add(Glob::new(g).map_err(|e| format!("--exclude {g}: {e}"))?);
+                b.add(Glob::new(g).with_context(|| format!("--exclude {g}"))?);
             }
-            Some(b.build().map_err(|e| e.to_string())?)
+            Some(b.build()?)
         };
         if let Some(p) = self.fail_under
             && !(0.0..=100.0).contains(&p)
         {
-            return Err(format!("--fail-under {p}: must be a percentage between 0 and 100"));
+            bail!("--fail-under {p}: must be a percentage between 0 and 100");
         }
         Ok(ScanOptions {
             sources: paths.into_iter().cloned().collect(),
@@ -352,6 +394,91 @@ impl ScanArgs {
             stop: Default::default(),
         })
     }
+
+    /// The IMAP passwords: each configured account's own file; the shared
+    /// one (--imap-password-file, else SIGAUDIT_IMAP_PASSWORD) only when a
+    /// source has no account of its own.
+    fn imap_auth(&self, imap: &[ImapSource]) -> Result<ImapAuth> {
+        let mut accounts = std::collections::HashMap::new();
+        for a in &self.imap_accounts {
+            let source = ImapSource::parse(&a.url, self.imap_allow_plain)?;
+            accounts.insert(source.account(), read_password(&a.password_file).with_context(|| format!("the password file of {}", a.url))?);
+        }
+        let password = if imap.iter().all(|s| accounts.contains_key(&s.account())) {
+            String::new()
+        } else {
+            match &self.imap_password_file {
+                Some(f) => read_password(f).with_context(|| format!("--imap-password-file {}", f.display()))?,
+                None => std::env::var("SIGAUDIT_IMAP_PASSWORD").map_err(|_| anyhow!("an IMAP source needs a password: set SIGAUDIT_IMAP_PASSWORD or use --imap-password-file"))?,
+            }
+        };
+        Ok(ImapAuth {
+            password,
+            accounts,
+            extra_ca: self.imap_ca.clone(),
+            timeout: std::time::Duration::from_secs(self.imap_timeout.max(1)),
+            mailbox_budget: std::time::Duration::from_secs(self.imap_mailbox_budget.max(1)),
+        })
+    }
+
+    /// The scan's options from its `--config` file (if any) and the
+    /// command line: every option given on the command line (`matches`,
+    /// the scan subcommand's) wins; the file fills the others; clap's
+    /// defaults fill the rest. The file's problems come back with their
+    /// places, as `config check` shows them.
+    pub fn with_config(mut self, matches: &ArgMatches) -> std::result::Result<ScanArgs, Vec<crate::rules::Diagnostic>> {
+        let Some(file) = self.config.clone() else { return Ok(self) };
+        let config = Config::load(&file)?;
+        let typed = |id: &str| matches.value_source(id) == Some(ValueSource::CommandLine);
+        self.merge(config, &typed);
+        Ok(self)
+    }
+
+    fn merge(&mut self, c: Config, given: &dyn Fn(&str) -> bool) {
+        fn fill<T>(field: &mut T, id: &str, value: Option<T>, given: &dyn Fn(&str) -> bool) {
+            if let Some(v) = value.filter(|_| !given(id)) {
+                *field = v;
+            }
+        }
+        let nonempty = |v: Vec<PathBuf>| (!v.is_empty()).then_some(v);
+        let mut sources = c.sources;
+        sources.extend(c.accounts.iter().map(|a| PathBuf::from(&a.url)));
+        fill(&mut self.sources, "sources", nonempty(sources), given);
+        self.imap_accounts = c.accounts;
+        fill(&mut self.trust.rules, "rules", c.rules.map(Some), given);
+        fill(&mut self.trust.anchors, "anchors", nonempty(c.anchors), given);
+        fill(&mut self.out, "out", c.out, given);
+        fill(&mut self.db, "db", c.db.map(Some), given);
+        fill(&mut self.db_args.db_password_file, "db_password_file", c.db_password_file.map(Some), given);
+        fill(&mut self.db_args.db_ca, "db_ca", c.db_ca.map(Some), given);
+        fill(&mut self.db_args.host_label, "host_label", c.host_label.map(Some), given);
+        fill(&mut self.label, "label", c.label, given);
+        fill(&mut self.lang, "lang", c.lang, given);
+        fill(&mut self.jobs, "jobs", c.jobs.map(Some), given);
+        fill(&mut self.exclude, "exclude", (!c.exclude.is_empty()).then_some(c.exclude), given);
+        fill(&mut self.follow_symlinks, "follow_symlinks", c.follow_symlinks, given);
+        fill(&mut self.fail_under, "fail_under", c.fail_under.map(Some), given);
+        fill(&mut self.wait, "wait", c.wait, given);
+        fill(&mut self.quiet, "quiet", c.quiet, given);
+        let l = c.limits;
+        fill(&mut self.max_file_size, "max_file_size", l.max_file_size, given);
+        fill(&mut self.max_depth, "max_depth", l.max_depth, given);
+        fill(&mut self.max_unpacked, "max_unpacked", l.max_unpacked, given);
+        fill(&mut self.max_members, "max_members", l.max_members, given);
+        fill(&mut self.max_ratio, "max_ratio", l.max_ratio, given);
+        fill(&mut self.unit_time, "unit_time", l.unit_time, given);
+        fill(&mut self.unit_memory, "unit_memory", l.unit_memory, given);
+        fill(&mut self.imap_password_file, "imap_password_file", c.imap_password_file.map(Some), given);
+        fill(&mut self.imap_ca, "imap_ca", c.imap_ca.map(Some), given);
+        fill(&mut self.imap_timeout, "imap_timeout", c.imap_timeout, given);
+        fill(&mut self.imap_mailbox_budget, "imap_mailbox_budget", c.imap_mailbox_budget, given);
+        fill(&mut self.imap_allow_plain, "imap_allow_plain", c.imap_allow_plain, given);
+    }
+}
+
+/// The first line of a password file (a trailing newline is not part of it).
+fn read_password(file: &Path) -> Result<String> {
+    Ok(std::fs::read_to_string(file)?.lines().next().unwrap_or("").to_owned())
 }
 
 /// `Some(source)` when `out` would be written inside the folder `source`.

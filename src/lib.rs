@@ -24,16 +24,20 @@
 //! 11     report                         CSV, JSON, HTML, the report folder
 //! 12     scan                           the pipeline, in parallel (owns the Cache trait)
 //! 13     session inspect fetch progress a scan's life with its history; one file for people; anchors download; the progress bar
-//! 14     cli                            flags into options (main.rs only dispatches)
+//! 14     config                         the configuration file (TOML), checked with file:line:col
+//! 15     cli                            flags and the configuration file lowered into options
+//! 16     app                            a command's life: signals, workers, history, exit codes (main.rs only dispatches)
 //! ```
 
 pub mod agency;
 pub mod aggregate;
+pub mod app;
 pub mod asn1;
 pub mod budget;
 pub mod cert;
 pub mod classify;
 pub mod cli;
+pub mod config;
 pub mod crypto;
 pub mod fetch;
 pub mod formats;

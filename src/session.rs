@@ -19,6 +19,27 @@ use crate::model::extraction::Extraction;
 use crate::model::result::ScanResult;
 use crate::scan::{Cache, Visited, stamp_of};
 
+/// What a stored extraction depends on besides the file: this build, the
+/// stored format, and every bound on reading and unpacking (a file cut
+/// short by a smaller bound must be read again under a larger one).
+///
+/// Built from named fields: a field added to a bound is a compile error
+/// here, not a silent change. The text is the one earlier versions made
+/// from the options' `Debug` text, so histories written by them keep their
+/// cache (tests/cache.rs `the_cache_key_names_every_bound` holds it).
+pub fn cache_key(limits: &crate::source::ReadLimits, unpack: &crate::formats::Limits) -> String {
+    let crate::source::ReadLimits { max_file_bytes, sniff_bytes } = *limits;
+    let crate::formats::Limits { max_depth, max_unpacked_bytes, max_members, max_ratio, unit } = *unpack;
+    let crate::budget::UnitBudget { time, memory } = unit;
+    format!(
+        "sigaudit {} stored {} ReadLimits {{ max_file_bytes: {max_file_bytes}, sniff_bytes: {sniff_bytes} }} \
+         Limits {{ max_depth: {max_depth}, max_unpacked_bytes: {max_unpacked_bytes}, max_members: {max_members}, max_ratio: {max_ratio}, \
+         unit: UnitBudget {{ time: {time:?}, memory: {memory} }} }}",
+        crate::VERSION,
+        stored::VERSION
+    )
+}
+
 /// Opens a connection to the history, once per thread that needs one. The
 /// session knows the backend only through this and [`Store`].
 pub type Connect = Arc<dyn Fn() -> Result<Box<dyn Store + Send>> + Send + Sync>;
@@ -84,17 +105,18 @@ impl Session {
     /// starts reading, in the background, what the run needs from the
     /// history: the incremental cache (kept only to notice deletions with
     /// `full`) and the past runs.
-    pub fn open(db: &Database, host: &str, sources: &[String], wait: Duration, cache_key: String, full: bool) -> std::result::Result<Session, String> {
+    pub fn open(db: &Database, host: &str, sources: &[String], wait: Duration, cache_key: String, full: bool) -> anyhow::Result<Session> {
+        use anyhow::Context;
         if let Some(dir) = db.sqlite_path().and_then(Path::parent).filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            std::fs::create_dir_all(dir).with_context(|| dir.display().to_string())?;
         }
-        let lock = db.lock(host, sources, wait).map_err(|e| e.to_string())?;
+        let lock = db.lock(host, sources, wait)?;
         let connect: Connect = {
             let (db, host) = (db.clone(), host.to_owned());
             Arc::new(move || db.open(&host))
         };
         // The first connection creates or upgrades the schema.
-        let store = connect().map_err(|e| format!("{}: {e}", db.describe()))?;
+        let store = connect().with_context(|| db.describe())?;
         let loading = {
             let (connect, key) = (connect.clone(), cache_key.clone());
             Some(std::thread::spawn(move || load_files(&connect, &key, full)))

@@ -59,3 +59,37 @@ fn a_scan_is_served_by_any_cache_and_reads_only_what_changed() {
     assert_eq!(visited.files_read, 1);
     assert_eq!(rows(&third), rows(&first));
 }
+
+/// The cache key is built from named fields (session::cache_key), and is
+/// the text earlier versions made from the options' `Debug` text: a
+/// history written by them keeps its cache (no file is read again after
+/// an upgrade for that reason alone).
+#[test]
+fn the_cache_key_names_every_bound_as_earlier_versions_did() {
+    use sigaudit::budget::UnitBudget;
+    use sigaudit::formats::Limits;
+    use sigaudit::source::ReadLimits;
+    let earlier = |r: &ReadLimits, l: &Limits| format!("sigaudit {} stored {} {:?} {:?}", sigaudit::VERSION, sigaudit::history::stored::VERSION, r, l);
+    let odd = (
+        ReadLimits { max_file_bytes: 12_345, sniff_bytes: 77 },
+        Limits { max_depth: 3, max_unpacked_bytes: 99, max_members: 5, max_ratio: 7, unit: UnitBudget { time: std::time::Duration::from_millis(1500), memory: 4242 } },
+    );
+    for (r, l) in [(ReadLimits::default(), Limits::default()), odd] {
+        assert_eq!(sigaudit::session::cache_key(&r, &l), earlier(&r, &l));
+    }
+    // Every bound changes the key (a file cut short by a smaller bound is read again).
+    let base = sigaudit::session::cache_key(&ReadLimits::default(), &Limits::default());
+    let d = Limits::default();
+    let changed = [
+        Limits { max_depth: d.max_depth + 1, ..d },
+        Limits { max_unpacked_bytes: d.max_unpacked_bytes + 1, ..d },
+        Limits { max_members: d.max_members + 1, ..d },
+        Limits { max_ratio: d.max_ratio + 1, ..d },
+        Limits { unit: UnitBudget { memory: d.unit.memory + 1, ..d.unit }, ..d },
+        Limits { unit: UnitBudget { time: d.unit.time * 2, ..d.unit }, ..d },
+    ];
+    for l in changed {
+        assert_ne!(sigaudit::session::cache_key(&ReadLimits::default(), &l), base, "{l:?}");
+    }
+    assert_ne!(sigaudit::session::cache_key(&ReadLimits { max_file_bytes: 1, ..ReadLimits::default() }, &d), base);
+}

@@ -300,3 +300,41 @@ fn a_rescan_with_history_fetches_only_new_messages() {
     let left: i64 = history.query_row("SELECT count(*) FROM files WHERE path LIKE 'imaps://%'", [], |r| r.get(0)).unwrap();
     assert_eq!(left as usize, read_count(&first), "every message still on the server is remembered, and only those");
 }
+
+/// A configuration file's `[[imap.accounts]]`: each account logs in with
+/// the password in its own file (not the shared SIGAUDIT_IMAP_PASSWORD),
+/// and is scanned as a source.
+#[test]
+fn a_configured_account_logs_in_with_its_own_password_file() {
+    let dv = Dovecot::start();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("van-thu.password"), format!("{PASSWORD}\n")).unwrap();
+    let config = dir.path().join("sigaudit.toml");
+    let write_config = |password_file: &str| {
+        std::fs::write(
+            &config,
+            format!(
+                "out = \"report\"\n[imap]\nca = {ca:?}\n[[imap.accounts]]\nurl = {url:?}\npassword_file = {password_file:?}\n",
+                ca = dv.ca().display().to_string(),
+                url = dv.url("imaps", dv.imaps_port, "Sent")
+            ),
+        )
+        .unwrap();
+    };
+    write_config("van-thu.password");
+    let checked = run(bin().args(["config", "check"]).arg(&config));
+    assert_eq!(code(&checked), 0, "{}", text(&checked.stderr));
+    // The shared password is wrong: the account's own file is what logs in.
+    let out = run(bin().arg("scan").arg("--config").arg(&config).arg("--no-db").env("SIGAUDIT_IMAP_PASSWORD", "wrong"));
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    let rows = read_csv(&dir.path().join("report/signatures.csv"));
+    assert_eq!(rows.len(), 1, "the Sent folder's signed message: {rows:?}");
+    assert!(rows[0]["file"].contains("/Sent;UIDVALIDITY="), "{rows:?}");
+    // A wrong password in the account's file: that account's login fails (an errors.csv row).
+    std::fs::write(dir.path().join("other.password"), "not-it\n").unwrap();
+    write_config("other.password");
+    let out = run(bin().arg("scan").arg("--config").arg(&config).arg("--no-db").env("SIGAUDIT_IMAP_PASSWORD", PASSWORD));
+    assert_eq!(code(&out), 2, "{}", text(&out.stderr));
+    let errors = read_csv(&dir.path().join("report/errors.csv"));
+    assert!(errors[0]["error"].contains("login as vanthu@syt.thanhhoa.gov.vn failed"), "{errors:?}");
+}

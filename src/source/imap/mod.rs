@@ -62,6 +62,11 @@ impl ImapSource {
         Ok(ImapSource { transport, user: percent_decode(userinfo), host: host.trim_matches(['[', ']']).to_owned(), port, mailbox: (!mailbox.is_empty()).then_some(mailbox) })
     }
 
+    /// Which login this is: user, host and port (not the mailbox).
+    pub fn account(&self) -> String {
+        format!("{}@{}:{}", self.user, self.host, self.port)
+    }
+
     fn scheme(&self) -> &'static str {
         if self.transport == Transport::Tls { "imaps" } else { "imap" }
     }
@@ -103,7 +108,11 @@ fn redact(url: &str) -> String {
 /// Credentials and trust for the connection.
 #[derive(Clone)]
 pub struct ImapAuth {
+    /// The password of every account without one of its own.
     pub password: String,
+    /// Accounts with their own password (a configuration file's
+    /// `[[imap.accounts]]`), by [`ImapSource::account`].
+    pub accounts: std::collections::HashMap<String, String>,
     /// Extra CA certificates (PEM) to trust, e.g. a province's own mail CA.
     pub extra_ca: Option<PathBuf>,
     /// How long the server may stay silent while sigaudit waits for it
@@ -111,6 +120,13 @@ pub struct ImapAuth {
     pub timeout: Duration,
     /// How long one mailbox may take in all.
     pub mailbox_budget: Duration,
+}
+
+impl ImapAuth {
+    /// The password `source` logs in with.
+    pub fn password_for(&self, source: &ImapSource) -> &str {
+        self.accounts.get(&source.account()).unwrap_or(&self.password)
+    }
 }
 
 impl std::fmt::Debug for ImapAuth {

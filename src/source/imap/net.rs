@@ -163,7 +163,7 @@ pub(super) fn read_all(source: &ImapSource, auth: &ImapAuth, max_message: u64, k
     // A server may echo what it was sent (LOGIN arguments) in an error
     // reply: no server text reaches a report, a database or a terminal
     // before the password is taken out of it.
-    let secrets = Secrets::new(&source.user, &auth.password);
+    let secrets = Secrets::new(&source.user, auth.password_for(source));
     let sink = &mut |event: ImapEvent| {
         sink(match event {
             ImapEvent::Problem { place, error } => ImapEvent::Problem { place, error: secrets.scrub(&error) },
@@ -238,7 +238,7 @@ async fn connect(source: &ImapSource, auth: &ImapAuth, allowance: Arc<Allowance>
     if source.transport != Transport::StartTls {
         client.read_response().await.map_err(|e| format!("no greeting: {e}"))?;
     }
-    client.login(&source.user, &auth.password).await.map_err(|(e, _)| SourceError::Refused(format!("login as {} failed: {e}", source.user)))
+    client.login(&source.user, auth.password_for(source)).await.map_err(|(e, _)| SourceError::Refused(format!("login as {} failed: {e}", source.user)))
 }
 
 async fn tls<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(tcp: S, source: &ImapSource, auth: &ImapAuth) -> Result<tokio_rustls::client::TlsStream<S>, SourceError> {
