@@ -4,7 +4,7 @@
 //! and where they were found) -> the format's parser and verifier ->
 //! signature -> chain and classification -> finding -> tables ->
 //! reports and history. The modules are layered the same way: a module
-//! may use only modules of a lower layer (`tests/layers.rs` fails on any
+//! may use only modules of a lower layer (`tests/all/layers.rs` fails on any
 //! import against this order, so the compiler's module graph and this
 //! table cannot drift apart).
 //!

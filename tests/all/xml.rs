@@ -3,7 +3,7 @@
 //! tests/fixtures/make-xml-fixtures.sh and samples/make-packages.py),
 //! canonical forms checked against libxml2's xmllint, and hostile archives.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

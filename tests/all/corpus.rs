@@ -2,7 +2,7 @@
 //! PDF, CMS, mail, XML, OOXML and ODF file must yield exactly the
 //! signatures independent tools see, as MANIFEST.jsonl records them.
 
-mod common;
+use crate::common;
 
 use common::*;
 

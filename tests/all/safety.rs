@@ -4,7 +4,7 @@
 //! included), `inspect` never hangs on a FIFO nor lets a certificate's
 //! name drive the terminal, and the reports mark control characters.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};

@@ -3,9 +3,9 @@
 //! mostly sparse), scanned under a 1 GiB address-space limit, and must
 //! finish within 60 s and 512 MiB of resident memory with an errors.csv
 //! row or a correct result, never losing the other findings. The stalling
-//! and flooding IMAP servers are in tests/safety.rs.
+//! and flooding IMAP servers are in tests/all/safety.rs.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -6,7 +6,7 @@
 //! made with pyHanko's writer, and compared with pyHanko's validator live;
 //! and on iText's document-revision test files (its expected verdicts).
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -5,7 +5,7 @@
 //! DSA; and by pyHanko (tests/fixtures/make-pdf-ed25519.py): Ed25519 and
 //! Ed448 (SHAKE256) PDF signatures. Each has a tampered twin (`sua-*`).
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

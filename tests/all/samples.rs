@@ -1,7 +1,7 @@
 //! The committed samples/ tree (TEST PKIs, real pyHanko and openssl
 //! signatures): README's main command, end to end.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -360,13 +360,13 @@ fn the_report_checker_follows_docs_report_format() {
     let doc = std::fs::read_to_string(root().join("docs/report-format.md")).unwrap();
     let columns = documented_table(&doc, "## Columns");
     let checked: Vec<(String, Vec<String>)> = report_check::TABLES.iter().map(|(f, h)| (f.to_string(), h.iter().map(|c| c.to_string()).collect())).collect();
-    assert_eq!(columns, checked, "docs/report-format.md's columns and tests/common/report_check.rs's TABLES differ");
+    assert_eq!(columns, checked, "docs/report-format.md's columns and tests/all/common/report_check.rs's TABLES differ");
     let values = documented_table(&doc, "## Allowed values");
     let checked: Vec<(String, Vec<String>)> = report_check::ENUMERATED
         .iter()
         .map(|c| (c.to_string(), report_check::allowed(c).unwrap_or_else(|| panic!("{c}: no allowed values")).iter().map(|v| v.to_string()).collect()))
         .collect();
-    assert_eq!(values, checked, "docs/report-format.md's allowed values and tests/common/report_check.rs's differ");
+    assert_eq!(values, checked, "docs/report-format.md's allowed values and tests/all/common/report_check.rs's differ");
     // Every enumerated value the checker knows is explained somewhere in the document.
     for (_, vals) in &values {
         for v in vals.iter().filter(|v| !v.is_empty()) {

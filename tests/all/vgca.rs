@@ -2,7 +2,7 @@
 //! forgeries that copy their names and key identifiers. Fixtures made by
 //! tests/fixtures/make-fixtures.py with openssl.
 
-mod common;
+use crate::common;
 
 use common::*;
 

@@ -3,7 +3,7 @@
 //! TNEF built here with the cfb crate in Outlook's layout (no Outlook runs
 //! on this machine; the layout follows MS-OXMSG / MS-OXTNEF).
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::io::Write;

@@ -3,7 +3,7 @@
 //! built-in Thanh Hóa map and its [external] table; `rules check` on a bad
 //! [external] table; `--json` lines carrying the attribution.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

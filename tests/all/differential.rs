@@ -3,7 +3,7 @@
 //! every CMS structure of samples/ and ../shared/corpus/ (files and the
 //! signatures inside PDFs).
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -3,7 +3,7 @@
 //! certificate, loaded with the sample mailbox. The scan must find every
 //! signature and change nothing: no \Seen flag, no message moved.
 
-mod common;
+use crate::common;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

@@ -1,5 +1,5 @@
-//! The history's behaviour, whatever the store: run by tests/history.rs on
-//! an SQLite file and by tests/postgres.rs on a PostgreSQL server.
+//! The history's behaviour, whatever the store: run by tests/all/history.rs on
+//! an SQLite file and by tests/all/postgres.rs on a PostgreSQL server.
 
 use std::collections::HashMap;
 use std::path::Path;

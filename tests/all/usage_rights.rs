@@ -4,7 +4,7 @@
 //! tests/fixtures/make-usage-rights-fixtures.py (pyHanko), with a person's
 //! approval signature on top.
 
-mod common;
+use crate::common;
 
 use common::*;
 

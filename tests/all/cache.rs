@@ -11,7 +11,7 @@ use sigaudit::rules::Rules;
 use sigaudit::scan::{self, Cache, ScanOptions};
 use sigaudit::trust::AnchorStore;
 
-mod common;
+use crate::common;
 
 /// (size, mtime) and what was extracted, by file key.
 type Entries = HashMap<String, ((u64, i128), Extraction)>;

@@ -2,7 +2,7 @@
 //! packages, installed by scripts/test): what came from a scanned file is
 //! shown as text, never run; spreadsheet cells never run as formulas.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

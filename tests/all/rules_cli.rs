@@ -1,7 +1,7 @@
 //! `sigaudit rules check` and `sigaudit rules fetch-anchors` (against a
 //! real HTTP server on loopback).
 
-mod common;
+use crate::common;
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};

@@ -5,7 +5,7 @@
 //! wrong password, `history copy` from SQLite, and the province report
 //! equal to one host's report over the union of the trees.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

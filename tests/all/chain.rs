@@ -2,7 +2,7 @@
 //! (tests/fixtures/make-chain-fixtures.py, openssl): each row of the table
 //! in issue 10 gives the verdict a careful auditor expects.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -2,7 +2,7 @@
 //! through every extractor; nothing may panic or hang, whatever the bytes.
 //! (Longer runs: the cargo-fuzz targets in fuzz/.)
 
-mod common;
+use crate::common;
 
 use sigaudit::formats::{self, DocKind};
 

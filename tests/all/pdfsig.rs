@@ -5,7 +5,7 @@
 //! with signature dictionaries that no field references, our row counts
 //! are pdfsig's (tests/fixtures/make-leftover-signature-fixtures.py).
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 

@@ -3,7 +3,7 @@
 //! concurrent runs are refused or wait, a rules change re-classifies
 //! without re-reading, and three monthly audits give the trends.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

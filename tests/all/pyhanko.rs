@@ -4,7 +4,7 @@
 //! listed below with its reason; a listed difference that no longer holds
 //! fails too (no silent drift).
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -46,12 +46,12 @@ const DIFFERENCES: &[(&str, &str, &str, &str, &str)] = &[
         "*",
         "error: PdfKeyNotAvailableError",
         "",
-        "pyHanko cannot open an encrypted document without its password; /Contents and the byte ranges are never encrypted (our row: tests/pdfsig.rs)",
+        "pyHanko cannot open an encrypted document without its password; /Contents and the byte ranges are never encrypted (our row: tests/all/pdfsig.rs)",
     ),
-    ("dss_malformed-pades.pdf", "*", "error: PdfReadError", "", "pyHanko cannot read the damaged structure; our raw scan reports it (tests/corpus.rs)"),
+    ("dss_malformed-pades.pdf", "*", "error: PdfReadError", "", "pyHanko cannot read the damaged structure; our raw scan reports it (tests/all/corpus.rs)"),
     ("dss_pades-5-signatures-and-1-document-timestamp.pdf", "*", "error: OSError", "", "pyHanko fails reading a stream of this file; its signatures are compared with pdfsig's"),
     ("dss_pades_infinite_loop.pdf", "*", "error: PdfStreamError", "", "a hostile cross-reference loop: pyHanko gives up; we report what the raw scan finds"),
-    ("dss_pdf-spoofing-attack.pdf", "*", "error: PdfReadError", "", "pyHanko cannot read the spoofed structure; tests/corpus.rs checks our verdict"),
+    ("dss_pdf-spoofing-attack.pdf", "*", "error: PdfReadError", "", "pyHanko cannot read the spoofed structure; tests/all/corpus.rs checks our verdict"),
     ("dss_pdf-with-empty-sig.pdf", "*", "error: ValueError", "", "an all-zero /Contents: no signature (MANIFEST: 0); pyHanko fails on it"),
     ("pyhanko_signed-encrypted-pubkey-with-catalog-ref.pdf", "*", "error: PdfError", "", "public-key encrypted: pyHanko needs the recipient's key to open it"),
     ("Contents không phải DER.pdf", "*", "error: ValueError", "", "a damaged sample: /Contents is not DER (our errors.csv row)"),

@@ -1,7 +1,7 @@
 //! Bad input never stops a scan or loses other findings: each problem is
 //! one errors.csv row with a clear reason, and the exit code is 2.
 
-mod common;
+use crate::common;
 
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;

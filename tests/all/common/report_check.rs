@@ -3,7 +3,7 @@
 //! order, the UTF-8 BOM, no cell a spreadsheet would run as a formula,
 //! the values of enumerated columns, per-agency files for every agency,
 //! HTML that loads nothing from the network, counts that add up. It began
-//! as a port of the first specification's checker; tests/samples.rs reads
+//! as a port of the first specification's checker; tests/all/samples.rs reads
 //! the document's tables of columns and allowed values and compares them
 //! with the lists here, so the two cannot drift apart. The columns and
 //! values are written out here on purpose, not read from the code's

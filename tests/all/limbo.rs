@@ -19,7 +19,7 @@ use sigaudit::trust::AnchorStore;
 use sigaudit::trust::rfc5280::signer_problems;
 use sigaudit::trust::validity::valid_at_signing;
 
-mod common;
+use crate::common;
 
 /// Why a case does not apply to signer-certificate path validation.
 fn not_applicable(case: &serde_json::Value) -> Option<&'static str> {

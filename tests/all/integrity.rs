@@ -2,7 +2,7 @@
 //! samples/make-samples.py): integrity, modification after signing,
 //! certificate validity at signing time, key usage, chain exactness.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -190,7 +190,7 @@ fn legacy_subfilters_and_sha512_verify() {
     assert_eq!(corpus("dss_Signature-P-BG_BOR-1.pdf", "Signature1")["integrity"], "valid");
     // BER CMS that pdfsig cannot read.
     assert_eq!(corpus("dss_BadEncodedCMS.pdf", "Test Signature")["integrity"], "valid");
-    // Ed448 with SHAKE256 (issue 15; pyHanko agrees, tests/pyhanko.rs).
+    // Ed448 with SHAKE256 (issue 15; pyHanko agrees, tests/all/pyhanko.rs).
     assert_eq!(corpus("pyhanko_ed448-shake256-nolen.pdf", "Sig1")["integrity"], "valid");
 }
 

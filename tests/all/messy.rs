@@ -3,7 +3,7 @@
 //! SubFilter, random padding after the CMS, certificates in odd order, and
 //! folders excluded from a scan.
 
-mod common;
+use crate::common;
 
 use common::*;
 
