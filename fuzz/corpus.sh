@@ -5,7 +5,7 @@
 #                         their size (tests/fixtures/make-hostile-inputs.py --small)
 #   fuzz/corpus.sh trim   after fuzzing: `cargo fuzz cmin`, then keeps the
 #                         inputs under 4 KiB, the part committed and replayed
-#                         by tests/robustness.rs in CI (the full corpora run
+#                         by tests/all/robustness.rs in CI (the full corpora run
 #                         to hundreds of megabytes; reseed and fuzz to regrow them)
 set -euo pipefail
 cd "$(dirname "$0")/.."

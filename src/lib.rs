@@ -4,29 +4,31 @@
 //! and where they were found) -> the format's parser and verifier ->
 //! signature -> chain and classification -> finding -> tables ->
 //! reports and history. The modules are layered the same way: a module
-//! may use only modules of a lower layer (`tests/layers.rs` fails on any
+//! may use only modules of a lower layer (`tests/all/layers.rs` fails on any
 //! import against this order, so the compiler's module graph and this
-//! table cannot drift apart).
+//! table cannot drift apart). Inside a module, a folder of several files
+//! orders them the same way, in a table at the top of its `mod.rs`, held
+//! by the same test; README's layout table is checked against this one.
 //!
 //! ```text
-//! layer  modules                        what they are
-//! 0      asn1                           one BER/DER reader, object identifiers, PEM
-//! 1      crypto uri messages budget     signature verification; percent-coding; errors.csv rows; per-unit time and memory
-//! 2      cert                           certificate facts, decoded once
-//! 3      model                          plain data: signature, extraction, finding, verdicts, scan result
-//! 4      rules                          the TOML rules: CA catalogue and pins, agency map
-//! 5      source                         crawl, read without touching, IMAP: items
-//! 6      formats                        pdf, cms, mail, msg, xml, zip: each parses and verifies its format
-//! 7      trust                          anchors, chain building, RFC 5280 rules, validity at signing
-//! 8      classify agency                a CA's class; an agency for a place or a signer
-//! 9      aggregate                      per agency, signer, month
-//! 10     history                        the scan history (Store, SQLite), read from the model
-//! 11     report                         CSV, JSON, HTML, the report folder
-//! 12     scan                           the pipeline, in parallel (owns the Cache trait)
-//! 13     session inspect fetch progress a scan's life with its history; one file for people; anchors download; the progress bar
-//! 14     config                         the configuration file (TOML), checked with file:line:col
-//! 15     cli                            flags and the configuration file lowered into options
-//! 16     app                            a command's life: signals, workers, history, exit codes (main.rs only dispatches)
+//! layer  modules                         what they are
+//! 0      asn1                            one BER/DER reader, object identifiers, PEM
+//! 1      crypto uri messages budget      signature verification; percent-coding; errors.csv rows; per-unit time and memory
+//! 2      cert                            certificate facts, decoded once
+//! 3      model                           plain data: signature, extraction, finding, verdicts, scan result
+//! 4      rules                           the TOML rules: CA catalogue and pins, agency map
+//! 5      source                          crawl, read without touching, IMAP: items
+//! 6      formats                         pdf, cms, mail, msg, xml, zip: each parses and verifies its format
+//! 7      trust                           anchors, chain building, RFC 5280 rules, validity at signing
+//! 8      classify agency                 a CA's class; an agency for a place or a signer
+//! 9      aggregate                       per agency, signer, month
+//! 10     history                         the scan history (Store, SQLite), read from the model
+//! 11     report                          CSV, JSON, HTML, the report folder
+//! 12     scan                            the pipeline, in parallel (owns the Cache trait)
+//! 13     session inspect fetch progress  a scan's life with its history; one file for people; anchors download; the progress bar
+//! 14     config                          the configuration file (TOML), checked with file:line:col
+//! 15     cli                             flags and the configuration file lowered into options
+//! 16     app                             a command's life: signals, workers, history, exit codes (main.rs only dispatches)
 //! ```
 
 pub mod agency;

@@ -784,10 +784,9 @@ fn read_extract(
     let too_big = (size > limits.max_file_bytes || size > unpack.unit.memory) && kind != DocKind::Mbox;
     let large_pdf = kind == DocKind::Pdf && size > STREAM_PDF_FROM && memchr::memmem::find(&head[..head.len().min(1024)], b"%PDF-").is_some();
     if too_big || large_pdf {
-        let unsigned = match kind {
-            DocKind::Pdf => !stream_matches(&mut file, &head, MARKER_OVERLAP, formats::pdf_may_be_signed).map_err(read_err)?,
-            DocKind::Xml => !stream_matches(&mut file, &head, MARKER_OVERLAP, |b| memchr::memmem::find(b, formats::xml::MARKER).is_some()).map_err(read_err)?,
-            _ => false,
+        let unsigned = match kind.format().marker {
+            Some(marker) => !stream_matches(&mut file, &head, MARKER_OVERLAP, marker).map_err(read_err)?,
+            None => false,
         };
         if unsigned {
             return Ok((None, None));

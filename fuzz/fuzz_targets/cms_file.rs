@@ -1,6 +1,6 @@
 #![no_main]
 //! CMS files as found on disk: sniffing, PEM / base64 decoding, nesting.
-//! The body is sigaudit::formats::fuzz::cms_file, which tests/robustness.rs
+//! The body is sigaudit::formats::fuzz::cms_file, which tests/all/robustness.rs
 //! also runs over this target's corpus (fuzz/corpus/cms_file).
 use libfuzzer_sys::fuzz_target;
 

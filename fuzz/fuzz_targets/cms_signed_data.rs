@@ -1,6 +1,6 @@
 #![no_main]
 //! The BER reader and SignedData parser, then signature verification.
-//! The body is sigaudit::formats::fuzz::cms_signed_data, which tests/robustness.rs
+//! The body is sigaudit::formats::fuzz::cms_signed_data, which tests/all/robustness.rs
 //! also runs over this target's corpus (fuzz/corpus/cms_signed_data).
 use libfuzzer_sys::fuzz_target;
 

@@ -1,6 +1,6 @@
 #![no_main]
 //! PDF signature extraction: lopdf's structure, the raw byte scan, CMS.
-//! The body is sigaudit::formats::fuzz::pdf_extract, which tests/robustness.rs
+//! The body is sigaudit::formats::fuzz::pdf_extract, which tests/all/robustness.rs
 //! also runs over this target's corpus (fuzz/corpus/pdf_extract).
 use libfuzzer_sys::fuzz_target;
 

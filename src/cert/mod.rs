@@ -1,5 +1,13 @@
 //! Certificate facts the scanner needs, decoded once and owned, so that
 //! findings, chains and reports never hold borrows into file buffers.
+//!
+//! Its files, in layers: a file uses only files of a lower layer
+//! (tests/all/layers.rs; this module's own file is above them all).
+//!
+//! ```text
+//! layer  files      what they hold
+//! 0      names tls  distinguished names as people read them; TLS client settings
+//! ```
 
 pub mod names;
 pub mod tls;

@@ -3,7 +3,7 @@
 //! only: every input is public, so plain big-integer arithmetic (no
 //! constant time) is enough. Jacobian coordinates, Shamir's trick.
 //! Checked against signatures made by OpenSSL and their tampered twins
-//! (tests/algorithms.rs) and by the unit tests below.
+//! (tests/all/algorithms.rs) and by the unit tests below.
 
 use num_bigint::BigUint;
 

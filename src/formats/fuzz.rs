@@ -1,5 +1,5 @@
 //! The fuzz targets' bodies (fuzz/fuzz_targets/*.rs), here so that
-//! tests/robustness.rs replays every committed corpus (fuzz/corpus/TARGET)
+//! tests/all/robustness.rs replays every committed corpus (fuzz/corpus/TARGET)
 //! through exactly what was fuzzed. Each takes arbitrary bytes and must
 //! neither panic nor hang, whatever they are.
 

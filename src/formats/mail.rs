@@ -10,7 +10,7 @@ use mail_parser::{Message, MessageParser, MimeHeaders, PartType};
 use rayon::prelude::*;
 
 use super::cms::{Content, from_signed_data};
-use super::{Env, Extraction, extract_bytes, join_member};
+use super::{DocKind, Env, Extraction, FileFormat, extract_bytes, join_member};
 use crate::budget::Unit;
 use crate::formats::cms::signed_data::SignedData;
 use crate::messages::Stage;
@@ -42,6 +42,33 @@ const HEADER_NAMES: [&str; 22] = [
     "content-transfer-encoding",
     "user-agent",
 ];
+
+/// mbox mailboxes, registered in formats/mod.rs (a scan streams them:
+/// scan.rs).
+pub(super) const MBOX: FileFormat = FileFormat {
+    name: "mbox",
+    extensions: &["mbox"],
+    sniff: |head, _| looks_like_mbox(head).then_some(DocKind::Mbox),
+    sniff_late: super::never,
+    container: true,
+    marker: None,
+    extract: |_, bytes, _, depth, env| extract_mbox(std::io::Cursor::new(bytes), depth, env),
+    yields: &[Format::Smime],
+    fuzz_target: "mail",
+};
+
+/// One message (.eml, a Maildir file), registered in formats/mod.rs.
+pub(super) const MAIL: FileFormat = FileFormat {
+    name: "mail",
+    extensions: &["eml"],
+    sniff: |head, _| looks_like_message(head).then_some(DocKind::Mail),
+    sniff_late: super::never,
+    container: true,
+    marker: None,
+    extract: |_, bytes, _, depth, env| extract_message(bytes, depth, env),
+    yields: &[Format::Smime],
+    fuzz_target: "mail",
+};
 
 /// Does `head` start with RFC 5322 header fields that a message has?
 pub fn looks_like_message(head: &[u8]) -> bool {
@@ -168,7 +195,7 @@ pub fn extract_mbox<R: Read + Send>(reader: R, depth: usize, env: &Env<'_>) -> E
 /// (multipart/signed) or a CMS signed-data (opaque).
 pub fn extract_smime_blob(bytes: &[u8], depth: usize, env: &Env<'_>) -> Extraction {
     let mut out = Extraction::default();
-    if super::sniff(&bytes[..bytes.len().min(64)], "") == Some(super::DocKind::Cms(super::CmsEncoding::Binary)) {
+    if super::sniff(&bytes[..bytes.len().min(64)], "") == Some(DocKind::Cms(super::CmsEncoding::Binary)) {
         match SignedData::parse(bytes) {
             Ok(sd) => opaque_signed_data(&sd, "smime.p7m", None, depth, env, &mut out),
             Err(e) => out.problem("smime.p7m", Stage::Cms, format!("not a readable signed-data: {e}")),

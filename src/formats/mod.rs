@@ -1,6 +1,17 @@
 //! Extractors: from an item's bytes to the signatures inside, per format.
 //! Each extractor is lenient (real files are messy) and reports what it
 //! could not read as problems, never by failing the whole item.
+//!
+//! Its files, in layers: a file uses only files of a lower layer
+//! (tests/all/layers.rs; this module's own file is above them all).
+//!
+//! ```text
+//! layer  files         what they hold
+//! 0      cms xml       CMS SignedData files; XML signatures
+//! 1      mail pdf zip  MIME and S/MIME, mbox; PDF (its CMS values); ZIP and packages (their XML and CMS)
+//! 2      msg           Outlook .msg and TNEF (their messages)
+//! 3      fuzz          the fuzz targets' bodies, over every format
+//! ```
 
 pub mod cms;
 pub mod fuzz;
@@ -45,28 +56,97 @@ impl From<&str> for FormatError {
 
 use std::cell::Cell;
 
-use crate::asn1::oids;
 use crate::messages::Stage;
 use crate::model::extraction::{Extraction, join_member};
 use crate::model::signature::Format;
 
-/// What a file looks like, decided from its first bytes (and name).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DocKind {
-    Pdf,
-    Cms(CmsEncoding),
-    /// One RFC 5322 message (.eml, a Maildir file).
-    Mail,
-    /// An mbox mailbox: many messages behind `From ` lines.
-    Mbox,
-    /// An Outlook .msg (OLE compound file).
-    Msg,
-    /// A TNEF `winmail.dat` attachment.
-    Tnef,
+/// One file format sigaudit reads, as its module registers it (a
+/// `pub(super) const` there, one line of `registry!` here): its name,
+/// extensions, recognition, container-ness, extractor, the signature
+/// formats it yields and the fuzz target that reaches it. Every field is
+/// required, so a new format missing one does not compile; a registration
+/// left out of the list is dead code (clippy `-D warnings`); the tests
+/// below check the fuzz target and that every [`Format`] has a producer.
+pub struct FileFormat {
+    /// What tests and messages call it.
+    pub name: &'static str,
+    /// File-name extensions, lower case: an empty file so named is a row.
+    pub extensions: &'static [&'static str],
+    /// Recognition by content (or name), tried in the registry's order;
+    /// arguments: the file's first bytes and its lower-case name.
+    pub sniff: Sniff,
+    /// A weaker recognition (text armour, a name alone), tried for every
+    /// format only after every `sniff` said no.
+    pub sniff_late: Sniff,
+    /// Holds other files (members, attachments, messages): not opened
+    /// deeper than `--max-depth`.
+    pub container: bool,
+    /// Without this marker a file of the format holds no signature: a
+    /// large file is streamed through it instead of being read whole.
+    pub marker: Option<fn(&[u8]) -> bool>,
+    /// Every signature of `bytes` (and of the files inside).
+    pub extract: Extract,
+    /// The signature formats it yields itself (its members yield theirs).
+    pub yields: &'static [Format],
+    /// The fuzz target (`fuzz/fuzz_targets/<name>.rs`, [`fuzz::TARGETS`])
+    /// whose inputs reach this format's parser.
+    pub fuzz_target: &'static str,
+}
+
+/// A format's recognition: `(head, lower-case file name)`.
+pub type Sniff = fn(&[u8], &str) -> Option<DocKind>;
+
+/// A format's extractor: `(kind, bytes, file name, depth, env)`.
+pub type Extract = fn(DocKind, &[u8], &str, usize, &Env<'_>) -> Extraction;
+
+/// For formats recognised by one test only.
+fn never(_: &[u8], _: &str) -> Option<DocKind> {
+    None
+}
+
+/// The registration list: one line per format makes its [`DocKind`]
+/// variant, its place in [`REGISTRY`] (the order `sniff` tries them) and
+/// the exhaustive match of [`DocKind::format`].
+macro_rules! registry {
+    ($($(#[$doc:meta])* $kind:ident $(($payload:ty))? => $format:path,)*) => {
+        /// What a file is, decided from its first bytes (and name).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum DocKind {
+            $($(#[$doc])* $kind $(($payload))?,)*
+        }
+
+        /// Every format sigaudit reads, in the order their `sniff` is tried.
+        pub const REGISTRY: &[&FileFormat] = &[$(&$format,)*];
+
+        impl DocKind {
+            /// This kind's registration.
+            pub fn format(self) -> &'static FileFormat {
+                match self {
+                    $(DocKind::$kind { .. } => &$format,)*
+                }
+            }
+        }
+    };
+}
+
+registry! {
+    /// A CMS SignedData (`.p7s`, `.p7m`). First: an attached `.p7m`
+    /// carries its PDF's header in its first bytes.
+    Cms(CmsEncoding) => cms::FORMAT,
     /// A ZIP archive (also .docx/.odt and other packages).
-    Zip,
+    Zip => zip::FORMAT,
+    /// An Outlook .msg (OLE compound file).
+    Msg => msg::MSG,
+    /// A TNEF `winmail.dat` attachment.
+    Tnef => msg::TNEF,
+    /// An mbox mailbox: many messages behind `From ` lines.
+    Mbox => mail::MBOX,
+    /// One RFC 5322 message (.eml, a Maildir file).
+    Mail => mail::MAIL,
     /// An XML document (signed ones carry XMLDSig).
-    Xml,
+    Xml => xml::FORMAT,
+    /// A PDF (also one named .pdf that does not look like one).
+    Pdf => pdf::FORMAT,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,71 +183,17 @@ pub fn pdf_may_be_signed(bytes: &[u8]) -> bool {
     MARKERS.is_match(bytes)
 }
 
-/// Extensions of the formats sigaudit reads (signed files and containers).
-const SIGNABLE_EXTENSIONS: [&str; 21] =
-    ["pdf", "p7s", "p7m", "p7b", "csig", "sig", "xml", "eml", "mbox", "msg", "docx", "xlsx", "pptx", "odt", "ods", "odp", "zip", "asice", "asics", "sce", "scs"];
-
 /// Is `name` named as a format sigaudit reads? An empty file so named is a
 /// row, whatever its format: nothing in it can be checked.
 pub fn named_as_signable(name: &str) -> bool {
-    name.rsplit_once('.').is_some_and(|(_, ext)| SIGNABLE_EXTENSIONS.iter().any(|e| ext.eq_ignore_ascii_case(e)))
+    name.rsplit_once('.').is_some_and(|(_, ext)| REGISTRY.iter().flat_map(|f| f.extensions).any(|e| ext.eq_ignore_ascii_case(e)))
 }
 
-/// Recognises a document by content first, then by extension.
+/// Recognises a document by content first, then by extension: every
+/// format's `sniff` in the registry's order, then every `sniff_late`.
 pub fn sniff(head: &[u8], file_name: &str) -> Option<DocKind> {
     let lower = file_name.to_ascii_lowercase();
-    // CMS first: an attached .p7m carries its PDF's header in its first bytes.
-    if looks_like_signed_data(head) {
-        return Some(DocKind::Cms(CmsEncoding::Binary));
-    }
-    if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
-        return Some(DocKind::Zip);
-    }
-    if head.starts_with(&[0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]) {
-        return Some(DocKind::Msg);
-    }
-    if head.starts_with(&msg::TNEF_SIGNATURE) {
-        return Some(DocKind::Tnef);
-    }
-    if mail::looks_like_mbox(head) {
-        return Some(DocKind::Mbox);
-    }
-    if mail::looks_like_message(head) {
-        return Some(DocKind::Mail);
-    }
-    if xml::looks_like_xml(head) || xml::utf16_as_utf8(head).is_some_and(|text| xml::looks_like_xml(&text)) {
-        return Some(DocKind::Xml);
-    }
-    if memchr::memmem::find(&head[..head.len().min(1024)], b"%PDF-").is_some() || lower.ends_with(".pdf") {
-        return Some(DocKind::Pdf);
-    }
-    let text_start = head.iter().position(|b| !b.is_ascii_whitespace()).map_or(&[][..], |p| &head[p..]);
-    for armour in [&b"-----BEGIN PKCS7-----"[..], b"-----BEGIN CMS-----", b"-----BEGIN PKCS #7 SIGNED DATA-----"] {
-        if memchr::memmem::find(&head[..head.len().min(4096)], armour).is_some() {
-            return Some(DocKind::Cms(CmsEncoding::Pem));
-        }
-    }
-    if [".p7m", ".p7s", ".csig"].iter().any(|e| lower.ends_with(e)) && head.first() != Some(&b'M') {
-        // Named as CMS but not recognisable: parse anyway, so a damaged
-        // signature file becomes an error row rather than disappearing.
-        return Some(DocKind::Cms(CmsEncoding::Binary));
-    }
-    if text_start.starts_with(b"MI") {
-        let sample: Vec<u8> = text_start.iter().copied().filter(|b| !b.is_ascii_whitespace()).take(64).collect();
-        if let Ok(decoded) = base64::Engine::decode(&base64::engine::general_purpose::STANDARD_NO_PAD, &sample[..sample.len() / 4 * 4])
-            && looks_like_signed_data(&decoded)
-        {
-            return Some(DocKind::Cms(CmsEncoding::Base64));
-        }
-    }
-    None
-}
-
-/// A SEQUENCE whose first element is the signed-data OID.
-fn looks_like_signed_data(head: &[u8]) -> bool {
-    let mut oid = vec![0x06, oids::SIGNED_DATA.as_bytes().len() as u8];
-    oid.extend_from_slice(oids::SIGNED_DATA.as_bytes());
-    head.first() == Some(&0x30) && memchr::memmem::find(&head[..head.len().min(24)], &oid).is_some()
+    REGISTRY.iter().find_map(|f| (f.sniff)(head, &lower)).or_else(|| REGISTRY.iter().find_map(|f| (f.sniff_late)(head, &lower)))
 }
 
 /// Bounds on what one top-level file may unfold into (archives inside
@@ -240,14 +266,13 @@ impl<'a> Env<'a> {
 pub fn extract_bytes(bytes: &[u8], name: &str, member: &str, depth: usize, env: &Env<'_>) -> Extraction {
     let mut out = Extraction::default();
     let Some(kind) = sniff(&bytes[..bytes.len().min(8192)], name) else { return out };
-    let opens_container = matches!(kind, DocKind::Mail | DocKind::Mbox | DocKind::Msg | DocKind::Tnef | DocKind::Zip);
-    if opens_container && depth >= env.limits.max_depth {
+    if kind.format().container && depth >= env.limits.max_depth {
         out.problem(member, Stage::Limit, format!("nested more than {} containers deep: not opened", env.limits.max_depth));
         return out;
     }
     // Each member, attachment and message is its own unit of work: a
     // parser bug that panics on it costs that unit a row, not its siblings.
-    let inner = guarded("", || extract_kind(kind, bytes, name, depth, env));
+    let inner = guarded("", || (kind.format().extract)(kind, bytes, name, depth, env));
     out.absorb(member, inner);
     out
 }
@@ -262,42 +287,6 @@ pub fn guarded(member: &str, unit: impl FnOnce() -> Extraction) -> Extraction {
     })
 }
 
-fn extract_kind(kind: DocKind, bytes: &[u8], name: &str, depth: usize, env: &Env<'_>) -> Extraction {
-    let mut out = Extraction::default();
-    let inner = match kind {
-        DocKind::Pdf if !pdf_may_be_signed(bytes) => {
-            if name.to_ascii_lowercase().ends_with(".pdf") && memchr::memmem::find(&bytes[..bytes.len().min(1024)], b"%PDF-").is_none() {
-                out.problem("", Stage::Pdf, "named .pdf but not a PDF: no %PDF- header and no signature");
-            }
-            return out;
-        }
-        DocKind::Pdf => pdf::extract(bytes),
-        DocKind::Cms(enc) => {
-            let missing = || cms::Detached::NotFound("detached signature inside a container: its signed data is not identified".into());
-            cms::extract(bytes, enc, if depth == 0 { env.detached.unwrap_or(&missing) } else { &missing })
-        }
-        DocKind::Mail => mail::extract_message(bytes, depth, env),
-        DocKind::Mbox => mail::extract_mbox(std::io::Cursor::new(bytes), depth, env),
-        DocKind::Msg => msg::extract_msg(bytes, depth, env),
-        DocKind::Tnef => msg::extract_tnef(bytes, depth, env),
-        DocKind::Zip => zip::extract(bytes, depth, env),
-        DocKind::Xml => {
-            let utf8 = xml::utf16_as_utf8(bytes);
-            let bytes = utf8.as_deref().unwrap_or(bytes);
-            // The cheap test: no XMLDSig namespace, no signature.
-            if memchr::memmem::find(bytes, xml::MARKER).is_none() {
-                return out;
-            }
-            // A top-level file's references may name the files beside it
-            // (detached XAdES); inside a container, its own members do.
-            let beside = env.beside.filter(|_| depth == 0).map(Beside);
-            xml::extract(bytes, Format::Xml, beside.as_ref().map(|b| b as &dyn xml::Parts))
-        }
-    };
-    out.absorb("", inner);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -309,6 +298,68 @@ mod tests {
         assert_eq!(out.problems.len(), 1);
         assert_eq!(out.problems[0].member, "message 3");
         assert!(out.problems[0].error.contains("index out of range"), "{}", out.problems[0].error);
+    }
+
+    /// Every registration is whole: names and extensions unique, and its
+    /// fuzz target real (the body in [`fuzz::TARGETS`], a `[[bin]]` of
+    /// fuzz/Cargo.toml with its file, a committed corpus).
+    #[test]
+    fn every_registered_format_is_complete() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let manifest = std::fs::read_to_string(root.join("fuzz/Cargo.toml")).unwrap();
+        let target_is_built = |t: &str| {
+            assert!(manifest.contains(&format!("name = \"{t}\"\npath = \"fuzz_targets/{t}.rs\"")), "fuzz/Cargo.toml has no [[bin]] {t}");
+            assert!(root.join("fuzz/fuzz_targets").join(format!("{t}.rs")).is_file(), "no fuzz/fuzz_targets/{t}.rs");
+            assert!(root.join("fuzz/corpus").join(t).is_dir(), "no fuzz/corpus/{t}");
+        };
+        let mut names = std::collections::HashSet::new();
+        let mut extensions = std::collections::HashSet::new();
+        for f in REGISTRY {
+            assert!(names.insert(f.name), "{} registered twice", f.name);
+            for e in f.extensions {
+                assert!(extensions.insert(*e), ".{e} claimed twice");
+                assert_eq!(*e, e.to_ascii_lowercase());
+            }
+            assert!(fuzz::TARGETS.iter().any(|(t, _)| *t == f.fuzz_target), "{}: no fuzz target {}", f.name, f.fuzz_target);
+        }
+        for (t, _) in fuzz::TARGETS {
+            target_is_built(t);
+        }
+    }
+
+    /// Every signature format has a stored name that reads back (history,
+    /// summary.json through serde) and a registered file format yielding it.
+    #[test]
+    fn every_signature_format_is_stored_and_produced() {
+        for &f in Format::ALL {
+            assert_eq!(Format::from_stored(f.as_str()), Some(f));
+            assert_eq!(serde_json::to_string(&f).unwrap(), format!("\"{}\"", f.as_str()));
+            assert!(REGISTRY.iter().any(|r| r.yields.contains(&f)), "no registered file format yields {f:?}");
+        }
+        assert_eq!(Format::from_stored("PDF"), None);
+    }
+
+    /// The registry kept every extension and the order of the tests: a
+    /// name test of one format never wins over another's content.
+    #[test]
+    fn the_registry_recognises_what_the_lists_did() {
+        for ext in ["pdf", "p7s", "p7m", "p7b", "csig", "sig", "xml", "eml", "mbox", "msg", "docx", "xlsx", "pptx", "odt", "ods", "odp", "zip", "asice", "asics", "sce", "scs"] {
+            assert!(named_as_signable(&format!("x.{}", ext.to_ascii_uppercase())), "{ext}");
+        }
+        assert!(!named_as_signable("winmail.dat") && !named_as_signable("pdf"));
+        // The name .pdf (a content test) before PEM armour (a late test).
+        assert_eq!(sniff(b"-----BEGIN PKCS7-----\nMIIB", "x.pdf"), Some(DocKind::Pdf));
+        // Binary signed-data before a PDF header inside it (an attached .p7m).
+        let der = [0x30, 0x80, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02, 0xa0];
+        assert_eq!(sniff(&[&der[..], b"%PDF-1.7"].concat(), "x.pdf.p7m"), Some(DocKind::Cms(CmsEncoding::Binary)));
+        assert_eq!(sniff(b"garbage", "x.P7S"), Some(DocKind::Cms(CmsEncoding::Binary)));
+        assert_eq!(sniff(b"PK\x03\x04", "x.pdf"), Some(DocKind::Zip));
+        for kind in [DocKind::Mail, DocKind::Mbox, DocKind::Msg, DocKind::Tnef, DocKind::Zip] {
+            assert!(kind.format().container, "{kind:?}");
+        }
+        for kind in [DocKind::Pdf, DocKind::Xml, DocKind::Cms(CmsEncoding::Pem)] {
+            assert!(!kind.format().container, "{kind:?}");
+        }
     }
 
     #[test]

@@ -7,11 +7,39 @@
 use std::io::{Cursor, Read};
 use std::path::{Path, PathBuf};
 
-use super::{Env, Extraction, extract_bytes, mail};
+use super::{DocKind, Env, Extraction, FileFormat, extract_bytes, mail};
 use crate::messages::Stage;
+use crate::model::signature::Format;
 
 /// TNEF files start with 0x223E9F78, little-endian.
 pub const TNEF_SIGNATURE: [u8; 4] = [0x78, 0x9f, 0x3e, 0x22];
+
+/// Outlook .msg files (OLE compound files), registered in formats/mod.rs.
+pub(super) const MSG: FileFormat = FileFormat {
+    name: "msg",
+    extensions: &["msg"],
+    sniff: |head, _| head.starts_with(&[0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]).then_some(DocKind::Msg),
+    sniff_late: super::never,
+    container: true,
+    marker: None,
+    extract: |_, bytes, _, depth, env| extract_msg(bytes, depth, env),
+    yields: &[Format::Smime],
+    fuzz_target: "mail",
+};
+
+/// TNEF `winmail.dat` attachments, registered in formats/mod.rs. No
+/// extension: `.dat` names anything.
+pub(super) const TNEF: FileFormat = FileFormat {
+    name: "tnef",
+    extensions: &[],
+    sniff: |head, _| head.starts_with(&TNEF_SIGNATURE).then_some(DocKind::Tnef),
+    sniff_late: super::never,
+    container: true,
+    marker: None,
+    extract: |_, bytes, _, depth, env| extract_tnef(bytes, depth, env),
+    yields: &[],
+    fuzz_target: "mail",
+};
 
 const MESSAGE_CLASS: &str = "__substg1.0_001A001F";
 const ATTACH_DATA: &str = "__substg1.0_37010102";

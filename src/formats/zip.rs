@@ -15,7 +15,7 @@ use ::zip::ZipArchive;
 
 use super::xml::tree::Doc;
 use super::xml::{self, Parts};
-use super::{DocKind, Env, Extraction, FormatError, cms, extract_bytes, sniff};
+use super::{DocKind, Env, Extraction, FileFormat, FormatError, cms, extract_bytes, sniff};
 use crate::messages::Stage;
 use crate::model::note::{IntegrityReason, Note};
 use crate::model::signature::{Format, Integrity};
@@ -31,6 +31,20 @@ const OPC_REL_NS: &str = "http://schemas.openxmlformats.org/package/2006/relatio
 /// directory entry before the first member can be read (10 million entries
 /// took 2–3 GiB). Up to it, the first `--max-members` are read.
 const DECLARED_MEMBERS_FACTOR: u64 = 10;
+
+/// ZIP archives and the packages built on them, registered in
+/// formats/mod.rs.
+pub(super) const FORMAT: FileFormat = FileFormat {
+    name: "zip",
+    extensions: &["docx", "xlsx", "pptx", "odt", "ods", "odp", "zip", "asice", "asics", "sce", "scs"],
+    sniff: |head, _| (head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06")).then_some(DocKind::Zip),
+    sniff_late: super::never,
+    container: true,
+    marker: None,
+    extract: |_, bytes, _, depth, env| extract(bytes, depth, env),
+    yields: &[Format::Ooxml, Format::Odf, Format::Xml],
+    fuzz_target: "xml_package",
+};
 
 pub fn extract(bytes: &[u8], depth: usize, env: &Env<'_>) -> Extraction {
     let mut out = Extraction::default();

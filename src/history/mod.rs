@@ -6,6 +6,16 @@
 //!
 //! Everything goes through [`Store`], so another backend (PostgreSQL for a
 //! province-wide, many-host deployment) is one more implementation.
+//!
+//! Its files, in layers: a file uses only files of a lower layer
+//! (tests/all/layers.rs; this module's own file is above them all).
+//!
+//! ```text
+//! layer  files                          what they hold
+//! 0      compare copy lock rows stored  audit over audit; history copy; the scan lock; rows both stores read; stored extractions
+//! 1      postgres province sqlite       the PostgreSQL store; the province's report; the SQLite store
+//! 2      database                       where the history lives: opens the store a `--db` names
+//! ```
 
 pub mod compare;
 pub mod copy;
@@ -130,9 +140,9 @@ pub trait Store {
     /// Every cache entry; `usable` where made under `cache_key` (tool
     /// version and limits). All paths serve to notice deletions.
     fn cached_files(&self, cache_key: &str) -> Result<HashMap<String, CachedFile>>;
-    /// Every certificate the cache refers to: SHA-256 (hex) to DER.
     /// How many files run `run` stored in the incremental cache.
     fn files_of_run(&self, run: RunId) -> Result<u64>;
+    /// Every certificate the cache refers to: SHA-256 (hex) to DER.
     fn cached_certs(&self) -> Result<HashMap<String, Vec<u8>>>;
     fn save_files(&mut self, run: RunId, cache_key: &str, files: &[SavedFile]) -> Result<()>;
     /// Keeps certificates (SHA-256 hex, DER) the findings refer to.

@@ -67,7 +67,7 @@ pub fn finding(r: &dyn Columns, at: usize) -> Result<Finding> {
         agency_name: t(1)?,
         file: t(2)?,
         member: t(3)?,
-        format: parse("format", &t(4)?, &[Format::Pdf, Format::Cms, Format::Smime, Format::Xml, Format::Ooxml, Format::Odf].map(|f| (f, f.as_str())))?,
+        format: parse("format", &t(4)?, &Format::ALL.iter().map(|&f| (f, f.as_str())).collect::<Vec<_>>())?,
         signed_at: r.maybe_text(at + 5)?,
         signer_cn: t(6)?,
         signer_org: t(7)?,

@@ -1,6 +1,17 @@
 //! The model: plain data that flows from the extractors to the reports.
 //! Nothing here parses, verifies, classifies or writes; every layer above
 //! reads and fills these types.
+//!
+//! Its files, in layers: a file uses only files of a lower layer
+//! (tests/all/layers.rs; this module's own file is above them all).
+//!
+//! ```text
+//! layer  files               what they hold
+//! 0      note verdict        notes and integrity reasons; verdict columns
+//! 1      signature           one signature with its certificates and signed facts
+//! 2      extraction finding  what one item yielded; a classified, attributed signature
+//! 3      result              what a scan found
+//! ```
 
 pub mod extraction;
 pub mod finding;

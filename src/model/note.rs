@@ -9,8 +9,8 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Note {
     /// The integrity verdict when it is not `valid`, rendered with the
-    /// signature's integrity and reason. [`super::signature::Signature::set_integrity`]
-    /// keeps exactly one, where the latest verdict was given.
+    /// signature's integrity and reason. `Signature::set_integrity` (below
+    /// this file, in signature.rs) keeps exactly one, where the latest verdict was given.
     Integrity,
     /// What a PDF signature's revision covers. `later_updates_benign`: it
     /// says the signed revision is intact and later updates only add

@@ -9,27 +9,44 @@ use time::OffsetDateTime;
 use super::note::{IntegrityReason, Note};
 use crate::cert::Cert;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Format {
-    Pdf,
-    Cms,
-    Smime,
-    Xml,
-    Ooxml,
-    Odf,
+/// One line per signature format makes its variant, its stored name (the
+/// reports' and the history's `format` column, serde's name) and its place
+/// in [`Format::ALL`], so no list can forget it. formats/mod.rs tests that
+/// a registered file format yields each one.
+macro_rules! signature_formats {
+    ($($variant:ident => $name:literal,)*) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        pub enum Format {
+            $(#[serde(rename = $name)] $variant,)*
+        }
+
+        impl Format {
+            /// Every format, in declaration order.
+            pub const ALL: &[Format] = &[$(Format::$variant,)*];
+
+            /// The stored name (reports, history).
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Format::$variant => $name,)*
+                }
+            }
+        }
+    };
+}
+
+signature_formats! {
+    Pdf => "pdf",
+    Cms => "cms",
+    Smime => "smime",
+    Xml => "xml",
+    Ooxml => "ooxml",
+    Odf => "odf",
 }
 
 impl Format {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Format::Pdf => "pdf",
-            Format::Cms => "cms",
-            Format::Smime => "smime",
-            Format::Xml => "xml",
-            Format::Ooxml => "ooxml",
-            Format::Odf => "odf",
-        }
+    /// The format a stored name names (what [`Format::as_str`] wrote).
+    pub fn from_stored(name: &str) -> Option<Format> {
+        Format::ALL.iter().copied().find(|f| f.as_str() == name)
     }
 }
 

@@ -2,6 +2,16 @@
 //! Everything is written into a staging folder beside `--out` and then
 //! swapped into place, so a reader never sees half a report; `folder`
 //! makes sure only sigaudit's own folders are ever moved or emptied.
+//!
+//! Its files, in layers: a file uses only files of a lower layer
+//! (tests/all/layers.rs; this module's own file is above them all).
+//!
+//! ```text
+//! layer  files               what they hold
+//! 0      folder lang marked  the report folder's rules; the pages' words; control characters made visible
+//! 1      chart csv           SVG charts; CSV tables
+//! 2      html                the HTML pages
+//! ```
 
 pub mod chart;
 pub mod csv;

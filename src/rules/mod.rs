@@ -1,6 +1,14 @@
 //! The rules: CA catalogue, agency map and legal basis. Data in TOML,
 //! compiled into the binary as the default and overridable per file with
 //! `--rules DIR`.
+//!
+//! Its files, in layers: a file uses only files of a lower layer
+//! (tests/all/layers.rs; this module's own file is above them all).
+//!
+//! ```text
+//! layer  files         what they hold
+//! 0      cfg patterns  the rules files with source spans; DN and path patterns
+//! ```
 
 pub mod cfg;
 pub mod patterns;

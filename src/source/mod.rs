@@ -1,5 +1,13 @@
 //! Where bytes come from: the crawl of directories and files given as
 //! SOURCE arguments, and reading them without touching them.
+//!
+//! Its files, in layers: a file uses only files of a lower layer
+//! (tests/all/layers.rs; this module's own file is above them all).
+//!
+//! ```text
+//! layer  files           what they hold
+//! 0      imap read walk  IMAP mailboxes; reading without touching; the crawl
+//! ```
 
 pub mod dir;
 pub mod imap;

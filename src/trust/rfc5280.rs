@@ -1,7 +1,8 @@
 //! RFC 5280 §6 checks, one link at a time: may `issuer` have issued the
 //! certificate below it, given everything already on the path below?
-//! Chain building (`chain.rs`) calls [`check_link`] for every candidate, so
-//! a path that breaks a rule is never the one a verdict rests on.
+//! Chain building (`chain.rs`) calls [`check_issuer`] and [`verify_link`]
+//! for every candidate, so a path that breaks a rule is never the one a
+//! verdict rests on.
 //!
 //! Validity periods are not checked here: sigaudit reports them at the
 //! signing time (`cert_valid_at_signing`), as it always has.
@@ -61,7 +62,7 @@ pub fn names_chain(child: &Cert, issuer: &Cert) -> bool {
 }
 
 /// Every check of `issuer` as the certificate above `below.last()`, except
-/// its signature (see [`check_link`]). `below` is the path so far, signer
+/// its signature (see [`verify_link`]). `below` is the path so far, signer
 /// first. `anchor`: `issuer` is a pinned certificate, where the path ends.
 pub fn check_issuer(below: &[&Cert], issuer: &Cert, anchor: bool) -> Result<(), LinkError> {
     let child = below.last().expect("a path holds at least the signer");

@@ -1,5 +1,15 @@
 //! CMS / PKCS#7 files: `.p7s` (detached), `.p7m` (attached), DER or BER,
 //! PEM-armoured or bare base64; nested `.p7m` inside `.p7m` unwrapped.
+//!
+//! Its files, in layers: a file uses only files of a lower layer
+//! (tests/all/layers.rs; this module's own file is above them all).
+//!
+//! ```text
+//! layer  files        what they hold
+//! 0      signed_data  SignedData (RFC 5652), read leniently
+//! 1      verify       one SignerInfo's integrity: digest, signature value
+//! 2      signers      signatures out of a SignedData, one per SignerInfo
+//! ```
 
 use std::borrow::Cow;
 
@@ -10,7 +20,8 @@ pub mod verify;
 pub use signers::{find_signer, from_signed_data};
 pub use verify::Content;
 
-use super::{CmsEncoding, Extraction, FormatError};
+use super::{CmsEncoding, DocKind, Env, Extraction, FileFormat, FormatError};
+use crate::asn1::oids;
 use crate::formats::cms::signed_data::{CmsError, SignedData};
 use crate::messages::Stage;
 use crate::model::note::Note;
@@ -21,6 +32,66 @@ use crate::model::signature::{Format, Signature};
 pub enum Detached {
     Found { name: String, bytes: Vec<u8> },
     NotFound(String),
+}
+
+/// CMS files, registered in formats/mod.rs.
+pub(super) const FORMAT: FileFormat = FileFormat {
+    name: "cms",
+    extensions: &["p7s", "p7m", "p7b", "csig", "sig"],
+    sniff: sniff_binary,
+    sniff_late: sniff_text,
+    container: false,
+    marker: None,
+    extract: extract_file,
+    yields: &[Format::Cms],
+    fuzz_target: "cms_file",
+};
+
+/// DER or BER signed-data, recognised before any other format: an
+/// attached `.p7m` carries its PDF's header in its first bytes.
+fn sniff_binary(head: &[u8], _: &str) -> Option<DocKind> {
+    looks_like_signed_data(head).then_some(DocKind::Cms(CmsEncoding::Binary))
+}
+
+/// Signed-data as text (PEM armour, bare base64) or only named as CMS:
+/// tried after every other format's test.
+fn sniff_text(head: &[u8], lower_name: &str) -> Option<DocKind> {
+    let text_start = head.iter().position(|b| !b.is_ascii_whitespace()).map_or(&[][..], |p| &head[p..]);
+    for armour in [&b"-----BEGIN PKCS7-----"[..], b"-----BEGIN CMS-----", b"-----BEGIN PKCS #7 SIGNED DATA-----"] {
+        if memchr::memmem::find(&head[..head.len().min(4096)], armour).is_some() {
+            return Some(DocKind::Cms(CmsEncoding::Pem));
+        }
+    }
+    if [".p7m", ".p7s", ".csig"].iter().any(|e| lower_name.ends_with(e)) && head.first() != Some(&b'M') {
+        // Named as CMS but not recognisable: parse anyway, so a damaged
+        // signature file becomes an error row rather than disappearing.
+        return Some(DocKind::Cms(CmsEncoding::Binary));
+    }
+    if text_start.starts_with(b"MI") {
+        let sample: Vec<u8> = text_start.iter().copied().filter(|b| !b.is_ascii_whitespace()).take(64).collect();
+        if let Ok(decoded) = base64::Engine::decode(&base64::engine::general_purpose::STANDARD_NO_PAD, &sample[..sample.len() / 4 * 4])
+            && looks_like_signed_data(&decoded)
+        {
+            return Some(DocKind::Cms(CmsEncoding::Base64));
+        }
+    }
+    None
+}
+
+/// A SEQUENCE whose first element is the signed-data OID.
+fn looks_like_signed_data(head: &[u8]) -> bool {
+    let mut oid = vec![0x06, oids::SIGNED_DATA.as_bytes().len() as u8];
+    oid.extend_from_slice(oids::SIGNED_DATA.as_bytes());
+    head.first() == Some(&0x30) && memchr::memmem::find(&head[..head.len().min(24)], &oid).is_some()
+}
+
+/// A CMS file: a top-level detached signature finds its data beside it;
+/// one inside a container cannot.
+fn extract_file(kind: DocKind, bytes: &[u8], _: &str, depth: usize, env: &Env<'_>) -> Extraction {
+    // Only CMS kinds reach this extractor (DocKind::format).
+    let DocKind::Cms(encoding) = kind else { return Extraction::default() };
+    let missing = || Detached::NotFound("detached signature inside a container: its signed data is not identified".into());
+    extract(bytes, encoding, if depth == 0 { env.detached.unwrap_or(&missing) } else { &missing })
 }
 
 /// Nested signed-data deeper than this is not unwrapped.
@@ -68,7 +139,7 @@ fn unwrap(bytes: &[u8], member: &str, depth: usize, detached: &dyn Fn() -> Detac
     out.signatures.extend(sigs);
     // A signed .p7m whose content is itself signed-data (double signing).
     if let Some(content) = &sd.econtent
-        && super::sniff(content, "") == Some(super::DocKind::Cms(CmsEncoding::Binary))
+        && super::sniff(content, "") == Some(DocKind::Cms(CmsEncoding::Binary))
     {
         let inner = if member.is_empty() { "inner".to_owned() } else { format!("{member}/inner") };
         if depth + 1 >= MAX_NESTING {

@@ -4,6 +4,15 @@
 //! field names, object streams, xref streams, encrypted files) and the raw
 //! byte scan (older revisions, damaged files). Results are merged by the
 //! signature value, so one value referenced twice counts once.
+//!
+//! Its files, in layers: a file uses only files of a lower layer
+//! (tests/all/layers.rs; this module's own file is above them all).
+//!
+//! ```text
+//! layer  files        what they hold
+//! 0      changes raw  what later updates change; the raw byte scan
+//! 1      verify       /ByteRange and what it covers
+//! ```
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -19,7 +28,7 @@ use self::changes::Level;
 use self::raw::{FieldLock, SigDict};
 use self::verify::{SignedRanges, signed_ranges};
 use super::cms::signatures_in;
-use super::{Extraction, FormatError};
+use super::{DocKind, Env, Extraction, FileFormat, FormatError};
 use crate::asn1::ber::{self, Tlv};
 use crate::cert::Cert;
 use crate::crypto::{Algorithm, Hash, Scheme, VerifyError, verify_prehashed};
@@ -48,6 +57,38 @@ fn objects_at_least(bytes: &[u8]) -> usize {
         .max()
         .unwrap_or(0);
     headers.max(declared)
+}
+
+/// PDF files, registered in formats/mod.rs: last of the content tests (a
+/// PDF header may sit anywhere in the first KiB).
+pub(super) const FORMAT: FileFormat = FileFormat {
+    name: "pdf",
+    extensions: &["pdf"],
+    sniff: |head, lower_name| (has_header(head) || lower_name.ends_with(".pdf")).then_some(DocKind::Pdf),
+    sniff_late: super::never,
+    container: false,
+    marker: Some(super::pdf_may_be_signed),
+    extract: extract_file,
+    yields: &[Format::Pdf],
+    fuzz_target: "pdf_extract",
+};
+
+/// `%PDF-` in the first KiB, where readers look for it.
+fn has_header(head: &[u8]) -> bool {
+    memchr::memmem::find(&head[..head.len().min(1024)], b"%PDF-").is_some()
+}
+
+/// A PDF file: the cheap test first (almost every PDF of a share is
+/// unsigned), then its signatures.
+fn extract_file(_: DocKind, bytes: &[u8], name: &str, _: usize, _: &Env<'_>) -> Extraction {
+    let mut out = Extraction::default();
+    if !super::pdf_may_be_signed(bytes) {
+        if name.to_ascii_lowercase().ends_with(".pdf") && !has_header(bytes) {
+            out.problem("", Stage::Pdf, "named .pdf but not a PDF: no %PDF- header and no signature");
+        }
+        return out;
+    }
+    extract(bytes)
 }
 
 pub fn extract(bytes: &[u8]) -> Extraction {

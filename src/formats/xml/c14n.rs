@@ -2,7 +2,7 @@
 //! with and without comments, of a whole document or of one element's
 //! subtree, optionally leaving one subtree out (the enveloped-signature
 //! transform). Written once, small, and tested against libxml2's xmllint
-//! and xmlsec1-made signatures (tests/xml.rs).
+//! and xmlsec1-made signatures (tests/all/xml.rs).
 
 use super::tree::{Bindings, Child, Doc, XML_NS};
 

@@ -5,6 +5,15 @@
 //! SignatureValue over the canonical SignedInfo. What cannot be checked is
 //! `unknown` with the reason, never `valid`. OOXML and ODF packages resolve
 //! their part references through a [`Parts`] lookup.
+//!
+//! Its files, in layers: a file uses only files of a lower layer
+//! (tests/all/layers.rs; this module's own file is above them all).
+//!
+//! ```text
+//! layer  files  what they hold
+//! 0      tree   the hostile-input-proof XML tree
+//! 1      c14n   canonical XML (inclusive, exclusive, 1.1)
+//! ```
 
 use std::sync::Arc;
 
@@ -17,7 +26,7 @@ pub mod tree;
 
 use self::c14n::{Method, Options};
 use self::tree::{Child, Doc, XmlError};
-use super::{Extraction, FormatError};
+use super::{DocKind, Env, Extraction, FileFormat, FormatError};
 use crate::cert::Cert;
 use crate::crypto::{Algorithm, Hash, Scheme, VerifyError, verify_message};
 use crate::messages::Stage;
@@ -100,6 +109,33 @@ pub const MAX_SIGNATURES: usize = 100;
 
 /// Marker of a signed XML document, for the cheap test.
 pub const MARKER: &[u8] = b"http://www.w3.org/2000/09/xmldsig#";
+
+/// XML documents, registered in formats/mod.rs.
+pub(super) const FORMAT: FileFormat = FileFormat {
+    name: "xml",
+    extensions: &["xml"],
+    sniff: |head, _| (looks_like_xml(head) || utf16_as_utf8(head).is_some_and(|text| looks_like_xml(&text))).then_some(DocKind::Xml),
+    sniff_late: super::never,
+    container: false,
+    marker: Some(|bytes| memchr::memmem::find(bytes, MARKER).is_some()),
+    extract: extract_file,
+    yields: &[Format::Xml],
+    fuzz_target: "xml_package",
+};
+
+/// An XML file: UTF-16 read as UTF-8, the cheap test, then its signatures.
+fn extract_file(_: DocKind, bytes: &[u8], _: &str, depth: usize, env: &Env<'_>) -> Extraction {
+    let utf8 = utf16_as_utf8(bytes);
+    let bytes = utf8.as_deref().unwrap_or(bytes);
+    // The cheap test: no XMLDSig namespace, no signature.
+    if memchr::memmem::find(bytes, MARKER).is_none() {
+        return Extraction::default();
+    }
+    // A top-level file's references may name the files beside it
+    // (detached XAdES); inside a container, its own members do.
+    let beside = env.beside.filter(|_| depth == 0).map(super::Beside);
+    extract(bytes, Format::Xml, beside.as_ref().map(|b| b as &dyn Parts))
+}
 
 /// Parts of the package an XML signature lives in (OOXML, ODF): the bytes
 /// of a part by its name.

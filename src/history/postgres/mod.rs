@@ -4,6 +4,15 @@
 //! cache kept per host, every write in a transaction, and a scan of one
 //! host and source at a time held by an advisory lock (the server drops it
 //! when the scanning process dies, like the SQLite file lock).
+//!
+//! Its files, in layers: a file uses only files of a lower layer
+//! (tests/all/layers.rs; this module's own file is above them all).
+//!
+//! ```text
+//! layer  files    what they hold
+//! 0      tls      TLS for the driver, through rustls
+//! 1      connect  the server from `--db postgresql://...`
+//! ```
 
 pub mod connect;
 mod tls;
