@@ -748,6 +748,7 @@ fn xml_signature_wrapping_is_caught_and_controls_stay_valid() {
             "covers only TTChung (Id=hdr), not the invoice's DLHDon (Id=data): the rest of the invoice is unsigned",
             true,
             "the reference verifies",
+            true,
         ),
         // xmlsec1 and .NET refuse any child of ds:Signature after KeyInfo
         // but ds:Object: they fail XSW1 and XSW6 on the signature's shape.

@@ -240,8 +240,8 @@ pub fn judge(doc: &Doc, sig: usize, package: bool, covered: &Covered) -> Judgeme
     // ds:Object; only a SignedInfo reference to it signs their digests.
     let unsigned_manifest = if package { unsigned_manifest(doc, sig) } else { None };
     // The unit's budget bounds a document that references many elements.
-    let wrapping = unsigned_manifest
-        .or_else(|| elements.iter().take_while(|_| !crate::budget::over()).find_map(|(el, exclude)| wrapped(doc, sig, *el, exclude, einvoice, covered)));
+    let wrapping =
+        unsigned_manifest.or_else(|| elements.iter().take_while(|_| !crate::budget::over()).find_map(|(el, exclude)| wrapped(doc, sig, *el, exclude, einvoice, covered)));
     let listed: Vec<String> = elements.iter().filter(|(el, _)| *el != doc.root || !whole).map(|(el, _)| named(doc, *el)).collect();
     let coverage = match einvoice {
         Some((holder, data)) if wrapping.is_none() && !whole && !elements.iter().any(|(el, _)| covered.within(*el, data)) => {
@@ -435,12 +435,14 @@ mod tests {
             ),
             // A package signature whose SignedInfo does not cover the Manifest of parts.
             (
-                sig("s", &["#tss"]).replace("</ds:Signature>", "<ds:Object Id=\"pkg\"><ds:Manifest><ds:Reference URI=\"/word/document.xml\"/></ds:Manifest></ds:Object></ds:Signature>"),
+                sig("s", &["#tss"])
+                    .replace("</ds:Signature>", "<ds:Object Id=\"pkg\"><ds:Manifest><ds:Reference URI=\"/word/document.xml\"/></ds:Manifest></ds:Object></ds:Signature>"),
                 Some("the Manifest that lists the package parts (Manifest (no Id)) is not covered by SignedInfo"),
                 "covers 1 package part",
             ),
             (
-                sig("s", &["#pkg"]).replace("</ds:Signature>", "<ds:Object Id=\"pkg\"><ds:Manifest><ds:Reference URI=\"/word/document.xml\"/></ds:Manifest></ds:Object></ds:Signature>"),
+                sig("s", &["#pkg"])
+                    .replace("</ds:Signature>", "<ds:Object Id=\"pkg\"><ds:Manifest><ds:Reference URI=\"/word/document.xml\"/></ds:Manifest></ds:Object></ds:Signature>"),
                 None,
                 "covers 1 package part, 1 element of the signature itself",
             ),
