@@ -748,6 +748,7 @@ fn xml_signature_wrapping_is_caught_and_controls_stay_valid() {
             "covers only TTChung (Id=hdr), not the invoice's DLHDon (Id=data): the rest of the invoice is unsigned",
             true,
             "the reference verifies",
+            true,
         ),
         // xmlsec1 and .NET refuse any child of ds:Signature after KeyInfo
         // but ds:Object: they fail XSW1 and XSW6 on the signature's shape.
@@ -794,11 +795,15 @@ fn xml_signature_wrapping_is_caught_and_controls_stay_valid() {
 /// Issue 24: every XML row says what its signature covers; the fixtures of
 /// earlier issues keep their verdicts with the new notes: a whole-document
 /// invoice, Id-referenced data, the Viettel-style #TimeStamp object inside
-/// the signature, XAdES SignedProperties.
+/// the signature, XAdES SignedProperties, OOXML and ODF packages.
 #[test]
 fn xml_rows_say_what_each_signature_covers() {
-    let (rows, _, _) = scan_with_samples_rules(&[&fixture("xml"), &fixture("einvoice")], &[]);
+    let packages = root().join("samples/share/Sở Tài chính");
+    let (rows, _, _) = scan_with_samples_rules(&[&fixture("xml"), &fixture("einvoice"), &packages], &[]);
     let cases = [
+        // OOXML (Office's Manifest of parts in its package object) and ODF (LibreOffice).
+        ("/Báo cáo tài chính 2024.docx", "", "covers 6 package parts, 3 elements of the signature itself", "valid", ""),
+        ("/Dự toán 2025.ods", "", "covers 8 package parts, 2 elements of the signature itself", "valid", ""),
         ("/hoa-don-inclusive.xml", "seller", "covers the whole document", "valid", ""),
         ("/thong-diep-2-chu-ky.xml", "seller", "covers element DLHDon (Id=data)", "valid", ""),
         // The authority's signature covers only the code it gave, not the invoice.

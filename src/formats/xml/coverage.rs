@@ -75,9 +75,10 @@ fn references(doc: &Doc, sig: usize, package: bool) -> Vec<usize> {
 /// index): what a reader may take as signed. Computed once per document.
 pub struct Covered {
     covered: Vec<bool>,
-    /// Elements by qualified name, in document order: the rivals of a
-    /// signed element are looked up here, not by walking the document.
-    by_name: std::collections::HashMap<(String, String), Vec<usize>>,
+    /// Elements that no signature covers and that lie in no signature, by
+    /// qualified name, in document order: the rivals of a signed element
+    /// are looked up here, not by walking the document.
+    rivals: std::collections::HashMap<(String, String), Vec<usize>>,
     /// Index of the last descendant of each element (nodes are stored in
     /// document order, parents first).
     end: Vec<usize>,
@@ -92,11 +93,7 @@ impl Covered {
                 end[p] = end[p].max(end[i]);
             }
         }
-        let mut by_name: std::collections::HashMap<(String, String), Vec<usize>> = std::collections::HashMap::new();
-        for (i, node) in doc.nodes.iter().enumerate() {
-            by_name.entry((node.ns.clone(), node.local.clone())).or_default().push(i);
-        }
-        let mut c = Covered { covered: vec![false; n], end, by_name };
+        let mut c = Covered { covered: vec![false; n], end, rivals: std::collections::HashMap::new() };
         // A hostile document repeats one reference many times: each
         // subtree is marked once.
         let mut marked = std::collections::HashSet::new();
@@ -115,6 +112,14 @@ impl Covered {
                 if marked.insert((apex, exclude.clone())) {
                     c.mark(apex, &exclude);
                 }
+            }
+        }
+        // Nodes are stored parents first: one pass tells which lie in a signature.
+        let mut in_signature = vec![false; n];
+        for (i, node) in doc.nodes.iter().enumerate() {
+            in_signature[i] = node.parent.is_some_and(|p| in_signature[p] || is_signature(doc, p));
+            if !c.covered[i] && !in_signature[i] && !is_signature(doc, i) {
+                c.rivals.entry((node.ns.clone(), node.local.clone())).or_default().push(i);
             }
         }
         c
@@ -240,8 +245,12 @@ pub fn judge(doc: &Doc, sig: usize, package: bool, covered: &Covered) -> Judgeme
     // ds:Object; only a SignedInfo reference to it signs their digests.
     let unsigned_manifest = if package { unsigned_manifest(doc, sig) } else { None };
     // The unit's budget bounds a document that references many elements.
+    // A reference repeated is judged once.
+    let mut seen = std::collections::HashSet::new();
+    elements.retain(|e| seen.insert(e.clone()));
+    let mut hidden_names = HiddenNames::new();
     let wrapping = unsigned_manifest
-        .or_else(|| elements.iter().take_while(|_| !crate::budget::over()).find_map(|(el, exclude)| wrapped(doc, sig, *el, exclude, einvoice, covered)));
+        .or_else(|| elements.iter().take_while(|_| !crate::budget::over()).find_map(|(el, exclude)| wrapped(doc, sig, *el, exclude, einvoice, covered, &mut hidden_names)));
     let listed: Vec<String> = elements.iter().filter(|(el, _)| *el != doc.root || !whole).map(|(el, _)| named(doc, *el)).collect();
     let coverage = match einvoice {
         Some((holder, data)) if wrapping.is_none() && !whole && !elements.iter().any(|(el, _)| covered.within(*el, data)) => {
@@ -273,7 +282,11 @@ fn unsigned_manifest(doc: &Doc, sig: usize) -> Option<String> {
 
 /// Why the element `el` a reference covers is not what a reader takes, or
 /// None when it is.
-fn wrapped(doc: &Doc, sig: usize, el: usize, exclude: &[usize], einvoice: Option<(usize, usize)>, covered: &Covered) -> Option<String> {
+/// The qualified names of the document elements inside an excluded
+/// subtree, by the subtree: computed once per judgement.
+type HiddenNames<'d> = std::collections::HashMap<usize, std::collections::HashSet<(&'d str, &'d str)>>;
+
+fn wrapped<'d>(doc: &'d Doc, sig: usize, el: usize, exclude: &[usize], einvoice: Option<(usize, usize)>, covered: &Covered, hidden_names: &mut HiddenNames<'d>) -> Option<String> {
     let name = named(doc, el);
     // 1. Inside a signature: readers skip signatures (XSW1, XSW6, XSW8,
     // an invoice's DLHDon moved into ds:Object). An enveloping signature
@@ -323,9 +336,11 @@ fn wrapped(doc: &Doc, sig: usize, el: usize, exclude: &[usize], einvoice: Option
     if let Some(outer) = doc.ancestors(el).find(|&a| same_name(doc, a, el) && !covered.covered[a]) {
         return Some(format!("the signed {name} is wrapped by another {} that no signature covers, which a reader takes ({})", named(doc, outer), path(doc, outer)));
     }
-    let rivals = covered.by_name.get(&(doc.node(el).ns.clone(), doc.node(el).local.clone())).map(Vec::as_slice).unwrap_or_default();
-    let rival =
-        rivals.iter().copied().find(|&i| i != el && !covered.covered[i] && !covered.within(el, i) && (i < el || saml(doc, el)) && !doc.ancestors(i).any(|a| is_signature(doc, a)));
+    let rivals = covered.rivals.get(&(doc.node(el).ns.clone(), doc.node(el).local.clone())).map(Vec::as_slice).unwrap_or_default();
+    // In document order: the first one, before `el`; for SAML also the
+    // first one after `el`'s subtree.
+    let after = rivals.get(rivals.partition_point(|&i| i <= covered.end[el])).copied();
+    let rival = rivals.first().copied().filter(|&i| i < el).or(after.filter(|_| saml(doc, el)));
     if let Some(i) = rival {
         let place = if i < el { "before" } else { "beside" };
         return Some(format!("another {} at {} that no signature covers stands {place} the signed {name}: a reader takes it", named(doc, i), path(doc, i)));
@@ -337,8 +352,9 @@ fn wrapped(doc: &Doc, sig: usize, el: usize, exclude: &[usize], einvoice: Option
         if !covered.within(el, x) {
             continue;
         }
-        let names: std::collections::HashSet<(&str, &str)> =
-            (x..=covered.end[x]).filter(|&i| !signature_internal(doc, i)).map(|i| (doc.node(i).ns.as_str(), doc.node(i).local.as_str())).collect();
+        let names = hidden_names
+            .entry(x)
+            .or_insert_with(|| (x..=covered.end[x]).filter(|&i| !signature_internal(doc, i)).map(|i| (doc.node(i).ns.as_str(), doc.node(i).local.as_str())).collect());
         if names.is_empty() {
             continue;
         }
@@ -435,12 +451,14 @@ mod tests {
             ),
             // A package signature whose SignedInfo does not cover the Manifest of parts.
             (
-                sig("s", &["#tss"]).replace("</ds:Signature>", "<ds:Object Id=\"pkg\"><ds:Manifest><ds:Reference URI=\"/word/document.xml\"/></ds:Manifest></ds:Object></ds:Signature>"),
+                sig("s", &["#tss"])
+                    .replace("</ds:Signature>", "<ds:Object Id=\"pkg\"><ds:Manifest><ds:Reference URI=\"/word/document.xml\"/></ds:Manifest></ds:Object></ds:Signature>"),
                 Some("the Manifest that lists the package parts (Manifest (no Id)) is not covered by SignedInfo"),
                 "covers 1 package part",
             ),
             (
-                sig("s", &["#pkg"]).replace("</ds:Signature>", "<ds:Object Id=\"pkg\"><ds:Manifest><ds:Reference URI=\"/word/document.xml\"/></ds:Manifest></ds:Object></ds:Signature>"),
+                sig("s", &["#pkg"])
+                    .replace("</ds:Signature>", "<ds:Object Id=\"pkg\"><ds:Manifest><ds:Reference URI=\"/word/document.xml\"/></ds:Manifest></ds:Object></ds:Signature>"),
                 None,
                 "covers 1 package part, 1 element of the signature itself",
             ),
