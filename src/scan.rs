@@ -314,9 +314,12 @@ struct Sink<'a> {
 }
 
 impl WalkSink for Sink<'_> {
+    fn found(&self, n: usize) {
+        self.progress.found.fetch_add(n, Ordering::Relaxed);
+    }
+
     fn files(&self, batch: Vec<Result<Input, ErrorRow>>) {
         let rules = self.ctx.rules;
-        self.progress.found.fetch_add(batch.len(), Ordering::Relaxed);
         // A batch is one folder's: its path rules are matched once.
         let mut memo = FolderMemo::default();
         let mut here = Gathered::default();
@@ -764,7 +767,7 @@ fn read_extract(
     limits: ReadLimits,
     unpack: formats::Limits,
     cpu: &CpuPool,
-) -> Result<(Option<Extraction>, Option<(u64, i128)>), (Stage, String)> {
+) -> Result<(Option<Extraction>, Option<Stamp>), (Stage, String)> {
     let read_err = |e: std::io::Error| (Stage::Read, format!("cannot read: {e}"));
     let mut file = input.open().map_err(read_err)?;
     let size = match known_size {
@@ -876,9 +879,11 @@ fn with_env(path: &Path, limits: ReadLimits, unpack: formats::Limits, extract: i
     let mut env = formats::Env::new(unpack, Some(&detached));
     env.beside = Some(&beside);
     let e = extract(&env);
-    drop(env);
     (e, depends_on.into_inner())
 }
+
+/// A file's (size, mtime in nanoseconds): what says it changed.
+type Stamp = (u64, i128);
 
 /// Counts the bytes a reader gave (the mailbox stream moves into the
 /// extractor's worker threads; the count stays here).

@@ -317,7 +317,7 @@ mod tests {
         }
         let handle = DirHandle::open(dir.path()).unwrap();
         let mut entries = handle.list().unwrap();
-        entries.sort();
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
         assert_eq!(entries.len(), 3003);
         assert_eq!(entries[0], (OsString::from("a.pdf"), Kind::File));
         assert!(entries.contains(&(OsString::from("link"), Kind::Link)));

@@ -8,8 +8,8 @@
 
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use globset::GlobSet;
 
@@ -72,6 +72,9 @@ impl Input {
 
 /// What the walk hands on, and asks, as it goes (called from any worker).
 pub trait WalkSink: Sync {
+    /// How many more files (and walk errors) the walk has found: said as
+    /// soon as a folder is listed, before they are handed on.
+    fn found(&self, n: usize);
     /// Files (and walk errors) of one folder, a batch at a time.
     fn files(&self, batch: Vec<Result<Input, ErrorRow>>);
     /// Set when the scan is to stop: no folder is listed any more.
@@ -95,7 +98,7 @@ pub fn walk_parallel(sources: &[PathBuf], opts: &WalkOptions, sink: &dyn WalkSin
         for source in sources {
             // A SOURCE that is a link is followed, whatever --follow-symlinks says.
             match stat_path(source, true) {
-                Err(e) => sink.files(vec![Err(ErrorRow::new(
+                Err(e) => walker.now(vec![Err(ErrorRow::new(
                     display(source),
                     "",
                     Stage::Walk,
@@ -109,7 +112,7 @@ pub fn walk_parallel(sources: &[PathBuf], opts: &WalkOptions, sink: &dyn WalkSin
                 Ok(st) if st.is_file => {
                     let mut batch = Vec::new();
                     push_file(&mut batch, source.clone(), 0, None);
-                    sink.files(batch);
+                    walker.now(batch);
                 }
                 Ok(_) => {}
             }
@@ -147,6 +150,12 @@ struct Ancestor {
 }
 
 impl Walker<'_> {
+    /// Hands on what is found, at once.
+    fn now(&self, batch: Vec<Result<Input, ErrorRow>>) {
+        self.sink.found(batch.len());
+        self.sink.files(batch);
+    }
+
     fn folder_done(&self) {
         if self.pending.fetch_sub(1, Ordering::AcqRel) == 1 {
             self.sink.walk_done();
@@ -171,7 +180,7 @@ impl Walker<'_> {
             Place::In(parent, name) => parent.path().join(name),
         };
         let fail = |e: std::io::Error| {
-            self.sink.files(vec![Err(ErrorRow::new(display(&path), "", Stage::Walk, format!("cannot list or open: {e}")))]);
+            self.now(vec![Err(ErrorRow::new(display(&path), "", Stage::Walk, format!("cannot list or open: {e}")))]);
             None
         };
         let opened = match &at {
@@ -191,7 +200,7 @@ impl Walker<'_> {
         while let Some(a) = up {
             if a.id == id && id != (0, 0) {
                 let reason = format!("symbolic link loop back to {}: not followed", display(&a.path));
-                self.sink.files(vec![Err(ErrorRow::new(display(&path), "", Stage::Walk, reason))]);
+                self.now(vec![Err(ErrorRow::new(display(&path), "", Stage::Walk, reason))]);
                 return None;
             }
             up = a.up.as_deref();
@@ -244,6 +253,7 @@ impl Walker<'_> {
         // caches (1 s on CIFS); idle workers first help with them (the
         // helpers are the oldest tasks here, which others take first),
         // then take the sub-folders.
+        self.sink.found(batches.iter().map(Vec::len).sum());
         let files = Arc::new(Mutex::new(batches.into_iter()));
         let helpers = files.lock().map_or(0, |f| f.len()).saturating_sub(1);
         for _ in 0..helpers {

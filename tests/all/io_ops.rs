@@ -26,7 +26,8 @@ fn traced_scan(source: &Path, out: &Path, extra: &[&str]) -> Option<HashMap<Stri
         Ok(o) => o,
         Err(_) => return None,
     };
-    assert!(output.status.success(), "{}", text(&output.stderr));
+    // 2: the samples hold files that cannot be parsed, on purpose.
+    assert!(matches!(code(&output), 0 | 2), "{}", text(&output.stderr));
     let mut counts = HashMap::new();
     for line in std::fs::read_to_string(&log).unwrap().lines() {
         // "PID name(args" or "PID <... name resumed>": each call once.
@@ -118,7 +119,7 @@ fn reports_are_the_same_with_one_io_worker_or_many() {
     let share = root().join("samples/share");
     let (one, one_dir) = scan(&[&share], &["--rules", root().join("samples/rules").to_str().unwrap(), "--no-db", "--io-jobs", "1"]);
     let (many, many_dir) = scan(&[&share], &["--rules", root().join("samples/rules").to_str().unwrap(), "--no-db", "--io-jobs", "64", "--jobs", "3"]);
-    assert!(one.status.success() && many.status.success(), "{}", text(&many.stderr));
+    assert_eq!((code(&one), code(&many)), (2, 2), "{}", text(&many.stderr));
     for name in ["signatures.csv", "errors.csv", "agencies.csv"] {
         let a = std::fs::read(report_dir(&one_dir).join(name)).unwrap();
         let b = std::fs::read(report_dir(&many_dir).join(name)).unwrap();
