@@ -552,6 +552,23 @@ fn signatures_of(bytes: &[u8], doc: Option<&Document>, d: &SigDict, member: &str
                     });
                     continue;
                 }
+                // After a certification only existing signature fields may
+                // be signed: a new one's appearance can draw anything over
+                // the page (the sneaky-signature attack); pyHanko refuses a
+                // new visible field after any certification.
+                if let (Some(_), Some(false)) = (d.docmdp, a.modified)
+                    && !a.new_visible_signature_fields.is_empty()
+                {
+                    s.modified_after_signing = Some(true);
+                    s.notes.push(Note::Coverage {
+                        text: format!(
+                            "MODIFIED AFTER SIGNING: a certification signature after which later updates add signature fields with an appearance on the page ({}): only existing fields may be signed after a certification",
+                            a.new_visible_signature_fields.join(", ")
+                        ),
+                        later_updates_benign: false,
+                    });
+                    continue;
+                }
                 // A signature that locks fields (FieldMDP) is broken by a
                 // later change to one of them.
                 let locked: Vec<&str> = d.field_lock.as_ref().map(|lock| a.fields_changed.iter().filter(|f| lock.locks(f)).map(String::as_str).collect()).unwrap_or_default();
