@@ -552,6 +552,17 @@ fn signatures_of(bytes: &[u8], doc: Option<&Document>, d: &SigDict, member: &str
                     });
                     continue;
                 }
+                // A signature that locks fields (FieldMDP) is broken by a
+                // later change to one of them.
+                let locked: Vec<&str> = d.field_lock.as_ref().map(|lock| a.fields_changed.iter().filter(|f| lock.locks(f)).map(String::as_str).collect()).unwrap_or_default();
+                if a.modified == Some(false) && !locked.is_empty() {
+                    s.modified_after_signing = Some(true);
+                    s.notes.push(Note::Coverage {
+                        text: format!("MODIFIED AFTER SIGNING: form fields this signature locks (FieldMDP) changed afterwards: {}", locked.join(", ")),
+                        later_updates_benign: false,
+                    });
+                    continue;
+                }
                 // After a certification only existing signature fields may
                 // be signed: a new one's appearance can draw anything over
                 // the page (the sneaky-signature attack); pyHanko refuses a
@@ -565,17 +576,6 @@ fn signatures_of(bytes: &[u8], doc: Option<&Document>, d: &SigDict, member: &str
                             "MODIFIED AFTER SIGNING: a certification signature after which later updates add signature fields with an appearance on the page ({}): only existing fields may be signed after a certification",
                             a.new_visible_signature_fields.join(", ")
                         ),
-                        later_updates_benign: false,
-                    });
-                    continue;
-                }
-                // A signature that locks fields (FieldMDP) is broken by a
-                // later change to one of them.
-                let locked: Vec<&str> = d.field_lock.as_ref().map(|lock| a.fields_changed.iter().filter(|f| lock.locks(f)).map(String::as_str).collect()).unwrap_or_default();
-                if a.modified == Some(false) && !locked.is_empty() {
-                    s.modified_after_signing = Some(true);
-                    s.notes.push(Note::Coverage {
-                        text: format!("MODIFIED AFTER SIGNING: form fields this signature locks (FieldMDP) changed afterwards: {}", locked.join(", ")),
                         later_updates_benign: false,
                     });
                     continue;

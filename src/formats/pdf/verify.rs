@@ -309,24 +309,46 @@ fn xref_keywords(segment: &[u8]) -> Vec<usize> {
 #[derive(Default)]
 struct XrefListing {
     found: bool,
-    /// Object numbers an in-use entry (or an xref stream's /Index) lists.
+    /// Object numbers an in-use entry (or an xref stream's /Index) lists,
+    /// as sorted, merged `start..end` ranges.
     ranges: Vec<(u64, u64)>,
     twice: Vec<u64>,
 }
 
 impl XrefListing {
     fn has(&self, n: u32) -> bool {
-        self.ranges.iter().any(|&(start, count)| (start..start.saturating_add(count)).contains(&u64::from(n)))
+        let n = u64::from(n);
+        let i = self.ranges.partition_point(|&(start, _)| start <= n);
+        i > 0 && n < self.ranges[i - 1].1
     }
 
-    fn add(&mut self, start: u64, count: u64) {
-        for &(s, c) in &self.ranges {
-            let (lo, hi) = (start.max(s), start.saturating_add(count).min(s.saturating_add(c)));
-            if lo < hi {
-                self.twice.extend((lo..hi).take(8));
+    /// Adds what one section lists; an object two of its entries (or
+    /// two of its /Index ranges) list is noted. A classic table and the
+    /// xref stream of a hybrid file may overlap (free entries): those are
+    /// separate sections.
+    fn add_section(&mut self, section: &[(u64, u64)]) {
+        let mut sorted = section.to_vec();
+        sorted.sort_unstable();
+        let mut reached = 0u64;
+        for (i, &(start, count)) in sorted.iter().enumerate() {
+            let end = start.saturating_add(count);
+            if i > 0 && start < reached {
+                self.twice.extend((start..end.min(reached)).take(8));
+            }
+            reached = reached.max(end);
+        }
+        // Kept sorted and merged as (start, end): a table of single
+        // entries becomes a few ranges, looked up by binary search.
+        self.ranges.extend(section.iter().map(|&(s, c)| (s, s.saturating_add(c))));
+        self.ranges.sort_unstable();
+        let mut merged: Vec<(u64, u64)> = Vec::with_capacity(self.ranges.len());
+        for &(s, e) in &self.ranges {
+            match merged.last_mut() {
+                Some(last) if s <= last.1 => last.1 = last.1.max(e),
+                _ => merged.push((s, e)),
             }
         }
-        self.ranges.push((start, count));
+        self.ranges = merged;
     }
 
     /// A classic table: subsections `start count` and their entries
@@ -336,16 +358,18 @@ impl XrefListing {
         let text = &after[..after.len().min(1 << 20)];
         let mut tokens = text.split(|b| b.is_ascii_whitespace()).filter(|t| !t.is_empty()).peekable();
         let number = |t: &[u8]| std::str::from_utf8(t).ok().and_then(|s| s.parse::<u64>().ok());
-        while let Some(t) = tokens.next() {
+        let mut section = Vec::new();
+        'subsections: while let Some(t) = tokens.next() {
             let (Some(start), Some(count)) = (number(t), tokens.peek().and_then(|c| number(c))) else { break };
             tokens.next();
             for i in 0..count.min(1 << 20) {
-                let (Some(_), Some(_), Some(kind)) = (tokens.next(), tokens.next(), tokens.next()) else { return };
+                let (Some(_), Some(_), Some(kind)) = (tokens.next(), tokens.next(), tokens.next()) else { break 'subsections };
                 if kind == b"n" {
-                    self.add(start + i, 1);
+                    section.push((start + i, 1));
                 }
             }
         }
+        self.add_section(&section);
     }
 
     /// An xref stream's `/Index [start count ...]` (default `[0 /Size]`).
@@ -358,18 +382,15 @@ impl XrefListing {
         };
         match ints(b"/Index") {
             Some(index) => {
-                for pair in index.chunks_exact(2) {
-                    if let (Ok(s), Ok(c)) = (u64::try_from(pair[0]), u64::try_from(pair[1])) {
-                        self.add(s, c);
-                    }
-                }
+                let section: Vec<(u64, u64)> = index.chunks_exact(2).filter_map(|pair| Some((u64::try_from(pair[0]).ok()?, u64::try_from(pair[1]).ok()?))).collect();
+                self.add_section(&section);
             }
             None => {
                 let size = memchr::memmem::find(head, b"/Size").and_then(|p| {
                     let digits: Vec<u8> = head[p + 5..].iter().skip_while(|b| b.is_ascii_whitespace()).take_while(|b| b.is_ascii_digit()).take(12).copied().collect();
                     std::str::from_utf8(&digits).ok()?.parse::<u64>().ok()
                 });
-                self.add(0, size.unwrap_or(u64::MAX));
+                self.add_section(&[(0, size.unwrap_or(u64::MAX))]);
             }
         }
     }
