@@ -20,30 +20,8 @@ use lopdf::{Dictionary, Document, Object, ObjectId};
 
 use crate::formats::pdf::{dict_of, is_sig_field, name, qualified_name};
 
-/// How far later updates go, in DocMDP's terms (ISO 32000-1 12.8.2.2,
-/// pyHanko's `ModificationLevel`): a certification with /P 1 allows
-/// `Archival`, /P 2 `FormFilling`, /P 3 `Annotations`. A change none of
-/// them explains is never allowed (`Changes::other`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Level {
-    /// DSS data, document timestamps, metadata, unreferenced objects.
-    Archival,
-    /// Signatures and their fields, form field values.
-    FormFilling,
-    /// Annotations added, changed or removed.
-    Annotations,
-}
-
-impl Level {
-    /// The most a certification with DocMDP permission `p` allows.
-    pub fn allowed_by_docmdp(p: i64) -> Level {
-        match p {
-            1 => Level::Archival,
-            2 => Level::FormFilling,
-            _ => Level::Annotations,
-        }
-    }
-}
+/// How far later updates go (DocMDP's levels), judged in `crate::verdict`.
+pub use crate::verdict::Level;
 
 #[derive(Debug, Default)]
 pub struct Changes {

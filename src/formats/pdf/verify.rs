@@ -11,8 +11,9 @@ use std::collections::HashMap;
 
 use lopdf::Document;
 
-use super::changes::{self, Level};
+use super::changes;
 use crate::formats::FormatError;
+use crate::verdict::Updates;
 
 /// The two signed byte ranges of a well-formed /ByteRange.
 #[derive(Debug)]
@@ -54,30 +55,23 @@ pub fn signed_ranges<'a>(bytes: &'a [u8], br: &[i64], contents: &[u8]) -> Result
     Ok(SignedRanges { parts: [&bytes[..b], &bytes[c..end]], end })
 }
 
-/// What follows the signed bytes.
+/// What follows the signed bytes: the evidence `crate::verdict` judges.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AfterSigning {
-    /// None when it could not be determined.
-    pub modified: Option<bool>,
-    pub note: String,
-    /// What the later updates do that is allowed ("signatures", "DSS (LTV)
-    /// data", "form field values (Name)", ...) and the DocMDP level that
-    /// takes, for the permission of a certification.
-    pub allowed: Vec<String>,
-    pub level: Option<Level>,
+    pub updates: Updates,
     /// Form fields (fully qualified names) whose value changed, for the
     /// FieldMDP locks of a signature.
     pub fields_changed: Vec<String>,
     /// Signature fields with an area on the page that later updates
-    /// created (none when `modified` is not `Some(false)`).
+    /// created (none unless the updates are `Allowed`).
     pub new_visible_signature_fields: Vec<String>,
 }
 
 impl AfterSigning {
-    /// A verdict no DocMDP permission has to weigh: nothing after the
-    /// signature, or something that is not an allowed change.
-    fn only(modified: Option<bool>, note: String) -> AfterSigning {
-        AfterSigning { modified, note, allowed: Vec::new(), level: None, fields_changed: Vec::new(), new_visible_signature_fields: Vec::new() }
+    /// Updates no permission has to weigh: nothing after the signature,
+    /// or something that is not an allowed change.
+    fn only(updates: Updates) -> AfterSigning {
+        AfterSigning { updates, fields_changed: Vec::new(), new_visible_signature_fields: Vec::new() }
     }
 }
 
@@ -99,85 +93,48 @@ pub fn revision_ends(bytes: &[u8]) -> Vec<usize> {
 pub fn after_signing(bytes: &[u8], end: usize, final_doc: Option<&Document>) -> AfterSigning {
     let trailing = &bytes[end.min(bytes.len())..];
     if trailing.iter().all(|b| b.is_ascii_whitespace() || *b == 0) {
-        return AfterSigning::only(Some(false), "signature covers the entire file".into());
+        return AfterSigning::only(Updates::EntireFile);
     }
     let ends = revision_ends(bytes);
     let revision = ends.iter().position(|&e| e == end || (e > end && bytes[end..e].iter().all(|b| b.is_ascii_whitespace())));
     let Some(revision) = revision else {
-        return AfterSigning::only(
-            Some(true),
-            format!("signature covers a contiguous block up to byte {end} that is not a whole revision; {} bytes after it are unsigned", bytes.len() - end),
-        );
+        return AfterSigning::only(Updates::NotWholeRevision { end, unsigned: bytes.len() - end });
     };
     let later = ends.len() - revision - 1;
+    let (number, of) = (revision + 1, ends.len());
     // An update must end with its trailer and %%EOF: bytes after the last
     // one are an update a reader may still apply (a page added, a field
     // overwritten) that no revision accounts for.
     let last_end = ends.last().copied().unwrap_or(end).max(end);
     let unterminated = bytes[last_end..].iter().filter(|b| !b.is_ascii_whitespace() && **b != 0).count();
     if unterminated > 0 {
-        return AfterSigning::only(
-            Some(true),
-            format!(
-                "MODIFIED AFTER SIGNING: signature covers revision {} of {}; {} bytes after the last %%EOF are an update without a proper trailer",
-                revision + 1,
-                ends.len(),
-                bytes.len() - last_end
-            ),
-        );
+        return AfterSigning::only(Updates::Unterminated { revision: number, of, bytes: bytes.len() - last_end });
     }
     let anomalies = update_anomalies(bytes, &ends, revision);
     if !anomalies.is_empty() {
-        return AfterSigning::only(
-            Some(true),
-            format!("MODIFIED AFTER SIGNING: signature covers revision {} of {}; {} (readers disagree on which body they show)", revision + 1, ends.len(), anomalies.join("; ")),
-        );
+        return AfterSigning::only(Updates::Malformed { revision: number, of, anomalies });
     }
     let Some(final_doc) = final_doc else {
-        return AfterSigning::only(
-            None,
-            format!("signature covers revision {} of {}; the later updates could not be analysed (PDF structure unreadable)", revision + 1, ends.len()),
-        );
+        return AfterSigning::only(Updates::Unanalysed { revision: number, of });
     };
     let signed_doc = match Document::load_mem(&bytes[..end]) {
         Ok(d) => d,
-        Err(e) => {
-            return AfterSigning::only(None, format!("signature covers revision {}; the signed revision does not load on its own ({e})", revision + 1));
-        }
+        Err(e) => return AfterSigning::only(Updates::SignedRevisionUnreadable { revision: number, error: e.to_string() }),
     };
     let changes = changes::classify(&signed_doc, final_doc);
     if changes.other.is_empty() && changes.certification_added {
-        return AfterSigning::only(
-            Some(true),
-            format!(
-                "MODIFIED AFTER SIGNING: signature covers revision {} of {}; a later update certifies the document (catalog /Perms /DocMDP) over this signature, and a certification must be the first signature (ISO 32000-1 12.8.2.2)",
-                revision + 1,
-                ends.len()
-            ),
-        );
+        return AfterSigning::only(Updates::CertificationAdded { revision: number, of });
     }
     if changes.other.is_empty() {
-        let what = if changes.allowed.is_empty() { "change no object".to_owned() } else { format!("add only {}", changes.allowed.iter().cloned().collect::<Vec<_>>().join(", ")) };
         AfterSigning {
-            modified: Some(false),
-            note: format!("signature covers the entire revision {} of {}; the {later} later update(s) {what}", revision + 1, ends.len()),
-            allowed: changes.allowed.into_iter().collect(),
-            level: changes.level,
+            updates: Updates::Allowed { revision: number, of, later, what: changes.allowed.into_iter().collect(), level: changes.level },
             fields_changed: changes.fields_changed.into_iter().collect(),
             new_visible_signature_fields: changes.new_visible_signature_fields.into_iter().collect(),
         }
     } else {
         let shown: Vec<_> = changes.other.iter().take(4).cloned().collect();
-        AfterSigning::only(
-            Some(true),
-            format!(
-                "MODIFIED AFTER SIGNING: signature covers revision {} of {}; later updates change {}{}",
-                revision + 1,
-                ends.len(),
-                shown.join(", "),
-                if changes.other.len() > shown.len() { format!(" and {} more", changes.other.len() - shown.len()) } else { String::new() }
-            ),
-        )
+        let more = changes.other.len() - shown.len();
+        AfterSigning::only(Updates::Changed { revision: number, of, shown, more })
     }
 }
 
@@ -420,10 +377,9 @@ mod tests {
     fn revision_ends_follow_eof_markers() {
         let f = b"a%%EOF\r\nb%%EOF\n";
         assert_eq!(revision_ends(f), vec![8, 15]);
-        let after = after_signing(f, 8, None);
-        assert_eq!(after.modified, None, "{after:?}");
-        assert_eq!(after_signing(f, 15, None).modified, Some(false));
-        assert_eq!(after_signing(f, 4, None).modified, Some(true));
+        assert_eq!(after_signing(f, 8, None).updates, Updates::Unanalysed { revision: 1, of: 2 });
+        assert_eq!(after_signing(f, 15, None).updates, Updates::EntireFile);
+        assert_eq!(after_signing(f, 4, None).updates, Updates::NotWholeRevision { end: 4, unsigned: 11 });
     }
 
     #[test]
@@ -432,12 +388,11 @@ mod tests {
         let mut file = signed.to_vec();
         file.extend_from_slice(b"4 0 obj << /Type /Page >> endobj\n");
         let a = after_signing(&file, signed.len(), None);
-        assert_eq!(a.modified, Some(true), "{}", a.note);
-        assert!(a.note.contains("without a proper trailer"), "{}", a.note);
+        assert_eq!(a.updates, Updates::Unterminated { revision: 1, of: 1, bytes: 33 });
         // Whitespace and NUL padding after %%EOF is no update.
         let mut padded = signed.to_vec();
         padded.extend_from_slice(b"\r\n\0\0 ");
-        assert_eq!(after_signing(&padded, signed.len(), None).modified, Some(false));
+        assert_eq!(after_signing(&padded, signed.len(), None).updates, Updates::EntireFile);
     }
 
     /// One signed revision and one update, as raw bytes.
