@@ -243,7 +243,7 @@ mod tests {
             (&fill, Some(2), &none, &sneaky, false, Some(true), "add signature fields with an appearance on the page (Sneaky)"),
             (&fill, None, &none, &sneaky, false, Some(false), "add only form field values"),
             (&fill, Some(2), &locked, &sneaky, false, Some(true), "FieldMDP"),
-            (&fill, None, &none, &none, true, Some(true), "taken out"),
+            (&fill, None, &none, &none, true, Some(true), "took this signature out of the document"),
             (&changed, None, &none, &none, true, Some(true), "later updates change object 4 0"),
         ];
         for (i, (updates, docmdp, locked, new_fields, taken_out, modified, note)) in table.iter().enumerate() {
