@@ -16,7 +16,7 @@
 //! 1      crypto uri messages budget      signature verification; percent-coding; errors.csv rows; per-unit time and memory
 //! 2      cert                            certificate facts, decoded once
 //! 3      model                           plain data: signature, extraction, finding, verdicts, scan result
-//! 4      rules                           the TOML rules: CA catalogue and pins, agency map
+//! 4      rules verdict                   the TOML rules: CA catalogue and pins, agency map; verdicts from typed evidence
 //! 5      source                          crawl, read without touching, IMAP: items
 //! 6      formats                         pdf, cms, mail, msg, xml, zip: each parses and verifies its format
 //! 7      trust                           anchors, chain building, RFC 5280 rules, validity at signing
@@ -55,6 +55,7 @@ pub mod session;
 pub mod source;
 pub mod trust;
 pub mod uri;
+pub mod verdict;
 
 /// This build's version, as runs and reports record it.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -25,6 +25,7 @@ mod mail;
 mod malformed;
 mod messy;
 mod package;
+mod pdf_attacks;
 mod pdfsig;
 mod postgres;
 mod pyhanko;

@@ -20,30 +20,8 @@ use lopdf::{Dictionary, Document, Object, ObjectId};
 
 use crate::formats::pdf::{dict_of, is_sig_field, name, qualified_name};
 
-/// How far later updates go, in DocMDP's terms (ISO 32000-1 12.8.2.2,
-/// pyHanko's `ModificationLevel`): a certification with /P 1 allows
-/// `Archival`, /P 2 `FormFilling`, /P 3 `Annotations`. A change none of
-/// them explains is never allowed (`Changes::other`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Level {
-    /// DSS data, document timestamps, metadata, unreferenced objects.
-    Archival,
-    /// Signatures and their fields, form field values.
-    FormFilling,
-    /// Annotations added, changed or removed.
-    Annotations,
-}
-
-impl Level {
-    /// The most a certification with DocMDP permission `p` allows.
-    pub fn allowed_by_docmdp(p: i64) -> Level {
-        match p {
-            1 => Level::Archival,
-            2 => Level::FormFilling,
-            _ => Level::Annotations,
-        }
-    }
-}
+/// How far later updates go (DocMDP's levels), judged in `crate::verdict`.
+pub use crate::verdict::Level;
 
 #[derive(Debug, Default)]
 pub struct Changes {
@@ -55,6 +33,15 @@ pub struct Changes {
     pub other: Vec<String>,
     /// Form fields whose value (or signature) changed, by full name.
     pub fields_changed: BTreeSet<String>,
+    /// Signature fields the signed revision did not have whose widget has
+    /// an area on the page (pyHanko's `is_field_visible`), by full name:
+    /// after a certification only existing fields may be signed, since a
+    /// new field's appearance can draw anything over the page (the
+    /// "sneaky signature" attack).
+    pub new_visible_signature_fields: BTreeSet<String>,
+    /// The catalog gained a DocMDP certification (`/Perms /DocMDP`) after
+    /// the signed revision: a certification added over approval signatures.
+    pub certification_added: bool,
 }
 
 /// Objects added or changed between the signed revision and the final
@@ -74,6 +61,13 @@ pub fn classify(old: &Document, new: &Document) -> Changes {
             && [b"V".as_slice(), b"I", b"AS"].iter().any(|k| now.get(k).ok() != was.get(k).ok())
         {
             changes.fields_changed.insert(field_name(new, now));
+        }
+        if let Some(now) = dict_of(obj)
+            && is_sig_field(new, now)
+            && !before.and_then(dict_of).is_some_and(|was| is_sig_field(old, was))
+            && has_area(new, now)
+        {
+            changes.new_visible_signature_fields.insert(field_name(new, now));
         }
         let change = Change { doc: new, id: *id, obj, old_doc: old, before, places: &places, used: &used };
         match change.explain() {
@@ -99,7 +93,22 @@ pub fn classify(old: &Document, new: &Document) -> Changes {
             changes.other.push(format!("object {} {} (removed)", id.0, id.1));
         }
     }
+    changes.certification_added = docmdp_of(new) && !docmdp_of(old);
     changes
+}
+
+/// Whether the catalog's `/Perms` names a DocMDP (certification) signature.
+fn docmdp_of(doc: &Document) -> bool {
+    let perms = doc.catalog().ok().and_then(|c| c.get(b"Perms").ok()).and_then(|p| doc.dereference(p).ok()).and_then(|(_, p)| p.as_dict().ok());
+    perms.is_some_and(|p| p.has(b"DocMDP"))
+}
+
+/// A widget with a non-zero /Rect (as pyHanko's `is_annot_visible`).
+fn has_area(doc: &Document, dict: &Dictionary) -> bool {
+    let Ok((_, Object::Array(r))) = dict.get(b"Rect").and_then(|r| doc.dereference(r)) else { return false };
+    let n: Vec<f64> = r.iter().filter_map(|o| doc.dereference(o).ok().and_then(|(_, o)| o.as_float().ok().map(f64::from))).collect();
+    let [x1, y1, x2, y2] = n[..] else { return false };
+    (x1 - x2).abs() * (y1 - y2).abs() > 0.0
 }
 
 /// What an object's place in the final document lets an update write:
@@ -211,7 +220,12 @@ impl Places {
     /// their resources) as that kind of appearance; a signature's wins.
     fn add_appearance(&mut self, doc: &Document, ap: &Object, of: Appearance) {
         let mut reached = HashSet::new();
-        reach_obj(doc, ap, &mut reached, 6);
+        // A signature's appearance embeds its fonts, whose program sits
+        // deeper (appearance, form layers n0/n2, resources, Type0 font,
+        // descendant font, descriptor, font file): pyHanko also counts every
+        // dependency of a new signature's appearance as form filling.
+        let depth = if of == Appearance::Signature { 12 } else { 6 };
+        reach_obj(doc, ap, &mut reached, depth);
         for id in reached {
             let e = self.appearance.entry(id).or_insert(of);
             *e = (*e).min(of);

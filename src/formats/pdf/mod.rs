@@ -24,7 +24,6 @@ pub mod changes;
 pub mod raw;
 pub mod verify;
 
-use self::changes::Level;
 use self::raw::{FieldLock, SigDict};
 use self::verify::{SignedRanges, signed_ranges};
 use super::cms::signatures_in;
@@ -149,15 +148,11 @@ pub fn extract(bytes: &[u8]) -> Extraction {
             d.field.clone()
         };
         let mut own = Extraction::default();
-        let mut sigs = signatures_of(bytes, comparable, &d, &member, &mut own);
+        // The final document parses but no longer refers to this
+        // signature: a later update took it out (or hid it).
+        let taken_out = from_raw && comparable.is_some();
+        let mut sigs = signatures_of(bytes, comparable, &d, &member, taken_out, &mut own);
         for s in &mut sigs {
-            if from_raw && comparable.is_some() && s.modified_after_signing.is_some() {
-                // The final document parses but no longer refers to this
-                // signature: a later update took it out (or hid it).
-                s.modified_after_signing = Some(true);
-                s.notes.retain(|n| !matches!(n, Note::Coverage { later_updates_benign: true, .. }));
-                s.note(Note::TakenOutByLaterUpdate);
-            }
             if from_raw {
                 s.note(Note::FoundByRawScan(match (&structure_error, comparable) {
                     _ if too_many => RawScanReason::TooManyObjects { objects, max: MAX_OBJECTS },
@@ -513,7 +508,7 @@ pub fn pdf_text(bytes: &[u8]) -> String {
 }
 
 /// Turns one signature dictionary into verified signature rows (or a problem).
-fn signatures_of(bytes: &[u8], doc: Option<&Document>, d: &SigDict, member: &str, out: &mut Extraction) -> Vec<Signature> {
+fn signatures_of(bytes: &[u8], doc: Option<&Document>, d: &SigDict, member: &str, taken_out: bool, out: &mut Extraction) -> Vec<Signature> {
     if d.contents.iter().all(|&b| b == 0) {
         // An empty placeholder: the field was never signed.
         return Vec::new();
@@ -573,53 +568,26 @@ fn signatures_of(bytes: &[u8], doc: Option<&Document>, d: &SigDict, member: &str
         match (&ranges, &after) {
             (Err(e), _) => s.set_integrity(Integrity::Invalid, IntegrityReason::Container(e.to_string())),
             (Ok(_), Some((end, a))) => {
-                s.covers_whole_file = Some(bytes[*end..].iter().all(|b| b.is_ascii_whitespace() || *b == 0));
-                s.modified_after_signing = a.modified;
-                // A certification allows what its DocMDP permission says:
-                // /P 1 only DSS data and document timestamps (as PAdES LTV
-                // adds them), /P 2 also form filling and signing, /P 3 also
-                // annotations.
-                if let (Some(p), Some(level), Some(false)) = (d.docmdp, a.level, a.modified)
-                    && level > Level::allowed_by_docmdp(p)
-                {
-                    s.modified_after_signing = Some(true);
-                    s.notes.push(Note::Coverage {
-                        text: format!(
-                            "MODIFIED AFTER SIGNING: a certification signature whose DocMDP permission (/P {p}: {}) does not allow what later updates do: {}",
-                            docmdp_meaning(p),
-                            a.allowed.join(", ")
-                        ),
-                        later_updates_benign: false,
-                    });
-                    continue;
-                }
+                let covers_whole_file = bytes[*end..].iter().all(|b| b.is_ascii_whitespace() || *b == 0);
+                s.covers_whole_file = Some(covers_whole_file);
                 // A signature that locks fields (FieldMDP) is broken by a
                 // later change to one of them.
-                let locked: Vec<&str> = d.field_lock.as_ref().map(|lock| a.fields_changed.iter().filter(|f| lock.locks(f)).map(String::as_str).collect()).unwrap_or_default();
-                if a.modified == Some(false) && !locked.is_empty() {
-                    s.modified_after_signing = Some(true);
-                    s.notes.push(Note::Coverage {
-                        text: format!("MODIFIED AFTER SIGNING: form fields this signature locks (FieldMDP) changed afterwards: {}", locked.join(", ")),
-                        later_updates_benign: false,
-                    });
-                    continue;
-                }
-                let later_updates_benign = a.modified == Some(false) && s.covers_whole_file == Some(false);
-                s.notes.push(Note::Coverage { text: a.note.clone(), later_updates_benign });
+                let locked: Vec<String> = d.field_lock.as_ref().map(|lock| a.fields_changed.iter().filter(|f| lock.locks(f)).cloned().collect()).unwrap_or_default();
+                let verdict = crate::verdict::pdf_modification(&crate::verdict::PdfEvidence {
+                    updates: &a.updates,
+                    covers_whole_file,
+                    docmdp: d.docmdp,
+                    locked_fields_changed: &locked,
+                    new_visible_signature_fields: &a.new_visible_signature_fields,
+                    taken_out,
+                });
+                s.modified_after_signing = verdict.modified;
+                s.notes.extend(verdict.notes);
             }
             (Ok(_), None) => {}
         }
     }
     sigs
-}
-
-/// What a DocMDP permission level allows after certification.
-fn docmdp_meaning(p: i64) -> &'static str {
-    match p {
-        1 => "no change",
-        2 => "form filling and signing only",
-        _ => "form filling, signing and annotations only",
-    }
 }
 
 /// adbe.pkcs7.sha1 signs the SHA-1 of the byte ranges as encapsulated content.
