@@ -57,7 +57,13 @@ pub fn run(cli: Cli, matches: &ArgMatches) -> Result<u8> {
                 Err(diags) => Ok(config_problems(&diags)),
             }
         }
-        Command::Report(args) => report(&args),
+        Command::Report(args) => {
+            let given = matches.subcommand_matches("report").cloned().unwrap_or_default();
+            match args.with_config(&given) {
+                Ok(args) => report(&args),
+                Err(diags) => Ok(config_problems(&diags)),
+            }
+        }
         Command::Inspect(args) => inspect(&args),
         Command::Rules(RulesCommand::Check { dir }) => rules_check(dir.as_deref()),
         Command::Rules(RulesCommand::FetchAnchors { rules, out }) => fetch_anchors(rules.as_deref(), out),
@@ -278,7 +284,7 @@ fn save_learned(learned: &[crate::model::result::LearnedCa]) -> Result<()> {
 }
 
 fn report(args: &cli::ReportArgs) -> Result<u8> {
-    let db = args.db_args.database(&args.db)?;
+    let db = args.db_args.database(args.db()?)?;
     if let Some(id) = args.delete_run {
         return delete_run(&db, &args.db_args.host(), id);
     }
