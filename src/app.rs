@@ -57,7 +57,13 @@ pub fn run(cli: Cli, matches: &ArgMatches) -> Result<u8> {
                 Err(diags) => Ok(config_problems(&diags)),
             }
         }
-        Command::Report(args) => report(&args),
+        Command::Report(args) => {
+            let given = matches.subcommand_matches("report").cloned().unwrap_or_default();
+            match args.with_config(&given) {
+                Ok(args) => report(&args),
+                Err(diags) => Ok(config_problems(&diags)),
+            }
+        }
         Command::Inspect(args) => inspect(&args),
         Command::Rules(RulesCommand::Check { dir }) => rules_check(dir.as_deref()),
         Command::Rules(RulesCommand::FetchAnchors { rules, out }) => fetch_anchors(rules.as_deref(), out),
@@ -143,13 +149,7 @@ fn scan(args: &ScanArgs) -> Result<u8> {
         None => None,
     };
     let (rules, anchors) = cli::load_trust(&args.trust)?;
-    // Parsers of hostile input recurse: give workers room (every recursion
-    // is also bounded in depth).
-    let mut pool = rayon::ThreadPoolBuilder::new().stack_size(16 << 20);
-    if let Some(n) = args.jobs {
-        pool = pool.num_threads(n.max(1));
-    }
-    pool.build_global()?;
+    start_workers(args.jobs)?;
     let cache = match &mut session {
         Some(s) => Some(s.cache(&sources, &rules.digest, &args.label)?),
         None => None,
@@ -220,21 +220,7 @@ fn scan(args: &ScanArgs) -> Result<u8> {
     } else if !args.quiet && !args.json && result.learned.iter().any(|l| l.pinned) {
         println!("sigaudit: pinned CA certificates found in the scanned files are not in the anchors folder: --save-anchors keeps them (see the report)");
     }
-    // Every condition is said; the exit code is the most serious one:
-    // 3 (below --fail-under) over 2 (inputs that could not be read) over 0.
-    let unreadable = !result.errors.is_empty();
-    if unreadable {
-        eprintln!("sigaudit: {} input(s) could not be read or parsed: see {}", result.errors.len(), args.out.join("errors.csv").display());
-    }
-    let below = args.fail_under.filter(|min| t.migration_pct.unwrap_or(0.0) < *min);
-    if let Some(min) = below {
-        eprintln!("sigaudit: migration {pct} is below --fail-under {min}%");
-    }
-    let code = match (below, unreadable) {
-        (Some(_), _) => EXIT_BELOW_THRESHOLD,
-        (None, true) => EXIT_INPUT_ERRORS,
-        (None, false) => 0,
-    };
+    let code = exit_policy(args, &result, &tables.totals);
     // The process ends now: freeing every finding and table one by one
     // would only delay the exit.
     std::mem::forget((result, history, tables));
@@ -243,6 +229,36 @@ fn scan(args: &ScanArgs) -> Result<u8> {
 
 /// Writes the CA certificates the scan learned into the user's anchors
 /// folder, where `scan` looks by default (as `rules fetch-anchors` does).
+/// The scan's worker threads (`--jobs`, default one per core).
+fn start_workers(jobs: Option<usize>) -> Result<()> {
+    // Parsers of hostile input recurse: give workers room (every recursion
+    // is also bounded in depth).
+    let mut pool = rayon::ThreadPoolBuilder::new().stack_size(16 << 20);
+    if let Some(n) = jobs {
+        pool = pool.num_threads(n.max(1));
+    }
+    Ok(pool.build_global()?)
+}
+
+/// Every condition is said; the exit code is the most serious one:
+/// 3 (below --fail-under) over 2 (inputs that could not be read) over 0.
+fn exit_policy(args: &ScanArgs, result: &crate::model::result::ScanResult, totals: &crate::aggregate::AgencyRow) -> u8 {
+    let unreadable = !result.errors.is_empty();
+    if unreadable {
+        eprintln!("sigaudit: {} input(s) could not be read or parsed: see {}", result.errors.len(), args.out.join("errors.csv").display());
+    }
+    let pct = totals.migration_pct.map(|p| format!("{p:.1}%")).unwrap_or_else(|| "n/a".into());
+    let below = args.fail_under.filter(|min| totals.migration_pct.unwrap_or(0.0) < *min);
+    if let Some(min) = below {
+        eprintln!("sigaudit: migration {pct} is below --fail-under {min}%");
+    }
+    match (below, unreadable) {
+        (Some(_), _) => EXIT_BELOW_THRESHOLD,
+        (None, true) => EXIT_INPUT_ERRORS,
+        (None, false) => 0,
+    }
+}
+
 /// One page per command: `sigaudit.1`, `sigaudit-scan.1`,
 /// `sigaudit-rules-check.1`... (clap's own `help` subcommands and hidden
 /// ones left out: they have nothing to say).
@@ -268,7 +284,7 @@ fn save_learned(learned: &[crate::model::result::LearnedCa]) -> Result<()> {
 }
 
 fn report(args: &cli::ReportArgs) -> Result<u8> {
-    let db = args.db_args.database(&args.db)?;
+    let db = args.db_args.database(args.db()?)?;
     if let Some(id) = args.delete_run {
         return delete_run(&db, &args.db_args.host(), id);
     }

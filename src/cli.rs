@@ -262,8 +262,12 @@ fn beside(dir: &Path, name: &str) -> PathBuf {
 pub struct ReportArgs {
     /// The scan history to report from: an SQLite file, or a province's
     /// PostgreSQL (the latest run of every host and source, merged).
-    #[arg(long, value_name = "FILE|URL", required = true)]
-    pub db: PathBuf,
+    #[arg(long, value_name = "FILE|URL", required_unless_present = "config")]
+    pub db: Option<PathBuf>,
+    /// The scan's configuration file: its history, report folder,
+    /// language, rules and anchors, unless given here.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     #[command(flatten)]
     pub db_args: DbArgs,
     /// Report folder (replaced atomically).
@@ -435,11 +439,6 @@ impl ScanArgs {
     }
 
     fn merge(&mut self, c: Config, given: &dyn Fn(&str) -> bool) {
-        fn fill<T>(field: &mut T, id: &str, value: Option<T>, given: &dyn Fn(&str) -> bool) {
-            if let Some(v) = value.filter(|_| !given(id)) {
-                *field = v;
-            }
-        }
         let nonempty = |v: Vec<PathBuf>| (!v.is_empty()).then_some(v);
         let mut sources = c.sources;
         sources.extend(c.accounts.iter().map(|a| PathBuf::from(&a.url)));
@@ -473,6 +472,41 @@ impl ScanArgs {
         fill(&mut self.imap_timeout, "imap_timeout", c.imap_timeout, given);
         fill(&mut self.imap_mailbox_budget, "imap_mailbox_budget", c.imap_mailbox_budget, given);
         fill(&mut self.imap_allow_plain, "imap_allow_plain", c.imap_allow_plain, given);
+    }
+}
+
+/// `value` from the configuration file into `field`, unless the command
+/// line gave option `id`.
+fn fill<T>(field: &mut T, id: &str, value: Option<T>, given: &dyn Fn(&str) -> bool) {
+    if let Some(v) = value.filter(|_| !given(id)) {
+        *field = v;
+    }
+}
+
+impl ReportArgs {
+    /// `report --config FILE`: the history and report folder the scan's
+    /// configuration names (the history beside the report folder when it
+    /// names none, as the scan does), its language, rules and anchors;
+    /// options given on the command line win.
+    pub fn with_config(mut self, matches: &ArgMatches) -> std::result::Result<ReportArgs, Vec<crate::rules::Diagnostic>> {
+        let Some(file) = self.config.clone() else { return Ok(self) };
+        let c = Config::load(&file)?;
+        let typed = |id: &str| matches.value_source(id) == Some(ValueSource::CommandLine);
+        let db = c.db.or_else(|| c.out.as_deref().map(|out| beside(out, "sigaudit.db")));
+        fill(&mut self.db, "db", db.map(Some), &typed);
+        fill(&mut self.out, "out", c.out, &typed);
+        fill(&mut self.lang, "lang", c.lang, &typed);
+        fill(&mut self.trust.rules, "rules", c.rules.map(Some), &typed);
+        fill(&mut self.trust.anchors, "anchors", (!c.anchors.is_empty()).then_some(c.anchors), &typed);
+        fill(&mut self.db_args.db_password_file, "db_password_file", c.db_password_file.map(Some), &typed);
+        fill(&mut self.db_args.db_ca, "db_ca", c.db_ca.map(Some), &typed);
+        fill(&mut self.db_args.host_label, "host_label", c.host_label.map(Some), &typed);
+        Ok(self)
+    }
+
+    /// The history to report from (`--db`, else the configuration's).
+    pub fn db(&self) -> Result<&Path> {
+        self.db.as_deref().context("no history to report from: --db FILE|URL, or --config FILE")
     }
 }
 

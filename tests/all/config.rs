@@ -118,6 +118,14 @@ fn a_configured_scan_equals_the_typed_one_and_the_command_line_wins() {
     let list = run(bin().args(["report", "--list", "--db"]).arg(dir.path().join("history.db")));
     let list = text(&list.stdout);
     assert!(list.contains("from the file") && list.contains("typed"), "{list}");
+    // `report --config`: the reports rebuilt from the history the file names, in its language.
+    let rebuilt = dir.path().join("rebuilt");
+    let out = run(bin().args(["report", "--config"]).arg(&file).arg("--out").arg(&rebuilt));
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    assert_eq!(csv(&rebuilt, "signatures.csv"), csv(&monthly, "signatures.csv"));
+    assert!(std::fs::read_to_string(rebuilt.join("index.html")).unwrap().contains("lang=\"en\""));
+    let out = run(bin().arg("report"));
+    assert_eq!(code(&out), 1, "no history named anywhere");
     // Sources typed replace the file's.
     let one = share.join("Sở Y tế");
     let out = run(bin().arg("scan").arg("--config").arg(&file).arg("--no-db").arg("--out").arg(dir.path().join("one")).arg(&one));

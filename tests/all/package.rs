@@ -88,6 +88,14 @@ fn the_deb_installs_checks_its_configuration_and_runs_the_services_scan() {
     assert!(std::fs::read_to_string(root.join("usr/share/zsh/vendor-completions/_sigaudit")).unwrap().contains("--config"));
     assert!(std::fs::read_to_string(root.join("usr/share/fish/vendor_completions.d/sigaudit.fish")).unwrap().contains("config"));
 
+    // The units as systemd reads them: no misspelled key or section (the
+    // scratch root has no systemd of its own, so only its targets are missing).
+    if have("systemd-analyze") {
+        let verify = run(Command::new("systemd-analyze").args(["verify", "--man=no"]).arg(format!("--root={}", root.display())).args(["sigaudit.service", "sigaudit.timer"]));
+        let said = format!("{}{}", text(&verify.stdout), text(&verify.stderr));
+        let problems: Vec<&str> = said.lines().filter(|l| !l.contains("sysinit.target not found")).collect();
+        assert!(problems.is_empty(), "{said}");
+    }
     // Installed disabled: nothing runs until the administrator enables the timer.
     assert!(!root.join("etc/systemd/system/timers.target.wants/sigaudit.timer").exists());
     if have("systemctl") {
