@@ -5,7 +5,7 @@
 //! OOXML (.docx/.xlsx/.pptx) and ODF (.odt/.ods/.odp) are ZIPs whose XML
 //! signatures reference other members of the same package; ASiC containers
 //! and plain ZIPs can do the same. Every signed XML member is therefore
-//! verified against its archive through [`Package`].
+//! verified against its archive through `Package`.
 
 use std::cell::RefCell;
 use std::collections::BTreeSet;

@@ -142,7 +142,7 @@ impl<'a> SignerInfo<'a> {
 
     /// Values of a signed attribute.
     /// CRLs in Adobe's revocationInfoArchival signed attribute:
-    /// SEQUENCE { crl [0] EXPLICIT SEQUENCE OF CertificateList, ocsp [1] ..., other [2] ... }.
+    /// `SEQUENCE { crl [0] EXPLICIT SEQUENCE OF CertificateList, ocsp [1] ..., other [2] ... }`.
     pub fn archived_crls(&self) -> Vec<Vec<u8>> {
         self.archived(0)
     }
