@@ -102,8 +102,6 @@ pub struct Account {
 /// relative path in /etc/sigaudit/sigaudit.toml means /etc/sigaudit/...).
 #[derive(Debug, Clone, Default)]
 pub struct Config {
-    /// The file it was read from.
-    pub file: PathBuf,
     /// Folders, files and IMAP URLs, as `scan SOURCE...`.
     pub sources: Vec<PathBuf>,
     pub rules: Option<PathBuf>,
@@ -200,7 +198,7 @@ impl Config {
         let resolve = |p: &str| if p.is_empty() { PathBuf::new() } else { base.join(p) };
         let mut diags = Vec::new();
         let mut places = Vec::new();
-        let mut config = Config { file: file.to_path_buf(), ..Config::default() };
+        let mut config = Config::default();
         let allow_plain = cfg.imap.allow_plain.unwrap_or(false);
         for s in &cfg.sources {
             if is_url(s.get_ref()) {

@@ -6,11 +6,11 @@ use std::process::ExitCode;
 /// Counts each thread's live heap bytes, so a unit of work over its
 /// memory budget is noticed (sigaudit::budget).
 #[global_allocator]
-static ALLOCATOR: sigaudit::budget::Counting = sigaudit::budget::Counting;
+static ALLOCATOR: sigaudit::Counting = sigaudit::Counting;
 
 fn main() -> ExitCode {
     grow_heap_in_large_steps();
-    sigaudit::app::main()
+    sigaudit::main()
 }
 
 /// Every scan thread allocates; glibc grows each thread's heap 128 KiB at a

@@ -203,7 +203,6 @@ impl PastRuns {
             finished: Some(result.finished),
             sources: result.sources.clone(),
             rules_digest: String::new(),
-            tool_version: crate::VERSION.into(),
             files: result.files.values().map(|t| t.scanned as u64).sum(),
             signatures: result.findings.len() as u64,
             files_read: self.stats.files_read,

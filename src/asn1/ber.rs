@@ -33,21 +33,14 @@ pub enum BerError {
 
 /// Tag classes and universal tag numbers the CMS code needs.
 pub mod tag {
-    pub const BOOLEAN: u8 = 0x01;
     pub const INTEGER: u8 = 0x02;
     pub const BIT_STRING: u8 = 0x03;
     pub const OCTET_STRING: u8 = 0x04;
     pub const NULL: u8 = 0x05;
     pub const OID: u8 = 0x06;
     pub const ENUMERATED: u8 = 0x0a;
-    pub const UTF8_STRING: u8 = 0x0c;
-    pub const PRINTABLE_STRING: u8 = 0x13;
-    pub const T61_STRING: u8 = 0x14;
-    pub const IA5_STRING: u8 = 0x16;
     pub const UTC_TIME: u8 = 0x17;
     pub const GENERALIZED_TIME: u8 = 0x18;
-    pub const UNIVERSAL_STRING: u8 = 0x1c;
-    pub const BMP_STRING: u8 = 0x1e;
     pub const SEQUENCE: u8 = 0x30;
     pub const SET: u8 = 0x31;
     /// Bit 6 of the identifier octet: constructed encoding.

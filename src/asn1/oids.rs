@@ -11,15 +11,12 @@ macro_rules! oids {
 
 oids! {
     SIGNED_DATA = "1.2.840.113549.1.7.2";
-    DATA = "1.2.840.113549.1.7.1";
     TST_INFO = "1.2.840.113549.1.9.16.1.4";
     CONTENT_TYPE = "1.2.840.113549.1.9.3";
     MESSAGE_DIGEST = "1.2.840.113549.1.9.4";
     SIGNING_TIME = "1.2.840.113549.1.9.5";
     COUNTER_SIGNATURE = "1.2.840.113549.1.9.6";
     SIGNATURE_TIMESTAMP = "1.2.840.113549.1.9.16.2.14";
-    SIGNING_CERTIFICATE = "1.2.840.113549.1.9.16.2.12";
-    SIGNING_CERTIFICATE_V2 = "1.2.840.113549.1.9.16.2.47";
     // Adobe's signed attribute carrying CRLs and OCSP responses (PDF signatures).
     ADBE_REVOCATION_INFO_ARCHIVAL = "1.2.840.113583.1.1.8";
     // RFC 5940: an OCSP response among a SignedData's revocation data.

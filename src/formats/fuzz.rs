@@ -52,3 +52,22 @@ pub fn xml_package(data: &[u8]) {
     let _ = xml::extract(data, Format::Xml, None);
     let _ = extract_bytes(data, "f.docx", "", 0, &env());
 }
+
+/// Every parser on the same bytes, as the robustness tests feed mutated
+/// real files: CMS or PDF by content, the generic dispatcher (mail, mbox,
+/// ZIP, .msg, TNEF), a message, CMS with and without its data, SignedData.
+pub fn every_parser(data: &[u8]) {
+    let head = &data[..data.len().min(8192)];
+    let missing = || cms::Detached::NotFound("no data file in this test".into());
+    match sniff(head, "x.pdf") {
+        Some(DocKind::Cms(enc)) => drop(cms::extract(data, enc, &missing)),
+        _ => drop(pdf::extract(data)),
+    }
+    let env = Env::new(Limits::default(), None);
+    drop(extract_bytes(data, "x", "", 0, &env));
+    drop(mail::extract_message(data, 0, &env));
+    drop(mail::extract_mbox(std::io::Cursor::new(data), 0, &env));
+    let found = || cms::Detached::Found { name: "data".into(), bytes: data.to_vec() };
+    drop(cms::extract(data, super::CmsEncoding::Binary, &found));
+    drop(cms::signed_data::SignedData::parse(data));
+}

@@ -17,6 +17,7 @@ pub enum Database {
 
 /// Held while a scan writes: the SQLite file's lock, or the host-and-source
 /// advisory lock of a PostgreSQL history.
+#[expect(dead_code, reason = "held for its Drop, which releases the lock")]
 pub enum DbLock {
     File(lock::Lock),
     Host(Box<HostLock>),

@@ -79,7 +79,6 @@ pub struct RunInfo {
     pub finished: Option<OffsetDateTime>,
     pub sources: Vec<String>,
     pub rules_digest: String,
-    pub tool_version: String,
     pub files: u64,
     pub signatures: u64,
     pub files_read: u64,

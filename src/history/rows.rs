@@ -110,7 +110,6 @@ pub fn run_info(r: &dyn Columns) -> Result<RunInfo> {
         finished: r.maybe_text(2)?.as_deref().map(parse_time).transpose()?,
         sources: serde_json::from_str(&r.text(3)?).unwrap_or_default(),
         rules_digest: r.text(4)?,
-        tool_version: r.text(5)?,
         files: r.number(6)? as u64,
         signatures: r.number(7)? as u64,
         files_read: r.number(8)? as u64,

@@ -282,6 +282,7 @@ impl SqliteStore {
         self
     }
 
+    #[cfg(test)]
     pub fn schema_version(&self) -> Result<i64> {
         Ok(self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
     }

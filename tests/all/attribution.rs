@@ -8,9 +8,9 @@ use crate::common;
 use std::process::Command;
 
 use common::*;
-use sigaudit::cert::{Cert, certificates_in};
-use sigaudit::model::verdict::Attribution;
-use sigaudit::rules::Rules;
+use sigaudit::{Cert, certificates_in};
+use sigaudit::Attribution;
+use sigaudit::Rules;
 
 /// A self-signed certificate with this subject (openssl `-subj` form).
 fn cert_with_subject(dir: &std::path::Path, subject: &str) -> Cert {

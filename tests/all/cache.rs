@@ -5,11 +5,11 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use sigaudit::model::extraction::Extraction;
-use sigaudit::model::result::Dependency;
-use sigaudit::rules::Rules;
-use sigaudit::scan::{self, Cache, ScanOptions};
-use sigaudit::trust::AnchorStore;
+use sigaudit::Extraction;
+use sigaudit::Dependency;
+use sigaudit::Rules;
+use sigaudit::{Cache, Progress, ScanOptions, run_scan};
+use sigaudit::AnchorStore;
 
 use crate::common;
 
@@ -43,19 +43,19 @@ fn a_scan_is_served_by_any_cache_and_reads_only_what_changed() {
     let anchors = AnchorStore::load(&rules.anchor_dirs);
     let opts = ScanOptions { sources: vec![share.clone()], ..ScanOptions::default() };
     let cache = MemoryCache::default();
-    let rows = |r: &sigaudit::model::result::ScanResult| r.findings.iter().map(|f| format!("{} {} {}", f.file, f.signer_sha256, f.integrity.as_str())).collect::<Vec<_>>();
+    let rows = |r: &sigaudit::ScanResult| r.findings.iter().map(|f| format!("{} {} {}", f.file, f.signer_sha256, f.integrity.as_str())).collect::<Vec<_>>();
 
-    let (first, visited) = scan::run(&opts, &rules, &anchors, &scan::Progress::default(), Some(&cache));
+    let (first, visited) = run_scan(&opts, &rules, &anchors, &Progress::default(), Some(&cache));
     assert_eq!(visited.files_read, 3);
     assert_eq!(first.findings.len(), 3);
-    let (second, visited) = scan::run(&opts, &rules, &anchors, &scan::Progress::default(), Some(&cache));
+    let (second, visited) = run_scan(&opts, &rules, &anchors, &Progress::default(), Some(&cache));
     assert_eq!(visited.files_read, 0, "every file served by the cache");
     assert_eq!(rows(&second), rows(&first));
 
     // A file that changes (here: its modification time) is read again.
     let touched = share.join("Thỏa thuận hợp tác.pdf");
     std::fs::File::options().write(true).open(&touched).unwrap().set_modified(std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000)).unwrap();
-    let (third, visited) = scan::run(&opts, &rules, &anchors, &scan::Progress::default(), Some(&cache));
+    let (third, visited) = run_scan(&opts, &rules, &anchors, &Progress::default(), Some(&cache));
     assert_eq!(visited.files_read, 1);
     assert_eq!(rows(&third), rows(&first));
 }
@@ -66,19 +66,19 @@ fn a_scan_is_served_by_any_cache_and_reads_only_what_changed() {
 /// an upgrade for that reason alone).
 #[test]
 fn the_cache_key_names_every_bound_as_earlier_versions_did() {
-    use sigaudit::budget::UnitBudget;
-    use sigaudit::formats::Limits;
-    use sigaudit::source::ReadLimits;
-    let earlier = |r: &ReadLimits, l: &Limits| format!("sigaudit {} stored {} {:?} {:?}", sigaudit::VERSION, sigaudit::history::stored::VERSION, r, l);
+    use sigaudit::UnitBudget;
+    use sigaudit::Limits;
+    use sigaudit::ReadLimits;
+    let earlier = |r: &ReadLimits, l: &Limits| format!("sigaudit {} stored {} {:?} {:?}", sigaudit::VERSION, sigaudit::STORED_VERSION, r, l);
     let odd = (
         ReadLimits { max_file_bytes: 12_345, sniff_bytes: 77 },
         Limits { max_depth: 3, max_unpacked_bytes: 99, max_members: 5, max_ratio: 7, unit: UnitBudget { time: std::time::Duration::from_millis(1500), memory: 4242 } },
     );
     for (r, l) in [(ReadLimits::default(), Limits::default()), odd] {
-        assert_eq!(sigaudit::session::cache_key(&r, &l), earlier(&r, &l));
+        assert_eq!(sigaudit::cache_key(&r, &l), earlier(&r, &l));
     }
     // Every bound changes the key (a file cut short by a smaller bound is read again).
-    let base = sigaudit::session::cache_key(&ReadLimits::default(), &Limits::default());
+    let base = sigaudit::cache_key(&ReadLimits::default(), &Limits::default());
     let d = Limits::default();
     let changed = [
         Limits { max_depth: d.max_depth + 1, ..d },
@@ -89,7 +89,7 @@ fn the_cache_key_names_every_bound_as_earlier_versions_did() {
         Limits { unit: UnitBudget { time: d.unit.time * 2, ..d.unit }, ..d },
     ];
     for l in changed {
-        assert_ne!(sigaudit::session::cache_key(&ReadLimits::default(), &l), base, "{l:?}");
+        assert_ne!(sigaudit::cache_key(&ReadLimits::default(), &l), base, "{l:?}");
     }
-    assert_ne!(sigaudit::session::cache_key(&ReadLimits { max_file_bytes: 1, ..ReadLimits::default() }, &d), base);
+    assert_ne!(sigaudit::cache_key(&ReadLimits { max_file_bytes: 1, ..ReadLimits::default() }, &d), base);
 }

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::*;
-use sigaudit::asn1::ber::{Tlv, hex, oid_string};
-use sigaudit::formats::cms::signed_data::{SignedData, SignerId};
+use sigaudit::{Tlv, hex, oid_string};
+use sigaudit::{SignedData, SignerId};
 
 /// What both sides must agree on about one SignedData.
 #[derive(Debug, PartialEq, Eq)]
@@ -135,7 +135,7 @@ fn attr_oids(attrs: &Option<Tlv<'_>>) -> Vec<String> {
 /// The same facts from sigaudit's own reader.
 fn facts_from_sigaudit(sd: &SignedData<'_>) -> Facts {
     let certificates =
-        sd.certificates.iter().map(|c| sigaudit::cert::Cert::from_der(c).map(|c| trim_hex(&hex(&c.serial))).unwrap_or_else(|e| format!("unreadable: {e}"))).collect();
+        sd.certificates.iter().map(|c| sigaudit::Cert::from_der(c).map(|c| trim_hex(&hex(&c.serial))).unwrap_or_else(|e| format!("unreadable: {e}"))).collect();
     let signers = sd
         .signer_infos
         .iter()
@@ -166,11 +166,11 @@ fn cms_structures(corpus: &Path) -> Vec<(String, Vec<u8>)> {
         let bytes = std::fs::read(&f).unwrap();
         let lower = name.to_ascii_lowercase();
         if lower.ends_with(".pdf") {
-            for (i, d) in sigaudit::formats::pdf::raw::scan(&bytes).dicts.into_iter().enumerate() {
+            for (i, d) in sigaudit::scan_pdf_bytes(&bytes).dicts.into_iter().enumerate() {
                 out.push((format!("{name} #{i}"), d.contents));
             }
         } else if [".p7s", ".p7m", ".sig", ".csig"].iter().any(|e| lower.ends_with(e)) {
-            let der = if bytes.first() == Some(&0x30) { bytes } else { sigaudit::asn1::pem::blocks(&bytes).into_iter().flatten().next().map(|(_, d)| d).unwrap_or(bytes) };
+            let der = if bytes.first() == Some(&0x30) { bytes } else { sigaudit::pem_blocks(&bytes).into_iter().flatten().next().map(|(_, d)| d).unwrap_or(bytes) };
             out.push((name, der));
         }
     }

@@ -12,12 +12,12 @@
 
 use std::sync::Arc;
 
-use sigaudit::cert::{Cert, certificates_in};
-use sigaudit::classify::{ChainStatus, classify};
-use sigaudit::rules::{CaClass, CaEntry, Catalogue, Pin, PinRole};
-use sigaudit::trust::AnchorStore;
-use sigaudit::trust::rfc5280::signer_problems;
-use sigaudit::trust::validity::valid_at_signing;
+use sigaudit::{Cert, certificates_in};
+use sigaudit::{ChainStatus, classify};
+use sigaudit::{CaClass, CaEntry, Catalogue, Pin, PinRole};
+use sigaudit::AnchorStore;
+use sigaudit::signer_problems;
+use sigaudit::valid_at_signing;
 
 use crate::common;
 

@@ -350,7 +350,8 @@ mod tests {
     fn rejects_non_signed_data() {
         // ContentInfo { id-data, [0] { OCTET STRING "x" } }
         let mut data = vec![0x30, 0x10, 0x06, 0x09];
-        data.extend(oids::DATA.as_bytes());
+        // id-data, 1.2.840.113549.1.7.1
+        data.extend(der::asn1::ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1").as_bytes());
         data.extend([0xa0, 0x03, 0x04, 0x01, b'x']);
         assert!(matches!(SignedData::parse(&data), Err(CmsError::NotSignedData(_))));
     }
