@@ -11,7 +11,7 @@ use crate::cert::{Cert, Name, fold};
 use crate::model::verdict::Attribution;
 use crate::rules::{AgencyMap, EXTERNAL_GOV_ID, EXTERNAL_ID, NameGlobs, UNASSIGNED_ID, fold_path, words};
 
-pub use crate::model::finding::{AgencyRef, Attributed};
+pub(crate) use crate::model::finding::{AgencyRef, Attributed};
 
 /// Values of O that name no organisation: some CAs fill O on personal
 /// certificates (folded).

@@ -22,7 +22,7 @@ use crate::session::{self, Session};
 use crate::{progress, report, scan};
 
 /// Exit codes: docs/report-format.md.
-pub const EXIT_USAGE: u8 = 1;
+pub(crate) const EXIT_USAGE: u8 = 1;
 /// As a shell reports a process ended by SIGINT.
 const EXIT_INTERRUPTED: u8 = 130;
 const EXIT_INPUT_ERRORS: u8 = 2;
@@ -48,7 +48,7 @@ pub fn main() -> ExitCode {
 }
 
 /// One command, its options lowered once (a scan's `--config` merged in).
-pub fn run(cli: Cli, matches: &ArgMatches) -> Result<u8> {
+pub(crate) fn run(cli: Cli, matches: &ArgMatches) -> Result<u8> {
     match cli.command {
         Command::Scan(args) => {
             let given = matches.subcommand_matches("scan").cloned().unwrap_or_default();

@@ -122,7 +122,7 @@ struct Active {
 /// (or drop). Units nest: an inner unit (a message inside a mailbox file
 /// inside an archive) ends no later and uses no more than its outer one.
 #[must_use = "a unit's budget holds until finish() or drop"]
-pub struct Unit {
+pub(crate) struct Unit {
     outer: Option<Active>,
     /// The memory meter's ceiling and state before this unit set its own.
     saved_meter: Option<(i64, bool)>,
@@ -132,7 +132,7 @@ impl Unit {
     /// Starts a unit here; inside another unit it only narrows that one
     /// (its time; memory stays the outer unit's).
     #[cfg(test)]
-    pub fn enter(budget: UnitBudget) -> Unit {
+    pub(crate) fn enter(budget: UnitBudget) -> Unit {
         let outer = ACTIVE.get();
         let deadline = Instant::now() + budget.time;
         match outer {
@@ -147,7 +147,7 @@ impl Unit {
     /// Starts a unit that owes nothing to what runs below it on this
     /// thread (a top-level file: a worker waiting inside one file's
     /// parallel library call may pick up another file).
-    pub fn enter_alone(budget: UnitBudget) -> Unit {
+    pub(crate) fn enter_alone(budget: UnitBudget) -> Unit {
         let outer = ACTIVE.get();
         Unit { outer, saved_meter: Some(start(budget, Instant::now() + budget.time)) }
     }
@@ -155,7 +155,7 @@ impl Unit {
     /// [`Unit::enter_alone`] for a unit whose input, `held` bytes, was
     /// read on another thread and handed to this one: those bytes count as
     /// this unit's, as if it had allocated them.
-    pub fn enter_alone_holding(budget: UnitBudget, held: u64) -> Unit {
+    pub(crate) fn enter_alone_holding(budget: UnitBudget, held: u64) -> Unit {
         let outer = ACTIVE.get();
         let held = held.min(i64::MAX as u64) as i64;
         let saved = start(budget, Instant::now() + budget.time);
@@ -169,7 +169,7 @@ impl Unit {
     }
 
     /// Ends the unit: which budget it went over, if any.
-    pub fn finish(self) -> Option<OverBudget> {
+    pub(crate) fn finish(self) -> Option<OverBudget> {
         let over = over_budget();
         drop(self);
         over
@@ -208,12 +208,12 @@ fn check(a: Active) -> Option<OverBudget> {
 /// Is the current unit over its time or memory budget? Once over, it
 /// stays over, so every loop of the unit stops. Cheap enough for a loop
 /// that does real work per turn (a clock read and two thread-locals).
-pub fn over() -> bool {
+pub(crate) fn over() -> bool {
     over_budget().is_some()
 }
 
 /// The budget the current unit went over, if any.
-pub fn over_budget() -> Option<OverBudget> {
+pub(crate) fn over_budget() -> Option<OverBudget> {
     let mut a = ACTIVE.get()?;
     if a.over.is_none() {
         a.over = check(a);
@@ -226,7 +226,7 @@ pub fn over_budget() -> Option<OverBudget> {
 
 /// Asks for `bytes` the input says it needs before allocating them: an
 /// error (and the unit over budget) when they would not fit.
-pub fn reserve(bytes: u64) -> Result<(), OverBudget> {
+pub(crate) fn reserve(bytes: u64) -> Result<(), OverBudget> {
     let Some(mut a) = ACTIVE.get() else { return Ok(()) };
     if let Some(over) = a.over {
         return Err(over);

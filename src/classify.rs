@@ -13,7 +13,7 @@ use crate::trust::AnchorStore;
 use crate::trust::chain::{self, Link, PathEnd};
 use crate::trust::rfc5280::LinkError;
 
-pub use crate::model::verdict::{ChainStatus, ClassifiedBy};
+pub(crate) use crate::model::verdict::{ChainStatus, ClassifiedBy};
 
 #[derive(Debug, Clone)]
 pub struct Classification {
@@ -188,7 +188,7 @@ fn by_issuer_name<'r>(cert: &Cert, catalogue: &'r Catalogue, notes: &mut Vec<Str
 /// The words that open the note of a signature whose issuer names a
 /// Government CA with a key the rules do not hold (the report's first
 /// page counts them).
-pub const UNKNOWN_GOVERNMENT_KEY: &str = "GOVERNMENT CA NAME WITH A KEY THE RULES DO NOT HOLD";
+pub(crate) const UNKNOWN_GOVERNMENT_KEY: &str = "GOVERNMENT CA NAME WITH A KEY THE RULES DO NOT HOLD";
 
 /// class, classified_by, chain, CA (id, name), and the pin the verdict rests on.
 type Verdict<'r> = (CaClass, ClassifiedBy, ChainStatus, Option<(String, String)>, Option<PinRef<'r>>);
@@ -216,7 +216,7 @@ fn root_cn(links: &[Link], anchor_pin: Option<PinRef<'_>>, catalogue: &Catalogue
 /// catalogued name with a key they do not hold, or an issuer (or root)
 /// no pin and no pattern names. Forgeries and broken links are not: the
 /// rules know exactly what is wrong with them.
-pub fn names_unknown_ca(f: &Finding) -> bool {
+pub(crate) fn names_unknown_ca(f: &Finding) -> bool {
     f.chain == ChainStatus::UnknownKey || (f.ca_class == CaClass::Untrusted && f.ca_id.is_empty() && f.chain == ChainStatus::Incomplete)
 }
 
@@ -224,7 +224,7 @@ pub fn names_unknown_ca(f: &Finding) -> bool {
 /// issued and an example, most signatures first. `signer` finds a
 /// finding's signer certificate by its SHA-256 (hex); without it the
 /// issuer's CN stands for its name and the key is unknown.
-pub fn unknown_cas(findings: &[Finding], signer: impl Fn(&str) -> Option<Arc<Cert>>, catalogue: &Catalogue) -> Vec<UnknownCa> {
+pub(crate) fn unknown_cas(findings: &[Finding], signer: impl Fn(&str) -> Option<Arc<Cert>>, catalogue: &Catalogue) -> Vec<UnknownCa> {
     let mut by_issuer: std::collections::BTreeMap<(String, String), UnknownCa> = std::collections::BTreeMap::new();
     for f in findings.iter().filter(|f| names_unknown_ca(f)) {
         let cert = signer(&f.signer_sha256);
@@ -251,7 +251,7 @@ pub fn unknown_cas(findings: &[Finding], signer: impl Fn(&str) -> Option<Arc<Cer
 
 /// The finding of a signature classified as `class`, attributed as `who`.
 /// `sig` must have a signer certificate (the caller checked).
-pub fn finding(file: &str, sig: &Signature, class: &Classification, who: &Attributed) -> Finding {
+pub(crate) fn finding(file: &str, sig: &Signature, class: &Classification, who: &Attributed) -> Finding {
     let agency = &who.agency;
     let signer = sig.signer.as_ref().expect("findings are made for signatures with a signer certificate");
     let mut notes = sig.rendered_notes();
@@ -288,7 +288,7 @@ pub fn finding(file: &str, sig: &Signature, class: &Classification, who: &Attrib
 /// The finding of a signature that carries no certificate, whose signer
 /// could not be found: still a signature (docs/report-format.md), with empty signer
 /// columns, `untrusted`, `classified_by=none`, `chain=no-certificate`.
-pub fn finding_without_certificate(file: &str, sig: &Signature, who: &Attributed) -> Finding {
+pub(crate) fn finding_without_certificate(file: &str, sig: &Signature, who: &Attributed) -> Finding {
     let mut notes = sig.rendered_notes();
     notes.push(format!("the signer's certificate is not embedded and not in the anchor folder (signer {}): signer unknown", sig.signer_ref));
     Finding {

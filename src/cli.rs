@@ -19,13 +19,13 @@ use crate::trust::AnchorStore;
 
 #[derive(Debug, Parser)]
 #[command(name = "sigaudit", version, about = "Audit which CA signs government documents: Government specialized CA (Ban Cơ yếu Chính phủ) or commercial CAs")]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Crawl files and folders, find every signature, write the reports.
     Scan(Box<ScanArgs>),
     /// Rebuild the reports from the scan history, without the sources.
@@ -47,7 +47,7 @@ pub enum Command {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum ConfigCommand {
+pub(crate) enum ConfigCommand {
     /// Validate a configuration file: problems as file:line:column, like
     /// `rules check` (default: /etc/sigaudit/sigaudit.toml).
     Check {
@@ -57,7 +57,7 @@ pub enum ConfigCommand {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum GenerateCommand {
+pub(crate) enum GenerateCommand {
     /// Man pages (sigaudit.1 and one per subcommand) into DIR.
     Man {
         #[arg(value_name = "DIR")]
@@ -73,7 +73,7 @@ pub enum GenerateCommand {
 /// The command line, parsed; a scan's `--config` is merged in by
 /// [`ScanArgs::with_config`], which needs to know which options the
 /// command line gave (`matches`).
-pub fn parse() -> std::result::Result<(Cli, ArgMatches), clap::Error> {
+pub(crate) fn parse() -> std::result::Result<(Cli, ArgMatches), clap::Error> {
     let matches = Cli::command().try_get_matches()?;
     let cli = Cli::from_arg_matches(&matches)?;
     Ok((cli, matches))
@@ -81,7 +81,7 @@ pub fn parse() -> std::result::Result<(Cli, ArgMatches), clap::Error> {
 
 /// How to reach a PostgreSQL history, and whose runs these are.
 #[derive(Debug, Args, Clone, Default)]
-pub struct DbArgs {
+pub(crate) struct DbArgs {
     /// Password of a PostgreSQL history (else PGPASSWORD, else ~/.pgpass; never in the URL).
     #[arg(long, value_name = "FILE")]
     pub db_password_file: Option<PathBuf>,
@@ -94,17 +94,17 @@ pub struct DbArgs {
 }
 
 impl DbArgs {
-    pub fn database(&self, db: &Path) -> Result<crate::history::Database> {
+    pub(crate) fn database(&self, db: &Path) -> Result<crate::history::Database> {
         crate::history::Database::parse(db, self.db_password_file.as_deref(), self.db_ca.as_deref()).map_err(|e| anyhow!(e))
     }
 
-    pub fn host(&self) -> String {
+    pub(crate) fn host(&self) -> String {
         self.host_label.clone().unwrap_or_else(crate::history::this_host)
     }
 }
 
 #[derive(Debug, Subcommand)]
-pub enum HistoryCommand {
+pub(crate) enum HistoryCommand {
     /// Copy every run of one history into another (e.g. an agency's SQLite
     /// file into the province's PostgreSQL), recorded under --host-label.
     Copy {
@@ -120,7 +120,7 @@ pub enum HistoryCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct TrustArgs {
+pub(crate) struct TrustArgs {
     /// Rules folder (files in it replace the built-in ones; ca.d/*.toml add CAs).
     #[arg(long, value_name = "DIR")]
     pub rules: Option<PathBuf>,
@@ -131,7 +131,7 @@ pub struct TrustArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct ScanArgs {
+pub(crate) struct ScanArgs {
     /// Directories (crawled recursively), files, and IMAP URLs
     /// (imaps://user@host/INBOX; imaps://user@host/ for every folder).
     /// Required unless the configuration file lists them.
@@ -240,7 +240,7 @@ pub struct ScanArgs {
 
 impl ScanArgs {
     /// The history database, unless `--no-db`.
-    pub fn database(&self) -> Result<Option<crate::history::Database>> {
+    pub(crate) fn database(&self) -> Result<Option<crate::history::Database>> {
         if self.no_db {
             return Ok(None);
         }
@@ -259,7 +259,7 @@ fn beside(dir: &Path, name: &str) -> PathBuf {
 }
 
 #[derive(Debug, Args)]
-pub struct ReportArgs {
+pub(crate) struct ReportArgs {
     /// The scan history to report from: an SQLite file, or a province's
     /// PostgreSQL (the latest run of every host and source, merged).
     #[arg(long, value_name = "FILE|URL", required_unless_present = "config")]
@@ -293,14 +293,14 @@ pub struct ReportArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct InspectArgs {
+pub(crate) struct InspectArgs {
     pub file: PathBuf,
     #[command(flatten)]
     pub trust: TrustArgs,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum RulesCommand {
+pub(crate) enum RulesCommand {
     /// Validate a rules folder (default: the built-in rules).
     Check {
         #[arg(value_name = "DIR")]
@@ -317,7 +317,7 @@ pub enum RulesCommand {
 }
 
 /// Where `fetch-anchors` saves and `scan` looks by default.
-pub fn default_anchor_dir() -> Option<PathBuf> {
+pub(crate) fn default_anchor_dir() -> Option<PathBuf> {
     if let Some(dir) = std::env::var_os("SIGAUDIT_ANCHORS") {
         return Some(PathBuf::from(dir));
     }
@@ -326,7 +326,7 @@ pub fn default_anchor_dir() -> Option<PathBuf> {
 }
 
 /// Rules and anchor store from the flags. Errors are user mistakes.
-pub fn load_trust(args: &TrustArgs) -> Result<(Rules, AnchorStore)> {
+pub(crate) fn load_trust(args: &TrustArgs) -> Result<(Rules, AnchorStore)> {
     let rules = Rules::load(args.rules.as_deref()).map_err(|diags| anyhow!(diags.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n")))?;
     let mut dirs = rules.anchor_dirs.clone();
     for d in &args.anchors {
@@ -349,7 +349,7 @@ impl ScanArgs {
 
     /// The options a scan runs with: the command line lowered, its files
     /// (password files) read, its mistakes refused before anything is read.
-    pub fn options(&self) -> Result<ScanOptions> {
+    pub(crate) fn options(&self) -> Result<ScanOptions> {
         let (urls, paths): (Vec<&PathBuf>, Vec<&PathBuf>) = self.sources.iter().partition(|s| {
             let s = s.to_string_lossy().to_ascii_lowercase();
             s.starts_with("imap://") || s.starts_with("imaps://")
@@ -430,7 +430,7 @@ impl ScanArgs {
     /// the scan subcommand's) wins; the file fills the others; clap's
     /// defaults fill the rest. The file's problems come back with their
     /// places, as `config check` shows them.
-    pub fn with_config(mut self, matches: &ArgMatches) -> std::result::Result<ScanArgs, Vec<crate::rules::Diagnostic>> {
+    pub(crate) fn with_config(mut self, matches: &ArgMatches) -> std::result::Result<ScanArgs, Vec<crate::rules::Diagnostic>> {
         let Some(file) = self.config.clone() else { return Ok(self) };
         let config = Config::load(&file)?;
         let typed = |id: &str| matches.value_source(id) == Some(ValueSource::CommandLine);
@@ -488,7 +488,7 @@ impl ReportArgs {
     /// configuration names (the history beside the report folder when it
     /// names none, as the scan does), its language, rules and anchors;
     /// options given on the command line win.
-    pub fn with_config(mut self, matches: &ArgMatches) -> std::result::Result<ReportArgs, Vec<crate::rules::Diagnostic>> {
+    pub(crate) fn with_config(mut self, matches: &ArgMatches) -> std::result::Result<ReportArgs, Vec<crate::rules::Diagnostic>> {
         let Some(file) = self.config.clone() else { return Ok(self) };
         let c = Config::load(&file)?;
         let typed = |id: &str| matches.value_source(id) == Some(ValueSource::CommandLine);
@@ -505,7 +505,7 @@ impl ReportArgs {
     }
 
     /// The history to report from (`--db`, else the configuration's).
-    pub fn db(&self) -> Result<&Path> {
+    pub(crate) fn db(&self) -> Result<&Path> {
         self.db.as_deref().context("no history to report from: --db FILE|URL, or --config FILE")
     }
 }

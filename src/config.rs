@@ -26,7 +26,7 @@ use crate::source::imap::ImapSource;
 
 /// Where the Debian package installs the configuration its service reads
 /// (and what `sigaudit config check` checks when given no file).
-pub const SYSTEM_CONFIG: &str = "/etc/sigaudit/sigaudit.toml";
+pub(crate) const SYSTEM_CONFIG: &str = "/etc/sigaudit/sigaudit.toml";
 
 /// The file as written. Every key is optional: an absent one leaves the
 /// command line's default.
@@ -61,7 +61,7 @@ struct FileCfg {
 /// `[limits]`: the bounds of `scan --max-*` and `--unit-*`, same names.
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Limits {
+pub(crate) struct Limits {
     pub max_file_size: Option<u64>,
     pub max_depth: Option<usize>,
     pub max_unpacked: Option<u64>,
@@ -93,7 +93,7 @@ struct AccountCfg {
 /// One IMAP account of the configuration: scanned as a source, logged in
 /// with the password in its own file.
 #[derive(Debug, Clone)]
-pub struct Account {
+pub(crate) struct Account {
     pub url: String,
     pub password_file: PathBuf,
 }
@@ -101,7 +101,7 @@ pub struct Account {
 /// The configuration, its paths resolved against the file's folder (a
 /// relative path in /etc/sigaudit/sigaudit.toml means /etc/sigaudit/...).
 #[derive(Debug, Clone, Default)]
-pub struct Config {
+pub(crate) struct Config {
     /// Folders, files and IMAP URLs, as `scan SOURCE...`.
     pub sources: Vec<PathBuf>,
     pub rules: Option<PathBuf>,
@@ -149,14 +149,14 @@ fn is_url(s: &str) -> bool {
 impl Config {
     /// Reads and validates `file`. Every problem found is returned, each
     /// with its line and column.
-    pub fn load(file: &Path) -> Result<Config, Vec<Diagnostic>> {
+    pub(crate) fn load(file: &Path) -> Result<Config, Vec<Diagnostic>> {
         Config::read(file).map(|(config, _)| config)
     }
 
     /// [`Config::load`], then what must hold on this machine: the folders
     /// and files named exist, the rules folder loads. Returns the
     /// configuration with the notes worth saying even when it is valid.
-    pub fn check(file: &Path) -> Result<(Config, Vec<String>), Vec<Diagnostic>> {
+    pub(crate) fn check(file: &Path) -> Result<(Config, Vec<String>), Vec<Diagnostic>> {
         let (config, places) = Config::read(file)?;
         let text = std::fs::read_to_string(file).unwrap_or_default();
         let source = Source { name: file.display().to_string(), text: &text };

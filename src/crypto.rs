@@ -17,7 +17,7 @@ use crate::asn1::ber::{Tlv, oid_string, tag};
 mod brainpool512;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum VerifyError {
+pub(crate) enum VerifyError {
     #[error("unsupported algorithm {0}")]
     Unsupported(String),
     #[error("unusable public key: {0}")]
@@ -29,13 +29,13 @@ pub enum VerifyError {
 impl VerifyError {
     /// A mismatch is evidence against the signature; the others only mean
     /// it could not be checked.
-    pub fn is_mismatch(&self) -> bool {
+    pub(crate) fn is_mismatch(&self) -> bool {
         matches!(self, VerifyError::Mismatch)
     }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Hash {
+pub(crate) enum Hash {
     Sha1,
     Sha224,
     Sha256,
@@ -50,7 +50,7 @@ pub enum Hash {
 }
 
 impl Hash {
-    pub fn from_oid(dotted: &str) -> Option<Hash> {
+    pub(crate) fn from_oid(dotted: &str) -> Option<Hash> {
         Some(match dotted {
             "1.3.14.3.2.26" => Hash::Sha1,
             "2.16.840.1.101.3.4.2.4" => Hash::Sha224,
@@ -68,7 +68,7 @@ impl Hash {
         })
     }
 
-    pub fn digest(self, data: &[&[u8]]) -> Vec<u8> {
+    pub(crate) fn digest(self, data: &[&[u8]]) -> Vec<u8> {
         fn run<D: Digest>(data: &[&[u8]]) -> Vec<u8> {
             let mut h = D::new();
             for d in data {
@@ -99,7 +99,7 @@ impl Hash {
         }
     }
 
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Hash::Sha1 => "SHA-1",
             Hash::Sha224 => "SHA-224",
@@ -116,7 +116,7 @@ impl Hash {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scheme {
+pub(crate) enum Scheme {
     RsaPkcs1,
     RsaPss,
     Ecdsa,
@@ -131,7 +131,7 @@ pub enum Scheme {
 
 /// A resolved signature algorithm: scheme and hash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Algorithm {
+pub(crate) struct Algorithm {
     pub scheme: Scheme,
     pub hash: Hash,
 }
@@ -140,7 +140,7 @@ impl Algorithm {
     /// From a signature algorithm OID and its parameters. `digest_hint` is
     /// the CMS digestAlgorithm, needed when the signature algorithm names
     /// only the key type (`rsaEncryption`, `ecPublicKey`).
-    pub fn resolve(sig_alg: &str, params: Option<&[u8]>, digest_hint: Option<&str>) -> Result<Algorithm, VerifyError> {
+    pub(crate) fn resolve(sig_alg: &str, params: Option<&[u8]>, digest_hint: Option<&str>) -> Result<Algorithm, VerifyError> {
         let hint = || digest_hint.and_then(Hash::from_oid).ok_or_else(|| VerifyError::Unsupported(format!("{sig_alg} without a usable digest algorithm")));
         let (scheme, hash) = match sig_alg {
             "1.2.840.113549.1.1.1" => (Scheme::RsaPkcs1, hint()?),
@@ -204,7 +204,7 @@ fn pss_hash(params: Option<&[u8]>) -> Result<Hash, VerifyError> {
 
 /// Verifies `signature` over a message whose digest (with `alg.hash`) is
 /// `digest`, with the key in `spki_der`.
-pub fn verify_prehashed(alg: Algorithm, spki_der: &[u8], digest: &[u8], signature: &[u8]) -> Result<(), VerifyError> {
+pub(crate) fn verify_prehashed(alg: Algorithm, spki_der: &[u8], digest: &[u8], signature: &[u8]) -> Result<(), VerifyError> {
     let (_, spki) = SubjectPublicKeyInfo::from_der(spki_der).map_err(|e| VerifyError::BadKey(e.to_string()))?;
     let key = spki.parsed().map_err(|e| VerifyError::BadKey(e.to_string()))?;
     match (alg.scheme, key) {
@@ -240,7 +240,7 @@ pub fn verify_prehashed(alg: Algorithm, spki_der: &[u8], digest: &[u8], signatur
 
 /// Verifies `signature` over `message` (hashed first, except for EdDSA,
 /// which signs the message itself).
-pub fn verify_message(alg: Algorithm, spki_der: &[u8], message: &[u8], signature: &[u8]) -> Result<(), VerifyError> {
+pub(crate) fn verify_message(alg: Algorithm, spki_der: &[u8], message: &[u8], signature: &[u8]) -> Result<(), VerifyError> {
     match alg.scheme {
         Scheme::Ed25519 => return verify_ed25519(spki_der, message, signature),
         Scheme::Ed448 => return verify_ed448(spki_der, message, signature),

@@ -16,7 +16,7 @@ use crate::rules::PinRef;
 use crate::rules::Rules;
 
 #[derive(Debug, Default)]
-pub struct FetchReport {
+pub(crate) struct FetchReport {
     /// Pinned certificates saved (file name, CA name).
     pub saved: Vec<(String, String)>,
     /// URLs that failed or held nothing pinned, with the reason.
@@ -35,7 +35,7 @@ pub fn fetch_anchors(_rules: &Rules, _out: &Path) -> anyhow::Result<FetchReport>
 }
 
 #[cfg(feature = "fetch-anchors")]
-pub fn fetch_anchors(rules: &Rules, out: &Path) -> anyhow::Result<FetchReport> {
+pub(crate) fn fetch_anchors(rules: &Rules, out: &Path) -> anyhow::Result<FetchReport> {
     std::fs::create_dir_all(out)?;
     let agent = ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(30))).build().new_agent();
     let mut by_url: BTreeMap<&str, Vec<PinRef<'_>>> = BTreeMap::new();

@@ -12,7 +12,7 @@ use crate::rules::Rules;
 use crate::trust::AnchorStore;
 use crate::trust::chain::Origin;
 
-pub fn render(file: &str, extraction: &Extraction, rules: &Rules, anchors: &AnchorStore) -> String {
+pub(crate) fn render(file: &str, extraction: &Extraction, rules: &Rules, anchors: &AnchorStore) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "File: {file}");
     if extraction.signatures.is_empty() && extraction.problems.is_empty() {

@@ -31,6 +31,8 @@
 //! 16     app                             a command's life: signals, workers, history, exit codes (main.rs only dispatches)
 //! ```
 
+#![warn(unreachable_pub)]
+
 mod agency;
 mod aggregate;
 mod app;
@@ -80,7 +82,7 @@ pub use model::verdict::Attribution;
 pub use rules::{CaClass, CaEntry, Catalogue, Pin, PinRole, Rules};
 pub use scan::{Cache, Progress, ScanOptions, run as run_scan};
 pub use session::cache_key;
-pub use source::ReadLimits;
+pub use source::read::ReadLimits;
 pub use trust::AnchorStore;
 
 // Pieces the tests compare with other tools (OpenSSL, xmllint, pdfsig,
@@ -88,7 +90,8 @@ pub use trust::AnchorStore;
 pub use asn1::ber::{Tlv, hex, oid_string};
 pub use asn1::pem::blocks as pem_blocks;
 pub use cert::{Cert, certificates_in};
-pub use classify::{ChainStatus, classify};
+pub use classify::classify;
+pub use model::verdict::ChainStatus;
 pub use formats::cms::signed_data::{SignedData, SignerId};
 pub use formats::pdf::extract as extract_pdf;
 pub use formats::pdf::raw::scan as scan_pdf_bytes;

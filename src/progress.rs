@@ -13,7 +13,7 @@ const COUNTING: &str = "{spinner} {pos} files  {elapsed}  {msg}";
 const BAR: &str = "{wide_bar} {pos}/{len} files {percent}% · {msg} · ETA {eta}";
 
 /// Draws `progress` on stderr until `scanning` turns false, then clears the line.
-pub fn show(progress: &Progress, scanning: &AtomicBool) {
+pub(crate) fn show(progress: &Progress, scanning: &AtomicBool) {
     let bar = ProgressBar::new_spinner();
     bar.set_style(ProgressStyle::with_template(COUNTING).expect("valid template"));
     let started = Instant::now();

@@ -50,10 +50,10 @@ pub struct ScanOptions {
     pub stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
-pub use crate::model::result::{FileRecord, FileTally, NotSigners, ScanResult};
+pub(crate) use crate::model::result::{FileRecord, FileTally, NotSigners, ScanResult};
 
 /// Shared, read-only context of a scan.
-pub struct Context<'a> {
+pub(crate) struct Context<'a> {
     pub rules: &'a Rules,
     pub anchors: &'a AnchorStore,
     pub limits: ReadLimits,
@@ -83,12 +83,12 @@ pub struct Context<'a> {
 /// An I/O worker hands the bytes it read to this pool and waits (blocked,
 /// not stealing other files: a parser's own parallel loops stay within
 /// this pool, and nothing here waits on the I/O pool).
-pub struct CpuPool(Option<rayon::ThreadPool>);
+pub(crate) struct CpuPool(Option<rayon::ThreadPool>);
 
 impl CpuPool {
     /// A pool of `cores` threads; without threads to be had, jobs run in
     /// the caller.
-    pub fn new(cores: usize) -> CpuPool {
+    pub(crate) fn new(cores: usize) -> CpuPool {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(cores.max(1))
             .thread_name(|i| format!("sigaudit-cpu-{i}"))
@@ -99,13 +99,13 @@ impl CpuPool {
     }
 
     /// Jobs run in the caller's thread (one file inspected alone).
-    pub fn inline() -> CpuPool {
+    pub(crate) fn inline() -> CpuPool {
         CpuPool(None)
     }
 
     /// Runs `job` in the pool and waits for it; a panic in it resumes in
     /// the caller (whose `catch_unwind` makes it the file's row).
-    pub fn run<R: Send + 'static>(&self, job: impl FnOnce() -> R + Send + 'static) -> R {
+    pub(crate) fn run<R: Send + 'static>(&self, job: impl FnOnce() -> R + Send + 'static) -> R {
         let Some(pool) = &self.0 else { return job() };
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
         pool.spawn(move || {
@@ -123,13 +123,13 @@ impl CpuPool {
 /// costs a millisecond or more there, and one worker per core would spend
 /// its time waiting on them (16 threads make ripgrep 4.7× faster on a
 /// 1 ms share).
-pub const NETWORK_IO_JOBS: usize = 32;
+pub(crate) const NETWORK_IO_JOBS: usize = 32;
 
 /// How many files to have at work at once: `--io-jobs` when given; else
 /// [`NETWORK_IO_JOBS`] when any SOURCE is on a network file system, and
 /// twice the cores on a local disk (a read waiting on the disk leaves its
 /// core to another). With the file system that decided it, if a network one.
-pub fn io_jobs(opts: &ScanOptions, cores: usize) -> (usize, Option<&'static str>) {
+pub(crate) fn io_jobs(opts: &ScanOptions, cores: usize) -> (usize, Option<&'static str>) {
     if let Some(n) = opts.io_jobs {
         return (n.max(1), None);
     }
@@ -709,7 +709,7 @@ fn missing_places(sources: &[PathBuf], agencies: &crate::rules::AgencyMap) -> Ve
 }
 
 /// (size, mtime) of a file or folder: what says it changed.
-pub fn stamp_of(path: &Path) -> Option<(u64, i128)> {
+pub(crate) fn stamp_of(path: &Path) -> Option<(u64, i128)> {
     std::fs::metadata(path).ok().map(|m| (m.len(), mtime_ns(&m)))
 }
 
@@ -720,7 +720,7 @@ fn mtime_ns(m: &std::fs::Metadata) -> i128 {
 
 /// `cert_valid_at_signing`: every certificate of the chain valid at the
 /// signing time, and the signer's key allowed to sign documents at all.
-pub fn judge_certificate(sig: &mut crate::model::signature::Signature, class: &crate::classify::Classification, anchors: &AnchorStore) {
+pub(crate) fn judge_certificate(sig: &mut crate::model::signature::Signature, class: &crate::classify::Classification, anchors: &AnchorStore) {
     if let Some(when) = sig.judged_at() {
         let (ok, why) = crate::trust::validity::valid_at_signing(&class.path, when);
         sig.cert_valid_at_signing = Some(ok);
@@ -754,7 +754,7 @@ pub fn judge_certificate(sig: &mut crate::model::signature::Signature, class: &c
 /// `known_size`: the size the walk saw, when it stat'ed the file (saves a
 /// system call per file; a file that changed since is caught by
 /// `changed_while_read`).
-pub fn read_and_extract(input: &Input, known_size: Option<u64>, limits: ReadLimits, unpack: formats::Limits) -> Result<Option<Extraction>, (Stage, String)> {
+pub(crate) fn read_and_extract(input: &Input, known_size: Option<u64>, limits: ReadLimits, unpack: formats::Limits) -> Result<Option<Extraction>, (Stage, String)> {
     read_extract(input, known_size, limits, unpack, &CpuPool::inline()).map(|(e, _)| e)
 }
 

@@ -42,9 +42,9 @@ pub fn cache_key(limits: &crate::source::ReadLimits, unpack: &crate::formats::Li
 
 /// Opens a connection to the history, once per thread that needs one. The
 /// session knows the backend only through this and [`Store`].
-pub type Connect = Arc<dyn Fn() -> Result<Box<dyn Store + Send>> + Send + Sync>;
+pub(crate) type Connect = Arc<dyn Fn() -> Result<Box<dyn Store + Send>> + Send + Sync>;
 
-pub struct Session {
+pub(crate) struct Session {
     connect: Connect,
     store: Box<dyn Store + Send>,
     run: RunId,
@@ -83,7 +83,7 @@ fn load_files(connect: &Connect, cache_key: &str, full: bool) -> Result<StoredFi
 
 /// Did the same host make both runs? A history older than host labels
 /// (an SQLite file's first runs) was made by this one.
-pub fn same_host(a: &str, b: &str) -> bool {
+pub(crate) fn same_host(a: &str, b: &str) -> bool {
     a == b || a.is_empty() || b.is_empty()
 }
 
@@ -105,7 +105,7 @@ impl Session {
     /// starts reading, in the background, what the run needs from the
     /// history: the incremental cache (kept only to notice deletions with
     /// `full`) and the past runs.
-    pub fn open(db: &Database, host: &str, sources: &[String], wait: Duration, cache_key: String, full: bool) -> anyhow::Result<Session> {
+    pub(crate) fn open(db: &Database, host: &str, sources: &[String], wait: Duration, cache_key: String, full: bool) -> anyhow::Result<Session> {
         use anyhow::Context;
         if let Some(dir) = db.sqlite_path().and_then(Path::parent).filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).with_context(|| dir.display().to_string())?;
@@ -132,7 +132,7 @@ impl Session {
     /// that stores what this run reads. The run is recorded, and what is
     /// read stored in batches, by a writer thread: nothing here waits for
     /// the database.
-    pub fn cache(&mut self, sources: &[String], rules_digest: &str, label: &str) -> Result<FileCache> {
+    pub(crate) fn cache(&mut self, sources: &[String], rules_digest: &str, label: &str) -> Result<FileCache> {
         let loading = self.loading.take().ok_or_else(|| HistoryError::Damaged("the file cache was already handed out".into()))?;
         let (save, rx) = std::sync::mpsc::channel();
         self.label = label.to_owned();
@@ -149,7 +149,7 @@ impl Session {
     /// Ends an interrupted scan: what was read is stored (the writer commits
     /// it), the run stays incomplete so that the next one finishes the job,
     /// and nothing is taken for deleted. Returns the files stored by this run.
-    pub fn interrupted(mut self, cache: FileCache) -> Result<u64> {
+    pub(crate) fn interrupted(mut self, cache: FileCache) -> Result<u64> {
         drop(cache.finish());
         let writer = self.writer.take().ok_or_else(|| HistoryError::Damaged("the run was never started".into()))?;
         let run = writer.join().unwrap_or_else(|_| Err(HistoryError::Damaged("the history writer panicked".into())))?;
@@ -160,7 +160,7 @@ impl Session {
     /// scanned `roots`, and returns the run still to store and what the
     /// reports need from earlier runs. Storing the run and writing the
     /// reports then go side by side.
-    pub fn end_scan(mut self, cache: FileCache, visited: &Visited, roots: &[PathBuf]) -> Result<(PendingRun, PastRuns)> {
+    pub(crate) fn end_scan(mut self, cache: FileCache, visited: &Visited, roots: &[PathBuf]) -> Result<(PendingRun, PastRuns)> {
         // The writer ends when the scan's sender is gone.
         let stored = cache.finish()?;
         let writer = self.writer.take().ok_or_else(|| HistoryError::Damaged("the run was never started".into()))?;
@@ -182,7 +182,7 @@ impl Session {
 }
 
 /// The earlier runs, being read, and this run's place after them.
-pub struct PastRuns {
+pub(crate) struct PastRuns {
     run: RunId,
     label: String,
     host: String,
@@ -193,7 +193,7 @@ pub struct PastRuns {
 impl PastRuns {
     /// What the reports show from the history, this run included (from
     /// memory: it may not be stored yet).
-    pub fn view(self, result: &ScanResult) -> Result<HistoryView> {
+    pub(crate) fn view(self, result: &ScanResult) -> Result<HistoryView> {
         let Past { mut runs, mut audits, previous_signings } = self.reading.join().unwrap_or_else(|_| Err(HistoryError::Damaged("reading the past runs panicked".into())))?;
         let previous = runs.last().cloned();
         let changes = if previous.is_some() { compare(&previous_signings, &result.findings) } else { Vec::new() };
@@ -223,7 +223,7 @@ impl PastRuns {
 }
 
 /// A run whose results are known but not yet stored.
-pub struct PendingRun {
+pub(crate) struct PendingRun {
     session: Session,
     stats: RunStats,
     gone: Vec<String>,
@@ -234,7 +234,7 @@ pub struct PendingRun {
 impl PendingRun {
     /// Stores the run's findings, forgets deleted files and marks the run
     /// complete (one transaction).
-    pub fn store(mut self, result: &ScanResult) -> Result<()> {
+    pub(crate) fn store(mut self, result: &ScanResult) -> Result<()> {
         let stored = self.session.store.finish_run(self.session.run, result, self.stats, &self.gone);
         drop(self.stored);
         stored
@@ -269,26 +269,26 @@ fn write_batches(store: &mut dyn Store, run: RunId, key: &str, rx: Receiver<Save
 /// The incremental cache as the scan sees it: what earlier runs extracted
 /// from each file, and where to send what this run reads. The stored part
 /// is loaded in the background: the walk starts meanwhile.
-pub struct FileCache {
+pub(crate) struct FileCache {
     loading: Mutex<Option<std::thread::JoinHandle<Result<StoredFiles>>>>,
     stored: OnceLock<Result<StoredFiles>>,
     save: std::sync::mpsc::Sender<SavedFile>,
 }
 
 /// What earlier runs extracted, by absolute path, and their certificates.
-pub struct StoredFiles {
+pub(crate) struct StoredFiles {
     pub entries: HashMap<String, CachedFile>,
     pub certs: stored::CertCache,
 }
 
 impl FileCache {
     /// `loading`: the thread reading the stored files.
-    pub fn new(loading: std::thread::JoinHandle<Result<StoredFiles>>, save: std::sync::mpsc::Sender<SavedFile>) -> FileCache {
+    pub(crate) fn new(loading: std::thread::JoinHandle<Result<StoredFiles>>, save: std::sync::mpsc::Sender<SavedFile>) -> FileCache {
         FileCache { loading: Mutex::new(Some(loading)), stored: OnceLock::new(), save }
     }
 
     /// The stored files (waits for the load), or why they could not be read.
-    pub fn stored(&self) -> &Result<StoredFiles> {
+    pub(crate) fn stored(&self) -> &Result<StoredFiles> {
         self.stored.get_or_init(|| {
             let loading = self.loading.lock().ok().and_then(|mut l| l.take());
             loading
@@ -298,7 +298,7 @@ impl FileCache {
     }
 
     /// Stops saving and hands back what was stored before this run.
-    pub fn finish(self) -> Result<StoredFiles> {
+    pub(crate) fn finish(self) -> Result<StoredFiles> {
         self.stored();
         let FileCache { stored, save, .. } = self;
         drop(save);

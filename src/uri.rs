@@ -4,7 +4,7 @@
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 
 /// `%XX` escapes decoded; anything malformed is kept as written.
-pub fn percent_decode(s: &str) -> String {
+pub(crate) fn percent_decode(s: &str) -> String {
     percent_decode_str(s).decode_utf8_lossy().into_owned()
 }
 
@@ -29,7 +29,7 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b':');
 
 /// Escapes what may not stand in a URL path segment or user name.
-pub fn percent_encode(s: &str) -> String {
+pub(crate) fn percent_encode(s: &str) -> String {
     utf8_percent_encode(s, SEGMENT).to_string()
 }
 

@@ -10,14 +10,14 @@
 use crate::model::note::Note;
 
 /// The start of every note that says why `modified_after_signing=true`.
-pub const MODIFIED: &str = "MODIFIED AFTER SIGNING: ";
+pub(crate) const MODIFIED: &str = "MODIFIED AFTER SIGNING: ";
 
 /// How far later updates go, in DocMDP's terms (ISO 32000-1 12.8.2.2,
 /// pyHanko's `ModificationLevel`): a certification with /P 1 allows
 /// `Archival`, /P 2 `FormFilling`, /P 3 `Annotations`. A change none of
 /// them explains is never allowed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Level {
+pub(crate) enum Level {
     /// DSS data, document timestamps, metadata, unreferenced objects.
     Archival,
     /// Signatures and their fields, form field values.
@@ -28,7 +28,7 @@ pub enum Level {
 
 impl Level {
     /// The most a certification with DocMDP permission `p` allows.
-    pub fn allowed_by_docmdp(p: i64) -> Level {
+    pub(crate) fn allowed_by_docmdp(p: i64) -> Level {
         match p {
             1 => Level::Archival,
             2 => Level::FormFilling,
@@ -39,7 +39,7 @@ impl Level {
 
 /// What follows the bytes a PDF signature covers (revisions counted from 1).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Updates {
+pub(crate) enum Updates {
     /// Nothing but white space after the signed bytes.
     EntireFile,
     /// The signed bytes end inside a revision: `unsigned` bytes follow.
@@ -121,7 +121,7 @@ impl Updates {
 
 /// Everything that decides a PDF signature's `modified_after_signing`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PdfEvidence<'a> {
+pub(crate) struct PdfEvidence<'a> {
     pub updates: &'a Updates,
     /// Nothing but white space and NUL bytes after the signed bytes.
     pub covers_whole_file: bool,
@@ -138,7 +138,7 @@ pub struct PdfEvidence<'a> {
 
 /// The column and the notes that explain it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Modification {
+pub(crate) struct Modification {
     pub modified: Option<bool>,
     pub notes: Vec<Note>,
 }
@@ -161,7 +161,7 @@ fn docmdp_meaning(p: i64) -> &'static str {
 /// can draw anything over the page: the sneaky-signature attack; pyHanko
 /// refuses them after any certification). A signature a later update took
 /// out is modified whatever its revision's updates were.
-pub fn pdf_modification(e: &PdfEvidence<'_>) -> Modification {
+pub(crate) fn pdf_modification(e: &PdfEvidence<'_>) -> Modification {
     let (modified, text) = e.updates.judged();
     let breach = |text: String| Modification { modified: Some(true), notes: vec![Note::Coverage { text, later_updates_benign: false }] };
     let mut verdict = if modified != Some(false) {

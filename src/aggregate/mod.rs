@@ -12,7 +12,7 @@ use crate::model::signature::Integrity;
 use crate::rules::{CaClass, Rules, UNASSIGNED_ID, is_external_id};
 
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct AgencyRow {
+pub(crate) struct AgencyRow {
     pub agency_id: String,
     pub agency_name: String,
     pub files_scanned: usize,
@@ -34,7 +34,7 @@ pub struct AgencyRow {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct SignerRow {
+pub(crate) struct SignerRow {
     pub agency_id: String,
     pub agency_name: String,
     pub signer_cn: String,
@@ -49,7 +49,7 @@ pub struct SignerRow {
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct TrendRow {
+pub(crate) struct TrendRow {
     pub agency_id: String,
     pub month: String,
     pub government: usize,
@@ -59,12 +59,12 @@ pub struct TrendRow {
 }
 
 /// Government signatures over all signatures, in percent (one decimal).
-pub fn migration_pct(government: usize, total: usize) -> Option<f64> {
+pub(crate) fn migration_pct(government: usize, total: usize) -> Option<f64> {
     (total > 0).then(|| (government as f64 * 1000.0 / total as f64).round() / 10.0)
 }
 
 #[derive(Debug, Clone)]
-pub struct Tables {
+pub(crate) struct Tables {
     pub agencies: Vec<AgencyRow>,
     pub totals: AgencyRow,
     pub signers: Vec<SignerRow>,
@@ -75,7 +75,7 @@ pub struct Tables {
     pub by_chain: BTreeMap<&'static str, usize>,
 }
 
-pub fn tables(scan: &ScanResult, rules: &Rules) -> Tables {
+pub(crate) fn tables(scan: &ScanResult, rules: &Rules) -> Tables {
     // Agencies of the map, in map order, then any other that appears.
     let mut order: Vec<(String, String)> = rules.agencies.agencies.iter().map(|a| (a.id.clone(), a.name.clone())).collect();
     let mut rows: HashMap<String, AgencyRow> = HashMap::new();

@@ -9,7 +9,7 @@
 use std::borrow::Cow;
 
 /// Nesting deeper than this is treated as hostile input.
-pub const MAX_DEPTH: usize = 48;
+pub(crate) const MAX_DEPTH: usize = 48;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BerError {
@@ -32,25 +32,25 @@ pub enum BerError {
 }
 
 /// Tag classes and universal tag numbers the CMS code needs.
-pub mod tag {
-    pub const INTEGER: u8 = 0x02;
-    pub const BIT_STRING: u8 = 0x03;
-    pub const OCTET_STRING: u8 = 0x04;
-    pub const NULL: u8 = 0x05;
-    pub const OID: u8 = 0x06;
-    pub const ENUMERATED: u8 = 0x0a;
-    pub const UTC_TIME: u8 = 0x17;
-    pub const GENERALIZED_TIME: u8 = 0x18;
-    pub const SEQUENCE: u8 = 0x30;
-    pub const SET: u8 = 0x31;
+pub(crate) mod tag {
+    pub(crate) const INTEGER: u8 = 0x02;
+    pub(crate) const BIT_STRING: u8 = 0x03;
+    pub(crate) const OCTET_STRING: u8 = 0x04;
+    pub(crate) const NULL: u8 = 0x05;
+    pub(crate) const OID: u8 = 0x06;
+    pub(crate) const ENUMERATED: u8 = 0x0a;
+    pub(crate) const UTC_TIME: u8 = 0x17;
+    pub(crate) const GENERALIZED_TIME: u8 = 0x18;
+    pub(crate) const SEQUENCE: u8 = 0x30;
+    pub(crate) const SET: u8 = 0x31;
     /// Bit 6 of the identifier octet: constructed encoding.
-    pub const CONSTRUCTED: u8 = 0x20;
+    pub(crate) const CONSTRUCTED: u8 = 0x20;
     /// `[n]` context-specific constructed.
-    pub const fn context(n: u8) -> u8 {
+    pub(crate) const fn context(n: u8) -> u8 {
         0xa0 | n
     }
     /// `[n]` context-specific primitive (IMPLICIT over a primitive type).
-    pub const fn context_primitive(n: u8) -> u8 {
+    pub(crate) const fn context_primitive(n: u8) -> u8 {
         0x80 | n
     }
 }
@@ -289,7 +289,7 @@ fn identifier_len(raw: &[u8]) -> usize {
 }
 
 /// Appends a DER length field.
-pub fn push_len(out: &mut Vec<u8>, len: usize) {
+pub(crate) fn push_len(out: &mut Vec<u8>, len: usize) {
     if len < 0x80 {
         out.push(len as u8);
     } else {
@@ -311,7 +311,7 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// Hex digits back into bytes; None for anything else (an odd length, a
 /// sign, a non-ASCII character: slicing by two bytes never splits one).
-pub fn unhex(text: &str) -> Option<Vec<u8>> {
+pub(crate) fn unhex(text: &str) -> Option<Vec<u8>> {
     (text.len().is_multiple_of(2) && text.bytes().all(|b| b.is_ascii_hexdigit()))
         .then(|| (0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok()).collect())
         .flatten()

@@ -10,6 +10,6 @@
 //! 1      pem       PEM and lenient base64, decoded into BER
 //! ```
 
-pub mod ber;
-pub mod oids;
-pub mod pem;
+pub(crate) mod ber;
+pub(crate) mod oids;
+pub(crate) mod pem;

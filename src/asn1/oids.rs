@@ -5,7 +5,7 @@ use der::asn1::ObjectIdentifier as Oid;
 
 macro_rules! oids {
     ($($name:ident = $dotted:literal;)*) => {
-        $(pub const $name: Oid = Oid::new_unwrap($dotted);)*
+        $(pub(crate) const $name: Oid = Oid::new_unwrap($dotted);)*
     };
 }
 
@@ -25,12 +25,12 @@ oids! {
 }
 
 /// True when the OBJECT IDENTIFIER content octets `body` are `oid`.
-pub fn is(body: &[u8], oid: &Oid) -> bool {
+pub(crate) fn is(body: &[u8], oid: &Oid) -> bool {
     body == oid.as_bytes()
 }
 
 /// A readable name for digest and signature algorithms, for notes and inspect.
-pub fn algorithm_name(dotted: &str) -> &str {
+pub(crate) fn algorithm_name(dotted: &str) -> &str {
     match dotted {
         "1.3.14.3.2.26" => "SHA-1",
         "2.16.840.1.101.3.4.2.1" => "SHA-256",

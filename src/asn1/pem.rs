@@ -6,7 +6,7 @@ use base64::Engine as _;
 use super::ber::BerError;
 
 /// Base64 with white space anywhere and the padding possibly missing.
-pub fn decode_base64(text: &str) -> Result<Vec<u8>, BerError> {
+pub(crate) fn decode_base64(text: &str) -> Result<Vec<u8>, BerError> {
     let clean: String = text.chars().filter(|c| !c.is_whitespace()).collect();
     let unpadded = clean.trim_end_matches('=');
     let padded = format!("{unpadded}{}", "=".repeat((4 - unpadded.len() % 4) % 4));

@@ -9,8 +9,8 @@
 //! 0      names tls  distinguished names as people read them; TLS client settings
 //! ```
 
-pub mod names;
-pub mod tls;
+pub(crate) mod names;
+pub(crate) mod tls;
 
 use ::time::OffsetDateTime;
 use sha2::{Digest, Sha256};
@@ -18,7 +18,7 @@ use x509_parser::prelude::{FromDer, GeneralName, ParsedExtension, X509Certificat
 
 use crate::asn1::ber::{Tlv, oid_string, tag};
 
-pub use names::{Name, fold};
+pub(crate) use names::{Name, fold};
 
 /// Why a certificate or a name could not be read.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -327,7 +327,7 @@ fn outer_signature(der: &[u8]) -> Result<OuterSignature, CertError> {
 
 /// The folded comparison key of a DER Name (e.g. the issuer in a CMS
 /// SignerIdentifier).
-pub fn names_key(der: &[u8]) -> Option<Vec<(String, String)>> {
+pub(crate) fn names_key(der: &[u8]) -> Option<Vec<(String, String)>> {
     X509Name::from_der(der).ok().map(|(_, n)| decode_name(&n).folded_key())
 }
 

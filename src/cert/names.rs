@@ -66,7 +66,7 @@ impl std::fmt::Display for Name {
 /// Parses a DN written as in the rules and in OpenSSL output:
 /// `C=VN, O=Ban Cơ yếu Chính phủ, CN=...`. Commas inside values may be
 /// escaped with a backslash.
-pub fn parse_dn(text: &str) -> Result<Name, super::CertError> {
+pub(crate) fn parse_dn(text: &str) -> Result<Name, super::CertError> {
     let mut attrs = Vec::new();
     let mut current = String::new();
     let mut parts = Vec::new();
@@ -112,7 +112,7 @@ fn normalise_label(label: &str) -> String {
 }
 
 /// Label for an attribute OID (dotted form).
-pub fn label_for_oid(oid: &str) -> String {
+pub(crate) fn label_for_oid(oid: &str) -> String {
     match oid {
         "2.5.4.3" => "CN",
         "2.5.4.6" => "C",
@@ -136,7 +136,7 @@ pub fn label_for_oid(oid: &str) -> String {
 
 /// Lower-case, strip diacritics (NFD, drop combining marks, đ → d) and
 /// collapse whitespace: "Cơ quan  chứng thực" → "co quan chung thuc".
-pub fn fold(text: &str) -> String {
+pub(crate) fn fold(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut space = false;
     let mut push = |c: char, out: &mut String| {
@@ -176,7 +176,7 @@ pub fn fold(text: &str) -> String {
 /// Decodes an X.501 DirectoryString by its tag: UTF8String, PrintableString,
 /// IA5String, NumericString, TeletexString (as Latin-1), BMPString (UTF-16BE,
 /// the OpenSSL default for non-ASCII in older tools) and UniversalString.
-pub fn decode_directory_string(tag: u32, bytes: &[u8]) -> String {
+pub(crate) fn decode_directory_string(tag: u32, bytes: &[u8]) -> String {
     match tag {
         0x1e => {
             let units: Vec<u16> = bytes.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();

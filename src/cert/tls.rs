@@ -8,7 +8,7 @@ use tokio_rustls::rustls;
 
 /// Roots: webpki's, and every certificate in `extra_ca` (PEM or DER), named
 /// `flag` in errors (`--imap-ca`, `--db-ca`).
-pub fn client_config(extra_ca: Option<&Path>, flag: &str) -> Result<Arc<rustls::ClientConfig>, String> {
+pub(crate) fn client_config(extra_ca: Option<&Path>, flag: &str) -> Result<Arc<rustls::ClientConfig>, String> {
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     if let Some(path) = extra_ca {

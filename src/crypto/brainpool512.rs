@@ -146,14 +146,14 @@ impl Curve {
 
 /// Why a brainpoolP512r1 signature does not verify.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Failure {
+pub(super) enum Failure {
     BadKey,
     Mismatch,
 }
 
 /// Verifies `(r, s)` over the message digest `prehash` with the SEC1
 /// public key `point`.
-pub fn verify(point: &[u8], prehash: &[u8], r: &[u8], s: &[u8]) -> Result<(), Failure> {
+pub(super) fn verify(point: &[u8], prehash: &[u8], r: &[u8], s: &[u8]) -> Result<(), Failure> {
     let c = curve();
     let q = c.point(point).ok_or(Failure::BadKey)?;
     let (r, s) = (BigUint::from_bytes_be(r), BigUint::from_bytes_be(s));

@@ -71,7 +71,7 @@ pub(super) const MAIL: FileFormat = FileFormat {
 };
 
 /// Does `head` start with RFC 5322 header fields that a message has?
-pub fn looks_like_message(head: &[u8]) -> bool {
+pub(crate) fn looks_like_message(head: &[u8]) -> bool {
     // The first line decides cheaply for almost every file (a PDF, an
     // image): only a header-field name there is worth decoding the head.
     let first_line = &head[..head.iter().take(1024).position(|&b| b == b'\n').unwrap_or(head.len().min(1024))];
@@ -90,7 +90,7 @@ pub fn looks_like_message(head: &[u8]) -> bool {
 /// An mbox starts with a `From ` separator line followed by headers. A
 /// full separator (`From sender date`) needs only one header field after
 /// it: a first message may carry nothing but `From:`.
-pub fn looks_like_mbox(head: &[u8]) -> bool {
+pub(crate) fn looks_like_mbox(head: &[u8]) -> bool {
     if !head.starts_with(b"From ") {
         return false;
     }
@@ -107,7 +107,7 @@ fn starts_with_header_field(text: &[u8]) -> bool {
 }
 
 /// One message file.
-pub fn extract_message(bytes: &[u8], depth: usize, env: &Env<'_>) -> Extraction {
+pub(crate) fn extract_message(bytes: &[u8], depth: usize, env: &Env<'_>) -> Extraction {
     let mut out = Extraction::default();
     // Its decoded parts take at most its own size again.
     if let Err(over) = crate::budget::reserve(bytes.len() as u64) {
@@ -127,7 +127,7 @@ pub fn extract_message(bytes: &[u8], depth: usize, env: &Env<'_>) -> Extraction 
 
 /// Every message of an mbox, read as a stream: one message in memory per
 /// worker, never the whole mailbox.
-pub fn extract_mbox<R: Read + Send>(reader: R, depth: usize, env: &Env<'_>) -> Extraction {
+pub(crate) fn extract_mbox<R: Read + Send>(reader: R, depth: usize, env: &Env<'_>) -> Extraction {
     // A message in memory, its decoded parts and the parser's copy of its
     // header fit in one unit's memory budget.
     let max_message = env.limits.max_unpacked_bytes.min(env.limits.unit.memory / 3).min(u64::from(u32::MAX)) as usize;
@@ -193,7 +193,7 @@ pub fn extract_mbox<R: Read + Send>(reader: R, depth: usize, env: &Env<'_>) -> E
 
 /// The S/MIME payload of an Outlook `smime.p7m`: a MIME entity
 /// (multipart/signed) or a CMS signed-data (opaque).
-pub fn extract_smime_blob(bytes: &[u8], depth: usize, env: &Env<'_>) -> Extraction {
+pub(crate) fn extract_smime_blob(bytes: &[u8], depth: usize, env: &Env<'_>) -> Extraction {
     let mut out = Extraction::default();
     if super::sniff(&bytes[..bytes.len().min(64)], "") == Some(DocKind::Cms(super::CmsEncoding::Binary)) {
         match SignedData::parse(bytes) {
@@ -480,7 +480,7 @@ fn smime_cms(blob: &[u8], member: &str, content: Content<'_>, out: &mut Extracti
 }
 
 /// Bare LF line ends to CRLF (the canonical form S/MIME signs); CRLF kept.
-pub fn crlf(bytes: &[u8]) -> Cow<'_, [u8]> {
+pub(crate) fn crlf(bytes: &[u8]) -> Cow<'_, [u8]> {
     if !bytes.iter().enumerate().any(|(i, &b)| b == b'\n' && (i == 0 || bytes[i - 1] != b'\r')) {
         return Cow::Borrowed(bytes);
     }
@@ -531,7 +531,7 @@ enum MboxItem {
 
 /// The longest mbox line kept in memory (RFC 5322 allows 998 bytes; real
 /// mail has long base64 or HTML lines, never megabytes).
-pub const MAX_LINE: usize = 8 << 20;
+pub(crate) const MAX_LINE: usize = 8 << 20;
 
 /// `read_until(b'\n')` that keeps at most `max` bytes of the line in `buf`
 /// and skips the rest; returns the line's full length (0 at the end).

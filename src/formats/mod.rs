@@ -13,18 +13,18 @@
 //! 3      fuzz          the fuzz targets' bodies, over every format
 //! ```
 
-pub mod cms;
+pub(crate) mod cms;
 pub mod fuzz;
-pub mod mail;
-pub mod msg;
-pub mod pdf;
-pub mod xml;
-pub mod zip;
+pub(crate) mod mail;
+pub(crate) mod msg;
+pub(crate) mod pdf;
+pub(crate) mod xml;
+pub(crate) mod zip;
 
 /// Why part of a signed format could not be read or checked: the formats
 /// layer's one error type. Its words end up in notes and errors.csv.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum FormatError {
+pub(crate) enum FormatError {
     /// The bytes are not a readable encoding.
     #[error("{0}")]
     Encoding(#[from] crate::asn1::ber::BerError),
@@ -64,7 +64,7 @@ use crate::model::signature::Format;
 /// required, so a new format missing one does not compile; a registration
 /// left out of the list is dead code (clippy `-D warnings`); the tests
 /// below check the fuzz target and that every [`Format`] has a producer.
-pub struct FileFormat {
+pub(crate) struct FileFormat {
     /// What tests and messages call it.
     #[cfg_attr(not(test), expect(dead_code, reason = "the registry's own tests"))]
     pub name: &'static str,
@@ -94,10 +94,10 @@ pub struct FileFormat {
 }
 
 /// A format's recognition: `(head, lower-case file name)`.
-pub type Sniff = fn(&[u8], &str) -> Option<DocKind>;
+pub(crate) type Sniff = fn(&[u8], &str) -> Option<DocKind>;
 
 /// A format's extractor: `(kind, bytes, file name, depth, env)`.
-pub type Extract = fn(DocKind, &[u8], &str, usize, &Env<'_>) -> Extraction;
+pub(crate) type Extract = fn(DocKind, &[u8], &str, usize, &Env<'_>) -> Extraction;
 
 /// For formats recognised by one test only.
 fn never(_: &[u8], _: &str) -> Option<DocKind> {
@@ -111,16 +111,16 @@ macro_rules! registry {
     ($($(#[$doc:meta])* $kind:ident $(($payload:ty))? => $format:path,)*) => {
         /// What a file is, decided from its first bytes (and name).
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub enum DocKind {
+        pub(crate) enum DocKind {
             $($(#[$doc])* $kind $(($payload))?,)*
         }
 
         /// Every format sigaudit reads, in the order their `sniff` is tried.
-        pub const REGISTRY: &[&FileFormat] = &[$(&$format,)*];
+        pub(crate) const REGISTRY: &[&FileFormat] = &[$(&$format,)*];
 
         impl DocKind {
             /// This kind's registration.
-            pub fn format(self) -> &'static FileFormat {
+            pub(crate) fn format(self) -> &'static FileFormat {
                 match self {
                     $(DocKind::$kind { .. } => &$format,)*
                 }
@@ -150,7 +150,7 @@ registry! {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CmsEncoding {
+pub(crate) enum CmsEncoding {
     /// BER or DER bytes.
     Binary,
     /// `-----BEGIN PKCS7-----` (or CMS) armour.
@@ -162,7 +162,7 @@ pub enum CmsEncoding {
 /// Marker every signed PDF carries uncompressed: `/ByteRange` offsets must
 /// point at raw file bytes, so the signature dictionary is never inside an
 /// object stream.
-pub const PDF_SIGNED_MARKER: &[u8] = b"/ByteRange";
+pub(crate) const PDF_SIGNED_MARKER: &[u8] = b"/ByteRange";
 
 /// Further markers, looked for only when the first is absent: a signature
 /// dictionary cut before its /ByteRange (truncated download) still has a
@@ -175,7 +175,7 @@ const PDF_DAMAGED_SIGNATURE_MARKERS: [&[u8]; 3] = [b"/SubFilter", b"/Contents <3
 /// a pass per marker read it four times). Measured on a PDF-heavy tree,
 /// the automaton with its start-byte prefilter beat both four `memmem`
 /// passes and the SIMD multi-literal searcher (all markers share the `/`).
-pub fn pdf_may_be_signed(bytes: &[u8]) -> bool {
+pub(crate) fn pdf_may_be_signed(bytes: &[u8]) -> bool {
     static MARKERS: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::LazyLock::new(|| {
         let all = std::iter::once(PDF_SIGNED_MARKER).chain(PDF_DAMAGED_SIGNATURE_MARKERS);
         aho_corasick::AhoCorasick::builder().match_kind(aho_corasick::MatchKind::LeftmostFirst).build(all).expect("fixed PDF signature markers")
@@ -185,13 +185,13 @@ pub fn pdf_may_be_signed(bytes: &[u8]) -> bool {
 
 /// Is `name` named as a format sigaudit reads? An empty file so named is a
 /// row, whatever its format: nothing in it can be checked.
-pub fn named_as_signable(name: &str) -> bool {
+pub(crate) fn named_as_signable(name: &str) -> bool {
     name.rsplit_once('.').is_some_and(|(_, ext)| REGISTRY.iter().flat_map(|f| f.extensions).any(|e| ext.eq_ignore_ascii_case(e)))
 }
 
 /// Recognises a document by content first, then by extension: every
 /// format's `sniff` in the registry's order, then every `sniff_late`.
-pub fn sniff(head: &[u8], file_name: &str) -> Option<DocKind> {
+pub(crate) fn sniff(head: &[u8], file_name: &str) -> Option<DocKind> {
     let lower = file_name.to_ascii_lowercase();
     REGISTRY.iter().find_map(|f| (f.sniff)(head, &lower)).or_else(|| REGISTRY.iter().find_map(|f| (f.sniff_late)(head, &lower)))
 }
@@ -219,7 +219,7 @@ impl Default for Limits {
 }
 
 /// The state of one top-level file's unfolding.
-pub struct Env<'a> {
+pub(crate) struct Env<'a> {
     pub limits: Limits,
     /// Bytes still allowed to be unpacked for this top-level file.
     pub budget: Cell<u64>,
@@ -231,7 +231,7 @@ pub struct Env<'a> {
 }
 
 /// Reads a file beside the top-level file, by its name relative to it.
-pub type ReadBeside<'a> = dyn Fn(&str) -> Result<Vec<u8>, FormatError> + 'a;
+pub(crate) type ReadBeside<'a> = dyn Fn(&str) -> Result<Vec<u8>, FormatError> + 'a;
 
 /// The files beside a top-level XML signature, as the parts its
 /// references name.
@@ -244,12 +244,12 @@ impl xml::Parts for Beside<'_> {
 }
 
 impl<'a> Env<'a> {
-    pub fn new(limits: Limits, detached: Option<&'a dyn Fn() -> cms::Detached>) -> Env<'a> {
+    pub(crate) fn new(limits: Limits, detached: Option<&'a dyn Fn() -> cms::Detached>) -> Env<'a> {
         Env { limits, budget: Cell::new(limits.max_unpacked_bytes), detached, beside: None }
     }
 
     /// Takes `n` bytes from the unpacking budget; false when exhausted.
-    pub fn spend(&self, n: u64) -> bool {
+    pub(crate) fn spend(&self, n: u64) -> bool {
         let left = self.budget.get();
         if n > left {
             self.budget.set(0);
@@ -263,7 +263,7 @@ impl<'a> Env<'a> {
 /// Extracts every signature from `bytes`, opening containers recursively.
 /// `name` helps recognise the format; `member` is where the bytes sit in
 /// the top-level file; `depth` is the container nesting so far.
-pub fn extract_bytes(bytes: &[u8], name: &str, member: &str, depth: usize, env: &Env<'_>) -> Extraction {
+pub(crate) fn extract_bytes(bytes: &[u8], name: &str, member: &str, depth: usize, env: &Env<'_>) -> Extraction {
     let mut out = Extraction::default();
     let Some(kind) = sniff(&bytes[..bytes.len().min(8192)], name) else { return out };
     if kind.format().container && depth >= env.limits.max_depth {
@@ -278,7 +278,7 @@ pub fn extract_bytes(bytes: &[u8], name: &str, member: &str, depth: usize, env: 
 }
 
 /// Runs one unit of extraction; a panic becomes a problem row of that unit.
-pub fn guarded(member: &str, unit: impl FnOnce() -> Extraction) -> Extraction {
+pub(crate) fn guarded(member: &str, unit: impl FnOnce() -> Extraction) -> Extraction {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(unit)).unwrap_or_else(|panic| {
         let why = panic.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| panic.downcast_ref::<String>().cloned()).unwrap_or_default();
         let mut out = Extraction::default();

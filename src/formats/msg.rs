@@ -12,7 +12,7 @@ use crate::messages::Stage;
 use crate::model::signature::Format;
 
 /// TNEF files start with 0x223E9F78, little-endian.
-pub const TNEF_SIGNATURE: [u8; 4] = [0x78, 0x9f, 0x3e, 0x22];
+pub(crate) const TNEF_SIGNATURE: [u8; 4] = [0x78, 0x9f, 0x3e, 0x22];
 
 /// Outlook .msg files (OLE compound files), registered in formats/mod.rs.
 pub(super) const MSG: FileFormat = FileFormat {
@@ -47,7 +47,7 @@ const ATTACH_EMBEDDED: &str = "__substg1.0_3701000D";
 const ATTACH_LONG_NAME: &str = "__substg1.0_3707001F";
 const ATTACH_NAME: &str = "__substg1.0_3704001F";
 
-pub fn extract_msg(bytes: &[u8], depth: usize, env: &Env<'_>) -> Extraction {
+pub(crate) fn extract_msg(bytes: &[u8], depth: usize, env: &Env<'_>) -> Extraction {
     let mut out = Extraction::default();
     let mut cf = match cfb::CompoundFile::open(Cursor::new(bytes)) {
         Ok(cf) => cf,
@@ -115,7 +115,7 @@ fn message_storage(cf: &mut cfb::CompoundFile<Cursor<&[u8]>>, at: &Path, depth: 
 
 /// TNEF (`winmail.dat`, application/ms-tnef): attachments hide in
 /// attAttachData attributes, titled by attAttachTitle.
-pub fn extract_tnef(bytes: &[u8], depth: usize, env: &Env<'_>) -> Extraction {
+pub(crate) fn extract_tnef(bytes: &[u8], depth: usize, env: &Env<'_>) -> Extraction {
     const ATT_ATTACH_RENDDATA: u32 = 0x0006_9002;
     const ATT_ATTACH_TITLE: u32 = 0x0001_8010;
     const ATT_ATTACH_DATA: u32 = 0x0006_800F;

@@ -46,7 +46,7 @@ pub(super) const FORMAT: FileFormat = FileFormat {
     fuzz_target: "xml_package",
 };
 
-pub fn extract(bytes: &[u8], depth: usize, env: &Env<'_>) -> Extraction {
+pub(crate) fn extract(bytes: &[u8], depth: usize, env: &Env<'_>) -> Extraction {
     let mut out = Extraction::default();
     let cap = (env.limits.max_members as u64).saturating_mul(DECLARED_MEMBERS_FACTOR);
     if let Some(declared) = declared_members(bytes).filter(|n| *n > cap) {

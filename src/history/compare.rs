@@ -12,7 +12,7 @@ use crate::model::finding::Finding;
 use crate::rules::CaClass;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Change {
+pub(crate) enum Change {
     /// Latest signature was commercial before, government now.
     Migrated,
     /// Commercial before and still commercial.
@@ -22,7 +22,7 @@ pub enum Change {
 }
 
 impl Change {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Change::Migrated => "migrated",
             Change::StillCommercial => "still-commercial",
@@ -32,7 +32,7 @@ impl Change {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChangeRow {
+pub(crate) struct ChangeRow {
     pub agency_id: String,
     pub agency_name: String,
     pub signer_cn: String,
@@ -45,7 +45,7 @@ pub struct ChangeRow {
 /// What the comparison needs of a signature: far less than a finding, so
 /// that the previous run's signatures load quickly.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Signing {
+pub(crate) struct Signing {
     pub agency_id: String,
     pub agency_name: String,
     pub signer_cn: String,
@@ -99,7 +99,7 @@ fn ca(s: &Signing) -> String {
     if s.ca_name.is_empty() { s.ca_class.as_str().to_owned() } else { s.ca_name.clone() }
 }
 
-pub fn compare(previous: &[Signing], current: &[Finding]) -> Vec<ChangeRow> {
+pub(crate) fn compare(previous: &[Signing], current: &[Finding]) -> Vec<ChangeRow> {
     let before = latest(previous);
     let current: Vec<Signing> = current.iter().map(Signing::from).collect();
     let mut rows = Vec::new();

@@ -5,7 +5,7 @@
 use super::{Result, RunStats, Store};
 
 #[derive(Debug, Default, PartialEq, Eq)]
-pub struct Copied {
+pub(crate) struct Copied {
     pub runs: usize,
     /// Runs the target already had (a copy run twice adds nothing).
     pub skipped: usize,
@@ -18,7 +18,7 @@ pub struct Copied {
 /// scan into the target reads the files once more.
 /// `open_to` opens the target for a host: each run keeps the host that
 /// made it, and runs older than host names are recorded under `host`.
-pub fn copy(from: &dyn Store, open_to: &dyn Fn(&str) -> Result<Box<dyn Store + Send>>, host: &str) -> Result<Copied> {
+pub(crate) fn copy(from: &dyn Store, open_to: &dyn Fn(&str) -> Result<Box<dyn Store + Send>>, host: &str) -> Result<Copied> {
     let mut copied = Copied::default();
     let (mut to, mut to_host) = (open_to(host)?, host.to_owned());
     let there = to.runs()?;

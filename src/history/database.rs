@@ -9,7 +9,7 @@ use super::postgres::{HostLock, PgStore, PgTarget, is_postgres_url};
 use super::{Result, SqliteStore, Store, lock};
 
 #[derive(Debug, Clone)]
-pub enum Database {
+pub(crate) enum Database {
     Sqlite(PathBuf),
     /// Boxed: a connection's settings are large beside a path.
     Postgres(Box<PgTarget>),
@@ -18,14 +18,14 @@ pub enum Database {
 /// Held while a scan writes: the SQLite file's lock, or the host-and-source
 /// advisory lock of a PostgreSQL history.
 #[expect(dead_code, reason = "held for its Drop, which releases the lock")]
-pub enum DbLock {
+pub(crate) enum DbLock {
     File(lock::Lock),
     Host(Box<HostLock>),
 }
 
 impl Database {
     /// `--db`: a `postgresql://` (or `postgres://`) URL, else an SQLite file.
-    pub fn parse(db: &Path, password_file: Option<&Path>, ca: Option<&Path>) -> std::result::Result<Database, String> {
+    pub(crate) fn parse(db: &Path, password_file: Option<&Path>, ca: Option<&Path>) -> std::result::Result<Database, String> {
         let text = db.to_string_lossy();
         if is_postgres_url(&text) {
             return Ok(Database::Postgres(Box::new(PgTarget::parse(&text, password_file, ca)?)));
@@ -37,14 +37,14 @@ impl Database {
     }
 
     /// For messages: the file, or the URL (which never holds a password).
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             Database::Sqlite(p) => p.display().to_string(),
             Database::Postgres(t) => t.url.clone(),
         }
     }
 
-    pub fn sqlite_path(&self) -> Option<&Path> {
+    pub(crate) fn sqlite_path(&self) -> Option<&Path> {
         match self {
             Database::Sqlite(p) => Some(p),
             Database::Postgres(_) => None,
@@ -53,7 +53,7 @@ impl Database {
 
     /// A connection whose runs are recorded under `host`; the schema is
     /// created or upgraded on the way.
-    pub fn open(&self, host: &str) -> Result<Box<dyn Store + Send>> {
+    pub(crate) fn open(&self, host: &str) -> Result<Box<dyn Store + Send>> {
         Ok(match self {
             Database::Sqlite(p) => Box::new(SqliteStore::open(p)?.on_host(host)),
             Database::Postgres(t) => Box::new(PgStore::open(t, host)?),
@@ -61,7 +61,7 @@ impl Database {
     }
 
     /// Does it hold a history already? (`report` must not create one.)
-    pub fn exists(&self) -> bool {
+    pub(crate) fn exists(&self) -> bool {
         match self {
             Database::Sqlite(p) => p.is_file(),
             Database::Postgres(_) => true,
@@ -70,7 +70,7 @@ impl Database {
 
     /// One writer at a time: of the SQLite file, or of `host` scanning
     /// `sources` in PostgreSQL (other hosts and sources go on meanwhile).
-    pub fn lock(&self, host: &str, sources: &[String], wait: Duration) -> Result<DbLock> {
+    pub(crate) fn lock(&self, host: &str, sources: &[String], wait: Duration) -> Result<DbLock> {
         Ok(match self {
             Database::Sqlite(p) => DbLock::File(lock::acquire(p, wait)?),
             Database::Postgres(t) => DbLock::Host(Box::new(super::postgres::lock_host(t, host, sources, wait)?)),
@@ -79,6 +79,6 @@ impl Database {
 }
 
 /// `--host-label`'s default: the machine's host name.
-pub fn this_host() -> String {
+pub(crate) fn this_host() -> String {
     rustix::system::uname().nodename().to_string_lossy().into_owned()
 }

@@ -8,11 +8,11 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// Held for as long as it lives.
-pub struct Lock {
+pub(crate) struct Lock {
     _file: File,
 }
 
-pub fn lock_path(db: &Path) -> PathBuf {
+pub(crate) fn lock_path(db: &Path) -> PathBuf {
     let mut name = db.file_name().map(|n| n.to_os_string()).unwrap_or_default();
     name.push(".lock");
     db.with_file_name(name)
@@ -20,7 +20,7 @@ pub fn lock_path(db: &Path) -> PathBuf {
 
 /// Takes the lock of `db`, waiting up to `wait` for another run to finish.
 /// The error says who holds it.
-pub fn acquire(db: &Path, wait: Duration) -> Result<Lock, super::HistoryError> {
+pub(crate) fn acquire(db: &Path, wait: Duration) -> Result<Lock, super::HistoryError> {
     let path = lock_path(db);
     let mut file =
         OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).map_err(|e| super::HistoryError::Locked(format!("{}: {e}", path.display())))?;

@@ -17,15 +17,15 @@
 //! 2      database                       where the history lives: opens the store a `--db` names
 //! ```
 
-pub mod compare;
-pub mod copy;
-pub mod database;
-pub mod lock;
-pub mod postgres;
-pub mod province;
-pub mod rows;
-pub mod sqlite;
-pub mod stored;
+pub(crate) mod compare;
+pub(crate) mod copy;
+pub(crate) mod database;
+pub(crate) mod lock;
+pub(crate) mod postgres;
+pub(crate) mod province;
+pub(crate) mod rows;
+pub(crate) mod sqlite;
+pub(crate) mod stored;
 
 use std::collections::HashMap;
 
@@ -33,14 +33,14 @@ use time::OffsetDateTime;
 
 use crate::model::result::ScanResult;
 
-pub use database::{Database, DbLock, this_host};
-pub use sqlite::SqliteStore;
+pub(crate) use database::{Database, DbLock, this_host};
+pub(crate) use sqlite::SqliteStore;
 
-pub type RunId = i64;
+pub(crate) type RunId = i64;
 
 /// A file's entry in the incremental cache.
 #[derive(Debug)]
-pub struct CachedFile {
+pub(crate) struct CachedFile {
     pub size: u64,
     pub mtime_ns: i128,
     /// JSON of the extraction (see [`stored`]); None when nothing was found.
@@ -54,11 +54,11 @@ pub struct CachedFile {
     pub seen: std::sync::atomic::AtomicBool,
 }
 
-pub use crate::model::result::Dependency;
+pub(crate) use crate::model::result::Dependency;
 
 /// A file read in this run, to be remembered.
 #[derive(Debug, Clone)]
-pub struct SavedFile {
+pub(crate) struct SavedFile {
     /// Absolute path: the cache key.
     pub path: String,
     pub size: u64,
@@ -73,7 +73,7 @@ pub struct SavedFile {
 
 /// One past run, as listed by `sigaudit report --db` and the trends.
 #[derive(Debug, Clone)]
-pub struct RunInfo {
+pub(crate) struct RunInfo {
     pub id: RunId,
     pub started: OffsetDateTime,
     pub finished: Option<OffsetDateTime>,
@@ -91,7 +91,7 @@ pub struct RunInfo {
 
 /// What a run did beyond its findings.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct RunStats {
+pub(crate) struct RunStats {
     /// Files actually read (the rest came from the cache).
     pub files_read: u64,
     /// Files of the cache under the scanned folders that are gone.
@@ -100,7 +100,7 @@ pub struct RunStats {
 
 /// Government / commercial / other signatures of one agency at one run.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuditPoint {
+pub(crate) struct AuditPoint {
     pub run: RunId,
     pub finished: OffsetDateTime,
     pub agency_id: String,
@@ -110,7 +110,7 @@ pub struct AuditPoint {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum HistoryError {
+pub(crate) enum HistoryError {
     #[error("{0}")]
     Db(#[from] rusqlite::Error),
     #[error("{0}")]
@@ -128,10 +128,10 @@ pub enum HistoryError {
     Locked(String),
 }
 
-pub type Result<T> = std::result::Result<T, HistoryError>;
+pub(crate) type Result<T> = std::result::Result<T, HistoryError>;
 
 /// The history interface the scan and the reports use.
-pub trait Store {
+pub(crate) trait Store {
     /// Records that a run started; it stays incomplete until [`Store::finish_run`].
     fn begin_run(&mut self, sources: &[String], rules_digest: &str, label: &str) -> Result<RunId>;
     /// Removes a run (a trial run) and everything stored for it but the file cache.
@@ -162,7 +162,7 @@ pub trait Store {
 /// Per agency: files scanned, files signed, and government / commercial /
 /// other signatures of a scan (what `run_agencies` stores and the audit
 /// trend shows).
-pub fn agency_totals(result: &ScanResult) -> std::collections::BTreeMap<crate::agency::AgencyRef, [usize; 5]> {
+pub(crate) fn agency_totals(result: &ScanResult) -> std::collections::BTreeMap<crate::agency::AgencyRef, [usize; 5]> {
     let mut per_agency: std::collections::BTreeMap<crate::agency::AgencyRef, [usize; 5]> = std::collections::BTreeMap::new();
     for (agency, tally) in &result.files {
         let row = per_agency.entry(agency.clone()).or_default();
@@ -181,7 +181,7 @@ pub fn agency_totals(result: &ScanResult) -> std::collections::BTreeMap<crate::a
 }
 
 /// The latest completed run, or `id` when given.
-pub fn pick_run(store: &dyn Store, id: Option<RunId>) -> Result<RunInfo> {
+pub(crate) fn pick_run(store: &dyn Store, id: Option<RunId>) -> Result<RunInfo> {
     let runs = store.runs()?;
     match id {
         Some(id) => runs.into_iter().find(|r| r.id == id).ok_or(HistoryError::NoSuchRun(id)),
@@ -194,7 +194,7 @@ use compare::{ChangeRow, compare};
 
 /// What the reports show from the history.
 #[derive(Debug, Clone, Default)]
-pub struct HistoryView {
+pub(crate) struct HistoryView {
     /// Completed runs up to the reported one, oldest first.
     pub runs: Vec<RunInfo>,
     /// Per agency and run: classes of signatures.
@@ -207,7 +207,7 @@ pub struct HistoryView {
 }
 
 /// The history as reports see it when run `id` is the one reported.
-pub fn view(store: &dyn Store, id: RunId, current: &ScanResult, compare_with: Option<RunId>) -> Result<HistoryView> {
+pub(crate) fn view(store: &dyn Store, id: RunId, current: &ScanResult, compare_with: Option<RunId>) -> Result<HistoryView> {
     let runs: Vec<RunInfo> = store.runs()?.into_iter().filter(|r| r.id <= id).collect();
     let audits = store.audit_points()?.into_iter().filter(|a| a.run <= id).collect();
     let previous = match compare_with {
@@ -224,7 +224,7 @@ pub fn view(store: &dyn Store, id: RunId, current: &ScanResult, compare_with: Op
 /// Attributes a stored run's findings again under `map` (the current
 /// rules), as a rescan would: by the signer certificate (kept in the
 /// history), else `external`, else the place where each was found.
-pub fn reattribute(findings: &mut [Finding], certs: &HashMap<String, Vec<u8>>, map: &crate::rules::AgencyMap) {
+pub(crate) fn reattribute(findings: &mut [Finding], certs: &HashMap<String, Vec<u8>>, map: &crate::rules::AgencyMap) {
     let mut decoded: HashMap<&str, Option<crate::cert::Cert>> = HashMap::new();
     for f in findings {
         let place = (f.found_in != crate::rules::UNASSIGNED_ID).then(|| match map.agencies.iter().find(|a| a.id == f.found_in) {

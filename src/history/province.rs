@@ -11,7 +11,7 @@ use crate::model::result::ScanResult;
 
 /// One host's latest audit of its sources, and the agencies it covered.
 #[derive(Debug, Clone)]
-pub struct HostAudit {
+pub(crate) struct HostAudit {
     pub host: String,
     pub run: RunId,
     pub finished: OffsetDateTime,
@@ -28,20 +28,20 @@ pub struct HostAudit {
 
 impl HostAudit {
     /// When it finished, as the reports write times.
-    pub fn audited(&self) -> String {
+    pub(crate) fn audited(&self) -> String {
         crate::model::rfc3339(self.finished)
     }
 }
 
 /// What a run is the latest of: its host and the sources it scanned.
-pub fn audit_key(run: &RunInfo) -> (String, Vec<String>) {
+pub(crate) fn audit_key(run: &RunInfo) -> (String, Vec<String>) {
     let mut sources = run.sources.clone();
     sources.sort();
     (run.host.clone(), sources)
 }
 
 /// The latest completed run of each host and source set, oldest first.
-pub fn latest_runs(runs: &[RunInfo]) -> Vec<&RunInfo> {
+pub(crate) fn latest_runs(runs: &[RunInfo]) -> Vec<&RunInfo> {
     let mut latest: BTreeMap<(String, Vec<String>), &RunInfo> = BTreeMap::new();
     for run in runs.iter().filter(|r| r.finished.is_some()) {
         let slot = latest.entry(audit_key(run)).or_insert(run);
@@ -55,7 +55,7 @@ pub fn latest_runs(runs: &[RunInfo]) -> Vec<&RunInfo> {
 }
 
 /// Merges the latest runs of every host and source into one result.
-pub fn merge(store: &dyn Store, now: OffsetDateTime) -> Result<(ScanResult, Vec<HostAudit>)> {
+pub(crate) fn merge(store: &dyn Store, now: OffsetDateTime) -> Result<(ScanResult, Vec<HostAudit>)> {
     let runs = store.runs()?;
     let latest = latest_runs(&runs);
     let Some(first) = latest.first() else { return Err(super::HistoryError::NoRuns) };
@@ -104,7 +104,7 @@ pub fn merge(store: &dyn Store, now: OffsetDateTime) -> Result<(ScanResult, Vec<
 /// Each host's changes since its own previous audit of the same sources,
 /// over the merged findings (attributed under the current rules), and the
 /// earliest of those previous audits (the changes are since at least then).
-pub fn changes(store: &dyn Store, merged: &ScanResult, audits: &[HostAudit]) -> Result<(Vec<super::compare::ChangeRow>, Option<RunInfo>)> {
+pub(crate) fn changes(store: &dyn Store, merged: &ScanResult, audits: &[HostAudit]) -> Result<(Vec<super::compare::ChangeRow>, Option<RunInfo>)> {
     let mut changes = Vec::new();
     let mut since: Option<&RunInfo> = None;
     for audit in audits {

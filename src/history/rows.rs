@@ -13,7 +13,7 @@ use crate::model::verdict::{Attribution, CaClass, ChainStatus, ClassifiedBy};
 
 /// Identifies a finding by every column (length-prefixed, so that no two
 /// different rows share a digest by moving text between columns).
-pub fn digest_of(record: &[String]) -> Vec<u8> {
+pub(crate) fn digest_of(record: &[String]) -> Vec<u8> {
     let mut h = Sha256::new();
     for v in record {
         h.update((v.len() as u64).to_le_bytes());
@@ -26,13 +26,13 @@ pub fn digest_of(record: &[String]) -> Vec<u8> {
 /// ([`Finding::record`]: schema 2's 23, then schema 4's attributed_by and
 /// found_in). A change there changes every digest: the next run then stores
 /// each finding once more, so change it only with a schema step.
-pub fn canonical(f: &Finding) -> [String; 25] {
+pub(crate) fn canonical(f: &Finding) -> [String; 25] {
     f.record()
 }
 
 /// The `signatures` view: a run's findings in the text shape schema 1's
 /// table had, for anyone's own queries; the same SQL in SQLite and PostgreSQL.
-pub const SIGNATURES_VIEW: &str = "CREATE VIEW signatures AS SELECT r.run_id, f.agency_id, f.agency_name, f.file, f.member, f.format,
+pub(crate) const SIGNATURES_VIEW: &str = "CREATE VIEW signatures AS SELECT r.run_id, f.agency_id, f.agency_name, f.file, f.member, f.format,
         COALESCE(f.signed_at, '') AS signed_at, f.signer_cn, f.signer_org, f.signer_serial, f.signer_sha256,
         f.signer_not_before, f.signer_not_after, f.issuer_cn, f.root_cn, f.ca_id, f.ca_name, f.ca_class,
         f.classified_by, f.chain, f.integrity,
@@ -43,15 +43,15 @@ pub const SIGNATURES_VIEW: &str = "CREATE VIEW signatures AS SELECT r.run_id, f.
 
 /// The typed columns of `findings` (schema 3 on), in [`Finding`]'s order:
 /// `signed_at` and the two flags may be NULL.
-pub const FINDING_COLUMNS: [&str; 25] = Finding::COLUMNS;
+pub(crate) const FINDING_COLUMNS: [&str; 25] = Finding::COLUMNS;
 
 /// `FINDING_COLUMNS` joined, each behind `prefix` (e.g. `f.`).
-pub fn finding_columns(prefix: &str) -> String {
+pub(crate) fn finding_columns(prefix: &str) -> String {
     FINDING_COLUMNS.map(|c| format!("{prefix}{c}")).join(", ")
 }
 
 /// One fetched row, whatever the backend.
-pub trait Columns {
+pub(crate) trait Columns {
     fn text(&self, i: usize) -> Result<String>;
     fn maybe_text(&self, i: usize) -> Result<Option<String>>;
     fn maybe_flag(&self, i: usize) -> Result<Option<bool>>;
@@ -60,7 +60,7 @@ pub trait Columns {
 
 /// A finding from the row `SELECT {finding_columns} ...` fetched, its
 /// columns starting at `at`.
-pub fn finding(r: &dyn Columns, at: usize) -> Result<Finding> {
+pub(crate) fn finding(r: &dyn Columns, at: usize) -> Result<Finding> {
     let t = |i: usize| r.text(at + i);
     Ok(Finding {
         agency_id: t(0)?,
@@ -91,7 +91,7 @@ pub fn finding(r: &dyn Columns, at: usize) -> Result<Finding> {
     })
 }
 
-pub fn parse_class(value: &str) -> Result<CaClass> {
+pub(crate) fn parse_class(value: &str) -> Result<CaClass> {
     parse("ca_class", value, &CaClass::ALL.map(|c| (c, c.as_str())))
 }
 
@@ -101,9 +101,9 @@ fn parse<T: Copy>(column: &str, value: &str, names: &[(T, &str)]) -> Result<T> {
 }
 
 /// The columns of `runs` that [`run_info`] reads, in its order.
-pub const RUN_COLUMNS: &str = "id, started, finished, sources, rules_digest, tool_version, files, signatures, files_read, files_removed, label, host";
+pub(crate) const RUN_COLUMNS: &str = "id, started, finished, sources, rules_digest, tool_version, files, signatures, files_read, files_removed, label, host";
 
-pub fn run_info(r: &dyn Columns) -> Result<RunInfo> {
+pub(crate) fn run_info(r: &dyn Columns) -> Result<RunInfo> {
     Ok(RunInfo {
         id: r.number(0)?,
         started: parse_time(&r.text(1)?)?,
@@ -119,10 +119,10 @@ pub fn run_info(r: &dyn Columns) -> Result<RunInfo> {
     })
 }
 
-pub fn time_text(t: OffsetDateTime) -> String {
+pub(crate) fn time_text(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_default()
 }
 
-pub fn parse_time(s: &str) -> Result<OffsetDateTime> {
+pub(crate) fn parse_time(s: &str) -> Result<OffsetDateTime> {
     OffsetDateTime::parse(s, &Rfc3339).map_err(|e| HistoryError::Damaged(format!("time {s:?}: {e}")))
 }

@@ -254,14 +254,14 @@ fn put_finding(tx: &rusqlite::Transaction<'_>, run: RunId, seq: i64, f: &Finding
     Ok(())
 }
 
-pub struct SqliteStore {
+pub(crate) struct SqliteStore {
     conn: Connection,
     /// Recorded with each run this store begins.
     host: String,
 }
 
 impl SqliteStore {
-    pub fn open(path: &Path) -> Result<SqliteStore> {
+    pub(crate) fn open(path: &Path) -> Result<SqliteStore> {
         let mut conn = Connection::open(path)?;
         // Another process holding a write transaction: wait, do not fail.
         conn.busy_timeout(Duration::from_secs(60))?;
@@ -277,13 +277,13 @@ impl SqliteStore {
     }
 
     /// Records the runs it begins under `host` (`--host-label`).
-    pub fn on_host(mut self, host: &str) -> SqliteStore {
+    pub(crate) fn on_host(mut self, host: &str) -> SqliteStore {
         self.host = host.to_owned();
         self
     }
 
     #[cfg(test)]
-    pub fn schema_version(&self) -> Result<i64> {
+    pub(crate) fn schema_version(&self) -> Result<i64> {
         Ok(self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
     }
 }

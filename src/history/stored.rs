@@ -74,13 +74,13 @@ enum SignerRef {
 /// The certificates stored entries refer to, by SHA-256 (hex): each is
 /// stored once, and decoded once per run, however many documents carry it.
 #[derive(Default)]
-pub struct CertCache {
+pub(crate) struct CertCache {
     der: HashMap<String, Vec<u8>>,
     decoded: Mutex<HashMap<String, Arc<Cert>>>,
 }
 
 impl CertCache {
-    pub fn new(der: HashMap<String, Vec<u8>>) -> CertCache {
+    pub(crate) fn new(der: HashMap<String, Vec<u8>>) -> CertCache {
         CertCache { der, decoded: Mutex::default() }
     }
 
@@ -117,7 +117,7 @@ fn at(n: i128) -> Result<OffsetDateTime, HistoryError> {
 
 /// JSON of an extraction (None when nothing was found: most files), and
 /// the certificates it refers to, as (SHA-256 hex, DER).
-pub fn encode(e: &Extraction) -> (Option<String>, Vec<(String, Vec<u8>)>) {
+pub(crate) fn encode(e: &Extraction) -> (Option<String>, Vec<(String, Vec<u8>)>) {
     if e.signatures.is_empty() && e.problems.is_empty() {
         return (None, Vec::new());
     }
@@ -135,7 +135,7 @@ pub fn encode(e: &Extraction) -> (Option<String>, Vec<(String, Vec<u8>)>) {
     (serde_json::to_string(&stored).ok(), certs)
 }
 
-pub fn decode(json: Option<&str>, certs: &CertCache) -> Result<Extraction, HistoryError> {
+pub(crate) fn decode(json: Option<&str>, certs: &CertCache) -> Result<Extraction, HistoryError> {
     let Some(json) = json else { return Ok(Extraction::default()) };
     let stored: StoredExtraction = serde_json::from_str(json).map_err(|e| HistoryError::Damaged(e.to_string()))?;
     Ok(Extraction {

@@ -52,7 +52,7 @@ impl Extraction {
 }
 
 /// Joins member paths: `message 3 / Báo cáo.pdf / Signature1`.
-pub fn join_member(outer: &str, inner: &str) -> String {
+pub(crate) fn join_member(outer: &str, inner: &str) -> String {
     match (outer.is_empty(), inner.is_empty()) {
         (true, _) => inner.to_owned(),
         (false, true) => outer.to_owned(),

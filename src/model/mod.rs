@@ -13,27 +13,27 @@
 //! 3      result              what a scan found
 //! ```
 
-pub mod extraction;
-pub mod finding;
-pub mod note;
-pub mod result;
-pub mod signature;
-pub mod verdict;
+pub(crate) mod extraction;
+pub(crate) mod finding;
+pub(crate) mod note;
+pub(crate) mod result;
+pub(crate) mod signature;
+pub(crate) mod verdict;
 
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 /// Vietnam's time (Asia/Ho_Chi_Minh: UTC+7 all year, no daylight saving),
 /// in which the pages show dates and group audits by month.
-pub const VIETNAM: time::UtcOffset = time::macros::offset!(+7);
+pub(crate) const VIETNAM: time::UtcOffset = time::macros::offset!(+7);
 
 /// The year and month of `t` in Vietnam's time, as "2026-11".
-pub fn vietnam_month(t: OffsetDateTime) -> String {
+pub(crate) fn vietnam_month(t: OffsetDateTime) -> String {
     let local = t.to_offset(VIETNAM);
     format!("{:04}-{:02}", local.year(), local.month() as u8)
 }
 
 /// A time as the reports write it: RFC 3339, UTC, whole seconds.
-pub fn rfc3339(t: OffsetDateTime) -> String {
+pub(crate) fn rfc3339(t: OffsetDateTime) -> String {
     t.to_offset(time::UtcOffset::UTC).replace_nanosecond(0).unwrap_or(t).format(&Rfc3339).unwrap_or_default()
 }

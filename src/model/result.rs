@@ -16,7 +16,7 @@ pub struct FileTally {
 
 /// What the scan learnt about one file.
 #[derive(Debug, Clone)]
-pub struct FileRecord {
+pub(crate) struct FileRecord {
     pub agency: AgencyRef,
     pub signatures: usize,
 }

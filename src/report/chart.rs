@@ -17,13 +17,13 @@ const LEFT: f64 = 46.0;
 /// (a bogus signing time from 1970, say) only the months with data are drawn.
 const MAX_CONTINUOUS_MONTHS: usize = 120;
 
-pub const GOVERNMENT: &str = "#2e7d32";
-pub const COMMERCIAL: &str = "#c62828";
-pub const OTHER: &str = "#9e9e9e";
+pub(crate) const GOVERNMENT: &str = "#2e7d32";
+pub(crate) const COMMERCIAL: &str = "#c62828";
+pub(crate) const OTHER: &str = "#9e9e9e";
 
 /// Signatures per signing month, stacked by class, on a continuous month
 /// axis: a month without signatures is an empty column, not left out.
-pub fn months(rows: &[TrendRow], l: Lang) -> String {
+pub(crate) fn months(rows: &[TrendRow], l: Lang) -> String {
     if rows.is_empty() {
         return format!("<p class=\"muted\">{}</p>", l.t("no_signing_times"));
     }
@@ -37,7 +37,7 @@ pub fn months(rows: &[TrendRow], l: Lang) -> String {
 
 /// Each audit's signatures as shares of 100 %, stacked by class; the
 /// label above is the migration percentage.
-pub fn audits(rows: &[TrendRow], l: Lang) -> String {
+pub(crate) fn audits(rows: &[TrendRow], l: Lang) -> String {
     let ticks: Vec<(f64, String)> = [0, 25, 50, 75, 100].iter().map(|p| (*p as f64 / 100.0, format!("{p}%"))).collect();
     bars(rows, &ticks, true, l, |n, all| n as f64 / all.max(1) as f64)
 }
@@ -46,7 +46,7 @@ pub fn audits(rows: &[TrendRow], l: Lang) -> String {
 /// multiples: every agency on the same month axis (`months`, from the
 /// province's first signing month to its last), each month's column the
 /// shares of the three classes; a month without signatures stays empty.
-pub fn small(rows: &[TrendRow], months: &[TrendRow]) -> String {
+pub(crate) fn small(rows: &[TrendRow], months: &[TrendRow]) -> String {
     const W: f64 = 6.0;
     const H: f64 = 36.0;
     let width = months.len() as f64 * (W + 1.0);
@@ -82,7 +82,7 @@ fn total(r: &TrendRow) -> usize {
 
 /// The months from the first to the last, with empty rows for the gaps
 /// (also the common axis of the small multiples).
-pub fn continuous(rows: &[TrendRow]) -> Vec<TrendRow> {
+pub(crate) fn continuous(rows: &[TrendRow]) -> Vec<TrendRow> {
     let index = |m: &str| -> Option<i64> {
         let (y, mo) = m.split_once('-')?;
         Some(y.parse::<i64>().ok()? * 12 + mo.parse::<i64>().ok()? - 1)

@@ -8,10 +8,10 @@ use crate::aggregate::{AgencyRow, SignerRow, TrendRow};
 use crate::messages::ErrorRow;
 use crate::model::finding::Finding;
 
-pub const SIGNATURES_HEADER: [&str; 25] = Finding::COLUMNS;
-pub const SIGNERS_HEADER: [&str; 11] =
+pub(crate) const SIGNATURES_HEADER: [&str; 25] = Finding::COLUMNS;
+pub(crate) const SIGNERS_HEADER: [&str; 11] =
     ["agency_id", "agency_name", "signer_cn", "signer_org", "signer_sha256", "ca_name", "ca_class", "signer_not_after", "documents", "first_signed_at", "last_signed_at"];
-pub const AGENCIES_HEADER: [&str; 14] = [
+pub(crate) const AGENCIES_HEADER: [&str; 14] = [
     "agency_id",
     "agency_name",
     "files_scanned",
@@ -27,20 +27,20 @@ pub const AGENCIES_HEADER: [&str; 14] = [
     "errors",
     "received",
 ];
-pub const ERRORS_HEADER: [&str; 4] = ["file", "member", "stage", "error"];
-pub const TREND_HEADER: [&str; 6] = ["agency_id", "month", "government", "commercial", "other", "migration_pct"];
+pub(crate) const ERRORS_HEADER: [&str; 4] = ["file", "member", "stage", "error"];
+pub(crate) const TREND_HEADER: [&str; 6] = ["agency_id", "month", "government", "commercial", "other", "migration_pct"];
 /// Migration at each past audit (scan run), per agency: from the history.
-pub const AUDITS_HEADER: [&str; 7] = ["agency_id", "run", "finished", "government", "commercial", "other", "migration_pct"];
+pub(crate) const AUDITS_HEADER: [&str; 7] = ["agency_id", "run", "finished", "government", "commercial", "other", "migration_pct"];
 /// A province's report: which host audited each agency, and when.
-pub const HOSTS_HEADER: [&str; 6] = ["agency_id", "host", "run", "audited", "stale", "sources"];
+pub(crate) const HOSTS_HEADER: [&str; 6] = ["agency_id", "host", "run", "audited", "stale", "sources"];
 /// Signers' changes since the previous audit.
-pub const UNKNOWN_CAS_HEADER: [&str; 7] = ["issuer", "key_identifier", "named_ca", "class_by_name", "signatures", "example_signer", "example_file"];
-pub const CHANGES_HEADER: [&str; 7] = ["agency_id", "agency_name", "signer_cn", "change", "previous_ca", "current_ca", "last_signed_at"];
+pub(crate) const UNKNOWN_CAS_HEADER: [&str; 7] = ["issuer", "key_identifier", "named_ca", "class_by_name", "signatures", "example_signer", "example_file"];
+pub(crate) const CHANGES_HEADER: [&str; 7] = ["agency_id", "agency_name", "signer_cn", "change", "previous_ca", "current_ca", "last_signed_at"];
 
 /// A cell starting with `= + - @`, tab or CR is prefixed with `'` so that
 /// Excel and LibreOffice show it as text instead of evaluating it; control
 /// characters and bidirectional overrides are shown as escapes (`marked`).
-pub fn safe_cell(value: &str) -> Cow<'_, str> {
+pub(crate) fn safe_cell(value: &str) -> Cow<'_, str> {
     let cell = match value.chars().next() {
         Some('=' | '+' | '-' | '@' | '\t' | '\r') => Cow::Owned(format!("'{value}")),
         _ => Cow::Borrowed(value),
@@ -51,11 +51,11 @@ pub fn safe_cell(value: &str) -> Cow<'_, str> {
     }
 }
 
-pub fn pct(v: Option<f64>) -> String {
+pub(crate) fn pct(v: Option<f64>) -> String {
     v.map(|p| format!("{p:.1}")).unwrap_or_default()
 }
 
-pub fn unknown_ca_record(u: &crate::model::result::UnknownCa) -> [String; 7] {
+pub(crate) fn unknown_ca_record(u: &crate::model::result::UnknownCa) -> [String; 7] {
     [
         u.issuer.clone(),
         u.key_identifier.clone(),
@@ -67,11 +67,11 @@ pub fn unknown_ca_record(u: &crate::model::result::UnknownCa) -> [String; 7] {
     ]
 }
 
-pub fn signature_record(f: &Finding) -> [String; 25] {
+pub(crate) fn signature_record(f: &Finding) -> [String; 25] {
     f.record()
 }
 
-pub fn signer_record(s: &SignerRow) -> [String; 11] {
+pub(crate) fn signer_record(s: &SignerRow) -> [String; 11] {
     [
         s.agency_id.clone(),
         s.agency_name.clone(),
@@ -87,7 +87,7 @@ pub fn signer_record(s: &SignerRow) -> [String; 11] {
     ]
 }
 
-pub fn agency_record(a: &AgencyRow) -> [String; 14] {
+pub(crate) fn agency_record(a: &AgencyRow) -> [String; 14] {
     [
         a.agency_id.clone(),
         a.agency_name.clone(),
@@ -106,15 +106,15 @@ pub fn agency_record(a: &AgencyRow) -> [String; 14] {
     ]
 }
 
-pub fn error_record(e: &ErrorRow) -> [String; 4] {
+pub(crate) fn error_record(e: &ErrorRow) -> [String; 4] {
     [e.file.clone(), e.member.clone(), e.stage.as_str().into(), e.error.clone()]
 }
 
-pub fn trend_record(t: &TrendRow) -> [String; 6] {
+pub(crate) fn trend_record(t: &TrendRow) -> [String; 6] {
     [t.agency_id.clone(), t.month.clone(), t.government.to_string(), t.commercial.to_string(), t.other.to_string(), pct(t.migration_pct)]
 }
 
-pub fn audit_record(a: &crate::history::AuditPoint) -> [String; 7] {
+pub(crate) fn audit_record(a: &crate::history::AuditPoint) -> [String; 7] {
     [
         a.agency_id.clone(),
         a.run.to_string(),
@@ -127,16 +127,16 @@ pub fn audit_record(a: &crate::history::AuditPoint) -> [String; 7] {
     ]
 }
 
-pub fn host_record(agency: &str, a: &crate::history::province::HostAudit) -> [String; 6] {
+pub(crate) fn host_record(agency: &str, a: &crate::history::province::HostAudit) -> [String; 6] {
     [agency.to_owned(), a.host.clone(), a.run.to_string(), a.audited(), a.stale.to_string(), a.sources.join(" ")]
 }
 
-pub fn change_record(c: &crate::history::compare::ChangeRow) -> [String; 7] {
+pub(crate) fn change_record(c: &crate::history::compare::ChangeRow) -> [String; 7] {
     [c.agency_id.clone(), c.agency_name.clone(), c.signer_cn.clone(), c.change.as_str().into(), c.previous_ca.clone(), c.current_ca.clone(), c.last_signed_at.clone()]
 }
 
 /// Writes one CSV file: BOM, header, rows with every cell made safe.
-pub fn write<const N: usize>(path: &Path, header: &[&str; N], rows: impl IntoIterator<Item = [String; N]>) -> std::io::Result<()> {
+pub(crate) fn write<const N: usize>(path: &Path, header: &[&str; N], rows: impl IntoIterator<Item = [String; N]>) -> std::io::Result<()> {
     let mut text = b"\xef\xbb\xbf".to_vec();
     let mut w = ::csv::WriterBuilder::new().terminator(::csv::Terminator::CRLF).from_writer(&mut text);
     w.write_record(header)?;

@@ -8,17 +8,17 @@
 use std::path::{Path, PathBuf};
 
 /// The file that says "sigaudit made this folder".
-pub const MARKER: &str = ".sigaudit-report";
+pub(crate) const MARKER: &str = ".sigaudit-report";
 const MARKER_TEXT: &str = "This folder is a sigaudit report: sigaudit replaces its report files on every run.\nKeep your own files elsewhere.\n";
 
 /// Files a report holds at its top, and in each `agencies/<id>/`.
-pub const TOP_FILES: [&str; 11] =
+pub(crate) const TOP_FILES: [&str; 11] =
     ["signatures.csv", "signers.csv", "agencies.csv", "errors.csv", "trend.csv", "unknown-cas.csv", "summary.json", "index.html", "audits.csv", "changes.csv", "hosts.csv"];
-pub const AGENCY_FILES: [&str; 3] = ["signatures.csv", "signers.csv", "report.html"];
+pub(crate) const AGENCY_FILES: [&str; 3] = ["signatures.csv", "signers.csv", "report.html"];
 
 /// Why `--out` is refused (exit 1, before anything is read or moved).
 #[derive(Debug, thiserror::Error)]
-pub enum Refused {
+pub(crate) enum Refused {
     #[error("--out {0} is a symbolic link: sigaudit writes its report only into a real folder; name that folder itself")]
     Symlink(String),
     #[error("--out {0} exists and is not a folder")]
@@ -36,7 +36,7 @@ pub enum Refused {
 }
 
 /// May sigaudit (re)place its report at `out`, given what is scanned?
-pub fn check(out: &Path, sources: &[PathBuf]) -> Result<(), Refused> {
+pub(crate) fn check(out: &Path, sources: &[PathBuf]) -> Result<(), Refused> {
     let shown = out.display().to_string();
     if let Some(out_abs) = resolve(out) {
         for source in sources {
@@ -64,7 +64,7 @@ pub fn check(out: &Path, sources: &[PathBuf]) -> Result<(), Refused> {
 }
 
 /// A real folder (not a link) holding sigaudit's marker as a regular file.
-pub fn is_ours(dir: &Path) -> bool {
+pub(crate) fn is_ours(dir: &Path) -> bool {
     let real_dir = std::fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir());
     real_dir && std::fs::symlink_metadata(dir.join(MARKER)).is_ok_and(|m| m.is_file())
 }
@@ -89,14 +89,14 @@ fn resolve(path: &Path) -> Option<PathBuf> {
 }
 
 /// Marks a folder sigaudit has just created (or an empty one it took).
-pub fn mark(dir: &Path) -> Result<(), Refused> {
+pub(crate) fn mark(dir: &Path) -> Result<(), Refused> {
     std::fs::write(dir.join(MARKER), MARKER_TEXT).map_err(|e| Refused::Io(dir.display().to_string(), e))
 }
 
 /// Removes sigaudit's own report from `dir`: the report files it writes,
 /// the agency folders, the marker, the folder, each only when nothing else
 /// is left in it. A user's file keeps its folder (and the marker) in place.
-pub fn remove_own(dir: &Path) {
+pub(crate) fn remove_own(dir: &Path) {
     if !is_ours(dir) {
         return;
     }
@@ -119,7 +119,7 @@ pub fn remove_own(dir: &Path) {
 }
 
 /// One agency's report files, then its folder if that leaves it empty.
-pub fn remove_agency(dir: &Path) {
+pub(crate) fn remove_agency(dir: &Path) {
     for name in AGENCY_FILES {
         remove_file_only(&dir.join(name));
     }

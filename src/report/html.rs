@@ -18,7 +18,7 @@ use super::lang::Lang;
 
 /// The pages' escaper: HTML escaping of the marked text (see `marked`).
 #[derive(Debug, Clone, Copy, Default)]
-pub struct MarkedHtml;
+pub(crate) struct MarkedHtml;
 
 impl askama::filters::Escaper for MarkedHtml {
     fn write_escaped_str<W: std::fmt::Write>(&self, dest: W, string: &str) -> std::fmt::Result {
@@ -27,11 +27,11 @@ impl askama::filters::Escaper for MarkedHtml {
 }
 
 /// The pages' only script: sorting and filtering of tables.
-pub const TABLE_JS: &str = include_str!("../../templates/table.js");
+pub(crate) const TABLE_JS: &str = include_str!("../../templates/table.js");
 
 /// The pages load nothing and run only their own script: an injected
 /// `<script>` or a link to elsewhere does nothing even if escaping failed.
-pub static CONTENT_SECURITY_POLICY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+pub(crate) static CONTENT_SECURITY_POLICY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     use base64::Engine as _;
     use sha2::Digest as _;
     let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(TABLE_JS.as_bytes()));
@@ -40,10 +40,10 @@ pub static CONTENT_SECURITY_POLICY: std::sync::LazyLock<String> = std::sync::Laz
 
 /// The most rows an agency page shows per table; the CSV files have them all
 /// (a page stays well under 1 MB at 10,000 signatures).
-pub const MAX_ROWS: usize = 1000;
+pub(crate) const MAX_ROWS: usize = 1000;
 
 #[derive(Clone)]
-pub struct AgencyLink<'a> {
+pub(crate) struct AgencyLink<'a> {
     pub row: &'a AgencyRow,
     pub href: String,
     pub pct_text: String,
@@ -58,20 +58,20 @@ pub struct AgencyLink<'a> {
 }
 
 /// A signer who must migrate, as the overview lists them.
-pub struct UrgentSigner<'a> {
+pub(crate) struct UrgentSigner<'a> {
     pub row: &'a SignerRow,
     pub href: String,
 }
 
 /// How many unknown CAs the overview lists; unknown-cas.csv has them all.
-pub const UNKNOWN_CAS_SHOWN: usize = 10;
+pub(crate) const UNKNOWN_CAS_SHOWN: usize = 10;
 
 /// How many signers who must migrate the overview lists; signers.csv has them all.
-pub const URGENT_SIGNERS: usize = 15;
+pub(crate) const URGENT_SIGNERS: usize = 15;
 
 #[derive(Template)]
 #[template(path = "index.html", config = "templates/askama.toml")]
-pub struct IndexPage<'a> {
+pub(crate) struct IndexPage<'a> {
     pub l: Lang,
     pub version: &'a str,
     pub generated: String,
@@ -115,7 +115,7 @@ pub struct IndexPage<'a> {
 
 #[derive(Template)]
 #[template(path = "agency.html", config = "templates/askama.toml")]
-pub struct AgencyPage<'a> {
+pub(crate) struct AgencyPage<'a> {
     pub l: Lang,
     pub generated: String,
     pub legal: &'a Legal,
@@ -144,11 +144,11 @@ pub struct AgencyPage<'a> {
 }
 
 /// Path segment for an agency folder, percent-encoded for an href.
-pub fn href_segment(id: &str) -> String {
+pub(crate) fn href_segment(id: &str) -> String {
     id.bytes().map(|b| if b.is_ascii_alphanumeric() || b"._-".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }
 
-pub struct IndexInput<'a> {
+pub(crate) struct IndexInput<'a> {
     pub lang: Lang,
     pub version: &'a str,
     pub generated: String,
@@ -168,7 +168,7 @@ pub struct IndexInput<'a> {
 }
 
 /// One agency's audits and changes since the previous audit.
-pub struct AgencyHistory<'a> {
+pub(crate) struct AgencyHistory<'a> {
     pub audits: Vec<TrendRow>,
     pub changes: Vec<&'a ChangeRow>,
     /// When the previous audit finished, if there was one.
@@ -177,7 +177,7 @@ pub struct AgencyHistory<'a> {
     pub audited: Vec<&'a HostAudit>,
 }
 
-pub fn index(input: IndexInput<'_>) -> Result<String, askama::Error> {
+pub(crate) fn index(input: IndexInput<'_>) -> Result<String, askama::Error> {
     let t = input.tables;
     let l = input.lang;
     let agencies = ranked(&t.agencies, l, input.ended);
@@ -224,7 +224,7 @@ pub fn index(input: IndexInput<'_>) -> Result<String, askama::Error> {
 }
 
 /// What an agency page shows: its own signatures, what it received, its errors.
-pub struct AgencyInput<'a> {
+pub(crate) struct AgencyInput<'a> {
     pub lang: Lang,
     pub generated: String,
     pub legal: &'a Legal,
@@ -238,7 +238,7 @@ pub struct AgencyInput<'a> {
     pub ended: Option<String>,
 }
 
-pub fn agency(input: AgencyInput<'_>) -> Result<String, askama::Error> {
+pub(crate) fn agency(input: AgencyInput<'_>) -> Result<String, askama::Error> {
     let AgencyInput { lang: l, generated, legal, row, tables, findings, received, errors, history, ended } = input;
     let trend = trend_of(tables, &row.agency_id);
     let (to_migrate, other_signers) = tables.signers.iter().filter(|s| s.agency_id == row.agency_id).partition(|s| s.ca_class == CaClass::Commercial);
@@ -344,7 +344,7 @@ fn first_rows(mut findings: Vec<&Finding>) -> Vec<&Finding> {
 /// a Windows share may spell "ế" as e + two combining marks, which some
 /// monospace fonts draw apart), in pieces ending at each '/' for the page to
 /// break lines there. The CSV files keep the path as it is on disk.
-pub fn path_parts(path: &str) -> Vec<String> {
+pub(crate) fn path_parts(path: &str) -> Vec<String> {
     use unicode_normalization::UnicodeNormalization as _;
     let composed: String = path.nfc().collect();
     composed.split_inclusive('/').map(str::to_owned).collect()
@@ -353,12 +353,12 @@ pub fn path_parts(path: &str) -> Vec<String> {
 /// A date as the pages show it: dd/mm/yyyy in Vietnam's time (the CSV
 /// files keep RFC 3339 in UTC, for machines). Text that is not an RFC 3339
 /// time is shown as it is.
-pub fn day(rfc3339: &str) -> String {
+pub(crate) fn day(rfc3339: &str) -> String {
     local(rfc3339, time::macros::format_description!("[day]/[month]/[year]"))
 }
 
 /// A time as the pages show it: dd/mm/yyyy HH:MM in Vietnam's time.
-pub fn moment(rfc3339: &str) -> String {
+pub(crate) fn moment(rfc3339: &str) -> String {
     local(rfc3339, time::macros::format_description!("[day]/[month]/[year] [hour]:[minute]"))
 }
 

@@ -6,7 +6,7 @@
 use crate::rules::CaClass;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum Lang {
+pub(crate) enum Lang {
     #[default]
     Vi,
     En,
@@ -26,7 +26,7 @@ impl std::str::FromStr for Lang {
 
 impl Lang {
     /// The page's `lang` attribute.
-    pub fn code(self) -> &'static str {
+    pub(crate) fn code(self) -> &'static str {
         match self {
             Lang::Vi => "vi",
             Lang::En => "en",
@@ -35,7 +35,7 @@ impl Lang {
 
     /// The text for `key`; "?" if there is none (a unit test
     /// keeps every key the templates use in the table).
-    pub fn t(self, key: &str) -> &'static str {
+    pub(crate) fn t(self, key: &str) -> &'static str {
         match TEXT.iter().find(|(k, _, _)| *k == key) {
             Some((_, vi, en)) => match self {
                 Lang::Vi => vi,
@@ -46,7 +46,7 @@ impl Lang {
     }
 
     /// A CA class as a reader calls it.
-    pub fn class(self, class: &CaClass) -> &'static str {
+    pub(crate) fn class(self, class: &CaClass) -> &'static str {
         self.t(class.as_str())
     }
 }

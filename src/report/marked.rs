@@ -11,7 +11,7 @@ fn is_hidden_control(c: char) -> bool {
     (c.is_control() && c != '\n') || matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
-pub fn mark(text: &str) -> Cow<'_, str> {
+pub(crate) fn mark(text: &str) -> Cow<'_, str> {
     if !text.chars().any(is_hidden_control) {
         return Cow::Borrowed(text);
     }

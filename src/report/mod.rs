@@ -13,12 +13,12 @@
 //! 2      html                the HTML pages
 //! ```
 
-pub mod chart;
-pub mod csv;
-pub mod folder;
-pub mod html;
-pub mod lang;
-pub mod marked;
+pub(crate) mod chart;
+pub(crate) mod csv;
+pub(crate) mod folder;
+pub(crate) mod html;
+pub(crate) mod lang;
+pub(crate) mod marked;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -33,7 +33,7 @@ use crate::model::result::ScanResult;
 use crate::model::rfc3339;
 use crate::rules::Rules;
 
-pub struct ReportInput<'a> {
+pub(crate) struct ReportInput<'a> {
     pub scan: &'a ScanResult,
     pub rules: &'a Rules,
     pub anchors: usize,
@@ -46,7 +46,7 @@ pub struct ReportInput<'a> {
 /// Builds every report file and moves the folder into place at `out`.
 /// `out` must pass [`folder::check`] (the command line checks it against
 /// the sources before scanning; checked here again before anything moves).
-pub fn write(out: &Path, input: &ReportInput<'_>) -> anyhow::Result<Tables> {
+pub(crate) fn write(out: &Path, input: &ReportInput<'_>) -> anyhow::Result<Tables> {
     folder::check(out, &[])?;
     let tables = aggregate::tables(input.scan, input.rules);
     let staging = staging_dir(out)?;

@@ -19,13 +19,13 @@ impl std::fmt::Display for Diagnostic {
 }
 
 /// One rules file being read: its name and text, to turn spans into lines.
-pub struct Source<'a> {
+pub(crate) struct Source<'a> {
     pub name: String,
     pub text: &'a str,
 }
 
 impl Source<'_> {
-    pub fn at(&self, span: std::ops::Range<usize>, message: impl std::fmt::Display) -> Diagnostic {
+    pub(crate) fn at(&self, span: std::ops::Range<usize>, message: impl std::fmt::Display) -> Diagnostic {
         let start = span.start.min(self.text.len());
         let before = &self.text[..start];
         let line = before.matches('\n').count() + 1;
@@ -33,7 +33,7 @@ impl Source<'_> {
         Diagnostic { file: self.name.clone(), line, column, message: message.to_string() }
     }
 
-    pub fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T, Diagnostic> {
+    pub(crate) fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T, Diagnostic> {
         toml::from_str(self.text).map_err(|e| {
             let span = e.span().unwrap_or(0..0);
             self.at(span, e.message().trim().to_owned())
@@ -43,7 +43,7 @@ impl Source<'_> {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CaFile {
+pub(crate) struct CaFile {
     pub schema: Option<Spanned<u32>>,
     #[serde(default)]
     pub ca: Vec<CaCfg>,
@@ -51,7 +51,7 @@ pub struct CaFile {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CaCfg {
+pub(crate) struct CaCfg {
     pub id: Spanned<String>,
     pub name: Spanned<String>,
     pub class: Spanned<String>,
@@ -74,7 +74,7 @@ pub struct CaCfg {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct PinCfg {
+pub(crate) struct PinCfg {
     pub subject: Spanned<String>,
     pub issuer: Option<Spanned<String>>,
     pub sha256: Spanned<String>,
@@ -90,7 +90,7 @@ pub struct PinCfg {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct AgencyFile {
+pub(crate) struct AgencyFile {
     pub schema: Option<Spanned<u32>>,
     pub unassigned_name: Option<String>,
     /// The province's names as certificates spell them (O, OU, L, ST, CN),
@@ -107,7 +107,7 @@ pub struct AgencyFile {
 /// bodies outside the map.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ExternalCfg {
+pub(crate) struct ExternalCfg {
     pub name: Option<String>,
     #[serde(default)]
     pub cert_subject: Vec<Spanned<String>>,
@@ -135,7 +135,7 @@ pub struct ExternalCfg {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct AgencyCfg {
+pub(crate) struct AgencyCfg {
     pub id: Spanned<String>,
     pub name: Spanned<String>,
     #[serde(default)]
@@ -153,7 +153,7 @@ pub struct AgencyCfg {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct LegalFile {
+pub(crate) struct LegalFile {
     pub basis: String,
     pub summary: String,
     #[serde(default)]

@@ -10,8 +10,8 @@
 //! 0      cfg patterns  the rules files with source spans; DN and path patterns
 //! ```
 
-pub mod cfg;
-pub mod patterns;
+pub(crate) mod cfg;
+pub(crate) mod patterns;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -23,31 +23,31 @@ use toml::Spanned;
 
 use crate::cert::Name;
 use crate::cert::names::parse_dn;
-pub use cfg::Diagnostic;
+pub(crate) use cfg::Diagnostic;
 use cfg::Source;
-pub use patterns::{DnPattern, NameGlob, NameGlobs, PathPattern, fold_path, words};
+pub(crate) use patterns::{DnPattern, NameGlob, NameGlobs, PathPattern, fold_path, words};
 
 const BUILTIN_CA: &str = include_str!("../../rules/ca.toml");
 const BUILTIN_AGENCIES: &str = include_str!("../../rules/agencies.toml");
 const BUILTIN_LEGAL: &str = include_str!("../../rules/legal.toml");
 
 /// Names of the files a rules folder may hold.
-pub const CA_FILE: &str = "ca.toml";
-pub const AGENCIES_FILE: &str = "agencies.toml";
-pub const LEGAL_FILE: &str = "legal.toml";
-pub const CA_EXTRA_DIR: &str = "ca.d";
-pub const ANCHORS_DIR: &str = "anchors";
+pub(crate) const CA_FILE: &str = "ca.toml";
+pub(crate) const AGENCIES_FILE: &str = "agencies.toml";
+pub(crate) const LEGAL_FILE: &str = "legal.toml";
+pub(crate) const CA_EXTRA_DIR: &str = "ca.d";
+pub(crate) const ANCHORS_DIR: &str = "anchors";
 
-pub const UNASSIGNED_ID: &str = "unassigned";
+pub(crate) const UNASSIGNED_ID: &str = "unassigned";
 /// The agency id of signers outside the map: companies, citizens' organisations, other bodies.
-pub const EXTERNAL_ID: &str = "external";
+pub(crate) const EXTERNAL_ID: &str = "external";
 /// The agency id of government bodies outside the province: ministries and
 /// other central bodies with their local branches, other provinces' agencies.
-pub const EXTERNAL_GOV_ID: &str = "external-gov";
+pub(crate) const EXTERNAL_GOV_ID: &str = "external-gov";
 
 /// Whether an agency id is one of the pseudo-agencies of signers outside
 /// the province's map (listed apart, never in a migration figure).
-pub fn is_external_id(id: &str) -> bool {
+pub(crate) fn is_external_id(id: &str) -> bool {
     id == EXTERNAL_ID || id == EXTERNAL_GOV_ID
 }
 

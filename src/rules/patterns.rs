@@ -6,7 +6,7 @@ use globset::{Glob, GlobBuilder, GlobMatcher, GlobSet, GlobSetBuilder};
 use crate::cert::{Name, fold};
 
 /// Folding for paths: like [`fold`], and `-`, `_` count as spaces, `\` as `/`.
-pub fn fold_path(path: &str) -> String {
+pub(crate) fn fold_path(path: &str) -> String {
     fold(&path.replace(['-', '_'], " ").replace('\\', "/"))
 }
 
@@ -112,7 +112,7 @@ impl NameGlobs {
 /// as one space and a space at each end, so that place names match as
 /// whole words: " ubnd tinh nghe an " holds " nghe an ", while
 /// "Việt Nam" does not hold "Hà Nam".
-pub fn words(text: &str) -> String {
+pub(crate) fn words(text: &str) -> String {
     let mut out = String::from(" ");
     for c in fold(text).chars() {
         if c.is_alphanumeric() {
@@ -155,7 +155,7 @@ impl PathPattern {
 }
 
 /// The globs of every owner (agency) in one set, with each glob's owner.
-pub fn path_index<'a>(owners: impl Iterator<Item = &'a [PathPattern]>) -> (GlobSet, Vec<usize>) {
+pub(crate) fn path_index<'a>(owners: impl Iterator<Item = &'a [PathPattern]>) -> (GlobSet, Vec<usize>) {
     let mut builder = GlobSetBuilder::new();
     let mut owner_of = Vec::new();
     for (i, patterns) in owners.enumerate() {

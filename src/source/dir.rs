@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 /// What a folder entry is, as the folder listing says (a link is not followed).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     File,
     /// A folder, with its (device, inode) when already known.
     Dir(Option<(u64, u64)>),
@@ -26,7 +26,7 @@ pub enum Kind {
 
 /// What a stat says of an entry, links followed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Stat {
+pub(crate) struct Stat {
     pub size: u64,
     /// Modification time, nanoseconds since the epoch.
     pub mtime_ns: i128,
@@ -37,7 +37,7 @@ pub struct Stat {
 }
 
 /// An open folder, read-only.
-pub struct DirHandle {
+pub(crate) struct DirHandle {
     path: PathBuf,
     #[cfg(unix)]
     fd: rustix::fd::OwnedFd,
@@ -72,19 +72,19 @@ mod imp {
 
     const DIR_FLAGS: OFlags = OFlags::RDONLY.union(OFlags::DIRECTORY).union(OFlags::CLOEXEC);
 
-    pub fn open_dir(path: &Path) -> io::Result<rustix::fd::OwnedFd> {
+    pub(super) fn open_dir(path: &Path) -> io::Result<rustix::fd::OwnedFd> {
         noatime_open(|f| rustix::fs::open(path, f, Mode::empty()), DIR_FLAGS)
     }
 
-    pub fn open_dir_at(parent: &rustix::fd::OwnedFd, name: &OsStr) -> io::Result<rustix::fd::OwnedFd> {
+    pub(super) fn open_dir_at(parent: &rustix::fd::OwnedFd, name: &OsStr) -> io::Result<rustix::fd::OwnedFd> {
         noatime_open(|f| rustix::fs::openat(parent, name, f, Mode::empty()), DIR_FLAGS)
     }
 
-    pub fn open_file_at(dir: &rustix::fd::OwnedFd, name: &OsStr) -> io::Result<File> {
+    pub(super) fn open_file_at(dir: &rustix::fd::OwnedFd, name: &OsStr) -> io::Result<File> {
         noatime_open(|f| rustix::fs::openat(dir, name, f, Mode::empty()), OFlags::RDONLY | OFlags::CLOEXEC).map(File::from)
     }
 
-    pub fn stat_of(st: &rustix::fs::Stat) -> Stat {
+    pub(super) fn stat_of(st: &rustix::fs::Stat) -> Stat {
         let kind = FileType::from_raw_mode(st.st_mode);
         Stat {
             size: st.st_size as u64,
@@ -97,12 +97,12 @@ mod imp {
         }
     }
 
-    pub fn stat_at(dir: &rustix::fd::OwnedFd, name: &OsStr, follow: bool) -> io::Result<Stat> {
+    pub(super) fn stat_at(dir: &rustix::fd::OwnedFd, name: &OsStr, follow: bool) -> io::Result<Stat> {
         let flags = if follow { AtFlags::empty() } else { AtFlags::SYMLINK_NOFOLLOW };
         rustix::fs::statat(dir, name, flags).map(|st| stat_of(&st)).map_err(io::Error::from)
     }
 
-    pub fn list(fd: &rustix::fd::OwnedFd) -> io::Result<Vec<(OsString, Kind)>> {
+    pub(super) fn list(fd: &rustix::fd::OwnedFd) -> io::Result<Vec<(OsString, Kind)>> {
         use std::os::unix::ffi::OsStrExt;
         thread_local! {
             static BUFFER: std::cell::RefCell<Vec<std::mem::MaybeUninit<u8>>> = const { std::cell::RefCell::new(Vec::new()) };
@@ -143,7 +143,7 @@ mod imp {
 
 impl DirHandle {
     /// Opens the folder at `path` (a SOURCE, or a folder of its own).
-    pub fn open(path: &Path) -> io::Result<DirHandle> {
+    pub(crate) fn open(path: &Path) -> io::Result<DirHandle> {
         #[cfg(unix)]
         {
             Ok(DirHandle { fd: imp::open_dir(path)?, path: path.to_path_buf() })
@@ -159,7 +159,7 @@ impl DirHandle {
 
     /// Opens the sub-folder `name` of this folder (a link to a folder is
     /// followed: the walk decides before whether links are).
-    pub fn open_child(&self, name: &OsStr) -> io::Result<DirHandle> {
+    pub(crate) fn open_child(&self, name: &OsStr) -> io::Result<DirHandle> {
         let path = self.path.join(name);
         #[cfg(unix)]
         {
@@ -171,12 +171,12 @@ impl DirHandle {
         }
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
     /// The folder's own stat (of the open handle: no name to resolve).
-    pub fn stat_self(&self) -> io::Result<Stat> {
+    pub(crate) fn stat_self(&self) -> io::Result<Stat> {
         #[cfg(unix)]
         {
             rustix::fs::fstat(&self.fd).map(|st| imp::stat_of(&st)).map_err(io::Error::from)
@@ -188,7 +188,7 @@ impl DirHandle {
     }
 
     /// Stat of the entry `name`, links followed or not.
-    pub fn stat(&self, name: &OsStr, follow: bool) -> io::Result<Stat> {
+    pub(crate) fn stat(&self, name: &OsStr, follow: bool) -> io::Result<Stat> {
         #[cfg(unix)]
         {
             imp::stat_at(&self.fd, name, follow)
@@ -200,7 +200,7 @@ impl DirHandle {
     }
 
     /// Opens the file `name` of this folder for reading (no access time).
-    pub fn open_file(&self, name: &OsStr) -> io::Result<File> {
+    pub(crate) fn open_file(&self, name: &OsStr) -> io::Result<File> {
         #[cfg(unix)]
         {
             imp::open_file_at(&self.fd, name)
@@ -212,7 +212,7 @@ impl DirHandle {
     }
 
     /// The folder's entries (`.` and `..` left out), in the folder's order.
-    pub fn list(&self) -> io::Result<Vec<(OsString, Kind)>> {
+    pub(crate) fn list(&self) -> io::Result<Vec<(OsString, Kind)>> {
         #[cfg(unix)]
         {
             imp::list(&self.fd)
@@ -236,7 +236,7 @@ impl DirHandle {
 }
 
 /// Stat by path, for what has no folder handle (a file given as SOURCE).
-pub fn stat_path(path: &Path, follow: bool) -> io::Result<Stat> {
+pub(crate) fn stat_path(path: &Path, follow: bool) -> io::Result<Stat> {
     let m = if follow { std::fs::metadata(path)? } else { std::fs::symlink_metadata(path)? };
     #[cfg(unix)]
     let (mtime_ns, id) = {
@@ -254,7 +254,7 @@ pub fn stat_path(path: &Path, follow: bool) -> io::Result<Stat> {
 }
 
 /// The entries of the folder at `path` (see [`DirHandle::list`]).
-pub fn list_dir(path: &Path) -> io::Result<Vec<(OsString, Kind)>> {
+pub(crate) fn list_dir(path: &Path) -> io::Result<Vec<(OsString, Kind)>> {
     DirHandle::open(path)?.list()
 }
 
@@ -262,7 +262,7 @@ pub fn list_dir(path: &Path) -> io::Result<Vec<(OsString, Kind)>> {
 /// keep in flight: a round trip to a file server costs a millisecond or
 /// more, a local disk's far less.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Medium {
+pub(crate) enum Medium {
     Local,
     /// A network (or user-space) file system, by name.
     Network(&'static str),
@@ -272,7 +272,7 @@ pub enum Medium {
 /// (On Windows, `GetDriveTypeW` on the path's root — `DRIVE_REMOTE` for a
 /// mapped network drive, and every `\\server\share` UNC path — would say
 /// the same; until then every path there counts as local.)
-pub fn medium(path: &Path) -> Medium {
+pub(crate) fn medium(path: &Path) -> Medium {
     #[cfg(unix)]
     {
         let Ok(fs) = rustix::fs::statfs(path) else { return Medium::Local };

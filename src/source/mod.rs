@@ -9,14 +9,14 @@
 //! 0      imap read walk  IMAP mailboxes; reading without touching; the crawl
 //! ```
 
-pub mod dir;
-pub mod imap;
-pub mod read;
-pub mod walk;
+pub(crate) mod dir;
+pub(crate) mod imap;
+pub(crate) mod read;
+pub(crate) mod walk;
 
-pub use dir::{Medium, medium};
-pub use read::{ReadLimits, open_noatime};
-pub use walk::{Input, WalkOptions, WalkSink, walk_parallel};
+pub(crate) use dir::{Medium, medium};
+pub(crate) use read::{ReadLimits, open_noatime};
+pub(crate) use walk::{Input, WalkOptions, WalkSink, walk_parallel};
 
 /// Why a source could not be read: the source layer's one error type.
 #[derive(Debug, thiserror::Error)]

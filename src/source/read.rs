@@ -22,7 +22,7 @@ impl Default for ReadLimits {
 /// Opens for reading without updating the access time. `O_NOATIME` is only
 /// allowed to the file's owner (or root); otherwise fall back to a plain
 /// read-only open.
-pub fn open_noatime(path: &Path) -> io::Result<File> {
+pub(crate) fn open_noatime(path: &Path) -> io::Result<File> {
     use std::os::unix::fs::OpenOptionsExt;
     let noatime = rustix::fs::OFlags::NOATIME.bits() as i32;
     match std::fs::OpenOptions::new().read(true).custom_flags(noatime).open(path) {
@@ -32,7 +32,7 @@ pub fn open_noatime(path: &Path) -> io::Result<File> {
 }
 
 /// Reads up to `n` bytes from the start of `file`.
-pub fn read_head(file: &mut File, n: usize) -> io::Result<Vec<u8>> {
+pub(crate) fn read_head(file: &mut File, n: usize) -> io::Result<Vec<u8>> {
     let mut buf = Vec::with_capacity(n);
     file.by_ref().take(n as u64).read_to_end(&mut buf)?;
     Ok(buf)
@@ -40,7 +40,7 @@ pub fn read_head(file: &mut File, n: usize) -> io::Result<Vec<u8>> {
 
 /// Reads the rest of `file` after `head`, up to `limit` bytes in total.
 /// The buffer is allocated once for what the file holds, never doubled.
-pub fn read_rest(file: &mut File, head: Vec<u8>, limit: u64) -> io::Result<Vec<u8>> {
+pub(crate) fn read_rest(file: &mut File, head: Vec<u8>, limit: u64) -> io::Result<Vec<u8>> {
     let size = file.metadata()?.len();
     read_upto(file, head, limit, size)
 }
@@ -50,7 +50,7 @@ pub fn read_rest(file: &mut File, head: Vec<u8>, limit: u64) -> io::Result<Vec<u
 /// has more: a result longer than `size` says the file grew since its size
 /// was taken, without a stat to ask (the read that finds the end is made
 /// anyway). The buffer is sized for `size` bytes.
-pub fn read_whole(file: &mut File, head: Vec<u8>, size: u64) -> io::Result<Vec<u8>> {
+pub(crate) fn read_whole(file: &mut File, head: Vec<u8>, size: u64) -> io::Result<Vec<u8>> {
     read_upto(file, head, size.saturating_add(1), size)
 }
 
@@ -67,7 +67,7 @@ fn read_upto(file: &mut File, mut head: Vec<u8>, limit: u64, size: u64) -> io::R
 /// finds what it looks for. Each chunk is searched with the `overlap`
 /// bytes before it, so that a marker across a seam is seen (`overlap` at
 /// least the longest marker's length minus one).
-pub fn stream_matches(file: &mut File, head: &[u8], overlap: usize, matches: impl Fn(&[u8]) -> bool) -> io::Result<bool> {
+pub(crate) fn stream_matches(file: &mut File, head: &[u8], overlap: usize, matches: impl Fn(&[u8]) -> bool) -> io::Result<bool> {
     const CHUNK: usize = 256 << 10;
     thread_local! {
         static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use globset::GlobSet;
 
 use super::dir::{DirHandle, Stat, stat_path};
-pub use super::dir::{Kind, list_dir};
+pub(crate) use super::dir::{Kind, list_dir};
 use crate::messages::{ErrorRow, Stage};
 
 #[derive(Debug, Clone, Default)]
@@ -25,7 +25,7 @@ pub struct WalkOptions {
 
 /// One file to scan.
 #[derive(Debug, Clone)]
-pub struct Input {
+pub(crate) struct Input {
     pub path: PathBuf,
     /// The path as reached from the SOURCE argument (like ripgrep prints it).
     pub display: String,
@@ -38,13 +38,13 @@ pub struct Input {
 
 impl Input {
     /// A file given by itself (not found under a SOURCE folder).
-    pub fn file(path: PathBuf) -> Input {
+    pub(crate) fn file(path: PathBuf) -> Input {
         let display = display(&path);
         Input { relative_start: display.len(), display, path, dir: None }
     }
 
     /// The path relative to its SOURCE root, for agency path rules.
-    pub fn relative(&self) -> &str {
+    pub(crate) fn relative(&self) -> &str {
         &self.display[self.relative_start..]
     }
 
@@ -53,7 +53,7 @@ impl Input {
     }
 
     /// The file's stat, links followed: one `fstatat` in its folder.
-    pub fn stat(&self) -> std::io::Result<Stat> {
+    pub(crate) fn stat(&self) -> std::io::Result<Stat> {
         match &self.dir {
             Some(dir) => dir.stat(self.name(), true),
             None => stat_path(&self.path, true),
@@ -62,7 +62,7 @@ impl Input {
 
     /// Opens the file for reading without touching it: `openat` in its
     /// folder, `O_NOATIME` where allowed.
-    pub fn open(&self) -> std::io::Result<std::fs::File> {
+    pub(crate) fn open(&self) -> std::io::Result<std::fs::File> {
         match &self.dir {
             Some(dir) => dir.open_file(self.name()),
             None => super::read::open_noatime(&self.path),
@@ -71,7 +71,7 @@ impl Input {
 }
 
 /// What the walk hands on, and asks, as it goes (called from any worker).
-pub trait WalkSink: Sync {
+pub(crate) trait WalkSink: Sync {
     /// How many more files (and walk errors) the walk has found: said as
     /// soon as a folder is listed, before they are handed on.
     fn found(&self, n: usize);
@@ -90,7 +90,7 @@ const BATCH: usize = 8;
 /// Walks every source in the current rayon pool, handing each folder's
 /// files to `sink` as a task of their own. Returns when every folder is
 /// listed and every batch handed on has returned.
-pub fn walk_parallel(sources: &[PathBuf], opts: &WalkOptions, sink: &dyn WalkSink) {
+pub(crate) fn walk_parallel(sources: &[PathBuf], opts: &WalkOptions, sink: &dyn WalkSink) {
     // Folders still to list: the walk is done when none is left.
     let pending = AtomicUsize::new(1);
     let walker = &Walker { opts, sink, pending: &pending };
@@ -288,6 +288,6 @@ fn push_file(batch: &mut Vec<Result<Input, ErrorRow>>, path: PathBuf, relative_l
     batch.push(Ok(Input { display, relative_start, path, dir }));
 }
 
-pub fn display(path: &Path) -> String {
+pub(crate) fn display(path: &Path) -> String {
     path.to_string_lossy().into_owned()
 }

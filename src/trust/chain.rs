@@ -15,7 +15,7 @@ use crate::rules::{Catalogue, PinRef};
 
 /// Longest path we follow (certificates, signer included); real Vietnamese
 /// chains have 2 or 3 certificates.
-pub const MAX_PATH: usize = 8;
+pub(crate) const MAX_PATH: usize = 8;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Origin {
@@ -31,7 +31,7 @@ pub struct Link {
 
 /// How the path ended (the last link is the certificate it ended at).
 #[derive(Debug, Clone)]
-pub enum PathEnd<'r> {
+pub(crate) enum PathEnd<'r> {
     /// The last certificate is pinned in the rules; every link verified.
     Pinned(PinRef<'r>),
     /// Same key as a pinned certificate, re-issued under another fingerprint.
@@ -58,14 +58,14 @@ pub enum PathEnd<'r> {
 }
 
 #[derive(Debug, Clone)]
-pub struct Path<'r> {
+pub(crate) struct Path<'r> {
     /// Signer first.
     pub links: Vec<Link>,
     pub end: PathEnd<'r>,
 }
 
 impl Path<'_> {
-    pub fn last(&self) -> &Cert {
+    pub(crate) fn last(&self) -> &Cert {
         &self.links.last().expect("a path holds at least the signer").cert
     }
 }
@@ -77,7 +77,7 @@ impl Path<'_> {
 /// does the same). The first path that reaches a pinned certificate wins;
 /// without one, the failure that tells most: evidence of forgery first,
 /// then the path that got furthest.
-pub fn build<'r>(leaf: Arc<Cert>, embedded: &[Arc<Cert>], anchors: &AnchorStore, catalogue: &'r Catalogue) -> Path<'r> {
+pub(crate) fn build<'r>(leaf: Arc<Cert>, embedded: &[Arc<Cert>], anchors: &AnchorStore, catalogue: &'r Catalogue) -> Path<'r> {
     let mut search = Search { embedded, anchors, catalogue, checks: 0, best: None, signatures: HashMap::new() };
     let mut links = vec![Link { cert: leaf, origin: Origin::Signature }];
     match search.extend(&mut links) {
@@ -88,7 +88,7 @@ pub fn build<'r>(leaf: Arc<Cert>, embedded: &[Arc<Cert>], anchors: &AnchorStore,
 
 /// Candidate issuers one search may check before it gives up (a hostile
 /// signature can carry hundreds of certificates with the same name).
-pub const MAX_LINK_CHECKS: usize = 128;
+pub(crate) const MAX_LINK_CHECKS: usize = 128;
 
 struct Search<'a, 'r> {
     embedded: &'a [Arc<Cert>],

@@ -12,10 +12,10 @@
 //! 4      validity    validity at signing time
 //! ```
 
-pub mod anchors;
-pub mod chain;
-pub mod revocation;
-pub mod rfc5280;
-pub mod validity;
+pub(crate) mod anchors;
+pub(crate) mod chain;
+pub(crate) mod revocation;
+pub(crate) mod rfc5280;
+pub(crate) mod validity;
 
 pub use anchors::AnchorStore;

@@ -14,7 +14,7 @@ use crate::model::rfc3339;
 
 /// What the embedded revocation data say of one certificate.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Revocation {
+pub(crate) enum Revocation {
     /// No CRL from the certificate's issuer came with the signature.
     NotChecked,
     /// The issuer's CRL or OCSP response (issued at `issued`) does not list it.
@@ -25,14 +25,14 @@ pub enum Revocation {
 
 /// Where a revocation verdict came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Source {
+pub(crate) enum Source {
     Crl,
     Ocsp,
 }
 
 impl Revocation {
     /// The note a finding carries, judged at the signing time `when`.
-    pub fn note(&self, cert: &Cert, when: Option<OffsetDateTime>) -> String {
+    pub(crate) fn note(&self, cert: &Cert, when: Option<OffsetDateTime>) -> String {
         match self {
             Revocation::NotChecked => "revocation not checked: no CRL or OCSP response from the issuer came with the signature".into(),
             Revocation::Good { issued, source: Source::Crl } => format!("not revoked according to the issuer's CRL of {}", rfc3339(*issued)),
@@ -47,7 +47,7 @@ impl Revocation {
     }
 
     /// Revoked at or before `when`.
-    pub fn revoked_by(&self, when: OffsetDateTime) -> bool {
+    pub(crate) fn revoked_by(&self, when: OffsetDateTime) -> bool {
         matches!(self, Revocation::Revoked { at, .. } if *at <= when)
     }
 }
@@ -55,7 +55,7 @@ impl Revocation {
 /// Checks `cert` against every CRL in `crls` and OCSP response in `ocsp`
 /// that `issuer` (or its delegated OCSP responder) signed: data whose
 /// signature does not verify is ignored (anybody can write a list).
-pub fn check(cert: &Cert, issuer: &Cert, crls: &[&[u8]], ocsp: &[&[u8]]) -> Revocation {
+pub(crate) fn check(cert: &Cert, issuer: &Cert, crls: &[&[u8]], ocsp: &[&[u8]]) -> Revocation {
     let mut verdict = Revocation::NotChecked;
     for der in ocsp {
         match ocsp_status(der, cert, issuer) {
@@ -91,13 +91,13 @@ fn strip(serial: &[u8]) -> &[u8] {
 
 /// What a file of revocation data holds (the anchor folder may have them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DataKind {
+pub(crate) enum DataKind {
     Crl,
     OcspResponse,
 }
 
 /// A DER CRL, or a DER OCSP response (its first field an ENUMERATED status).
-pub fn recognise(der: &[u8]) -> Option<DataKind> {
+pub(crate) fn recognise(der: &[u8]) -> Option<DataKind> {
     if CertificateRevocationList::from_der(der).is_ok() {
         return Some(DataKind::Crl);
     }

@@ -13,7 +13,7 @@ use crate::crypto::{Algorithm, VerifyError, verify_message};
 
 /// Why `issuer` cannot be the next certificate of the path.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum LinkError {
+pub(crate) enum LinkError {
     /// The child's issuer name is not the candidate's subject name.
     #[error("its subject is not the issuer name of the certificate below (RFC 5280 name chaining)")]
     NameMismatch,
@@ -42,7 +42,7 @@ pub enum LinkError {
 impl LinkError {
     /// A signature that fails with the issuer's key: evidence of forgery,
     /// not only of a badly made chain.
-    pub fn is_signature_mismatch(&self) -> bool {
+    pub(crate) fn is_signature_mismatch(&self) -> bool {
         matches!(self, LinkError::Signature(e) if e.is_mismatch())
     }
 }
@@ -50,21 +50,21 @@ impl LinkError {
 /// Does `issuer`'s key verify `child`'s signature? (Here, below
 /// revocation and chain building, which both ask: the files of `trust`
 /// import each other in one direction only.)
-pub fn verify_link(child: &Cert, issuer: &Cert) -> Result<(), VerifyError> {
+pub(crate) fn verify_link(child: &Cert, issuer: &Cert) -> Result<(), VerifyError> {
     let alg = Algorithm::resolve(&child.sig_alg, child.sig_alg_params.as_deref(), None)?;
     verify_message(alg, &issuer.spki, &child.tbs, &child.signature)
 }
 
 /// RFC 5280 §7.1: issuer and subject names compare equal (exact DER
 /// first; else attribute by attribute, case-insensitive, white space folded).
-pub fn names_chain(child: &Cert, issuer: &Cert) -> bool {
+pub(crate) fn names_chain(child: &Cert, issuer: &Cert) -> bool {
     child.issuer_raw == issuer.subject_raw || child.issuer.compare_key() == issuer.subject.compare_key()
 }
 
 /// Every check of `issuer` as the certificate above `below.last()`, except
 /// its signature (see [`verify_link`]). `below` is the path so far, signer
 /// first. `anchor`: `issuer` is a pinned certificate, where the path ends.
-pub fn check_issuer(below: &[&Cert], issuer: &Cert, anchor: bool) -> Result<(), LinkError> {
+pub(crate) fn check_issuer(below: &[&Cert], issuer: &Cert, anchor: bool) -> Result<(), LinkError> {
     let child = below.last().expect("a path holds at least the signer");
     if !names_chain(child, issuer) {
         return Err(LinkError::NameMismatch);
@@ -118,7 +118,7 @@ pub fn check_issuer(below: &[&Cert], issuer: &Cert, anchor: bool) -> Result<(), 
 /// Name-constraint comparisons per certificate: real CAs have a handful;
 /// thousands of names against thousands of constraints is an attack on the
 /// validator's time (x509-limbo's nc-dos cases; rustls-webpki has a budget too).
-pub const MAX_NAME_COMPARISONS: usize = 1 << 16;
+pub(crate) const MAX_NAME_COMPARISONS: usize = 1 << 16;
 
 /// The first name of `cert` (subject or subjectAltName) that `nc` does not allow.
 fn violates(nc: &NameConstraints, cert: &Cert) -> Option<String> {

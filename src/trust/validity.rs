@@ -34,7 +34,7 @@ const SIGNING_EKUS: [&str; 7] = [
 /// extended key usage, RFC 5280 rules for an end-entity certificate). Each
 /// reason makes `cert_valid_at_signing` false, whatever the time: the
 /// class is unchanged (who issued it is still who issued it).
-pub fn usage_problems(signer: &Cert) -> Vec<String> {
+pub(crate) fn usage_problems(signer: &Cert) -> Vec<String> {
     let mut problems = crate::trust::rfc5280::signer_problems(signer);
     if let Some(ekus) = &signer.ext_key_usage
         && !ekus.iter().any(|e| SIGNING_EKUS.contains(&e.as_str()))

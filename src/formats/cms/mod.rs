@@ -13,12 +13,12 @@
 
 use std::borrow::Cow;
 
-pub mod signed_data;
-pub mod signers;
-pub mod verify;
+pub(crate) mod signed_data;
+pub(crate) mod signers;
+pub(crate) mod verify;
 
-pub use signers::{find_signer, from_signed_data};
-pub use verify::Content;
+pub(crate) use signers::{find_signer, from_signed_data};
+pub(crate) use verify::Content;
 
 use super::{CmsEncoding, DocKind, Env, Extraction, FileFormat, FormatError};
 use crate::asn1::oids;
@@ -29,7 +29,7 @@ use crate::model::signature::{Format, Signature};
 
 /// The data a detached signature signs, as the caller found it (the file
 /// beside `x.pdf.p7s` is `x.pdf`).
-pub enum Detached {
+pub(crate) enum Detached {
     Found { name: String, bytes: Vec<u8> },
     NotFound(String),
 }
@@ -97,7 +97,7 @@ fn extract_file(kind: DocKind, bytes: &[u8], _: &str, depth: usize, env: &Env<'_
 /// Nested signed-data deeper than this is not unwrapped.
 const MAX_NESTING: usize = 4;
 
-pub fn extract(bytes: &[u8], encoding: CmsEncoding, detached: &dyn Fn() -> Detached) -> Extraction {
+pub(crate) fn extract(bytes: &[u8], encoding: CmsEncoding, detached: &dyn Fn() -> Detached) -> Extraction {
     let mut out = Extraction::default();
     let der: Cow<'_, [u8]> = match encoding {
         CmsEncoding::Binary => Cow::Borrowed(bytes),
@@ -159,7 +159,7 @@ fn decode_text(bytes: &[u8]) -> Result<Vec<u8>, FormatError> {
 }
 
 /// What a CMS blob embedded in a container yields.
-pub struct Embedded {
+pub(crate) struct Embedded {
     pub signatures: Vec<Signature>,
     /// Bytes the CMS took (the rest of the blob is padding).
     pub consumed: usize,
@@ -169,7 +169,7 @@ pub struct Embedded {
 
 /// CMS bytes embedded in another container (PDF /Contents, mail part),
 /// verified against the `content` the container says was signed.
-pub fn signatures_in(blob: &[u8], format: Format, member: &str, content: Content<'_>) -> Result<Embedded, CmsError> {
+pub(crate) fn signatures_in(blob: &[u8], format: Format, member: &str, content: Content<'_>) -> Result<Embedded, CmsError> {
     let sd = SignedData::parse(blob)?;
     Ok(Embedded { signatures: from_signed_data(&sd, format, member, content), consumed: sd.consumed, econtent: sd.econtent.as_ref().map(|c| c.to_vec()) })
 }

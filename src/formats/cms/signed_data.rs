@@ -200,7 +200,7 @@ fn leak_or_borrow<'a>(joined: Cow<'a, [u8]>, raw_body: &'a [u8]) -> &'a [u8] {
 }
 
 /// genTime from a timestamp token (SignedData over TSTInfo).
-pub fn tst_gen_time(sd: &SignedData<'_>) -> Option<OffsetDateTime> {
+pub(crate) fn tst_gen_time(sd: &SignedData<'_>) -> Option<OffsetDateTime> {
     let content = sd.econtent.as_ref()?;
     let info = Tlv::parse(content).ok()?;
     // TSTInfo: version, policy, messageImprint, serialNumber, genTime, ...
@@ -232,7 +232,7 @@ fn attr_values<'a>(attrs: Option<Tlv<'a>>, oid: &der::asn1::ObjectIdentifier) ->
 }
 
 /// UTCTime or GeneralizedTime (with optional fractional seconds / offset).
-pub fn parse_time(t: &Tlv<'_>) -> Option<OffsetDateTime> {
+pub(crate) fn parse_time(t: &Tlv<'_>) -> Option<OffsetDateTime> {
     let s = std::str::from_utf8(t.body).ok()?;
     let (digits, four_digit_year) = match t.tag {
         tag::UTC_TIME => (s, false),

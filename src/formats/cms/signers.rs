@@ -15,7 +15,7 @@ use crate::model::signature::{Format, Integrity, Kind, Signature, SignerKey, Tim
 /// One Signature per SignerInfo of a parsed SignedData, each verified
 /// against `content`. Certificates that fail to parse are noted, not
 /// fatal: the others still classify.
-pub fn from_signed_data(sd: &SignedData<'_>, format: Format, member: &str, content: Content<'_>) -> Vec<Signature> {
+pub(crate) fn from_signed_data(sd: &SignedData<'_>, format: Format, member: &str, content: Content<'_>) -> Vec<Signature> {
     let mut certs = Vec::new();
     let mut cert_notes = Vec::new();
     for (i, der) in sd.certificates.iter().enumerate() {
@@ -110,13 +110,13 @@ fn signing_time(si: &SignerInfo<'_>, sd: &SignedData<'_>, kind: Kind) -> Option<
 }
 
 /// The certificate a SignerInfo names, by issuer and serial or by key id.
-pub fn find_signer(sid: &SignerId<'_>, certs: &[Arc<Cert>]) -> Option<Arc<Cert>> {
+pub(crate) fn find_signer(sid: &SignerId<'_>, certs: &[Arc<Cert>]) -> Option<Arc<Cert>> {
     let key = signer_key(sid);
     certs.iter().find(|c| key.matches(c)).cloned()
 }
 
 /// The SignerIdentifier as owned model data.
-pub fn signer_key(sid: &SignerId<'_>) -> SignerKey {
+pub(crate) fn signer_key(sid: &SignerId<'_>) -> SignerKey {
     match sid {
         SignerId::IssuerSerial { issuer, serial } => SignerKey::IssuerSerial { issuer: issuer.to_vec(), serial: serial.to_vec() },
         SignerId::KeyId(id) => SignerKey::KeyId(id.to_vec()),

@@ -18,7 +18,7 @@ use crate::model::note::IntegrityReason;
 
 /// What was signed, as the container knows it.
 #[derive(Debug, Clone, Copy)]
-pub enum Content<'a> {
+pub(crate) enum Content<'a> {
     /// The bytes, possibly in several pieces (a PDF's two byte ranges).
     Bytes(&'a [&'a [u8]]),
     /// Not available, with the reason (a detached .p7s without its file).
@@ -26,7 +26,7 @@ pub enum Content<'a> {
 }
 
 #[derive(Debug, Clone)]
-pub struct Verdict {
+pub(crate) struct Verdict {
     pub integrity: Integrity,
     /// Why, in a sentence (always set: valid ones say what was checked).
     pub reason: IntegrityReason,
@@ -40,7 +40,7 @@ impl Verdict {
 }
 
 /// Verifies `si` (from `sd`) made by `signer` over `content`.
-pub fn verify_signer(sd: &SignedData<'_>, si: &SignerInfo<'_>, signer: &Cert, content: Content<'_>) -> Verdict {
+pub(crate) fn verify_signer(sd: &SignedData<'_>, si: &SignerInfo<'_>, signer: &Cert, content: Content<'_>) -> Verdict {
     match prepare(sd, si, content) {
         Prepared::Settled(v) => v,
         Prepared::NeedsKey { check, if_verified } => finish(&check, &signer.spki, if_verified),
@@ -48,7 +48,7 @@ pub fn verify_signer(sd: &SignedData<'_>, si: &SignerInfo<'_>, signer: &Cert, co
 }
 
 /// A SignerInfo checked as far as it can be without the signer's key.
-pub enum Prepared {
+pub(crate) enum Prepared {
     /// The verdict does not depend on the key (an unsupported algorithm,
     /// content that does not match its messageDigest, ...).
     Settled(Verdict),
@@ -58,7 +58,7 @@ pub enum Prepared {
 
 /// Everything but the signature value: the algorithms, the content's digest
 /// against messageDigest, the content type.
-pub fn prepare(sd: &SignedData<'_>, si: &SignerInfo<'_>, content: Content<'_>) -> Prepared {
+pub(crate) fn prepare(sd: &SignedData<'_>, si: &SignerInfo<'_>, content: Content<'_>) -> Prepared {
     let Some(digest_hash) = Hash::from_oid(&si.digest_algorithm) else {
         let name = oids::algorithm_name(&si.digest_algorithm);
         return Prepared::Settled(Verdict::new(Integrity::Unknown, IntegrityReason::DigestUnsupported(name.to_string()), None));
@@ -132,7 +132,7 @@ pub fn prepare(sd: &SignedData<'_>, si: &SignerInfo<'_>, content: Content<'_>) -
 
 /// The signature value checked with the signer's public key `spki`: the
 /// verdict is `if_verified` when it holds.
-pub fn finish(check: &KeyCheck, spki: &[u8], if_verified: Verdict) -> Verdict {
+pub(crate) fn finish(check: &KeyCheck, spki: &[u8], if_verified: Verdict) -> Verdict {
     let hash = if_verified.hash.unwrap_or(Hash::Sha256);
     let alg = match Algorithm::resolve(&check.signature_algorithm, check.algorithm_params.as_deref(), Some(&check.digest_algorithm)) {
         Ok(a) => a,
@@ -153,7 +153,7 @@ pub fn finish(check: &KeyCheck, spki: &[u8], if_verified: Verdict) -> Verdict {
 }
 
 /// `finish` for a check kept with a signature (its expected verdict stored as text).
-pub fn finish_kept(check: &KeyCheck, spki: &[u8]) -> Verdict {
+pub(crate) fn finish_kept(check: &KeyCheck, spki: &[u8]) -> Verdict {
     let hash = Hash::from_oid(&check.digest_algorithm);
     let (integrity, reason) = check.if_verified.clone();
     finish(check, spki, Verdict::new(integrity, IntegrityReason::Stored(reason), hash))
@@ -193,7 +193,7 @@ fn signature_failed(e: VerifyError, hash: Hash) -> Verdict {
 /// An RFC 3161 timestamp token over `stamped` (a signature value, or a
 /// PDF's byte ranges for a document timestamp): its imprint and its own
 /// signature. Returns genTime when both hold.
-pub fn verify_timestamp_token(token: &SignedData<'_>, stamped: &[&[u8]]) -> Result<OffsetDateTime, FormatError> {
+pub(crate) fn verify_timestamp_token(token: &SignedData<'_>, stamped: &[&[u8]]) -> Result<OffsetDateTime, FormatError> {
     let info = token.econtent.as_ref().ok_or("timestamp token without TSTInfo")?;
     let tst = Tlv::parse(info).map_err(|e| format!("TSTInfo unreadable: {e}"))?;
     let mut fields = tst.children();

@@ -21,10 +21,10 @@ use lopdf::{Dictionary, Document, Object, ObjectId};
 use crate::formats::pdf::{dict_of, is_sig_field, name, qualified_name};
 
 /// How far later updates go (DocMDP's levels), judged in `crate::verdict`.
-pub use crate::verdict::Level;
+pub(crate) use crate::verdict::Level;
 
 #[derive(Debug, Default)]
-pub struct Changes {
+pub(crate) struct Changes {
     /// What the allowed changes are ("signatures", "form field values (Name)").
     pub allowed: BTreeSet<String>,
     /// The highest level among the allowed changes (None: nothing changed).
@@ -47,7 +47,7 @@ pub struct Changes {
 /// Objects added or changed between the signed revision and the final
 /// document, sorted into what signing, form filling and annotating write,
 /// and the rest.
-pub fn classify(old: &Document, new: &Document) -> Changes {
+pub(crate) fn classify(old: &Document, new: &Document) -> Changes {
     let places = Places::of(new);
     let used = SignedUse::of(old);
     let mut changes = Changes::default();

@@ -20,9 +20,9 @@ use std::sync::Arc;
 use lopdf::{Dictionary, Document, Object, ObjectId};
 use time::OffsetDateTime;
 
-pub mod changes;
-pub mod raw;
-pub mod verify;
+pub(crate) mod changes;
+pub(crate) mod raw;
+pub(crate) mod verify;
 
 use self::raw::{FieldLock, SigDict};
 use self::verify::{SignedRanges, signed_ranges};
@@ -42,7 +42,7 @@ const MAX_FIELD_DEPTH: usize = 32;
 /// PDFs with more objects than this are not loaded as objects (lopdf holds
 /// every object in memory: a million took 875 MiB); the raw byte scan still
 /// finds their signatures.
-pub const MAX_OBJECTS: usize = 250_000;
+pub(crate) const MAX_OBJECTS: usize = 250_000;
 
 /// A cheap lower bound on the objects of a file: "N G obj" headers counted
 /// in the bytes, and the largest /Size an xref section declares.
@@ -493,7 +493,7 @@ pub(crate) fn qualified_name(doc: &Document, dict: &Dictionary) -> String {
 
 /// PDF text strings: UTF-16BE with a BOM, UTF-8 with a BOM, else
 /// PDFDocEncoding (Latin-1 is close enough for field names).
-pub fn pdf_text(bytes: &[u8]) -> String {
+pub(crate) fn pdf_text(bytes: &[u8]) -> String {
     if let Some(rest) = bytes.strip_prefix(&[0xfe, 0xff]) {
         let units: Vec<u16> = rest.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
         return String::from_utf16_lossy(&units);
@@ -631,7 +631,7 @@ fn x509_rsa_sha1(d: &SigDict, member: &str, content: Content<'_>) -> Result<Sign
 }
 
 /// `D:YYYYMMDDHHmmSSOHH'mm'` with every part after the year optional.
-pub fn parse_pdf_date(text: &str) -> Option<OffsetDateTime> {
+pub(crate) fn parse_pdf_date(text: &str) -> Option<OffsetDateTime> {
     let s = text.trim().strip_prefix("D:").unwrap_or(text.trim());
     let digits: String = s.chars().take_while(|c| c.is_ascii_digit()).collect();
     let part = |r: std::ops::Range<usize>, default: u32| -> Option<u32> { digits.get(r).map_or(Some(default), |v| v.parse().ok()) };

@@ -64,7 +64,7 @@ pub struct RawScan {
 }
 
 /// A hostile file can hold millions of markers; real ones hold dozens.
-pub const MAX_MARKERS: usize = 4096;
+pub(crate) const MAX_MARKERS: usize = 4096;
 
 /// Every distinct signature dictionary found by scanning the bytes. Linear
 /// in the file size: each marker's object region ends at the next
@@ -177,7 +177,7 @@ fn contents_from_range(bytes: &[u8], br: &[i64]) -> Option<Vec<u8>> {
     decode_hex(trimmed)
 }
 
-pub fn parse_int_array(after: &[u8]) -> Option<Vec<i64>> {
+pub(crate) fn parse_int_array(after: &[u8]) -> Option<Vec<i64>> {
     let text = &after[..after.len().min(200)];
     let open = text.iter().position(|&b| !b.is_ascii_whitespace())?;
     if text[open] != b'[' {
@@ -202,7 +202,7 @@ fn parse_int_saturating(token: &str) -> Option<i64> {
     (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then_some(if negative { i64::MIN } else { i64::MAX })
 }
 
-pub fn decode_hex(text: &[u8]) -> Option<Vec<u8>> {
+pub(crate) fn decode_hex(text: &[u8]) -> Option<Vec<u8>> {
     let digits: Vec<u8> = text.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
     let mut out = Vec::with_capacity(digits.len() / 2 + 1);
     for pair in digits.chunks(2) {
@@ -290,7 +290,7 @@ fn skip_ws(b: &[u8]) -> &[u8] {
 
 /// A PDF literal string `( ... )` with escapes and balanced parentheses;
 /// returns the bytes and how much input was used.
-pub fn parse_literal(input: &[u8]) -> Option<(Vec<u8>, usize)> {
+pub(crate) fn parse_literal(input: &[u8]) -> Option<(Vec<u8>, usize)> {
     let mut out = Vec::new();
     let mut depth = 0usize;
     let mut i = 0;

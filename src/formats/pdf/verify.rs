@@ -17,7 +17,7 @@ use crate::verdict::Updates;
 
 /// The two signed byte ranges of a well-formed /ByteRange.
 #[derive(Debug)]
-pub struct SignedRanges<'a> {
+pub(crate) struct SignedRanges<'a> {
     pub parts: [&'a [u8]; 2],
     /// Where the signed bytes end (start of anything unsigned after).
     pub end: usize,
@@ -26,7 +26,7 @@ pub struct SignedRanges<'a> {
 /// Checks /ByteRange against the file and the signature value: it must
 /// start at 0, stay inside the file, and leave out exactly the /Contents
 /// hex string holding `contents`.
-pub fn signed_ranges<'a>(bytes: &'a [u8], br: &[i64], contents: &[u8]) -> Result<SignedRanges<'a>, FormatError> {
+pub(crate) fn signed_ranges<'a>(bytes: &'a [u8], br: &[i64], contents: &[u8]) -> Result<SignedRanges<'a>, FormatError> {
     if br.is_empty() {
         return Err("/ByteRange is missing or unreadable (not an array of numbers)".into());
     }
@@ -57,7 +57,7 @@ pub fn signed_ranges<'a>(bytes: &'a [u8], br: &[i64], contents: &[u8]) -> Result
 
 /// What follows the signed bytes: the evidence `crate::verdict` judges.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AfterSigning {
+pub(crate) struct AfterSigning {
     pub updates: Updates,
     /// Form fields (fully qualified names) whose value changed, for the
     /// FieldMDP locks of a signature.
@@ -76,7 +76,7 @@ impl AfterSigning {
 }
 
 /// Ends (exclusive) of the revisions: just after each `%%EOF` and its EOL.
-pub fn revision_ends(bytes: &[u8]) -> Vec<usize> {
+pub(crate) fn revision_ends(bytes: &[u8]) -> Vec<usize> {
     memchr::memmem::find_iter(bytes, b"%%EOF")
         .map(|p| {
             let mut e = p + 5;
@@ -90,7 +90,7 @@ pub fn revision_ends(bytes: &[u8]) -> Vec<usize> {
 
 /// Classifies everything after `end` by comparing the signed revision's
 /// objects with the final document's.
-pub fn after_signing(bytes: &[u8], end: usize, final_doc: Option<&Document>) -> AfterSigning {
+pub(crate) fn after_signing(bytes: &[u8], end: usize, final_doc: Option<&Document>) -> AfterSigning {
     let trailing = &bytes[end.min(bytes.len())..];
     if trailing.iter().all(|b| b.is_ascii_whitespace() || *b == 0) {
         return AfterSigning::only(Updates::EntireFile);
@@ -145,7 +145,7 @@ pub fn after_signing(bytes: &[u8], end: usize, final_doc: Option<&Document>) -> 
 /// Readers resolve these differently (poppler keeps the first entry of a
 /// section and rebuilds a missing xref from the bodies; lopdf keeps the
 /// last entry), so what one shows as signed another shows changed.
-pub fn update_anomalies(bytes: &[u8], ends: &[usize], signed: usize) -> Vec<String> {
+pub(crate) fn update_anomalies(bytes: &[u8], ends: &[usize], signed: usize) -> Vec<String> {
     let mut out = Vec::new();
     for k in signed + 1..ends.len() {
         let segment = &bytes[ends[k - 1]..ends[k]];

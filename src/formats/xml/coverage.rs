@@ -73,7 +73,7 @@ fn references(doc: &Doc, sig: usize, package: bool) -> Vec<usize> {
 
 /// Which elements of the document some signature's reference covers (by
 /// index): what a reader may take as signed. Computed once per document.
-pub struct Covered {
+pub(crate) struct Covered {
     covered: Vec<bool>,
     /// Elements that no signature covers and that lie in no signature, by
     /// qualified name, in document order: the rivals of a signed element
@@ -85,7 +85,7 @@ pub struct Covered {
 }
 
 impl Covered {
-    pub fn of(doc: &Doc, signatures: &[usize], package: bool) -> Covered {
+    pub(crate) fn of(doc: &Doc, signatures: &[usize], package: bool) -> Covered {
         let n = doc.nodes.len();
         let mut end: Vec<usize> = (0..n).collect();
         for i in (0..n).rev() {
@@ -146,7 +146,7 @@ impl Covered {
 /// The judgement on one signature: what it covers (a note), and a
 /// signature-wrapping attempt when there is one (where).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Judgement {
+pub(crate) struct Judgement {
     pub coverage: XmlCoverage,
     pub wrapping: Option<String>,
 }
@@ -224,7 +224,7 @@ fn saml(doc: &Doc, el: usize) -> bool {
 
 /// Judges signature `sig` of `doc`. `covered` is [`Covered::of`] the
 /// document's signatures.
-pub fn judge(doc: &Doc, sig: usize, package: bool, covered: &Covered) -> Judgement {
+pub(crate) fn judge(doc: &Doc, sig: usize, package: bool, covered: &Covered) -> Judgement {
     let mut whole = false;
     let mut elements: Vec<(usize, Vec<usize>)> = Vec::new();
     let (mut internal, mut parts) = (0, 0);

@@ -20,9 +20,9 @@ use std::sync::Arc;
 use base64::Engine;
 use time::OffsetDateTime;
 
-pub mod c14n;
-pub mod coverage;
-pub mod tree;
+pub(crate) mod c14n;
+pub(crate) mod coverage;
+pub(crate) mod tree;
 
 use self::c14n::{Method, Options};
 use self::tree::{Child, Doc, XmlError};
@@ -33,7 +33,7 @@ use crate::messages::Stage;
 use crate::model::note::{DotNetReading, IntegrityReason, Note};
 use crate::model::signature::{Format, Integrity, Kind, Signature, TimeSource};
 
-pub const DSIG: &str = "http://www.w3.org/2000/09/xmldsig#";
+pub(crate) const DSIG: &str = "http://www.w3.org/2000/09/xmldsig#";
 /// XML Signature 1.1 (ECKeyValue).
 const DSIG11: &str = "http://www.w3.org/2009/xmldsig11#";
 const XADES: [&str; 3] = ["http://uri.etsi.org/01903/v1.3.2#", "http://uri.etsi.org/01903/v1.1.1#", "http://uri.etsi.org/01903/v1.4.1#"];
@@ -51,7 +51,7 @@ const OPC_DSIG_NS: &str = "http://schemas.openxmlformats.org/package/2006/digita
 /// (a signed file may begin with any of them), an element must start.
 /// When the head ends inside one of those, it is taken for XML: the
 /// parser decides.
-pub fn looks_like_xml(head: &[u8]) -> bool {
+pub(crate) fn looks_like_xml(head: &[u8]) -> bool {
     let mut rest = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
     let mut prolog = false;
     loop {
@@ -92,7 +92,7 @@ fn doctype_end(text: &[u8]) -> Option<usize> {
 
 /// UTF-16 text (a byte-order mark, or `<` beside a NUL) as UTF-8, which
 /// the parser and the canonical form use; None when it is not UTF-16.
-pub fn utf16_as_utf8(bytes: &[u8]) -> Option<Vec<u8>> {
+pub(crate) fn utf16_as_utf8(bytes: &[u8]) -> Option<Vec<u8>> {
     let (little, body) = match bytes {
         [0xff, 0xfe, rest @ ..] => (true, rest),
         [0xfe, 0xff, rest @ ..] => (false, rest),
@@ -105,10 +105,10 @@ pub fn utf16_as_utf8(bytes: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// Signatures read per document (real ones carry a few).
-pub const MAX_SIGNATURES: usize = 100;
+pub(crate) const MAX_SIGNATURES: usize = 100;
 
 /// Marker of a signed XML document, for the cheap test.
-pub const MARKER: &[u8] = b"http://www.w3.org/2000/09/xmldsig#";
+pub(crate) const MARKER: &[u8] = b"http://www.w3.org/2000/09/xmldsig#";
 
 /// XML documents, registered in formats/mod.rs.
 pub(super) const FORMAT: FileFormat = FileFormat {
@@ -139,13 +139,13 @@ fn extract_file(_: DocKind, bytes: &[u8], _: &str, depth: usize, env: &Env<'_>) 
 
 /// Parts of the package an XML signature lives in (OOXML, ODF): the bytes
 /// of a part by its name.
-pub trait Parts {
+pub(crate) trait Parts {
     fn part(&self, name: &str) -> Result<Vec<u8>, FormatError>;
 }
 
 /// Every top-level signature of `bytes` (counter-signatures nested inside
 /// another signature are not signers of the document).
-pub fn extract(bytes: &[u8], format: Format, parts: Option<&dyn Parts>) -> Extraction {
+pub(crate) fn extract(bytes: &[u8], format: Format, parts: Option<&dyn Parts>) -> Extraction {
     let mut out = Extraction::default();
     let doc = match Doc::parse(bytes) {
         Ok(d) => d,
@@ -466,7 +466,7 @@ fn parse_datetime(s: &str) -> Option<OffsetDateTime> {
 }
 
 /// The digest of an XMLDSig DigestMethod URI.
-pub fn digest_hash(uri: &str) -> Option<Hash> {
+pub(crate) fn digest_hash(uri: &str) -> Option<Hash> {
     Some(match uri {
         "http://www.w3.org/2000/09/xmldsig#sha1" => Hash::Sha1,
         "http://www.w3.org/2001/04/xmldsig-more#sha224" => Hash::Sha224,

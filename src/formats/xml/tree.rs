@@ -5,16 +5,16 @@
 
 use quick_xml::events::Event;
 
-pub const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
+pub(crate) const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
 
 /// Elements nested deeper than this make the document unreadable.
 const MAX_DEPTH: usize = 512;
 /// Element count bound (a 1 GB XML file holds far fewer signatures).
 const MAX_NODES: usize = 2_000_000;
 /// Namespace prefixes in scope at once (real documents have tens).
-pub const MAX_NAMESPACES_IN_SCOPE: usize = 10_000;
+pub(crate) const MAX_NAMESPACES_IN_SCOPE: usize = 10_000;
 /// Attributes on one element, namespace declarations included.
-pub const MAX_ATTRIBUTES: usize = 10_000;
+pub(crate) const MAX_ATTRIBUTES: usize = 10_000;
 
 #[derive(Debug, Clone)]
 pub struct Attr {

@@ -8,7 +8,7 @@ use super::tls::MakeRustls;
 
 /// How the connection is protected (libpq's `sslmode` names).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TlsMode {
+pub(crate) enum TlsMode {
     /// `disable`: plain TCP (a trusted loopback or socket only).
     Disable,
     /// `prefer` (the default, as libpq's): TLS when the server offers it.
@@ -21,7 +21,7 @@ pub enum TlsMode {
 
 /// A PostgreSQL history: where, and how to log in.
 #[derive(Clone)]
-pub struct PgTarget {
+pub(crate) struct PgTarget {
     /// The URL as given (it never holds a password): for messages.
     pub url: String,
     config: postgres::Config,
@@ -37,7 +37,7 @@ impl std::fmt::Debug for PgTarget {
 }
 
 /// Is `text` a PostgreSQL URL rather than an SQLite file?
-pub fn is_postgres_url(text: &str) -> bool {
+pub(crate) fn is_postgres_url(text: &str) -> bool {
     let lower = text.to_ascii_lowercase();
     lower.starts_with("postgresql://") || lower.starts_with("postgres://")
 }
@@ -45,7 +45,7 @@ pub fn is_postgres_url(text: &str) -> bool {
 impl PgTarget {
     /// Parses the URL and finds the password: `password_file`, else
     /// `PGPASSWORD`, else `PGPASSFILE` or `~/.pgpass` (libpq's order and format).
-    pub fn parse(url: &str, password_file: Option<&Path>, ca: Option<&Path>) -> Result<PgTarget, String> {
+    pub(crate) fn parse(url: &str, password_file: Option<&Path>, ca: Option<&Path>) -> Result<PgTarget, String> {
         let (base, query) = url.split_once('?').unwrap_or((url, ""));
         let mut tls = TlsMode::Prefer;
         let mut kept = Vec::new();
@@ -96,7 +96,7 @@ impl PgTarget {
     }
 
     /// A new connection.
-    pub fn connect(&self) -> Result<postgres::Client, super::super::HistoryError> {
+    pub(crate) fn connect(&self) -> Result<postgres::Client, super::super::HistoryError> {
         let client = match self.tls {
             TlsMode::Disable => self.config.connect(postgres::NoTls),
             _ => {

@@ -14,7 +14,7 @@
 //! 1      connect  the server from `--db postgresql://...`
 //! ```
 
-pub mod connect;
+pub(crate) mod connect;
 mod tls;
 
 use std::cell::RefCell;
@@ -34,11 +34,11 @@ use crate::messages::{ErrorRow, Stage};
 use crate::model::finding::Finding;
 use crate::model::result::{FileTally, NotSigners, ScanResult};
 use crate::model::verdict::CaClass;
-pub use connect::{PgTarget, is_postgres_url};
+pub(crate) use connect::{PgTarget, is_postgres_url};
 
 /// The schema this sigaudit writes: the same shape and number as SQLite's
 /// latest (a PostgreSQL history starts there: it has no older files to upgrade).
-pub const SCHEMA_VERSION: i32 = 7;
+pub(crate) const SCHEMA_VERSION: i32 = 7;
 
 const SCHEMA: &str = "CREATE TABLE runs (
         id BIGSERIAL PRIMARY KEY,
@@ -121,7 +121,7 @@ impl From<postgres::Error> for HistoryError {
 /// A PostgreSQL failure as a user can act on it: the server's own message
 /// (wrong password, missing database) or what the network said.
 #[derive(Debug)]
-pub struct PgError(String);
+pub(crate) struct PgError(String);
 
 impl From<postgres::Error> for PgError {
     fn from(e: postgres::Error) -> PgError {
@@ -153,7 +153,7 @@ impl std::fmt::Display for PgError {
     }
 }
 
-pub struct PgStore {
+pub(crate) struct PgStore {
     /// Reads need the connection mutably too (`Store` reads through `&self`).
     client: RefCell<Client>,
     /// Whose runs and cache this connection writes and reads.
@@ -161,7 +161,7 @@ pub struct PgStore {
 }
 
 impl PgStore {
-    pub fn open(target: &PgTarget, host: &str) -> Result<PgStore> {
+    pub(crate) fn open(target: &PgTarget, host: &str) -> Result<PgStore> {
         let mut client = target.connect()?;
         migrate(&mut client)?;
         Ok(PgStore { client: RefCell::new(client), host: host.to_owned() })
@@ -199,12 +199,12 @@ fn migrate(client: &mut Client) -> Result<()> {
 
 /// Held while a host scans a source into the database: the server releases
 /// it when the connection ends, however the process ended.
-pub struct HostLock {
+pub(crate) struct HostLock {
     _client: Client,
 }
 
 /// Takes the lock of `host` scanning `sources`, waiting up to `wait`.
-pub fn lock_host(target: &PgTarget, host: &str, sources: &[String], wait: Duration) -> Result<HostLock> {
+pub(crate) fn lock_host(target: &PgTarget, host: &str, sources: &[String], wait: Duration) -> Result<HostLock> {
     let mut client = target.connect()?;
     let mut sorted = sources.to_vec();
     sorted.sort();

@@ -14,9 +14,9 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio_rustls::rustls;
 
 #[derive(Clone)]
-pub struct MakeRustls(pub Arc<rustls::ClientConfig>);
+pub(super) struct MakeRustls(pub Arc<rustls::ClientConfig>);
 
-pub struct Rustls {
+pub(super) struct Rustls {
     config: Arc<rustls::ClientConfig>,
     server: String,
 }
@@ -47,7 +47,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> TlsConnect<S> for Rustl
     }
 }
 
-pub struct Stream<S>(tokio_rustls::client::TlsStream<S>);
+pub(super) struct Stream<S>(tokio_rustls::client::TlsStream<S>);
 
 impl<S: AsyncRead + AsyncWrite + Unpin> postgres::tls::TlsStream for Stream<S> {
     fn channel_binding(&self) -> ChannelBinding {

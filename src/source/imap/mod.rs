@@ -169,7 +169,7 @@ impl Secrets {
 }
 
 /// One fetched message, or a problem at some place in the account.
-pub enum ImapEvent {
+pub(crate) enum ImapEvent {
     /// A fetched message; `size` as the server announced it (RFC822.SIZE).
     Message {
         url: String,
@@ -196,7 +196,7 @@ pub enum ImapEvent {
 /// Reads every message of `source`, calling `sink` for each (and for each
 /// problem). Messages larger than `max_message` bytes are reported, not read;
 /// messages `known(url, size)` are announced, not fetched.
-pub fn read_all(source: &ImapSource, auth: &ImapAuth, max_message: u64, known: &dyn Fn(&str, u64) -> bool, sink: &mut dyn FnMut(ImapEvent)) {
+pub(crate) fn read_all(source: &ImapSource, auth: &ImapAuth, max_message: u64, known: &dyn Fn(&str, u64) -> bool, sink: &mut dyn FnMut(ImapEvent)) {
     #[cfg(feature = "imap")]
     net::read_all(source, auth, max_message, known, sink);
     #[cfg(not(feature = "imap"))]
