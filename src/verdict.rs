@@ -203,6 +203,9 @@ mod tests {
         Updates::Allowed { revision: 2, of: 3, later: 1, what: what.iter().map(|s| s.to_string()).collect(), level }
     }
 
+    /// updates, DocMDP /P, locked fields changed, new visible fields, taken out -> modified, a part of the note.
+    type Row<'a> = (&'a Updates, Option<i64>, &'a [String], &'a [String], bool, Option<bool>, &'a str);
+
     fn texts(m: &Modification) -> Vec<String> {
         m.notes.iter().map(|n| n.to_string()).collect()
     }
@@ -219,7 +222,7 @@ mod tests {
         let sneaky = ["Sneaky".to_owned()];
         let none: [String; 0] = [];
         #[rustfmt::skip]
-        let table: &[(&Updates, Option<i64>, &[String], &[String], bool, Option<bool>, &str)] = &[
+        let table: &[Row<'_>] = &[
             // updates, DocMDP /P, locked fields changed, new visible fields, taken out -> verdict, note
             (&Updates::EntireFile, None, &none, &none, false, Some(false), "signature covers the entire file"),
             (&Updates::EntireFile, Some(1), &none, &none, false, Some(false), "signature covers the entire file"),

@@ -18,6 +18,9 @@ use crate::model::note::XmlCoverage;
 const SAML_NS: [&str; 4] =
     ["urn:oasis:names:tc:SAML:2.0:assertion", "urn:oasis:names:tc:SAML:2.0:protocol", "urn:oasis:names:tc:SAML:1.0:assertion", "urn:oasis:names:tc:SAML:1.0:protocol"];
 
+/// Covered elements a note names at most.
+const MAX_LISTED: usize = 10;
+
 /// What one reference resolves to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Target {
@@ -251,7 +254,14 @@ pub(crate) fn judge(doc: &Doc, sig: usize, package: bool, covered: &Covered) -> 
     let mut hidden_names = HiddenNames::new();
     let wrapping = unsigned_manifest
         .or_else(|| elements.iter().take_while(|_| !crate::budget::over()).find_map(|(el, exclude)| wrapped(doc, sig, *el, exclude, einvoice, covered, &mut hidden_names)));
-    let listed: Vec<String> = elements.iter().filter(|(el, _)| *el != doc.root || !whole).map(|(el, _)| named(doc, *el)).collect();
+    let mut listed: Vec<String> = elements.iter().filter(|(el, _)| *el != doc.root || !whole).map(|(el, _)| named(doc, *el)).collect();
+    // A note is read by people: a signature over thousands of elements
+    // names the first few.
+    if listed.len() > MAX_LISTED {
+        let more = listed.len() - MAX_LISTED;
+        listed.truncate(MAX_LISTED);
+        listed.push(format!("{more} more"));
+    }
     let coverage = match einvoice {
         Some((holder, data)) if wrapping.is_none() && !whole && !elements.iter().any(|(el, _)| covered.within(*el, data)) => {
             XmlCoverage::Partial { covered: listed, data: named(doc, data), holder: holder_word(&doc.node(holder).local) }
