@@ -454,6 +454,7 @@ impl ScanArgs {
         fill(&mut self.label, "label", c.label, given);
         fill(&mut self.lang, "lang", c.lang, given);
         fill(&mut self.jobs, "jobs", c.jobs.map(Some), given);
+        fill(&mut self.io_jobs, "io_jobs", c.io_jobs.map(Some), given);
         fill(&mut self.exclude, "exclude", (!c.exclude.is_empty()).then_some(c.exclude), given);
         fill(&mut self.follow_symlinks, "follow_symlinks", c.follow_symlinks, given);
         fill(&mut self.fail_under, "fail_under", c.fail_under.map(Some), given);

@@ -46,6 +46,7 @@ struct FileCfg {
     label: Option<String>,
     lang: Option<Spanned<String>>,
     jobs: Option<Spanned<usize>>,
+    io_jobs: Option<Spanned<usize>>,
     #[serde(default)]
     exclude: Vec<Spanned<String>>,
     follow_symlinks: Option<bool>,
@@ -115,6 +116,7 @@ pub(crate) struct Config {
     pub label: Option<String>,
     pub lang: Option<Lang>,
     pub jobs: Option<usize>,
+    pub io_jobs: Option<usize>,
     pub exclude: Vec<String>,
     pub follow_symlinks: Option<bool>,
     pub fail_under: Option<f64>,
@@ -248,6 +250,12 @@ impl Config {
                 diags.push(source.at(j.span(), "jobs must be at least 1 (leave it out for one per core)"));
             }
             config.jobs = Some(*j.get_ref());
+        }
+        if let Some(j) = &cfg.io_jobs {
+            if *j.get_ref() == 0 {
+                diags.push(source.at(j.span(), "io_jobs must be at least 1 (leave it out to size it by the sources' file systems)"));
+            }
+            config.io_jobs = Some(*j.get_ref());
         }
         for g in &cfg.exclude {
             if let Err(e) = globset::Glob::new(g.get_ref()) {
