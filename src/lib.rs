@@ -10,7 +10,7 @@
 //!
 //! ```text
 //! layer  modules                        what they are
-//! 0      asn1                           one BER/DER reader, object identifiers, PEM
+//! 0      asn1 sys                       one BER/DER reader, object identifiers, PEM; what differs between Unix and Windows
 //! 1      crypto uri messages budget     signature verification; percent-coding; errors.csv rows; per-unit time and memory
 //! 2      cert                           certificate facts, decoded once
 //! 3      model                          plain data: signature, extraction, finding, verdicts, scan result
@@ -47,6 +47,7 @@ pub mod rules;
 pub mod scan;
 pub mod session;
 pub mod source;
+pub mod sys;
 pub mod trust;
 pub mod uri;
 

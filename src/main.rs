@@ -51,9 +51,8 @@ fn main() -> ExitCode {
 fn run_scan(args: &ScanArgs) -> Result<u8, String> {
     let opts = args.options()?;
     // SIGINT (Ctrl-C) and SIGTERM (systemd, kill) stop the scan cleanly.
-    for signal in [signal_hook::consts::signal::SIGINT, signal_hook::consts::signal::SIGTERM] {
-        signal_hook::flag::register(signal, opts.stop.clone()).map_err(|e| format!("cannot handle signal {signal}: {e}"))?;
-    }
+    // On Windows: Ctrl-C and Ctrl-Break in the console.
+    sigaudit::sys::stop_on_interrupt(&opts.stop)?;
     // The history is locked and its cache read while the rules load.
     let database = args.database()?;
     let sources: Vec<String> = args.sources.iter().map(|s| s.to_string_lossy().into_owned()).collect();

@@ -328,7 +328,7 @@ fn scan_file(input: &Input, stamp: Option<(u64, i128)>, path_agency: Option<Agen
             // signature's data), unless the file changed while being read.
             if let Some((size, mtime)) = stamp
                 && ctx.cache.is_some()
-                && std::fs::metadata(&input.path).is_ok_and(|m| m.len() == size && mtime_ns(&m) == mtime)
+                && std::fs::metadata(&input.path).is_ok_and(|m| m.len() == size && crate::sys::mtime_ns(&m) == Some(mtime))
                 && let Some(deps) = e.depends_on.iter().map(|p| stamp_of(p).map(|(s, m)| Dependency { path: ctx.key(p), size: s, mtime_ns: m })).collect::<Option<Vec<_>>>()
             {
                 ctx.remember(key, (size, mtime), &e, deps);
@@ -595,36 +595,10 @@ fn complete_chains(findings: &mut [Finding], waiting: Vec<Waiting>, ctx: &Contex
     learned
 }
 
-/// (size, mtime) of each walked file. Files of one folder are stat'ed
-/// relative to the folder (fstatat): the kernel resolves the folder's path
-/// once per batch instead of once per file.
+/// (size, mtime) of each walked file, folder by folder ([`crate::sys::Stamper`]).
 fn stamps_of(batch: &[Result<Input, ErrorRow>]) -> Vec<Option<(u64, i128)>> {
-    let mut out = Vec::with_capacity(batch.len());
-    let mut dir: Option<(PathBuf, Option<rustix::fd::OwnedFd>)> = None;
-    for item in batch {
-        let Ok(input) = item else {
-            out.push(None);
-            continue;
-        };
-        let (Some(parent), Some(name)) = (input.path.parent(), input.path.file_name()) else {
-            out.push(stamp_of(&input.path));
-            continue;
-        };
-        if dir.as_ref().is_none_or(|(p, _)| p != parent) {
-            let folder = if parent.as_os_str().is_empty() { Path::new(".") } else { parent };
-            let handle = rustix::fs::open(folder, rustix::fs::OFlags::PATH | rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::CLOEXEC, rustix::fs::Mode::empty()).ok();
-            dir = Some((parent.to_path_buf(), handle));
-        }
-        let stamp = match &dir {
-            // Follows symlinks, as fs::metadata does.
-            Some((_, Some(fd))) => {
-                rustix::fs::statat(fd, name, rustix::fs::AtFlags::empty()).ok().map(|st| (st.st_size as u64, st.st_mtime as i128 * 1_000_000_000 + st.st_mtime_nsec as i128))
-            }
-            _ => stamp_of(&input.path),
-        };
-        out.push(stamp);
-    }
-    out
+    let mut stamper = crate::sys::Stamper::default();
+    batch.iter().map(|item| item.as_ref().ok().and_then(|input| stamper.stamp(&input.path))).collect()
 }
 
 /// The agencies whose places sit under a SOURCE that is missing (an
@@ -643,12 +617,7 @@ fn missing_places(sources: &[PathBuf], agencies: &crate::rules::AgencyMap) -> Ve
 
 /// (size, mtime) of a file or folder: what says it changed.
 pub fn stamp_of(path: &Path) -> Option<(u64, i128)> {
-    std::fs::metadata(path).ok().map(|m| (m.len(), mtime_ns(&m)))
-}
-
-fn mtime_ns(m: &std::fs::Metadata) -> i128 {
-    use std::os::unix::fs::MetadataExt;
-    m.mtime() as i128 * 1_000_000_000 + m.mtime_nsec() as i128
+    std::fs::metadata(path).ok().and_then(|m| Some((m.len(), crate::sys::mtime_ns(&m)?)))
 }
 
 /// `cert_valid_at_signing`: every certificate of the chain valid at the

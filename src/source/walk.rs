@@ -3,8 +3,6 @@
 //! cannot be listed.
 
 use std::ffi::OsString;
-use std::os::unix::ffi::OsStringExt;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use globset::GlobSet;
@@ -54,7 +52,7 @@ pub fn walk(sources: &[PathBuf], opts: &WalkOptions, mut sink: impl FnMut(Result
                 Stage::Walk,
                 format!("SOURCE cannot be read (missing, or a share not mounted?): {e}; the rest is audited, its agencies' audit is incomplete"),
             ))),
-            Ok(m) if m.is_dir() => walk_tree(source, (m.dev(), m.ino()), opts, &mut sink),
+            Ok(m) if m.is_dir() => walk_tree(source, crate::sys::file_id(source, &m), opts, &mut sink),
             Ok(m) if m.is_file() => emit(source.clone(), 0, &mut sink),
             Ok(_) => {}
         }
@@ -88,7 +86,7 @@ fn walk_tree(root: &Path, id: (u64, u64), opts: &WalkOptions, sink: &mut impl Fn
             }
             let kind = match kind {
                 Kind::Link if opts.follow_symlinks => match std::fs::metadata(&path) {
-                    Ok(m) if m.is_dir() => Kind::Dir(Some((m.dev(), m.ino()))),
+                    Ok(m) if m.is_dir() => Kind::Dir(Some(crate::sys::file_id(&path, &m))),
                     Ok(m) if m.is_file() => Kind::File,
                     Ok(_) => continue,
                     Err(e) => {
@@ -104,7 +102,7 @@ fn walk_tree(root: &Path, id: (u64, u64), opts: &WalkOptions, sink: &mut impl Fn
                     let id = match id {
                         Some(id) => id,
                         None => match std::fs::symlink_metadata(&path) {
-                            Ok(m) => (m.dev(), m.ino()),
+                            Ok(m) => crate::sys::file_id(&path, &m),
                             Err(e) => {
                                 sink(Err(ErrorRow::new(display(&path), "", Stage::Walk, format!("cannot list or open: {e}"))));
                                 continue;
@@ -138,49 +136,12 @@ fn emit(path: PathBuf, relative_len: usize, sink: &mut impl FnMut(Result<Input, 
 }
 
 /// What a folder entry is, as the folder listing says (a link is not followed).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    File,
-    /// A folder, with its (device, inode) when already known.
-    Dir(Option<(u64, u64)>),
-    Link,
-    Other,
-}
+pub use crate::sys::Kind;
 
-/// The entries of a folder, read with `O_NOATIME` where the kernel allows
-/// it (the owner, or root): listing a folder would otherwise update its
-/// access time, and sigaudit changes nothing it scans.
+/// The entries of a folder, without updating its access time where the
+/// system allows it (sigaudit changes nothing it scans): [`crate::sys::list_dir`].
 pub fn list_dir(dir: &Path) -> std::io::Result<Vec<(OsString, Kind)>> {
-    use rustix::fs::{FileType, Mode, OFlags};
-    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
-    let fd = match rustix::fs::open(dir, flags | OFlags::NOATIME, Mode::empty()) {
-        Err(rustix::io::Errno::PERM) => rustix::fs::open(dir, flags, Mode::empty()),
-        other => other,
-    }?;
-    let mut listing = rustix::fs::Dir::new(fd)?;
-    let mut out = Vec::new();
-    while let Some(entry) = listing.read() {
-        let entry = entry?;
-        let name = entry.file_name().to_bytes();
-        if name == b"." || name == b".." {
-            continue;
-        }
-        let name = OsString::from_vec(name.to_vec());
-        let kind = match entry.file_type() {
-            FileType::RegularFile => Kind::File,
-            FileType::Directory => Kind::Dir(None),
-            FileType::Symlink => Kind::Link,
-            FileType::Unknown => match std::fs::symlink_metadata(dir.join(&name)) {
-                Ok(m) if m.is_file() => Kind::File,
-                Ok(m) if m.is_dir() => Kind::Dir(Some((m.dev(), m.ino()))),
-                Ok(m) if m.file_type().is_symlink() => Kind::Link,
-                _ => Kind::Other,
-            },
-            _ => Kind::Other,
-        };
-        out.push((name, kind));
-    }
-    Ok(out)
+    crate::sys::list_dir(dir)
 }
 
 pub fn display(path: &Path) -> String {
