@@ -153,7 +153,10 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() && let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+        {
             out.push(b);
             i += 3;
         } else {
@@ -237,4 +240,43 @@ fn windows_build_keeps_access_times() {
     let after = std::fs::metadata(&file).unwrap();
     assert_eq!(before.accessed().unwrap(), after.accessed().unwrap(), "the scan changed the file's access time");
     assert_eq!(before.modified().unwrap(), after.modified().unwrap());
+}
+
+/// A UNC share as agencies name theirs: `\\may-chu\tai-lieu\Sở Y tế`. Wine
+/// serves `\\server\share` from `dosdevices/unc/server/share` in its
+/// prefix, here a link to samples/share: the path goes through the UNC
+/// forms of Windows' path handling (prefix, parent, join) as on a real share.
+#[test]
+fn windows_build_scans_a_unc_share() {
+    if !ready("windows_build_scans_a_unc_share") {
+        return;
+    }
+    let unc = windows_target().join("wineprefix/dosdevices/unc/may-chu");
+    std::fs::create_dir_all(&unc).unwrap();
+    let link = unc.join("tai-lieu");
+    if std::fs::read_link(&link).ok() != Some(root().join("samples/share")) {
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(root().join("samples/share"), &link).unwrap();
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let windows = wine(
+        &[OsStr::new("scan"), OsStr::new(r"\\may-chu\tai-lieu\Sở Y tế"), OsStr::new("--rules"), OsStr::new(r"samples\rules"), OsStr::new("--out"), OsStr::new(&z(&out))],
+        &root(),
+    );
+    let (linux, ltmp) = scan(&[&root().join("samples/share/Sở Y tế")], &["--rules", root().join("samples/rules").to_str().unwrap()]);
+    assert_eq!(code(&windows), code(&linux), "{}", text(&windows.stderr));
+    let rows = read_csv(&out.join("signatures.csv"));
+    assert!(rows.iter().all(|r| r["file"].starts_with(r"\\may-chu\tai-lieu\Sở Y tế\")), "{:?}", rows.iter().map(|r| &r["file"]).collect::<Vec<_>>());
+    // The same rows as Linux's, the share's name in place of the folder's.
+    let unix_prefix = root().join("samples/share").display().to_string();
+    let strip = |rows: Vec<String>, prefix: &str| -> Vec<String> {
+        let mut rows: Vec<String> = rows.into_iter().map(|r| r.replace(prefix, "SHARE")).collect();
+        rows.sort();
+        rows
+    };
+    assert_eq!(
+        strip(normalised_rows(&report_dir(&ltmp).join("signatures.csv"), &["file", "found_in"]), &unix_prefix),
+        strip(normalised_rows(&out.join("signatures.csv"), &["file", "found_in"]), "//may-chu/tai-lieu")
+    );
 }
