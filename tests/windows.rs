@@ -286,3 +286,37 @@ fn windows_build_scans_a_unc_share() {
         strip(normalised_rows(&out.join("signatures.csv"), &["file", "found_in"]), "//may-chu/tai-lieu")
     );
 }
+
+/// scripts/windows/sigaudit-scan.cmd, the clerk's double-click, run by
+/// Wine's cmd.exe as a scheduled task would (SIGAUDIT_BATCH: no dialog, no
+/// browser, no pause): the folder and the options after it reach the scan.
+#[test]
+fn windows_scan_cmd_scans_the_folder_given() {
+    if !ready("windows_scan_cmd_scans_the_folder_given") {
+        return;
+    }
+    let dir = prepared().unwrap();
+    std::fs::copy(root().join("scripts/windows/sigaudit-scan.cmd"), dir.join("sigaudit-scan.cmd")).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("báo cáo");
+    let output = Command::new("wine")
+        .args([OsStr::new("cmd"), OsStr::new("/c"), OsStr::new(&z(&dir.join("sigaudit-scan.cmd")))])
+        .args([r"samples\share\Sở Y tế", "--rules", r"samples\rules"])
+        .current_dir(root())
+        .env("WINEPREFIX", windows_target().join("wineprefix"))
+        .env("WINEDEBUG", "-all")
+        .env("WINEDLLOVERRIDES", "mscoree=;mshtml=")
+        .env("SIGAUDIT_ANCHORS", r"Z:\nonexistent\sigaudit-test-anchors")
+        .env("LANG", "C.UTF-8")
+        .env("SIGAUDIT_BATCH", "1")
+        .env("SIGAUDIT_OUT", z(&out))
+        .env_remove("DISPLAY")
+        .output()
+        .unwrap();
+    // 2: a sample in that folder is malformed on purpose (errors.csv), as on Linux.
+    assert_eq!(code(&output), 2, "{}\n{}", text(&output.stdout), text(&output.stderr));
+    assert!(text(&output.stdout).contains("errors.csv"), "{}", text(&output.stdout));
+    let rows = read_csv(&out.join("signatures.csv"));
+    assert!(rows.len() > 5 && rows.iter().all(|r| r["file"].starts_with(r"samples\share\Sở Y tế\")), "{rows:?}");
+    assert!(out.join("index.html").is_file());
+}

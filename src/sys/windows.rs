@@ -177,7 +177,10 @@ pub fn file_id(path: &Path, _meta: &std::fs::Metadata) -> FileId {
 /// (size, mtime in ns) of files; Windows answers from the folder's
 /// cached entry, so there is nothing to batch.
 #[derive(Default)]
-pub struct Stamper;
+pub struct Stamper {
+    /// Nothing to keep; a field so that callers build it as on Unix.
+    _none: (),
+}
 
 impl Stamper {
     pub fn stamp(&mut self, path: &Path) -> Option<(u64, i128)> {
