@@ -76,10 +76,8 @@ pub(crate) fn run(cli: Cli, matches: &ArgMatches) -> Result<u8> {
 /// SIGINT (Ctrl-C) and SIGTERM (systemd, kill) stop the scan cleanly: the
 /// flag is the scan's `stop`. The one place signals are handled.
 fn stop_on_signals(stop: &Arc<AtomicBool>) -> Result<()> {
-    for signal in [signal_hook::consts::signal::SIGINT, signal_hook::consts::signal::SIGTERM] {
-        signal_hook::flag::register(signal, stop.clone()).with_context(|| format!("cannot handle signal {signal}"))?;
-    }
-    Ok(())
+    // On Unix SIGINT and SIGTERM; on Windows Ctrl-C and Ctrl-Break.
+    crate::sys::stop_on_interrupt(stop).map_err(anyhow::Error::msg)
 }
 
 /// Diagnostics, one per line, as `rules check` and `config check` print them.

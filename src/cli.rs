@@ -321,8 +321,7 @@ pub(crate) fn default_anchor_dir() -> Option<PathBuf> {
     if let Some(dir) = std::env::var_os("SIGAUDIT_ANCHORS") {
         return Some(PathBuf::from(dir));
     }
-    let data = std::env::var_os("XDG_DATA_HOME").map(PathBuf::from).or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))?;
-    Some(data.join("sigaudit/anchors"))
+    Some(crate::sys::data_dir()?.join("sigaudit").join("anchors"))
 }
 
 /// Rules and anchor store from the flags. Errors are user mistakes.

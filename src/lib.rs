@@ -12,7 +12,7 @@
 //!
 //! ```text
 //! layer  modules                         what they are
-//! 0      asn1                            one BER/DER reader, object identifiers, PEM
+//! 0      asn1 sys                        one BER/DER reader, object identifiers, PEM; what differs between Unix and Windows
 //! 1      crypto uri messages budget      signature verification; percent-coding; errors.csv rows; per-unit time and memory
 //! 2      cert                            certificate facts, decoded once
 //! 3      model                           plain data: signature, extraction, finding, verdicts, scan result
@@ -55,6 +55,7 @@ mod rules;
 mod scan;
 mod session;
 mod source;
+mod sys;
 mod trust;
 mod uri;
 mod verdict;

@@ -710,12 +710,7 @@ fn missing_places(sources: &[PathBuf], agencies: &crate::rules::AgencyMap) -> Ve
 
 /// (size, mtime) of a file or folder: what says it changed.
 pub(crate) fn stamp_of(path: &Path) -> Option<(u64, i128)> {
-    std::fs::metadata(path).ok().map(|m| (m.len(), mtime_ns(&m)))
-}
-
-fn mtime_ns(m: &std::fs::Metadata) -> i128 {
-    use std::os::unix::fs::MetadataExt;
-    m.mtime() as i128 * 1_000_000_000 + m.mtime_nsec() as i128
+    std::fs::metadata(path).ok().and_then(|m| Some((m.len(), crate::sys::mtime_ns(&m)?)))
 }
 
 /// `cert_valid_at_signing`: every certificate of the chain valid at the
@@ -906,7 +901,7 @@ impl<R: Read> Read for Counted<'_, R> {
 /// one stat (of the handle) that also tells the history whether the file
 /// changed while read.
 fn changed_while_read(file: &std::fs::File, size: u64, read: u64, wanted: u64, e: &mut Extraction) -> Option<(u64, i128)> {
-    let now = file.metadata().ok().map(|m| (m.len(), mtime_ns(&m)));
+    let now = file.metadata().ok().and_then(|m| Some((m.len(), crate::sys::mtime_ns(&m)?)));
     if read < wanted {
         e.problem("", Stage::Read, format!("the file shrank while it was read: {read} of its {size} bytes were there; what is missing is not in the report"));
     } else if let Some((now, _)) = now

@@ -80,5 +80,5 @@ impl Database {
 
 /// `--host-label`'s default: the machine's host name.
 pub(crate) fn this_host() -> String {
-    rustix::system::uname().nodename().to_string_lossy().into_owned()
+    crate::sys::host_name()
 }

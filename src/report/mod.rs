@@ -121,8 +121,7 @@ fn swap_into_place(staging: &Path, out: &Path) -> anyhow::Result<()> {
 }
 
 fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
-    let cwd = rustix::fs::CWD;
-    Ok(rustix::fs::renameat_with(cwd, a, cwd, b, rustix::fs::RenameFlags::EXCHANGE)?)
+    crate::sys::exchange(a, b)
 }
 
 /// Writes `bytes` as the whole of `path`. The staging folder is usually
@@ -130,8 +129,7 @@ fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
 /// length spares the file system freeing and reallocating its blocks.
 /// A symbolic link planted there is replaced, never followed.
 fn put(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let open = || std::fs::OpenOptions::new().write(true).create(true).truncate(false).custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32).open(path);
+    let open = || crate::sys::open_write_nofollow(path);
     let mut file = match open() {
         Ok(f) => f,
         Err(_) if path.is_symlink() => {

@@ -14,15 +14,7 @@ use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
 
-/// What a folder entry is, as the folder listing says (a link is not followed).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
-    File,
-    /// A folder, with its (device, inode) when already known.
-    Dir(Option<(u64, u64)>),
-    Link,
-    Other,
-}
+pub(crate) use crate::sys::Kind;
 
 /// What a stat says of an entry, links followed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -207,7 +199,7 @@ impl DirHandle {
         }
         #[cfg(not(unix))]
         {
-            File::open(self.path.join(name))
+            crate::sys::open_read(&self.path.join(name))
         }
     }
 
@@ -219,18 +211,7 @@ impl DirHandle {
         }
         #[cfg(not(unix))]
         {
-            let mut out = Vec::new();
-            for entry in std::fs::read_dir(&self.path)? {
-                let entry = entry?;
-                let kind = match entry.file_type() {
-                    Ok(t) if t.is_file() => Kind::File,
-                    Ok(t) if t.is_dir() => Kind::Dir(None),
-                    Ok(t) if t.is_symlink() => Kind::Link,
-                    _ => Kind::Other,
-                };
-                out.push((entry.file_name(), kind));
-            }
-            Ok(out)
+            crate::sys::list_dir(&self.path)
         }
     }
 }
@@ -244,12 +225,7 @@ pub(crate) fn stat_path(path: &Path, follow: bool) -> io::Result<Stat> {
         (m.mtime() as i128 * 1_000_000_000 + m.mtime_nsec() as i128, (m.dev(), m.ino()))
     };
     #[cfg(not(unix))]
-    let (mtime_ns, id) = {
-        // No inode number in std on Windows: loops through links are
-        // recognised by path there (helper-independent: see walk.rs).
-        let mtime = m.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos() as i128);
-        (mtime, (0, 0))
-    };
+    let (mtime_ns, id) = (crate::sys::mtime_ns(&m).unwrap_or(0), crate::sys::file_id(path, &m));
     Ok(Stat { size: m.len(), mtime_ns, is_file: m.is_file(), is_dir: m.is_dir(), id })
 }
 

@@ -22,13 +22,9 @@ impl Default for ReadLimits {
 /// Opens for reading without updating the access time. `O_NOATIME` is only
 /// allowed to the file's owner (or root); otherwise fall back to a plain
 /// read-only open.
+/// On Windows: every share mode, access time kept ([`crate::sys::open_read`]).
 pub(crate) fn open_noatime(path: &Path) -> io::Result<File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let noatime = rustix::fs::OFlags::NOATIME.bits() as i32;
-    match std::fs::OpenOptions::new().read(true).custom_flags(noatime).open(path) {
-        Err(e) if e.raw_os_error() == Some(rustix::io::Errno::PERM.raw_os_error()) => File::open(path),
-        other => other,
-    }
+    crate::sys::open_read(path)
 }
 
 /// Reads up to `n` bytes from the start of `file`.

@@ -35,4 +35,5 @@ mod safety;
 mod samples;
 mod usage_rights;
 mod vgca;
+mod windows;
 mod xml;

@@ -124,7 +124,7 @@ fn password(config: &postgres::Config, file: Option<&Path>) -> Result<Option<Vec
     let Some(path) = pgpass else { return Ok(None) };
     let Ok(text) = std::fs::read_to_string(&path) else { return Ok(None) };
     // libpq ignores a password file others can read; so does sigaudit.
-    if std::fs::metadata(&path).is_ok_and(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o077 != 0) {
+    if std::fs::metadata(&path).is_ok_and(|m| !crate::sys::owner_only(&m)) {
         eprintln!("sigaudit: {} has group or world access and is ignored (chmod 0600 it)", path.display());
         return Ok(None);
     }

@@ -45,7 +45,14 @@ pub fn shared_or_skip(test: &str, what: &str) -> Option<PathBuf> {
     if p.exists() {
         return Some(p);
     }
-    let line = format!("skipped: {test}: needs ../shared/{what}");
+    skip(test, &format!("needs ../shared/{what}"));
+    None
+}
+
+/// Says that `test` did not run and why: printed, and appended to
+/// [`skips_file`] for the summary `scripts/test` prints.
+pub fn skip(test: &str, why: &str) {
+    let line = format!("skipped: {test}: {why}");
     println!("{line}");
     // One short write in append mode: the test binaries that run at once
     // do not interleave their lines.
@@ -55,7 +62,6 @@ pub fn shared_or_skip(test: &str, what: &str) -> Option<PathBuf> {
         use std::io::Write;
         let _ = f.write_all(format!("{line}\n").as_bytes());
     }
-    None
 }
 
 pub fn run(cmd: &mut Command) -> Output {
