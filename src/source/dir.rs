@@ -244,10 +244,8 @@ pub(crate) enum Medium {
     Network(&'static str),
 }
 
-/// The medium of `path`, from `statfs`'s file system type on Linux.
-/// (On Windows, `GetDriveTypeW` on the path's root — `DRIVE_REMOTE` for a
-/// mapped network drive, and every `\\server\share` UNC path — would say
-/// the same; until then every path there counts as local.)
+/// The medium of `path`, from `statfs`'s file system type on Linux; on
+/// Windows a UNC path or a mapped network drive (`GetDriveTypeW`).
 pub(crate) fn medium(path: &Path) -> Medium {
     #[cfg(unix)]
     {
@@ -270,7 +268,11 @@ pub(crate) fn medium(path: &Path) -> Medium {
             _ => Medium::Local,
         }
     }
-    #[cfg(not(unix))]
+    #[cfg(windows)]
+    {
+        if crate::sys::is_network(path) { Medium::Network("SMB") } else { Medium::Local }
+    }
+    #[cfg(not(any(unix, windows)))]
     {
         let _ = path;
         Medium::Local

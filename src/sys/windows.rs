@@ -58,7 +58,7 @@ fn open_keeping_atime(path: &Path, access: u32, flags: u32) -> io::Result<File> 
 
 /// Opens for reading, sharing read, write and delete with everyone (a
 /// document open in Word stays editable), without updating its access time.
-pub fn open_read(path: &Path) -> io::Result<File> {
+pub(crate) fn open_read(path: &Path) -> io::Result<File> {
     open_keeping_atime(path, GENERIC_READ, FILE_FLAG_BACKUP_SEMANTICS)
 }
 
@@ -66,7 +66,7 @@ pub fn open_read(path: &Path) -> io::Result<File> {
 /// (`GetFileInformationByHandleEx`, FileIdBothDirectoryInfo): one call
 /// returns many entries with their kind and file index, and the folder's
 /// access time is kept as for files.
-pub fn list_dir(dir: &Path) -> io::Result<Vec<(OsString, Kind)>> {
+pub(crate) fn list_dir(dir: &Path) -> io::Result<Vec<(OsString, Kind)>> {
     let handle = open_keeping_atime(dir, FILE_LIST_DIRECTORY | FILE_READ_ATTRIBUTES | SYNCHRONIZE, FILE_FLAG_BACKUP_SEMANTICS)?;
     let volume = information(&handle).map(|i| i.dwVolumeSerialNumber as u64);
     // u64s: the records are 8-byte aligned.
@@ -161,7 +161,7 @@ fn information(file: &File) -> Option<BY_HANDLE_FILE_INFORMATION> {
 /// The identity of `path` (links followed): volume serial and file index.
 /// When Windows cannot say, a value of the path alone (never equal to a
 /// real identity's volume): loop detection then goes by path.
-pub fn file_id(path: &Path, _meta: &std::fs::Metadata) -> FileId {
+pub(crate) fn file_id(path: &Path, _meta: &std::fs::Metadata) -> FileId {
     let info = OpenOptions::new().access_mode(FILE_READ_ATTRIBUTES).share_mode(SHARE_ALL).custom_flags(FILE_FLAG_BACKUP_SEMANTICS).open(path).ok().and_then(|f| information(&f));
     match info {
         Some(i) => (i.dwVolumeSerialNumber as u64, (i.nFileIndexHigh as u64) << 32 | i.nFileIndexLow as u64),
@@ -176,7 +176,7 @@ pub fn file_id(path: &Path, _meta: &std::fs::Metadata) -> FileId {
 
 /// Opens `path` for writing; a symbolic link or junction planted there is
 /// opened itself, not followed (the caller then replaces it).
-pub fn open_write_nofollow(path: &Path) -> io::Result<File> {
+pub(crate) fn open_write_nofollow(path: &Path) -> io::Result<File> {
     let file = OpenOptions::new().write(true).create(true).truncate(false).custom_flags(FILE_FLAG_OPEN_REPARSE_POINT).open(path)?;
     if file.metadata()?.file_type().is_symlink() {
         return Err(io::Error::new(io::ErrorKind::AlreadyExists, "a symbolic link, not followed"));
@@ -186,7 +186,7 @@ pub fn open_write_nofollow(path: &Path) -> io::Result<File> {
 
 /// Windows has no atomic swap of two folders (`ReplaceFile` is for files):
 /// the caller renames twice.
-pub fn exchange(_a: &Path, _b: &Path) -> io::Result<()> {
+pub(crate) fn exchange(_a: &Path, _b: &Path) -> io::Result<()> {
     Err(io::Error::new(io::ErrorKind::Unsupported, "no folder exchange on Windows"))
 }
 
@@ -202,7 +202,7 @@ unsafe extern "system" fn on_ctrl(event: u32) -> i32 {
 }
 
 /// Ctrl-C and Ctrl-Break in the console window set `stop`.
-pub fn stop_on_interrupt(stop: &Arc<AtomicBool>) -> Result<(), String> {
+pub(crate) fn stop_on_interrupt(stop: &Arc<AtomicBool>) -> Result<(), String> {
     if STOP.set(stop.clone()).is_err() {
         return Err("the Ctrl-C handler is already set".into());
     }
@@ -214,12 +214,33 @@ pub fn stop_on_interrupt(stop: &Arc<AtomicBool>) -> Result<(), String> {
 }
 
 /// The machine's name (as `hostname` prints it).
-pub fn host_name() -> String {
+pub(crate) fn host_name() -> String {
     std::env::var("COMPUTERNAME").unwrap_or_else(|_| "unknown".into())
 }
 
 /// Windows guards secret files with ACLs, not mode bits (libpq does not
 /// check them there either).
-pub fn owner_only(_meta: &std::fs::Metadata) -> bool {
+pub(crate) fn owner_only(_meta: &std::fs::Metadata) -> bool {
     true
+}
+
+/// Whether `path` is on a file server: a UNC path (`\\server\share`), or
+/// a drive letter Windows reports as a network drive (`DRIVE_REMOTE`).
+/// The scan keeps more requests in flight there (a round trip each).
+pub(crate) fn is_network(path: &Path) -> bool {
+    use std::os::windows::ffi::OsStrExt;
+    use std::path::{Component, Prefix};
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let Some(Component::Prefix(prefix)) = absolute.components().next() else { return false };
+    match prefix.kind() {
+        Prefix::UNC(..) | Prefix::VerbatimUNC(..) => true,
+        Prefix::Disk(letter) | Prefix::VerbatimDisk(letter) => {
+            let root: Vec<u16> = std::ffi::OsStr::new(&format!("{}:\\", letter as char)).encode_wide().chain([0]).collect();
+            // SAFETY: a NUL-terminated wide string that outlives the call.
+            let kind = unsafe { windows_sys::Win32::Storage::FileSystem::GetDriveTypeW(root.as_ptr()) };
+            // DRIVE_REMOTE (WinBase.h; windows-sys has it under WindowsProgramming).
+            kind == 4
+        }
+        _ => false,
+    }
 }
