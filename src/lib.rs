@@ -92,12 +92,12 @@ pub use asn1::ber::{Tlv, hex, oid_string};
 pub use asn1::pem::blocks as pem_blocks;
 pub use cert::{Cert, certificates_in};
 pub use classify::classify;
-pub use model::verdict::ChainStatus;
 pub use formats::cms::signed_data::{SignedData, SignerId};
 pub use formats::pdf::extract as extract_pdf;
 pub use formats::pdf::raw::scan as scan_pdf_bytes;
 pub use formats::xml::c14n::{Method as C14nMethod, Options as C14nOptions, canonicalize};
 pub use formats::xml::tree::Doc as XmlDoc;
+pub use model::verdict::ChainStatus;
 pub use trust::rfc5280::signer_problems;
 pub use trust::validity::valid_at_signing;
 

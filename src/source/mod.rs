@@ -6,7 +6,8 @@
 //!
 //! ```text
 //! layer  files           what they hold
-//! 0      imap read walk  IMAP mailboxes; reading without touching; the crawl
+//! 0      dir imap read   folders as handles; IMAP mailboxes; reading without touching
+//! 1      walk            the crawl
 //! ```
 
 pub(crate) mod dir;

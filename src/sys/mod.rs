@@ -3,6 +3,14 @@
 //! no lock on a user's file), a folder's entries, a file's identity and
 //! change stamp, stopping on Ctrl-C, swapping two folders, the host name.
 //! Everything above calls these and stays free of `cfg`.
+//!
+//! Its files, in layers (tests/all/layers.rs; this module's own file is
+//! above them all):
+//!
+//! ```text
+//! layer  files         what they hold
+//! 0      unix windows  one of them is built: the same functions for each system
+//! ```
 
 #[cfg(unix)]
 mod unix;

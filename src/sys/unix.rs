@@ -8,7 +8,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-
 /// Opens for reading without updating the access time. `O_NOATIME` is only
 /// allowed to the file's owner (or root); otherwise fall back to a plain
 /// read-only open.

@@ -8,9 +8,9 @@ use crate::common;
 use std::process::Command;
 
 use common::*;
-use sigaudit::{Cert, certificates_in};
 use sigaudit::Attribution;
 use sigaudit::Rules;
+use sigaudit::{Cert, certificates_in};
 
 /// A self-signed certificate with this subject (openssl `-subj` form).
 fn cert_with_subject(dir: &std::path::Path, subject: &str) -> Cert {

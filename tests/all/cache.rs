@@ -5,11 +5,11 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use sigaudit::Extraction;
+use sigaudit::AnchorStore;
 use sigaudit::Dependency;
+use sigaudit::Extraction;
 use sigaudit::Rules;
 use sigaudit::{Cache, Progress, ScanOptions, run_scan};
-use sigaudit::AnchorStore;
 
 use crate::common;
 
@@ -66,9 +66,9 @@ fn a_scan_is_served_by_any_cache_and_reads_only_what_changed() {
 /// an upgrade for that reason alone).
 #[test]
 fn the_cache_key_names_every_bound_as_earlier_versions_did() {
-    use sigaudit::UnitBudget;
     use sigaudit::Limits;
     use sigaudit::ReadLimits;
+    use sigaudit::UnitBudget;
     let earlier = |r: &ReadLimits, l: &Limits| format!("sigaudit {} stored {} {:?} {:?}", sigaudit::VERSION, sigaudit::STORED_VERSION, r, l);
     let odd = (
         ReadLimits { max_file_bytes: 12_345, sniff_bytes: 77 },

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::*;
-use sigaudit::{Tlv, hex, oid_string};
 use sigaudit::{SignedData, SignerId};
+use sigaudit::{Tlv, hex, oid_string};
 
 /// What both sides must agree on about one SignedData.
 #[derive(Debug, PartialEq, Eq)]
@@ -134,8 +134,7 @@ fn attr_oids(attrs: &Option<Tlv<'_>>) -> Vec<String> {
 
 /// The same facts from sigaudit's own reader.
 fn facts_from_sigaudit(sd: &SignedData<'_>) -> Facts {
-    let certificates =
-        sd.certificates.iter().map(|c| sigaudit::Cert::from_der(c).map(|c| trim_hex(&hex(&c.serial))).unwrap_or_else(|e| format!("unreadable: {e}"))).collect();
+    let certificates = sd.certificates.iter().map(|c| sigaudit::Cert::from_der(c).map(|c| trim_hex(&hex(&c.serial))).unwrap_or_else(|e| format!("unreadable: {e}"))).collect();
     let signers = sd
         .signer_infos
         .iter()

@@ -12,12 +12,12 @@
 
 use std::sync::Arc;
 
-use sigaudit::{Cert, certificates_in};
-use sigaudit::{ChainStatus, classify};
-use sigaudit::{CaClass, CaEntry, Catalogue, Pin, PinRole};
 use sigaudit::AnchorStore;
 use sigaudit::signer_problems;
 use sigaudit::valid_at_signing;
+use sigaudit::{CaClass, CaEntry, Catalogue, Pin, PinRole};
+use sigaudit::{Cert, certificates_in};
+use sigaudit::{ChainStatus, classify};
 
 use crate::common;
 

@@ -4,7 +4,6 @@
 
 use crate::common;
 
-
 use common::Rng;
 
 fn mutate(rng: &mut Rng, input: &[u8]) -> Vec<u8> {

@@ -311,8 +311,8 @@ fn cert_sha256(pem: &Path) -> String {
 
 #[test]
 fn canonical_forms_match_xmllint() {
-    use sigaudit::{C14nMethod as Method, C14nOptions as Options, canonicalize};
     use sigaudit::XmlDoc as Doc;
+    use sigaudit::{C14nMethod as Method, C14nOptions as Options, canonicalize};
     let docs = [
         // Namespace declarations: redundant, overridden, unused, default undeclared.
         r#"<a:r xmlns:a="urn:a" xmlns:b="urn:b" xmlns="urn:d"><a:x xmlns:a="urn:a" b:at="1" a:at="2" z="3" y="4"><e xmlns=""><f xmlns="urn:d"/></e></a:x><b:y xmlns:c="urn:c"/></a:r>"#,
@@ -601,8 +601,8 @@ fn random_document(g: &mut Gen) -> String {
 
 #[test]
 fn canonical_forms_of_generated_documents_match_xmllint() {
-    use sigaudit::{C14nMethod as Method, C14nOptions as Options, canonicalize};
     use sigaudit::XmlDoc as Doc;
+    use sigaudit::{C14nMethod as Method, C14nOptions as Options, canonicalize};
     let dir = tempfile::tempdir().unwrap();
     let mut checked = 0;
     for seed in 1..=300u64 {

@@ -10,9 +10,10 @@
 //! (tests/all/layers.rs; this module's own file is above them all).
 //!
 //! ```text
-//! layer  files  what they hold
-//! 0      tree   the hostile-input-proof XML tree
-//! 1      c14n   canonical XML (inclusive, exclusive, 1.1)
+//! layer  files     what they hold
+//! 0      tree      the hostile-input-proof XML tree
+//! 1      c14n      canonical XML (inclusive, exclusive, 1.1)
+//! 1      coverage  what each reference covers, against what a reader takes
 //! ```
 
 use std::sync::Arc;
