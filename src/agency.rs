@@ -9,7 +9,9 @@
 
 use crate::cert::{Cert, Name, fold};
 use crate::model::verdict::Attribution;
-use crate::rules::{AgencyMap, EXTERNAL_GOV_ID, EXTERNAL_ID, NameGlobs, UNASSIGNED_ID, fold_path, words};
+use crate::rules::{
+    AgencyMap, EXTERNAL_GOV_ID, EXTERNAL_ID, NameGlobs, UNASSIGNED_ID, fold_path, words,
+};
 
 pub(crate) use crate::model::finding::{AgencyRef, Attributed};
 
@@ -56,7 +58,10 @@ impl AgencyMap {
     /// A signer outside the map: the `[external]` subject patterns, or a
     /// subject country that is not a home country.
     pub fn is_external(&self, cert: &Cert) -> bool {
-        matches!(self.organisation(&cert.subject), Organisation::External | Organisation::ExternalGov)
+        matches!(
+            self.organisation(&cert.subject),
+            Organisation::External | Organisation::ExternalGov
+        )
     }
 
     /// Which organisation a certificate the map does not know names, read
@@ -69,7 +74,8 @@ impl AgencyMap {
         });
         // The names an organisation is known by: a company's certificate
         // often has it in CN alone, a staff certificate in O and OU.
-        let names: Vec<String> = ["CN", "O", "OU"].iter().flat_map(|l| subject.values(l)).map(fold).collect();
+        let names: Vec<String> =
+            ["CN", "O", "OU"].iter().flat_map(|l| subject.values(l)).map(fold).collect();
         let any = |globs: &NameGlobs| names.iter().any(|n| globs.matches_folded(n));
         if foreign || ext.cert_subject.iter().any(|p| p.matches(subject)) {
             return Organisation::External;
@@ -82,7 +88,9 @@ impl AgencyMap {
             return Organisation::External;
         }
         let values = || subject.attrs.iter().map(|a| a.value.trim());
-        let coded = |prefixes: &[&str]| values().any(|v| prefixes.iter().any(|p| fold(v).replace(' ', "").starts_with(p)));
+        let coded = |prefixes: &[&str]| {
+            values().any(|v| prefixes.iter().any(|p| fold(v).replace(' ', "").starts_with(p)))
+        };
         // A budget code (mã đơn vị quan hệ ngân sách) belongs to a public body.
         if any(&ext.local_government) || coded(&["mns:", "mqhns:", "mdvqhns:"]) {
             return match self.province_of(subject, &["O", "OU", "L", "ST", "CN"]) {
@@ -94,7 +102,11 @@ impl AgencyMap {
         // nhân" names nobody): the province's own when its name says so;
         // a tax code names a company or household business, whose address
         // (L, ST) says nothing about whose it is.
-        let org = subject.values("O").iter().map(|o| fold(o)).any(|o| !o.is_empty() && !PERSONAL_O.contains(&o.as_str()));
+        let org = subject
+            .values("O")
+            .iter()
+            .map(|o| fold(o))
+            .any(|o| !o.is_empty() && !PERSONAL_O.contains(&o.as_str()));
         if org && self.province_of(subject, &["O", "OU"]) == Some(true) {
             return Organisation::ProvinceBody;
         }
@@ -112,12 +124,20 @@ impl AgencyMap {
         if self.province.iter().any(|p| text.contains(p.as_str())) {
             return Some(true);
         }
-        self.external.provinces.iter().any(|p| !self.province.contains(p) && text.contains(p.as_str())).then_some(false)
+        self.external
+            .provinces
+            .iter()
+            .any(|p| !self.province.contains(p) && text.contains(p.as_str()))
+            .then_some(false)
     }
 
     /// Whose signature it is. `by_signer`: the agency the certificate
     /// names (memoised by the caller), `place`: where it was found.
-    pub fn attribute(&self, signer: Option<(&Cert, Option<AgencyRef>)>, place: Option<&AgencyRef>) -> Attributed {
+    pub fn attribute(
+        &self,
+        signer: Option<(&Cert, Option<AgencyRef>)>,
+        place: Option<&AgencyRef>,
+    ) -> Attributed {
         let found_in = place.map_or_else(|| UNASSIGNED_ID.to_owned(), |p| p.id.clone());
         let by_place = || match place {
             Some(p) => (p.clone(), Attribution::Location),
@@ -150,7 +170,8 @@ impl AgencyMap {
         }
         let (rel, full) = (fold_path(relative), fold_path(full));
         // The first agency in map order with a glob matching either form.
-        let first = set.matches(&rel).into_iter().chain(set.matches(&full)).map(|g| owner_of[g]).min()?;
+        let first =
+            set.matches(&rel).into_iter().chain(set.matches(&full)).map(|g| owner_of[g]).min()?;
         let a = &self.agencies[first];
         Some(AgencyRef { id: a.id.clone(), name: a.name.clone() })
     }
@@ -158,7 +179,12 @@ impl AgencyMap {
     /// [`by_path`](Self::by_path) for files that come folder by folder
     /// (as the walk sends them): when the rules tell only folders apart,
     /// each folder is matched once.
-    pub fn by_path_memo(&self, relative: &str, full: &str, memo: &mut FolderMemo) -> Option<AgencyRef> {
+    pub fn by_path_memo(
+        &self,
+        relative: &str,
+        full: &str,
+        memo: &mut FolderMemo,
+    ) -> Option<AgencyRef> {
         let folder = |p: &str| p.rsplit_once('/').map_or("", |(d, _)| d).len();
         // A `\\` in a name would become a `/` once folded.
         let name_of = |p: &str| p.rsplit_once('/').map_or(p, |(_, n)| n).contains('\\');
@@ -183,7 +209,12 @@ impl AgencyMap {
             .agencies
             .iter()
             .enumerate()
-            .flat_map(|(i, a)| a.cert_subject.iter().filter(|p| p.matches(&cert.subject)).map(move |p| (p.specificity(), std::cmp::Reverse(i), a)))
+            .flat_map(|(i, a)| {
+                a.cert_subject
+                    .iter()
+                    .filter(|p| p.matches(&cert.subject))
+                    .map(move |p| (p.specificity(), std::cmp::Reverse(i), a))
+            })
             .max_by_key(|(spec, order, _)| (*spec, *order))
             .map(|(_, _, a)| a);
         if let Some(a) = by_subject {
@@ -198,9 +229,16 @@ impl AgencyMap {
     pub fn by_mail(&self, address: &str) -> Option<AgencyRef> {
         let address = address.trim().to_ascii_lowercase();
         let domain = address.rsplit_once('@').map(|(_, d)| d)?;
-        let entries = || self.agencies.iter().flat_map(|a| a.mail_domains.iter().map(move |d| (d, a)));
+        let entries =
+            || self.agencies.iter().flat_map(|a| a.mail_domains.iter().map(move |d| (d, a)));
         let exact = entries().find(|(d, _)| d.contains('@') && **d == address);
-        let by_domain = || entries().filter(|(d, _)| !d.contains('@') && (domain == d.as_str() || domain.ends_with(&format!(".{d}")))).max_by_key(|(d, _)| d.len());
+        let by_domain = || {
+            entries()
+                .filter(|(d, _)| {
+                    !d.contains('@') && (domain == d.as_str() || domain.ends_with(&format!(".{d}")))
+                })
+                .max_by_key(|(d, _)| d.len())
+        };
         exact.or_else(by_domain).map(|(_, a)| AgencyRef { id: a.id.clone(), name: a.name.clone() })
     }
 }
@@ -224,24 +262,55 @@ mod tests {
         let map = Rules::builtin().agencies;
         let cases: [(&str, Organisation); 24] = [
             // Companies: the name in CN, a tax code in UID (or ST), often no O.
-            ("UID=MST:0305670707, CN=CÔNG TY TNHH THƯƠNG MẠI THIẾT KẾ QUẢNG CÁO IN ẤN CỌ VÀNG, C=VN", External),
-            ("C=VN, ST=MST:1101980212, L=Ấp 2\\, Xã Hòa Phú\\, Tỉnh Long An, O=CÔNG TY TNHH XUÂN TÌNH, CN=CÔNG TY TNHH XUÂN TÌNH", External),
-            ("E=x@viettel.com.vn, UID=MST:0100109106-122, CN=VIETTEL THÀNH PHỐ HỒ CHÍ MINH - CHI NHÁNH TẬP ĐOÀN CÔNG NGHIỆP - VIỄN THÔNG QUÂN ĐỘI, L=TPHCM, C=VN", External),
+            (
+                "UID=MST:0305670707, CN=CÔNG TY TNHH THƯƠNG MẠI THIẾT KẾ QUẢNG CÁO IN ẤN CỌ VÀNG, \
+                 C=VN",
+                External,
+            ),
+            (
+                "C=VN, ST=MST:1101980212, L=Ấp 2\\, Xã Hòa Phú\\, Tỉnh Long An, O=CÔNG TY TNHH \
+                 XUÂN TÌNH, CN=CÔNG TY TNHH XUÂN TÌNH",
+                External,
+            ),
+            (
+                "E=x@viettel.com.vn, UID=MST:0100109106-122, CN=VIETTEL THÀNH PHỐ HỒ CHÍ MINH - \
+                 CHI NHÁNH TẬP ĐOÀN CÔNG NGHIỆP - VIỄN THÔNG QUÂN ĐỘI, L=TPHCM, C=VN",
+                External,
+            ),
             ("UID=MST:3600610595, CN=VĂN PHÒNG CÔNG CHỨNG LÊ TÂM, C=VN", External),
             // Household businesses: by name, or a tax code with the owner's name as O.
             ("C=VN, L=Thanh Hóa, CN=HỘ KINH DOANH NGUYỄN VĂN BÌNH, UID=MST:2801234567", External),
             ("C=VN, L=Quận 5, UID=MST:0304201325, O=HỒ THANH ĐIỂN, CN=HỒ THANH ĐIỂN", External),
             // Schools, with the staff certificate of one (ID number and O).
-            ("C=VN, L=THÀNH PHỐ HÀ NỘI, CN=TRƯỜNG TIỂU HỌC KHƯƠNG THƯỢNG, UID=MST:0103842801", External),
-            ("C=VN, ST=Hà Nội, O=TRƯỜNG ĐẠI HỌC CÔNG NGHIỆP HÀ NỘI, OU=Ban Giám hiệu, CN=Phạm Văn Đông, UID=CCCD:026071000000", External),
+            (
+                "C=VN, L=THÀNH PHỐ HÀ NỘI, CN=TRƯỜNG TIỂU HỌC KHƯƠNG THƯỢNG, UID=MST:0103842801",
+                External,
+            ),
+            (
+                "C=VN, ST=Hà Nội, O=TRƯỜNG ĐẠI HỌC CÔNG NGHIỆP HÀ NỘI, OU=Ban Giám hiệu, CN=Phạm \
+                 Văn Đông, UID=CCCD:026071000000",
+                External,
+            ),
             ("C=VN, ST=Hà Nội, CN=Đại Học Công Nghiệp Hà Nội, UID=MST:0101498046", External),
             // The tax authority: its seal, its staff with their OU chain, its 2025 name.
             ("C=VN, L=Hà Nội, O=BỘ TÀI CHÍNH, CN=CỤC THUẾ", ExternalGov),
-            ("C=VN, O=Bộ Tài chính, OU=Tổng cục Thuế, OU=Cục Thuế thành phố Hải Phòng, L=Hải Phòng, CN=Đinh Văn Thanh", ExternalGov),
+            (
+                "C=VN, O=Bộ Tài chính, OU=Tổng cục Thuế, OU=Cục Thuế thành phố Hải Phòng, L=Hải \
+                 Phòng, CN=Đinh Văn Thanh",
+                ExternalGov,
+            ),
             ("C=VN, CN=THUẾ TỈNH THANH HÓA, UID=MST:2800000000", ExternalGov),
             // Ministries, the Government, the National Assembly, Ban Cơ yếu, the State Bank.
-            ("C=VN, L=Hà Nội, O=BỘ KHOA HỌC VÀ CÔNG NGHỆ, OU=CỤC VIỄN THÔNG, CN=Nguyễn Anh Cương", ExternalGov),
-            ("C=VN, L=Hà Nội, O=VĂN PHÒNG CHÍNH PHỦ, CN=CỔNG THÔNG TIN ĐIỆN TỬ CHÍNH PHỦ, UID=MNS:1032158", ExternalGov),
+            (
+                "C=VN, L=Hà Nội, O=BỘ KHOA HỌC VÀ CÔNG NGHỆ, OU=CỤC VIỄN THÔNG, CN=Nguyễn Anh \
+                 Cương",
+                ExternalGov,
+            ),
+            (
+                "C=VN, L=Hà Nội, O=VĂN PHÒNG CHÍNH PHỦ, CN=CỔNG THÔNG TIN ĐIỆN TỬ CHÍNH PHỦ, \
+                 UID=MNS:1032158",
+                ExternalGov,
+            ),
             ("C=VN, L=Hà Nội, O=ỦY BAN VĂN HÓA\\, GIÁO DỤC, CN=Nguyễn Đắc Vinh", ExternalGov),
             ("C=VN, O=Ban Cơ yếu Chính phủ, CN=Nguyễn Văn Cơ", ExternalGov),
             ("C=VN, O=Ngân hàng Nhà nước Việt Nam, CN=Lê Văn Tệ", ExternalGov),
@@ -249,7 +318,10 @@ mod tests {
             ("C=VN, L=Nghệ An, O=UBND tỉnh Nghệ An, OU=Văn phòng, CN=Võ Văn Giang", ExternalGov),
             ("C=VN, L=Nghệ An, O=Sở Y tế, CN=Trần Thị Hà", ExternalGov),
             // A body of this province the map lacks, or of no province named.
-            ("C=VN, L=Thanh Hóa, O=Trung tâm Kiểm soát bệnh tật tỉnh Thanh Hóa, CN=Lê Văn Kiểm", ProvinceBody),
+            (
+                "C=VN, L=Thanh Hóa, O=Trung tâm Kiểm soát bệnh tật tỉnh Thanh Hóa, CN=Lê Văn Kiểm",
+                ProvinceBody,
+            ),
             ("C=VN, O=Sở Y tế, CN=Lê Văn Minh", ProvinceBody),
             // Persons: an ID number, a placeholder O, a family name that is also a form.
             ("C=VN, ST=Thanh Hóa, CN=Nguyễn Văn An, UID=CCCD:038090001234", Personal),
@@ -264,20 +336,35 @@ mod tests {
     #[test]
     fn a_map_without_a_province_never_calls_a_body_another_provinces() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("agencies.toml"), "schema = 1\n[[agency]]\nid = \"A\"\nname = \"A\"\n").unwrap();
+        std::fs::write(
+            dir.path().join("agencies.toml"),
+            "schema = 1\n[[agency]]\nid = \"A\"\nname = \"A\"\n",
+        )
+        .unwrap();
         let bare = Rules::load(Some(dir.path())).unwrap().agencies;
-        let thanh_hoa = parse_dn("C=VN, L=Thanh Hóa, O=Trung tâm Y tế huyện Hoằng Hóa, CN=X").unwrap();
+        let thanh_hoa =
+            parse_dn("C=VN, L=Thanh Hóa, O=Trung tâm Y tế huyện Hoằng Hóa, CN=X").unwrap();
         assert_eq!(Rules::builtin().agencies.organisation(&thanh_hoa), ProvinceBody);
         // Without `province`, Thanh Hóa is just one of the provinces.
         assert_eq!(bare.organisation(&thanh_hoa), ExternalGov);
-        std::fs::write(dir.path().join("agencies.toml"), "schema = 1\nprovince = [\"Thanh Hoa\"]\n").unwrap();
-        assert_eq!(Rules::load(Some(dir.path())).unwrap().agencies.organisation(&thanh_hoa), ProvinceBody);
+        std::fs::write(
+            dir.path().join("agencies.toml"),
+            "schema = 1\nprovince = [\"Thanh Hoa\"]\n",
+        )
+        .unwrap();
+        assert_eq!(
+            Rules::load(Some(dir.path())).unwrap().agencies.organisation(&thanh_hoa),
+            ProvinceBody
+        );
     }
 
     #[test]
     fn paths_and_domains_in_the_builtin_map() {
         let map = Rules::builtin().agencies;
-        assert_eq!(map.by_path("Sở Y tế/2024/QĐ 12.pdf", "share/Sở Y tế/2024/QĐ 12.pdf").unwrap().id, "000.00.09.H56");
+        assert_eq!(
+            map.by_path("Sở Y tế/2024/QĐ 12.pdf", "share/Sở Y tế/2024/QĐ 12.pdf").unwrap().id,
+            "000.00.09.H56"
+        );
         assert_eq!(map.by_path("misc/x.pdf", "share/misc/x.pdf"), None);
         assert_eq!(map.by_mail("VanThu@syt.thanhhoa.gov.vn").unwrap().id, "000.00.09.H56");
         assert_eq!(map.by_mail("a@abc.thanhhoa.gov.vn").unwrap().id, "000.00.00.H56");
@@ -287,7 +374,12 @@ mod tests {
 
     fn map_with_paths(paths: &[(&str, &str)]) -> crate::rules::AgencyMap {
         let dir = tempfile::tempdir().unwrap();
-        let toml: String = paths.iter().map(|(id, glob)| format!("[[agency]]\nid = \"{id}\"\nname = \"{id}\"\npaths = [\"{glob}\"]\n")).collect();
+        let toml: String = paths
+            .iter()
+            .map(|(id, glob)| {
+                format!("[[agency]]\nid = \"{id}\"\nname = \"{id}\"\npaths = [\"{glob}\"]\n")
+            })
+            .collect();
         std::fs::write(dir.path().join("agencies.toml"), format!("schema = 1\n{toml}")).unwrap();
         Rules::load(Some(dir.path())).unwrap().agencies
     }
@@ -295,7 +387,14 @@ mod tests {
     #[test]
     fn the_folder_memo_answers_as_matching_each_file_does() {
         use super::FolderMemo;
-        let files = ["a/Sở Y tế/1.pdf", "a/Sở Y tế/2.eml", "a/Sở Y tế/sub/3.pdf", "a/khác/4.pdf", "a/Sở Y tế/5.pdf", "a/khác/x\\Sở Y tế\\6.pdf"];
+        let files = [
+            "a/Sở Y tế/1.pdf",
+            "a/Sở Y tế/2.eml",
+            "a/Sở Y tế/sub/3.pdf",
+            "a/khác/4.pdf",
+            "a/Sở Y tế/5.pdf",
+            "a/khác/x\\Sở Y tế\\6.pdf",
+        ];
         let folders = map_with_paths(&[("syt", "**/so y te/**")]);
         let by_name = map_with_paths(&[("syt", "**/so y te/**"), ("mail", "**/*.eml")]);
         assert!(folders.paths_by_folder && !by_name.paths_by_folder);
@@ -307,7 +406,10 @@ mod tests {
             }
         }
         let mut memo = FolderMemo::default();
-        assert_eq!(by_name.by_path_memo("a/Sở Y tế/2.eml", "share/a/Sở Y tế/2.eml", &mut memo).unwrap().id, "syt");
+        assert_eq!(
+            by_name.by_path_memo("a/Sở Y tế/2.eml", "share/a/Sở Y tế/2.eml", &mut memo).unwrap().id,
+            "syt"
+        );
         assert_eq!(by_name.by_path_memo("b/2.eml", "share/b/2.eml", &mut memo).unwrap().id, "mail");
         assert_eq!(by_name.by_path_memo("b/2.pdf", "share/b/2.pdf", &mut memo), None);
     }

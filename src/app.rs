@@ -16,7 +16,9 @@ use std::sync::atomic::AtomicBool;
 use anyhow::{Context, Result, anyhow, bail};
 use clap::ArgMatches;
 
-use crate::cli::{self, Cli, Command, ConfigCommand, GenerateCommand, HistoryCommand, RulesCommand, ScanArgs};
+use crate::cli::{
+    self, Cli, Command, ConfigCommand, GenerateCommand, HistoryCommand, RulesCommand, ScanArgs,
+};
 use crate::history::{self, Database, Store};
 use crate::session::{self, Session};
 use crate::{progress, report, scan};
@@ -66,7 +68,9 @@ pub(crate) fn run(cli: Cli, matches: &ArgMatches) -> Result<u8> {
         }
         Command::Inspect(args) => inspect(&args),
         Command::Rules(RulesCommand::Check { dir }) => rules_check(dir.as_deref()),
-        Command::Rules(RulesCommand::FetchAnchors { rules, out }) => fetch_anchors(rules.as_deref(), out),
+        Command::Rules(RulesCommand::FetchAnchors { rules, out }) => {
+            fetch_anchors(rules.as_deref(), out)
+        }
         Command::History(HistoryCommand::Copy { from, to, db }) => history_copy(&from, &to, &db),
         Command::Config(ConfigCommand::Check { file }) => config_check(file.as_deref()),
         Command::Generate(what) => generate(&what),
@@ -102,9 +106,12 @@ fn config_check(file: Option<&Path>) -> Result<u8> {
     for note in &notes {
         eprintln!("{}: note: {note}", file.display());
     }
-    let shown = |p: &Option<PathBuf>, default: &str| p.as_ref().map_or_else(|| default.to_owned(), |p| p.display().to_string());
+    let shown = |p: &Option<PathBuf>, default: &str| {
+        p.as_ref().map_or_else(|| default.to_owned(), |p| p.display().to_string())
+    };
     println!(
-        "config ok: {}: {} source(s), {} IMAP account(s) with their own password; report in {}, history {}, rules {}",
+        "config ok: {}: {} source(s), {} IMAP account(s) with their own password; report in {}, \
+         history {}, rules {}",
         file.display(),
         config.sources.len() + config.accounts.len(),
         config.accounts.len(),
@@ -122,7 +129,12 @@ fn generate(what: &GenerateCommand) -> Result<u8> {
     let mut command = Cli::command();
     match what {
         GenerateCommand::Completions { shell } => {
-            clap_complete::generate(*shell, &mut command, "sigaudit", &mut std::io::stdout().lock());
+            clap_complete::generate(
+                *shell,
+                &mut command,
+                "sigaudit",
+                &mut std::io::stdout().lock(),
+            );
         }
         GenerateCommand::Man { dir } => {
             std::fs::create_dir_all(dir).with_context(|| dir.display().to_string())?;
@@ -138,11 +150,19 @@ fn scan(args: &ScanArgs) -> Result<u8> {
     stop_on_signals(&opts.stop)?;
     // The history is locked and its cache read while the rules load.
     let database = args.database()?;
-    let sources: Vec<String> = args.sources.iter().map(|s| s.to_string_lossy().into_owned()).collect();
+    let sources: Vec<String> =
+        args.sources.iter().map(|s| s.to_string_lossy().into_owned()).collect();
     let mut session = match &database {
         Some(db) => {
             let key = session::cache_key(&opts.limits, &opts.unpack);
-            Some(Session::open(db, &args.db_args.host(), &sources, std::time::Duration::from_secs(args.wait), key, args.full)?)
+            Some(Session::open(
+                db,
+                &args.db_args.host(),
+                &sources,
+                std::time::Duration::from_secs(args.wait),
+                key,
+                args.full,
+            )?)
         }
         None => None,
     };
@@ -158,7 +178,13 @@ fn scan(args: &ScanArgs) -> Result<u8> {
         if !args.quiet && std::io::stderr().is_terminal() {
             scope.spawn(|| progress::show(&progress, &scanning));
         }
-        let out = scan::run(&opts, &rules, &anchors, &progress, cache.as_ref().map(|c| c as &dyn scan::Cache));
+        let out = scan::run(
+            &opts,
+            &rules,
+            &anchors,
+            &progress,
+            cache.as_ref().map(|c| c as &dyn scan::Cache),
+        );
         scanning.store(false, std::sync::atomic::Ordering::Relaxed);
         out
     });
@@ -168,7 +194,11 @@ fn scan(args: &ScanArgs) -> Result<u8> {
             (Some(s), Some(c)) => s.interrupted(c)?,
             _ => 0,
         };
-        let how = if database.is_some() { format!("{stored} files stored; run again to continue") } else { "nothing stored (--no-db)".into() };
+        let how = if database.is_some() {
+            format!("{stored} files stored; run again to continue")
+        } else {
+            "nothing stored (--no-db)".into()
+        };
         eprintln!("sigaudit: interrupted: {how}");
         return Ok(EXIT_INTERRUPTED);
     }
@@ -183,9 +213,19 @@ fn scan(args: &ScanArgs) -> Result<u8> {
     let (tables, history) = std::thread::scope(|s| -> Result<_> {
         let storing = pending.map(|p| s.spawn(|| p.store(&result)));
         let history = past.map(|p| p.view(&result)).transpose()?;
-        let input = report::ReportInput { scan: &result, rules: &rules, anchors: anchors.len(), history: history.as_ref(), lang: args.lang };
+        let input = report::ReportInput {
+            scan: &result,
+            rules: &rules,
+            anchors: anchors.len(),
+            history: history.as_ref(),
+            lang: args.lang,
+        };
         let tables = report::write(&args.out, &input)?;
-        if let Some(Err(e)) = storing.map(|h| h.join().unwrap_or_else(|_| Err(history::HistoryError::Damaged("storing the run panicked".into())))) {
+        if let Some(Err(e)) = storing.map(|h| {
+            h.join().unwrap_or_else(|_| {
+                Err(history::HistoryError::Damaged("storing the run panicked".into()))
+            })
+        }) {
             return Err(anyhow!(e).context("the scan history could not be stored"));
         }
         Ok((tables, history))
@@ -200,7 +240,8 @@ fn scan(args: &ScanArgs) -> Result<u8> {
     let pct = t.migration_pct.map(|p| format!("{p:.1}%")).unwrap_or_else(|| "n/a".into());
     if !args.quiet && !args.json {
         println!(
-            "sigaudit: {} files ({} read), {} signatures ({} government, {} commercial, {} other), migration {pct}, {} errors; report in {} ({:.2} s, peak memory {} MiB)",
+            "sigaudit: {} files ({} read), {} signatures ({} government, {} commercial, {} \
+             other), migration {pct}, {} errors; report in {} ({:.2} s, peak memory {} MiB)",
             t.files_scanned,
             visited.files_read,
             t.signatures,
@@ -216,7 +257,10 @@ fn scan(args: &ScanArgs) -> Result<u8> {
     if args.save_anchors {
         save_learned(&result.learned)?;
     } else if !args.quiet && !args.json && result.learned.iter().any(|l| l.pinned) {
-        println!("sigaudit: pinned CA certificates found in the scanned files are not in the anchors folder: --save-anchors keeps them (see the report)");
+        println!(
+            "sigaudit: pinned CA certificates found in the scanned files are not in the anchors \
+             folder: --save-anchors keeps them (see the report)"
+        );
     }
     let code = exit_policy(args, &result, &tables.totals);
     // The process ends now: freeing every finding and table one by one
@@ -240,10 +284,18 @@ fn start_workers(jobs: Option<usize>) -> Result<()> {
 
 /// Every condition is said; the exit code is the most serious one:
 /// 3 (below --fail-under) over 2 (inputs that could not be read) over 0.
-fn exit_policy(args: &ScanArgs, result: &crate::model::result::ScanResult, totals: &crate::aggregate::AgencyRow) -> u8 {
+fn exit_policy(
+    args: &ScanArgs,
+    result: &crate::model::result::ScanResult,
+    totals: &crate::aggregate::AgencyRow,
+) -> u8 {
     let unreadable = !result.errors.is_empty();
     if unreadable {
-        eprintln!("sigaudit: {} input(s) could not be read or parsed: see {}", result.errors.len(), args.out.join("errors.csv").display());
+        eprintln!(
+            "sigaudit: {} input(s) could not be read or parsed: see {}",
+            result.errors.len(),
+            args.out.join("errors.csv").display()
+        );
     }
     let pct = totals.migration_pct.map(|p| format!("{p:.1}%")).unwrap_or_else(|| "n/a".into());
     let below = args.fail_under.filter(|min| totals.migration_pct.unwrap_or(0.0) < *min);
@@ -271,13 +323,20 @@ fn write_man(command: &clap::Command, dir: &Path) -> std::io::Result<()> {
 }
 
 fn save_learned(learned: &[crate::model::result::LearnedCa]) -> Result<()> {
-    let dir = cli::default_anchor_dir().context("--save-anchors: no anchors folder (set SIGAUDIT_ANCHORS or HOME)")?;
-    std::fs::create_dir_all(&dir).with_context(|| format!("--save-anchors: cannot create {}", dir.display()))?;
+    let dir = cli::default_anchor_dir()
+        .context("--save-anchors: no anchors folder (set SIGAUDIT_ANCHORS or HOME)")?;
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("--save-anchors: cannot create {}", dir.display()))?;
     for l in learned {
         let file = dir.join(format!("{}__{}.der", l.ca_id, &l.sha256[..16]));
-        std::fs::write(&file, &l.der).with_context(|| format!("--save-anchors: cannot write {}", file.display()))?;
+        std::fs::write(&file, &l.der)
+            .with_context(|| format!("--save-anchors: cannot write {}", file.display()))?;
     }
-    eprintln!("sigaudit: {} CA certificate(s) found in the scanned files kept in {}", learned.len(), dir.display());
+    eprintln!(
+        "sigaudit: {} CA certificate(s) found in the scanned files kept in {}",
+        learned.len(),
+        dir.display()
+    );
     Ok(())
 }
 
@@ -300,7 +359,9 @@ fn report(args: &cli::ReportArgs) -> Result<u8> {
     // A province's database: every host's latest audit of every source, merged.
     let province = matches!(db, Database::Postgres(_)) && args.run.is_none();
     let (run, mut result, hosts) = if province {
-        let (merged, hosts) = history::province::merge(store.as_ref(), time::OffsetDateTime::now_utc()).with_context(at)?;
+        let (merged, hosts) =
+            history::province::merge(store.as_ref(), time::OffsetDateTime::now_utc())
+                .with_context(at)?;
         (None, merged, hosts)
     } else {
         let run = history::pick_run(store.as_ref(), args.run).with_context(at)?;
@@ -311,18 +372,39 @@ fn report(args: &cli::ReportArgs) -> Result<u8> {
     let certs = store.cached_certs().with_context(at)?;
     history::reattribute(&mut result.findings, &certs, &rules.agencies);
     // The CAs the current rules do not know, from the kept signer certificates.
-    let signer = |sha: &str| certs.get(sha).and_then(|der| crate::cert::Cert::from_der(der).ok()).map(std::sync::Arc::new);
+    let signer = |sha: &str| {
+        certs
+            .get(sha)
+            .and_then(|der| crate::cert::Cert::from_der(der).ok())
+            .map(std::sync::Arc::new)
+    };
     result.unknown_cas = crate::classify::unknown_cas(&result.findings, signer, &rules.catalogue);
     let view = match &run {
-        Some(run) => history::view(store.as_ref(), run.id, &result, args.compare).with_context(at)?,
+        Some(run) => {
+            history::view(store.as_ref(), run.id, &result, args.compare).with_context(at)?
+        }
         None => {
-            let (changes, previous) = history::province::changes(store.as_ref(), &result, &hosts).with_context(at)?;
-            history::HistoryView { runs: store.runs().with_context(at)?, audits: store.audit_points().with_context(at)?, previous, changes, hosts }
+            let (changes, previous) =
+                history::province::changes(store.as_ref(), &result, &hosts).with_context(at)?;
+            history::HistoryView {
+                runs: store.runs().with_context(at)?,
+                audits: store.audit_points().with_context(at)?,
+                previous,
+                changes,
+                hosts,
+            }
         }
     };
-    let input = report::ReportInput { scan: &result, rules: &rules, anchors: anchors.len(), history: Some(&view), lang: args.lang };
+    let input = report::ReportInput {
+        scan: &result,
+        rules: &rules,
+        anchors: anchors.len(),
+        history: Some(&view),
+        lang: args.lang,
+    };
     let tables = report::write(&args.out, &input)?;
-    let pct = tables.totals.migration_pct.map(|p| format!("{p:.1}%")).unwrap_or_else(|| "n/a".into());
+    let pct =
+        tables.totals.migration_pct.map(|p| format!("{p:.1}%")).unwrap_or_else(|| "n/a".into());
     let what = match &run {
         Some(run) => format!("run {}", run.id),
         None => {
@@ -330,7 +412,11 @@ fn report(args: &cli::ReportArgs) -> Result<u8> {
             format!("the province ({} host audits, {stale} not from this month)", view.hosts.len())
         }
     };
-    println!("sigaudit: {what} ({} signatures, migration {pct}) reported in {}", tables.totals.signatures, args.out.display());
+    println!(
+        "sigaudit: {what} ({} signatures, migration {pct}) reported in {}",
+        tables.totals.signatures,
+        args.out.display()
+    );
     Ok(0)
 }
 
@@ -339,7 +425,11 @@ fn list_runs(db: &Database, store: &dyn Store) -> Result<u8> {
     let at = || db.describe();
     let runs = store.runs().with_context(at)?;
     if runs.is_empty() {
-        println!("sigaudit: {} holds no completed run yet (an interrupted first scan is finished by running it again)", db.describe());
+        println!(
+            "sigaudit: {} holds no completed run yet (an interrupted first scan is finished by \
+             running it again)",
+            db.describe()
+        );
         return Ok(0);
     }
     let audits = store.audit_points().with_context(at)?;
@@ -347,11 +437,24 @@ fn list_runs(db: &Database, store: &dyn Store) -> Result<u8> {
     for r in runs {
         let finished = r.finished.map(crate::model::rfc3339).unwrap_or_default();
         // The province's figure, as the run's reports gave it (external signers left out).
-        let own = audits.iter().filter(|a| a.run == r.id && !crate::rules::is_external_id(&a.agency_id));
-        let (gov, all) = own.fold((0, 0), |(g, n), a| (g + a.government, n + a.government + a.commercial + a.other));
-        let pct = crate::aggregate::migration_pct(gov, all).map_or_else(|| "n/a".into(), |p| format!("{p:.1}%"));
-        let (label, host) = (crate::report::marked::mark(&r.label), crate::report::marked::mark(&r.host));
-        println!("{}\t{host}\t{finished}\t{label}\t{} ({} read, {} removed)\t{}\t{pct}\t{}", r.id, r.files, r.files_read, r.files_removed, r.signatures, r.sources.join(" "));
+        let own =
+            audits.iter().filter(|a| a.run == r.id && !crate::rules::is_external_id(&a.agency_id));
+        let (gov, all) = own.fold((0, 0), |(g, n), a| {
+            (g + a.government, n + a.government + a.commercial + a.other)
+        });
+        let pct = crate::aggregate::migration_pct(gov, all)
+            .map_or_else(|| "n/a".into(), |p| format!("{p:.1}%"));
+        let (label, host) =
+            (crate::report::marked::mark(&r.label), crate::report::marked::mark(&r.host));
+        println!(
+            "{}\t{host}\t{finished}\t{label}\t{} ({} read, {} removed)\t{}\t{pct}\t{}",
+            r.id,
+            r.files,
+            r.files_read,
+            r.files_removed,
+            r.signatures,
+            r.sources.join(" ")
+        );
     }
     Ok(0)
 }
@@ -366,7 +469,9 @@ fn delete_run(db: &Database, host: &str, id: i64) -> Result<u8> {
     require_db(db)?;
     let at = || db.describe();
     let _lock = match db {
-        Database::Sqlite(p) => Some(history::lock::acquire(p, std::time::Duration::ZERO).with_context(at)?),
+        Database::Sqlite(p) => {
+            Some(history::lock::acquire(p, std::time::Duration::ZERO).with_context(at)?)
+        }
         Database::Postgres(_) => None,
     };
     let mut store = db.open(host).with_context(at)?;
@@ -387,9 +492,11 @@ fn history_copy(from: &Path, to: &Path, args: &cli::DbArgs) -> Result<u8> {
     let host = args.host();
     let reader = source.open(&host).with_context(|| source.describe())?;
     target.open(&host).with_context(|| target.describe())?;
-    let copied = history::copy::copy(reader.as_ref(), &|h| target.open(h), &host).with_context(|| format!("{} → {}", source.describe(), target.describe()))?;
+    let copied = history::copy::copy(reader.as_ref(), &|h| target.open(h), &host)
+        .with_context(|| format!("{} → {}", source.describe(), target.describe()))?;
     println!(
-        "sigaudit: {} run(s) copied from {} into {} ({} already there), {} certificate(s); runs without a host recorded as {}",
+        "sigaudit: {} run(s) copied from {} into {} ({} already there), {} certificate(s); runs \
+         without a host recorded as {}",
         copied.runs,
         source.describe(),
         target.describe(),
@@ -405,16 +512,27 @@ fn inspect(args: &cli::InspectArgs) -> Result<u8> {
     // Like scan, only regular files: opening a FIFO or a device would block or read forever.
     match std::fs::metadata(&args.file) {
         Ok(m) if m.is_file() => {}
-        Ok(_) => bail!("{}: not a regular file (a folder, FIFO, socket or device): inspect reads files only", shown(&args.file.display().to_string())),
+        Ok(_) => bail!(
+            "{}: not a regular file (a folder, FIFO, socket or device): inspect reads files only",
+            shown(&args.file.display().to_string())
+        ),
         Err(e) => bail!("{}: {e}", shown(&args.file.display().to_string())),
     }
     let (rules, anchors) = cli::load_trust(&args.trust)?;
     let input = crate::source::Input::file(args.file.clone());
-    match scan::read_and_extract(&input, None, crate::source::ReadLimits::default(), crate::formats::Limits::default()) {
+    match scan::read_and_extract(
+        &input,
+        None,
+        crate::source::ReadLimits::default(),
+        crate::formats::Limits::default(),
+    ) {
         Ok(extraction) => {
             let extraction = extraction.unwrap_or_default();
             // Names come from the file: never let them drive the terminal.
-            print!("{}", shown(&crate::inspect::render(&input.display, &extraction, &rules, &anchors)));
+            print!(
+                "{}",
+                shown(&crate::inspect::render(&input.display, &extraction, &rules, &anchors))
+            );
             Ok(if extraction.problems.is_empty() { 0 } else { EXIT_INPUT_ERRORS })
         }
         Err((stage, msg)) => {
@@ -441,7 +559,8 @@ fn rules_check(dir: Option<&Path>) -> Result<u8> {
     }
     let pinned = anchors.iter().filter(|c| rules.catalogue.by_sha256(&c.sha256).is_some()).count();
     println!(
-        "rules ok: {} CAs, {} pinned certificates, {} agencies; anchors folder: {} certificates ({} pinned); from {}",
+        "rules ok: {} CAs, {} pinned certificates, {} agencies; anchors folder: {} certificates \
+         ({} pinned); from {}",
         rules.catalogue.cas.len(),
         rules.catalogue.pins().count(),
         rules.agencies.agencies.len(),
@@ -454,7 +573,9 @@ fn rules_check(dir: Option<&Path>) -> Result<u8> {
 
 fn fetch_anchors(rules_dir: Option<&Path>, out: Option<PathBuf>) -> Result<u8> {
     let rules = crate::rules::Rules::load(rules_dir).map_err(|d| anyhow!(lines(&d)))?;
-    let out = out.or_else(cli::default_anchor_dir).context("no --out given and no home folder to default to")?;
+    let out = out
+        .or_else(cli::default_anchor_dir)
+        .context("no --out given and no home folder to default to")?;
     let report = crate::fetch::fetch_anchors(&rules, &out)?;
     for (file, ca) in &report.saved {
         println!("saved {} ({ca})", out.join(file).display());
@@ -463,7 +584,8 @@ fn fetch_anchors(rules_dir: Option<&Path>, out: Option<PathBuf>) -> Result<u8> {
         eprintln!("{url}: {why}");
     }
     println!(
-        "{} pinned certificates saved in {}; {} URLs failed; {} pins have no official download URL (put those certificates in the folder by hand)",
+        "{} pinned certificates saved in {}; {} URLs failed; {} pins have no official download \
+         URL (put those certificates in the folder by hand)",
         report.saved.len(),
         out.display(),
         report.failed.len(),
@@ -477,6 +599,13 @@ fn fetch_anchors(rules_dir: Option<&Path>, out: Option<PathBuf>) -> Result<u8> {
 /// of the parent the process was forked from.
 fn peak_memory_bytes() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kib = status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?.trim().trim_end_matches("kB").trim().parse::<u64>().ok()?;
+    let kib = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse::<u64>()
+        .ok()?;
     Some(kib << 10)
 }

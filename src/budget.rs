@@ -43,7 +43,11 @@ pub enum OverBudget {
 
 /// `256 MiB`, or `200000 bytes` when not a whole number of MiB.
 fn bytes(n: u64) -> String {
-    if n >= 1 << 20 && n.is_multiple_of(1 << 20) { format!("{} MiB", n >> 20) } else { format!("{n} bytes") }
+    if n >= 1 << 20 && n.is_multiple_of(1 << 20) {
+        format!("{} MiB", n >> 20)
+    } else {
+        format!("{n} bytes")
+    }
 }
 
 /// The heap allocator with a per-thread count of live bytes. Installed by
@@ -137,7 +141,11 @@ impl Unit {
         let deadline = Instant::now() + budget.time;
         match outer {
             Some(o) => {
-                ACTIVE.set(Some(if o.deadline <= deadline { o } else { Active { deadline, time: budget.time, ..o } }));
+                ACTIVE.set(Some(if o.deadline <= deadline {
+                    o
+                } else {
+                    Active { deadline, time: budget.time, ..o }
+                }));
                 Unit { outer, saved_meter: None }
             }
             None => Unit { outer, saved_meter: Some(start(budget, deadline)) },
@@ -180,7 +188,13 @@ impl Unit {
 fn start(budget: UnitBudget, deadline: Instant) -> (i64, bool) {
     let m = meter();
     set_meter(m.live.saturating_add(budget.memory.min(i64::MAX as u64) as i64), false);
-    ACTIVE.set(Some(Active { deadline, time: budget.time, base: m.live, memory: budget.memory, over: None }));
+    ACTIVE.set(Some(Active {
+        deadline,
+        time: budget.time,
+        base: m.live,
+        memory: budget.memory,
+        over: None,
+    }));
     (m.ceiling, m.tripped)
 }
 
@@ -287,7 +301,10 @@ mod tests {
         let inner = Unit::enter(UnitBudget { time: Duration::from_secs(60), memory: u64::MAX });
         std::thread::sleep(Duration::from_millis(30));
         assert!(matches!(inner.finish(), Some(OverBudget::Time(_))));
-        assert!(matches!(outer.finish(), Some(OverBudget::Time(_))), "the outer unit's own time ran out");
+        assert!(
+            matches!(outer.finish(), Some(OverBudget::Time(_))),
+            "the outer unit's own time ran out"
+        );
         let outer = Unit::enter(UnitBudget { time: Duration::from_secs(60), memory: u64::MAX });
         let inner = Unit::enter(UnitBudget { time: Duration::from_millis(10), memory: u64::MAX });
         std::thread::sleep(Duration::from_millis(20));

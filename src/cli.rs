@@ -18,7 +18,12 @@ use crate::source::{ReadLimits, WalkOptions};
 use crate::trust::AnchorStore;
 
 #[derive(Debug, Parser)]
-#[command(name = "sigaudit", version, about = "Audit which CA signs government documents: Government specialized CA (Ban Cơ yếu Chính phủ) or commercial CAs")]
+#[command(
+    name = "sigaudit",
+    version,
+    about = "Audit which CA signs government documents: Government specialized CA (Ban Cơ yếu \
+             Chính phủ) or commercial CAs"
+)]
 pub(crate) struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -95,7 +100,8 @@ pub(crate) struct DbArgs {
 
 impl DbArgs {
     pub(crate) fn database(&self, db: &Path) -> Result<crate::history::Database> {
-        crate::history::Database::parse(db, self.db_password_file.as_deref(), self.db_ca.as_deref()).map_err(|e| anyhow!(e))
+        crate::history::Database::parse(db, self.db_password_file.as_deref(), self.db_ca.as_deref())
+            .map_err(|e| anyhow!(e))
     }
 
     pub(crate) fn host(&self) -> String {
@@ -159,7 +165,8 @@ pub(crate) struct ScanArgs {
     /// Worker threads that parse and verify (default: one per core).
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
-    /// Files at work at once — listed, stat'ed, opened, read (default: 32 on a network file system such as NFS, SMB/CIFS or FUSE, twice the cores on a local disk).
+    /// Files at work at once — listed, stat'ed, opened, read (default: 32 on a network file system
+    /// such as NFS, SMB/CIFS or FUSE, twice the cores on a local disk).
     #[arg(long, value_name = "N")]
     pub io_jobs: Option<usize>,
     /// Skip paths matching this glob (repeatable), e.g. '**/Thùng rác/**'.
@@ -183,10 +190,12 @@ pub(crate) struct ScanArgs {
     /// Largest compression ratio accepted for an archive member (ZIP bombs).
     #[arg(long, value_name = "N", default_value_t = Limits::default().max_ratio)]
     pub max_ratio: u64,
-    /// Seconds one file (or one message of a mailbox) may take; over it, an errors.csv row and the scan goes on.
+    /// Seconds one file (or one message of a mailbox) may take; over it, an errors.csv row and the
+    /// scan goes on.
     #[arg(long, value_name = "SECONDS", default_value_t = crate::budget::UnitBudget::default().time.as_secs())]
     pub unit_time: u64,
-    /// Heap bytes one file (or one message of a mailbox) may use, its own bytes included; over it, an errors.csv row.
+    /// Heap bytes one file (or one message of a mailbox) may use, its own bytes included; over it,
+    /// an errors.csv row.
     #[arg(long, value_name = "BYTES", default_value_t = crate::budget::UnitBudget::default().memory)]
     pub unit_memory: u64,
     /// Exit with code 3 when overall migration is below PCT percent.
@@ -244,7 +253,9 @@ impl ScanArgs {
         if self.no_db {
             return Ok(None);
         }
-        self.db_args.database(&self.db.clone().unwrap_or_else(|| beside(&self.out, "sigaudit.db"))).map(Some)
+        self.db_args
+            .database(&self.db.clone().unwrap_or_else(|| beside(&self.out, "sigaudit.db")))
+            .map(Some)
     }
 }
 
@@ -255,7 +266,9 @@ fn parse_lang(s: &str) -> std::result::Result<crate::report::lang::Lang, String>
 /// `name` in the folder that holds `dir` (the report folder is replaced
 /// whole, so the database cannot live inside it).
 fn beside(dir: &Path, name: &str) -> PathBuf {
-    dir.parent().filter(|p| !p.as_os_str().is_empty()).map_or_else(|| PathBuf::from(name), |p| p.join(name))
+    dir.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from(name), |p| p.join(name))
 }
 
 #[derive(Debug, Args)]
@@ -326,7 +339,9 @@ pub(crate) fn default_anchor_dir() -> Option<PathBuf> {
 
 /// Rules and anchor store from the flags. Errors are user mistakes.
 pub(crate) fn load_trust(args: &TrustArgs) -> Result<(Rules, AnchorStore)> {
-    let rules = Rules::load(args.rules.as_deref()).map_err(|diags| anyhow!(diags.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n")))?;
+    let rules = Rules::load(args.rules.as_deref()).map_err(|diags| {
+        anyhow!(diags.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n"))
+    })?;
     let mut dirs = rules.anchor_dirs.clone();
     for d in &args.anchors {
         if !d.is_dir() {
@@ -343,7 +358,10 @@ pub(crate) fn load_trust(args: &TrustArgs) -> Result<(Rules, AnchorStore)> {
 
 impl ScanArgs {
     fn unit_budget(&self) -> crate::budget::UnitBudget {
-        crate::budget::UnitBudget { time: std::time::Duration::from_secs(self.unit_time), memory: self.unit_memory }
+        crate::budget::UnitBudget {
+            time: std::time::Duration::from_secs(self.unit_time),
+            memory: self.unit_memory,
+        }
     }
 
     /// The options a scan runs with: the command line lowered, its files
@@ -354,13 +372,22 @@ impl ScanArgs {
             s.starts_with("imap://") || s.starts_with("imaps://")
         });
         if self.sources.is_empty() {
-            bail!("no SOURCE to scan: name folders, files or IMAP URLs on the command line, or `sources` in the --config file");
+            bail!(
+                "no SOURCE to scan: name folders, files or IMAP URLs on the command line, or \
+                 `sources` in the --config file"
+            );
         }
-        let imap = urls.iter().map(|u| ImapSource::parse(&u.to_string_lossy(), self.imap_allow_plain)).collect::<std::result::Result<Vec<_>, _>>()?;
+        let imap = urls
+            .iter()
+            .map(|u| ImapSource::parse(&u.to_string_lossy(), self.imap_allow_plain))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
         let imap_auth = if imap.is_empty() { None } else { Some(self.imap_auth(&imap)?) };
         // One unmounted share among several is an errors.csv row (the rest is
         // audited); nothing at all to read is a mistake in the command.
-        if imap.is_empty() && !paths.is_empty() && paths.iter().all(|s| std::fs::symlink_metadata(s).is_err()) {
+        if imap.is_empty()
+            && !paths.is_empty()
+            && paths.iter().all(|s| std::fs::symlink_metadata(s).is_err())
+        {
             bail!("{}: no such file or folder", paths[0].display());
         }
         for s in &paths {
@@ -368,10 +395,18 @@ impl ScanArgs {
                 && let Some(db) = db.sqlite_path()
                 && let Some(inside) = is_inside(db, s)
             {
-                bail!("the history database {} is inside the scanned source {}: sigaudit never writes into what it scans; use --db elsewhere", db.display(), inside);
+                bail!(
+                    "the history database {} is inside the scanned source {}: sigaudit never \
+                     writes into what it scans; use --db elsewhere",
+                    db.display(),
+                    inside
+                );
             }
         }
-        crate::report::folder::check(&self.out, &paths.iter().map(|p| p.to_path_buf()).collect::<Vec<_>>())?;
+        crate::report::folder::check(
+            &self.out,
+            &paths.iter().map(|p| p.to_path_buf()).collect::<Vec<_>>(),
+        )?;
         let exclude = if self.exclude.is_empty() {
             None
         } else {
@@ -393,7 +428,13 @@ impl ScanArgs {
             walk: WalkOptions { follow_symlinks: self.follow_symlinks, exclude },
             io_jobs: self.io_jobs,
             limits: ReadLimits { max_file_bytes: self.max_file_size, ..ReadLimits::default() },
-            unpack: Limits { max_depth: self.max_depth, max_unpacked_bytes: self.max_unpacked, max_members: self.max_members, max_ratio: self.max_ratio, unit: self.unit_budget() },
+            unpack: Limits {
+                max_depth: self.max_depth,
+                max_unpacked_bytes: self.max_unpacked,
+                max_members: self.max_members,
+                max_ratio: self.max_ratio,
+                unit: self.unit_budget(),
+            },
             stop: Default::default(),
         })
     }
@@ -405,14 +446,24 @@ impl ScanArgs {
         let mut accounts = std::collections::HashMap::new();
         for a in &self.imap_accounts {
             let source = ImapSource::parse(&a.url, self.imap_allow_plain)?;
-            accounts.insert(source.account(), read_password(&a.password_file).with_context(|| format!("the password file of {}", a.url))?);
+            accounts.insert(
+                source.account(),
+                read_password(&a.password_file)
+                    .with_context(|| format!("the password file of {}", a.url))?,
+            );
         }
         let password = if imap.iter().all(|s| accounts.contains_key(&s.account())) {
             String::new()
         } else {
             match &self.imap_password_file {
-                Some(f) => read_password(f).with_context(|| format!("--imap-password-file {}", f.display()))?,
-                None => std::env::var("SIGAUDIT_IMAP_PASSWORD").map_err(|_| anyhow!("an IMAP source needs a password: set SIGAUDIT_IMAP_PASSWORD or use --imap-password-file"))?,
+                Some(f) => read_password(f)
+                    .with_context(|| format!("--imap-password-file {}", f.display()))?,
+                None => std::env::var("SIGAUDIT_IMAP_PASSWORD").map_err(|_| {
+                    anyhow!(
+                        "an IMAP source needs a password: set SIGAUDIT_IMAP_PASSWORD or use \
+                         --imap-password-file"
+                    )
+                })?,
             }
         };
         Ok(ImapAuth {
@@ -429,7 +480,10 @@ impl ScanArgs {
     /// the scan subcommand's) wins; the file fills the others; clap's
     /// defaults fill the rest. The file's problems come back with their
     /// places, as `config check` shows them.
-    pub(crate) fn with_config(mut self, matches: &ArgMatches) -> std::result::Result<ScanArgs, Vec<crate::rules::Diagnostic>> {
+    pub(crate) fn with_config(
+        mut self,
+        matches: &ArgMatches,
+    ) -> std::result::Result<ScanArgs, Vec<crate::rules::Diagnostic>> {
         let Some(file) = self.config.clone() else { return Ok(self) };
         let config = Config::load(&file)?;
         let typed = |id: &str| matches.value_source(id) == Some(ValueSource::CommandLine);
@@ -447,7 +501,12 @@ impl ScanArgs {
         fill(&mut self.trust.anchors, "anchors", nonempty(c.anchors), given);
         fill(&mut self.out, "out", c.out, given);
         fill(&mut self.db, "db", c.db.map(Some), given);
-        fill(&mut self.db_args.db_password_file, "db_password_file", c.db_password_file.map(Some), given);
+        fill(
+            &mut self.db_args.db_password_file,
+            "db_password_file",
+            c.db_password_file.map(Some),
+            given,
+        );
         fill(&mut self.db_args.db_ca, "db_ca", c.db_ca.map(Some), given);
         fill(&mut self.db_args.host_label, "host_label", c.host_label.map(Some), given);
         fill(&mut self.label, "label", c.label, given);
@@ -467,7 +526,12 @@ impl ScanArgs {
         fill(&mut self.max_ratio, "max_ratio", l.max_ratio, given);
         fill(&mut self.unit_time, "unit_time", l.unit_time, given);
         fill(&mut self.unit_memory, "unit_memory", l.unit_memory, given);
-        fill(&mut self.imap_password_file, "imap_password_file", c.imap_password_file.map(Some), given);
+        fill(
+            &mut self.imap_password_file,
+            "imap_password_file",
+            c.imap_password_file.map(Some),
+            given,
+        );
         fill(&mut self.imap_ca, "imap_ca", c.imap_ca.map(Some), given);
         fill(&mut self.imap_timeout, "imap_timeout", c.imap_timeout, given);
         fill(&mut self.imap_mailbox_budget, "imap_mailbox_budget", c.imap_mailbox_budget, given);
@@ -488,7 +552,10 @@ impl ReportArgs {
     /// configuration names (the history beside the report folder when it
     /// names none, as the scan does), its language, rules and anchors;
     /// options given on the command line win.
-    pub(crate) fn with_config(mut self, matches: &ArgMatches) -> std::result::Result<ReportArgs, Vec<crate::rules::Diagnostic>> {
+    pub(crate) fn with_config(
+        mut self,
+        matches: &ArgMatches,
+    ) -> std::result::Result<ReportArgs, Vec<crate::rules::Diagnostic>> {
         let Some(file) = self.config.clone() else { return Ok(self) };
         let c = Config::load(&file)?;
         let typed = |id: &str| matches.value_source(id) == Some(ValueSource::CommandLine);
@@ -497,8 +564,18 @@ impl ReportArgs {
         fill(&mut self.out, "out", c.out, &typed);
         fill(&mut self.lang, "lang", c.lang, &typed);
         fill(&mut self.trust.rules, "rules", c.rules.map(Some), &typed);
-        fill(&mut self.trust.anchors, "anchors", (!c.anchors.is_empty()).then_some(c.anchors), &typed);
-        fill(&mut self.db_args.db_password_file, "db_password_file", c.db_password_file.map(Some), &typed);
+        fill(
+            &mut self.trust.anchors,
+            "anchors",
+            (!c.anchors.is_empty()).then_some(c.anchors),
+            &typed,
+        );
+        fill(
+            &mut self.db_args.db_password_file,
+            "db_password_file",
+            c.db_password_file.map(Some),
+            &typed,
+        );
         fill(&mut self.db_args.db_ca, "db_ca", c.db_ca.map(Some), &typed);
         fill(&mut self.db_args.host_label, "host_label", c.host_label.map(Some), &typed);
         Ok(self)
@@ -522,7 +599,8 @@ fn is_inside(out: &Path, source: &Path) -> Option<String> {
         return None;
     }
     // `out` may not exist yet: resolve its nearest existing ancestor.
-    let abs = if out.is_absolute() { out.to_path_buf() } else { std::env::current_dir().ok()?.join(out) };
+    let abs =
+        if out.is_absolute() { out.to_path_buf() } else { std::env::current_dir().ok()?.join(out) };
     let mut existing = abs.as_path();
     let mut rest = Vec::new();
     while !existing.exists() {

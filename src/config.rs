@@ -165,15 +165,22 @@ impl Config {
         let mut diags = Vec::new();
         for Place { span, what } in places {
             match what {
-                Check::Folder(p) if !p.is_dir() => diags.push(source.at(span, format!("{}: no such folder", p.display()))),
+                Check::Folder(p) if !p.is_dir() => {
+                    diags.push(source.at(span, format!("{}: no such folder", p.display())))
+                }
                 Check::File(p) => {
                     if let Err(e) = std::fs::File::open(&p) {
-                        diags.push(source.at(span, format!("{}: cannot be read: {e}", p.display())));
+                        diags
+                            .push(source.at(span, format!("{}: cannot be read: {e}", p.display())));
                     }
                 }
-                Check::Rules(p) if !p.is_dir() => diags.push(source.at(span, format!("{}: no such folder", p.display()))),
+                Check::Rules(p) if !p.is_dir() => {
+                    diags.push(source.at(span, format!("{}: no such folder", p.display())))
+                }
                 // The rules folder's own problems, with their own places.
-                Check::Rules(p) => diags.extend(crate::rules::Rules::load(Some(&p)).err().unwrap_or_default()),
+                Check::Rules(p) => {
+                    diags.extend(crate::rules::Rules::load(Some(&p)).err().unwrap_or_default())
+                }
                 Check::Folder(_) => {}
             }
         }
@@ -182,7 +189,8 @@ impl Config {
             // An unmounted share is an errors.csv row at scan time, not a
             // broken configuration: said, not refused.
             if std::fs::symlink_metadata(s).is_err() {
-                notes.push(format!("source {}: no such file or folder (not mounted?)", s.display()));
+                notes
+                    .push(format!("source {}: no such file or folder (not mounted?)", s.display()));
             }
         }
         if config.sources.is_empty() && config.accounts.is_empty() {
@@ -193,7 +201,14 @@ impl Config {
 
     fn read(file: &Path) -> Result<(Config, Vec<Place>), Vec<Diagnostic>> {
         let name = file.display().to_string();
-        let text = std::fs::read_to_string(file).map_err(|e| vec![Diagnostic { file: name.clone(), line: 0, column: 0, message: format!("cannot read: {e}") }])?;
+        let text = std::fs::read_to_string(file).map_err(|e| {
+            vec![Diagnostic {
+                file: name.clone(),
+                line: 0,
+                column: 0,
+                message: format!("cannot read: {e}"),
+            }]
+        })?;
         let source = Source { name, text: &text };
         let cfg: FileCfg = source.parse().map_err(|d| vec![d])?;
         let base = file.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -232,7 +247,11 @@ impl Config {
         if let Some(db) = &cfg.db {
             let is_pg = crate::history::postgres::is_postgres_url(db.get_ref());
             let path = if is_pg { PathBuf::from(db.get_ref()) } else { resolve(db.get_ref()) };
-            if let Err(e) = crate::history::Database::parse(&path, config.db_password_file.as_deref(), config.db_ca.as_deref()) {
+            if let Err(e) = crate::history::Database::parse(
+                &path,
+                config.db_password_file.as_deref(),
+                config.db_ca.as_deref(),
+            ) {
                 diags.push(source.at(db.span(), e));
             }
             config.db = Some(path);
@@ -247,13 +266,19 @@ impl Config {
         }
         if let Some(j) = &cfg.jobs {
             if *j.get_ref() == 0 {
-                diags.push(source.at(j.span(), "jobs must be at least 1 (leave it out for one per core)"));
+                diags.push(
+                    source.at(j.span(), "jobs must be at least 1 (leave it out for one per core)"),
+                );
             }
             config.jobs = Some(*j.get_ref());
         }
         if let Some(j) = &cfg.io_jobs {
             if *j.get_ref() == 0 {
-                diags.push(source.at(j.span(), "io_jobs must be at least 1 (leave it out to size it by the sources' file systems)"));
+                diags.push(source.at(
+                    j.span(),
+                    "io_jobs must be at least 1 (leave it out to size it by the sources' file \
+                     systems)",
+                ));
             }
             config.io_jobs = Some(*j.get_ref());
         }
@@ -266,7 +291,10 @@ impl Config {
         config.follow_symlinks = cfg.follow_symlinks;
         if let Some(p) = &cfg.fail_under {
             if !(0.0..=100.0).contains(p.get_ref()) {
-                diags.push(source.at(p.span(), format!("fail_under {}: must be a percentage between 0 and 100", p.get_ref())));
+                diags.push(source.at(
+                    p.span(),
+                    format!("fail_under {}: must be a percentage between 0 and 100", p.get_ref()),
+                ));
             }
             config.fail_under = Some(*p.get_ref());
         }
@@ -282,7 +310,8 @@ impl Config {
             if let Err(e) = ImapSource::parse(a.url.get_ref(), allow_plain) {
                 diags.push(source.at(a.url.span(), e));
             }
-            let password_file = file_of(&Some(a.password_file.clone()), &mut places).unwrap_or_default();
+            let password_file =
+                file_of(&Some(a.password_file.clone()), &mut places).unwrap_or_default();
             config.accounts.push(Account { url: a.url.get_ref().clone(), password_file });
         }
         if diags.is_empty() { Ok((config, places)) } else { Err(diags) }

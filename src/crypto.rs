@@ -140,8 +140,16 @@ impl Algorithm {
     /// From a signature algorithm OID and its parameters. `digest_hint` is
     /// the CMS digestAlgorithm, needed when the signature algorithm names
     /// only the key type (`rsaEncryption`, `ecPublicKey`).
-    pub(crate) fn resolve(sig_alg: &str, params: Option<&[u8]>, digest_hint: Option<&str>) -> Result<Algorithm, VerifyError> {
-        let hint = || digest_hint.and_then(Hash::from_oid).ok_or_else(|| VerifyError::Unsupported(format!("{sig_alg} without a usable digest algorithm")));
+    pub(crate) fn resolve(
+        sig_alg: &str,
+        params: Option<&[u8]>,
+        digest_hint: Option<&str>,
+    ) -> Result<Algorithm, VerifyError> {
+        let hint = || {
+            digest_hint.and_then(Hash::from_oid).ok_or_else(|| {
+                VerifyError::Unsupported(format!("{sig_alg} without a usable digest algorithm"))
+            })
+        };
         let (scheme, hash) = match sig_alg {
             "1.2.840.113549.1.1.1" => (Scheme::RsaPkcs1, hint()?),
             "1.2.840.113549.1.1.5" | "1.3.14.3.2.29" => (Scheme::RsaPkcs1, Hash::Sha1),
@@ -177,9 +185,16 @@ impl Algorithm {
             "1.3.101.113" => (Scheme::Ed448, Hash::Shake256),
             // Broken digests: never verified, and said so.
             "1.2.840.113549.1.1.4" | "1.2.840.113549.1.1.2" => {
-                return Err(VerifyError::Unsupported(format!("{}: a broken algorithm, not verified", crate::asn1::oids::algorithm_name(sig_alg))));
+                return Err(VerifyError::Unsupported(format!(
+                    "{}: a broken algorithm, not verified",
+                    crate::asn1::oids::algorithm_name(sig_alg)
+                )));
             }
-            other => return Err(VerifyError::Unsupported(crate::asn1::oids::algorithm_name(other).to_owned())),
+            other => {
+                return Err(VerifyError::Unsupported(
+                    crate::asn1::oids::algorithm_name(other).to_owned(),
+                ));
+            }
         };
         Ok(Algorithm { scheme, hash })
     }
@@ -196,7 +211,8 @@ fn pss_hash(params: Option<&[u8]>) -> Result<Hash, VerifyError> {
             let alg = field.children().need("hashAlgorithm").map_err(bad)?;
             let oid = alg.children().need("algorithm").map_err(bad)?;
             let dotted = oid_string(oid.body);
-            return Hash::from_oid(&dotted).ok_or(VerifyError::Unsupported(format!("RSA-PSS with {dotted}")));
+            return Hash::from_oid(&dotted)
+                .ok_or(VerifyError::Unsupported(format!("RSA-PSS with {dotted}")));
         }
     }
     Ok(Hash::Sha1)
@@ -204,11 +220,19 @@ fn pss_hash(params: Option<&[u8]>) -> Result<Hash, VerifyError> {
 
 /// Verifies `signature` over a message whose digest (with `alg.hash`) is
 /// `digest`, with the key in `spki_der`.
-pub(crate) fn verify_prehashed(alg: Algorithm, spki_der: &[u8], digest: &[u8], signature: &[u8]) -> Result<(), VerifyError> {
-    let (_, spki) = SubjectPublicKeyInfo::from_der(spki_der).map_err(|e| VerifyError::BadKey(e.to_string()))?;
+pub(crate) fn verify_prehashed(
+    alg: Algorithm,
+    spki_der: &[u8],
+    digest: &[u8],
+    signature: &[u8],
+) -> Result<(), VerifyError> {
+    let (_, spki) =
+        SubjectPublicKeyInfo::from_der(spki_der).map_err(|e| VerifyError::BadKey(e.to_string()))?;
     let key = spki.parsed().map_err(|e| VerifyError::BadKey(e.to_string()))?;
     match (alg.scheme, key) {
-        (Scheme::RsaPkcs1 | Scheme::RsaPss, ParsedKey::RSA(_)) if alg.hash == Hash::Shake256 => Err(VerifyError::Unsupported("RSA with SHAKE256".into())),
+        (Scheme::RsaPkcs1 | Scheme::RsaPss, ParsedKey::RSA(_)) if alg.hash == Hash::Shake256 => {
+            Err(VerifyError::Unsupported("RSA with SHAKE256".into()))
+        }
         (Scheme::RsaPkcs1 | Scheme::RsaPss, ParsedKey::RSA(rsa_key)) => {
             let key = rsa_public_key(rsa_key.modulus, rsa_key.exponent)?;
             if alg.scheme == Scheme::RsaPss {
@@ -219,7 +243,10 @@ pub(crate) fn verify_prehashed(alg: Algorithm, spki_der: &[u8], digest: &[u8], s
                 return Ok(());
             }
             // Some signers omit the NULL in DigestInfo (RFC 4055 style).
-            let without_null = Pkcs1v15Sign { hash_len: with_null.hash_len, prefix: digest_info_prefix(alg.hash, false).into() };
+            let without_null = Pkcs1v15Sign {
+                hash_len: with_null.hash_len,
+                prefix: digest_info_prefix(alg.hash, false).into(),
+            };
             key.verify(without_null, digest, signature).map_err(|_| VerifyError::Mismatch)
         }
         (Scheme::Ecdsa, ParsedKey::EC(point)) => {
@@ -232,15 +259,31 @@ pub(crate) fn verify_prehashed(alg: Algorithm, spki_der: &[u8], digest: &[u8], s
                 .ok_or_else(|| VerifyError::BadKey("EC key without named curve".into()))?;
             verify_ecdsa(&curve, point.data(), digest, signature)
         }
-        (Scheme::Dsa, ParsedKey::DSA(y)) => verify_dsa(spki.algorithm.parameters.as_ref().map(|p| p.as_bytes()), y, digest, signature),
-        (Scheme::Ed25519 | Scheme::Ed448, _) => Err(VerifyError::Unsupported(format!("{:?} over a digest (it signs the message itself)", alg.scheme))),
-        (scheme, other) => Err(VerifyError::BadKey(format!("{scheme:?} signature with a {} key", key_kind(&other)))),
+        (Scheme::Dsa, ParsedKey::DSA(y)) => verify_dsa(
+            spki.algorithm.parameters.as_ref().map(|p| p.as_bytes()),
+            y,
+            digest,
+            signature,
+        ),
+        (Scheme::Ed25519 | Scheme::Ed448, _) => Err(VerifyError::Unsupported(format!(
+            "{:?} over a digest (it signs the message itself)",
+            alg.scheme
+        ))),
+        (scheme, other) => Err(VerifyError::BadKey(format!(
+            "{scheme:?} signature with a {} key",
+            key_kind(&other)
+        ))),
     }
 }
 
 /// Verifies `signature` over `message` (hashed first, except for EdDSA,
 /// which signs the message itself).
-pub(crate) fn verify_message(alg: Algorithm, spki_der: &[u8], message: &[u8], signature: &[u8]) -> Result<(), VerifyError> {
+pub(crate) fn verify_message(
+    alg: Algorithm,
+    spki_der: &[u8],
+    message: &[u8],
+    signature: &[u8],
+) -> Result<(), VerifyError> {
     match alg.scheme {
         Scheme::Ed25519 => return verify_ed25519(spki_der, message, signature),
         Scheme::Ed448 => return verify_ed448(spki_der, message, signature),
@@ -250,31 +293,51 @@ pub(crate) fn verify_message(alg: Algorithm, spki_der: &[u8], message: &[u8], si
 }
 
 fn verify_ed25519(spki_der: &[u8], message: &[u8], signature: &[u8]) -> Result<(), VerifyError> {
-    let (_, spki) = SubjectPublicKeyInfo::from_der(spki_der).map_err(|e| VerifyError::BadKey(e.to_string()))?;
+    let (_, spki) =
+        SubjectPublicKeyInfo::from_der(spki_der).map_err(|e| VerifyError::BadKey(e.to_string()))?;
     if spki.algorithm.algorithm.to_id_string() != "1.3.101.112" {
         return Err(VerifyError::BadKey("Ed25519 signature with another kind of key".into()));
     }
-    let key: &[u8; 32] = spki.subject_public_key.data.as_ref().try_into().map_err(|_| VerifyError::BadKey("Ed25519 key not 32 bytes".into()))?;
-    let key = ed25519_dalek::VerifyingKey::from_bytes(key).map_err(|e| VerifyError::BadKey(e.to_string()))?;
+    let key: &[u8; 32] = spki
+        .subject_public_key
+        .data
+        .as_ref()
+        .try_into()
+        .map_err(|_| VerifyError::BadKey("Ed25519 key not 32 bytes".into()))?;
+    let key = ed25519_dalek::VerifyingKey::from_bytes(key)
+        .map_err(|e| VerifyError::BadKey(e.to_string()))?;
     let sig = ed25519_dalek::Signature::from_slice(signature).map_err(|_| VerifyError::Mismatch)?;
     key.verify_strict(message, &sig).map_err(|_| VerifyError::Mismatch)
 }
 
 fn verify_ed448(spki_der: &[u8], message: &[u8], signature: &[u8]) -> Result<(), VerifyError> {
-    let (_, spki) = SubjectPublicKeyInfo::from_der(spki_der).map_err(|e| VerifyError::BadKey(e.to_string()))?;
+    let (_, spki) =
+        SubjectPublicKeyInfo::from_der(spki_der).map_err(|e| VerifyError::BadKey(e.to_string()))?;
     if spki.algorithm.algorithm.to_id_string() != "1.3.101.113" {
         return Err(VerifyError::BadKey("Ed448 signature with another kind of key".into()));
     }
-    let bytes: &[u8; 57] = spki.subject_public_key.data.as_ref().try_into().map_err(|_| VerifyError::BadKey("Ed448 key not 57 bytes".into()))?;
-    let key = ed448_goldilocks::VerifyingKey::from_bytes(bytes).map_err(|e| VerifyError::BadKey(format!("{e:?}")))?;
-    let sig = ed448_goldilocks::Signature::from_slice(signature).map_err(|_| VerifyError::Mismatch)?;
+    let bytes: &[u8; 57] = spki
+        .subject_public_key
+        .data
+        .as_ref()
+        .try_into()
+        .map_err(|_| VerifyError::BadKey("Ed448 key not 57 bytes".into()))?;
+    let key = ed448_goldilocks::VerifyingKey::from_bytes(bytes)
+        .map_err(|e| VerifyError::BadKey(format!("{e:?}")))?;
+    let sig =
+        ed448_goldilocks::Signature::from_slice(signature).map_err(|_| VerifyError::Mismatch)?;
     key.verify_raw(&sig, message).map_err(|_| VerifyError::Mismatch)
 }
 
 /// DSA: the domain parameters (Dss-Parms: p, q, g) come from the key's
 /// algorithm; `y` is the key's INTEGER; the signature is DER (r, s) as in
 /// CMS, or r‖s as in XMLDSig.
-fn verify_dsa(params: Option<&[u8]>, y: &[u8], digest: &[u8], signature: &[u8]) -> Result<(), VerifyError> {
+fn verify_dsa(
+    params: Option<&[u8]>,
+    y: &[u8],
+    digest: &[u8],
+    signature: &[u8],
+) -> Result<(), VerifyError> {
     let bad = |why: &str| VerifyError::BadKey(format!("DSA key: {why}"));
     let int = |body: &[u8]| {
         let body: Vec<u8> = body.iter().skip_while(|&&b| b == 0).copied().collect();
@@ -287,8 +350,10 @@ fn verify_dsa(params: Option<&[u8]>, y: &[u8], digest: &[u8], signature: &[u8]) 
     params.extend_from_slice(body);
     let seq = Tlv::parse(&params).map_err(|_| bad("parameters"))?;
     let mut fields = seq.children();
-    let mut next = || fields.need("p, q, g").map_err(|_| bad("parameters")).and_then(|f| int(f.body));
-    let components = dsa::Components::from_components(next()?, next()?, next()?).map_err(|_| bad("unsupported sizes"))?;
+    let mut next =
+        || fields.need("p, q, g").map_err(|_| bad("parameters")).and_then(|f| int(f.body));
+    let components = dsa::Components::from_components(next()?, next()?, next()?)
+        .map_err(|_| bad("unsupported sizes"))?;
     // `y` arrives as the INTEGER's encoding or, from some parsers, its body.
     let y = match Tlv::parse(y) {
         Ok(t) if t.tag == tag::INTEGER => int(t.body)?,
@@ -298,7 +363,11 @@ fn verify_dsa(params: Option<&[u8]>, y: &[u8], digest: &[u8], signature: &[u8]) 
     let (r, s) = match Tlv::parse(signature) {
         Ok(seq) if seq.tag == tag::SEQUENCE => {
             let mut f = seq.children();
-            let mut next = || f.need("r, s").map_err(|_| VerifyError::Mismatch).and_then(|t| int(t.body).map_err(|_| VerifyError::Mismatch));
+            let mut next = || {
+                f.need("r, s")
+                    .map_err(|_| VerifyError::Mismatch)
+                    .and_then(|t| int(t.body).map_err(|_| VerifyError::Mismatch))
+            };
             (next()?, next()?)
         }
         _ => {
@@ -324,10 +393,13 @@ fn rsa_public_key(modulus: &[u8], exponent: &[u8]) -> Result<rsa::PublicKey, Ver
     let strip = |b: &[u8]| -> Vec<u8> { b.iter().skip_while(|&&x| x == 0).copied().collect() };
     let (n, e) = (strip(modulus), strip(exponent));
     let bits = |v: &[u8]| (v.len().max(1) * 8) as u32;
-    let n = BoxedUint::from_be_slice(&n, bits(&n)).map_err(|e| VerifyError::BadKey(format!("{e:?}")))?;
-    let e = BoxedUint::from_be_slice(&e, bits(&e)).map_err(|e| VerifyError::BadKey(format!("{e:?}")))?;
+    let n = BoxedUint::from_be_slice(&n, bits(&n))
+        .map_err(|e| VerifyError::BadKey(format!("{e:?}")))?;
+    let e = BoxedUint::from_be_slice(&e, bits(&e))
+        .map_err(|e| VerifyError::BadKey(format!("{e:?}")))?;
     // Legacy documents carry 512/768-bit keys: verify them, the report flags them.
-    rsa::PublicKey::new_with_size_limits(n, e, 512..=16384).map_err(|e| VerifyError::BadKey(e.to_string()))
+    rsa::PublicKey::new_with_size_limits(n, e, 512..=16384)
+        .map_err(|e| VerifyError::BadKey(e.to_string()))
 }
 
 fn pkcs1_padding(hash: Hash) -> Pkcs1v15Sign {
@@ -370,8 +442,17 @@ fn digest_info_prefix(hash: Hash, with_null: bool) -> Vec<u8> {
     out
 }
 
-fn verify_pss(key: &rsa::PublicKey, hash: Hash, digest: &[u8], signature: &[u8]) -> Result<(), VerifyError> {
-    fn run<D: Digest + sha2::digest::FixedOutputReset + 'static>(key: &rsa::PublicKey, digest: &[u8], signature: &[u8]) -> bool {
+fn verify_pss(
+    key: &rsa::PublicKey,
+    hash: Hash,
+    digest: &[u8],
+    signature: &[u8],
+) -> Result<(), VerifyError> {
+    fn run<D: Digest + sha2::digest::FixedOutputReset + 'static>(
+        key: &rsa::PublicKey,
+        digest: &[u8],
+        signature: &[u8],
+    ) -> bool {
         let pss = rsa::Pss::<D> { blinded: false, digest: D::new(), salt_len: None };
         key.verify(pss, digest, signature).is_ok()
     }
@@ -389,11 +470,19 @@ fn verify_pss(key: &rsa::PublicKey, hash: Hash, digest: &[u8], signature: &[u8])
     if ok { Ok(()) } else { Err(VerifyError::Mismatch) }
 }
 
-fn verify_ecdsa(curve: &str, point: &[u8], digest: &[u8], signature: &[u8]) -> Result<(), VerifyError> {
+fn verify_ecdsa(
+    curve: &str,
+    point: &[u8],
+    digest: &[u8],
+    signature: &[u8],
+) -> Result<(), VerifyError> {
     macro_rules! check {
         ($curve:ty) => {{
-            let key = ecdsa::VerifyingKey::<$curve>::from_sec1_bytes(point).map_err(|e| VerifyError::BadKey(e.to_string()))?;
-            let sig = ecdsa::Signature::<$curve>::from_der(signature).or_else(|_| ecdsa::Signature::<$curve>::from_slice(signature)).map_err(|_| VerifyError::Mismatch)?;
+            let key = ecdsa::VerifyingKey::<$curve>::from_sec1_bytes(point)
+                .map_err(|e| VerifyError::BadKey(e.to_string()))?;
+            let sig = ecdsa::Signature::<$curve>::from_der(signature)
+                .or_else(|_| ecdsa::Signature::<$curve>::from_slice(signature))
+                .map_err(|_| VerifyError::Mismatch)?;
             key.verify_prehash(digest, &sig).map_err(|_| VerifyError::Mismatch)
         }};
     }
@@ -406,7 +495,9 @@ fn verify_ecdsa(curve: &str, point: &[u8], digest: &[u8], signature: &[u8]) -> R
         "1.3.36.3.3.2.8.1.1.13" => {
             let (r, s) = ecdsa_r_s(signature, 64).ok_or(VerifyError::Mismatch)?;
             brainpool512::verify(point, digest, &r, &s).map_err(|e| match e {
-                brainpool512::Failure::BadKey => VerifyError::BadKey("not a brainpoolP512r1 point".into()),
+                brainpool512::Failure::BadKey => {
+                    VerifyError::BadKey("not a brainpoolP512r1 point".into())
+                }
                 brainpool512::Failure::Mismatch => VerifyError::Mismatch,
             })
         }
@@ -423,7 +514,8 @@ fn ecdsa_r_s(signature: &[u8], size: usize) -> Option<(Vec<u8>, Vec<u8>)> {
     let seq = Tlv::parse(signature).ok().filter(|t| t.tag == tag::SEQUENCE)?;
     let mut ints = seq.children();
     let (r, s) = (ints.next()?.ok()?, ints.next()?.ok()?);
-    (r.tag == tag::INTEGER && s.tag == tag::INTEGER && ints.next().is_none()).then(|| (r.body.to_vec(), s.body.to_vec()))
+    (r.tag == tag::INTEGER && s.tag == tag::INTEGER && ints.next().is_none())
+        .then(|| (r.body.to_vec(), s.body.to_vec()))
 }
 
 #[cfg(test)]
@@ -432,18 +524,38 @@ mod tests {
 
     #[test]
     fn digest_info_prefix_matches_the_crate() {
-        for h in [Hash::Sha1, Hash::Sha256, Hash::Sha384, Hash::Sha512, Hash::Sha224, Hash::Sha3_224, Hash::Sha3_256, Hash::Sha3_384, Hash::Sha3_512] {
+        for h in [
+            Hash::Sha1,
+            Hash::Sha256,
+            Hash::Sha384,
+            Hash::Sha512,
+            Hash::Sha224,
+            Hash::Sha3_224,
+            Hash::Sha3_256,
+            Hash::Sha3_384,
+            Hash::Sha3_512,
+        ] {
             assert_eq!(&*pkcs1_padding(h).prefix, digest_info_prefix(h, true).as_slice(), "{h:?}");
         }
     }
 
     #[test]
     fn resolves_algorithms() {
-        assert_eq!(Algorithm::resolve("1.2.840.113549.1.1.11", None, None).unwrap().hash, Hash::Sha256);
-        let a = Algorithm::resolve("1.2.840.113549.1.1.1", None, Some("2.16.840.1.101.3.4.2.3")).unwrap();
+        assert_eq!(
+            Algorithm::resolve("1.2.840.113549.1.1.11", None, None).unwrap().hash,
+            Hash::Sha256
+        );
+        let a = Algorithm::resolve("1.2.840.113549.1.1.1", None, Some("2.16.840.1.101.3.4.2.3"))
+            .unwrap();
         assert_eq!((a.scheme, a.hash), (Scheme::RsaPkcs1, Hash::Sha512));
         assert_eq!(Algorithm::resolve("1.3.101.113", None, None).unwrap().scheme, Scheme::Ed448);
-        assert!(Algorithm::resolve("1.2.840.113549.1.1.4", None, None).unwrap_err().to_string().contains("broken"), "MD5 with RSA");
+        assert!(
+            Algorithm::resolve("1.2.840.113549.1.1.4", None, None)
+                .unwrap_err()
+                .to_string()
+                .contains("broken"),
+            "MD5 with RSA"
+        );
         assert!(Algorithm::resolve("1.2.840.113549.1.1.1", None, None).is_err());
     }
 }

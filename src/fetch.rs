@@ -31,13 +31,19 @@ const MAX_DOWNLOAD: u64 = 1 << 20;
 
 #[cfg(not(feature = "fetch-anchors"))]
 pub fn fetch_anchors(_rules: &Rules, _out: &Path) -> anyhow::Result<FetchReport> {
-    anyhow::bail!("this sigaudit was built without downloads (cargo feature `fetch-anchors`): put the CA certificates in an --anchors folder")
+    anyhow::bail!(
+        "this sigaudit was built without downloads (cargo feature `fetch-anchors`): put the CA \
+         certificates in an --anchors folder"
+    )
 }
 
 #[cfg(feature = "fetch-anchors")]
 pub(crate) fn fetch_anchors(rules: &Rules, out: &Path) -> anyhow::Result<FetchReport> {
     std::fs::create_dir_all(out)?;
-    let agent = ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(30))).build().new_agent();
+    let agent = ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .new_agent();
     let mut by_url: BTreeMap<&str, Vec<PinRef<'_>>> = BTreeMap::new();
     let mut report = FetchReport::default();
     for p in rules.catalogue.pins() {
@@ -68,7 +74,10 @@ pub(crate) fn fetch_anchors(rules: &Rules, out: &Path) -> anyhow::Result<FetchRe
         }
         if matched == 0 {
             let got = crate::asn1::ber::hex(&Sha256::digest(&body));
-            report.failed.push((url.to_owned(), format!("no certificate in the download (SHA-256 {got}) matches a pin: refused")));
+            report.failed.push((
+                url.to_owned(),
+                format!("no certificate in the download (SHA-256 {got}) matches a pin: refused"),
+            ));
         }
     }
     fetch_other_generations(rules, out, &download, &pinned_got, &mut report)?;
@@ -95,10 +104,11 @@ fn fetch_other_generations(
             let mut kept = 0;
             for cert in certificates_in(&body).into_iter().flatten() {
                 let cert = std::sync::Arc::new(cert);
-                let verified = match chain::build(cert.clone(), pinned, &anchors, &rules.catalogue).end {
-                    PathEnd::Pinned(p) | PathEnd::SameKeyAsPinned(p) => p.ca.class == ca.class,
-                    _ => false,
-                };
+                let verified =
+                    match chain::build(cert.clone(), pinned, &anchors, &rules.catalogue).end {
+                        PathEnd::Pinned(p) | PathEnd::SameKeyAsPinned(p) => p.ca.class == ca.class,
+                        _ => false,
+                    };
                 if verified {
                     let file = format!("{}__{}.der", ca.id, &cert.sha256_hex()[..16]);
                     std::fs::write(out.join(&file), &cert.der)?;
@@ -107,7 +117,11 @@ fn fetch_other_generations(
                 }
             }
             if kept == 0 {
-                report.failed.push((url.clone(), "no certificate in the download verifies up to a pinned certificate: refused".into()));
+                report.failed.push((
+                    url.clone(),
+                    "no certificate in the download verifies up to a pinned certificate: refused"
+                        .into(),
+                ));
             }
         }
     }

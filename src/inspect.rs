@@ -12,7 +12,12 @@ use crate::rules::Rules;
 use crate::trust::AnchorStore;
 use crate::trust::chain::Origin;
 
-pub(crate) fn render(file: &str, extraction: &Extraction, rules: &Rules, anchors: &AnchorStore) -> String {
+pub(crate) fn render(
+    file: &str,
+    extraction: &Extraction,
+    rules: &Rules,
+    anchors: &AnchorStore,
+) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "File: {file}");
     if extraction.signatures.is_empty() && extraction.problems.is_empty() {
@@ -36,7 +41,9 @@ fn render_one(out: &mut String, n: usize, sig: &Signature, rules: &Rules, anchor
     let what = match sig.kind {
         Kind::Signer => "Signature",
         Kind::DocTimestamp => "Document timestamp",
-        Kind::UsageRights => "Usage rights (Adobe /UR3: the application that enabled the form, not a signer)",
+        Kind::UsageRights => {
+            "Usage rights (Adobe /UR3: the application that enabled the form, not a signer)"
+        }
     };
     let member = if sig.member.is_empty() { String::new() } else { format!(" — {}", sig.member) };
     let _ = writeln!(out, "{what} #{n}{member} ({})", sig.format.as_str());
@@ -50,21 +57,34 @@ fn render_one(out: &mut String, n: usize, sig: &Signature, rules: &Rules, anchor
             let _ = writeln!(out, "  - {role}: {}", c.cn());
             let _ = writeln!(out, "  - {role} subject: {}", c.subject);
             let _ = writeln!(out, "  - Issuer: {}", c.issuer);
-            let _ = writeln!(out, "  - Certificate: serial {}, SHA-256 {}, valid {} to {}", c.serial_hex(), c.sha256_hex(), rfc3339(c.not_before), rfc3339(c.not_after));
+            let _ = writeln!(
+                out,
+                "  - Certificate: serial {}, SHA-256 {}, valid {} to {}",
+                c.serial_hex(),
+                c.sha256_hex(),
+                rfc3339(c.not_before),
+                rfc3339(c.not_after)
+            );
         }
         None => {
             let _ = writeln!(out, "  - {role}: certificate not embedded ({})", sig.signer_ref);
         }
     }
     let time = match sig.signed_at {
-        Some((t, TimeSource::SigningTime)) => format!("{} (signing-time attribute, claimed by the signer)", rfc3339(t)),
+        Some((t, TimeSource::SigningTime)) => {
+            format!("{} (signing-time attribute, claimed by the signer)", rfc3339(t))
+        }
         Some((t, TimeSource::Timestamp)) => format!("{} (RFC 3161 timestamp)", rfc3339(t)),
         Some((t, TimeSource::PdfM)) => format!("{} (/M of the PDF, claimed)", rfc3339(t)),
         None => "unknown".into(),
     };
     let _ = writeln!(out, "  - Signing time: {time}");
     if let Some(h) = &sig.digest_algorithm {
-        let _ = writeln!(out, "  - Hash algorithm: {h}; signature algorithm: {}", sig.signature_algorithm.as_deref().unwrap_or("?"));
+        let _ = writeln!(
+            out,
+            "  - Hash algorithm: {h}; signature algorithm: {}",
+            sig.signature_algorithm.as_deref().unwrap_or("?")
+        );
     }
     if let Some(sf) = &sig.subfilter {
         let _ = writeln!(out, "  - SubFilter: {sf}");
@@ -78,7 +98,12 @@ fn render_one(out: &mut String, n: usize, sig: &Signature, rules: &Rules, anchor
         }
         None => {}
     }
-    let _ = writeln!(out, "  - Signature Validation: {} ({})", sig.integrity.as_str(), sig.integrity_reason);
+    let _ = writeln!(
+        out,
+        "  - Signature Validation: {} ({})",
+        sig.integrity.as_str(),
+        sig.integrity_reason
+    );
     if let Some(m) = sig.modified_after_signing {
         let _ = writeln!(out, "  - Modified after signing: {}", if m { "yes" } else { "no" });
     }
@@ -87,7 +112,8 @@ fn render_one(out: &mut String, n: usize, sig: &Signature, rules: &Rules, anchor
             out,
             "  - Signature timestamp: {}",
             match ts {
-                Timestamp::Verified(t) => format!("{} (imprint and token signature verified)", rfc3339(*t)),
+                Timestamp::Verified(t) =>
+                    format!("{} (imprint and token signature verified)", rfc3339(*t)),
                 Timestamp::Unusable(e) => format!("not usable: {e}"),
             }
         );
@@ -99,7 +125,11 @@ fn render_one(out: &mut String, n: usize, sig: &Signature, rules: &Rules, anchor
             crate::scan::judge_certificate(&mut sig, &c, anchors);
         }
         if let Some(v) = sig.cert_valid_at_signing {
-            let _ = writeln!(out, "  - Certificate valid at signing time: {}", if v { "yes" } else { "no" });
+            let _ = writeln!(
+                out,
+                "  - Certificate valid at signing time: {}",
+                if v { "yes" } else { "no" }
+            );
         }
         let _ = writeln!(out, "  - Chain ({}):", c.chain.as_str());
         for (depth, link) in c.path.iter().enumerate() {
@@ -107,12 +137,23 @@ fn render_one(out: &mut String, n: usize, sig: &Signature, rules: &Rules, anchor
                 Origin::Signature => "embedded",
                 Origin::Anchors => "anchors",
             };
-            let pinned = rules.catalogue.by_sha256(&link.cert.sha256).map(|p| format!(" [pinned: {} ({})]", p.ca.name, p.ca.id)).unwrap_or_default();
-            let _ = writeln!(out, "      {}{} ({from}){pinned}", "  ".repeat(depth), link.cert.cn());
+            let pinned = rules
+                .catalogue
+                .by_sha256(&link.cert.sha256)
+                .map(|p| format!(" [pinned: {} ({})]", p.ca.name, p.ca.id))
+                .unwrap_or_default();
+            let _ =
+                writeln!(out, "      {}{} ({from}){pinned}", "  ".repeat(depth), link.cert.cn());
         }
         let ca = c.ca.as_ref().map(|(id, name)| format!(", CA {name} ({id})")).unwrap_or_default();
-        let root = if c.root_cn.is_empty() { String::new() } else { format!(", root {}", c.root_cn) };
-        let _ = writeln!(out, "  - Classification: {} (classified_by={}){ca}{root}", c.class.as_str(), c.by.as_str());
+        let root =
+            if c.root_cn.is_empty() { String::new() } else { format!(", root {}", c.root_cn) };
+        let _ = writeln!(
+            out,
+            "  - Classification: {} (classified_by={}){ca}{root}",
+            c.class.as_str(),
+            c.by.as_str()
+        );
         for note in sig.rendered_notes().iter().chain(&c.notes) {
             let _ = writeln!(out, "  - Note: {note}");
         }

@@ -59,7 +59,12 @@ pub struct ErrorRow {
 }
 
 impl ErrorRow {
-    pub fn new(file: impl Into<String>, member: impl Into<String>, stage: Stage, error: impl Into<String>) -> ErrorRow {
+    pub fn new(
+        file: impl Into<String>,
+        member: impl Into<String>,
+        stage: Stage,
+        error: impl Into<String>,
+    ) -> ErrorRow {
         ErrorRow { file: file.into(), member: member.into(), stage, error: error.into() }
     }
 }

@@ -22,7 +22,9 @@ pub(crate) fn show(progress: &Progress, scanning: &AtomicBool) {
         let done = progress.done.load(Ordering::Relaxed) as u64;
         if !counted && progress.walk_done.load(Ordering::Relaxed) {
             counted = true;
-            bar.set_style(ProgressStyle::with_template(BAR).expect("valid template").progress_chars("=> "));
+            bar.set_style(
+                ProgressStyle::with_template(BAR).expect("valid template").progress_chars("=> "),
+            );
         }
         if counted {
             // Mailbox messages come after the files: the total grows with them.
@@ -41,5 +43,10 @@ fn status(progress: &Progress, elapsed: Duration) -> String {
     let bytes = progress.bytes.load(Ordering::Relaxed);
     let rate = (bytes as f64 / elapsed.as_secs_f64().max(0.001)) as u64;
     let errors = progress.errors.load(Ordering::Relaxed);
-    format!("{}, {}/s, {errors} error{}", HumanBytes(bytes), HumanBytes(rate), if errors == 1 { "" } else { "s" })
+    format!(
+        "{}, {}/s, {errors} error{}",
+        HumanBytes(bytes),
+        HumanBytes(rate),
+        if errors == 1 { "" } else { "s" }
+    )
 }

@@ -178,7 +178,13 @@ pub trait Cache: Sync {
     /// run never meets was deleted).
     fn lookup(&self, key: &str, stamp: (u64, i128)) -> Option<Extraction>;
     /// Keeps what this run extracted from `key` at `stamp` for the next run.
-    fn remember(&self, key: String, stamp: (u64, i128), extraction: &Extraction, depends_on: Vec<Dependency>);
+    fn remember(
+        &self,
+        key: String,
+        stamp: (u64, i128),
+        extraction: &Extraction,
+        depends_on: Vec<Dependency>,
+    );
 }
 
 /// What the scan did besides its findings (for the history; the files
@@ -216,7 +222,14 @@ struct Waiting {
 
 impl FileOutcome {
     fn empty(read: bool) -> FileOutcome {
-        FileOutcome { read, record: None, findings: Vec::new(), errors: Vec::new(), not_signers: NotSigners::default(), waiting: Vec::new() }
+        FileOutcome {
+            read,
+            record: None,
+            findings: Vec::new(),
+            errors: Vec::new(),
+            not_signers: NotSigners::default(),
+            waiting: Vec::new(),
+        }
     }
 }
 
@@ -243,9 +256,19 @@ impl Progress {
 
 /// Runs a scan, counting what is done in `progress`. With
 /// a `cache`, files unchanged since it was made are not read again.
-pub fn run(opts: &ScanOptions, rules: &Rules, anchors: &AnchorStore, progress: &Progress, cache: Option<&dyn Cache>) -> (ScanResult, Visited) {
+pub fn run(
+    opts: &ScanOptions,
+    rules: &Rules,
+    anchors: &AnchorStore,
+    progress: &Progress,
+    cache: Option<&dyn Cache>,
+) -> (ScanResult, Visited) {
     let started = OffsetDateTime::now_utc();
-    let cwd_text = std::env::current_dir().unwrap_or_default().to_string_lossy().trim_end_matches('/').to_owned();
+    let cwd_text = std::env::current_dir()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .trim_end_matches('/')
+        .to_owned();
     let ctx = Context {
         rules,
         anchors,
@@ -278,7 +301,8 @@ pub fn run(opts: &ScanOptions, rules: &Rules, anchors: &AnchorStore, progress: &
     }
     progress.walk_done.store(true, Ordering::Relaxed);
     let gathered = sink.gathered.into_inner().unwrap_or_default();
-    let (imap, complete_mailboxes) = if stopped() { (Vec::new(), Vec::new()) } else { scan_imap(opts, &ctx, progress) };
+    let (imap, complete_mailboxes) =
+        if stopped() { (Vec::new(), Vec::new()) } else { scan_imap(opts, &ctx, progress) };
     let gathered = imap.into_iter().fold(gathered, Gathered::add);
     let mut findings = gathered.findings;
     let learned = complete_chains(&mut findings, gathered.waiting, &ctx);
@@ -289,16 +313,27 @@ pub fn run(opts: &ScanOptions, rules: &Rules, anchors: &AnchorStore, progress: &
         not_signers: gathered.not_signers,
         started,
         finished: started,
-        sources: opts.sources.iter().map(|s| s.to_string_lossy().into_owned()).chain(opts.imap.iter().map(ImapSource::display)).collect(),
+        sources: opts
+            .sources
+            .iter()
+            .map(|s| s.to_string_lossy().into_owned())
+            .chain(opts.imap.iter().map(ImapSource::display))
+            .collect(),
         incomplete: missing_places(&opts.sources, &rules.agencies),
         learned,
         unknown_cas: Vec::new(),
     };
-    let visited = Visited { files_read: gathered.files_read, complete_mailboxes, interrupted: stopped() };
+    let visited =
+        Visited { files_read: gathered.files_read, complete_mailboxes, interrupted: stopped() };
     // Deterministic reports whatever the thread interleaving.
     result.findings.sort_by(|a, b| (&a.file, &a.member).cmp(&(&b.file, &b.member)));
-    let signers = ctx.unknown_issuers.lock().map(|mut m| std::mem::take(&mut *m)).unwrap_or_default();
-    result.unknown_cas = crate::classify::unknown_cas(&result.findings, |sha| signers.get(sha).cloned(), &rules.catalogue);
+    let signers =
+        ctx.unknown_issuers.lock().map(|mut m| std::mem::take(&mut *m)).unwrap_or_default();
+    result.unknown_cas = crate::classify::unknown_cas(
+        &result.findings,
+        |sha| signers.get(sha).cloned(),
+        &rules.catalogue,
+    );
     result.errors.sort();
     result.finished = OffsetDateTime::now_utc();
     (result, visited)
@@ -330,11 +365,15 @@ impl WalkSink for Sink<'_> {
             }
             let (out, bytes) = match item {
                 Ok(input) => {
-                    let path_agency = rules.agencies.by_path_memo(input.relative(), &input.display, &mut memo);
+                    let path_agency =
+                        rules.agencies.by_path_memo(input.relative(), &input.display, &mut memo);
                     scan_file(&input, path_agency, self.ctx)
                 }
                 Err(row) => {
-                    let agency = rules.agencies.by_path(&row.file, &row.file).unwrap_or_else(|| rules.agencies.unassigned());
+                    let agency = rules
+                        .agencies
+                        .by_path(&row.file, &row.file)
+                        .unwrap_or_else(|| rules.agencies.unassigned());
                     (FileOutcome { errors: vec![(row, agency)], ..FileOutcome::empty(false) }, 0)
                 }
             };
@@ -375,7 +414,8 @@ impl Gathered {
             tally.signed += usize::from(r.signatures > 0);
         }
         let offset = self.findings.len();
-        self.waiting.extend(o.waiting.into_iter().map(|w| Waiting { index: w.index + offset, ..w }));
+        self.waiting
+            .extend(o.waiting.into_iter().map(|w| Waiting { index: w.index + offset, ..w }));
         self.findings.extend(o.findings);
         self.errors.extend(o.errors);
         self.not_signers += o.not_signers;
@@ -387,7 +427,8 @@ impl Gathered {
             *self.files.entry(agency).or_default() += t;
         }
         let offset = self.findings.len();
-        self.waiting.extend(other.waiting.into_iter().map(|w| Waiting { index: w.index + offset, ..w }));
+        self.waiting
+            .extend(other.waiting.into_iter().map(|w| Waiting { index: w.index + offset, ..w }));
         self.findings.extend(other.findings);
         self.errors.extend(other.errors);
         self.not_signers += other.not_signers;
@@ -399,7 +440,11 @@ impl Gathered {
 /// One file: its stamp (one `fstatat` in its folder), then what the
 /// history has for it, or else its bytes. `path_agency`: the agency its
 /// path says. Also returns the file's size, for the progress display.
-fn scan_file(input: &Input, path_agency: Option<AgencyRef>, ctx: &Context<'_>) -> (FileOutcome, u64) {
+fn scan_file(
+    input: &Input,
+    path_agency: Option<AgencyRef>,
+    ctx: &Context<'_>,
+) -> (FileOutcome, u64) {
     let agencies = &ctx.rules.agencies;
     // The file's only stat: the history's stamp and the size to read.
     let stamp = input.stat().ok().map(|st| (st.size, st.mtime_ns));
@@ -410,8 +455,15 @@ fn scan_file(input: &Input, path_agency: Option<AgencyRef>, ctx: &Context<'_>) -
     }
     // A panic in a parser on one hostile file becomes an error row for that
     // file; the scan and every other finding go on.
-    let extracted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_extract(input, stamp.map(|(size, _)| size), ctx.limits, ctx.unpack, &ctx.cpu)))
-        .unwrap_or_else(|_| Err((Stage::Read, "internal error while reading this file (a parser panicked): please report it".into())));
+    let extracted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        read_extract(input, stamp.map(|(size, _)| size), ctx.limits, ctx.unpack, &ctx.cpu)
+    }))
+    .unwrap_or_else(|_| {
+        Err((
+            Stage::Read,
+            "internal error while reading this file (a parser panicked): please report it".into(),
+        ))
+    });
     let out = match extracted {
         Ok((e, after)) => {
             let e = e.unwrap_or_default();
@@ -425,7 +477,17 @@ fn scan_file(input: &Input, path_agency: Option<AgencyRef>, ctx: &Context<'_>) -
             if let Some((size, mtime)) = stamp
                 && ctx.cache.is_some()
                 && after.is_none_or(|now| now == (size, mtime))
-                && let Some(deps) = e.depends_on.iter().map(|p| stamp_of(p).map(|(s, m)| Dependency { path: ctx.key(p), size: s, mtime_ns: m })).collect::<Option<Vec<_>>>()
+                && let Some(deps) = e
+                    .depends_on
+                    .iter()
+                    .map(|p| {
+                        stamp_of(p).map(|(s, m)| Dependency {
+                            path: ctx.key(p),
+                            size: s,
+                            mtime_ns: m,
+                        })
+                    })
+                    .collect::<Option<Vec<_>>>()
             {
                 ctx.remember(key, (size, mtime), &e, deps);
             }
@@ -447,7 +509,12 @@ fn scan_file(input: &Input, path_agency: Option<AgencyRef>, ctx: &Context<'_>) -
 /// findings and error rows. The agency: `known` (path rules, mailbox
 /// owner) first, then the sender of the message the signature came in,
 /// then the signer certificate.
-fn outcome(file: &str, known: Option<AgencyRef>, extraction: Extraction, ctx: &Context<'_>) -> FileOutcome {
+fn outcome(
+    file: &str,
+    known: Option<AgencyRef>,
+    extraction: Extraction,
+    ctx: &Context<'_>,
+) -> FileOutcome {
     let agencies = &ctx.rules.agencies;
     let file_agency = || known.clone().unwrap_or_else(|| agencies.unassigned());
     let mut out = FileOutcome::empty(false);
@@ -460,7 +527,8 @@ fn outcome(file: &str, known: Option<AgencyRef>, extraction: Extraction, ctx: &C
         }
         // The place: the file's folder (or mailbox); for a message with no
         // place of its own, its sender's domain. Never the signer's.
-        let place = known.clone().or_else(|| sig.mail_from.as_deref().and_then(|a| agencies.by_mail(a)));
+        let place =
+            known.clone().or_else(|| sig.mail_from.as_deref().and_then(|a| agencies.by_mail(a)));
         let mut sig = sig;
         ctx.anchors.complete_signer(&mut sig);
         let Some(signer) = sig.signer.clone() else {
@@ -470,35 +538,55 @@ fn outcome(file: &str, known: Option<AgencyRef>, extraction: Extraction, ctx: &C
         };
         ctx.meet_cas(&sig.certs, &signer, file);
         let class = ctx.classify(&signer, &sig.certs);
-        let who = agencies.attribute(Some((&signer, ctx.agency_of_signer(&signer))), place.as_ref());
+        let who =
+            agencies.attribute(Some((&signer, ctx.agency_of_signer(&signer))), place.as_ref());
         if (class.issuer_missing || class.ca.is_none())
             && let Ok(mut unknown) = ctx.unknown_issuers.lock()
         {
             unknown.entry(signer.sha256_hex()).or_insert_with(|| signer.clone());
         }
         if class.issuer_missing {
-            out.waiting.push(Waiting { index: out.findings.len(), sig: sig.clone(), who: who.clone() });
+            out.waiting.push(Waiting {
+                index: out.findings.len(),
+                sig: sig.clone(),
+                who: who.clone(),
+            });
         }
         judge_certificate(&mut sig, &class, ctx.anchors);
         out.findings.push(crate::classify::finding(file, &sig, &class, &who));
     }
     // A file counts for its place; a file with none, for its first signer's agency.
-    let agency = known.clone().or_else(|| out.findings.first().map(|f| AgencyRef { id: f.agency_id.clone(), name: f.agency_name.clone() }));
-    out.record = Some(FileRecord { agency: agency.unwrap_or_else(|| agencies.unassigned()), signatures: out.findings.len() });
+    let agency = known.clone().or_else(|| {
+        out.findings
+            .first()
+            .map(|f| AgencyRef { id: f.agency_id.clone(), name: f.agency_name.clone() })
+    });
+    out.record = Some(FileRecord {
+        agency: agency.unwrap_or_else(|| agencies.unassigned()),
+        signatures: out.findings.len(),
+    });
     out
 }
 
 /// Every message of the IMAP sources, and the mailboxes listed completely.
 /// Fetching is sequential per account; each fetched batch is checked
 /// before the next one is fetched.
-fn scan_imap(opts: &ScanOptions, ctx: &Context<'_>, progress: &Progress) -> (Vec<FileOutcome>, Vec<String>) {
+fn scan_imap(
+    opts: &ScanOptions,
+    ctx: &Context<'_>,
+    progress: &Progress,
+) -> (Vec<FileOutcome>, Vec<String>) {
     let Some(auth) = &opts.imap_auth else { return (Vec::new(), Vec::new()) };
     let agencies = &ctx.rules.agencies;
     let mut outcomes = Vec::new();
     let mut complete = Vec::new();
     for source in &opts.imap {
         let owner = agencies.by_mail(&source.user);
-        let path_agency = |mailbox: &str, url: &str| agencies.by_path(&format!("{}@{}/{}", source.user, source.host, mailbox), url).or_else(|| owner.clone());
+        let path_agency = |mailbox: &str, url: &str| {
+            agencies
+                .by_path(&format!("{}@{}/{}", source.user, source.host, mailbox), url)
+                .or_else(|| owner.clone())
+        };
         // A message URL names one message for good (UIDVALIDITY + UID): with
         // the same size, what an earlier run extracted from it stands.
         let answered = std::cell::RefCell::new(HashMap::new());
@@ -509,43 +597,71 @@ fn scan_imap(opts: &ScanOptions, ctx: &Context<'_>, progress: &Progress) -> (Vec
             }
             None => false,
         };
-        crate::source::imap::read_all(source, auth, ctx.limits.max_file_bytes, &known, &mut |event| {
-            let o = match event {
-                ImapEvent::Message { url, mailbox, size, bytes } => {
-                    let env = formats::Env::new(ctx.unpack, None);
-                    let unit = Unit::enter_alone(ctx.unpack.unit);
-                    let mut extraction = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| formats::mail::extract_message(&bytes, 0, &env))).unwrap_or_else(|_| {
-                        let mut e = Extraction::default();
-                        e.problem("", Stage::Mail, "internal error while reading this message (a parser panicked)");
-                        e
-                    });
-                    if let Some(over) = unit.finish() {
-                        extraction.over_budget("", over);
+        crate::source::imap::read_all(
+            source,
+            auth,
+            ctx.limits.max_file_bytes,
+            &known,
+            &mut |event| {
+                let o = match event {
+                    ImapEvent::Message { url, mailbox, size, bytes } => {
+                        let env = formats::Env::new(ctx.unpack, None);
+                        let unit = Unit::enter_alone(ctx.unpack.unit);
+                        let mut extraction =
+                            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                                formats::mail::extract_message(&bytes, 0, &env)
+                            }))
+                            .unwrap_or_else(|_| {
+                                let mut e = Extraction::default();
+                                e.problem(
+                                    "",
+                                    Stage::Mail,
+                                    "internal error while reading this message (a parser panicked)",
+                                );
+                                e
+                            });
+                        if let Some(over) = unit.finish() {
+                            extraction.over_budget("", over);
+                        }
+                        extraction.content_sha256 = Some(crate::asn1::ber::hex(
+                            &crate::crypto::Hash::Sha256.digest(&[&bytes]),
+                        ));
+                        ctx.remember(url.clone(), (size, 0), &extraction, Vec::new());
+                        FileOutcome {
+                            read: true,
+                            ..outcome(&url, path_agency(&mailbox, &url), extraction, ctx)
+                        }
                     }
-                    extraction.content_sha256 = Some(crate::asn1::ber::hex(&crate::crypto::Hash::Sha256.digest(&[&bytes])));
-                    ctx.remember(url.clone(), (size, 0), &extraction, Vec::new());
-                    FileOutcome { read: true, ..outcome(&url, path_agency(&mailbox, &url), extraction, ctx) }
-                }
-                ImapEvent::Known { url, mailbox } => match answered.borrow_mut().remove(&url) {
-                    Some(extraction) => outcome(&url, path_agency(&mailbox, &url), extraction, ctx),
-                    None => {
+                    ImapEvent::Known { url, mailbox } => match answered.borrow_mut().remove(&url) {
+                        Some(extraction) => {
+                            outcome(&url, path_agency(&mailbox, &url), extraction, ctx)
+                        }
+                        None => {
+                            let agency = owner.clone().unwrap_or_else(|| agencies.unassigned());
+                            let error = "the stored result for this message cannot be read: \
+                                         rescan with --full";
+                            FileOutcome {
+                                errors: vec![(ErrorRow::new(url, "", Stage::Imap, error), agency)],
+                                ..FileOutcome::empty(false)
+                            }
+                        }
+                    },
+                    ImapEvent::MailboxRead { messages_prefix } => {
+                        complete.push(messages_prefix);
+                        return;
+                    }
+                    ImapEvent::Problem { place, error } => {
                         let agency = owner.clone().unwrap_or_else(|| agencies.unassigned());
-                        let error = "the stored result for this message cannot be read: rescan with --full";
-                        FileOutcome { errors: vec![(ErrorRow::new(url, "", Stage::Imap, error), agency)], ..FileOutcome::empty(false) }
+                        FileOutcome {
+                            errors: vec![(ErrorRow::new(place, "", Stage::Imap, error), agency)],
+                            ..FileOutcome::empty(false)
+                        }
                     }
-                },
-                ImapEvent::MailboxRead { messages_prefix } => {
-                    complete.push(messages_prefix);
-                    return;
-                }
-                ImapEvent::Problem { place, error } => {
-                    let agency = owner.clone().unwrap_or_else(|| agencies.unassigned());
-                    FileOutcome { errors: vec![(ErrorRow::new(place, "", Stage::Imap, error), agency)], ..FileOutcome::empty(false) }
-                }
-            };
-            progress.file_done(0, o.errors.len());
-            outcomes.push(o);
-        });
+                };
+                progress.file_done(0, o.errors.len());
+                outcomes.push(o);
+            },
+        );
     }
     (outcomes, complete)
 }
@@ -564,8 +680,10 @@ impl Context<'_> {
     }
 
     fn classify(&self, signer: &Arc<Cert>, certs: &[Arc<Cert>]) -> Classification {
-        let key: Vec<[u8; 32]> = std::iter::once(signer.sha256).chain(certs.iter().map(|c| c.sha256)).collect();
-        self.classified.get_or(key, || classify(signer.clone(), certs, self.anchors, &self.rules.catalogue))
+        let key: Vec<[u8; 32]> =
+            std::iter::once(signer.sha256).chain(certs.iter().map(|c| c.sha256)).collect();
+        self.classified
+            .get_or(key, || classify(signer.clone(), certs, self.anchors, &self.rules.catalogue))
     }
 }
 
@@ -573,7 +691,14 @@ impl Context<'_> {
     /// Keeps the CA certificates a signature carries (its signer aside)
     /// that the anchor folder lacks, for [`complete_chains`].
     fn meet_cas(&self, certs: &[Arc<Cert>], signer: &Cert, file: &str) {
-        let mut cas = certs.iter().filter(|c| c.sha256 != signer.sha256 && (c.is_ca || c.version < 3) && !self.anchors.contains(&c.sha256)).peekable();
+        let mut cas = certs
+            .iter()
+            .filter(|c| {
+                c.sha256 != signer.sha256
+                    && (c.is_ca || c.version < 3)
+                    && !self.anchors.contains(&c.sha256)
+            })
+            .peekable();
         if cas.peek().is_none() {
             return;
         }
@@ -603,7 +728,11 @@ impl Context<'_> {
         key.push_str(&text);
         // Fold `.` components (`./share`), as std::path::absolute does.
         if key.contains("/./") || key.ends_with("/.") {
-            return Path::new(&key).components().collect::<PathBuf>().to_string_lossy().into_owned();
+            return Path::new(&key)
+                .components()
+                .collect::<PathBuf>()
+                .to_string_lossy()
+                .into_owned();
         }
         key
     }
@@ -616,7 +745,11 @@ impl Context<'_> {
 /// verifies up to a pinned certificate (or is one) serves: a forged one in
 /// one file must never turn another file's genuine signer into a broken
 /// chain. Returns the CA certificates learned this way.
-fn complete_chains(findings: &mut [Finding], waiting: Vec<Waiting>, ctx: &Context<'_>) -> Vec<LearnedCa> {
+fn complete_chains(
+    findings: &mut [Finding],
+    waiting: Vec<Waiting>,
+    ctx: &Context<'_>,
+) -> Vec<LearnedCa> {
     let met = ctx.met_cas.lock().map(|mut m| std::mem::take(&mut *m)).unwrap_or_default();
     if met.is_empty() {
         return Vec::new();
@@ -664,7 +797,9 @@ fn complete_chains(findings: &mut [Finding], waiting: Vec<Waiting>, ctx: &Contex
         let Some(signer) = w.sig.signer.clone() else { continue };
         // With nothing learned the store is the anchor folder, whose answer
         // the signer already has: no second classification for it.
-        let completed = (!learned.is_empty()).then(|| classify(signer.clone(), &w.sig.certs, &store, catalogue)).filter(|c| !c.issuer_missing);
+        let completed = (!learned.is_empty())
+            .then(|| classify(signer.clone(), &w.sig.certs, &store, catalogue))
+            .filter(|c| !c.issuer_missing);
         let (class, used) = match completed {
             Some(class) => (class, &store),
             None if with_unverified.len() > store.len() => {
@@ -683,7 +818,10 @@ fn complete_chains(findings: &mut [Finding], waiting: Vec<Waiting>, ctx: &Contex
             if let Some(l) = learned.iter_mut().find(|l| l.sha256 == link.cert.sha256_hex()) {
                 l.completed += 1;
             }
-            let note = format!("issuer certificate \"{}\" taken from another scanned file, {found_in}", link.cert.cn());
+            let note = format!(
+                "issuer certificate \"{}\" taken from another scanned file, {found_in}",
+                link.cert.cn()
+            );
             sig.note(crate::model::note::Note::Certificate(note));
         }
         judge_certificate(&mut sig, &class, used);
@@ -715,7 +853,11 @@ pub(crate) fn stamp_of(path: &Path) -> Option<(u64, i128)> {
 
 /// `cert_valid_at_signing`: every certificate of the chain valid at the
 /// signing time, and the signer's key allowed to sign documents at all.
-pub(crate) fn judge_certificate(sig: &mut crate::model::signature::Signature, class: &crate::classify::Classification, anchors: &AnchorStore) {
+pub(crate) fn judge_certificate(
+    sig: &mut crate::model::signature::Signature,
+    class: &crate::classify::Classification,
+    anchors: &AnchorStore,
+) {
     if let Some(when) = sig.judged_at() {
         let (ok, why) = crate::trust::validity::valid_at_signing(&class.path, when);
         sig.cert_valid_at_signing = Some(ok);
@@ -732,7 +874,8 @@ pub(crate) fn judge_certificate(sig: &mut crate::model::signature::Signature, cl
         }
         sig.notes.push(crate::model::note::Note::Certificate(revocation.note(&signer.cert, when)));
     } else if !sig.crls.is_empty() || !sig.ocsp.is_empty() {
-        let note = "revocation not checked: revocation data came with the signature, but not the issuer's certificate that signs it";
+        let note = "revocation not checked: revocation data came with the signature, but not the \
+                    issuer's certificate that signs it";
         sig.notes.push(crate::model::note::Note::Certificate(note.into()));
     }
     if let Some(signer) = &sig.signer {
@@ -749,7 +892,12 @@ pub(crate) fn judge_certificate(sig: &mut crate::model::signature::Signature, cl
 /// `known_size`: the size the walk saw, when it stat'ed the file (saves a
 /// system call per file; a file that changed since is caught by
 /// `changed_while_read`).
-pub(crate) fn read_and_extract(input: &Input, known_size: Option<u64>, limits: ReadLimits, unpack: formats::Limits) -> Result<Option<Extraction>, (Stage, String)> {
+pub(crate) fn read_and_extract(
+    input: &Input,
+    known_size: Option<u64>,
+    limits: ReadLimits,
+    unpack: formats::Limits,
+) -> Result<Option<Extraction>, (Stage, String)> {
     read_extract(input, known_size, limits, unpack, &CpuPool::inline()).map(|(e, _)| e)
 }
 
@@ -772,28 +920,50 @@ fn read_extract(
     let mut head = read_head(&mut file, limits.sniff_bytes).map_err(read_err)?;
     let name = input.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     if size == 0 {
-        return if formats::named_as_signable(&name) { Err((Stage::Read, "an empty file (0 bytes): nothing in it to check".into())) } else { Ok((None, None)) };
+        return if formats::named_as_signable(&name) {
+            Err((Stage::Read, "an empty file (0 bytes): nothing in it to check".into()))
+        } else {
+            Ok((None, None))
+        };
     }
     let Some(kind) = formats::sniff(&head, &name) else { return Ok((None, None)) };
     // A file too big to read whole, and a PDF over 128 KiB (almost every
     // PDF of a share is unsigned): streamed first through a buffer each
     // worker keeps. Without its signature marker it is unsigned; one that
     // may be signed is a row when too big, else read whole from the start.
-    let too_big = (size > limits.max_file_bytes || size > unpack.unit.memory) && kind != DocKind::Mbox;
-    let large_pdf = kind == DocKind::Pdf && size > STREAM_PDF_FROM && memchr::memmem::find(&head[..head.len().min(1024)], b"%PDF-").is_some();
+    let too_big =
+        (size > limits.max_file_bytes || size > unpack.unit.memory) && kind != DocKind::Mbox;
+    let large_pdf = kind == DocKind::Pdf
+        && size > STREAM_PDF_FROM
+        && memchr::memmem::find(&head[..head.len().min(1024)], b"%PDF-").is_some();
     if too_big || large_pdf {
         let unsigned = match kind.format().marker {
-            Some(marker) => !stream_matches(&mut file, &head, MARKER_OVERLAP, marker).map_err(read_err)?,
+            Some(marker) => {
+                !stream_matches(&mut file, &head, MARKER_OVERLAP, marker).map_err(read_err)?
+            }
             None => false,
         };
         if unsigned {
             return Ok((None, None));
         }
         if size > limits.max_file_bytes {
-            return Err((Stage::Limit, format!("{size} bytes: larger than the {} byte limit for signed files (--max-file-size)", limits.max_file_bytes)));
+            return Err((
+                Stage::Limit,
+                format!(
+                    "{size} bytes: larger than the {} byte limit for signed files \
+                     (--max-file-size)",
+                    limits.max_file_bytes
+                ),
+            ));
         }
         if too_big {
-            return Err((Stage::Limit, format!("a file of {size} bytes: {}", crate::budget::OverBudget::Memory(unpack.unit.memory))));
+            return Err((
+                Stage::Limit,
+                format!(
+                    "a file of {size} bytes: {}",
+                    crate::budget::OverBudget::Memory(unpack.unit.memory)
+                ),
+            ));
         }
         file.seek(std::io::SeekFrom::Start(0)).map_err(read_err)?;
         head = Vec::new();
@@ -808,16 +978,25 @@ fn read_extract(
             let mut file = file;
             let limit = size.min(limits.max_file_bytes);
             let read = AtomicU64::new(0);
-            let stream = Counted { inner: std::io::Cursor::new(head).chain(&mut file).take(limit), read: &read };
-            let (mut e, depends_on) = with_env(&path, limits, unpack, |env| formats::mail::extract_mbox(stream, 0, env));
+            let stream = Counted {
+                inner: std::io::Cursor::new(head).chain(&mut file).take(limit),
+                read: &read,
+            };
+            let (mut e, depends_on) =
+                with_env(&path, limits, unpack, |env| formats::mail::extract_mbox(stream, 0, env));
             if size > limits.max_file_bytes {
                 e.problem(
                     "",
                     Stage::Limit,
-                    format!("mailbox of {size} bytes: only its first {} bytes were read (--max-file-size); later messages are not in the report", limits.max_file_bytes),
+                    format!(
+                        "mailbox of {size} bytes: only its first {} bytes were read \
+                         (--max-file-size); later messages are not in the report",
+                        limits.max_file_bytes
+                    ),
                 );
             }
-            let after = changed_while_read(&file, size, read.load(Ordering::Relaxed), limit, &mut e);
+            let after =
+                changed_while_read(&file, size, read.load(Ordering::Relaxed), limit, &mut e);
             e.depends_on = depends_on;
             (Some(e), after)
         }));
@@ -832,12 +1011,18 @@ fn read_extract(
     // row): one that shrank read short, and one rewritten in place has
     // a new mtime, which the history's stamp, taken before, misses.
     let mut changed = Extraction::default();
-    let after = if grew || (bytes.len() as u64) < size { changed_while_read(&file, size, bytes.len() as u64, size, &mut changed) } else { None };
+    let after = if grew || (bytes.len() as u64) < size {
+        changed_while_read(&file, size, bytes.len() as u64, size, &mut changed)
+    } else {
+        None
+    };
     drop(file);
     let unsigned_pdf = kind == DocKind::Pdf && !formats::pdf_may_be_signed(&bytes);
     let parse = move || {
         let unit = Unit::enter_alone_holding(unpack.unit, bytes.capacity() as u64);
-        let (mut e, depends_on) = with_env(&path, limits, unpack, |env| formats::extract_bytes(&bytes, &name, "", 0, env));
+        let (mut e, depends_on) = with_env(&path, limits, unpack, |env| {
+            formats::extract_bytes(&bytes, &name, "", 0, env)
+        });
         if let Some(over) = unit.finish() {
             e.over_budget("", over);
         }
@@ -845,7 +1030,8 @@ fn read_extract(
         // The file's fingerprint, kept in the history beside what it holds:
         // worth its cost only where something was found.
         if !e.signatures.is_empty() || !e.problems.is_empty() {
-            e.content_sha256 = Some(crate::asn1::ber::hex(&crate::crypto::Hash::Sha256.digest(&[&bytes])));
+            e.content_sha256 =
+                Some(crate::asn1::ber::hex(&crate::crypto::Hash::Sha256.digest(&[&bytes])));
         }
         e.depends_on = depends_on;
         e
@@ -859,7 +1045,12 @@ fn read_extract(
 /// Runs `extract` with the file's environment: the data of a detached
 /// signature and the files beside an XML signature, read from its folder.
 /// Also returns the files the answer depends on.
-fn with_env(path: &Path, limits: ReadLimits, unpack: formats::Limits, extract: impl FnOnce(&formats::Env<'_>) -> Extraction) -> (Extraction, Vec<PathBuf>) {
+fn with_env(
+    path: &Path,
+    limits: ReadLimits,
+    unpack: formats::Limits,
+    extract: impl FnOnce(&formats::Env<'_>) -> Extraction,
+) -> (Extraction, Vec<PathBuf>) {
     let depends_on = std::cell::RefCell::new(Vec::new());
     let detached = || {
         let (found, used) = detached_data(path, limits);
@@ -868,8 +1059,12 @@ fn with_env(path: &Path, limits: ReadLimits, unpack: formats::Limits, extract: i
     };
     let beside = |name: &str| -> Result<Vec<u8>, formats::FormatError> {
         let path = file_beside(path, name)?;
-        depends_on.borrow_mut().extend([path.parent().unwrap_or(Path::new(".")).to_path_buf(), path.clone()]);
-        open_noatime(&path).and_then(|mut f| read_rest(&mut f, Vec::new(), limits.max_file_bytes)).map_err(|e| format!("{name}, beside the signature, cannot be read: {e}").into())
+        depends_on
+            .borrow_mut()
+            .extend([path.parent().unwrap_or(Path::new(".")).to_path_buf(), path.clone()]);
+        open_noatime(&path)
+            .and_then(|mut f| read_rest(&mut f, Vec::new(), limits.max_file_bytes))
+            .map_err(|e| format!("{name}, beside the signature, cannot be read: {e}").into())
     };
     let mut env = formats::Env::new(unpack, Some(&detached));
     env.beside = Some(&beside);
@@ -900,14 +1095,34 @@ impl<R: Read> Read for Counted<'_, R> {
 /// Returns the open file's (size, mtime) after reading, when known: the
 /// one stat (of the handle) that also tells the history whether the file
 /// changed while read.
-fn changed_while_read(file: &std::fs::File, size: u64, read: u64, wanted: u64, e: &mut Extraction) -> Option<(u64, i128)> {
+fn changed_while_read(
+    file: &std::fs::File,
+    size: u64,
+    read: u64,
+    wanted: u64,
+    e: &mut Extraction,
+) -> Option<(u64, i128)> {
     let now = file.metadata().ok().and_then(|m| Some((m.len(), crate::sys::mtime_ns(&m)?)));
     if read < wanted {
-        e.problem("", Stage::Read, format!("the file shrank while it was read: {read} of its {size} bytes were there; what is missing is not in the report"));
+        e.problem(
+            "",
+            Stage::Read,
+            format!(
+                "the file shrank while it was read: {read} of its {size} bytes were there; what \
+                 is missing is not in the report"
+            ),
+        );
     } else if let Some((now, _)) = now
         && now > size
     {
-        e.problem("", Stage::Read, format!("the file grew while it was read ({size} → {now} bytes): read as it was at {size} bytes; the rest is in the next scan"));
+        e.problem(
+            "",
+            Stage::Read,
+            format!(
+                "the file grew while it was read ({size} → {now} bytes): read as it was at {size} \
+                 bytes; the rest is in the next scan"
+            ),
+        );
     }
     now
 }
@@ -917,9 +1132,15 @@ fn changed_while_read(file: &std::fs::File, size: u64, read: u64, wanted: u64, e
 /// folder (`..`): a scanned file must not make the scanner read elsewhere.
 fn file_beside(sig_path: &Path, name: &str) -> Result<PathBuf, formats::FormatError> {
     let relative = Path::new(name);
-    let outside = name.contains(':') || name.contains('\\') || relative.components().any(|c| !matches!(c, std::path::Component::Normal(_) | std::path::Component::CurDir));
+    let outside = name.contains(':')
+        || name.contains('\\')
+        || relative
+            .components()
+            .any(|c| !matches!(c, std::path::Component::Normal(_) | std::path::Component::CurDir));
     if name.is_empty() || outside {
-        return Err(format!("{name}: a reference outside the signature's folder is not followed").into());
+        return Err(
+            format!("{name}: a reference outside the signature's folder is not followed").into()
+        );
     }
     let dir = sig_path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     Ok(dir.join(relative))
@@ -941,23 +1162,40 @@ fn detached_data(sig_path: &Path, limits: ReadLimits) -> (Detached, Vec<PathBuf>
 
 fn find_detached_data(sig_path: &Path, dir: &Path, limits: ReadLimits) -> Detached {
     let name = sig_path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let stem = [".p7s", ".sig", ".csig", ".p7m", ".P7S", ".SIG"].iter().find_map(|ext| name.strip_suffix(ext)).unwrap_or(&name);
+    let stem = [".p7s", ".sig", ".csig", ".p7m", ".P7S", ".SIG"]
+        .iter()
+        .find_map(|ext| name.strip_suffix(ext))
+        .unwrap_or(&name);
     let mut candidate = dir.join(stem);
     if stem == name || !candidate.is_file() {
         let siblings: Vec<PathBuf> = crate::source::walk::list_dir(dir)
             .into_iter()
             .flatten()
             .map(|(name, _)| dir.join(name))
-            .filter(|p| p != sig_path && p.is_file() && p.file_stem().is_some_and(|s| s.to_string_lossy() == stem))
+            .filter(|p| {
+                p != sig_path
+                    && p.is_file()
+                    && p.file_stem().is_some_and(|s| s.to_string_lossy() == stem)
+            })
             .collect();
         match siblings.as_slice() {
             [one] => candidate = one.clone(),
-            [] => return Detached::NotFound(format!("the signed file ({stem}) is not beside the signature")),
-            _ => return Detached::NotFound(format!("several files named {stem}.* are beside the signature: which one was signed is ambiguous")),
+            [] => {
+                return Detached::NotFound(format!(
+                    "the signed file ({stem}) is not beside the signature"
+                ));
+            }
+            _ => {
+                return Detached::NotFound(format!(
+                    "several files named {stem}.* are beside the signature: which one was signed \
+                     is ambiguous"
+                ));
+            }
         }
     }
     let shown = candidate.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let read = open_noatime(&candidate).and_then(|mut f| read_rest(&mut f, Vec::new(), limits.max_file_bytes));
+    let read = open_noatime(&candidate)
+        .and_then(|mut f| read_rest(&mut f, Vec::new(), limits.max_file_bytes));
     match read {
         Ok(bytes) => Detached::Found { name: shown, bytes },
         Err(e) => Detached::NotFound(format!("the signed file {shown} cannot be read: {e}")),
@@ -973,7 +1211,16 @@ mod tests {
         let sig = Path::new("/share/a/chu-ky.xml");
         assert_eq!(file_beside(sig, "Công văn.pdf").unwrap(), Path::new("/share/a/Công văn.pdf"));
         assert_eq!(file_beside(sig, "phu-luc/1.txt").unwrap(), Path::new("/share/a/phu-luc/1.txt"));
-        for hostile in ["../b/x.pdf", "/etc/passwd", "phu-luc/../../x", "http://example.org/x", "file:///etc/passwd", "..\\x", "C:x", ""] {
+        for hostile in [
+            "../b/x.pdf",
+            "/etc/passwd",
+            "phu-luc/../../x",
+            "http://example.org/x",
+            "file:///etc/passwd",
+            "..\\x",
+            "C:x",
+            "",
+        ] {
             assert!(file_beside(sig, hostile).is_err(), "{hostile}");
         }
     }
@@ -986,11 +1233,21 @@ mod tests {
         // Opened at 20 bytes, 10 found: it shrank.
         changed_while_read(&f, 20, 10, 20, &mut e);
         assert_eq!(e.problems.len(), 1);
-        assert!(e.problems[0].error.contains("shrank while it was read: 10 of its 20 bytes"), "{}", e.problems[0].error);
+        assert!(
+            e.problems[0].error.contains("shrank while it was read: 10 of its 20 bytes"),
+            "{}",
+            e.problems[0].error
+        );
         // Opened at 5 bytes, 5 read, 10 now: it grew.
         let mut e = Extraction::default();
         changed_while_read(&f, 5, 5, 5, &mut e);
-        assert!(e.problems[0].error.contains("grew while it was read (5 → 10 bytes): read as it was at 5 bytes"), "{}", e.problems[0].error);
+        assert!(
+            e.problems[0]
+                .error
+                .contains("grew while it was read (5 → 10 bytes): read as it was at 5 bytes"),
+            "{}",
+            e.problems[0].error
+        );
         // Unchanged: nothing to say.
         let mut e = Extraction::default();
         changed_while_read(&f, 10, 10, 10, &mut e);

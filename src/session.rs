@@ -14,7 +14,10 @@ use std::sync::atomic::Ordering;
 use std::sync::{Mutex, OnceLock};
 
 use crate::history::compare::compare;
-use crate::history::{AuditPoint, CachedFile, Database, DbLock, Dependency, HistoryError, HistoryView, Result, RunId, RunInfo, RunStats, SavedFile, Store, stored};
+use crate::history::{
+    AuditPoint, CachedFile, Database, DbLock, Dependency, HistoryError, HistoryView, Result, RunId,
+    RunInfo, RunStats, SavedFile, Store, stored,
+};
 use crate::model::extraction::Extraction;
 use crate::model::result::ScanResult;
 use crate::scan::{Cache, Visited, stamp_of};
@@ -29,12 +32,14 @@ use crate::scan::{Cache, Visited, stamp_of};
 /// cache (tests/cache.rs `the_cache_key_names_every_bound` holds it).
 pub fn cache_key(limits: &crate::source::ReadLimits, unpack: &crate::formats::Limits) -> String {
     let crate::source::ReadLimits { max_file_bytes, sniff_bytes } = *limits;
-    let crate::formats::Limits { max_depth, max_unpacked_bytes, max_members, max_ratio, unit } = *unpack;
+    let crate::formats::Limits { max_depth, max_unpacked_bytes, max_members, max_ratio, unit } =
+        *unpack;
     let crate::budget::UnitBudget { time, memory } = unit;
     format!(
-        "sigaudit {} stored {} ReadLimits {{ max_file_bytes: {max_file_bytes}, sniff_bytes: {sniff_bytes} }} \
-         Limits {{ max_depth: {max_depth}, max_unpacked_bytes: {max_unpacked_bytes}, max_members: {max_members}, max_ratio: {max_ratio}, \
-         unit: UnitBudget {{ time: {time:?}, memory: {memory} }} }}",
+        "sigaudit {} stored {} ReadLimits {{ max_file_bytes: {max_file_bytes}, sniff_bytes: \
+         {sniff_bytes} }} Limits {{ max_depth: {max_depth}, max_unpacked_bytes: \
+         {max_unpacked_bytes}, max_members: {max_members}, max_ratio: {max_ratio}, unit: \
+         UnitBudget {{ time: {time:?}, memory: {memory} }} }}",
         crate::VERSION,
         stored::VERSION
     )
@@ -91,8 +96,10 @@ pub(crate) fn same_host(a: &str, b: &str) -> bool {
 /// host's own report compares with its own audits.
 fn read_past(connect: &Connect, host: &str) -> Result<Past> {
     let store = connect()?;
-    let runs: Vec<RunInfo> = store.runs()?.into_iter().filter(|r| same_host(&r.host, host)).collect();
-    let audits = store.audit_points()?.into_iter().filter(|a| runs.iter().any(|r| r.id == a.run)).collect();
+    let runs: Vec<RunInfo> =
+        store.runs()?.into_iter().filter(|r| same_host(&r.host, host)).collect();
+    let audits =
+        store.audit_points()?.into_iter().filter(|a| runs.iter().any(|r| r.id == a.run)).collect();
     let previous_signings = match runs.last() {
         Some(p) => store.load_signings(p.id)?,
         None => Vec::new(),
@@ -105,9 +112,18 @@ impl Session {
     /// starts reading, in the background, what the run needs from the
     /// history: the incremental cache (kept only to notice deletions with
     /// `full`) and the past runs.
-    pub(crate) fn open(db: &Database, host: &str, sources: &[String], wait: Duration, cache_key: String, full: bool) -> anyhow::Result<Session> {
+    pub(crate) fn open(
+        db: &Database,
+        host: &str,
+        sources: &[String],
+        wait: Duration,
+        cache_key: String,
+        full: bool,
+    ) -> anyhow::Result<Session> {
         use anyhow::Context;
-        if let Some(dir) = db.sqlite_path().and_then(Path::parent).filter(|d| !d.as_os_str().is_empty()) {
+        if let Some(dir) =
+            db.sqlite_path().and_then(Path::parent).filter(|d| !d.as_os_str().is_empty())
+        {
             std::fs::create_dir_all(dir).with_context(|| dir.display().to_string())?;
         }
         let lock = db.lock(host, sources, wait)?;
@@ -125,18 +141,43 @@ impl Session {
             let (connect, host) = (connect.clone(), host.to_owned());
             Some(std::thread::spawn(move || read_past(&connect, &host)))
         };
-        Ok(Session { connect, store, run: 0, cache_key, label: String::new(), loading, writer: None, past, host: host.to_owned(), _lock: lock })
+        Ok(Session {
+            connect,
+            store,
+            run: 0,
+            cache_key,
+            label: String::new(),
+            loading,
+            writer: None,
+            past,
+            host: host.to_owned(),
+            _lock: lock,
+        })
     }
 
     /// Starts the run and returns the incremental cache with the channel
     /// that stores what this run reads. The run is recorded, and what is
     /// read stored in batches, by a writer thread: nothing here waits for
     /// the database.
-    pub(crate) fn cache(&mut self, sources: &[String], rules_digest: &str, label: &str) -> Result<FileCache> {
-        let loading = self.loading.take().ok_or_else(|| HistoryError::Damaged("the file cache was already handed out".into()))?;
+    pub(crate) fn cache(
+        &mut self,
+        sources: &[String],
+        rules_digest: &str,
+        label: &str,
+    ) -> Result<FileCache> {
+        let loading = self
+            .loading
+            .take()
+            .ok_or_else(|| HistoryError::Damaged("the file cache was already handed out".into()))?;
         let (save, rx) = std::sync::mpsc::channel();
         self.label = label.to_owned();
-        let (connect, key, sources, digest, label) = (self.connect.clone(), self.cache_key.clone(), sources.to_vec(), rules_digest.to_owned(), self.label.clone());
+        let (connect, key, sources, digest, label) = (
+            self.connect.clone(),
+            self.cache_key.clone(),
+            sources.to_vec(),
+            rules_digest.to_owned(),
+            self.label.clone(),
+        );
         self.writer = Some(std::thread::spawn(move || {
             let mut store = connect()?;
             let run = store.begin_run(&sources, &digest, &label)?;
@@ -151,8 +192,13 @@ impl Session {
     /// and nothing is taken for deleted. Returns the files stored by this run.
     pub(crate) fn interrupted(mut self, cache: FileCache) -> Result<u64> {
         drop(cache.finish());
-        let writer = self.writer.take().ok_or_else(|| HistoryError::Damaged("the run was never started".into()))?;
-        let run = writer.join().unwrap_or_else(|_| Err(HistoryError::Damaged("the history writer panicked".into())))?;
+        let writer = self
+            .writer
+            .take()
+            .ok_or_else(|| HistoryError::Damaged("the run was never started".into()))?;
+        let run = writer
+            .join()
+            .unwrap_or_else(|_| Err(HistoryError::Damaged("the history writer panicked".into())))?;
         self.store.files_of_run(run)
     }
 
@@ -160,23 +206,53 @@ impl Session {
     /// scanned `roots`, and returns the run still to store and what the
     /// reports need from earlier runs. Storing the run and writing the
     /// reports then go side by side.
-    pub(crate) fn end_scan(mut self, cache: FileCache, visited: &Visited, roots: &[PathBuf]) -> Result<(PendingRun, PastRuns)> {
+    pub(crate) fn end_scan(
+        mut self,
+        cache: FileCache,
+        visited: &Visited,
+        roots: &[PathBuf],
+    ) -> Result<(PendingRun, PastRuns)> {
         // The writer ends when the scan's sender is gone.
         let stored = cache.finish()?;
-        let writer = self.writer.take().ok_or_else(|| HistoryError::Damaged("the run was never started".into()))?;
-        self.run = writer.join().unwrap_or_else(|_| Err(HistoryError::Damaged("the history writer panicked".into())))?;
+        let writer = self
+            .writer
+            .take()
+            .ok_or_else(|| HistoryError::Damaged("the run was never started".into()))?;
+        self.run = writer
+            .join()
+            .unwrap_or_else(|_| Err(HistoryError::Damaged("the history writer panicked".into())))?;
         let cwd = std::env::current_dir().unwrap_or_default();
         // A root that is missing (a share not mounted) says nothing about its files.
-        let roots: Vec<String> = roots.iter().filter(|r| r.exists()).map(|r| cwd.join(r).components().collect::<PathBuf>().to_string_lossy().into_owned()).collect();
+        let roots: Vec<String> = roots
+            .iter()
+            .filter(|r| r.exists())
+            .map(|r| cwd.join(r).components().collect::<PathBuf>().to_string_lossy().into_owned())
+            .collect();
         let under_roots = |p: &str| {
-            roots.iter().any(|r| p == r || p.strip_prefix(r.as_str()).is_some_and(|rest| rest.starts_with('/') || r.ends_with('/')))
-                || visited.complete_mailboxes.iter().any(|m| p.starts_with(m.as_str()))
+            roots.iter().any(|r| {
+                p == r
+                    || p.strip_prefix(r.as_str())
+                        .is_some_and(|rest| rest.starts_with('/') || r.ends_with('/'))
+            }) || visited.complete_mailboxes.iter().any(|m| p.starts_with(m.as_str()))
         };
-        let unseen = stored.entries.iter().filter(|(_, e)| !e.seen.load(std::sync::atomic::Ordering::Relaxed));
-        let gone: Vec<String> = unseen.map(|(path, _)| path).filter(|p| under_roots(p)).cloned().collect();
+        let unseen = stored
+            .entries
+            .iter()
+            .filter(|(_, e)| !e.seen.load(std::sync::atomic::Ordering::Relaxed));
+        let gone: Vec<String> =
+            unseen.map(|(path, _)| path).filter(|p| under_roots(p)).cloned().collect();
         let stats = RunStats { files_read: visited.files_read, files_removed: gone.len() as u64 };
-        let reading = self.past.take().ok_or_else(|| HistoryError::Damaged("the past runs were already handed out".into()))?;
-        let past = PastRuns { run: self.run, label: self.label.clone(), host: self.host.clone(), stats, reading };
+        let reading = self
+            .past
+            .take()
+            .ok_or_else(|| HistoryError::Damaged("the past runs were already handed out".into()))?;
+        let past = PastRuns {
+            run: self.run,
+            label: self.label.clone(),
+            host: self.host.clone(),
+            stats,
+            reading,
+        };
         Ok((PendingRun { session: self, stats, gone, stored }, past))
     }
 }
@@ -194,9 +270,16 @@ impl PastRuns {
     /// What the reports show from the history, this run included (from
     /// memory: it may not be stored yet).
     pub(crate) fn view(self, result: &ScanResult) -> Result<HistoryView> {
-        let Past { mut runs, mut audits, previous_signings } = self.reading.join().unwrap_or_else(|_| Err(HistoryError::Damaged("reading the past runs panicked".into())))?;
+        let Past { mut runs, mut audits, previous_signings } =
+            self.reading.join().unwrap_or_else(|_| {
+                Err(HistoryError::Damaged("reading the past runs panicked".into()))
+            })?;
         let previous = runs.last().cloned();
-        let changes = if previous.is_some() { compare(&previous_signings, &result.findings) } else { Vec::new() };
+        let changes = if previous.is_some() {
+            compare(&previous_signings, &result.findings)
+        } else {
+            Vec::new()
+        };
         runs.push(RunInfo {
             id: self.run,
             started: result.started,
@@ -210,14 +293,19 @@ impl PastRuns {
             label: self.label,
             host: self.host,
         });
-        audits.extend(crate::history::agency_totals(result).into_iter().filter(|(_, t)| t[2] + t[3] + t[4] > 0).map(|(agency, t)| AuditPoint {
-            run: self.run,
-            finished: result.finished,
-            agency_id: agency.id,
-            government: t[2],
-            commercial: t[3],
-            other: t[4],
-        }));
+        audits.extend(
+            crate::history::agency_totals(result)
+                .into_iter()
+                .filter(|(_, t)| t[2] + t[3] + t[4] > 0)
+                .map(|(agency, t)| AuditPoint {
+                    run: self.run,
+                    finished: result.finished,
+                    agency_id: agency.id,
+                    government: t[2],
+                    commercial: t[3],
+                    other: t[4],
+                }),
+        );
         Ok(HistoryView { runs, audits, previous, changes, hosts: Vec::new() })
     }
 }
@@ -235,7 +323,8 @@ impl PendingRun {
     /// Stores the run's findings, forgets deleted files and marks the run
     /// complete (one transaction).
     pub(crate) fn store(mut self, result: &ScanResult) -> Result<()> {
-        let stored = self.session.store.finish_run(self.session.run, result, self.stats, &self.gone);
+        let stored =
+            self.session.store.finish_run(self.session.run, result, self.stats, &self.gone);
         drop(self.stored);
         stored
     }
@@ -243,7 +332,12 @@ impl PendingRun {
 
 /// Commits what the scan reads every 2,000 files or every second, so a
 /// killed scan loses at most a second of work.
-fn write_batches(store: &mut dyn Store, run: RunId, key: &str, rx: Receiver<SavedFile>) -> Result<()> {
+fn write_batches(
+    store: &mut dyn Store,
+    run: RunId,
+    key: &str,
+    rx: Receiver<SavedFile>,
+) -> Result<()> {
     let mut batch = Vec::new();
     let mut since = Instant::now();
     loop {
@@ -255,7 +349,9 @@ fn write_batches(store: &mut dyn Store, run: RunId, key: &str, rx: Receiver<Save
             Err(RecvTimeoutError::Timeout) => false,
             Err(RecvTimeoutError::Disconnected) => true,
         };
-        if !batch.is_empty() && (done || batch.len() >= 2000 || since.elapsed() >= Duration::from_secs(1)) {
+        if !batch.is_empty()
+            && (done || batch.len() >= 2000 || since.elapsed() >= Duration::from_secs(1))
+        {
             store.save_files(run, key, &batch)?;
             batch.clear();
             since = Instant::now();
@@ -283,7 +379,10 @@ pub(crate) struct StoredFiles {
 
 impl FileCache {
     /// `loading`: the thread reading the stored files.
-    pub(crate) fn new(loading: std::thread::JoinHandle<Result<StoredFiles>>, save: std::sync::mpsc::Sender<SavedFile>) -> FileCache {
+    pub(crate) fn new(
+        loading: std::thread::JoinHandle<Result<StoredFiles>>,
+        save: std::sync::mpsc::Sender<SavedFile>,
+    ) -> FileCache {
         FileCache { loading: Mutex::new(Some(loading)), stored: OnceLock::new(), save }
     }
 
@@ -292,8 +391,14 @@ impl FileCache {
         self.stored.get_or_init(|| {
             let loading = self.loading.lock().ok().and_then(|mut l| l.take());
             loading
-                .map(|h| h.join().unwrap_or_else(|_| Err(HistoryError::Damaged("loading the file cache panicked".into()))))
-                .unwrap_or_else(|| Err(HistoryError::Damaged("the file cache was not loaded".into())))
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(HistoryError::Damaged("loading the file cache panicked".into()))
+                    })
+                })
+                .unwrap_or_else(|| {
+                    Err(HistoryError::Damaged("the file cache was not loaded".into()))
+                })
         })
     }
 
@@ -302,7 +407,9 @@ impl FileCache {
         self.stored();
         let FileCache { stored, save, .. } = self;
         drop(save);
-        stored.into_inner().unwrap_or_else(|| Err(HistoryError::Damaged("the file cache was not loaded".into())))
+        stored
+            .into_inner()
+            .unwrap_or_else(|| Err(HistoryError::Damaged("the file cache was not loaded".into())))
     }
 }
 
@@ -313,15 +420,31 @@ impl Cache for FileCache {
         let stored = self.stored().as_ref().ok()?;
         let hit = stored.entries.get(key)?;
         hit.seen.store(true, Ordering::Relaxed);
-        let unchanged = hit.usable && stamp == (hit.size, hit.mtime_ns) && hit.deps.iter().all(|d| stamp_of(Path::new(&d.path)) == Some((d.size, d.mtime_ns)));
+        let unchanged = hit.usable
+            && stamp == (hit.size, hit.mtime_ns)
+            && hit.deps.iter().all(|d| stamp_of(Path::new(&d.path)) == Some((d.size, d.mtime_ns)));
         if !unchanged {
             return None;
         }
         stored::decode(hit.extraction.as_deref(), &stored.certs).ok()
     }
 
-    fn remember(&self, key: String, (size, mtime_ns): (u64, i128), e: &Extraction, deps: Vec<Dependency>) {
+    fn remember(
+        &self,
+        key: String,
+        (size, mtime_ns): (u64, i128),
+        e: &Extraction,
+        deps: Vec<Dependency>,
+    ) {
         let (extraction, certs) = stored::encode(e);
-        let _ = self.save.send(SavedFile { path: key, size, mtime_ns, sha256: e.content_sha256.clone(), extraction, deps, certs });
+        let _ = self.save.send(SavedFile {
+            path: key,
+            size,
+            mtime_ns,
+            sha256: e.content_sha256.clone(),
+            extraction,
+            deps,
+            certs,
+        });
     }
 }

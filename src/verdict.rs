@@ -67,38 +67,72 @@ impl Updates {
     fn judged(&self) -> (Option<bool>, String) {
         match self {
             Updates::EntireFile => (Some(false), "signature covers the entire file".into()),
-            Updates::NotWholeRevision { end, unsigned } => {
-                (Some(true), format!("signature covers a contiguous block up to byte {end} that is not a whole revision; {unsigned} bytes after it are unsigned"))
-            }
-            Updates::Unterminated { revision, of, bytes } => {
-                (Some(true), format!("{MODIFIED}signature covers revision {revision} of {of}; {bytes} bytes after the last %%EOF are an update without a proper trailer"))
-            }
-            Updates::Malformed { revision, of, anomalies } => {
-                (Some(true), format!("{MODIFIED}signature covers revision {revision} of {of}; {} (readers disagree on which body they show)", anomalies.join("; ")))
-            }
-            Updates::Unanalysed { revision, of } => {
-                (None, format!("signature covers revision {revision} of {of}; the later updates could not be analysed (PDF structure unreadable)"))
-            }
-            Updates::SignedRevisionUnreadable { revision, error } => {
-                (None, format!("signature covers revision {revision}; the signed revision does not load on its own ({error})"))
-            }
+            Updates::NotWholeRevision { end, unsigned } => (
+                Some(true),
+                format!(
+                    "signature covers a contiguous block up to byte {end} that is not a whole \
+                     revision; {unsigned} bytes after it are unsigned"
+                ),
+            ),
+            Updates::Unterminated { revision, of, bytes } => (
+                Some(true),
+                format!(
+                    "{MODIFIED}signature covers revision {revision} of {of}; {bytes} bytes after \
+                     the last %%EOF are an update without a proper trailer"
+                ),
+            ),
+            Updates::Malformed { revision, of, anomalies } => (
+                Some(true),
+                format!(
+                    "{MODIFIED}signature covers revision {revision} of {of}; {} (readers disagree \
+                     on which body they show)",
+                    anomalies.join("; ")
+                ),
+            ),
+            Updates::Unanalysed { revision, of } => (
+                None,
+                format!(
+                    "signature covers revision {revision} of {of}; the later updates could not be \
+                     analysed (PDF structure unreadable)"
+                ),
+            ),
+            Updates::SignedRevisionUnreadable { revision, error } => (
+                None,
+                format!(
+                    "signature covers revision {revision}; the signed revision does not load on \
+                     its own ({error})"
+                ),
+            ),
             Updates::CertificationAdded { revision, of } => (
                 Some(true),
                 format!(
-                    "{MODIFIED}signature covers revision {revision} of {of}; a later update certifies the document (catalog /Perms /DocMDP) over this signature, and a certification must be the first signature (ISO 32000-1 12.8.2.2)"
+                    "{MODIFIED}signature covers revision {revision} of {of}; a later update \
+                     certifies the document (catalog /Perms /DocMDP) over this signature, and a \
+                     certification must be the first signature (ISO 32000-1 12.8.2.2)"
                 ),
             ),
             Updates::Changed { revision, of, shown, more } => (
                 Some(true),
                 format!(
-                    "{MODIFIED}signature covers revision {revision} of {of}; later updates change {}{}",
+                    "{MODIFIED}signature covers revision {revision} of {of}; later updates change \
+                     {}{}",
                     shown.join(", "),
                     if *more > 0 { format!(" and {more} more") } else { String::new() }
                 ),
             ),
             Updates::Allowed { revision, of, later, what, .. } => {
-                let what = if what.is_empty() { "change no object".to_owned() } else { format!("add only {}", what.join(", ")) };
-                (Some(false), format!("signature covers the entire revision {revision} of {of}; the {later} later update(s) {what}"))
+                let what = if what.is_empty() {
+                    "change no object".to_owned()
+                } else {
+                    format!("add only {}", what.join(", "))
+                };
+                (
+                    Some(false),
+                    format!(
+                        "signature covers the entire revision {revision} of {of}; the {later} \
+                         later update(s) {what}"
+                    ),
+                )
             }
         }
     }
@@ -163,26 +197,38 @@ fn docmdp_meaning(p: i64) -> &'static str {
 /// out is modified whatever its revision's updates were.
 pub(crate) fn pdf_modification(e: &PdfEvidence<'_>) -> Modification {
     let (modified, text) = e.updates.judged();
-    let breach = |text: String| Modification { modified: Some(true), notes: vec![Note::Coverage { text, later_updates_benign: false }] };
+    let breach = |text: String| Modification {
+        modified: Some(true),
+        notes: vec![Note::Coverage { text, later_updates_benign: false }],
+    };
     let mut verdict = if modified != Some(false) {
         Modification { modified, notes: vec![Note::Coverage { text, later_updates_benign: false }] }
     } else if let (Some(p), Some(level)) = (e.docmdp, e.updates.level())
         && level > Level::allowed_by_docmdp(p)
     {
         breach(format!(
-            "{MODIFIED}a certification signature whose DocMDP permission (/P {p}: {}) does not allow what later updates do: {}",
+            "{MODIFIED}a certification signature whose DocMDP permission (/P {p}: {}) does not \
+             allow what later updates do: {}",
             docmdp_meaning(p),
             e.updates.allowed().join(", ")
         ))
     } else if !e.locked_fields_changed.is_empty() {
-        breach(format!("{MODIFIED}form fields this signature locks (FieldMDP) changed afterwards: {}", e.locked_fields_changed.join(", ")))
+        breach(format!(
+            "{MODIFIED}form fields this signature locks (FieldMDP) changed afterwards: {}",
+            e.locked_fields_changed.join(", ")
+        ))
     } else if e.docmdp.is_some() && !e.new_visible_signature_fields.is_empty() {
         breach(format!(
-            "{MODIFIED}a certification signature after which later updates add signature fields with an appearance on the page ({}): only existing fields may be signed after a certification",
+            "{MODIFIED}a certification signature after which later updates add signature fields \
+             with an appearance on the page ({}): only existing fields may be signed after a \
+             certification",
             e.new_visible_signature_fields.join(", ")
         ))
     } else {
-        Modification { modified, notes: vec![Note::Coverage { text, later_updates_benign: !e.covers_whole_file }] }
+        Modification {
+            modified,
+            notes: vec![Note::Coverage { text, later_updates_benign: !e.covers_whole_file }],
+        }
     };
     if e.taken_out && verdict.modified.is_some() {
         // The final document no longer refers to this signature: a later
@@ -200,11 +246,19 @@ mod tests {
     use super::*;
 
     fn allowed(what: &[&str], level: Option<Level>) -> Updates {
-        Updates::Allowed { revision: 2, of: 3, later: 1, what: what.iter().map(|s| s.to_string()).collect(), level }
+        Updates::Allowed {
+            revision: 2,
+            of: 3,
+            later: 1,
+            what: what.iter().map(|s| s.to_string()).collect(),
+            level,
+        }
     }
 
-    /// updates, DocMDP /P, locked fields changed, new visible fields, taken out -> modified, a part of the note.
-    type Row<'a> = (&'a Updates, Option<i64>, &'a [String], &'a [String], bool, Option<bool>, &'a str);
+    /// updates, DocMDP /P, locked fields changed, new visible fields, taken out -> modified, a part
+    /// of the note.
+    type Row<'a> =
+        (&'a Updates, Option<i64>, &'a [String], &'a [String], bool, Option<bool>, &'a str);
 
     fn texts(m: &Modification) -> Vec<String> {
         m.notes.iter().map(|n| n.to_string()).collect()
@@ -216,8 +270,17 @@ mod tests {
         let fill = allowed(&["form field values (HoTen)"], Some(Level::FormFilling));
         let annotate = allowed(&["annotations (Text)"], Some(Level::Annotations));
         let archive = allowed(&["DSS (LTV) data"], Some(Level::Archival));
-        let changed = Updates::Changed { revision: 2, of: 3, shown: vec!["object 4 0 (Page, part of the signed document)".into()], more: 0 };
-        let malformed = Updates::Malformed { revision: 2, of: 3, anomalies: vec!["update 3 defines object 11 0 more than once".into()] };
+        let changed = Updates::Changed {
+            revision: 2,
+            of: 3,
+            shown: vec!["object 4 0 (Page, part of the signed document)".into()],
+            more: 0,
+        };
+        let malformed = Updates::Malformed {
+            revision: 2,
+            of: 3,
+            anomalies: vec!["update 3 defines object 11 0 more than once".into()],
+        };
         let locked = ["HoTen".to_owned()];
         let sneaky = ["Sneaky".to_owned()];
         let none: [String; 0] = [];
@@ -249,7 +312,9 @@ mod tests {
             (&fill, None, &none, &none, true, Some(true), "took this signature out of the document"),
             (&changed, None, &none, &none, true, Some(true), "later updates change object 4 0"),
         ];
-        for (i, (updates, docmdp, locked, new_fields, taken_out, modified, note)) in table.iter().enumerate() {
+        for (i, (updates, docmdp, locked, new_fields, taken_out, modified, note)) in
+            table.iter().enumerate()
+        {
             let e = PdfEvidence {
                 updates,
                 covers_whole_file: **updates == Updates::EntireFile,
@@ -262,7 +327,9 @@ mod tests {
             assert_eq!(m.modified, *modified, "row {i}: {:?}", texts(&m));
             let all = texts(&m).join("; ");
             assert!(all.contains(note), "row {i}: {all:?} should hold {note:?}");
-            if m.modified == Some(true) && !matches!(updates, Updates::NotWholeRevision { .. } | Updates::Unanalysed { .. }) {
+            if m.modified == Some(true)
+                && !matches!(updates, Updates::NotWholeRevision { .. } | Updates::Unanalysed { .. })
+            {
                 assert!(all.contains(MODIFIED.trim_end()), "row {i}: {all}");
             }
         }
@@ -271,12 +338,28 @@ mod tests {
     #[test]
     fn a_signature_taken_out_loses_its_benign_coverage_note_but_keeps_a_bad_one() {
         let fill = allowed(&["signatures"], Some(Level::FormFilling));
-        let e = PdfEvidence { updates: &fill, covers_whole_file: false, docmdp: None, locked_fields_changed: &[], new_visible_signature_fields: &[], taken_out: true };
+        let e = PdfEvidence {
+            updates: &fill,
+            covers_whole_file: false,
+            docmdp: None,
+            locked_fields_changed: &[],
+            new_visible_signature_fields: &[],
+            taken_out: true,
+        };
         assert_eq!(pdf_modification(&e).notes, vec![Note::TakenOutByLaterUpdate]);
-        let changed = Updates::Changed { revision: 1, of: 2, shown: vec!["object 1 0 (Catalog)".into()], more: 2 };
+        let changed = Updates::Changed {
+            revision: 1,
+            of: 2,
+            shown: vec!["object 1 0 (Catalog)".into()],
+            more: 2,
+        };
         let e = PdfEvidence { updates: &changed, ..e };
         let m = pdf_modification(&e);
         assert_eq!(m.notes.len(), 2);
-        assert!(m.notes[0].to_string().ends_with("object 1 0 (Catalog) and 2 more"), "{:?}", m.notes);
+        assert!(
+            m.notes[0].to_string().ends_with("object 1 0 (Catalog) and 2 more"),
+            "{:?}",
+            m.notes
+        );
     }
 }

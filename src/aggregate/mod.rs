@@ -77,10 +77,15 @@ pub(crate) struct Tables {
 
 pub(crate) fn tables(scan: &ScanResult, rules: &Rules) -> Tables {
     // Agencies of the map, in map order, then any other that appears.
-    let mut order: Vec<(String, String)> = rules.agencies.agencies.iter().map(|a| (a.id.clone(), a.name.clone())).collect();
+    let mut order: Vec<(String, String)> =
+        rules.agencies.agencies.iter().map(|a| (a.id.clone(), a.name.clone())).collect();
     let mut rows: HashMap<String, AgencyRow> = HashMap::new();
     let ensure = |id: &str, name: &str, rows: &mut HashMap<String, AgencyRow>| {
-        rows.entry(id.to_owned()).or_insert_with(|| AgencyRow { agency_id: id.to_owned(), agency_name: name.to_owned(), ..Default::default() });
+        rows.entry(id.to_owned()).or_insert_with(|| AgencyRow {
+            agency_id: id.to_owned(),
+            agency_name: name.to_owned(),
+            ..Default::default()
+        });
     };
     for (id, name) in &order {
         ensure(id, name, &mut rows);
@@ -125,15 +130,26 @@ pub(crate) fn tables(scan: &ScanResult, rules: &Rules) -> Tables {
         }
     }
     // External, then unassigned, last; other extra agencies keep a stable order.
-    order[rules.agencies.agencies.len()..].sort_by_key(|(id, _)| (is_external_id(id) || id == UNASSIGNED_ID, id == UNASSIGNED_ID, id.clone()));
-    let mut agencies: Vec<AgencyRow> = order.iter().map(|(id, _)| rows.remove(id).expect("every id has a row")).collect();
+    order[rules.agencies.agencies.len()..].sort_by_key(|(id, _)| {
+        (is_external_id(id) || id == UNASSIGNED_ID, id == UNASSIGNED_ID, id.clone())
+    });
+    let mut agencies: Vec<AgencyRow> =
+        order.iter().map(|(id, _)| rows.remove(id).expect("every id has a row")).collect();
     for row in &mut agencies {
         row.incomplete = scan.incomplete.iter().any(|a| a.id == row.agency_id);
         // External signers rightly use public CAs, and an agency whose
         // places could not all be read is neither migrated nor not.
-        row.migration_pct = if is_external_id(&row.agency_id) || row.incomplete { None } else { migration_pct(row.government, row.signatures) };
+        row.migration_pct = if is_external_id(&row.agency_id) || row.incomplete {
+            None
+        } else {
+            migration_pct(row.government, row.signatures)
+        };
     }
-    let mut totals = AgencyRow { agency_id: "*".into(), agency_name: "Toàn tỉnh (all agencies)".into(), ..Default::default() };
+    let mut totals = AgencyRow {
+        agency_id: "*".into(),
+        agency_name: "Toàn tỉnh (all agencies)".into(),
+        ..Default::default()
+    };
     for r in &agencies {
         totals.files_scanned += r.files_scanned;
         totals.signed_files += r.signed_files;
@@ -148,9 +164,17 @@ pub(crate) fn tables(scan: &ScanResult, rules: &Rules) -> Tables {
         totals.invalid_signatures += r.invalid_signatures;
     }
     totals.migration_pct = migration_pct(totals.government, totals.signatures);
-    let own = || scan.findings.iter().filter(|f| !is_external_id(&f.agency_id) && !f.signer_sha256.is_empty());
+    let own = || {
+        scan.findings
+            .iter()
+            .filter(|f| !is_external_id(&f.agency_id) && !f.signer_sha256.is_empty())
+    };
     totals.signers = own().map(|f| &f.signer_sha256).collect::<BTreeSet<_>>().len();
-    totals.signers_commercial = own().filter(|f| f.ca_class == CaClass::Commercial).map(|f| &f.signer_sha256).collect::<BTreeSet<_>>().len();
+    totals.signers_commercial = own()
+        .filter(|f| f.ca_class == CaClass::Commercial)
+        .map(|f| &f.signer_sha256)
+        .collect::<BTreeSet<_>>()
+        .len();
 
     let mut by_class = BTreeMap::new();
     let mut by_chain = BTreeMap::new();
@@ -219,12 +243,18 @@ fn signers(findings: &[Finding], order: &[(String, String)]) -> Vec<SignerRow> {
         .collect();
     // Per agency: who must migrate first (commercial), then the rest.
     rows.sort_by(|a, b| {
-        (rank(&a.agency_id), a.ca_class != CaClass::Commercial, std::cmp::Reverse(a.documents), &a.signer_cn).cmp(&(
-            rank(&b.agency_id),
-            b.ca_class != CaClass::Commercial,
-            std::cmp::Reverse(b.documents),
-            &b.signer_cn,
-        ))
+        (
+            rank(&a.agency_id),
+            a.ca_class != CaClass::Commercial,
+            std::cmp::Reverse(a.documents),
+            &a.signer_cn,
+        )
+            .cmp(&(
+                rank(&b.agency_id),
+                b.ca_class != CaClass::Commercial,
+                std::cmp::Reverse(b.documents),
+                &b.signer_cn,
+            ))
     });
     rows
 }
@@ -235,7 +265,11 @@ fn trend(findings: &[Finding], key: impl Fn(&Finding) -> String) -> Vec<TrendRow
     for f in findings.iter().filter(|f| !is_external_id(&f.agency_id)) {
         let Some(month) = f.month() else { continue };
         let k = (key(f), month.to_owned());
-        let row = map.entry(k.clone()).or_insert_with(|| TrendRow { agency_id: k.0, month: k.1, ..Default::default() });
+        let row = map.entry(k.clone()).or_insert_with(|| TrendRow {
+            agency_id: k.0,
+            month: k.1,
+            ..Default::default()
+        });
         match f.ca_class {
             CaClass::Government => row.government += 1,
             CaClass::Commercial => row.commercial += 1,

@@ -84,12 +84,21 @@ impl<'a> Tlv<'a> {
 
     /// The children of a constructed element, in order.
     pub fn children(&self) -> Children<'a> {
-        Children { rest: self.body, base: self.offset + (self.raw.len() - self.body.len() - if self.indefinite { 2 } else { 0 }), depth: 1 }
+        Children {
+            rest: self.body,
+            base: self.offset
+                + (self.raw.len() - self.body.len() - if self.indefinite { 2 } else { 0 }),
+            depth: 1,
+        }
     }
 
     /// Checks the tag, for readable errors on unexpected structures.
     pub fn expect(self, want: u8, name: &'static str) -> Result<Tlv<'a>, BerError> {
-        if self.tag == want { Ok(self) } else { Err(BerError::UnexpectedTag { expected: name, found: self.tag, at: self.offset }) }
+        if self.tag == want {
+            Ok(self)
+        } else {
+            Err(BerError::UnexpectedTag { expected: name, found: self.tag, at: self.offset })
+        }
     }
 
     /// The value of a (possibly constructed, BER-segmented) string type:
@@ -192,7 +201,13 @@ fn parse_at(input: &[u8], base: usize, depth: usize) -> Result<Tlv<'_>, BerError
             }
             if input[pos] == 0 && input[pos + 1] == 0 {
                 let body = &input[start..pos];
-                return Ok(Tlv { tag: first, raw: &input[..pos + 2], body, offset: base, indefinite: true });
+                return Ok(Tlv {
+                    tag: first,
+                    raw: &input[..pos + 2],
+                    body,
+                    offset: base,
+                    indefinite: true,
+                });
             }
             let child = parse_at(&input[pos..], base + pos, depth + 1)?;
             pos += child.raw.len();
@@ -207,13 +222,22 @@ fn parse_at(input: &[u8], base: usize, depth: usize) -> Result<Tlv<'_>, BerError
         }
         let bytes = input.get(pos..pos + n).ok_or(BerError::Truncated(base + pos))?;
         pos += n;
-        bytes.iter().try_fold(0usize, |acc, &b| acc.checked_mul(256).map(|v| v + b as usize)).ok_or(BerError::BadLength(base + pos))?
+        bytes
+            .iter()
+            .try_fold(0usize, |acc, &b| acc.checked_mul(256).map(|v| v + b as usize))
+            .ok_or(BerError::BadLength(base + pos))?
     };
     let end = pos.checked_add(len).ok_or(BerError::BadLength(base + pos))?;
     if end > input.len() {
         return Err(BerError::Truncated(base + input.len()));
     }
-    Ok(Tlv { tag: first, raw: &input[..end], body: &input[pos..end], offset: base, indefinite: false })
+    Ok(Tlv {
+        tag: first,
+        raw: &input[..end],
+        body: &input[pos..end],
+        offset: base,
+        indefinite: false,
+    })
 }
 
 fn join_segments(t: &Tlv<'_>, out: &mut Vec<u8>, depth: usize) -> Result<(), BerError> {
@@ -302,7 +326,9 @@ pub(crate) fn push_len(out: &mut Vec<u8>, len: usize) {
 
 /// Dotted form of an OBJECT IDENTIFIER's content octets (for messages).
 pub fn oid_string(body: &[u8]) -> String {
-    der::asn1::ObjectIdentifier::from_bytes(body).map(|o| o.to_string()).unwrap_or_else(|_| format!("invalid-oid:{}", hex(body)))
+    der::asn1::ObjectIdentifier::from_bytes(body)
+        .map(|o| o.to_string())
+        .unwrap_or_else(|_| format!("invalid-oid:{}", hex(body)))
 }
 
 pub fn hex(bytes: &[u8]) -> String {
@@ -313,7 +339,12 @@ pub fn hex(bytes: &[u8]) -> String {
 /// sign, a non-ASCII character: slicing by two bytes never splits one).
 pub(crate) fn unhex(text: &str) -> Option<Vec<u8>> {
     (text.len().is_multiple_of(2) && text.bytes().all(|b| b.is_ascii_hexdigit()))
-        .then(|| (0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok()).collect())
+        .then(|| {
+            (0..text.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok())
+                .collect()
+        })
         .flatten()
 }
 
@@ -333,7 +364,10 @@ mod tests {
     #[test]
     fn indefinite_with_segmented_octet_string_normalises() {
         // SEQUENCE (indef) { OCTET STRING (constructed, indef) { "ab", "c" } }
-        let data = [0x30, 0x80, 0x24, 0x80, 0x04, 0x02, b'a', b'b', 0x04, 0x01, b'c', 0x00, 0x00, 0x00, 0x00, 0xff];
+        let data = [
+            0x30, 0x80, 0x24, 0x80, 0x04, 0x02, b'a', b'b', 0x04, 0x01, b'c', 0x00, 0x00, 0x00,
+            0x00, 0xff,
+        ];
         let t = Tlv::parse(&data).unwrap();
         assert!(t.indefinite);
         assert_eq!(t.raw.len(), 15);

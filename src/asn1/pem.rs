@@ -10,7 +10,9 @@ pub(crate) fn decode_base64(text: &str) -> Result<Vec<u8>, BerError> {
     let clean: String = text.chars().filter(|c| !c.is_whitespace()).collect();
     let unpadded = clean.trim_end_matches('=');
     let padded = format!("{unpadded}{}", "=".repeat((4 - unpadded.len() % 4) % 4));
-    base64::engine::general_purpose::STANDARD.decode(padded).map_err(|e| BerError::Base64(e.to_string()))
+    base64::engine::general_purpose::STANDARD
+        .decode(padded)
+        .map_err(|e| BerError::Base64(e.to_string()))
 }
 
 /// Every PEM block of `bytes`: its label (`CERTIFICATE`, `PKCS7`, `CMS`,

@@ -84,12 +84,26 @@ pub struct KeyUsageFacts {
 }
 
 impl KeyUsageFacts {
-    const NAMES: [&'static str; 9] =
-        ["digitalSignature", "nonRepudiation", "keyEncipherment", "dataEncipherment", "keyAgreement", "keyCertSign", "cRLSign", "encipherOnly", "decipherOnly"];
+    const NAMES: [&'static str; 9] = [
+        "digitalSignature",
+        "nonRepudiation",
+        "keyEncipherment",
+        "dataEncipherment",
+        "keyAgreement",
+        "keyCertSign",
+        "cRLSign",
+        "encipherOnly",
+        "decipherOnly",
+    ];
 
     /// The bits set, by their RFC 5280 names (`none` when empty).
     pub fn names(&self) -> String {
-        let set: Vec<&str> = Self::NAMES.iter().enumerate().filter(|(i, _)| self.bits & (1 << i) != 0).map(|(_, n)| *n).collect();
+        let set: Vec<&str> = Self::NAMES
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.bits & (1 << i) != 0)
+            .map(|(_, n)| *n)
+            .collect();
         if set.is_empty() { "none".into() } else { set.join(", ") }
     }
 }
@@ -169,7 +183,8 @@ fn alt_name(gn: &GeneralName<'_>) -> AltName {
 
 impl Cert {
     pub fn from_der(der: &[u8]) -> Result<Cert, CertError> {
-        let (rest, x) = X509Certificate::from_der(der).map_err(|e| CertError::Unreadable(e.to_string()))?;
+        let (rest, x) =
+            X509Certificate::from_der(der).map_err(|e| CertError::Unreadable(e.to_string()))?;
         let used = &der[..der.len() - rest.len()];
         let (sig_alg, sig_alg_params, signature) = outer_signature(used)?;
         let tbs = &x.tbs_certificate;
@@ -182,33 +197,52 @@ impl Cert {
         let mut alt_names = Vec::new();
         let mut key_usage = None;
         let mut ext_key_usage = None;
-        let mut emails: Vec<String> = tbs.subject().iter_email().filter_map(|a| a.as_str().ok()).map(str::to_owned).collect();
+        let mut emails: Vec<String> =
+            tbs.subject().iter_email().filter_map(|a| a.as_str().ok()).map(str::to_owned).collect();
         let mut seen = std::collections::HashSet::new();
         for ext in tbs.extensions() {
             let oid = ext.oid.to_id_string();
-            if ext.critical && (!PROCESSED_EXTENSIONS.contains(&oid.as_str()) || ext.parsed_extension().error().is_some()) {
-                defects.push(format!("a critical extension sigaudit cannot process: {}", extension_name(&oid)));
+            if ext.critical
+                && (!PROCESSED_EXTENSIONS.contains(&oid.as_str())
+                    || ext.parsed_extension().error().is_some())
+            {
+                defects.push(format!(
+                    "a critical extension sigaudit cannot process: {}",
+                    extension_name(&oid)
+                ));
             }
             if !seen.insert(oid.clone()) {
                 defects.push(format!("the extension {} twice", extension_name(&oid)));
             }
             match ext.parsed_extension() {
                 ParsedExtension::SubjectKeyIdentifier(k) => ski = Some(k.0.to_vec()),
-                ParsedExtension::AuthorityKeyIdentifier(a) => aki = a.key_identifier.as_ref().map(|k| k.0.to_vec()),
+                ParsedExtension::AuthorityKeyIdentifier(a) => {
+                    aki = a.key_identifier.as_ref().map(|k| k.0.to_vec())
+                }
                 ParsedExtension::BasicConstraints(bc) => {
                     is_ca = bc.ca;
                     basic_constraints = Some((bc.ca, bc.path_len_constraint));
                 }
                 ParsedExtension::NameConstraints(nc) => {
-                    let bases = |s: &Option<Vec<x509_parser::extensions::GeneralSubtree<'_>>>| s.as_ref().map(|v| v.iter().map(|t| alt_name(&t.base)).collect::<Vec<_>>());
-                    name_constraints = Some(NameConstraints { permitted: bases(&nc.permitted_subtrees), excluded: bases(&nc.excluded_subtrees).unwrap_or_default() });
+                    let bases = |s: &Option<Vec<x509_parser::extensions::GeneralSubtree<'_>>>| {
+                        s.as_ref().map(|v| v.iter().map(|t| alt_name(&t.base)).collect::<Vec<_>>())
+                    };
+                    name_constraints = Some(NameConstraints {
+                        permitted: bases(&nc.permitted_subtrees),
+                        excluded: bases(&nc.excluded_subtrees).unwrap_or_default(),
+                    });
                 }
                 ParsedExtension::KeyUsage(ku) => {
-                    key_usage =
-                        Some(KeyUsageFacts { digital_signature: ku.digital_signature(), non_repudiation: ku.non_repudiation(), key_cert_sign: ku.key_cert_sign(), bits: ku.flags })
+                    key_usage = Some(KeyUsageFacts {
+                        digital_signature: ku.digital_signature(),
+                        non_repudiation: ku.non_repudiation(),
+                        key_cert_sign: ku.key_cert_sign(),
+                        bits: ku.flags,
+                    })
                 }
                 ParsedExtension::ExtendedKeyUsage(eku) => {
-                    let mut oids: Vec<String> = eku.other.iter().map(|o| o.to_id_string()).collect();
+                    let mut oids: Vec<String> =
+                        eku.other.iter().map(|o| o.to_id_string()).collect();
                     for (set, oid) in [
                         (eku.any, "2.5.29.37.0"),
                         (eku.server_auth, "1.3.6.1.5.5.7.3.1"),
@@ -294,8 +328,12 @@ impl Cert {
     /// RFC 5280 method 1 key identifier: SHA-1 of the subjectPublicKey
     /// bits, for certificates without a subjectKeyIdentifier extension.
     pub fn computed_key_id(&self) -> Vec<u8> {
-        let bits =
-            Tlv::parse(&self.spki).ok().and_then(|spki| spki.children().nth(1)).and_then(Result::ok).map(|b| b.body.get(1..).unwrap_or_default().to_vec()).unwrap_or_default();
+        let bits = Tlv::parse(&self.spki)
+            .ok()
+            .and_then(|spki| spki.children().nth(1))
+            .and_then(Result::ok)
+            .map(|b| b.body.get(1..).unwrap_or_default().to_vec())
+            .unwrap_or_default();
         sha1::Sha1::digest(&bits).to_vec()
     }
 
@@ -320,8 +358,13 @@ fn outer_signature(der: &[u8]) -> Result<OuterSignature, CertError> {
     let mut a = alg.children();
     let oid = oid_string(a.need("algorithm")?.body);
     let params = a.next().transpose()?.filter(|p| p.tag != tag::NULL).map(|p| p.raw.to_vec());
-    let bits = parts.need("signatureValue")?.expect(tag::BIT_STRING, "signatureValue BIT STRING")?;
-    let value = bits.body.get(1..).ok_or_else(|| CertError::Unreadable("empty signature BIT STRING".into()))?.to_vec();
+    let bits =
+        parts.need("signatureValue")?.expect(tag::BIT_STRING, "signatureValue BIT STRING")?;
+    let value = bits
+        .body
+        .get(1..)
+        .ok_or_else(|| CertError::Unreadable("empty signature BIT STRING".into()))?
+        .to_vec();
     Ok((oid, params, value))
 }
 
@@ -334,7 +377,10 @@ pub(crate) fn names_key(der: &[u8]) -> Option<Vec<(String, String)>> {
 fn decode_name(name: &X509Name<'_>) -> Name {
     let attrs = name
         .iter_attributes()
-        .map(|a| names::NameAttr { label: names::label_for_oid(&a.attr_type().to_id_string()), value: names::decode_directory_string(a.attr_value().tag().0, a.attr_value().data) })
+        .map(|a| names::NameAttr {
+            label: names::label_for_oid(&a.attr_type().to_id_string()),
+            value: names::decode_directory_string(a.attr_value().tag().0, a.attr_value().data),
+        })
         .collect();
     Name { attrs }
 }
@@ -351,11 +397,19 @@ pub fn certificates_in(bytes: &[u8]) -> Vec<Result<Cert, CertError>> {
     let mut out = Vec::new();
     for block in crate::asn1::pem::blocks(bytes) {
         match block {
-            Ok((label, der)) if label == "CERTIFICATE" || label == "X509 CERTIFICATE" => out.push(Cert::from_der(&der)),
-            Ok((label, der)) if matches!(label.as_str(), "PKCS7" | "CMS" | "PKCS #7 SIGNED DATA") => match bundle_certificates(&der) {
-                Some(certs) => out.extend(certs.into_iter().map(Cert::from_der)),
-                None => out.push(Err(CertError::Unreadable(format!("PEM block {label} is not a PKCS#7 bundle of certificates")))),
-            },
+            Ok((label, der)) if label == "CERTIFICATE" || label == "X509 CERTIFICATE" => {
+                out.push(Cert::from_der(&der))
+            }
+            Ok((label, der))
+                if matches!(label.as_str(), "PKCS7" | "CMS" | "PKCS #7 SIGNED DATA") =>
+            {
+                match bundle_certificates(&der) {
+                    Some(certs) => out.extend(certs.into_iter().map(Cert::from_der)),
+                    None => out.push(Err(CertError::Unreadable(format!(
+                        "PEM block {label} is not a PKCS#7 bundle of certificates"
+                    )))),
+                }
+            }
             Ok(_) => {}
             Err(e) => out.push(Err(CertError::from(e))),
         }
@@ -378,7 +432,9 @@ fn bundle_certificates(der: &[u8]) -> Option<Vec<&[u8]>> {
         fields.next()?.ok()?; // version, digestAlgorithms, encapContentInfo
     }
     match fields.next() {
-        Some(Ok(set)) if set.tag == tag::context(0) => set.children().map(|c| c.ok().map(|c| c.raw)).collect(),
+        Some(Ok(set)) if set.tag == tag::context(0) => {
+            set.children().map(|c| c.ok().map(|c| c.raw)).collect()
+        }
         _ => Some(Vec::new()),
     }
 }

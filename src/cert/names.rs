@@ -37,7 +37,15 @@ impl Name {
     /// in order, values case-folded with white space collapsed (no
     /// diacritic folding: "Cơ yếu" and "Co yeu" are different names).
     pub fn compare_key(&self) -> Vec<(String, String)> {
-        self.attrs.iter().map(|a| (a.label.clone(), a.value.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase())).collect()
+        self.attrs
+            .iter()
+            .map(|a| {
+                (
+                    a.label.clone(),
+                    a.value.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase(),
+                )
+            })
+            .collect()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -45,7 +53,8 @@ impl Name {
     }
 
     pub fn folded_key(&self) -> Vec<(String, String)> {
-        let mut key: Vec<_> = self.attrs.iter().map(|a| (a.label.clone(), fold(&a.value))).collect();
+        let mut key: Vec<_> =
+            self.attrs.iter().map(|a| (a.label.clone(), fold(&a.value))).collect();
         key.sort();
         key
     }
@@ -88,7 +97,9 @@ pub(crate) fn parse_dn(text: &str) -> Result<Name, super::CertError> {
         if part.is_empty() {
             continue;
         }
-        let (label, value) = part.split_once('=').ok_or_else(|| super::CertError::BadName(format!("`{part}` is not LABEL=value")))?;
+        let (label, value) = part
+            .split_once('=')
+            .ok_or_else(|| super::CertError::BadName(format!("`{part}` is not LABEL=value")))?;
         let label = normalise_label(label.trim());
         if label.is_empty() {
             return Err(super::CertError::BadName(format!("`{part}` has an empty attribute name")));
@@ -179,10 +190,16 @@ pub(crate) fn fold(text: &str) -> String {
 pub(crate) fn decode_directory_string(tag: u32, bytes: &[u8]) -> String {
     match tag {
         0x1e => {
-            let units: Vec<u16> = bytes.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
+            let units: Vec<u16> =
+                bytes.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
             String::from_utf16_lossy(&units)
         }
-        0x1c => bytes.chunks_exact(4).map(|c| char::from_u32(u32::from_be_bytes([c[0], c[1], c[2], c[3]])).unwrap_or('\u{fffd}')).collect(),
+        0x1c => bytes
+            .chunks_exact(4)
+            .map(|c| {
+                char::from_u32(u32::from_be_bytes([c[0], c[1], c[2], c[3]])).unwrap_or('\u{fffd}')
+            })
+            .collect(),
         0x14 => match std::str::from_utf8(bytes) {
             // Many tools put UTF-8 in TeletexString; fall back to Latin-1.
             Ok(s) => s.to_owned(),

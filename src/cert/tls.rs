@@ -8,7 +8,10 @@ use tokio_rustls::rustls;
 
 /// Roots: webpki's, and every certificate in `extra_ca` (PEM or DER), named
 /// `flag` in errors (`--imap-ca`, `--db-ca`).
-pub(crate) fn client_config(extra_ca: Option<&Path>, flag: &str) -> Result<Arc<rustls::ClientConfig>, String> {
+pub(crate) fn client_config(
+    extra_ca: Option<&Path>,
+    flag: &str,
+) -> Result<Arc<rustls::ClientConfig>, String> {
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     if let Some(path) = extra_ca {
@@ -18,8 +21,12 @@ pub(crate) fn client_config(extra_ca: Option<&Path>, flag: &str) -> Result<Arc<r
             return Err(format!("{flag} {}: no certificate in it", path.display()));
         }
         for cert in certs {
-            roots.add(rustls_pki_types::CertificateDer::from(cert.der)).map_err(|e| format!("{flag} {}: {e}", path.display()))?;
+            roots
+                .add(rustls_pki_types::CertificateDer::from(cert.der))
+                .map_err(|e| format!("{flag} {}: {e}", path.display()))?;
         }
     }
-    Ok(Arc::new(rustls::ClientConfig::builder().with_root_certificates(roots).with_no_client_auth()))
+    Ok(Arc::new(
+        rustls::ClientConfig::builder().with_root_certificates(roots).with_no_client_auth(),
+    ))
 }

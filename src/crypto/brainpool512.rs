@@ -62,9 +62,12 @@ impl Curve {
         let yy = self.mul(&q.y, &q.y);
         let s = self.mul(&(BigUint::from(4u8) * &q.x), &yy);
         let zz = self.mul(&q.z, &q.z);
-        let m = (BigUint::from(3u8) * self.mul(&q.x, &q.x) + self.mul(&self.a, &self.mul(&zz, &zz))) % &self.p;
+        let m = (BigUint::from(3u8) * self.mul(&q.x, &q.x)
+            + self.mul(&self.a, &self.mul(&zz, &zz)))
+            % &self.p;
         let x = self.sub(&self.mul(&m, &m), &(BigUint::from(2u8) * &s));
-        let y = self.sub(&self.mul(&m, &self.sub(&s, &x)), &(BigUint::from(8u8) * self.mul(&yy, &yy)));
+        let y =
+            self.sub(&self.mul(&m, &self.sub(&s, &x)), &(BigUint::from(8u8) * self.mul(&yy, &yy)));
         let z = self.mul(&(BigUint::from(2u8) * &q.y), &q.z);
         Point { x, y, z }
     }
@@ -129,7 +132,8 @@ impl Curve {
             (4, 129) => (BigUint::from_bytes_be(&sec1[1..65]), BigUint::from_bytes_be(&sec1[65..])),
             (2 | 3, 65) => {
                 let x = BigUint::from_bytes_be(&sec1[1..]);
-                let rhs = (self.mul(&self.mul(&x, &x), &x) + self.mul(&self.a, &x) + &self.b) % &self.p;
+                let rhs =
+                    (self.mul(&self.mul(&x, &x), &x) + self.mul(&self.a, &x) + &self.b) % &self.p;
                 // p ≡ 3 (mod 4): the square root is rhs^((p+1)/4).
                 let mut y = rhs.modpow(&((&self.p + BigUint::from(1u8)) >> 2), &self.p);
                 if y.bit(0) != (sec1[0] == 3) {
@@ -139,7 +143,10 @@ impl Curve {
             }
             _ => return None,
         };
-        let on_curve = x < self.p && y < self.p && self.mul(&y, &y) == (self.mul(&self.mul(&x, &x), &x) + self.mul(&self.a, &x) + &self.b) % &self.p;
+        let on_curve = x < self.p
+            && y < self.p
+            && self.mul(&y, &y)
+                == (self.mul(&self.mul(&x, &x), &x) + self.mul(&self.a, &x) + &self.b) % &self.p;
         on_curve.then(|| Point { x, y, z: BigUint::from(1u8) })
     }
 }
@@ -205,12 +212,25 @@ mod tests {
         let s = k.modpow(&(&c.n - BigUint::from(2u8)), &c.n) * (e + &r * &d) % &c.n;
         assert_eq!(verify(&key, &digest, &r.to_bytes_be(), &s.to_bytes_be()), Ok(()));
         let other = crate::crypto::Hash::Sha512.digest(&[b"brainpoo1"]);
-        assert_eq!(verify(&key, &other, &r.to_bytes_be(), &s.to_bytes_be()), Err(Failure::Mismatch));
-        assert_eq!(verify(&key, &digest, &(&r + 1u8).to_bytes_be(), &s.to_bytes_be()), Err(Failure::Mismatch));
-        assert_eq!(verify(&key, &digest, &c.n.to_bytes_be(), &s.to_bytes_be()), Err(Failure::Mismatch), "r = n is out of range");
+        assert_eq!(
+            verify(&key, &other, &r.to_bytes_be(), &s.to_bytes_be()),
+            Err(Failure::Mismatch)
+        );
+        assert_eq!(
+            verify(&key, &digest, &(&r + 1u8).to_bytes_be(), &s.to_bytes_be()),
+            Err(Failure::Mismatch)
+        );
+        assert_eq!(
+            verify(&key, &digest, &c.n.to_bytes_be(), &s.to_bytes_be()),
+            Err(Failure::Mismatch),
+            "r = n is out of range"
+        );
         let mut off_curve = key.clone();
         off_curve[100] ^= 1;
-        assert_eq!(verify(&off_curve, &digest, &r.to_bytes_be(), &s.to_bytes_be()), Err(Failure::BadKey));
+        assert_eq!(
+            verify(&off_curve, &digest, &r.to_bytes_be(), &s.to_bytes_be()),
+            Err(Failure::BadKey)
+        );
         // The compressed form of the same key.
         let compressed = [vec![2 + (key[128] & 1)], key[1..65].to_vec()].concat();
         assert_eq!(verify(&compressed, &digest, &r.to_bytes_be(), &s.to_bytes_be()), Ok(()));

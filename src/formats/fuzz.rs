@@ -10,7 +10,13 @@ use crate::model::signature::Format;
 pub type Target = fn(&[u8]);
 
 /// The targets by name, as cargo-fuzz and the corpus folders call them.
-pub const TARGETS: [(&str, Target); 5] = [("cms_file", cms_file), ("cms_signed_data", cms_signed_data), ("mail", mail), ("pdf_extract", pdf_extract), ("xml_package", xml_package)];
+pub const TARGETS: [(&str, Target); 5] = [
+    ("cms_file", cms_file),
+    ("cms_signed_data", cms_signed_data),
+    ("mail", mail),
+    ("pdf_extract", pdf_extract),
+    ("xml_package", xml_package),
+];
 
 /// A smaller unpack budget than a scan's: a fuzzer wants many runs a second.
 fn env() -> Env<'static> {
@@ -20,7 +26,10 @@ fn env() -> Env<'static> {
 /// CMS files as found on disk: sniffing, PEM / base64 decoding, nesting.
 pub fn cms_file(data: &[u8]) {
     if let Some(DocKind::Cms(enc)) = sniff(data, "f.p7m") {
-        let _ = cms::extract(data, enc, &|| cms::Detached::Found { name: "data".into(), bytes: data.to_vec() });
+        let _ = cms::extract(data, enc, &|| cms::Detached::Found {
+            name: "data".into(),
+            bytes: data.to_vec(),
+        });
     }
 }
 

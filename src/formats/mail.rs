@@ -74,14 +74,26 @@ pub(super) const MAIL: FileFormat = FileFormat {
 pub(crate) fn looks_like_message(head: &[u8]) -> bool {
     // The first line decides cheaply for almost every file (a PDF, an
     // image): only a header-field name there is worth decoding the head.
-    let first_line = &head[..head.iter().take(1024).position(|&b| b == b'\n').unwrap_or(head.len().min(1024))];
+    let first_line =
+        &head[..head.iter().take(1024).position(|&b| b == b'\n').unwrap_or(head.len().min(1024))];
     let Some(colon) = first_line.iter().position(|&b| b == b':') else { return false };
     let first_name = first_line[..colon].to_ascii_lowercase();
-    if first_name.is_empty() || first_name.contains(&b' ') || !HEADER_NAMES.iter().any(|h| first_name.starts_with(h.as_bytes())) {
+    if first_name.is_empty()
+        || first_name.contains(&b' ')
+        || !HEADER_NAMES.iter().any(|h| first_name.starts_with(h.as_bytes()))
+    {
         return false;
     }
     let text = String::from_utf8_lossy(&head[..head.len().min(8192)]).to_ascii_lowercase();
-    let known = ["\nfrom:", "\ndate:", "\nsubject:", "\nmessage-id:", "\nmime-version:", "\ncontent-type:", "\nto:"];
+    let known = [
+        "\nfrom:",
+        "\ndate:",
+        "\nsubject:",
+        "\nmessage-id:",
+        "\nmime-version:",
+        "\ncontent-type:",
+        "\nto:",
+    ];
     let header_end = text.find("\n\n").or_else(|| text.find("\r\n\r\n")).unwrap_or(text.len());
     let headers = format!("\n{}", &text[..header_end]);
     known.iter().filter(|k| headers.contains(*k)).count() >= 2
@@ -103,7 +115,9 @@ pub(crate) fn looks_like_mbox(head: &[u8]) -> bool {
 /// without space or colon).
 fn starts_with_header_field(text: &[u8]) -> bool {
     let line = &text[..text.iter().position(|&b| b == b'\n').unwrap_or(text.len())];
-    line.iter().position(|&b| b == b':').is_some_and(|colon| colon > 0 && colon <= 76 && line[..colon].iter().all(|&b| b.is_ascii_graphic()))
+    line.iter().position(|&b| b == b':').is_some_and(|colon| {
+        colon > 0 && colon <= 76 && line[..colon].iter().all(|&b| b.is_ascii_graphic())
+    })
 }
 
 /// One message file.
@@ -130,7 +144,9 @@ pub(crate) fn extract_message(bytes: &[u8], depth: usize, env: &Env<'_>) -> Extr
 pub(crate) fn extract_mbox<R: Read + Send>(reader: R, depth: usize, env: &Env<'_>) -> Extraction {
     // A message in memory, its decoded parts and the parser's copy of its
     // header fit in one unit's memory budget.
-    let max_message = env.limits.max_unpacked_bytes.min(env.limits.unit.memory / 3).min(u64::from(u32::MAX)) as usize;
+    let max_message =
+        env.limits.max_unpacked_bytes.min(env.limits.unit.memory / 3).min(u64::from(u32::MAX))
+            as usize;
     let messages = MboxReader::new(BufReader::with_capacity(1 << 16, reader), max_message);
     let limits = env.limits;
     let mut results: Vec<(usize, Extraction)> = messages
@@ -149,9 +165,20 @@ pub(crate) fn extract_mbox<R: Read + Send>(reader: R, depth: usize, env: &Env<'_
                         match parse_mime(&bytes[..]) {
                             Some(msg) => {
                                 let ident = identity(&msg, Some(index));
-                                walk_message(&msg, msg.raw_message(), &ident, depth, &env, &mut out);
+                                walk_message(
+                                    &msg,
+                                    msg.raw_message(),
+                                    &ident,
+                                    depth,
+                                    &env,
+                                    &mut out,
+                                );
                             }
-                            None => out.problem(format!("message {index}"), Stage::Mail, "not a readable MIME message"),
+                            None => out.problem(
+                                format!("message {index}"),
+                                Stage::Mail,
+                                "not a readable MIME message",
+                            ),
                         }
                         out
                     });
@@ -166,18 +193,30 @@ pub(crate) fn extract_mbox<R: Read + Send>(reader: R, depth: usize, env: &Env<'_
                         format!("message {index}"),
                         Stage::Limit,
                         format!(
-                            "a message of {size}+ bytes: reading it would need more than the {} MiB one unit may use (--unit-memory, --max-unpacked): not read",
+                            "a message of {size}+ bytes: reading it would need more than the {} \
+                             MiB one unit may use (--unit-memory, --max-unpacked): not read",
                             limits.unit.memory.min(limits.max_unpacked_bytes) >> 20
                         ),
                     );
                     (index, out)
                 }
                 MboxItem::LineTooLong { index, size } => {
-                    out.problem(format!("message {index}"), Stage::Limit, format!("a line of {size} bytes (over the {MAX_LINE} bytes a mail line may take): message not read"));
+                    out.problem(
+                        format!("message {index}"),
+                        Stage::Limit,
+                        format!(
+                            "a line of {size} bytes (over the {MAX_LINE} bytes a mail line may \
+                             take): message not read"
+                        ),
+                    );
                     (index, out)
                 }
                 MboxItem::Error { index, error } => {
-                    out.problem(format!("message {index}"), Stage::Read, format!("mailbox read failed: {error}"));
+                    out.problem(
+                        format!("message {index}"),
+                        Stage::Read,
+                        format!("mailbox read failed: {error}"),
+                    );
                     (index, out)
                 }
             }
@@ -195,17 +234,31 @@ pub(crate) fn extract_mbox<R: Read + Send>(reader: R, depth: usize, env: &Env<'_
 /// (multipart/signed) or a CMS signed-data (opaque).
 pub(crate) fn extract_smime_blob(bytes: &[u8], depth: usize, env: &Env<'_>) -> Extraction {
     let mut out = Extraction::default();
-    if super::sniff(&bytes[..bytes.len().min(64)], "") == Some(DocKind::Cms(super::CmsEncoding::Binary)) {
+    if super::sniff(&bytes[..bytes.len().min(64)], "")
+        == Some(DocKind::Cms(super::CmsEncoding::Binary))
+    {
         match SignedData::parse(bytes) {
             Ok(sd) => opaque_signed_data(&sd, "smime.p7m", None, depth, env, &mut out),
-            Err(e) => out.problem("smime.p7m", Stage::Cms, format!("not a readable signed-data: {e}")),
+            Err(e) => {
+                out.problem("smime.p7m", Stage::Cms, format!("not a readable signed-data: {e}"))
+            }
         }
         return out;
     }
     match parse_mime(bytes) {
         Some(entity) => {
             let mut found = Extraction::default();
-            visit(&entity, entity.raw_message(), 0, "1", depth, false, env, &mut Visited::default(), &mut found);
+            visit(
+                &entity,
+                entity.raw_message(),
+                0,
+                "1",
+                depth,
+                false,
+                env,
+                &mut Visited::default(),
+                &mut found,
+            );
             out.absorb("smime.p7m", found);
         }
         None => out.problem("smime.p7m", Stage::Mail, "not a readable MIME entity"),
@@ -224,7 +277,9 @@ fn parse_mime(bytes: &[u8]) -> Option<Message<'_>> {
 /// Joining such folds in the top-level header block changes no byte of
 /// any body part, so signed content stays exactly as sent.
 fn unfold_parameters(bytes: &[u8]) -> Cow<'_, [u8]> {
-    let header_end = memchr::memmem::find(bytes, b"\n\n").or_else(|| memchr::memmem::find(bytes, b"\r\n\r\n")).unwrap_or(0);
+    let header_end = memchr::memmem::find(bytes, b"\n\n")
+        .or_else(|| memchr::memmem::find(bytes, b"\r\n\r\n"))
+        .unwrap_or(0);
     let header = &bytes[..header_end];
     let folded = |i: usize| -> Option<usize> {
         // `=` then CRLF or LF, then spaces/tabs, then `"`: returns the length to drop.
@@ -274,7 +329,14 @@ fn sender(msg: &Message<'_>) -> Option<String> {
 /// `raw` is the buffer the part offsets of `msg` refer to: mail-parser
 /// keeps the offsets of a forwarded message's parts relative to the
 /// outermost message, not to the forwarded one.
-fn walk_message(msg: &Message<'_>, raw: &[u8], ident: &str, depth: usize, env: &Env<'_>, out: &mut Extraction) {
+fn walk_message(
+    msg: &Message<'_>,
+    raw: &[u8],
+    ident: &str,
+    depth: usize,
+    env: &Env<'_>,
+    out: &mut Extraction,
+) {
     let mut found = Extraction::default();
     visit(msg, raw, 0, "1", depth, false, env, &mut Visited::default(), &mut found);
     let from = sender(msg);
@@ -287,7 +349,9 @@ fn walk_message(msg: &Message<'_>, raw: &[u8], ident: &str, depth: usize, env: &
 }
 
 fn content_type(part: &mail_parser::MessagePart<'_>) -> (String, String) {
-    part.content_type().map(|c| (c.ctype().to_ascii_lowercase(), c.subtype().unwrap_or("").to_ascii_lowercase())).unwrap_or_else(|| ("text".into(), "plain".into()))
+    part.content_type()
+        .map(|c| (c.ctype().to_ascii_lowercase(), c.subtype().unwrap_or("").to_ascii_lowercase()))
+        .unwrap_or_else(|| ("text".into(), "plain".into()))
 }
 
 /// MIME parts nested deeper than this are hostile (and would exhaust the
@@ -303,14 +367,28 @@ type Visited = std::collections::HashSet<u32>;
 /// part is signed (the first part of a multipart/signed, the content of an
 /// opaque signed-data), so what surrounds a signed part here is signed too.
 #[allow(clippy::too_many_arguments)]
-fn visit(msg: &Message<'_>, raw: &[u8], id: u32, path: &str, depth: usize, covered: bool, env: &Env<'_>, seen: &mut Visited, out: &mut Extraction) {
+fn visit(
+    msg: &Message<'_>,
+    raw: &[u8],
+    id: u32,
+    path: &str,
+    depth: usize,
+    covered: bool,
+    env: &Env<'_>,
+    seen: &mut Visited,
+    out: &mut Extraction,
+) {
     // Over the unit's time or memory: stop; whoever began the unit says so.
     if !seen.insert(id) || crate::budget::over() {
         return;
     }
     let Some(part) = msg.part(id) else { return };
     if path.bytes().filter(|&b| b == b'.').count() >= MAX_MIME_NESTING {
-        return out.problem(format!("part {path}"), Stage::Limit, format!("MIME parts nested more than {MAX_MIME_NESTING} deep: not read"));
+        return out.problem(
+            format!("part {path}"),
+            Stage::Limit,
+            format!("MIME parts nested more than {MAX_MIME_NESTING} deep: not read"),
+        );
     }
     let (ctype, subtype) = content_type(part);
     let label = part.attachment_name().map(str::to_owned).unwrap_or_else(|| format!("part {path}"));
@@ -320,23 +398,61 @@ fn visit(msg: &Message<'_>, raw: &[u8], id: u32, path: &str, depth: usize, cover
     match &part.body {
         PartType::Multipart(children) => {
             if ctype == "multipart" && subtype == "signed" && children.len() >= 2 {
-                let extra: Vec<String> = (3..=children.len()).map(|i| format!("{path}.{i}")).collect();
-                multipart_signed(msg, raw, children[0], children[1], path, nested, &extra, env, out);
+                let extra: Vec<String> =
+                    (3..=children.len()).map(|i| format!("{path}.{i}")).collect();
+                multipart_signed(
+                    msg,
+                    raw,
+                    children[0],
+                    children[1],
+                    path,
+                    nested,
+                    &extra,
+                    env,
+                    out,
+                );
                 visit(msg, raw, children[0], &format!("{path}.1"), depth, true, env, seen, out);
                 // Parts after the signature are signed by nothing; what they
                 // hold (an attachment, a signed file) is still read.
                 for (i, child) in children.iter().enumerate().skip(2) {
-                    visit(msg, raw, *child, &format!("{path}.{}", i + 1), depth, covered, env, seen, out);
+                    visit(
+                        msg,
+                        raw,
+                        *child,
+                        &format!("{path}.{}", i + 1),
+                        depth,
+                        covered,
+                        env,
+                        seen,
+                        out,
+                    );
                 }
                 return;
             }
             for (i, child) in children.iter().enumerate() {
-                visit(msg, raw, *child, &format!("{path}.{}", i + 1), depth, covered, env, seen, out);
+                visit(
+                    msg,
+                    raw,
+                    *child,
+                    &format!("{path}.{}", i + 1),
+                    depth,
+                    covered,
+                    env,
+                    seen,
+                    out,
+                );
             }
         }
         PartType::Message(inner) => {
             if depth + 1 >= env.limits.max_depth {
-                return out.problem(&label, Stage::Limit, format!("forwarded messages nested more than {} deep: not opened", env.limits.max_depth));
+                return out.problem(
+                    &label,
+                    Stage::Limit,
+                    format!(
+                        "forwarded messages nested more than {} deep: not opened",
+                        env.limits.max_depth
+                    ),
+                );
             }
             let ident = join_member(&format!("forwarded {label}"), &identity(inner, None));
             walk_message(inner, raw, &ident, depth + 1, env, out);
@@ -345,17 +461,34 @@ fn visit(msg: &Message<'_>, raw: &[u8], id: u32, path: &str, depth: usize, cover
         _ => {
             let bytes = part.contents();
             if !env.spend(bytes.len() as u64) {
-                return out.problem(&label, Stage::Limit, "decoded attachments exceed the unpacking limit for this file: not read");
+                return out.problem(
+                    &label,
+                    Stage::Limit,
+                    "decoded attachments exceed the unpacking limit for this file: not read",
+                );
             }
-            let is_smime = (subtype == "pkcs7-mime" || subtype == "x-pkcs7-mime") && is_smime_name(part.attachment_name());
+            let is_smime = (subtype == "pkcs7-mime" || subtype == "x-pkcs7-mime")
+                && is_smime_name(part.attachment_name());
             if is_smime {
                 opaque(part, bytes, &label, nested, depth, env, out);
-            } else if (subtype == "pkcs7-signature" || subtype == "x-pkcs7-signature") && is_smime_name(part.attachment_name()) {
+            } else if (subtype == "pkcs7-signature" || subtype == "x-pkcs7-signature")
+                && is_smime_name(part.attachment_name())
+            {
                 // A detached S/MIME signature outside multipart/signed: the
                 // signed part is not identified.
-                smime_cms(bytes, "S/MIME signature", Content::Missing("S/MIME signature outside multipart/signed: the signed part is unknown"), out);
+                smime_cms(
+                    bytes,
+                    "S/MIME signature",
+                    Content::Missing(
+                        "S/MIME signature outside multipart/signed: the signed part is unknown",
+                    ),
+                    out,
+                );
             } else {
-                out.absorb(&label, extract_bytes(bytes, part.attachment_name().unwrap_or(""), "", depth + 1, env));
+                out.absorb(
+                    &label,
+                    extract_bytes(bytes, part.attachment_name().unwrap_or(""), "", depth + 1, env),
+                );
             }
         }
     }
@@ -372,20 +505,40 @@ fn is_smime_name(name: Option<&str>) -> bool {
 /// shown (RFC 1847, RFC 8551 3.5.3). `nested`: the part's path when it sits
 /// under unsigned parts; `extra`: parts after the signature.
 #[allow(clippy::too_many_arguments)]
-fn multipart_signed(msg: &Message<'_>, raw: &[u8], content_id: u32, signature_id: u32, path: &str, nested: Option<&str>, extra: &[String], env: &Env<'_>, out: &mut Extraction) {
+fn multipart_signed(
+    msg: &Message<'_>,
+    raw: &[u8],
+    content_id: u32,
+    signature_id: u32,
+    path: &str,
+    nested: Option<&str>,
+    extra: &[String],
+    env: &Env<'_>,
+    out: &mut Extraction,
+) {
     let (Some(content), Some(sig)) = (msg.part(content_id), msg.part(signature_id)) else { return };
     let start = (content.raw_header_offset() as usize).min(raw.len());
     let end = (content.raw_end_offset() as usize).clamp(start, raw.len());
     let signed = crlf(&raw[start..end]);
     let blob = sig.contents();
     if !env.spend(blob.len() as u64) {
-        return out.problem(format!("part {path}"), Stage::Limit, "decoded attachments exceed the unpacking limit for this file: not read");
+        return out.problem(
+            format!("part {path}"),
+            Stage::Limit,
+            "decoded attachments exceed the unpacking limit for this file: not read",
+        );
     }
     let member = format!("S/MIME signature (part {path})");
     let blob = unarmoured(blob);
     let sd = match SignedData::parse(&blob) {
         Ok(sd) => sd,
-        Err(e) => return out.problem(member, Stage::Cms, format!("S/MIME signature part is not a readable CMS signature: {e}")),
+        Err(e) => {
+            return out.problem(
+                member,
+                Stage::Cms,
+                format!("S/MIME signature part is not a readable CMS signature: {e}"),
+            );
+        }
     };
     // A signature carrying its own content verifies that content (CMS
     // takes eContent over the detached bytes); when it is not the first
@@ -409,18 +562,46 @@ fn multipart_signed(msg: &Message<'_>, raw: &[u8], content_id: u32, signature_id
 
 /// application/pkcs7-mime: signed-data carries its MIME entity inside;
 /// enveloped-data cannot be read without the recipient's key.
-fn opaque(part: &mail_parser::MessagePart<'_>, bytes: &[u8], label: &str, nested: Option<&str>, depth: usize, env: &Env<'_>, out: &mut Extraction) {
-    let smime_type = part.content_type().and_then(|c| c.attribute("smime-type")).unwrap_or("").to_ascii_lowercase();
+fn opaque(
+    part: &mail_parser::MessagePart<'_>,
+    bytes: &[u8],
+    label: &str,
+    nested: Option<&str>,
+    depth: usize,
+    env: &Env<'_>,
+    out: &mut Extraction,
+) {
+    let smime_type = part
+        .content_type()
+        .and_then(|c| c.attribute("smime-type"))
+        .unwrap_or("")
+        .to_ascii_lowercase();
     if smime_type.contains("enveloped") || smime_type.contains("authenveloped") {
-        return out.problem(label, Stage::Mail, "S/MIME encrypted part (enveloped-data): its content and any signature inside cannot be read without the recipient's key");
+        return out.problem(
+            label,
+            Stage::Mail,
+            "S/MIME encrypted part (enveloped-data): its content and any signature inside cannot \
+             be read without the recipient's key",
+        );
     }
     let bytes = unarmoured(bytes);
     match SignedData::parse(&bytes) {
         Ok(sd) => opaque_signed_data(&sd, label, nested, depth, env, out),
-        Err(crate::formats::cms::signed_data::CmsError::NotSignedData(oid)) if oid.starts_with("1.2.840.113549.1.7.3") => {
-            out.problem(label, Stage::Mail, "S/MIME encrypted part (enveloped-data): its content and any signature inside cannot be read without the recipient's key")
+        Err(crate::formats::cms::signed_data::CmsError::NotSignedData(oid))
+            if oid.starts_with("1.2.840.113549.1.7.3") =>
+        {
+            out.problem(
+                label,
+                Stage::Mail,
+                "S/MIME encrypted part (enveloped-data): its content and any signature inside \
+                 cannot be read without the recipient's key",
+            )
         }
-        Err(e) => out.problem(label, Stage::Cms, format!("application/pkcs7-mime part is not a readable signed-data: {e}")),
+        Err(e) => out.problem(
+            label,
+            Stage::Cms,
+            format!("application/pkcs7-mime part is not a readable signed-data: {e}"),
+        ),
     }
 }
 
@@ -430,10 +611,13 @@ fn unarmoured(bytes: &[u8]) -> Cow<'_, [u8]> {
     if bytes.first() == Some(&0x30) {
         return Cow::Borrowed(bytes);
     }
-    let text: Vec<u8> = bytes.iter().copied().filter(|b| b.is_ascii_alphanumeric() || b"+/".contains(b)).collect();
+    let text: Vec<u8> =
+        bytes.iter().copied().filter(|b| b.is_ascii_alphanumeric() || b"+/".contains(b)).collect();
     let lenient = base64::engine::GeneralPurpose::new(
         &base64::alphabet::STANDARD,
-        base64::engine::GeneralPurposeConfig::new().with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent).with_decode_allow_trailing_bits(true),
+        base64::engine::GeneralPurposeConfig::new()
+            .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent)
+            .with_decode_allow_trailing_bits(true),
     );
     match base64::Engine::decode(&lenient, &text[..text.len() / 4 * 4]) {
         Ok(d) if d.first() == Some(&0x30) => Cow::Owned(d),
@@ -443,7 +627,14 @@ fn unarmoured(bytes: &[u8]) -> Cow<'_, [u8]> {
 
 /// Opaque signed-data: the signature, then what the signed MIME entity
 /// holds. `nested`: the part's path when it sits under unsigned parts.
-fn opaque_signed_data(sd: &SignedData<'_>, label: &str, nested: Option<&str>, depth: usize, env: &Env<'_>, out: &mut Extraction) {
+fn opaque_signed_data(
+    sd: &SignedData<'_>,
+    label: &str,
+    nested: Option<&str>,
+    depth: usize,
+    env: &Env<'_>,
+    out: &mut Extraction,
+) {
     if sd.signer_infos.is_empty() {
         return; // certs-only (.p7c): no signature
     }
@@ -463,7 +654,17 @@ fn opaque_signed_data(sd: &SignedData<'_>, label: &str, nested: Option<&str>, de
         match parse_mime(inner.as_ref()) {
             Some(entity) => {
                 let mut found = Extraction::default();
-                visit(&entity, entity.raw_message(), 0, "1", depth + 1, true, env, &mut Visited::default(), &mut found);
+                visit(
+                    &entity,
+                    entity.raw_message(),
+                    0,
+                    "1",
+                    depth + 1,
+                    true,
+                    env,
+                    &mut Visited::default(),
+                    &mut found,
+                );
                 out.absorb("signed content", found);
             }
             None => out.problem(label, Stage::Mail, "signed content is not a MIME entity"),
@@ -475,7 +676,11 @@ fn smime_cms(blob: &[u8], member: &str, content: Content<'_>, out: &mut Extracti
     let blob = unarmoured(blob);
     match SignedData::parse(&blob) {
         Ok(sd) => out.signatures.extend(from_signed_data(&sd, Format::Smime, member, content)),
-        Err(e) => out.problem(member, Stage::Cms, format!("S/MIME signature part is not a readable CMS signature: {e}")),
+        Err(e) => out.problem(
+            member,
+            Stage::Cms,
+            format!("S/MIME signature part is not a readable CMS signature: {e}"),
+        ),
     }
 }
 
@@ -505,7 +710,10 @@ fn is_separator_line(line: &[u8]) -> bool {
     tokens.len() >= 5
         && tokens.iter().skip(2).any(|t| {
             let parts: Vec<&str> = t.split(':').collect();
-            parts.len() >= 2 && parts.iter().all(|p| !p.is_empty() && p.len() <= 2 && p.bytes().all(|b| b.is_ascii_digit()))
+            parts.len() >= 2
+                && parts
+                    .iter()
+                    .all(|p| !p.is_empty() && p.len() <= 2 && p.bytes().all(|b| b.is_ascii_digit()))
         })
 }
 
@@ -535,7 +743,11 @@ pub(crate) const MAX_LINE: usize = 8 << 20;
 
 /// `read_until(b'\n')` that keeps at most `max` bytes of the line in `buf`
 /// and skips the rest; returns the line's full length (0 at the end).
-fn read_line_bounded(reader: &mut impl BufRead, buf: &mut Vec<u8>, max: usize) -> std::io::Result<usize> {
+fn read_line_bounded(
+    reader: &mut impl BufRead,
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> std::io::Result<usize> {
     let mut total = 0;
     loop {
         let available = reader.fill_buf()?;
@@ -659,7 +871,9 @@ mod tests {
         assert!(looks_like_message(b"Return-Path: <a@b>\nFrom: a@b\nSubject: x\n\nbody"));
         assert!(looks_like_message(b"MIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\nx"));
         assert!(!looks_like_message(b"Note: this is a text file\nwith lines\n"));
-        assert!(looks_like_mbox(b"From a@b Mon Jan  1 00:00:00 2024\nFrom: a@b\nDate: x\n\nbody\n"));
+        assert!(looks_like_mbox(
+            b"From a@b Mon Jan  1 00:00:00 2024\nFrom: a@b\nDate: x\n\nbody\n"
+        ));
         assert!(!looks_like_mbox(b"From here on, a story.\nOnce upon a time\n"));
     }
 
@@ -686,21 +900,32 @@ mod tests {
         mbox.extend_from_slice(b"\n\nFrom b Tue\nSubject: small\n\nok\n");
         let items: Vec<_> = MboxReader::new(&mbox[..], 1000).collect();
         assert!(matches!(items[0], MboxItem::TooLarge { index: 1, .. }));
-        assert!(matches!(&items[1], MboxItem::Message { index: 2, bytes } if bytes.ends_with(b"ok\n")));
+        assert!(
+            matches!(&items[1], MboxItem::Message { index: 2, bytes } if bytes.ends_with(b"ok\n"))
+        );
     }
 
     #[test]
     fn folded_parameters_are_joined_in_the_header_only() {
         let m = b"Content-Type: multipart/signed; boundary=\n \"--x y--\"\n\nbody=\n \"kept\"";
-        assert_eq!(&*unfold_parameters(m), b"Content-Type: multipart/signed; boundary=\"--x y--\"\n\nbody=\n \"kept\"");
+        assert_eq!(
+            &*unfold_parameters(m),
+            b"Content-Type: multipart/signed; boundary=\"--x y--\"\n\nbody=\n \"kept\""
+        );
         assert!(matches!(unfold_parameters(b"A: b=c\n\nx"), Cow::Borrowed(_)));
     }
 
     #[test]
     fn deeply_nested_parts_stop_with_an_error_not_a_crash() {
-        let mut m = String::from("From: a@b\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"b0\"\n\n");
+        let mut m = String::from(
+            "From: a@b\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"b0\"\n\n",
+        );
         for i in 1..50_000 {
-            m.push_str(&format!("--b{}\nContent-Type: multipart/mixed; boundary=\"b{}\"\n\n", i - 1, i));
+            m.push_str(&format!(
+                "--b{}\nContent-Type: multipart/mixed; boundary=\"b{}\"\n\n",
+                i - 1,
+                i
+            ));
         }
         let handle = std::thread::Builder::new()
             .stack_size(2 << 20) // a rayon worker's stack
@@ -717,12 +942,14 @@ mod tests {
     /// the same part under multipart/mixed alone gets one.
     #[test]
     fn a_signed_part_inside_signed_content_is_not_called_nested() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/smime-attacks");
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/smime-attacks");
         let control = std::fs::read(dir.join("control-detached.eml")).unwrap();
         let at = control.windows(19).position(|w| w == b"MIME-Version: 1.0\r\n").unwrap() + 19;
         let inner = &control[at..];
         // The signature part, up to the CRLF before the closing delimiter.
-        let start = memchr::memmem::rfind(inner, b"Content-Type: application/x-pkcs7-signature").unwrap();
+        let start =
+            memchr::memmem::rfind(inner, b"Content-Type: application/x-pkcs7-signature").unwrap();
         let end = memchr::memmem::rfind(inner, b"\r\n------").unwrap();
         let sig_part = &inner[start..end];
         let mixed = [&b"Content-Type: multipart/mixed; boundary=\"mx\"\r\n\r\n--mx\r\nContent-Type: text/plain\r\n\r\nsigned text\r\n--mx\r\n"[..], inner, b"\r\n--mx--"].concat();
@@ -737,7 +964,16 @@ mod tests {
         let plain = [&b"From: a@b.vn\r\nMIME-Version: 1.0\r\n"[..], &mixed].concat();
         let env = Env::new(super::super::Limits::default(), None);
         let nested_notes = |message: &[u8]| -> Vec<(String, bool)> {
-            extract_message(message, 0, &env).signatures.iter().map(|s| (s.member.clone(), s.notes.iter().any(|n| matches!(n, Note::SmimeNestedSignedPart(_))))).collect()
+            extract_message(message, 0, &env)
+                .signatures
+                .iter()
+                .map(|s| {
+                    (
+                        s.member.clone(),
+                        s.notes.iter().any(|n| matches!(n, Note::SmimeNestedSignedPart(_))),
+                    )
+                })
+                .collect()
         };
         let under_mixed = nested_notes(&plain);
         assert_eq!(under_mixed.len(), 1, "{under_mixed:?}");

@@ -167,7 +167,8 @@ pub(crate) const PDF_SIGNED_MARKER: &[u8] = b"/ByteRange";
 /// Further markers, looked for only when the first is absent: a signature
 /// dictionary cut before its /ByteRange (truncated download) still has a
 /// /SubFilter or a CMS value (hex `30...`) in /Contents.
-const PDF_DAMAGED_SIGNATURE_MARKERS: [&[u8]; 3] = [b"/SubFilter", b"/Contents <30", b"/Contents<30"];
+const PDF_DAMAGED_SIGNATURE_MARKERS: [&[u8]; 3] =
+    [b"/SubFilter", b"/Contents <30", b"/Contents<30"];
 
 /// Could this PDF hold a signature? The cheap test that lets unsigned
 /// PDFs skip parsing.
@@ -176,24 +177,33 @@ const PDF_DAMAGED_SIGNATURE_MARKERS: [&[u8]; 3] = [b"/SubFilter", b"/Contents <3
 /// the automaton with its start-byte prefilter beat both four `memmem`
 /// passes and the SIMD multi-literal searcher (all markers share the `/`).
 pub(crate) fn pdf_may_be_signed(bytes: &[u8]) -> bool {
-    static MARKERS: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::LazyLock::new(|| {
-        let all = std::iter::once(PDF_SIGNED_MARKER).chain(PDF_DAMAGED_SIGNATURE_MARKERS);
-        aho_corasick::AhoCorasick::builder().match_kind(aho_corasick::MatchKind::LeftmostFirst).build(all).expect("fixed PDF signature markers")
-    });
+    static MARKERS: std::sync::LazyLock<aho_corasick::AhoCorasick> =
+        std::sync::LazyLock::new(|| {
+            let all = std::iter::once(PDF_SIGNED_MARKER).chain(PDF_DAMAGED_SIGNATURE_MARKERS);
+            aho_corasick::AhoCorasick::builder()
+                .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+                .build(all)
+                .expect("fixed PDF signature markers")
+        });
     MARKERS.is_match(bytes)
 }
 
 /// Is `name` named as a format sigaudit reads? An empty file so named is a
 /// row, whatever its format: nothing in it can be checked.
 pub(crate) fn named_as_signable(name: &str) -> bool {
-    name.rsplit_once('.').is_some_and(|(_, ext)| REGISTRY.iter().flat_map(|f| f.extensions).any(|e| ext.eq_ignore_ascii_case(e)))
+    name.rsplit_once('.').is_some_and(|(_, ext)| {
+        REGISTRY.iter().flat_map(|f| f.extensions).any(|e| ext.eq_ignore_ascii_case(e))
+    })
 }
 
 /// Recognises a document by content first, then by extension: every
 /// format's `sniff` in the registry's order, then every `sniff_late`.
 pub(crate) fn sniff(head: &[u8], file_name: &str) -> Option<DocKind> {
     let lower = file_name.to_ascii_lowercase();
-    REGISTRY.iter().find_map(|f| (f.sniff)(head, &lower)).or_else(|| REGISTRY.iter().find_map(|f| (f.sniff_late)(head, &lower)))
+    REGISTRY
+        .iter()
+        .find_map(|f| (f.sniff)(head, &lower))
+        .or_else(|| REGISTRY.iter().find_map(|f| (f.sniff_late)(head, &lower)))
 }
 
 /// Bounds on what one top-level file may unfold into (archives inside
@@ -214,7 +224,13 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_depth: 8, max_unpacked_bytes: 1 << 30, max_members: 10_000, max_ratio: 200, unit: crate::budget::UnitBudget::default() }
+        Limits {
+            max_depth: 8,
+            max_unpacked_bytes: 1 << 30,
+            max_members: 10_000,
+            max_ratio: 200,
+            unit: crate::budget::UnitBudget::default(),
+        }
     }
 }
 
@@ -263,11 +279,21 @@ impl<'a> Env<'a> {
 /// Extracts every signature from `bytes`, opening containers recursively.
 /// `name` helps recognise the format; `member` is where the bytes sit in
 /// the top-level file; `depth` is the container nesting so far.
-pub(crate) fn extract_bytes(bytes: &[u8], name: &str, member: &str, depth: usize, env: &Env<'_>) -> Extraction {
+pub(crate) fn extract_bytes(
+    bytes: &[u8],
+    name: &str,
+    member: &str,
+    depth: usize,
+    env: &Env<'_>,
+) -> Extraction {
     let mut out = Extraction::default();
     let Some(kind) = sniff(&bytes[..bytes.len().min(8192)], name) else { return out };
     if kind.format().container && depth >= env.limits.max_depth {
-        out.problem(member, Stage::Limit, format!("nested more than {} containers deep: not opened", env.limits.max_depth));
+        out.problem(
+            member,
+            Stage::Limit,
+            format!("nested more than {} containers deep: not opened", env.limits.max_depth),
+        );
         return out;
     }
     // Each member, attachment and message is its own unit of work: a
@@ -280,9 +306,20 @@ pub(crate) fn extract_bytes(bytes: &[u8], name: &str, member: &str, depth: usize
 /// Runs one unit of extraction; a panic becomes a problem row of that unit.
 pub(crate) fn guarded(member: &str, unit: impl FnOnce() -> Extraction) -> Extraction {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(unit)).unwrap_or_else(|panic| {
-        let why = panic.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| panic.downcast_ref::<String>().cloned()).unwrap_or_default();
+        let why = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
         let mut out = Extraction::default();
-        out.problem(member, Stage::Read, format!("internal error while reading this part (a parser panicked: {why}): please report it; the other parts are unaffected"));
+        out.problem(
+            member,
+            Stage::Read,
+            format!(
+                "internal error while reading this part (a parser panicked: {why}): please report \
+                 it; the other parts are unaffected"
+            ),
+        );
         out
     })
 }
@@ -308,8 +345,14 @@ mod tests {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let manifest = std::fs::read_to_string(root.join("fuzz/Cargo.toml")).unwrap();
         let target_is_built = |t: &str| {
-            assert!(manifest.contains(&format!("name = \"{t}\"\npath = \"fuzz_targets/{t}.rs\"")), "fuzz/Cargo.toml has no [[bin]] {t}");
-            assert!(root.join("fuzz/fuzz_targets").join(format!("{t}.rs")).is_file(), "no fuzz/fuzz_targets/{t}.rs");
+            assert!(
+                manifest.contains(&format!("name = \"{t}\"\npath = \"fuzz_targets/{t}.rs\"")),
+                "fuzz/Cargo.toml has no [[bin]] {t}"
+            );
+            assert!(
+                root.join("fuzz/fuzz_targets").join(format!("{t}.rs")).is_file(),
+                "no fuzz/fuzz_targets/{t}.rs"
+            );
             assert!(root.join("fuzz/corpus").join(t).is_dir(), "no fuzz/corpus/{t}");
         };
         let mut names = std::collections::HashSet::new();
@@ -320,7 +363,12 @@ mod tests {
                 assert!(extensions.insert(*e), ".{e} claimed twice");
                 assert_eq!(*e, e.to_ascii_lowercase());
             }
-            assert!(fuzz::TARGETS.iter().any(|(t, _)| *t == f.fuzz_target), "{}: no fuzz target {}", f.name, f.fuzz_target);
+            assert!(
+                fuzz::TARGETS.iter().any(|(t, _)| *t == f.fuzz_target),
+                "{}: no fuzz target {}",
+                f.name,
+                f.fuzz_target
+            );
         }
         for (t, _) in fuzz::TARGETS {
             target_is_built(t);
@@ -334,7 +382,10 @@ mod tests {
         for &f in Format::ALL {
             assert_eq!(Format::from_stored(f.as_str()), Some(f));
             assert_eq!(serde_json::to_string(&f).unwrap(), format!("\"{}\"", f.as_str()));
-            assert!(REGISTRY.iter().any(|r| r.yields.contains(&f)), "no registered file format yields {f:?}");
+            assert!(
+                REGISTRY.iter().any(|r| r.yields.contains(&f)),
+                "no registered file format yields {f:?}"
+            );
         }
         assert_eq!(Format::from_stored("PDF"), None);
     }
@@ -343,15 +394,22 @@ mod tests {
     /// name test of one format never wins over another's content.
     #[test]
     fn the_registry_recognises_what_the_lists_did() {
-        for ext in ["pdf", "p7s", "p7m", "p7b", "csig", "sig", "xml", "eml", "mbox", "msg", "docx", "xlsx", "pptx", "odt", "ods", "odp", "zip", "asice", "asics", "sce", "scs"] {
+        for ext in [
+            "pdf", "p7s", "p7m", "p7b", "csig", "sig", "xml", "eml", "mbox", "msg", "docx", "xlsx",
+            "pptx", "odt", "ods", "odp", "zip", "asice", "asics", "sce", "scs",
+        ] {
             assert!(named_as_signable(&format!("x.{}", ext.to_ascii_uppercase())), "{ext}");
         }
         assert!(!named_as_signable("winmail.dat") && !named_as_signable("pdf"));
         // The name .pdf (a content test) before PEM armour (a late test).
         assert_eq!(sniff(b"-----BEGIN PKCS7-----\nMIIB", "x.pdf"), Some(DocKind::Pdf));
         // Binary signed-data before a PDF header inside it (an attached .p7m).
-        let der = [0x30, 0x80, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02, 0xa0];
-        assert_eq!(sniff(&[&der[..], b"%PDF-1.7"].concat(), "x.pdf.p7m"), Some(DocKind::Cms(CmsEncoding::Binary)));
+        let der =
+            [0x30, 0x80, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02, 0xa0];
+        assert_eq!(
+            sniff(&[&der[..], b"%PDF-1.7"].concat(), "x.pdf.p7m"),
+            Some(DocKind::Cms(CmsEncoding::Binary))
+        );
         assert_eq!(sniff(b"garbage", "x.P7S"), Some(DocKind::Cms(CmsEncoding::Binary)));
         assert_eq!(sniff(b"PK\x03\x04", "x.pdf"), Some(DocKind::Zip));
         for kind in [DocKind::Mail, DocKind::Mbox, DocKind::Msg, DocKind::Tnef, DocKind::Zip] {
@@ -366,11 +424,18 @@ mod tests {
     fn sniffs_by_content_not_name() {
         assert_eq!(sniff(b"%PDF-1.7\n", "x.bin"), Some(DocKind::Pdf));
         assert_eq!(sniff(b"garbage", "broken.pdf"), Some(DocKind::Pdf));
-        let der = [0x30, 0x80, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02, 0xa0];
+        let der =
+            [0x30, 0x80, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02, 0xa0];
         assert_eq!(sniff(&der, "noext"), Some(DocKind::Cms(CmsEncoding::Binary)));
-        let b64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, [der.as_slice(), &[0u8; 40]].concat());
+        let b64 = base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            [der.as_slice(), &[0u8; 40]].concat(),
+        );
         assert_eq!(sniff(b64.as_bytes(), "invoice.txt"), Some(DocKind::Cms(CmsEncoding::Base64)));
-        assert_eq!(sniff(b"\n-----BEGIN PKCS7-----\nMIIB", "a"), Some(DocKind::Cms(CmsEncoding::Pem)));
+        assert_eq!(
+            sniff(b"\n-----BEGIN PKCS7-----\nMIIB", "a"),
+            Some(DocKind::Cms(CmsEncoding::Pem))
+        );
         assert_eq!(sniff(b"MIT License", "LICENSE"), None);
         assert_eq!(sniff(b"hello", "a.txt"), None);
     }

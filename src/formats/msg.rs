@@ -18,7 +18,9 @@ pub(crate) const TNEF_SIGNATURE: [u8; 4] = [0x78, 0x9f, 0x3e, 0x22];
 pub(super) const MSG: FileFormat = FileFormat {
     name: "msg",
     extensions: &["msg"],
-    sniff: |head, _| head.starts_with(&[0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]).then_some(DocKind::Msg),
+    sniff: |head, _| {
+        head.starts_with(&[0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]).then_some(DocKind::Msg)
+    },
     sniff_late: super::never,
     container: true,
     marker: None,
@@ -52,7 +54,11 @@ pub(crate) fn extract_msg(bytes: &[u8], depth: usize, env: &Env<'_>) -> Extracti
     let mut cf = match cfb::CompoundFile::open(Cursor::new(bytes)) {
         Ok(cf) => cf,
         Err(e) => {
-            out.problem("", Stage::Archive, format!("not a readable Outlook .msg (compound file): {e}"));
+            out.problem(
+                "",
+                Stage::Archive,
+                format!("not a readable Outlook .msg (compound file): {e}"),
+            );
             return out;
         }
     };
@@ -60,7 +66,11 @@ pub(crate) fn extract_msg(bytes: &[u8], depth: usize, env: &Env<'_>) -> Extracti
     out
 }
 
-fn read_stream(cf: &mut cfb::CompoundFile<Cursor<&[u8]>>, path: &Path, env: &Env<'_>) -> Option<Vec<u8>> {
+fn read_stream(
+    cf: &mut cfb::CompoundFile<Cursor<&[u8]>>,
+    path: &Path,
+    env: &Env<'_>,
+) -> Option<Vec<u8>> {
     let mut s = cf.open_stream(path).ok()?;
     let len = s.len();
     if !env.spend(len) {
@@ -77,11 +87,21 @@ fn utf16(bytes: &[u8]) -> String {
 }
 
 /// One message storage (the root, or an embedded message's).
-fn message_storage(cf: &mut cfb::CompoundFile<Cursor<&[u8]>>, at: &Path, depth: usize, env: &Env<'_>, out: &mut Extraction) {
-    let class = read_stream(cf, &at.join(MESSAGE_CLASS), env).map(|b| utf16(&b)).unwrap_or_default();
+fn message_storage(
+    cf: &mut cfb::CompoundFile<Cursor<&[u8]>>,
+    at: &Path,
+    depth: usize,
+    env: &Env<'_>,
+    out: &mut Extraction,
+) {
+    let class =
+        read_stream(cf, &at.join(MESSAGE_CLASS), env).map(|b| utf16(&b)).unwrap_or_default();
     let smime = class.to_ascii_uppercase().starts_with("IPM.NOTE.SMIME");
     let attachments: Vec<PathBuf> = match cf.read_storage(at) {
-        Ok(entries) => entries.filter(|e| e.is_storage() && e.name().starts_with("__attach_version1.0_#")).map(|e| e.path().to_owned()).collect(),
+        Ok(entries) => entries
+            .filter(|e| e.is_storage() && e.name().starts_with("__attach_version1.0_#"))
+            .map(|e| e.path().to_owned())
+            .collect(),
         Err(e) => return out.problem("", Stage::Archive, format!(".msg storage unreadable: {e}")),
     };
     for (n, att) in attachments.iter().enumerate() {
@@ -101,7 +121,11 @@ fn message_storage(cf: &mut cfb::CompoundFile<Cursor<&[u8]>>, at: &Path, depth: 
             continue;
         }
         let Some(data) = read_stream(cf, &att.join(ATTACH_DATA), env) else {
-            out.problem(&name, Stage::Archive, "attachment data missing or over the unpacking limit");
+            out.problem(
+                &name,
+                Stage::Archive,
+                "attachment data missing or over the unpacking limit",
+            );
             continue;
         };
         if smime && name.eq_ignore_ascii_case("smime.p7m") {
@@ -128,15 +152,22 @@ pub(crate) fn extract_tnef(bytes: &[u8], depth: usize, env: &Env<'_>) -> Extract
         let len = u32::from_le_bytes(bytes[pos + 5..pos + 9].try_into().expect("4 bytes")) as usize;
         let start = pos + 9;
         let Some(data) = start.checked_add(len).and_then(|end| bytes.get(start..end)) else {
-            out.problem("", Stage::Archive, "TNEF attribute runs past the end of the data (truncated winmail.dat)");
+            out.problem(
+                "",
+                Stage::Archive,
+                "TNEF attribute runs past the end of the data (truncated winmail.dat)",
+            );
             break;
         };
         match id {
             ATT_ATTACH_RENDDATA => title.clear(),
-            ATT_ATTACH_TITLE => title = String::from_utf8_lossy(data).trim_end_matches('\0').to_owned(),
+            ATT_ATTACH_TITLE => {
+                title = String::from_utf8_lossy(data).trim_end_matches('\0').to_owned()
+            }
             ATT_ATTACH_DATA => {
                 count += 1;
-                let name = if title.is_empty() { format!("attachment {count}") } else { title.clone() };
+                let name =
+                    if title.is_empty() { format!("attachment {count}") } else { title.clone() };
                 out.absorb(&name, extract_bytes(data, &name, "", depth + 1, env));
             }
             _ => {}

@@ -22,8 +22,10 @@ use crate::model::signature::{Format, Integrity};
 
 type Archive<'a> = ZipArchive<Cursor<&'a [u8]>>;
 
-const OPC_ORIGIN: &str = "http://schemas.openxmlformats.org/package/2006/relationships/digital-signature/origin";
-const OPC_SIGNATURE: &str = "http://schemas.openxmlformats.org/package/2006/relationships/digital-signature/signature";
+const OPC_ORIGIN: &str =
+    "http://schemas.openxmlformats.org/package/2006/relationships/digital-signature/origin";
+const OPC_SIGNATURE: &str =
+    "http://schemas.openxmlformats.org/package/2006/relationships/digital-signature/signature";
 const OPC_REL_NS: &str = "http://schemas.openxmlformats.org/package/2006/relationships";
 
 /// Archives declaring more members than this many times `--max-members`
@@ -36,8 +38,12 @@ const DECLARED_MEMBERS_FACTOR: u64 = 10;
 /// formats/mod.rs.
 pub(super) const FORMAT: FileFormat = FileFormat {
     name: "zip",
-    extensions: &["docx", "xlsx", "pptx", "odt", "ods", "odp", "zip", "asice", "asics", "sce", "scs"],
-    sniff: |head, _| (head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06")).then_some(DocKind::Zip),
+    extensions: &[
+        "docx", "xlsx", "pptx", "odt", "ods", "odp", "zip", "asice", "asics", "sce", "scs",
+    ],
+    sniff: |head, _| {
+        (head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06")).then_some(DocKind::Zip)
+    },
     sniff_late: super::never,
     container: true,
     marker: None,
@@ -50,7 +56,14 @@ pub(crate) fn extract(bytes: &[u8], depth: usize, env: &Env<'_>) -> Extraction {
     let mut out = Extraction::default();
     let cap = (env.limits.max_members as u64).saturating_mul(DECLARED_MEMBERS_FACTOR);
     if let Some(declared) = declared_members(bytes).filter(|n| *n > cap) {
-        out.problem("", Stage::Limit, format!("the central directory declares {declared} members, more than {cap} (10 × --max-members): the archive is not read"));
+        out.problem(
+            "",
+            Stage::Limit,
+            format!(
+                "the central directory declares {declared} members, more than {cap} (10 × \
+                 --max-members): the archive is not read"
+            ),
+        );
         return out;
     }
     let mut archive = match ZipArchive::new(Cursor::new(bytes)) {
@@ -62,7 +75,15 @@ pub(crate) fn extract(bytes: &[u8], depth: usize, env: &Env<'_>) -> Extraction {
     };
     let limits = env.limits;
     if archive.len() > limits.max_members {
-        out.problem("", Stage::Limit, format!("{} members, more than the {} read per archive: the rest are not read", archive.len(), limits.max_members));
+        out.problem(
+            "",
+            Stage::Limit,
+            format!(
+                "{} members, more than the {} read per archive: the rest are not read",
+                archive.len(),
+                limits.max_members
+            ),
+        );
     }
     if let Some(why) = overlapping_members(&mut archive) {
         out.problem("", Stage::Limit, why);
@@ -81,7 +102,12 @@ pub(crate) fn extract(bytes: &[u8], depth: usize, env: &Env<'_>) -> Extraction {
             out.problem(
                 "",
                 Stage::Limit,
-                format!("the {} bytes this file may unpack into are used up: the remaining {} members are not read", limits.max_unpacked_bytes, members - i),
+                format!(
+                    "the {} bytes this file may unpack into are used up: the remaining {} members \
+                     are not read",
+                    limits.max_unpacked_bytes,
+                    members - i
+                ),
             );
             break;
         }
@@ -109,23 +135,32 @@ pub(crate) fn extract(bytes: &[u8], depth: usize, env: &Env<'_>) -> Extraction {
             }
         };
         let file_name = name.rsplit('/').next().unwrap_or(&name).to_owned();
-        let signed_xml = sniff(&data[..data.len().min(8192)], &file_name) == Some(DocKind::Xml) && memchr::memmem::find(&data, xml::MARKER).is_some();
+        let signed_xml = sniff(&data[..data.len().min(8192)], &file_name) == Some(DocKind::Xml)
+            && memchr::memmem::find(&data, xml::MARKER).is_some();
         if signed_xml {
             out.absorb(&name, package.verify_signature_part(&name, &data));
-        } else if let Some(DocKind::Cms(encoding)) = sniff(&data[..data.len().min(8192)], &file_name) {
+        } else if let Some(DocKind::Cms(encoding)) =
+            sniff(&data[..data.len().min(8192)], &file_name)
+        {
             // A detached signature is checked against the member it signs.
             let data_name = package.signed_member(&name);
             let detached = || match &data_name {
                 Some(d) => match package.read_by_name(d) {
                     Ok(bytes) => cms::Detached::Found { name: d.clone(), bytes },
-                    Err(e) => cms::Detached::NotFound(format!("the signed member {d} cannot be read: {e}")),
+                    Err(e) => cms::Detached::NotFound(format!(
+                        "the signed member {d} cannot be read: {e}"
+                    )),
                 },
-                None => {
-                    cms::Detached::NotFound("detached signature in an archive with no member of its name beside it (x.pdf for x.pdf.p7s): its signed data is not identified".into())
-                }
+                None => cms::Detached::NotFound(
+                    "detached signature in an archive with no member of its name beside it (x.pdf \
+                     for x.pdf.p7s): its signed data is not identified"
+                        .into(),
+                ),
             };
             let mut found = cms::extract(&data, encoding, &detached);
-            if let Some(manifest) = data_name.as_deref().filter(|d| d.starts_with("META-INF/ASiCManifest")) {
+            if let Some(manifest) =
+                data_name.as_deref().filter(|d| d.starts_with("META-INF/ASiCManifest"))
+            {
                 package.check_asic_manifest(manifest, &mut found);
             }
             out.absorb(&name, found);
@@ -134,7 +169,14 @@ pub(crate) fn extract(bytes: &[u8], depth: usize, env: &Env<'_>) -> Extraction {
         }
     }
     if refused > MAX_LIMIT_ROWS {
-        out.problem("", Stage::Limit, format!("{} more members refused by the same limits (a ZIP bomb?)", refused - MAX_LIMIT_ROWS));
+        out.problem(
+            "",
+            Stage::Limit,
+            format!(
+                "{} more members refused by the same limits (a ZIP bomb?)",
+                refused - MAX_LIMIT_ROWS
+            ),
+        );
     }
     out
 }
@@ -143,14 +185,22 @@ pub(crate) fn extract(bytes: &[u8], depth: usize, env: &Env<'_>) -> Extraction {
 /// "overlapping files" ZIP bomb does, so that a 100 KB file unpacks into
 /// gigabytes. The whole archive is refused with one row.
 fn overlapping_members(archive: &mut Archive<'_>) -> Option<String> {
-    let mut spans: Vec<(u64, u64, u64)> = (0..archive.len()).filter_map(|i| archive.by_index_raw(i).ok().map(|f| (f.header_start(), f.compressed_size(), f.size()))).collect();
+    let mut spans: Vec<(u64, u64, u64)> = (0..archive.len())
+        .filter_map(|i| {
+            archive.by_index_raw(i).ok().map(|f| (f.header_start(), f.compressed_size(), f.size()))
+        })
+        .collect();
     spans.sort_unstable();
-    let overlaps = spans.windows(2).filter(|w| w[1].0 < w[0].0.saturating_add(w[0].1.max(1))).count();
+    let overlaps =
+        spans.windows(2).filter(|w| w[1].0 < w[0].0.saturating_add(w[0].1.max(1))).count();
     if overlaps == 0 {
         return None;
     }
     let declared: u128 = spans.iter().map(|s| s.2 as u128).sum();
-    Some(format!("{overlaps} members overlap each other's data, declaring {declared} bytes in all: an overlapping-files ZIP bomb, not unpacked"))
+    Some(format!(
+        "{overlaps} members overlap each other's data, declaring {declared} bytes in all: an \
+         overlapping-files ZIP bomb, not unpacked"
+    ))
 }
 
 /// How many members the end of central directory record (ZIP64's when
@@ -164,10 +214,13 @@ fn declared_members(bytes: &[u8]) -> Option<u64> {
     // The record is 22 bytes plus a comment of at most 65,535.
     let tail = bytes.len().saturating_sub(22 + 0xFFFF);
     let at = tail + bytes[tail..].windows(4).rposition(|w| w == EOCD)?;
-    let u16_at = |i: usize| Some(u64::from(u16::from_le_bytes(bytes.get(i..i + 2)?.try_into().ok()?)));
+    let u16_at =
+        |i: usize| Some(u64::from(u16::from_le_bytes(bytes.get(i..i + 2)?.try_into().ok()?)));
     let u64_at = |i: usize| Some(u64::from_le_bytes(bytes.get(i..i + 8)?.try_into().ok()?));
     let mut entries = u16_at(at + 10)?;
-    if let Some(locator) = at.checked_sub(20).filter(|l| bytes.get(*l..*l + 4) == Some(ZIP64_LOCATOR)) {
+    if let Some(locator) =
+        at.checked_sub(20).filter(|l| bytes.get(*l..*l + 4) == Some(ZIP64_LOCATOR))
+    {
         let record = usize::try_from(u64_at(locator + 8)?).ok()?;
         if bytes.get(record..record + 4) == Some(ZIP64_EOCD) {
             // The classic record's all-ones fields only say "see ZIP64".
@@ -214,7 +267,12 @@ impl<'a, 'e> Package<'a, 'e> {
         } else {
             Kind::Plain
         };
-        let mut package = Package { archive: RefCell::new(archive), env, kind, linked_signatures: BTreeSet::new() };
+        let mut package = Package {
+            archive: RefCell::new(archive),
+            env,
+            kind,
+            linked_signatures: BTreeSet::new(),
+        };
         if kind == Kind::Ooxml {
             package.linked_signatures = package.opc_signature_parts();
         }
@@ -232,17 +290,31 @@ impl<'a, 'e> Package<'a, 'e> {
     /// cost.
     fn is_own_content(&self, name: &str) -> bool {
         let lower = name.to_ascii_lowercase();
-        let picture = lower.contains("/media/") || lower.starts_with("pictures/") || lower.starts_with("thumbnails/");
-        let picture = picture && [".png", ".jpg", ".jpeg", ".gif", ".emf", ".wmf", ".bmp", ".tif", ".tiff", ".svg"].iter().any(|e| lower.ends_with(e));
+        let picture = lower.contains("/media/")
+            || lower.starts_with("pictures/")
+            || lower.starts_with("thumbnails/");
+        let picture = picture
+            && [".png", ".jpg", ".jpeg", ".gif", ".emf", ".wmf", ".bmp", ".tif", ".tiff", ".svg"]
+                .iter()
+                .any(|e| lower.ends_with(e));
         match self.kind {
             Kind::Plain => false,
             Kind::Ooxml => {
-                let text_part = (lower.starts_with("word/") || lower.starts_with("xl/") || lower.starts_with("ppt/") || lower.starts_with("docprops/"))
+                let text_part = (lower.starts_with("word/")
+                    || lower.starts_with("xl/")
+                    || lower.starts_with("ppt/")
+                    || lower.starts_with("docprops/"))
                     && (lower.ends_with(".xml") || lower.ends_with(".rels"))
                     && !lower.contains("/embeddings/");
                 !self.linked_signatures.contains(name) && (text_part || picture)
             }
-            Kind::Odf => picture || matches!(lower.as_str(), "content.xml" | "styles.xml" | "settings.xml" | "meta.xml"),
+            Kind::Odf => {
+                picture
+                    || matches!(
+                        lower.as_str(),
+                        "content.xml" | "styles.xml" | "settings.xml" | "meta.xml"
+                    )
+            }
         }
     }
 
@@ -253,7 +325,9 @@ impl<'a, 'e> Package<'a, 'e> {
     fn signed_member(&self, signature: &str) -> Option<String> {
         let archive = self.archive.borrow();
         let lower = signature.to_ascii_lowercase();
-        let stem = [".p7s", ".sig", ".csig", ".p7m"].iter().find_map(|ext| lower.ends_with(ext).then(|| &signature[..signature.len() - ext.len()]));
+        let stem = [".p7s", ".sig", ".csig", ".p7m"].iter().find_map(|ext| {
+            lower.ends_with(ext).then(|| &signature[..signature.len() - ext.len()])
+        });
         if let Some(stem) = stem.filter(|s| archive.index_for_name(s).is_some()) {
             return Some(stem.to_owned());
         }
@@ -261,18 +335,34 @@ impl<'a, 'e> Package<'a, 'e> {
             return None;
         }
         // ASiC-E with CAdES: the signature signs the ASiCManifest that names it.
-        let manifests: Vec<String> =
-            archive.file_names().filter_map(Result::ok).filter(|n| n.starts_with("META-INF/ASiCManifest") && n.ends_with(".xml")).map(|n| n.into_owned()).collect();
+        let manifests: Vec<String> = archive
+            .file_names()
+            .filter_map(Result::ok)
+            .filter(|n| n.starts_with("META-INF/ASiCManifest") && n.ends_with(".xml"))
+            .map(|n| n.into_owned())
+            .collect();
         drop(archive);
         if !manifests.is_empty() {
             return manifests.into_iter().find(|m| {
-                self.read_by_name(m).ok().and_then(|bytes| Doc::parse(&bytes).ok()).is_some_and(|doc| {
-                    (0..doc.nodes.len()).any(|i| doc.nodes[i].local == "SigReference" && doc.attr(i, "URI").is_some_and(|u| u.trim_start_matches('/') == signature))
-                })
+                self.read_by_name(m).ok().and_then(|bytes| Doc::parse(&bytes).ok()).is_some_and(
+                    |doc| {
+                        (0..doc.nodes.len()).any(|i| {
+                            doc.nodes[i].local == "SigReference"
+                                && doc
+                                    .attr(i, "URI")
+                                    .is_some_and(|u| u.trim_start_matches('/') == signature)
+                        })
+                    },
+                )
             });
         }
         let archive = self.archive.borrow();
-        let roots: Vec<String> = archive.file_names().filter_map(Result::ok).filter(|n| !n.contains('/') && n != "mimetype").map(|n| n.into_owned()).collect();
+        let roots: Vec<String> = archive
+            .file_names()
+            .filter_map(Result::ok)
+            .filter(|n| !n.contains('/') && n != "mimetype")
+            .map(|n| n.into_owned())
+            .collect();
         (roots.len() == 1).then(|| roots[0].clone())
     }
 
@@ -285,21 +375,40 @@ impl<'a, 'e> Package<'a, 'e> {
         let mut checked = 0;
         for i in (0..doc.nodes.len()).filter(|&i| doc.nodes[i].local == "DataObjectReference") {
             let uri = doc.attr(i, "URI").unwrap_or("").trim_start_matches('/').to_owned();
-            let child = |local: &str| doc.child_ids(i).into_iter().find(|&c| doc.nodes[c].local == local);
-            let hash = child("DigestMethod").and_then(|m| doc.attr(m, "Algorithm")).and_then(xml::digest_hash);
-            let expected = child("DigestValue").and_then(|v| base64::Engine::decode(&base64::engine::general_purpose::STANDARD, doc.text(v).trim()).ok());
+            let child =
+                |local: &str| doc.child_ids(i).into_iter().find(|&c| doc.nodes[c].local == local);
+            let hash = child("DigestMethod")
+                .and_then(|m| doc.attr(m, "Algorithm"))
+                .and_then(xml::digest_hash);
+            let expected = child("DigestValue").and_then(|v| {
+                base64::Engine::decode(
+                    &base64::engine::general_purpose::STANDARD,
+                    doc.text(v).trim(),
+                )
+                .ok()
+            });
             match (hash, expected, self.read_by_name(&crate::uri::percent_decode(&uri))) {
                 (Some(h), Some(e), Ok(data)) if h.digest(&[&data]) == e => checked += 1,
-                (Some(_), Some(_), Ok(_)) => problems.push(format!("the digest of {uri} does not match the ASiC manifest")),
-                (_, _, Err(e)) => problems.push(format!("{uri}, named by the ASiC manifest, cannot be read: {e}")),
-                _ => problems.push(format!("the ASiC manifest's reference to {uri} has no usable digest")),
+                (Some(_), Some(_), Ok(_)) => {
+                    problems.push(format!("the digest of {uri} does not match the ASiC manifest"))
+                }
+                (_, _, Err(e)) => {
+                    problems.push(format!("{uri}, named by the ASiC manifest, cannot be read: {e}"))
+                }
+                _ => problems
+                    .push(format!("the ASiC manifest's reference to {uri} has no usable digest")),
             }
         }
         for s in &mut found.signatures {
             if !problems.is_empty() && s.integrity == Integrity::Valid {
-                s.set_integrity(Integrity::Invalid, IntegrityReason::Container(problems.join("; ")));
+                s.set_integrity(
+                    Integrity::Invalid,
+                    IntegrityReason::Container(problems.join("; ")),
+                );
             } else if s.integrity == Integrity::Valid {
-                s.note(Note::Content(format!("ASiC-E: the signed manifest's {checked} data object digest(s) match")));
+                s.note(Note::Content(format!(
+                    "ASiC-E: the signed manifest's {checked} data object digest(s) match"
+                )));
             }
         }
     }
@@ -309,7 +418,8 @@ impl<'a, 'e> Package<'a, 'e> {
     fn entry_name(&self, i: usize) -> Result<Option<String>, FormatError> {
         let mut archive = self.archive.borrow_mut();
         let f = archive.by_index_raw(i).map_err(|e| format!("unreadable entry: {e}"))?;
-        Ok(f.is_file().then(|| f.name().map(|n| n.into_owned()).unwrap_or_else(|_| format!("member {i}"))))
+        Ok(f.is_file()
+            .then(|| f.name().map(|n| n.into_owned()).unwrap_or_else(|_| format!("member {i}"))))
     }
 
     /// One member's bytes, refused when encrypted, over the ratio or size
@@ -318,33 +428,64 @@ impl<'a, 'e> Package<'a, 'e> {
         let limits = self.env.limits;
         let mut archive = self.archive.borrow_mut();
         let (size, compressed, encrypted) = {
-            let f = archive.by_index_raw(i).map_err(|e| (Stage::Archive, format!("unreadable entry: {e}")))?;
+            let f = archive
+                .by_index_raw(i)
+                .map_err(|e| (Stage::Archive, format!("unreadable entry: {e}")))?;
             (f.size(), f.compressed_size(), f.encrypted())
         };
         if encrypted {
-            return Err((Stage::Archive, "encrypted member: cannot be read without the password".into()));
+            return Err((
+                Stage::Archive,
+                "encrypted member: cannot be read without the password".into(),
+            ));
         }
         if compressed > 0 && size / compressed > limits.max_ratio {
-            return Err((Stage::Limit, format!("compression ratio {}:1 is above {}:1 (a ZIP bomb?): not unpacked", size / compressed, limits.max_ratio)));
+            return Err((
+                Stage::Limit,
+                format!(
+                    "compression ratio {}:1 is above {}:1 (a ZIP bomb?): not unpacked",
+                    size / compressed,
+                    limits.max_ratio
+                ),
+            ));
         }
         if !self.env.spend(size) {
-            return Err((Stage::Limit, format!("{size} bytes would exceed the {} bytes that one file may unpack into: not unpacked", limits.max_unpacked_bytes)));
+            return Err((
+                Stage::Limit,
+                format!(
+                    "{size} bytes would exceed the {} bytes that one file may unpack into: not \
+                     unpacked",
+                    limits.max_unpacked_bytes
+                ),
+            ));
         }
-        crate::budget::reserve(size).map_err(|over| (Stage::Limit, format!("a member of {size} bytes: {over}")))?;
+        crate::budget::reserve(size)
+            .map_err(|over| (Stage::Limit, format!("a member of {size} bytes: {over}")))?;
         // Exactly the declared size (and the one byte that shows a lie):
         // growing by doubling would hold twice what the member needs.
         let mut data = Vec::with_capacity(size.saturating_add(1) as usize);
-        let f = archive.by_index(i).map_err(|e| (Stage::Archive, format!("member cannot be unpacked: {e}")))?;
+        let f = archive
+            .by_index(i)
+            .map_err(|e| (Stage::Archive, format!("member cannot be unpacked: {e}")))?;
         // Never trust the declared size: read at most one byte more.
-        f.take(size + 1).read_to_end(&mut data).map_err(|e| (Stage::Archive, format!("member cannot be unpacked: {e}")))?;
+        f.take(size + 1)
+            .read_to_end(&mut data)
+            .map_err(|e| (Stage::Archive, format!("member cannot be unpacked: {e}")))?;
         if data.len() as u64 > size {
-            return Err((Stage::Limit, format!("member {name} is larger than its declared size: not read")));
+            return Err((
+                Stage::Limit,
+                format!("member {name} is larger than its declared size: not read"),
+            ));
         }
         Ok(data)
     }
 
     fn read_by_name(&self, name: &str) -> Result<Vec<u8>, FormatError> {
-        let i = self.archive.borrow().index_for_name(name).ok_or_else(|| format!("package part {name} not found"))?;
+        let i = self
+            .archive
+            .borrow()
+            .index_for_name(name)
+            .ok_or_else(|| format!("package part {name} not found"))?;
         Ok(self.read(i, name).map_err(|(_, why)| why)?)
     }
 
@@ -371,7 +512,11 @@ impl<'a, 'e> Package<'a, 'e> {
         let mut found = BTreeSet::new();
         for origin in self.relationship_targets_in("_rels/.rels", "", OPC_ORIGIN) {
             let (dir, file) = (parent(&origin), origin.rsplit('/').next().unwrap_or(&origin));
-            let rels = if dir.is_empty() { format!("_rels/{file}.rels") } else { format!("{dir}/_rels/{file}.rels") };
+            let rels = if dir.is_empty() {
+                format!("_rels/{file}.rels")
+            } else {
+                format!("{dir}/_rels/{file}.rels")
+            };
             found.extend(self.relationship_targets_in(&rels, dir, OPC_SIGNATURE));
         }
         found
@@ -379,12 +524,20 @@ impl<'a, 'e> Package<'a, 'e> {
 
     /// Targets of relationships of `rel_type` in the `.rels` part, as
     /// package member names.
-    fn relationship_targets_in(&self, rels_part: &str, source_dir: &str, rel_type: &str) -> Vec<String> {
+    fn relationship_targets_in(
+        &self,
+        rels_part: &str,
+        source_dir: &str,
+        rel_type: &str,
+    ) -> Vec<String> {
         let Ok(bytes) = self.read_by_name(rels_part) else { return Vec::new() };
         let Ok(doc) = Doc::parse(&bytes) else { return Vec::new() };
         doc.children(doc.root, OPC_REL_NS, "Relationship")
             .into_iter()
-            .filter(|&r| doc.attr(r, "Type") == Some(rel_type) && doc.attr(r, "TargetMode") != Some("External"))
+            .filter(|&r| {
+                doc.attr(r, "Type") == Some(rel_type)
+                    && doc.attr(r, "TargetMode") != Some("External")
+            })
             .filter_map(|r| doc.attr(r, "Target"))
             .map(|t| resolve(source_dir, t))
             .collect()
@@ -403,7 +556,9 @@ struct PartsOf<'p, 'a, 'e> {
 impl Parts for PartsOf<'_, '_, '_> {
     fn part(&self, name: &str) -> Result<Vec<u8>, FormatError> {
         let from_root = resolve("", name);
-        if self.package.archive.borrow().index_for_name(&from_root).is_some() || name.starts_with('/') {
+        if self.package.archive.borrow().index_for_name(&from_root).is_some()
+            || name.starts_with('/')
+        {
             return self.package.read_by_name(&from_root);
         }
         self.package.read_by_name(&resolve(&self.base, name))
@@ -417,7 +572,11 @@ fn parent(name: &str) -> &str {
 /// `target` relative to the folder `dir`, with `.` and `..` folded; a
 /// leading `/` means the package root.
 fn resolve(dir: &str, target: &str) -> String {
-    let mut segments: Vec<&str> = if target.starts_with('/') { Vec::new() } else { dir.split('/').filter(|s| !s.is_empty()).collect() };
+    let mut segments: Vec<&str> = if target.starts_with('/') {
+        Vec::new()
+    } else {
+        dir.split('/').filter(|s| !s.is_empty()).collect()
+    };
     for s in target.split('/') {
         match s {
             "" | "." => {}
@@ -440,7 +599,8 @@ mod tests {
         {
             let mut w = ::zip::ZipWriter::new(std::io::Cursor::new(&mut zip));
             for i in 0..3 {
-                w.start_file(format!("{i}.txt"), ::zip::write::SimpleFileOptions::default()).unwrap();
+                w.start_file(format!("{i}.txt"), ::zip::write::SimpleFileOptions::default())
+                    .unwrap();
             }
             w.finish().unwrap();
         }
@@ -456,7 +616,10 @@ mod tests {
     fn resolves_package_names() {
         assert_eq!(resolve("", "/word/document.xml"), "word/document.xml");
         assert_eq!(resolve("_xmlsignatures", "sig1.xml"), "_xmlsignatures/sig1.xml");
-        assert_eq!(resolve("package/services/digital-signature", "xml-signature/a.psdsxs"), "package/services/digital-signature/xml-signature/a.psdsxs");
+        assert_eq!(
+            resolve("package/services/digital-signature", "xml-signature/a.psdsxs"),
+            "package/services/digital-signature/xml-signature/a.psdsxs"
+        );
         assert_eq!(resolve("META-INF", "../content.xml"), "content.xml");
         assert_eq!(resolve("a/b", "/c"), "c");
     }

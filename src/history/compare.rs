@@ -75,7 +75,16 @@ impl From<&Finding> for Signing {
 type Identity = (String, String);
 
 fn identity(s: &Signing) -> Identity {
-    (s.agency_id.clone(), s.signer_cn.nfc().collect::<String>().to_lowercase().split_whitespace().collect::<Vec<_>>().join(" "))
+    (
+        s.agency_id.clone(),
+        s.signer_cn
+            .nfc()
+            .collect::<String>()
+            .to_lowercase()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" "),
+    )
 }
 
 /// Each person's latest signature (by signing time, then file, for a
@@ -122,6 +131,8 @@ pub(crate) fn compare(previous: &[Signing], current: &[Finding]) -> Vec<ChangeRo
             last_signed_at: now.signed_at.clone(),
         });
     }
-    rows.sort_by(|a, b| (&a.agency_id, a.change, &a.signer_cn).cmp(&(&b.agency_id, b.change, &b.signer_cn)));
+    rows.sort_by(|a, b| {
+        (&a.agency_id, a.change, &a.signer_cn).cmp(&(&b.agency_id, b.change, &b.signer_cn))
+    });
     rows
 }

@@ -18,7 +18,11 @@ pub(crate) struct Copied {
 /// scan into the target reads the files once more.
 /// `open_to` opens the target for a host: each run keeps the host that
 /// made it, and runs older than host names are recorded under `host`.
-pub(crate) fn copy(from: &dyn Store, open_to: &dyn Fn(&str) -> Result<Box<dyn Store + Send>>, host: &str) -> Result<Copied> {
+pub(crate) fn copy(
+    from: &dyn Store,
+    open_to: &dyn Fn(&str) -> Result<Box<dyn Store + Send>>,
+    host: &str,
+) -> Result<Copied> {
     let mut copied = Copied::default();
     let (mut to, mut to_host) = (open_to(host)?, host.to_owned());
     let there = to.runs()?;
@@ -27,7 +31,10 @@ pub(crate) fn copy(from: &dyn Store, open_to: &dyn Fn(&str) -> Result<Box<dyn St
     to.save_certs(&certs)?;
     for run in from.runs()? {
         let host_of_run = if run.host.is_empty() { host } else { run.host.as_str() };
-        if there.iter().any(|t| t.host == host_of_run && t.started == run.started && t.sources == run.sources) {
+        if there
+            .iter()
+            .any(|t| t.host == host_of_run && t.started == run.started && t.sources == run.sources)
+        {
             copied.skipped += 1;
             continue;
         }
@@ -36,7 +43,12 @@ pub(crate) fn copy(from: &dyn Store, open_to: &dyn Fn(&str) -> Result<Box<dyn St
             (to, to_host) = (open_to(host_of_run)?, host_of_run.to_owned());
         }
         let id = to.begin_run(&run.sources, &run.rules_digest, &run.label)?;
-        to.finish_run(id, &result, RunStats { files_read: run.files_read, files_removed: run.files_removed }, &[])?;
+        to.finish_run(
+            id,
+            &result,
+            RunStats { files_read: run.files_read, files_removed: run.files_removed },
+            &[],
+        )?;
         copied.runs += 1;
     }
     Ok(copied)

@@ -25,13 +25,20 @@ pub(crate) enum DbLock {
 
 impl Database {
     /// `--db`: a `postgresql://` (or `postgres://`) URL, else an SQLite file.
-    pub(crate) fn parse(db: &Path, password_file: Option<&Path>, ca: Option<&Path>) -> std::result::Result<Database, String> {
+    pub(crate) fn parse(
+        db: &Path,
+        password_file: Option<&Path>,
+        ca: Option<&Path>,
+    ) -> std::result::Result<Database, String> {
         let text = db.to_string_lossy();
         if is_postgres_url(&text) {
             return Ok(Database::Postgres(Box::new(PgTarget::parse(&text, password_file, ca)?)));
         }
         if password_file.is_some() || ca.is_some() {
-            return Err(format!("--db-password-file and --db-ca are for a PostgreSQL history; {} is an SQLite file", db.display()));
+            return Err(format!(
+                "--db-password-file and --db-ca are for a PostgreSQL history; {} is an SQLite file",
+                db.display()
+            ));
         }
         Ok(Database::Sqlite(db.to_path_buf()))
     }
@@ -73,7 +80,9 @@ impl Database {
     pub(crate) fn lock(&self, host: &str, sources: &[String], wait: Duration) -> Result<DbLock> {
         Ok(match self {
             Database::Sqlite(p) => DbLock::File(lock::acquire(p, wait)?),
-            Database::Postgres(t) => DbLock::Host(Box::new(super::postgres::lock_host(t, host, sources, wait)?)),
+            Database::Postgres(t) => {
+                DbLock::Host(Box::new(super::postgres::lock_host(t, host, sources, wait)?))
+            }
         })
     }
 }

@@ -22,8 +22,13 @@ pub(crate) fn lock_path(db: &Path) -> PathBuf {
 /// The error says who holds it.
 pub(crate) fn acquire(db: &Path, wait: Duration) -> Result<Lock, super::HistoryError> {
     let path = lock_path(db);
-    let mut file =
-        OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).map_err(|e| super::HistoryError::Locked(format!("{}: {e}", path.display())))?;
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|e| super::HistoryError::Locked(format!("{}: {e}", path.display())))?;
     let deadline = Instant::now() + wait;
     loop {
         match file.try_lock() {
@@ -36,15 +41,25 @@ pub(crate) fn acquire(db: &Path, wait: Duration) -> Result<Lock, super::HistoryE
                 return Ok(Lock { _file: file });
             }
             Err(std::fs::TryLockError::WouldBlock) => {}
-            Err(std::fs::TryLockError::Error(err)) => return Err(super::HistoryError::Locked(format!("{}: cannot lock: {err}", path.display()))),
+            Err(std::fs::TryLockError::Error(err)) => {
+                return Err(super::HistoryError::Locked(format!(
+                    "{}: cannot lock: {err}",
+                    path.display()
+                )));
+            }
         }
         if Instant::now() >= deadline {
             let mut holder = String::new();
             let _ = file.rewind();
             let _ = file.read_to_string(&mut holder);
-            let waited = if wait.is_zero() { String::new() } else { format!(" (waited {} s)", wait.as_secs()) };
+            let waited = if wait.is_zero() {
+                String::new()
+            } else {
+                format!(" (waited {} s)", wait.as_secs())
+            };
             return Err(super::HistoryError::Locked(format!(
-                "another sigaudit run ({}) is using {}{waited}: it was left alone; try again later or pass --wait SECONDS",
+                "another sigaudit run ({}) is using {}{waited}: it was left alone; try again \
+                 later or pass --wait SECONDS",
                 if holder.is_empty() { "unknown process".into() } else { holder },
                 db.display()
             )));

@@ -115,7 +115,10 @@ pub(crate) enum HistoryError {
     Db(#[from] rusqlite::Error),
     #[error("{0}")]
     Pg(postgres::PgError),
-    #[error("the database was written by a newer sigaudit (schema {found}, this one knows {known}): upgrade sigaudit")]
+    #[error(
+        "the database was written by a newer sigaudit (schema {found}, this one knows {known}): \
+         upgrade sigaudit"
+    )]
     TooNew { found: i64, known: i64 },
     #[error("run {0} is not in the database")]
     NoSuchRun(RunId),
@@ -148,7 +151,13 @@ pub(crate) trait Store {
     fn save_certs(&mut self, certs: &[(String, Vec<u8>)]) -> Result<()>;
     /// Stores the run's findings and errors, forgets the files `gone`
     /// since, and marks the run complete: all in one transaction.
-    fn finish_run(&mut self, run: RunId, result: &ScanResult, stats: RunStats, gone: &[String]) -> Result<()>;
+    fn finish_run(
+        &mut self,
+        run: RunId,
+        result: &ScanResult,
+        stats: RunStats,
+        gone: &[String],
+    ) -> Result<()>;
     /// Completed runs, oldest first.
     fn runs(&self) -> Result<Vec<RunInfo>>;
     /// A completed run as the scan produced it.
@@ -162,8 +171,11 @@ pub(crate) trait Store {
 /// Per agency: files scanned, files signed, and government / commercial /
 /// other signatures of a scan (what `run_agencies` stores and the audit
 /// trend shows).
-pub(crate) fn agency_totals(result: &ScanResult) -> std::collections::BTreeMap<crate::agency::AgencyRef, [usize; 5]> {
-    let mut per_agency: std::collections::BTreeMap<crate::agency::AgencyRef, [usize; 5]> = std::collections::BTreeMap::new();
+pub(crate) fn agency_totals(
+    result: &ScanResult,
+) -> std::collections::BTreeMap<crate::agency::AgencyRef, [usize; 5]> {
+    let mut per_agency: std::collections::BTreeMap<crate::agency::AgencyRef, [usize; 5]> =
+        std::collections::BTreeMap::new();
     for (agency, tally) in &result.files {
         let row = per_agency.entry(agency.clone()).or_default();
         row[0] += tally.scanned;
@@ -175,7 +187,12 @@ pub(crate) fn agency_totals(result: &ScanResult) -> std::collections::BTreeMap<c
             crate::rules::CaClass::Commercial => 3,
             _ => 4,
         };
-        per_agency.entry(crate::agency::AgencyRef { id: f.agency_id.clone(), name: f.agency_name.clone() }).or_default()[slot] += 1;
+        per_agency
+            .entry(crate::agency::AgencyRef {
+                id: f.agency_id.clone(),
+                name: f.agency_name.clone(),
+            })
+            .or_default()[slot] += 1;
     }
     per_agency
 }
@@ -207,7 +224,12 @@ pub(crate) struct HistoryView {
 }
 
 /// The history as reports see it when run `id` is the one reported.
-pub(crate) fn view(store: &dyn Store, id: RunId, current: &ScanResult, compare_with: Option<RunId>) -> Result<HistoryView> {
+pub(crate) fn view(
+    store: &dyn Store,
+    id: RunId,
+    current: &ScanResult,
+    compare_with: Option<RunId>,
+) -> Result<HistoryView> {
     let runs: Vec<RunInfo> = store.runs()?.into_iter().filter(|r| r.id <= id).collect();
     let audits = store.audit_points()?.into_iter().filter(|a| a.run <= id).collect();
     let previous = match compare_with {
@@ -224,15 +246,30 @@ pub(crate) fn view(store: &dyn Store, id: RunId, current: &ScanResult, compare_w
 /// Attributes a stored run's findings again under `map` (the current
 /// rules), as a rescan would: by the signer certificate (kept in the
 /// history), else `external`, else the place where each was found.
-pub(crate) fn reattribute(findings: &mut [Finding], certs: &HashMap<String, Vec<u8>>, map: &crate::rules::AgencyMap) {
+pub(crate) fn reattribute(
+    findings: &mut [Finding],
+    certs: &HashMap<String, Vec<u8>>,
+    map: &crate::rules::AgencyMap,
+) {
     let mut decoded: HashMap<&str, Option<crate::cert::Cert>> = HashMap::new();
     for f in findings {
-        let place = (f.found_in != crate::rules::UNASSIGNED_ID).then(|| match map.agencies.iter().find(|a| a.id == f.found_in) {
-            Some(a) => crate::agency::AgencyRef { id: a.id.clone(), name: a.name.clone() },
-            // A place the current map no longer has keeps the name it was stored with.
-            None => crate::agency::AgencyRef { id: f.found_in.clone(), name: if f.agency_id == f.found_in { f.agency_name.clone() } else { f.found_in.clone() } },
+        let place = (f.found_in != crate::rules::UNASSIGNED_ID).then(|| {
+            match map.agencies.iter().find(|a| a.id == f.found_in) {
+                Some(a) => crate::agency::AgencyRef { id: a.id.clone(), name: a.name.clone() },
+                // A place the current map no longer has keeps the name it was stored with.
+                None => crate::agency::AgencyRef {
+                    id: f.found_in.clone(),
+                    name: if f.agency_id == f.found_in {
+                        f.agency_name.clone()
+                    } else {
+                        f.found_in.clone()
+                    },
+                },
+            }
         });
-        let cert = decoded.entry(f.signer_sha256.as_str()).or_insert_with(|| certs.get(&f.signer_sha256).and_then(|der| crate::cert::Cert::from_der(der).ok()));
+        let cert = decoded.entry(f.signer_sha256.as_str()).or_insert_with(|| {
+            certs.get(&f.signer_sha256).and_then(|der| crate::cert::Cert::from_der(der).ok())
+        });
         let who = map.attribute(cert.as_ref().map(|c| (c, map.by_cert(c))), place.as_ref());
         f.agency_id = who.agency.id;
         f.agency_name = who.agency.name;

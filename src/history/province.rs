@@ -55,7 +55,10 @@ pub(crate) fn latest_runs(runs: &[RunInfo]) -> Vec<&RunInfo> {
 }
 
 /// Merges the latest runs of every host and source into one result.
-pub(crate) fn merge(store: &dyn Store, now: OffsetDateTime) -> Result<(ScanResult, Vec<HostAudit>)> {
+pub(crate) fn merge(
+    store: &dyn Store,
+    now: OffsetDateTime,
+) -> Result<(ScanResult, Vec<HostAudit>)> {
     let runs = store.runs()?;
     let latest = latest_runs(&runs);
     let Some(first) = latest.first() else { return Err(super::HistoryError::NoRuns) };
@@ -75,9 +78,18 @@ pub(crate) fn merge(store: &dyn Store, now: OffsetDateTime) -> Result<(ScanResul
     let mut audits = Vec::new();
     for run in latest {
         let result = store.load_run(run.id)?;
-        let agencies = result.files.keys().map(|a| a.id.clone()).chain(result.findings.iter().map(|f| f.agency_id.clone())).collect();
+        let agencies = result
+            .files
+            .keys()
+            .map(|a| a.id.clone())
+            .chain(result.findings.iter().map(|f| f.agency_id.clone()))
+            .collect();
         let finished = run.finished.unwrap_or(run.started);
-        let previous = runs.iter().filter(|r| r.id < run.id && r.finished.is_some() && audit_key(r) == audit_key(run)).max_by_key(|r| r.id).cloned();
+        let previous = runs
+            .iter()
+            .filter(|r| r.id < run.id && r.finished.is_some() && audit_key(r) == audit_key(run))
+            .max_by_key(|r| r.id)
+            .cloned();
         audits.push(HostAudit {
             host: run.host.clone(),
             run: run.id,
@@ -96,7 +108,12 @@ pub(crate) fn merge(store: &dyn Store, now: OffsetDateTime) -> Result<(ScanResul
         merged.not_signers += result.not_signers;
         merged.started = merged.started.min(result.started);
         merged.finished = merged.finished.max(result.finished);
-        merged.sources.extend(result.sources.into_iter().map(|s| if run.host.is_empty() { s } else { format!("{}:{s}", run.host) }));
+        merged.sources.extend(
+            result
+                .sources
+                .into_iter()
+                .map(|s| if run.host.is_empty() { s } else { format!("{}:{s}", run.host) }),
+        );
     }
     Ok((merged, audits))
 }
@@ -104,12 +121,19 @@ pub(crate) fn merge(store: &dyn Store, now: OffsetDateTime) -> Result<(ScanResul
 /// Each host's changes since its own previous audit of the same sources,
 /// over the merged findings (attributed under the current rules), and the
 /// earliest of those previous audits (the changes are since at least then).
-pub(crate) fn changes(store: &dyn Store, merged: &ScanResult, audits: &[HostAudit]) -> Result<(Vec<super::compare::ChangeRow>, Option<RunInfo>)> {
+pub(crate) fn changes(
+    store: &dyn Store,
+    merged: &ScanResult,
+    audits: &[HostAudit],
+) -> Result<(Vec<super::compare::ChangeRow>, Option<RunInfo>)> {
     let mut changes = Vec::new();
     let mut since: Option<&RunInfo> = None;
     for audit in audits {
         let Some(previous) = &audit.previous else { continue };
-        changes.extend(super::compare::compare(&store.load_signings(previous.id)?, &merged.findings[audit.findings.clone()]));
+        changes.extend(super::compare::compare(
+            &store.load_signings(previous.id)?,
+            &merged.findings[audit.findings.clone()],
+        ));
         if since.is_none_or(|s| previous.finished < s.finished) {
             since = Some(previous);
         }

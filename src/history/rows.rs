@@ -32,12 +32,17 @@ pub(crate) fn canonical(f: &Finding) -> [String; 25] {
 
 /// The `signatures` view: a run's findings in the text shape schema 1's
 /// table had, for anyone's own queries; the same SQL in SQLite and PostgreSQL.
-pub(crate) const SIGNATURES_VIEW: &str = "CREATE VIEW signatures AS SELECT r.run_id, f.agency_id, f.agency_name, f.file, f.member, f.format,
-        COALESCE(f.signed_at, '') AS signed_at, f.signer_cn, f.signer_org, f.signer_serial, f.signer_sha256,
-        f.signer_not_before, f.signer_not_after, f.issuer_cn, f.root_cn, f.ca_id, f.ca_name, f.ca_class,
+pub(crate) const SIGNATURES_VIEW: &str = "CREATE VIEW signatures AS SELECT r.run_id, f.agency_id, \
+                                          f.agency_name, f.file, f.member, f.format,
+        COALESCE(f.signed_at, '') AS signed_at, f.signer_cn, f.signer_org, f.signer_serial, \
+                                          f.signer_sha256,
+        f.signer_not_before, f.signer_not_after, f.issuer_cn, f.root_cn, f.ca_id, f.ca_name, \
+                                          f.ca_class,
         f.classified_by, f.chain, f.integrity,
-        CASE f.modified_after_signing WHEN true THEN 'true' WHEN false THEN 'false' ELSE '' END AS modified_after_signing,
-        CASE f.cert_valid_at_signing WHEN true THEN 'true' WHEN false THEN 'false' ELSE '' END AS cert_valid_at_signing,
+        CASE f.modified_after_signing WHEN true THEN 'true' WHEN false THEN 'false' ELSE '' END AS \
+                                          modified_after_signing,
+        CASE f.cert_valid_at_signing WHEN true THEN 'true' WHEN false THEN 'false' ELSE '' END AS \
+                                          cert_valid_at_signing,
         f.notes, f.attributed_by, f.found_in
     FROM run_findings r JOIN findings f ON f.id = r.finding_id";
 
@@ -67,7 +72,11 @@ pub(crate) fn finding(r: &dyn Columns, at: usize) -> Result<Finding> {
         agency_name: t(1)?,
         file: t(2)?,
         member: t(3)?,
-        format: parse("format", &t(4)?, &Format::ALL.iter().map(|&f| (f, f.as_str())).collect::<Vec<_>>())?,
+        format: parse(
+            "format",
+            &t(4)?,
+            &Format::ALL.iter().map(|&f| (f, f.as_str())).collect::<Vec<_>>(),
+        )?,
         signed_at: r.maybe_text(at + 5)?,
         signer_cn: t(6)?,
         signer_org: t(7)?,
@@ -80,9 +89,17 @@ pub(crate) fn finding(r: &dyn Columns, at: usize) -> Result<Finding> {
         ca_id: t(14)?,
         ca_name: t(15)?,
         ca_class: parse_class(&t(16)?)?,
-        classified_by: parse("classified_by", &t(17)?, &[ClassifiedBy::Chain, ClassifiedBy::Dn, ClassifiedBy::None].map(|c| (c, c.as_str())))?,
+        classified_by: parse(
+            "classified_by",
+            &t(17)?,
+            &[ClassifiedBy::Chain, ClassifiedBy::Dn, ClassifiedBy::None].map(|c| (c, c.as_str())),
+        )?,
         chain: parse("chain", &t(18)?, &ChainStatus::ALL.map(|c| (c, c.as_str())))?,
-        integrity: parse("integrity", &t(19)?, &[Integrity::Valid, Integrity::Invalid, Integrity::Unknown].map(|i| (i, i.as_str())))?,
+        integrity: parse(
+            "integrity",
+            &t(19)?,
+            &[Integrity::Valid, Integrity::Invalid, Integrity::Unknown].map(|i| (i, i.as_str())),
+        )?,
         modified_after_signing: r.maybe_flag(at + 20)?,
         cert_valid_at_signing: r.maybe_flag(at + 21)?,
         notes: t(22)?,
@@ -97,11 +114,16 @@ pub(crate) fn parse_class(value: &str) -> Result<CaClass> {
 
 /// A value of an enumerated column, by its name as the reports write it.
 fn parse<T: Copy>(column: &str, value: &str, names: &[(T, &str)]) -> Result<T> {
-    names.iter().find(|(_, n)| *n == value).map(|(v, _)| *v).ok_or_else(|| HistoryError::Damaged(format!("{column} {value:?}")))
+    names
+        .iter()
+        .find(|(_, n)| *n == value)
+        .map(|(v, _)| *v)
+        .ok_or_else(|| HistoryError::Damaged(format!("{column} {value:?}")))
 }
 
 /// The columns of `runs` that [`run_info`] reads, in its order.
-pub(crate) const RUN_COLUMNS: &str = "id, started, finished, sources, rules_digest, tool_version, files, signatures, files_read, files_removed, label, host";
+pub(crate) const RUN_COLUMNS: &str = "id, started, finished, sources, rules_digest, tool_version, \
+                                      files, signatures, files_read, files_removed, label, host";
 
 pub(crate) fn run_info(r: &dyn Columns) -> Result<RunInfo> {
     Ok(RunInfo {
@@ -124,5 +146,6 @@ pub(crate) fn time_text(t: OffsetDateTime) -> String {
 }
 
 pub(crate) fn parse_time(s: &str) -> Result<OffsetDateTime> {
-    OffsetDateTime::parse(s, &Rfc3339).map_err(|e| HistoryError::Damaged(format!("time {s:?}: {e}")))
+    OffsetDateTime::parse(s, &Rfc3339)
+        .map_err(|e| HistoryError::Damaged(format!("time {s:?}: {e}")))
 }

@@ -12,7 +12,10 @@ use time::OffsetDateTime;
 
 use super::compare::Signing;
 use super::rows::{self, canonical, digest_of, parse_time, time_text};
-use super::{AuditPoint, CachedFile, Dependency, HistoryError, Result, RunId, RunInfo, RunStats, SavedFile, Store};
+use super::{
+    AuditPoint, CachedFile, Dependency, HistoryError, Result, RunId, RunInfo, RunStats, SavedFile,
+    Store,
+};
 use crate::VERSION;
 use crate::agency::AgencyRef;
 use crate::messages::{ErrorRow, Stage};
@@ -63,12 +66,17 @@ const MIGRATIONS: &[Migration] = &[
     );
     CREATE TABLE signatures (
         run_id INTEGER NOT NULL REFERENCES runs(id),
-        agency_id TEXT NOT NULL, agency_name TEXT NOT NULL, file TEXT NOT NULL, member TEXT NOT NULL,
-        format TEXT NOT NULL, signed_at TEXT NOT NULL, signer_cn TEXT NOT NULL, signer_org TEXT NOT NULL,
+        agency_id TEXT NOT NULL, agency_name TEXT NOT NULL, file TEXT NOT NULL, member TEXT NOT \
+         NULL,
+        format TEXT NOT NULL, signed_at TEXT NOT NULL, signer_cn TEXT NOT NULL, signer_org TEXT \
+         NOT NULL,
         signer_serial TEXT NOT NULL, signer_sha256 TEXT NOT NULL, signer_not_before TEXT NOT NULL,
-        signer_not_after TEXT NOT NULL, issuer_cn TEXT NOT NULL, root_cn TEXT NOT NULL, ca_id TEXT NOT NULL,
-        ca_name TEXT NOT NULL, ca_class TEXT NOT NULL, classified_by TEXT NOT NULL, chain TEXT NOT NULL,
-        integrity TEXT NOT NULL, modified_after_signing TEXT NOT NULL, cert_valid_at_signing TEXT NOT NULL,
+        signer_not_after TEXT NOT NULL, issuer_cn TEXT NOT NULL, root_cn TEXT NOT NULL, ca_id TEXT \
+         NOT NULL,
+        ca_name TEXT NOT NULL, ca_class TEXT NOT NULL, classified_by TEXT NOT NULL, chain TEXT NOT \
+         NULL,
+        integrity TEXT NOT NULL, modified_after_signing TEXT NOT NULL, cert_valid_at_signing TEXT \
+         NOT NULL,
         notes TEXT NOT NULL
     );
     CREATE INDEX signatures_run ON signatures(run_id);
@@ -125,8 +133,15 @@ fn store_findings_once(tx: &rusqlite::Transaction<'_>) -> Result<()> {
          ) WITHOUT ROWID;"
     ))?;
     {
-        let mut old = tx.prepare(&format!("SELECT run_id, {} FROM signatures ORDER BY rowid", FINDING_COLUMNS_V2.join(", ")))?;
-        let insert = format!("INSERT INTO findings (digest, {}) VALUES (?1, {})", FINDING_COLUMNS_V2.join(", "), (2..=24).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", "));
+        let mut old = tx.prepare(&format!(
+            "SELECT run_id, {} FROM signatures ORDER BY rowid",
+            FINDING_COLUMNS_V2.join(", ")
+        ))?;
+        let insert = format!(
+            "INSERT INTO findings (digest, {}) VALUES (?1, {})",
+            FINDING_COLUMNS_V2.join(", "),
+            (2..=24).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ")
+        );
         let mut rows = old.query([])?;
         let mut seq: HashMap<RunId, i64> = HashMap::new();
         while let Some(r) = rows.next()? {
@@ -136,7 +151,10 @@ fn store_findings_once(tx: &rusqlite::Transaction<'_>) -> Result<()> {
                 *v = r.get(i + 1)?;
             }
             let digest = digest_of(&record);
-            let known: Option<i64> = tx.prepare_cached("SELECT id FROM findings WHERE digest = ?1")?.query_row([&digest], |r| r.get(0)).optional()?;
+            let known: Option<i64> = tx
+                .prepare_cached("SELECT id FROM findings WHERE digest = ?1")?
+                .query_row([&digest], |r| r.get(0))
+                .optional()?;
             let id = match known {
                 Some(id) => id,
                 None => {
@@ -147,7 +165,10 @@ fn store_findings_once(tx: &rusqlite::Transaction<'_>) -> Result<()> {
                 }
             };
             let n = seq.entry(run).or_default();
-            tx.prepare_cached("INSERT INTO run_findings (run_id, seq, finding_id) VALUES (?1, ?2, ?3)")?.execute(params![run, *n, id])?;
+            tx.prepare_cached(
+                "INSERT INTO run_findings (run_id, seq, finding_id) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![run, *n, id])?;
             *n += 1;
         }
     }
@@ -155,7 +176,8 @@ fn store_findings_once(tx: &rusqlite::Transaction<'_>) -> Result<()> {
     let selected = FINDING_COLUMNS_V2.map(|c| format!("f.{c}")).join(", ");
     tx.execute_batch(&format!(
         "DROP TABLE signatures;
-         CREATE VIEW signatures AS SELECT r.run_id, {selected} FROM run_findings r JOIN findings f ON f.id = r.finding_id;"
+         CREATE VIEW signatures AS SELECT r.run_id, {selected} FROM run_findings r JOIN findings f \
+         ON f.id = r.finding_id;"
     ))?;
     Ok(())
 }
@@ -168,15 +190,21 @@ const TYPED_FINDINGS: &str = "
     CREATE TABLE findings_typed (
         id INTEGER PRIMARY KEY,
         digest BLOB NOT NULL UNIQUE,
-        agency_id TEXT NOT NULL, agency_name TEXT NOT NULL, file TEXT NOT NULL, member TEXT NOT NULL,
+        agency_id TEXT NOT NULL, agency_name TEXT NOT NULL, file TEXT NOT NULL, member TEXT NOT \
+                              NULL,
         format TEXT NOT NULL, signed_at TEXT, signer_cn TEXT NOT NULL, signer_org TEXT NOT NULL,
         signer_serial TEXT NOT NULL, signer_sha256 TEXT NOT NULL, signer_not_before TEXT NOT NULL,
-        signer_not_after TEXT NOT NULL, issuer_cn TEXT NOT NULL, root_cn TEXT NOT NULL, ca_id TEXT NOT NULL,
-        ca_name TEXT NOT NULL, ca_class TEXT NOT NULL, classified_by TEXT NOT NULL, chain TEXT NOT NULL,
-        integrity TEXT NOT NULL, modified_after_signing INTEGER, cert_valid_at_signing INTEGER, notes TEXT NOT NULL
+        signer_not_after TEXT NOT NULL, issuer_cn TEXT NOT NULL, root_cn TEXT NOT NULL, ca_id TEXT \
+                              NOT NULL,
+        ca_name TEXT NOT NULL, ca_class TEXT NOT NULL, classified_by TEXT NOT NULL, chain TEXT NOT \
+                              NULL,
+        integrity TEXT NOT NULL, modified_after_signing INTEGER, cert_valid_at_signing INTEGER, \
+                              notes TEXT NOT NULL
     );
-    INSERT INTO findings_typed SELECT id, digest, agency_id, agency_name, file, member, format, NULLIF(signed_at, ''),
-        signer_cn, signer_org, signer_serial, signer_sha256, signer_not_before, signer_not_after, issuer_cn, root_cn,
+    INSERT INTO findings_typed SELECT id, digest, agency_id, agency_name, file, member, format, \
+                              NULLIF(signed_at, ''),
+        signer_cn, signer_org, signer_serial, signer_sha256, signer_not_before, signer_not_after, \
+                              issuer_cn, root_cn,
         ca_id, ca_name, ca_class, classified_by, chain, integrity,
         CASE modified_after_signing WHEN 'true' THEN 1 WHEN 'false' THEN 0 END,
         CASE cert_valid_at_signing WHEN 'true' THEN 1 WHEN 'false' THEN 0 END, notes
@@ -184,12 +212,17 @@ const TYPED_FINDINGS: &str = "
     DROP VIEW signatures;
     DROP TABLE findings;
     ALTER TABLE findings_typed RENAME TO findings;
-    CREATE VIEW signatures AS SELECT r.run_id, f.agency_id, f.agency_name, f.file, f.member, f.format,
-        COALESCE(f.signed_at, '') AS signed_at, f.signer_cn, f.signer_org, f.signer_serial, f.signer_sha256,
-        f.signer_not_before, f.signer_not_after, f.issuer_cn, f.root_cn, f.ca_id, f.ca_name, f.ca_class,
+    CREATE VIEW signatures AS SELECT r.run_id, f.agency_id, f.agency_name, f.file, f.member, \
+                              f.format,
+        COALESCE(f.signed_at, '') AS signed_at, f.signer_cn, f.signer_org, f.signer_serial, \
+                              f.signer_sha256,
+        f.signer_not_before, f.signer_not_after, f.issuer_cn, f.root_cn, f.ca_id, f.ca_name, \
+                              f.ca_class,
         f.classified_by, f.chain, f.integrity,
-        CASE f.modified_after_signing WHEN 1 THEN 'true' WHEN 0 THEN 'false' ELSE '' END AS modified_after_signing,
-        CASE f.cert_valid_at_signing WHEN 1 THEN 'true' WHEN 0 THEN 'false' ELSE '' END AS cert_valid_at_signing,
+        CASE f.modified_after_signing WHEN 1 THEN 'true' WHEN 0 THEN 'false' ELSE '' END AS \
+                              modified_after_signing,
+        CASE f.cert_valid_at_signing WHEN 1 THEN 'true' WHEN 0 THEN 'false' ELSE '' END AS \
+                              cert_valid_at_signing,
         f.notes
     FROM run_findings r JOIN findings f ON f.id = r.finding_id;
 ";
@@ -212,12 +245,19 @@ fn attribution(tx: &rusqlite::Transaction<'_>) -> Result<()> {
 /// had it before.
 fn put_finding(tx: &rusqlite::Transaction<'_>, run: RunId, seq: i64, f: &Finding) -> Result<()> {
     let digest = digest_of(&canonical(f));
-    let known: Option<i64> = tx.prepare_cached("SELECT id FROM findings WHERE digest = ?1")?.query_row([&digest], |r| r.get(0)).optional()?;
+    let known: Option<i64> = tx
+        .prepare_cached("SELECT id FROM findings WHERE digest = ?1")?
+        .query_row([&digest], |r| r.get(0))
+        .optional()?;
     let id = match known {
         Some(id) => id,
         None => {
             static INSERT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-                format!("INSERT INTO findings (digest, {}) VALUES (?1, {})", rows::finding_columns(""), (2..=26).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", "))
+                format!(
+                    "INSERT INTO findings (digest, {}) VALUES (?1, {})",
+                    rows::finding_columns(""),
+                    (2..=26).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ")
+                )
             });
             tx.prepare_cached(&INSERT)?.execute(params![
                 digest,
@@ -250,7 +290,8 @@ fn put_finding(tx: &rusqlite::Transaction<'_>, run: RunId, seq: i64, f: &Finding
             tx.last_insert_rowid()
         }
     };
-    tx.prepare_cached("INSERT INTO run_findings (run_id, seq, finding_id) VALUES (?1, ?2, ?3)")?.execute(params![run, seq, id])?;
+    tx.prepare_cached("INSERT INTO run_findings (run_id, seq, finding_id) VALUES (?1, ?2, ?3)")?
+        .execute(params![run, seq, id])?;
     Ok(())
 }
 
@@ -307,9 +348,13 @@ fn migrate(conn: &mut Connection) -> Result<()> {
             Migration::Sql(sql) => tx.execute_batch(sql)?,
             Migration::Code(run) => run(&tx)?,
         }
-        let broken: Option<String> = tx.query_row("PRAGMA foreign_key_check", [], |r| r.get(0)).optional()?;
+        let broken: Option<String> =
+            tx.query_row("PRAGMA foreign_key_check", [], |r| r.get(0)).optional()?;
         if let Some(table) = broken {
-            return Err(HistoryError::Damaged(format!("schema step {} left rows of {table} pointing nowhere", i + 1)));
+            return Err(HistoryError::Damaged(format!(
+                "schema step {} left rows of {table} pointing nowhere",
+                i + 1
+            )));
         }
         tx.pragma_update(None, "user_version", i as i64 + 1)?;
         tx.commit()?;
@@ -321,8 +366,16 @@ fn migrate(conn: &mut Connection) -> Result<()> {
 impl Store for SqliteStore {
     fn begin_run(&mut self, sources: &[String], rules_digest: &str, label: &str) -> Result<RunId> {
         self.conn.execute(
-            "INSERT INTO runs (started, sources, rules_digest, tool_version, label, host) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![time_text(OffsetDateTime::now_utc()), serde_json::to_string(sources).unwrap_or_default(), rules_digest, VERSION, label, self.host],
+            "INSERT INTO runs (started, sources, rules_digest, tool_version, label, host) VALUES \
+             (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                time_text(OffsetDateTime::now_utc()),
+                serde_json::to_string(sources).unwrap_or_default(),
+                rules_digest,
+                VERSION,
+                label,
+                self.host
+            ],
         )?;
         Ok(self.conn.last_insert_rowid())
     }
@@ -335,8 +388,12 @@ impl Store for SqliteStore {
         if tx.execute("DELETE FROM runs WHERE id = ?1", [run])? == 0 {
             return Err(HistoryError::NoSuchRun(run));
         }
-        // Findings no run lists any more; the file cache stays (it serves the next scan whatever run stored it).
-        tx.execute("DELETE FROM findings WHERE id NOT IN (SELECT finding_id FROM run_findings)", [])?;
+        // Findings no run lists any more; the file cache stays (it serves the next scan whatever
+        // run stored it).
+        tx.execute(
+            "DELETE FROM findings WHERE id NOT IN (SELECT finding_id FROM run_findings)",
+            [],
+        )?;
         tx.commit()?;
         Ok(())
     }
@@ -346,25 +403,39 @@ impl Store for SqliteStore {
         // needless allocation per row.
         let count: i64 = self.conn.query_row("SELECT count(*) FROM files", [], |r| r.get(0))?;
         let mut out = HashMap::with_capacity(count.max(0) as usize);
-        let mut stmt = self.conn.prepare("SELECT path, size, mtime_ns, extraction, deps, cache_key = ?1 FROM files")?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT path, size, mtime_ns, extraction, deps, cache_key = ?1 FROM files")?;
         let mut rows = stmt.query([cache_key])?;
         while let Some(r) = rows.next()? {
-            let mtime_ns = r.get_ref(2)?.as_str().ok().and_then(|m| m.parse().ok()).unwrap_or(i128::MIN);
+            let mtime_ns =
+                r.get_ref(2)?.as_str().ok().and_then(|m| m.parse().ok()).unwrap_or(i128::MIN);
             let deps = match r.get_ref(4)? {
                 rusqlite::types::ValueRef::Null => Vec::new(),
                 // An entry whose dependencies cannot be read is never a hit.
-                d => d.as_str().ok().and_then(|d| serde_json::from_str(d).ok()).unwrap_or_else(|| vec![Dependency { path: String::new(), size: 0, mtime_ns: 0 }]),
+                d => d.as_str().ok().and_then(|d| serde_json::from_str(d).ok()).unwrap_or_else(
+                    || vec![Dependency { path: String::new(), size: 0, mtime_ns: 0 }],
+                ),
             };
             let usable: bool = r.get(5)?;
             let extraction = if usable { r.get(3)? } else { None };
-            let entry = CachedFile { size: r.get::<_, i64>(1)? as u64, mtime_ns, extraction, deps, usable, seen: Default::default() };
+            let entry = CachedFile {
+                size: r.get::<_, i64>(1)? as u64,
+                mtime_ns,
+                extraction,
+                deps,
+                usable,
+                seen: Default::default(),
+            };
             out.insert(r.get(0)?, entry);
         }
         Ok(out)
     }
 
     fn files_of_run(&self, run: RunId) -> Result<u64> {
-        Ok(self.conn.query_row("SELECT count(*) FROM files WHERE run_id = ?1", [run], |r| r.get::<_, i64>(0))? as u64)
+        Ok(self.conn.query_row("SELECT count(*) FROM files WHERE run_id = ?1", [run], |r| {
+            r.get::<_, i64>(0)
+        })? as u64)
     }
 
     fn cached_certs(&self) -> Result<HashMap<String, Vec<u8>>> {
@@ -376,12 +447,25 @@ impl Store for SqliteStore {
     fn save_files(&mut self, run: RunId, cache_key: &str, files: &[SavedFile]) -> Result<()> {
         let tx = self.conn.transaction()?;
         {
-            let mut stmt =
-                tx.prepare_cached("INSERT OR REPLACE INTO files (path, size, mtime_ns, sha256, cache_key, extraction, deps, run_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?;
-            let mut cert_stmt = tx.prepare_cached("INSERT OR IGNORE INTO certs (sha256, der) VALUES (?1, ?2)")?;
+            let mut stmt = tx.prepare_cached(
+                "INSERT OR REPLACE INTO files (path, size, mtime_ns, sha256, cache_key, \
+                 extraction, deps, run_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?;
+            let mut cert_stmt =
+                tx.prepare_cached("INSERT OR IGNORE INTO certs (sha256, der) VALUES (?1, ?2)")?;
             for f in files {
-                let deps = (!f.deps.is_empty()).then(|| serde_json::to_string(&f.deps).unwrap_or_default());
-                stmt.execute(params![f.path, f.size as i64, f.mtime_ns.to_string(), f.sha256, cache_key, f.extraction, deps, run])?;
+                let deps = (!f.deps.is_empty())
+                    .then(|| serde_json::to_string(&f.deps).unwrap_or_default());
+                stmt.execute(params![
+                    f.path,
+                    f.size as i64,
+                    f.mtime_ns.to_string(),
+                    f.sha256,
+                    cache_key,
+                    f.extraction,
+                    deps,
+                    run
+                ])?;
                 for (sha, der) in &f.certs {
                     cert_stmt.execute(params![sha, der])?;
                 }
@@ -394,7 +478,8 @@ impl Store for SqliteStore {
     fn save_certs(&mut self, certs: &[(String, Vec<u8>)]) -> Result<()> {
         let tx = self.conn.transaction()?;
         {
-            let mut stmt = tx.prepare_cached("INSERT OR IGNORE INTO certs (sha256, der) VALUES (?1, ?2)")?;
+            let mut stmt =
+                tx.prepare_cached("INSERT OR IGNORE INTO certs (sha256, der) VALUES (?1, ?2)")?;
             for (sha, der) in certs {
                 stmt.execute(params![sha, der])?;
             }
@@ -403,7 +488,13 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    fn finish_run(&mut self, run: RunId, result: &ScanResult, stats: RunStats, gone: &[String]) -> Result<()> {
+    fn finish_run(
+        &mut self,
+        run: RunId,
+        result: &ScanResult,
+        stats: RunStats,
+        gone: &[String],
+    ) -> Result<()> {
         let tx = self.conn.transaction()?;
         {
             let mut stmt = tx.prepare_cached("DELETE FROM files WHERE path = ?1")?;
@@ -415,29 +506,55 @@ impl Store for SqliteStore {
             for (seq, f) in result.findings.iter().enumerate() {
                 put_finding(&tx, run, seq as i64, f)?;
             }
-            let mut err_stmt = tx.prepare("INSERT INTO errors (run_id, file, member, stage, error, agency_id, agency_name) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?;
+            let mut err_stmt = tx.prepare(
+                "INSERT INTO errors (run_id, file, member, stage, error, agency_id, agency_name) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
             for (e, a) in &result.errors {
-                err_stmt.execute(params![run, e.file, e.member, e.stage.as_str(), e.error, a.id, a.name])?;
+                err_stmt.execute(params![
+                    run,
+                    e.file,
+                    e.member,
+                    e.stage.as_str(),
+                    e.error,
+                    a.id,
+                    a.name
+                ])?;
             }
         }
         {
             // Per agency: files, and classes for the trend across audits.
             let per_agency = super::agency_totals(result);
             let mut stmt = tx.prepare(
-                "INSERT INTO run_agencies (run_id, agency_id, agency_name, files, signed_files, government, commercial, other)
+                "INSERT INTO run_agencies (run_id, agency_id, agency_name, files, signed_files, \
+                 government, commercial, other)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-                 ON CONFLICT (run_id, agency_id) DO UPDATE SET files = files + excluded.files, signed_files = signed_files + excluded.signed_files,
-                     government = government + excluded.government, commercial = commercial + excluded.commercial, other = other + excluded.other",
+                 ON CONFLICT (run_id, agency_id) DO UPDATE SET files = files + excluded.files, \
+                 signed_files = signed_files + excluded.signed_files,
+                     government = government + excluded.government, commercial = commercial + \
+                 excluded.commercial, other = other + excluded.other",
             )?;
             for (agency, [files, signed, g, c, o]) in per_agency {
-                stmt.execute(params![run, agency.id, agency.name, files as i64, signed as i64, g as i64, c as i64, o as i64])?;
+                stmt.execute(params![
+                    run,
+                    agency.id,
+                    agency.name,
+                    files as i64,
+                    signed as i64,
+                    g as i64,
+                    c as i64,
+                    o as i64
+                ])?;
             }
         }
-        let count = |class: CaClass| result.findings.iter().filter(|f| f.ca_class == class).count() as i64;
+        let count =
+            |class: CaClass| result.findings.iter().filter(|f| f.ca_class == class).count() as i64;
         let (government, commercial) = (count(CaClass::Government), count(CaClass::Commercial));
         tx.execute(
-            "UPDATE runs SET started = ?2, finished = ?3, sources = ?4, files = ?5, signatures = ?6, government = ?7, commercial = ?8,
-                 other = ?9, errors = ?10, doc_timestamps = ?11, files_read = ?12, files_removed = ?13, usage_rights = ?14 WHERE id = ?1",
+            "UPDATE runs SET started = ?2, finished = ?3, sources = ?4, files = ?5, signatures = \
+             ?6, government = ?7, commercial = ?8,
+                 other = ?9, errors = ?10, doc_timestamps = ?11, files_read = ?12, files_removed = \
+             ?13, usage_rights = ?14 WHERE id = ?1",
             params![
                 run,
                 time_text(result.started),
@@ -460,7 +577,10 @@ impl Store for SqliteStore {
     }
 
     fn runs(&self) -> Result<Vec<RunInfo>> {
-        let mut stmt = self.conn.prepare(&format!("SELECT {} FROM runs WHERE finished IS NOT NULL ORDER BY id", rows::RUN_COLUMNS))?;
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {} FROM runs WHERE finished IS NOT NULL ORDER BY id",
+            rows::RUN_COLUMNS
+        ))?;
         let mut found = stmt.query([])?;
         let mut out = Vec::new();
         while let Some(r) = found.next()? {
@@ -472,25 +592,57 @@ impl Store for SqliteStore {
     fn load_run(&self, run: RunId) -> Result<ScanResult> {
         let info = self
             .conn
-            .query_row(&format!("SELECT {} FROM runs WHERE id = ?1 AND finished IS NOT NULL", rows::RUN_COLUMNS), [run], |r| Ok(rows::run_info(r)))
+            .query_row(
+                &format!(
+                    "SELECT {} FROM runs WHERE id = ?1 AND finished IS NOT NULL",
+                    rows::RUN_COLUMNS
+                ),
+                [run],
+                |r| Ok(rows::run_info(r)),
+            )
             .optional()?
             .ok_or(HistoryError::NoSuchRun(run))??;
-        let (doc_timestamps, usage_rights): (i64, i64) =
-            self.conn.query_row("SELECT doc_timestamps, usage_rights FROM runs WHERE id = ?1", [run], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        let mut stmt = self.conn.prepare("SELECT agency_id, agency_name, files, signed_files FROM run_agencies WHERE run_id = ?1 AND files > 0")?;
+        let (doc_timestamps, usage_rights): (i64, i64) = self.conn.query_row(
+            "SELECT doc_timestamps, usage_rights FROM runs WHERE id = ?1",
+            [run],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let mut stmt = self.conn.prepare(
+            "SELECT agency_id, agency_name, files, signed_files FROM run_agencies WHERE run_id = \
+             ?1 AND files > 0",
+        )?;
         let files = stmt
-            .query_map([run], |r| Ok((AgencyRef { id: r.get(0)?, name: r.get(1)? }, FileTally { scanned: r.get::<_, i64>(2)? as usize, signed: r.get::<_, i64>(3)? as usize })))?
+            .query_map([run], |r| {
+                Ok((
+                    AgencyRef { id: r.get(0)?, name: r.get(1)? },
+                    FileTally {
+                        scanned: r.get::<_, i64>(2)? as usize,
+                        signed: r.get::<_, i64>(3)? as usize,
+                    },
+                ))
+            })?
             .collect::<rusqlite::Result<_>>()?;
         let findings = self.load_findings_of(run)?;
-        let mut stmt = self.conn.prepare("SELECT file, member, stage, error, agency_id, agency_name FROM errors WHERE run_id = ?1 ORDER BY rowid")?;
+        let mut stmt = self.conn.prepare(
+            "SELECT file, member, stage, error, agency_id, agency_name FROM errors WHERE run_id = \
+             ?1 ORDER BY rowid",
+        )?;
         let errors = stmt
             .query_map([run], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get::<_, String>(4)?, r.get::<_, String>(5)?))
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                ))
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?
             .into_iter()
             .map(|(file, member, stage, error, id, name)| {
-                let stage: Stage = serde_json::from_value(serde_json::Value::String(stage.clone())).map_err(|_| HistoryError::Damaged(format!("stage {stage:?}")))?;
+                let stage: Stage = serde_json::from_value(serde_json::Value::String(stage.clone()))
+                    .map_err(|_| HistoryError::Damaged(format!("stage {stage:?}")))?;
                 Ok((ErrorRow::new(file, member, stage, error), AgencyRef { id, name }))
             })
             .collect::<Result<Vec<_>>>()?;
@@ -498,7 +650,10 @@ impl Store for SqliteStore {
             files,
             findings,
             errors,
-            not_signers: NotSigners { doc_timestamps: doc_timestamps as usize, usage_rights: usage_rights as usize },
+            not_signers: NotSigners {
+                doc_timestamps: doc_timestamps as usize,
+                usage_rights: usage_rights as usize,
+            },
             started: info.started,
             finished: info.finished.unwrap_or(info.started),
             sources: info.sources,
@@ -511,8 +666,10 @@ impl Store for SqliteStore {
 
     fn load_signings(&self, run: RunId) -> Result<Vec<Signing>> {
         let mut stmt = self.conn.prepare(
-            "SELECT f.agency_id, f.agency_name, f.signer_cn, COALESCE(f.signed_at, ''), f.file, f.member, f.ca_class, f.ca_name
-             FROM run_findings r JOIN findings f ON f.id = r.finding_id WHERE r.run_id = ?1 ORDER BY r.seq",
+            "SELECT f.agency_id, f.agency_name, f.signer_cn, COALESCE(f.signed_at, ''), f.file, \
+             f.member, f.ca_class, f.ca_name
+             FROM run_findings r JOIN findings f ON f.id = r.finding_id WHERE r.run_id = ?1 ORDER \
+             BY r.seq",
         )?;
         let rows = stmt.query_map([run], |r| {
             Ok((
@@ -532,7 +689,10 @@ impl Store for SqliteStore {
         let mut out = Vec::new();
         for row in rows {
             let (mut signing, class) = row?;
-            signing.ca_class = *CaClass::ALL.iter().find(|c| c.as_str() == class).ok_or_else(|| HistoryError::Damaged(format!("ca_class {class:?}")))?;
+            signing.ca_class = *CaClass::ALL
+                .iter()
+                .find(|c| c.as_str() == class)
+                .ok_or_else(|| HistoryError::Damaged(format!("ca_class {class:?}")))?;
             out.push(signing);
         }
         Ok(out)
@@ -542,14 +702,30 @@ impl Store for SqliteStore {
         let mut stmt = self.conn.prepare(
             "SELECT r.id, r.finished, a.agency_id, a.government, a.commercial, a.other
              FROM runs r JOIN run_agencies a ON a.run_id = r.id
-             WHERE r.finished IS NOT NULL AND a.government + a.commercial + a.other > 0 ORDER BY r.id, a.agency_id",
+             WHERE r.finished IS NOT NULL AND a.government + a.commercial + a.other > 0 ORDER BY \
+             r.id, a.agency_id",
         )?;
-        let rows =
-            stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?, r.get::<_, i64>(4)?, r.get::<_, i64>(5)?)))?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, i64>(4)?,
+                r.get::<_, i64>(5)?,
+            ))
+        })?;
         let mut out = Vec::new();
         for row in rows {
             let (run, finished, agency_id, government, commercial, other) = row?;
-            out.push(AuditPoint { run, finished: parse_time(&finished)?, agency_id, government: government as usize, commercial: commercial as usize, other: other as usize });
+            out.push(AuditPoint {
+                run,
+                finished: parse_time(&finished)?,
+                agency_id,
+                government: government as usize,
+                commercial: commercial as usize,
+                other: other as usize,
+            });
         }
         Ok(out)
     }
@@ -557,8 +733,11 @@ impl Store for SqliteStore {
 
 impl SqliteStore {
     fn load_findings_of(&self, run: RunId) -> Result<Vec<Finding>> {
-        let mut stmt =
-            self.conn.prepare(&format!("SELECT {} FROM run_findings r JOIN findings f ON f.id = r.finding_id WHERE r.run_id = ?1 ORDER BY r.seq", rows::finding_columns("f.")))?;
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {} FROM run_findings r JOIN findings f ON f.id = r.finding_id WHERE r.run_id \
+             = ?1 ORDER BY r.seq",
+            rows::finding_columns("f.")
+        ))?;
         let mut found = stmt.query([run])?;
         let mut out = Vec::new();
         while let Some(r) = found.next()? {
@@ -593,7 +772,12 @@ mod tests {
     fn tx_twice(store: &mut SqliteStore, findings: &[Finding]) {
         for run in [3, 4] {
             let tx = store.conn.transaction().unwrap();
-            tx.execute("INSERT INTO runs (started, sources, rules_digest, tool_version) VALUES ('t', '[]', '', 'v')", []).unwrap();
+            tx.execute(
+                "INSERT INTO runs (started, sources, rules_digest, tool_version) VALUES ('t', \
+                 '[]', '', 'v')",
+                [],
+            )
+            .unwrap();
             for (seq, f) in findings.iter().enumerate() {
                 put_finding(&tx, run, seq as i64, f).unwrap();
             }
@@ -601,7 +785,11 @@ mod tests {
         }
     }
 
-    fn sample_finding(signed_at: Option<&str>, modified: Option<bool>, valid: Option<bool>) -> Finding {
+    fn sample_finding(
+        signed_at: Option<&str>,
+        modified: Option<bool>,
+        valid: Option<bool>,
+    ) -> Finding {
         Finding {
             agency_id: "000.05.07.G11".into(),
             agency_name: "Sở Y tế".into(),
@@ -651,16 +839,28 @@ mod tests {
             let Migration::Sql(v1) = &MIGRATIONS[0] else { unreachable!() };
             tx.execute_batch(v1).unwrap();
             store_findings_once(&tx).unwrap();
-            tx.execute("INSERT INTO runs (started, sources, rules_digest, tool_version) VALUES ('t', '[]', '', 'v')", []).unwrap();
-            let insert =
-                format!("INSERT INTO findings (digest, {}) VALUES (?1, {})", FINDING_COLUMNS_V2.join(", "), (2..=24).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", "));
+            tx.execute(
+                "INSERT INTO runs (started, sources, rules_digest, tool_version) VALUES ('t', \
+                 '[]', '', 'v')",
+                [],
+            )
+            .unwrap();
+            let insert = format!(
+                "INSERT INTO findings (digest, {}) VALUES (?1, {})",
+                FINDING_COLUMNS_V2.join(", "),
+                (2..=24).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ")
+            );
             for (seq, f) in findings.iter().enumerate() {
                 let record: Vec<String> = canonical(f)[..23].to_vec();
                 let digest = digest_of(&record);
                 let mut values: Vec<&dyn rusqlite::ToSql> = vec![&digest];
                 values.extend(record.iter().map(|v| v as &dyn rusqlite::ToSql));
                 tx.execute(&insert, values.as_slice()).unwrap();
-                tx.execute("INSERT INTO run_findings VALUES (1, ?1, ?2)", params![seq as i64, tx.last_insert_rowid()]).unwrap();
+                tx.execute(
+                    "INSERT INTO run_findings VALUES (1, ?1, ?2)",
+                    params![seq as i64, tx.last_insert_rowid()],
+                )
+                .unwrap();
             }
             tx.pragma_update(None, "user_version", 2).unwrap();
             tx.commit().unwrap();
@@ -669,24 +869,48 @@ mod tests {
         assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as i64);
         let back = store.load_findings_of(1).unwrap();
         assert_eq!(format!("{back:?}"), format!("{:?}", findings.to_vec()));
-        let null_times: i64 = store.conn.query_row("SELECT count(*) FROM findings WHERE signed_at IS NULL AND modified_after_signing IS NULL", [], |r| r.get(0)).unwrap();
+        let null_times: i64 = store
+            .conn
+            .query_row(
+                "SELECT count(*) FROM findings WHERE signed_at IS NULL AND modified_after_signing \
+                 IS NULL",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
         assert_eq!(null_times, 1, "typed: no time and not applicable are NULL");
         let view: (String, String, String) = store
             .conn
-            .query_row("SELECT signed_at, modified_after_signing, cert_valid_at_signing FROM signatures WHERE member = 'Signature1' AND signed_at = ''", [], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })
+            .query_row(
+                "SELECT signed_at, modified_after_signing, cert_valid_at_signing FROM signatures \
+                 WHERE member = 'Signature1' AND signed_at = ''",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
             .unwrap();
-        assert_eq!(view, ("".into(), "".into(), "".into()), "the signatures view keeps its text shape");
+        assert_eq!(
+            view,
+            ("".into(), "".into(), "".into()),
+            "the signatures view keeps its text shape"
+        );
         let tx = store.conn.transaction().unwrap();
-        tx.execute("INSERT INTO runs (started, sources, rules_digest, tool_version) VALUES ('t', '[]', '', 'v')", []).unwrap();
+        tx.execute(
+            "INSERT INTO runs (started, sources, rules_digest, tool_version) VALUES ('t', '[]', \
+             '', 'v')",
+            [],
+        )
+        .unwrap();
         for (seq, f) in findings.iter().enumerate() {
             put_finding(&tx, 2, seq as i64, f).unwrap();
         }
         tx.commit().unwrap();
         tx_twice(&mut store, &findings);
-        let distinct: i64 = store.conn.query_row("SELECT count(*) FROM findings", [], |r| r.get(0)).unwrap();
-        assert_eq!(distinct, 6, "stored once more under schema 4's digest (with attribution), then found by it");
+        let distinct: i64 =
+            store.conn.query_row("SELECT count(*) FROM findings", [], |r| r.get(0)).unwrap();
+        assert_eq!(
+            distinct, 6,
+            "stored once more under schema 4's digest (with attribution), then found by it"
+        );
     }
 
     /// A version-1 history (findings copied into every run) upgrades to
@@ -703,15 +927,30 @@ mod tests {
             (r[2], r[16]) = (file.into(), class.into());
             r
         };
-        let runs = [vec![row("a.pdf", "commercial"), row("b.pdf", "government")], vec![row("a.pdf", "commercial"), row("b.pdf", "government"), row("a.pdf", "commercial")]];
+        let runs = [
+            vec![row("a.pdf", "commercial"), row("b.pdf", "government")],
+            vec![
+                row("a.pdf", "commercial"),
+                row("b.pdf", "government"),
+                row("a.pdf", "commercial"),
+            ],
+        ];
         {
             let conn = Connection::open(&path).unwrap();
             let Migration::Sql(v1) = &MIGRATIONS[0] else { unreachable!() };
             conn.execute_batch(v1).unwrap();
             conn.pragma_update(None, "user_version", 1).unwrap();
-            let insert = format!("INSERT INTO signatures VALUES (?1, {})", (2..=24).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", "));
+            let insert = format!(
+                "INSERT INTO signatures VALUES (?1, {})",
+                (2..=24).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ")
+            );
             for (i, rows) in runs.iter().enumerate() {
-                conn.execute("INSERT INTO runs (started, sources, rules_digest, tool_version) VALUES ('t', '[]', '', 'v')", []).unwrap();
+                conn.execute(
+                    "INSERT INTO runs (started, sources, rules_digest, tool_version) VALUES ('t', \
+                     '[]', '', 'v')",
+                    [],
+                )
+                .unwrap();
                 let run = i as i64 + 1;
                 for r in rows {
                     let mut values: Vec<&dyn rusqlite::ToSql> = vec![&run];
@@ -722,7 +961,8 @@ mod tests {
         }
         let store = SqliteStore::open(&path).unwrap();
         assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as i64);
-        let distinct: i64 = store.conn.query_row("SELECT count(*) FROM findings", [], |r| r.get(0)).unwrap();
+        let distinct: i64 =
+            store.conn.query_row("SELECT count(*) FROM findings", [], |r| r.get(0)).unwrap();
         assert_eq!(distinct, 2, "each distinct finding once");
         for (i, rows) in runs.iter().enumerate() {
             let back: Vec<(String, String)> = store
@@ -736,7 +976,12 @@ mod tests {
             assert_eq!(back.len(), rows.len());
             let signings = store.load_signings(i as i64 + 1).unwrap();
             let files: Vec<&str> = signings.iter().map(|s| s.file.as_str()).collect();
-            assert_eq!(files, rows.iter().map(|r| r[2].as_str()).collect::<Vec<_>>(), "run {} in its order", i + 1);
+            assert_eq!(
+                files,
+                rows.iter().map(|r| r[2].as_str()).collect::<Vec<_>>(),
+                "run {} in its order",
+                i + 1
+            );
         }
     }
 }

@@ -88,8 +88,14 @@ impl CertCache {
         if let Some(c) = self.decoded.lock().ok().and_then(|m| m.get(sha).cloned()) {
             return Ok(c);
         }
-        let der = self.der.get(sha).ok_or_else(|| HistoryError::Damaged(format!("stored certificate {sha} is missing")))?;
-        let cert = Arc::new(Cert::from_der(der).map_err(|e| HistoryError::Damaged(format!("stored certificate {sha}: {e}")))?);
+        let der = self
+            .der
+            .get(sha)
+            .ok_or_else(|| HistoryError::Damaged(format!("stored certificate {sha} is missing")))?;
+        let cert = Arc::new(
+            Cert::from_der(der)
+                .map_err(|e| HistoryError::Damaged(format!("stored certificate {sha}: {e}")))?,
+        );
         if let Ok(mut m) = self.decoded.lock() {
             m.insert(sha.to_owned(), cert.clone());
         }
@@ -130,25 +136,44 @@ pub(crate) fn encode(e: &Extraction) -> (Option<String>, Vec<(String, Vec<u8>)>)
     }
     let stored = StoredExtraction {
         signatures: e.signatures.iter().map(store_signature).collect(),
-        problems: e.problems.iter().map(|p| StoredProblem { member: p.member.clone(), stage: p.stage, error: p.error.clone() }).collect(),
+        problems: e
+            .problems
+            .iter()
+            .map(|p| StoredProblem {
+                member: p.member.clone(),
+                stage: p.stage,
+                error: p.error.clone(),
+            })
+            .collect(),
     };
     (serde_json::to_string(&stored).ok(), certs)
 }
 
 pub(crate) fn decode(json: Option<&str>, certs: &CertCache) -> Result<Extraction, HistoryError> {
     let Some(json) = json else { return Ok(Extraction::default()) };
-    let stored: StoredExtraction = serde_json::from_str(json).map_err(|e| HistoryError::Damaged(e.to_string()))?;
+    let stored: StoredExtraction =
+        serde_json::from_str(json).map_err(|e| HistoryError::Damaged(e.to_string()))?;
     Ok(Extraction {
-        signatures: stored.signatures.into_iter().map(|s| load_signature(s, certs)).collect::<Result<_, _>>()?,
-        problems: stored.problems.into_iter().map(|p| Problem { member: p.member, stage: p.stage, error: p.error }).collect(),
+        signatures: stored
+            .signatures
+            .into_iter()
+            .map(|s| load_signature(s, certs))
+            .collect::<Result<_, _>>()?,
+        problems: stored
+            .problems
+            .into_iter()
+            .map(|p| Problem { member: p.member, stage: p.stage, error: p.error })
+            .collect(),
         ..Extraction::default()
     })
 }
 
 fn store_signature(s: &Signature) -> StoredSignature {
-    let signer = s.signer.as_ref().map(|signer| match s.certs.iter().position(|c| c.sha256 == signer.sha256) {
-        Some(i) => SignerRef::Index(i),
-        None => SignerRef::Sha256(signer.sha256_hex()),
+    let signer = s.signer.as_ref().map(|signer| {
+        match s.certs.iter().position(|c| c.sha256 == signer.sha256) {
+            Some(i) => SignerRef::Index(i),
+            None => SignerRef::Sha256(signer.sha256_hex()),
+        }
     });
     StoredSignature {
         format: s.format,
@@ -183,7 +208,12 @@ fn load_signature(s: StoredSignature, cache: &CertCache) -> Result<Signature, Hi
     let certs: Vec<Arc<Cert>> = s.certs.iter().map(|c| cache.get(c)).collect::<Result<_, _>>()?;
     let signer = match s.signer {
         None => None,
-        Some(SignerRef::Index(i)) => Some(certs.get(i).cloned().ok_or_else(|| HistoryError::Damaged("stored signer index out of range".into()))?),
+        Some(SignerRef::Index(i)) => Some(
+            certs
+                .get(i)
+                .cloned()
+                .ok_or_else(|| HistoryError::Damaged("stored signer index out of range".into()))?,
+        ),
         Some(SignerRef::Sha256(d)) => Some(cache.get(&d)?),
     };
     Ok(Signature {
@@ -202,7 +232,9 @@ fn load_signature(s: StoredSignature, cache: &CertCache) -> Result<Signature, Hi
         integrity: s.integrity,
         integrity_reason: crate::model::note::IntegrityReason::Stored(s.integrity_reason),
         timestamp: s.timestamp.map(|t| match t {
-            StoredTimestamp::Verified(n) => at(n).map_or_else(|e| Timestamp::Unusable(e.to_string()), Timestamp::Verified),
+            StoredTimestamp::Verified(n) => {
+                at(n).map_or_else(|e| Timestamp::Unusable(e.to_string()), Timestamp::Verified)
+            }
             StoredTimestamp::Unusable(why) => Timestamp::Unusable(why),
         }),
         covers_whole_file: s.covers_whole_file,
@@ -210,7 +242,17 @@ fn load_signature(s: StoredSignature, cache: &CertCache) -> Result<Signature, Hi
         cert_valid_at_signing: s.cert_valid_at_signing,
         mail_from: s.mail_from,
         notes: s.notes.into_iter().map(crate::model::note::Note::Stored).collect(),
-        crls: s.crls.iter().map(|h| crate::asn1::ber::unhex(h)).collect::<Option<_>>().ok_or_else(|| HistoryError::Damaged("a stored CRL is not hex".into()))?,
-        ocsp: s.ocsp.iter().map(|h| crate::asn1::ber::unhex(h)).collect::<Option<_>>().ok_or_else(|| HistoryError::Damaged("a stored OCSP response is not hex".into()))?,
+        crls: s
+            .crls
+            .iter()
+            .map(|h| crate::asn1::ber::unhex(h))
+            .collect::<Option<_>>()
+            .ok_or_else(|| HistoryError::Damaged("a stored CRL is not hex".into()))?,
+        ocsp: s
+            .ocsp
+            .iter()
+            .map(|h| crate::asn1::ber::unhex(h))
+            .collect::<Option<_>>()
+            .ok_or_else(|| HistoryError::Damaged("a stored OCSP response is not hex".into()))?,
     })
 }

@@ -25,7 +25,12 @@ pub struct Problem {
 }
 
 impl Extraction {
-    pub fn problem(&mut self, member: impl Into<String>, stage: Stage, error: impl std::fmt::Display) {
+    pub fn problem(
+        &mut self,
+        member: impl Into<String>,
+        stage: Stage,
+        error: impl std::fmt::Display,
+    ) {
         self.problems.push(Problem { member: member.into(), stage, error: error.to_string() });
     }
 

@@ -35,5 +35,9 @@ pub(crate) fn vietnam_month(t: OffsetDateTime) -> String {
 
 /// A time as the reports write it: RFC 3339, UTC, whole seconds.
 pub(crate) fn rfc3339(t: OffsetDateTime) -> String {
-    t.to_offset(time::UtcOffset::UTC).replace_nanosecond(0).unwrap_or(t).format(&Rfc3339).unwrap_or_default()
+    t.to_offset(time::UtcOffset::UTC)
+        .replace_nanosecond(0)
+        .unwrap_or(t)
+        .format(&Rfc3339)
+        .unwrap_or_default()
 }

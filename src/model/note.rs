@@ -109,15 +109,24 @@ impl fmt::Display for XmlCoverage {
         let extra = |internal: usize, parts: usize| {
             let mut out = String::new();
             if parts > 0 {
-                out.push_str(&format!(", {parts} package part{}", if parts > 1 { "s" } else { "" }));
+                out.push_str(&format!(
+                    ", {parts} package part{}",
+                    if parts > 1 { "s" } else { "" }
+                ));
             }
             if internal > 0 {
-                out.push_str(&format!(", {internal} element{} of the signature itself (signing time, signed properties)", if internal > 1 { "s" } else { "" }));
+                out.push_str(&format!(
+                    ", {internal} element{} of the signature itself (signing time, signed \
+                     properties)",
+                    if internal > 1 { "s" } else { "" }
+                ));
             }
             out
         };
         match self {
-            XmlCoverage::WholeDocument { internal, parts } => write!(f, "covers the whole document{}", extra(*internal, *parts)),
+            XmlCoverage::WholeDocument { internal, parts } => {
+                write!(f, "covers the whole document{}", extra(*internal, *parts))
+            }
             XmlCoverage::Elements { elements, internal, parts } if elements.is_empty() => {
                 let what = extra(*internal, *parts);
                 match what.strip_prefix(", ") {
@@ -126,13 +135,28 @@ impl fmt::Display for XmlCoverage {
                 }
             }
             XmlCoverage::Elements { elements, internal, parts } => {
-                write!(f, "covers element{} {}{}", if elements.len() > 1 { "s" } else { "" }, elements.join(", "), extra(*internal, *parts))
+                write!(
+                    f,
+                    "covers element{} {}{}",
+                    if elements.len() > 1 { "s" } else { "" },
+                    elements.join(", "),
+                    extra(*internal, *parts)
+                )
             }
             XmlCoverage::Partial { covered, data, holder } if covered.is_empty() => {
-                write!(f, "MODIFIED AFTER SIGNING: covers nothing of the {holder}'s {data}: the {holder} is unsigned")
+                write!(
+                    f,
+                    "MODIFIED AFTER SIGNING: covers nothing of the {holder}'s {data}: the \
+                     {holder} is unsigned"
+                )
             }
             XmlCoverage::Partial { covered, data, holder } => {
-                write!(f, "MODIFIED AFTER SIGNING: covers only {}, not the {holder}'s {data}: the rest of the {holder} is unsigned", covered.join(", "))
+                write!(
+                    f,
+                    "MODIFIED AFTER SIGNING: covers only {}, not the {holder}'s {data}: the rest \
+                     of the {holder} is unsigned",
+                    covered.join(", ")
+                )
             }
         }
     }
@@ -177,79 +201,141 @@ impl fmt::Display for Note {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Note::Integrity => f.write_str("integrity"),
-            Note::Coverage { text, .. } | Note::Content(text) | Note::Certificate(text) | Note::Stored(text) => f.write_str(text),
-            Note::TakenOutByLaterUpdate => {
-                f.write_str("MODIFIED AFTER SIGNING: a later update took this signature out of the document (the final document no longer refers to it)")
-            }
-            Note::FoundByRawScan(RawScanReason::StructureUnreadable(e)) => write!(f, "PDF object structure unreadable ({e}): signature found by raw byte scan"),
-            Note::FoundByRawScan(RawScanReason::TooManyObjects { objects, max }) => {
-                write!(f, "PDF of at least {objects} objects, more than the {max} loaded (memory bound): signature found by raw byte scan")
-            }
-            Note::FoundByRawScan(RawScanReason::Encrypted) => f.write_str("PDF objects are encrypted and could not be decrypted: signature found by raw byte scan"),
-            Note::FoundByRawScan(RawScanReason::Unreachable) => {
-                f.write_str("signature not reachable through the PDF object structure (earlier revision or orphaned): found by raw byte scan")
-            }
-            Note::LeftoverSignatureDictionaries(1) => {
-                f.write_str("1 signature dictionary that no field uses and that does not verify (left by the signing software)")
-            }
-            Note::LeftoverSignatureDictionaries(n) => write!(f, "{n} signature dictionaries that no field uses and that do not verify (left by the signing software)"),
-            Note::NoFieldReferences { invalid: false } => {
-                f.write_str("no form field references this signature dictionary: PDF readers (Adobe, pdfsig, pyHanko) do not show this signature")
-            }
-            Note::NoFieldReferences { invalid: true } => f.write_str(
-                "no form field references this signature dictionary and it does not verify (as signing software leaves them): a row because no signature a field references represents this file",
+            Note::Coverage { text, .. }
+            | Note::Content(text)
+            | Note::Certificate(text)
+            | Note::Stored(text) => f.write_str(text),
+            Note::TakenOutByLaterUpdate => f.write_str(
+                "MODIFIED AFTER SIGNING: a later update took this signature out of the document \
+                 (the final document no longer refers to it)",
             ),
-            Note::ContentsPadding(n) => write!(f, "/Contents padded with {n} non-zero bytes after the CMS (ignored)"),
-            Note::UnknownSubFilter(None) => f.write_str("no /SubFilter found for this signature; /Contents read as CMS"),
-            Note::UnknownSubFilter(Some(name)) => write!(f, "unknown SubFilter /{name}; /Contents read as CMS"),
-            Note::SigningTimeFromM => f.write_str("signing time from /M (claimed by the PDF, not signed)"),
-            Note::X509RsaSha1 => f.write_str("adbe.x509.rsa_sha1: PKCS#1 signature, certificates from /Cert"),
-            Note::EmbeddedCertUnreadable { index, why } => write!(f, "embedded certificate #{index} unreadable: {why}"),
+            Note::FoundByRawScan(RawScanReason::StructureUnreadable(e)) => {
+                write!(f, "PDF object structure unreadable ({e}): signature found by raw byte scan")
+            }
+            Note::FoundByRawScan(RawScanReason::TooManyObjects { objects, max }) => {
+                write!(
+                    f,
+                    "PDF of at least {objects} objects, more than the {max} loaded (memory \
+                     bound): signature found by raw byte scan"
+                )
+            }
+            Note::FoundByRawScan(RawScanReason::Encrypted) => f.write_str(
+                "PDF objects are encrypted and could not be decrypted: signature found by raw \
+                 byte scan",
+            ),
+            Note::FoundByRawScan(RawScanReason::Unreachable) => f.write_str(
+                "signature not reachable through the PDF object structure (earlier revision or \
+                 orphaned): found by raw byte scan",
+            ),
+            Note::LeftoverSignatureDictionaries(1) => f.write_str(
+                "1 signature dictionary that no field uses and that does not verify (left by the \
+                 signing software)",
+            ),
+            Note::LeftoverSignatureDictionaries(n) => write!(
+                f,
+                "{n} signature dictionaries that no field uses and that do not verify (left by \
+                 the signing software)"
+            ),
+            Note::NoFieldReferences { invalid: false } => f.write_str(
+                "no form field references this signature dictionary: PDF readers (Adobe, pdfsig, \
+                 pyHanko) do not show this signature",
+            ),
+            Note::NoFieldReferences { invalid: true } => f.write_str(
+                "no form field references this signature dictionary and it does not verify (as \
+                 signing software leaves them): a row because no signature a field references \
+                 represents this file",
+            ),
+            Note::ContentsPadding(n) => {
+                write!(f, "/Contents padded with {n} non-zero bytes after the CMS (ignored)")
+            }
+            Note::UnknownSubFilter(None) => {
+                f.write_str("no /SubFilter found for this signature; /Contents read as CMS")
+            }
+            Note::UnknownSubFilter(Some(name)) => {
+                write!(f, "unknown SubFilter /{name}; /Contents read as CMS")
+            }
+            Note::SigningTimeFromM => {
+                f.write_str("signing time from /M (claimed by the PDF, not signed)")
+            }
+            Note::X509RsaSha1 => {
+                f.write_str("adbe.x509.rsa_sha1: PKCS#1 signature, certificates from /Cert")
+            }
+            Note::EmbeddedCertUnreadable { index, why } => {
+                write!(f, "embedded certificate #{index} unreadable: {why}")
+            }
             Note::TimestampUnusable(why) => write!(f, "signature timestamp not usable: {why}"),
-            Note::CounterSignatures(n) => write!(f, "{n} counter-signature(s) attached (not counted as signers)"),
+            Note::CounterSignatures(n) => {
+                write!(f, "{n} counter-signature(s) attached (not counted as signers)")
+            }
             Note::TrailingBytes(n) => write!(f, "{n} bytes after the CMS structure ignored"),
-            Note::KeyInfoCertUnreadable(Some(why)) => write!(f, "an embedded certificate (KeyInfo, XAdES CertificateValues) is unreadable: {why}"),
-            Note::KeyInfoCertUnreadable(None) => f.write_str("an embedded certificate (KeyInfo, XAdES CertificateValues) is not base64"),
-            Note::UnexpandedEntities(names) => write!(f, "the document uses entities that are not expanded ({}): possible XXE, never resolved", names.join(", ")),
-            Note::EInvoiceRole { element, role } => write!(f, "e-invoice role: {role} ({element}, Circular 78/2021)"),
+            Note::KeyInfoCertUnreadable(Some(why)) => write!(
+                f,
+                "an embedded certificate (KeyInfo, XAdES CertificateValues) is unreadable: {why}"
+            ),
+            Note::KeyInfoCertUnreadable(None) => f.write_str(
+                "an embedded certificate (KeyInfo, XAdES CertificateValues) is not base64",
+            ),
+            Note::UnexpandedEntities(names) => write!(
+                f,
+                "the document uses entities that are not expanded ({}): possible XXE, never \
+                 resolved",
+                names.join(", ")
+            ),
+            Note::EInvoiceRole { element, role } => {
+                write!(f, "e-invoice role: {role} ({element}, Circular 78/2021)")
+            }
             Note::DotNet(DotNetReading::OwnElementDigested(uri)) => write!(
                 f,
-                "reference \"{uri}\" is an element inside this signature, under the enveloped-signature transform: .NET's SignedXml digests the element \
-                 and it matches; xmlsec1 takes the element out with its signature, digests nothing and says the digest differs; sigaudit follows .NET, \
-                 which signs and checks e-invoices"
+                "reference \"{uri}\" is an element inside this signature, under the \
+                 enveloped-signature transform: .NET's SignedXml digests the element and it \
+                 matches; xmlsec1 takes the element out with its signature, digests nothing and \
+                 says the digest differs; sigaudit follows .NET, which signs and checks e-invoices"
             ),
             Note::DotNet(DotNetReading::OwnElementEmpty(uri)) => write!(
                 f,
-                "reference \"{uri}\" is an element inside this signature, under the enveloped-signature transform, and its digest is that of nothing: \
-                 xmlsec1 reads it so and accepts it; .NET's SignedXml digests the element and rejects it; sigaudit follows .NET, which signs and checks e-invoices"
+                "reference \"{uri}\" is an element inside this signature, under the \
+                 enveloped-signature transform, and its digest is that of nothing: xmlsec1 reads \
+                 it so and accepts it; .NET's SignedXml digests the element and rejects it; \
+                 sigaudit follows .NET, which signs and checks e-invoices"
             ),
             Note::DotNet(DotNetReading::WithoutBlankText) => f.write_str(
-                "verified as .NET's XmlDocument reads the file (PreserveWhitespace=false: whitespace-only text left out), the form .NET signing software \
-                 digests; xmlsec1 keeps that whitespace and says the digest differs; sigaudit follows .NET, which signs and checks e-invoices",
+                "verified as .NET's XmlDocument reads the file (PreserveWhitespace=false: \
+                 whitespace-only text left out), the form .NET signing software digests; xmlsec1 \
+                 keeps that whitespace and says the digest differs; sigaudit follows .NET, which \
+                 signs and checks e-invoices",
             ),
             Note::DotNet(DotNetReading::IdShadowed { uri, others }) => write!(
                 f,
-                "reference \"{uri}\": besides the element whose Id it names, {others} other element(s) carry the value as id/ID; .NET's SignedXml takes the Id one \
-                 (sigaudit follows .NET), a program looking the value up as id/ID would find another element"
+                "reference \"{uri}\": besides the element whose Id it names, {others} other \
+                 element(s) carry the value as id/ID; .NET's SignedXml takes the Id one (sigaudit \
+                 follows .NET), a program looking the value up as id/ID would find another element"
             ),
             Note::DotNet(DotNetReading::Refused(uris)) => write!(
                 f,
-                ".NET's SignedXml does not accept {} (not among its canonicalisations and safe transforms), so e-invoice software cannot check this \
-                 signature; xmlsec1 can, and sigaudit checks it as xmlsec1 does",
+                ".NET's SignedXml does not accept {} (not among its canonicalisations and safe \
+                 transforms), so e-invoice software cannot check this signature; xmlsec1 can, and \
+                 sigaudit checks it as xmlsec1 does",
                 uris.join(", ")
             ),
-            Note::SignerFromAnchors => f.write_str("the signer's certificate is not embedded: found in the anchor folder"),
+            Note::SignerFromAnchors => {
+                f.write_str("the signer's certificate is not embedded: found in the anchor folder")
+            }
             Note::SmimeUnsignedParts(paths) => write!(
                 f,
-                "multipart/signed with more than the two parts RFC 1847 allows: part(s) {} after the signature are not signed",
+                "multipart/signed with more than the two parts RFC 1847 allows: part(s) {} after \
+                 the signature are not signed",
                 paths.join(", ")
             ),
             Note::SmimeNestedSignedPart(path) => write!(
                 f,
-                "the signed part is part {path} of the message, under unsigned parts: the message's visible text outside it is unsigned"
+                "the signed part is part {path} of the message, under unsigned parts: the \
+                 message's visible text outside it is unsigned"
             ),
             Note::XmlCoverage(c) => c.fmt(f),
-            Note::SignaturePartNotLinked => f.write_str("this signature part is not linked from the package's digital-signature origin: Office does not show it"),
+            Note::SignaturePartNotLinked => f.write_str(
+                "this signature part is not linked from the package's digital-signature origin: \
+                 Office does not show it",
+            ),
         }
     }
 }
@@ -327,45 +413,102 @@ impl fmt::Display for IntegrityReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             IntegrityReason::NotVerified => f.write_str("not verified"),
-            IntegrityReason::DigestAndSignature { digest } => write!(f, "{digest} digest and signature verified"),
-            IntegrityReason::SignatureOverContent { digest } => write!(f, "{digest} signature over the content verified (no signed attributes)"),
-            IntegrityReason::DigestMismatch { digest } => write!(f, "{digest} digest of the signed data does not match messageDigest: the content was changed"),
-            IntegrityReason::SignatureMismatch => f.write_str("the signature value does not verify with the signer certificate's key"),
-            IntegrityReason::DigestUnsupported(name) if matches!(name.as_str(), "MD5" | "MD2") => {
-                write!(f, "digest algorithm {name} is broken (collisions can be made): not verified")
+            IntegrityReason::DigestAndSignature { digest } => {
+                write!(f, "{digest} digest and signature verified")
             }
-            IntegrityReason::DigestUnsupported(name) => write!(f, "digest algorithm {name} is not supported: not verified"),
+            IntegrityReason::SignatureOverContent { digest } => {
+                write!(f, "{digest} signature over the content verified (no signed attributes)")
+            }
+            IntegrityReason::DigestMismatch { digest } => write!(
+                f,
+                "{digest} digest of the signed data does not match messageDigest: the content was \
+                 changed"
+            ),
+            IntegrityReason::SignatureMismatch => {
+                f.write_str("the signature value does not verify with the signer certificate's key")
+            }
+            IntegrityReason::DigestUnsupported(name) if matches!(name.as_str(), "MD5" | "MD2") => {
+                write!(
+                    f,
+                    "digest algorithm {name} is broken (collisions can be made): not verified"
+                )
+            }
+            IntegrityReason::DigestUnsupported(name) => {
+                write!(f, "digest algorithm {name} is not supported: not verified")
+            }
             IntegrityReason::SignatureUnchecked(why) => write!(f, "{why}: signature not verified"),
             IntegrityReason::Unchecked(why) => write!(f, "{why}: not verified"),
-            IntegrityReason::SignedAttrsUnreadable(why) => write!(f, "signed attributes unreadable: {why}"),
-            IntegrityReason::NoMessageDigest => f.write_str("signed attributes lack the messageDigest attribute"),
-            IntegrityReason::ContentTypeDiffers => f.write_str("content-type attribute differs from the encapsulated content type"),
-            IntegrityReason::ContentMissing(why) => write!(f, "{why}: the digest cannot be checked"),
+            IntegrityReason::SignedAttrsUnreadable(why) => {
+                write!(f, "signed attributes unreadable: {why}")
+            }
+            IntegrityReason::NoMessageDigest => {
+                f.write_str("signed attributes lack the messageDigest attribute")
+            }
+            IntegrityReason::ContentTypeDiffers => {
+                f.write_str("content-type attribute differs from the encapsulated content type")
+            }
+            IntegrityReason::ContentMissing(why) => {
+                write!(f, "{why}: the digest cannot be checked")
+            }
             IntegrityReason::Container(why) | IntegrityReason::Stored(why) => f.write_str(why),
-            IntegrityReason::TimestampVerified => f.write_str("timestamp imprint and token signature verified"),
-            IntegrityReason::Sha1ContentMismatch => f.write_str("adbe.pkcs7.sha1: the signed SHA-1 is not the SHA-1 of the signed byte ranges"),
-            IntegrityReason::RsaSha1Verified => f.write_str("SHA-1 digest and PKCS#1 signature verified"),
-            IntegrityReason::RsaSha1Mismatch => f.write_str("the PKCS#1 signature does not verify over the signed byte ranges"),
-            IntegrityReason::XmlMethodUnsupported(m) => write!(f, "signature method {m} is not supported: not verified"),
-            IntegrityReason::XmlNoCanonicalization => f.write_str("SignedInfo without CanonicalizationMethod"),
-            IntegrityReason::XmlCanonicalizationUnsupported(uri) => write!(f, "canonicalization {uri} is not supported: not verified"),
-            IntegrityReason::XmlReferenceChanged(uri) => write!(f, "the digest of reference \"{uri}\" does not match: the signed content was changed"),
+            IntegrityReason::TimestampVerified => {
+                f.write_str("timestamp imprint and token signature verified")
+            }
+            IntegrityReason::Sha1ContentMismatch => f.write_str(
+                "adbe.pkcs7.sha1: the signed SHA-1 is not the SHA-1 of the signed byte ranges",
+            ),
+            IntegrityReason::RsaSha1Verified => {
+                f.write_str("SHA-1 digest and PKCS#1 signature verified")
+            }
+            IntegrityReason::RsaSha1Mismatch => {
+                f.write_str("the PKCS#1 signature does not verify over the signed byte ranges")
+            }
+            IntegrityReason::XmlMethodUnsupported(m) => {
+                write!(f, "signature method {m} is not supported: not verified")
+            }
+            IntegrityReason::XmlNoCanonicalization => {
+                f.write_str("SignedInfo without CanonicalizationMethod")
+            }
+            IntegrityReason::XmlCanonicalizationUnsupported(uri) => {
+                write!(f, "canonicalization {uri} is not supported: not verified")
+            }
+            IntegrityReason::XmlReferenceChanged(uri) => write!(
+                f,
+                "the digest of reference \"{uri}\" does not match: the signed content was changed"
+            ),
             IntegrityReason::XmlDuplicateId { uri, elements } => {
-                write!(f, "reference \"{uri}\" names an Id that {elements} elements carry: which one was signed is ambiguous (a signature-wrapping attempt), refused")
+                write!(
+                    f,
+                    "reference \"{uri}\" names an Id that {elements} elements carry: which one \
+                     was signed is ambiguous (a signature-wrapping attempt), refused"
+                )
             }
             IntegrityReason::SmimeEContentDiffers => f.write_str(
-                "multipart/signed whose signature carries its own content (eContent) that differs from the displayed first part: \
-                 the signature covers hidden content, not what a reader sees (eContent confusion)",
+                "multipart/signed whose signature carries its own content (eContent) that differs \
+                 from the displayed first part: the signature covers hidden content, not what a \
+                 reader sees (eContent confusion)",
             ),
-            IntegrityReason::XmlNoSignatureValue => f.write_str("SignatureValue missing or not base64"),
+            IntegrityReason::XmlNoSignatureValue => {
+                f.write_str("SignatureValue missing or not base64")
+            }
             IntegrityReason::XmlWrapping(place) => write!(f, "signature-wrapping attempt: {place}"),
-            IntegrityReason::XmlVerified { references, legacy_rels: 0 } => write!(f, "SignatureValue and {references} reference digest(s) verified"),
+            IntegrityReason::XmlVerified { references, legacy_rels: 0 } => {
+                write!(f, "SignatureValue and {references} reference digest(s) verified")
+            }
             IntegrityReason::XmlVerified { references, legacy_rels } => write!(
                 f,
-                "SignatureValue and {references} reference digest(s) verified; {legacy_rels} relationship part(s) in the legacy xmlsec form LibreOffice writes (text nodes as <text/>)"
+                "SignatureValue and {references} reference digest(s) verified; {legacy_rels} \
+                 relationship part(s) in the legacy xmlsec form LibreOffice writes (text nodes as \
+                 <text/>)"
             ),
-            IntegrityReason::XmlPartly { checked, not_checked } => write!(f, "SignatureValue verified, {checked} reference(s) verified, but not: {}", not_checked.join("; ")),
-            IntegrityReason::XmlSignatureMismatch => f.write_str("the SignatureValue does not verify with the signer certificate's key"),
+            IntegrityReason::XmlPartly { checked, not_checked } => write!(
+                f,
+                "SignatureValue verified, {checked} reference(s) verified, but not: {}",
+                not_checked.join("; ")
+            ),
+            IntegrityReason::XmlSignatureMismatch => {
+                f.write_str("the SignatureValue does not verify with the signer certificate's key")
+            }
         }
     }
 }

@@ -202,7 +202,9 @@ impl SignerKey {
                         // Same name, another string encoding (PrintableString vs UTF8String).
                         || crate::cert::names_key(issuer).is_some_and(|key| cert.issuer.folded_key() == key))
             }
-            SignerKey::KeyId(id) => cert.ski.as_deref() == Some(id.as_slice()) || cert.computed_key_id() == *id,
+            SignerKey::KeyId(id) => {
+                cert.ski.as_deref() == Some(id.as_slice()) || cert.computed_key_id() == *id
+            }
         }
     }
 }
@@ -248,7 +250,9 @@ impl Signature {
         self.notes
             .iter()
             .map(|n| match n {
-                Note::Integrity => format!("integrity {}: {}", self.integrity.as_str(), self.integrity_reason),
+                Note::Integrity => {
+                    format!("integrity {}: {}", self.integrity.as_str(), self.integrity_reason)
+                }
                 other => other.to_string(),
             })
             .collect()

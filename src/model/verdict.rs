@@ -2,7 +2,9 @@
 //! signer's CA, what the class rests on, and how far the chain verified.
 
 /// The class of a signer's CA, as reported in `ca_class`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum CaClass {
     Government,
@@ -13,7 +15,13 @@ pub enum CaClass {
 }
 
 impl CaClass {
-    pub const ALL: [CaClass; 5] = [CaClass::Government, CaClass::Commercial, CaClass::Foreign, CaClass::SelfSigned, CaClass::Untrusted];
+    pub const ALL: [CaClass; 5] = [
+        CaClass::Government,
+        CaClass::Commercial,
+        CaClass::Foreign,
+        CaClass::SelfSigned,
+        CaClass::Untrusted,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -51,8 +59,14 @@ pub enum ChainStatus {
 }
 
 impl ChainStatus {
-    pub const ALL: [ChainStatus; 6] =
-        [ChainStatus::Verified, ChainStatus::Incomplete, ChainStatus::DnOnly, ChainStatus::UnknownKey, ChainStatus::Broken, ChainStatus::NoCertificate];
+    pub const ALL: [ChainStatus; 6] = [
+        ChainStatus::Verified,
+        ChainStatus::Incomplete,
+        ChainStatus::DnOnly,
+        ChainStatus::UnknownKey,
+        ChainStatus::Broken,
+        ChainStatus::NoCertificate,
+    ];
 }
 
 impl ClassifiedBy {
@@ -94,7 +108,12 @@ pub enum Attribution {
 }
 
 impl Attribution {
-    pub const ALL: [Attribution; 4] = [Attribution::Certificate, Attribution::External, Attribution::Location, Attribution::Unassigned];
+    pub const ALL: [Attribution; 4] = [
+        Attribution::Certificate,
+        Attribution::External,
+        Attribution::Location,
+        Attribution::Unassigned,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {

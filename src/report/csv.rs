@@ -9,8 +9,19 @@ use crate::messages::ErrorRow;
 use crate::model::finding::Finding;
 
 pub(crate) const SIGNATURES_HEADER: [&str; 25] = Finding::COLUMNS;
-pub(crate) const SIGNERS_HEADER: [&str; 11] =
-    ["agency_id", "agency_name", "signer_cn", "signer_org", "signer_sha256", "ca_name", "ca_class", "signer_not_after", "documents", "first_signed_at", "last_signed_at"];
+pub(crate) const SIGNERS_HEADER: [&str; 11] = [
+    "agency_id",
+    "agency_name",
+    "signer_cn",
+    "signer_org",
+    "signer_sha256",
+    "ca_name",
+    "ca_class",
+    "signer_not_after",
+    "documents",
+    "first_signed_at",
+    "last_signed_at",
+];
 pub(crate) const AGENCIES_HEADER: [&str; 14] = [
     "agency_id",
     "agency_name",
@@ -28,14 +39,33 @@ pub(crate) const AGENCIES_HEADER: [&str; 14] = [
     "received",
 ];
 pub(crate) const ERRORS_HEADER: [&str; 4] = ["file", "member", "stage", "error"];
-pub(crate) const TREND_HEADER: [&str; 6] = ["agency_id", "month", "government", "commercial", "other", "migration_pct"];
+pub(crate) const TREND_HEADER: [&str; 6] =
+    ["agency_id", "month", "government", "commercial", "other", "migration_pct"];
 /// Migration at each past audit (scan run), per agency: from the history.
-pub(crate) const AUDITS_HEADER: [&str; 7] = ["agency_id", "run", "finished", "government", "commercial", "other", "migration_pct"];
+pub(crate) const AUDITS_HEADER: [&str; 7] =
+    ["agency_id", "run", "finished", "government", "commercial", "other", "migration_pct"];
 /// A province's report: which host audited each agency, and when.
-pub(crate) const HOSTS_HEADER: [&str; 6] = ["agency_id", "host", "run", "audited", "stale", "sources"];
+pub(crate) const HOSTS_HEADER: [&str; 6] =
+    ["agency_id", "host", "run", "audited", "stale", "sources"];
 /// Signers' changes since the previous audit.
-pub(crate) const UNKNOWN_CAS_HEADER: [&str; 7] = ["issuer", "key_identifier", "named_ca", "class_by_name", "signatures", "example_signer", "example_file"];
-pub(crate) const CHANGES_HEADER: [&str; 7] = ["agency_id", "agency_name", "signer_cn", "change", "previous_ca", "current_ca", "last_signed_at"];
+pub(crate) const UNKNOWN_CAS_HEADER: [&str; 7] = [
+    "issuer",
+    "key_identifier",
+    "named_ca",
+    "class_by_name",
+    "signatures",
+    "example_signer",
+    "example_file",
+];
+pub(crate) const CHANGES_HEADER: [&str; 7] = [
+    "agency_id",
+    "agency_name",
+    "signer_cn",
+    "change",
+    "previous_ca",
+    "current_ca",
+    "last_signed_at",
+];
 
 /// A cell starting with `= + - @`, tab or CR is prefixed with `'` so that
 /// Excel and LibreOffice show it as text instead of evaluating it; control
@@ -111,7 +141,14 @@ pub(crate) fn error_record(e: &ErrorRow) -> [String; 4] {
 }
 
 pub(crate) fn trend_record(t: &TrendRow) -> [String; 6] {
-    [t.agency_id.clone(), t.month.clone(), t.government.to_string(), t.commercial.to_string(), t.other.to_string(), pct(t.migration_pct)]
+    [
+        t.agency_id.clone(),
+        t.month.clone(),
+        t.government.to_string(),
+        t.commercial.to_string(),
+        t.other.to_string(),
+        pct(t.migration_pct),
+    ]
 }
 
 pub(crate) fn audit_record(a: &crate::history::AuditPoint) -> [String; 7] {
@@ -123,22 +160,46 @@ pub(crate) fn audit_record(a: &crate::history::AuditPoint) -> [String; 7] {
         a.commercial.to_string(),
         a.other.to_string(),
         // External signers never have a migration figure.
-        pct((!crate::rules::is_external_id(&a.agency_id)).then(|| crate::aggregate::migration_pct(a.government, a.government + a.commercial + a.other)).flatten()),
+        pct((!crate::rules::is_external_id(&a.agency_id))
+            .then(|| {
+                crate::aggregate::migration_pct(a.government, a.government + a.commercial + a.other)
+            })
+            .flatten()),
     ]
 }
 
 pub(crate) fn host_record(agency: &str, a: &crate::history::province::HostAudit) -> [String; 6] {
-    [agency.to_owned(), a.host.clone(), a.run.to_string(), a.audited(), a.stale.to_string(), a.sources.join(" ")]
+    [
+        agency.to_owned(),
+        a.host.clone(),
+        a.run.to_string(),
+        a.audited(),
+        a.stale.to_string(),
+        a.sources.join(" "),
+    ]
 }
 
 pub(crate) fn change_record(c: &crate::history::compare::ChangeRow) -> [String; 7] {
-    [c.agency_id.clone(), c.agency_name.clone(), c.signer_cn.clone(), c.change.as_str().into(), c.previous_ca.clone(), c.current_ca.clone(), c.last_signed_at.clone()]
+    [
+        c.agency_id.clone(),
+        c.agency_name.clone(),
+        c.signer_cn.clone(),
+        c.change.as_str().into(),
+        c.previous_ca.clone(),
+        c.current_ca.clone(),
+        c.last_signed_at.clone(),
+    ]
 }
 
 /// Writes one CSV file: BOM, header, rows with every cell made safe.
-pub(crate) fn write<const N: usize>(path: &Path, header: &[&str; N], rows: impl IntoIterator<Item = [String; N]>) -> std::io::Result<()> {
+pub(crate) fn write<const N: usize>(
+    path: &Path,
+    header: &[&str; N],
+    rows: impl IntoIterator<Item = [String; N]>,
+) -> std::io::Result<()> {
     let mut text = b"\xef\xbb\xbf".to_vec();
-    let mut w = ::csv::WriterBuilder::new().terminator(::csv::Terminator::CRLF).from_writer(&mut text);
+    let mut w =
+        ::csv::WriterBuilder::new().terminator(::csv::Terminator::CRLF).from_writer(&mut text);
     w.write_record(header)?;
     for row in rows {
         for cell in &row {

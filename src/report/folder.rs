@@ -9,27 +9,50 @@ use std::path::{Path, PathBuf};
 
 /// The file that says "sigaudit made this folder".
 pub(crate) const MARKER: &str = ".sigaudit-report";
-const MARKER_TEXT: &str = "This folder is a sigaudit report: sigaudit replaces its report files on every run.\nKeep your own files elsewhere.\n";
+const MARKER_TEXT: &str = "This folder is a sigaudit report: sigaudit replaces its report files \
+                           on every run.\nKeep your own files elsewhere.\n";
 
 /// Files a report holds at its top, and in each `agencies/<id>/`.
-pub(crate) const TOP_FILES: [&str; 11] =
-    ["signatures.csv", "signers.csv", "agencies.csv", "errors.csv", "trend.csv", "unknown-cas.csv", "summary.json", "index.html", "audits.csv", "changes.csv", "hosts.csv"];
+pub(crate) const TOP_FILES: [&str; 11] = [
+    "signatures.csv",
+    "signers.csv",
+    "agencies.csv",
+    "errors.csv",
+    "trend.csv",
+    "unknown-cas.csv",
+    "summary.json",
+    "index.html",
+    "audits.csv",
+    "changes.csv",
+    "hosts.csv",
+];
 pub(crate) const AGENCY_FILES: [&str; 3] = ["signatures.csv", "signers.csv", "report.html"];
 
 /// Why `--out` is refused (exit 1, before anything is read or moved).
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum Refused {
-    #[error("--out {0} is a symbolic link: sigaudit writes its report only into a real folder; name that folder itself")]
+    #[error(
+        "--out {0} is a symbolic link: sigaudit writes its report only into a real folder; name \
+         that folder itself"
+    )]
     Symlink(String),
     #[error("--out {0} exists and is not a folder")]
     NotAFolder(String),
     #[error(
-        "--out {0} is a folder sigaudit did not create (it has no {MARKER} file) and it is not empty: sigaudit replaces its report folder on every run, so it will not write there; choose a new or empty folder"
+        "--out {0} is a folder sigaudit did not create (it has no {MARKER} file) and it is not \
+         empty: sigaudit replaces its report folder on every run, so it will not write there; \
+         choose a new or empty folder"
     )]
     Foreign(String),
-    #[error("--out {out} {relation} the scanned source {scanned}: sigaudit never writes into or moves what it scans; choose another folder")]
+    #[error(
+        "--out {out} {relation} the scanned source {scanned}: sigaudit never writes into or moves \
+         what it scans; choose another folder"
+    )]
     Source { out: String, relation: &'static str, scanned: String },
-    #[error("{0} exists and is not sigaudit's (no {MARKER} file): remove or rename it, sigaudit will not touch it")]
+    #[error(
+        "{0} exists and is not sigaudit's (no {MARKER} file): remove or rename it, sigaudit will \
+         not touch it"
+    )]
     Staging(String),
     #[error("{0}: {1}")]
     Io(String, std::io::Error),
@@ -50,7 +73,11 @@ pub(crate) fn check(out: &Path, sources: &[PathBuf]) -> Result<(), Refused> {
             } else {
                 continue;
             };
-            return Err(Refused::Source { out: shown, relation, scanned: source.display().to_string() });
+            return Err(Refused::Source {
+                out: shown,
+                relation,
+                scanned: source.display().to_string(),
+            });
         }
     }
     match std::fs::symlink_metadata(out) {
@@ -90,7 +117,8 @@ fn resolve(path: &Path) -> Option<PathBuf> {
 
 /// Marks a folder sigaudit has just created (or an empty one it took).
 pub(crate) fn mark(dir: &Path) -> Result<(), Refused> {
-    std::fs::write(dir.join(MARKER), MARKER_TEXT).map_err(|e| Refused::Io(dir.display().to_string(), e))
+    std::fs::write(dir.join(MARKER), MARKER_TEXT)
+        .map_err(|e| Refused::Io(dir.display().to_string(), e))
 }
 
 /// Removes sigaudit's own report from `dir`: the report files it writes,
@@ -111,7 +139,8 @@ pub(crate) fn remove_own(dir: &Path) {
         }
         let _ = std::fs::remove_dir(dir.join("agencies"));
     }
-    let only_marker = std::fs::read_dir(dir).is_ok_and(|entries| entries.flatten().all(|e| e.file_name() == MARKER));
+    let only_marker = std::fs::read_dir(dir)
+        .is_ok_and(|entries| entries.flatten().all(|e| e.file_name() == MARKER));
     if only_marker {
         remove_file_only(&dir.join(MARKER));
         let _ = std::fs::remove_dir(dir);

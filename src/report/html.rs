@@ -31,12 +31,17 @@ pub(crate) const TABLE_JS: &str = include_str!("../../templates/table.js");
 
 /// The pages load nothing and run only their own script: an injected
 /// `<script>` or a link to elsewhere does nothing even if escaping failed.
-pub(crate) static CONTENT_SECURITY_POLICY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    use base64::Engine as _;
-    use sha2::Digest as _;
-    let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(TABLE_JS.as_bytes()));
-    format!("default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'sha256-{hash}'; form-action 'none'; base-uri 'none'")
-});
+pub(crate) static CONTENT_SECURITY_POLICY: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| {
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        let hash = base64::engine::general_purpose::STANDARD
+            .encode(sha2::Sha256::digest(TABLE_JS.as_bytes()));
+        format!(
+            "default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src \
+             'sha256-{hash}'; form-action 'none'; base-uri 'none'"
+        )
+    });
 
 /// The most rows an agency page shows per table; the CSV files have them all
 /// (a page stays well under 1 MB at 10,000 signatures).
@@ -145,7 +150,15 @@ pub(crate) struct AgencyPage<'a> {
 
 /// Path segment for an agency folder, percent-encoded for an href.
 pub(crate) fn href_segment(id: &str) -> String {
-    id.bytes().map(|b| if b.is_ascii_alphanumeric() || b"._-".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+    id.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"._-".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
 
 pub(crate) struct IndexInput<'a> {
@@ -199,7 +212,10 @@ pub(crate) fn index(input: IndexInput<'_>) -> Result<String, askama::Error> {
         agencies,
         urgent_total: urgent.len(),
         urgent: urgent.into_iter().take(URGENT_SIGNERS).collect(),
-        downloads: super::top_files(input.history).into_iter().filter(|f| *f != "index.html").collect(),
+        downloads: super::top_files(input.history)
+            .into_iter()
+            .filter(|f| *f != "index.html")
+            .collect(),
         month_chart: chart::months(&t.trend_total, l),
         has_months: !t.trend_total.is_empty(),
         small_multiples,
@@ -209,15 +225,35 @@ pub(crate) fn index(input: IndexInput<'_>) -> Result<String, askama::Error> {
         sources: input.sources,
         doc_timestamps: input.doc_timestamps,
         usage_rights: input.usage_rights,
-        unverified_government: input.findings.iter().filter(|f| f.ca_class == CaClass::Government && f.classified_by == crate::model::verdict::ClassifiedBy::Dn).count(),
-        government_unknown_key: input.unknown_cas.iter().filter(|u| u.names_government()).map(|u| u.signatures).sum(),
-        government_unknown_keys: input.unknown_cas.iter().filter(|u| u.names_government()).map(|u| u.key_identifier.as_str()).collect(),
+        unverified_government: input
+            .findings
+            .iter()
+            .filter(|f| {
+                f.ca_class == CaClass::Government
+                    && f.classified_by == crate::model::verdict::ClassifiedBy::Dn
+            })
+            .count(),
+        government_unknown_key: input
+            .unknown_cas
+            .iter()
+            .filter(|u| u.names_government())
+            .map(|u| u.signatures)
+            .sum(),
+        government_unknown_keys: input
+            .unknown_cas
+            .iter()
+            .filter(|u| u.names_government())
+            .map(|u| u.key_identifier.as_str())
+            .collect(),
         unknown_cas: input.unknown_cas.iter().take(UNKNOWN_CAS_SHOWN).collect(),
         unknown_cas_total: input.unknown_cas.len(),
         learned: input.learned,
         learned_pinned: input.learned.iter().filter(|l| l.pinned).count(),
         changes: input.history.map(|h| h.changes.iter().collect()).unwrap_or_default(),
-        previous: input.history.and_then(|h| h.previous.as_ref()).map(|p| p.finished.map(crate::model::rfc3339).unwrap_or_default()),
+        previous: input
+            .history
+            .and_then(|h| h.previous.as_ref())
+            .map(|p| p.finished.map(crate::model::rfc3339).unwrap_or_default()),
         hosts: input.history.map(|h| h.hosts.iter().collect()).unwrap_or_default(),
     }
     .render()
@@ -239,9 +275,24 @@ pub(crate) struct AgencyInput<'a> {
 }
 
 pub(crate) fn agency(input: AgencyInput<'_>) -> Result<String, askama::Error> {
-    let AgencyInput { lang: l, generated, legal, row, tables, findings, received, errors, history, ended } = input;
+    let AgencyInput {
+        lang: l,
+        generated,
+        legal,
+        row,
+        tables,
+        findings,
+        received,
+        errors,
+        history,
+        ended,
+    } = input;
     let trend = trend_of(tables, &row.agency_id);
-    let (to_migrate, other_signers) = tables.signers.iter().filter(|s| s.agency_id == row.agency_id).partition(|s| s.ca_class == CaClass::Commercial);
+    let (to_migrate, other_signers) = tables
+        .signers
+        .iter()
+        .filter(|s| s.agency_id == row.agency_id)
+        .partition(|s| s.ca_class == CaClass::Commercial);
     AgencyPage {
         l,
         generated,
@@ -272,7 +323,11 @@ pub(crate) fn agency(input: AgencyInput<'_>) -> Result<String, askama::Error> {
 /// signers must migrate; then those whose audit is incomplete, the
 /// external signers, and last the agencies where no signature was found
 /// (shown as such, never as 0 %).
-fn ranked<'a>(rows: &'a [AgencyRow], l: Lang, ended: &'a std::collections::HashMap<String, (String, String)>) -> Vec<AgencyLink<'a>> {
+fn ranked<'a>(
+    rows: &'a [AgencyRow],
+    l: Lang,
+    ended: &'a std::collections::HashMap<String, (String, String)>,
+) -> Vec<AgencyLink<'a>> {
     let group = |r: &AgencyRow| match () {
         _ if r.incomplete => 1,
         _ if crate::rules::is_external_id(&r.agency_id) => 2,
@@ -319,7 +374,12 @@ fn agency_href(id: &str) -> String {
 /// first: the most documents signed, then the most recent signing, then
 /// the certificate that expires first (renewal is when to switch).
 fn urgent(signers: &[SignerRow]) -> Vec<UrgentSigner<'_>> {
-    let mut rows: Vec<&SignerRow> = signers.iter().filter(|s| s.ca_class == CaClass::Commercial && !crate::rules::is_external_id(&s.agency_id)).collect();
+    let mut rows: Vec<&SignerRow> = signers
+        .iter()
+        .filter(|s| {
+            s.ca_class == CaClass::Commercial && !crate::rules::is_external_id(&s.agency_id)
+        })
+        .collect();
     rows.sort_by(|a, b| {
         b.documents
             .cmp(&a.documents)
@@ -334,7 +394,12 @@ fn urgent(signers: &[SignerRow]) -> Vec<UrgentSigner<'_>> {
 /// first (commercial, then not intact), in the scan's order otherwise.
 fn first_rows(mut findings: Vec<&Finding>) -> Vec<&Finding> {
     if findings.len() > MAX_ROWS {
-        findings.sort_by_key(|f| (f.ca_class != CaClass::Commercial, f.integrity == crate::model::signature::Integrity::Valid));
+        findings.sort_by_key(|f| {
+            (
+                f.ca_class != CaClass::Commercial,
+                f.integrity == crate::model::signature::Integrity::Valid,
+            )
+        });
         findings.truncate(MAX_ROWS);
     }
     findings
@@ -364,7 +429,9 @@ pub(crate) fn moment(rfc3339: &str) -> String {
 
 fn local(rfc3339: &str, format: &[time::format_description::BorrowedFormatItem<'_>]) -> String {
     match time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339) {
-        Ok(t) => t.to_offset(crate::model::VIETNAM).format(format).unwrap_or_else(|_| rfc3339.to_owned()),
+        Ok(t) => {
+            t.to_offset(crate::model::VIETNAM).format(format).unwrap_or_else(|_| rfc3339.to_owned())
+        }
         Err(_) => rfc3339.to_owned(),
     }
 }
@@ -388,7 +455,10 @@ mod tests {
 
     #[test]
     fn paths_show_composed_and_break_at_slashes() {
-        assert_eq!(path_parts("Sở Y te\u{302}\u{301}/2025/QĐ.pdf"), ["Sở Y tế/", "2025/", "QĐ.pdf"]);
+        assert_eq!(
+            path_parts("Sở Y te\u{302}\u{301}/2025/QĐ.pdf"),
+            ["Sở Y tế/", "2025/", "QĐ.pdf"]
+        );
     }
 
     #[test]

@@ -53,7 +53,11 @@ impl Lang {
 
 /// (key, Vietnamese, English)
 const TEXT: &[(&str, &str, &str)] = &[
-    ("title", "Rà soát sử dụng chữ ký số chuyên dùng công vụ", "Audit of the use of the Government specialized digital signature"),
+    (
+        "title",
+        "Rà soát sử dụng chữ ký số chuyên dùng công vụ",
+        "Audit of the use of the Government specialized digital signature",
+    ),
     ("title_short", "Rà soát chữ ký số", "Digital signature audit"),
     ("province_overview", "Báo cáo toàn tỉnh", "Province overview"),
     ("generated", "lập lúc", "generated"),
@@ -69,7 +73,11 @@ const TEXT: &[(&str, &str, &str)] = &[
     ("self-signed", "tự ký", "self-signed"),
     ("untrusted", "không tin cậy", "untrusted"),
     ("other", "khác", "other"),
-    ("other_long", "khác (nước ngoài, tự ký, không tin cậy)", "other (foreign, self-signed, untrusted)"),
+    (
+        "other_long",
+        "khác (nước ngoài, tự ký, không tin cậy)",
+        "other (foreign, self-signed, untrusted)",
+    ),
     ("migration", "tỷ lệ chuyển đổi", "migration"),
     ("signers_to_migrate", "người ký cần chuyển đổi", "signers who must migrate"),
     ("list", "danh sách", "list"),
@@ -77,38 +85,65 @@ const TEXT: &[(&str, &str, &str)] = &[
     ("received", "nhận từ nơi khác", "received from elsewhere"),
     (
         "unverified_government",
-        "chữ ký được xếp \"chuyên dùng Chính phủ\" chỉ theo tên CA phát hành (classified_by=dn), chưa kiểm chứng được chuỗi chứng thư: chạy sigaudit rules fetch-anchors hoặc cung cấp thư mục --anchors để kiểm chứng.",
-        "signatures are classed government by the issuer's name only (classified_by=dn), their chain not verified: run sigaudit rules fetch-anchors or give an --anchors folder to verify them.",
+        "chữ ký được xếp \"chuyên dùng Chính phủ\" chỉ theo tên CA phát hành (classified_by=dn), \
+         chưa kiểm chứng được chuỗi chứng thư: chạy sigaudit rules fetch-anchors hoặc cung cấp \
+         thư mục --anchors để kiểm chứng.",
+        "signatures are classed government by the issuer's name only (classified_by=dn), their \
+         chain not verified: run sigaudit rules fetch-anchors or give an --anchors folder to \
+         verify them.",
     ),
-    ("doc_timestamps", "Dấu thời gian tài liệu (không tính là người ký)", "Document timestamps (not signers)"),
-    ("usage_rights", "Chữ ký cấp quyền sử dụng của Adobe (/UR3, không tính là người ký)", "Adobe usage-rights signatures (/UR3, not signers)"),
+    (
+        "doc_timestamps",
+        "Dấu thời gian tài liệu (không tính là người ký)",
+        "Document timestamps (not signers)",
+    ),
+    (
+        "usage_rights",
+        "Chữ ký cấp quyền sử dụng của Adobe (/UR3, không tính là người ký)",
+        "Adobe usage-rights signatures (/UR3, not signers)",
+    ),
     ("sources", "Nguồn quét", "Sources"),
     (
         "government_unknown_key",
-        "chữ ký có tên CA chuyên dùng Chính phủ nhưng khóa của CA phát hành không có trong bộ quy tắc: KHÔNG được tính là chuyên dùng Chính phủ. Cập nhật bộ quy tắc (sigaudit mới hơn, sigaudit rules fetch-anchors, hoặc chứng thư của CA đó trong thư mục --anchors). Định danh khóa:",
-        "signatures name a Government CA with a key the rules do not hold: NOT counted as government. Update the rules (a newer sigaudit, sigaudit rules fetch-anchors, or that CA's certificate in an --anchors folder). Key identifiers:",
+        "chữ ký có tên CA chuyên dùng Chính phủ nhưng khóa của CA phát hành không có trong bộ quy \
+         tắc: KHÔNG được tính là chuyên dùng Chính phủ. Cập nhật bộ quy tắc (sigaudit mới hơn, \
+         sigaudit rules fetch-anchors, hoặc chứng thư của CA đó trong thư mục --anchors). Định \
+         danh khóa:",
+        "signatures name a Government CA with a key the rules do not hold: NOT counted as \
+         government. Update the rules (a newer sigaudit, sigaudit rules fetch-anchors, or that \
+         CA's certificate in an --anchors folder). Key identifiers:",
     ),
     ("no_key_identifier", "không có định danh khóa", "no key identifier"),
     ("unknown_cas", "CA phát hành chưa có trong bộ quy tắc", "Issuing CAs the rules do not know"),
     (
         "unknown_cas_what",
-        "CA không có trong danh mục, hoặc mang tên một CA đã biết với khóa chưa được ghi nhận (thế hệ khác của CA đó): hãy bổ sung vào bộ quy tắc (ca.d/) để phân loại đúng.",
-        "CAs absent from the catalogue, or taking a known CA's name with a key it does not hold (another generation of that CA): add them to the rules (ca.d/) to classify them right.",
+        "CA không có trong danh mục, hoặc mang tên một CA đã biết với khóa chưa được ghi nhận \
+         (thế hệ khác của CA đó): hãy bổ sung vào bộ quy tắc (ca.d/) để phân loại đúng.",
+        "CAs absent from the catalogue, or taking a known CA's name with a key it does not hold \
+         (another generation of that CA): add them to the rules (ca.d/) to classify them right.",
     ),
     ("key_identifier", "Định danh khóa (AKI)", "Key identifier (AKI)"),
     ("named_ca", "Tên CA trong danh mục", "Catalogue CA named"),
     ("example_signer", "Ví dụ người ký", "Example signer"),
     ("example_file", "Ví dụ tệp", "Example file"),
-    ("learned_cas", "Chứng thư CA tìm thấy trong các tệp được quét", "CA certificates found in the scanned files"),
+    (
+        "learned_cas",
+        "Chứng thư CA tìm thấy trong các tệp được quét",
+        "CA certificates found in the scanned files",
+    ),
     (
         "learned_cas_what",
-        "Các chứng thư CA này được kiểm chứng tới một chứng thư gốc đã ghim và được dùng để hoàn thiện chuỗi chứng thư của các tệp khác.",
-        "These CA certificates verify up to a pinned certificate and completed the chains of other files.",
+        "Các chứng thư CA này được kiểm chứng tới một chứng thư gốc đã ghim và được dùng để hoàn \
+         thiện chuỗi chứng thư của các tệp khác.",
+        "These CA certificates verify up to a pinned certificate and completed the chains of \
+         other files.",
     ),
     (
         "learned_pinned",
-        "trong số đó là chứng thư đã ghim mà thư mục anchors chưa có: sigaudit scan --save-anchors lưu chúng lại.",
-        "of them are pinned certificates the anchors folder lacks: sigaudit scan --save-anchors keeps them.",
+        "trong số đó là chứng thư đã ghim mà thư mục anchors chưa có: sigaudit scan \
+         --save-anchors lưu chúng lại.",
+        "of them are pinned certificates the anchors folder lacks: sigaudit scan --save-anchors \
+         keeps them.",
     ),
     ("certificate", "Chứng thư", "Certificate"),
     ("completed", "Chuỗi đã hoàn thiện", "Chains completed"),
@@ -121,9 +156,17 @@ const TEXT: &[(&str, &str, &str)] = &[
     ("documents", "Tài liệu", "Documents"),
     ("last_signed", "Ký gần nhất", "Last signed"),
     ("first_signed", "Ký lần đầu", "First signed"),
-    ("most_urgent", "người ký cấp bách nhất (nhiều tài liệu nhất, ký gần nhất) trong", "most urgent signers (most documents, most recent) of"),
+    (
+        "most_urgent",
+        "người ký cấp bách nhất (nhiều tài liệu nhất, ký gần nhất) trong",
+        "most urgent signers (most documents, most recent) of",
+    ),
     ("full_list", "Danh sách đầy đủ", "Full list"),
-    ("and_agency_pages", "(ca_class = commercial) và trang của từng cơ quan.", "(ca_class = commercial) and each agency's page."),
+    (
+        "and_agency_pages",
+        "(ca_class = commercial) và trang của từng cơ quan.",
+        "(ca_class = commercial) and each agency's page.",
+    ),
     ("by_agency", "Theo cơ quan, chậm nhất trước", "By agency, furthest behind first"),
     ("files", "Tệp", "Files"),
     ("signed", "Có ký", "Signed"),
@@ -149,12 +192,20 @@ const TEXT: &[(&str, &str, &str)] = &[
     ("by_signing_month", "Tiến độ chuyển đổi theo tháng ký", "Migration by signing month"),
     ("each_agency_months", "Từng cơ quan, cùng trục tháng", "Each agency on the same months"),
     ("across_audits", "Các đợt rà soát", "Migration across audits"),
-    ("no_signing_times", "Không có chữ ký nào có thời điểm ký.", "No signature has a signing time."),
+    (
+        "no_signing_times",
+        "Không có chữ ký nào có thời điểm ký.",
+        "No signature has a signing time.",
+    ),
     ("classification", "Phân loại", "Classification"),
     ("legal_basis", "Căn cứ pháp lý", "Legal basis"),
     ("in_force", "hiệu lực từ", "in force from"),
     ("changes_since", "Thay đổi từ đợt rà soát trước", "Changes since the previous audit"),
-    ("no_changes", "Không có người ký nào dùng chứng thư công cộng trong cả hai đợt.", "No signer used a commercial certificate in either audit."),
+    (
+        "no_changes",
+        "Không có người ký nào dùng chứng thư công cộng trong cả hai đợt.",
+        "No signer used a commercial certificate in either audit.",
+    ),
     ("change", "Thay đổi", "Change"),
     ("previous_ca", "CA trước", "Previous CA"),
     ("current_ca", "CA hiện tại", "Current CA"),
@@ -163,16 +214,28 @@ const TEXT: &[(&str, &str, &str)] = &[
     ("new-commercial", "mới dùng CA công cộng", "new commercial"),
     (
         "external_note",
-        "chữ ký của doanh nghiệp, tổ chức, công dân và cơ quan ngoài danh mục. Họ được dùng chứng thư số công cộng: các chữ ký này được liệt kê để tham khảo, không tính vào tỷ lệ chuyển đổi của cơ quan nào và của toàn tỉnh.",
-        "signatures of companies, citizens and bodies outside the agency map. They rightly sign with public CAs: listed for reference, never counted in any agency's or the province's migration figure.",
+        "chữ ký của doanh nghiệp, tổ chức, công dân và cơ quan ngoài danh mục. Họ được dùng chứng \
+         thư số công cộng: các chữ ký này được liệt kê để tham khảo, không tính vào tỷ lệ chuyển \
+         đổi của cơ quan nào và của toàn tỉnh.",
+        "signatures of companies, citizens and bodies outside the agency map. They rightly sign \
+         with public CAs: listed for reference, never counted in any agency's or the province's \
+         migration figure.",
     ),
     ("external", "Bên ngoài", "External"),
     ("ended", "đã chấm dứt hoạt động, ngày cuối", "ended, last day"),
     ("succeeded_by", "tiếp nhận bởi", "succeeded by"),
     ("until", "đến", "until"),
     ("by_month_short", "Theo tháng ký", "By signing month"),
-    ("must_move", "Người ký cần chuyển sang chứng thư số chuyên dùng", "Signers who must move to the Government CA"),
-    ("none_commercial", "Không có người ký nào dùng chứng thư số công cộng.", "No signer uses a commercial certificate."),
+    (
+        "must_move",
+        "Người ký cần chuyển sang chứng thư số chuyên dùng",
+        "Signers who must move to the Government CA",
+    ),
+    (
+        "none_commercial",
+        "Không có người ký nào dùng chứng thư số công cộng.",
+        "No signer uses a commercial certificate.",
+    ),
     ("org", "Tổ chức (O)", "Organization (O)"),
     ("other_signers", "Người ký khác", "Other signers"),
     ("class", "Loại CA", "CA class"),
@@ -185,12 +248,24 @@ const TEXT: &[(&str, &str, &str)] = &[
     ("attributed_by", "Tính theo", "Attributed by"),
     ("found_in", "Tìm thấy ở", "Found in"),
     ("notes", "Ghi chú", "Notes"),
-    ("first_rows", "chữ ký đầu tiên (công cộng và không hợp lệ trước); danh sách đầy đủ:", "signatures shown first (commercial and invalid first); the full list:"),
+    (
+        "first_rows",
+        "chữ ký đầu tiên (công cộng và không hợp lệ trước); danh sách đầy đủ:",
+        "signatures shown first (commercial and invalid first); the full list:",
+    ),
     ("of", "trong", "of"),
-    ("received_title", "Nhận từ cơ quan khác và từ bên ngoài", "Received from other agencies and from outside"),
+    (
+        "received_title",
+        "Nhận từ cơ quan khác và từ bên ngoài",
+        "Received from other agencies and from outside",
+    ),
     ("received_note", "không tính cho cơ quan này", "not counted here"),
     ("counts_for", "Tính cho", "Counts for"),
-    ("received_full", "danh sách đầy đủ: signatures.csv của toàn tỉnh, cột found_in =", "the full list: the province's signatures.csv, column found_in ="),
+    (
+        "received_full",
+        "danh sách đầy đủ: signatures.csv của toàn tỉnh, cột found_in =",
+        "the full list: the province's signatures.csv, column found_in =",
+    ),
     ("unreadable", "Tệp không đọc được", "Files that could not be read"),
     ("stage", "Bước", "Stage"),
     ("error", "Lỗi", "Error"),
@@ -210,7 +285,11 @@ mod tests {
             let text = std::fs::read_to_string(entry.path()).unwrap();
             for key in text.split("l.t(\"").skip(1).map(|k| k.split('"').next().unwrap()) {
                 used += 1;
-                assert!(TEXT.iter().any(|(k, vi, en)| *k == key && !vi.is_empty() && !en.is_empty()), "{key} in {}", entry.path().display());
+                assert!(
+                    TEXT.iter().any(|(k, vi, en)| *k == key && !vi.is_empty() && !en.is_empty()),
+                    "{key} in {}",
+                    entry.path().display()
+                );
             }
         }
         assert!(used > 50, "the templates take their words from here ({used} uses)");

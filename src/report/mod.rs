@@ -67,7 +67,10 @@ fn previous_dir(out: &Path) -> PathBuf {
 }
 
 fn sibling(out: &Path, what: &str) -> PathBuf {
-    let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "report".into());
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "report".into());
     out.with_file_name(format!(".{name}.{what}"))
 }
 
@@ -76,7 +79,8 @@ fn sibling(out: &Path, what: &str) -> PathBuf {
 /// that sigaudit did not make is never touched.
 fn staging_dir(out: &Path) -> anyhow::Result<PathBuf> {
     let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+    std::fs::create_dir_all(parent)
+        .with_context(|| format!("cannot create {}", parent.display()))?;
     let staging = sibling(out, &format!("tmp-{}", std::process::id()));
     if std::fs::symlink_metadata(&staging).is_ok() {
         // Left by a run that died with this process id (an earlier boot).
@@ -87,7 +91,8 @@ fn staging_dir(out: &Path) -> anyhow::Result<PathBuf> {
     }
     let previous = previous_dir(out);
     if !(folder::is_ours(&previous) && std::fs::rename(&previous, &staging).is_ok()) {
-        std::fs::create_dir(&staging).with_context(|| format!("cannot create {}", staging.display()))?;
+        std::fs::create_dir(&staging)
+            .with_context(|| format!("cannot create {}", staging.display()))?;
         folder::mark(&staging)?;
     }
     Ok(staging)
@@ -116,7 +121,8 @@ fn swap_into_place(staging: &Path, out: &Path) -> anyhow::Result<()> {
     if std::fs::symlink_metadata(&previous).is_ok() {
         anyhow::bail!(folder::Refused::Staging(previous.display().to_string()));
     }
-    std::fs::rename(out, &previous).with_context(|| format!("cannot move the previous report {} aside", out.display()))?;
+    std::fs::rename(out, &previous)
+        .with_context(|| format!("cannot move the previous report {} aside", out.display()))?;
     std::fs::rename(staging, out).with_context(moved)
 }
 
@@ -154,7 +160,9 @@ fn prune(dir: &Path, top: &[&str], agencies: &[&str]) -> std::io::Result<()> {
     }
     if let Ok(list) = std::fs::read_dir(dir.join("agencies")) {
         for entry in list.flatten() {
-            if entry.file_type().is_ok_and(|t| t.is_dir()) && !agencies.contains(&entry.file_name().to_string_lossy().as_ref()) {
+            if entry.file_type().is_ok_and(|t| t.is_dir())
+                && !agencies.contains(&entry.file_name().to_string_lossy().as_ref())
+            {
                 folder::remove_agency(&entry.path());
             }
         }
@@ -167,7 +175,13 @@ fn prune(dir: &Path, top: &[&str], agencies: &[&str]) -> std::io::Result<()> {
 /// overview links every one of them but itself.
 fn top_files(history: Option<&crate::history::HistoryView>) -> Vec<&'static str> {
     let province = history.is_some_and(|h| !h.hosts.is_empty());
-    folder::TOP_FILES.into_iter().filter(|f| (history.is_some() || !["audits.csv", "changes.csv"].contains(f)) && (province || *f != "hosts.csv")).collect()
+    folder::TOP_FILES
+        .into_iter()
+        .filter(|f| {
+            (history.is_some() || !["audits.csv", "changes.csv"].contains(f))
+                && (province || *f != "hosts.csv")
+        })
+        .collect()
 }
 
 /// The agencies of the map that ended (2025 reorganisation), by id: the
@@ -175,7 +189,10 @@ fn top_files(history: Option<&crate::history::HistoryView>) -> Vec<&'static str>
 /// must still fit a printed page) and the agency page's ("ended, last day
 /// 2025-06-30 · succeeded by Sở Tài chính"). They stay in the map for the
 /// documents they signed before.
-fn ended_notes(rules: &Rules, l: crate::report::lang::Lang) -> std::collections::HashMap<String, (String, String)> {
+fn ended_notes(
+    rules: &Rules,
+    l: crate::report::lang::Lang,
+) -> std::collections::HashMap<String, (String, String)> {
     let map = &rules.agencies.agencies;
     map.iter()
         .filter_map(|a| {
@@ -196,23 +213,62 @@ fn write_into(dir: &Path, input: &ReportInput<'_>, t: &Tables) -> anyhow::Result
     // Every file is independent: written in parallel.
     let tables = || -> anyhow::Result<()> {
         let errors: Vec<_> = scan.errors.iter().map(|(e, _)| e).collect();
-        csv::write(&dir.join("signers.csv"), &csv::SIGNERS_HEADER, t.signers.iter().map(csv::signer_record))?;
-        csv::write(&dir.join("agencies.csv"), &csv::AGENCIES_HEADER, t.agencies.iter().map(csv::agency_record))?;
-        csv::write(&dir.join("errors.csv"), &csv::ERRORS_HEADER, errors.iter().map(|e| csv::error_record(e)))?;
-        csv::write(&dir.join("trend.csv"), &csv::TREND_HEADER, t.trend.iter().map(csv::trend_record))?;
-        csv::write(&dir.join("unknown-cas.csv"), &csv::UNKNOWN_CAS_HEADER, scan.unknown_cas.iter().map(csv::unknown_ca_record))?;
-        put(&dir.join("summary.json"), serde_json::to_string_pretty(&summary(input, t))?.as_bytes())?;
+        csv::write(
+            &dir.join("signers.csv"),
+            &csv::SIGNERS_HEADER,
+            t.signers.iter().map(csv::signer_record),
+        )?;
+        csv::write(
+            &dir.join("agencies.csv"),
+            &csv::AGENCIES_HEADER,
+            t.agencies.iter().map(csv::agency_record),
+        )?;
+        csv::write(
+            &dir.join("errors.csv"),
+            &csv::ERRORS_HEADER,
+            errors.iter().map(|e| csv::error_record(e)),
+        )?;
+        csv::write(
+            &dir.join("trend.csv"),
+            &csv::TREND_HEADER,
+            t.trend.iter().map(csv::trend_record),
+        )?;
+        csv::write(
+            &dir.join("unknown-cas.csv"),
+            &csv::UNKNOWN_CAS_HEADER,
+            scan.unknown_cas.iter().map(csv::unknown_ca_record),
+        )?;
+        put(
+            &dir.join("summary.json"),
+            serde_json::to_string_pretty(&summary(input, t))?.as_bytes(),
+        )?;
         if let Some(h) = input.history {
-            csv::write(&dir.join("audits.csv"), &csv::AUDITS_HEADER, h.audits.iter().map(csv::audit_record))?;
-            csv::write(&dir.join("changes.csv"), &csv::CHANGES_HEADER, h.changes.iter().map(csv::change_record))?;
+            csv::write(
+                &dir.join("audits.csv"),
+                &csv::AUDITS_HEADER,
+                h.audits.iter().map(csv::audit_record),
+            )?;
+            csv::write(
+                &dir.join("changes.csv"),
+                &csv::CHANGES_HEADER,
+                h.changes.iter().map(csv::change_record),
+            )?;
             if !h.hosts.is_empty() {
-                let rows = h.hosts.iter().flat_map(|audit| audit.agencies.iter().map(move |agency| csv::host_record(agency, audit)));
+                let rows = h.hosts.iter().flat_map(|audit| {
+                    audit.agencies.iter().map(move |agency| csv::host_record(agency, audit))
+                });
                 csv::write(&dir.join("hosts.csv"), &csv::HOSTS_HEADER, rows)?;
             }
         }
         Ok(())
     };
-    let signatures = || -> anyhow::Result<()> { Ok(csv::write(&dir.join("signatures.csv"), &csv::SIGNATURES_HEADER, findings.iter().map(csv::signature_record))?) };
+    let signatures = || -> anyhow::Result<()> {
+        Ok(csv::write(
+            &dir.join("signatures.csv"),
+            &csv::SIGNATURES_HEADER,
+            findings.iter().map(csv::signature_record),
+        )?)
+    };
     let ended = ended_notes(input.rules, input.lang);
     let index = || -> anyhow::Result<()> {
         let index = html::index(html::IndexInput {
@@ -237,16 +293,37 @@ fn write_into(dir: &Path, input: &ReportInput<'_>, t: &Tables) -> anyhow::Result
         let adir = dir.join("agencies").join(&row.agency_id);
         std::fs::create_dir_all(&adir)?;
         let mine: Vec<_> = findings.iter().filter(|f| f.agency_id == row.agency_id).collect();
-        csv::write(&adir.join("signatures.csv"), &csv::SIGNATURES_HEADER, mine.iter().map(|f| csv::signature_record(f)))?;
-        csv::write(&adir.join("signers.csv"), &csv::SIGNERS_HEADER, t.signers.iter().filter(|s| s.agency_id == row.agency_id).map(csv::signer_record))?;
-        let errs = scan.errors.iter().filter(|(_, a)| a.id == row.agency_id).map(|(e, _)| e).collect();
+        csv::write(
+            &adir.join("signatures.csv"),
+            &csv::SIGNATURES_HEADER,
+            mine.iter().map(|f| csv::signature_record(f)),
+        )?;
+        csv::write(
+            &adir.join("signers.csv"),
+            &csv::SIGNERS_HEADER,
+            t.signers.iter().filter(|s| s.agency_id == row.agency_id).map(csv::signer_record),
+        )?;
+        let errs =
+            scan.errors.iter().filter(|(_, a)| a.id == row.agency_id).map(|(e, _)| e).collect();
         let history = html::AgencyHistory {
             audits: audit_series(input, t, Some(&row.agency_id)),
-            changes: input.history.map(|h| h.changes.iter().filter(|c| c.agency_id == row.agency_id).collect()).unwrap_or_default(),
-            previous: input.history.and_then(|h| h.previous.as_ref()).map(|p| p.finished.map(rfc3339).unwrap_or_default()),
-            audited: input.history.map(|h| h.hosts.iter().filter(|a| a.agencies.contains(&row.agency_id)).collect()).unwrap_or_default(),
+            changes: input
+                .history
+                .map(|h| h.changes.iter().filter(|c| c.agency_id == row.agency_id).collect())
+                .unwrap_or_default(),
+            previous: input
+                .history
+                .and_then(|h| h.previous.as_ref())
+                .map(|p| p.finished.map(rfc3339).unwrap_or_default()),
+            audited: input
+                .history
+                .map(|h| h.hosts.iter().filter(|a| a.agencies.contains(&row.agency_id)).collect())
+                .unwrap_or_default(),
         };
-        let received = findings.iter().filter(|f| f.found_in == row.agency_id && f.agency_id != row.agency_id).collect();
+        let received = findings
+            .iter()
+            .filter(|f| f.found_in == row.agency_id && f.agency_id != row.agency_id)
+            .collect();
         let page = html::AgencyInput {
             lang: input.lang,
             generated: generated.clone(),
@@ -263,7 +340,10 @@ fn write_into(dir: &Path, input: &ReportInput<'_>, t: &Tables) -> anyhow::Result
         Ok(())
     };
     let whole: [&(dyn Fn() -> anyhow::Result<()> + Sync); 3] = [&tables, &signatures, &index];
-    let (whole, agencies) = rayon::join(|| whole.par_iter().try_for_each(|write| write()), || t.agencies.par_iter().try_for_each(agency));
+    let (whole, agencies) = rayon::join(
+        || whole.par_iter().try_for_each(|write| write()),
+        || t.agencies.par_iter().try_for_each(agency),
+    );
     whole?;
     agencies?;
     let agencies: Vec<&str> = t.agencies.iter().map(|a| a.agency_id.as_str()).collect();
@@ -275,21 +355,35 @@ fn write_into(dir: &Path, input: &ReportInput<'_>, t: &Tables) -> anyhow::Result
 /// audit month (the latest completed run of the month, in Vietnam's time),
 /// or only this scan without a history. One agency's, or the province's.
 /// Trial runs in a month thus replace one another instead of piling up.
-fn audit_series(input: &ReportInput<'_>, t: &Tables, agency: Option<&str>) -> Vec<aggregate::TrendRow> {
+fn audit_series(
+    input: &ReportInput<'_>,
+    t: &Tables,
+    agency: Option<&str>,
+) -> Vec<aggregate::TrendRow> {
     let month = crate::model::vietnam_month;
     let Some(h) = input.history else {
         let row = match agency {
             Some(id) => t.agencies.iter().find(|a| a.agency_id == id),
             None => Some(&t.totals),
         };
-        return row.map(|a| audit_column(month(input.scan.finished), a.government, a.commercial, a.other)).into_iter().collect();
+        return row
+            .map(|a| audit_column(month(input.scan.finished), a.government, a.commercial, a.other))
+            .into_iter()
+            .collect();
     };
     // A province: each host's (and source's) latest run of the month counts.
     let province = !h.hosts.is_empty();
-    let mut latest: std::collections::BTreeMap<String, std::collections::BTreeMap<_, crate::history::RunId>> = Default::default();
+    let mut latest: std::collections::BTreeMap<
+        String,
+        std::collections::BTreeMap<_, crate::history::RunId>,
+    > = Default::default();
     for run in &h.runs {
         if let Some(finished) = run.finished {
-            let key = if province { crate::history::province::audit_key(run) } else { Default::default() };
+            let key = if province {
+                crate::history::province::audit_key(run)
+            } else {
+                Default::default()
+            };
             let id = latest.entry(month(finished)).or_default().entry(key).or_insert(run.id);
             *id = (*id).max(run.id);
         }
@@ -312,9 +406,21 @@ fn audit_series(input: &ReportInput<'_>, t: &Tables, agency: Option<&str>) -> Ve
         .collect()
 }
 
-fn audit_column(label: String, government: usize, commercial: usize, other: usize) -> aggregate::TrendRow {
+fn audit_column(
+    label: String,
+    government: usize,
+    commercial: usize,
+    other: usize,
+) -> aggregate::TrendRow {
     let migration_pct = aggregate::migration_pct(government, government + commercial + other);
-    aggregate::TrendRow { month: label, government, commercial, other, migration_pct, ..Default::default() }
+    aggregate::TrendRow {
+        month: label,
+        government,
+        commercial,
+        other,
+        migration_pct,
+        ..Default::default()
+    }
 }
 
 fn summary(input: &ReportInput<'_>, t: &Tables) -> serde_json::Value {

@@ -25,7 +25,11 @@ pub(crate) struct Source<'a> {
 }
 
 impl Source<'_> {
-    pub(crate) fn at(&self, span: std::ops::Range<usize>, message: impl std::fmt::Display) -> Diagnostic {
+    pub(crate) fn at(
+        &self,
+        span: std::ops::Range<usize>,
+        message: impl std::fmt::Display,
+    ) -> Diagnostic {
         let start = span.start.min(self.text.len());
         let before = &self.text[..start];
         let line = before.matches('\n').count() + 1;

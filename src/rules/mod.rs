@@ -146,7 +146,11 @@ impl Catalogue {
 
     /// The CA whose DN pattern matches `issuer` most specifically.
     pub fn by_pattern(&self, issuer: &Name) -> Option<(&CaEntry, &DnPattern)> {
-        self.cas.iter().flat_map(|ca| ca.issuer_patterns.iter().map(move |p| (ca, p))).filter(|(_, p)| p.matches(issuer)).max_by_key(|(_, p)| p.specificity())
+        self.cas
+            .iter()
+            .flat_map(|ca| ca.issuer_patterns.iter().map(move |p| (ca, p)))
+            .filter(|(_, p)| p.matches(issuer))
+            .max_by_key(|(_, p)| p.specificity())
     }
 
     pub fn get(&self, id: &str) -> Option<&CaEntry> {
@@ -236,10 +240,19 @@ impl Rules {
         let mut texts: Vec<(String, String)> = Vec::new();
         let mut diags = Vec::new();
         let mut anchor_dirs = Vec::new();
-        let pick = |file: &str, builtin: &str, texts: &mut Vec<(String, String)>, diags: &mut Vec<Diagnostic>| match dir.map(|d| d.join(file)) {
+        let pick = |file: &str,
+                    builtin: &str,
+                    texts: &mut Vec<(String, String)>,
+                    diags: &mut Vec<Diagnostic>| match dir.map(|d| d.join(file))
+        {
             Some(p) if p.exists() => match std::fs::read_to_string(&p) {
                 Ok(t) => texts.push((p.display().to_string(), t)),
-                Err(e) => diags.push(Diagnostic { file: p.display().to_string(), line: 0, column: 0, message: format!("cannot read: {e}") }),
+                Err(e) => diags.push(Diagnostic {
+                    file: p.display().to_string(),
+                    line: 0,
+                    column: 0,
+                    message: format!("cannot read: {e}"),
+                }),
             },
             _ => texts.push((format!("{file} (built-in)"), builtin.to_owned())),
         };
@@ -291,8 +304,18 @@ impl Rules {
 }
 
 /// Extra CA files and the anchors folder; unknown files are mistakes.
-fn collect_folder(dir: &Path, texts: &mut Vec<(String, String)>, diags: &mut Vec<Diagnostic>, anchors: &mut Vec<PathBuf>) {
-    let diag = |p: &Path, m: String| Diagnostic { file: p.display().to_string(), line: 0, column: 0, message: m };
+fn collect_folder(
+    dir: &Path,
+    texts: &mut Vec<(String, String)>,
+    diags: &mut Vec<Diagnostic>,
+    anchors: &mut Vec<PathBuf>,
+) {
+    let diag = |p: &Path, m: String| Diagnostic {
+        file: p.display().to_string(),
+        line: 0,
+        column: 0,
+        message: m,
+    };
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => return diags.push(diag(dir, format!("cannot read rules folder: {e}"))),
@@ -305,7 +328,12 @@ fn collect_folder(dir: &Path, texts: &mut Vec<(String, String)>, diags: &mut Vec
             CA_FILE | AGENCIES_FILE | LEGAL_FILE => {}
             ANCHORS_DIR if path.is_dir() => anchors.push(path),
             CA_EXTRA_DIR if path.is_dir() => {
-                let mut extra: Vec<_> = std::fs::read_dir(&path).into_iter().flatten().filter_map(Result::ok).map(|e| e.path()).collect();
+                let mut extra: Vec<_> = std::fs::read_dir(&path)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Result::ok)
+                    .map(|e| e.path())
+                    .collect();
                 extra.sort();
                 for p in extra {
                     if p.extension().is_some_and(|e| e == "toml") {
@@ -314,13 +342,21 @@ fn collect_folder(dir: &Path, texts: &mut Vec<(String, String)>, diags: &mut Vec
                             Err(e) => diags.push(diag(&p, format!("cannot read: {e}"))),
                         }
                     } else {
-                        diags.push(diag(&p, "not a .toml file: ca.d/ holds extra CA catalogue files only".into()));
+                        diags.push(diag(
+                            &p,
+                            "not a .toml file: ca.d/ holds extra CA catalogue files only".into(),
+                        ));
                     }
                 }
             }
             f if f.starts_with('.') || f.ends_with(".md") || f.ends_with(".txt") => {}
-            _ => diags
-                .push(diag(&path, format!("unknown rules file `{file}`: a rules folder holds {CA_FILE}, {AGENCIES_FILE}, {LEGAL_FILE}, {CA_EXTRA_DIR}/*.toml and {ANCHORS_DIR}/"))),
+            _ => diags.push(diag(
+                &path,
+                format!(
+                    "unknown rules file `{file}`: a rules folder holds {CA_FILE}, \
+                     {AGENCIES_FILE}, {LEGAL_FILE}, {CA_EXTRA_DIR}/*.toml and {ANCHORS_DIR}/"
+                ),
+            )),
         }
     }
 }
@@ -329,29 +365,47 @@ fn check_schema(src: &Source<'_>, schema: &Option<Spanned<u32>>, diags: &mut Vec
     if let Some(s) = schema
         && *s.get_ref() != 1
     {
-        diags.push(src.at(s.span(), format!("schema {} is not supported by this sigaudit (expected 1)", s.get_ref())));
+        diags.push(src.at(
+            s.span(),
+            format!("schema {} is not supported by this sigaudit (expected 1)", s.get_ref()),
+        ));
     }
 }
 
-fn hex_field(src: &Source<'_>, f: &Spanned<String>, what: &str, want_len: Option<usize>, diags: &mut Vec<Diagnostic>) -> Option<Vec<u8>> {
+fn hex_field(
+    src: &Source<'_>,
+    f: &Spanned<String>,
+    what: &str,
+    want_len: Option<usize>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Vec<u8>> {
     let text: String = f.get_ref().chars().filter(|c| *c != ':' && !c.is_whitespace()).collect();
     // `aéa` is a diagnostic, not a panic.
     match crate::asn1::ber::unhex(&text) {
         Some(b) if want_len.is_none_or(|n| b.len() == n) && !b.is_empty() => Some(b),
         _ => {
-            let len = want_len.map(|n| format!("{} hex digits", n * 2)).unwrap_or_else(|| "hex digits".into());
+            let len = want_len
+                .map(|n| format!("{} hex digits", n * 2))
+                .unwrap_or_else(|| "hex digits".into());
             diags.push(src.at(f.span(), format!("{what} must be {len}, got `{}`", f.get_ref())));
             None
         }
     }
 }
 
-fn time_field(src: &Source<'_>, f: &Option<Spanned<String>>, diags: &mut Vec<Diagnostic>) -> Option<OffsetDateTime> {
+fn time_field(
+    src: &Source<'_>,
+    f: &Option<Spanned<String>>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<OffsetDateTime> {
     let f = f.as_ref()?;
     match OffsetDateTime::parse(f.get_ref(), &Rfc3339) {
         Ok(t) => Some(t),
         Err(_) => {
-            diags.push(src.at(f.span(), format!("`{}` is not an RFC 3339 time such as 2018-08-22T08:06:36Z", f.get_ref())));
+            diags.push(src.at(
+                f.span(),
+                format!("`{}` is not an RFC 3339 time such as 2018-08-22T08:06:36Z", f.get_ref()),
+            ));
             None
         }
     }
@@ -361,7 +415,13 @@ fn dn_field(src: &Source<'_>, f: &Spanned<String>, diags: &mut Vec<Diagnostic>) 
     parse_dn(f.get_ref()).map_err(|e| diags.push(src.at(f.span(), format!("bad DN: {e}")))).ok()
 }
 
-fn compile_cas(src: &Source<'_>, catalogue: &mut Catalogue, seen_ids: &mut HashMap<String, String>, seen_pins: &mut HashMap<[u8; 32], String>, diags: &mut Vec<Diagnostic>) {
+fn compile_cas(
+    src: &Source<'_>,
+    catalogue: &mut Catalogue,
+    seen_ids: &mut HashMap<String, String>,
+    seen_pins: &mut HashMap<[u8; 32], String>,
+    diags: &mut Vec<Diagnostic>,
+) {
     let file: cfg::CaFile = match src.parse() {
         Ok(f) => f,
         Err(d) => return diags.push(d),
@@ -370,7 +430,10 @@ fn compile_cas(src: &Source<'_>, catalogue: &mut Catalogue, seen_ids: &mut HashM
     for ca in file.ca {
         let id = ca.id.get_ref().trim().to_owned();
         if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
-            diags.push(src.at(ca.id.span(), format!("CA id `{id}` must be non-empty ASCII letters, digits, '-', '_' or '.'")));
+            diags.push(src.at(
+                ca.id.span(),
+                format!("CA id `{id}` must be non-empty ASCII letters, digits, '-', '_' or '.'"),
+            ));
         }
         if let Some(prev) = seen_ids.insert(id.clone(), src.name.clone()) {
             diags.push(src.at(ca.id.span(), format!("CA id `{id}` is already defined in {prev}")));
@@ -380,7 +443,10 @@ fn compile_cas(src: &Source<'_>, catalogue: &mut Catalogue, seen_ids: &mut HashM
             "commercial" => CaClass::Commercial,
             "foreign" => CaClass::Foreign,
             other => {
-                diags.push(src.at(ca.class.span(), format!("class `{other}` must be government, commercial or foreign")));
+                diags.push(src.at(
+                    ca.class.span(),
+                    format!("class `{other}` must be government, commercial or foreign"),
+                ));
                 CaClass::Untrusted
             }
         };
@@ -402,11 +468,15 @@ fn compile_cas(src: &Source<'_>, catalogue: &mut Catalogue, seen_ids: &mut HashM
         let other_downloads = ca.other_downloads.iter().map(|d| d.get_ref().clone()).collect();
         let mut pins = Vec::new();
         for pin in &ca.cert {
-            let sha256 = hex_field(src, &pin.sha256, "sha256", Some(32), diags).map(|b| <[u8; 32]>::try_from(b.as_slice()).expect("length checked"));
+            let sha256 = hex_field(src, &pin.sha256, "sha256", Some(32), diags)
+                .map(|b| <[u8; 32]>::try_from(b.as_slice()).expect("length checked"));
             if let Some(h) = sha256
                 && let Some(prev) = seen_pins.insert(h, id.clone())
             {
-                diags.push(src.at(pin.sha256.span(), format!("this SHA-256 is already pinned by CA `{prev}`")));
+                diags.push(src.at(
+                    pin.sha256.span(),
+                    format!("this SHA-256 is already pinned by CA `{prev}`"),
+                ));
             }
             let subject = dn_field(src, &pin.subject, diags);
             let issuer = pin.issuer.as_ref().and_then(|i| dn_field(src, i, diags));
@@ -422,7 +492,10 @@ fn compile_cas(src: &Source<'_>, catalogue: &mut Catalogue, seen_ids: &mut HashM
                 Some("issuing") => PinRole::Issuing,
                 Some("tsa") => PinRole::Tsa,
                 Some(other) => {
-                    diags.push(src.at(pin.role.as_ref().expect("matched Some").span(), format!("role `{other}` must be root, issuing or tsa")));
+                    diags.push(src.at(
+                        pin.role.as_ref().expect("matched Some").span(),
+                        format!("role `{other}` must be root, issuing or tsa"),
+                    ));
                     PinRole::Issuing
                 }
             };
@@ -447,9 +520,25 @@ fn compile_cas(src: &Source<'_>, catalogue: &mut Catalogue, seen_ids: &mut HashM
             }
         }
         if pins.is_empty() && issuer_patterns.is_empty() {
-            diags.push(src.at(ca.id.span(), format!("CA `{id}` has neither a [[ca.cert]] pin nor issuer_patterns: nothing could ever match it")));
+            diags.push(src.at(
+                ca.id.span(),
+                format!(
+                    "CA `{id}` has neither a [[ca.cert]] pin nor issuer_patterns: nothing could \
+                     ever match it"
+                ),
+            ));
         }
-        catalogue.cas.push(CaEntry { id, name: ca.name.into_inner(), class, operator: ca.operator, website: ca.website, note: ca.note, pins, issuer_patterns, other_downloads });
+        catalogue.cas.push(CaEntry {
+            id,
+            name: ca.name.into_inner(),
+            class,
+            operator: ca.operator,
+            website: ca.website,
+            note: ca.note,
+            pins,
+            issuer_patterns,
+            other_downloads,
+        });
     }
 }
 
@@ -467,13 +556,19 @@ fn compile_agencies(src: &Source<'_>, diags: &mut Vec<Diagnostic>) -> Option<Age
     let mut successors = Vec::new();
     for a in file.agency {
         let id = a.id.get_ref().trim().to_owned();
-        if id.is_empty() || id == UNASSIGNED_ID || is_external_id(&id) || id.contains(['/', '\\']) || id.starts_with('.') {
-            diags.push(
-                src.at(
-                    a.id.span(),
-                    format!("agency id `{id}` must be non-empty, not `{UNASSIGNED_ID}`, `{EXTERNAL_ID}` or `{EXTERNAL_GOV_ID}`, without '/' and not start with '.'"),
+        if id.is_empty()
+            || id == UNASSIGNED_ID
+            || is_external_id(&id)
+            || id.contains(['/', '\\'])
+            || id.starts_with('.')
+        {
+            diags.push(src.at(
+                a.id.span(),
+                format!(
+                    "agency id `{id}` must be non-empty, not `{UNASSIGNED_ID}`, `{EXTERNAL_ID}` \
+                     or `{EXTERNAL_GOV_ID}`, without '/' and not start with '.'"
                 ),
-            );
+            ));
         }
         if !seen.insert(id.clone()) {
             diags.push(src.at(a.id.span(), format!("agency id `{id}` is defined twice")));
@@ -481,32 +576,75 @@ fn compile_agencies(src: &Source<'_>, diags: &mut Vec<Diagnostic>) -> Option<Age
         if a.name.get_ref().trim().is_empty() {
             diags.push(src.at(a.name.span(), "agency name must not be empty"));
         }
-        let paths = a.paths.iter().filter_map(|p| PathPattern::parse(p.get_ref()).map_err(|e| diags.push(src.at(p.span(), e))).ok()).collect();
-        let cert_subject = a.cert_subject.iter().filter_map(|p| DnPattern::parse(p.get_ref()).map_err(|e| diags.push(src.at(p.span(), e))).ok()).collect();
+        let paths = a
+            .paths
+            .iter()
+            .filter_map(|p| {
+                PathPattern::parse(p.get_ref()).map_err(|e| diags.push(src.at(p.span(), e))).ok()
+            })
+            .collect();
+        let cert_subject = a
+            .cert_subject
+            .iter()
+            .filter_map(|p| {
+                DnPattern::parse(p.get_ref()).map_err(|e| diags.push(src.at(p.span(), e))).ok()
+            })
+            .collect();
         let mut mail_domains = Vec::new();
         for d in &a.mail_domains {
             let dom = d.get_ref().trim().to_ascii_lowercase();
             let (local, domain) = dom.rsplit_once('@').unwrap_or(("", &dom));
-            if domain.is_empty() || domain.contains(['@', '/', ' ']) || !domain.contains('.') || (dom.contains('@') && local.is_empty()) {
-                diags.push(src.at(d.span(), format!("`{}` is not a mail domain (syt.thanhhoa.gov.vn) or address (vanthu@syt.thanhhoa.gov.vn)", d.get_ref())));
+            if domain.is_empty()
+                || domain.contains(['@', '/', ' '])
+                || !domain.contains('.')
+                || (dom.contains('@') && local.is_empty())
+            {
+                diags.push(src.at(
+                    d.span(),
+                    format!(
+                        "`{}` is not a mail domain (syt.thanhhoa.gov.vn) or address \
+                         (vanthu@syt.thanhhoa.gov.vn)",
+                        d.get_ref()
+                    ),
+                ));
             } else {
                 mail_domains.push(dom);
             }
         }
         let ended = a.ended.as_ref().and_then(|e| {
             let format = time::macros::format_description!("[year]-[month]-[day]");
-            time::Date::parse(e.get_ref().trim(), &format).map_err(|_| diags.push(src.at(e.span(), format!("ended `{}` is not a date such as 2025-06-30", e.get_ref())))).ok()
+            time::Date::parse(e.get_ref().trim(), &format)
+                .map_err(|_| {
+                    diags.push(src.at(
+                        e.span(),
+                        format!("ended `{}` is not a date such as 2025-06-30", e.get_ref()),
+                    ))
+                })
+                .ok()
         });
         if let (Some(s), None) = (&a.successor, &a.ended) {
-            diags.push(src.at(s.span(), "successor without `ended`: only an agency that ended has one"));
+            diags.push(
+                src.at(s.span(), "successor without `ended`: only an agency that ended has one"),
+            );
         }
         let successor = a.successor.as_ref().map(|s| s.get_ref().trim().to_owned());
-        agencies.push(Agency { id, name: a.name.into_inner(), paths, cert_subject, mail_domains, ended, successor });
+        agencies.push(Agency {
+            id,
+            name: a.name.into_inner(),
+            paths,
+            cert_subject,
+            mail_domains,
+            ended,
+            successor,
+        });
         successors.extend(a.successor);
     }
     for s in &successors {
         if !seen.contains(s.get_ref().trim()) {
-            diags.push(src.at(s.span(), format!("successor `{}` is not an agency id of this map", s.get_ref())));
+            diags.push(src.at(
+                s.span(),
+                format!("successor `{}` is not an agency id of this map", s.get_ref()),
+            ));
         }
     }
     let province = file.province.iter().map(|p| words(p.get_ref())).collect();
@@ -517,7 +655,8 @@ fn compile_agencies(src: &Source<'_>, diags: &mut Vec<Diagnostic>) -> Option<Age
     }
     let path_index = patterns::path_index(agencies.iter().map(|a: &Agency| a.paths.as_slice()));
     let paths_by_folder = agencies.iter().flat_map(|a| &a.paths).all(PathPattern::whole_folders);
-    let unassigned_name = file.unassigned_name.unwrap_or_else(|| "Chưa xác định cơ quan (unassigned)".into());
+    let unassigned_name =
+        file.unassigned_name.unwrap_or_else(|| "Chưa xác định cơ quan (unassigned)".into());
     let external = match file.external {
         Some(e) => compile_external(src, e, diags),
         None => builtin_external(),
@@ -531,27 +670,57 @@ fn builtin_external() -> External {
     let src = Source { name: "agencies.toml (built-in)".into(), text: BUILTIN_AGENCIES };
     let file: cfg::AgencyFile = src.parse().expect("the built-in agency map parses");
     let mut diags = Vec::new();
-    let external = compile_external(&src, file.external.expect("the built-in agency map has [external]"), &mut diags);
+    let external = compile_external(
+        &src,
+        file.external.expect("the built-in agency map has [external]"),
+        &mut diags,
+    );
     assert!(diags.is_empty(), "the built-in [external] table compiles: {diags:?}");
     external
 }
 
-fn compile_external(src: &Source<'_>, e: cfg::ExternalCfg, diags: &mut Vec<Diagnostic>) -> External {
-    let cert_subject = e.cert_subject.iter().filter_map(|p| DnPattern::parse(p.get_ref()).map_err(|err| diags.push(src.at(p.span(), err))).ok()).collect();
+fn compile_external(
+    src: &Source<'_>,
+    e: cfg::ExternalCfg,
+    diags: &mut Vec<Diagnostic>,
+) -> External {
+    let cert_subject = e
+        .cert_subject
+        .iter()
+        .filter_map(|p| {
+            DnPattern::parse(p.get_ref()).map_err(|err| diags.push(src.at(p.span(), err))).ok()
+        })
+        .collect();
     let mut home_countries = Vec::new();
     for c in &e.home_countries {
         let code = c.get_ref().trim().to_ascii_uppercase();
         if code.len() == 2 && code.bytes().all(|b| b.is_ascii_alphabetic()) {
             home_countries.push(code);
         } else {
-            diags.push(src.at(c.span(), format!("`{}` is not a two-letter country code (VN)", c.get_ref())));
+            diags.push(
+                src.at(
+                    c.span(),
+                    format!("`{}` is not a two-letter country code (VN)", c.get_ref()),
+                ),
+            );
         }
     }
-    let name = e.name.unwrap_or_else(|| "Bên ngoài: doanh nghiệp, tổ chức, công dân (external)".into());
+    let name =
+        e.name.unwrap_or_else(|| "Bên ngoài: doanh nghiệp, tổ chức, công dân (external)".into());
     // A list the table leaves out is the built-in one (the built-in table
     // has every list, so this never recurses).
-    let globs = |list: &Option<Vec<Spanned<String>>>, diags: &mut Vec<Diagnostic>, builtin: fn(External) -> NameGlobs| match list {
-        Some(l) => NameGlobs::new(l.iter().filter_map(|p| NameGlob::parse(p.get_ref()).map_err(|err| diags.push(src.at(p.span(), err))).ok()).collect()),
+    let globs = |list: &Option<Vec<Spanned<String>>>,
+                 diags: &mut Vec<Diagnostic>,
+                 builtin: fn(External) -> NameGlobs| match list {
+        Some(l) => NameGlobs::new(
+            l.iter()
+                .filter_map(|p| {
+                    NameGlob::parse(p.get_ref())
+                        .map_err(|err| diags.push(src.at(p.span(), err)))
+                        .ok()
+                })
+                .collect(),
+        ),
         None => builtin(builtin_external()),
     };
     let organisations = globs(&e.organisations, diags, |b| b.organisations);
@@ -572,17 +741,35 @@ fn compile_external(src: &Source<'_>, e: cfg::ExternalCfg, diags: &mut Vec<Diagn
             .collect(),
         None => builtin_external().provinces,
     };
-    let government_name = e.government_name.unwrap_or_else(|| "Cơ quan nhà nước ngoài tỉnh (external-gov)".into());
-    External { name, cert_subject, organisations, government_name, government, local_government, provinces, home_countries }
+    let government_name =
+        e.government_name.unwrap_or_else(|| "Cơ quan nhà nước ngoài tỉnh (external-gov)".into());
+    External {
+        name,
+        cert_subject,
+        organisations,
+        government_name,
+        government,
+        local_government,
+        provinces,
+        home_countries,
+    }
 }
 
 fn compile_legal(src: &Source<'_>, diags: &mut Vec<Diagnostic>) -> Option<Legal> {
     match src.parse::<cfg::LegalFile>() {
         Ok(l) if l.basis.trim().is_empty() => {
-            diags.push(src.at(0..0, "basis must name the legal basis (e.g. Nghị định 68/2024/NĐ-CP)"));
+            diags.push(
+                src.at(0..0, "basis must name the legal basis (e.g. Nghị định 68/2024/NĐ-CP)"),
+            );
             None
         }
-        Ok(l) => Some(Legal { basis: l.basis, summary: l.summary, summary_en: l.summary_en, history: l.history, in_force: l.in_force }),
+        Ok(l) => Some(Legal {
+            basis: l.basis,
+            summary: l.summary,
+            summary_en: l.summary_en,
+            history: l.history,
+            in_force: l.in_force,
+        }),
         Err(d) => {
             diags.push(d);
             None
@@ -599,10 +786,20 @@ mod tests {
         let r = Rules::builtin();
         let g2 = r.catalogue.get("vgca-g2-nha-nuoc").unwrap();
         assert_eq!(g2.class, CaClass::Government);
-        assert_eq!(g2.pins[0].ski.as_deref().map(crate::asn1::ber::hex).as_deref(), Some("50becfa0bdea0f9f4e9128a32aeb7ceef02fc8ba"));
-        for id in
-            ["vgca-g1-root", "vgca-g1-chinh-phu", "vgca-g1-bo-tai-chinh", "vgca-g1-bo-cong-an", "vgca-g1-dang-cong-san", "vgca-g1-bo-ngoai-giao", "vgca-g2-root", "vgca-g2-dang"]
-        {
+        assert_eq!(
+            g2.pins[0].ski.as_deref().map(crate::asn1::ber::hex).as_deref(),
+            Some("50becfa0bdea0f9f4e9128a32aeb7ceef02fc8ba")
+        );
+        for id in [
+            "vgca-g1-root",
+            "vgca-g1-chinh-phu",
+            "vgca-g1-bo-tai-chinh",
+            "vgca-g1-bo-cong-an",
+            "vgca-g1-dang-cong-san",
+            "vgca-g1-bo-ngoai-giao",
+            "vgca-g2-root",
+            "vgca-g2-dang",
+        ] {
             assert_eq!(r.catalogue.get(id).map(|c| c.class), Some(CaClass::Government), "{id}");
         }
         for id in [
@@ -626,7 +823,11 @@ mod tests {
             assert_eq!(r.catalogue.get(id).map(|c| c.class), Some(CaClass::Commercial), "{id}");
         }
         assert_eq!(r.catalogue.pins().count(), 77);
-        assert_eq!(r.catalogue.get("lcs-ca").map(|c| c.class), Some(CaClass::Commercial), "LCS-CA, known by name");
+        assert_eq!(
+            r.catalogue.get("lcs-ca").map(|c| c.class),
+            Some(CaClass::Commercial),
+            "LCS-CA, known by name"
+        );
         assert!(r.agencies.agencies.iter().any(|a| a.id == "000.00.00.H56"));
         assert!(r.legal.basis.contains("68/2024"));
     }
@@ -635,14 +836,27 @@ mod tests {
     fn issuer_names_match_across_ascii_and_diacritic_spellings() {
         let r = Rules::builtin();
         // The G1 pins are ASCII; a certificate may spell the issuer with diacritics.
-        let spelled = parse_dn("C=VN, O=Ban Cơ yếu Chính phủ, CN=Cơ quan chứng thực số Chính phủ").unwrap();
-        assert_eq!(r.catalogue.by_subject(&spelled).first().map(|p| p.ca.id.as_str()), Some("vgca-g1-chinh-phu"));
+        let spelled =
+            parse_dn("C=VN, O=Ban Cơ yếu Chính phủ, CN=Cơ quan chứng thực số Chính phủ").unwrap();
+        assert_eq!(
+            r.catalogue.by_subject(&spelled).first().map(|p| p.ca.id.as_str()),
+            Some("vgca-g1-chinh-phu")
+        );
         // ...and the other way round for the G2 pins.
-        let ascii = parse_dn("CN=CA phuc vu cac co quan Dang G2, O=Ban Co yeu Chinh phu, C=VN").unwrap();
-        assert_eq!(r.catalogue.by_subject(&ascii).first().map(|p| p.ca.id.as_str()), Some("vgca-g2-dang"));
-        let other = parse_dn("C=VN, O=Ban Cơ yếu Chính phủ, CN=CA phục vụ cho dịch vụ phần mềm").unwrap();
+        let ascii =
+            parse_dn("CN=CA phuc vu cac co quan Dang G2, O=Ban Co yeu Chinh phu, C=VN").unwrap();
+        assert_eq!(
+            r.catalogue.by_subject(&ascii).first().map(|p| p.ca.id.as_str()),
+            Some("vgca-g2-dang")
+        );
+        let other =
+            parse_dn("C=VN, O=Ban Cơ yếu Chính phủ, CN=CA phục vụ cho dịch vụ phần mềm").unwrap();
         assert!(r.catalogue.by_subject(&other).is_empty());
-        assert_eq!(r.catalogue.by_pattern(&other).map(|(ca, _)| ca.id.as_str()), Some("vgca-other"), "known only by name");
+        assert_eq!(
+            r.catalogue.by_pattern(&other).map(|(ca, _)| ca.id.as_str()),
+            Some("vgca-other"),
+            "known only by name"
+        );
     }
 
     #[test]
@@ -650,14 +864,27 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(
             dir.path().join("agencies.toml"),
-            "schema = 1\n[[agency]]\nid = \"x\"\nname = \"X\"\npaths = [\"**/[\"]\n\n[[agency]]\nid = \"x\"\nname = \"Y\"\nmail_domains = [\"a@b\"]\n",
+            "schema = 1\n[[agency]]\nid = \"x\"\nname = \"X\"\npaths = \
+             [\"**/[\"]\n\n[[agency]]\nid = \"x\"\nname = \"Y\"\nmail_domains = [\"a@b\"]\n",
         )
         .unwrap();
         let errs = Rules::load(Some(dir.path())).unwrap_err();
         let text: Vec<String> = errs.iter().map(|d| d.to_string()).collect();
-        assert!(text.iter().any(|t| t.ends_with("agencies.toml:5:10: bad glob `**/[`: error parsing glob '**/[': unclosed character class; missing ']'")), "{text:?}");
-        assert!(text.iter().any(|t| t.contains("agencies.toml:8:6: agency id `x` is defined twice")), "{text:?}");
-        assert!(text.iter().any(|t| t.contains("agencies.toml:10:17: `a@b` is not a mail domain")), "{text:?}");
+        assert!(
+            text.iter().any(|t| t.ends_with(
+                "agencies.toml:5:10: bad glob `**/[`: error parsing glob '**/[': unclosed \
+                 character class; missing ']'"
+            )),
+            "{text:?}"
+        );
+        assert!(
+            text.iter().any(|t| t.contains("agencies.toml:8:6: agency id `x` is defined twice")),
+            "{text:?}"
+        );
+        assert!(
+            text.iter().any(|t| t.contains("agencies.toml:10:17: `a@b` is not a mail domain")),
+            "{text:?}"
+        );
     }
 
     #[test]
@@ -665,14 +892,32 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("agency.toml"), "").unwrap();
         std::fs::create_dir(dir.path().join("ca.d")).unwrap();
-        std::fs::write(dir.path().join("ca.d/x.toml"), "[[ca]]\nid = \"t\"\nname = \"T\"\nclass = \"goverment\"\nissuer_pattern = []\n").unwrap();
+        std::fs::write(
+            dir.path().join("ca.d/x.toml"),
+            "[[ca]]\nid = \"t\"\nname = \"T\"\nclass = \"goverment\"\nissuer_pattern = []\n",
+        )
+        .unwrap();
         let errs = Rules::load(Some(dir.path())).unwrap_err();
-        assert!(errs.iter().any(|d| d.message.contains("unknown rules file `agency.toml`")), "{errs:?}");
+        assert!(
+            errs.iter().any(|d| d.message.contains("unknown rules file `agency.toml`")),
+            "{errs:?}"
+        );
         let dir2 = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir2.path().join("ca.d")).unwrap();
-        std::fs::write(dir2.path().join("ca.d/x.toml"), "[[ca]]\nid = \"t\"\nname = \"T\"\nclass = \"goverment\"\nissuer_patterns = [\"CN=T*\"]\n").unwrap();
+        std::fs::write(
+            dir2.path().join("ca.d/x.toml"),
+            "[[ca]]\nid = \"t\"\nname = \"T\"\nclass = \"goverment\"\nissuer_patterns = \
+             [\"CN=T*\"]\n",
+        )
+        .unwrap();
         let errs = Rules::load(Some(dir2.path())).unwrap_err();
         assert_eq!(errs.len(), 1);
-        assert!(errs[0].to_string().ends_with("x.toml:4:9: class `goverment` must be government, commercial or foreign"), "{}", errs[0]);
+        assert!(
+            errs[0].to_string().ends_with(
+                "x.toml:4:9: class `goverment` must be government, commercial or foreign"
+            ),
+            "{}",
+            errs[0]
+        );
     }
 }

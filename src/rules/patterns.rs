@@ -34,8 +34,12 @@ impl DnPattern {
     pub fn parse(text: &str) -> Result<DnPattern, PatternError> {
         let mut terms = Vec::new();
         for term in text.split(" & ") {
-            let (label, glob) = term.trim().split_once('=').ok_or_else(|| PatternError::NotLabelGlob(term.to_owned()))?;
-            let label = crate::cert::names::parse_dn(&format!("{}=x", label.trim()))?.attrs.remove(0).label;
+            let (label, glob) = term
+                .trim()
+                .split_once('=')
+                .ok_or_else(|| PatternError::NotLabelGlob(term.to_owned()))?;
+            let label =
+                crate::cert::names::parse_dn(&format!("{}=x", label.trim()))?.attrs.remove(0).label;
             let matcher = GlobBuilder::new(&fold(glob.trim()))
                 .literal_separator(false)
                 .build()
@@ -66,7 +70,10 @@ pub struct NameGlob {
 
 impl NameGlob {
     pub fn parse(text: &str) -> Result<NameGlob, PatternError> {
-        let glob = GlobBuilder::new(&fold(text.trim())).literal_separator(false).build().map_err(|e| PatternError::Glob { glob: text.to_owned(), why: e.to_string() })?;
+        let glob = GlobBuilder::new(&fold(text.trim()))
+            .literal_separator(false)
+            .build()
+            .map_err(|e| PatternError::Glob { glob: text.to_owned(), why: e.to_string() })?;
         Ok(NameGlob { text: text.to_owned(), glob })
     }
 
@@ -136,7 +143,8 @@ pub struct PathPattern {
 
 impl PathPattern {
     pub fn parse(text: &str) -> Result<PathPattern, PatternError> {
-        let glob = Glob::new(&fold_path(text)).map_err(|e| PatternError::Glob { glob: text.to_owned(), why: e.to_string() })?;
+        let glob = Glob::new(&fold_path(text))
+            .map_err(|e| PatternError::Glob { glob: text.to_owned(), why: e.to_string() })?;
         Ok(PathPattern { text: text.to_owned(), glob })
     }
 
@@ -155,7 +163,9 @@ impl PathPattern {
 }
 
 /// The globs of every owner (agency) in one set, with each glob's owner.
-pub(crate) fn path_index<'a>(owners: impl Iterator<Item = &'a [PathPattern]>) -> (GlobSet, Vec<usize>) {
+pub(crate) fn path_index<'a>(
+    owners: impl Iterator<Item = &'a [PathPattern]>,
+) -> (GlobSet, Vec<usize>) {
     let mut builder = GlobSetBuilder::new();
     let mut owner_of = Vec::new();
     for (i, patterns) in owners.enumerate() {
@@ -175,7 +185,8 @@ mod tests {
     #[test]
     fn dn_patterns_fold_and_combine() {
         let p = DnPattern::parse("O=*Thanh Hoa* & OU=So Y te*").unwrap();
-        let yes = parse_dn("C=VN, O=ỦY BAN NHÂN DÂN TỈNH THANH HÓA, OU=Sở Y tế, CN=Nguyễn Văn A").unwrap();
+        let yes = parse_dn("C=VN, O=ỦY BAN NHÂN DÂN TỈNH THANH HÓA, OU=Sở Y tế, CN=Nguyễn Văn A")
+            .unwrap();
         let no = parse_dn("C=VN, O=ỦY BAN NHÂN DÂN TỈNH NGHỆ AN, OU=Sở Y tế, CN=B").unwrap();
         assert!(p.matches(&yes));
         assert!(!p.matches(&no));
@@ -190,8 +201,14 @@ mod tests {
         assert!(company.matches_folded(&fold("CÔNG TY TNHH SỐ 1 VIỆT NGỮ")));
         assert!(!company.matches_folded(&fold("Chi nhánh Công ty ABC")));
         assert!(NameGlob::parse("[").is_err());
-        let list = NameGlobs::new(["Bo Tai chinh*", "Cuc *"].map(|g| NameGlob::parse(g).unwrap()).to_vec());
-        assert!(list.matches_folded(&fold("CỤC THUẾ")) && list.matches_folded(&fold("Bộ Tài chính")) && !list.matches_folded(&fold("Bộ phận một cửa")));
+        let list = NameGlobs::new(
+            ["Bo Tai chinh*", "Cuc *"].map(|g| NameGlob::parse(g).unwrap()).to_vec(),
+        );
+        assert!(
+            list.matches_folded(&fold("CỤC THUẾ"))
+                && list.matches_folded(&fold("Bộ Tài chính"))
+                && !list.matches_folded(&fold("Bộ phận một cửa"))
+        );
         assert!(words("UBND tỉnh Nghệ An").contains(&words("Nghệ An")));
         assert!(!words("Ngân hàng Việt Nam").contains(&words("Hà Nam")));
         assert!(words("Ba Rịa-Vũng Tàu").contains(&words("Bà Rịa - Vũng Tàu")));

@@ -52,7 +52,10 @@ mod imp {
     use super::*;
     use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 
-    fn noatime_open(open: impl Fn(OFlags) -> rustix::io::Result<rustix::fd::OwnedFd>, flags: OFlags) -> io::Result<rustix::fd::OwnedFd> {
+    fn noatime_open(
+        open: impl Fn(OFlags) -> rustix::io::Result<rustix::fd::OwnedFd>,
+        flags: OFlags,
+    ) -> io::Result<rustix::fd::OwnedFd> {
         // O_NOATIME is allowed to the owner (or root) only: otherwise a
         // plain read-only open.
         match open(flags | OFlags::NOATIME) {
@@ -68,12 +71,19 @@ mod imp {
         noatime_open(|f| rustix::fs::open(path, f, Mode::empty()), DIR_FLAGS)
     }
 
-    pub(super) fn open_dir_at(parent: &rustix::fd::OwnedFd, name: &OsStr) -> io::Result<rustix::fd::OwnedFd> {
+    pub(super) fn open_dir_at(
+        parent: &rustix::fd::OwnedFd,
+        name: &OsStr,
+    ) -> io::Result<rustix::fd::OwnedFd> {
         noatime_open(|f| rustix::fs::openat(parent, name, f, Mode::empty()), DIR_FLAGS)
     }
 
     pub(super) fn open_file_at(dir: &rustix::fd::OwnedFd, name: &OsStr) -> io::Result<File> {
-        noatime_open(|f| rustix::fs::openat(dir, name, f, Mode::empty()), OFlags::RDONLY | OFlags::CLOEXEC).map(File::from)
+        noatime_open(
+            |f| rustix::fs::openat(dir, name, f, Mode::empty()),
+            OFlags::RDONLY | OFlags::CLOEXEC,
+        )
+        .map(File::from)
     }
 
     pub(super) fn stat_of(st: &rustix::fs::Stat) -> Stat {
@@ -89,7 +99,11 @@ mod imp {
         }
     }
 
-    pub(super) fn stat_at(dir: &rustix::fd::OwnedFd, name: &OsStr, follow: bool) -> io::Result<Stat> {
+    pub(super) fn stat_at(
+        dir: &rustix::fd::OwnedFd,
+        name: &OsStr,
+        follow: bool,
+    ) -> io::Result<Stat> {
         let flags = if follow { AtFlags::empty() } else { AtFlags::SYMLINK_NOFOLLOW };
         rustix::fs::statat(dir, name, flags).map(|st| stat_of(&st)).map_err(io::Error::from)
     }
@@ -115,15 +129,17 @@ mod imp {
                     FileType::Directory => Kind::Dir(None),
                     FileType::Symlink => Kind::Link,
                     // Some file systems do not fill d_type: ask (links not followed).
-                    FileType::Unknown => match rustix::fs::statat(fd, name.as_os_str(), AtFlags::SYMLINK_NOFOLLOW) {
-                        Ok(st) => match FileType::from_raw_mode(st.st_mode) {
-                            FileType::RegularFile => Kind::File,
-                            FileType::Directory => Kind::Dir(Some(stat_of(&st).id)),
-                            FileType::Symlink => Kind::Link,
-                            _ => Kind::Other,
-                        },
-                        Err(_) => Kind::Other,
-                    },
+                    FileType::Unknown => {
+                        match rustix::fs::statat(fd, name.as_os_str(), AtFlags::SYMLINK_NOFOLLOW) {
+                            Ok(st) => match FileType::from_raw_mode(st.st_mode) {
+                                FileType::RegularFile => Kind::File,
+                                FileType::Directory => Kind::Dir(Some(stat_of(&st).id)),
+                                FileType::Symlink => Kind::Link,
+                                _ => Kind::Other,
+                            },
+                            Err(_) => Kind::Other,
+                        }
+                    }
                     _ => Kind::Other,
                 };
                 out.push((name, kind));
@@ -304,7 +320,11 @@ mod tests {
         assert!(st.is_file && st.size == 5);
         assert!(!handle.stat(OsStr::new("link"), false).unwrap().is_file);
         let mut text = String::new();
-        std::io::Read::read_to_string(&mut handle.open_file(OsStr::new("a.pdf")).unwrap(), &mut text).unwrap();
+        std::io::Read::read_to_string(
+            &mut handle.open_file(OsStr::new("a.pdf")).unwrap(),
+            &mut text,
+        )
+        .unwrap();
         assert_eq!(text, "12345");
         let sub = handle.open_child(OsStr::new("sub")).unwrap();
         assert_eq!(sub.path(), dir.path().join("sub"));

@@ -63,7 +63,12 @@ fn read_upto(file: &mut File, mut head: Vec<u8>, limit: u64, size: u64) -> io::R
 /// finds what it looks for. Each chunk is searched with the `overlap`
 /// bytes before it, so that a marker across a seam is seen (`overlap` at
 /// least the longest marker's length minus one).
-pub(crate) fn stream_matches(file: &mut File, head: &[u8], overlap: usize, matches: impl Fn(&[u8]) -> bool) -> io::Result<bool> {
+pub(crate) fn stream_matches(
+    file: &mut File,
+    head: &[u8],
+    overlap: usize,
+    matches: impl Fn(&[u8]) -> bool,
+) -> io::Result<bool> {
     const CHUNK: usize = 256 << 10;
     thread_local! {
         static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
@@ -104,7 +109,13 @@ mod tests {
         const MARKER: &[u8] = b"/ByteRange";
         let head_len = 8 << 10;
         let chunk = 256 << 10;
-        let cases = [0, head_len - 4, head_len + chunk - 4, head_len + 3 * chunk - 9, 4 * chunk - MARKER.len()];
+        let cases = [
+            0,
+            head_len - 4,
+            head_len + chunk - 4,
+            head_len + 3 * chunk - 9,
+            4 * chunk - MARKER.len(),
+        ];
         for at in cases {
             let mut bytes = vec![b'x'; 4 * chunk];
             bytes[at..at + MARKER.len()].copy_from_slice(MARKER);
@@ -113,13 +124,21 @@ mod tests {
             for overlap in [MARKER.len() - 1, 64] {
                 f.rewind().unwrap();
                 let head = read_head(&mut f, head_len).unwrap();
-                assert!(stream_matches(&mut f, &head, overlap, |b| memchr::memmem::find(b, MARKER).is_some()).unwrap(), "marker at {at}, overlap {overlap}");
+                assert!(
+                    stream_matches(&mut f, &head, overlap, |b| memchr::memmem::find(b, MARKER)
+                        .is_some())
+                    .unwrap(),
+                    "marker at {at}, overlap {overlap}"
+                );
             }
         }
         let mut f = tempfile::tempfile().unwrap();
         f.write_all(&vec![b'x'; 3 * chunk + 17]).unwrap();
         f.rewind().unwrap();
         let head = read_head(&mut f, head_len).unwrap();
-        assert!(!stream_matches(&mut f, &head, 64, |b| memchr::memmem::find(b, MARKER).is_some()).unwrap());
+        assert!(
+            !stream_matches(&mut f, &head, 64, |b| memchr::memmem::find(b, MARKER).is_some())
+                .unwrap()
+        );
     }
 }

@@ -102,11 +102,19 @@ pub(crate) fn walk_parallel(sources: &[PathBuf], opts: &WalkOptions, sink: &dyn 
                     display(source),
                     "",
                     Stage::Walk,
-                    format!("SOURCE cannot be read (missing, or a share not mounted?): {e}; the rest is audited, its agencies' audit is incomplete"),
+                    format!(
+                        "SOURCE cannot be read (missing, or a share not mounted?): {e}; the rest \
+                         is audited, its agencies' audit is incomplete"
+                    ),
                 ))]),
                 Ok(st) if st.is_dir => {
                     walker.pending.fetch_add(1, Ordering::Relaxed);
-                    let root = Folder { at: Place::Root(source.clone()), root: source.clone(), id: Some(st.id), ancestors: None };
+                    let root = Folder {
+                        at: Place::Root(source.clone()),
+                        root: source.clone(),
+                        id: Some(st.id),
+                        ancestors: None,
+                    };
                     scope.spawn(move |scope| walker.folder(scope, root));
                 }
                 Ok(st) if st.is_file => {
@@ -171,7 +179,11 @@ impl Walker<'_> {
     }
 
     /// Lists a folder: its sub-folders are spawned, its files returned.
-    fn list<'s>(&'s self, scope: &rayon::Scope<'s>, Folder { at, root, id, ancestors }: Folder) -> Option<Arc<Batches>> {
+    fn list<'s>(
+        &'s self,
+        scope: &rayon::Scope<'s>,
+        Folder { at, root, id, ancestors }: Folder,
+    ) -> Option<Arc<Batches>> {
         if self.sink.stopped() {
             return None;
         }
@@ -180,7 +192,12 @@ impl Walker<'_> {
             Place::In(parent, name) => parent.path().join(name),
         };
         let fail = |e: std::io::Error| {
-            self.now(vec![Err(ErrorRow::new(display(&path), "", Stage::Walk, format!("cannot list or open: {e}")))]);
+            self.now(vec![Err(ErrorRow::new(
+                display(&path),
+                "",
+                Stage::Walk,
+                format!("cannot list or open: {e}"),
+            ))]);
             None
         };
         let opened = match &at {
@@ -199,7 +216,8 @@ impl Walker<'_> {
         let mut up = ancestors.as_deref();
         while let Some(a) = up {
             if a.id == id && id != (0, 0) {
-                let reason = format!("symbolic link loop back to {}: not followed", display(&a.path));
+                let reason =
+                    format!("symbolic link loop back to {}: not followed", display(&a.path));
                 self.now(vec![Err(ErrorRow::new(display(&path), "", Stage::Walk, reason))]);
                 return None;
             }
@@ -215,7 +233,8 @@ impl Walker<'_> {
         let mut folders = Vec::new();
         for (name, kind) in entries {
             let file = path.join(&name);
-            let relative = file.strip_prefix(&root).unwrap_or(Path::new("")).to_string_lossy().into_owned();
+            let relative =
+                file.strip_prefix(&root).unwrap_or(Path::new("")).to_string_lossy().into_owned();
             if let Some(ex) = &self.opts.exclude
                 && (ex.is_match(&relative) || ex.is_match(name.to_string_lossy().as_ref()))
             {
@@ -227,7 +246,12 @@ impl Walker<'_> {
                     Ok(st) if st.is_file => Kind::File,
                     Ok(_) => continue,
                     Err(e) => {
-                        batch.push(Err(ErrorRow::new(display(&file), "", Stage::Walk, format!("cannot follow the link: {e}"))));
+                        batch.push(Err(ErrorRow::new(
+                            display(&file),
+                            "",
+                            Stage::Walk,
+                            format!("cannot follow the link: {e}"),
+                        )));
                         continue;
                     }
                 },
@@ -237,7 +261,12 @@ impl Walker<'_> {
                 Kind::File => push_file(&mut batch, file, relative.len(), Some(dir.clone())),
                 Kind::Dir(id) => {
                     self.pending.fetch_add(1, Ordering::Relaxed);
-                    folders.push(Folder { at: Place::In(dir.clone(), name), root: root.clone(), id, ancestors: Some(here.clone()) });
+                    folders.push(Folder {
+                        at: Place::In(dir.clone(), name),
+                        root: root.clone(),
+                        id,
+                        ancestors: Some(here.clone()),
+                    });
                 }
                 Kind::Link | Kind::Other => {}
             }
@@ -277,9 +306,20 @@ impl Walker<'_> {
 /// A listed folder's files, in batches, for whichever worker takes one.
 type Batches = Mutex<std::vec::IntoIter<Vec<Result<Input, ErrorRow>>>>;
 
-fn push_file(batch: &mut Vec<Result<Input, ErrorRow>>, path: PathBuf, relative_len: usize, dir: Option<Arc<DirHandle>>) {
+fn push_file(
+    batch: &mut Vec<Result<Input, ErrorRow>>,
+    path: PathBuf,
+    relative_len: usize,
+    dir: Option<Arc<DirHandle>>,
+) {
     if path.to_str().is_none() {
-        batch.push(Err(ErrorRow::new(display(&path), "", Stage::Path, "file name is not valid UTF-8: shown with U+FFFD in reports (the file itself is still scanned)")));
+        batch.push(Err(ErrorRow::new(
+            display(&path),
+            "",
+            Stage::Path,
+            "file name is not valid UTF-8: shown with U+FFFD in reports (the file itself is still \
+             scanned)",
+        )));
     }
     let display = display(&path);
     // A path's lossy text ends with its relative part's: a `/` never

@@ -59,7 +59,11 @@ pub(crate) fn mtime_ns(m: &std::fs::Metadata) -> Option<i128> {
 /// `%LOCALAPPDATA%` on Windows.
 pub(crate) fn data_dir() -> Option<PathBuf> {
     if cfg!(windows) {
-        return std::env::var_os("LOCALAPPDATA").or_else(|| std::env::var_os("APPDATA")).map(PathBuf::from);
+        return std::env::var_os("LOCALAPPDATA")
+            .or_else(|| std::env::var_os("APPDATA"))
+            .map(PathBuf::from);
     }
-    std::env::var_os("XDG_DATA_HOME").map(PathBuf::from).or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+    std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
 }

@@ -14,7 +14,9 @@ use std::sync::atomic::AtomicBool;
 pub(crate) fn open_read(path: &Path) -> io::Result<File> {
     let noatime = rustix::fs::OFlags::NOATIME.bits() as i32;
     match std::fs::OpenOptions::new().read(true).custom_flags(noatime).open(path) {
-        Err(e) if e.raw_os_error() == Some(rustix::io::Errno::PERM.raw_os_error()) => File::open(path),
+        Err(e) if e.raw_os_error() == Some(rustix::io::Errno::PERM.raw_os_error()) => {
+            File::open(path)
+        }
         other => other,
     }
 }
@@ -26,7 +28,12 @@ pub(crate) fn open_read(path: &Path) -> io::Result<File> {
 /// Opens `path` for writing without following a symbolic link planted
 /// there (the open fails on a link instead).
 pub(crate) fn open_write_nofollow(path: &Path) -> io::Result<File> {
-    std::fs::OpenOptions::new().write(true).create(true).truncate(false).custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32).open(path)
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+        .open(path)
 }
 
 /// Swaps two folders in one step (renameat2 RENAME_EXCHANGE). Fails on
@@ -39,7 +46,8 @@ pub(crate) fn exchange(a: &Path, b: &Path) -> io::Result<()> {
 /// SIGINT (Ctrl-C) and SIGTERM (systemd, kill) set `stop`.
 pub(crate) fn stop_on_interrupt(stop: &Arc<AtomicBool>) -> Result<(), String> {
     for signal in [signal_hook::consts::signal::SIGINT, signal_hook::consts::signal::SIGTERM] {
-        signal_hook::flag::register(signal, stop.clone()).map_err(|e| format!("cannot handle signal {signal}: {e}"))?;
+        signal_hook::flag::register(signal, stop.clone())
+            .map_err(|e| format!("cannot handle signal {signal}: {e}"))?;
     }
     Ok(())
 }

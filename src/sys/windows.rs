@@ -17,8 +17,10 @@ use std::sync::{Arc, OnceLock};
 
 use windows_sys::Win32::Foundation::FILETIME;
 use windows_sys::Win32::Storage::FileSystem::{
-    BY_HANDLE_FILE_INFORMATION, FILE_ATTRIBUTE_DIRECTORY, FILE_ATTRIBUTE_REPARSE_POINT, FILE_FLAG_BACKUP_SEMANTICS, FILE_FLAG_OPEN_REPARSE_POINT, FILE_ID_BOTH_DIR_INFO,
-    FILE_LIST_DIRECTORY, FILE_READ_ATTRIBUTES, FILE_SHARE_DELETE, FILE_SHARE_READ, FILE_SHARE_WRITE, FILE_WRITE_ATTRIBUTES, FileIdBothDirectoryInfo, GetFileInformationByHandle,
+    BY_HANDLE_FILE_INFORMATION, FILE_ATTRIBUTE_DIRECTORY, FILE_ATTRIBUTE_REPARSE_POINT,
+    FILE_FLAG_BACKUP_SEMANTICS, FILE_FLAG_OPEN_REPARSE_POINT, FILE_ID_BOTH_DIR_INFO,
+    FILE_LIST_DIRECTORY, FILE_READ_ATTRIBUTES, FILE_SHARE_DELETE, FILE_SHARE_READ,
+    FILE_SHARE_WRITE, FILE_WRITE_ATTRIBUTES, FileIdBothDirectoryInfo, GetFileInformationByHandle,
     GetFileInformationByHandleEx, SetFileTime,
 };
 
@@ -39,17 +41,23 @@ static NO_ATTRIBUTE_RIGHTS: AtomicBool = AtomicBool::new(false);
 /// share grants it) and tells Windows not to update the last-access time
 /// through this handle: the documented `SetFileTime` with 0xFFFFFFFF.
 fn open_keeping_atime(path: &Path, access: u32, flags: u32) -> io::Result<File> {
-    let open = |access: u32| OpenOptions::new().access_mode(access).share_mode(SHARE_ALL).custom_flags(flags).open(path);
+    let open = |access: u32| {
+        OpenOptions::new().access_mode(access).share_mode(SHARE_ALL).custom_flags(flags).open(path)
+    };
     if !NO_ATTRIBUTE_RIGHTS.load(Ordering::Relaxed) {
         match open(access | FILE_WRITE_ATTRIBUTES) {
             Ok(file) => {
                 let keep = FILETIME { dwLowDateTime: u32::MAX, dwHighDateTime: u32::MAX };
                 // SAFETY: a handle this function owns; null pointers leave
                 // the creation and write times alone.
-                unsafe { SetFileTime(file.as_raw_handle(), std::ptr::null(), &keep, std::ptr::null()) };
+                unsafe {
+                    SetFileTime(file.as_raw_handle(), std::ptr::null(), &keep, std::ptr::null())
+                };
                 return Ok(file);
             }
-            Err(e) if e.kind() == io::ErrorKind::PermissionDenied => NO_ATTRIBUTE_RIGHTS.store(true, Ordering::Relaxed),
+            Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
+                NO_ATTRIBUTE_RIGHTS.store(true, Ordering::Relaxed)
+            }
             Err(e) => return Err(e),
         }
     }
@@ -67,14 +75,25 @@ pub(crate) fn open_read(path: &Path) -> io::Result<File> {
 /// returns many entries with their kind and file index, and the folder's
 /// access time is kept as for files.
 pub(crate) fn list_dir(dir: &Path) -> io::Result<Vec<(OsString, Kind)>> {
-    let handle = open_keeping_atime(dir, FILE_LIST_DIRECTORY | FILE_READ_ATTRIBUTES | SYNCHRONIZE, FILE_FLAG_BACKUP_SEMANTICS)?;
+    let handle = open_keeping_atime(
+        dir,
+        FILE_LIST_DIRECTORY | FILE_READ_ATTRIBUTES | SYNCHRONIZE,
+        FILE_FLAG_BACKUP_SEMANTICS,
+    )?;
     let volume = information(&handle).map(|i| i.dwVolumeSerialNumber as u64);
     // u64s: the records are 8-byte aligned.
     let mut buf = vec![0u64; 8192];
     let mut out = Vec::new();
     loop {
         // SAFETY: the buffer is writable for its whole byte length.
-        let ok = unsafe { GetFileInformationByHandleEx(handle.as_raw_handle(), FileIdBothDirectoryInfo, buf.as_mut_ptr().cast(), (buf.len() * 8) as u32) };
+        let ok = unsafe {
+            GetFileInformationByHandleEx(
+                handle.as_raw_handle(),
+                FileIdBothDirectoryInfo,
+                buf.as_mut_ptr().cast(),
+                (buf.len() * 8) as u32,
+            )
+        };
         if ok == 0 {
             let e = io::Error::last_os_error();
             // ERROR_NO_MORE_FILES: the listing is complete.
@@ -98,14 +117,21 @@ pub(crate) fn list_dir(dir: &Path) -> io::Result<Vec<(OsString, Kind)>> {
             }
             // SAFETY: the record starts inside the buffer (checked above)
             // and Windows wrote it whole; read unaligned to be safe.
-            let info: FILE_ID_BOTH_DIR_INFO = unsafe { std::ptr::read_unaligned(base.add(offset).cast()) };
+            let info: FILE_ID_BOTH_DIR_INFO =
+                unsafe { std::ptr::read_unaligned(base.add(offset).cast()) };
             let len = info.FileNameLength as usize / 2;
             if offset + name_at + len * 2 > bytes {
                 break;
             }
             let mut name = vec![0u16; len];
             // SAFETY: `len` UTF-16 units lie inside the buffer (checked).
-            unsafe { std::ptr::copy_nonoverlapping(base.add(offset + name_at), name.as_mut_ptr().cast::<u8>(), len * 2) };
+            unsafe {
+                std::ptr::copy_nonoverlapping(
+                    base.add(offset + name_at),
+                    name.as_mut_ptr().cast::<u8>(),
+                    len * 2,
+                )
+            };
             if name != [b'.' as u16] && name != [b'.' as u16, b'.' as u16] {
                 let id = match (volume, info.FileId) {
                     (Some(v), id) if id != 0 => Some((v, id as u64)),
@@ -125,7 +151,8 @@ pub(crate) fn list_dir(dir: &Path) -> io::Result<Vec<(OsString, Kind)>> {
 /// For a reparse point, the EaSize field holds the reparse tag: only
 /// symbolic links and junctions are links (a OneDrive placeholder is a file).
 fn kind(attributes: u32, ea_size: u32, id: Option<FileId>) -> Kind {
-    let link = attributes & FILE_ATTRIBUTE_REPARSE_POINT != 0 && matches!(ea_size, IO_REPARSE_TAG_SYMLINK | IO_REPARSE_TAG_MOUNT_POINT);
+    let link = attributes & FILE_ATTRIBUTE_REPARSE_POINT != 0
+        && matches!(ea_size, IO_REPARSE_TAG_SYMLINK | IO_REPARSE_TAG_MOUNT_POINT);
     if link {
         Kind::Link
     } else if attributes & FILE_ATTRIBUTE_DIRECTORY != 0 {
@@ -162,9 +189,18 @@ fn information(file: &File) -> Option<BY_HANDLE_FILE_INFORMATION> {
 /// When Windows cannot say, a value of the path alone (never equal to a
 /// real identity's volume): loop detection then goes by path.
 pub(crate) fn file_id(path: &Path, _meta: &std::fs::Metadata) -> FileId {
-    let info = OpenOptions::new().access_mode(FILE_READ_ATTRIBUTES).share_mode(SHARE_ALL).custom_flags(FILE_FLAG_BACKUP_SEMANTICS).open(path).ok().and_then(|f| information(&f));
+    let info = OpenOptions::new()
+        .access_mode(FILE_READ_ATTRIBUTES)
+        .share_mode(SHARE_ALL)
+        .custom_flags(FILE_FLAG_BACKUP_SEMANTICS)
+        .open(path)
+        .ok()
+        .and_then(|f| information(&f));
     match info {
-        Some(i) => (i.dwVolumeSerialNumber as u64, (i.nFileIndexHigh as u64) << 32 | i.nFileIndexLow as u64),
+        Some(i) => (
+            i.dwVolumeSerialNumber as u64,
+            (i.nFileIndexHigh as u64) << 32 | i.nFileIndexLow as u64,
+        ),
         None => {
             use std::hash::{Hash, Hasher};
             let mut h = std::collections::hash_map::DefaultHasher::new();
@@ -177,7 +213,12 @@ pub(crate) fn file_id(path: &Path, _meta: &std::fs::Metadata) -> FileId {
 /// Opens `path` for writing; a symbolic link or junction planted there is
 /// opened itself, not followed (the caller then replaces it).
 pub(crate) fn open_write_nofollow(path: &Path) -> io::Result<File> {
-    let file = OpenOptions::new().write(true).create(true).truncate(false).custom_flags(FILE_FLAG_OPEN_REPARSE_POINT).open(path)?;
+    let file = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .custom_flags(FILE_FLAG_OPEN_REPARSE_POINT)
+        .open(path)?;
     if file.metadata()?.file_type().is_symlink() {
         return Err(io::Error::new(io::ErrorKind::AlreadyExists, "a symbolic link, not followed"));
     }
@@ -207,7 +248,8 @@ pub(crate) fn stop_on_interrupt(stop: &Arc<AtomicBool>) -> Result<(), String> {
         return Err("the Ctrl-C handler is already set".into());
     }
     // SAFETY: registers a handler that only touches an atomic.
-    if unsafe { windows_sys::Win32::System::Console::SetConsoleCtrlHandler(Some(on_ctrl), 1) } == 0 {
+    if unsafe { windows_sys::Win32::System::Console::SetConsoleCtrlHandler(Some(on_ctrl), 1) } == 0
+    {
         return Err(format!("cannot handle Ctrl-C: {}", io::Error::last_os_error()));
     }
     Ok(())
@@ -235,9 +277,13 @@ pub(crate) fn is_network(path: &Path) -> bool {
     match prefix.kind() {
         Prefix::UNC(..) | Prefix::VerbatimUNC(..) => true,
         Prefix::Disk(letter) | Prefix::VerbatimDisk(letter) => {
-            let root: Vec<u16> = std::ffi::OsStr::new(&format!("{}:\\", letter as char)).encode_wide().chain([0]).collect();
+            let root: Vec<u16> = std::ffi::OsStr::new(&format!("{}:\\", letter as char))
+                .encode_wide()
+                .chain([0])
+                .collect();
             // SAFETY: a NUL-terminated wide string that outlives the call.
-            let kind = unsafe { windows_sys::Win32::Storage::FileSystem::GetDriveTypeW(root.as_ptr()) };
+            let kind =
+                unsafe { windows_sys::Win32::Storage::FileSystem::GetDriveTypeW(root.as_ptr()) };
             // DRIVE_REMOTE (WinBase.h; windows-sys has it under WindowsProgramming).
             kind == 4
         }

@@ -50,7 +50,11 @@ impl AnchorStore {
             return;
         }
         if certs.is_empty() {
-            self.problems.push((path.to_owned(), "no certificate, CRL or OCSP response found (expected PEM, DER or a .p7b bundle)".into()));
+            self.problems.push((
+                path.to_owned(),
+                "no certificate, CRL or OCSP response found (expected PEM, DER or a .p7b bundle)"
+                    .into(),
+            ));
         }
         for c in certs {
             match c {
@@ -62,7 +66,8 @@ impl AnchorStore {
 
     /// A CRL or OCSP response, DER or PEM; whether there was one.
     fn add_revocation_data(&mut self, bytes: &[u8]) -> bool {
-        let mut ders: Vec<Vec<u8>> = crate::asn1::pem::blocks(bytes).into_iter().flatten().map(|(_, der)| der).collect();
+        let mut ders: Vec<Vec<u8>> =
+            crate::asn1::pem::blocks(bytes).into_iter().flatten().map(|(_, der)| der).collect();
         if ders.is_empty() {
             ders.push(bytes.to_vec());
         }
@@ -113,7 +118,9 @@ impl AnchorStore {
         if sig.signer.is_some() {
             return;
         }
-        if let Some(found) = sig.signer_key.as_ref().and_then(|key| self.certs.iter().find(|c| key.matches(c))) {
+        if let Some(found) =
+            sig.signer_key.as_ref().and_then(|key| self.certs.iter().find(|c| key.matches(c)))
+        {
             sig.signer = Some(found.clone());
             sig.note(Note::SignerFromAnchors);
             // Its key settles the signature value the file alone could not.
@@ -127,7 +134,8 @@ impl AnchorStore {
     /// Certificates that could have issued `child`: same subject as its
     /// issuer, or subject key identifier equal to its authority key identifier.
     pub fn issuer_candidates(&self, child: &Cert) -> Vec<Arc<Cert>> {
-        let mut idx: Vec<usize> = self.by_subject.get(&child.issuer.folded_key()).cloned().unwrap_or_default();
+        let mut idx: Vec<usize> =
+            self.by_subject.get(&child.issuer.folded_key()).cloned().unwrap_or_default();
         if let Some(aki) = &child.aki {
             idx.extend(self.by_ski.get(aki).into_iter().flatten());
         }

@@ -77,8 +77,14 @@ impl Path<'_> {
 /// does the same). The first path that reaches a pinned certificate wins;
 /// without one, the failure that tells most: evidence of forgery first,
 /// then the path that got furthest.
-pub(crate) fn build<'r>(leaf: Arc<Cert>, embedded: &[Arc<Cert>], anchors: &AnchorStore, catalogue: &'r Catalogue) -> Path<'r> {
-    let mut search = Search { embedded, anchors, catalogue, checks: 0, best: None, signatures: HashMap::new() };
+pub(crate) fn build<'r>(
+    leaf: Arc<Cert>,
+    embedded: &[Arc<Cert>],
+    anchors: &AnchorStore,
+    catalogue: &'r Catalogue,
+) -> Path<'r> {
+    let mut search =
+        Search { embedded, anchors, catalogue, checks: 0, best: None, signatures: HashMap::new() };
     let mut links = vec![Link { cert: leaf, origin: Origin::Signature }];
     match search.extend(&mut links) {
         Some(found) => found,
@@ -127,7 +133,9 @@ impl<'r> Search<'_, 'r> {
             self.checks += 1;
             let anchor = self.catalogue.by_sha256(&candidate.cert.sha256).is_some();
             let below: Vec<&Cert> = links.iter().map(|l| &*l.cert).collect();
-            let checked = rfc5280::check_issuer(&below, &candidate.cert, anchor).and_then(|()| self.signature(&current, &candidate.cert).map_err(LinkError::Signature));
+            let checked = rfc5280::check_issuer(&below, &candidate.cert, anchor).and_then(|()| {
+                self.signature(&current, &candidate.cert).map_err(LinkError::Signature)
+            });
             match checked {
                 Err(e) => failures.push((candidate.cert, e)),
                 Ok(()) => {
@@ -146,7 +154,10 @@ impl<'r> Search<'_, 'r> {
         // the key the child names by its authority key identifier can
         // contradict it (issue 23: a genuine customer of a CA's older or
         // newer key is no forgery); without it the issuer is missing.
-        failures.retain(|(candidate, e)| names_key(&current, candidate) || (!names_other_key(&current, candidate) && !e.is_signature_mismatch()));
+        failures.retain(|(candidate, e)| {
+            names_key(&current, candidate)
+                || (!names_other_key(&current, candidate) && !e.is_signature_mismatch())
+        });
         let end = if current.is_self_issued() {
             // A root nobody pinned (or a key roll-over that led nowhere).
             PathEnd::SelfIssued { self_signature: verify_link(&current, &current) }
@@ -168,11 +179,21 @@ impl<'r> Search<'_, 'r> {
             .iter()
             .filter(|c| could_issue(c, child))
             .map(|c| Link { cert: c.clone(), origin: Origin::Signature })
-            .chain(self.anchors.issuer_candidates(child).into_iter().map(|c| Link { cert: c, origin: Origin::Anchors }))
+            .chain(
+                self.anchors
+                    .issuer_candidates(child)
+                    .into_iter()
+                    .map(|c| Link { cert: c, origin: Origin::Anchors }),
+            )
             .filter(|l| !links.iter().any(|p| p.cert.sha256 == l.cert.sha256))
             .collect();
         candidates.sort_by_key(|l| {
-            (self.catalogue.by_sha256(&l.cert.sha256).is_none(), !rfc5280::names_chain(child, &l.cert), std::cmp::Reverse(l.cert.not_after), l.origin == Origin::Anchors)
+            (
+                self.catalogue.by_sha256(&l.cert.sha256).is_none(),
+                !rfc5280::names_chain(child, &l.cert),
+                std::cmp::Reverse(l.cert.not_after),
+                l.origin == Origin::Anchors,
+            )
         });
         candidates.dedup_by(|a, b| a.cert.sha256 == b.cert.sha256);
         candidates
@@ -186,10 +207,20 @@ impl<'r> Search<'_, 'r> {
     /// Without a copy or a key identifier to compare, nothing contradicts
     /// the claim and it is no evidence of forgery.
     fn contradicted_pin(&self, cert: &Cert) -> Option<PinRef<'r>> {
-        let copy_of = |p: PinRef<'r>| self.embedded.iter().chain(self.anchors.iter()).find(|c| c.sha256 == p.pin.sha256).cloned();
+        let copy_of = |p: PinRef<'r>| {
+            self.embedded
+                .iter()
+                .chain(self.anchors.iter())
+                .find(|c| c.sha256 == p.pin.sha256)
+                .cloned()
+        };
         let other_key = |p: PinRef<'r>| copy_of(p).is_some_and(|c| c.spki != cert.spki);
         if let Some(ski) = &cert.ski
-            && let Some(p) = self.catalogue.by_ski(ski).into_iter().find(|p| p.pin.sha256 != cert.sha256 && other_key(*p))
+            && let Some(p) = self
+                .catalogue
+                .by_ski(ski)
+                .into_iter()
+                .find(|p| p.pin.sha256 != cert.sha256 && other_key(*p))
         {
             return Some(p);
         }
@@ -197,14 +228,18 @@ impl<'r> Search<'_, 'r> {
             return None;
         }
         self.catalogue.by_subject(&cert.subject).into_iter().find(|p| {
-            let pinned_root = p.pin.issuer.as_ref().is_none_or(|i| i.folded_key() == p.pin.subject.folded_key());
+            let pinned_root =
+                p.pin.issuer.as_ref().is_none_or(|i| i.folded_key() == p.pin.subject.folded_key());
             let key_ids_differ = matches!((&cert.ski, &p.pin.ski), (Some(a), Some(b)) if a != b);
             pinned_root && p.pin.sha256 != cert.sha256 && (key_ids_differ || other_key(*p))
         })
     }
 
     fn signature(&mut self, child: &Cert, issuer: &Cert) -> Result<(), VerifyError> {
-        self.signatures.entry((child.sha256, issuer.sha256)).or_insert_with(|| verify_link(child, issuer)).clone()
+        self.signatures
+            .entry((child.sha256, issuer.sha256))
+            .or_insert_with(|| verify_link(child, issuer))
+            .clone()
     }
 
     /// Keeps the failure that tells most: a forgery over anything else,
@@ -235,7 +270,9 @@ impl Path<'_> {
     fn is_forgery_evidence(&self, catalogue: &Catalogue) -> bool {
         match &self.end {
             PathEnd::ClaimsPinned(_) => true,
-            PathEnd::LinkFails(fails) => fails.iter().any(|(c, e)| e.is_signature_mismatch() && catalogue.by_sha256(&c.sha256).is_some()),
+            PathEnd::LinkFails(fails) => fails.iter().any(|(c, e)| {
+                e.is_signature_mismatch() && catalogue.by_sha256(&c.sha256).is_some()
+            }),
             _ => false,
         }
     }

@@ -34,14 +34,29 @@ impl Revocation {
     /// The note a finding carries, judged at the signing time `when`.
     pub(crate) fn note(&self, cert: &Cert, when: Option<OffsetDateTime>) -> String {
         match self {
-            Revocation::NotChecked => "revocation not checked: no CRL or OCSP response from the issuer came with the signature".into(),
-            Revocation::Good { issued, source: Source::Crl } => format!("not revoked according to the issuer's CRL of {}", rfc3339(*issued)),
-            Revocation::Good { issued, source: Source::Ocsp } => format!("not revoked according to an OCSP response of {} signed for the issuer", rfc3339(*issued)),
+            Revocation::NotChecked => "revocation not checked: no CRL or OCSP response from the \
+                                       issuer came with the signature"
+                .into(),
+            Revocation::Good { issued, source: Source::Crl } => {
+                format!("not revoked according to the issuer's CRL of {}", rfc3339(*issued))
+            }
+            Revocation::Good { issued, source: Source::Ocsp } => format!(
+                "not revoked according to an OCSP response of {} signed for the issuer",
+                rfc3339(*issued)
+            ),
             Revocation::Revoked { at, reason } => {
                 let reason = reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default();
                 let before = when.is_none_or(|w| *at <= w);
-                let when = if before { "before it signed: not valid at signing" } else { "after it signed" };
-                format!("certificate \"{}\" was revoked on {}{reason}, {when}", cert.cn(), rfc3339(*at))
+                let when = if before {
+                    "before it signed: not valid at signing"
+                } else {
+                    "after it signed"
+                };
+                format!(
+                    "certificate \"{}\" was revoked on {}{reason}, {when}",
+                    cert.cn(),
+                    rfc3339(*at)
+                )
             }
         }
     }
@@ -60,7 +75,8 @@ pub(crate) fn check(cert: &Cert, issuer: &Cert, crls: &[&[u8]], ocsp: &[&[u8]]) 
     for der in ocsp {
         match ocsp_status(der, cert, issuer) {
             Some(r @ Revocation::Revoked { .. }) => return r,
-            Some(Revocation::Good { issued, source }) if !matches!(verdict, Revocation::Good { issued: earlier, .. } if earlier >= issued) => {
+            Some(Revocation::Good { issued, source }) if !matches!(verdict, Revocation::Good { issued: earlier, .. } if earlier >= issued) =>
+            {
                 verdict = Revocation::Good { issued, source };
             }
             _ => {}
@@ -68,12 +84,21 @@ pub(crate) fn check(cert: &Cert, issuer: &Cert, crls: &[&[u8]], ocsp: &[&[u8]]) 
     }
     for der in crls {
         let Ok((_, crl)) = CertificateRevocationList::from_der(der) else { continue };
-        if crl.tbs_cert_list.issuer.as_raw() != issuer.subject_raw.as_slice() || !signed_by(der, issuer) {
+        if crl.tbs_cert_list.issuer.as_raw() != issuer.subject_raw.as_slice()
+            || !signed_by(der, issuer)
+        {
             continue;
         }
-        let Ok(issued) = OffsetDateTime::from_unix_timestamp(crl.last_update().timestamp()) else { continue };
-        if let Some(entry) = crl.iter_revoked_certificates().find(|e| strip(e.raw_serial()) == strip(&cert.serial)) {
-            let Ok(at) = OffsetDateTime::from_unix_timestamp(entry.revocation_date.timestamp()) else { continue };
+        let Ok(issued) = OffsetDateTime::from_unix_timestamp(crl.last_update().timestamp()) else {
+            continue;
+        };
+        if let Some(entry) =
+            crl.iter_revoked_certificates().find(|e| strip(e.raw_serial()) == strip(&cert.serial))
+        {
+            let Ok(at) = OffsetDateTime::from_unix_timestamp(entry.revocation_date.timestamp())
+            else {
+                continue;
+            };
             let reason = entry.reason_code().map(|(_, r)| format!("{r}"));
             return Revocation::Revoked { at, reason };
         }
@@ -103,7 +128,8 @@ pub(crate) fn recognise(der: &[u8]) -> Option<DataKind> {
     }
     let response = Tlv::parse(der).ok()?;
     let status = response.children().next()?.ok()?;
-    (response.tag == tag::SEQUENCE && status.tag == tag::ENUMERATED).then_some(DataKind::OcspResponse)
+    (response.tag == tag::SEQUENCE && status.tag == tag::ENUMERATED)
+        .then_some(DataKind::OcspResponse)
 }
 
 /// CertificateList ::= SEQUENCE { tbsCertList, signatureAlgorithm, signature BIT STRING }
@@ -133,7 +159,8 @@ fn signed_sequence_verifies(signed: &Tlv<'_>, spki: &[u8]) -> bool {
 /// `issuer` issued for OCSP signing, and names `cert` by issuer key hash
 /// and serial. None: not about this certificate, or not trustworthy.
 fn ocsp_status(der: &[u8], cert: &Cert, issuer: &Cert) -> Option<Revocation> {
-    // OCSPResponse ::= SEQUENCE { responseStatus ENUMERATED, responseBytes [0] EXPLICIT SEQUENCE { responseType, response OCTET STRING } }
+    // OCSPResponse ::= SEQUENCE { responseStatus ENUMERATED, responseBytes [0] EXPLICIT SEQUENCE {
+    // responseType, response OCTET STRING } }
     let response = Tlv::parse(der).ok()?;
     let mut f = response.children();
     if f.next()?.ok()?.body != [0] {
@@ -146,17 +173,25 @@ fn ocsp_status(der: &[u8], cert: &Cert, issuer: &Cert) -> Option<Revocation> {
     }
     let basic_der = b.next()?.ok()?.string_bytes().ok()?;
     let basic = Tlv::parse(&basic_der).ok()?;
-    // BasicOCSPResponse ::= SEQUENCE { tbsResponseData, signatureAlgorithm, signature, certs [0] EXPLICIT SEQUENCE OF Certificate OPTIONAL }
+    // BasicOCSPResponse ::= SEQUENCE { tbsResponseData, signatureAlgorithm, signature, certs [0]
+    // EXPLICIT SEQUENCE OF Certificate OPTIONAL }
     let signer_ok = signed_sequence_verifies(&basic, &issuer.spki)
         || basic
             .children()
             .flatten()
             .filter(|c| c.tag == tag::context(0))
-            .flat_map(|c| c.children().flatten().flat_map(|s| s.children().flatten().collect::<Vec<_>>()).collect::<Vec<_>>())
+            .flat_map(|c| {
+                c.children()
+                    .flatten()
+                    .flat_map(|s| s.children().flatten().collect::<Vec<_>>())
+                    .collect::<Vec<_>>()
+            })
             .any(|responder| {
                 Cert::from_der(responder.raw).is_ok_and(|r| {
                     r.issuer_raw == issuer.subject_raw
-                        && r.ext_key_usage.as_ref().is_some_and(|eku| eku.iter().any(|e| e == "1.3.6.1.5.5.7.3.9"))
+                        && r.ext_key_usage
+                            .as_ref()
+                            .is_some_and(|eku| eku.iter().any(|e| e == "1.3.6.1.5.5.7.3.9"))
                         && crate::trust::rfc5280::verify_link(&r, issuer).is_ok()
                         && signed_sequence_verifies(&basic, &r.spki)
                 })
@@ -172,21 +207,30 @@ fn ocsp_status(der: &[u8], cert: &Cert, issuer: &Cert) -> Option<Revocation> {
             let mut s = single.children();
             let Some(Ok(cert_id)) = s.next() else { continue };
             let mut id = cert_id.children().flatten();
-            let (alg, _name_hash, issuer_key_hash, serial) = (id.next()?, id.next()?, id.next()?, id.next()?);
+            let (alg, _name_hash, issuer_key_hash, serial) =
+                (id.next()?, id.next()?, id.next()?, id.next()?);
             let alg_oid = oid_string(alg.children().next()?.ok()?.body);
             let expected = crate::crypto::Hash::from_oid(&alg_oid)?.digest(&[key]);
-            if issuer_key_hash.body != expected.as_slice() || strip(serial.body) != strip(&cert.serial) {
+            if issuer_key_hash.body != expected.as_slice()
+                || strip(serial.body) != strip(&cert.serial)
+            {
                 continue;
             }
             let status = s.next()?.ok()?;
             let this_update = s.next()?.ok()?;
             let issued = crate::formats::cms::signed_data::parse_time(&this_update)?;
             return Some(match status.tag {
-                t if t == tag::context_primitive(0) => Revocation::Good { issued, source: Source::Ocsp },
+                t if t == tag::context_primitive(0) => {
+                    Revocation::Good { issued, source: Source::Ocsp }
+                }
                 t if t == tag::context(1) => {
                     let mut r = status.children().flatten();
                     let at = crate::formats::cms::signed_data::parse_time(&r.next()?)?;
-                    let reason = r.next().and_then(|x| x.children().next()?.ok()).and_then(|e| e.body.first().copied()).map(reason_name);
+                    let reason = r
+                        .next()
+                        .and_then(|x| x.children().next()?.ok())
+                        .and_then(|e| e.body.first().copied())
+                        .map(reason_name);
                     Revocation::Revoked { at, reason }
                 }
                 _ => return None, // unknown

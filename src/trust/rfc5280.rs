@@ -27,7 +27,10 @@ pub(crate) enum LinkError {
     NotCa,
     #[error("its key usage ({0}) does not include keyCertSign")]
     NoKeyCertSign(String),
-    #[error("its pathLenConstraint allows {limit} intermediate CA certificate(s) below it, the path has {found}")]
+    #[error(
+        "its pathLenConstraint allows {limit} intermediate CA certificate(s) below it, the path \
+         has {found}"
+    )]
     PathLength { limit: u32, found: usize },
     #[error("it has {0}")]
     Defect(String),
@@ -35,7 +38,10 @@ pub(crate) enum LinkError {
     EmptySubject,
     #[error("its name constraints exclude {0}")]
     NameConstraints(String),
-    #[error("{names} names against {constraints} name constraints: more comparisons than sigaudit makes ({MAX_NAME_COMPARISONS})")]
+    #[error(
+        "{names} names against {constraints} name constraints: more comparisons than sigaudit \
+         makes ({MAX_NAME_COMPARISONS})"
+    )]
     TooManyNames { names: usize, constraints: usize },
 }
 
@@ -58,7 +64,8 @@ pub(crate) fn verify_link(child: &Cert, issuer: &Cert) -> Result<(), VerifyError
 /// RFC 5280 §7.1: issuer and subject names compare equal (exact DER
 /// first; else attribute by attribute, case-insensitive, white space folded).
 pub(crate) fn names_chain(child: &Cert, issuer: &Cert) -> bool {
-    child.issuer_raw == issuer.subject_raw || child.issuer.compare_key() == issuer.subject.compare_key()
+    child.issuer_raw == issuer.subject_raw
+        || child.issuer.compare_key() == issuer.subject.compare_key()
 }
 
 /// Every check of `issuer` as the certificate above `below.last()`, except
@@ -74,7 +81,11 @@ pub(crate) fn check_issuer(below: &[&Cert], issuer: &Cert, anchor: bool) -> Resu
         // CA, so only a trust anchor may issue that way: a pinned one, or
         // an old self-signed root where the path ends unpinned (untrusted
         // whatever it is, and reported as the unknown root it is).
-        return if anchor || issuer.is_self_issued() { Ok(()) } else { Err(LinkError::OldVersion(issuer.version)) };
+        return if anchor || issuer.is_self_issued() {
+            Ok(())
+        } else {
+            Err(LinkError::OldVersion(issuer.version))
+        };
     }
     if let Some(what) = issuer.defects.first() {
         return Err(LinkError::Defect(what.clone()));
@@ -127,11 +138,19 @@ fn violates(nc: &NameConstraints, cert: &Cert) -> Option<String> {
         names.push(AltName::Directory(cert.subject.compare_key()));
     }
     // emailAddress in the subject is an rfc822 name for constraints (§4.2.1.10).
-    let san_emails: Vec<&String> = cert.alt_names.iter().filter_map(|n| if let AltName::Email(e) = n { Some(e) } else { None }).collect();
-    names.extend(cert.emails.iter().filter(|e| !san_emails.contains(e)).map(|e| AltName::Email(e.clone())));
+    let san_emails: Vec<&String> = cert
+        .alt_names
+        .iter()
+        .filter_map(|n| if let AltName::Email(e) = n { Some(e) } else { None })
+        .collect();
+    names.extend(
+        cert.emails.iter().filter(|e| !san_emails.contains(e)).map(|e| AltName::Email(e.clone())),
+    );
     for name in &names {
         let kind = form(name);
-        if nc.excluded.iter().any(|c| form(c) == kind && (within(name, c) != Some(false) || wildcard_may_cover(name, c))) {
+        if nc.excluded.iter().any(|c| {
+            form(c) == kind && (within(name, c) != Some(false) || wildcard_may_cover(name, c))
+        }) {
             return Some(describe(name));
         }
         if let Some(permitted) = &nc.permitted {
@@ -158,8 +177,13 @@ fn describe(name: &AltName) -> String {
     match name {
         AltName::Email(e) => format!("e-mail address {e}"),
         AltName::Dns(d) => format!("DNS name {d}"),
-        AltName::Ip(ip) => format!("IP address {}", ip.iter().map(u8::to_string).collect::<Vec<_>>().join(".")),
-        AltName::Directory(d) => format!("name {}", d.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")),
+        AltName::Ip(ip) => {
+            format!("IP address {}", ip.iter().map(u8::to_string).collect::<Vec<_>>().join("."))
+        }
+        AltName::Directory(d) => format!(
+            "name {}",
+            d.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
+        ),
         AltName::Other(kind) => format!("{kind} name"),
     }
 }
@@ -178,7 +202,9 @@ fn within(name: &AltName, base: &AltName) -> Option<bool> {
             let (addr, mask) = b.split_at(n.len());
             Some(n.iter().zip(addr).zip(mask).all(|((n, a), m)| n & m == a & m))
         }
-        (AltName::Directory(n), AltName::Directory(b)) => Some(n.len() >= b.len() && n[..b.len()] == b[..]),
+        (AltName::Directory(n), AltName::Directory(b)) => {
+            Some(n.len() >= b.len() && n[..b.len()] == b[..])
+        }
         _ => None,
     }
 }
@@ -187,7 +213,12 @@ fn within(name: &AltName, base: &AltName) -> Option<bool> {
 /// underscores in non-empty labels, optionally a leading `*.` label.
 fn dns_syntax_ok(name: &str) -> bool {
     let name = name.strip_prefix("*.").unwrap_or(name);
-    !name.is_empty() && name.split('.').all(|l| !l.is_empty() && l.len() <= 63 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+    !name.is_empty()
+        && name.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
 }
 
 fn dns_within(name: &str, base: &str) -> Option<bool> {
@@ -209,7 +240,9 @@ fn dns_within(name: &str, base: &str) -> Option<bool> {
 /// inside what a wildcard covers is a violation (CVE-2025-61727).
 fn wildcard_may_cover(name: &AltName, base: &AltName) -> bool {
     match (name, base) {
-        (AltName::Dns(n), AltName::Dns(b)) => n.strip_prefix("*.").is_some_and(|domain| b.to_ascii_lowercase().ends_with(&format!(".{}", domain.to_ascii_lowercase()))),
+        (AltName::Dns(n), AltName::Dns(b)) => n.strip_prefix("*.").is_some_and(|domain| {
+            b.to_ascii_lowercase().ends_with(&format!(".{}", domain.to_ascii_lowercase()))
+        }),
         _ => false,
     }
 }
@@ -236,17 +269,28 @@ pub fn signer_problems(signer: &Cert) -> Vec<String> {
     let mut problems = Vec::new();
     if let Some(ku) = signer.key_usage {
         if !ku.digital_signature && !ku.non_repudiation {
-            problems.push(format!("signer certificate's key usage ({}) has neither digitalSignature nor nonRepudiation: its key may not sign documents", ku.names()));
+            problems.push(format!(
+                "signer certificate's key usage ({}) has neither digitalSignature nor \
+                 nonRepudiation: its key may not sign documents",
+                ku.names()
+            ));
         }
         if ku.key_cert_sign && signer.basic_constraints.is_none_or(|(ca, _)| !ca) {
-            problems.push("signer certificate asserts keyCertSign without being a CA (RFC 5280 §4.2.1.3)".into());
+            problems.push(
+                "signer certificate asserts keyCertSign without being a CA (RFC 5280 §4.2.1.3)"
+                    .into(),
+            );
         }
     }
     if let Some(what) = signer.defects.first() {
         problems.push(format!("signer certificate has {what} (RFC 5280 §4.2: not valid)"));
     }
     if signer.name_constraints.is_some() && signer.basic_constraints.is_none_or(|(ca, _)| !ca) {
-        problems.push("signer certificate carries name constraints, which only a CA certificate may (RFC 5280 §4.2.1.10)".into());
+        problems.push(
+            "signer certificate carries name constraints, which only a CA certificate may (RFC \
+             5280 §4.2.1.10)"
+                .into(),
+        );
     }
     problems
 }

@@ -13,7 +13,16 @@ pub fn valid_at_signing(path: &[Link], when: OffsetDateTime) -> (bool, Option<St
         let c = &link.cert;
         if !c.valid_at(when) {
             let side = if when < c.not_before { "not yet valid" } else { "expired" };
-            return (false, Some(format!("certificate \"{}\" was {side} at signing time {} (valid {} to {})", c.cn(), rfc3339(when), rfc3339(c.not_before), rfc3339(c.not_after))));
+            return (
+                false,
+                Some(format!(
+                    "certificate \"{}\" was {side} at signing time {} (valid {} to {})",
+                    c.cn(),
+                    rfc3339(when),
+                    rfc3339(c.not_before),
+                    rfc3339(c.not_after)
+                )),
+            );
         }
     }
     (true, None)
@@ -40,7 +49,10 @@ pub(crate) fn usage_problems(signer: &Cert) -> Vec<String> {
         && !ekus.iter().any(|e| SIGNING_EKUS.contains(&e.as_str()))
     {
         let listed = if ekus.is_empty() { "empty".to_owned() } else { ekus.join(", ") };
-        problems.push(format!("signer certificate's extended key usage ({listed}) does not include document or e-mail signing"));
+        problems.push(format!(
+            "signer certificate's extended key usage ({listed}) does not include document or \
+             e-mail signing"
+        ));
     }
     problems
 }

@@ -16,7 +16,21 @@ use sigaudit::{Cert, certificates_in};
 fn cert_with_subject(dir: &std::path::Path, subject: &str) -> Cert {
     let (key, pem) = (dir.join("k.pem"), dir.join("c.pem"));
     let out = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-utf8", "-days", "30", "-subj", subject, "-keyout"])
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-utf8",
+            "-days",
+            "30",
+            "-subj",
+            subject,
+            "-keyout",
+        ])
         .arg(&key)
         .arg("-out")
         .arg(&pem)
@@ -35,35 +49,87 @@ fn real_certificate_shapes_name_their_agency() {
     let cases = [
         // Government CA staff certificates: O = the agency, L = the province.
         ("/C=VN/L=Thanh Hóa/O=Sở Y tế/CN=Nguyễn Văn An", "000.00.09.H56", Attribution::Certificate),
-        ("/C=VN/L=Thanh Hoa/O=So Tai chinh/CN=Tran Van Binh", "000.00.02.H56", Attribution::Certificate),
-        ("/C=VN/ST=Thanh Hóa/L=TP Thanh Hóa/O=Sở Giáo dục và Đào tạo/CN=Lê Thị Cúc", "000.00.08.H56", Attribution::Certificate),
+        (
+            "/C=VN/L=Thanh Hoa/O=So Tai chinh/CN=Tran Van Binh",
+            "000.00.02.H56",
+            Attribution::Certificate,
+        ),
+        (
+            "/C=VN/ST=Thanh Hóa/L=TP Thanh Hóa/O=Sở Giáo dục và Đào tạo/CN=Lê Thị Cúc",
+            "000.00.08.H56",
+            Attribution::Certificate,
+        ),
         // Commercial personal certificates: O = the agency, OU = the department.
-        ("/C=VN/O=Sở Xây dựng tỉnh Thanh Hóa/OU=Phòng Quản lý xây dựng/CN=Phạm Văn Dũng", "000.00.04.H56", Attribution::Certificate),
-        ("/C=VN/O=SO XAY DUNG TINH THANH HOA/OU=Van phong/CN=PHAM VAN DUNG", "000.00.04.H56", Attribution::Certificate),
+        (
+            "/C=VN/O=Sở Xây dựng tỉnh Thanh Hóa/OU=Phòng Quản lý xây dựng/CN=Phạm Văn Dũng",
+            "000.00.04.H56",
+            Attribution::Certificate,
+        ),
+        (
+            "/C=VN/O=SO XAY DUNG TINH THANH HOA/OU=Van phong/CN=PHAM VAN DUNG",
+            "000.00.04.H56",
+            Attribution::Certificate,
+        ),
         // An agency under the provincial People's Committee.
-        ("/C=VN/L=Thanh Hóa/O=ỦY BAN NHÂN DÂN TỈNH THANH HÓA/OU=Sở Tư pháp/CN=Hoàng Thị Em", "000.00.03.H56", Attribution::Certificate),
-        ("/C=VN/L=Thanh Hóa/O=UBND huyện Hoằng Hóa/CN=Nguyễn Thị Phương", "000.00.35.H56", Attribution::Certificate),
+        (
+            "/C=VN/L=Thanh Hóa/O=ỦY BAN NHÂN DÂN TỈNH THANH HÓA/OU=Sở Tư pháp/CN=Hoàng Thị Em",
+            "000.00.03.H56",
+            Attribution::Certificate,
+        ),
+        (
+            "/C=VN/L=Thanh Hóa/O=UBND huyện Hoằng Hóa/CN=Nguyễn Thị Phương",
+            "000.00.35.H56",
+            Attribution::Certificate,
+        ),
         // The same department of another province is that province's, never
         // the place's: a government body outside the province.
         ("/C=VN/L=Nghệ An/O=Sở Y tế/CN=Võ Văn Giang", "external-gov", Attribution::Certificate),
         // A company named in CN with its tax code and no O.
-        ("/C=VN/ST=Hà Nội/CN=CÔNG TY TNHH THIẾT BỊ Y TẾ HỒNG HÀ/UID=MST:0101234567", "external", Attribution::External),
+        (
+            "/C=VN/ST=Hà Nội/CN=CÔNG TY TNHH THIẾT BỊ Y TẾ HỒNG HÀ/UID=MST:0101234567",
+            "external",
+            Attribution::External,
+        ),
         // A ministry's seal.
         ("/C=VN/L=Hà Nội/O=BỘ Y TẾ/CN=BỘ Y TẾ", "external-gov", Attribution::Certificate),
         // A body of the province that the map lacks: the province's, not the place's.
-        ("/C=VN/L=Thanh Hóa/O=Trung tâm Kiểm soát bệnh tật tỉnh Thanh Hóa/CN=Lê Văn Kiểm", "unassigned", Attribution::Unassigned),
+        (
+            "/C=VN/L=Thanh Hóa/O=Trung tâm Kiểm soát bệnh tật tỉnh Thanh Hóa/CN=Lê Văn Kiểm",
+            "unassigned",
+            Attribution::Unassigned,
+        ),
         // Companies, in Vietnamese and English forms: external.
-        ("/C=VN/O=Công ty TNHH Xây dựng Hồng Hà/CN=Đặng Văn Hải", "external", Attribution::External),
-        ("/C=VN/O=CONG TY CO PHAN DICH VU ABC/CN=Nguyen Van Khoa", "external", Attribution::External),
+        (
+            "/C=VN/O=Công ty TNHH Xây dựng Hồng Hà/CN=Đặng Văn Hải",
+            "external",
+            Attribution::External,
+        ),
+        (
+            "/C=VN/O=CONG TY CO PHAN DICH VU ABC/CN=Nguyen Van Khoa",
+            "external",
+            Attribution::External,
+        ),
         ("/C=VN/O=Vietnam Software JSC/CN=Tran Minh Long", "external", Attribution::External),
-        ("/C=VN/O=Tập đoàn Bưu chính Viễn thông Việt Nam/CN=Lý Văn Mạnh", "external", Attribution::External),
+        (
+            "/C=VN/O=Tập đoàn Bưu chính Viễn thông Việt Nam/CN=Lý Văn Mạnh",
+            "external",
+            Attribution::External,
+        ),
         ("/C=VN/O=Ngân hàng TMCP Ngoại thương/CN=Mai Thị Nga", "external", Attribution::External),
-        ("/C=VN/O=Hợp tác xã Nông nghiệp Hoằng Phượng/CN=Lưu Văn Ơn", "external", Attribution::External),
+        (
+            "/C=VN/O=Hợp tác xã Nông nghiệp Hoằng Phượng/CN=Lưu Văn Ơn",
+            "external",
+            Attribution::External,
+        ),
         // A body of another country.
         ("/C=FR/O=Cabinet Conseil/CN=Jean Dupont", "external", Attribution::External),
         // A citizen: a personal certificate without an organisation stays with the place.
         ("/C=VN/CN=Nguyễn Văn Dân", "000.00.03.H56", Attribution::Location),
-        ("/C=VN/ST=Thanh Hóa/CN=Trương Văn An/UID=CCCD:038090001234", "000.00.03.H56", Attribution::Location),
+        (
+            "/C=VN/ST=Thanh Hóa/CN=Trương Văn An/UID=CCCD:038090001234",
+            "000.00.03.H56",
+            Attribution::Location,
+        ),
     ];
     for (subject, agency, by) in cases {
         let cert = cert_with_subject(dir.path(), subject);
@@ -83,25 +149,46 @@ fn a_province_map_keeps_or_replaces_the_external_table() {
     std::fs::write(dir.path().join("agencies.toml"), agencies).unwrap();
     let kept = Rules::load(Some(dir.path())).unwrap();
     let builtin = Rules::builtin().agencies.external;
-    assert!(!kept.agencies.external.organisations.is_empty(), "without [external], the built-in table stays");
+    assert!(
+        !kept.agencies.external.organisations.is_empty(),
+        "without [external], the built-in table stays"
+    );
     assert_eq!(kept.agencies.external.provinces, builtin.provinces);
     // A table that leaves a list out keeps the built-in one.
-    std::fs::write(dir.path().join("agencies.toml"), format!("{agencies}\n[external]\norganisations = [\"Cong ty*\"]\n")).unwrap();
+    std::fs::write(
+        dir.path().join("agencies.toml"),
+        format!("{agencies}\n[external]\norganisations = [\"Cong ty*\"]\n"),
+    )
+    .unwrap();
     let partial = Rules::load(Some(dir.path())).unwrap().agencies.external;
-    assert_eq!((partial.organisations.len(), partial.government.len()), (1, builtin.government.len()));
+    assert_eq!(
+        (partial.organisations.len(), partial.government.len()),
+        (1, builtin.government.len())
+    );
     // A province's own table, with a mistake in each field.
-    std::fs::write(dir.path().join("agencies.toml"), format!("{agencies}\n[external]\ncert_subject = [\"O=*Cong ty*\", \"nothing\"]\nhome_countries = [\"VN\", \"Viet Nam\"]\n"))
-        .unwrap();
+    std::fs::write(
+        dir.path().join("agencies.toml"),
+        format!(
+            "{agencies}\n[external]\ncert_subject = [\"O=*Cong ty*\", \
+             \"nothing\"]\nhome_countries = [\"VN\", \"Viet Nam\"]\n"
+        ),
+    )
+    .unwrap();
     let out = run(bin().args(["rules", "check"]).arg(dir.path()));
     assert_eq!(code(&out), 1);
     let err = text(&out.stderr);
     assert!(err.contains("agencies.toml:8:32: `nothing` is not LABEL=glob"), "{err}");
-    assert!(err.contains("agencies.toml:9:25: `Viet Nam` is not a two-letter country code (VN)"), "{err}");
+    assert!(
+        err.contains("agencies.toml:9:25: `Viet Nam` is not a two-letter country code (VN)"),
+        "{err}"
+    );
     assert!(!err.contains("panicked"));
     // The keys of real shapes and of the 2025 reorganisation, each mistake at its place.
-    let bad = "schema = 1\nprovince = [\"Thanh Hoa\", \" - \"]\n[[agency]]\nid = \"A\"\nname = \"Sở A\"\nended = \"30/06/2025\"\nsuccessor = \"B\"\n\
-               [[agency]]\nid = \"C\"\nname = \"Sở C\"\nsuccessor = \"A\"\n[[agency]]\nid = \"external-gov\"\nname = \"X\"\n\
-               [external]\norganisations = [\"Cong ty[\"]\ngovernment = [\"Bo *\", \"[\"]\nprovinces = [\"\"]\n";
+    let bad = "schema = 1\nprovince = [\"Thanh Hoa\", \" - \"]\n[[agency]]\nid = \"A\"\nname = \
+               \"Sở A\"\nended = \"30/06/2025\"\nsuccessor = \"B\"\n[[agency]]\nid = \"C\"\nname \
+               = \"Sở C\"\nsuccessor = \"A\"\n[[agency]]\nid = \"external-gov\"\nname = \
+               \"X\"\n[external]\norganisations = [\"Cong ty[\"]\ngovernment = [\"Bo *\", \
+               \"[\"]\nprovinces = [\"\"]\n";
     std::fs::write(dir.path().join("agencies.toml"), bad).unwrap();
     let out = run(bin().args(["rules", "check"]).arg(dir.path()));
     assert_eq!(code(&out), 1);
@@ -111,7 +198,8 @@ fn a_province_map_keeps_or_replaces_the_external_table() {
         "agencies.toml:6:9: ended `30/06/2025` is not a date such as 2025-06-30",
         "agencies.toml:7:13: successor `B` is not an agency id of this map",
         "agencies.toml:11:13: successor without `ended`: only an agency that ended has one",
-        "agencies.toml:13:6: agency id `external-gov` must be non-empty, not `unassigned`, `external` or `external-gov`",
+        "agencies.toml:13:6: agency id `external-gov` must be non-empty, not `unassigned`, \
+         `external` or `external-gov`",
         "agencies.toml:16:18: bad glob `Cong ty[`",
         "agencies.toml:17:23: bad glob `[`",
         "agencies.toml:18:14: a province name must not be empty",
@@ -132,7 +220,8 @@ fn a_province_map_keeps_or_replaces_the_external_table() {
 fn an_agency_folder_counts_only_its_own_signatures() {
     let share = tempfile::tempdir().unwrap();
     let script = root().join("tests/fixtures/make-attribution-fixtures.py");
-    let made = Command::new("python3").arg(&script).arg(share.path()).output().expect("python3 runs");
+    let made =
+        Command::new("python3").arg(&script).arg(share.path()).output().expect("python3 runs");
     assert!(made.status.success(), "{}", text(&made.stderr));
     let rules = root().join("samples/rules");
     let (out, dir) = scan(&[share.path()], &["--no-db", "--rules", rules.to_str().unwrap()]);
@@ -175,10 +264,12 @@ fn an_agency_folder_counts_only_its_own_signatures() {
         assert_eq!(who(case), want, "{case}");
     }
     let agencies = read_csv(&report_dir(&dir).join("agencies.csv"));
-    let row = |id: &str| agencies.iter().find(|a| a["agency_id"] == id).unwrap_or_else(|| panic!("{id}"));
+    let row =
+        |id: &str| agencies.iter().find(|a| a["agency_id"] == id).unwrap_or_else(|| panic!("{id}"));
     let figures = |id: &str| {
         let r = row(id);
-        [&r["signatures"], &r["government"], &r["commercial"], &r["migration_pct"], &r["received"]].map(|v| v.as_str())
+        [&r["signatures"], &r["government"], &r["commercial"], &r["migration_pct"], &r["received"]]
+            .map(|v| v.as_str())
     };
     // Sở Y tế: 2 of its own (one government, one commercial), 14 received.
     assert_eq!(figures(syt), ["2", "1", "1", "50.0", "14"]);
@@ -186,24 +277,57 @@ fn an_agency_folder_counts_only_its_own_signatures() {
     assert_eq!(figures("external"), ["4", "0", "4", "", "0"]);
     assert_eq!(figures("external-gov"), ["8", "8", "0", "", "0"]);
     // The province: Sở Y tế's two, the merged department's and the unmapped provincial body's.
-    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(report_dir(&dir).join("summary.json")).unwrap()).unwrap();
-    assert_eq!((&summary["totals"]["signatures"], &summary["totals"]["government"]), (&serde_json::json!(4), &serde_json::json!(3)));
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(report_dir(&dir).join("summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        (&summary["totals"]["signatures"], &summary["totals"]["government"]),
+        (&serde_json::json!(4), &serde_json::json!(3))
+    );
     // Agencies that ended are shown as such, with who took over.
     let index = std::fs::read_to_string(report_dir(&dir).join("index.html")).unwrap();
-    assert!(index.contains("Sở Kế hoạch và Đầu tư tỉnh Thanh Hóa <small class=\"ended\">(đến 2025-02-28)</small>"));
+    assert!(index.contains(
+        "Sở Kế hoạch và Đầu tư tỉnh Thanh Hóa <small class=\"ended\">(đến 2025-02-28)</small>"
+    ));
     assert!(index.contains("UBND huyện Hoằng Hóa <small class=\"ended\">(đến 2025-06-30)</small>"));
-    let merged = std::fs::read_to_string(report_dir(&dir).join("agencies/000.00.13.H56/report.html")).unwrap();
-    assert!(merged.contains("<p class=\"ended\">đã chấm dứt hoạt động, ngày cuối 2025-02-28 · tiếp nhận bởi Sở Tài chính tỉnh Thanh Hóa</p>"));
-    let page = std::fs::read_to_string(report_dir(&dir).join("agencies/external-gov/report.html")).unwrap();
-    assert!(page.contains("không tính vào tỷ lệ chuyển đổi") && page.contains("CỤC THUẾ"), "the external-gov page lists its signers apart");
+    let merged =
+        std::fs::read_to_string(report_dir(&dir).join("agencies/000.00.13.H56/report.html"))
+            .unwrap();
+    assert!(merged.contains(
+        "<p class=\"ended\">đã chấm dứt hoạt động, ngày cuối 2025-02-28 · tiếp nhận bởi Sở Tài \
+         chính tỉnh Thanh Hóa</p>"
+    ));
+    let page = std::fs::read_to_string(report_dir(&dir).join("agencies/external-gov/report.html"))
+        .unwrap();
+    assert!(
+        page.contains("không tính vào tỷ lệ chuyển đổi") && page.contains("CỤC THUẾ"),
+        "the external-gov page lists its signers apart"
+    );
 }
 
 #[test]
 fn json_lines_carry_the_attribution() {
     let rules = root().join("samples/rules");
-    let (out, _dir) = scan(&[&root().join("samples/share/Sở Xây dựng")], &["--no-db", "--json", "--rules", rules.to_str().unwrap()]);
-    let lines: Vec<serde_json::Value> = text(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    let company = lines.iter().find(|l| l["file"].as_str().unwrap().ends_with("Hợp đồng thi công (công ty ký).txt.p7m")).unwrap();
-    assert_eq!((company["agency_id"].as_str(), company["attributed_by"].as_str(), company["found_in"].as_str()), (Some("external"), Some("external"), Some("000.00.04.H56")));
-    assert!(lines.iter().all(|l| l["found_in"] == "000.00.04.H56"), "everything here was found in Sở Xây dựng");
+    let (out, _dir) = scan(
+        &[&root().join("samples/share/Sở Xây dựng")],
+        &["--no-db", "--json", "--rules", rules.to_str().unwrap()],
+    );
+    let lines: Vec<serde_json::Value> =
+        text(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let company = lines
+        .iter()
+        .find(|l| l["file"].as_str().unwrap().ends_with("Hợp đồng thi công (công ty ký).txt.p7m"))
+        .unwrap();
+    assert_eq!(
+        (
+            company["agency_id"].as_str(),
+            company["attributed_by"].as_str(),
+            company["found_in"].as_str()
+        ),
+        (Some("external"), Some("external"), Some("000.00.04.H56"))
+    );
+    assert!(
+        lines.iter().all(|l| l["found_in"] == "000.00.04.H56"),
+        "everything here was found in Sở Xây dựng"
+    );
 }

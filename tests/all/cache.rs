@@ -25,7 +25,13 @@ impl Cache for MemoryCache {
         entries.get(key).filter(|(s, _)| *s == stamp).map(|(_, e)| e.clone())
     }
 
-    fn remember(&self, key: String, stamp: (u64, i128), extraction: &Extraction, _depends_on: Vec<Dependency>) {
+    fn remember(
+        &self,
+        key: String,
+        stamp: (u64, i128),
+        extraction: &Extraction,
+        _depends_on: Vec<Dependency>,
+    ) {
         self.0.lock().unwrap().insert(key, (stamp, extraction.clone()));
     }
 }
@@ -35,7 +41,11 @@ fn a_scan_is_served_by_any_cache_and_reads_only_what_changed() {
     let dir = tempfile::tempdir().unwrap();
     let share = dir.path().join("share");
     std::fs::create_dir(&share).unwrap();
-    for f in ["Sở Nội vụ/Thỏa thuận hợp tác.pdf", "Sở Xây dựng/Hợp đồng (RSA-PSS).pdf", "Sở Tài chính/Dự toán 2025.csv.p7m"] {
+    for f in [
+        "Sở Nội vụ/Thỏa thuận hợp tác.pdf",
+        "Sở Xây dựng/Hợp đồng (RSA-PSS).pdf",
+        "Sở Tài chính/Dự toán 2025.csv.p7m",
+    ] {
         let from = common::root().join("samples/share").join(f);
         std::fs::copy(&from, share.join(from.file_name().unwrap())).unwrap();
     }
@@ -43,7 +53,12 @@ fn a_scan_is_served_by_any_cache_and_reads_only_what_changed() {
     let anchors = AnchorStore::load(&rules.anchor_dirs);
     let opts = ScanOptions { sources: vec![share.clone()], ..ScanOptions::default() };
     let cache = MemoryCache::default();
-    let rows = |r: &sigaudit::ScanResult| r.findings.iter().map(|f| format!("{} {} {}", f.file, f.signer_sha256, f.integrity.as_str())).collect::<Vec<_>>();
+    let rows = |r: &sigaudit::ScanResult| {
+        r.findings
+            .iter()
+            .map(|f| format!("{} {} {}", f.file, f.signer_sha256, f.integrity.as_str()))
+            .collect::<Vec<_>>()
+    };
 
     let (first, visited) = run_scan(&opts, &rules, &anchors, &Progress::default(), Some(&cache));
     assert_eq!(visited.files_read, 3);
@@ -54,7 +69,14 @@ fn a_scan_is_served_by_any_cache_and_reads_only_what_changed() {
 
     // A file that changes (here: its modification time) is read again.
     let touched = share.join("Thỏa thuận hợp tác.pdf");
-    std::fs::File::options().write(true).open(&touched).unwrap().set_modified(std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000)).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&touched)
+        .unwrap()
+        .set_modified(
+            std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000),
+        )
+        .unwrap();
     let (third, visited) = run_scan(&opts, &rules, &anchors, &Progress::default(), Some(&cache));
     assert_eq!(visited.files_read, 1);
     assert_eq!(rows(&third), rows(&first));
@@ -69,10 +91,24 @@ fn the_cache_key_names_every_bound_as_earlier_versions_did() {
     use sigaudit::Limits;
     use sigaudit::ReadLimits;
     use sigaudit::UnitBudget;
-    let earlier = |r: &ReadLimits, l: &Limits| format!("sigaudit {} stored {} {:?} {:?}", sigaudit::VERSION, sigaudit::STORED_VERSION, r, l);
+    let earlier = |r: &ReadLimits, l: &Limits| {
+        format!(
+            "sigaudit {} stored {} {:?} {:?}",
+            sigaudit::VERSION,
+            sigaudit::STORED_VERSION,
+            r,
+            l
+        )
+    };
     let odd = (
         ReadLimits { max_file_bytes: 12_345, sniff_bytes: 77 },
-        Limits { max_depth: 3, max_unpacked_bytes: 99, max_members: 5, max_ratio: 7, unit: UnitBudget { time: std::time::Duration::from_millis(1500), memory: 4242 } },
+        Limits {
+            max_depth: 3,
+            max_unpacked_bytes: 99,
+            max_members: 5,
+            max_ratio: 7,
+            unit: UnitBudget { time: std::time::Duration::from_millis(1500), memory: 4242 },
+        },
     );
     for (r, l) in [(ReadLimits::default(), Limits::default()), odd] {
         assert_eq!(sigaudit::cache_key(&r, &l), earlier(&r, &l));
@@ -91,5 +127,8 @@ fn the_cache_key_names_every_bound_as_earlier_versions_did() {
     for l in changed {
         assert_ne!(sigaudit::cache_key(&ReadLimits::default(), &l), base, "{l:?}");
     }
-    assert_ne!(sigaudit::cache_key(&ReadLimits { max_file_bytes: 1, ..ReadLimits::default() }, &d), base);
+    assert_ne!(
+        sigaudit::cache_key(&ReadLimits { max_file_bytes: 1, ..ReadLimits::default() }, &d),
+        base
+    );
 }

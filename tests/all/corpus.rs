@@ -28,7 +28,12 @@ fn manifest(corpus: &std::path::Path, formats: &[&str]) -> Vec<Entry> {
             tool_output: v["tool_output"].as_str().unwrap_or("").to_owned(),
             expected: v["expected_signatures"].as_u64().unwrap() as usize,
             doc_timestamps: v["doc_timestamps"].as_u64().unwrap() as usize,
-            signers: v["signer_cert_sha256"].as_array().unwrap().iter().filter_map(|s| s.as_str().map(str::to_owned)).collect(),
+            signers: v["signer_cert_sha256"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|s| s.as_str().map(str::to_owned))
+                .collect(),
             damaged: v["damaged"].as_bool().unwrap_or(false),
             encrypted: v["encrypted"].as_bool().unwrap_or(false),
         })
@@ -37,7 +42,11 @@ fn manifest(corpus: &std::path::Path, formats: &[&str]) -> Vec<Entry> {
 
 #[test]
 fn every_corpus_file_yields_exactly_its_signatures() {
-    let Some(corpus) = shared_or_skip("corpus::every_corpus_file_yields_exactly_its_signatures", "corpus") else { return };
+    let Some(corpus) =
+        shared_or_skip("corpus::every_corpus_file_yields_exactly_its_signatures", "corpus")
+    else {
+        return;
+    };
     let formats = ["pdf", "cms", "smime", "xml", "ooxml", "odf"];
     let entries = manifest(&corpus, &formats);
     assert!(entries.len() >= 75, "manifest lists the files of every format");
@@ -56,33 +65,58 @@ fn every_corpus_file_yields_exactly_its_signatures() {
         // A signature whose signer certificate is not embedded is a row with
         // chain=no-certificate (docs/report-format.md); an XML one without a signer is
         // still an errors.csv row.
-        let unresolved = errors.iter().filter(|r| r["file"].ends_with(&suffix) && r["stage"] == "signer").count();
+        let unresolved = errors
+            .iter()
+            .filter(|r| r["file"].ends_with(&suffix) && r["stage"] == "signer")
+            .count();
         let any_error = errors.iter().any(|r| r["file"].ends_with(&suffix));
         let found = mine.len() + unresolved;
         if found != e.expected && !(e.damaged && found == 0 && any_error) {
-            problems.push(format!("{}: {} signatures found, manifest says {}", e.file, found, e.expected));
+            problems.push(format!(
+                "{}: {} signatures found, manifest says {}",
+                e.file, found, e.expected
+            ));
         }
-        let mut got: Vec<&str> = mine.iter().filter(|r| r["chain"] != "no-certificate").map(|r| r["signer_sha256"].as_str()).collect();
+        let mut got: Vec<&str> = mine
+            .iter()
+            .filter(|r| r["chain"] != "no-certificate")
+            .map(|r| r["signer_sha256"].as_str())
+            .collect();
         let mut want: Vec<&str> = e.signers.iter().map(String::as_str).collect();
         got.sort();
         want.sort();
         if got != want && !(e.damaged && found == 0) {
-            problems.push(format!("{}: signer certificates {got:?}, manifest says {want:?}", e.file));
+            problems
+                .push(format!("{}: signer certificates {got:?}, manifest says {want:?}", e.file));
         }
-        if let Some(r) = mine.iter().find(|r| r["format"] != e.format && !(e.format == "smime" && r["format"] == "cms")) {
-            problems.push(format!("{}: format {}, manifest says {}", e.file, r["format"], e.format));
+        if let Some(r) = mine
+            .iter()
+            .find(|r| r["format"] != e.format && !(e.format == "smime" && r["format"] == "cms"))
+        {
+            problems
+                .push(format!("{}: format {}, manifest says {}", e.file, r["format"], e.format));
         }
         if e.expected == 0 && !e.damaged && !mine.is_empty() {
             problems.push(format!("{}: an unsigned file produced rows", e.file));
         }
-        if e.encrypted && e.file.starts_with("smime/") && !errors.iter().any(|r| r["file"].ends_with(&suffix) && r["error"].contains("encrypted")) {
+        if e.encrypted
+            && e.file.starts_with("smime/")
+            && !errors
+                .iter()
+                .any(|r| r["file"].ends_with(&suffix) && r["error"].contains("encrypted"))
+        {
             problems.push(format!("{}: an encrypted message must say so in errors.csv", e.file));
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
-    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(report.join("summary.json")).unwrap()).unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(report.join("summary.json")).unwrap()).unwrap();
     let want_ts: usize = entries.iter().map(|e| e.doc_timestamps).sum();
-    assert_eq!(summary["doc_timestamps"].as_u64().unwrap() as usize, want_ts, "document timestamps are counted, never signer rows");
+    assert_eq!(
+        summary["doc_timestamps"].as_u64().unwrap() as usize,
+        want_ts,
+        "document timestamps are counted, never signer rows"
+    );
 }
 
 /// XML-family integrity against independent verdicts: what xmlsec1
@@ -92,7 +126,12 @@ fn every_corpus_file_yields_exactly_its_signatures() {
 /// their package parts checked.
 #[test]
 fn xml_office_and_odf_integrity_agrees_with_independent_tools() {
-    let Some(corpus) = shared_or_skip("corpus::xml_office_and_odf_integrity_agrees_with_independent_tools", "corpus") else { return };
+    let Some(corpus) = shared_or_skip(
+        "corpus::xml_office_and_odf_integrity_agrees_with_independent_tools",
+        "corpus",
+    ) else {
+        return;
+    };
     let entries = manifest(&corpus, &["xml", "ooxml", "odf"]);
     let dirs = [corpus.join("xml"), corpus.join("ooxml"), corpus.join("odf")];
     let dirs: Vec<&std::path::Path> = dirs.iter().map(|d| d.as_path()).collect();
@@ -132,11 +171,20 @@ fn xml_office_and_odf_integrity_agrees_with_independent_tools() {
 
 #[test]
 fn inspect_lists_document_timestamps_per_file() {
-    let Some(corpus) = shared_or_skip("corpus::inspect_lists_document_timestamps_per_file", "corpus") else { return };
+    let Some(corpus) =
+        shared_or_skip("corpus::inspect_lists_document_timestamps_per_file", "corpus")
+    else {
+        return;
+    };
     for e in manifest(&corpus, &["pdf"]).iter().filter(|e| e.doc_timestamps > 0) {
         let out = run(bin().arg("inspect").arg(corpus.join(&e.file)));
         let listing = text(&out.stdout);
-        assert_eq!(listing.matches("Document timestamp #").count(), e.doc_timestamps, "{}:\n{listing}", e.file);
+        assert_eq!(
+            listing.matches("Document timestamp #").count(),
+            e.doc_timestamps,
+            "{}:\n{listing}",
+            e.file
+        );
         assert_eq!(listing.matches("\nSignature #").count(), e.expected, "{}:\n{listing}", e.file);
     }
 }

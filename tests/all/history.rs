@@ -24,7 +24,10 @@ fn db(path: &Path) -> rusqlite::Connection {
 fn sqlite(dir: &Path) -> Backend {
     let path = dir.join("h.db");
     let args = vec!["--db".to_string(), path.display().to_string()];
-    Backend { args, count: Box::new(move |sql| db(&path).query_row(sql, [], |r| r.get(0)).unwrap()) }
+    Backend {
+        args,
+        count: Box::new(move |sql| db(&path).query_row(sql, [], |r| r.get(0)).unwrap()),
+    }
 }
 
 #[test]
@@ -37,12 +40,18 @@ fn an_incremental_rescan_reports_exactly_what_a_full_scan_does() {
 /// (hard links) of the samples' signed PDFs, in agency folders.
 fn big_tree(root_dir: &Path, copies: usize) -> PathBuf {
     let share = root_dir.join("big");
-    let sources: Vec<PathBuf> = ["Sở Y tế/2025/Công văn 56-SYT.pdf", "Sở Tài chính/Tờ trình 12-STC.pdf", "UBND huyện Hoằng Hóa/Quyết định 45-QĐ-UBND.pdf"]
-        .iter()
-        .map(|p| root().join("samples/share").join(p))
-        .collect();
+    let sources: Vec<PathBuf> = [
+        "Sở Y tế/2025/Công văn 56-SYT.pdf",
+        "Sở Tài chính/Tờ trình 12-STC.pdf",
+        "UBND huyện Hoằng Hóa/Quyết định 45-QĐ-UBND.pdf",
+    ]
+    .iter()
+    .map(|p| root().join("samples/share").join(p))
+    .collect();
     for i in 0..copies {
-        let dir = share.join(["Sở Y tế", "Sở Tài chính", "UBND huyện Hoằng Hóa"][i % 3]).join(format!("{:03}", i / 100));
+        let dir = share
+            .join(["Sở Y tế", "Sở Tài chính", "UBND huyện Hoằng Hóa"][i % 3])
+            .join(format!("{:03}", i / 100));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::hard_link(&sources[i % 3], dir.join(format!("văn bản {i}.pdf"))).unwrap();
     }
@@ -50,7 +59,16 @@ fn big_tree(root_dir: &Path, copies: usize) -> PathBuf {
 }
 
 fn spawn_scan(source: &Path, out: &Path, extra: &[&str]) -> Child {
-    bin().arg("scan").arg(source).args(["--rules", &samples_rules(), "--jobs", "1", "--out"]).arg(out).args(extra).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()
+    bin()
+        .arg("scan")
+        .arg(source)
+        .args(["--rules", &samples_rules(), "--jobs", "1", "--out"])
+        .arg(out)
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
 }
 
 /// Waits until `cond` holds (polling), failing after `limit`.
@@ -63,7 +81,11 @@ fn wait_until(limit: Duration, mut cond: impl FnMut() -> bool) {
 }
 
 fn cached_files(history: &Path) -> i64 {
-    let Ok(conn) = rusqlite::Connection::open_with_flags(history, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY) else { return 0 };
+    let Ok(conn) =
+        rusqlite::Connection::open_with_flags(history, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+    else {
+        return 0;
+    };
     conn.query_row("SELECT count(*) FROM files", [], |r| r.get(0)).unwrap_or(0)
 }
 
@@ -85,10 +107,16 @@ fn a_scan_killed_midway_corrupts_nothing_and_its_work_is_kept() {
     let conn = db(&history);
     let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
     assert_eq!(check, "ok");
-    let (all, complete): (i64, i64) = conn.query_row("SELECT count(*), count(finished) FROM runs", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+    let (all, complete): (i64, i64) = conn
+        .query_row("SELECT count(*), count(finished) FROM runs", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap();
     assert_eq!((all, complete), (1, 0), "the killed run stays incomplete");
     let listed = run(bin().args(["report", "--list", "--db", h]));
-    assert!(text(&listed.stdout).contains("holds no completed run yet"), "an incomplete run is never listed, and --list says so: {}", text(&listed.stdout));
+    assert!(
+        text(&listed.stdout).contains("holds no completed run yet"),
+        "an incomplete run is never listed, and --list says so: {}",
+        text(&listed.stdout)
+    );
     drop(conn);
 
     // The next scan finishes the work, reusing what was stored.
@@ -109,7 +137,9 @@ fn a_second_run_on_the_same_database_is_refused_or_waits() {
     let history = t.path().join("h.db");
     let h = history.to_str().unwrap();
     let first = spawn_scan(&share, &t.path().join("r1"), &["--db", h]);
-    wait_until(Duration::from_secs(60), || std::fs::read_to_string(t.path().join("h.db.lock")).is_ok_and(|s| s.starts_with("pid")));
+    wait_until(Duration::from_secs(60), || {
+        std::fs::read_to_string(t.path().join("h.db.lock")).is_ok_and(|s| s.starts_with("pid"))
+    });
     let refused = scan_to(&share, &t.path().join("r2"), &["--db", h]);
     assert_eq!(code(&refused), 1, "{}", text(&refused.stdout));
     let msg = text(&refused.stderr);
@@ -121,27 +151,37 @@ fn a_second_run_on_the_same_database_is_refused_or_waits() {
     let waited = waiting.wait_with_output().unwrap();
     assert_eq!(waited.status.code(), Some(0), "{}", text(&waited.stderr));
     assert_eq!(files_read(&waited), 0, "the waiting run used the first one's work");
-    let complete: i64 = db(&history).query_row("SELECT count(*) FROM runs WHERE finished IS NOT NULL", [], |r| r.get(0)).unwrap();
+    let complete: i64 = db(&history)
+        .query_row("SELECT count(*) FROM runs WHERE finished IS NOT NULL", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(complete, 2);
 }
 
 #[test]
 fn a_rules_change_reclassifies_stored_signatures_without_reading_files() {
     let t = tempfile::tempdir().unwrap();
-    history_cases::a_rules_change_reclassifies_stored_signatures_without_reading_files(&sqlite(t.path()));
+    history_cases::a_rules_change_reclassifies_stored_signatures_without_reading_files(&sqlite(
+        t.path(),
+    ));
 }
 
 #[test]
 fn three_monthly_audits_give_trends_changes_and_rebuildable_reports() {
     let t = tempfile::tempdir().unwrap();
-    history_cases::three_monthly_audits_give_trends_changes_and_rebuildable_reports(&sqlite(t.path()));
+    history_cases::three_monthly_audits_give_trends_changes_and_rebuildable_reports(&sqlite(
+        t.path(),
+    ));
 }
 
 #[test]
 fn the_schema_is_versioned_and_a_newer_database_is_refused() {
     let t = tempfile::tempdir().unwrap();
     let history = t.path().join("h.db");
-    let out = scan_to(&root().join("tests/fixtures/history/2025-01"), &t.path().join("r"), &["--db", history.to_str().unwrap()]);
+    let out = scan_to(
+        &root().join("tests/fixtures/history/2025-01"),
+        &t.path().join("r"),
+        &["--db", history.to_str().unwrap()],
+    );
     assert_eq!(code(&out), 0);
     let conn = db(&history);
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
@@ -150,7 +190,11 @@ fn the_schema_is_versioned_and_a_newer_database_is_refused() {
     assert_eq!(journal, "wal");
     conn.pragma_update(None, "user_version", version + 1).unwrap();
     drop(conn);
-    let refused = scan_to(&root().join("tests/fixtures/history/2025-01"), &t.path().join("r"), &["--db", history.to_str().unwrap()]);
+    let refused = scan_to(
+        &root().join("tests/fixtures/history/2025-01"),
+        &t.path().join("r"),
+        &["--db", history.to_str().unwrap()],
+    );
     assert_eq!(code(&refused), 1);
     assert!(text(&refused.stderr).contains("newer sigaudit"), "{}", text(&refused.stderr));
 }
@@ -168,21 +212,43 @@ fn a_history_from_the_previous_release_upgrades_and_reports_the_same() {
     let db_path = dir.path().join("sigaudit.db");
     std::fs::copy(fixture.join("sigaudit.db"), &db_path).unwrap();
     let rebuilt = dir.path().join("rebuilt");
-    let out = run(bin().current_dir(root()).args(["report", "--db"]).arg(&db_path).arg("--out").arg(&rebuilt).args(["--rules", &samples_rules()]));
+    let out = run(bin()
+        .current_dir(root())
+        .args(["report", "--db"])
+        .arg(&db_path)
+        .arg("--out")
+        .arg(&rebuilt)
+        .args(["--rules", &samples_rules()]));
     assert_eq!(code(&out), 0, "{}", text(&out.stderr));
-    assert_eq!(db(&db_path).query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0)).unwrap(), 7, "upgraded to the current schema");
+    assert_eq!(
+        db(&db_path).query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0)).unwrap(),
+        7,
+        "upgraded to the current schema"
+    );
     // The old release's findings, attributed again under the current rules
     // (as a rescan would: by the signer certificate kept in the history);
     // found_in is where the old release counted them, by place.
     let sources = ["samples/share/Sở Tư pháp", "samples/share/Sở Xây dựng"];
     let fresh_dir = dir.path().join("fresh");
-    let out = run(bin().current_dir(root()).arg("scan").args(sources).args(["--rules", &samples_rules(), "--no-db", "--out"]).arg(&fresh_dir));
+    let out = run(bin()
+        .current_dir(root())
+        .arg("scan")
+        .args(sources)
+        .args(["--rules", &samples_rules(), "--no-db", "--out"])
+        .arg(&fresh_dir));
     assert_eq!(code(&out), 0, "{}", text(&out.stderr));
     // Since issue 23 an e-invoice signature's member ends with its role
     // (`HDon/DSCKS/NBan/Signature (seller)`): the old release's rows are
     // found by the element path.
-    let key = |r: &Row| (r["file"].clone(), r["member"].split(" (").next().unwrap_or_default().to_owned(), r["signer_sha256"].clone());
-    let fresh: HashMap<_, Row> = read_csv(&fresh_dir.join("signatures.csv")).into_iter().map(|r| (key(&r), r)).collect();
+    let key = |r: &Row| {
+        (
+            r["file"].clone(),
+            r["member"].split(" (").next().unwrap_or_default().to_owned(),
+            r["signer_sha256"].clone(),
+        )
+    };
+    let fresh: HashMap<_, Row> =
+        read_csv(&fresh_dir.join("signatures.csv")).into_iter().map(|r| (key(&r), r)).collect();
     let rebuilt_rows = read_csv(&rebuilt.join("signatures.csv"));
     let old_rows = read_csv(&fixture.join("signatures.csv"));
     assert_eq!(rebuilt_rows.len(), old_rows.len());
@@ -195,12 +261,27 @@ fn a_history_from_the_previous_release_upgrades_and_reports_the_same() {
         }
         assert_eq!(new, &want);
     }
-    assert_eq!(read_csv(&rebuilt.join("agencies.csv")).iter().map(|a| a["signatures"].parse::<usize>().unwrap()).sum::<usize>(), old_rows.len());
+    assert_eq!(
+        read_csv(&rebuilt.join("agencies.csv"))
+            .iter()
+            .map(|a| a["signatures"].parse::<usize>().unwrap())
+            .sum::<usize>(),
+        old_rows.len()
+    );
     check_report(&rebuilt);
     let rescan = dir.path().join("rescan");
-    let out = run(bin().current_dir(root()).arg("scan").args(sources).args(["--rules", &samples_rules(), "--db"]).arg(&db_path).arg("--out").arg(&rescan));
+    let out = run(bin()
+        .current_dir(root())
+        .arg("scan")
+        .args(sources)
+        .args(["--rules", &samples_rules(), "--db"])
+        .arg(&db_path)
+        .arg("--out")
+        .arg(&rescan));
     assert_eq!(code(&out), 0, "{}", text(&out.stderr));
-    let runs: i64 = db(&db_path).query_row("SELECT count(*) FROM runs WHERE finished IS NOT NULL", [], |r| r.get(0)).unwrap();
+    let runs: i64 = db(&db_path)
+        .query_row("SELECT count(*) FROM runs WHERE finished IS NOT NULL", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(runs, 2);
 }
 
@@ -218,12 +299,19 @@ fn ctrl_c_stops_cleanly_keeps_what_was_read_and_the_next_run_finishes() {
     let out = child.wait_with_output().unwrap();
     assert_eq!(code(&out), 130, "{}", text(&out.stderr));
     let said = text(&out.stderr);
-    let stored: i64 = said.split("interrupted: ").nth(1).and_then(|s| s.split(' ').next()).and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("{said}"));
+    let stored: i64 = said
+        .split("interrupted: ")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{said}"));
     assert!(said.contains("files stored; run again to continue"), "{said}");
     assert_eq!(stored, cached_files(&history), "what it says is what is stored");
     assert!(stored > 0 && stored < files as i64, "stopped midway: {stored}");
     assert!(!report.exists(), "no report from half a scan");
-    let (all, complete): (i64, i64) = db(&history).query_row("SELECT count(*), count(finished) FROM runs", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+    let (all, complete): (i64, i64) = db(&history)
+        .query_row("SELECT count(*), count(finished) FROM runs", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap();
     assert_eq!((all, complete), (1, 0), "the stopped run stays incomplete");
     let rescan = scan_to(&share, &report, &["--db", h]);
     assert_eq!(code(&rescan), 0, "{}", text(&rescan.stderr));
@@ -241,7 +329,14 @@ fn an_unmounted_share_is_not_taken_for_deleted_files() {
     copy_tree(&root().join("tests/fixtures/history/2025-02"), &b);
     let history = t.path().join("h.db");
     let h = history.to_str().unwrap();
-    let scan2 = |out: &str| run(bin().arg("scan").arg(&a).arg(&b).args(["--rules", &samples_rules(), "--db", h, "--out"]).arg(t.path().join(out)));
+    let scan2 = |out: &str| {
+        run(bin()
+            .arg("scan")
+            .arg(&a)
+            .arg(&b)
+            .args(["--rules", &samples_rules(), "--db", h, "--out"])
+            .arg(t.path().join(out)))
+    };
     assert_eq!(code(&scan2("r1")), 0);
     let before = cached_files(&history);
     // The share of `b` is not mounted this month.
@@ -267,27 +362,54 @@ fn trial_runs_are_labelled_listed_and_deleted() {
     }
     let list = || text(&run(bin().args(["report", "--list", "--db", h])).stdout);
     let labels = |listed: &str| -> Vec<(String, String)> {
-        listed.lines().skip(1).map(|l| l.split('\t').take(4).map(String::from).collect::<Vec<_>>()).map(|c| (c[0].clone(), c[3].clone())).collect()
+        listed
+            .lines()
+            .skip(1)
+            .map(|l| l.split('\t').take(4).map(String::from).collect::<Vec<_>>())
+            .map(|c| (c[0].clone(), c[3].clone()))
+            .collect()
     };
-    assert_eq!(labels(&list()), [("1".into(), "thử (trial)".into()), ("2".into(), "thử 2".into()), ("3".into(), "Kiểm tra tháng 11".into())]);
+    assert_eq!(
+        labels(&list()),
+        [
+            ("1".into(), "thử (trial)".into()),
+            ("2".into(), "thử 2".into()),
+            ("3".into(), "Kiểm tra tháng 11".into())
+        ]
+    );
     for id in ["1", "2"] {
         let out = run(bin().args(["report", "--db", h, "--delete-run", id]));
         assert_eq!(code(&out), 0, "{}", text(&out.stderr));
         assert!(text(&out.stdout).contains(&format!("run {id} deleted")));
     }
-    assert_eq!(labels(&list()), [("3".into(), "Kiểm tra tháng 11".into())], "only the real audit is left");
+    assert_eq!(
+        labels(&list()),
+        [("3".into(), "Kiểm tra tháng 11".into())],
+        "only the real audit is left"
+    );
     let conn = self::db(&db);
-    let orphans: i64 = conn.query_row("SELECT count(*) FROM findings WHERE id NOT IN (SELECT finding_id FROM run_findings)", [], |r| r.get(0)).unwrap();
-    let left: i64 = conn.query_row("SELECT count(*) FROM run_findings WHERE run_id IN (1, 2)", [], |r| r.get(0)).unwrap();
+    let orphans: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM findings WHERE id NOT IN (SELECT finding_id FROM run_findings)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let left: i64 = conn
+        .query_row("SELECT count(*) FROM run_findings WHERE run_id IN (1, 2)", [], |r| r.get(0))
+        .unwrap();
     assert_eq!((orphans, left), (0, 0), "nothing of the deleted runs stays behind");
     let missing = run(bin().args(["report", "--db", h, "--delete-run", "1"]));
     assert_ne!(code(&missing), 0);
     assert!(text(&missing.stderr).contains("run 1"), "{}", text(&missing.stderr));
-    let gone = run(bin().args(["report", "--db", h, "--run", "2", "--rules", &samples_rules(), "--out"]).arg(t.path().join("r2")));
+    let gone = run(bin()
+        .args(["report", "--db", h, "--run", "2", "--rules", &samples_rules(), "--out"])
+        .arg(t.path().join("r2")));
     assert_ne!(code(&gone), 0, "a deleted run cannot be reported");
     // The remaining run reports as before, and the file cache still serves the next scan.
     let rebuilt = t.path().join("rebuilt");
-    let out = run(bin().args(["report", "--db", h, "--rules", &samples_rules(), "--out"]).arg(&rebuilt));
+    let out =
+        run(bin().args(["report", "--db", h, "--rules", &samples_rules(), "--out"]).arg(&rebuilt));
     assert_eq!(code(&out), 0, "{}", text(&out.stderr));
     check_report(&rebuilt);
     assert_same_reports(&rebuilt, &t.path().join("r"));

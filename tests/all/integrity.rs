@@ -15,7 +15,10 @@ fn sample_rows() -> &'static (Vec<Row>, tempfile::TempDir) {
     static ROWS: OnceLock<(Vec<Row>, tempfile::TempDir)> = OnceLock::new();
     ROWS.get_or_init(|| {
         let root = root();
-        let (out, dir) = scan(&[&root.join("samples/share")], &["--rules", root.join("samples/rules").to_str().unwrap()]);
+        let (out, dir) = scan(
+            &[&root.join("samples/share")],
+            &["--rules", root.join("samples/rules").to_str().unwrap()],
+        );
         assert_eq!(code(&out), 2, "{}", text(&out.stderr));
         check_report(&report_dir(&dir));
         (read_csv(&report_dir(&dir).join("signatures.csv")), dir)
@@ -29,7 +32,11 @@ fn one(suffix: &str) -> &'static Row {
 }
 
 fn verdict(r: &Row) -> (&str, &str, &str) {
-    (r["integrity"].as_str(), r["modified_after_signing"].as_str(), r["cert_valid_at_signing"].as_str())
+    (
+        r["integrity"].as_str(),
+        r["modified_after_signing"].as_str(),
+        r["cert_valid_at_signing"].as_str(),
+    )
 }
 
 #[test]
@@ -51,7 +58,11 @@ fn one_flipped_byte_in_the_signed_range_is_invalid() {
 fn content_appended_after_signing_is_a_modification() {
     let r = one("Quyết định 77 (sửa sau khi ký).pdf");
     assert_eq!(verdict(r), ("valid", "true", "true"), "the signed revision itself is intact");
-    assert!(r["notes"].contains("MODIFIED AFTER SIGNING: signature covers revision 2 of 3"), "{}", r["notes"]);
+    assert!(
+        r["notes"].contains("MODIFIED AFTER SIGNING: signature covers revision 2 of 3"),
+        "{}",
+        r["notes"]
+    );
     assert!(r["notes"].contains("Page"), "{}", r["notes"]);
 }
 
@@ -61,19 +72,37 @@ fn a_later_signature_is_not_a_modification_of_the_earlier_one() {
     let first = rows.iter().find(|r| r["member"] == "Signature1").unwrap();
     let second = rows.iter().find(|r| r["member"] == "Signature2").unwrap();
     assert_eq!(verdict(first), ("valid", "false", "true"));
-    assert!(first["notes"].contains("later update(s) add only") && first["notes"].contains("signatures"), "{}", first["notes"]);
+    assert!(
+        first["notes"].contains("later update(s) add only")
+            && first["notes"].contains("signatures"),
+        "{}",
+        first["notes"]
+    );
     assert_eq!(verdict(second), ("valid", "false", "true"));
     assert!(second["notes"].contains("covers the entire file"));
 }
 
 #[test]
 fn algorithms_rsa_pss_ecdsa_p384_and_sha1_verify() {
-    for suffix in ["Hợp đồng (RSA-PSS).pdf", "Biên bản (ECDSA P-384).pdf", "Quyết định cũ (SHA-1).pdf", "Quyết định 45-QĐ-UBND.pdf"] {
+    for suffix in [
+        "Hợp đồng (RSA-PSS).pdf",
+        "Biên bản (ECDSA P-384).pdf",
+        "Quyết định cũ (SHA-1).pdf",
+        "Quyết định 45-QĐ-UBND.pdf",
+    ] {
         assert_eq!(one(suffix)["integrity"], "valid", "{suffix}: {}", one(suffix)["notes"]);
     }
-    let inspect = run(bin().arg("inspect").arg(root().join("samples/share/Sở Xây dựng/Hợp đồng (RSA-PSS).pdf")));
-    assert!(text(&inspect.stdout).contains("signature algorithm: RSA-PSS"), "{}", text(&inspect.stdout));
-    let inspect = run(bin().arg("inspect").arg(root().join("samples/share/Sở Xây dựng/Quyết định cũ (SHA-1).pdf")));
+    let inspect = run(bin()
+        .arg("inspect")
+        .arg(root().join("samples/share/Sở Xây dựng/Hợp đồng (RSA-PSS).pdf")));
+    assert!(
+        text(&inspect.stdout).contains("signature algorithm: RSA-PSS"),
+        "{}",
+        text(&inspect.stdout)
+    );
+    let inspect = run(bin()
+        .arg("inspect")
+        .arg(root().join("samples/share/Sở Xây dựng/Quyết định cũ (SHA-1).pdf")));
     assert!(text(&inspect.stdout).contains("Hash algorithm: SHA-1"), "{}", text(&inspect.stdout));
 }
 
@@ -93,7 +122,10 @@ fn a_key_not_meant_for_signing_is_noted() {
 #[test]
 fn a_missing_intermediate_leaves_the_chain_incomplete() {
     let r = one("Công văn 9 (thiếu CA trung gian).pdf");
-    assert_eq!((r["ca_class"].as_str(), r["classified_by"].as_str(), r["chain"].as_str()), ("government", "dn", "incomplete"));
+    assert_eq!(
+        (r["ca_class"].as_str(), r["classified_by"].as_str(), r["chain"].as_str()),
+        ("government", "dn", "incomplete")
+    );
     assert_eq!(r["integrity"], "valid");
 }
 
@@ -133,16 +165,21 @@ fn a_tampered_cms_file_is_invalid() {
     // The attached content of a real .p7m edited after signing: same length,
     // so the structure still parses.
     let tmp = tempfile::tempdir().unwrap();
-    let mut bytes = std::fs::read(root().join("samples/share/Sở Tài chính/Dự toán 2025.csv.p7m")).unwrap();
+    let mut bytes =
+        std::fs::read(root().join("samples/share/Sở Tài chính/Dự toán 2025.csv.p7m")).unwrap();
     let at = bytes.windows(9).position(|w| w == b"120000000").unwrap();
     bytes[at] = b'9';
     std::fs::write(tmp.path().join("sửa.p7m"), &bytes).unwrap();
-    let (out, dir) = scan(&[tmp.path()], &["--rules", root().join("samples/rules").to_str().unwrap()]);
+    let (out, dir) =
+        scan(&[tmp.path()], &["--rules", root().join("samples/rules").to_str().unwrap()]);
     assert_eq!(code(&out), 0);
     let rows = read_csv(&report_dir(&dir).join("signatures.csv"));
     assert_eq!(rows[0]["integrity"], "invalid", "{}", rows[0]["notes"]);
     let agencies = read_csv(&report_dir(&dir).join("agencies.csv"));
-    assert_eq!(agencies.iter().map(|a| a["invalid_signatures"].parse::<usize>().unwrap()).sum::<usize>(), 1);
+    assert_eq!(
+        agencies.iter().map(|a| a["invalid_signatures"].parse::<usize>().unwrap()).sum::<usize>(),
+        1
+    );
 }
 
 fn corpus_rows() -> &'static Vec<Row> {
@@ -156,12 +193,20 @@ fn corpus_rows() -> &'static Vec<Row> {
 }
 
 fn corpus(file: &str, member: &str) -> &'static Row {
-    corpus_rows().iter().find(|r| r["file"].ends_with(file) && r["member"] == member).unwrap_or_else(|| panic!("{file} [{member}]"))
+    corpus_rows()
+        .iter()
+        .find(|r| r["file"].ends_with(file) && r["member"] == member)
+        .unwrap_or_else(|| panic!("{file} [{member}]"))
 }
 
 #[test]
 fn byte_ranges_that_do_not_bracket_the_contents_are_invalid() {
-    if shared_or_skip("integrity::byte_ranges_that_do_not_bracket_the_contents_are_invalid", "corpus/pdf").is_none() {
+    if shared_or_skip(
+        "integrity::byte_ranges_that_do_not_bracket_the_contents_are_invalid",
+        "corpus/pdf",
+    )
+    .is_none()
+    {
         return;
     }
     // The second /ByteRange overlaps the first signature's gap.
@@ -185,7 +230,10 @@ fn legacy_subfilters_and_sha512_verify() {
     // adbe.pkcs7.sha1 (the signed content is the SHA-1 of the byte ranges).
     assert_eq!(corpus("dss_pkcs7_sha1.pdf", "Signature1")["integrity"], "valid");
     // adbe.x509.rsa_sha1 (a bare PKCS#1 value, certificate in /Cert).
-    assert_eq!(corpus("endesive_pdf-adobe-webcapture-x509.rsa_sha1.pdf", "Alice-1-1096825554")["integrity"], "valid");
+    assert_eq!(
+        corpus("endesive_pdf-adobe-webcapture-x509.rsa_sha1.pdf", "Alice-1-1096825554")["integrity"],
+        "valid"
+    );
     // SHA-512 with RSA.
     assert_eq!(corpus("dss_Signature-P-BG_BOR-1.pdf", "Signature1")["integrity"], "valid");
     // BER CMS that pdfsig cannot read.
@@ -196,29 +244,59 @@ fn legacy_subfilters_and_sha512_verify() {
 
 #[test]
 fn ltv_updates_after_a_signature_are_not_modifications() {
-    if shared_or_skip("integrity::ltv_updates_after_a_signature_are_not_modifications", "corpus/pdf").is_none() {
+    if shared_or_skip(
+        "integrity::ltv_updates_after_a_signature_are_not_modifications",
+        "corpus/pdf",
+    )
+    .is_none()
+    {
         return;
     }
     // Signature, then document timestamps and DSS (LTV) data in later revisions.
     let r = corpus("dss_Signature-P-SK-6.pdf", "Signature1");
     assert_eq!((r["integrity"].as_str(), r["modified_after_signing"].as_str()), ("valid", "false"));
-    assert!(r["notes"].contains("covers the entire revision 3 of 6") && r["notes"].contains("DSS (LTV) data"), "{}", r["notes"]);
+    assert!(
+        r["notes"].contains("covers the entire revision 3 of 6")
+            && r["notes"].contains("DSS (LTV) data"),
+        "{}",
+        r["notes"]
+    );
 }
 
 #[test]
 fn signature_timestamps_are_verified_and_used_for_validity() {
-    let Some(pdfs) = shared_or_skip("integrity::signature_timestamps_are_verified_and_used_for_validity", "corpus/pdf") else { return };
+    let Some(pdfs) = shared_or_skip(
+        "integrity::signature_timestamps_are_verified_and_used_for_validity",
+        "corpus/pdf",
+    ) else {
+        return;
+    };
     let out = run(bin().arg("inspect").arg(pdfs.join("dss_Signature-P-SK-6.pdf")));
     let text = text(&out.stdout);
-    assert!(text.contains("Signature timestamp: 2013-04-03T08:07:27Z (imprint and token signature verified)"), "{text}");
+    assert!(
+        text.contains(
+            "Signature timestamp: 2013-04-03T08:07:27Z (imprint and token signature verified)"
+        ),
+        "{text}"
+    );
     assert!(text.contains("Certificate valid at signing time: yes"), "{text}");
     // A document timestamp's own imprint over the byte ranges.
-    assert!(text.contains("Signature Validation: valid (timestamp imprint and token signature verified)"), "{text}");
+    assert!(
+        text.contains(
+            "Signature Validation: valid (timestamp imprint and token signature verified)"
+        ),
+        "{text}"
+    );
 }
 
 #[test]
 fn encrypted_pdfs_are_verified_from_their_clear_signature_bytes() {
-    if shared_or_skip("integrity::encrypted_pdfs_are_verified_from_their_clear_signature_bytes", "corpus/pdf").is_none() {
+    if shared_or_skip(
+        "integrity::encrypted_pdfs_are_verified_from_their_clear_signature_bytes",
+        "corpus/pdf",
+    )
+    .is_none()
+    {
         return;
     }
     // Public-key encryption: no password, yet /Contents and the byte ranges are clear.

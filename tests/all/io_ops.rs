@@ -19,9 +19,24 @@ const STATS: [&str; 5] = ["newfstatat", "statx", "fstat", "stat", "lstat"];
 fn traced_scan(source: &Path, out: &Path, extra: &[&str]) -> Option<HashMap<String, usize>> {
     let log = out.with_extension("strace");
     let mut cmd = Command::new("strace");
-    cmd.args(["-f", "-qq", "-e", "trace=openat,open,newfstatat,statx,fstat,stat,lstat,getdents64", "-o"]).arg(&log);
-    cmd.arg(env!("CARGO_BIN_EXE_sigaudit")).env("SIGAUDIT_ANCHORS", "/nonexistent/sigaudit-test-anchors");
-    cmd.arg("scan").arg(source).arg("--rules").arg(root().join("samples/rules")).arg("--quiet").arg("--out").arg(out).args(extra);
+    cmd.args([
+        "-f",
+        "-qq",
+        "-e",
+        "trace=openat,open,newfstatat,statx,fstat,stat,lstat,getdents64",
+        "-o",
+    ])
+    .arg(&log);
+    cmd.arg(env!("CARGO_BIN_EXE_sigaudit"))
+        .env("SIGAUDIT_ANCHORS", "/nonexistent/sigaudit-test-anchors");
+    cmd.arg("scan")
+        .arg(source)
+        .arg("--rules")
+        .arg(root().join("samples/rules"))
+        .arg("--quiet")
+        .arg("--out")
+        .arg(out)
+        .args(extra);
     let output = match cmd.output() {
         Ok(o) => o,
         Err(_) => return None,
@@ -76,7 +91,11 @@ fn tree(dir: &Path) -> (usize, usize) {
         std::fs::create_dir_all(&folder).unwrap();
         folders += 1;
         for i in 0..50 {
-            std::fs::write(folder.join(format!("công văn {i:03}.txt")), format!("Công văn số {i} của phòng {f}\n")).unwrap();
+            std::fs::write(
+                folder.join(format!("công văn {i:03}.txt")),
+                format!("Công văn số {i} của phòng {f}\n"),
+            )
+            .unwrap();
             files += 1;
         }
     }
@@ -94,7 +113,10 @@ fn history_adds_no_round_trip_and_a_rescan_costs_one_stat_per_file() {
     let db = dir.path().join("history.db");
     let db = db.to_str().unwrap();
     let Some(no_db) = traced_scan(&share, &dir.path().join("r0"), &["--no-db"]) else {
-        println!("skipped: history_adds_no_round_trip_and_a_rescan_costs_one_stat_per_file: needs strace");
+        println!(
+            "skipped: history_adds_no_round_trip_and_a_rescan_costs_one_stat_per_file: needs \
+             strace"
+        );
         return;
     };
     let first = traced_scan(&share, &dir.path().join("r1"), &["--db", db]).unwrap();
@@ -103,10 +125,22 @@ fn history_adds_no_round_trip_and_a_rescan_costs_one_stat_per_file() {
     // the number of files (about 100 on this tree).
     const FIXED: usize = 300;
     assert!(stats(&no_db) >= files, "every file is stat'ed once: {no_db:?}");
-    assert!(stats(&first) <= stats(&no_db) + FIXED, "{files} files: history {first:?} against --no-db {no_db:?}");
-    assert!(opens(&first) <= opens(&no_db) + FIXED, "{files} files: history {first:?} against --no-db {no_db:?}");
-    assert!(stats(&rescan) <= files + folders + FIXED, "{files} files, {folders} folders: {rescan:?}");
-    assert!(opens(&rescan) <= folders + FIXED, "an unchanged file is not opened: {files} files, {folders} folders: {rescan:?}");
+    assert!(
+        stats(&first) <= stats(&no_db) + FIXED,
+        "{files} files: history {first:?} against --no-db {no_db:?}"
+    );
+    assert!(
+        opens(&first) <= opens(&no_db) + FIXED,
+        "{files} files: history {first:?} against --no-db {no_db:?}"
+    );
+    assert!(
+        stats(&rescan) <= files + folders + FIXED,
+        "{files} files, {folders} folders: {rescan:?}"
+    );
+    assert!(
+        opens(&rescan) <= folders + FIXED,
+        "an unchanged file is not opened: {files} files, {folders} folders: {rescan:?}"
+    );
     // A listing is one getdents64 with entries and one that finds the end.
     assert!(rescan.get("getdents64").copied().unwrap_or(0) <= 2 * folders + FIXED, "{rescan:?}");
 }
@@ -117,8 +151,22 @@ fn history_adds_no_round_trip_and_a_rescan_costs_one_stat_per_file() {
 #[test]
 fn reports_are_the_same_with_one_io_worker_or_many() {
     let share = root().join("samples/share");
-    let (one, one_dir) = scan(&[&share], &["--rules", root().join("samples/rules").to_str().unwrap(), "--no-db", "--io-jobs", "1"]);
-    let (many, many_dir) = scan(&[&share], &["--rules", root().join("samples/rules").to_str().unwrap(), "--no-db", "--io-jobs", "64", "--jobs", "3"]);
+    let (one, one_dir) = scan(
+        &[&share],
+        &["--rules", root().join("samples/rules").to_str().unwrap(), "--no-db", "--io-jobs", "1"],
+    );
+    let (many, many_dir) = scan(
+        &[&share],
+        &[
+            "--rules",
+            root().join("samples/rules").to_str().unwrap(),
+            "--no-db",
+            "--io-jobs",
+            "64",
+            "--jobs",
+            "3",
+        ],
+    );
     assert_eq!((code(&one), code(&many)), (2, 2), "{}", text(&many.stderr));
     for name in ["signatures.csv", "errors.csv", "agencies.csv"] {
         let a = std::fs::read(report_dir(&one_dir).join(name)).unwrap();

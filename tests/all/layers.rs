@@ -41,8 +41,15 @@ fn rust_files(path: &Path, out: &mut Vec<PathBuf>) {
 /// Every `crate::name` in `text`, comments included (a doc link is a dependency too).
 fn named_modules(text: &str) -> Vec<String> {
     text.match_indices("crate::")
-        .filter(|(i, _)| !text[..*i].ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == '$'))
-        .map(|(i, m)| text[i + m.len()..].chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect::<String>())
+        .filter(|(i, _)| {
+            !text[..*i].ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == '$')
+        })
+        .map(|(i, m)| {
+            text[i + m.len()..]
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect::<String>()
+        })
         .filter(|n| n.chars().next().is_some_and(|c| c.is_ascii_lowercase()))
         .collect()
 }
@@ -67,14 +74,25 @@ fn violations(src: &Path, layers: &BTreeMap<String, usize>) -> Vec<String> {
             for used in named_modules(&std::fs::read_to_string(&file).unwrap()) {
                 match layers.get(&used) {
                     Some(&l) if used == module || l < layer => {}
-                    Some(&l) => problems.push(format!("{} (layer {layer}) uses crate::{used} (layer {l})", file.display())),
+                    Some(&l) => problems.push(format!(
+                        "{} (layer {layer}) uses crate::{used} (layer {l})",
+                        file.display()
+                    )),
                     None if used == "VERSION" => {}
-                    None => problems.push(format!("{} uses crate::{used}, which is not in the layer table", file.display())),
+                    None => problems.push(format!(
+                        "{} uses crate::{used}, which is not in the layer table",
+                        file.display()
+                    )),
                 }
             }
         }
     }
-    problems.extend(layers.keys().filter(|m| !seen.contains(*m)).map(|m| format!("src/lib.rs lists `{m}`, which is no module")));
+    problems.extend(
+        layers
+            .keys()
+            .filter(|m| !seen.contains(*m))
+            .map(|m| format!("src/lib.rs lists `{m}`, which is no module")),
+    );
     problems
 }
 
@@ -125,7 +143,8 @@ fn named_paths(text: &str, here: &[String]) -> Vec<Vec<String>> {
                         '}' => depth -= 1,
                         ',' if depth == 0 => item_start = true,
                         c if item_start && depth == 0 && is_ident(c) => {
-                            let name: String = group[i..].chars().take_while(|&c| is_ident(c)).collect();
+                            let name: String =
+                                group[i..].chars().take_while(|&c| is_ident(c)).collect();
                             if name != "self" {
                                 out.push([path.clone(), vec![name]].concat());
                             }
@@ -166,7 +185,9 @@ fn module_folders(dir: &Path, out: &mut Vec<PathBuf>) {
         if p.is_dir() {
             module_folders(&p, out);
             units += 1;
-        } else if p.extension().is_some_and(|e| e == "rs") && p.file_stem().is_some_and(|s| s != "mod") {
+        } else if p.extension().is_some_and(|e| e == "rs")
+            && p.file_stem().is_some_and(|s| s != "mod")
+        {
             units += 1;
         }
     }
@@ -210,7 +231,8 @@ fn file_violations(src: &Path) -> Vec<String> {
             }
             units.insert(unit.clone());
             let Some(&layer) = layers.get(&unit) else {
-                problems.push(format!("{shown}/{unit} is not in the table of {}", facade.display()));
+                problems
+                    .push(format!("{shown}/{unit} is not in the table of {}", facade.display()));
                 continue;
             };
             let mut files = Vec::new();
@@ -226,14 +248,22 @@ fn file_violations(src: &Path) -> Vec<String> {
                 for u in used {
                     match layers.get(&u) {
                         Some(&l) if l < layer => {}
-                        Some(&l) => problems.push(format!("{} (layer {layer} in {shown}) uses {shown}/{u} (layer {l})", file.display())),
+                        Some(&l) => problems.push(format!(
+                            "{} (layer {layer} in {shown}) uses {shown}/{u} (layer {l})",
+                            file.display()
+                        )),
                         // An item of the façade (a type, a function), not a file.
                         None => {}
                     }
                 }
             }
         }
-        problems.extend(layers.keys().filter(|u| !units.contains(*u)).map(|u| format!("{} lists `{u}`, which is no file of {shown}", facade.display())));
+        problems.extend(
+            layers
+                .keys()
+                .filter(|u| !units.contains(*u))
+                .map(|u| format!("{} lists `{u}`, which is no file of {shown}", facade.display())),
+        );
     }
     problems
 }
@@ -241,24 +271,34 @@ fn file_violations(src: &Path) -> Vec<String> {
 #[test]
 fn every_import_follows_the_declared_layers() {
     let src = common::root().join("src");
-    let layers = declared_layers(&std::fs::read_to_string(src.join("lib.rs")).unwrap()).expect("the layer table in src/lib.rs");
+    let layers = declared_layers(&std::fs::read_to_string(src.join("lib.rs")).unwrap())
+        .expect("the layer table in src/lib.rs");
     assert!(layers.len() >= 20, "the table lists the modules: {layers:?}");
     let problems = violations(&src, &layers);
-    assert!(problems.is_empty(), "imports against the layers of src/lib.rs:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "imports against the layers of src/lib.rs:\n{}",
+        problems.join("\n")
+    );
 }
 
 #[test]
 fn every_file_inside_a_module_follows_its_folders_layers() {
     let src = common::root().join("src");
     let problems = file_violations(&src);
-    assert!(problems.is_empty(), "imports against the layers of a module's files:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "imports against the layers of a module's files:\n{}",
+        problems.join("\n")
+    );
 }
 
 /// A copy of src, changed by `change`, as a careless edit would leave it.
 fn changed_copy(change: impl FnOnce(&Path)) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let src = common::root().join("src");
-    let status = std::process::Command::new("cp").arg("-a").arg(&src).arg(dir.path()).status().unwrap();
+    let status =
+        std::process::Command::new("cp").arg("-a").arg(&src).arg(dir.path()).status().unwrap();
     assert!(status.success());
     change(&dir.path().join("src"));
     dir
@@ -272,7 +312,8 @@ fn prepend(file: &Path, line: &str) {
 #[test]
 fn an_import_against_the_flow_is_caught() {
     // One upward import: a model type reaching for the report writer.
-    let dir = changed_copy(|src| prepend(&src.join("model/finding.rs"), "use crate::report::csv::pct;"));
+    let dir =
+        changed_copy(|src| prepend(&src.join("model/finding.rs"), "use crate::report::csv::pct;"));
     let copy = dir.path().join("src");
     let layers = declared_layers(&std::fs::read_to_string(copy.join("lib.rs")).unwrap()).unwrap();
     let problems = violations(&copy, &layers);
@@ -284,31 +325,58 @@ fn an_import_against_the_flow_is_caught() {
 fn a_circle_between_files_of_a_module_is_caught() {
     // The circle issue 27 found: RFC 5280's rules reaching for the chain
     // builder, which uses them. Each way of naming it is caught.
-    for line in ["use super::chain::build;", "use crate::trust::{anchors, chain::build};", "/// See [`self::super::chain`]."] {
+    for line in [
+        "use super::chain::build;",
+        "use crate::trust::{anchors, chain::build};",
+        "/// See [`self::super::chain`].",
+    ] {
         let dir = changed_copy(|src| prepend(&src.join("trust/rfc5280.rs"), line));
         let problems = file_violations(&dir.path().join("src"));
-        assert_eq!(problems.len(), 1 + usize::from(line.contains("anchors")), "{line}: {problems:?}");
-        assert!(problems.iter().any(|p| p.contains("rfc5280.rs (layer 0 in trust) uses trust/chain")), "{line}: {problems:?}");
+        assert_eq!(
+            problems.len(),
+            1 + usize::from(line.contains("anchors")),
+            "{line}: {problems:?}"
+        );
+        assert!(
+            problems.iter().any(|p| p.contains("rfc5280.rs (layer 0 in trust) uses trust/chain")),
+            "{line}: {problems:?}"
+        );
     }
     // Inside a subfolder, a file of a lower layer naming its parent's
     // sibling of a higher layer, through `super::super`.
-    let dir = changed_copy(|src| prepend(&src.join("formats/cms/signed_data.rs"), "use super::super::zip;"));
+    let dir = changed_copy(|src| {
+        prepend(&src.join("formats/cms/signed_data.rs"), "use super::super::zip;")
+    });
     let problems = file_violations(&dir.path().join("src"));
     assert_eq!(problems.len(), 1, "{problems:?}");
-    assert!(problems[0].contains("formats/cms/signed_data.rs") && problems[0].contains("uses formats/zip"), "{problems:?}");
+    assert!(
+        problems[0].contains("formats/cms/signed_data.rs")
+            && problems[0].contains("uses formats/zip"),
+        "{problems:?}"
+    );
 }
 
 #[test]
 fn a_new_file_missing_from_its_folders_table_is_caught() {
     let dir = changed_copy(|src| std::fs::write(src.join("trust/ocsp.rs"), "//! OCSP.\n").unwrap());
     let problems = file_violations(&dir.path().join("src"));
-    assert_eq!(problems, vec![format!("trust/ocsp is not in the table of {}", dir.path().join("src/trust/mod.rs").display())]);
+    assert_eq!(
+        problems,
+        vec![format!(
+            "trust/ocsp is not in the table of {}",
+            dir.path().join("src/trust/mod.rs").display()
+        )]
+    );
 }
 
 /// module -> layer from README's layout table: the `src/name.rs` and
 /// `src/name/` a numbered line names (src/main.rs is no module).
 fn readme_layers(readme: &str) -> BTreeMap<String, usize> {
-    let table = readme.split("## Layout").nth(1).and_then(|t| t.split("```").nth(1)).expect("README's layout table");
+    let table = readme
+        .split("## Layout")
+        .nth(1)
+        .and_then(|t| t.split("```").nth(1))
+        .expect("README's layout table");
     let mut layers = BTreeMap::new();
     let mut layer = None;
     for line in table.lines() {

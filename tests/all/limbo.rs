@@ -24,42 +24,83 @@ use crate::common;
 /// Why a case does not apply to signer-certificate path validation.
 fn not_applicable(case: &serde_json::Value) -> Option<&'static str> {
     let id = case["id"].as_str().unwrap();
-    let features: Vec<&str> = case["features"].as_array().map(|a| a.iter().filter_map(|f| f.as_str()).collect()).unwrap_or_default();
+    let features: Vec<&str> = case["features"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|f| f.as_str()).collect())
+        .unwrap_or_default();
     let family = id.split("::").next().unwrap();
     if features.contains(&"has-crl") {
         return Some("revocation lists: sigaudit does not check revocation in path validation");
     }
     if features.contains(&"has-policy-constraints") {
-        return Some("certificate policy processing: sigaudit accepts any policy (the class comes from the pinned CA, not from policy OIDs)");
+        return Some(
+            "certificate policy processing: sigaudit accepts any policy (the class comes from the \
+             pinned CA, not from policy OIDs)",
+        );
     }
     if features.contains(&"max-chain-depth") {
         return Some("a validator-chosen maximum depth: sigaudit's is fixed at 8 certificates");
     }
     if features.iter().any(|f| f.starts_with("pedantic-")) {
-        return Some("pedantic profile checks (serial numbers, web PKI key and EKU policy) beyond RFC 5280 path validation");
+        return Some(
+            "pedantic profile checks (serial numbers, web PKI key and EKU policy) beyond RFC 5280 \
+             path validation",
+        );
     }
     if features.contains(&"rfc5280-incompatible-with-webpki") {
-        return Some("criticality of nameConstraints is the issuing CA's duty; sigaudit applies the constraints either way");
+        return Some(
+            "criticality of nameConstraints is the issuing CA's duty; sigaudit applies the \
+             constraints either way",
+        );
     }
-    if family == "webpki" && !matches!(id, "webpki::cryptographydotio-chain" | "webpki::cryptographydotio-chain-missing-intermediate") {
-        return Some("the CA/Browser Forum web PKI profile (host names, common names, key sizes, curves, serverAuth EKU): not document-signing path validation");
+    if family == "webpki"
+        && !matches!(
+            id,
+            "webpki::cryptographydotio-chain"
+                | "webpki::cryptographydotio-chain-missing-intermediate"
+        )
+    {
+        return Some(
+            "the CA/Browser Forum web PKI profile (host names, common names, key sizes, curves, \
+             serverAuth EKU): not document-signing path validation",
+        );
     }
     if HOST_NAME_CASES.contains(&id) {
-        return Some("the verdict rests on matching a server's host name or on the syntax of DNS/IP names, which a document signer is not checked for");
+        return Some(
+            "the verdict rests on matching a server's host name or on the syntax of DNS/IP names, \
+             which a document signer is not checked for",
+        );
     }
-    if matches!(id, "rfc5280::aki::leaf-missing-aki" | "rfc5280::aki::intermediate-missing-aki" | "rfc5280::ski::root-missing-ski" | "rfc5280::ski::intermediate-missing-ski") {
-        return Some("the CA's duty to include key identifiers (RFC 5280 §4.2.1.1-2), not a path validation step (§6); older real signer certificates lack them");
+    if matches!(
+        id,
+        "rfc5280::aki::leaf-missing-aki"
+            | "rfc5280::aki::intermediate-missing-aki"
+            | "rfc5280::ski::root-missing-ski"
+            | "rfc5280::ski::intermediate-missing-ski"
+    ) {
+        return Some(
+            "the CA's duty to include key identifiers (RFC 5280 §4.2.1.1-2), not a path \
+             validation step (§6); older real signer certificates lack them",
+        );
     }
     if matches!(id, "rfc5280::ca-as-leaf" | "pathlen::validation-ignores-pathlen-in-leaf") {
         return Some(
-            "the leaf is a CA certificate whose key usage is only keyCertSign: fine as the suite's TLS leaf, but a document signer's key must allow digitalSignature or nonRepudiation",
+            "the leaf is a CA certificate whose key usage is only keyCertSign: fine as the \
+             suite's TLS leaf, but a document signer's key must allow digitalSignature or \
+             nonRepudiation",
         );
     }
     if id == "rfc5280::ee-critical-aia-invalid" {
-        return Some("real Vietnamese CA certificates mark authorityInfoAccess (and CRL distribution points) critical; sigaudit accepts them");
+        return Some(
+            "real Vietnamese CA certificates mark authorityInfoAccess (and CRL distribution \
+             points) critical; sigaudit accepts them",
+        );
     }
     if id == "rfc5280::root-non-critical-basic-constraints" {
-        return Some("marking basicConstraints critical is the CA's duty (RFC 5280 §4.2.1.9); sigaudit, like OpenSSL, reads it either way");
+        return Some(
+            "marking basicConstraints critical is the CA's duty (RFC 5280 §4.2.1.9); sigaudit, \
+             like OpenSSL, reads it either way",
+        );
     }
     None
 }
@@ -80,8 +121,12 @@ fn pem_cert(pem: &str) -> Option<Arc<Cert>> {
 
 /// sigaudit's verdict for one case: Ok(()) when the signer is valid.
 fn verdict(case: &serde_json::Value) -> Result<(), String> {
-    let certs = |key: &str| -> Vec<Arc<Cert>> { case[key].as_array().unwrap().iter().filter_map(|p| pem_cert(p.as_str().unwrap())).collect() };
-    let Some(leaf) = pem_cert(case["peer_certificate"].as_str().unwrap()) else { return Err("signer certificate unreadable".into()) };
+    let certs = |key: &str| -> Vec<Arc<Cert>> {
+        case[key].as_array().unwrap().iter().filter_map(|p| pem_cert(p.as_str().unwrap())).collect()
+    };
+    let Some(leaf) = pem_cert(case["peer_certificate"].as_str().unwrap()) else {
+        return Err("signer certificate unreadable".into());
+    };
     let trusted = certs("trusted_certs");
     let intermediates = certs("untrusted_intermediates");
     let mut anchors = AnchorStore::default();
@@ -118,7 +163,11 @@ fn verdict(case: &serde_json::Value) -> Result<(), String> {
     if class.class != CaClass::Government || class.chain != ChainStatus::Verified {
         return Err(format!("{:?}/{:?}: {}", class.class, class.chain, class.notes.join("; ")));
     }
-    let at = time::OffsetDateTime::parse(case["validation_time"].as_str().unwrap_or("2024-01-01T00:00:00Z"), &time::format_description::well_known::Rfc3339).unwrap();
+    let at = time::OffsetDateTime::parse(
+        case["validation_time"].as_str().unwrap_or("2024-01-01T00:00:00Z"),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
     if let (false, why) = valid_at_signing(&class.path, at) {
         return Err(why.unwrap_or_default());
     }
@@ -127,7 +176,8 @@ fn verdict(case: &serde_json::Value) -> Result<(), String> {
         return Err(problems.join("; "));
     }
     // The case's extended key usage policy (what its relying party asks).
-    let wanted: Vec<&str> = case["extended_key_usage"].as_array().unwrap().iter().filter_map(|e| e.as_str()).collect();
+    let wanted: Vec<&str> =
+        case["extended_key_usage"].as_array().unwrap().iter().filter_map(|e| e.as_str()).collect();
     if let Some(ekus) = &leaf.ext_key_usage {
         if ekus.is_empty() {
             return Err("empty extended key usage".into());
@@ -148,10 +198,17 @@ fn verdict(case: &serde_json::Value) -> Result<(), String> {
 
 #[test]
 fn x509_limbo_path_validation_cases() {
-    let Some(path) = common::shared_or_skip("limbo::x509_limbo_path_validation_cases", "x509-limbo/limbo.json") else { return };
-    let suite: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).expect("x509-limbo suite in ../shared")).unwrap();
+    let Some(path) =
+        common::shared_or_skip("limbo::x509_limbo_path_validation_cases", "x509-limbo/limbo.json")
+    else {
+        return;
+    };
+    let suite: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).expect("x509-limbo suite in ../shared"))
+            .unwrap();
     let cases = suite["testcases"].as_array().unwrap();
-    let (mut run, mut passed, mut skipped) = (0, 0, std::collections::BTreeMap::<&str, usize>::new());
+    let (mut run, mut passed, mut skipped) =
+        (0, 0, std::collections::BTreeMap::<&str, usize>::new());
     let mut wrong = Vec::new();
     for case in cases {
         let id = case["id"].as_str().unwrap();
@@ -168,10 +225,19 @@ fn x509_limbo_path_validation_cases() {
             wrong.push(format!("{id}: expected {}, got {got:?}", case["expected_result"]));
         }
     }
-    println!("x509-limbo: {} cases, {run} run, {passed} passed, {} skipped", cases.len(), skipped.values().sum::<usize>());
+    println!(
+        "x509-limbo: {} cases, {run} run, {passed} passed, {} skipped",
+        cases.len(),
+        skipped.values().sum::<usize>()
+    );
     for (reason, n) in &skipped {
         println!("  skipped {n:3}: {reason}");
     }
-    assert!(wrong.is_empty(), "{} of {run} applicable cases disagree:\n{}", wrong.len(), wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "{} of {run} applicable cases disagree:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
     assert!(run >= 100, "most of the suite applies: {run} run");
 }

@@ -23,7 +23,8 @@ fn unsafe_free_euid() -> u32 {
 
 fn build_tree(dir: &Path) {
     std::fs::create_dir_all(dir.join("Sở Y tế")).unwrap();
-    std::fs::copy(sample("Sở Y tế/2025/Công văn 56-SYT.pdf"), dir.join("Sở Y tế/good.pdf")).unwrap();
+    std::fs::copy(sample("Sở Y tế/2025/Công văn 56-SYT.pdf"), dir.join("Sở Y tế/good.pdf"))
+        .unwrap();
     let good = std::fs::read(sample("Sở Y tế/2025/Công văn 56-SYT.pdf")).unwrap();
     // Cut inside the signature value (an interrupted copy).
     let value = good.windows(11).position(|w| w == b"/Contents <").unwrap();
@@ -53,7 +54,12 @@ fn every_bad_input_is_an_error_row_and_findings_survive() {
     let report = report_dir(&dir);
     check_report(&report);
     let errors = read_csv(&report.join("errors.csv"));
-    let find = |needle: &str| errors.iter().find(|e| e["file"].contains(needle) || e["error"].contains(needle)).map(|e| format!("{} | {} | {}", e["file"], e["stage"], e["error"]));
+    let find = |needle: &str| {
+        errors
+            .iter()
+            .find(|e| e["file"].contains(needle) || e["error"].contains(needle))
+            .map(|e| format!("{} | {} | {}", e["file"], e["stage"], e["error"]))
+    };
     assert!(find("symbolic link loop").is_some(), "{errors:?}");
     assert!(find("dangling.pdf").is_some(), "{errors:?}");
     assert!(find("not valid UTF-8").is_some(), "{errors:?}");
@@ -63,7 +69,11 @@ fn every_bad_input_is_an_error_row_and_findings_survive() {
     // The good file, the non-UTF-8-named file (still scanned) and, when the
     // test cannot lock root out, the locked file.
     assert_eq!(rows_for(&rows, "good.pdf").len(), 1);
-    assert_eq!(rows.iter().filter(|r| r["signer_cn"] == "Phạm Quốc Hùng").count(), 1, "non-UTF-8 name still scanned");
+    assert_eq!(
+        rows.iter().filter(|r| r["signer_cn"] == "Phạm Quốc Hùng").count(),
+        1,
+        "non-UTF-8 name still scanned"
+    );
     if is_root() {
         assert_eq!(rows_for(&rows, "locked.pdf").len(), 1, "root reads mode 000 files");
     } else {
@@ -77,7 +87,11 @@ fn never_touches_access_times() {
     let file = tmp.path().join("doc.pdf");
     std::fs::copy(sample("Sở Y tế/2025/Công văn 56-SYT.pdf"), &file).unwrap();
     // atime older than mtime: any ordinary read would update it (relatime).
-    let st = std::process::Command::new("touch").args(["-a", "-d", "2001-02-03 04:05:06"]).arg(&file).status().unwrap();
+    let st = std::process::Command::new("touch")
+        .args(["-a", "-d", "2001-02-03 04:05:06"])
+        .arg(&file)
+        .status()
+        .unwrap();
     assert!(st.success());
     let before = std::fs::metadata(&file).unwrap().accessed().unwrap();
     let (out, dir) = scan(&[tmp.path()], &[]);
@@ -113,7 +127,15 @@ fn empty_files_of_every_recognised_format_are_the_same_row() {
     let t = tempfile::tempdir().unwrap();
     let share = t.path().join("share");
     std::fs::create_dir(&share).unwrap();
-    let named = ["hoá đơn.xml", "công văn.pdf", "chữ ký.p7s", "tờ trình.docx", "bảng.ods", "thư.eml", "hồ sơ.zip"];
+    let named = [
+        "hoá đơn.xml",
+        "công văn.pdf",
+        "chữ ký.p7s",
+        "tờ trình.docx",
+        "bảng.ods",
+        "thư.eml",
+        "hồ sơ.zip",
+    ];
     for name in named.iter().chain(&["ghi chú.txt", "ảnh.jpg"]) {
         std::fs::write(share.join(name), b"").unwrap();
     }
@@ -122,8 +144,14 @@ fn empty_files_of_every_recognised_format_are_the_same_row() {
     let errors = read_csv(&report_dir(&dir).join("errors.csv"));
     assert_eq!(errors.len(), named.len(), "{errors:?}");
     for name in named {
-        let row = errors.iter().find(|e| e["file"].ends_with(name)).unwrap_or_else(|| panic!("{name}: {errors:?}"));
-        assert_eq!((row["stage"].as_str(), row["error"].as_str()), ("read", "an empty file (0 bytes): nothing in it to check"));
+        let row = errors
+            .iter()
+            .find(|e| e["file"].ends_with(name))
+            .unwrap_or_else(|| panic!("{name}: {errors:?}"));
+        assert_eq!(
+            (row["stage"].as_str(), row["error"].as_str()),
+            ("read", "an empty file (0 bytes): nothing in it to check")
+        );
     }
 }
 
@@ -139,15 +167,25 @@ fn large_pdfs_streamed_for_their_markers_lose_no_signature() {
         let bytes = std::fs::read(root().join(src)).unwrap();
         let eol = bytes.iter().position(|&b| b == b'\n').unwrap() + 1;
         // A comment after the header line: what a reader skips, 600 KB of it.
-        let padding: Vec<u8> = (0..600).flat_map(|_| [b"%".as_slice(), &[b'x'; 998], b"\n"].concat()).collect();
-        std::fs::write(dir.path().join(to), [&bytes[..eol], &padding, &bytes[eol..]].concat()).unwrap();
+        let padding: Vec<u8> =
+            (0..600).flat_map(|_| [b"%".as_slice(), &[b'x'; 998], b"\n"].concat()).collect();
+        std::fs::write(dir.path().join(to), [&bytes[..eol], &padding, &bytes[eol..]].concat())
+            .unwrap();
     };
     grow("samples/share/Tài liệu lỗi/Cắt cụt giữa chữ ký.pdf", "cat-cut.pdf");
     grow("samples/share/Sở Y tế/2025/Tờ trình (ký 2 lần).pdf", "to-trinh.pdf");
-    let (out, report) = scan(&[dir.path()], &["--no-db", "--rules", root().join("samples/rules").to_str().unwrap()]);
+    let (out, report) = scan(
+        &[dir.path()],
+        &["--no-db", "--rules", root().join("samples/rules").to_str().unwrap()],
+    );
     assert_eq!(code(&out), 2, "{}", text(&out.stderr));
     let errors = read_csv(&report_dir(&report).join("errors.csv"));
-    assert!(errors.iter().any(|e| e["file"].ends_with("cat-cut.pdf") && e["error"].contains("truncated")), "{errors:?}");
+    assert!(
+        errors
+            .iter()
+            .any(|e| e["file"].ends_with("cat-cut.pdf") && e["error"].contains("truncated")),
+        "{errors:?}"
+    );
     // Both signatures are rows (the padding moved the signed bytes: they no longer verify).
     let rows = read_csv(&report_dir(&report).join("signatures.csv"));
     let grown: Vec<_> = rows.iter().filter(|r| r["file"].ends_with("to-trinh.pdf")).collect();

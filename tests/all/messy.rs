@@ -19,7 +19,8 @@ fn rows(extra: &[&str]) -> Vec<std::collections::HashMap<String, String>> {
 }
 
 fn government(r: &std::collections::HashMap<String, String>) -> bool {
-    (r["ca_class"].as_str(), r["chain"].as_str(), r["ca_id"].as_str()) == ("government", "verified", "test-vgca-g2-nha-nuoc")
+    (r["ca_class"].as_str(), r["chain"].as_str(), r["ca_id"].as_str())
+        == ("government", "verified", "test-vgca-g2-nha-nuoc")
 }
 
 #[test]

@@ -43,7 +43,11 @@ fn extract_any(bytes: &[u8]) {
 
 #[test]
 fn mutated_real_files_never_panic() {
-    let Some(corpus) = common::shared_or_skip("robustness::mutated_real_files_never_panic", "corpus") else { return };
+    let Some(corpus) =
+        common::shared_or_skip("robustness::mutated_real_files_never_panic", "corpus")
+    else {
+        return;
+    };
     let mut seeds: Vec<Vec<u8>> = Vec::new();
     for dir in ["pdf", "cms", "smime", "ooxml", "odf"] {
         for e in std::fs::read_dir(corpus.join(dir)).unwrap() {
@@ -112,9 +116,27 @@ fn fuzzer_findings_stay_fixed() {
 fn every_fuzz_corpus_replays_without_a_panic_or_a_hang() {
     let shapes = tempfile::tempdir().unwrap();
     let script = common::root().join("tests/fixtures/make-hostile-inputs.py");
-    let cases =
-        ["xml-namespaces", "xml-signatures", "zip-declared", "zip-duplicates", "pdf-objects", "mbox-long-line", "mbox-large-message", "eml-large-header", "smime-large-base64"];
-    assert!(std::process::Command::new("python3").arg(script).arg("--small").arg(shapes.path()).args(cases).status().unwrap().success());
+    let cases = [
+        "xml-namespaces",
+        "xml-signatures",
+        "zip-declared",
+        "zip-duplicates",
+        "pdf-objects",
+        "mbox-long-line",
+        "mbox-large-message",
+        "eml-large-header",
+        "smime-large-base64",
+    ];
+    assert!(
+        std::process::Command::new("python3")
+            .arg(script)
+            .arg("--small")
+            .arg(shapes.path())
+            .args(cases)
+            .status()
+            .unwrap()
+            .success()
+    );
     let files_in = |dir: &std::path::Path| -> Vec<std::path::PathBuf> {
         let mut files = Vec::new();
         for e in walkdir::WalkDir::new(dir) {
@@ -134,8 +156,17 @@ fn every_fuzz_corpus_replays_without_a_panic_or_a_hang() {
             let bytes = std::fs::read(path).unwrap();
             let start = std::time::Instant::now();
             body(&bytes);
-            assert!(start.elapsed().as_secs() < 20, "{target}: {} took {:?}", path.display(), start.elapsed());
+            assert!(
+                start.elapsed().as_secs() < 20,
+                "{target}: {} took {:?}",
+                path.display(),
+                start.elapsed()
+            );
         }
-        eprintln!("{target}: {} corpus inputs and {} hostile shapes replayed", corpus.len(), hostile.len());
+        eprintln!(
+            "{target}: {} corpus inputs and {} hostile shapes replayed",
+            corpus.len(),
+            hostile.len()
+        );
     }
 }

@@ -16,7 +16,11 @@ fn builtin_and_sample_rules_check_clean() {
     let out = run(bin().args(["rules", "check"]).arg(root().join("samples/rules")));
     assert_eq!(code(&out), 0, "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("86 pinned certificates"), "{}", text(&out.stdout));
-    assert!(text(&out.stdout).contains("anchors folder: 8 certificates (8 pinned)"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("anchors folder: 8 certificates (8 pinned)"),
+        "{}",
+        text(&out.stdout)
+    );
 }
 
 #[test]
@@ -25,16 +29,26 @@ fn mistakes_are_reported_with_file_line_and_column() {
     std::fs::create_dir(dir.path().join("ca.d")).unwrap();
     std::fs::write(
         dir.path().join("ca.d/local.toml"),
-        "[[ca]]\nid = \"vnpt-ca\"\nname = \"Dup\"\nclass = \"commercial\"\n\n  [[ca.cert]]\n  subject = \"CN=X\"\n  sha256 = \"abc\"\n",
+        "[[ca]]\nid = \"vnpt-ca\"\nname = \"Dup\"\nclass = \"commercial\"\n\n  [[ca.cert]]\n  \
+         subject = \"CN=X\"\n  sha256 = \"abc\"\n",
     )
     .unwrap();
     let out = run(bin().args(["rules", "check"]).arg(dir.path()));
     assert_eq!(code(&out), 1);
     let err = text(&out.stderr);
-    assert!(err.contains("local.toml:2:6: CA id `vnpt-ca` is already defined in ca.toml (built-in)"), "{err}");
+    assert!(
+        err.contains("local.toml:2:6: CA id `vnpt-ca` is already defined in ca.toml (built-in)"),
+        "{err}"
+    );
     assert!(err.contains("local.toml:8:12: sha256 must be 64 hex digits, got `abc`"), "{err}");
     // A broken rules folder stops a scan before it starts (exit 1).
-    let out = run(bin().arg("scan").arg(root().join("samples/share")).arg("--rules").arg(dir.path()).arg("--out").arg(dir.path().join("r")));
+    let out = run(bin()
+        .arg("scan")
+        .arg(root().join("samples/share"))
+        .arg("--rules")
+        .arg(dir.path())
+        .arg("--out")
+        .arg(dir.path().join("r")));
     assert_eq!(code(&out), 1);
 }
 
@@ -42,15 +56,27 @@ fn mistakes_are_reported_with_file_line_and_column() {
 fn a_pin_with_non_ascii_hex_is_a_diagnostic_not_a_panic() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("ca.d")).unwrap();
-    for (i, value) in ["aéa", "ếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếế", "zz"].iter().enumerate()
+    for (i, value) in
+        ["aéa", "ếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếếế", "zz"]
+            .iter()
+            .enumerate()
     {
         let file = dir.path().join("ca.d/local.toml");
-        std::fs::write(&file, format!("[[ca]]\nid = \"local-{i}\"\nname = \"Local\"\nclass = \"commercial\"\n\n  [[ca.cert]]\n  subject = \"CN=X\"\n  sha256 = \"{value}\"\n"))
-            .unwrap();
+        std::fs::write(
+            &file,
+            format!(
+                "[[ca]]\nid = \"local-{i}\"\nname = \"Local\"\nclass = \"commercial\"\n\n  \
+                 [[ca.cert]]\n  subject = \"CN=X\"\n  sha256 = \"{value}\"\n"
+            ),
+        )
+        .unwrap();
         let out = run(bin().args(["rules", "check"]).arg(dir.path()));
         assert_eq!(code(&out), 1, "{}", text(&out.stderr));
         let err = text(&out.stderr);
-        assert!(err.contains(&format!("local.toml:8:12: sha256 must be 64 hex digits, got `{value}`")), "{err}");
+        assert!(
+            err.contains(&format!("local.toml:8:12: sha256 must be 64 hex digits, got `{value}`")),
+            "{err}"
+        );
         assert!(!err.contains("panicked"), "{err}");
     }
 }
@@ -88,7 +114,10 @@ fn http_server(dir: &std::path::Path) -> (Server, u16) {
 #[test]
 fn fetch_anchors_keeps_only_pinned_downloads() {
     let www = tempfile::tempdir().unwrap();
-    let Some(g2) = shared_or_skip("rules_cli::fetch_anchors_keeps_only_pinned_downloads", "ca-certs/government-vgca/RootCA-chuyen-dung-Chinh-phu-G2__2018__f04ba4b4.pem") else {
+    let Some(g2) = shared_or_skip(
+        "rules_cli::fetch_anchors_keeps_only_pinned_downloads",
+        "ca-certs/government-vgca/RootCA-chuyen-dung-Chinh-phu-G2__2018__f04ba4b4.pem",
+    ) else {
         return;
     };
     std::fs::create_dir_all(www.path().join("pki/pub/crt")).unwrap();
@@ -101,14 +130,27 @@ fn fetch_anchors_keeps_only_pinned_downloads() {
     let builtin = std::fs::read_to_string(root().join("rules/ca.toml")).unwrap();
     // Every other official host answers 404 from the mirror: nothing
     // leaves the machine.
-    let mirrored = loopback_urls(&builtin.replace("http://ca.gov.vn/", &format!("http://127.0.0.1:{port}/")), port);
-    assert!(!mirrored.contains("download = \"https") && !mirrored.contains("\"http://www"), "every URL points at the mirror");
+    let mirrored = loopback_urls(
+        &builtin.replace("http://ca.gov.vn/", &format!("http://127.0.0.1:{port}/")),
+        port,
+    );
+    assert!(
+        !mirrored.contains("download = \"https") && !mirrored.contains("\"http://www"),
+        "every URL points at the mirror"
+    );
     let rules = tempfile::tempdir().unwrap();
     std::fs::write(rules.path().join("ca.toml"), mirrored).unwrap();
     let anchors = tempfile::tempdir().unwrap();
-    let out = run(bin().args(["rules", "fetch-anchors", "--rules"]).arg(rules.path()).arg("--out").arg(anchors.path()));
+    let out = run(bin()
+        .args(["rules", "fetch-anchors", "--rules"])
+        .arg(rules.path())
+        .arg("--out")
+        .arg(anchors.path()));
     assert_eq!(code(&out), 2, "some URLs fail: {}", text(&out.stderr));
-    let saved: Vec<String> = std::fs::read_dir(anchors.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let saved: Vec<String> = std::fs::read_dir(anchors.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
     assert_eq!(saved.len(), 1, "{saved:?}");
     assert!(saved[0].starts_with("vgca-g2-root__f04ba4b459a7c9a1"), "{saved:?}");
     let err = text(&out.stderr);
@@ -116,7 +158,10 @@ fn fetch_anchors_keeps_only_pinned_downloads() {
     assert!(err.contains("refused"), "{err}");
     // The saved file is the real DER: its SHA-256 is the pin.
     let sha = Command::new("sha256sum").arg(anchors.path().join(&saved[0])).output().unwrap();
-    assert!(text(&sha.stdout).starts_with("f04ba4b459a7c9a1b971ad9b1cb833e695a80c79aea63b174b66a70edfe2fdb8"));
+    assert!(
+        text(&sha.stdout)
+            .starts_with("f04ba4b459a7c9a1b971ad9b1cb833e695a80c79aea63b174b66a70edfe2fdb8")
+    );
 }
 
 /// The rules text with every http(s) URL of another host than the mirror
@@ -149,8 +194,14 @@ fn fetch_anchors_keeps_another_generation_only_when_it_verifies_up_to_a_pin() {
     // national root, the other a forger's CA with the pinned name and key id.
     let www = tempfile::tempdir().unwrap();
     let generations = root().join("tests/fixtures/generations");
-    for (p7m, served) in [("ca-gen2-with-intermediate.p7m", "gen2.crt"), ("forged-ski-copy.p7m", "forger.crt")] {
-        let certs = Command::new("openssl").args(["pkcs7", "-inform", "DER", "-print_certs", "-in"]).arg(generations.join(p7m)).output().unwrap();
+    for (p7m, served) in
+        [("ca-gen2-with-intermediate.p7m", "gen2.crt"), ("forged-ski-copy.p7m", "forger.crt")]
+    {
+        let certs = Command::new("openssl")
+            .args(["pkcs7", "-inform", "DER", "-print_certs", "-in"])
+            .arg(generations.join(p7m))
+            .output()
+            .unwrap();
         let pems = text(&certs.stdout);
         // openssl prints the CA certificate after the signer's.
         let ca = pems.rsplit("subject=").next().unwrap();
@@ -159,7 +210,8 @@ fn fetch_anchors_keeps_another_generation_only_when_it_verifies_up_to_a_pin() {
     let (_server, port) = http_server(www.path());
     let rules = tempfile::tempdir().unwrap();
     std::fs::create_dir(rules.path().join("ca.d")).unwrap();
-    let test_pki = std::fs::read_to_string(root().join("samples/rules/ca.d/test-pki.toml")).unwrap();
+    let test_pki =
+        std::fs::read_to_string(root().join("samples/rules/ca.d/test-pki.toml")).unwrap();
     let with_urls = test_pki.replacen(
         "id = \"test-vnpt-ca\"",
         &format!("id = \"test-vnpt-ca\"\nother_downloads = [\"http://127.0.0.1:{port}/gen2.crt\", \"http://127.0.0.1:{port}/forger.crt\"]"),
@@ -171,16 +223,41 @@ fn fetch_anchors_keeps_another_generation_only_when_it_verifies_up_to_a_pin() {
     std::fs::write(rules.path().join("ca.toml"), "schema = 1\n").unwrap();
     // The pinned TEST national root is already in the anchors folder.
     let anchors = tempfile::tempdir().unwrap();
-    std::fs::copy(root().join("samples/pki/neac-root.pem"), anchors.path().join("neac-root.pem")).unwrap();
-    let out = run(bin().args(["rules", "fetch-anchors", "--rules"]).arg(rules.path()).arg("--out").arg(anchors.path()));
+    std::fs::copy(root().join("samples/pki/neac-root.pem"), anchors.path().join("neac-root.pem"))
+        .unwrap();
+    let out = run(bin()
+        .args(["rules", "fetch-anchors", "--rules"])
+        .arg(rules.path())
+        .arg("--out")
+        .arg(anchors.path()));
     let err = text(&out.stderr);
-    assert!(err.contains("forger.crt: no certificate in the download verifies up to a pinned certificate: refused"), "{err}");
-    let saved: Vec<String> = std::fs::read_dir(anchors.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert!(
+        err.contains(
+            "forger.crt: no certificate in the download verifies up to a pinned certificate: \
+             refused"
+        ),
+        "{err}"
+    );
+    let saved: Vec<String> = std::fs::read_dir(anchors.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
     assert_eq!(saved.iter().filter(|f| f.starts_with("test-vnpt-ca__")).count(), 1, "{saved:?}");
     // And a scan of the generation's leaf alone now verifies its chain.
-    let (scanned, dir) =
-        scan(&[&generations.join("ca-gen2-leaf-only.p7m")], &["--no-db", "--rules", rules.path().to_str().unwrap(), "--anchors", anchors.path().to_str().unwrap()]);
+    let (scanned, dir) = scan(
+        &[&generations.join("ca-gen2-leaf-only.p7m")],
+        &[
+            "--no-db",
+            "--rules",
+            rules.path().to_str().unwrap(),
+            "--anchors",
+            anchors.path().to_str().unwrap(),
+        ],
+    );
     assert_eq!(code(&scanned), 0, "{}", text(&scanned.stderr));
     let rows = read_csv(&report_dir(&dir).join("signatures.csv"));
-    assert_eq!((rows[0]["ca_class"].as_str(), rows[0]["chain"].as_str()), ("commercial", "verified"));
+    assert_eq!(
+        (rows[0]["ca_class"].as_str(), rows[0]["chain"].as_str()),
+        ("commercial", "verified")
+    );
 }

@@ -24,7 +24,10 @@ fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
             let m = std::fs::symlink_metadata(&p).unwrap();
             let rel = p.strip_prefix(dir).unwrap().to_path_buf();
             if m.file_type().is_symlink() {
-                out.insert(rel, format!("-> {}", std::fs::read_link(&p).unwrap().display()).into_bytes());
+                out.insert(
+                    rel,
+                    format!("-> {}", std::fs::read_link(&p).unwrap().display()).into_bytes(),
+                );
             } else if m.is_dir() {
                 out.insert(rel, b"<dir>".to_vec());
                 stack.push(p);
@@ -49,7 +52,11 @@ fn workspace() -> tempfile::TempDir {
     std::fs::write(docs.join("2025/ghi-chu.txt"), "ghi chú riêng").unwrap();
     let share = w.path().join("P/tree");
     std::fs::create_dir_all(&share).unwrap();
-    std::fs::copy(root().join("samples/share/Sở Nội vụ/Thỏa thuận hợp tác.pdf"), share.join("hop-tac.pdf")).unwrap();
+    std::fs::copy(
+        root().join("samples/share/Sở Nội vụ/Thỏa thuận hợp tác.pdf"),
+        share.join("hop-tac.pdf"),
+    )
+    .unwrap();
     std::fs::write(w.path().join("P/readme.txt"), b"beside the tree").unwrap();
     w
 }
@@ -75,7 +82,12 @@ fn out_refuses_every_folder_that_is_not_sigaudits_and_nothing_moves() {
             assert_eq!(code(&o), 1, "--out {} must be refused: {}", out.display(), text(&o.stderr));
             assert!(text(&o.stderr).contains(why), "--out {}: {}", out.display(), text(&o.stderr));
         }
-        assert_eq!(snapshot(p), before, "--out {}: every user file unchanged, nothing added", out.display());
+        assert_eq!(
+            snapshot(p),
+            before,
+            "--out {}: every user file unchanged, nothing added",
+            out.display()
+        );
     }
     // A marked report folder that contains the source is refused too.
     let report = p.join("report");
@@ -86,7 +98,11 @@ fn out_refuses_every_folder_that_is_not_sigaudits_and_nothing_moves() {
     assert_eq!(code(&o), 1, "{}", text(&o.stderr));
     assert!(text(&o.stderr).contains("contains the scanned source"), "{}", text(&o.stderr));
     // `report --db` checks its --out the same way.
-    let o = run(bin().args(["report", "--db"]).arg(p.join("none.db")).arg("--out").arg(p.join("Documents")));
+    let o = run(bin()
+        .args(["report", "--db"])
+        .arg(p.join("none.db"))
+        .arg("--out")
+        .arg(p.join("Documents")));
     assert_eq!(code(&o), 1);
     assert!(snapshot(&p.join("Documents")) == snapshot(&w.path().join("Documents")));
 }
@@ -94,7 +110,8 @@ fn out_refuses_every_folder_that_is_not_sigaudits_and_nothing_moves() {
 #[test]
 fn a_report_folder_is_replaced_but_files_a_user_left_in_it_survive() {
     let w = workspace();
-    let (tree, report, empty) = (w.path().join("P/tree"), w.path().join("report"), w.path().join("empty"));
+    let (tree, report, empty) =
+        (w.path().join("P/tree"), w.path().join("report"), w.path().join("empty"));
     std::fs::create_dir(&empty).unwrap();
     assert_eq!(code(&scan_to(&tree, &empty)), 0, "an empty folder may be taken");
     assert!(empty.join(".sigaudit-report").is_file() && empty.join("index.html").is_file());
@@ -114,10 +131,23 @@ fn a_report_folder_is_replaced_but_files_a_user_left_in_it_survive() {
         assert_eq!(code(&scan_to(&tree, &empty)), 0);
     }
     check_report(&report);
-    let found: Vec<Vec<u8>> = [report.join("my-notes.txt"), w.path().join(".report.previous/my-notes.txt")].iter().filter_map(|f| std::fs::read(f).ok()).collect();
-    assert_eq!(found, vec![b"keep me".to_vec()], "the user's file is still in one of the two report folders");
-    let plans: Vec<Vec<u8>> =
-        [report.join("agencies/mine/plan.docx"), w.path().join(".report.previous/agencies/mine/plan.docx")].iter().filter_map(|f| std::fs::read(f).ok()).collect();
+    let found: Vec<Vec<u8>> =
+        [report.join("my-notes.txt"), w.path().join(".report.previous/my-notes.txt")]
+            .iter()
+            .filter_map(|f| std::fs::read(f).ok())
+            .collect();
+    assert_eq!(
+        found,
+        vec![b"keep me".to_vec()],
+        "the user's file is still in one of the two report folders"
+    );
+    let plans: Vec<Vec<u8>> = [
+        report.join("agencies/mine/plan.docx"),
+        w.path().join(".report.previous/agencies/mine/plan.docx"),
+    ]
+    .iter()
+    .filter_map(|f| std::fs::read(f).ok())
+    .collect();
     assert_eq!(plans, vec![b"plan".to_vec()]);
     assert_eq!(std::fs::read(user_previous.join("x")).unwrap(), b"user's");
 }
@@ -130,7 +160,8 @@ fn signatures_of(source: &Path) -> (i32, Vec<std::collections::HashMap<String, S
 
 #[test]
 fn byte_range_numbers_beyond_64_bits_still_give_a_row_with_the_reason() {
-    let signed = std::fs::read(root().join("samples/share/Sở Nội vụ/Thỏa thuận hợp tác.pdf")).unwrap();
+    let signed =
+        std::fs::read(root().join("samples/share/Sở Nội vụ/Thỏa thuận hợp tác.pdf")).unwrap();
     let at = signed.windows(10).position(|w| w == b"/ByteRange").unwrap();
     let end = at + signed[at..].iter().position(|&b| b == b']').unwrap() + 1;
     for (range, why) in [
@@ -141,7 +172,11 @@ fn byte_range_numbers_beyond_64_bits_still_give_a_row_with_the_reason() {
     ] {
         let dir = tempfile::tempdir().unwrap();
         let pdf = dir.path().join("range.pdf");
-        std::fs::write(&pdf, [&signed[..at], b"/ByteRange ", range.as_bytes(), &signed[end..]].concat()).unwrap();
+        std::fs::write(
+            &pdf,
+            [&signed[..at], b"/ByteRange ", range.as_bytes(), &signed[end..]].concat(),
+        )
+        .unwrap();
         let (_, rows) = signatures_of(&pdf);
         assert_eq!(rows.len(), 1, "{range}: the signature is reported");
         assert_eq!(rows[0]["integrity"], "invalid", "{range}");
@@ -152,7 +187,9 @@ fn byte_range_numbers_beyond_64_bits_still_give_a_row_with_the_reason() {
 
 #[test]
 fn an_mbox_whose_first_message_has_only_a_from_header_is_read() {
-    let signed = std::fs::read(root().join("samples/share/Tài liệu chung/Thư đến/Công văn Sở Y tế.eml")).unwrap();
+    let signed =
+        std::fs::read(root().join("samples/share/Tài liệu chung/Thư đến/Công văn Sở Y tế.eml"))
+            .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mbox = dir.path().join("Inbox");
     let mut f = std::fs::File::create(&mbox).unwrap();
@@ -160,7 +197,8 @@ fn an_mbox_whose_first_message_has_only_a_from_header_is_read() {
     f.write_all(b"From vanthu@syt.thanhhoa.gov.vn Tue Jan  7 09:00:00 2025\n").unwrap();
     f.write_all(&signed).unwrap();
     drop(f);
-    let (_, expected) = signatures_of(&root().join("samples/share/Tài liệu chung/Thư đến/Công văn Sở Y tế.eml"));
+    let (_, expected) =
+        signatures_of(&root().join("samples/share/Tài liệu chung/Thư đến/Công văn Sở Y tế.eml"));
     let (_, rows) = signatures_of(&mbox);
     assert!(!expected.is_empty());
     assert_eq!(rows.len(), expected.len(), "every signature of the second message");
@@ -186,7 +224,8 @@ fn echoing_imap_server() -> (u16, std::thread::JoinHandle<()>) {
                 break;
             }
             let tag = line.split(' ').next().unwrap_or("*").to_owned();
-            let reply = format!("{tag} NO [AUTHENTICATIONFAILED] rejected: {}\r\n", line.trim_end());
+            let reply =
+                format!("{tag} NO [AUTHENTICATIONFAILED] rejected: {}\r\n", line.trim_end());
             if writer.write_all(reply.as_bytes()).is_err() {
                 break;
             }
@@ -214,7 +253,10 @@ fn a_server_echoing_the_login_never_puts_the_password_in_any_output() {
     assert_eq!(code(&out), 2, "{}", text(&out.stderr));
     check_report(&report);
     let errors = read_csv(&report.join("errors.csv"));
-    assert!(errors.iter().any(|e| e["error"].contains("rejected: ") && e["error"].contains("***")), "the server's text is kept, scrubbed: {errors:?}");
+    assert!(
+        errors.iter().any(|e| e["error"].contains("rejected: ") && e["error"].contains("***")),
+        "the server's text is kept, scrubbed: {errors:?}"
+    );
     let mut everything = vec![out.stdout.clone(), out.stderr.clone(), std::fs::read(&db).unwrap()];
     for (path, bytes) in snapshot(dir.path()) {
         assert!(!path.to_string_lossy().contains("Mk-bi-mat"));
@@ -230,14 +272,29 @@ fn scanning_changes_no_access_time_of_folders_or_files() {
     let w = workspace();
     let tree = w.path().join("P/tree");
     std::fs::create_dir_all(tree.join("a/b")).unwrap();
-    std::fs::copy(root().join("samples/share/Sở Nội vụ/Thỏa thuận hợp tác.pdf"), tree.join("a/b/x.pdf")).unwrap();
+    std::fs::copy(
+        root().join("samples/share/Sở Nội vụ/Thỏa thuận hợp tác.pdf"),
+        tree.join("a/b/x.pdf"),
+    )
+    .unwrap();
     // Old access times: a kernel on relatime would update them on any read.
     let old = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
-    let paths = [tree.clone(), tree.join("a"), tree.join("a/b"), tree.join("a/b/x.pdf"), tree.join("hop-tac.pdf")];
+    let paths = [
+        tree.clone(),
+        tree.join("a"),
+        tree.join("a/b"),
+        tree.join("a/b/x.pdf"),
+        tree.join("hop-tac.pdf"),
+    ];
     for p in &paths {
-        std::fs::File::open(p).unwrap().set_times(std::fs::FileTimes::new().set_accessed(old)).unwrap();
+        std::fs::File::open(p)
+            .unwrap()
+            .set_times(std::fs::FileTimes::new().set_accessed(old))
+            .unwrap();
     }
-    let atimes = || paths.iter().map(|p| std::fs::metadata(p).unwrap().accessed().unwrap()).collect::<Vec<_>>();
+    let atimes = || {
+        paths.iter().map(|p| std::fs::metadata(p).unwrap().accessed().unwrap()).collect::<Vec<_>>()
+    };
     let before = atimes();
     assert!(before.iter().all(|t| *t == old));
     let (out, _dir) = scan(&[&tree], &["--no-db"]);
@@ -251,7 +308,13 @@ fn inspect_refuses_a_fifo_at_once() {
     let fifo = dir.path().join("pipe.pdf");
     assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
     let started = Instant::now();
-    let mut child = bin().arg("inspect").arg(&fifo).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let mut child = bin()
+        .arg("inspect")
+        .arg(&fifo)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
     while child.try_wait().unwrap().is_none() {
         if started.elapsed() > Duration::from_secs(20) {
             child.kill().unwrap();
@@ -270,7 +333,10 @@ fn control_characters_from_a_certificate_are_escaped_and_marked() {
     let out = run(bin().arg("inspect").arg(&file));
     let shown = text(&out.stdout);
     assert!(shown.contains("Signer: Nguyễn\\x1b]0;PWNED\\x07 \\x1b[31mĐỏ\\x0d\\x1b[2K"), "{shown}");
-    assert!(!out.stdout.iter().any(|&b| b == 0x1b || b == 0x07 || b == b'\r' || b == 0), "no control byte reaches the terminal");
+    assert!(
+        !out.stdout.iter().any(|&b| b == 0x1b || b == 0x07 || b == b'\r' || b == 0),
+        "no control byte reaches the terminal"
+    );
     assert!(shown.contains("gpj\\u{202e}.exe\\x00") && !shown.contains('\u{202e}'));
 
     let (out, dir) = scan(&[&file], &["--no-db"]);
@@ -284,10 +350,20 @@ fn control_characters_from_a_certificate_are_escaped_and_marked() {
         let Ok(html) = std::fs::read_to_string(report.join(page)) else {
             continue;
         };
-        assert!(!html.contains('\u{202e}') && !html.contains('\0') && !html.contains('\u{1b}'), "{page}");
+        assert!(
+            !html.contains('\u{202e}') && !html.contains('\0') && !html.contains('\u{1b}'),
+            "{page}"
+        );
     }
-    let agency_pages: Vec<_> = std::fs::read_dir(report.join("agencies")).unwrap().flatten().map(|e| e.path().join("report.html")).collect();
-    let marked = agency_pages.iter().filter_map(|p| std::fs::read_to_string(p).ok()).any(|h| h.contains("gpj\\u{202e}.exe\\x00"));
+    let agency_pages: Vec<_> = std::fs::read_dir(report.join("agencies"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path().join("report.html"))
+        .collect();
+    let marked = agency_pages
+        .iter()
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .any(|h| h.contains("gpj\\u{202e}.exe\\x00"));
     assert!(marked, "the HTML shows the marked name");
 }
 
@@ -303,7 +379,9 @@ fn stalling_imap_server() -> (u16, std::thread::JoinHandle<()>) {
 
 /// An IMAP server on loopback that logs in and opens a mailbox of two
 /// messages, then answers the first UID command with `behaviour`.
-fn hostile_imap_server(behaviour: fn(&mut BufReader<std::net::TcpStream>, &mut std::net::TcpStream, &str)) -> (u16, std::thread::JoinHandle<()>) {
+fn hostile_imap_server(
+    behaviour: fn(&mut BufReader<std::net::TcpStream>, &mut std::net::TcpStream, &str),
+) -> (u16, std::thread::JoinHandle<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let handle = std::thread::spawn(move || {
@@ -322,7 +400,9 @@ fn hostile_imap_server(behaviour: fn(&mut BufReader<std::net::TcpStream>, &mut s
             let tag = words.next().unwrap_or("*").to_owned();
             let command = words.next().unwrap_or("").to_ascii_uppercase();
             let reply = match command.as_str() {
-                "EXAMINE" | "SELECT" => format!("* 2 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n{tag} OK [READ-ONLY] opened\r\n"),
+                "EXAMINE" | "SELECT" => format!(
+                    "* 2 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n{tag} OK [READ-ONLY] opened\r\n"
+                ),
                 "UID" => {
                     behaviour(&mut reader, &mut writer, &tag);
                     return;
@@ -349,7 +429,15 @@ fn audit_finishes_despite(server: (u16, std::thread::JoinHandle<()>)) -> String 
         .arg("scan")
         .arg(format!("imap://vanthu@127.0.0.1:{port}/INBOX"))
         .arg(root().join("samples/share/Sở Nội vụ"))
-        .args(["--imap-allow-plain", "--imap-timeout", "2", "--imap-mailbox-budget", "3", "--no-db", "--out"])
+        .args([
+            "--imap-allow-plain",
+            "--imap-timeout",
+            "2",
+            "--imap-mailbox-budget",
+            "3",
+            "--no-db",
+            "--out",
+        ])
         .arg(dir.path().join("report"))
         .env("SIGAUDIT_IMAP_PASSWORD", "secret"));
     let took = started.elapsed();
@@ -358,9 +446,14 @@ fn audit_finishes_despite(server: (u16, std::thread::JoinHandle<()>)) -> String 
     assert_eq!(code(&out), 2, "{}", text(&out.stderr));
     let report = dir.path().join("report");
     check_report(&report);
-    assert!(!read_csv(&report.join("signatures.csv")).is_empty(), "the other source is still reported");
+    assert!(
+        !read_csv(&report.join("signatures.csv")).is_empty(),
+        "the other source is still reported"
+    );
     let errors = read_csv(&report.join("errors.csv"));
-    let row = errors.iter().find(|e| e["stage"] == "imap" && e["file"] == format!("imap://vanthu@127.0.0.1:{port}/INBOX"));
+    let row = errors.iter().find(|e| {
+        e["stage"] == "imap" && e["file"] == format!("imap://vanthu@127.0.0.1:{port}/INBOX")
+    });
     row.unwrap_or_else(|| panic!("a row for the mailbox: {errors:?}"))["error"].clone()
 }
 
@@ -382,7 +475,8 @@ fn flood(writer: &mut std::net::TcpStream, line: impl Fn(u64) -> String) {
 #[test]
 fn a_server_that_floods_or_never_finishes_is_a_row_and_the_audit_finishes() {
     type Behaviour = fn(&mut BufReader<std::net::TcpStream>, &mut std::net::TcpStream, &str);
-    let endless_fetch: Behaviour = |_, w, _| flood(w, |n| format!("* {n} FETCH (UID {n} RFC822.SIZE 10)\r\n"));
+    let endless_fetch: Behaviour =
+        |_, w, _| flood(w, |n| format!("* {n} FETCH (UID {n} RFC822.SIZE 10)\r\n"));
     // One answer a second: never silent for the 2 s timeout, never done.
     let slow_drip: Behaviour = |_, w, _| {
         flood(w, |n| {
@@ -392,7 +486,10 @@ fn a_server_that_floods_or_never_finishes_is_a_row_and_the_audit_finishes() {
     };
     // Announces two 100-byte messages, then sends one as an endless literal.
     let endless_literal: Behaviour = |r, w, tag| {
-        let sizes = format!("* 1 FETCH (UID 1 RFC822.SIZE 100)\r\n* 2 FETCH (UID 2 RFC822.SIZE 100)\r\n{tag} OK done\r\n");
+        let sizes = format!(
+            "* 1 FETCH (UID 1 RFC822.SIZE 100)\r\n* 2 FETCH (UID 2 RFC822.SIZE 100)\r\n{tag} OK \
+             done\r\n"
+        );
         if w.write_all(sizes.as_bytes()).is_err() {
             return;
         }

@@ -7,7 +7,10 @@ use crate::common;
 use common::*;
 
 /// Scans one fixture, with the real CA certificates as anchors when given.
-fn scan_fixture(name: &str, anchors: Option<&std::path::Path>) -> std::collections::HashMap<String, String> {
+fn scan_fixture(
+    name: &str,
+    anchors: Option<&std::path::Path>,
+) -> std::collections::HashMap<String, String> {
     let file = root().join("tests/fixtures/vgca").join(name);
     let mut extra = vec![];
     if let Some(anchor_dir) = anchors {
@@ -27,7 +30,11 @@ fn verdict(r: &std::collections::HashMap<String, String>) -> (&str, &str, &str, 
 
 #[test]
 fn copy_of_the_g2_issuing_ca_name_and_key_id_is_untrusted() {
-    let Some(real) = shared_or_skip("vgca::copy_of_the_g2_issuing_ca_name_and_key_id_is_untrusted", "ca-certs") else { return };
+    let Some(real) =
+        shared_or_skip("vgca::copy_of_the_g2_issuing_ca_name_and_key_id_is_untrusted", "ca-certs")
+    else {
+        return;
+    };
     // Only the leaf embedded; the real intermediate comes from the anchors.
     let r = scan_fixture("forged-g2-leaf-only.p7s", Some(&real));
     assert_eq!(verdict(&r), ("untrusted", "chain", "broken", ""));
@@ -37,19 +44,32 @@ fn copy_of_the_g2_issuing_ca_name_and_key_id_is_untrusted() {
 
 #[test]
 fn forger_attaching_the_real_g2_certificates_is_untrusted() {
-    let Some(real) = shared_or_skip("vgca::forger_attaching_the_real_g2_certificates_is_untrusted", "ca-certs") else { return };
+    let Some(real) =
+        shared_or_skip("vgca::forger_attaching_the_real_g2_certificates_is_untrusted", "ca-certs")
+    else {
+        return;
+    };
     // No anchors needed: the embedded real intermediate is recognised by its pin
     // and its key refuses the forged leaf.
     for anchors in [None, Some(real.as_path())] {
         let r = scan_fixture("forged-g2-real-intermediate.p7s", anchors);
         assert_eq!(verdict(&r), ("untrusted", "chain", "broken", ""), "anchors={anchors:?}");
-        assert!(r["notes"].contains("FORGERY: names pinned CA CA phục vụ các cơ quan Nhà nước G2 (vgca-g2-nha-nuoc)"), "{}", r["notes"]);
+        assert!(
+            r["notes"].contains(
+                "FORGERY: names pinned CA CA phục vụ các cơ quan Nhà nước G2 (vgca-g2-nha-nuoc)"
+            ),
+            "{}",
+            r["notes"]
+        );
     }
 }
 
 #[test]
 fn fake_chain_copying_g2_names_is_untrusted() {
-    let Some(real) = shared_or_skip("vgca::fake_chain_copying_g2_names_is_untrusted", "ca-certs") else { return };
+    let Some(real) = shared_or_skip("vgca::fake_chain_copying_g2_names_is_untrusted", "ca-certs")
+    else {
+        return;
+    };
     for anchors in [None, Some(real.as_path())] {
         let r = scan_fixture("forged-g2-fake-chain.p7s", anchors);
         assert_eq!(verdict(&r), ("untrusted", "chain", "broken", ""), "anchors={anchors:?}");
@@ -59,12 +79,18 @@ fn fake_chain_copying_g2_names_is_untrusted() {
 
 #[test]
 fn real_g2_intermediate_is_recognised_as_that_ca() {
-    let Some(real) = shared_or_skip("vgca::real_g2_intermediate_is_recognised_as_that_ca", "ca-certs") else { return };
+    let Some(real) =
+        shared_or_skip("vgca::real_g2_intermediate_is_recognised_as_that_ca", "ca-certs")
+    else {
+        return;
+    };
     let r = scan_fixture("real-g2-intermediate-signer.p7s", Some(&real));
     assert_eq!(verdict(&r), ("government", "chain", "verified", "vgca-g2-nha-nuoc"));
     assert_eq!(r["ca_name"], "CA phục vụ các cơ quan Nhà nước G2");
     assert_eq!(r["root_cn"], "RootCA chuyên dùng Chính phủ G2");
-    let inspect = run(bin().arg("inspect").arg(root().join("tests/fixtures/vgca/forged-g2-real-intermediate.p7s")));
+    let inspect = run(bin()
+        .arg("inspect")
+        .arg(root().join("tests/fixtures/vgca/forged-g2-real-intermediate.p7s")));
     assert!(text(&inspect.stdout).contains("vgca-g2-nha-nuoc"), "{}", text(&inspect.stdout));
 }
 

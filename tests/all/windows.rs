@@ -27,9 +27,16 @@ fn windows_target() -> PathBuf {
 fn prepared() -> Result<&'static Path, String> {
     static DIR: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     DIR.get_or_init(|| {
-        let exe = std::env::var_os("SIGAUDIT_WINDOWS_EXE").map_or_else(|| windows_target().join("x86_64-pc-windows-gnu/release/sigaudit.exe"), PathBuf::from);
+        let exe = std::env::var_os("SIGAUDIT_WINDOWS_EXE").map_or_else(
+            || windows_target().join("x86_64-pc-windows-gnu/release/sigaudit.exe"),
+            PathBuf::from,
+        );
         if !exe.is_file() {
-            return Err(format!("no Windows build at {} (scripts/test builds it: cargo build --release --target x86_64-pc-windows-gnu)", exe.display()));
+            return Err(format!(
+                "no Windows build at {} (scripts/test builds it: cargo build --release --target \
+                 x86_64-pc-windows-gnu)",
+                exe.display()
+            ));
         }
         if Command::new("wine").arg("--version").output().is_err() {
             return Err("no wine (apt-get install wine wine64)".into());
@@ -37,9 +44,15 @@ fn prepared() -> Result<&'static Path, String> {
         let dir = windows_target().join("wine-run");
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::copy(&exe, dir.join("sigaudit.exe")).unwrap();
-        let stub = Command::new(root().join("scripts/wine-stub/build")).arg(&dir).output().map_err(|e| format!("scripts/wine-stub/build: {e}"))?;
+        let stub = Command::new(root().join("scripts/wine-stub/build"))
+            .arg(&dir)
+            .output()
+            .map_err(|e| format!("scripts/wine-stub/build: {e}"))?;
         if !stub.status.success() {
-            return Err(format!("scripts/wine-stub/build (needs gcc-mingw-w64-x86-64): {}", text(&stub.stderr)));
+            return Err(format!(
+                "scripts/wine-stub/build (needs gcc-mingw-w64-x86-64): {}",
+                text(&stub.stderr)
+            ));
         }
         Ok(dir)
     })
@@ -89,7 +102,19 @@ fn normalised_rows(csv: &Path, path_columns: &[&str]) -> Vec<String> {
     let mut lines: Vec<String> = rows
         .iter()
         .map(|r| {
-            let mut cols: Vec<(&String, String)> = r.iter().map(|(k, v)| (k, if path_columns.contains(&k.as_str()) { v.replace('\\', "/") } else { v.clone() })).collect();
+            let mut cols: Vec<(&String, String)> = r
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k,
+                        if path_columns.contains(&k.as_str()) {
+                            v.replace('\\', "/")
+                        } else {
+                            v.clone()
+                        },
+                    )
+                })
+                .collect();
             cols.sort();
             cols.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" | ")
         })
@@ -101,7 +126,13 @@ fn normalised_rows(csv: &Path, path_columns: &[&str]) -> Vec<String> {
 fn scan_both(source_unix: &str, extra: &[&str]) -> (Output, Output, tempfile::TempDir) {
     let root = root();
     let tmp = tempfile::tempdir().unwrap();
-    let linux = run(bin().current_dir(&root).arg("scan").arg(source_unix).arg("--out").arg(tmp.path().join("linux")).args(extra));
+    let linux = run(bin()
+        .current_dir(&root)
+        .arg("scan")
+        .arg(source_unix)
+        .arg("--out")
+        .arg(tmp.path().join("linux"))
+        .args(extra));
     let mut args: Vec<&OsStr> = vec![OsStr::new("scan")];
     let source_win = source_unix.replace('/', "\\");
     let extra_win: Vec<String> = extra.iter().map(|a| a.replace('/', "\\")).collect();
@@ -120,17 +151,32 @@ fn windows_build_scans_samples_like_linux() {
     }
     let (linux, windows, tmp) = scan_both("samples/share", &["--rules", "samples/rules"]);
     assert_eq!(code(&linux), 2, "{}", text(&linux.stderr));
-    assert_eq!(code(&windows), 2, "the same exit code (malformed samples)\nstdout {}\nstderr {}", text(&windows.stdout), text(&windows.stderr));
+    assert_eq!(
+        code(&windows),
+        2,
+        "the same exit code (malformed samples)\nstdout {}\nstderr {}",
+        text(&windows.stdout),
+        text(&windows.stderr)
+    );
     let (l, w) = (tmp.path().join("linux"), tmp.path().join("windows"));
     check_report(&w);
-    let (lsig, wsig) = (normalised_rows(&l.join("signatures.csv"), &["file", "found_in"]), normalised_rows(&w.join("signatures.csv"), &["file", "found_in"]));
+    let (lsig, wsig) = (
+        normalised_rows(&l.join("signatures.csv"), &["file", "found_in"]),
+        normalised_rows(&w.join("signatures.csv"), &["file", "found_in"]),
+    );
     assert!(lsig.len() > 30, "the samples hold many signatures: {}", lsig.len());
     assert_eq!(lsig, wsig, "signatures.csv differs between the Linux and the Windows build");
     // Same files with errors (the messages may quote the system's words).
-    let files = |dir: &Path| -> BTreeSet<String> { read_csv(&dir.join("errors.csv")).iter().map(|r| r["file"].replace('\\', "/")).collect() };
+    let files = |dir: &Path| -> BTreeSet<String> {
+        read_csv(&dir.join("errors.csv")).iter().map(|r| r["file"].replace('\\', "/")).collect()
+    };
     assert_eq!(files(&l), files(&w));
     for name in ["agencies.csv", "signers.csv", "unknown-cas.csv"] {
-        assert_eq!(normalised_rows(&l.join(name), &["example_file"]), normalised_rows(&w.join(name), &["example_file"]), "{name}");
+        assert_eq!(
+            normalised_rows(&l.join(name), &["example_file"]),
+            normalised_rows(&w.join(name), &["example_file"]),
+            "{name}"
+        );
     }
     // The HTML report opens from its folder: every local link of
     // index.html names a file the Windows run wrote.
@@ -142,7 +188,10 @@ fn windows_build_scans_samples_like_linux() {
         }
         let target = href.split('#').next().unwrap();
         let decoded = percent_decode(target);
-        assert!(w.join(&decoded).is_file(), "index.html links to {href}, which the Windows report lacks");
+        assert!(
+            w.join(&decoded).is_file(),
+            "index.html links to {href}, which the Windows report lacks"
+        );
         local += 1;
     }
     assert!(local > 0, "index.html links to the agencies' pages");
@@ -179,9 +228,19 @@ fn windows_build_scans_a_vietnamese_named_folder() {
     let w = tmp.path().join("windows");
     let rows = read_csv(&w.join("signatures.csv"));
     assert!(!rows.is_empty());
-    assert!(rows.iter().all(|r| r["file"].starts_with("samples\\share\\Sở Y tế\\")), "{:?}", rows.iter().map(|r| &r["file"]).collect::<Vec<_>>());
-    assert!(rows.iter().any(|r| r["file"].ends_with("\\2025\\Kế hoạch tiêm chủng.pdf") && r["ca_class"] == "government"));
-    assert_eq!(normalised_rows(&tmp.path().join("linux/signatures.csv"), &["file", "found_in"]), normalised_rows(&w.join("signatures.csv"), &["file", "found_in"]));
+    assert!(
+        rows.iter().all(|r| r["file"].starts_with("samples\\share\\Sở Y tế\\")),
+        "{:?}",
+        rows.iter().map(|r| &r["file"]).collect::<Vec<_>>()
+    );
+    assert!(
+        rows.iter().any(|r| r["file"].ends_with("\\2025\\Kế hoạch tiêm chủng.pdf")
+            && r["ca_class"] == "government")
+    );
+    assert_eq!(
+        normalised_rows(&tmp.path().join("linux/signatures.csv"), &["file", "found_in"]),
+        normalised_rows(&w.join("signatures.csv"), &["file", "found_in"])
+    );
 }
 
 #[test]
@@ -192,13 +251,22 @@ fn windows_build_inspects_and_checks_rules() {
     let root = root();
     let file = "samples/share/Sở Y tế/2025/Kế hoạch tiêm chủng.pdf";
     let linux = run(bin().current_dir(&root).args(["inspect", file, "--rules", "samples/rules"]));
-    let windows = wine(&[OsStr::new("inspect"), OsStr::new(&file.replace('/', "\\")), OsStr::new("--rules"), OsStr::new(r"samples\rules")], &root);
+    let windows = wine(
+        &[
+            OsStr::new("inspect"),
+            OsStr::new(&file.replace('/', "\\")),
+            OsStr::new("--rules"),
+            OsStr::new(r"samples\rules"),
+        ],
+        &root,
+    );
     assert_eq!(code(&windows), code(&linux), "{}", text(&windows.stderr));
     assert!(text(&linux.stdout).contains("government"), "{}", text(&linux.stdout));
     assert_eq!(text(&windows.stdout).replace('\\', "/").replace("\r\n", "\n"), text(&linux.stdout));
 
     let linux = run(bin().current_dir(&root).args(["rules", "check", "samples/rules"]));
-    let windows = wine(&[OsStr::new("rules"), OsStr::new("check"), OsStr::new(r"samples\rules")], &root);
+    let windows =
+        wine(&[OsStr::new("rules"), OsStr::new("check"), OsStr::new(r"samples\rules")], &root);
     assert_eq!(code(&linux), 0, "{}", text(&linux.stderr));
     assert_eq!(code(&windows), 0, "{}", text(&windows.stderr));
     assert_eq!(text(&windows.stdout).replace('\\', "/").replace("\r\n", "\n"), text(&linux.stdout));
@@ -208,7 +276,8 @@ fn windows_build_inspects_and_checks_rules() {
     let agencies = bad.path().join("agencies.toml");
     std::fs::write(&agencies, "x = 1\n[[agency]\n").unwrap();
     let linux = run(bin().args(["rules", "check"]).arg(bad.path()));
-    let windows = wine(&[OsStr::new("rules"), OsStr::new("check"), OsStr::new(&z(bad.path()))], &root);
+    let windows =
+        wine(&[OsStr::new("rules"), OsStr::new("check"), OsStr::new(&z(bad.path()))], &root);
     assert_ne!(code(&linux), 0);
     assert_eq!(code(&windows), code(&linux), "{}", text(&windows.stdout));
     let where_linux = text(&linux.stderr) + &text(&linux.stdout);
@@ -232,19 +301,35 @@ fn windows_build_changes_no_file_time() {
     let share = tmp.path().join("Sở Y tế");
     std::fs::create_dir_all(&share).unwrap();
     let file = share.join("Kế hoạch.pdf");
-    std::fs::copy(root().join("samples/share/Sở Y tế/2025/Kế hoạch tiêm chủng.pdf"), &file).unwrap();
+    std::fs::copy(root().join("samples/share/Sở Y tế/2025/Kế hoạch tiêm chủng.pdf"), &file)
+        .unwrap();
     // An access time older than the modification time: relatime would update it on a read.
     let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(946_684_800);
-    std::fs::File::options().write(true).open(&file).unwrap().set_times(std::fs::FileTimes::new().set_accessed(old)).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_times(std::fs::FileTimes::new().set_accessed(old))
+        .unwrap();
     let before = std::fs::metadata(&file).unwrap();
     let out = tmp.path().join("out");
-    let windows = wine(&[OsStr::new("scan"), OsStr::new(&z(&share)), OsStr::new("--out"), OsStr::new(&z(&out))], &root());
+    let windows = wine(
+        &[OsStr::new("scan"), OsStr::new(&z(&share)), OsStr::new("--out"), OsStr::new(&z(&out))],
+        &root(),
+    );
     assert!(code(&windows) < 3, "{}", text(&windows.stderr));
-    assert_eq!(read_csv(&out.join("signatures.csv")).len(), 1, "the file was read and its signature found");
+    assert_eq!(
+        read_csv(&out.join("signatures.csv")).len(),
+        1,
+        "the file was read and its signature found"
+    );
     let after = std::fs::metadata(&file).unwrap();
     let (was, is) = (before.accessed().unwrap(), after.accessed().unwrap());
     let scanned = std::time::SystemTime::now();
-    assert!(is == was || (is > scanned - std::time::Duration::from_secs(600) && is <= scanned), "the scan set the access time to {is:?}");
+    assert!(
+        is == was || (is > scanned - std::time::Duration::from_secs(600) && is <= scanned),
+        "the scan set the access time to {is:?}"
+    );
     assert_eq!(before.modified().unwrap(), after.modified().unwrap());
 }
 
@@ -267,13 +352,27 @@ fn windows_build_scans_a_unc_share() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     let windows = wine(
-        &[OsStr::new("scan"), OsStr::new(r"\\may-chu\tai-lieu\Sở Y tế"), OsStr::new("--rules"), OsStr::new(r"samples\rules"), OsStr::new("--out"), OsStr::new(&z(&out))],
+        &[
+            OsStr::new("scan"),
+            OsStr::new(r"\\may-chu\tai-lieu\Sở Y tế"),
+            OsStr::new("--rules"),
+            OsStr::new(r"samples\rules"),
+            OsStr::new("--out"),
+            OsStr::new(&z(&out)),
+        ],
         &root(),
     );
-    let (linux, ltmp) = scan(&[&root().join("samples/share/Sở Y tế")], &["--rules", root().join("samples/rules").to_str().unwrap()]);
+    let (linux, ltmp) = scan(
+        &[&root().join("samples/share/Sở Y tế")],
+        &["--rules", root().join("samples/rules").to_str().unwrap()],
+    );
     assert_eq!(code(&windows), code(&linux), "{}", text(&windows.stderr));
     let rows = read_csv(&out.join("signatures.csv"));
-    assert!(rows.iter().all(|r| r["file"].starts_with(r"\\may-chu\tai-lieu\Sở Y tế\")), "{:?}", rows.iter().map(|r| &r["file"]).collect::<Vec<_>>());
+    assert!(
+        rows.iter().all(|r| r["file"].starts_with(r"\\may-chu\tai-lieu\Sở Y tế\")),
+        "{:?}",
+        rows.iter().map(|r| &r["file"]).collect::<Vec<_>>()
+    );
     // The same rows as Linux's, the share's name in place of the folder's.
     let unix_prefix = root().join("samples/share").display().to_string();
     let strip = |rows: Vec<String>, prefix: &str| -> Vec<String> {
@@ -282,8 +381,14 @@ fn windows_build_scans_a_unc_share() {
         rows
     };
     assert_eq!(
-        strip(normalised_rows(&report_dir(&ltmp).join("signatures.csv"), &["file", "found_in"]), &unix_prefix),
-        strip(normalised_rows(&out.join("signatures.csv"), &["file", "found_in"]), "//may-chu/tai-lieu")
+        strip(
+            normalised_rows(&report_dir(&ltmp).join("signatures.csv"), &["file", "found_in"]),
+            &unix_prefix
+        ),
+        strip(
+            normalised_rows(&out.join("signatures.csv"), &["file", "found_in"]),
+            "//may-chu/tai-lieu"
+        )
     );
 }
 
@@ -296,7 +401,8 @@ fn windows_scan_cmd_scans_the_folder_given() {
         return;
     }
     let dir = prepared().unwrap();
-    std::fs::copy(root().join("scripts/windows/sigaudit-scan.cmd"), dir.join("sigaudit-scan.cmd")).unwrap();
+    std::fs::copy(root().join("scripts/windows/sigaudit-scan.cmd"), dir.join("sigaudit-scan.cmd"))
+        .unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("báo cáo");
     let output = Command::new("wine")
@@ -317,6 +423,9 @@ fn windows_scan_cmd_scans_the_folder_given() {
     assert_eq!(code(&output), 2, "{}\n{}", text(&output.stdout), text(&output.stderr));
     assert!(text(&output.stdout).contains("errors.csv"), "{}", text(&output.stdout));
     let rows = read_csv(&out.join("signatures.csv"));
-    assert!(rows.len() > 5 && rows.iter().all(|r| r["file"].starts_with(r"samples\share\Sở Y tế\")), "{rows:?}");
+    assert!(
+        rows.len() > 5 && rows.iter().all(|r| r["file"].starts_with(r"samples\share\Sở Y tế\")),
+        "{rows:?}"
+    );
     assert!(out.join("index.html").is_file());
 }

@@ -30,14 +30,33 @@ fn scan_with_samples_rules(sources: &[&Path], extra: &[&str]) -> ScanRows {
 }
 
 /// (format, member, ca_class, ca_id, integrity) of the rows of one file.
-fn summary(rows: &[HashMap<String, String>], suffix: &str) -> Vec<(String, String, String, String, String)> {
-    let mut v: Vec<_> =
-        rows_for(rows, suffix).iter().map(|r| (r["format"].clone(), r["member"].clone(), r["ca_class"].clone(), r["ca_id"].clone(), r["integrity"].clone())).collect();
+fn summary(
+    rows: &[HashMap<String, String>],
+    suffix: &str,
+) -> Vec<(String, String, String, String, String)> {
+    let mut v: Vec<_> = rows_for(rows, suffix)
+        .iter()
+        .map(|r| {
+            (
+                r["format"].clone(),
+                r["member"].clone(),
+                r["ca_class"].clone(),
+                r["ca_id"].clone(),
+                r["integrity"].clone(),
+            )
+        })
+        .collect();
     v.sort();
     v
 }
 
-fn row(format: &str, member: &str, class: &str, ca: &str, integrity: &str) -> (String, String, String, String, String) {
+fn row(
+    format: &str,
+    member: &str,
+    class: &str,
+    ca: &str,
+    integrity: &str,
+) -> (String, String, String, String, String) {
     (format.into(), member.into(), class.into(), ca.into(), integrity.into())
 }
 
@@ -50,16 +69,40 @@ fn xmlsec1_and_signxml_signatures_are_found_classified_and_verified() {
     let (rows, errors, code) = scan_with_samples_rules(&[&fixture("xml")], &[]);
     assert_eq!(code, 0, "{errors:?}");
     let invoice = "HDon/DSCKS/NBan/Signature (seller)";
-    assert_eq!(summary(&rows, "/hoa-don-inclusive.xml"), vec![row("xml", invoice, "commercial", "test-vnpt-ca", "valid")]);
-    assert_eq!(summary(&rows, "/hoa-don-exclusive.xml"), vec![row("xml", invoice, "government", "test-vgca-g2-nha-nuoc", "valid")]);
-    assert_eq!(summary(&rows, "/hoa-don-ecdsa.xml"), vec![row("xml", invoice, "commercial", "test-viettel-ca", "valid")]);
-    assert_eq!(summary(&rows, "/hoa-don-sua.xml"), vec![row("xml", invoice, "commercial", "test-vnpt-ca", "invalid")]);
+    assert_eq!(
+        summary(&rows, "/hoa-don-inclusive.xml"),
+        vec![row("xml", invoice, "commercial", "test-vnpt-ca", "valid")]
+    );
+    assert_eq!(
+        summary(&rows, "/hoa-don-exclusive.xml"),
+        vec![row("xml", invoice, "government", "test-vgca-g2-nha-nuoc", "valid")]
+    );
+    assert_eq!(
+        summary(&rows, "/hoa-don-ecdsa.xml"),
+        vec![row("xml", invoice, "commercial", "test-viettel-ca", "valid")]
+    );
+    assert_eq!(
+        summary(&rows, "/hoa-don-sua.xml"),
+        vec![row("xml", invoice, "commercial", "test-vnpt-ca", "invalid")]
+    );
     // The e-invoice message: the seller's and the tax authority's signatures.
     assert_eq!(
         summary(&rows, "/thong-diep-2-chu-ky.xml"),
         vec![
-            row("xml", "TDiep/DLieu/HDon/DSCKS/CQT/Signature (tax authority)", "government", "test-vgca-g2-nha-nuoc", "valid"),
-            row("xml", "TDiep/DLieu/HDon/DSCKS/NBan/Signature (seller)", "commercial", "test-vnpt-ca", "valid"),
+            row(
+                "xml",
+                "TDiep/DLieu/HDon/DSCKS/CQT/Signature (tax authority)",
+                "government",
+                "test-vgca-g2-nha-nuoc",
+                "valid"
+            ),
+            row(
+                "xml",
+                "TDiep/DLieu/HDon/DSCKS/NBan/Signature (seller)",
+                "commercial",
+                "test-vnpt-ca",
+                "valid"
+            ),
         ]
     );
     let tampered = &rows_for(&rows, "/hoa-don-sua.xml")[0];
@@ -67,9 +110,17 @@ fn xmlsec1_and_signxml_signatures_are_found_classified_and_verified() {
     // XAdES-BES: signer by SigningCertificateV2, time from SigningTime.
     let xades = rows_for(&rows, "/xades-bes.xml");
     assert_eq!(xades.len(), 1);
-    assert_eq!((xades[0]["ca_class"].as_str(), xades[0]["integrity"].as_str()), ("government", "valid"));
+    assert_eq!(
+        (xades[0]["ca_class"].as_str(), xades[0]["integrity"].as_str()),
+        ("government", "valid")
+    );
     let file = std::fs::read_to_string(fixture("xml/xades-bes.xml")).unwrap();
-    let time = file.split("SigningTime>").nth(1).unwrap().trim_end_matches("</xades:").trim_end_matches('<');
+    let time = file
+        .split("SigningTime>")
+        .nth(1)
+        .unwrap()
+        .trim_end_matches("</xades:")
+        .trim_end_matches('<');
     let time = &time[..time.find('<').unwrap_or(time.len())];
     assert_eq!(&xades[0]["signed_at"][..19], &time[..19], "signed_at is XAdES SigningTime");
     assert_eq!(xades[0]["signer_sha256"], cert_sha256(&root().join("samples/pki/signer-syt.pem")));
@@ -82,7 +133,16 @@ fn integrity_agrees_with_xmlsec1() {
     for entry in std::fs::read_dir(fixture("xml")).unwrap() {
         let path = entry.unwrap().path();
         let xmlsec = Command::new("xmlsec1")
-            .args(["--verify", "--insecure", "--id-attr:Id", "DLHDon", "--id-attr:Id", "MCCQT", "--id-attr:Id", "http://uri.etsi.org/01903/v1.3.2#:SignedProperties"])
+            .args([
+                "--verify",
+                "--insecure",
+                "--id-attr:Id",
+                "DLHDon",
+                "--id-attr:Id",
+                "MCCQT",
+                "--id-attr:Id",
+                "http://uri.etsi.org/01903/v1.3.2#:SignedProperties",
+            ])
             .arg(&path)
             .output()
             .expect("xmlsec1 (Debian's xmlsec1) is installed by scripts/test");
@@ -90,7 +150,13 @@ fn integrity_agrees_with_xmlsec1() {
         // xmlsec1 checks the first signature of a file: so do we here.
         let ours = rows_for(&rows, &format!("/{name}"));
         let first = ours.iter().find(|r| !r["member"].contains("CQT")).unwrap();
-        assert_eq!(first["integrity"] == "valid", xmlsec.status.success(), "{name}: ours {}, xmlsec1 {}", first["integrity"], text(&xmlsec.stderr));
+        assert_eq!(
+            first["integrity"] == "valid",
+            xmlsec.status.success(),
+            "{name}: ours {}, xmlsec1 {}",
+            first["integrity"],
+            text(&xmlsec.stderr)
+        );
     }
 }
 
@@ -112,7 +178,8 @@ fn xmlsec1_verdict(path: &Path) -> (bool, String) {
 fn dotnet_verdicts(path: &Path) -> Vec<(String, String)> {
     static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     let exe = BUILT.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("sigaudit-dotnet-verify-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("sigaudit-dotnet-verify-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let exe = dir.join("verify.exe");
         let out = Command::new("mcs")
@@ -124,7 +191,11 @@ fn dotnet_verdicts(path: &Path) -> Vec<(String, String)> {
         assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
         exe
     });
-    let out = Command::new("mono").arg(exe).arg(path).output().expect("mono (Debian's mono-runtime) is installed by scripts/test");
+    let out = Command::new("mono")
+        .arg(exe)
+        .arg(path)
+        .output()
+        .expect("mono (Debian's mono-runtime) is installed by scripts/test");
     assert!(out.status.success(), "{}", text(&out.stderr));
     text(&out.stdout)
         .lines()
@@ -146,16 +217,33 @@ fn einvoice_signatures_carry_their_role_in_member_and_notes() {
     assert_eq!(code, 0, "{errors:?}");
     let dotnet = dotnet_verdicts(&file);
     assert_eq!(dotnet.len(), 4);
-    assert!(dotnet.iter().all(|(d, p)| d == "valid" && p == "valid"), "the .NET family accepts all four: {dotnet:?}");
+    assert!(
+        dotnet.iter().all(|(d, p)| d == "valid" && p == "valid"),
+        "the .NET family accepts all four: {dotnet:?}"
+    );
     let path = "TDiep/DLieu/HDon/DSCKS";
-    for (element, role, signer) in [("NBan", "seller", "company"), ("NMua", "buyer", "stc"), ("CQT", "tax authority", "syt"), ("CCKSKhac", "other", "citizen")] {
+    for (element, role, signer) in [
+        ("NBan", "seller", "company"),
+        ("NMua", "buyer", "stc"),
+        ("CQT", "tax authority", "syt"),
+        ("CCKSKhac", "other", "citizen"),
+    ] {
         let member = format!("{path}/{element}/Signature ({role})");
         let found: Vec<_> = rows.iter().filter(|r| r["member"] == member).collect();
         assert_eq!(found.len(), 1, "{member}: {rows:?}");
         let r = found[0];
         assert_eq!(r["integrity"], "valid", "{member}: {}", r["notes"]);
-        assert!(r["notes"].contains(&format!("e-invoice role: {role} (DSCKS/{element}, Circular 78/2021)")), "{member}: {}", r["notes"]);
-        assert_eq!(r["signer_sha256"], cert_sha256(&root().join(format!("samples/pki/signer-{signer}.pem"))), "{member}");
+        assert!(
+            r["notes"]
+                .contains(&format!("e-invoice role: {role} (DSCKS/{element}, Circular 78/2021)")),
+            "{member}: {}",
+            r["notes"]
+        );
+        assert_eq!(
+            r["signer_sha256"],
+            cert_sha256(&root().join(format!("samples/pki/signer-{signer}.pem"))),
+            "{member}"
+        );
     }
     assert_eq!(rows.len(), 4);
     // The role and the Id together: `(seller, Id=seller)`.
@@ -179,14 +267,22 @@ fn where_dotnet_and_xmlsec1_disagree_sigaudit_follows_dotnet() {
         // signatures below the reference's target (Reference.LoadXml): none,
         // so the Object is digested; xmlsec1 removes the Object with its
         // signature and digests nothing: 1 of 2 references fails.
-        ("net-object.xml", Some("SignedInfo References (ok/all): 1/2"), Some("xmlsec1 takes the element out with its signature, digests nothing")),
+        (
+            "net-object.xml",
+            Some("SignedInfo References (ok/all): 1/2"),
+            Some("xmlsec1 takes the element out with its signature, digests nothing"),
+        ),
         // The same shape signed by xmlsec1: its digest is that of nothing,
         // which .NET does not accept; nor does sigaudit.
         ("xmlsec-object.xml", None, Some("its digest is that of nothing")),
         // Signed by .NET software that loads the invoice with
         // PreserveWhitespace=false and saves it indented: only the document
         // without its whitespace-only text matches.
-        ("net-khoang-trang.xml", Some("SignedInfo References (ok/all): 0/1"), Some("PreserveWhitespace=false: whitespace-only text left out")),
+        (
+            "net-khoang-trang.xml",
+            Some("SignedInfo References (ok/all): 0/1"),
+            Some("PreserveWhitespace=false: whitespace-only text left out"),
+        ),
         // Signed with its whitespace by xmlsec1: a .NET verifier that keeps
         // whitespace accepts it, one that does not rejects it; sigaudit
         // reads the document as written first, and accepts it.
@@ -217,26 +313,57 @@ fn where_dotnet_and_xmlsec1_disagree_sigaudit_follows_dotnet() {
         let (xmlsec_valid, xmlsec_out) = xmlsec1_verdict(&path);
         assert_ne!(ours["integrity"], "unknown", "{name}");
         if name == "xmlsec-c14n11.xml" {
-            assert!(default_load.starts_with("error:") && preserving.starts_with("error:") && xmlsec_valid, "{name}: {dotnet:?} / {xmlsec_out}");
+            assert!(
+                default_load.starts_with("error:")
+                    && preserving.starts_with("error:")
+                    && xmlsec_valid,
+                "{name}: {dotnet:?} / {xmlsec_out}"
+            );
             assert_eq!(ours["integrity"], "valid", "{name}: {}", ours["notes"]);
-            assert!(ours["notes"].contains("sigaudit checks it as xmlsec1 does"), "{name}: {}", ours["notes"]);
+            assert!(
+                ours["notes"].contains("sigaudit checks it as xmlsec1 does"),
+                "{name}: {}",
+                ours["notes"]
+            );
             continue;
         }
-        assert_eq!(ours["integrity"] == "valid", dotnet_valid, "{name}: ours {} ({}), .NET {dotnet:?}", ours["integrity"], ours["notes"]);
+        assert_eq!(
+            ours["integrity"] == "valid",
+            dotnet_valid,
+            "{name}: ours {} ({}), .NET {dotnet:?}",
+            ours["integrity"],
+            ours["notes"]
+        );
         match name {
-            n if n.starts_with("net-object") || n.starts_with("xmlsec-object") || n.starts_with("net-khoang") => {
-                assert_ne!(xmlsec_valid, dotnet_valid, "{name}: the case's premise, xmlsec1 and .NET disagree: {xmlsec_out}")
+            n if n.starts_with("net-object")
+                || n.starts_with("xmlsec-object")
+                || n.starts_with("net-khoang") =>
+            {
+                assert_ne!(
+                    xmlsec_valid, dotnet_valid,
+                    "{name}: the case's premise, xmlsec1 and .NET disagree: {xmlsec_out}"
+                )
             }
             "xmlsec-khoang-trang.xml" => {
-                assert!(xmlsec_valid && preserving == "valid" && default_load == "invalid", "{name}: {dotnet:?} / {xmlsec_out}")
+                assert!(
+                    xmlsec_valid && preserving == "valid" && default_load == "invalid",
+                    "{name}: {dotnet:?} / {xmlsec_out}"
+                )
             }
             _ => assert!(xmlsec_valid && dotnet_valid, "{name}: {dotnet:?} / {xmlsec_out}"),
         }
         if let Some(says) = xmlsec_says {
-            assert!(!xmlsec_valid && xmlsec_out.contains(says), "{name}: xmlsec1 said {xmlsec_out}");
+            assert!(
+                !xmlsec_valid && xmlsec_out.contains(says),
+                "{name}: xmlsec1 said {xmlsec_out}"
+            );
         }
         match note {
-            Some(n) => assert!(ours["notes"].contains(n) && ours["notes"].contains("sigaudit follows .NET"), "{name}: {}", ours["notes"]),
+            Some(n) => assert!(
+                ours["notes"].contains(n) && ours["notes"].contains("sigaudit follows .NET"),
+                "{name}: {}",
+                ours["notes"]
+            ),
             None => assert!(!ours["notes"].contains(".NET"), "{name}: {}", ours["notes"]),
         }
     }
@@ -248,7 +375,10 @@ fn where_dotnet_and_xmlsec1_disagree_sigaudit_follows_dotnet() {
 #[test]
 fn dotnet_readings_still_catch_a_changed_invoice() {
     let dir = tempfile::tempdir().unwrap();
-    let changes = [("net-khoang-trang.xml", "<TgTTTBSo>42000000</TgTTTBSo>", "<TgTTTBSo>92000000</TgTTTBSo>"), ("net-object.xml", "2026-11-02T09:32:18", "2026-10-02T09:32:18")];
+    let changes = [
+        ("net-khoang-trang.xml", "<TgTTTBSo>42000000</TgTTTBSo>", "<TgTTTBSo>92000000</TgTTTBSo>"),
+        ("net-object.xml", "2026-11-02T09:32:18", "2026-10-02T09:32:18"),
+    ];
     for (name, from, to) in changes {
         let signed = std::fs::read_to_string(fixture("einvoice").join(name)).unwrap();
         assert!(signed.contains(from), "{name}");
@@ -260,7 +390,10 @@ fn dotnet_readings_still_catch_a_changed_invoice() {
         assert_eq!(r[0]["integrity"], "invalid", "{name}: {}", r[0]["notes"]);
         assert!(!r[0]["notes"].contains("PreserveWhitespace"), "{name}: {}", r[0]["notes"]);
         let dotnet = dotnet_verdicts(&dir.path().join(name));
-        assert!(dotnet[0].0 != "valid" && dotnet[0].1 != "valid", "{name}: .NET agrees it was changed: {dotnet:?}");
+        assert!(
+            dotnet[0].0 != "valid" && dotnet[0].1 != "valid",
+            "{name}: .NET agrees it was changed: {dotnet:?}"
+        );
     }
 }
 
@@ -279,7 +412,12 @@ fn xml_found_by_content_and_wrapping_refused() {
     let wrapped = rows_for(&rows, "/id-trung-lap.xml");
     let seller = wrapped.iter().find(|r| !r["member"].contains("CQT")).unwrap();
     assert_eq!(seller["integrity"], "invalid");
-    assert!(seller["notes"].contains("names an Id that 2 elements carry") && seller["notes"].contains("signature-wrapping"), "{}", seller["notes"]);
+    assert!(
+        seller["notes"].contains("names an Id that 2 elements carry")
+            && seller["notes"].contains("signature-wrapping"),
+        "{}",
+        seller["notes"]
+    );
 }
 
 /// Issue 15 / docs/report-format.md: a signature without a certificate is still a row
@@ -293,19 +431,36 @@ fn a_signature_with_only_a_key_value_is_a_row_with_its_integrity_judged() {
         let found = rows_for(&rows, &format!("/{name}"));
         assert_eq!(found.len(), 1, "{name}: {rows:?}");
         let r = found[0];
-        let facts = (r["chain"].as_str(), r["ca_class"].as_str(), r["classified_by"].as_str(), r["signer_sha256"].as_str(), r["integrity"].as_str());
-        assert_eq!(facts, ("no-certificate", "untrusted", "none", "", integrity), "{name}: {}", r["notes"]);
+        let facts = (
+            r["chain"].as_str(),
+            r["ca_class"].as_str(),
+            r["classified_by"].as_str(),
+            r["signer_sha256"].as_str(),
+            r["integrity"].as_str(),
+        );
+        assert_eq!(
+            facts,
+            ("no-certificate", "untrusted", "none", "", integrity),
+            "{name}: {}",
+            r["notes"]
+        );
         assert!(r["notes"].contains("known only by the RSA key in its KeyValue"), "{}", r["notes"]);
     }
 }
 
 fn cert_sha256(pem: &Path) -> String {
-    let out = Command::new("openssl").args(["x509", "-outform", "DER", "-in"]).arg(pem).output().unwrap();
-    let digest = Command::new("openssl").args(["dgst", "-sha256", "-r"]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().and_then(|mut c| {
-        use std::io::Write;
-        c.stdin.take().unwrap().write_all(&out.stdout)?;
-        c.wait_with_output()
-    });
+    let out =
+        Command::new("openssl").args(["x509", "-outform", "DER", "-in"]).arg(pem).output().unwrap();
+    let digest = Command::new("openssl")
+        .args(["dgst", "-sha256", "-r"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().unwrap().write_all(&out.stdout)?;
+            c.wait_with_output()
+        });
     text(&digest.unwrap().stdout).split_whitespace().next().unwrap().to_owned()
 }
 
@@ -317,9 +472,11 @@ fn canonical_forms_match_xmllint() {
         // Namespace declarations: redundant, overridden, unused, default undeclared.
         r#"<a:r xmlns:a="urn:a" xmlns:b="urn:b" xmlns="urn:d"><a:x xmlns:a="urn:a" b:at="1" a:at="2" z="3" y="4"><e xmlns=""><f xmlns="urn:d"/></e></a:x><b:y xmlns:c="urn:c"/></a:r>"#,
         // Text, attribute and whitespace escaping; character references; CDATA.
-        "<doc a=\"tab&#9;nl&#10;cr&#13;q&quot;lt&lt;gt>amp&amp;\">x &amp; y &lt; z &gt; w\r\n<![CDATA[<raw> & ]]>&#x1F600;&#169;</doc>",
+        "<doc a=\"tab&#9;nl&#10;cr&#13;q&quot;lt&lt;gt>amp&amp;\">x &amp; y &lt; z &gt; \
+         w\r\n<![CDATA[<raw> & ]]>&#x1F600;&#169;</doc>",
         // Comments and processing instructions around and inside the root.
-        "<?xml version=\"1.0\"?>\n<!-- before -->\n<?pi data?>\n<doc><!-- in --><?p  x ?><e   /></doc>\n<!-- after -->\n",
+        "<?xml version=\"1.0\"?>\n<!-- before -->\n<?pi data?>\n<doc><!-- in --><?p  x ?><e   \
+         /></doc>\n<!-- after -->\n",
         // Vietnamese text, xml:lang and attribute order by namespace URI.
         r#"<HDon xmlns:z="urn:a" xmlns:y="urn:b" xml:lang="vi" y:k="1" z:k="2" k="0"><Ten>Sở Tài chính tỉnh Thanh Hóa</Ten></HDon>"#,
     ];
@@ -328,8 +485,14 @@ fn canonical_forms_match_xmllint() {
         let path = dir.path().join(format!("d{i}.xml"));
         std::fs::write(&path, xml).unwrap();
         let doc = Doc::parse(xml.as_bytes()).unwrap();
-        for (flag, method) in [("--c14n", Method::Inclusive), ("--exc-c14n", Method::Exclusive(Vec::new()))] {
-            let want = Command::new("xmllint").arg(flag).arg(&path).output().expect("xmllint (libxml2-utils) is installed by scripts/test");
+        for (flag, method) in
+            [("--c14n", Method::Inclusive), ("--exc-c14n", Method::Exclusive(Vec::new()))]
+        {
+            let want = Command::new("xmllint")
+                .arg(flag)
+                .arg(&path)
+                .output()
+                .expect("xmllint (libxml2-utils) is installed by scripts/test");
             assert!(want.status.success(), "{}", text(&want.stderr));
             // xmllint's canonical output keeps comments.
             let ours = canonicalize(&doc, None, &[], &Options { method, comments: true });
@@ -346,17 +509,36 @@ fn libreoffice_signed_documents_verify_and_tampering_is_caught() {
         let r = rows_for(&rows, suffix);
         assert_eq!(r.len(), 1, "{suffix}: {r:?}");
         let r = r[0];
-        (r["format"].clone(), r["ca_class"].clone(), r["ca_id"].clone(), r["integrity"].clone(), r["member"].clone(), r["notes"].clone())
+        (
+            r["format"].clone(),
+            r["ca_class"].clone(),
+            r["ca_id"].clone(),
+            r["integrity"].clone(),
+            r["member"].clone(),
+            r["notes"].clone(),
+        )
     };
     let (format, class, ca, integrity, member, _) = one("/cong-van.odt");
-    assert_eq!((format.as_str(), class.as_str(), ca.as_str(), integrity.as_str()), ("odf", "government", "test-vgca-g2-nha-nuoc", "valid"));
+    assert_eq!(
+        (format.as_str(), class.as_str(), ca.as_str(), integrity.as_str()),
+        ("odf", "government", "test-vgca-g2-nha-nuoc", "valid")
+    );
     assert!(member.starts_with("META-INF/documentsignatures.xml / "), "{member}");
     let (format, class, _, integrity, _, _) = one("/du-toan.ods");
-    assert_eq!((format.as_str(), class.as_str(), integrity.as_str()), ("odf", "commercial", "valid"));
+    assert_eq!(
+        (format.as_str(), class.as_str(), integrity.as_str()),
+        ("odf", "commercial", "valid")
+    );
     let (format, class, ca, integrity, member, notes) = one("/bao-cao.docx");
-    assert_eq!((format.as_str(), class.as_str(), ca.as_str(), integrity.as_str()), ("ooxml", "commercial", "test-vnpt-ca", "valid"));
+    assert_eq!(
+        (format.as_str(), class.as_str(), ca.as_str(), integrity.as_str()),
+        ("ooxml", "commercial", "test-vnpt-ca", "valid")
+    );
     assert!(member.starts_with("_xmlsignatures/sig1.xml / "), "{member}");
-    assert!(!notes.contains("not linked"), "LibreOffice links its signature part from the origin: {notes}");
+    assert!(
+        !notes.contains("not linked"),
+        "LibreOffice links its signature part from the origin: {notes}"
+    );
     // A content part changed after signing.
     let (_, _, _, integrity, _, notes) = one("/cong-van-sua.odt");
     assert_eq!(integrity, "invalid", "{notes}");
@@ -370,7 +552,12 @@ fn libreoffice_signed_documents_verify_and_tampering_is_caught() {
 /// the package references are really checked, not only SignedInfo.
 #[test]
 fn office_made_documents_catch_a_changed_part() {
-    let Some(src) = shared_or_skip("xml::office_made_documents_catch_a_changed_part", "corpus/ooxml/poi_ms-office-2010-signed.docx") else { return };
+    let Some(src) = shared_or_skip(
+        "xml::office_made_documents_catch_a_changed_part",
+        "corpus/ooxml/poi_ms-office-2010-signed.docx",
+    ) else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let changed = dir.path().join("changed.docx");
     let script = r#"
@@ -382,7 +569,8 @@ with zipfile.ZipFile(sys.argv[1]) as zin, zipfile.ZipFile(sys.argv[2], "w") as z
             data = data.replace(b"</w:body>", b"<w:p><w:r><w:t>added</w:t></w:r></w:p></w:body>")
         zout.writestr(info, data)
 "#;
-    let status = Command::new("python3").arg("-c").arg(script).arg(&src).arg(&changed).status().unwrap();
+    let status =
+        Command::new("python3").arg("-c").arg(script).arg(&src).arg(&changed).status().unwrap();
     assert!(status.success());
     let (rows, _, _) = scan_with_samples_rules(&[&src, &changed], &[]);
     assert_eq!(rows_for(&rows, "/poi_ms-office-2010-signed.docx")[0]["integrity"], "valid");
@@ -398,16 +586,34 @@ fn nested_zips_are_opened_with_member_paths() {
     assert!(errors.is_empty(), "{errors:?}");
     let mut got: Vec<(String, String, String)> = rows
         .iter()
-        .map(|r| (r["member"].rsplit_once("/Signature").map_or(r["member"].as_str(), |(head, _)| head).to_owned(), r["format"].clone(), r["ca_class"].clone()))
+        .map(|r| {
+            (
+                r["member"]
+                    .rsplit_once("/Signature")
+                    .map_or(r["member"].as_str(), |(head, _)| head)
+                    .to_owned(),
+                r["format"].clone(),
+                r["ca_class"].clone(),
+            )
+        })
         .collect();
     got.sort();
-    let odt_member = "Phụ lục/Phụ lục.zip / Công văn 20-SYT.odt / META-INF/documentsignatures.xml / document-signatures";
+    let odt_member = "Phụ lục/Phụ lục.zip / Công văn 20-SYT.odt / META-INF/documentsignatures.xml \
+                      / document-signatures";
     assert_eq!(
         got,
         vec![
             (odt_member.to_owned(), "odf".to_owned(), "government".to_owned()),
-            ("Phụ lục/Phụ lục.zip / Hóa đơn 0000123.xml / HDon/DSCKS/NBan".to_owned(), "xml".to_owned(), "commercial".to_owned()),
-            ("Tờ trình/Công văn 56-SYT.pdf / Signature1".to_owned(), "pdf".to_owned(), "government".to_owned()),
+            (
+                "Phụ lục/Phụ lục.zip / Hóa đơn 0000123.xml / HDon/DSCKS/NBan".to_owned(),
+                "xml".to_owned(),
+                "commercial".to_owned()
+            ),
+            (
+                "Tờ trình/Công văn 56-SYT.pdf / Signature1".to_owned(),
+                "pdf".to_owned(),
+                "government".to_owned()
+            ),
         ]
     );
     assert!(rows.iter().all(|r| r["integrity"] == "valid"), "{rows:?}");
@@ -425,7 +631,15 @@ fn a_10_gb_zip_bomb_is_rejected_in_under_a_second_and_64_mib() {
     let bomb = root().join("samples/share/Tài liệu lỗi/Bom nén 10 GB.zip");
     let declared: u64 = {
         let listing = Command::new("unzip").arg("-l").arg(&bomb).output().unwrap();
-        text(&listing.stdout).lines().last().unwrap().split_whitespace().next().unwrap().parse().unwrap()
+        text(&listing.stdout)
+            .lines()
+            .last()
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
     };
     assert!(declared >= 10_000_000_000, "the bomb declares {declared} bytes");
     let (elapsed, rss, out) = measured_scan(&bomb, &[]);
@@ -444,29 +658,46 @@ fn a_10_gb_zip_bomb_is_rejected_in_under_a_second_and_64_mib() {
 fn ratio_and_unpack_budget_limits_are_configurable() {
     let dir = tempfile::tempdir().unwrap();
     let bomb = dir.path().join("zeros.zip");
-    let script = "import sys, zipfile\nwith zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED) as z:\n    with z.open('zeros.bin', 'w') as f:\n        for _ in range(200): f.write(bytes(1 << 20))\n";
+    let script = "import sys, zipfile\nwith zipfile.ZipFile(sys.argv[1], 'w', \
+                  zipfile.ZIP_DEFLATED) as z:\n    with z.open('zeros.bin', 'w') as f:\n        \
+                  for _ in range(200): f.write(bytes(1 << 20))\n";
     assert!(Command::new("python3").arg("-c").arg(script).arg(&bomb).status().unwrap().success());
     let (elapsed, rss, out) = measured_scan(&bomb, &[]);
     let errors = read_csv(&out.path().join("report/errors.csv"));
     assert!(errors[0]["error"].contains("compression ratio"), "{errors:?}");
     assert!(rss < 64 << 20, "refused before unpacking: {rss} bytes peak ({elapsed:?})");
-    let (_, _, out) = measured_scan(&bomb, &["--max-ratio", "100000", "--max-unpacked", "50000000"]);
+    let (_, _, out) =
+        measured_scan(&bomb, &["--max-ratio", "100000", "--max-unpacked", "50000000"]);
     let errors = read_csv(&out.path().join("report/errors.csv"));
     assert!(errors[0]["error"].contains("would exceed the 50000000 bytes"), "{errors:?}");
     // Unpacked, it would take more memory than one file may use: one row, naming the member.
-    let (_, _, out) = measured_scan(&bomb, &["--max-ratio", "100000", "--unit-memory", "100000000"]);
+    let (_, _, out) =
+        measured_scan(&bomb, &["--max-ratio", "100000", "--unit-memory", "100000000"]);
     let errors = read_csv(&out.path().join("report/errors.csv"));
     assert_eq!(errors.len(), 1, "{errors:?}");
-    assert!(errors[0]["error"].contains("a member of 209715200 bytes: needs more than the 100000000 bytes one unit may use (--unit-memory)"), "{errors:?}");
+    assert!(
+        errors[0]["error"].contains(
+            "a member of 209715200 bytes: needs more than the 100000000 bytes one unit may use \
+             (--unit-memory)"
+        ),
+        "{errors:?}"
+    );
     // Raised far enough, the member is read (and is simply unsigned).
     let (_, rss, out) = measured_scan(&bomb, &["--max-ratio", "100000"]);
-    assert!(read_csv(&out.path().join("report/errors.csv")).is_empty(), "{:?}", read_csv(&out.path().join("report/errors.csv")));
+    assert!(
+        read_csv(&out.path().join("report/errors.csv")).is_empty(),
+        "{:?}",
+        read_csv(&out.path().join("report/errors.csv"))
+    );
     assert!(rss >= 200 << 20, "the member was really unpacked ({rss} bytes peak)");
     // Nesting depth: the samples' nested ZIP with depth 1 stops at the inner ZIP.
     let nested = root().join("samples/share/Sở Xây dựng/Hồ sơ dự án.zip");
     let (rows, errors, _) = scan_with_samples_rules(&[&nested], &["--max-depth", "1"]);
     assert_eq!(rows.len(), 1, "only the PDF at the first level: {rows:?}");
-    assert!(errors.iter().any(|e| e["member"] == "Phụ lục/Phụ lục.zip" && e["stage"] == "limit"), "{errors:?}");
+    assert!(
+        errors.iter().any(|e| e["member"] == "Phụ lục/Phụ lục.zip" && e["stage"] == "limit"),
+        "{errors:?}"
+    );
 }
 
 #[test]
@@ -475,14 +706,31 @@ fn corrupt_and_encrypted_archives_are_error_rows_and_the_scan_goes_on() {
     let good = root().join("samples/share/Sở Xây dựng/Hồ sơ dự án.zip");
     let (rows, errors, code) = scan_with_samples_rules(&[&bad, &good], &[]);
     assert_eq!(code, 2);
-    assert_eq!(rows_for(&rows, "Hồ sơ dự án.zip").len(), 3, "other files' signatures are all still found");
-    let error_of = |name: &str| errors.iter().filter(|e| e["file"].ends_with(name)).map(|e| (e["member"].clone(), e["stage"].clone(), e["error"].clone())).collect::<Vec<_>>();
+    assert_eq!(
+        rows_for(&rows, "Hồ sơ dự án.zip").len(),
+        3,
+        "other files' signatures are all still found"
+    );
+    let error_of = |name: &str| {
+        errors
+            .iter()
+            .filter(|e| e["file"].ends_with(name))
+            .map(|e| (e["member"].clone(), e["stage"].clone(), e["error"].clone()))
+            .collect::<Vec<_>>()
+    };
     let corrupt = error_of("Nén hỏng.zip");
     assert_eq!(corrupt.len(), 1);
     assert_eq!(corrupt[0].1, "archive");
     assert!(corrupt[0].2.contains("not a readable ZIP archive"), "{corrupt:?}");
     let encrypted = error_of("Có mật khẩu.zip");
-    assert_eq!(encrypted, vec![("to-trinh.pdf".to_owned(), "archive".to_owned(), "encrypted member: cannot be read without the password".to_owned())]);
+    assert_eq!(
+        encrypted,
+        vec![(
+            "to-trinh.pdf".to_owned(),
+            "archive".to_owned(),
+            "encrypted member: cannot be read without the password".to_owned()
+        )]
+    );
 }
 
 /// A signed XML whose content uses an external entity: never resolved,
@@ -491,8 +739,13 @@ fn corrupt_and_encrypted_archives_are_error_rows_and_the_scan_goes_on() {
 fn external_entities_are_never_resolved() {
     let dir = tempfile::tempdir().unwrap();
     let signed = std::fs::read_to_string(fixture("xml/hoa-don-inclusive.xml")).unwrap();
-    let hostile =
-        signed.replacen("<HDon", "<!DOCTYPE HDon [<!ENTITY secret SYSTEM \"file:///etc/hostname\">]>\n<HDon", 1).replacen("<SHDon>123</SHDon>", "<SHDon>&secret;</SHDon>", 1);
+    let hostile = signed
+        .replacen(
+            "<HDon",
+            "<!DOCTYPE HDon [<!ENTITY secret SYSTEM \"file:///etc/hostname\">]>\n<HDon",
+            1,
+        )
+        .replacen("<SHDon>123</SHDon>", "<SHDon>&secret;</SHDon>", 1);
     std::fs::write(dir.path().join("xxe.xml"), hostile).unwrap();
     let (rows, _, _) = scan_with_samples_rules(&[dir.path()], &[]);
     let r = rows_for(&rows, "/xxe.xml");
@@ -512,9 +765,22 @@ fn random_document(g: &mut Gen) -> String {
     const PREFIXES: [&str; 4] = ["", "a", "b", "ds"];
     // No `&` in a namespace URI: libxml2 writes namespace values unescaped,
     // where Canonical XML (§2.3) escapes them as attribute values (sigaudit does).
-    const URIS: [&str; 4] = ["urn:a", "urn:b", "http://www.w3.org/2000/09/xmldsig#", "urn:x:so-tai-chinh?q=1;r=%C6%A1"];
-    const TEXTS: [&str; 10] = ["x", "Sở Y tế", " a &amp; b ", "&lt;tag&gt;", "&#x1F600;&#169;", "\r\n  ", "q\"uote'", "<![CDATA[<raw> & ]]>", "&#9;tab", "]]&gt;"];
-    const VALUES: [&str; 7] = ["1", "a&amp;b", "&lt;&gt;&quot;", "tab&#9;nl&#10;cr&#13;", "Thanh Hóa", " sp  aces ", "'"];
+    const URIS: [&str; 4] =
+        ["urn:a", "urn:b", "http://www.w3.org/2000/09/xmldsig#", "urn:x:so-tai-chinh?q=1;r=%C6%A1"];
+    const TEXTS: [&str; 10] = [
+        "x",
+        "Sở Y tế",
+        " a &amp; b ",
+        "&lt;tag&gt;",
+        "&#x1F600;&#169;",
+        "\r\n  ",
+        "q\"uote'",
+        "<![CDATA[<raw> & ]]>",
+        "&#9;tab",
+        "]]&gt;",
+    ];
+    const VALUES: [&str; 7] =
+        ["1", "a&amp;b", "&lt;&gt;&quot;", "tab&#9;nl&#10;cr&#13;", "Thanh Hóa", " sp  aces ", "'"];
     fn element(g: &mut Gen, depth: usize, scope: &mut Vec<(String, String)>, out: &mut String) {
         let mark = scope.len();
         let mut decls = Vec::new();
@@ -529,7 +795,9 @@ fn random_document(g: &mut Gen) -> String {
             }
         }
         let mut prefix = g.pick(&PREFIXES).to_owned();
-        let bound = |scope: &[(String, String)], decls: &[(String, String)], p: &str| decls.iter().chain(scope.iter().rev()).find(|(q, _)| q == p).map(|(_, u)| u.clone());
+        let bound = |scope: &[(String, String)], decls: &[(String, String)], p: &str| {
+            decls.iter().chain(scope.iter().rev()).find(|(q, _)| q == p).map(|(_, u)| u.clone())
+        };
         if !prefix.is_empty() && bound(scope, &decls, &prefix).is_none() {
             if g.below(2) == 0 {
                 decls.push((prefix.clone(), g.pick(&URIS[..3]).to_owned()));
@@ -542,7 +810,11 @@ fn random_document(g: &mut Gen) -> String {
         out.push_str(&name);
         let mut attrs = Vec::new();
         for (p, u) in &decls {
-            attrs.push(if p.is_empty() { format!("xmlns=\"{u}\"") } else { format!("xmlns:{p}=\"{u}\"") });
+            attrs.push(if p.is_empty() {
+                format!("xmlns=\"{u}\"")
+            } else {
+                format!("xmlns:{p}=\"{u}\"")
+            });
         }
         let mut used_locals = Vec::new();
         for _ in 0..g.below(4) {
@@ -551,9 +823,19 @@ fn random_document(g: &mut Gen) -> String {
                 continue;
             }
             let p = g.pick(&PREFIXES);
-            let p = if !p.is_empty() && bound(scope, &decls, p).is_some_and(|u| !u.is_empty()) { p } else { "" };
+            let p = if !p.is_empty() && bound(scope, &decls, p).is_some_and(|u| !u.is_empty()) {
+                p
+            } else {
+                ""
+            };
             used_locals.push(local.clone());
-            attrs.push(format!("{}{}{}=\"{}\"", p, if p.is_empty() { "" } else { ":" }, local, g.pick(&VALUES)));
+            attrs.push(format!(
+                "{}{}{}=\"{}\"",
+                p,
+                if p.is_empty() { "" } else { ":" },
+                local,
+                g.pick(&VALUES)
+            ));
         }
         if g.below(5) == 0 {
             attrs.push("xml:lang=\"vi\"".into());
@@ -574,8 +856,15 @@ fn random_document(g: &mut Gen) -> String {
             out.push('>');
             for _ in 0..children.max(1) {
                 match g.below(5) {
-                    0 => out.push_str(&format!("<!--{}-->", g.pick(&["c", " Vietnamese: văn bản ", "-x"]))),
-                    1 => out.push_str(&format!("<?pi{} {}?>", g.below(3), g.pick(&["data", "", "a  b"]))),
+                    0 => out.push_str(&format!(
+                        "<!--{}-->",
+                        g.pick(&["c", " Vietnamese: văn bản ", "-x"])
+                    )),
+                    1 => out.push_str(&format!(
+                        "<?pi{} {}?>",
+                        g.below(3),
+                        g.pick(&["data", "", "a  b"])
+                    )),
                     2 => out.push_str(g.pick(&TEXTS)),
                     _ if depth < 3 => element(g, depth + 1, scope, out),
                     _ => out.push_str(g.pick(&TEXTS)),
@@ -611,9 +900,21 @@ fn canonical_forms_of_generated_documents_match_xmllint() {
         let path = dir.path().join("doc.xml");
         std::fs::write(&path, &xml).unwrap();
         let doc = Doc::parse(xml.as_bytes()).unwrap_or_else(|e| panic!("seed {seed}: {e}\n{xml}"));
-        for (flag, method) in [("--c14n", Method::Inclusive), ("--c14n11", Method::Inclusive), ("--exc-c14n", Method::Exclusive(Vec::new()))] {
-            let want = Command::new("xmllint").arg(flag).arg(&path).output().expect("xmllint (libxml2-utils) is installed by scripts/test");
-            assert!(want.status.success(), "seed {seed}: xmllint refuses the generated document: {}\n{xml}", text(&want.stderr));
+        for (flag, method) in [
+            ("--c14n", Method::Inclusive),
+            ("--c14n11", Method::Inclusive),
+            ("--exc-c14n", Method::Exclusive(Vec::new())),
+        ] {
+            let want = Command::new("xmllint")
+                .arg(flag)
+                .arg(&path)
+                .output()
+                .expect("xmllint (libxml2-utils) is installed by scripts/test");
+            assert!(
+                want.status.success(),
+                "seed {seed}: xmllint refuses the generated document: {}\n{xml}",
+                text(&want.stderr)
+            );
             let ours = canonicalize(&doc, None, &[], &Options { method, comments: true });
             assert_eq!(text(&ours), text(&want.stdout), "seed {seed} with {flag}:\n{xml}");
             checked += 1;
@@ -628,7 +929,8 @@ fn a_zip_declaring_more_members_than_ten_times_the_limit_is_refused_before_anyth
     let path = t.path().join("nhiều tệp.zip");
     {
         let mut w = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
-        let stored = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+        let stored = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
         for i in 0..150_000 {
             w.start_file(format!("{i}"), stored).unwrap();
         }
@@ -640,11 +942,20 @@ fn a_zip_declaring_more_members_than_ten_times_the_limit_is_refused_before_anyth
     let errors = read_csv(&out.path().join("report/errors.csv"));
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert_eq!(errors[0]["stage"], "limit");
-    assert!(errors[0]["error"].contains("declares 150000 members, more than 100000 (10 × --max-members)"), "{errors:?}");
+    assert!(
+        errors[0]["error"]
+            .contains("declares 150000 members, more than 100000 (10 × --max-members)"),
+        "{errors:?}"
+    );
     // With a higher --max-members the same archive is opened and its first members read.
     let (_, _, out) = measured_scan(&path, &["--max-members", "20000"]);
     let errors = read_csv(&out.path().join("report/errors.csv"));
-    assert!(errors.iter().any(|e| e["error"].contains("150000 members, more than the 20000 read per archive")), "{errors:?}");
+    assert!(
+        errors
+            .iter()
+            .any(|e| e["error"].contains("150000 members, more than the 20000 read per archive")),
+        "{errors:?}"
+    );
 }
 
 /// Issue 15: XMLDSig RSA-PSS in both URI forms (the RFC 6931 `#sha256-rsa-MGF1`
@@ -657,18 +968,35 @@ fn rsa_pss_in_both_uri_forms_agrees_with_independent_verifiers() {
     let dir = root().join("tests/fixtures/xml-pss");
     let files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
     assert_eq!(files.len(), 4);
-    let reference = Command::new("python3").arg(root().join("tests/fixtures/xml-pss-verify.py")).args(&files).output().unwrap();
-    assert!(reference.status.success(), "signxml (installed by scripts/test): {}", text(&reference.stderr));
+    let reference = Command::new("python3")
+        .arg(root().join("tests/fixtures/xml-pss-verify.py"))
+        .args(&files)
+        .output()
+        .unwrap();
+    assert!(
+        reference.status.success(),
+        "signxml (installed by scripts/test): {}",
+        text(&reference.stderr)
+    );
     let (_, report) = scan(&[&dir], &["--no-db"]);
     let rows = read_csv(&report_dir(&report).join("signatures.csv"));
     for line in text(&reference.stdout).lines() {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
         let name = v["file"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
         let theirs = v["verdict"].as_str().unwrap();
-        assert_eq!(theirs == "valid", !name.starts_with("sua-"), "{name}: the fixture's premise: {theirs}");
+        assert_eq!(
+            theirs == "valid",
+            !name.starts_with("sua-"),
+            "{name}: the fixture's premise: {theirs}"
+        );
         let ours = rows_for(&rows, &format!("/{name}"));
         assert_eq!(ours.len(), 1, "{name}: {ours:?}");
-        assert_eq!(ours[0]["integrity"] == "valid", theirs == "valid", "{name}: ours {}, theirs {theirs}", ours[0]["notes"]);
+        assert_eq!(
+            ours[0]["integrity"] == "valid",
+            theirs == "valid",
+            "{name}: ours {}, theirs {theirs}",
+            ours[0]["notes"]
+        );
         assert_ne!(ours[0]["integrity"], "unknown", "{name}: judged, not left unknown");
     }
 }
@@ -677,8 +1005,22 @@ fn rsa_pss_in_both_uri_forms_agrees_with_independent_verifiers() {
 /// e-invoice and SAML Id attributes declared.
 fn xmlsec1_attack_verdict(path: &Path) -> (bool, String) {
     let out = Command::new("xmlsec1")
-        .args(["--verify", "--insecure", "--id-attr:Id", "DLHDon", "--id-attr:Id", "MCCQT", "--id-attr:Id", "TTChung"])
-        .args(["--id-attr:ID", "urn:oasis:names:tc:SAML:2.0:protocol:Response", "--id-attr:ID", "urn:oasis:names:tc:SAML:2.0:assertion:Assertion"])
+        .args([
+            "--verify",
+            "--insecure",
+            "--id-attr:Id",
+            "DLHDon",
+            "--id-attr:Id",
+            "MCCQT",
+            "--id-attr:Id",
+            "TTChung",
+        ])
+        .args([
+            "--id-attr:ID",
+            "urn:oasis:names:tc:SAML:2.0:protocol:Response",
+            "--id-attr:ID",
+            "urn:oasis:names:tc:SAML:2.0:assertion:Assertion",
+        ])
         .arg(path)
         .output()
         .expect("xmlsec1 (Debian's xmlsec1) is installed by scripts/test");
@@ -711,41 +1053,132 @@ fn xml_signature_wrapping_is_caught_and_controls_stay_valid() {
         let found = rows_for(&rows, &format!("/{name}"));
         assert!(!found.is_empty(), "{name}");
         for r in &found {
-            assert_eq!((r["integrity"].as_str(), r["modified_after_signing"].as_str()), ("valid", ""), "{name}: {}", r["notes"]);
+            assert_eq!(
+                (r["integrity"].as_str(), r["modified_after_signing"].as_str()),
+                ("valid", ""),
+                "{name}: {}",
+                r["notes"]
+            );
             assert!(r["notes"].contains("covers "), "{name}: {}", r["notes"]);
         }
         assert!(found.iter().any(|r| r["notes"].contains(says)), "{name}: {found:?}");
         assert!(xmlsec1_attack_verdict(&dir.join(name)).0, "{name}: xmlsec1 agrees it is valid");
         let dotnet = dotnet_verdicts(&dir.join(name));
-        assert!(dotnet.len() == found.len() && dotnet.iter().all(|d| d.1 == "valid"), "{name}: .NET agrees: {dotnet:?}");
+        assert!(
+            dotnet.len() == found.len() && dotnet.iter().all(|d| d.1 == "valid"),
+            "{name}: .NET agrees: {dotnet:?}"
+        );
     }
     // The tax authority's signature covers the invoice and the code it gave.
     let three = rows_for(&rows, "/control-invoice-3-roles.xml");
     assert_eq!(three.len(), 3);
-    assert!(three.iter().any(|r| r["notes"].contains("covers elements DLHDon (Id=data), MCCQT (Id=cqt)")), "{three:?}");
+    assert!(
+        three
+            .iter()
+            .any(|r| r["notes"].contains("covers elements DLHDon (Id=data), MCCQT (Id=cqt)")),
+        "{three:?}"
+    );
 
     // (file, class, where the notes say it is, xmlsec1's verdict and why
     // it differs, .NET's: Mono's SignedXml with whitespace preserved, as
     // xmlsec1 signed them)
     type Attack = (&'static str, &'static str, &'static str, bool, &'static str, bool);
     let attacks: [Attack; 20] = [
-        ("einv-object-noid.xml", "e-invoice", "lies inside this signature's ds:Object", true, "references only", true),
-        ("einv-object-otherid.xml", "e-invoice", "lies inside this signature's ds:Object", true, "references only", true),
-        ("einv-wrapper-noid.xml", "e-invoice", "is not the invoice's own DLHDon", true, "references only", true),
-        ("einv-wrapper-otherid.xml", "e-invoice", "is not the invoice's own DLHDon", true, "references only", true),
-        ("einv-after-noid.xml", "e-invoice", "is not the invoice's own DLHDon", true, "references only", true),
-        ("einv-after-otherid.xml", "e-invoice", "is not the invoice's own DLHDon", true, "references only", true),
-        ("einv-inside-noid.xml", "e-invoice", "is not the invoice's own DLHDon", true, "references only", true),
-        ("einv-inside-otherid.xml", "e-invoice", "is not the invoice's own DLHDon", true, "references only", true),
+        (
+            "einv-object-noid.xml",
+            "e-invoice",
+            "lies inside this signature's ds:Object",
+            true,
+            "references only",
+            true,
+        ),
+        (
+            "einv-object-otherid.xml",
+            "e-invoice",
+            "lies inside this signature's ds:Object",
+            true,
+            "references only",
+            true,
+        ),
+        (
+            "einv-wrapper-noid.xml",
+            "e-invoice",
+            "is not the invoice's own DLHDon",
+            true,
+            "references only",
+            true,
+        ),
+        (
+            "einv-wrapper-otherid.xml",
+            "e-invoice",
+            "is not the invoice's own DLHDon",
+            true,
+            "references only",
+            true,
+        ),
+        (
+            "einv-after-noid.xml",
+            "e-invoice",
+            "is not the invoice's own DLHDon",
+            true,
+            "references only",
+            true,
+        ),
+        (
+            "einv-after-otherid.xml",
+            "e-invoice",
+            "is not the invoice's own DLHDon",
+            true,
+            "references only",
+            true,
+        ),
+        (
+            "einv-inside-noid.xml",
+            "e-invoice",
+            "is not the invoice's own DLHDon",
+            true,
+            "references only",
+            true,
+        ),
+        (
+            "einv-inside-otherid.xml",
+            "e-invoice",
+            "is not the invoice's own DLHDon",
+            true,
+            "references only",
+            true,
+        ),
         // libxml2 refuses a second element with a declared ID, .NET a
         // reference to an Id two elements carry: same verdict.
-        ("einv-dupid-before.xml", "e-invoice", "names an Id that 2 elements carry", false, "", false),
-        ("einv-dupid-after.xml", "e-invoice", "names an Id that 2 elements carry", false, "", false),
-        ("einv-hidden-in-object.xml", "e-invoice", "hidden inside the signature", true, "the enveloped transform takes the ds:Object out with the signature", true),
+        (
+            "einv-dupid-before.xml",
+            "e-invoice",
+            "names an Id that 2 elements carry",
+            false,
+            "",
+            false,
+        ),
+        (
+            "einv-dupid-after.xml",
+            "e-invoice",
+            "names an Id that 2 elements carry",
+            false,
+            "",
+            false,
+        ),
+        (
+            "einv-hidden-in-object.xml",
+            "e-invoice",
+            "hidden inside the signature",
+            true,
+            "the enveloped transform takes the ds:Object out with the signature",
+            true,
+        ),
         (
             "einv-ttchung-only.xml",
             "coverage",
-            "covers only TTChung (Id=hdr), not the invoice's DLHDon (Id=data): the rest of the invoice is unsigned",
+            "covers only TTChung (Id=hdr), not the invoice's DLHDon (Id=data): the rest of the \
+             invoice is unsigned",
             true,
             "the reference verifies",
             true,
@@ -753,10 +1186,33 @@ fn xml_signature_wrapping_is_caught_and_controls_stay_valid() {
         // xmlsec1 and .NET refuse any child of ds:Signature after KeyInfo
         // but ds:Object: they fail XSW1 and XSW6 on the signature's shape.
         ("saml-xsw1.xml", "SAML", "lies inside this signature", false, "", false),
-        ("saml-xsw2.xml", "SAML", "the signature sits in Response (Id=_evilresp) but its reference covers Response (Id=_resp1)", true, "references only", true),
+        (
+            "saml-xsw2.xml",
+            "SAML",
+            "the signature sits in Response (Id=_evilresp) but its reference covers Response \
+             (Id=_resp1)",
+            true,
+            "references only",
+            true,
+        ),
         ("saml-xsw3.xml", "SAML", "another Assertion (Id=_evil)", true, "references only", true),
-        ("saml-xsw4.xml", "SAML", "lies inside Assertion (Response/Assertion/Assertion)", true, "references only", true),
-        ("saml-xsw5.xml", "SAML", "the signature sits in Assertion (Id=_evil) but its reference covers Assertion (Id=_assert1)", true, "references only", true),
+        (
+            "saml-xsw4.xml",
+            "SAML",
+            "lies inside Assertion (Response/Assertion/Assertion)",
+            true,
+            "references only",
+            true,
+        ),
+        (
+            "saml-xsw5.xml",
+            "SAML",
+            "the signature sits in Assertion (Id=_evil) but its reference covers Assertion \
+             (Id=_assert1)",
+            true,
+            "references only",
+            true,
+        ),
         ("saml-xsw6.xml", "SAML", "lies inside this signature", false, "", false),
         ("saml-xsw7.xml", "SAML", "lies inside Extensions", true, "references only", true),
         // The enveloped transform removes the whole signature, the signed
@@ -771,8 +1227,15 @@ fn xml_signature_wrapping_is_caught_and_controls_stay_valid() {
         assert_eq!(found.len(), 1, "{name}: {found:?}");
         let r = found[0];
         let wrapping = r["integrity"] == "invalid" && r["notes"].contains("signature-wrapping");
-        let partial = r["modified_after_signing"] == "true" && r["notes"].contains("MODIFIED AFTER SIGNING: covers only");
-        assert!(wrapping || partial, "{name}: {} {} {}", r["integrity"], r["modified_after_signing"], r["notes"]);
+        let partial = r["modified_after_signing"] == "true"
+            && r["notes"].contains("MODIFIED AFTER SIGNING: covers only");
+        assert!(
+            wrapping || partial,
+            "{name}: {} {} {}",
+            r["integrity"],
+            r["modified_after_signing"],
+            r["notes"]
+        );
         assert!(r["notes"].contains(says), "{name}: {}", r["notes"]);
         let entry = caught.entry(class).or_default();
         entry.0 += 1;
@@ -799,23 +1262,63 @@ fn xml_signature_wrapping_is_caught_and_controls_stay_valid() {
 #[test]
 fn xml_rows_say_what_each_signature_covers() {
     let packages = root().join("samples/share/Sở Tài chính");
-    let (rows, _, _) = scan_with_samples_rules(&[&fixture("xml"), &fixture("einvoice"), &packages], &[]);
+    let (rows, _, _) =
+        scan_with_samples_rules(&[&fixture("xml"), &fixture("einvoice"), &packages], &[]);
     let cases = [
         // OOXML (Office's Manifest of parts in its package object) and ODF (LibreOffice).
-        ("/Báo cáo tài chính 2024.docx", "", "covers 6 package parts, 3 elements of the signature itself", "valid", ""),
-        ("/Dự toán 2025.ods", "", "covers 8 package parts, 2 elements of the signature itself", "valid", ""),
+        (
+            "/Báo cáo tài chính 2024.docx",
+            "",
+            "covers 6 package parts, 3 elements of the signature itself",
+            "valid",
+            "",
+        ),
+        (
+            "/Dự toán 2025.ods",
+            "",
+            "covers 8 package parts, 2 elements of the signature itself",
+            "valid",
+            "",
+        ),
         ("/hoa-don-inclusive.xml", "seller", "covers the whole document", "valid", ""),
         ("/thong-diep-2-chu-ky.xml", "seller", "covers element DLHDon (Id=data)", "valid", ""),
         // The authority's signature covers only the code it gave, not the invoice.
-        ("/thong-diep-2-chu-ky.xml", "tax authority", "MODIFIED AFTER SIGNING: covers only MCCQT (Id=cqt), not the invoice's DLHDon (Id=data)", "valid", "true"),
-        ("/xades-bes.xml", "", "covers the whole document, 2 elements of the signature itself", "valid", ""),
-        ("/net-object.xml", "seller", "covers element DLHDon (Id=data), 1 element of the signature itself", "valid", ""),
+        (
+            "/thong-diep-2-chu-ky.xml",
+            "tax authority",
+            "MODIFIED AFTER SIGNING: covers only MCCQT (Id=cqt), not the invoice's DLHDon \
+             (Id=data)",
+            "valid",
+            "true",
+        ),
+        (
+            "/xades-bes.xml",
+            "",
+            "covers the whole document, 2 elements of the signature itself",
+            "valid",
+            "",
+        ),
+        (
+            "/net-object.xml",
+            "seller",
+            "covers element DLHDon (Id=data), 1 element of the signature itself",
+            "valid",
+            "",
+        ),
         ("/thong-diep-4-vai-tro.xml", "buyer", "covers element DLHDon (Id=data)", "valid", ""),
     ];
     for (file, role, says, integrity, modified) in cases {
         let found = rows_for(&rows, file);
-        let r = found.iter().find(|r| r["member"].contains(&format!("({role}")) || role.is_empty()).unwrap_or_else(|| panic!("{file} {role}: {found:?}"));
+        let r = found
+            .iter()
+            .find(|r| r["member"].contains(&format!("({role}")) || role.is_empty())
+            .unwrap_or_else(|| panic!("{file} {role}: {found:?}"));
         assert!(r["notes"].contains(says), "{file} {role}: {}", r["notes"]);
-        assert_eq!((r["integrity"].as_str(), r["modified_after_signing"].as_str()), (integrity, modified), "{file} {role}: {}", r["notes"]);
+        assert_eq!(
+            (r["integrity"].as_str(), r["modified_after_signing"].as_str()),
+            (integrity, modified),
+            "{file} {role}: {}",
+            r["notes"]
+        );
     }
 }

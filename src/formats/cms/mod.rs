@@ -56,21 +56,31 @@ fn sniff_binary(head: &[u8], _: &str) -> Option<DocKind> {
 /// Signed-data as text (PEM armour, bare base64) or only named as CMS:
 /// tried after every other format's test.
 fn sniff_text(head: &[u8], lower_name: &str) -> Option<DocKind> {
-    let text_start = head.iter().position(|b| !b.is_ascii_whitespace()).map_or(&[][..], |p| &head[p..]);
-    for armour in [&b"-----BEGIN PKCS7-----"[..], b"-----BEGIN CMS-----", b"-----BEGIN PKCS #7 SIGNED DATA-----"] {
+    let text_start =
+        head.iter().position(|b| !b.is_ascii_whitespace()).map_or(&[][..], |p| &head[p..]);
+    for armour in [
+        &b"-----BEGIN PKCS7-----"[..],
+        b"-----BEGIN CMS-----",
+        b"-----BEGIN PKCS #7 SIGNED DATA-----",
+    ] {
         if memchr::memmem::find(&head[..head.len().min(4096)], armour).is_some() {
             return Some(DocKind::Cms(CmsEncoding::Pem));
         }
     }
-    if [".p7m", ".p7s", ".csig"].iter().any(|e| lower_name.ends_with(e)) && head.first() != Some(&b'M') {
+    if [".p7m", ".p7s", ".csig"].iter().any(|e| lower_name.ends_with(e))
+        && head.first() != Some(&b'M')
+    {
         // Named as CMS but not recognisable: parse anyway, so a damaged
         // signature file becomes an error row rather than disappearing.
         return Some(DocKind::Cms(CmsEncoding::Binary));
     }
     if text_start.starts_with(b"MI") {
-        let sample: Vec<u8> = text_start.iter().copied().filter(|b| !b.is_ascii_whitespace()).take(64).collect();
-        if let Ok(decoded) = base64::Engine::decode(&base64::engine::general_purpose::STANDARD_NO_PAD, &sample[..sample.len() / 4 * 4])
-            && looks_like_signed_data(&decoded)
+        let sample: Vec<u8> =
+            text_start.iter().copied().filter(|b| !b.is_ascii_whitespace()).take(64).collect();
+        if let Ok(decoded) = base64::Engine::decode(
+            &base64::engine::general_purpose::STANDARD_NO_PAD,
+            &sample[..sample.len() / 4 * 4],
+        ) && looks_like_signed_data(&decoded)
         {
             return Some(DocKind::Cms(CmsEncoding::Base64));
         }
@@ -90,14 +100,22 @@ fn looks_like_signed_data(head: &[u8]) -> bool {
 fn extract_file(kind: DocKind, bytes: &[u8], _: &str, depth: usize, env: &Env<'_>) -> Extraction {
     // Only CMS kinds reach this extractor (DocKind::format).
     let DocKind::Cms(encoding) = kind else { return Extraction::default() };
-    let missing = || Detached::NotFound("detached signature inside a container: its signed data is not identified".into());
+    let missing = || {
+        Detached::NotFound(
+            "detached signature inside a container: its signed data is not identified".into(),
+        )
+    };
     extract(bytes, encoding, if depth == 0 { env.detached.unwrap_or(&missing) } else { &missing })
 }
 
 /// Nested signed-data deeper than this is not unwrapped.
 const MAX_NESTING: usize = 4;
 
-pub(crate) fn extract(bytes: &[u8], encoding: CmsEncoding, detached: &dyn Fn() -> Detached) -> Extraction {
+pub(crate) fn extract(
+    bytes: &[u8],
+    encoding: CmsEncoding,
+    detached: &dyn Fn() -> Detached,
+) -> Extraction {
     let mut out = Extraction::default();
     let der: Cow<'_, [u8]> = match encoding {
         CmsEncoding::Binary => Cow::Borrowed(bytes),
@@ -113,10 +131,18 @@ pub(crate) fn extract(bytes: &[u8], encoding: CmsEncoding, detached: &dyn Fn() -
     out
 }
 
-fn unwrap(bytes: &[u8], member: &str, depth: usize, detached: &dyn Fn() -> Detached, out: &mut Extraction) {
+fn unwrap(
+    bytes: &[u8],
+    member: &str,
+    depth: usize,
+    detached: &dyn Fn() -> Detached,
+    out: &mut Extraction,
+) {
     let sd = match SignedData::parse(bytes) {
         Ok(sd) => sd,
-        Err(e) => return out.problem(member, Stage::Cms, format!("not a readable CMS signed-data: {e}")),
+        Err(e) => {
+            return out.problem(member, Stage::Cms, format!("not a readable CMS signed-data: {e}"));
+        }
     };
     let trailing = &bytes[sd.consumed.min(bytes.len())..];
     let data = if sd.econtent.is_none() { Some(detached()) } else { None };
@@ -125,9 +151,16 @@ fn unwrap(bytes: &[u8], member: &str, depth: usize, detached: &dyn Fn() -> Detac
         _ => [&[]],
     };
     let (content, about) = match &data {
-        None => (Content::Bytes(&[]), format!("attached content ({} bytes)", sd.econtent.as_ref().map_or(0, |c| c.len()))),
-        Some(Detached::Found { name, .. }) => (Content::Bytes(&parts), format!("detached signature over {name}")),
-        Some(Detached::NotFound(why)) => (Content::Missing(why), format!("detached signature: {why}")),
+        None => (
+            Content::Bytes(&[]),
+            format!("attached content ({} bytes)", sd.econtent.as_ref().map_or(0, |c| c.len())),
+        ),
+        Some(Detached::Found { name, .. }) => {
+            (Content::Bytes(&parts), format!("detached signature over {name}"))
+        }
+        Some(Detached::NotFound(why)) => {
+            (Content::Missing(why), format!("detached signature: {why}"))
+        }
     };
     let mut sigs = from_signed_data(&sd, Format::Cms, member, content);
     for s in &mut sigs {
@@ -143,7 +176,11 @@ fn unwrap(bytes: &[u8], member: &str, depth: usize, detached: &dyn Fn() -> Detac
     {
         let inner = if member.is_empty() { "inner".to_owned() } else { format!("{member}/inner") };
         if depth + 1 >= MAX_NESTING {
-            out.problem(inner, Stage::Limit, format!("signed-data nested more than {MAX_NESTING} deep: not unwrapped"));
+            out.problem(
+                inner,
+                Stage::Limit,
+                format!("signed-data nested more than {MAX_NESTING} deep: not unwrapped"),
+            );
         } else {
             unwrap(content, &inner, depth + 1, detached, out);
         }
@@ -169,7 +206,16 @@ pub(crate) struct Embedded {
 
 /// CMS bytes embedded in another container (PDF /Contents, mail part),
 /// verified against the `content` the container says was signed.
-pub(crate) fn signatures_in(blob: &[u8], format: Format, member: &str, content: Content<'_>) -> Result<Embedded, CmsError> {
+pub(crate) fn signatures_in(
+    blob: &[u8],
+    format: Format,
+    member: &str,
+    content: Content<'_>,
+) -> Result<Embedded, CmsError> {
     let sd = SignedData::parse(blob)?;
-    Ok(Embedded { signatures: from_signed_data(&sd, format, member, content), consumed: sd.consumed, econtent: sd.econtent.as_ref().map(|c| c.to_vec()) })
+    Ok(Embedded {
+        signatures: from_signed_data(&sd, format, member, content),
+        consumed: sd.consumed,
+        econtent: sd.econtent.as_ref().map(|c| c.to_vec()),
+    })
 }

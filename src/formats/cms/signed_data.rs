@@ -61,13 +61,16 @@ impl<'a> SignedData<'a> {
             return Err(CmsError::NotSignedData(oid_string(content_type.body)));
         }
         let explicit = parts.need("content")?.expect(tag::context(0), "[0] content")?;
-        let sd = explicit.children().need("SignedData")?.expect(tag::SEQUENCE, "SignedData SEQUENCE")?;
+        let sd =
+            explicit.children().need("SignedData")?.expect(tag::SEQUENCE, "SignedData SEQUENCE")?;
         let mut f = sd.children();
         f.need("version")?.expect(tag::INTEGER, "version INTEGER")?;
         f.need("digestAlgorithms")?.expect(tag::SET, "digestAlgorithms SET")?;
-        let encap = f.need("encapContentInfo")?.expect(tag::SEQUENCE, "encapContentInfo SEQUENCE")?;
+        let encap =
+            f.need("encapContentInfo")?.expect(tag::SEQUENCE, "encapContentInfo SEQUENCE")?;
         let mut e = encap.children();
-        let econtent_type = oid_string(e.need("eContentType")?.expect(tag::OID, "eContentType OID")?.body);
+        let econtent_type =
+            oid_string(e.need("eContentType")?.expect(tag::OID, "eContentType OID")?.body);
         let econtent = match e.optional(tag::context(0))? {
             Some(wrapper) => match wrapper.children().next() {
                 Some(octets) => Some(octets?.string_bytes()?),
@@ -81,7 +84,11 @@ impl<'a> SignedData<'a> {
                 let choice = choice?;
                 // Only X.509 certificates; attribute certificates are skipped.
                 if choice.tag == tag::SEQUENCE {
-                    certificates.push(if choice.indefinite { Cow::Owned(choice.to_der()?) } else { Cow::Borrowed(choice.raw) });
+                    certificates.push(if choice.indefinite {
+                        Cow::Owned(choice.to_der()?)
+                    } else {
+                        Cow::Borrowed(choice.raw)
+                    });
                 }
             }
         }
@@ -90,11 +97,19 @@ impl<'a> SignedData<'a> {
             for choice in set.children() {
                 let choice = choice?;
                 if choice.tag == tag::SEQUENCE {
-                    crls.push(if choice.indefinite { Cow::Owned(choice.to_der()?) } else { Cow::Borrowed(choice.raw) });
+                    crls.push(if choice.indefinite {
+                        Cow::Owned(choice.to_der()?)
+                    } else {
+                        Cow::Borrowed(choice.raw)
+                    });
                 } else if choice.tag == tag::context(1) {
-                    // OtherRevocationInfoFormat: an OCSP response (RFC 5940); other formats are skipped.
+                    // OtherRevocationInfoFormat: an OCSP response (RFC 5940); other formats are
+                    // skipped.
                     let mut other = choice.children();
-                    if other.next().and_then(Result::ok).is_some_and(|o| oids::is(o.body, &oids::RI_OCSP_RESPONSE))
+                    if other
+                        .next()
+                        .and_then(Result::ok)
+                        .is_some_and(|o| oids::is(o.body, &oids::RI_OCSP_RESPONSE))
                         && let Some(Ok(response)) = other.next()
                     {
                         ocsp.push(response.to_der()?);
@@ -107,7 +122,15 @@ impl<'a> SignedData<'a> {
         for si in infos.children() {
             signer_infos.push(SignerInfo::parse(si?)?);
         }
-        Ok(SignedData { consumed: ci.raw.len(), econtent_type, econtent, certificates, crls, ocsp, signer_infos })
+        Ok(SignedData {
+            consumed: ci.raw.len(),
+            econtent_type,
+            econtent,
+            certificates,
+            crls,
+            ocsp,
+            signer_infos,
+        })
     }
 
     pub fn is_timestamp_token(&self) -> bool {
@@ -129,15 +152,30 @@ impl<'a> SignerInfo<'a> {
                 SignerId::IssuerSerial { issuer, serial }
             }
             t if t == tag::context_primitive(0) => SignerId::KeyId(sid_tlv.body),
-            t if t == tag::context(0) => SignerId::KeyId(sid_tlv.string_bytes().map(|c| leak_or_borrow(c, sid_tlv.body))?),
-            found => return Err(BerError::UnexpectedTag { expected: "sid", found, at: sid_tlv.offset }.into()),
+            t if t == tag::context(0) => {
+                SignerId::KeyId(sid_tlv.string_bytes().map(|c| leak_or_borrow(c, sid_tlv.body))?)
+            }
+            found => {
+                return Err(
+                    BerError::UnexpectedTag { expected: "sid", found, at: sid_tlv.offset }.into()
+                );
+            }
         };
         let (digest_algorithm, _) = algorithm(f.need("digestAlgorithm")?)?;
         let signed_attrs = f.optional(tag::context(0))?;
-        let (signature_algorithm, signature_algorithm_params) = algorithm(f.need("signatureAlgorithm")?)?;
+        let (signature_algorithm, signature_algorithm_params) =
+            algorithm(f.need("signatureAlgorithm")?)?;
         let signature = f.need("signature")?.string_bytes()?;
         let unsigned_attrs = f.optional(tag::context(1))?;
-        Ok(SignerInfo { sid, digest_algorithm, signed_attrs, signature_algorithm, signature_algorithm_params, signature, unsigned_attrs })
+        Ok(SignerInfo {
+            sid,
+            digest_algorithm,
+            signed_attrs,
+            signature_algorithm,
+            signature_algorithm_params,
+            signature,
+            unsigned_attrs,
+        })
     }
 
     /// Values of a signed attribute.
@@ -157,7 +195,12 @@ impl<'a> SignerInfo<'a> {
         for value in self.signed_attr(&oids::ADBE_REVOCATION_INFO_ARCHIVAL) {
             for wrapper in value.children().flatten().filter(|f| f.tag == tag::context(field)) {
                 for list in wrapper.children().flatten() {
-                    found.extend(list.children().flatten().filter(|c| c.tag == tag::SEQUENCE).filter_map(|c| c.to_der().ok()));
+                    found.extend(
+                        list.children()
+                            .flatten()
+                            .filter(|c| c.tag == tag::SEQUENCE)
+                            .filter_map(|c| c.to_der().ok()),
+                    );
                 }
             }
         }
@@ -204,7 +247,8 @@ pub(crate) fn tst_gen_time(sd: &SignedData<'_>) -> Option<OffsetDateTime> {
     let content = sd.econtent.as_ref()?;
     let info = Tlv::parse(content).ok()?;
     // TSTInfo: version, policy, messageImprint, serialNumber, genTime, ...
-    let gen_time = info.children().filter_map(Result::ok).find(|t| t.tag == tag::GENERALIZED_TIME)?;
+    let gen_time =
+        info.children().filter_map(Result::ok).find(|t| t.tag == tag::GENERALIZED_TIME)?;
     parse_time(&gen_time)
 }
 
@@ -288,9 +332,12 @@ fn parse_asn1_time(s: &str, four_digit_year: bool) -> Option<OffsetDateTime> {
         }
         _ => return None,
     };
-    let date = time::Date::from_calendar_date(year, time::Month::try_from(month).ok()?, day).ok()?;
+    let date =
+        time::Date::from_calendar_date(year, time::Month::try_from(month).ok()?, day).ok()?;
     let t = time::Time::from_hms_nano(hour, minute, second, nanos).ok()?;
-    Some(time::PrimitiveDateTime::new(date, t).assume_offset(offset).to_offset(time::UtcOffset::UTC))
+    Some(
+        time::PrimitiveDateTime::new(date, t).assume_offset(offset).to_offset(time::UtcOffset::UTC),
+    )
 }
 
 #[cfg(test)]
@@ -340,7 +387,16 @@ mod tests {
 
     #[test]
     fn hostile_times_are_rejected_without_panicking() {
-        for bad in ["250102030405+1é2", "2501020304é", "25010203040é", "+1+2+3+4+5Z", "250102030405+1234567", "é", "250102030405.é", "2501020304-0-10"] {
+        for bad in [
+            "250102030405+1é2",
+            "2501020304é",
+            "25010203040é",
+            "+1+2+3+4+5Z",
+            "250102030405+1234567",
+            "é",
+            "250102030405.é",
+            "2501020304-0-10",
+        ] {
             assert!(parse_asn1_time(bad, false).is_none(), "{bad}");
             assert!(parse_asn1_time(bad, true).is_none(), "{bad}");
         }

@@ -10,18 +10,27 @@ use super::signed_data::{SignedData, SignerId, SignerInfo};
 use super::verify::{Content, Prepared};
 use crate::cert::Cert;
 use crate::model::note::{IntegrityReason, Note};
-use crate::model::signature::{Format, Integrity, Kind, Signature, SignerKey, TimeSource, Timestamp};
+use crate::model::signature::{
+    Format, Integrity, Kind, Signature, SignerKey, TimeSource, Timestamp,
+};
 
 /// One Signature per SignerInfo of a parsed SignedData, each verified
 /// against `content`. Certificates that fail to parse are noted, not
 /// fatal: the others still classify.
-pub(crate) fn from_signed_data(sd: &SignedData<'_>, format: Format, member: &str, content: Content<'_>) -> Vec<Signature> {
+pub(crate) fn from_signed_data(
+    sd: &SignedData<'_>,
+    format: Format,
+    member: &str,
+    content: Content<'_>,
+) -> Vec<Signature> {
     let mut certs = Vec::new();
     let mut cert_notes = Vec::new();
     for (i, der) in sd.certificates.iter().enumerate() {
         match Cert::from_der(der) {
             Ok(c) => certs.push(Arc::new(c)),
-            Err(e) => cert_notes.push(Note::EmbeddedCertUnreadable { index: i + 1, why: e.to_string() }),
+            Err(e) => {
+                cert_notes.push(Note::EmbeddedCertUnreadable { index: i + 1, why: e.to_string() })
+            }
         }
     }
     let kind = if sd.is_timestamp_token() { Kind::DocTimestamp } else { Kind::Signer };
@@ -46,7 +55,8 @@ pub(crate) fn from_signed_data(sd: &SignedData<'_>, format: Format, member: &str
             }
             sig.signer_ref = describe_sid(&si.sid);
             sig.digest_algorithm = Some(oids::algorithm_name(&si.digest_algorithm).to_owned());
-            sig.signature_algorithm = Some(oids::algorithm_name(&si.signature_algorithm).to_owned());
+            sig.signature_algorithm =
+                Some(oids::algorithm_name(&si.signature_algorithm).to_owned());
             sig.signed_at = signing_time(si, sd, kind);
             if kind == Kind::Signer {
                 sig.timestamp = signature_timestamp(si);
@@ -60,25 +70,45 @@ pub(crate) fn from_signed_data(sd: &SignedData<'_>, format: Format, member: &str
                     sig.set_integrity(v.integrity, v.reason);
                 }
                 (Some(_), Kind::DocTimestamp) => match content {
-                    Content::Bytes(parts) => match crate::formats::cms::verify::verify_timestamp_token(sd, parts) {
-                        Ok(_) => sig.set_integrity(Integrity::Valid, IntegrityReason::TimestampVerified),
-                        Err(e) => sig.set_integrity(Integrity::Invalid, IntegrityReason::Container(e.to_string())),
-                    },
-                    Content::Missing(why) => sig.set_integrity(Integrity::Unknown, IntegrityReason::Container(why.to_owned())),
+                    Content::Bytes(parts) => {
+                        match crate::formats::cms::verify::verify_timestamp_token(sd, parts) {
+                            Ok(_) => sig.set_integrity(
+                                Integrity::Valid,
+                                IntegrityReason::TimestampVerified,
+                            ),
+                            Err(e) => sig.set_integrity(
+                                Integrity::Invalid,
+                                IntegrityReason::Container(e.to_string()),
+                            ),
+                        }
+                    }
+                    Content::Missing(why) => sig.set_integrity(
+                        Integrity::Unknown,
+                        IntegrityReason::Container(why.to_owned()),
+                    ),
                 },
                 // No certificate: everything but the signature value is
                 // checked now; the value once the certificate is found.
-                (None, Kind::Signer | Kind::UsageRights) => match crate::formats::cms::verify::prepare(sd, si, content) {
-                    Prepared::Settled(v) => sig.set_integrity(v.integrity, v.reason),
-                    Prepared::NeedsKey { check, if_verified } => {
-                        let why = match if_verified.integrity {
-                            Integrity::Valid => "the content matches its signed digest; the signature value needs the signer's certificate, which is not embedded".to_owned(),
-                            _ => format!("{}; the signature value needs the signer's certificate, which is not embedded", if_verified.reason),
-                        };
-                        sig.set_integrity(Integrity::Unknown, IntegrityReason::Unchecked(why));
-                        sig.key_check = Some(check);
+                (None, Kind::Signer | Kind::UsageRights) => {
+                    match crate::formats::cms::verify::prepare(sd, si, content) {
+                        Prepared::Settled(v) => sig.set_integrity(v.integrity, v.reason),
+                        Prepared::NeedsKey { check, if_verified } => {
+                            let why = match if_verified.integrity {
+                                Integrity::Valid => "the content matches its signed digest; the \
+                                                     signature value needs the signer's \
+                                                     certificate, which is not embedded"
+                                    .to_owned(),
+                                _ => format!(
+                                    "{}; the signature value needs the signer's certificate, \
+                                     which is not embedded",
+                                    if_verified.reason
+                                ),
+                            };
+                            sig.set_integrity(Integrity::Unknown, IntegrityReason::Unchecked(why));
+                            sig.key_check = Some(check);
+                        }
                     }
-                },
+                }
                 (None, Kind::DocTimestamp) => {}
             }
             let counter = si.countersignature_count();
@@ -102,11 +132,17 @@ fn signature_timestamp(si: &SignerInfo<'_>) -> Option<Timestamp> {
     )
 }
 
-fn signing_time(si: &SignerInfo<'_>, sd: &SignedData<'_>, kind: Kind) -> Option<(OffsetDateTime, TimeSource)> {
+fn signing_time(
+    si: &SignerInfo<'_>,
+    sd: &SignedData<'_>,
+    kind: Kind,
+) -> Option<(OffsetDateTime, TimeSource)> {
     if kind == Kind::DocTimestamp {
         return super::signed_data::tst_gen_time(sd).map(|t| (t, TimeSource::Timestamp));
     }
-    si.signing_time().map(|t| (t, TimeSource::SigningTime)).or_else(|| si.timestamp_time().map(|t| (t, TimeSource::Timestamp)))
+    si.signing_time()
+        .map(|t| (t, TimeSource::SigningTime))
+        .or_else(|| si.timestamp_time().map(|t| (t, TimeSource::Timestamp)))
 }
 
 /// The certificate a SignerInfo names, by issuer and serial or by key id.
@@ -118,7 +154,9 @@ pub(crate) fn find_signer(sid: &SignerId<'_>, certs: &[Arc<Cert>]) -> Option<Arc
 /// The SignerIdentifier as owned model data.
 pub(crate) fn signer_key(sid: &SignerId<'_>) -> SignerKey {
     match sid {
-        SignerId::IssuerSerial { issuer, serial } => SignerKey::IssuerSerial { issuer: issuer.to_vec(), serial: serial.to_vec() },
+        SignerId::IssuerSerial { issuer, serial } => {
+            SignerKey::IssuerSerial { issuer: issuer.to_vec(), serial: serial.to_vec() }
+        }
         SignerId::KeyId(id) => SignerKey::KeyId(id.to_vec()),
     }
 }

@@ -69,7 +69,8 @@ pub(crate) fn classify(old: &Document, new: &Document) -> Changes {
         {
             changes.new_visible_signature_fields.insert(field_name(new, now));
         }
-        let change = Change { doc: new, id: *id, obj, old_doc: old, before, places: &places, used: &used };
+        let change =
+            Change { doc: new, id: *id, obj, old_doc: old, before, places: &places, used: &used };
         match change.explain() {
             Ok((level, what)) => {
                 changes.level = changes.level.max(Some(level));
@@ -99,14 +100,24 @@ pub(crate) fn classify(old: &Document, new: &Document) -> Changes {
 
 /// Whether the catalog's `/Perms` names a DocMDP (certification) signature.
 fn docmdp_of(doc: &Document) -> bool {
-    let perms = doc.catalog().ok().and_then(|c| c.get(b"Perms").ok()).and_then(|p| doc.dereference(p).ok()).and_then(|(_, p)| p.as_dict().ok());
+    let perms = doc
+        .catalog()
+        .ok()
+        .and_then(|c| c.get(b"Perms").ok())
+        .and_then(|p| doc.dereference(p).ok())
+        .and_then(|(_, p)| p.as_dict().ok());
     perms.is_some_and(|p| p.has(b"DocMDP"))
 }
 
 /// A widget with a non-zero /Rect (as pyHanko's `is_annot_visible`).
 fn has_area(doc: &Document, dict: &Dictionary) -> bool {
-    let Ok((_, Object::Array(r))) = dict.get(b"Rect").and_then(|r| doc.dereference(r)) else { return false };
-    let n: Vec<f64> = r.iter().filter_map(|o| doc.dereference(o).ok().and_then(|(_, o)| o.as_float().ok().map(f64::from))).collect();
+    let Ok((_, Object::Array(r))) = dict.get(b"Rect").and_then(|r| doc.dereference(r)) else {
+        return false;
+    };
+    let n: Vec<f64> = r
+        .iter()
+        .filter_map(|o| doc.dereference(o).ok().and_then(|(_, o)| o.as_float().ok().map(f64::from)))
+        .collect();
     let [x1, y1, x2, y2] = n[..] else { return false };
     (x1 - x2).abs() * (y1 - y2).abs() > 0.0
 }
@@ -162,12 +173,17 @@ impl Places {
                 p.extensions.insert(*id);
             }
             p.form = cat.get(b"AcroForm").and_then(Object::as_reference).ok();
-            if let Ok(tree) = cat.get(b"StructTreeRoot").and_then(|t| doc.dereference(t)).and_then(|(_, t)| t.as_dict())
+            if let Ok(tree) = cat
+                .get(b"StructTreeRoot")
+                .and_then(|t| doc.dereference(t))
+                .and_then(|(_, t)| t.as_dict())
                 && let Ok(parent_tree) = tree.get(b"ParentTree")
             {
                 p.parent_tree = parent_tree_nodes(doc, parent_tree);
             }
-            if let Ok(form) = cat.get(b"AcroForm").and_then(|f| doc.dereference(f)).and_then(|(_, f)| f.as_dict()) {
+            if let Ok(form) =
+                cat.get(b"AcroForm").and_then(|f| doc.dereference(f)).and_then(|(_, f)| f.as_dict())
+            {
                 if let Ok(dr) = form.get(b"DR") {
                     p.add_appearance(doc, dr, Appearance::FormField);
                 }
@@ -181,7 +197,12 @@ impl Places {
             if let Ok(Object::Reference(id)) = dict.get(b"Annots") {
                 p.arrays.insert(*id);
             }
-            if name(doc, dict, b"Type").as_deref() == Some("DSS") || (dict.has(b"VRI") || dict.has(b"Certs") || dict.has(b"OCSPs") || dict.has(b"CRLs")) {
+            if name(doc, dict, b"Type").as_deref() == Some("DSS")
+                || (dict.has(b"VRI")
+                    || dict.has(b"Certs")
+                    || dict.has(b"OCSPs")
+                    || dict.has(b"CRLs"))
+            {
                 reach_obj(doc, &Object::Reference(*id), &mut p.dss, 5);
             }
             let ap = dict.get(b"AP").ok();
@@ -190,7 +211,9 @@ impl Places {
                 // need not point back with /Parent).
                 for kid in kids(doc, dict) {
                     p.signature_widgets.insert(kid);
-                    if let Some(ap) = doc.get_object(kid).ok().and_then(dict_of).and_then(|k| k.get(b"AP").ok()) {
+                    if let Some(ap) =
+                        doc.get_object(kid).ok().and_then(dict_of).and_then(|k| k.get(b"AP").ok())
+                    {
                         p.add_appearance(doc, ap, Appearance::Signature);
                     }
                 }
@@ -201,7 +224,11 @@ impl Places {
                     p.add_appearance(doc, ap, Appearance::Signature);
                 }
             } else if let Some(ap) = ap {
-                let of = if is_field(doc, dict) { Appearance::FormField } else { Appearance::Annotation };
+                let of = if is_field(doc, dict) {
+                    Appearance::FormField
+                } else {
+                    Appearance::Annotation
+                };
                 p.add_appearance(doc, ap, of);
             }
             if is_annotation(doc, dict) {
@@ -235,19 +262,27 @@ impl Places {
 
 /// The object ids of a field's /Kids.
 fn kids(doc: &Document, dict: &Dictionary) -> Vec<ObjectId> {
-    let Ok(kids) = dict.get(b"Kids").and_then(|k| doc.dereference(k)).and_then(|(_, k)| k.as_array()) else { return Vec::new() };
+    let Ok(kids) =
+        dict.get(b"Kids").and_then(|k| doc.dereference(k)).and_then(|(_, k)| k.as_array())
+    else {
+        return Vec::new();
+    };
     kids.iter().filter_map(|k| k.as_reference().ok()).collect()
 }
 
 /// A form field or one of its widgets: /FT on it or a parent.
 fn is_field(doc: &Document, dict: &Dictionary) -> bool {
-    dict.has(b"FT") || dict.has(b"Parent") && name(doc, dict, b"Subtype").as_deref() == Some("Widget")
+    dict.has(b"FT")
+        || dict.has(b"Parent") && name(doc, dict, b"Subtype").as_deref() == Some("Widget")
 }
 
 /// An annotation other than a form field's widget.
 fn is_annotation(doc: &Document, dict: &Dictionary) -> bool {
     let subtype = name(doc, dict, b"Subtype");
-    (name(doc, dict, b"Type").as_deref() == Some("Annot") || dict.has(b"Rect")) && subtype.is_some() && subtype.as_deref() != Some("Widget") && !dict.has(b"FT")
+    (name(doc, dict, b"Type").as_deref() == Some("Annot") || dict.has(b"Rect"))
+        && subtype.is_some()
+        && subtype.as_deref() != Some("Widget")
+        && !dict.has(b"FT")
 }
 
 /// How the signed revision used its objects.
@@ -277,7 +312,12 @@ impl SignedUse {
         const MAX_VISITS: usize = 4_000_000;
         let mut u = SignedUse::default();
         let mut seen: HashSet<(ObjectId, Option<ObjectId>)> = HashSet::new();
-        let mut stack: Vec<Visit<'_>> = doc.trailer.iter().filter(|(k, _)| k.as_slice() != b"Info").map(|(_, obj)| Visit { obj, appearance_of: None, holder: None }).collect();
+        let mut stack: Vec<Visit<'_>> = doc
+            .trailer
+            .iter()
+            .filter(|(k, _)| k.as_slice() != b"Info")
+            .map(|(_, obj)| Visit { obj, appearance_of: None, holder: None })
+            .collect();
         let mut visits = 0;
         while let Some(v) = stack.pop() {
             visits += 1;
@@ -315,7 +355,9 @@ impl SignedUse {
             let shown = dict.has(b"FT") || dict.has(b"Subtype") || signature;
             for (key, obj) in dict.iter() {
                 let key = key.as_slice();
-                if catalog && matches!(key, b"DSS" | b"Extensions" | b"Perms" | b"Metadata") || signature && key == b"V" {
+                if catalog && matches!(key, b"DSS" | b"Extensions" | b"Perms" | b"Metadata")
+                    || signature && key == b"V"
+                {
                     continue;
                 }
                 let owner = v.holder.unwrap_or((0, 0));
@@ -328,8 +370,17 @@ impl SignedUse {
                     }
                     for kid in kids(doc, dict) {
                         u.content.insert(kid);
-                        if let Some(ap) = doc.get_object(kid).ok().and_then(dict_of).and_then(|k| k.get(b"AP").ok()) {
-                            stack.push(Visit { obj: ap, appearance_of: Some(kid), holder: Some(kid) });
+                        if let Some(ap) = doc
+                            .get_object(kid)
+                            .ok()
+                            .and_then(dict_of)
+                            .and_then(|k| k.get(b"AP").ok())
+                        {
+                            stack.push(Visit {
+                                obj: ap,
+                                appearance_of: Some(kid),
+                                holder: Some(kid),
+                            });
                         }
                     }
                 } else {
@@ -360,14 +411,25 @@ impl Change<'_> {
         if !places.in_use.contains(&id) {
             return Ok((Level::Archival, "unreferenced objects".into()));
         }
-        if self.before.is_some() && self.used.appearance_of.get(&id).is_some_and(|owners| owners.len() > 1) {
-            return Err(format!("{}, shown by {} fields or annotations, rewritten", self.describe(), self.used.appearance_of[&id].len()));
+        if self.before.is_some()
+            && self.used.appearance_of.get(&id).is_some_and(|owners| owners.len() > 1)
+        {
+            return Err(format!(
+                "{}, shown by {} fields or annotations, rewritten",
+                self.describe(),
+                self.used.appearance_of[&id].len()
+            ));
         }
         // An object the signer saw as content may only change in the ways
         // below; one that is new (or only held data signing rewrites) may
         // be whatever its place in the final document allows.
         if let Some(replaced) = self.replaced_shared_appearance() {
-            return Err(format!("{}: its appearance {} {} replaced, which the signed document also uses elsewhere", self.describe(), replaced.0, replaced.1));
+            return Err(format!(
+                "{}: its appearance {} {} replaced, which the signed document also uses elsewhere",
+                self.describe(),
+                replaced.0,
+                replaced.1
+            ));
         }
         let was_content = self.before.is_some() && self.used.content.contains(&id);
         if !was_content && let Some(explained) = self.by_place() {
@@ -376,7 +438,11 @@ impl Change<'_> {
         if let Some(explained) = self.by_keys() {
             return Ok(explained);
         }
-        Err(if was_content { format!("{}, part of the signed document", self.describe()) } else { self.describe() })
+        Err(if was_content {
+            format!("{}, part of the signed document", self.describe())
+        } else {
+            self.describe()
+        })
     }
 
     /// A field or annotation whose /AP now differs, where the appearance
@@ -389,7 +455,8 @@ impl Change<'_> {
         if dict_of(self.obj)?.get(b"AP").ok() == old.get(b"AP").ok() {
             return None;
         }
-        let shared = self.used.content.contains(was) || self.used.appearance_of.get(was).is_some_and(|owners| owners.len() > 1);
+        let shared = self.used.content.contains(was)
+            || self.used.appearance_of.get(was).is_some_and(|owners| owners.len() > 1);
         shared.then_some(*was)
     }
 
@@ -419,9 +486,15 @@ impl Change<'_> {
             return Some((Level::FormFilling, "signature fields".into()));
         }
         match p.appearance.get(&id) {
-            Some(Appearance::Signature) => return Some((Level::FormFilling, "signature appearances".into())),
-            Some(Appearance::FormField) => return Some((Level::FormFilling, "form field appearances".into())),
-            Some(Appearance::Annotation) => return Some((Level::Annotations, "annotation appearances and actions".into())),
+            Some(Appearance::Signature) => {
+                return Some((Level::FormFilling, "signature appearances".into()));
+            }
+            Some(Appearance::FormField) => {
+                return Some((Level::FormFilling, "form field appearances".into()));
+            }
+            Some(Appearance::Annotation) => {
+                return Some((Level::Annotations, "annotation appearances and actions".into()));
+            }
             None => {}
         }
         let dict = dict_of(self.obj)?;
@@ -429,11 +502,17 @@ impl Change<'_> {
         match ty.as_deref() {
             Some("Sig") => return Some((Level::FormFilling, "signatures".into())),
             Some("DocTimeStamp") => return Some((Level::Archival, "document timestamps".into())),
-            Some("XRef" | "ObjStm") => return Some((Level::Archival, "cross-reference data".into())),
+            Some("XRef" | "ObjStm") => {
+                return Some((Level::Archival, "cross-reference data".into()));
+            }
             Some("DSS" | "VRI") => return Some((Level::Archival, "DSS (LTV) data".into())),
             Some("Metadata") => return Some((Level::Archival, "metadata".into())),
-            Some("StructElem" | "OBJR") if self.before.is_none() => return Some((Level::FormFilling, STRUCTURE.into())),
-            Some("SigFieldLock") if self.before.is_none() => return Some((Level::FormFilling, "signature field locks".into())),
+            Some("StructElem" | "OBJR") if self.before.is_none() => {
+                return Some((Level::FormFilling, STRUCTURE.into()));
+            }
+            Some("SigFieldLock") if self.before.is_none() => {
+                return Some((Level::FormFilling, "signature field locks".into()));
+            }
             _ => {}
         }
         if dict.has(b"ByteRange") && dict.has(b"Contents") {
@@ -443,7 +522,10 @@ impl Change<'_> {
             return Some((Level::FormFilling, "signature fields".into()));
         }
         if self.before.is_none() && is_annotation(doc, dict) {
-            return Some((Level::Annotations, format!("annotations ({})", name(doc, dict, b"Subtype").unwrap_or_default())));
+            return Some((
+                Level::Annotations,
+                format!("annotations ({})", name(doc, dict, b"Subtype").unwrap_or_default()),
+            ));
         }
         None
     }
@@ -454,33 +536,64 @@ impl Change<'_> {
         match (self.before, self.obj) {
             // A stream's data is what it shows: no key rule explains new
             // data, nor an object turned into a stream or out of one.
-            (Some(Object::Stream(old)), Object::Stream(new)) if old.content != new.content => return None,
+            (Some(Object::Stream(old)), Object::Stream(new)) if old.content != new.content => {
+                return None;
+            }
             (Some(Object::Stream(_)), Object::Stream(_)) => {}
             (Some(Object::Stream(_)), _) | (_, Object::Stream(_)) => return None,
             _ => {}
         }
         if let (Some(Object::Array(old)), Object::Array(new)) = (self.before, self.obj) {
             if self.places.parent_tree.contains(&self.id) {
-                return old.iter().all(|o| new.contains(o)).then(|| (Level::FormFilling, STRUCTURE.into()));
+                return old
+                    .iter()
+                    .all(|o| new.contains(o))
+                    .then(|| (Level::FormFilling, STRUCTURE.into()));
             }
             return self.array_change(old, new);
         }
         let dict = dict_of(self.obj)?;
         let old = self.before.and_then(dict_of);
         let ty = name(doc, dict, b"Type");
-        if ty.as_deref() == Some("Catalog") && only_keys_changed(old, dict, &[b"AcroForm", b"DSS", b"Perms", b"Extensions", b"Version", b"Metadata"]) {
-            let level = if only_keys_changed(old, dict, &[b"DSS", b"Extensions", b"Version", b"Metadata"]) { Level::Archival } else { Level::FormFilling };
+        if ty.as_deref() == Some("Catalog")
+            && only_keys_changed(
+                old,
+                dict,
+                &[b"AcroForm", b"DSS", b"Perms", b"Extensions", b"Version", b"Metadata"],
+            )
+        {
+            let level = if only_keys_changed(
+                old,
+                dict,
+                &[b"DSS", b"Extensions", b"Version", b"Metadata"],
+            ) {
+                Level::Archival
+            } else {
+                Level::FormFilling
+            };
             return Some((level, "document catalog entries for signatures".into()));
         }
-        if dict.has(b"Fields") && only_keys_changed(old, dict, &[b"Fields", b"SigFlags", b"DA", b"DR", b"NeedAppearances"]) {
+        if dict.has(b"Fields")
+            && only_keys_changed(
+                old,
+                dict,
+                &[b"Fields", b"SigFlags", b"DA", b"DR", b"NeedAppearances"],
+            )
+        {
             return self.listed_change(old?, dict, b"Fields");
         }
         // Tagging what an update adds: the structure tree may gain
         // elements and parent-tree entries; nothing it had may change.
-        if ty.as_deref() == Some("StructTreeRoot") && only_keys_changed(old, dict, &[b"ParentTree", b"ParentTreeNextKey", b"K"]) && only_added(old?, dict, b"K") {
+        if ty.as_deref() == Some("StructTreeRoot")
+            && only_keys_changed(old, dict, &[b"ParentTree", b"ParentTreeNextKey", b"K"])
+            && only_added(old?, dict, b"K")
+        {
             return Some((Level::FormFilling, STRUCTURE.into()));
         }
-        if (ty.as_deref() == Some("StructElem") || dict.has(b"S") && dict.has(b"P")) && only_keys_changed(old, dict, &[b"K"]) && only_added(old?, dict, b"K") {
+        if (ty.as_deref() == Some("StructElem") || dict.has(b"S") && dict.has(b"P"))
+            && only_keys_changed(old, dict, &[b"K"])
+            && only_added(old?, dict, b"K")
+        {
             return Some((Level::FormFilling, STRUCTURE.into()));
         }
         if self.places.parent_tree.contains(&self.id)
@@ -492,8 +605,14 @@ impl Change<'_> {
         }
         // A page's /Tabs (the order of its fields for the Tab key) comes
         // with adding a field to it.
-        let structure_key_added = |old: &Dictionary| !old.has(b"StructParents") || old.get(b"StructParents").ok() == dict.get(b"StructParents").ok();
-        if ty.as_deref() == Some("Page") && only_keys_changed(old, dict, &[b"Annots", b"Tabs", b"StructParents"]) && structure_key_added(old?) {
+        let structure_key_added = |old: &Dictionary| {
+            !old.has(b"StructParents")
+                || old.get(b"StructParents").ok() == dict.get(b"StructParents").ok()
+        };
+        if ty.as_deref() == Some("Page")
+            && only_keys_changed(old, dict, &[b"Annots", b"Tabs", b"StructParents"])
+            && structure_key_added(old?)
+        {
             return self.listed_change(old?, dict, b"Annots");
         }
         if doc.trailer.get(b"Info").ok() == Some(&Object::Reference(self.id)) {
@@ -503,20 +622,41 @@ impl Change<'_> {
             return Some((Level::Archival, "writer markers".into()));
         }
         let was_signature_field = old.is_some_and(|o| is_sig_field(self.old_doc, o));
-        if was_signature_field && is_sig_field(doc, dict) && only_keys_changed(old, dict, &SIGN_KEYS) {
+        if was_signature_field
+            && is_sig_field(doc, dict)
+            && only_keys_changed(old, dict, &SIGN_KEYS)
+        {
             return Some((Level::FormFilling, "signatures".into()));
         }
-        if !is_sig_field(doc, dict) && is_field(doc, dict) && old.is_some_and(|o| is_field(self.old_doc, o)) && only_keys_changed(old, dict, &FILL_KEYS) {
-            return Some((Level::FormFilling, format!("form field values ({})", field_name(doc, dict))));
+        if !is_sig_field(doc, dict)
+            && is_field(doc, dict)
+            && old.is_some_and(|o| is_field(self.old_doc, o))
+            && only_keys_changed(old, dict, &FILL_KEYS)
+        {
+            return Some((
+                Level::FormFilling,
+                format!("form field values ({})", field_name(doc, dict)),
+            ));
         }
         if is_annotation(doc, dict) && old.is_some_and(|o| is_annotation(self.old_doc, o)) {
-            return Some((Level::Annotations, format!("changed annotations ({})", name(doc, dict, b"Subtype").unwrap_or_default())));
+            return Some((
+                Level::Annotations,
+                format!(
+                    "changed annotations ({})",
+                    name(doc, dict, b"Subtype").unwrap_or_default()
+                ),
+            ));
         }
         None
     }
 
     /// A dictionary's /Fields or /Annots array (direct or not), before and after.
-    fn listed_change(&self, old: &Dictionary, new: &Dictionary, key: &[u8]) -> Option<(Level, String)> {
+    fn listed_change(
+        &self,
+        old: &Dictionary,
+        new: &Dictionary,
+        key: &[u8],
+    ) -> Option<(Level, String)> {
         let array = |doc: &Document, d: &Dictionary| -> Option<Vec<Object>> {
             match d.get(key) {
                 Err(_) => Some(Vec::new()),
@@ -534,7 +674,9 @@ impl Change<'_> {
         let mut what = "signature fields".to_owned();
         for added in new.iter().filter(|o| !old.contains(o)) {
             let d = self.doc.dereference(added).ok().and_then(|(_, o)| dict_of(o))?;
-            if is_sig_field(self.doc, d) || added.as_reference().is_ok_and(|r| self.places.signature_widgets.contains(&r)) {
+            if is_sig_field(self.doc, d)
+                || added.as_reference().is_ok_and(|r| self.places.signature_widgets.contains(&r))
+            {
                 continue;
             }
             if !is_annotation(self.doc, d) {
@@ -560,7 +702,9 @@ impl Change<'_> {
                 (Some(t), Some(s)) => format!("{t} {s}"),
                 (Some(t), None) => t,
                 (None, Some(s)) => s,
-                (None, None) if matches!(self.obj, Object::Stream(_)) => "stream, e.g. page content".into(),
+                (None, None) if matches!(self.obj, Object::Stream(_)) => {
+                    "stream, e.g. page content".into()
+                }
                 (None, None) => "dictionary".into(),
             },
             None => "value".into(),
@@ -647,6 +791,10 @@ fn reach_obj(doc: &Document, start: &Object, seen: &mut HashSet<ObjectId>, depth
 /// Whether only `allowed` keys differ between the old and new dictionary.
 fn only_keys_changed(old: Option<&Dictionary>, new: &Dictionary, allowed: &[&[u8]]) -> bool {
     let Some(old) = old else { return false };
-    let keys: BTreeSet<&[u8]> = old.iter().map(|(k, _)| k.as_slice()).chain(new.iter().map(|(k, _)| k.as_slice())).collect();
+    let keys: BTreeSet<&[u8]> = old
+        .iter()
+        .map(|(k, _)| k.as_slice())
+        .chain(new.iter().map(|(k, _)| k.as_slice()))
+        .collect();
     keys.into_iter().all(|k| allowed.contains(&k) || old.get(k).ok() == new.get(k).ok())
 }

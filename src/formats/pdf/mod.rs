@@ -50,7 +50,13 @@ fn objects_at_least(bytes: &[u8]) -> usize {
     let headers = memchr::memmem::find_iter(bytes, b" obj").count();
     let declared = memchr::memmem::find_iter(bytes, b"/Size")
         .filter_map(|at| {
-            let digits: Vec<u8> = bytes[at + 5..].iter().skip_while(|b| b.is_ascii_whitespace()).take_while(|b| b.is_ascii_digit()).take(12).copied().collect();
+            let digits: Vec<u8> = bytes[at + 5..]
+                .iter()
+                .skip_while(|b| b.is_ascii_whitespace())
+                .take_while(|b| b.is_ascii_digit())
+                .take(12)
+                .copied()
+                .collect();
             std::str::from_utf8(&digits).ok()?.parse::<usize>().ok()
         })
         .max()
@@ -63,7 +69,9 @@ fn objects_at_least(bytes: &[u8]) -> usize {
 pub(super) const FORMAT: FileFormat = FileFormat {
     name: "pdf",
     extensions: &["pdf"],
-    sniff: |head, lower_name| (has_header(head) || lower_name.ends_with(".pdf")).then_some(DocKind::Pdf),
+    sniff: |head, lower_name| {
+        (has_header(head) || lower_name.ends_with(".pdf")).then_some(DocKind::Pdf)
+    },
     sniff_late: super::never,
     container: false,
     marker: Some(super::pdf_may_be_signed),
@@ -83,7 +91,11 @@ fn extract_file(_: DocKind, bytes: &[u8], name: &str, _: usize, _: &Env<'_>) -> 
     let mut out = Extraction::default();
     if !super::pdf_may_be_signed(bytes) {
         if name.to_ascii_lowercase().ends_with(".pdf") && !has_header(bytes) {
-            out.problem("", Stage::Pdf, "named .pdf but not a PDF: no %PDF- header and no signature");
+            out.problem(
+                "",
+                Stage::Pdf,
+                "named .pdf but not a PDF: no %PDF- header and no signature",
+            );
         }
         return out;
     }
@@ -105,18 +117,34 @@ pub fn extract(bytes: &[u8]) -> Extraction {
     // Objects of an encrypted file that could not be decrypted (public-key
     // encryption) cannot be compared between revisions.
     // (`/Encrypt null`, a spoofing trick, is not encryption.)
-    let comparable = doc.as_ref().filter(|d| matches!(d.trailer.get(b"Encrypt"), Err(_) | Ok(Object::Null)) || d.encryption_state.is_some());
+    let comparable = doc.as_ref().filter(|d| {
+        matches!(d.trailer.get(b"Encrypt"), Err(_) | Ok(Object::Null))
+            || d.encryption_state.is_some()
+    });
     let structural: HashSet<Vec<u8>> = dicts.iter().map(|d| d.contents.clone()).collect();
     let raw = raw::scan(bytes);
     let mut raw_only = 0;
     if raw.skipped_markers > 0 {
-        out.problem("", Stage::Limit, format!("{} more /ByteRange markers than the {} read: file looks crafted", raw.skipped_markers, raw::MAX_MARKERS));
+        out.problem(
+            "",
+            Stage::Limit,
+            format!(
+                "{} more /ByteRange markers than the {} read: file looks crafted",
+                raw.skipped_markers,
+                raw::MAX_MARKERS
+            ),
+        );
     }
     if raw.unreadable > 0 {
         out.problem(
             "",
             Stage::Pdf,
-            format!("{} signature dictionar{} without a readable /Contents value (truncated or damaged file)", raw.unreadable, if raw.unreadable == 1 { "y" } else { "ies" }),
+            format!(
+                "{} signature dictionar{} without a readable /Contents value (truncated or \
+                 damaged file)",
+                raw.unreadable,
+                if raw.unreadable == 1 { "y" } else { "ies" }
+            ),
         );
     }
     // Dictionaries a field of some revision names in the bytes ("/V n g R"),
@@ -166,9 +194,19 @@ pub fn extract(bytes: &[u8]) -> Extraction {
         // objects were read (and decrypted) and hold the dictionary; one
         // only the raw scan found is an earlier revision's, whose fields
         // may sit in object streams the byte search cannot read.
-        let unreferenced = comparable.is_some() && !from_raw && d.field.is_empty() && !d.usage_rights && !named_in_bytes.contains(&d.contents);
+        let unreferenced = comparable.is_some()
+            && !from_raw
+            && d.field.is_empty()
+            && !d.usage_rights
+            && !named_in_bytes.contains(&d.contents);
         let at = d.offset.or_else(|| gap_start(&d.byte_range));
-        found.push(Found { sigs, problems: own.problems, unreferenced, at, end: range_end(&d.byte_range) });
+        found.push(Found {
+            sigs,
+            problems: own.problems,
+            unreferenced,
+            at,
+            end: range_end(&d.byte_range),
+        });
     }
     settle_unreferenced(&mut found);
     for f in found {
@@ -176,13 +214,23 @@ pub fn extract(bytes: &[u8]) -> Extraction {
         out.problems.extend(f.problems);
     }
     // The document security store's CRLs and OCSP responses (PAdES LTV) serve every signature.
-    let (crls, ocsp) = doc.as_ref().map(|d| (dss_streams(d, b"CRLs"), dss_streams(d, b"OCSPs"))).unwrap_or_default();
+    let (crls, ocsp) = doc
+        .as_ref()
+        .map(|d| (dss_streams(d, b"CRLs"), dss_streams(d, b"OCSPs")))
+        .unwrap_or_default();
     for s in &mut out.signatures {
         s.crls.extend(crls.iter().cloned());
         s.ocsp.extend(ocsp.iter().cloned());
     }
     if too_many && out.signatures.is_empty() && out.problems.is_empty() {
-        out.problem("", Stage::Limit, format!("at least {objects} PDF objects, more than the {MAX_OBJECTS} loaded, and no signature value found in the bytes"));
+        out.problem(
+            "",
+            Stage::Limit,
+            format!(
+                "at least {objects} PDF objects, more than the {MAX_OBJECTS} loaded, and no \
+                 signature value found in the bytes"
+            ),
+        );
     }
     if out.signatures.is_empty()
         && out.problems.is_empty()
@@ -191,7 +239,11 @@ pub fn extract(bytes: &[u8]) -> Extraction {
         && raw.unreadable == 0
         && memchr::memmem::find(bytes, super::PDF_SIGNED_MARKER).is_some()
     {
-        out.problem("", Stage::Pdf, format!("PDF structure unreadable ({e}) and no signature value found in the bytes"));
+        out.problem(
+            "",
+            Stage::Pdf,
+            format!("PDF structure unreadable ({e}) and no signature value found in the bytes"),
+        );
     }
     out
 }
@@ -215,7 +267,12 @@ impl Found {
     /// all-zero placeholder gives neither and is not counted; a signature
     /// that could not be checked (`unknown`) may still be one.
     fn leftover(&self) -> bool {
-        self.unreferenced && if self.sigs.is_empty() { !self.problems.is_empty() } else { self.sigs.iter().all(|s| s.integrity == Integrity::Invalid) }
+        self.unreferenced
+            && if self.sigs.is_empty() {
+                !self.problems.is_empty()
+            } else {
+                self.sigs.iter().all(|s| s.integrity == Integrity::Invalid)
+            }
     }
 }
 
@@ -242,13 +299,20 @@ fn range_end(br: &[i64]) -> Option<usize> {
 /// field references that verifies (or could not be checked) stays a row
 /// with a note: a hidden signature is worth seeing.
 fn settle_unreferenced(found: &mut [Found]) {
-    let real: Vec<usize> = (0..found.len()).filter(|&i| !found[i].unreferenced && found[i].sigs.iter().any(|s| s.kind == Kind::Signer)).collect();
+    let real: Vec<usize> = (0..found.len())
+        .filter(|&i| !found[i].unreferenced && found[i].sigs.iter().any(|s| s.kind == Kind::Signer))
+        .collect();
     let leftovers: Vec<usize> = (0..found.len()).filter(|&i| found[i].leftover()).collect();
     let mut counts: HashMap<usize, usize> = HashMap::new();
     for &l in &leftovers {
         let at = found[l].at;
-        let covering = real.iter().copied().filter(|&r| matches!((at, found[r].end), (Some(a), Some(e)) if a < e)).min_by_key(|&r| found[r].end);
-        let Some(target) = covering.or_else(|| real.iter().copied().max_by_key(|&r| found[r].end)) else {
+        let covering = real
+            .iter()
+            .copied()
+            .filter(|&r| matches!((at, found[r].end), (Some(a), Some(e)) if a < e))
+            .min_by_key(|&r| found[r].end);
+        let Some(target) = covering.or_else(|| real.iter().copied().max_by_key(|&r| found[r].end))
+        else {
             for s in &mut found[l].sigs {
                 s.note(Note::NoFieldReferences { invalid: true });
             }
@@ -291,8 +355,20 @@ fn from_structure(doc: &Document) -> Vec<SigDict> {
     }
     // Usage-rights signatures hang from the catalog's /Perms (/UR3, or
     // /UR of PDF 1.5).
-    let perms = doc.catalog().ok().and_then(|c| c.get(b"Perms").ok()).map(|p| deref(doc, p)).and_then(|p| p.as_dict().ok());
-    let usage_rights: Vec<ObjectId> = perms.map(|p| [b"UR3".as_slice(), b"UR"].iter().filter_map(|k| p.get(k).ok()?.as_reference().ok()).collect()).unwrap_or_default();
+    let perms = doc
+        .catalog()
+        .ok()
+        .and_then(|c| c.get(b"Perms").ok())
+        .map(|p| deref(doc, p))
+        .and_then(|p| p.as_dict().ok());
+    let usage_rights: Vec<ObjectId> = perms
+        .map(|p| {
+            [b"UR3".as_slice(), b"UR"]
+                .iter()
+                .filter_map(|k| p.get(k).ok()?.as_reference().ok())
+                .collect()
+        })
+        .unwrap_or_default();
     let mut out: Vec<SigDict> = Vec::new();
     let push = |d: SigDict, out: &mut Vec<SigDict>| {
         if let Some(prev) = out.iter_mut().find(|p| p.contents == d.contents) {
@@ -334,13 +410,21 @@ pub(crate) fn dict_of(obj: &Object) -> Option<&Dictionary> {
 /// decoded. At most 64, each at most 16 MiB: revocation data, not a place
 /// to hide a bomb.
 fn dss_streams(doc: &Document, key: &[u8]) -> Vec<Vec<u8>> {
-    let Some(Object::Dictionary(dss)) = doc.catalog().ok().and_then(|c| c.get(b"DSS").ok()).map(|o| deref(doc, o)) else { return Vec::new() };
-    let Some(Object::Array(streams)) = dss.get(key).ok().map(|o| deref(doc, o)) else { return Vec::new() };
+    let Some(Object::Dictionary(dss)) =
+        doc.catalog().ok().and_then(|c| c.get(b"DSS").ok()).map(|o| deref(doc, o))
+    else {
+        return Vec::new();
+    };
+    let Some(Object::Array(streams)) = dss.get(key).ok().map(|o| deref(doc, o)) else {
+        return Vec::new();
+    };
     streams
         .iter()
         .take(64)
         .filter_map(|c| match deref(doc, c) {
-            Object::Stream(stream) => stream.decompressed_content().ok().or_else(|| Some(stream.content.clone())),
+            Object::Stream(stream) => {
+                stream.decompressed_content().ok().or_else(|| Some(stream.content.clone()))
+            }
             _ => None,
         })
         .filter(|c| c.len() <= 16 << 20)
@@ -352,7 +436,8 @@ fn dss_streams(doc: &Document, key: &[u8]) -> Vec<Vec<u8>> {
 fn sig_dict(doc: &Document, dict: &Dictionary) -> Option<SigDict> {
     let dict_type = name(doc, dict, b"Type");
     let has_range = dict.has(b"ByteRange");
-    let is_sig = matches!(dict_type.as_deref(), Some("Sig" | "DocTimeStamp")) || (has_range && dict.has(b"Contents"));
+    let is_sig = matches!(dict_type.as_deref(), Some("Sig" | "DocTimeStamp"))
+        || (has_range && dict.has(b"Contents"));
     if !is_sig {
         return None;
     }
@@ -379,7 +464,8 @@ fn sig_dict(doc: &Document, dict: &Dictionary) -> Option<SigDict> {
         Ok(Object::String(s, _)) => Some(String::from_utf8_lossy(s).into_owned()),
         _ => None,
     };
-    let usage_rights = signature_references(doc, dict).any(|(method, _)| method == "UR3" || method == "UR");
+    let usage_rights =
+        signature_references(doc, dict).any(|(method, _)| method == "UR3" || method == "UR");
     Some(SigDict {
         contents,
         byte_range,
@@ -397,12 +483,17 @@ fn sig_dict(doc: &Document, dict: &Dictionary) -> Option<SigDict> {
 
 /// Each signature reference dictionary of `/Reference`, with its
 /// `/TransformMethod` (DocMDP, FieldMDP, UR3, ...).
-fn signature_references<'a>(doc: &'a Document, dict: &'a lopdf::Dictionary) -> impl Iterator<Item = (String, &'a lopdf::Dictionary)> + 'a {
+fn signature_references<'a>(
+    doc: &'a Document,
+    dict: &'a lopdf::Dictionary,
+) -> impl Iterator<Item = (String, &'a lopdf::Dictionary)> + 'a {
     let refs = match dict.get(b"Reference").map(|r| deref(doc, r)) {
         Ok(Object::Array(refs)) => refs.as_slice(),
         _ => &[],
     };
-    refs.iter().filter_map(|r| deref(doc, r).as_dict().ok()).filter_map(|r| Some((name(doc, r, b"TransformMethod")?, r)))
+    refs.iter()
+        .filter_map(|r| deref(doc, r).as_dict().ok())
+        .filter_map(|r| Some((name(doc, r, b"TransformMethod")?, r)))
 }
 
 /// The DocMDP permission of a certification signature: a `/Reference`
@@ -411,8 +502,15 @@ fn signature_references<'a>(doc: &'a Document, dict: &'a lopdf::Dictionary) -> i
 fn docmdp(doc: &Document, dict: &lopdf::Dictionary) -> Option<i64> {
     signature_references(doc, dict).find_map(|(method, r)| {
         (method == "DocMDP").then(|| {
-            let params = r.get(b"TransformParams").ok().map(|p| deref(doc, p)).and_then(|p| p.as_dict().ok());
-            params.and_then(|p| p.get(b"P").ok()).and_then(|p| deref(doc, p).as_i64().ok()).unwrap_or(2)
+            let params = r
+                .get(b"TransformParams")
+                .ok()
+                .map(|p| deref(doc, p))
+                .and_then(|p| p.as_dict().ok());
+            params
+                .and_then(|p| p.get(b"P").ok())
+                .and_then(|p| deref(doc, p).as_i64().ok())
+                .unwrap_or(2)
         })
     })
 }
@@ -495,7 +593,8 @@ pub(crate) fn qualified_name(doc: &Document, dict: &Dictionary) -> String {
 /// PDFDocEncoding (Latin-1 is close enough for field names).
 pub(crate) fn pdf_text(bytes: &[u8]) -> String {
     if let Some(rest) = bytes.strip_prefix(&[0xfe, 0xff]) {
-        let units: Vec<u16> = rest.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
+        let units: Vec<u16> =
+            rest.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
         return String::from_utf16_lossy(&units);
     }
     if let Some(rest) = bytes.strip_prefix(&[0xef, 0xbb, 0xbf]) {
@@ -508,7 +607,14 @@ pub(crate) fn pdf_text(bytes: &[u8]) -> String {
 }
 
 /// Turns one signature dictionary into verified signature rows (or a problem).
-fn signatures_of(bytes: &[u8], doc: Option<&Document>, d: &SigDict, member: &str, taken_out: bool, out: &mut Extraction) -> Vec<Signature> {
+fn signatures_of(
+    bytes: &[u8],
+    doc: Option<&Document>,
+    d: &SigDict,
+    member: &str,
+    taken_out: bool,
+    out: &mut Extraction,
+) -> Vec<Signature> {
     if d.contents.iter().all(|&b| b == 0) {
         // An empty placeholder: the field was never signed.
         return Vec::new();
@@ -543,13 +649,28 @@ fn signatures_of(bytes: &[u8], doc: Option<&Document>, d: &SigDict, member: &str
                 sigs
             }
             Err(e) => {
-                let what = if sub_filter.is_empty() { "signature".to_owned() } else { format!("{sub_filter} signature") };
-                out.problem(member, Stage::Cms, format!("{what}: /Contents is not a CMS signature: {e}"));
+                let what = if sub_filter.is_empty() {
+                    "signature".to_owned()
+                } else {
+                    format!("{sub_filter} signature")
+                };
+                out.problem(
+                    member,
+                    Stage::Cms,
+                    format!("{what}: /Contents is not a CMS signature: {e}"),
+                );
                 return Vec::new();
             }
         }
     };
-    let known = matches!(sub_filter.as_str(), "adbe.pkcs7.detached" | "adbe.pkcs7.sha1" | "ETSI.CAdES.detached" | "ETSI.RFC3161" | "adbe.x509.rsa_sha1");
+    let known = matches!(
+        sub_filter.as_str(),
+        "adbe.pkcs7.detached"
+            | "adbe.pkcs7.sha1"
+            | "ETSI.CAdES.detached"
+            | "ETSI.RFC3161"
+            | "adbe.x509.rsa_sha1"
+    );
     let after = ranges.as_ref().ok().map(|r| (r.end, verify::after_signing(bytes, r.end, doc)));
     for s in &mut sigs {
         if d.dict_type.as_deref() == Some("DocTimeStamp") || sub_filter == "ETSI.RFC3161" {
@@ -566,13 +687,22 @@ fn signatures_of(bytes: &[u8], doc: Option<&Document>, d: &SigDict, member: &str
             s.note(Note::SigningTimeFromM);
         }
         match (&ranges, &after) {
-            (Err(e), _) => s.set_integrity(Integrity::Invalid, IntegrityReason::Container(e.to_string())),
+            (Err(e), _) => {
+                s.set_integrity(Integrity::Invalid, IntegrityReason::Container(e.to_string()))
+            }
             (Ok(_), Some((end, a))) => {
-                let covers_whole_file = bytes[*end..].iter().all(|b| b.is_ascii_whitespace() || *b == 0);
+                let covers_whole_file =
+                    bytes[*end..].iter().all(|b| b.is_ascii_whitespace() || *b == 0);
                 s.covers_whole_file = Some(covers_whole_file);
                 // A signature that locks fields (FieldMDP) is broken by a
                 // later change to one of them.
-                let locked: Vec<String> = d.field_lock.as_ref().map(|lock| a.fields_changed.iter().filter(|f| lock.locks(f)).cloned().collect()).unwrap_or_default();
+                let locked: Vec<String> = d
+                    .field_lock
+                    .as_ref()
+                    .map(|lock| {
+                        a.fields_changed.iter().filter(|f| lock.locks(f)).cloned().collect()
+                    })
+                    .unwrap_or_default();
                 let verdict = crate::verdict::pdf_modification(&crate::verdict::PdfEvidence {
                     updates: &a.updates,
                     covers_whole_file,
@@ -591,7 +721,11 @@ fn signatures_of(bytes: &[u8], doc: Option<&Document>, d: &SigDict, member: &str
 }
 
 /// adbe.pkcs7.sha1 signs the SHA-1 of the byte ranges as encapsulated content.
-fn check_sha1_content(sigs: &mut [Signature], econtent: Option<&[u8]>, ranges: &Result<SignedRanges<'_>, FormatError>) {
+fn check_sha1_content(
+    sigs: &mut [Signature],
+    econtent: Option<&[u8]>,
+    ranges: &Result<SignedRanges<'_>, FormatError>,
+) {
     let Ok(r) = ranges else { return };
     let expected = Hash::Sha1.digest(&r.parts);
     if econtent != Some(expected.as_slice()) {
@@ -603,9 +737,17 @@ fn check_sha1_content(sigs: &mut [Signature], econtent: Option<&[u8]>, ranges: &
 
 /// adbe.x509.rsa_sha1: /Contents is a bare PKCS#1 value (in an OCTET
 /// STRING) over the SHA-1 of the byte ranges; certificates are in /Cert.
-fn x509_rsa_sha1(d: &SigDict, member: &str, content: Content<'_>) -> Result<Signature, FormatError> {
-    let certs: Vec<Arc<Cert>> = d.cert.iter().filter_map(|c| Cert::from_der(c).ok().map(Arc::new)).collect();
-    let signer = certs.first().cloned().ok_or("adbe.x509.rsa_sha1 signature without a readable /Cert certificate")?;
+fn x509_rsa_sha1(
+    d: &SigDict,
+    member: &str,
+    content: Content<'_>,
+) -> Result<Signature, FormatError> {
+    let certs: Vec<Arc<Cert>> =
+        d.cert.iter().filter_map(|c| Cert::from_der(c).ok().map(Arc::new)).collect();
+    let signer = certs
+        .first()
+        .cloned()
+        .ok_or("adbe.x509.rsa_sha1 signature without a readable /Cert certificate")?;
     let mut s = Signature::new(Format::Pdf, Kind::Signer, member.to_owned());
     s.signer = Some(signer.clone());
     s.certs = certs;
@@ -621,8 +763,12 @@ fn x509_rsa_sha1(d: &SigDict, member: &str, content: Content<'_>) -> Result<Sign
             let alg = Algorithm { scheme: Scheme::RsaPkcs1, hash: Hash::Sha1 };
             match verify_prehashed(alg, &signer.spki, &Hash::Sha1.digest(parts), &value) {
                 Ok(()) => s.set_integrity(Integrity::Valid, IntegrityReason::RsaSha1Verified),
-                Err(VerifyError::Mismatch) => s.set_integrity(Integrity::Invalid, IntegrityReason::RsaSha1Mismatch),
-                Err(e) => s.set_integrity(Integrity::Unknown, IntegrityReason::Unchecked(e.to_string())),
+                Err(VerifyError::Mismatch) => {
+                    s.set_integrity(Integrity::Invalid, IntegrityReason::RsaSha1Mismatch)
+                }
+                Err(e) => {
+                    s.set_integrity(Integrity::Unknown, IntegrityReason::Unchecked(e.to_string()))
+                }
             }
         }
         Content::Missing(_) => {}
@@ -634,23 +780,33 @@ fn x509_rsa_sha1(d: &SigDict, member: &str, content: Content<'_>) -> Result<Sign
 pub(crate) fn parse_pdf_date(text: &str) -> Option<OffsetDateTime> {
     let s = text.trim().strip_prefix("D:").unwrap_or(text.trim());
     let digits: String = s.chars().take_while(|c| c.is_ascii_digit()).collect();
-    let part = |r: std::ops::Range<usize>, default: u32| -> Option<u32> { digits.get(r).map_or(Some(default), |v| v.parse().ok()) };
+    let part = |r: std::ops::Range<usize>, default: u32| -> Option<u32> {
+        digits.get(r).map_or(Some(default), |v| v.parse().ok())
+    };
     let year = digits.get(0..4)?.parse::<i32>().ok()?;
     let (month, day) = (part(4..6, 1)?, part(6..8, 1)?);
     let (hour, minute, second) = (part(8..10, 0)?, part(10..12, 0)?, part(12..14, 0)?);
     let tz = &s[digits.len()..];
     let offset = match tz.chars().next() {
         Some(sign @ ('+' | '-')) => {
-            let nums: Vec<i8> = tz[1..].split(|c: char| !c.is_ascii_digit()).filter(|p| !p.is_empty()).filter_map(|p| p.parse().ok()).collect();
+            let nums: Vec<i8> = tz[1..]
+                .split(|c: char| !c.is_ascii_digit())
+                .filter(|p| !p.is_empty())
+                .filter_map(|p| p.parse().ok())
+                .collect();
             let (h, m) = (*nums.first().unwrap_or(&0), *nums.get(1).unwrap_or(&0));
             let k = if sign == '-' { -1 } else { 1 };
             time::UtcOffset::from_hms(k * h, k * m, 0).ok()?
         }
         _ => time::UtcOffset::UTC,
     };
-    let date = time::Date::from_calendar_date(year, time::Month::try_from(month as u8).ok()?, day as u8).ok()?;
+    let date =
+        time::Date::from_calendar_date(year, time::Month::try_from(month as u8).ok()?, day as u8)
+            .ok()?;
     let t = time::Time::from_hms(hour as u8, minute as u8, second as u8).ok()?;
-    Some(time::PrimitiveDateTime::new(date, t).assume_offset(offset).to_offset(time::UtcOffset::UTC))
+    Some(
+        time::PrimitiveDateTime::new(date, t).assume_offset(offset).to_offset(time::UtcOffset::UTC),
+    )
 }
 
 #[cfg(test)]
@@ -687,14 +843,24 @@ mod tests {
         assert!(parse_pdf_date("garbage").is_none());
     }
 
-    fn found(member: &str, kind: Kind, integrity: Integrity, unreferenced: bool, at: usize, end: usize) -> Found {
+    fn found(
+        member: &str,
+        kind: Kind,
+        integrity: Integrity,
+        unreferenced: bool,
+        at: usize,
+        end: usize,
+    ) -> Found {
         let mut s = Signature::new(Format::Pdf, kind, member.to_owned());
         s.set_integrity(integrity, IntegrityReason::NotVerified);
         Found { sigs: vec![s], problems: Vec::new(), unreferenced, at: Some(at), end: Some(end) }
     }
 
     fn notes(f: &Found) -> Vec<String> {
-        f.sigs.iter().flat_map(|s| s.notes.iter().filter(|n| **n != Note::Integrity).map(|n| n.to_string())).collect()
+        f.sigs
+            .iter()
+            .flat_map(|s| s.notes.iter().filter(|n| **n != Note::Integrity).map(|n| n.to_string()))
+            .collect()
     }
 
     #[test]
@@ -710,8 +876,22 @@ mod tests {
             found("signature 4", Kind::Signer, Integrity::Unknown, true, 2200, 2500),
         ];
         settle_unreferenced(&mut f);
-        assert_eq!(notes(&f[0]), vec!["2 signature dictionaries that no field uses and that do not verify (left by the signing software)".to_owned()]);
-        assert_eq!(notes(&f[1]), vec!["1 signature dictionary that no field uses and that does not verify (left by the signing software)".to_owned()]);
+        assert_eq!(
+            notes(&f[0]),
+            vec![
+                "2 signature dictionaries that no field uses and that do not verify (left by the \
+                 signing software)"
+                    .to_owned()
+            ]
+        );
+        assert_eq!(
+            notes(&f[1]),
+            vec![
+                "1 signature dictionary that no field uses and that does not verify (left by the \
+                 signing software)"
+                    .to_owned()
+            ]
+        );
         assert!(f[2..5].iter().all(|l| l.sigs.is_empty()));
         assert_eq!(notes(&f[5]), vec![Note::NoFieldReferences { invalid: false }.to_string()]);
     }
@@ -719,7 +899,10 @@ mod tests {
     #[test]
     fn leftovers_stay_rows_when_no_field_signature_represents_the_file() {
         // A document timestamp is not a signer row: the note could not be seen on it.
-        let mut f = vec![found("Timestamp", Kind::DocTimestamp, Integrity::Valid, false, 100, 1000), found("signature 1", Kind::Signer, Integrity::Invalid, true, 200, 1000)];
+        let mut f = vec![
+            found("Timestamp", Kind::DocTimestamp, Integrity::Valid, false, 100, 1000),
+            found("signature 1", Kind::Signer, Integrity::Invalid, true, 200, 1000),
+        ];
         settle_unreferenced(&mut f);
         assert_eq!(notes(&f[1]), vec![Note::NoFieldReferences { invalid: true }.to_string()]);
         assert!(notes(&f[0]).is_empty());

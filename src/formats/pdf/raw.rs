@@ -43,7 +43,9 @@ impl FieldLock {
     /// Whether the field `name` (fully qualified) is locked: named
     /// itself, or a descendant of a named field.
     pub fn locks(&self, name: &str) -> bool {
-        let named = |fields: &[String]| fields.iter().any(|f| name == f || name.starts_with(&format!("{f}.")));
+        let named = |fields: &[String]| {
+            fields.iter().any(|f| name == f || name.starts_with(&format!("{f}.")))
+        };
         match self {
             FieldLock::All => true,
             FieldLock::Include(fields) => named(fields),
@@ -83,9 +85,15 @@ pub fn scan(bytes: &[u8]) -> RawScan {
         // The dictionary starts before its /Contents value, which may come
         // before /ByteRange and be far larger than the search window.
         let gap_start = gap(&byte_range).map(|(s, _)| s).filter(|&s| s < pos);
-        let (start, end) = object_region(bytes, gap_start.unwrap_or(pos), pos, [next_endobj, next_marker].into_iter().flatten().min());
+        let (start, end) = object_region(
+            bytes,
+            gap_start.unwrap_or(pos),
+            pos,
+            [next_endobj, next_marker].into_iter().flatten().min(),
+        );
         let region = &bytes[start..end];
-        let contents = contents_from_range(bytes, &byte_range).or_else(|| hex_after_key(region, b"/Contents"));
+        let contents =
+            contents_from_range(bytes, &byte_range).or_else(|| hex_after_key(region, b"/Contents"));
         let Some(contents) = contents else {
             unreadable += usize::from(key_positions(region, b"/Contents").next().is_some());
             continue;
@@ -100,11 +108,18 @@ pub fn scan(bytes: &[u8]) -> RawScan {
             dict_type: name_after_key(region, b"/Type"),
             m: literal_after_key(region, b"/M").map(|b| String::from_utf8_lossy(&b).into_owned()),
             cert: cert_strings(region),
-            field: object_number(bytes, start).and_then(|n| field_name_of(bytes, n)).unwrap_or_default(),
+            field: object_number(bytes, start)
+                .and_then(|n| field_name_of(bytes, n))
+                .unwrap_or_default(),
             offset: Some(start),
             docmdp: None,
             field_lock: None,
-            usage_rights: key_positions(region, b"/TransformMethod").any(|p| matches!(name_after_key(&region[p..], b"/TransformMethod").as_deref(), Some("UR3" | "UR"))),
+            usage_rights: key_positions(region, b"/TransformMethod").any(|p| {
+                matches!(
+                    name_after_key(&region[p..], b"/TransformMethod").as_deref(),
+                    Some("UR3" | "UR")
+                )
+            }),
         });
     }
     if out.is_empty() && unreadable == 0 && cut_inside_signature(bytes) {
@@ -133,7 +148,8 @@ fn field_name_of(bytes: &[u8], (n, g): (u32, u16)) -> Option<String> {
         }
         let lo = pos.saturating_sub(2048);
         let start = memmem::rfind(&bytes[lo..pos], b"obj").map_or(lo, |p| lo + p + 3);
-        let end = memmem::find(&bytes[pos..(pos + 2048).min(bytes.len())], b"endobj").map_or((pos + 2048).min(bytes.len()), |p| pos + p);
+        let end = memmem::find(&bytes[pos..(pos + 2048).min(bytes.len())], b"endobj")
+            .map_or((pos + 2048).min(bytes.len()), |p| pos + p);
         if let Some(t) = literal_after_key(&bytes[start..end], b"/T") {
             return Some(crate::formats::pdf::pdf_text(&t));
         }
@@ -199,7 +215,11 @@ fn parse_int_saturating(token: &str) -> Option<i64> {
         b'+' => (false, &token[1..]),
         _ => (false, token),
     };
-    (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then_some(if negative { i64::MIN } else { i64::MAX })
+    (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then_some(if negative {
+        i64::MIN
+    } else {
+        i64::MAX
+    })
 }
 
 pub(crate) fn decode_hex(text: &[u8]) -> Option<Vec<u8>> {
@@ -215,7 +235,8 @@ pub(crate) fn decode_hex(text: &[u8]) -> Option<Vec<u8>> {
 
 fn key_positions<'a>(region: &'a [u8], key: &'a [u8]) -> impl Iterator<Item = usize> + 'a {
     // A key must not be a prefix of a longer name (/Contents vs /ContentsX).
-    memmem::find_iter(region, key).filter(move |&p| region.get(p + key.len()).is_none_or(|&b| !b.is_ascii_alphanumeric()))
+    memmem::find_iter(region, key)
+        .filter(move |&p| region.get(p + key.len()).is_none_or(|&b| !b.is_ascii_alphanumeric()))
 }
 
 fn hex_after_key(region: &[u8], key: &[u8]) -> Option<Vec<u8>> {
@@ -235,7 +256,10 @@ fn hex_after_key(region: &[u8], key: &[u8]) -> Option<Vec<u8>> {
 fn name_after_key(region: &[u8], key: &[u8]) -> Option<String> {
     let p = key_positions(region, key).next()?;
     let rest = skip_ws(&region[p + key.len()..]).strip_prefix(b"/")?;
-    let end = rest.iter().position(|&b| b.is_ascii_whitespace() || b"/<>[]()".contains(&b)).unwrap_or(rest.len());
+    let end = rest
+        .iter()
+        .position(|&b| b.is_ascii_whitespace() || b"/<>[]()".contains(&b))
+        .unwrap_or(rest.len());
     Some(String::from_utf8_lossy(&rest[..end]).into_owned())
 }
 
@@ -371,7 +395,10 @@ mod tests {
         pdf.extend_from_slice(b"<3082000100>");
         let gap_end = pdf.len();
         pdf.extend_from_slice(b">>\nendobj\n%%EOF\n");
-        let text = String::from_utf8(pdf).unwrap().replace("AAAA", &format!("{gap_start:4}")).replace("BBBB", &format!("{gap_end:4}"));
+        let text = String::from_utf8(pdf)
+            .unwrap()
+            .replace("AAAA", &format!("{gap_start:4}"))
+            .replace("BBBB", &format!("{gap_end:4}"));
         let found = scan(text.as_bytes()).dicts;
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].contents, vec![0x30, 0x82, 0x00, 0x01, 0x00]);

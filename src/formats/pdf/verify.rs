@@ -26,16 +26,25 @@ pub(crate) struct SignedRanges<'a> {
 /// Checks /ByteRange against the file and the signature value: it must
 /// start at 0, stay inside the file, and leave out exactly the /Contents
 /// hex string holding `contents`.
-pub(crate) fn signed_ranges<'a>(bytes: &'a [u8], br: &[i64], contents: &[u8]) -> Result<SignedRanges<'a>, FormatError> {
+pub(crate) fn signed_ranges<'a>(
+    bytes: &'a [u8],
+    br: &[i64],
+    contents: &[u8],
+) -> Result<SignedRanges<'a>, FormatError> {
     if br.is_empty() {
         return Err("/ByteRange is missing or unreadable (not an array of numbers)".into());
     }
-    let [a, b, c, d] = <[i64; 4]>::try_from(br).map_err(|_| format!("/ByteRange has {} numbers, not 4", br.len()))?;
+    let [a, b, c, d] = <[i64; 4]>::try_from(br)
+        .map_err(|_| format!("/ByteRange has {} numbers, not 4", br.len()))?;
     if br.iter().any(|&n| n == i64::MAX || n == i64::MIN) {
         return Err("/ByteRange holds a number beyond 64 bits: it cannot describe any file".into());
     }
     if a != 0 {
-        return Err(format!("/ByteRange starts at byte {a}, not at the start of the file: the beginning is unsigned").into());
+        return Err(format!(
+            "/ByteRange starts at byte {a}, not at the start of the file: the beginning is \
+             unsigned"
+        )
+        .into());
     }
     if b < 0 || d < 0 || c < b {
         return Err(format!("/ByteRange [{a} {b} {c} {d}] is not two ordered ranges").into());
@@ -43,14 +52,26 @@ pub(crate) fn signed_ranges<'a>(bytes: &'a [u8], br: &[i64], contents: &[u8]) ->
     let (b, c, d) = (b as usize, c as usize, d as usize);
     let end = c.checked_add(d).ok_or("/ByteRange overflows")?;
     if end > bytes.len() {
-        return Err(format!("/ByteRange points past the end of the file ({end} > {} bytes)", bytes.len()).into());
+        return Err(format!(
+            "/ByteRange points past the end of the file ({end} > {} bytes)",
+            bytes.len()
+        )
+        .into());
     }
     let gap = &bytes[b..c];
     let hex = gap.strip_prefix(b"<").and_then(|g| g.strip_suffix(b">"));
     match hex.and_then(crate::formats::pdf::raw::decode_hex) {
         Some(value) if value == contents => {}
-        Some(_) => return Err("the unsigned gap of /ByteRange holds another signature value than this one".into()),
-        None => return Err("the unsigned gap of /ByteRange holds more than the /Contents hex string (unsigned data could hide there)".into()),
+        Some(_) => {
+            return Err("the unsigned gap of /ByteRange holds another signature value than this \
+                        one"
+            .into());
+        }
+        None => {
+            return Err("the unsigned gap of /ByteRange holds more than the /Contents hex string \
+                        (unsigned data could hide there)"
+                .into());
+        }
     }
     Ok(SignedRanges { parts: [&bytes[..b], &bytes[c..end]], end })
 }
@@ -71,7 +92,11 @@ impl AfterSigning {
     /// Updates no permission has to weigh: nothing after the signature,
     /// or something that is not an allowed change.
     fn only(updates: Updates) -> AfterSigning {
-        AfterSigning { updates, fields_changed: Vec::new(), new_visible_signature_fields: Vec::new() }
+        AfterSigning {
+            updates,
+            fields_changed: Vec::new(),
+            new_visible_signature_fields: Vec::new(),
+        }
     }
 }
 
@@ -90,13 +115,19 @@ pub(crate) fn revision_ends(bytes: &[u8]) -> Vec<usize> {
 
 /// Classifies everything after `end` by comparing the signed revision's
 /// objects with the final document's.
-pub(crate) fn after_signing(bytes: &[u8], end: usize, final_doc: Option<&Document>) -> AfterSigning {
+pub(crate) fn after_signing(
+    bytes: &[u8],
+    end: usize,
+    final_doc: Option<&Document>,
+) -> AfterSigning {
     let trailing = &bytes[end.min(bytes.len())..];
     if trailing.iter().all(|b| b.is_ascii_whitespace() || *b == 0) {
         return AfterSigning::only(Updates::EntireFile);
     }
     let ends = revision_ends(bytes);
-    let revision = ends.iter().position(|&e| e == end || (e > end && bytes[end..e].iter().all(|b| b.is_ascii_whitespace())));
+    let revision = ends.iter().position(|&e| {
+        e == end || (e > end && bytes[end..e].iter().all(|b| b.is_ascii_whitespace()))
+    });
     let Some(revision) = revision else {
         return AfterSigning::only(Updates::NotWholeRevision { end, unsigned: bytes.len() - end });
     };
@@ -106,9 +137,14 @@ pub(crate) fn after_signing(bytes: &[u8], end: usize, final_doc: Option<&Documen
     // one are an update a reader may still apply (a page added, a field
     // overwritten) that no revision accounts for.
     let last_end = ends.last().copied().unwrap_or(end).max(end);
-    let unterminated = bytes[last_end..].iter().filter(|b| !b.is_ascii_whitespace() && **b != 0).count();
+    let unterminated =
+        bytes[last_end..].iter().filter(|b| !b.is_ascii_whitespace() && **b != 0).count();
     if unterminated > 0 {
-        return AfterSigning::only(Updates::Unterminated { revision: number, of, bytes: bytes.len() - last_end });
+        return AfterSigning::only(Updates::Unterminated {
+            revision: number,
+            of,
+            bytes: bytes.len() - last_end,
+        });
     }
     let anomalies = update_anomalies(bytes, &ends, revision);
     if !anomalies.is_empty() {
@@ -119,7 +155,12 @@ pub(crate) fn after_signing(bytes: &[u8], end: usize, final_doc: Option<&Documen
     };
     let signed_doc = match Document::load_mem(&bytes[..end]) {
         Ok(d) => d,
-        Err(e) => return AfterSigning::only(Updates::SignedRevisionUnreadable { revision: number, error: e.to_string() }),
+        Err(e) => {
+            return AfterSigning::only(Updates::SignedRevisionUnreadable {
+                revision: number,
+                error: e.to_string(),
+            });
+        }
     };
     let changes = changes::classify(&signed_doc, final_doc);
     if changes.other.is_empty() && changes.certification_added {
@@ -127,9 +168,18 @@ pub(crate) fn after_signing(bytes: &[u8], end: usize, final_doc: Option<&Documen
     }
     if changes.other.is_empty() {
         AfterSigning {
-            updates: Updates::Allowed { revision: number, of, later, what: changes.allowed.into_iter().collect(), level: changes.level },
+            updates: Updates::Allowed {
+                revision: number,
+                of,
+                later,
+                what: changes.allowed.into_iter().collect(),
+                level: changes.level,
+            },
             fields_changed: changes.fields_changed.into_iter().collect(),
-            new_visible_signature_fields: changes.new_visible_signature_fields.into_iter().collect(),
+            new_visible_signature_fields: changes
+                .new_visible_signature_fields
+                .into_iter()
+                .collect(),
         }
     } else {
         let shown: Vec<_> = changes.other.iter().take(4).cloned().collect();
@@ -155,7 +205,8 @@ pub(crate) fn update_anomalies(bytes: &[u8], ends: &[usize], signed: usize) -> V
         for h in &headers {
             *seen.entry((h.number, h.generation)).or_default() += 1;
         }
-        let mut twice: Vec<_> = seen.iter().filter(|(_, n)| **n > 1).map(|((n, g), _)| format!("{n} {g}")).collect();
+        let mut twice: Vec<_> =
+            seen.iter().filter(|(_, n)| **n > 1).map(|((n, g), _)| format!("{n} {g}")).collect();
         twice.sort();
         if !twice.is_empty() {
             out.push(format!("update {update} defines object {} more than once", twice.join(", ")));
@@ -171,16 +222,27 @@ pub(crate) fn update_anomalies(bytes: &[u8], ends: &[usize], signed: usize) -> V
         dup.sort();
         dup.dedup();
         if !dup.is_empty() {
-            out.push(format!("the cross-reference section of update {update} lists object {} more than once", dup.join(", ")));
+            out.push(format!(
+                "the cross-reference section of update {update} lists object {} more than once",
+                dup.join(", ")
+            ));
         }
-        let bodies: Vec<u32> = headers.iter().filter(|h| !h.xref_stream).map(|h| h.number).collect();
+        let bodies: Vec<u32> =
+            headers.iter().filter(|h| !h.xref_stream).map(|h| h.number).collect();
         if !listed.found && !bodies.is_empty() {
-            out.push(format!("update {update} adds object bodies ({}) without a cross-reference section", numbers(&bodies)));
+            out.push(format!(
+                "update {update} adds object bodies ({}) without a cross-reference section",
+                numbers(&bodies)
+            ));
             continue;
         }
         let unlisted: Vec<u32> = bodies.iter().copied().filter(|n| !listed.has(*n)).collect();
         if !unlisted.is_empty() {
-            out.push(format!("update {update} holds bodies of objects its cross-reference section does not list ({})", numbers(&unlisted)));
+            out.push(format!(
+                "update {update} holds bodies of objects its cross-reference section does not \
+                 list ({})",
+                numbers(&unlisted)
+            ));
         }
     }
     out
@@ -191,7 +253,11 @@ fn numbers(n: &[u32]) -> String {
     n.sort_unstable();
     n.dedup();
     let shown: Vec<String> = n.iter().take(8).map(u32::to_string).collect();
-    if n.len() > shown.len() { format!("{} and {} more", shown.join(", "), n.len() - shown.len()) } else { shown.join(", ") }
+    if n.len() > shown.len() {
+        format!("{} and {} more", shown.join(", "), n.len() - shown.len())
+    } else {
+        shown.join(", ")
+    }
 }
 
 /// An `N G obj` header at the start of a line, where its object ends.
@@ -216,10 +282,12 @@ fn object_headers(segment: &[u8]) -> Vec<Header> {
             i = p + 3;
             continue;
         };
-        let end = memchr::memmem::find(&segment[p..], b"endobj").map_or(segment.len(), |e| p + e + 6);
+        let end =
+            memchr::memmem::find(&segment[p..], b"endobj").map_or(segment.len(), |e| p + e + 6);
         let body = &segment[p + 3..end];
         let head = &body[..body.len().min(4096)];
-        let xref_stream = memchr::memmem::find(head, b"/XRef").is_some() && memchr::memmem::find(head, b"/Type").is_some();
+        let xref_stream = memchr::memmem::find(head, b"/XRef").is_some()
+            && memchr::memmem::find(head, b"/Type").is_some();
         out.push(Header { number, generation, at, end, xref_stream });
         i = end;
     }
@@ -259,7 +327,9 @@ fn header_before(segment: &[u8], p: usize) -> Option<(u32, u16, usize)> {
 /// Offsets of the `xref` keyword of classic cross-reference tables
 /// (at a line start: not the one in `startxref`).
 fn xref_keywords(segment: &[u8]) -> Vec<usize> {
-    memchr::memmem::find_iter(segment, b"xref").filter(|&p| p == 0 || matches!(segment[p - 1], b'\n' | b'\r')).collect()
+    memchr::memmem::find_iter(segment, b"xref")
+        .filter(|&p| p == 0 || matches!(segment[p - 1], b'\n' | b'\r'))
+        .collect()
 }
 
 /// What the cross-reference sections of one update list.
@@ -313,14 +383,21 @@ impl XrefListing {
     fn table(&mut self, after: &[u8]) {
         self.found = true;
         let text = &after[..after.len().min(1 << 20)];
-        let mut tokens = text.split(|b| b.is_ascii_whitespace()).filter(|t| !t.is_empty()).peekable();
+        let mut tokens =
+            text.split(|b| b.is_ascii_whitespace()).filter(|t| !t.is_empty()).peekable();
         let number = |t: &[u8]| std::str::from_utf8(t).ok().and_then(|s| s.parse::<u64>().ok());
         let mut section = Vec::new();
         'subsections: while let Some(t) = tokens.next() {
-            let (Some(start), Some(count)) = (number(t), tokens.peek().and_then(|c| number(c))) else { break };
+            let (Some(start), Some(count)) = (number(t), tokens.peek().and_then(|c| number(c)))
+            else {
+                break;
+            };
             tokens.next();
             for i in 0..count.min(1 << 20) {
-                let (Some(_), Some(_), Some(kind)) = (tokens.next(), tokens.next(), tokens.next()) else { break 'subsections };
+                let (Some(_), Some(_), Some(kind)) = (tokens.next(), tokens.next(), tokens.next())
+                else {
+                    break 'subsections;
+                };
                 if kind == b"n" {
                     section.push((start + i, 1));
                 }
@@ -339,12 +416,23 @@ impl XrefListing {
         };
         match ints(b"/Index") {
             Some(index) => {
-                let section: Vec<(u64, u64)> = index.chunks_exact(2).filter_map(|pair| Some((u64::try_from(pair[0]).ok()?, u64::try_from(pair[1]).ok()?))).collect();
+                let section: Vec<(u64, u64)> = index
+                    .chunks_exact(2)
+                    .filter_map(|pair| {
+                        Some((u64::try_from(pair[0]).ok()?, u64::try_from(pair[1]).ok()?))
+                    })
+                    .collect();
                 self.add_section(&section);
             }
             None => {
                 let size = memchr::memmem::find(head, b"/Size").and_then(|p| {
-                    let digits: Vec<u8> = head[p + 5..].iter().skip_while(|b| b.is_ascii_whitespace()).take_while(|b| b.is_ascii_digit()).take(12).copied().collect();
+                    let digits: Vec<u8> = head[p + 5..]
+                        .iter()
+                        .skip_while(|b| b.is_ascii_whitespace())
+                        .take_while(|b| b.is_ascii_digit())
+                        .take(12)
+                        .copied()
+                        .collect();
                     std::str::from_utf8(&digits).ok()?.parse::<u64>().ok()
                 });
                 self.add_section(&[(0, size.unwrap_or(u64::MAX))]);
@@ -366,10 +454,30 @@ mod tests {
         let ok = signed_ranges(file, &br, &[0x0a, 0x0b]).unwrap();
         assert_eq!(ok.end, file.len());
         assert_eq!(ok.parts[0], &file[..19]);
-        assert!(signed_ranges(file, &[1, 18, 25, 12], &[0x0a, 0x0b]).unwrap_err().to_string().contains("not at the start"));
-        assert!(signed_ranges(file, &[0, 19, 25, 100], &[0x0a, 0x0b]).unwrap_err().to_string().contains("past the end"));
-        assert!(signed_ranges(file, &[0, 18, 25, 11], &[0x0a, 0x0b]).unwrap_err().to_string().contains("more than the /Contents"));
-        assert!(signed_ranges(file, &br, &[0x0c]).unwrap_err().to_string().contains("another signature value"));
+        assert!(
+            signed_ranges(file, &[1, 18, 25, 12], &[0x0a, 0x0b])
+                .unwrap_err()
+                .to_string()
+                .contains("not at the start")
+        );
+        assert!(
+            signed_ranges(file, &[0, 19, 25, 100], &[0x0a, 0x0b])
+                .unwrap_err()
+                .to_string()
+                .contains("past the end")
+        );
+        assert!(
+            signed_ranges(file, &[0, 18, 25, 11], &[0x0a, 0x0b])
+                .unwrap_err()
+                .to_string()
+                .contains("more than the /Contents")
+        );
+        assert!(
+            signed_ranges(file, &br, &[0x0c])
+                .unwrap_err()
+                .to_string()
+                .contains("another signature value")
+        );
         assert!(signed_ranges(file, &[0, 19, 25], &[0x0a]).is_err());
     }
 
@@ -379,7 +487,10 @@ mod tests {
         assert_eq!(revision_ends(f), vec![8, 15]);
         assert_eq!(after_signing(f, 8, None).updates, Updates::Unanalysed { revision: 1, of: 2 });
         assert_eq!(after_signing(f, 15, None).updates, Updates::EntireFile);
-        assert_eq!(after_signing(f, 4, None).updates, Updates::NotWholeRevision { end: 4, unsigned: 11 });
+        assert_eq!(
+            after_signing(f, 4, None).updates,
+            Updates::NotWholeRevision { end: 4, unsigned: 11 }
+        );
     }
 
     #[test]
@@ -397,7 +508,9 @@ mod tests {
 
     /// One signed revision and one update, as raw bytes.
     fn with_update(update: &str) -> (Vec<u8>, Vec<usize>) {
-        let signed = "%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\nxref\n0 2\n0000000000 65535 f\r\n0000000009 00000 n\r\ntrailer\n<< /Size 2 >>\nstartxref\n45\n%%EOF\n";
+        let signed = "%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\nxref\n0 2\n0000000000 \
+                      65535 f\r\n0000000009 00000 n\r\ntrailer\n<< /Size 2 \
+                      >>\nstartxref\n45\n%%EOF\n";
         let file = format!("{signed}{update}").into_bytes();
         let ends = revision_ends(&file);
         (file, ends)
@@ -410,26 +523,47 @@ mod tests {
             update_anomalies(&file, &ends, 0)
         };
         // An honest update: one body, listed once.
-        assert!(anomalies("2 0 obj\n<< >>\nendobj\nxref\n2 1\n0000000100 00000 n\r\ntrailer\n<< /Size 3 /Prev 45 >>\nstartxref\n130\n%%EOF\n").is_empty());
+        assert!(
+            anomalies(
+                "2 0 obj\n<< >>\nendobj\nxref\n2 1\n0000000100 00000 n\r\ntrailer\n<< /Size 3 \
+                 /Prev 45 >>\nstartxref\n130\n%%EOF\n"
+            )
+            .is_empty()
+        );
         // An xref stream update (the stream is the xref, its /Index lists the body).
         assert!(
-            anomalies("2 0 obj\n<< >>\nendobj\n3 0 obj\n<< /Type /XRef /Index [2 2] /Size 4 /W [1 2 1] >>\nstream\nxx endobj obj\nendstream\nendobj\nstartxref\n130\n%%EOF\n")
-                .is_empty()
+            anomalies(
+                "2 0 obj\n<< >>\nendobj\n3 0 obj\n<< /Type /XRef /Index [2 2] /Size 4 /W [1 2 1] \
+                 >>\nstream\nxx endobj obj\nendstream\nendobj\nstartxref\n130\n%%EOF\n"
+            )
+            .is_empty()
         );
         assert_eq!(
-            anomalies("2 0 obj\n<< >>\nendobj\nxref\n2 1\n0000000100 00000 n\r\n2 1\n0000000009 00000 n\r\ntrailer\n<< /Size 3 >>\nstartxref\n130\n%%EOF\n"),
+            anomalies(
+                "2 0 obj\n<< >>\nendobj\nxref\n2 1\n0000000100 00000 n\r\n2 1\n0000000009 00000 \
+                 n\r\ntrailer\n<< /Size 3 >>\nstartxref\n130\n%%EOF\n"
+            ),
             vec!["the cross-reference section of update 2 lists object 2 more than once"]
         );
         assert_eq!(
-            anomalies("1 0 obj\n<< /Type /Catalog /Evil true >>\nendobj\ntrailer\n<< /Size 2 >>\nstartxref\n120\n%%EOF\n"),
+            anomalies(
+                "1 0 obj\n<< /Type /Catalog /Evil true >>\nendobj\ntrailer\n<< /Size 2 \
+                 >>\nstartxref\n120\n%%EOF\n"
+            ),
             vec!["update 2 adds object bodies (1) without a cross-reference section"]
         );
         assert_eq!(
-            anomalies("1 0 obj\n<< >>\nendobj\n1 0 obj\n<< /Evil true >>\nendobj\nxref\n1 1\n0000000100 00000 n\r\ntrailer\n<< /Size 2 >>\nstartxref\n130\n%%EOF\n"),
+            anomalies(
+                "1 0 obj\n<< >>\nendobj\n1 0 obj\n<< /Evil true >>\nendobj\nxref\n1 1\n0000000100 \
+                 00000 n\r\ntrailer\n<< /Size 2 >>\nstartxref\n130\n%%EOF\n"
+            ),
             vec!["update 2 defines object 1 0 more than once"]
         );
         assert_eq!(
-            anomalies("2 0 obj\n<< >>\nendobj\n5 0 obj\n<< >>\nendobj\nxref\n2 1\n0000000100 00000 n\r\ntrailer\n<< /Size 3 >>\nstartxref\n130\n%%EOF\n"),
+            anomalies(
+                "2 0 obj\n<< >>\nendobj\n5 0 obj\n<< >>\nendobj\nxref\n2 1\n0000000100 00000 \
+                 n\r\ntrailer\n<< /Size 3 >>\nstartxref\n130\n%%EOF\n"
+            ),
             vec!["update 2 holds bodies of objects its cross-reference section does not list (5)"]
         );
     }

@@ -25,10 +25,14 @@ impl Options {
     /// From an XMLDSig algorithm URI.
     pub fn from_uri(uri: &str, prefixes: Vec<String>) -> Option<Options> {
         let (method, comments) = match uri {
-            "http://www.w3.org/TR/2001/REC-xml-c14n-20010315" | "http://www.w3.org/2006/12/xml-c14n11" => (Method::Inclusive, false),
-            "http://www.w3.org/TR/2001/REC-xml-c14n-20010315#WithComments" | "http://www.w3.org/2006/12/xml-c14n11#WithComments" => (Method::Inclusive, true),
+            "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
+            | "http://www.w3.org/2006/12/xml-c14n11" => (Method::Inclusive, false),
+            "http://www.w3.org/TR/2001/REC-xml-c14n-20010315#WithComments"
+            | "http://www.w3.org/2006/12/xml-c14n11#WithComments" => (Method::Inclusive, true),
             "http://www.w3.org/2001/10/xml-exc-c14n#" => (Method::Exclusive(prefixes), false),
-            "http://www.w3.org/2001/10/xml-exc-c14n#WithComments" => (Method::Exclusive(prefixes), true),
+            "http://www.w3.org/2001/10/xml-exc-c14n#WithComments" => {
+                (Method::Exclusive(prefixes), true)
+            }
             _ => return None,
         };
         Some(Options { method, comments })
@@ -40,7 +44,14 @@ impl Options {
 pub fn canonicalize(doc: &Doc, apex: Option<usize>, exclude: &[usize], opts: &Options) -> Vec<u8> {
     let mut exclude = exclude.to_vec();
     exclude.sort_unstable();
-    let mut c = Canon { out: String::new(), doc, exclude: &exclude, opts, scope: Bindings::default(), rendered: Bindings::default() };
+    let mut c = Canon {
+        out: String::new(),
+        doc,
+        exclude: &exclude,
+        opts,
+        scope: Bindings::default(),
+        rendered: Bindings::default(),
+    };
     match apex {
         None => {
             for m in &doc.prolog {
@@ -133,7 +144,9 @@ impl Canon<'_> {
             }
             Method::Exclusive(inclusive) => {
                 let mut used: Vec<&str> = vec![node.prefix.as_str()];
-                used.extend(node.attrs.iter().filter(|a| !a.prefix.is_empty()).map(|a| a.prefix.as_str()));
+                used.extend(
+                    node.attrs.iter().filter(|a| !a.prefix.is_empty()).map(|a| a.prefix.as_str()),
+                );
                 for p in inclusive {
                     let p = if p == "#default" { "" } else { p.as_str() };
                     if self.scope.get(p).is_some() || p.is_empty() {
@@ -149,14 +162,25 @@ impl Canon<'_> {
         }
         decls.sort();
         decls.dedup_by(|a, b| a.0 == b.0);
-        let mut attrs: Vec<(&str, &str, String, &str)> = node.attrs.iter().map(|a| (a.ns.as_str(), a.local.as_str(), qname(&a.prefix, &a.local), a.value.as_str())).collect();
+        let mut attrs: Vec<(&str, &str, String, &str)> = node
+            .attrs
+            .iter()
+            .map(|a| {
+                (a.ns.as_str(), a.local.as_str(), qname(&a.prefix, &a.local), a.value.as_str())
+            })
+            .collect();
         if apex && self.opts.method == Method::Inclusive {
             // Canonical XML 1.0 subsets inherit xml:* attributes of ancestors.
             let mut cur = node.parent;
             while let Some(a) = cur {
                 for x in doc.node(a).attrs.iter().filter(|x| x.ns == XML_NS) {
                     if !attrs.iter().any(|(ns, l, _, _)| *ns == XML_NS && *l == x.local) {
-                        attrs.push((XML_NS, x.local.as_str(), qname(&x.prefix, &x.local), x.value.as_str()));
+                        attrs.push((
+                            XML_NS,
+                            x.local.as_str(),
+                            qname(&x.prefix, &x.local),
+                            x.value.as_str(),
+                        ));
                     }
                 }
                 cur = doc.node(a).parent;
@@ -257,22 +281,35 @@ mod tests {
 
     #[test]
     fn subsets_inclusive_versus_exclusive() {
-        let xml = "<a xmlns=\"urn:d\" xmlns:x=\"urn:x\" xmlns:y=\"urn:y\" xml:lang=\"vi\"><b y:k=\"1\"><c/></b></a>";
+        let xml = "<a xmlns=\"urn:d\" xmlns:x=\"urn:x\" xmlns:y=\"urn:y\" xml:lang=\"vi\"><b \
+                   y:k=\"1\"><c/></b></a>";
         assert_eq!(
             c14n(xml, Some("b"), Options { method: Method::Inclusive, comments: false }),
-            "<b xmlns=\"urn:d\" xmlns:x=\"urn:x\" xmlns:y=\"urn:y\" xml:lang=\"vi\" y:k=\"1\"><c></c></b>"
+            "<b xmlns=\"urn:d\" xmlns:x=\"urn:x\" xmlns:y=\"urn:y\" xml:lang=\"vi\" \
+             y:k=\"1\"><c></c></b>"
         );
-        assert_eq!(c14n(xml, Some("b"), Options { method: Method::Exclusive(vec![]), comments: false }), "<b xmlns=\"urn:d\" xmlns:y=\"urn:y\" y:k=\"1\"><c></c></b>");
         assert_eq!(
-            c14n(xml, Some("b"), Options { method: Method::Exclusive(vec!["x".into()]), comments: false }),
+            c14n(xml, Some("b"), Options { method: Method::Exclusive(vec![]), comments: false }),
+            "<b xmlns=\"urn:d\" xmlns:y=\"urn:y\" y:k=\"1\"><c></c></b>"
+        );
+        assert_eq!(
+            c14n(
+                xml,
+                Some("b"),
+                Options { method: Method::Exclusive(vec!["x".into()]), comments: false }
+            ),
             "<b xmlns=\"urn:d\" xmlns:x=\"urn:x\" xmlns:y=\"urn:y\" y:k=\"1\"><c></c></b>"
         );
     }
 
     #[test]
     fn default_namespace_undeclaration_and_escaping() {
-        let xml = "<a xmlns=\"urn:a\"><b xmlns=\"\" t=\"&#9;&lt;&quot;\">x&amp;y&#13;</b><!--c--></a>";
+        let xml =
+            "<a xmlns=\"urn:a\"><b xmlns=\"\" t=\"&#9;&lt;&quot;\">x&amp;y&#13;</b><!--c--></a>";
         let out = c14n(xml, None, Options { method: Method::Inclusive, comments: true });
-        assert_eq!(out, "<a xmlns=\"urn:a\"><b xmlns=\"\" t=\"&#x9;&lt;&quot;\">x&amp;y&#xD;</b><!--c--></a>");
+        assert_eq!(
+            out,
+            "<a xmlns=\"urn:a\"><b xmlns=\"\" t=\"&#x9;&lt;&quot;\">x&amp;y&#xD;</b><!--c--></a>"
+        );
     }
 }

@@ -15,8 +15,12 @@ use super::tree::Doc;
 use super::{DSIG, ENVELOPED, XADES, same_document_id, xpath_signature_exclusion};
 use crate::model::note::XmlCoverage;
 
-const SAML_NS: [&str; 4] =
-    ["urn:oasis:names:tc:SAML:2.0:assertion", "urn:oasis:names:tc:SAML:2.0:protocol", "urn:oasis:names:tc:SAML:1.0:assertion", "urn:oasis:names:tc:SAML:1.0:protocol"];
+const SAML_NS: [&str; 4] = [
+    "urn:oasis:names:tc:SAML:2.0:assertion",
+    "urn:oasis:names:tc:SAML:2.0:protocol",
+    "urn:oasis:names:tc:SAML:1.0:assertion",
+    "urn:oasis:names:tc:SAML:1.0:protocol",
+];
 
 /// Covered elements a note names at most.
 const MAX_LISTED: usize = 10;
@@ -96,7 +100,8 @@ impl Covered {
                 end[p] = end[p].max(end[i]);
             }
         }
-        let mut c = Covered { covered: vec![false; n], end, rivals: std::collections::HashMap::new() };
+        let mut c =
+            Covered { covered: vec![false; n], end, rivals: std::collections::HashMap::new() };
         // A hostile document repeats one reference many times: each
         // subtree is marked once.
         let mut marked = std::collections::HashSet::new();
@@ -202,7 +207,9 @@ fn einvoice_data(doc: &Doc, sig: usize) -> Option<(usize, usize)> {
     };
     let data = doc.child_ids(holder).into_iter().find(|&c| {
         let l = doc.node(c).local.as_str();
-        (l.starts_with("DL") || l.starts_with("ND")) && l.len() > 2 && l[2..].starts_with(|ch: char| ch.is_ascii_uppercase() || ch == 'i')
+        (l.starts_with("DL") || l.starts_with("ND"))
+            && l.len() > 2
+            && l[2..].starts_with(|ch: char| ch.is_ascii_uppercase() || ch == 'i')
     })?;
     Some((holder, data))
 }
@@ -252,9 +259,16 @@ pub(crate) fn judge(doc: &Doc, sig: usize, package: bool, covered: &Covered) -> 
     let mut seen = std::collections::HashSet::new();
     elements.retain(|e| seen.insert(e.clone()));
     let mut hidden_names = HiddenNames::new();
-    let wrapping = unsigned_manifest
-        .or_else(|| elements.iter().take_while(|_| !crate::budget::over()).find_map(|(el, exclude)| wrapped(doc, sig, *el, exclude, einvoice, covered, &mut hidden_names)));
-    let mut listed: Vec<String> = elements.iter().filter(|(el, _)| *el != doc.root || !whole).map(|(el, _)| named(doc, *el)).collect();
+    let wrapping = unsigned_manifest.or_else(|| {
+        elements.iter().take_while(|_| !crate::budget::over()).find_map(|(el, exclude)| {
+            wrapped(doc, sig, *el, exclude, einvoice, covered, &mut hidden_names)
+        })
+    });
+    let mut listed: Vec<String> = elements
+        .iter()
+        .filter(|(el, _)| *el != doc.root || !whole)
+        .map(|(el, _)| named(doc, *el))
+        .collect();
     // A note is read by people: a signature over thousands of elements
     // names the first few.
     if listed.len() > MAX_LISTED {
@@ -263,8 +277,16 @@ pub(crate) fn judge(doc: &Doc, sig: usize, package: bool, covered: &Covered) -> 
         listed.push(format!("{more} more"));
     }
     let coverage = match einvoice {
-        Some((holder, data)) if wrapping.is_none() && !whole && !elements.iter().any(|(el, _)| covered.within(*el, data)) => {
-            XmlCoverage::Partial { covered: listed, data: named(doc, data), holder: holder_word(&doc.node(holder).local) }
+        Some((holder, data))
+            if wrapping.is_none()
+                && !whole
+                && !elements.iter().any(|(el, _)| covered.within(*el, data)) =>
+        {
+            XmlCoverage::Partial {
+                covered: listed,
+                data: named(doc, data),
+                holder: holder_word(&doc.node(holder).local),
+            }
         }
         _ if whole => XmlCoverage::WholeDocument { internal, parts },
         _ => XmlCoverage::Elements { elements: listed, internal, parts },
@@ -284,27 +306,56 @@ fn unsigned_manifest(doc: &Doc, sig: usize) -> Option<String> {
             _ => None,
         })
         .collect();
-    doc.children(sig, DSIG, "Object").into_iter().flat_map(|o| doc.children(o, DSIG, "Manifest")).find_map(|m| {
-        let covered = std::iter::once(m).chain(doc.ancestors(m)).any(|a| signed.contains(&a));
-        (!covered).then(|| format!("the Manifest that lists the package parts ({}) is not covered by SignedInfo: their digests are unsigned", named(doc, m)))
-    })
+    doc.children(sig, DSIG, "Object")
+        .into_iter()
+        .flat_map(|o| doc.children(o, DSIG, "Manifest"))
+        .find_map(|m| {
+            let covered = std::iter::once(m).chain(doc.ancestors(m)).any(|a| signed.contains(&a));
+            (!covered).then(|| {
+                format!(
+                    "the Manifest that lists the package parts ({}) is not covered by SignedInfo: \
+                     their digests are unsigned",
+                    named(doc, m)
+                )
+            })
+        })
 }
 
 /// Why the element `el` a reference covers is not what a reader takes, or
 /// None when it is.
 /// The qualified names of the document elements inside an excluded
 /// subtree, by the subtree: computed once per judgement.
-type HiddenNames<'d> = std::collections::HashMap<usize, std::collections::HashSet<(&'d str, &'d str)>>;
+type HiddenNames<'d> =
+    std::collections::HashMap<usize, std::collections::HashSet<(&'d str, &'d str)>>;
 
-fn wrapped<'d>(doc: &'d Doc, sig: usize, el: usize, exclude: &[usize], einvoice: Option<(usize, usize)>, covered: &Covered, hidden_names: &mut HiddenNames<'d>) -> Option<String> {
+fn wrapped<'d>(
+    doc: &'d Doc,
+    sig: usize,
+    el: usize,
+    exclude: &[usize],
+    einvoice: Option<(usize, usize)>,
+    covered: &Covered,
+    hidden_names: &mut HiddenNames<'d>,
+) -> Option<String> {
     let name = named(doc, el);
     // 1. Inside a signature: readers skip signatures (XSW1, XSW6, XSW8,
     // an invoice's DLHDon moved into ds:Object). An enveloping signature
     // that is the document itself signs its own objects.
-    if let Some(s) = std::iter::once(el).chain(doc.ancestors(el)).find(|&a| is_signature(doc, a)).filter(|&s| !(s == sig && s == doc.root)) {
+    if let Some(s) = std::iter::once(el)
+        .chain(doc.ancestors(el))
+        .find(|&a| is_signature(doc, a))
+        .filter(|&s| !(s == sig && s == doc.root))
+    {
         let whose = if s == sig { "this signature" } else { "another signature" };
-        let object = doc.ancestors(el).take_while(|&a| a != s).any(|a| doc.node(a).ns == DSIG && doc.node(a).local == "Object");
-        return Some(format!("the signed {name} lies inside {whose}{} ({}), where no reader takes it", if object { "'s ds:Object" } else { "" }, path(doc, el)));
+        let object = doc
+            .ancestors(el)
+            .take_while(|&a| a != s)
+            .any(|a| doc.node(a).ns == DSIG && doc.node(a).local == "Object");
+        return Some(format!(
+            "the signed {name} lies inside {whose}{} ({}), where no reader takes it",
+            if object { "'s ds:Object" } else { "" },
+            path(doc, el)
+        ));
     }
     // 2. Format: an e-invoice's signature covers its holder's data element
     // (or an element holding it); a signed element of that name elsewhere
@@ -330,30 +381,53 @@ fn wrapped<'d>(doc: &'d Doc, sig: usize, el: usize, exclude: &[usize], einvoice:
         && matches!(doc.node(parent).local.as_str(), "Assertion" | "Response")
         && parent != el
     {
-        return Some(format!("the signature sits in {} but its reference covers {} at {}", named(doc, parent), name, path(doc, el)));
+        return Some(format!(
+            "the signature sits in {} but its reference covers {} at {}",
+            named(doc, parent),
+            name,
+            path(doc, el)
+        ));
     }
     if saml(doc, el)
         && let Some(parent) = doc.node(el).parent
         && saml(doc, parent)
         && doc.node(parent).local != "Response"
     {
-        return Some(format!("the signed {name} lies inside {} ({}), not where the SAML response has its assertions", doc.node(parent).local, path(doc, el)));
+        return Some(format!(
+            "the signed {name} lies inside {} ({}), not where the SAML response has its assertions",
+            doc.node(parent).local,
+            path(doc, el)
+        ));
     }
     // 3. Any document: an element of the same qualified name that no
     // signature covers, around the signed one (XSW2, XSW4), before it
     // (XSW3: readers take the first), for SAML anywhere beside it, or
     // hidden inside what the reference excludes (a signature's ds:Object).
     if let Some(outer) = doc.ancestors(el).find(|&a| same_name(doc, a, el) && !covered.covered[a]) {
-        return Some(format!("the signed {name} is wrapped by another {} that no signature covers, which a reader takes ({})", named(doc, outer), path(doc, outer)));
+        return Some(format!(
+            "the signed {name} is wrapped by another {} that no signature covers, which a reader \
+             takes ({})",
+            named(doc, outer),
+            path(doc, outer)
+        ));
     }
-    let rivals = covered.rivals.get(&(doc.node(el).ns.clone(), doc.node(el).local.clone())).map(Vec::as_slice).unwrap_or_default();
+    let rivals = covered
+        .rivals
+        .get(&(doc.node(el).ns.clone(), doc.node(el).local.clone()))
+        .map(Vec::as_slice)
+        .unwrap_or_default();
     // In document order: the first one, before `el`; for SAML also the
     // first one after `el`'s subtree.
     let after = rivals.get(rivals.partition_point(|&i| i <= covered.end[el])).copied();
     let rival = rivals.first().copied().filter(|&i| i < el).or(after.filter(|_| saml(doc, el)));
     if let Some(i) = rival {
         let place = if i < el { "before" } else { "beside" };
-        return Some(format!("another {} at {} that no signature covers stands {place} the signed {name}: a reader takes it", named(doc, i), path(doc, i)));
+        return Some(format!(
+            "another {} at {} that no signature covers stands {place} the signed {name}: a reader \
+             takes it",
+            named(doc, i),
+            path(doc, i)
+        ));
     }
     // What the reference leaves out (the signature under the enveloped
     // transform) is where an attacker hides content: an element there with
@@ -362,17 +436,24 @@ fn wrapped<'d>(doc: &'d Doc, sig: usize, el: usize, exclude: &[usize], einvoice:
         if !covered.within(el, x) {
             continue;
         }
-        let names = hidden_names
-            .entry(x)
-            .or_insert_with(|| (x..=covered.end[x]).filter(|&i| !signature_internal(doc, i)).map(|i| (doc.node(i).ns.as_str(), doc.node(i).local.as_str())).collect());
+        let names = hidden_names.entry(x).or_insert_with(|| {
+            (x..=covered.end[x])
+                .filter(|&i| !signature_internal(doc, i))
+                .map(|i| (doc.node(i).ns.as_str(), doc.node(i).local.as_str()))
+                .collect()
+        });
         if names.is_empty() {
             continue;
         }
-        let signed = (el..=covered.end[el]).find(|&c| !covered.within(x, c) && names.contains(&(doc.node(c).ns.as_str(), doc.node(c).local.as_str())));
+        let signed = (el..=covered.end[el]).find(|&c| {
+            !covered.within(x, c)
+                && names.contains(&(doc.node(c).ns.as_str(), doc.node(c).local.as_str()))
+        });
         if let Some(c) = signed {
             let hidden = (x..=covered.end[x]).find(|&i| same_name(doc, i, c)).unwrap_or(x);
             return Some(format!(
-                "an element {} hidden inside the signature ({}) has the name of a signed one: a reader looking it up may take it",
+                "an element {} hidden inside the signature ({}) has the name of a signed one: a \
+                 reader looking it up may take it",
                 named(doc, hidden),
                 path(doc, hidden)
             ));
@@ -388,34 +469,76 @@ mod tests {
     fn sig(id: &str, uris: &[&str]) -> String {
         let refs: String =
             uris.iter().map(|u| format!(r#"<ds:Reference URI="{u}"><ds:Transforms><ds:Transform Algorithm="{ENVELOPED}"/></ds:Transforms></ds:Reference>"#)).collect();
-        format!(r#"<ds:Signature xmlns:ds="{DSIG}" Id="{id}"><ds:SignedInfo>{refs}</ds:SignedInfo><ds:Object Id="ts{id}"><ds:SignatureProperties/></ds:Object></ds:Signature>"#)
+        format!(
+            r#"<ds:Signature xmlns:ds="{DSIG}" Id="{id}"><ds:SignedInfo>{refs}</ds:SignedInfo><ds:Object Id="ts{id}"><ds:SignatureProperties/></ds:Object></ds:Signature>"#
+        )
     }
 
     fn judged(xml: &str) -> Vec<(Option<String>, String)> {
         let doc = Doc::parse(xml.as_bytes()).unwrap();
         let package = xml.contains("ds:Manifest");
-        let top: Vec<usize> = doc.find_all(DSIG, "Signature").into_iter().filter(|&s| !doc.ancestors(s).any(|a| is_signature(&doc, a))).collect();
+        let top: Vec<usize> = doc
+            .find_all(DSIG, "Signature")
+            .into_iter()
+            .filter(|&s| !doc.ancestors(s).any(|a| is_signature(&doc, a)))
+            .collect();
         let covered = Covered::of(&doc, &top, package);
-        top.iter().map(|&s| judge(&doc, s, package, &covered)).map(|j| (j.wrapping, j.coverage.to_string())).collect()
+        top.iter()
+            .map(|&s| judge(&doc, s, package, &covered))
+            .map(|j| (j.wrapping, j.coverage.to_string()))
+            .collect()
     }
 
     /// Evidence (where the referenced element sits) to judgement, one
     /// shape per row: honest shapes cover, wrapping shapes are named.
     #[test]
     fn what_a_reference_covers_against_what_a_reader_takes() {
-        let data = |id: &str| format!(r#"<DLHDon Id="{id}"><TTChung Id="h{id}"/><NDHDon/></DLHDon>"#);
+        let data =
+            |id: &str| format!(r#"<DLHDon Id="{id}"><TTChung Id="h{id}"/><NDHDon/></DLHDon>"#);
         let saml = r#"xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion""#;
         let cases: Vec<(String, Option<&str>, &str)> = vec![
-            (format!("<HDon>{}<DSCKS><NBan>{}</NBan></DSCKS></HDon>", data("d"), sig("s", &[""])), None, "covers the whole document"),
             (
-                format!("<HDon>{}<DSCKS><NBan>{}</NBan></DSCKS></HDon>", data("d"), sig("s", &["#d", "#tss"])),
+                format!(
+                    "<HDon>{}<DSCKS><NBan>{}</NBan></DSCKS></HDon>",
+                    data("d"),
+                    sig("s", &[""])
+                ),
+                None,
+                "covers the whole document",
+            ),
+            (
+                format!(
+                    "<HDon>{}<DSCKS><NBan>{}</NBan></DSCKS></HDon>",
+                    data("d"),
+                    sig("s", &["#d", "#tss"])
+                ),
                 None,
                 "covers element DLHDon (Id=d), 1 element of the signature itself",
             ),
-            (format!("<HDon>{}<DSCKS><NBan>{}</NBan></DSCKS></HDon>", data("d"), sig("s", &["#hd"])), None, "MODIFIED AFTER SIGNING: covers only TTChung (Id=hd)"),
-            (format!("<HDon>{}<DSCKS><NBan>{}</NBan></DSCKS></HDon>", data("d"), sig("s", &["#nothing"])), None, "covers nothing of the invoice's DLHDon (Id=d)"),
             (
-                format!("<TDiep><DLieu>{}</DLieu><CKSNNT>{}</CKSNNT></TDiep>", data("d"), sig("s", &["#d"])),
+                format!(
+                    "<HDon>{}<DSCKS><NBan>{}</NBan></DSCKS></HDon>",
+                    data("d"),
+                    sig("s", &["#hd"])
+                ),
+                None,
+                "MODIFIED AFTER SIGNING: covers only TTChung (Id=hd)",
+            ),
+            (
+                format!(
+                    "<HDon>{}<DSCKS><NBan>{}</NBan></DSCKS></HDon>",
+                    data("d"),
+                    sig("s", &["#nothing"])
+                ),
+                None,
+                "covers nothing of the invoice's DLHDon (Id=d)",
+            ),
+            (
+                format!(
+                    "<TDiep><DLieu>{}</DLieu><CKSNNT>{}</CKSNNT></TDiep>",
+                    data("d"),
+                    sig("s", &["#d"])
+                ),
                 None,
                 "MODIFIED AFTER SIGNING: covers only DLHDon (Id=d), not the message's DLieu",
             ),
@@ -423,65 +546,158 @@ mod tests {
             (
                 format!(
                     "<HDon><DLHDon/><DSCKS><NBan>{}</NBan></DSCKS></HDon>",
-                    sig("s", &["#d"]).replace("</ds:Signature>", &format!("<ds:Object>{}</ds:Object></ds:Signature>", data("d")))
+                    sig("s", &["#d"]).replace(
+                        "</ds:Signature>",
+                        &format!("<ds:Object>{}</ds:Object></ds:Signature>", data("d"))
+                    )
                 ),
                 Some("the signed DLHDon (Id=d) lies inside this signature's ds:Object"),
                 "covers element DLHDon (Id=d)",
             ),
             (
-                format!("<HDon><DLHDon/><X>{}</X><DSCKS><NBan>{}</NBan></DSCKS></HDon>", data("d"), sig("s", &["#d"])),
+                format!(
+                    "<HDon><DLHDon/><X>{}</X><DSCKS><NBan>{}</NBan></DSCKS></HDon>",
+                    data("d"),
+                    sig("s", &["#d"])
+                ),
                 Some("is not the invoice's own DLHDon (no Id) at HDon/DLHDon"),
                 "covers",
             ),
-            (format!("<HDon><DLHDon Id=\"x\"/>{}<DSCKS><NBan>{}</NBan></DSCKS></HDon>", data("d"), sig("s", &["#d"])), Some("is not the invoice's own DLHDon (Id=x)"), "covers"),
-            (format!("<HDon><DLHDon>{}</DLHDon><DSCKS><NBan>{}</NBan></DSCKS></HDon>", data("d"), sig("s", &["#d"])), Some("is not the invoice's own DLHDon"), "covers"),
-            // Outside e-invoices: a wrapper or an earlier element of the same name that no signature covers.
-            (format!("<R><Doc><Doc Id=\"d\"/></Doc>{}</R>", sig("s", &["#d"])), Some("is wrapped by another Doc (no Id)"), "covers element Doc (Id=d)"),
-            (format!("<R><Doc/><Doc Id=\"d\"/>{}</R>", sig("s", &["#d"])), Some("another Doc (no Id) at R/Doc that no signature covers stands before"), "covers"),
-            // Two documents each signed: neither is a rival of the other.
-            (format!("<R><Doc Id=\"a\"/><Doc Id=\"d\"/>{}{}</R>", sig("s", &["#d"]), sig("t", &["#a"])), None, "covers element Doc (Id=d)"),
-            // An enveloping signature signs its own object.
-            (sig("s", &["#o"]).replace("</ds:Signature>", "<ds:Object><Doc Id=\"o\"/></ds:Object></ds:Signature>"), None, "covers element Doc (Id=o)"),
-            // SAML: enveloped in what it signs, assertions in the Response.
-            (format!("<samlp:Response {saml} ID=\"r\"><saml:Assertion ID=\"a\">{}</saml:Assertion></samlp:Response>", sig("s", &["#a"])), None, "covers element Assertion (Id=a)"),
             (
-                format!("<samlp:Response {saml} ID=\"r\"><saml:Assertion ID=\"e\">{}</saml:Assertion><saml:Assertion ID=\"a\"/></samlp:Response>", sig("s", &["#a"])),
-                Some("the signature sits in Assertion (Id=e) but its reference covers Assertion (Id=a)"),
+                format!(
+                    "<HDon><DLHDon Id=\"x\"/>{}<DSCKS><NBan>{}</NBan></DSCKS></HDon>",
+                    data("d"),
+                    sig("s", &["#d"])
+                ),
+                Some("is not the invoice's own DLHDon (Id=x)"),
                 "covers",
             ),
             (
-                format!("<samlp:Response {saml} ID=\"r\"><samlp:Extensions><saml:Assertion ID=\"a\">{}</saml:Assertion></samlp:Extensions></samlp:Response>", sig("s", &["#a"])),
+                format!(
+                    "<HDon><DLHDon>{}</DLHDon><DSCKS><NBan>{}</NBan></DSCKS></HDon>",
+                    data("d"),
+                    sig("s", &["#d"])
+                ),
+                Some("is not the invoice's own DLHDon"),
+                "covers",
+            ),
+            // Outside e-invoices: a wrapper or an earlier element of the same name that no
+            // signature covers.
+            (
+                format!("<R><Doc><Doc Id=\"d\"/></Doc>{}</R>", sig("s", &["#d"])),
+                Some("is wrapped by another Doc (no Id)"),
+                "covers element Doc (Id=d)",
+            ),
+            (
+                format!("<R><Doc/><Doc Id=\"d\"/>{}</R>", sig("s", &["#d"])),
+                Some("another Doc (no Id) at R/Doc that no signature covers stands before"),
+                "covers",
+            ),
+            // Two documents each signed: neither is a rival of the other.
+            (
+                format!(
+                    "<R><Doc Id=\"a\"/><Doc Id=\"d\"/>{}{}</R>",
+                    sig("s", &["#d"]),
+                    sig("t", &["#a"])
+                ),
+                None,
+                "covers element Doc (Id=d)",
+            ),
+            // An enveloping signature signs its own object.
+            (
+                sig("s", &["#o"]).replace(
+                    "</ds:Signature>",
+                    "<ds:Object><Doc Id=\"o\"/></ds:Object></ds:Signature>",
+                ),
+                None,
+                "covers element Doc (Id=o)",
+            ),
+            // SAML: enveloped in what it signs, assertions in the Response.
+            (
+                format!(
+                    "<samlp:Response {saml} ID=\"r\"><saml:Assertion \
+                     ID=\"a\">{}</saml:Assertion></samlp:Response>",
+                    sig("s", &["#a"])
+                ),
+                None,
+                "covers element Assertion (Id=a)",
+            ),
+            (
+                format!(
+                    "<samlp:Response {saml} ID=\"r\"><saml:Assertion \
+                     ID=\"e\">{}</saml:Assertion><saml:Assertion ID=\"a\"/></samlp:Response>",
+                    sig("s", &["#a"])
+                ),
+                Some(
+                    "the signature sits in Assertion (Id=e) but its reference covers Assertion \
+                     (Id=a)",
+                ),
+                "covers",
+            ),
+            (
+                format!(
+                    "<samlp:Response {saml} ID=\"r\"><samlp:Extensions><saml:Assertion \
+                     ID=\"a\">{}</saml:Assertion></samlp:Extensions></samlp:Response>",
+                    sig("s", &["#a"])
+                ),
                 Some("lies inside Extensions"),
                 "covers",
             ),
             (
-                format!("<samlp:Response {saml} ID=\"r\"><saml:Assertion ID=\"a\">{}</saml:Assertion><saml:Assertion ID=\"e\"/></samlp:Response>", sig("s", &["#a"])),
-                Some("another Assertion (Id=e) at Response/Assertion that no signature covers stands beside"),
+                format!(
+                    "<samlp:Response {saml} ID=\"r\"><saml:Assertion \
+                     ID=\"a\">{}</saml:Assertion><saml:Assertion ID=\"e\"/></samlp:Response>",
+                    sig("s", &["#a"])
+                ),
+                Some(
+                    "another Assertion (Id=e) at Response/Assertion that no signature covers \
+                     stands beside",
+                ),
                 "covers",
             ),
             // A package signature whose SignedInfo does not cover the Manifest of parts.
             (
-                sig("s", &["#tss"])
-                    .replace("</ds:Signature>", "<ds:Object Id=\"pkg\"><ds:Manifest><ds:Reference URI=\"/word/document.xml\"/></ds:Manifest></ds:Object></ds:Signature>"),
-                Some("the Manifest that lists the package parts (Manifest (no Id)) is not covered by SignedInfo"),
+                sig("s", &["#tss"]).replace(
+                    "</ds:Signature>",
+                    "<ds:Object Id=\"pkg\"><ds:Manifest><ds:Reference \
+                     URI=\"/word/document.xml\"/></ds:Manifest></ds:Object></ds:Signature>",
+                ),
+                Some(
+                    "the Manifest that lists the package parts (Manifest (no Id)) is not covered \
+                     by SignedInfo",
+                ),
                 "covers 1 package part",
             ),
             (
-                sig("s", &["#pkg"])
-                    .replace("</ds:Signature>", "<ds:Object Id=\"pkg\"><ds:Manifest><ds:Reference URI=\"/word/document.xml\"/></ds:Manifest></ds:Object></ds:Signature>"),
+                sig("s", &["#pkg"]).replace(
+                    "</ds:Signature>",
+                    "<ds:Object Id=\"pkg\"><ds:Manifest><ds:Reference \
+                     URI=\"/word/document.xml\"/></ds:Manifest></ds:Object></ds:Signature>",
+                ),
                 None,
                 "covers 1 package part, 1 element of the signature itself",
             ),
             // Hidden in what the enveloped transform leaves out.
             (
-                format!("<HDon>{}<DSCKS><NBan>{}</NBan></DSCKS></HDon>", data("d"), sig("s", &[""]).replace("</ds:Signature>", "<ds:Object><NDHDon/></ds:Object></ds:Signature>")),
+                format!(
+                    "<HDon>{}<DSCKS><NBan>{}</NBan></DSCKS></HDon>",
+                    data("d"),
+                    sig("s", &[""]).replace(
+                        "</ds:Signature>",
+                        "<ds:Object><NDHDon/></ds:Object></ds:Signature>"
+                    )
+                ),
                 Some("an element NDHDon (no Id) hidden inside the signature"),
                 "covers the whole document",
             ),
         ];
         for (xml, wrapping, coverage) in cases {
             let got = judged(&xml);
-            assert_eq!(got[0].0.as_deref().map(|w| w.contains(wrapping.unwrap_or("\u{0}"))), wrapping.map(|_| true), "{xml}: {got:?}");
+            assert_eq!(
+                got[0].0.as_deref().map(|w| w.contains(wrapping.unwrap_or("\u{0}"))),
+                wrapping.map(|_| true),
+                "{xml}: {got:?}"
+            );
             assert!(got[0].1.contains(coverage), "{xml}: {got:?}");
         }
     }

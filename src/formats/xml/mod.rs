@@ -37,13 +37,18 @@ use crate::model::signature::{Format, Integrity, Kind, Signature, TimeSource};
 pub(crate) const DSIG: &str = "http://www.w3.org/2000/09/xmldsig#";
 /// XML Signature 1.1 (ECKeyValue).
 const DSIG11: &str = "http://www.w3.org/2009/xmldsig11#";
-const XADES: [&str; 3] = ["http://uri.etsi.org/01903/v1.3.2#", "http://uri.etsi.org/01903/v1.1.1#", "http://uri.etsi.org/01903/v1.4.1#"];
+const XADES: [&str; 3] = [
+    "http://uri.etsi.org/01903/v1.3.2#",
+    "http://uri.etsi.org/01903/v1.1.1#",
+    "http://uri.etsi.org/01903/v1.4.1#",
+];
 const EXC_C14N: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
 const ENVELOPED: &str = "http://www.w3.org/2000/09/xmldsig#enveloped-signature";
 const XPATH: &str = "http://www.w3.org/TR/1999/REC-xpath-19991116";
 const XPATH_FILTER2: &str = "http://www.w3.org/2002/06/xmldsig-filter2";
 const BASE64: &str = "http://www.w3.org/2000/09/xmldsig#base64";
-const RELATIONSHIP_TRANSFORM: &str = "http://schemas.openxmlformats.org/package/2006/RelationshipTransform";
+const RELATIONSHIP_TRANSFORM: &str =
+    "http://schemas.openxmlformats.org/package/2006/RelationshipTransform";
 const OPC_REL_NS: &str = "http://schemas.openxmlformats.org/package/2006/relationships";
 const OPC_DSIG_NS: &str = "http://schemas.openxmlformats.org/package/2006/digital-signature";
 
@@ -64,7 +69,8 @@ pub(crate) fn looks_like_xml(head: &[u8]) -> bool {
         } else if rest.starts_with(b"<!DOCTYPE") {
             doctype_end(rest)
         } else {
-            return rest.first() == Some(&b'<') && rest.get(1).is_some_and(|&b| b.is_ascii_alphabetic() || b == b'_' || b >= 0x80);
+            return rest.first() == Some(&b'<')
+                && rest.get(1).is_some_and(|&b| b.is_ascii_alphabetic() || b == b'_' || b >= 0x80);
         };
         match end {
             Some(e) => (rest, prolog) = (&rest[e..], true),
@@ -101,8 +107,15 @@ pub(crate) fn utf16_as_utf8(bytes: &[u8]) -> Option<Vec<u8>> {
         [0, b'<', ..] => (false, bytes),
         _ => return None,
     };
-    let units = body.chunks_exact(2).map(|c| if little { u16::from_le_bytes([c[0], c[1]]) } else { u16::from_be_bytes([c[0], c[1]]) });
-    Some(char::decode_utf16(units).map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER)).collect::<String>().into_bytes())
+    let units = body.chunks_exact(2).map(|c| {
+        if little { u16::from_le_bytes([c[0], c[1]]) } else { u16::from_be_bytes([c[0], c[1]]) }
+    });
+    Some(
+        char::decode_utf16(units)
+            .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+            .collect::<String>()
+            .into_bytes(),
+    )
 }
 
 /// Signatures read per document (real ones carry a few).
@@ -115,7 +128,10 @@ pub(crate) const MARKER: &[u8] = b"http://www.w3.org/2000/09/xmldsig#";
 pub(super) const FORMAT: FileFormat = FileFormat {
     name: "xml",
     extensions: &["xml"],
-    sniff: |head, _| (looks_like_xml(head) || utf16_as_utf8(head).is_some_and(|text| looks_like_xml(&text))).then_some(DocKind::Xml),
+    sniff: |head, _| {
+        (looks_like_xml(head) || utf16_as_utf8(head).is_some_and(|text| looks_like_xml(&text)))
+            .then_some(DocKind::Xml)
+    },
     sniff_late: super::never,
     container: false,
     marker: Some(|bytes| memchr::memmem::find(bytes, MARKER).is_some()),
@@ -155,17 +171,29 @@ pub(crate) fn extract(bytes: &[u8], format: Format, parts: Option<&dyn Parts>) -
             return out;
         }
         Err(e) => {
-            out.problem("", if matches!(e, XmlError::Limit(_)) { Stage::Limit } else { Stage::Xml }, e.to_string());
+            out.problem(
+                "",
+                if matches!(e, XmlError::Limit(_)) { Stage::Limit } else { Stage::Xml },
+                e.to_string(),
+            );
             return out;
         }
     };
     let all = doc.find_all(DSIG, "Signature");
     let is_signature = |n: usize| doc.node(n).ns == DSIG && doc.node(n).local == "Signature";
-    let top: Vec<usize> = all.iter().copied().filter(|&s| !doc.ancestors(s).any(is_signature)).collect();
+    let top: Vec<usize> =
+        all.iter().copied().filter(|&s| !doc.ancestors(s).any(is_signature)).collect();
     if top.len() > MAX_SIGNATURES {
         // Each enveloped signature canonicalises the whole document: work
         // grows with the square of their number.
-        out.problem("", Stage::Limit, format!("{} signatures in one document: only the first {MAX_SIGNATURES} are read", top.len()));
+        out.problem(
+            "",
+            Stage::Limit,
+            format!(
+                "{} signatures in one document: only the first {MAX_SIGNATURES} are read",
+                top.len()
+            ),
+        );
     }
     // The document as .NET's XmlDocument loads it by default, made when a
     // signature first needs it.
@@ -187,7 +215,10 @@ pub(crate) fn extract(bytes: &[u8], format: Format, parts: Option<&dyn Parts>) -
         if format == Format::Xml
             && let Ok(s) = &found
             && s.integrity == Integrity::Invalid
-            && matches!(s.integrity_reason, IntegrityReason::XmlReferenceChanged(_) | IntegrityReason::XmlSignatureMismatch)
+            && matches!(
+                s.integrity_reason,
+                IntegrityReason::XmlReferenceChanged(_) | IntegrityReason::XmlSignatureMismatch
+            )
             && let Some(lean) = lean.get_or_insert_with(|| doc.without_blank_text())
             && let Ok(mut s) = signature_of(lean, sig, format, &member, parts)
             && s.integrity == Integrity::Valid
@@ -264,12 +295,20 @@ const DOTNET_C14N: [&str; 4] = [
     EXC_C14N,
     "http://www.w3.org/2001/10/xml-exc-c14n#WithComments",
 ];
-const DOTNET_TRANSFORMS: [&str; 4] = [ENVELOPED, BASE64, "urn:mpeg:mpeg21:2003:01-REL-R-NS:licenseTransform", "http://www.w3.org/2002/07/decrypt#XML"];
+const DOTNET_TRANSFORMS: [&str; 4] = [
+    ENVELOPED,
+    BASE64,
+    "urn:mpeg:mpeg21:2003:01-REL-R-NS:licenseTransform",
+    "http://www.w3.org/2002/07/decrypt#XML",
+];
 
 /// The methods of a signature that .NET's SignedXml does not accept.
 fn dotnet_refused(doc: &Doc, sig: usize) -> Vec<String> {
     let Some(signed_info) = doc.child(sig, DSIG, "SignedInfo") else { return Vec::new() };
-    let c14n = doc.child(signed_info, DSIG, "CanonicalizationMethod").and_then(|c| doc.attr(c, "Algorithm")).filter(|a| !DOTNET_C14N.contains(a));
+    let c14n = doc
+        .child(signed_info, DSIG, "CanonicalizationMethod")
+        .and_then(|c| doc.attr(c, "Algorithm"))
+        .filter(|a| !DOTNET_C14N.contains(a));
     let transforms = doc
         .children(signed_info, DSIG, "Reference")
         .into_iter()
@@ -311,8 +350,15 @@ fn b64(text: &str) -> Option<Vec<u8>> {
     base64::engine::general_purpose::STANDARD.decode(clean).ok()
 }
 
-fn signature_of(doc: &Doc, sig: usize, format: Format, member: &str, parts: Option<&dyn Parts>) -> Result<Signature, FormatError> {
-    let signed_info = doc.child(sig, DSIG, "SignedInfo").ok_or("ds:Signature without SignedInfo")?;
+fn signature_of(
+    doc: &Doc,
+    sig: usize,
+    format: Format,
+    member: &str,
+    parts: Option<&dyn Parts>,
+) -> Result<Signature, FormatError> {
+    let signed_info =
+        doc.child(sig, DSIG, "SignedInfo").ok_or("ds:Signature without SignedInfo")?;
     let mut certs: Vec<Arc<Cert>> = Vec::new();
     let mut cert_notes = Vec::new();
     if let Some(key_info) = doc.child(sig, DSIG, "KeyInfo") {
@@ -323,7 +369,11 @@ fn signature_of(doc: &Doc, sig: usize, format: Format, member: &str, parts: Opti
         }
     }
     let (crls, ocsp) = unsigned_values(doc, sig, &mut certs, &mut cert_notes);
-    let method = doc.child(signed_info, DSIG, "SignatureMethod").and_then(|m| doc.attr(m, "Algorithm")).unwrap_or("").to_owned();
+    let method = doc
+        .child(signed_info, DSIG, "SignatureMethod")
+        .and_then(|m| doc.attr(m, "Algorithm"))
+        .unwrap_or("")
+        .to_owned();
     let signer = signing_certificate(doc, sig, &certs).or_else(|| leaf(&certs));
     if signer.is_none() && method.contains("hmac") {
         return Err("HMAC signature: a shared secret, no certificate and no signer identity".into());
@@ -349,7 +399,13 @@ fn signature_of(doc: &Doc, sig: usize, format: Format, member: &str, parts: Opti
     let mut readings = Vec::new();
     let (integrity, reason, hash) = match spki {
         Some(spki) => verify(doc, sig, signed_info, &method, &spki, parts, &mut readings),
-        None => (Integrity::Unknown, IntegrityReason::Unchecked("no certificate and no key to check the signature with".into()), None),
+        None => (
+            Integrity::Unknown,
+            IntegrityReason::Unchecked(
+                "no certificate and no key to check the signature with".into(),
+            ),
+            None,
+        ),
     };
     s.notes.extend(readings.into_iter().map(Note::DotNet));
     s.digest_algorithm = hash.map(|h| h.name().to_owned());
@@ -379,7 +435,12 @@ fn embedded_cert(doc: &Doc, element: usize, notes: &mut Vec<Note>) -> Option<Arc
 /// What XAdES-X-L keeps in the unsigned signature properties: the chain's
 /// certificates (CertificateValues, added to `certs`) and the revocation
 /// data (RevocationValues: DER CRLs, DER OCSP responses).
-fn unsigned_values(doc: &Doc, sig: usize, certs: &mut Vec<Arc<Cert>>, notes: &mut Vec<Note>) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
+fn unsigned_values(
+    doc: &Doc,
+    sig: usize,
+    certs: &mut Vec<Arc<Cert>>,
+    notes: &mut Vec<Note>,
+) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
     let (mut crls, mut ocsp) = (Vec::new(), Vec::new());
     for ns in XADES {
         for props in doc.descendants(sig, ns, "UnsignedSignatureProperties") {
@@ -390,8 +451,16 @@ fn unsigned_values(doc: &Doc, sig: usize, certs: &mut Vec<Arc<Cert>>, notes: &mu
                     certs.push(cert);
                 }
             }
-            crls.extend(doc.descendants(props, ns, "EncapsulatedCRLValue").into_iter().filter_map(|c| b64(&doc.text(c))));
-            ocsp.extend(doc.descendants(props, ns, "EncapsulatedOCSPValue").into_iter().filter_map(|c| b64(&doc.text(c))));
+            crls.extend(
+                doc.descendants(props, ns, "EncapsulatedCRLValue")
+                    .into_iter()
+                    .filter_map(|c| b64(&doc.text(c))),
+            );
+            ocsp.extend(
+                doc.descendants(props, ns, "EncapsulatedOCSPValue")
+                    .into_iter()
+                    .filter_map(|c| b64(&doc.text(c))),
+            );
         }
     }
     (crls, ocsp)
@@ -410,37 +479,80 @@ fn key_value(doc: &Doc, sig: usize) -> Option<(&'static str, Vec<u8>)> {
     }
     fn integer(magnitude: &[u8]) -> Vec<u8> {
         let trimmed: Vec<u8> = magnitude.iter().skip_while(|&&b| b == 0).copied().collect();
-        let body = if trimmed.first().is_none_or(|&b| b >= 0x80) { [&[0u8][..], &trimmed].concat() } else { trimmed };
+        let body = if trimmed.first().is_none_or(|&b| b >= 0x80) {
+            [&[0u8][..], &trimmed].concat()
+        } else {
+            trimmed
+        };
         tlv(tag::INTEGER, &body)
     }
     fn oid(dotted: &str) -> Option<Vec<u8>> {
         let oid = der::asn1::ObjectIdentifier::new(dotted).ok()?;
         Some(tlv(tag::OID, oid.as_bytes()))
     }
-    let spki = |alg: Vec<u8>, key: &[u8]| tlv(tag::SEQUENCE, &[tlv(tag::SEQUENCE, &alg), tlv(tag::BIT_STRING, &[&[0u8][..], key].concat())].concat());
+    let spki = |alg: Vec<u8>, key: &[u8]| {
+        tlv(
+            tag::SEQUENCE,
+            &[tlv(tag::SEQUENCE, &alg), tlv(tag::BIT_STRING, &[&[0u8][..], key].concat())].concat(),
+        )
+    };
     let key_info = doc.child(sig, DSIG, "KeyInfo")?;
     let value = doc.child(key_info, DSIG, "KeyValue")?;
-    let field = |parent: usize, ns: &str, name: &str| doc.child(parent, ns, name).and_then(|n| b64(&doc.text(n)));
+    let field = |parent: usize, ns: &str, name: &str| {
+        doc.child(parent, ns, name).and_then(|n| b64(&doc.text(n)))
+    };
     if let Some(rsa) = doc.child(value, DSIG, "RSAKeyValue") {
-        let key = tlv(tag::SEQUENCE, &[integer(&field(rsa, DSIG, "Modulus")?), integer(&field(rsa, DSIG, "Exponent")?)].concat());
-        return Some(("RSA", spki([oid("1.2.840.113549.1.1.1")?, vec![tag::NULL, 0]].concat(), &key)));
+        let key = tlv(
+            tag::SEQUENCE,
+            &[integer(&field(rsa, DSIG, "Modulus")?), integer(&field(rsa, DSIG, "Exponent")?)]
+                .concat(),
+        );
+        return Some((
+            "RSA",
+            spki([oid("1.2.840.113549.1.1.1")?, vec![tag::NULL, 0]].concat(), &key),
+        ));
     }
     if let Some(dsa) = doc.child(value, DSIG, "DSAKeyValue") {
-        let params = tlv(tag::SEQUENCE, &[integer(&field(dsa, DSIG, "P")?), integer(&field(dsa, DSIG, "Q")?), integer(&field(dsa, DSIG, "G")?)].concat());
-        return Some(("DSA", spki([oid("1.2.840.10040.4.1")?, params].concat(), &integer(&field(dsa, DSIG, "Y")?))));
+        let params = tlv(
+            tag::SEQUENCE,
+            &[
+                integer(&field(dsa, DSIG, "P")?),
+                integer(&field(dsa, DSIG, "Q")?),
+                integer(&field(dsa, DSIG, "G")?),
+            ]
+            .concat(),
+        );
+        return Some((
+            "DSA",
+            spki([oid("1.2.840.10040.4.1")?, params].concat(), &integer(&field(dsa, DSIG, "Y")?)),
+        ));
     }
     let ec = doc.child(value, DSIG11, "ECKeyValue")?;
-    let curve = doc.child(ec, DSIG11, "NamedCurve").and_then(|c| doc.attr(c, "URI"))?.strip_prefix("urn:oid:")?;
-    Some(("ECDSA", spki([oid("1.2.840.10045.2.1")?, oid(curve)?].concat(), &field(ec, DSIG11, "PublicKey")?)))
+    let curve = doc
+        .child(ec, DSIG11, "NamedCurve")
+        .and_then(|c| doc.attr(c, "URI"))?
+        .strip_prefix("urn:oid:")?;
+    Some((
+        "ECDSA",
+        spki([oid("1.2.840.10045.2.1")?, oid(curve)?].concat(), &field(ec, DSIG11, "PublicKey")?),
+    ))
 }
 
 /// The certificate named by XAdES SigningCertificate(V2) by its digest.
 fn signing_certificate(doc: &Doc, sig: usize, certs: &[Arc<Cert>]) -> Option<Arc<Cert>> {
     for ns in XADES {
-        for sc in doc.descendants(sig, ns, "SigningCertificate").into_iter().chain(doc.descendants(sig, ns, "SigningCertificateV2")) {
+        for sc in doc.descendants(sig, ns, "SigningCertificate").into_iter().chain(doc.descendants(
+            sig,
+            ns,
+            "SigningCertificateV2",
+        )) {
             for digest in doc.descendants(sc, ns, "CertDigest") {
-                let alg = doc.child(digest, DSIG, "DigestMethod").and_then(|m| doc.attr(m, "Algorithm")).and_then(digest_hash)?;
-                let value = doc.child(digest, DSIG, "DigestValue").and_then(|v| b64(&doc.text(v)))?;
+                let alg = doc
+                    .child(digest, DSIG, "DigestMethod")
+                    .and_then(|m| doc.attr(m, "Algorithm"))
+                    .and_then(digest_hash)?;
+                let value =
+                    doc.child(digest, DSIG, "DigestValue").and_then(|v| b64(&doc.text(v)))?;
                 if let Some(c) = certs.iter().find(|c| alg.digest(&[&c.der]) == value) {
                     return Some(c.clone());
                 }
@@ -452,7 +564,11 @@ fn signing_certificate(doc: &Doc, sig: usize, certs: &[Arc<Cert>]) -> Option<Arc
 
 /// The certificate that issued no other one (the end of the chain).
 fn leaf(certs: &[Arc<Cert>]) -> Option<Arc<Cert>> {
-    certs.iter().find(|c| !certs.iter().any(|o| o.sha256 != c.sha256 && o.issuer_raw == c.subject_raw)).or(certs.first()).cloned()
+    certs
+        .iter()
+        .find(|c| !certs.iter().any(|o| o.sha256 != c.sha256 && o.issuer_raw == c.subject_raw))
+        .or(certs.first())
+        .cloned()
 }
 
 fn signing_time(doc: &Doc, sig: usize) -> Option<OffsetDateTime> {
@@ -463,7 +579,9 @@ fn signing_time(doc: &Doc, sig: usize) -> Option<OffsetDateTime> {
 /// xs:dateTime; a missing zone is taken as UTC.
 fn parse_datetime(s: &str) -> Option<OffsetDateTime> {
     use time::format_description::well_known::Rfc3339;
-    OffsetDateTime::parse(s, &Rfc3339).ok().or_else(|| OffsetDateTime::parse(&format!("{s}Z"), &Rfc3339).ok())
+    OffsetDateTime::parse(s, &Rfc3339)
+        .ok()
+        .or_else(|| OffsetDateTime::parse(&format!("{s}Z"), &Rfc3339).ok())
 }
 
 /// The digest of an XMLDSig DigestMethod URI.
@@ -486,9 +604,19 @@ pub(crate) fn digest_hash(uri: &str) -> Option<Hash> {
 /// (RFC 6931 / RFC 9231 `#rsa-pss`) takes its hash from the
 /// RSAPSSParams' DigestMethod (SHA-256 when absent).
 fn signature_algorithm(doc: &Doc, method_el: Option<usize>, uri: &str) -> Option<Algorithm> {
-    if matches!(uri, "http://www.w3.org/2007/05/xmldsig-more#rsa-pss" | "http://www.w3.org/2021/04/xmldsig-more#rsa-pss") {
-        let params_hash = method_el.and_then(|m| doc.descendants(m, DSIG, "DigestMethod").first().copied()).and_then(|d| doc.attr(d, "Algorithm")).map(digest_hash);
-        return Some(Algorithm { scheme: Scheme::RsaPss, hash: params_hash.unwrap_or(Some(Hash::Sha256))? });
+    if matches!(
+        uri,
+        "http://www.w3.org/2007/05/xmldsig-more#rsa-pss"
+            | "http://www.w3.org/2021/04/xmldsig-more#rsa-pss"
+    ) {
+        let params_hash = method_el
+            .and_then(|m| doc.descendants(m, DSIG, "DigestMethod").first().copied())
+            .and_then(|d| doc.attr(d, "Algorithm"))
+            .map(digest_hash);
+        return Some(Algorithm {
+            scheme: Scheme::RsaPss,
+            hash: params_hash.unwrap_or(Some(Hash::Sha256))?,
+        });
     }
     let (scheme, hash) = match uri {
         "http://www.w3.org/2000/09/xmldsig#rsa-sha1" => (Scheme::RsaPkcs1, Hash::Sha1),
@@ -504,9 +632,15 @@ fn signature_algorithm(doc: &Doc, method_el: Option<usize>, uri: &str) -> Option
         "http://www.w3.org/2007/05/xmldsig-more#sha256-rsa-MGF1" => (Scheme::RsaPss, Hash::Sha256),
         "http://www.w3.org/2007/05/xmldsig-more#sha384-rsa-MGF1" => (Scheme::RsaPss, Hash::Sha384),
         "http://www.w3.org/2007/05/xmldsig-more#sha512-rsa-MGF1" => (Scheme::RsaPss, Hash::Sha512),
-        "http://www.w3.org/2007/05/xmldsig-more#sha3-256-rsa-MGF1" => (Scheme::RsaPss, Hash::Sha3_256),
-        "http://www.w3.org/2007/05/xmldsig-more#sha3-384-rsa-MGF1" => (Scheme::RsaPss, Hash::Sha3_384),
-        "http://www.w3.org/2007/05/xmldsig-more#sha3-512-rsa-MGF1" => (Scheme::RsaPss, Hash::Sha3_512),
+        "http://www.w3.org/2007/05/xmldsig-more#sha3-256-rsa-MGF1" => {
+            (Scheme::RsaPss, Hash::Sha3_256)
+        }
+        "http://www.w3.org/2007/05/xmldsig-more#sha3-384-rsa-MGF1" => {
+            (Scheme::RsaPss, Hash::Sha3_384)
+        }
+        "http://www.w3.org/2007/05/xmldsig-more#sha3-512-rsa-MGF1" => {
+            (Scheme::RsaPss, Hash::Sha3_512)
+        }
         "http://www.w3.org/2021/04/xmldsig-more#ecdsa-sha3-256" => (Scheme::Ecdsa, Hash::Sha3_256),
         "http://www.w3.org/2021/04/xmldsig-more#ecdsa-sha3-384" => (Scheme::Ecdsa, Hash::Sha3_384),
         "http://www.w3.org/2021/04/xmldsig-more#ecdsa-sha3-512" => (Scheme::Ecdsa, Hash::Sha3_512),
@@ -521,8 +655,11 @@ fn signature_algorithm(doc: &Doc, method_el: Option<usize>, uri: &str) -> Option
 /// C14N options of a CanonicalizationMethod or Transform element.
 fn c14n_options(doc: &Doc, el: usize) -> Option<Options> {
     let uri = doc.attr(el, "Algorithm")?;
-    let prefixes =
-        doc.child(el, EXC_C14N, "InclusiveNamespaces").and_then(|n| doc.attr(n, "PrefixList")).map(|l| l.split_whitespace().map(str::to_owned).collect()).unwrap_or_default();
+    let prefixes = doc
+        .child(el, EXC_C14N, "InclusiveNamespaces")
+        .and_then(|n| doc.attr(n, "PrefixList"))
+        .map(|l| l.split_whitespace().map(str::to_owned).collect())
+        .unwrap_or_default();
     Options::from_uri(uri, prefixes)
 }
 
@@ -538,15 +675,25 @@ fn verify(
     parts: Option<&dyn Parts>,
     readings: &mut Vec<DotNetReading>,
 ) -> (Integrity, IntegrityReason, Option<Hash>) {
-    let Some(alg) = signature_algorithm(doc, doc.child(signed_info, DSIG, "SignatureMethod"), method) else {
-        return (Integrity::Unknown, IntegrityReason::XmlMethodUnsupported(method.to_owned()), None);
+    let Some(alg) =
+        signature_algorithm(doc, doc.child(signed_info, DSIG, "SignatureMethod"), method)
+    else {
+        return (
+            Integrity::Unknown,
+            IntegrityReason::XmlMethodUnsupported(method.to_owned()),
+            None,
+        );
     };
     let Some(c14n_el) = doc.child(signed_info, DSIG, "CanonicalizationMethod") else {
         return (Integrity::Invalid, IntegrityReason::XmlNoCanonicalization, Some(alg.hash));
     };
     let Some(opts) = c14n_options(doc, c14n_el) else {
         let uri = doc.attr(c14n_el, "Algorithm").unwrap_or("");
-        return (Integrity::Unknown, IntegrityReason::XmlCanonicalizationUnsupported(uri.to_owned()), Some(alg.hash));
+        return (
+            Integrity::Unknown,
+            IntegrityReason::XmlCanonicalizationUnsupported(uri.to_owned()),
+            Some(alg.hash),
+        );
     };
     let mut unknown = Vec::new();
     let mut checked = 0;
@@ -565,12 +712,17 @@ fn verify(
         if let Some(id) = same_document_id(&uri)
             && doc.id_count(id) > 1
         {
-            return (Integrity::Invalid, IntegrityReason::XmlDuplicateId { elements: doc.id_count(id), uri }, Some(alg.hash));
+            return (
+                Integrity::Invalid,
+                IntegrityReason::XmlDuplicateId { elements: doc.id_count(id), uri },
+                Some(alg.hash),
+            );
         }
         if let Some(id) = same_document_id(&uri)
             && doc.id_shadowed(id) > 0
         {
-            readings.push(DotNetReading::IdShadowed { uri: uri.clone(), others: doc.id_shadowed(id) });
+            readings
+                .push(DotNetReading::IdShadowed { uri: uri.clone(), others: doc.id_shadowed(id) });
         }
         let mut outcome = reference(doc, sig, r, parts, RelsForm::Standard);
         if own_element_under_enveloped(doc, sig, r).is_some() {
@@ -581,11 +733,16 @@ fn verify(
             // the node-set, the element with it, and digests nothing.
             match outcome {
                 Ok(true) => readings.push(DotNetReading::OwnElementDigested(uri.clone())),
-                Ok(false) if digest_of_nothing(doc, r) => readings.push(DotNetReading::OwnElementEmpty(uri.clone())),
+                Ok(false) if digest_of_nothing(doc, r) => {
+                    readings.push(DotNetReading::OwnElementEmpty(uri.clone()))
+                }
                 _ => {}
             }
         }
-        if outcome == Ok(false) && uses_relationship_transform(doc, r) && reference(doc, sig, r, parts, RelsForm::LegacyXmlsec) == Ok(true) {
+        if outcome == Ok(false)
+            && uses_relationship_transform(doc, r)
+            && reference(doc, sig, r, parts, RelsForm::LegacyXmlsec) == Ok(true)
+        {
             legacy_rels += 1;
             outcome = Ok(true);
         }
@@ -593,8 +750,16 @@ fn verify(
             Ok(true) => checked += 1,
             // With entities left unexpanded our canonical form is not the
             // signer's: a mismatch proves nothing either way.
-            Ok(false) if !doc.unresolved_entities.is_empty() => unknown.push(format!("\"{uri}\": digest differs, but the document's entities are not expanded")),
-            Ok(false) => return (Integrity::Invalid, IntegrityReason::XmlReferenceChanged(uri), Some(alg.hash)),
+            Ok(false) if !doc.unresolved_entities.is_empty() => unknown.push(format!(
+                "\"{uri}\": digest differs, but the document's entities are not expanded"
+            )),
+            Ok(false) => {
+                return (
+                    Integrity::Invalid,
+                    IntegrityReason::XmlReferenceChanged(uri),
+                    Some(alg.hash),
+                );
+            }
             Err(why) => unknown.push(format!("\"{uri}\": {why}")),
         }
     }
@@ -606,9 +771,19 @@ fn verify(
         return (Integrity::Invalid, IntegrityReason::XmlNoSignatureValue, Some(alg.hash));
     };
     match verify_message(alg, spki, &canonical, &value) {
-        Ok(()) if unknown.is_empty() => (Integrity::Valid, IntegrityReason::XmlVerified { references: checked, legacy_rels }, Some(alg.hash)),
-        Ok(()) => (Integrity::Unknown, IntegrityReason::XmlPartly { checked, not_checked: unknown }, Some(alg.hash)),
-        Err(VerifyError::Mismatch) => (Integrity::Invalid, IntegrityReason::XmlSignatureMismatch, Some(alg.hash)),
+        Ok(()) if unknown.is_empty() => (
+            Integrity::Valid,
+            IntegrityReason::XmlVerified { references: checked, legacy_rels },
+            Some(alg.hash),
+        ),
+        Ok(()) => (
+            Integrity::Unknown,
+            IntegrityReason::XmlPartly { checked, not_checked: unknown },
+            Some(alg.hash),
+        ),
+        Err(VerifyError::Mismatch) => {
+            (Integrity::Invalid, IntegrityReason::XmlSignatureMismatch, Some(alg.hash))
+        }
         Err(e) => (Integrity::Unknown, IntegrityReason::Unchecked(e.to_string()), Some(alg.hash)),
     }
 }
@@ -633,24 +808,42 @@ fn same_document_id(uri: &str) -> Option<&str> {
 /// transform: where .NET and xmlsec1 part ways.
 fn own_element_under_enveloped(doc: &Doc, sig: usize, r: usize) -> Option<usize> {
     let el = doc.by_id(same_document_id(doc.attr(r, "URI")?)?)?;
-    let enveloped = doc.child(r, DSIG, "Transforms").is_some_and(|ts| doc.children(ts, DSIG, "Transform").iter().any(|&t| doc.attr(t, "Algorithm") == Some(ENVELOPED)));
+    let enveloped = doc.child(r, DSIG, "Transforms").is_some_and(|ts| {
+        doc.children(ts, DSIG, "Transform")
+            .iter()
+            .any(|&t| doc.attr(t, "Algorithm") == Some(ENVELOPED))
+    });
     (enveloped && doc.ancestors(el).any(|a| a == sig)).then_some(el)
 }
 
 /// Is the reference's DigestValue the digest of no octets at all (what
 /// xmlsec1 computes for an element removed with its signature)?
 fn digest_of_nothing(doc: &Doc, r: usize) -> bool {
-    let hash = doc.child(r, DSIG, "DigestMethod").and_then(|m| doc.attr(m, "Algorithm")).and_then(digest_hash);
+    let hash = doc
+        .child(r, DSIG, "DigestMethod")
+        .and_then(|m| doc.attr(m, "Algorithm"))
+        .and_then(digest_hash);
     let value = doc.child(r, DSIG, "DigestValue").and_then(|v| b64(&doc.text(v)));
     matches!((hash, value), (Some(h), Some(v)) if h.digest(&[b""]) == v)
 }
 
 /// Ok(true): digest matches; Ok(false): it does not; Err: cannot check.
-fn reference(doc: &Doc, sig: usize, r: usize, parts: Option<&dyn Parts>, rels_form: RelsForm) -> Result<bool, FormatError> {
+fn reference(
+    doc: &Doc,
+    sig: usize,
+    r: usize,
+    parts: Option<&dyn Parts>,
+    rels_form: RelsForm,
+) -> Result<bool, FormatError> {
     let uri = doc.attr(r, "URI").unwrap_or("");
-    let hash_uri = doc.child(r, DSIG, "DigestMethod").and_then(|m| doc.attr(m, "Algorithm")).unwrap_or("");
-    let hash = digest_hash(hash_uri).ok_or_else(|| FormatError::Unsupported(format!("digest {hash_uri} not supported")))?;
-    let expected = doc.child(r, DSIG, "DigestValue").and_then(|v| b64(&doc.text(v))).ok_or("DigestValue missing or not base64")?;
+    let hash_uri =
+        doc.child(r, DSIG, "DigestMethod").and_then(|m| doc.attr(m, "Algorithm")).unwrap_or("");
+    let hash = digest_hash(hash_uri)
+        .ok_or_else(|| FormatError::Unsupported(format!("digest {hash_uri} not supported")))?;
+    let expected = doc
+        .child(r, DSIG, "DigestValue")
+        .and_then(|v| b64(&doc.text(v)))
+        .ok_or("DigestValue missing or not base64")?;
     let mut data = if uri.is_empty() {
         Data::Nodes { apex: None, exclude: Vec::new(), comments: false }
     } else if uri == "#xpointer(/)" {
@@ -660,7 +853,11 @@ fn reference(doc: &Doc, sig: usize, r: usize, parts: Option<&dyn Parts>, rels_fo
         let el = doc.by_id(id).ok_or_else(|| format!("no element with Id {id}"))?;
         Data::Nodes { apex: Some(el), exclude: Vec::new(), comments: frag.starts_with("xpointer") }
     } else {
-        let parts = parts.ok_or_else(|| FormatError::Unsupported("an external reference (not in this document): not resolvable from here".into()))?;
+        let parts = parts.ok_or_else(|| {
+            FormatError::Unsupported(
+                "an external reference (not in this document): not resolvable from here".into(),
+            )
+        })?;
         let name = uri.split('?').next().unwrap_or(uri).trim_start_matches('/');
         let name = crate::uri::percent_decode(name);
         Data::Octets(parts.part(&name)?)
@@ -685,9 +882,14 @@ fn reference(doc: &Doc, sig: usize, r: usize, parts: Option<&dyn Parts>, rels_fo
                     Data::Octets(o) => o,
                     Data::Nodes { apex, .. } => text_of(doc, apex).into_bytes(),
                 };
-                data = Data::Octets(b64(&String::from_utf8_lossy(&octets)).ok_or("base64 transform input is not base64")?);
+                data = Data::Octets(
+                    b64(&String::from_utf8_lossy(&octets))
+                        .ok_or("base64 transform input is not base64")?,
+                );
             } else if alg == RELATIONSHIP_TRANSFORM {
-                let Data::Octets(rels) = &data else { return Err("RelationshipTransform on a node-set".into()) };
+                let Data::Octets(rels) = &data else {
+                    return Err("RelationshipTransform on a node-set".into());
+                };
                 data = Data::Octets(relationship_transform(doc, t, rels, rels_form)?);
             } else {
                 return Err(FormatError::Unsupported(format!("transform {alg} not supported")));
@@ -718,18 +920,28 @@ fn xpath_signature_exclusion(doc: &Doc, transform: usize, alg: &str) -> Option<V
         return None;
     }
     let expr: String = doc.text(xpath).chars().filter(|c| !c.is_whitespace()).collect();
-    let is_prefix = |p: &&str| !p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-' || c == '.');
+    let is_prefix = |p: &&str| {
+        !p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-' || c == '.')
+    };
     let by_binding = match filter {
-        None => expr.strip_prefix("not(ancestor-or-self::").and_then(|e| e.strip_suffix(":Signature)")),
+        None => {
+            expr.strip_prefix("not(ancestor-or-self::").and_then(|e| e.strip_suffix(":Signature)"))
+        }
         Some(_) => expr.strip_prefix("/descendant::").and_then(|e| e.strip_suffix(":Signature")),
     };
     if let Some(prefix) = by_binding.filter(is_prefix) {
         let bound = doc.in_scope(xpath).get(prefix) == Some(DSIG);
         return bound.then(|| doc.find_all(DSIG, "Signature"));
     }
-    let by_name = filter.and(expr.strip_prefix("/descendant::*[name()='").and_then(|e| e.strip_suffix(":Signature']")));
+    let by_name = filter.and(
+        expr.strip_prefix("/descendant::*[name()='").and_then(|e| e.strip_suffix(":Signature']")),
+    );
     let prefix = by_name.filter(is_prefix)?;
-    Some((0..doc.nodes.len()).filter(|&i| doc.nodes[i].prefix == prefix && doc.nodes[i].local == "Signature").collect())
+    Some(
+        (0..doc.nodes.len())
+            .filter(|&i| doc.nodes[i].prefix == prefix && doc.nodes[i].local == "Signature")
+            .collect(),
+    )
 }
 
 /// Node-set to octets (C14N 1.0 by default); octets that are XML (a
@@ -753,7 +965,9 @@ fn canonical(doc: &Doc, data: Data, opts: Option<Options>) -> Result<Vec<u8>, Fo
         Data::Octets(bytes) => {
             let part = Doc::parse(&bytes).map_err(|e| format!("part is not XML: {e}"))?;
             if !part.unresolved_entities.is_empty() {
-                return Err(FormatError::Unsupported("part uses entities that are not expanded".into()));
+                return Err(FormatError::Unsupported(
+                    "part uses entities that are not expanded".into(),
+                ));
             }
             let o = opts.unwrap_or(Options { method: Method::Inclusive, comments: false });
             Ok(c14n::canonicalize(&part, None, &[], &o))
@@ -783,20 +997,40 @@ enum RelsForm {
 }
 
 fn uses_relationship_transform(doc: &Doc, r: usize) -> bool {
-    doc.child(r, DSIG, "Transforms").is_some_and(|ts| doc.children(ts, DSIG, "Transform").iter().any(|&t| doc.attr(t, "Algorithm") == Some(RELATIONSHIP_TRANSFORM)))
+    doc.child(r, DSIG, "Transforms").is_some_and(|ts| {
+        doc.children(ts, DSIG, "Transform")
+            .iter()
+            .any(|&t| doc.attr(t, "Algorithm") == Some(RELATIONSHIP_TRANSFORM))
+    })
 }
 
 /// OPC RelationshipTransform (ECMA-376 Part 2, 13.2.4.24): keep the
 /// Relationship elements named by SourceId / SourceType, in Id order, with
 /// TargetMode made explicit; the result goes on to C14N.
-fn relationship_transform(doc: &Doc, transform: usize, rels: &[u8], form: RelsForm) -> Result<Vec<u8>, FormatError> {
-    let ids: Vec<&str> = doc.children(transform, OPC_DSIG_NS, "RelationshipReference").iter().filter_map(|&r| doc.attr(r, "SourceId")).collect();
-    let types: Vec<&str> = doc.children(transform, OPC_DSIG_NS, "RelationshipsGroupReference").iter().filter_map(|&r| doc.attr(r, "SourceType")).collect();
+fn relationship_transform(
+    doc: &Doc,
+    transform: usize,
+    rels: &[u8],
+    form: RelsForm,
+) -> Result<Vec<u8>, FormatError> {
+    let ids: Vec<&str> = doc
+        .children(transform, OPC_DSIG_NS, "RelationshipReference")
+        .iter()
+        .filter_map(|&r| doc.attr(r, "SourceId"))
+        .collect();
+    let types: Vec<&str> = doc
+        .children(transform, OPC_DSIG_NS, "RelationshipsGroupReference")
+        .iter()
+        .filter_map(|&r| doc.attr(r, "SourceType"))
+        .collect();
     let part = Doc::parse(rels).map_err(|e| format!(".rels part is not XML: {e}"))?;
     let mut kept: Vec<(String, String, String, String)> = part
         .children(part.root, OPC_REL_NS, "Relationship")
         .into_iter()
-        .filter(|&r| part.attr(r, "Id").is_some_and(|i| ids.contains(&i)) || part.attr(r, "Type").is_some_and(|t| types.contains(&t)))
+        .filter(|&r| {
+            part.attr(r, "Id").is_some_and(|i| ids.contains(&i))
+                || part.attr(r, "Type").is_some_and(|t| types.contains(&t))
+        })
         .map(|r| {
             let a = |k: &str| part.attr(r, k).unwrap_or("").to_owned();
             let mode = part.attr(r, "TargetMode").unwrap_or("Internal").to_owned();
@@ -816,7 +1050,13 @@ fn relationship_transform(doc: &Doc, transform: usize, rels: &[u8], form: RelsFo
         }
     }
     for (id, target, mode, ty) in kept {
-        xml.push_str(&format!("<Relationship Id=\"{}\" Target=\"{}\" TargetMode=\"{}\" Type=\"{}\"></Relationship>", esc(&id), esc(&target), esc(&mode), esc(&ty)));
+        xml.push_str(&format!(
+            "<Relationship Id=\"{}\" Target=\"{}\" TargetMode=\"{}\" Type=\"{}\"></Relationship>",
+            esc(&id),
+            esc(&target),
+            esc(&mode),
+            esc(&ty)
+        ));
     }
     xml.push_str("</Relationships>");
     Ok(xml.into_bytes())
@@ -834,7 +1074,8 @@ mod tests {
         let xml = r#"<TDiep xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><DLieu><TBao><DSCKS><TTCQT><ds:Signature/></TTCQT><CQT><ds:Signature/></CQT><Khac><ds:Signature/></Khac></DSCKS></TBao>
             <TKhai><DSCKS><NNT><ds:Signature/></NNT></DSCKS></TKhai><HDon><DSCKS><CCKSKhac><X><ds:Signature/></X></CCKSKhac></DSCKS><NBan><ds:Signature/></NBan></HDon></DLieu><CKSNNT><ds:Signature/></CKSNNT></TDiep>"#;
         let doc = Doc::parse(xml.as_bytes()).unwrap();
-        let roles: Vec<_> = doc.find_all(DSIG, "Signature").into_iter().map(|s| einvoice_role(&doc, s)).collect();
+        let roles: Vec<_> =
+            doc.find_all(DSIG, "Signature").into_iter().map(|s| einvoice_role(&doc, s)).collect();
         assert_eq!(
             roles,
             vec![
@@ -849,7 +1090,10 @@ mod tests {
             ]
         );
         let sig = doc.find_all(DSIG, "Signature")[0];
-        assert_eq!(element_path(&doc, sig, Some("tax authority head")), "TDiep/DLieu/TBao/DSCKS/TTCQT/Signature (tax authority head)");
+        assert_eq!(
+            element_path(&doc, sig, Some("tax authority head")),
+            "TDiep/DLieu/TBao/DSCKS/TTCQT/Signature (tax authority head)"
+        );
     }
 
     #[test]
@@ -868,7 +1112,8 @@ mod tests {
         for text in ["MIT License", "", "<", "<1a>", "{\"json\": 1}", "<!-- -->"] {
             assert!(!looks_like_xml(text.as_bytes()), "{text}");
         }
-        let utf16: Vec<u8> = "\u{feff}<!-- c --><a/>".encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let utf16: Vec<u8> =
+            "\u{feff}<!-- c --><a/>".encode_utf16().flat_map(u16::to_le_bytes).collect();
         assert_eq!(utf16_as_utf8(&utf16).unwrap(), "<!-- c --><a/>".as_bytes());
         assert!(utf16_as_utf8(b"<a/>").is_none());
     }

@@ -124,7 +124,8 @@ impl Bindings {
 
 impl Doc {
     pub fn parse(bytes: &[u8]) -> Result<Doc, XmlError> {
-        let text = std::str::from_utf8(bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes)).map_err(|e| XmlError::Malformed(format!("not UTF-8: {e}")))?;
+        let text = std::str::from_utf8(bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes))
+            .map_err(|e| XmlError::Malformed(format!("not UTF-8: {e}")))?;
         let mut reader = quick_xml::Reader::from_str(text);
         reader.config_mut().check_end_names = true;
         let mut doc = Doc::default();
@@ -132,15 +133,20 @@ impl Doc {
         let mut scope = Bindings::default();
         let mut seen_root = false;
         for events in 0u64.. {
-            // The unit's time and memory, now and then: a clock read per event would cost more than the event.
+            // The unit's time and memory, now and then: a clock read per event would cost more than
+            // the event.
             if events % 4096 == 4095 && crate::budget::over() {
                 return Err(XmlError::Limit("the unit's time or memory budget is spent".into()));
             }
-            let event = reader.read_event().map_err(|e| XmlError::Malformed(format!("{e} at byte {}", reader.buffer_position())))?;
+            let event = reader.read_event().map_err(|e| {
+                XmlError::Malformed(format!("{e} at byte {}", reader.buffer_position()))
+            })?;
             match event {
                 Event::Start(e) | Event::Empty(e) if stack.len() >= MAX_DEPTH => {
                     let _ = e;
-                    return Err(XmlError::Limit(format!("elements nested more than {MAX_DEPTH} deep")));
+                    return Err(XmlError::Limit(format!(
+                        "elements nested more than {MAX_DEPTH} deep"
+                    )));
                 }
                 Event::Start(ref e) | Event::Empty(ref e) => {
                     if doc.nodes.len() >= MAX_NODES {
@@ -152,13 +158,19 @@ impl Doc {
                     let mut decls = Vec::new();
                     let mut raw_attrs = Vec::new();
                     for (n, a) in e.attributes().enumerate() {
-                        // Before the next one: quick-xml's duplicate check is quadratic per element.
+                        // Before the next one: quick-xml's duplicate check is quadratic per
+                        // element.
                         if n >= MAX_ATTRIBUTES {
-                            return Err(XmlError::Limit(format!("an element with more than {MAX_ATTRIBUTES} attributes")));
+                            return Err(XmlError::Limit(format!(
+                                "an element with more than {MAX_ATTRIBUTES} attributes"
+                            )));
                         }
                         let a = a.map_err(|e| XmlError::Malformed(e.to_string()))?;
                         let key = a.key.as_ref().to_owned();
-                        let value = a.normalized_value(quick_xml::XmlVersion::Implicit1_0).map_err(|e| XmlError::Malformed(e.to_string()))?.into_owned();
+                        let value = a
+                            .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                            .map_err(|e| XmlError::Malformed(e.to_string()))?
+                            .into_owned();
                         if key == "xmlns" {
                             decls.push((String::new(), value));
                         } else if let Some(p) = key.strip_prefix("xmlns:") {
@@ -169,9 +181,17 @@ impl Doc {
                     }
                     scope.open(&decls);
                     if scope.len() > MAX_NAMESPACES_IN_SCOPE {
-                        return Err(XmlError::Limit(format!("more than {MAX_NAMESPACES_IN_SCOPE} namespace prefixes in scope")));
+                        return Err(XmlError::Limit(format!(
+                            "more than {MAX_NAMESPACES_IN_SCOPE} namespace prefixes in scope"
+                        )));
                     }
-                    let resolve = |prefix: &str| if prefix == "xml" { Some(XML_NS.to_owned()) } else { scope.get(prefix).map(str::to_owned) };
+                    let resolve = |prefix: &str| {
+                        if prefix == "xml" {
+                            Some(XML_NS.to_owned())
+                        } else {
+                            scope.get(prefix).map(str::to_owned)
+                        }
+                    };
                     let qname = e.name().as_ref().to_owned();
                     let (prefix, local) = split_qname(&qname);
                     let ns = resolve(&prefix).unwrap_or_default();
@@ -179,12 +199,24 @@ impl Doc {
                         .into_iter()
                         .map(|(k, value)| {
                             let (p, l) = split_qname(&k);
-                            let ns = if p.is_empty() { String::new() } else { resolve(&p).unwrap_or_default() };
+                            let ns = if p.is_empty() {
+                                String::new()
+                            } else {
+                                resolve(&p).unwrap_or_default()
+                            };
                             Attr { prefix: p, local: l, ns, value }
                         })
                         .collect();
                     let id = doc.nodes.len();
-                    doc.nodes.push(Node { parent: stack.last().copied(), prefix, local, ns, attrs, ns_decls: decls, children: Vec::new() });
+                    doc.nodes.push(Node {
+                        parent: stack.last().copied(),
+                        prefix,
+                        local,
+                        ns,
+                        attrs,
+                        ns_decls: decls,
+                        children: Vec::new(),
+                    });
                     match stack.last() {
                         Some(&p) => doc.nodes[p].children.push(Child::Elem(id)),
                         None => {
@@ -261,7 +293,9 @@ impl Doc {
 
     /// Elements named `{ns}local` in document order.
     pub fn find_all(&self, ns: &str, local: &str) -> Vec<usize> {
-        (0..self.nodes.len()).filter(|&i| self.nodes[i].ns == ns && self.nodes[i].local == local).collect()
+        (0..self.nodes.len())
+            .filter(|&i| self.nodes[i].ns == ns && self.nodes[i].local == local)
+            .collect()
     }
 
     /// Child elements of `id` named `{ns}local`.
@@ -270,7 +304,9 @@ impl Doc {
             .children
             .iter()
             .filter_map(|c| match c {
-                Child::Elem(e) if self.nodes[*e].ns == ns && self.nodes[*e].local == local => Some(*e),
+                Child::Elem(e) if self.nodes[*e].ns == ns && self.nodes[*e].local == local => {
+                    Some(*e)
+                }
                 _ => None,
             })
             .collect()
@@ -294,17 +330,29 @@ impl Doc {
     }
 
     pub fn child_ids(&self, id: usize) -> Vec<usize> {
-        self.nodes[id].children.iter().filter_map(|c| if let Child::Elem(e) = c { Some(*e) } else { None }).collect()
+        self.nodes[id]
+            .children
+            .iter()
+            .filter_map(|c| if let Child::Elem(e) = c { Some(*e) } else { None })
+            .collect()
     }
 
     /// Concatenated text of the element's direct text children.
     pub fn text(&self, id: usize) -> String {
-        self.nodes[id].children.iter().filter_map(|c| if let Child::Text(t) = c { Some(t.as_str()) } else { None }).collect()
+        self.nodes[id]
+            .children
+            .iter()
+            .filter_map(|c| if let Child::Text(t) = c { Some(t.as_str()) } else { None })
+            .collect()
     }
 
     /// An unprefixed attribute's value.
     pub fn attr(&self, id: usize, local: &str) -> Option<&str> {
-        self.nodes[id].attrs.iter().find(|a| a.ns.is_empty() && a.local == local).map(|a| a.value.as_str())
+        self.nodes[id]
+            .attrs
+            .iter()
+            .find(|a| a.ns.is_empty() && a.local == local)
+            .map(|a| a.value.as_str())
     }
 
     /// The element whose Id / id / ID attribute is `value` (XMLDSig
@@ -327,8 +375,14 @@ impl Doc {
     /// that resolves it (`Id="x"` resolves, `id="x"` elsewhere is ignored).
     pub fn id_shadowed(&self, value: &str) -> usize {
         let index = self.id_index();
-        let Some(rank) = (0..ID_NAMES.len()).find(|&r| index.contains_key(&(r, value.to_owned()))) else { return 0 };
-        (rank + 1..ID_NAMES.len()).filter_map(|r| index.get(&(r, value.to_owned()))).map(|&(_, n)| n).sum()
+        let Some(rank) = (0..ID_NAMES.len()).find(|&r| index.contains_key(&(r, value.to_owned())))
+        else {
+            return 0;
+        };
+        (rank + 1..ID_NAMES.len())
+            .filter_map(|r| index.get(&(r, value.to_owned())))
+            .map(|&(_, n)| n)
+            .sum()
     }
 
     fn id_entry(&self, value: &str) -> Option<(usize, usize)> {
@@ -340,7 +394,8 @@ impl Doc {
     /// Built on first use: a document of many signatures looks up many Ids.
     fn id_index(&self) -> &std::collections::HashMap<(usize, String), (usize, usize)> {
         self.ids.get_or_init(|| {
-            let mut index: std::collections::HashMap<(usize, String), (usize, usize)> = std::collections::HashMap::new();
+            let mut index: std::collections::HashMap<(usize, String), (usize, usize)> =
+                std::collections::HashMap::new();
             for (i, n) in self.nodes.iter().enumerate() {
                 for a in &n.attrs {
                     if let Some(rank) = ID_NAMES.iter().position(|&name| a.local == name) {
@@ -363,9 +418,14 @@ impl Doc {
         let mut preserve = vec![false; self.nodes.len()];
         let mut any = false;
         for (i, n) in self.nodes.iter().enumerate() {
-            let own = n.attrs.iter().find(|a| a.ns == XML_NS && a.local == "space").map(|a| a.value == "preserve");
+            let own = n
+                .attrs
+                .iter()
+                .find(|a| a.ns == XML_NS && a.local == "space")
+                .map(|a| a.value == "preserve");
             preserve[i] = own.unwrap_or_else(|| n.parent.is_some_and(|p| preserve[p]));
-            any |= !preserve[i] && n.children.iter().any(|c| matches!(c, Child::Text(t) if blank(t)));
+            any |=
+                !preserve[i] && n.children.iter().any(|c| matches!(c, Child::Text(t) if blank(t)));
         }
         if !any {
             return None;
@@ -443,10 +503,21 @@ mod tests {
     /// Issue 23: the document as .NET's XmlDocument loads it by default.
     #[test]
     fn whitespace_only_text_goes_except_where_preserved() {
-        let d = Doc::parse(b"<a>\n  <b> x </b>\n  <c xml:space=\"preserve\">  <d>\t</d></c>\r\n<e> </e></a>").unwrap();
+        let d = Doc::parse(
+            b"<a>\n  <b> x </b>\n  <c xml:space=\"preserve\">  <d>\t</d></c>\r\n<e> </e></a>",
+        )
+        .unwrap();
         let lean = d.without_blank_text().unwrap();
-        let texts =
-            |doc: &Doc| -> Vec<String> { doc.nodes.iter().flat_map(|n| n.children.iter().filter_map(|c| if let Child::Text(t) = c { Some(t.clone()) } else { None })).collect() };
+        let texts = |doc: &Doc| -> Vec<String> {
+            doc.nodes
+                .iter()
+                .flat_map(|n| {
+                    n.children
+                        .iter()
+                        .filter_map(|c| if let Child::Text(t) = c { Some(t.clone()) } else { None })
+                })
+                .collect()
+        };
         assert_eq!(texts(&lean), vec![" x ".to_owned(), "  ".to_owned(), "\t".to_owned()]);
         assert_eq!(lean.nodes.len(), d.nodes.len(), "element indices stay");
         assert!(lean.without_blank_text().is_none());
@@ -456,7 +527,10 @@ mod tests {
     /// Issue 23: `Id` before `id` before `ID`, as .NET's DefaultGetIdElement.
     #[test]
     fn ids_resolve_in_dotnet_order() {
-        let d = Doc::parse(br#"<r><a id="x"/><b Id="x"/><c ID="x"/><d ID="y"/><e ID="y"/><f id="z"/></r>"#).unwrap();
+        let d = Doc::parse(
+            br#"<r><a id="x"/><b Id="x"/><c ID="x"/><d ID="y"/><e ID="y"/><f id="z"/></r>"#,
+        )
+        .unwrap();
         assert_eq!(d.node(d.by_id("x").unwrap()).local, "b");
         assert_eq!((d.id_count("x"), d.id_shadowed("x")), (1, 2));
         assert_eq!((d.id_count("y"), d.id_shadowed("y")), (2, 0), "two of one name: ambiguous");

@@ -40,7 +40,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> TlsConnect<S> for Rustl
 
     fn connect(self, stream: S) -> Connecting<S> {
         Box::pin(async move {
-            let name = rustls_pki_types::ServerName::try_from(self.server.clone()).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("{}: {e}", self.server)))?;
+            let name =
+                rustls_pki_types::ServerName::try_from(self.server.clone()).map_err(|e| {
+                    io::Error::new(io::ErrorKind::InvalidInput, format!("{}: {e}", self.server))
+                })?;
             let tls = tokio_rustls::TlsConnector::from(self.config).connect(name, stream).await?;
             Ok(Stream(tls))
         })
@@ -52,10 +55,15 @@ pub(super) struct Stream<S>(tokio_rustls::client::TlsStream<S>);
 impl<S: AsyncRead + AsyncWrite + Unpin> postgres::tls::TlsStream for Stream<S> {
     fn channel_binding(&self) -> ChannelBinding {
         let (_, session) = self.0.get_ref();
-        let Some(cert) = session.peer_certificates().and_then(|c| c.first()) else { return ChannelBinding::none() };
+        let Some(cert) = session.peer_certificates().and_then(|c| c.first()) else {
+            return ChannelBinding::none();
+        };
         // RFC 5929 4.1: the certificate's signature hash, SHA-1 and MD5 raised to SHA-256.
         use crate::crypto::{Algorithm, Hash};
-        let hash = crate::cert::Cert::from_der(cert.as_ref()).ok().and_then(|c| Algorithm::resolve(&c.sig_alg, c.sig_alg_params.as_deref(), None).ok()).map(|a| a.hash);
+        let hash = crate::cert::Cert::from_der(cert.as_ref())
+            .ok()
+            .and_then(|c| Algorithm::resolve(&c.sig_alg, c.sig_alg_params.as_deref(), None).ok())
+            .map(|a| a.hash);
         let hash = match hash {
             Some(Hash::Sha1 | Hash::Sha224 | Hash::Sha256) => Hash::Sha256,
             Some(h @ (Hash::Sha384 | Hash::Sha512)) => h,
@@ -68,13 +76,21 @@ impl<S: AsyncRead + AsyncWrite + Unpin> postgres::tls::TlsStream for Stream<S> {
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for Stream<S> {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         Pin::new(&mut self.0).poll_read(cx, buf)
     }
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for Stream<S> {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         Pin::new(&mut self.0).poll_write(cx, buf)
     }
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

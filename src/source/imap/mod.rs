@@ -39,7 +39,9 @@ impl ImapSource {
     /// percent-encoded). A password in the URL is refused: it would end up
     /// in shell history and process lists.
     pub fn parse(url: &str, allow_plain: bool) -> Result<ImapSource, SourceError> {
-        let (scheme, rest) = url.split_once("://").ok_or_else(|| SourceError::BadUrl(format!("{url}: not an IMAP URL")))?;
+        let (scheme, rest) = url
+            .split_once("://")
+            .ok_or_else(|| SourceError::BadUrl(format!("{url}: not an IMAP URL")))?;
         let transport = match scheme.to_ascii_lowercase().as_str() {
             "imaps" => Transport::Tls,
             "imap" if allow_plain => Transport::Plain,
@@ -47,19 +49,33 @@ impl ImapSource {
             other => return Err(SourceError::BadUrl(format!("{url}: unknown scheme {other}://"))),
         };
         let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-        let (userinfo, hostport) = authority.rsplit_once('@').ok_or_else(|| SourceError::BadUrl(format!("{url}: the user is missing (imaps://user@host/INBOX)")))?;
+        let (userinfo, hostport) = authority.rsplit_once('@').ok_or_else(|| {
+            SourceError::BadUrl(format!("{url}: the user is missing (imaps://user@host/INBOX)"))
+        })?;
         if userinfo.contains(':') {
-            return Err(SourceError::BadUrl(format!("{}: never put the password in the URL; use SIGAUDIT_IMAP_PASSWORD or --imap-password-file", redact(url))));
+            return Err(SourceError::BadUrl(format!(
+                "{}: never put the password in the URL; use SIGAUDIT_IMAP_PASSWORD or \
+                 --imap-password-file",
+                redact(url)
+            )));
         }
         let (host, port) = match hostport.rsplit_once(':') {
-            Some((h, p)) if !h.ends_with(']') || hostport.starts_with('[') => (h, p.parse().map_err(|_| SourceError::BadUrl(format!("{url}: bad port {p}")))?),
+            Some((h, p)) if !h.ends_with(']') || hostport.starts_with('[') => {
+                (h, p.parse().map_err(|_| SourceError::BadUrl(format!("{url}: bad port {p}")))?)
+            }
             _ => (hostport, if transport == Transport::Tls { 993 } else { 143 }),
         };
         if host.is_empty() {
             return Err(SourceError::BadUrl(format!("{url}: the host is missing")));
         }
         let mailbox = percent_decode(path.trim_end_matches('/'));
-        Ok(ImapSource { transport, user: percent_decode(userinfo), host: host.trim_matches(['[', ']']).to_owned(), port, mailbox: (!mailbox.is_empty()).then_some(mailbox) })
+        Ok(ImapSource {
+            transport,
+            user: percent_decode(userinfo),
+            host: host.trim_matches(['[', ']']).to_owned(),
+            port,
+            mailbox: (!mailbox.is_empty()).then_some(mailbox),
+        })
     }
 
     /// Which login this is: user, host and port (not the mailbox).
@@ -77,7 +93,13 @@ impl ImapSource {
             (Transport::Tls, 993) | (Transport::StartTls | Transport::Plain, 143) => String::new(),
             (_, p) => format!(":{p}"),
         };
-        format!("{}://{}@{}{port}/{}", self.scheme(), percent_encode(&self.user), self.host, self.mailbox.as_deref().map(percent_encode).unwrap_or_default())
+        format!(
+            "{}://{}@{}{port}/{}",
+            self.scheme(),
+            percent_encode(&self.user),
+            self.host,
+            self.mailbox.as_deref().map(percent_encode).unwrap_or_default()
+        )
     }
 
     /// RFC 5092 URL of one message: mailbox, UIDVALIDITY and UID.
@@ -150,7 +172,8 @@ impl Secrets {
         use base64::Engine as _;
         let b64 = |s: String| base64::engine::general_purpose::STANDARD.encode(s);
         let quoted = password.replace('\\', "\\\\").replace('"', "\\\"");
-        let mut forms = vec![b64(format!("\0{user}\0{password}")), b64(format!("{user}\0{user}\0{password}"))];
+        let mut forms =
+            vec![b64(format!("\0{user}\0{password}")), b64(format!("{user}\0{user}\0{password}"))];
         // As sent, and as a client library's error prints it (Rust's Debug escaping).
         for form in [password.to_owned(), quoted] {
             let debug = format!("{form:?}");
@@ -196,13 +219,22 @@ pub(crate) enum ImapEvent {
 /// Reads every message of `source`, calling `sink` for each (and for each
 /// problem). Messages larger than `max_message` bytes are reported, not read;
 /// messages `known(url, size)` are announced, not fetched.
-pub(crate) fn read_all(source: &ImapSource, auth: &ImapAuth, max_message: u64, known: &dyn Fn(&str, u64) -> bool, sink: &mut dyn FnMut(ImapEvent)) {
+pub(crate) fn read_all(
+    source: &ImapSource,
+    auth: &ImapAuth,
+    max_message: u64,
+    known: &dyn Fn(&str, u64) -> bool,
+    sink: &mut dyn FnMut(ImapEvent),
+) {
     #[cfg(feature = "imap")]
     net::read_all(source, auth, max_message, known, sink);
     #[cfg(not(feature = "imap"))]
     {
         let _ = (auth, max_message, known);
-        sink(ImapEvent::Problem { place: source.display(), error: "this sigaudit was built without IMAP support (cargo feature `imap`)".into() });
+        sink(ImapEvent::Problem {
+            place: source.display(),
+            error: "this sigaudit was built without IMAP support (cargo feature `imap`)".into(),
+        });
     }
 }
 
@@ -212,12 +244,25 @@ mod tests {
 
     #[test]
     fn parses_imap_urls() {
-        let s = ImapSource::parse("imaps://vanthu%40syt.thanhhoa.gov.vn@mail.thanhhoa.gov.vn/INBOX", false).unwrap();
-        assert_eq!((s.user.as_str(), s.host.as_str(), s.port, s.mailbox.as_deref()), ("vanthu@syt.thanhhoa.gov.vn", "mail.thanhhoa.gov.vn", 993, Some("INBOX")));
-        assert_eq!(s.message_url("INBOX", 7, 42), "imaps://vanthu@syt.thanhhoa.gov.vn@mail.thanhhoa.gov.vn/INBOX;UIDVALIDITY=7/;UID=42");
+        let s = ImapSource::parse(
+            "imaps://vanthu%40syt.thanhhoa.gov.vn@mail.thanhhoa.gov.vn/INBOX",
+            false,
+        )
+        .unwrap();
+        assert_eq!(
+            (s.user.as_str(), s.host.as_str(), s.port, s.mailbox.as_deref()),
+            ("vanthu@syt.thanhhoa.gov.vn", "mail.thanhhoa.gov.vn", 993, Some("INBOX"))
+        );
+        assert_eq!(
+            s.message_url("INBOX", 7, 42),
+            "imaps://vanthu@syt.thanhhoa.gov.vn@mail.thanhhoa.gov.vn/INBOX;UIDVALIDITY=7/;UID=42"
+        );
         let all = ImapSource::parse("imap://u@127.0.0.1:1143/", true).unwrap();
         assert_eq!((all.transport, all.port, all.mailbox), (Transport::Plain, 1143, None));
-        assert_eq!(ImapSource::parse("imap://u@h/Sent%20Items", false).unwrap().mailbox.as_deref(), Some("Sent Items"));
+        assert_eq!(
+            ImapSource::parse("imap://u@h/Sent%20Items", false).unwrap().mailbox.as_deref(),
+            Some("Sent Items")
+        );
         assert_eq!(ImapSource::parse("imap://u@h/", false).unwrap().transport, Transport::StartTls);
         let err = ImapSource::parse("imaps://u:secret@h/INBOX", false).unwrap_err().to_string();
         assert!(err.contains("never put the password") && !err.contains("secret"), "{err}");
@@ -226,12 +271,16 @@ mod tests {
     #[test]
     fn server_texts_lose_the_password_in_every_form() {
         let s = super::Secrets::new("vanthu", "p\"a\\ss");
-        let echoed = "a1 NO you sent LOGIN \"vanthu\" \"p\\\"a\\\\ss\" and p\"a\\ss and AHZhbnRodQBwImFcc3M=";
+        let echoed = "a1 NO you sent LOGIN \"vanthu\" \"p\\\"a\\\\ss\" and p\"a\\ss and \
+                      AHZhbnRodQBwImFcc3M=";
         let clean = s.scrub(echoed);
         assert!(!clean.contains("a\\ss") && !clean.contains("AHZhbnRodQBwImFcc3M="), "{clean}");
         assert_eq!(clean.matches("***").count(), 3, "{clean}");
         assert!(ImapSource::parse("imaps://h/INBOX", false).is_err());
         // A '%' before a multi-byte character is not an escape (and no panic).
-        assert_eq!(ImapSource::parse("imap://u@h/Th%ư", false).unwrap().mailbox.as_deref(), Some("Th%ư"));
+        assert_eq!(
+            ImapSource::parse("imap://u@h/Th%ư", false).unwrap().mailbox.as_deref(),
+            Some("Th%ư")
+        );
     }
 }

@@ -22,8 +22,14 @@ struct Watch {
 }
 
 impl Watch {
-    async fn on<T>(&self, what: &'static str, step: impl std::future::Future<Output = T>) -> Result<T, SourceError> {
-        tokio::time::timeout(self.timeout, step).await.map_err(|_| SourceError::Stalled { what, secs: self.timeout.as_secs() })
+    async fn on<T>(
+        &self,
+        what: &'static str,
+        step: impl std::future::Future<Output = T>,
+    ) -> Result<T, SourceError> {
+        tokio::time::timeout(self.timeout, step)
+            .await
+            .map_err(|_| SourceError::Stalled { what, secs: self.timeout.as_secs() })
     }
 }
 
@@ -32,7 +38,11 @@ impl Watch {
 const EXTRA_RESPONSES: usize = 64;
 
 fn too_many(what: &str, asked: usize) -> SourceError {
-    SourceError::OverBudget(format!("{what}: the server sent more than {} responses for {asked} message(s); the mailbox was not read", asked + EXTRA_RESPONSES))
+    SourceError::OverBudget(format!(
+        "{what}: the server sent more than {} responses for {asked} message(s); the mailbox was \
+         not read",
+        asked + EXTRA_RESPONSES
+    ))
 }
 
 /// Bytes fetched per batch (messages are processed before the next batch).
@@ -70,14 +80,17 @@ impl Allowance {
     }
 
     fn take(&self, n: u64) -> bool {
-        self.left.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| left.checked_sub(n)).is_ok()
+        self.left
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| left.checked_sub(n))
+            .is_ok()
     }
 
     /// The error for `what` failing: the allowance's when it was the cause.
     fn explain(&self, what: &str, e: impl std::fmt::Display) -> SourceError {
         if self.exceeded.load(Ordering::Relaxed) {
             SourceError::OverBudget(format!(
-                "{what}: the server sent more than the {} bytes its reply may take (the sizes it announced, and room for the protocol); the mailbox was not read",
+                "{what}: the server sent more than the {} bytes its reply may take (the sizes it \
+                 announced, and room for the protocol); the mailbox was not read",
                 self.given.load(Ordering::Relaxed)
             ))
         } else {
@@ -112,7 +125,10 @@ impl<S> Metered<S> {
         let old = seen.len();
         seen.extend_from_slice(new);
         // Only literals whose `}\r\n` ends in the new bytes: older ones were judged.
-        let ok = self.allowance.take(new.len() as u64) && literals(&seen).filter(|(data, _)| *data > old).all(|(data, n)| n <= left_before.saturating_sub((data - old) as u64));
+        let ok = self.allowance.take(new.len() as u64)
+            && literals(&seen)
+                .filter(|(data, _)| *data > old)
+                .all(|(data, n)| n <= left_before.saturating_sub((data - old) as u64));
         self.tail = seen.split_off(seen.len().saturating_sub(24));
         if !ok {
             self.allowance.exceeded.store(true, Ordering::Relaxed);
@@ -122,7 +138,11 @@ impl<S> Metered<S> {
 }
 
 impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Metered<S> {
-    fn poll_read(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>, buf: &mut tokio::io::ReadBuf<'_>) -> std::task::Poll<std::io::Result<()>> {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
         let this = self.get_mut();
         let before = buf.filled().len();
         let polled = std::pin::Pin::new(&mut this.inner).poll_read(cx, buf);
@@ -136,13 +156,23 @@ impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Metered<S> {
 }
 
 impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Metered<S> {
-    fn poll_write(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>, data: &[u8]) -> std::task::Poll<std::io::Result<usize>> {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        data: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
         std::pin::Pin::new(&mut self.get_mut().inner).poll_write(cx, data)
     }
-    fn poll_flush(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Result<()>> {
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
         std::pin::Pin::new(&mut self.get_mut().inner).poll_flush(cx)
     }
-    fn poll_shutdown(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Result<()>> {
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
         std::pin::Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
     }
 }
@@ -152,61 +182,105 @@ impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Metered<S> {
 const REPLY_SLACK: u64 = 1 << 20;
 
 trait Stream: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + std::fmt::Debug {}
-impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + std::fmt::Debug> Stream for T {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + std::fmt::Debug> Stream
+    for T
+{
+}
 
 type Session = async_imap::Session<Box<dyn Stream>>;
 
 /// Reads every message of `source`, calling `sink` for each (and for each
 /// problem). Messages larger than `max_message` bytes are reported, not read;
 /// messages `known(url, size)` are announced, not fetched.
-pub(super) fn read_all(source: &ImapSource, auth: &ImapAuth, max_message: u64, known: &dyn Fn(&str, u64) -> bool, sink: &mut dyn FnMut(ImapEvent)) {
+pub(super) fn read_all(
+    source: &ImapSource,
+    auth: &ImapAuth,
+    max_message: u64,
+    known: &dyn Fn(&str, u64) -> bool,
+    sink: &mut dyn FnMut(ImapEvent),
+) {
     // A server may echo what it was sent (LOGIN arguments) in an error
     // reply: no server text reaches a report, a database or a terminal
     // before the password is taken out of it.
     let secrets = Secrets::new(&source.user, auth.password_for(source));
     let sink = &mut |event: ImapEvent| {
         sink(match event {
-            ImapEvent::Problem { place, error } => ImapEvent::Problem { place, error: secrets.scrub(&error) },
+            ImapEvent::Problem { place, error } => {
+                ImapEvent::Problem { place, error: secrets.scrub(&error) }
+            }
             other => other,
         })
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_io().enable_time().build() {
-        Ok(r) => r,
-        Err(e) => return sink(ImapEvent::Problem { place: source.display(), error: format!("cannot start the network runtime: {e}") }),
-    };
+    let runtime =
+        match tokio::runtime::Builder::new_current_thread().enable_io().enable_time().build() {
+            Ok(r) => r,
+            Err(e) => {
+                return sink(ImapEvent::Problem {
+                    place: source.display(),
+                    error: format!("cannot start the network runtime: {e}"),
+                });
+            }
+        };
     runtime.block_on(async {
         let watch = Watch { timeout: auth.timeout, allowance: Arc::new(Allowance::default()) };
         watch.allowance.set(REPLY_SLACK);
-        let mut session = match watch.on("connecting and logging in", connect(source, auth, watch.allowance.clone())).await.and_then(|r| r) {
+        let mut session = match watch
+            .on("connecting and logging in", connect(source, auth, watch.allowance.clone()))
+            .await
+            .and_then(|r| r)
+        {
             Ok(s) => s,
-            Err(e) => return sink(ImapEvent::Problem { place: source.display(), error: e.to_string() }),
+            Err(e) => {
+                return sink(ImapEvent::Problem { place: source.display(), error: e.to_string() });
+            }
         };
         let mailboxes = match &source.mailbox {
             Some(m) => vec![m.clone()],
             None => match list_mailboxes(&mut session, &watch).await {
                 Ok(m) => m,
-                Err(e) => return sink(ImapEvent::Problem { place: source.display(), error: e.to_string() }),
+                Err(e) => {
+                    return sink(ImapEvent::Problem {
+                        place: source.display(),
+                        error: e.to_string(),
+                    });
+                }
             },
         };
         for (i, mailbox) in mailboxes.iter().enumerate() {
             let budget = auth.mailbox_budget;
-            let read = tokio::time::timeout(budget, read_mailbox(&mut session, &watch, source, mailbox, max_message, known, sink)).await.unwrap_or_else(|_| {
+            let read = tokio::time::timeout(
+                budget,
+                read_mailbox(&mut session, &watch, source, mailbox, max_message, known, sink),
+            )
+            .await
+            .unwrap_or_else(|_| {
                 Err(SourceError::OverBudget(format!(
-                    "the mailbox was not read within its {} s budget (--imap-mailbox-budget): the server kept answering without finishing",
+                    "the mailbox was not read within its {} s budget (--imap-mailbox-budget): the \
+                     server kept answering without finishing",
                     budget.as_secs()
                 )))
             });
             match read {
-                Ok(()) => sink(ImapEvent::MailboxRead { messages_prefix: source.messages_prefix(mailbox) }),
+                Ok(()) => sink(ImapEvent::MailboxRead {
+                    messages_prefix: source.messages_prefix(mailbox),
+                }),
                 Err(e) => {
-                    // Cut off in the middle of a reply: the connection cannot serve another mailbox.
-                    let cut_off = matches!(e, SourceError::Stalled { .. } | SourceError::OverBudget(_));
-                    sink(ImapEvent::Problem { place: source.mailbox_url(mailbox), error: e.to_string() });
+                    // Cut off in the middle of a reply: the connection cannot serve another
+                    // mailbox.
+                    let cut_off =
+                        matches!(e, SourceError::Stalled { .. } | SourceError::OverBudget(_));
+                    sink(ImapEvent::Problem {
+                        place: source.mailbox_url(mailbox),
+                        error: e.to_string(),
+                    });
                     if cut_off {
                         // The connection is lost in the middle of a reply:
                         // the other mailboxes are not read, and say so.
                         for rest in &mailboxes[i + 1..] {
-                            sink(ImapEvent::Problem { place: source.mailbox_url(rest), error: "not read: the server failed on an earlier mailbox".into() });
+                            sink(ImapEvent::Problem {
+                                place: source.mailbox_url(rest),
+                                error: "not read: the server failed on an earlier mailbox".into(),
+                            });
                         }
                         return;
                     }
@@ -218,8 +292,14 @@ pub(super) fn read_all(source: &ImapSource, auth: &ImapAuth, max_message: u64, k
     });
 }
 
-async fn connect(source: &ImapSource, auth: &ImapAuth, allowance: Arc<Allowance>) -> Result<Session, SourceError> {
-    let tcp = TcpStream::connect((source.host.as_str(), source.port)).await.map_err(|e| format!("cannot connect to {}:{}: {e}", source.host, source.port))?;
+async fn connect(
+    source: &ImapSource,
+    auth: &ImapAuth,
+    allowance: Arc<Allowance>,
+) -> Result<Session, SourceError> {
+    let tcp = TcpStream::connect((source.host.as_str(), source.port))
+        .await
+        .map_err(|e| format!("cannot connect to {}:{}: {e}", source.host, source.port))?;
     let tcp = Metered::new(tcp, allowance);
     let stream: Box<dyn Stream> = match source.transport {
         Transport::Tls => Box::new(tls(tcp, source, auth).await?),
@@ -227,10 +307,12 @@ async fn connect(source: &ImapSource, auth: &ImapAuth, allowance: Arc<Allowance>
         Transport::StartTls => {
             let mut client = Client::new(tcp);
             client.read_response().await.map_err(|e| format!("no greeting: {e}"))?;
-            client
-                .run_command_and_check_ok("STARTTLS", None)
-                .await
-                .map_err(|e| format!("STARTTLS refused ({e}); use imaps:// or, on a trusted loopback only, --imap-allow-plain"))?;
+            client.run_command_and_check_ok("STARTTLS", None).await.map_err(|e| {
+                format!(
+                    "STARTTLS refused ({e}); use imaps:// or, on a trusted loopback only, \
+                     --imap-allow-plain"
+                )
+            })?;
             Box::new(tls(client.into_inner(), source, auth).await?)
         }
     };
@@ -238,19 +320,33 @@ async fn connect(source: &ImapSource, auth: &ImapAuth, allowance: Arc<Allowance>
     if source.transport != Transport::StartTls {
         client.read_response().await.map_err(|e| format!("no greeting: {e}"))?;
     }
-    client.login(&source.user, auth.password_for(source)).await.map_err(|(e, _)| SourceError::Refused(format!("login as {} failed: {e}", source.user)))
+    client
+        .login(&source.user, auth.password_for(source))
+        .await
+        .map_err(|(e, _)| SourceError::Refused(format!("login as {} failed: {e}", source.user)))
 }
 
-async fn tls<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(tcp: S, source: &ImapSource, auth: &ImapAuth) -> Result<tokio_rustls::client::TlsStream<S>, SourceError> {
+async fn tls<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
+    tcp: S,
+    source: &ImapSource,
+    auth: &ImapAuth,
+) -> Result<tokio_rustls::client::TlsStream<S>, SourceError> {
     let config = crate::cert::tls::client_config(auth.extra_ca.as_deref(), "--imap-ca")?;
-    let name = rustls_pki_types::ServerName::try_from(source.host.clone()).map_err(|e| format!("{}: {e}", source.host))?;
-    tokio_rustls::TlsConnector::from(config).connect(name, tcp).await.map_err(|e| SourceError::Refused(format!("TLS with {} failed: {e}", source.host)))
+    let name = rustls_pki_types::ServerName::try_from(source.host.clone())
+        .map_err(|e| format!("{}: {e}", source.host))?;
+    tokio_rustls::TlsConnector::from(config)
+        .connect(name, tcp)
+        .await
+        .map_err(|e| SourceError::Refused(format!("TLS with {} failed: {e}", source.host)))
 }
 
 async fn list_mailboxes(session: &mut Session, watch: &Watch) -> Result<Vec<String>, SourceError> {
     let mut names = Vec::new();
     watch.allowance.set(16 << 20);
-    let mut list = watch.on("LIST", session.list(Some(""), Some("*"))).await?.map_err(|e| watch.allowance.explain("LIST", e))?;
+    let mut list = watch
+        .on("LIST", session.list(Some(""), Some("*")))
+        .await?
+        .map_err(|e| watch.allowance.explain("LIST", e))?;
     while let Some(n) = watch.on("LIST", list.next()).await? {
         let n = n.map_err(|e| watch.allowance.explain("LIST", e))?;
         if !n.attributes().iter().any(|a| matches!(a, async_imap::types::NameAttribute::NoSelect)) {
@@ -276,7 +372,10 @@ async fn read_mailbox(
 ) -> Result<(), SourceError> {
     // EXAMINE: read-only, so neither \Seen nor \Recent change.
     watch.allowance.set(REPLY_SLACK);
-    let info = watch.on("EXAMINE", session.examine(mailbox)).await?.map_err(|e| watch.allowance.explain("EXAMINE", e))?;
+    let info = watch
+        .on("EXAMINE", session.examine(mailbox))
+        .await?
+        .map_err(|e| watch.allowance.explain("EXAMINE", e))?;
     let validity = info.uid_validity.unwrap_or(0);
     if info.exists == 0 {
         return Ok(());
@@ -284,7 +383,10 @@ async fn read_mailbox(
     let mut sizes: Vec<(u32, u64)> = Vec::new();
     {
         watch.allowance.set(REPLY_SLACK + u64::from(info.exists) * 256);
-        let mut fetches = watch.on("FETCH sizes", session.uid_fetch("1:*", "(UID RFC822.SIZE)")).await?.map_err(|e| watch.allowance.explain("FETCH sizes", e))?;
+        let mut fetches = watch
+            .on("FETCH sizes", session.uid_fetch("1:*", "(UID RFC822.SIZE)"))
+            .await?
+            .map_err(|e| watch.allowance.explain("FETCH sizes", e))?;
         while let Some(f) = watch.on("FETCH sizes", fetches.next()).await? {
             let f = f.map_err(|e| watch.allowance.explain("FETCH sizes", e))?;
             if let Some(uid) = f.uid {
@@ -309,7 +411,10 @@ async fn read_mailbox(
         }
         size_of.insert(uid, size);
         if size > max_message {
-            sink(ImapEvent::Problem { place: url, error: format!("message of {size} bytes is over the size limit: not fetched") });
+            sink(ImapEvent::Problem {
+                place: url,
+                error: format!("message of {size} bytes is over the size limit: not fetched"),
+            });
             continue;
         }
         if !batch.is_empty() && (batch_bytes + size > BATCH_BYTES || batch.len() >= BATCH_COUNT) {
@@ -324,11 +429,17 @@ async fn read_mailbox(
     }
     for uids in batches {
         let set = uids.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
-        watch.allowance.set(uids.iter().map(|u| size_of.get(u).copied().unwrap_or(0) + 1024).sum::<u64>() + REPLY_SLACK);
+        watch.allowance.set(
+            uids.iter().map(|u| size_of.get(u).copied().unwrap_or(0) + 1024).sum::<u64>()
+                + REPLY_SLACK,
+        );
         let mut fetched = Vec::new();
         {
             // BODY.PEEK[]: the whole message without setting \Seen.
-            let mut fetches = watch.on("FETCH", session.uid_fetch(&set, "(UID BODY.PEEK[])")).await?.map_err(|e| watch.allowance.explain("FETCH", e))?;
+            let mut fetches = watch
+                .on("FETCH", session.uid_fetch(&set, "(UID BODY.PEEK[])"))
+                .await?
+                .map_err(|e| watch.allowance.explain("FETCH", e))?;
             let mut responses = 0;
             while let Some(f) = watch.on("FETCH", fetches.next()).await? {
                 let f = f.map_err(|e| watch.allowance.explain("FETCH", e))?;
@@ -343,7 +454,12 @@ async fn read_mailbox(
         }
         for (uid, bytes) in fetched {
             let size = size_of.get(&uid).copied().unwrap_or(bytes.len() as u64);
-            sink(ImapEvent::Message { url: source.message_url(mailbox, validity, uid), mailbox: mailbox.to_owned(), size, bytes });
+            sink(ImapEvent::Message {
+                url: source.message_url(mailbox, validity, uid),
+                mailbox: mailbox.to_owned(),
+                size,
+                bytes,
+            });
         }
     }
     Ok(())
@@ -355,7 +471,10 @@ mod tests {
 
     #[test]
     fn a_literal_larger_than_the_allowance_is_refused_when_announced() {
-        assert_eq!(literals(b"* 1 FETCH (UID 1 BODY[] {12}\r\nhello").collect::<Vec<_>>(), vec![(30, 12)]);
+        assert_eq!(
+            literals(b"* 1 FETCH (UID 1 BODY[] {12}\r\nhello").collect::<Vec<_>>(),
+            vec![(30, 12)]
+        );
         assert_eq!(literals(b"{x}\r\n{}\r\n{99999999999999999999}\r\n").count(), 0, "not sizes");
         let allowance = Arc::new(Allowance::default());
         allowance.set(100);

@@ -26,27 +26,49 @@ impl Backend {
     }
 }
 
-pub const TABLES: [&str; 5] = ["signatures.csv", "signers.csv", "agencies.csv", "errors.csv", "trend.csv"];
+pub const TABLES: [&str; 5] =
+    ["signatures.csv", "signers.csv", "agencies.csv", "errors.csv", "trend.csv"];
 
 pub fn samples_rules() -> String {
     root().join("samples/rules").display().to_string()
 }
 
 /// `sigaudit scan SOURCE --out OUT` with the samples' rules and `extra`.
-pub fn scan_to<S: AsRef<std::ffi::OsStr>>(source: &Path, out: &Path, extra: &[S]) -> std::process::Output {
-    run(bin().arg("scan").arg(source).args(["--rules", &samples_rules(), "--out"]).arg(out).args(extra))
+pub fn scan_to<S: AsRef<std::ffi::OsStr>>(
+    source: &Path,
+    out: &Path,
+    extra: &[S],
+) -> std::process::Output {
+    run(bin()
+        .arg("scan")
+        .arg(source)
+        .args(["--rules", &samples_rules(), "--out"])
+        .arg(out)
+        .args(extra))
 }
 
 /// How many files the scan says it read (the rest came from the history).
 pub fn files_read(out: &std::process::Output) -> usize {
     let stdout = text(&out.stdout);
-    stdout.split(" files (").nth(1).and_then(|s| s.split(" read)").next()).and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("{stdout}\n{}", text(&out.stderr)))
+    stdout
+        .split(" files (")
+        .nth(1)
+        .and_then(|s| s.split(" read)").next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{stdout}\n{}", text(&out.stderr)))
 }
 
 pub fn assert_same_reports(a: &Path, b: &Path) {
     for t in TABLES {
         let (x, y) = (std::fs::read(a.join(t)).unwrap(), std::fs::read(b.join(t)).unwrap());
-        assert!(x == y, "{t} differs:\n--- {}\n{}\n--- {}\n{}", a.display(), text(&x), b.display(), text(&y));
+        assert!(
+            x == y,
+            "{t} differs:\n--- {}\n{}\n--- {}\n{}",
+            a.display(),
+            text(&x),
+            b.display(),
+            text(&y)
+        );
     }
 }
 
@@ -69,7 +91,11 @@ pub fn an_incremental_rescan_reports_exactly_what_a_full_scan_does(backend: &Bac
     let f = std::fs::File::options().append(true).open(&touched).unwrap();
     f.set_modified(std::time::SystemTime::now() + Duration::from_secs(60)).unwrap();
     std::fs::remove_file(share.join("Sở Tư pháp/Quyết định 77 (sửa sau khi ký).pdf")).unwrap();
-    std::fs::copy(share.join("Sở Y tế/2025/Kế hoạch tiêm chủng.pdf"), share.join("Sở Nội vụ/Bản sao kế hoạch.pdf")).unwrap();
+    std::fs::copy(
+        share.join("Sở Y tế/2025/Kế hoạch tiêm chủng.pdf"),
+        share.join("Sở Nội vụ/Bản sao kế hoạch.pdf"),
+    )
+    .unwrap();
     let data = share.join("Sở Tài chính/Hợp đồng mua sắm.pdf");
     let mut bytes = std::fs::read(&data).unwrap();
     bytes.extend_from_slice(b"\n% changed after signing\n");
@@ -83,7 +109,10 @@ pub fn an_incremental_rescan_reports_exactly_what_a_full_scan_does(backend: &Bac
     assert_eq!(files_read(&incremental), 4, "of {total}: {}", text(&incremental.stdout));
     let rows = read_csv(&t.path().join("incremental/signatures.csv"));
     let detached = rows_for(&rows, "Hợp đồng mua sắm.pdf.p7s");
-    assert_eq!(detached[0]["integrity"], "invalid", "the changed data is noticed through the cached signature");
+    assert_eq!(
+        detached[0]["integrity"], "invalid",
+        "the changed data is noticed through the cached signature"
+    );
     assert_eq!(code(&full), code(&incremental));
 
     let removed = backend.count("SELECT files_removed FROM runs ORDER BY id DESC LIMIT 1");
@@ -114,15 +143,30 @@ pub fn a_rules_change_reclassifies_stored_signatures_without_reading_files(backe
     let toml = std::fs::read_to_string(&ca_file).unwrap();
     let start = toml.find("id = \"test-vnpt-ca\"").expect("the TEST VNPT entry");
     let class_at = start + toml[start..].find("class = \"commercial\"").unwrap();
-    let edited = format!("{}class = \"foreign\"{}", &toml[..class_at], &toml[class_at + "class = \"commercial\"".len()..]);
+    let edited = format!(
+        "{}class = \"foreign\"{}",
+        &toml[..class_at],
+        &toml[class_at + "class = \"commercial\"".len()..]
+    );
     std::fs::write(&ca_file, edited).unwrap();
 
     let rules_arg = rules.to_str().unwrap();
-    let second = run(bin().arg("scan").arg(&share).args(["--rules", rules_arg]).args(backend.with(&["--out"])).arg(t.path().join("r2")));
+    let second = run(bin()
+        .arg("scan")
+        .arg(&share)
+        .args(["--rules", rules_arg])
+        .args(backend.with(&["--out"]))
+        .arg(t.path().join("r2")));
     assert_eq!(files_read(&second), 0, "no file is read again: {}", text(&second.stdout));
     let after = read_csv(&t.path().join("r2/signatures.csv"));
-    assert!(after.iter().filter(|r| r["ca_id"] == "test-vnpt-ca").all(|r| r["ca_class"] == "foreign"));
-    let full = run(bin().arg("scan").arg(&share).args(["--rules", rules_arg, "--no-db", "--out"]).arg(t.path().join("full")));
+    assert!(
+        after.iter().filter(|r| r["ca_id"] == "test-vnpt-ca").all(|r| r["ca_class"] == "foreign")
+    );
+    let full = run(bin()
+        .arg("scan")
+        .arg(&share)
+        .args(["--rules", rules_arg, "--no-db", "--out"])
+        .arg(t.path().join("full")));
     assert_eq!(code(&full), code(&second));
     assert_same_reports(&t.path().join("r2"), &t.path().join("full"));
 }
@@ -140,16 +184,35 @@ pub fn three_monthly_audits_give_trends_changes_and_rebuildable_reports(backend:
         check_report(&t.path().join(format!("r{}", i + 1)));
     }
     let r3 = t.path().join("r3");
-    let by = |rows: &[HashMap<String, String>], k1: &str, v1: &str, k2: &str, v2: &str| -> HashMap<String, String> {
-        rows.iter().find(|r| r[k1] == v1 && r[k2] == v2).cloned().unwrap_or_else(|| panic!("no {k1}={v1} {k2}={v2} in {rows:?}"))
+    let by = |rows: &[HashMap<String, String>],
+              k1: &str,
+              v1: &str,
+              k2: &str,
+              v2: &str|
+     -> HashMap<String, String> {
+        rows.iter()
+            .find(|r| r[k1] == v1 && r[k2] == v2)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {k1}={v1} {k2}={v2} in {rows:?}"))
     };
     // By signing month: what each month's documents used.
     let trend = read_csv(&r3.join("trend.csv"));
     let syt = "000.00.09.H56";
-    let counts = |r: &HashMap<String, String>| (r["government"].clone(), r["commercial"].clone(), r["migration_pct"].clone());
-    assert_eq!(counts(&by(&trend, "agency_id", syt, "month", "2025-01")), ("0".into(), "1".into(), "0.0".into()));
-    assert_eq!(counts(&by(&trend, "agency_id", syt, "month", "2025-02")), ("1".into(), "1".into(), "50.0".into()));
-    assert_eq!(counts(&by(&trend, "agency_id", syt, "month", "2025-03")), ("1".into(), "1".into(), "50.0".into()));
+    let counts = |r: &HashMap<String, String>| {
+        (r["government"].clone(), r["commercial"].clone(), r["migration_pct"].clone())
+    };
+    assert_eq!(
+        counts(&by(&trend, "agency_id", syt, "month", "2025-01")),
+        ("0".into(), "1".into(), "0.0".into())
+    );
+    assert_eq!(
+        counts(&by(&trend, "agency_id", syt, "month", "2025-02")),
+        ("1".into(), "1".into(), "50.0".into())
+    );
+    assert_eq!(
+        counts(&by(&trend, "agency_id", syt, "month", "2025-03")),
+        ("1".into(), "1".into(), "50.0".into())
+    );
     // By audit: the state at each run.
     let audits = read_csv(&r3.join("audits.csv"));
     let at_run = |run: &str| counts(&by(&audits, "agency_id", syt, "run", run));
@@ -162,40 +225,73 @@ pub fn three_monthly_audits_give_trends_changes_and_rebuildable_reports(backend:
     assert_eq!(change_of("Hoàng Đức Thắng"), "migrated");
     assert_eq!(change_of("Phạm Quốc Hùng"), "still-commercial");
     assert_eq!(change_of("Vũ Văn Mới"), "new-commercial");
-    assert!(!changes.iter().any(|c| c["signer_cn"] == "Lê Văn Minh"), "always on the government CA: no change");
+    assert!(
+        !changes.iter().any(|c| c["signer_cn"] == "Lê Văn Minh"),
+        "always on the government CA: no change"
+    );
     let thang = by(&changes, "signer_cn", "Hoàng Đức Thắng", "signer_cn", "Hoàng Đức Thắng");
     let signatures = read_csv(&r3.join("signatures.csv"));
-    let ca_of = |class: &str| by(&signatures, "signer_cn", "Hoàng Đức Thắng", "ca_class", class)["ca_name"].clone();
-    assert_eq!((thang["previous_ca"].clone(), thang["current_ca"].clone()), (ca_of("commercial"), ca_of("government")));
+    let ca_of = |class: &str| {
+        by(&signatures, "signer_cn", "Hoàng Đức Thắng", "ca_class", class)["ca_name"].clone()
+    };
+    assert_eq!(
+        (thang["previous_ca"].clone(), thang["current_ca"].clone()),
+        (ca_of("commercial"), ca_of("government"))
+    );
     // The HTML shows both trends and the changes.
     let index = std::fs::read_to_string(r3.join("index.html")).unwrap();
     // Three runs in one month are one audit: the chart has one column, the latest run's.
     let chart = &index[index.find("id=\"audits\"").unwrap()..];
     let chart = &chart[..chart.find("</section>").unwrap()];
-    let months: std::collections::BTreeSet<&str> = audits.iter().map(|a| &a["finished"][..7]).collect();
-    assert_eq!(chart.matches("rotate(-45").count(), months.len(), "one column per audit month: {chart}");
-    let run3: Vec<_> = audits.iter().filter(|a| a["run"] == "3" && a["agency_id"] != "external").collect();
+    let months: std::collections::BTreeSet<&str> =
+        audits.iter().map(|a| &a["finished"][..7]).collect();
+    assert_eq!(
+        chart.matches("rotate(-45").count(),
+        months.len(),
+        "one column per audit month: {chart}"
+    );
+    let run3: Vec<_> =
+        audits.iter().filter(|a| a["run"] == "3" && a["agency_id"] != "external").collect();
     let sum = |k: &str| run3.iter().map(|a| a[k].parse::<f64>().unwrap()).sum::<f64>();
     let pct = 100.0 * sum("government") / (sum("government") + sum("commercial") + sum("other"));
-    assert!(chart.contains(&format!("\"middle\">{pct:.0}%</text>")), "the latest run's migration ({pct:.0}%): {chart}");
+    assert!(
+        chart.contains(&format!("\"middle\">{pct:.0}%</text>")),
+        "the latest run's migration ({pct:.0}%): {chart}"
+    );
     assert!(index.contains(">đã chuyển đổi</td>"), "migrated, in the changes table");
-    let agency_page = std::fs::read_to_string(r3.join(format!("agencies/{syt}/report.html"))).unwrap();
-    assert!(agency_page.contains("Hoàng Đức Thắng") && agency_page.contains("mới dùng CA công cộng"));
+    let agency_page =
+        std::fs::read_to_string(r3.join(format!("agencies/{syt}/report.html"))).unwrap();
+    assert!(
+        agency_page.contains("Hoàng Đức Thắng") && agency_page.contains("mới dùng CA công cộng")
+    );
 
     // Reports rebuilt from the database alone equal the ones the scans wrote.
     std::fs::remove_dir_all(&share).unwrap();
     for (run_id, dir) in [("2", "r2"), ("3", "r3")] {
         let rebuilt = t.path().join(format!("rebuilt{run_id}"));
-        let out = run(bin().arg("report").args(backend.with(&["--rules", &samples_rules(), "--run", run_id, "--out"])).arg(&rebuilt));
+        let out = run(bin()
+            .arg("report")
+            .args(backend.with(&["--rules", &samples_rules(), "--run", run_id, "--out"]))
+            .arg(&rebuilt));
         assert_eq!(code(&out), 0, "{}", text(&out.stderr));
         assert_same_reports(&rebuilt, &t.path().join(dir));
         for extra in ["audits.csv", "changes.csv"] {
-            assert_eq!(std::fs::read(rebuilt.join(extra)).unwrap(), std::fs::read(t.path().join(dir).join(extra)).unwrap(), "run {run_id}: {extra}");
+            assert_eq!(
+                std::fs::read(rebuilt.join(extra)).unwrap(),
+                std::fs::read(t.path().join(dir).join(extra)).unwrap(),
+                "run {run_id}: {extra}"
+            );
         }
         check_report(&rebuilt);
     }
     let listed = text(&run(bin().arg("report").args(backend.with(&["--list"]))).stdout);
     assert_eq!(listed.lines().count(), 4, "a header and three runs: {listed}");
-    assert!(listed.starts_with("run\thost\tfinished\tlabel\tfiles\tsignatures\tmigration\tsources"), "{listed}");
-    assert!(listed.lines().skip(1).all(|l| l.split('\t').nth(6).is_some_and(|p| p.ends_with('%'))), "each run with its migration: {listed}");
+    assert!(
+        listed.starts_with("run\thost\tfinished\tlabel\tfiles\tsignatures\tmigration\tsources"),
+        "{listed}"
+    );
+    assert!(
+        listed.lines().skip(1).all(|l| l.split('\t').nth(6).is_some_and(|p| p.ends_with('%'))),
+        "each run with its migration: {listed}"
+    );
 }

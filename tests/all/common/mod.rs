@@ -34,7 +34,9 @@ pub fn shared_dir() -> PathBuf {
 /// The file where skipped tests are listed, so that `scripts/test` can
 /// print them after `cargo test` (which captures a passing test's output).
 pub fn skips_file() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from).join("shared-skips.txt")
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| root().join("target"), PathBuf::from)
+        .join("shared-skips.txt")
 }
 
 /// `../shared/<what>` when it is there; otherwise says that `test` did
@@ -82,14 +84,21 @@ pub fn read_csv(path: &Path) -> Vec<HashMap<String, String>> {
     assert!(raw.starts_with(b"\xef\xbb\xbf"), "{} has no UTF-8 BOM", path.display());
     let mut r = csv::Reader::from_reader(&raw[3..]);
     let header: Vec<String> = r.headers().unwrap().iter().map(str::to_owned).collect();
-    r.records().map(|rec| header.iter().cloned().zip(rec.unwrap().iter().map(str::to_owned)).collect()).collect()
+    r.records()
+        .map(|rec| header.iter().cloned().zip(rec.unwrap().iter().map(str::to_owned)).collect())
+        .collect()
 }
 
 /// Checks a report folder against the project's documented format
 /// (report_check.rs) and asserts it has no problem.
 pub fn check_report(dir: &Path) {
     let problems = report_check::problems(dir);
-    assert!(problems.is_empty(), "the report in {} breaks its format:\n{}", dir.display(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "the report in {} breaks its format:\n{}",
+        dir.display(),
+        problems.join("\n")
+    );
 }
 
 /// Scans `sources` into a fresh report folder; returns (output, report dir).
@@ -107,7 +116,10 @@ pub fn report_dir(t: &tempfile::TempDir) -> PathBuf {
 }
 
 /// Rows of signatures.csv whose file ends with `suffix`.
-pub fn rows_for<'a>(rows: &'a [HashMap<String, String>], suffix: &str) -> Vec<&'a HashMap<String, String>> {
+pub fn rows_for<'a>(
+    rows: &'a [HashMap<String, String>],
+    suffix: &str,
+) -> Vec<&'a HashMap<String, String>> {
     rows.iter().filter(|r| r["file"].ends_with(suffix)).collect()
 }
 
@@ -144,7 +156,8 @@ pub fn enough_to_watch(debug: usize) -> usize {
 pub fn copies_of_a_signed_file(dir: &Path, n: usize) -> PathBuf {
     let place = dir.join("share/Sở Tài chính");
     std::fs::create_dir_all(&place).unwrap();
-    let signed = std::fs::read(root().join("samples/share/Sở Tài chính/Dự toán 2025.csv.p7m")).unwrap();
+    let signed =
+        std::fs::read(root().join("samples/share/Sở Tài chính/Dự toán 2025.csv.p7m")).unwrap();
     for i in 0..n {
         std::fs::write(place.join(format!("{i:05} Dự toán.csv.p7m")), &signed).unwrap();
     }
@@ -156,7 +169,10 @@ pub fn copies_of_a_signed_file(dir: &Path, n: usize) -> PathBuf {
 /// fails instead of taking the machine), timed, with its own peak
 /// resident memory as it reports it (VmHWM; getrusage would count the
 /// forking test process too). Returns wall time, peak bytes, report folder.
-pub fn bounded_scan(source: &Path, extra: &[&str]) -> (std::time::Duration, u64, tempfile::TempDir) {
+pub fn bounded_scan(
+    source: &Path,
+    extra: &[&str],
+) -> (std::time::Duration, u64, tempfile::TempDir) {
     let out = tempfile::tempdir().unwrap();
     let mut cmd = Command::new("prlimit");
     cmd.arg(format!("--as={}", 1u64 << 30)).arg("--").arg(env!("CARGO_BIN_EXE_sigaudit"));
@@ -167,6 +183,11 @@ pub fn bounded_scan(source: &Path, extra: &[&str]) -> (std::time::Duration, u64,
     let elapsed = start.elapsed();
     assert!([0, 2].contains(&code(&output)), "exit {}: {}", code(&output), text(&output.stderr));
     let stdout = text(&output.stdout);
-    let mib: u64 = stdout.split("peak memory ").nth(1).and_then(|s| s.split(' ').next()).and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("{stdout}"));
+    let mib: u64 = stdout
+        .split("peak memory ")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{stdout}"));
     (elapsed, mib << 20, out)
 }

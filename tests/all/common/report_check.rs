@@ -41,8 +41,19 @@ pub const SIGNATURES: [&str; 25] = [
     "found_in",
 ];
 
-const SIGNERS: [&str; 11] =
-    ["agency_id", "agency_name", "signer_cn", "signer_org", "signer_sha256", "ca_name", "ca_class", "signer_not_after", "documents", "first_signed_at", "last_signed_at"];
+const SIGNERS: [&str; 11] = [
+    "agency_id",
+    "agency_name",
+    "signer_cn",
+    "signer_org",
+    "signer_sha256",
+    "ca_name",
+    "ca_class",
+    "signer_not_after",
+    "documents",
+    "first_signed_at",
+    "last_signed_at",
+];
 
 const AGENCIES: [&str; 14] = [
     "agency_id",
@@ -61,7 +72,15 @@ const AGENCIES: [&str; 14] = [
     "received",
 ];
 
-const UNKNOWN_CAS: [&str; 7] = ["issuer", "key_identifier", "named_ca", "class_by_name", "signatures", "example_signer", "example_file"];
+const UNKNOWN_CAS: [&str; 7] = [
+    "issuer",
+    "key_identifier",
+    "named_ca",
+    "class_by_name",
+    "signatures",
+    "example_signer",
+    "example_file",
+];
 
 /// The report's tables and their headers.
 pub const TABLES: [(&str, &[&str]); 6] = [
@@ -74,8 +93,17 @@ pub const TABLES: [(&str, &[&str]); 6] = [
 ];
 
 /// The enumerated columns, in docs/report-format.md's order.
-pub const ENUMERATED: [&str; 9] =
-    ["format", "ca_class", "classified_by", "chain", "integrity", "modified_after_signing", "cert_valid_at_signing", "attributed_by", "class_by_name"];
+pub const ENUMERATED: [&str; 9] = [
+    "format",
+    "ca_class",
+    "classified_by",
+    "chain",
+    "integrity",
+    "modified_after_signing",
+    "cert_valid_at_signing",
+    "attributed_by",
+    "class_by_name",
+];
 
 /// The values an enumerated column may take (None: not enumerated).
 pub fn allowed(column: &str) -> Option<&'static [&'static str]> {
@@ -83,7 +111,9 @@ pub fn allowed(column: &str) -> Option<&'static [&'static str]> {
         "format" => &["pdf", "cms", "smime", "xml", "ooxml", "odf"],
         "ca_class" => &["government", "commercial", "foreign", "self-signed", "untrusted"],
         "classified_by" => &["chain", "dn", "none"],
-        "chain" => &["verified", "dn-only", "incomplete", "unknown-key", "broken", "no-certificate"],
+        "chain" => {
+            &["verified", "dn-only", "incomplete", "unknown-key", "broken", "no-certificate"]
+        }
         "attributed_by" => &["certificate", "external", "location", "unassigned"],
         "integrity" => &["valid", "invalid", "unknown"],
         "modified_after_signing" | "cert_valid_at_signing" => &["true", "false", ""],
@@ -125,7 +155,11 @@ pub fn problems(root: &Path) -> Vec<String> {
             if path.is_file() {
                 read(&path, header, &mut problems);
             } else {
-                problems.push(format!("{}: missing for agency {}", path.display(), rec["agency_id"]));
+                problems.push(format!(
+                    "{}: missing for agency {}",
+                    path.display(),
+                    rec["agency_id"]
+                ));
             }
         }
         let page = dir.join("report.html");
@@ -136,13 +170,20 @@ pub fn problems(root: &Path) -> Vec<String> {
         }
     }
     let signatures = tables.get("signatures.csv").map_or(0, Vec::len);
-    let counted: usize = agencies.iter().map(|a| a["signatures"].parse::<usize>().unwrap_or(0)).sum();
+    let counted: usize =
+        agencies.iter().map(|a| a["signatures"].parse::<usize>().unwrap_or(0)).sum();
     if !agencies.is_empty() && counted != signatures {
-        problems.push(format!("agencies.csv counts {counted} signatures, signatures.csv has {signatures} rows"));
+        problems.push(format!(
+            "agencies.csv counts {counted} signatures, signatures.csv has {signatures} rows"
+        ));
     }
-    let unknown: usize = tables.get("unknown-cas.csv").map_or(0, |rows| rows.iter().map(|r| r["signatures"].parse::<usize>().unwrap_or(0)).sum());
+    let unknown: usize = tables
+        .get("unknown-cas.csv")
+        .map_or(0, |rows| rows.iter().map(|r| r["signatures"].parse::<usize>().unwrap_or(0)).sum());
     if unknown > signatures {
-        problems.push(format!("unknown-cas.csv counts {unknown} signatures, more than signatures.csv's {signatures}"));
+        problems.push(format!(
+            "unknown-cas.csv counts {unknown} signatures, more than signatures.csv's {signatures}"
+        ));
     }
     problems
 }
@@ -157,7 +198,8 @@ fn read(path: &Path, header: &[&str], problems: &mut Vec<String>) -> Rows {
         return Vec::new();
     };
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(body);
-    let got: Vec<String> = reader.headers().map(|h| h.iter().map(str::to_owned).collect()).unwrap_or_default();
+    let got: Vec<String> =
+        reader.headers().map(|h| h.iter().map(str::to_owned).collect()).unwrap_or_default();
     if got != header {
         problems.push(format!("{}: header {got:?} != {header:?}", path.display()));
         return Vec::new();
@@ -170,34 +212,58 @@ fn read(path: &Path, header: &[&str], problems: &mut Vec<String>) -> Rows {
             continue;
         };
         if rec.len() != header.len() {
-            problems.push(format!("{}:{line}: {} cells, header has {}", path.display(), rec.len(), header.len()));
+            problems.push(format!(
+                "{}:{line}: {} cells, header has {}",
+                path.display(),
+                rec.len(),
+                header.len()
+            ));
             continue;
         }
-        let rec: HashMap<String, String> = header.iter().map(|h| h.to_string()).zip(rec.iter().map(str::to_owned)).collect();
+        let rec: HashMap<String, String> =
+            header.iter().map(|h| h.to_string()).zip(rec.iter().map(str::to_owned)).collect();
         for (column, value) in &rec {
             check_cell(column, value, &rec, &format!("{}:{line}", path.display()), problems);
         }
         let at = format!("{}:{line}", path.display());
-        if rec.get("agency_id").is_some_and(|a| a == "external") && rec.get("migration_pct").is_some_and(|p| !p.is_empty()) {
-            problems.push(format!("{at}: external has a migration_pct; external signatures never count"));
+        if rec.get("agency_id").is_some_and(|a| a == "external")
+            && rec.get("migration_pct").is_some_and(|p| !p.is_empty())
+        {
+            problems.push(format!(
+                "{at}: external has a migration_pct; external signatures never count"
+            ));
         }
-        if rec.get("chain").is_some_and(|c| c == "no-certificate") && (rec["ca_class"] != "untrusted" || rec["classified_by"] != "none") {
-            problems.push(format!("{at}: chain=no-certificate needs ca_class=untrusted and classified_by=none"));
+        if rec.get("chain").is_some_and(|c| c == "no-certificate")
+            && (rec["ca_class"] != "untrusted" || rec["classified_by"] != "none")
+        {
+            problems.push(format!(
+                "{at}: chain=no-certificate needs ca_class=untrusted and classified_by=none"
+            ));
         }
         if rec.get("chain").is_some_and(|c| c == "unknown-key") && rec["ca_class"] == "government" {
             problems.push(format!("{at}: chain=unknown-key is never government"));
         }
-        if rec.get("attributed_by").is_some_and(|a| a == "external") && rec["agency_id"] != "external" {
-            problems.push(format!("{at}: attributed_by=external but agency_id={:?}", rec["agency_id"]));
+        if rec.get("attributed_by").is_some_and(|a| a == "external")
+            && rec["agency_id"] != "external"
+        {
+            problems
+                .push(format!("{at}: attributed_by=external but agency_id={:?}", rec["agency_id"]));
         }
         out.push(rec);
     }
     out
 }
 
-fn check_cell(column: &str, value: &str, rec: &HashMap<String, String>, at: &str, problems: &mut Vec<String>) {
+fn check_cell(
+    column: &str,
+    value: &str,
+    rec: &HashMap<String, String>,
+    at: &str,
+    problems: &mut Vec<String>,
+) {
     let number = value.strip_prefix('-').unwrap_or(value);
-    let numeric = !number.is_empty() && number.split_once('.').map_or(number, |(a, _)| a).bytes().all(|b| b.is_ascii_digit());
+    let numeric = !number.is_empty()
+        && number.split_once('.').map_or(number, |(a, _)| a).bytes().all(|b| b.is_ascii_digit());
     if value.starts_with(['=', '+', '-', '@', '\t', '\r']) && !numeric {
         problems.push(format!("{at}: cell {column}={value:?} would run as a formula"));
     }
@@ -206,23 +272,45 @@ fn check_cell(column: &str, value: &str, rec: &HashMap<String, String>, at: &str
     {
         problems.push(format!("{at}: {column}={value:?} not one of {set:?}"));
     }
-    let dated = ["signed_at", "first_signed_at", "last_signed_at", "signer_not_before", "signer_not_after"].contains(&column);
-    if dated && !value.is_empty() && time::OffsetDateTime::parse(value, &time::format_description::well_known::Rfc3339).is_err() {
+    let dated =
+        ["signed_at", "first_signed_at", "last_signed_at", "signer_not_before", "signer_not_after"]
+            .contains(&column);
+    if dated
+        && !value.is_empty()
+        && time::OffsetDateTime::parse(value, &time::format_description::well_known::Rfc3339)
+            .is_err()
+    {
         problems.push(format!("{at}: {column}={value:?} is not RFC 3339"));
     }
-    if column == "month" && !(value.len() == 7 && value.as_bytes()[4] == b'-' && value.bytes().filter(u8::is_ascii_digit).count() == 6) {
+    if column == "month"
+        && !(value.len() == 7
+            && value.as_bytes()[4] == b'-'
+            && value.bytes().filter(u8::is_ascii_digit).count() == 6)
+    {
         problems.push(format!("{at}: month={value:?} is not YYYY-MM"));
     }
-    let hex64 = value.len() == 64 && value.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-    if column == "signer_sha256" && !hex64 && !(value.is_empty() && rec.get("chain").is_some_and(|c| c == "no-certificate")) {
+    let hex64 = value.len() == 64
+        && value.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if column == "signer_sha256"
+        && !hex64
+        && !(value.is_empty() && rec.get("chain").is_some_and(|c| c == "no-certificate"))
+    {
         problems.push(format!("{at}: signer_sha256={value:?} is not 64 lowercase hex"));
     }
     if column == "migration_pct" && !value.is_empty() {
-        let ok = value.split_once('.').map_or(value.len() <= 3 && value.bytes().all(|b| b.is_ascii_digit()), |(a, b)| {
-            (1..=3).contains(&a.len()) && a.bytes().all(|c| c.is_ascii_digit()) && b.len() == 1 && b.bytes().all(|c| c.is_ascii_digit())
-        });
+        let ok = value.split_once('.').map_or(
+            value.len() <= 3 && value.bytes().all(|b| b.is_ascii_digit()),
+            |(a, b)| {
+                (1..=3).contains(&a.len())
+                    && a.bytes().all(|c| c.is_ascii_digit())
+                    && b.len() == 1
+                    && b.bytes().all(|c| c.is_ascii_digit())
+            },
+        );
         if !ok {
-            problems.push(format!("{at}: migration_pct={value:?} is not a percentage with one decimal"));
+            problems.push(format!(
+                "{at}: migration_pct={value:?} is not a percentage with one decimal"
+            ));
         }
     }
 }
@@ -236,8 +324,15 @@ fn check_html(path: &Path, problems: &mut Vec<String>) {
             let after = rest[at + attr.len()..].trim_start();
             if let Some(value) = after.strip_prefix('=') {
                 let value = value.trim_start().trim_start_matches(['"', '\'']).trim_start();
-                if value.starts_with("//") || value.starts_with("http://") || value.starts_with("https://") {
-                    problems.push(format!("{}: loads something from the network ({})", path.display(), &value[..value.len().min(40)]));
+                if value.starts_with("//")
+                    || value.starts_with("http://")
+                    || value.starts_with("https://")
+                {
+                    problems.push(format!(
+                        "{}: loads something from the network ({})",
+                        path.display(),
+                        &value[..value.len().min(40)]
+                    ));
                 }
             }
             rest = &rest[at + attr.len()..];
