@@ -35,9 +35,15 @@ impl Default for UnitBudget {
 /// Which budget a unit went over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum OverBudget {
-    #[error("took longer than the {} s one unit may take (--unit-time): not read further", .0.as_secs_f64())]
+    #[error(
+        "took longer than the {} s one unit may take (--unit-time): not read further",
+        .0.as_secs_f64()
+    )]
     Time(Duration),
-    #[error("needs more than the {} one unit may use (--unit-memory): not read further", bytes(*.0))]
+    #[error(
+        "needs more than the {} one unit may use (--unit-memory): not read further",
+        bytes(*.0)
+    )]
     Memory(u64),
 }
 
@@ -55,8 +61,11 @@ fn bytes(n: u64) -> String {
 /// and only time and [`reserve`] are enforced.
 pub struct Counting;
 
+/// A thread's meter before any unit: counting, with no ceiling.
+const IDLE_METER: Meter = Meter { live: 0, ceiling: i64::MAX, tripped: false };
+
 thread_local! {
-    static METER: Cell<Meter> = const { Cell::new(Meter { live: 0, ceiling: i64::MAX, tripped: false }) };
+    static METER: Cell<Meter> = const { Cell::new(IDLE_METER) };
     static ACTIVE: Cell<Option<Active>> = const { Cell::new(None) };
 }
 

@@ -10,6 +10,7 @@ use globset::{Glob, GlobSetBuilder};
 
 use crate::config::Config;
 
+use crate::budget::UnitBudget;
 use crate::formats::Limits;
 use crate::rules::Rules;
 use crate::scan::ScanOptions;
@@ -192,11 +193,11 @@ pub(crate) struct ScanArgs {
     pub max_ratio: u64,
     /// Seconds one file (or one message of a mailbox) may take; over it, an errors.csv row and the
     /// scan goes on.
-    #[arg(long, value_name = "SECONDS", default_value_t = crate::budget::UnitBudget::default().time.as_secs())]
+    #[arg(long, value_name = "SECONDS", default_value_t = UnitBudget::default().time.as_secs())]
     pub unit_time: u64,
     /// Heap bytes one file (or one message of a mailbox) may use, its own bytes included; over it,
     /// an errors.csv row.
-    #[arg(long, value_name = "BYTES", default_value_t = crate::budget::UnitBudget::default().memory)]
+    #[arg(long, value_name = "BYTES", default_value_t = UnitBudget::default().memory)]
     pub unit_memory: u64,
     /// Exit with code 3 when overall migration is below PCT percent.
     #[arg(long, value_name = "PCT")]

@@ -34,6 +34,7 @@ pub(crate) fn render(
     out
 }
 
+#[expect(clippy::too_many_lines, reason = "127 lines, from before the limit")]
 fn render_one(out: &mut String, n: usize, sig: &Signature, rules: &Rules, anchors: &AnchorStore) {
     let mut sig = sig.clone();
     anchors.complete_signer(&mut sig);

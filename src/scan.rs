@@ -904,6 +904,7 @@ pub(crate) fn read_and_extract(
 /// [`read_and_extract`], parsing in the `cpu` pool. Also
 /// returns the (size, mtime) of the open file after reading it, when it
 /// was read whole (what the history checks against the stamp).
+#[expect(clippy::too_many_lines, reason = "111 lines, from before the limit")]
 fn read_extract(
     input: &Input,
     known_size: Option<u64>,

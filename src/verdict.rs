@@ -266,6 +266,7 @@ mod tests {
 
     /// Evidence -> (modified_after_signing, what the note starts with or holds).
     #[test]
+    #[expect(clippy::too_many_lines, reason = "a table of cases, one per row")]
     fn pdf_modification_table() {
         let fill = allowed(&["form field values (HoTen)"], Some(Level::FormFilling));
         let annotate = allowed(&["annotations (Text)"], Some(Level::Annotations));
@@ -284,32 +285,153 @@ mod tests {
         let locked = ["HoTen".to_owned()];
         let sneaky = ["Sneaky".to_owned()];
         let none: [String; 0] = [];
-        #[rustfmt::skip]
+        // updates, DocMDP /P, locked fields changed, new visible fields, taken out -> verdict,
+        // a part of the note
         let table: &[Row<'_>] = &[
-            // updates, DocMDP /P, locked fields changed, new visible fields, taken out -> verdict, note
-            (&Updates::EntireFile, None, &none, &none, false, Some(false), "signature covers the entire file"),
-            (&Updates::EntireFile, Some(1), &none, &none, false, Some(false), "signature covers the entire file"),
-            (&Updates::NotWholeRevision { end: 10, unsigned: 5 }, None, &none, &none, false, Some(true), "not a whole revision; 5 bytes after it are unsigned"),
-            (&Updates::Unterminated { revision: 2, of: 3, bytes: 40 }, None, &none, &none, false, Some(true), "MODIFIED AFTER SIGNING: signature covers revision 2 of 3; 40 bytes after the last %%EOF"),
-            (&malformed, None, &none, &none, false, Some(true), "MODIFIED AFTER SIGNING: signature covers revision 2 of 3; update 3 defines object 11 0 more than once"),
-            (&Updates::Unanalysed { revision: 2, of: 3 }, None, &none, &none, false, None, "could not be analysed"),
-            // Taken out, but nothing could be told of its revision's updates: unknown stays unknown.
-            (&Updates::Unanalysed { revision: 2, of: 3 }, None, &none, &none, true, None, "could not be analysed"),
-            (&Updates::CertificationAdded { revision: 2, of: 3 }, None, &none, &none, false, Some(true), "a later update certifies the document"),
+            (
+                &Updates::EntireFile,
+                None,
+                &none,
+                &none,
+                false,
+                Some(false),
+                "signature covers the entire file",
+            ),
+            (
+                &Updates::EntireFile,
+                Some(1),
+                &none,
+                &none,
+                false,
+                Some(false),
+                "signature covers the entire file",
+            ),
+            (
+                &Updates::NotWholeRevision { end: 10, unsigned: 5 },
+                None,
+                &none,
+                &none,
+                false,
+                Some(true),
+                "not a whole revision; 5 bytes after it are unsigned",
+            ),
+            (
+                &Updates::Unterminated { revision: 2, of: 3, bytes: 40 },
+                None,
+                &none,
+                &none,
+                false,
+                Some(true),
+                "revision 2 of 3; 40 bytes after the last %%EOF",
+            ),
+            (
+                &malformed,
+                None,
+                &none,
+                &none,
+                false,
+                Some(true),
+                "update 3 defines object 11 0 more than once",
+            ),
+            (
+                &Updates::Unanalysed { revision: 2, of: 3 },
+                None,
+                &none,
+                &none,
+                false,
+                None,
+                "could not be analysed",
+            ),
+            // Taken out, but nothing could be told of its revision's updates: unknown stays
+            // unknown.
+            (
+                &Updates::Unanalysed { revision: 2, of: 3 },
+                None,
+                &none,
+                &none,
+                true,
+                None,
+                "could not be analysed",
+            ),
+            (
+                &Updates::CertificationAdded { revision: 2, of: 3 },
+                None,
+                &none,
+                &none,
+                false,
+                Some(true),
+                "a later update certifies the document",
+            ),
             (&changed, Some(3), &none, &none, false, Some(true), "later updates change object 4 0"),
-            (&allowed(&[], None), None, &none, &none, false, Some(false), "the 1 later update(s) change no object"),
+            (
+                &allowed(&[], None),
+                None,
+                &none,
+                &none,
+                false,
+                Some(false),
+                "the 1 later update(s) change no object",
+            ),
             (&fill, None, &none, &none, false, Some(false), "add only form field values (HoTen)"),
-            (&fill, Some(1), &none, &none, false, Some(true), "(/P 1: no change) does not allow what later updates do: form field values (HoTen)"),
-            (&fill, Some(2), &none, &none, false, Some(false), "add only form field values (HoTen)"),
-            (&annotate, Some(2), &none, &none, false, Some(true), "(/P 2: form filling and signing only)"),
+            (
+                &fill,
+                Some(1),
+                &none,
+                &none,
+                false,
+                Some(true),
+                "(/P 1: no change) does not allow what later updates do",
+            ),
+            (
+                &fill,
+                Some(2),
+                &none,
+                &none,
+                false,
+                Some(false),
+                "add only form field values (HoTen)",
+            ),
+            (
+                &annotate,
+                Some(2),
+                &none,
+                &none,
+                false,
+                Some(true),
+                "(/P 2: form filling and signing only)",
+            ),
             (&annotate, Some(3), &none, &none, false, Some(false), "add only annotations (Text)"),
             (&archive, Some(1), &none, &none, false, Some(false), "add only DSS (LTV) data"),
-            (&fill, None, &locked, &none, false, Some(true), "form fields this signature locks (FieldMDP) changed afterwards: HoTen"),
+            (
+                &fill,
+                None,
+                &locked,
+                &none,
+                false,
+                Some(true),
+                "this signature locks (FieldMDP) changed afterwards: HoTen",
+            ),
             (&fill, Some(1), &locked, &none, false, Some(true), "DocMDP permission (/P 1"),
-            (&fill, Some(2), &none, &sneaky, false, Some(true), "add signature fields with an appearance on the page (Sneaky)"),
+            (
+                &fill,
+                Some(2),
+                &none,
+                &sneaky,
+                false,
+                Some(true),
+                "add signature fields with an appearance on the page (Sneaky)",
+            ),
             (&fill, None, &none, &sneaky, false, Some(false), "add only form field values"),
             (&fill, Some(2), &locked, &sneaky, false, Some(true), "FieldMDP"),
-            (&fill, None, &none, &none, true, Some(true), "took this signature out of the document"),
+            (
+                &fill,
+                None,
+                &none,
+                &none,
+                true,
+                Some(true),
+                "took this signature out of the document",
+            ),
             (&changed, None, &none, &none, true, Some(true), "later updates change object 4 0"),
         ];
         for (i, (updates, docmdp, locked, new_fields, taken_out, modified, note)) in

@@ -41,7 +41,10 @@ pub fn blocks(bytes: &[u8]) -> Vec<Result<(String, Vec<u8>), BerError>> {
 mod tests {
     #[test]
     fn blocks_with_any_label_and_loose_base64() {
-        let text = b"junk\n-----BEGIN CERTIFICATE-----\nAQID\nBA\n-----END CERTIFICATE-----\n-----BEGIN PKCS7-----\nBQY=\n-----END PKCS7-----\n-----BEGIN X-----\nAAAA";
+        let text = b"junk\n\
+            -----BEGIN CERTIFICATE-----\nAQID\nBA\n-----END CERTIFICATE-----\n\
+            -----BEGIN PKCS7-----\nBQY=\n-----END PKCS7-----\n\
+            -----BEGIN X-----\nAAAA";
         let got = super::blocks(text);
         assert_eq!(got[0], Ok(("CERTIFICATE".into(), vec![1, 2, 3, 4])));
         assert_eq!(got[1], Ok(("PKCS7".into(), vec![5, 6])));

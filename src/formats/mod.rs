@@ -8,7 +8,8 @@
 //! ```text
 //! layer  files         what they hold
 //! 0      cms xml       CMS SignedData files; XML signatures
-//! 1      mail pdf zip  MIME and S/MIME, mbox; PDF (its CMS values); ZIP and packages (their XML and CMS)
+//! 1      mail pdf zip  MIME and S/MIME, mbox; PDF (its CMS values); ZIP and packages (their XML
+//!                      and CMS)
 //! 2      msg           Outlook .msg and TNEF (their messages)
 //! 3      fuzz          the fuzz targets' bodies, over every format
 //! ```

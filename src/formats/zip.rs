@@ -52,6 +52,7 @@ pub(super) const FORMAT: FileFormat = FileFormat {
     fuzz_target: "xml_package",
 };
 
+#[expect(clippy::too_many_lines, reason = "123 lines, from before the limit")]
 pub(crate) fn extract(bytes: &[u8], depth: usize, env: &Env<'_>) -> Extraction {
     let mut out = Extraction::default();
     let cap = (env.limits.max_members as u64).saturating_mul(DECLARED_MEMBERS_FACTOR);

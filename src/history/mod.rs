@@ -12,8 +12,10 @@
 //!
 //! ```text
 //! layer  files                          what they hold
-//! 0      compare copy lock rows stored  audit over audit; history copy; the scan lock; rows both stores read; stored extractions
-//! 1      postgres province sqlite       the PostgreSQL store; the province's report; the SQLite store
+//! 0      compare copy lock rows stored  audit over audit; history copy; the scan lock; rows both
+//!                                       stores read; stored extractions
+//! 1      postgres province sqlite       the PostgreSQL store; the province's report; the SQLite
+//!                                       store
 //! 2      database                       where the history lives: opens the store a `--db` names
 //! ```
 

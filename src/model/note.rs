@@ -198,6 +198,7 @@ pub enum RawScanReason {
 
 impl fmt::Display for Note {
     /// Every note but [`Note::Integrity`], which needs its signature.
+    #[expect(clippy::too_many_lines, reason = "138 lines, from before the limit")]
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Note::Integrity => f.write_str("integrity"),

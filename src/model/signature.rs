@@ -195,12 +195,14 @@ impl SignerKey {
     /// Is `cert` the certificate this key names?
     pub fn matches(&self, cert: &Cert) -> bool {
         let strip = |s: &[u8]| -> Vec<u8> { s.iter().skip_while(|&&b| b == 0).copied().collect() };
+        // Same name, another string encoding (PrintableString vs UTF8String).
+        let same_name_encoded_otherwise = |cert: &Cert, issuer: &[u8]| {
+            crate::cert::names_key(issuer).is_some_and(|key| cert.issuer.folded_key() == key)
+        };
         match self {
             SignerKey::IssuerSerial { issuer, serial } => {
                 strip(&cert.serial) == strip(serial)
-                    && (cert.issuer_raw == *issuer
-                        // Same name, another string encoding (PrintableString vs UTF8String).
-                        || crate::cert::names_key(issuer).is_some_and(|key| cert.issuer.folded_key() == key))
+                    && (cert.issuer_raw == *issuer || same_name_encoded_otherwise(cert, issuer))
             }
             SignerKey::KeyId(id) => {
                 cert.ski.as_deref() == Some(id.as_slice()) || cert.computed_key_id() == *id

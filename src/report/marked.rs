@@ -8,8 +8,13 @@ use std::borrow::Cow;
 
 /// Characters that change how the text around them is shown.
 fn is_hidden_control(c: char) -> bool {
-    (c.is_control() && c != '\n')
-        || matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    // The Arabic letter mark, LRM and RLM, the embeddings and overrides
+    // (LRE..RLO), the isolates (LRI..PDI).
+    let bidi = matches!(
+        c,
+        '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+    );
+    (c.is_control() && c != '\n') || bidi
 }
 
 pub(crate) fn mark(text: &str) -> Cow<'_, str> {

@@ -109,9 +109,11 @@ mod imp {
     }
 
     pub(super) fn list(fd: &rustix::fd::OwnedFd) -> io::Result<Vec<(OsString, Kind)>> {
+        use std::cell::RefCell;
+        use std::mem::MaybeUninit;
         use std::os::unix::ffi::OsStrExt;
         thread_local! {
-            static BUFFER: std::cell::RefCell<Vec<std::mem::MaybeUninit<u8>>> = const { std::cell::RefCell::new(Vec::new()) };
+            static BUFFER: RefCell<Vec<MaybeUninit<u8>>> = const { RefCell::new(Vec::new()) };
         }
         BUFFER.with_borrow_mut(|buf| {
             buf.resize(LISTING_BUFFER, std::mem::MaybeUninit::uninit());

@@ -116,7 +116,11 @@ impl<'r> Search<'_, 'r> {
         if let Some(claimed) = claimed_pin(&current, self.catalogue)
             // Same key as an available copy of the pinned certificate: a
             // re-issue by the same CA, not a forgery.
-            && self.embedded.iter().chain(self.anchors.iter()).any(|c| c.sha256 == claimed.pin.sha256 && c.spki == current.spki)
+            && self
+                .embedded
+                .iter()
+                .chain(self.anchors.iter())
+                .any(|c| c.sha256 == claimed.pin.sha256 && c.spki == current.spki)
         {
             return Some(Path { links: links.clone(), end: PathEnd::SameKeyAsPinned(claimed) });
         }

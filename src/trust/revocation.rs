@@ -71,12 +71,16 @@ impl Revocation {
 /// that `issuer` (or its delegated OCSP responder) signed: data whose
 /// signature does not verify is ignored (anybody can write a list).
 pub(crate) fn check(cert: &Cert, issuer: &Cert, crls: &[&[u8]], ocsp: &[&[u8]]) -> Revocation {
+    // A good answer issued no earlier than `issued` is already held.
+    let newer_good = |held: &Revocation, issued| match held {
+        Revocation::Good { issued: earlier, .. } => *earlier >= issued,
+        _ => false,
+    };
     let mut verdict = Revocation::NotChecked;
     for der in ocsp {
         match ocsp_status(der, cert, issuer) {
             Some(r @ Revocation::Revoked { .. }) => return r,
-            Some(Revocation::Good { issued, source }) if !matches!(verdict, Revocation::Good { issued: earlier, .. } if earlier >= issued) =>
-            {
+            Some(Revocation::Good { issued, source }) if !newer_good(&verdict, issued) => {
                 verdict = Revocation::Good { issued, source };
             }
             _ => {}

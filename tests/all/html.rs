@@ -316,13 +316,21 @@ fn tables_sort_and_filter_in_the_browser() {
     let page = with_script(
         &dir.join("index.html"),
         r##"
-        var table = document.querySelector("#who-must-migrate table"), th = table.tHead.rows[0].cells[4], out = [];
-        var column = function () { return Array.from(table.tBodies[0].rows).filter(function (r) { return !r.hidden; }).map(function (r) { return r.cells[4].textContent.trim(); }).join(","); };
-        th.click(); out.push(column());
-        th.click(); out.push(column());
-        var filter = table.previousElementSibling; filter.value = "viettel  "; filter.dispatchEvent(new Event("input"));
-        out.push(Array.from(table.tBodies[0].rows).filter(function (r) { return !r.hidden; }).map(function (r) { return r.cells[2].textContent.trim(); }).join(","));
-        var pre = document.createElement("pre"); pre.id = "result"; pre.textContent = out.join("\n"); document.body.appendChild(pre);
+        var table = document.querySelector("#who-must-migrate table");
+        var th = table.tHead.rows[0].cells[4], out = [];
+        var shown = function (cell) {
+            return Array.from(table.tBodies[0].rows)
+                .filter(function (r) { return !r.hidden; })
+                .map(function (r) { return r.cells[cell].textContent.trim(); })
+                .join(",");
+        };
+        th.click(); out.push(shown(4));
+        th.click(); out.push(shown(4));
+        var filter = table.previousElementSibling;
+        filter.value = "viettel  "; filter.dispatchEvent(new Event("input"));
+        out.push(shown(2));
+        var pre = document.createElement("pre"); pre.id = "result";
+        pre.textContent = out.join("\n"); document.body.appendChild(pre);
         "##,
     );
     let result = result_of(&chromium_dom(&page));

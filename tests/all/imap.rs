@@ -84,8 +84,8 @@ impl Dovecot {
             .arg(d.join("srv.csr")));
         std::fs::write(
             d.join("ext.cnf"),
-            "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\\
-             nextendedKeyUsage=serverAuth\n",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n\
+             extendedKeyUsage=serverAuth\n",
         )
         .unwrap();
         sh(Command::new("openssl")
@@ -105,19 +105,22 @@ impl Dovecot {
         let (uid, gid) =
             if unsafe_uid() == 0 { (65534, 65534) } else { (unsafe_uid(), unsafe_gid()) };
         let p = d.display();
-        std::fs::write(
-            d.join("dovecot.conf"),
-            format!(
-                "protocols = imap\nlisten = 127.0.0.1\nbase_dir = {p}/run\nstate_dir = {p}/state\nlog_path = {p}/dovecot.log\n\
-                 ssl = yes\nssl_cert = <{p}/cert.pem\nssl_key = <{p}/key.pem\ndisable_plaintext_auth = no\nauth_mechanisms = plain login\n\
-                 first_valid_uid = 0\nmail_location = maildir:{p}/home/%u/Maildir\n\
-                 passdb {{\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%u {p}/passwd\n}}\n\
-                 userdb {{\n  driver = static\n  args = uid={uid} gid={gid} home={p}/home/%u\n}}\n\
-                 service imap-login {{\n  chroot =\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {imap_port}\n  }}\n  inet_listener imaps {{\n    address = 127.0.0.1\n    port = {imaps_port}\n    ssl = yes\n  }}\n}}\n\
-                 service anvil {{\n  chroot =\n}}\n"
-            ),
-        )
-        .unwrap();
+        let conf = format!(
+            "protocols = imap\nlisten = 127.0.0.1\nbase_dir = {p}/run\nstate_dir = {p}/state\n\
+             log_path = {p}/dovecot.log\n\
+             ssl = yes\nssl_cert = <{p}/cert.pem\nssl_key = <{p}/key.pem\n\
+             disable_plaintext_auth = no\nauth_mechanisms = plain login\n\
+             first_valid_uid = 0\nmail_location = maildir:{p}/home/%u/Maildir\n\
+             passdb {{\n  driver = passwd-file\
+             \n  args = scheme=PLAIN username_format=%u {p}/passwd\n}}\n\
+             userdb {{\n  driver = static\n  args = uid={uid} gid={gid} home={p}/home/%u\n}}\n\
+             service imap-login {{\n  chroot =\
+             \n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {imap_port}\n  }}\
+             \n  inet_listener imaps {{\n    address = 127.0.0.1\n    port = {imaps_port}\
+             \n    ssl = yes\n  }}\n}}\n\
+             service anvil {{\n  chroot =\n}}\n"
+        );
+        std::fs::write(d.join("dovecot.conf"), conf).unwrap();
         let dv = Dovecot { dir, imap_port, imaps_port };
         let m = dv.maildir();
         for sub in ["cur", "new", "tmp", ".Sent/cur", ".Sent/new", ".Sent/tmp"] {

@@ -401,3 +401,27 @@ fn the_readme_layer_table_is_the_one_of_lib_rs() {
     let readme = readme_layers(&std::fs::read_to_string(root.join("README.md")).unwrap());
     assert_eq!(readme, lib, "README.md's layout table and src/lib.rs's disagree");
 }
+
+/// Lines that fit a review (issue 27): rustfmt's `max_width = 100` cannot
+/// shorten a long string or comment, so this holds every Rust line of the
+/// crate, its tests and fuzz targets to 100 characters.
+#[test]
+fn no_line_is_over_100_characters() {
+    let root = common::root();
+    let mut files = Vec::new();
+    for dir in ["src", "tests/all", "fuzz/fuzz_targets"] {
+        rust_files(&root.join(dir), &mut files);
+    }
+    assert!(files.len() > 50, "{} Rust files", files.len());
+    let mut long = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        for (i, line) in text.lines().enumerate() {
+            let width = line.chars().count();
+            if width > 100 {
+                long.push(format!("{}:{}: {width} characters", file.display(), i + 1));
+            }
+        }
+    }
+    assert!(long.is_empty(), "lines over 100 characters:\n{}", long.join("\n"));
+}

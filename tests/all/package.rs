@@ -35,6 +35,26 @@ fn install(root: &Path, out: &Path) -> PathBuf {
         said.contains("no Windows zip") || said.contains(".zip"),
         "the Windows part is said either way: {said}"
     );
+    // Where the Windows build exists (scripts/test makes it before the
+    // tests), the zip holds what an agency needs: the .exe, both READMEs
+    // and the double-clickable .cmd.
+    let exe = root_dir().join("target/windows/x86_64-pc-windows-gnu/release/sigaudit.exe");
+    if exe.exists() {
+        let zip = std::fs::read_dir(out)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|e| e == "zip"))
+            .expect("a Windows zip beside the .deb");
+        let listing = text(&run(Command::new("unzip").arg("-l").arg(&zip)).stdout);
+        for part in ["sigaudit.exe", "README.md", "README.vi.md", "sigaudit-scan.cmd"] {
+            assert!(listing.contains(part), "{part} not in the zip:\n{listing}");
+        }
+    } else {
+        common::skip(
+            "package::the Windows zip's contents",
+            "no Windows build in target/windows (scripts/test makes it)",
+        );
+    }
     let deb = std::fs::read_dir(out)
         .unwrap()
         .map(|e| e.unwrap().path())

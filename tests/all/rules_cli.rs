@@ -212,9 +212,13 @@ fn fetch_anchors_keeps_another_generation_only_when_it_verifies_up_to_a_pin() {
     std::fs::create_dir(rules.path().join("ca.d")).unwrap();
     let test_pki =
         std::fs::read_to_string(root().join("samples/rules/ca.d/test-pki.toml")).unwrap();
+    let downloads = format!(
+        "other_downloads = [\"http://127.0.0.1:{port}/gen2.crt\", \
+         \"http://127.0.0.1:{port}/forger.crt\"]"
+    );
     let with_urls = test_pki.replacen(
         "id = \"test-vnpt-ca\"",
-        &format!("id = \"test-vnpt-ca\"\nother_downloads = [\"http://127.0.0.1:{port}/gen2.crt\", \"http://127.0.0.1:{port}/forger.crt\"]"),
+        &format!("id = \"test-vnpt-ca\"\n{downloads}"),
         1,
     );
     assert_ne!(with_urls, test_pki);

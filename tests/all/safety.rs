@@ -193,7 +193,9 @@ fn an_mbox_whose_first_message_has_only_a_from_header_is_read() {
     let dir = tempfile::tempdir().unwrap();
     let mbox = dir.path().join("Inbox");
     let mut f = std::fs::File::create(&mbox).unwrap();
-    f.write_all(b"From someone@example.org Mon Jan  6 08:00:00 2025\nFrom: someone@example.org\n\nhello\n\n").unwrap();
+    let unsigned: &[u8] = b"From someone@example.org Mon Jan  6 08:00:00 2025\n\
+        From: someone@example.org\n\nhello\n\n";
+    f.write_all(unsigned).unwrap();
     f.write_all(b"From vanthu@syt.thanhhoa.gov.vn Tue Jan  7 09:00:00 2025\n").unwrap();
     f.write_all(&signed).unwrap();
     drop(f);

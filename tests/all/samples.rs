@@ -463,7 +463,10 @@ fn a_missing_source_is_a_row_and_its_agency_audit_is_incomplete() {
     let report = report_dir(&report);
     check_report(&report);
     let errors = read_csv(&report.join("errors.csv"));
-    assert!(errors.iter().any(|e| e["file"].ends_with("unmounted/Sở Y tế") && e["error"].contains("not mounted")), "{errors:?}");
+    let not_mounted = errors
+        .iter()
+        .any(|e| e["file"].ends_with("unmounted/Sở Y tế") && e["error"].contains("not mounted"));
+    assert!(not_mounted, "{errors:?}");
     assert!(!read_csv(&report.join("signatures.csv")).is_empty(), "the other source is audited");
     let agencies = read_csv(&report.join("agencies.csv"));
     let syt = agencies.iter().find(|a| a["agency_id"] == "000.00.09.H56").unwrap();

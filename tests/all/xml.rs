@@ -470,7 +470,11 @@ fn canonical_forms_match_xmllint() {
     use sigaudit::{C14nMethod as Method, C14nOptions as Options, canonicalize};
     let docs = [
         // Namespace declarations: redundant, overridden, unused, default undeclared.
-        r#"<a:r xmlns:a="urn:a" xmlns:b="urn:b" xmlns="urn:d"><a:x xmlns:a="urn:a" b:at="1" a:at="2" z="3" y="4"><e xmlns=""><f xmlns="urn:d"/></e></a:x><b:y xmlns:c="urn:c"/></a:r>"#,
+        concat!(
+            r#"<a:r xmlns:a="urn:a" xmlns:b="urn:b" xmlns="urn:d">"#,
+            r#"<a:x xmlns:a="urn:a" b:at="1" a:at="2" z="3" y="4">"#,
+            r#"<e xmlns=""><f xmlns="urn:d"/></e></a:x><b:y xmlns:c="urn:c"/></a:r>"#
+        ),
         // Text, attribute and whitespace escaping; character references; CDATA.
         "<doc a=\"tab&#9;nl&#10;cr&#13;q&quot;lt&lt;gt>amp&amp;\">x &amp; y &lt; z &gt; \
          w\r\n<![CDATA[<raw> & ]]>&#x1F600;&#169;</doc>",
@@ -478,7 +482,10 @@ fn canonical_forms_match_xmllint() {
         "<?xml version=\"1.0\"?>\n<!-- before -->\n<?pi data?>\n<doc><!-- in --><?p  x ?><e   \
          /></doc>\n<!-- after -->\n",
         // Vietnamese text, xml:lang and attribute order by namespace URI.
-        r#"<HDon xmlns:z="urn:a" xmlns:y="urn:b" xml:lang="vi" y:k="1" z:k="2" k="0"><Ten>Sở Tài chính tỉnh Thanh Hóa</Ten></HDon>"#,
+        concat!(
+            r#"<HDon xmlns:z="urn:a" xmlns:y="urn:b" xml:lang="vi" y:k="1" z:k="2" k="0">"#,
+            r#"<Ten>Sở Tài chính tỉnh Thanh Hóa</Ten></HDon>"#
+        ),
     ];
     let dir = tempfile::tempdir().unwrap();
     for (i, xml) in docs.iter().enumerate() {

@@ -354,10 +354,37 @@ mod tests {
         assert!(parse_asn1_time("20241315000000Z", true).is_none());
     }
 
+    /// `t` written as a UTCTime: YYMMDDHHMMSSZ.
+    fn utc_time_text(t: OffsetDateTime) -> String {
+        let (year, month, day) = (t.year() % 100, t.month() as u8, t.day());
+        let (hour, minute, second) = (t.hour(), t.minute(), t.second());
+        format!("{year:02}{month:02}{day:02}{hour:02}{minute:02}{second:02}Z")
+    }
+
+    /// `local` written as a GeneralizedTime with milliseconds and its
+    /// offset of `offset_minutes`.
+    fn generalized_time_text(local: OffsetDateTime, millis: u32, offset_minutes: i32) -> String {
+        let sign = if offset_minutes < 0 { '-' } else { '+' };
+        format!(
+            "{:04}{:02}{:02}{:02}{:02}{:02}.{millis:03}{sign}{:02}{:02}",
+            local.year(),
+            local.month() as u8,
+            local.day(),
+            local.hour(),
+            local.minute(),
+            local.second(),
+            offset_minutes.abs() / 60,
+            offset_minutes.abs() % 60
+        )
+    }
+
     proptest::proptest! {
         /// Whatever the bytes, the time parser answers, never panics.
         #[test]
-        fn any_text_is_a_time_or_none(text in proptest::prelude::any::<String>(), four_digit_year in proptest::prelude::any::<bool>()) {
+        fn any_text_is_a_time_or_none(
+            text in proptest::prelude::any::<String>(),
+            four_digit_year in proptest::prelude::any::<bool>()
+        ) {
             let _ = parse_asn1_time(&text, four_digit_year);
         }
 
@@ -365,22 +392,21 @@ mod tests {
         #[test]
         fn utc_times_round_trip(secs in -631_152_000i64..2_524_608_000) {
             let t = OffsetDateTime::from_unix_timestamp(secs).unwrap();
-            let text = format!("{:02}{:02}{:02}{:02}{:02}{:02}Z", t.year() % 100, t.month() as u8, t.day(), t.hour(), t.minute(), t.second());
+            let text = utc_time_text(t);
             proptest::prop_assert_eq!(parse_asn1_time(&text, false), Some(t));
         }
 
         /// A GeneralizedTime with milliseconds and an offset reads back as the same instant.
         #[test]
-        fn generalized_times_round_trip(secs in 0i64..4_102_444_800, millis in 0u32..1000, offset_minutes in -720i32..=840) {
-            let utc = OffsetDateTime::from_unix_timestamp(secs).unwrap().replace_millisecond(millis as u16).unwrap();
+        fn generalized_times_round_trip(
+            secs in 0i64..4_102_444_800,
+            millis in 0u32..1000,
+            offset_minutes in -720i32..=840
+        ) {
+            let utc = OffsetDateTime::from_unix_timestamp(secs).unwrap();
+            let utc = utc.replace_millisecond(millis as u16).unwrap();
             let offset = time::UtcOffset::from_whole_seconds(offset_minutes * 60).unwrap();
-            let local = utc.to_offset(offset);
-            let sign = if offset_minutes < 0 { '-' } else { '+' };
-            let text = format!(
-                "{:04}{:02}{:02}{:02}{:02}{:02}.{millis:03}{sign}{:02}{:02}",
-                local.year(), local.month() as u8, local.day(), local.hour(), local.minute(), local.second(),
-                offset_minutes.abs() / 60, offset_minutes.abs() % 60
-            );
+            let text = generalized_time_text(utc.to_offset(offset), millis, offset_minutes);
             proptest::prop_assert_eq!(parse_asn1_time(&text, true), Some(utc));
         }
     }

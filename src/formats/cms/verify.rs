@@ -63,6 +63,7 @@ pub(crate) enum Prepared {
 
 /// Everything but the signature value: the algorithms, the content's digest
 /// against messageDigest, the content type.
+#[expect(clippy::too_many_lines, reason = "102 lines, from before the limit")]
 pub(crate) fn prepare(sd: &SignedData<'_>, si: &SignerInfo<'_>, content: Content<'_>) -> Prepared {
     let Some(digest_hash) = Hash::from_oid(&si.digest_algorithm) else {
         let name = oids::algorithm_name(&si.digest_algorithm);

@@ -102,6 +102,7 @@ fn extract_file(_: DocKind, bytes: &[u8], name: &str, _: usize, _: &Env<'_>) -> 
     extract(bytes)
 }
 
+#[expect(clippy::too_many_lines, reason = "130 lines, from before the limit")]
 pub fn extract(bytes: &[u8]) -> Extraction {
     let mut out = Extraction::default();
     let objects = objects_at_least(bytes);
@@ -813,6 +814,23 @@ pub(crate) fn parse_pdf_date(text: &str) -> Option<OffsetDateTime> {
 mod tests {
     use super::*;
 
+    /// `local`, at an offset of `offset_minutes`, written as
+    /// `D:YYYYMMDDHHmmSS+HH'mm'`.
+    fn pdf_date_text(local: OffsetDateTime, offset_minutes: i32) -> String {
+        let sign = if offset_minutes < 0 { '-' } else { '+' };
+        format!(
+            "D:{:04}{:02}{:02}{:02}{:02}{:02}{sign}{:02}'{:02}'",
+            local.year(),
+            local.month() as u8,
+            local.day(),
+            local.hour(),
+            local.minute(),
+            local.second(),
+            offset_minutes.abs() / 60,
+            offset_minutes.abs() % 60
+        )
+    }
+
     proptest::proptest! {
         #[test]
         fn any_text_is_a_pdf_date_or_none(text in proptest::prelude::any::<String>()) {
@@ -821,15 +839,13 @@ mod tests {
 
         /// `D:YYYYMMDDHHmmSS+HH'mm'` for any second of 1900..2099 reads back as that instant.
         #[test]
-        fn pdf_dates_round_trip(secs in -2_208_988_800i64..4_102_444_800, offset_minutes in -720i32..=840) {
+        fn pdf_dates_round_trip(
+            secs in -2_208_988_800i64..4_102_444_800,
+            offset_minutes in -720i32..=840
+        ) {
             let utc = OffsetDateTime::from_unix_timestamp(secs).unwrap();
-            let local = utc.to_offset(time::UtcOffset::from_whole_seconds(offset_minutes * 60).unwrap());
-            let sign = if offset_minutes < 0 { '-' } else { '+' };
-            let text = format!(
-                "D:{:04}{:02}{:02}{:02}{:02}{:02}{sign}{:02}'{:02}'",
-                local.year(), local.month() as u8, local.day(), local.hour(), local.minute(), local.second(),
-                offset_minutes.abs() / 60, offset_minutes.abs() % 60
-            );
+            let offset = time::UtcOffset::from_whole_seconds(offset_minutes * 60).unwrap();
+            let text = pdf_date_text(utc.to_offset(offset), offset_minutes);
             proptest::prop_assert_eq!(parse_pdf_date(&text), Some(utc));
         }
     }

@@ -369,28 +369,45 @@ pub(crate) fn parse_literal(input: &[u8]) -> Option<(Vec<u8>, usize)> {
 mod tests {
     use super::*;
 
+    /// `bytes` as hex digits, upper or lower case, with white space before
+    /// every `gap`-th byte.
+    fn hex_text(bytes: &[u8], upper: bool, gap: usize) -> String {
+        let mut text = String::new();
+        for (i, b) in bytes.iter().enumerate() {
+            if i % gap == 0 {
+                text.push_str(" \n");
+            }
+            text.push_str(&if upper { format!("{b:02X}") } else { format!("{b:02x}") });
+        }
+        text
+    }
+
     proptest::proptest! {
         #[test]
-        fn any_bytes_are_hex_or_none(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200)) {
+        fn any_bytes_are_hex_or_none(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200)
+        ) {
             let _ = decode_hex(&bytes);
         }
 
         /// Bytes written as hex, in either case and with white space
         /// anywhere, read back as the same bytes.
         #[test]
-        fn hex_round_trips(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..100), upper in proptest::prelude::any::<bool>(), gap in 1usize..9) {
-            let mut text = String::new();
-            for (i, b) in bytes.iter().enumerate() {
-                if i % gap == 0 { text.push_str(" \n"); }
-                text.push_str(&if upper { format!("{b:02X}") } else { format!("{b:02x}") });
-            }
+        fn hex_round_trips(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..100),
+            upper in proptest::prelude::any::<bool>(),
+            gap in 1usize..9
+        ) {
+            let text = hex_text(&bytes, upper, gap);
             proptest::prop_assert_eq!(decode_hex(text.as_bytes()), Some(bytes));
         }
     }
 
     #[test]
     fn finds_contents_through_byte_range_gap() {
-        let mut pdf = b"%PDF-1.7\n1 0 obj\n<</Type/Sig/SubFilter/adbe.pkcs7.detached/M(D:20240101)/ByteRange [0 AAAA BBBB 10]/Contents ".to_vec();
+        let mut pdf = b"%PDF-1.7\n1 0 obj\n<</Type/Sig/SubFilter/adbe.pkcs7.detached/M(D:20240101)\
+            /ByteRange [0 AAAA BBBB 10]/Contents "
+            .to_vec();
         let gap_start = pdf.len();
         pdf.extend_from_slice(b"<3082000100>");
         let gap_end = pdf.len();
@@ -418,9 +435,11 @@ mod tests {
 
     #[test]
     fn a_usage_rights_reference_marks_the_dictionary() {
-        let pdf = b"9 0 obj <</Type/Sig/ByteRange [0 5 999999 3] /Contents <ABCD> /Reference [<</Type/SigRef/TransformMethod /UR3/TransformParams<</V/2.2>>>>]>> endobj";
+        let pdf = b"9 0 obj <</Type/Sig/ByteRange [0 5 999999 3] /Contents <ABCD> \
+            /Reference [<</Type/SigRef/TransformMethod /UR3/TransformParams<</V/2.2>>>>]>> endobj";
         assert!(scan(pdf).dicts[0].usage_rights);
-        let docmdp = b"9 0 obj <</Type/Sig/ByteRange [0 5 999999 3] /Contents <ABCD> /Reference [<</TransformMethod/DocMDP>>]>> endobj";
+        let docmdp = b"9 0 obj <</Type/Sig/ByteRange [0 5 999999 3] /Contents <ABCD> \
+            /Reference [<</TransformMethod/DocMDP>>]>> endobj";
         assert!(!scan(docmdp).dicts[0].usage_rights);
     }
 

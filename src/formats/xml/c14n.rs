@@ -271,11 +271,26 @@ mod tests {
     #[test]
     fn the_spec_examples() {
         // Canonical XML 1.0, section 3.3 (start and end tags), abridged.
-        let xml = "<!DOCTYPE doc [<!ATTLIST e9 attr CDATA \"default\">]>\n<doc>\n   <e1   />\n   <e2   ></e2>\n   <e3   name = \"elem3\"   id=\"elem3\"   />\n   <e5 a:attr=\"out\" b:attr=\"sorted\" attr2=\"all\" attr=\"I'm\"\n      xmlns:b=\"http://www.ietf.org\"\n      xmlns:a=\"http://www.w3.org\"\n      xmlns=\"http://example.org\"/>\n</doc>";
+        let xml = "<!DOCTYPE doc [<!ATTLIST e9 attr CDATA \"default\">]>\n<doc>\
+                   \n   <e1   />\
+                   \n   <e2   ></e2>\
+                   \n   <e3   name = \"elem3\"   id=\"elem3\"   />\
+                   \n   <e5 a:attr=\"out\" b:attr=\"sorted\" attr2=\"all\" attr=\"I'm\"\
+                   \n      xmlns:b=\"http://www.ietf.org\"\
+                   \n      xmlns:a=\"http://www.w3.org\"\
+                   \n      xmlns=\"http://example.org\"/>\
+                   \n</doc>";
         let inc = Options { method: Method::Inclusive, comments: false };
         assert_eq!(
             c14n(xml, None, inc),
-            "<doc>\n   <e1></e1>\n   <e2></e2>\n   <e3 id=\"elem3\" name=\"elem3\"></e3>\n   <e5 xmlns=\"http://example.org\" xmlns:a=\"http://www.w3.org\" xmlns:b=\"http://www.ietf.org\" attr=\"I'm\" attr2=\"all\" b:attr=\"sorted\" a:attr=\"out\"></e5>\n</doc>"
+            "<doc>\
+             \n   <e1></e1>\
+             \n   <e2></e2>\
+             \n   <e3 id=\"elem3\" name=\"elem3\"></e3>\
+             \n   <e5 xmlns=\"http://example.org\" xmlns:a=\"http://www.w3.org\" \
+             xmlns:b=\"http://www.ietf.org\" attr=\"I'm\" attr2=\"all\" b:attr=\"sorted\" \
+             a:attr=\"out\"></e5>\
+             \n</doc>"
         );
     }
 
