@@ -58,7 +58,7 @@ fn bytes(n: u64) -> String {
 
 /// The heap allocator with a per-thread count of live bytes. Installed by
 /// the binary (`#[global_allocator]`); without it every count stays zero
-/// and only time and [`reserve`] are enforced.
+/// and only time and `reserve` are enforced.
 pub struct Counting;
 
 /// A thread's meter before any unit: counting, with no ceiling.

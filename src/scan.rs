@@ -40,7 +40,7 @@ pub struct ScanOptions {
     pub imap_auth: Option<ImapAuth>,
     pub walk: WalkOptions,
     /// Files at work at once: stat, open, read (`--io-jobs`); by default
-    /// from the sources' file systems (see [`io_jobs`]).
+    /// from the sources' file systems (see the function `io_jobs` here).
     pub io_jobs: Option<usize>,
     pub limits: ReadLimits,
     /// Bounds on unpacking archives and attachments.
