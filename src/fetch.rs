@@ -30,7 +30,7 @@ pub(crate) struct FetchReport {
 const MAX_DOWNLOAD: u64 = 1 << 20;
 
 #[cfg(not(feature = "fetch-anchors"))]
-pub fn fetch_anchors(_rules: &Rules, _out: &Path) -> anyhow::Result<FetchReport> {
+pub(crate) fn fetch_anchors(_rules: &Rules, _out: &Path) -> anyhow::Result<FetchReport> {
     anyhow::bail!(
         "this sigaudit was built without downloads (cargo feature `fetch-anchors`): put the CA \
          certificates in an --anchors folder"

@@ -192,6 +192,8 @@ impl Secrets {
 }
 
 /// One fetched message, or a problem at some place in the account.
+// Without the imap feature only the problems are made (no network client).
+#[cfg_attr(not(feature = "imap"), allow(dead_code))]
 pub(crate) enum ImapEvent {
     /// A fetched message; `size` as the server announced it (RFC822.SIZE).
     Message {
