@@ -7,7 +7,8 @@
 //! DocMDP permission, the FieldMDP locks, new signature fields after a
 //! certification, and a signature a later update took out.
 
-use crate::model::note::Note;
+use crate::model::note::{IntegrityReason, Note, XmlCoverage};
+use crate::model::signature::Integrity;
 
 /// The start of every note that says why `modified_after_signing=true`.
 pub(crate) const MODIFIED: &str = "MODIFIED AFTER SIGNING: ";
@@ -239,6 +240,49 @@ pub(crate) fn pdf_modification(e: &PdfEvidence<'_>) -> Modification {
         verdict.notes.push(Note::TakenOutByLaterUpdate);
     }
     verdict
+}
+
+/// Everything that decides an XML signature's integrity and coverage: the
+/// outcome of checking SignatureValue and the reference digests, what the
+/// references cover, and where a rival of the signed element sits when a
+/// reader would take the rival (signature wrapping).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct XmlEvidence<'a> {
+    pub checked: Integrity,
+    pub checked_reason: &'a IntegrityReason,
+    pub coverage: &'a XmlCoverage,
+    pub wrapping: Option<&'a str>,
+}
+
+/// An XML signature's integrity with its reason, `modified_after_signing`,
+/// and the notes that explain them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct XmlVerdict {
+    pub integrity: Integrity,
+    pub reason: IntegrityReason,
+    pub modified: Option<bool>,
+    pub notes: Vec<Note>,
+}
+
+/// A wrapping attempt is invalid whatever the digests say (a failed check
+/// keeps its own reason: it says more); a signature that leaves its
+/// format's data element unsigned (an e-invoice whose reference covers only
+/// TTChung) is modified after signing, as a PDF signature over part of the
+/// file; otherwise nothing is known of later changes. The note says what
+/// the signature covers.
+pub(crate) fn xml_integrity_and_coverage(e: &XmlEvidence<'_>) -> XmlVerdict {
+    let (integrity, reason) = match e.wrapping {
+        Some(place) if e.checked != Integrity::Invalid => {
+            (Integrity::Invalid, IntegrityReason::XmlWrapping(place.to_owned()))
+        }
+        _ => (e.checked, e.checked_reason.clone()),
+    };
+    XmlVerdict {
+        integrity,
+        reason,
+        modified: e.coverage.partial().then_some(true),
+        notes: vec![Note::XmlCoverage(e.coverage.clone())],
+    }
 }
 
 #[cfg(test)]
@@ -483,5 +527,73 @@ mod tests {
             "{:?}",
             m.notes
         );
+    }
+
+    /// Evidence -> (integrity, reason, modified_after_signing): a wrapping
+    /// attempt overrides a passing or unfinished check, never a failed one;
+    /// partial coverage is a modification whatever the check says.
+    #[test]
+    fn xml_integrity_and_coverage_table() {
+        let whole = XmlCoverage::WholeDocument { internal: 1, parts: 0 };
+        let element = XmlCoverage::Elements {
+            elements: vec!["DLHDon (Id=data)".into()],
+            internal: 0,
+            parts: 0,
+        };
+        let partial = XmlCoverage::Partial {
+            covered: vec!["TTChung".into()],
+            data: "DLHDon (Id=data)".into(),
+            holder: "invoice",
+        };
+        let verified = IntegrityReason::XmlVerified { references: 2, legacy_rels: 0 };
+        let changed = IntegrityReason::XmlReferenceChanged("#data".into());
+        let partly = IntegrityReason::XmlPartly { checked: 1, not_checked: vec!["a.xml".into()] };
+        let place = "DLHDon (Id=data) sits inside ds:Object";
+        let wrapped = IntegrityReason::XmlWrapping(place.into());
+        let (valid, invalid, unknown) = (Integrity::Valid, Integrity::Invalid, Integrity::Unknown);
+        // checked, its reason, coverage, wrapping -> integrity, reason, modified
+        type Row<'a> = (
+            Integrity,
+            &'a IntegrityReason,
+            &'a XmlCoverage,
+            Option<&'a str>,
+            Integrity,
+            &'a IntegrityReason,
+            Option<bool>,
+        );
+        let table: &[Row<'_>] = &[
+            (valid, &verified, &whole, None, valid, &verified, None),
+            (valid, &verified, &element, None, valid, &verified, None),
+            (valid, &verified, &partial, None, valid, &verified, Some(true)),
+            (valid, &verified, &element, Some(place), invalid, &wrapped, None),
+            (valid, &verified, &partial, Some(place), invalid, &wrapped, Some(true)),
+            (unknown, &partly, &element, Some(place), invalid, &wrapped, None),
+            (unknown, &partly, &element, None, unknown, &partly, None),
+            (invalid, &changed, &element, Some(place), invalid, &changed, None),
+            (invalid, &changed, &partial, None, invalid, &changed, Some(true)),
+        ];
+        for (i, (checked, reason, coverage, wrapping, integrity, why, modified)) in
+            table.iter().enumerate()
+        {
+            let v = xml_integrity_and_coverage(&XmlEvidence {
+                checked: *checked,
+                checked_reason: reason,
+                coverage,
+                wrapping: *wrapping,
+            });
+            assert_eq!(
+                (v.integrity, &v.reason, v.modified),
+                (*integrity, *why, *modified),
+                "row {i}"
+            );
+            assert_eq!(v.notes, vec![Note::XmlCoverage((*coverage).clone())], "row {i}");
+        }
+        let shown = xml_integrity_and_coverage(&XmlEvidence {
+            checked: valid,
+            checked_reason: &verified,
+            coverage: &partial,
+            wrapping: None,
+        });
+        assert!(shown.notes[0].to_string().contains("TTChung"), "{:?}", shown.notes);
     }
 }

@@ -234,15 +234,21 @@ pub(crate) fn extract(bytes: &[u8], format: Format, parts: Option<&dyn Parts>) -
                 // that leaves its data element unsigned is modified after
                 // signing, as a PDF signature over part of the file.
                 let judged = coverage::judge(&doc, sig, parts.is_some(), &covered);
-                if let Some(place) = judged.wrapping
-                    && s.integrity != Integrity::Invalid
-                {
-                    s.set_integrity(Integrity::Invalid, IntegrityReason::XmlWrapping(place));
+                let v = crate::verdict::xml_integrity_and_coverage(&crate::verdict::XmlEvidence {
+                    checked: s.integrity,
+                    checked_reason: &s.integrity_reason,
+                    coverage: &judged.coverage,
+                    wrapping: judged.wrapping.as_deref(),
+                });
+                if (v.integrity, &v.reason) != (s.integrity, &s.integrity_reason) {
+                    s.set_integrity(v.integrity, v.reason);
                 }
-                if judged.coverage.partial() {
-                    s.modified_after_signing = Some(true);
+                if v.modified.is_some() {
+                    s.modified_after_signing = v.modified;
                 }
-                s.notes.insert(0, Note::XmlCoverage(judged.coverage));
+                for (i, n) in v.notes.into_iter().enumerate() {
+                    s.notes.insert(i, n);
+                }
                 if let Some((element, role)) = role {
                     s.notes.insert(0, Note::EInvoiceRole { element, role });
                     let refused = dotnet_refused(&doc, sig);
