@@ -852,39 +852,41 @@ pub(crate) fn stamp_of(path: &Path) -> Option<(u64, i128)> {
 }
 
 /// `cert_valid_at_signing`: every certificate of the chain valid at the
-/// signing time, and the signer's key allowed to sign documents at all.
+/// signing time, not revoked then, and the signer's key allowed to sign
+/// documents at all. Trust gathers the evidence; `verdict` decides.
 pub(crate) fn judge_certificate(
     sig: &mut crate::model::signature::Signature,
     class: &crate::classify::Classification,
     anchors: &AnchorStore,
 ) {
-    if let Some(when) = sig.judged_at() {
-        let (ok, why) = crate::trust::validity::valid_at_signing(&class.path, when);
-        sig.cert_valid_at_signing = Some(ok);
-        sig.notes.extend(why.map(crate::model::note::Note::Certificate));
-    }
-    if let (Some(signer), Some(issuer)) = (class.path.first(), class.path.get(1)) {
+    use crate::verdict::{CertEvidence, Revocation};
+    let when = sig.judged_at();
+    let validity = when.map(|w| crate::trust::validity::valid_at_signing(&class.path, w));
+    let revocation = if let (Some(signer), Some(issuer)) = (class.path.first(), class.path.get(1)) {
         // What the signature carries, then what the anchor folder has.
         let crls: Vec<&[u8]> = sig.crls.iter().chain(&anchors.crls).map(Vec::as_slice).collect();
         let ocsp: Vec<&[u8]> = sig.ocsp.iter().chain(&anchors.ocsp).map(Vec::as_slice).collect();
         let revocation = crate::trust::revocation::check(&signer.cert, &issuer.cert, &crls, &ocsp);
-        let when = sig.judged_at();
-        if when.is_some_and(|w| revocation.revoked_by(w)) {
-            sig.cert_valid_at_signing = Some(false);
+        Revocation::Checked {
+            revoked_at_signing: when.is_some_and(|w| revocation.revoked_by(w)),
+            note: revocation.note(&signer.cert, when),
         }
-        sig.notes.push(crate::model::note::Note::Certificate(revocation.note(&signer.cert, when)));
     } else if !sig.crls.is_empty() || !sig.ocsp.is_empty() {
-        let note = "revocation not checked: revocation data came with the signature, but not the \
-                    issuer's certificate that signs it";
-        sig.notes.push(crate::model::note::Note::Certificate(note.into()));
+        Revocation::IssuerMissing
+    } else {
+        Revocation::None
+    };
+    let usage_problems =
+        sig.signer.as_ref().map(|s| crate::trust::validity::usage_problems(s)).unwrap_or_default();
+    let (valid, notes) = crate::verdict::cert_valid_at_signing(&CertEvidence {
+        validity,
+        revocation,
+        usage_problems,
+    });
+    if valid.is_some() {
+        sig.cert_valid_at_signing = valid;
     }
-    if let Some(signer) = &sig.signer {
-        let problems = crate::trust::validity::usage_problems(signer);
-        if !problems.is_empty() {
-            sig.cert_valid_at_signing = Some(false);
-            sig.notes.extend(problems.into_iter().map(crate::model::note::Note::Certificate));
-        }
-    }
+    sig.notes.extend(notes);
 }
 
 /// Reads only what is needed: the head to decide what the file is, the

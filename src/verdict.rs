@@ -285,6 +285,63 @@ pub(crate) fn xml_integrity_and_coverage(e: &XmlEvidence<'_>) -> XmlVerdict {
     }
 }
 
+/// What the revocation data said of the signer's certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Revocation {
+    /// Checked against the issuer's certificate: whether it was revoked at
+    /// the signing time, and the note saying what was found.
+    Checked { revoked_at_signing: bool, note: String },
+    /// Revocation data came with the signature, but not the issuer's
+    /// certificate that signs it.
+    IssuerMissing,
+    /// No issuer and no revocation data: nothing to say.
+    None,
+}
+
+/// Everything that decides `cert_valid_at_signing`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CertEvidence {
+    /// Every certificate of the chain valid at the signing time, and when
+    /// not, which and why; `None` when no signing time is known.
+    pub validity: Option<(bool, Option<String>)>,
+    pub revocation: Revocation,
+    /// Why the signer's key may not sign documents at all (key usage,
+    /// extended key usage, RFC 5280 end-entity rules).
+    pub usage_problems: Vec<String>,
+}
+
+/// `cert_valid_at_signing` (`None`: nothing decided it) and its notes, in
+/// the order validity, revocation, key usage. A certificate revoked at the
+/// signing time, or whose key may not sign documents, is not valid
+/// whatever its dates; either decides even without a chain judged in time.
+pub(crate) fn cert_valid_at_signing(e: &CertEvidence) -> (Option<bool>, Vec<Note>) {
+    let mut valid = None;
+    let mut notes = Vec::new();
+    if let Some((ok, why)) = &e.validity {
+        valid = Some(*ok);
+        notes.extend(why.clone().map(Note::Certificate));
+    }
+    match &e.revocation {
+        Revocation::Checked { revoked_at_signing, note } => {
+            if *revoked_at_signing {
+                valid = Some(false);
+            }
+            notes.push(Note::Certificate(note.clone()));
+        }
+        Revocation::IssuerMissing => notes.push(Note::Certificate(
+            "revocation not checked: revocation data came with the signature, but not the \
+             issuer's certificate that signs it"
+                .into(),
+        )),
+        Revocation::None => {}
+    }
+    if !e.usage_problems.is_empty() {
+        valid = Some(false);
+        notes.extend(e.usage_problems.iter().cloned().map(Note::Certificate));
+    }
+    (valid, notes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -595,5 +652,50 @@ mod tests {
             wrapping: None,
         });
         assert!(shown.notes[0].to_string().contains("TTChung"), "{:?}", shown.notes);
+    }
+
+    /// Evidence -> cert_valid_at_signing and the notes, in order.
+    #[test]
+    fn cert_valid_at_signing_table() {
+        let expired = Some("certificate \"CA\" was expired at signing time".to_owned());
+        let good = || Revocation::Checked { revoked_at_signing: false, note: "not revoked".into() };
+        let revoked = || Revocation::Checked { revoked_at_signing: true, note: "revoked".into() };
+        let eku = vec!["extended key usage (serverAuth)".to_owned()];
+        // validity, revocation, usage problems -> verdict, notes
+        type Row = (Option<(bool, Option<String>)>, Revocation, Vec<String>, Option<bool>);
+        let table: Vec<Row> = vec![
+            (None, Revocation::None, vec![], None),
+            (Some((true, None)), Revocation::None, vec![], Some(true)),
+            (Some((true, None)), good(), vec![], Some(true)),
+            (Some((false, expired.clone())), good(), vec![], Some(false)),
+            (Some((true, None)), revoked(), vec![], Some(false)),
+            // No signing time: revoked_at_signing cannot be true, the note still says what
+            // the revocation data said.
+            (None, good(), vec![], None),
+            (Some((true, None)), Revocation::IssuerMissing, vec![], Some(true)),
+            (Some((true, None)), good(), eku.clone(), Some(false)),
+            (None, Revocation::None, eku.clone(), Some(false)),
+            (Some((false, expired.clone())), revoked(), eku.clone(), Some(false)),
+        ];
+        for (i, (validity, revocation, usage_problems, want)) in table.into_iter().enumerate() {
+            let e = CertEvidence { validity, revocation, usage_problems };
+            let (valid, notes) = cert_valid_at_signing(&e);
+            assert_eq!(valid, want, "row {i}");
+            let mut expected: Vec<String> = Vec::new();
+            if let Some((_, Some(why))) = &e.validity {
+                expected.push(why.clone());
+            }
+            match &e.revocation {
+                Revocation::Checked { note, .. } => expected.push(note.clone()),
+                Revocation::IssuerMissing => expected.push("revocation not checked".into()),
+                Revocation::None => {}
+            }
+            expected.extend(e.usage_problems.iter().cloned());
+            let got: Vec<String> = notes.iter().map(|n| n.to_string()).collect();
+            assert_eq!(got.len(), expected.len(), "row {i}: {got:?}");
+            for (g, x) in got.iter().zip(&expected) {
+                assert!(g.contains(x.as_str()), "row {i}: {g:?} should hold {x:?}");
+            }
+        }
     }
 }
