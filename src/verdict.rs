@@ -342,6 +342,38 @@ pub(crate) fn cert_valid_at_signing(e: &CertEvidence) -> (Option<bool>, Vec<Note
     (valid, notes)
 }
 
+/// What a container says against a signature whose own check is done: the
+/// content a reader sees is not what the signature covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ContainerEvidence {
+    /// multipart/signed whose SignedData carries eContent other than the
+    /// displayed first part (eContent confusion).
+    SmimeEContentDiffers,
+    /// ASiC-E: data objects the signed manifest names are missing or differ.
+    AsicManifest(Vec<String>),
+}
+
+/// The integrity and reason a container's evidence puts in place of the
+/// signature's own check, or `None` when the check stands. eContent
+/// confusion replaces any check (the check verified hidden content); an
+/// ASiC manifest problem only a passing one (a failed check says more).
+pub(crate) fn container_integrity(
+    checked: Integrity,
+    e: &ContainerEvidence,
+) -> Option<(Integrity, IntegrityReason)> {
+    match e {
+        ContainerEvidence::SmimeEContentDiffers => {
+            Some((Integrity::Invalid, IntegrityReason::SmimeEContentDiffers))
+        }
+        ContainerEvidence::AsicManifest(problems)
+            if !problems.is_empty() && checked == Integrity::Valid =>
+        {
+            Some((Integrity::Invalid, IntegrityReason::Container(problems.join("; "))))
+        }
+        ContainerEvidence::AsicManifest(_) => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -696,6 +728,30 @@ mod tests {
             for (g, x) in got.iter().zip(&expected) {
                 assert!(g.contains(x.as_str()), "row {i}: {g:?} should hold {x:?}");
             }
+        }
+    }
+
+    /// Container evidence and the signature's own check -> what replaces it.
+    #[test]
+    fn container_integrity_table() {
+        use ContainerEvidence::{AsicManifest, SmimeEContentDiffers};
+        let (valid, invalid, unknown) = (Integrity::Valid, Integrity::Invalid, Integrity::Unknown);
+        let missing = AsicManifest(vec!["a.xml is missing".into(), "b.xml differs".into()]);
+        let econtent = Some((invalid, IntegrityReason::SmimeEContentDiffers));
+        let broken =
+            Some((invalid, IntegrityReason::Container("a.xml is missing; b.xml differs".into())));
+        type Row<'a> = (Integrity, &'a ContainerEvidence, &'a Option<(Integrity, IntegrityReason)>);
+        let table: &[Row<'_>] = &[
+            (valid, &SmimeEContentDiffers, &econtent),
+            (invalid, &SmimeEContentDiffers, &econtent),
+            (unknown, &SmimeEContentDiffers, &econtent),
+            (valid, &missing, &broken),
+            (invalid, &missing, &None),
+            (unknown, &missing, &None),
+            (valid, &AsicManifest(vec![]), &None),
+        ];
+        for (i, (checked, e, want)) in table.iter().enumerate() {
+            assert_eq!(&container_integrity(*checked, e), *want, "row {i}");
         }
     }
 }

@@ -14,8 +14,8 @@ use super::{DocKind, Env, Extraction, FileFormat, extract_bytes, join_member};
 use crate::budget::Unit;
 use crate::formats::cms::signed_data::SignedData;
 use crate::messages::Stage;
-use crate::model::note::{IntegrityReason, Note};
-use crate::model::signature::{Format, Integrity};
+use crate::model::note::Note;
+use crate::model::signature::Format;
 
 /// Header names that start a message file (.eml, Maildir).
 const HEADER_NAMES: [&str; 22] = [
@@ -547,7 +547,11 @@ fn multipart_signed(
     let confused = sd.econtent.as_ref().is_some_and(|c| !c.is_empty() && *crlf(c) != *signed);
     for mut s in from_signed_data(&sd, Format::Smime, &member, Content::Bytes(&[&signed])) {
         if confused {
-            s.set_integrity(Integrity::Invalid, IntegrityReason::SmimeEContentDiffers);
+            let e = crate::verdict::ContainerEvidence::SmimeEContentDiffers;
+            if let Some((integrity, reason)) = crate::verdict::container_integrity(s.integrity, &e)
+            {
+                s.set_integrity(integrity, reason);
+            }
             // A key found later must not turn the hidden content's verdict back on.
             s.key_check = None;
         }

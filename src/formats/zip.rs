@@ -17,7 +17,7 @@ use super::xml::tree::Doc;
 use super::xml::{self, Parts};
 use super::{DocKind, Env, Extraction, FileFormat, FormatError, cms, extract_bytes, sniff};
 use crate::messages::Stage;
-use crate::model::note::{IntegrityReason, Note};
+use crate::model::note::Note;
 use crate::model::signature::{Format, Integrity};
 
 type Archive<'a> = ZipArchive<Cursor<&'a [u8]>>;
@@ -401,11 +401,10 @@ impl<'a, 'e> Package<'a, 'e> {
             }
         }
         for s in &mut found.signatures {
-            if !problems.is_empty() && s.integrity == Integrity::Valid {
-                s.set_integrity(
-                    Integrity::Invalid,
-                    IntegrityReason::Container(problems.join("; ")),
-                );
+            let e = crate::verdict::ContainerEvidence::AsicManifest(problems.clone());
+            if let Some((integrity, reason)) = crate::verdict::container_integrity(s.integrity, &e)
+            {
+                s.set_integrity(integrity, reason);
             } else if s.integrity == Integrity::Valid {
                 s.note(Note::Content(format!(
                     "ASiC-E: the signed manifest's {checked} data object digest(s) match"
