@@ -10,6 +10,7 @@
 //! about every file, and where they judge otherwise the table says why.
 
 use crate::common;
+use crate::pdfsig::pdfsig;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -271,34 +272,6 @@ fn pyhanko_catches_the_same_files_or_the_difference_is_listed() {
             .unwrap();
         assert!(text(&shown.stdout).contains("900.000.000"), "{file}: {}", text(&shown.stdout));
     }
-}
-
-/// pdfsig's verdict per field: "valid", "invalid", "unknown", "timestamp"
-/// (not verified), "" (an unsigned field).
-fn pdfsig(file: &Path) -> HashMap<String, String> {
-    let out = std::process::Command::new("pdfsig")
-        .arg("-nocert")
-        .arg(file)
-        .output()
-        .expect("pdfsig is installed (poppler-utils)");
-    let mut map = HashMap::new();
-    let mut field: Option<String> = None;
-    for line in text(&out.stdout).lines() {
-        let line = line.trim();
-        if let Some(f) = line.strip_prefix("- Signature Field Name: ") {
-            field = Some(f.to_owned());
-            map.insert(f.to_owned(), String::new());
-        } else if let (Some(v), Some(f)) = (line.strip_prefix("- Signature Validation: "), &field) {
-            let verdict = match v {
-                "Signature is Valid." => "valid",
-                "Digest Mismatch." | "Signature is Invalid." => "invalid",
-                "Signature has not yet been verified." => "timestamp",
-                _ => "unknown",
-            };
-            map.insert(f.clone(), verdict.to_owned());
-        }
-    }
-    map
 }
 
 #[test]

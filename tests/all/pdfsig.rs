@@ -91,7 +91,7 @@ const DIFFERENCES: &[(&str, &str, &str, &str, &str)] = &[
 
 /// pdfsig's blocks: field name -> verdict ("valid", "invalid", "unknown",
 /// "" when it gives none, "timestamp" for unverified document timestamps).
-fn pdfsig(file: &std::path::Path) -> HashMap<String, String> {
+pub(crate) fn pdfsig(file: &std::path::Path) -> HashMap<String, String> {
     let out = std::process::Command::new("pdfsig")
         .arg("-nocert")
         .arg(file)
