@@ -49,19 +49,10 @@ pub(crate) const MAX_OBJECTS: usize = 250_000;
 fn objects_at_least(bytes: &[u8]) -> usize {
     let headers = memchr::memmem::find_iter(bytes, b" obj").count();
     let declared = memchr::memmem::find_iter(bytes, b"/Size")
-        .filter_map(|at| {
-            let digits: Vec<u8> = bytes[at + 5..]
-                .iter()
-                .skip_while(|b| b.is_ascii_whitespace())
-                .take_while(|b| b.is_ascii_digit())
-                .take(12)
-                .copied()
-                .collect();
-            std::str::from_utf8(&digits).ok()?.parse::<usize>().ok()
-        })
+        .filter_map(|at| raw::declared_size(&bytes[at..]))
         .max()
         .unwrap_or(0);
-    headers.max(declared)
+    headers.max(usize::try_from(declared).unwrap_or(usize::MAX))
 }
 
 /// PDF files, registered in formats/mod.rs: last of the content tests (a

@@ -365,6 +365,20 @@ pub(crate) fn parse_literal(input: &[u8]) -> Option<(Vec<u8>, usize)> {
     None
 }
 
+/// The number a trailer's `/Size` declares, from bytes that start with
+/// `/Size` (at most 12 digits: a bound, not a PDF limit).
+pub(super) fn declared_size(at_size: &[u8]) -> Option<u64> {
+    let digits: Vec<u8> = at_size
+        .get(b"/Size".len()..)?
+        .iter()
+        .skip_while(|b| b.is_ascii_whitespace())
+        .take_while(|b| b.is_ascii_digit())
+        .take(12)
+        .copied()
+        .collect();
+    std::str::from_utf8(&digits).ok()?.parse().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -425,16 +425,8 @@ impl XrefListing {
                 self.add_section(&section);
             }
             None => {
-                let size = memchr::memmem::find(head, b"/Size").and_then(|p| {
-                    let digits: Vec<u8> = head[p + 5..]
-                        .iter()
-                        .skip_while(|b| b.is_ascii_whitespace())
-                        .take_while(|b| b.is_ascii_digit())
-                        .take(12)
-                        .copied()
-                        .collect();
-                    std::str::from_utf8(&digits).ok()?.parse::<u64>().ok()
-                });
+                let size = memchr::memmem::find(head, b"/Size")
+                    .and_then(|p| super::raw::declared_size(&head[p..]));
                 self.add_section(&[(0, size.unwrap_or(u64::MAX))]);
             }
         }
