@@ -367,7 +367,6 @@ type Visited = std::collections::HashSet<u32>;
 /// part is signed (the first part of a multipart/signed, the content of an
 /// opaque signed-data), so what surrounds a signed part here is signed too.
 #[allow(clippy::too_many_arguments)]
-#[expect(clippy::too_many_lines, reason = "107 lines, from before the limit")]
 fn visit(
     msg: &Message<'_>,
     raw: &[u8],
@@ -398,7 +397,8 @@ fn visit(
     let nested = (!covered && path != "1").then_some(path);
     match &part.body {
         PartType::Multipart(children) => {
-            if ctype == "multipart" && subtype == "signed" && children.len() >= 2 {
+            let signed = ctype == "multipart" && subtype == "signed" && children.len() >= 2;
+            if signed {
                 let extra: Vec<String> =
                     (3..=children.len()).map(|i| format!("{path}.{i}")).collect();
                 multipart_signed(
@@ -413,24 +413,11 @@ fn visit(
                     out,
                 );
                 visit(msg, raw, children[0], &format!("{path}.1"), depth, true, env, seen, out);
-                // Parts after the signature are signed by nothing; what they
-                // hold (an attachment, a signed file) is still read.
-                for (i, child) in children.iter().enumerate().skip(2) {
-                    visit(
-                        msg,
-                        raw,
-                        *child,
-                        &format!("{path}.{}", i + 1),
-                        depth,
-                        covered,
-                        env,
-                        seen,
-                        out,
-                    );
-                }
-                return;
             }
-            for (i, child) in children.iter().enumerate() {
+            // Of a signed multipart, the parts after the signature: signed by
+            // nothing, but what they hold (an attachment, a signed file) is
+            // still read.
+            for (i, child) in children.iter().enumerate().skip(if signed { 2 } else { 0 }) {
                 visit(
                     msg,
                     raw,
